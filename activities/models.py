@@ -1,0 +1,153 @@
+"""Inputs and results of every activity: the contract between workflows and I/O.
+
+Each carries a business key so that a retried or replayed activity does its work once.
+"""
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from outcomes import OutcomeCode
+
+DeliveryMethod = Literal["email", "post", "pickup", "portal"]
+
+
+class ItemRecord(BaseModel):
+    item_no: int
+    description: str
+    outcome: OutcomeCode | None = None
+    reasons: str = ""
+
+
+class EventRecord(BaseModel):
+    seq: int = Field(description="position in the application's timeline; (application_id, seq) is unique")
+    at: datetime
+    kind: str
+    actor: str
+    summary: str
+    data: dict = Field(default_factory=dict)
+
+
+class ApplicationRecord(BaseModel):
+    """What the database keeps of an application: enough to list, filter and report without Temporal."""
+
+    application_id: str
+    received_on: date
+    channel: str
+    applicant_name: str
+    applicant_type: str
+    applicant_email: str | None = None
+    applicant_phone: str | None = None
+    applicant_address: str | None = None
+    delivery_method: DeliveryMethod
+    policy: str
+    status: str
+    handler: str | None = None
+    department: str | None = None
+    due_on: date | None = None
+    due_provisional: bool = False
+    overdue: bool = False
+    paused: bool = False
+    extended: bool = False
+    closed_at: datetime | None = None
+    final_outcome: OutcomeCode | None = None
+    items: list[ItemRecord]
+
+
+class PersistApplicationInput(BaseModel):
+    record: ApplicationRecord
+    events: list[EventRecord] = Field(
+        description="events not yet acknowledged as stored; already-stored seqs are skipped"
+    )
+
+
+class PrescreenText(BaseModel):
+    item_no: int | None = None
+    label: str
+    text: str
+
+
+class PrescreenInput(BaseModel):
+    application_id: str
+    texts: list[PrescreenText]
+
+
+class PrescreenFinding(BaseModel):
+    item_no: int | None = None
+    label: str
+    kind: Literal["id-card", "phone", "secret-marking"]
+    excerpt: str = Field(description="context around the match, with the match itself masked")
+    detail: str
+
+
+class PrescreenResult(BaseModel):
+    findings: list[PrescreenFinding]
+
+    @property
+    def clean(self) -> bool:
+        return not self.findings
+
+
+class ReplyItem(BaseModel):
+    item_no: int
+    description: str
+    outcome: OutcomeCode
+    reasons: str = ""
+    referral: str | None = Field(default=None, description="the competent agency and contact, for 无法提供-1")
+
+
+LetterKind = Literal[
+    "acknowledgment",
+    "supplement-notice",
+    "extension-notice",
+    "consultation-letter",
+    "override-notice",
+    "reply",
+]
+
+
+class ComposeLetterInput(BaseModel):
+    application_id: str
+    kind: LetterKind
+    agency_name: str
+    recipient_name: str
+    letter_date: date
+    received_on: date
+    items: list[ReplyItem] = Field(default_factory=list)
+    deadline_on: date | None = Field(default=None, description="supplement / consultation / extended due date")
+    needed: list[str] = Field(default_factory=list, description="补正: everything the applicant must supply")
+    reasons: str = ""
+    extension_days: int | None = None
+
+
+class Letter(BaseModel):
+    kind: LetterKind
+    subject: str
+    body: str
+
+
+class DispatchInput(BaseModel):
+    key: str = Field(description="idempotency key, e.g. '<application_id>:reply'")
+    application_id: str
+    recipient_name: str
+    method: DeliveryMethod
+    email: str | None = None
+    letter: Letter
+
+
+class DispatchResult(BaseModel):
+    key: str
+    method: DeliveryMethod
+    status: Literal["sent", "awaiting-staff"]
+    sent_at: datetime | None = None
+    message_id: str | None = None
+
+
+class StaffAlertInput(BaseModel):
+    key: str = Field(description="idempotency key, e.g. '<application_id>:overdue:<due_on>'")
+    application_id: str
+    kind: Literal["reminder", "overdue", "escalation", "consultation-objection", "delivery-problem"]
+    role: Literal["handler", "supervisor", "reviewer"]
+    recipient: str | None = None
+    message: str
