@@ -1,0 +1,130 @@
+"""Database records for listing, audit and reporting.
+
+Temporal holds the authoritative state of a running application; these tables are the copy that
+lists, searches, reports and audits read without replaying workflows.
+"""
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import JSON, DateTime, Index, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Column, Field, SQLModel
+
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+
+CLOSED_STATUSES: tuple[str, ...] = ("closed", "withdrawn", "abandoned")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def timestamp_column(*, nullable: bool) -> Column:
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class ApplicationBase(SQLModel):
+    received_on: date = Field(index=True)
+    channel: str
+    applicant_name: str
+    applicant_type: str
+    applicant_email: str | None = None
+    applicant_phone: str | None = None
+    applicant_address: str | None = None
+    delivery_method: str
+    policy: str
+    status: str = Field(index=True)
+    handler: str | None = Field(default=None, index=True)
+    department: str | None = Field(default=None, index=True)
+    due_on: date | None = Field(default=None, index=True)
+    due_provisional: bool = False
+    overdue: bool = Field(default=False, index=True)
+    paused: bool = False
+    extended: bool = False
+    final_outcome: str | None = None
+
+
+class Application(ApplicationBase, table=True):
+    __tablename__ = "application"
+    # The supervisors' list filters by status and sorts by due date.
+    __table_args__ = (Index("ix_application_status_due_on", "status", "due_on"),)
+
+    id: str = Field(primary_key=True, max_length=40, description="the application number")
+    closed_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class ApplicationItem(SQLModel, table=True):
+    __tablename__ = "application_item"
+
+    application_id: str = Field(foreign_key="application.id", primary_key=True, ondelete="CASCADE")
+    item_no: int = Field(primary_key=True)
+    description: str
+    outcome: str | None = None
+    reasons: str = ""
+
+
+class ApplicationEvent(SQLModel, table=True):
+    __tablename__ = "application_event"
+    __table_args__ = (UniqueConstraint("application_id", "seq", name="uq_application_event_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: str = Field(foreign_key="application.id", index=True, ondelete="CASCADE")
+    seq: int
+    at: datetime = Field(sa_column=timestamp_column(nullable=False))
+    kind: str
+    actor: str
+    summary: str
+    data: dict = Field(default_factory=dict, sa_column=Column(JSONDocument, nullable=False))
+
+
+class OutboundMessage(SQLModel, table=True):
+    __tablename__ = "outbound_message"
+
+    key: str = Field(primary_key=True, description="idempotency key of the dispatch")
+    application_id: str = Field(index=True)
+    kind: str = Field(description="letter kind, or 'staff-alert'")
+    method: str
+    recipient_name: str
+    email: str | None = None
+    subject: str
+    body: str
+    status: str = Field(index=True, description="sent | awaiting-staff | failed")
+    attempts: int = 0
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    message_id: str | None = None
+
+
+class StaffAlert(SQLModel, table=True):
+    __tablename__ = "staff_alert"
+
+    key: str = Field(primary_key=True)
+    application_id: str = Field(index=True)
+    kind: str
+    role: str
+    recipient: str | None = None
+    message: str
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+    acknowledged_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+
+
+class PublishedCalendarYear(SQLModel, table=True):
+    __tablename__ = "published_calendar_year"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    payload: dict = Field(
+        sa_column=Column(JSONDocument, nullable=False),
+        description="the schedule as submitted: holidays, makeup_workdays, source, published_on",
+    )
+    published_by: str
+    published_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class ApplicationNumberCounter(SQLModel, table=True):
+    __tablename__ = "application_number_counter"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last: int = 0
