@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from workcalendar import WorkCalendar
+from workcalendar.schedule import is_weekend
 
 # China has had no daylight saving time since 1991, so a fixed offset is exact and avoids
 # ZoneInfo, which reads the filesystem and is unavailable in the workflow sandbox.
@@ -122,7 +123,7 @@ def _show(d: date) -> str:
 
 def _start_step(what: str, raw: date, day0: date) -> str:
     if raw == day0:
-        kind = "调休工作日" if raw.weekday() >= 5 else "工作日"
+        kind = "调休工作日" if is_weekend(raw) else "工作日"
         return f"{what} {_show(raw)}，为{kind}，当日为第 0 日（{raw.isoformat()} is a working day: day 0）"
     return (
         f"{what} {_show(raw)}，非工作日，顺延至 {_show(day0)} 起算"
