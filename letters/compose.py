@@ -1,0 +1,159 @@
+"""The text of every notice sent to applicants and third parties, in the statute's own terms."""
+
+from collections.abc import Callable, Iterable
+from datetime import date
+
+from activities.models import ComposeLetterInput, Letter, LetterKind, ReplyItem
+from outcomes import OutcomeCode, label_of
+from outcomes.legal import REGULATION, legal_basis_of
+
+
+class LetterInputError(ValueError):
+    """The input lacks something the letter must state; retrying cannot fix it."""
+
+
+def chinese_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _by(day: date) -> str:
+    """A deadline that includes its last day: periods end at the end of their last working day."""
+    return f"{chinese_date(day)}（含当日）前"
+
+
+def compose_letter(inp: ComposeLetterInput) -> Letter:
+    title, paragraphs = _COMPOSERS[inp.kind](inp)
+    body = "\n\n".join(
+        [
+            title,
+            f"（申请编号：{inp.application_id}）",
+            f"{inp.recipient_name}：",
+            *paragraphs,
+            f"{inp.agency_name}\n{chinese_date(inp.letter_date)}",
+        ]
+    )
+    return Letter(kind=inp.kind, subject=f"{title}（{inp.application_id}）", body=body)
+
+
+def _acknowledgment(inp: ComposeLetterInput) -> tuple[str, list[str]]:
+    due_on = _required_deadline(inp, "答复期限")
+    return "政府信息公开申请登记回执", [
+        f"本机关于{chinese_date(inp.received_on)}收到您提出的政府信息公开申请，已予登记，"
+        f"申请编号为{inp.application_id}。请在查询、补正或者咨询时提供该编号。",
+        f"本机关将依法于{_by(due_on)}作出答复。如需补正申请内容、征求第三方或者其他机关意见，"
+        "或者经批准延长答复期限的，答复期限依法重新计算或者相应顺延，本机关将另行书面告知。",
+    ]
+
+
+def _supplement_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
+    deadline = _required_deadline(inp, "补正期限")
+    if not inp.needed:
+        raise LetterInputError("a supplement notice must list everything the applicant has to supply")
+    unclear = f"经审查，{inp.reasons}" if inp.reasons else "经审查，您的申请内容不明确"
+    return "补正申请告知书", [
+        f"本机关于{chinese_date(inp.received_on)}收到您提出的政府信息公开申请。{unclear}。"
+        f"根据{REGULATION}第三十条的规定，现一次性告知您需要补正的全部事项：",
+        _numbered(inp.needed),
+        f"请于{_by(deadline)}向本机关提交补正材料。答复期限自本机关收到补正后的申请之日起重新计算。",
+        "您无正当理由逾期不补正的，视为放弃申请，本机关不再处理该政府信息公开申请。",
+    ]
+
+
+def _extension_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
+    new_due_on = _required_deadline(inp, "延长后的答复期限")
+    if not inp.extension_days:
+        raise LetterInputError("an extension notice must state how many working days are added")
+    _require_reasons(inp, "an extension notice must give the reasons for the extension")
+    return "延期答复告知书", [
+        f"本机关于{chinese_date(inp.received_on)}收到您提出的政府信息公开申请。因{inp.reasons}，"
+        "本机关不能在规定期限内作出答复。",
+        f"根据{REGULATION}第三十三条第二款的规定，经本机关政府信息公开工作机构负责人同意，"
+        f"答复期限延长{inp.extension_days}个工作日，本机关将于{_by(new_due_on)}作出答复。",
+    ]
+
+
+def _consultation_letter(inp: ComposeLetterInput) -> tuple[str, list[str]]:
+    answer_by = _required_deadline(inp, "提出意见的期限")
+    _require_items(inp, "a consultation letter must say which information is requested")
+    return "第三方意见征询函", [
+        f"本机关于{chinese_date(inp.received_on)}收到政府信息公开申请，申请公开的下列政府信息"
+        "可能涉及您（单位）的商业秘密、个人隐私等合法权益：",
+        _numbered(item.description for item in inp.items),
+        *([f"说明：{inp.reasons}"] if inp.reasons else []),
+        f"根据{REGULATION}第三十二条的规定，现书面征求您（单位）的意见。请自收到本函之日起15个工作日内，"
+        f"即于{_by(answer_by)}书面提出是否同意公开的意见；不同意公开的，请说明理由。",
+        f"逾期未提出意见的，由本机关依照{REGULATION}的规定决定是否公开。",
+    ]
+
+
+def _override_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
+    _require_items(inp, "an override notice must say what is disclosed")
+    _require_reasons(inp, "an override notice must say why not disclosing would harm the public interest")
+    return "政府信息公开决定告知书", [
+        "本机关在办理政府信息公开申请过程中，就下列政府信息征求了您（单位）的意见，您（单位）不同意公开。",
+        f"经审查，本机关认为不公开可能对公共利益造成重大影响，根据{REGULATION}第三十二条的规定，"
+        "决定予以公开。现将决定公开的政府信息内容和理由书面告知如下。",
+        "决定公开的内容：\n" + _numbered(item.description for item in inp.items),
+        f"理由：{inp.reasons}",
+        _remedies(),
+    ]
+
+
+def _reply(inp: ComposeLetterInput) -> tuple[str, list[str]]:
+    _require_items(inp, "a reply must answer every item of the application")
+    return "政府信息公开申请答复告知书", [
+        f"本机关于{chinese_date(inp.received_on)}收到您提出的政府信息公开申请，共{len(inp.items)}项。"
+        "经审查，现对各项一并答复如下：",
+        *(_reply_item(item) for item in sorted(inp.items, key=lambda item: item.item_no)),
+        *([inp.reasons] if inp.reasons else []),
+        _remedies(),
+    ]
+
+
+def _reply_item(item: ReplyItem) -> str:
+    if item.outcome != OutcomeCode.DISCLOSED and not item.reasons.strip():
+        raise LetterInputError(f"item {item.item_no}: every outcome other than 予以公开 must state its reasons")
+    lines = [f"第{item.item_no}项：{item.description}", f"处理结果：{label_of(item.outcome)}"]
+    if item.reasons:
+        lines.append(f"理由：{item.reasons}")
+    if item.outcome == OutcomeCode.UNAVAILABLE_NOT_HELD and item.referral:
+        lines.append(f"负责公开该政府信息的机关及联系方式：{item.referral}")
+    lines.append(f"依据：{legal_basis_of(item.outcome).citation()}。")
+    return "\n".join(lines)
+
+
+def _remedies() -> str:
+    return (
+        "如对本告知书不服，可以自收到本告知书之日起60日内依法申请行政复议，"
+        "或者自收到本告知书之日起6个月内依法向人民法院提起行政诉讼。"
+    )
+
+
+def _numbered(entries: Iterable[str]) -> str:
+    return "\n".join(f"{number}. {entry}" for number, entry in enumerate(entries, start=1))
+
+
+def _required_deadline(inp: ComposeLetterInput, what: str) -> date:
+    if inp.deadline_on is None:
+        raise LetterInputError(f"{inp.kind} needs deadline_on ({what})")
+    return inp.deadline_on
+
+
+def _require_items(inp: ComposeLetterInput, why: str) -> None:
+    if not inp.items:
+        raise LetterInputError(why)
+
+
+def _require_reasons(inp: ComposeLetterInput, why: str) -> None:
+    if not inp.reasons.strip():
+        raise LetterInputError(why)
+
+
+_COMPOSERS: dict[LetterKind, Callable[[ComposeLetterInput], tuple[str, list[str]]]] = {
+    "acknowledgment": _acknowledgment,
+    "supplement-notice": _supplement_notice,
+    "extension-notice": _extension_notice,
+    "consultation-letter": _consultation_letter,
+    "override-notice": _override_notice,
+    "reply": _reply,
+}

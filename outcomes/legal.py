@@ -1,0 +1,55 @@
+"""Legal basis of each outcome: the provisions a reply letter cites and reports refer to.
+
+Articles are those of the 2019 Regulation (政府信息公开条例, State Council Decree 711).
+"""
+
+from dataclasses import dataclass
+
+from outcomes.codes import OutcomeCode
+
+REGULATION = "《中华人民共和国政府信息公开条例》"
+FEE_MEASURES = "《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）"
+
+
+@dataclass(frozen=True)
+class LegalBasis:
+    provisions: tuple[str, ...]
+    """Provisions of the Regulation, e.g. 第三十六条第（三）项; empty when no single provision applies."""
+    other_sources: tuple[str, ...] = ()
+
+    def citation(self) -> str:
+        regulation = REGULATION + ("、".join(self.provisions) if self.provisions else "有关规定")
+        return "、".join((regulation, *self.other_sources))
+
+
+_REFUSAL = "第三十六条第（三）项"
+
+LEGAL_BASIS: dict[OutcomeCode, LegalBasis] = {
+    OutcomeCode.DISCLOSED: LegalBasis(("第三十六条第（一）项", "第（二）项")),
+    OutcomeCode.PARTLY_DISCLOSED: LegalBasis(("第三十七条",)),
+    OutcomeCode.WITHHELD_STATE_SECRET: LegalBasis(("第十四条", _REFUSAL)),
+    OutcomeCode.WITHHELD_LAW_PROHIBITS: LegalBasis(("第十四条", _REFUSAL)),
+    OutcomeCode.WITHHELD_THREE_SECURITIES: LegalBasis(("第十四条", _REFUSAL)),
+    OutcomeCode.WITHHELD_THIRD_PARTY: LegalBasis(("第十五条", "第三十二条", _REFUSAL)),
+    OutcomeCode.WITHHELD_INTERNAL_AFFAIRS: LegalBasis(("第十六条第一款", _REFUSAL)),
+    OutcomeCode.WITHHELD_PROCESS_INFO: LegalBasis(("第十六条第二款", _REFUSAL)),
+    OutcomeCode.WITHHELD_ENFORCEMENT_FILE: LegalBasis(("第十六条第二款", _REFUSAL)),
+    OutcomeCode.WITHHELD_ADMIN_QUERY: LegalBasis(("第三十六条第（七）项",)),
+    OutcomeCode.UNAVAILABLE_NOT_HELD: LegalBasis(("第三十六条第（四）项", "第（五）项")),
+    OutcomeCode.UNAVAILABLE_NEEDS_CREATION: LegalBasis(("第三十八条",)),
+    OutcomeCode.UNAVAILABLE_STILL_UNCLEAR: LegalBasis(("第三十条",)),
+    OutcomeCode.NOT_PROCESSED_PETITION: LegalBasis(("第三十九条第一款",)),
+    OutcomeCode.NOT_PROCESSED_REPEAT: LegalBasis(("第三十六条第（六）项",)),
+    OutcomeCode.NOT_PROCESSED_PUBLICATION: LegalBasis(("第三十九条第二款",)),
+    OutcomeCode.NOT_PROCESSED_EXCESSIVE: LegalBasis(("第三十五条",)),
+    # The Regulation has no express provision for requests to confirm or re-issue information the
+    # applicant already holds; 第二条 (what government information is) is the usual citation.
+    OutcomeCode.NOT_PROCESSED_CONFIRMATION: LegalBasis(("第二条",)),
+    OutcomeCode.OTHER_NO_SUPPLEMENT: LegalBasis(("第三十条",)),
+    OutcomeCode.OTHER_FEE_UNPAID: LegalBasis(("第四十二条",), (FEE_MEASURES,)),
+    OutcomeCode.OTHER: LegalBasis(()),
+}
+
+
+def legal_basis_of(code: OutcomeCode) -> LegalBasis:
+    return LEGAL_BASIS[code]
