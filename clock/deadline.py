@@ -140,8 +140,9 @@ def compute_due(cal: WorkCalendar, inp: ClockInput) -> DueDate:
 
     Day 0 is the receipt day (or `restarted_on` after a supplement), moved to the next working
     day if needed; the period ends at the end of the (reply_days + extension_days)-th working
-    day after day 0, skipping the days excluded by pauses (see `Pause`). Pauses that end
-    before a restart are ignored because the period starts again from scratch.
+    day after day 0, skipping the days excluded by pauses (see `Pause`). Only days after day
+    0 can be excluded, so a pause that ended before a restart is ignored: the period starts
+    again from scratch.
     """
     period_start = inp.restarted_on or inp.received_on
     start_on, _ = cal.next_workday_on_or_after(period_start)
@@ -200,17 +201,16 @@ def _explain(
             f"经批准延长答复期限 {inp.extension_days} 个工作日，合计 {total} 个工作日"
             f"（extension approved: +{inp.extension_days}, {total} working days in total）"
         )
-    for pause, days in days_by_pause:
-        steps.append(_pause_step(cal, pause, start_on, _count_workdays(cal, days)))
+    per_pause = [(pause, _count_workdays(cal, days)) for pause, days in days_by_pause]
+    steps.extend(_pause_step(pause, start_on, workdays) for pause, workdays in per_pause)
     union_count = _count_workdays(cal, excluded)
-    if union_count < sum(_count_workdays(cal, days) for _, days in days_by_pause):
+    if union_count < sum(workdays for _, workdays in per_pause):
         steps.append(
             f"上述期间有重叠，重叠部分只扣除一次，共扣除 {union_count} 个工作日"
             f"（overlapping pauses counted once: {union_count} working days excluded in total）"
         )
     steps.append(
-        f"答复期限届满：{_show(due_on)}24:00（北京时间）"
-        f"（due by the end of {due_on.isoformat()}, Asia/Shanghai）"
+        f"答复期限届满：{_show(due_on)}24:00（北京时间）（due by the end of {due_on.isoformat()}, Asia/Shanghai）"
     )
     if unpublished_years:
         years = "、".join(str(y) for y in unpublished_years)
@@ -222,7 +222,7 @@ def _explain(
     return steps
 
 
-def _pause_step(cal: WorkCalendar, pause: Pause, start_on: date, excluded_workdays: int) -> str:
+def _pause_step(pause: Pause, start_on: date, excluded_workdays: int) -> str:
     name = f"{PAUSE_KIND_NAMES[pause.kind]}「{pause.label}」"
     end = pause.end_for_counting()
     if pause.is_open:
@@ -234,8 +234,7 @@ def _pause_step(cal: WorkCalendar, pause: Pause, start_on: date, excluded_workda
     if end <= start_on:
         return f"{name}：{period}，在起算日之前结束，不予扣除（{period_en}: before day 0, ignored）"
     return (
-        f"{name}：{period}，扣除 {excluded_workdays} 个工作日"
-        f"（{period_en}: {excluded_workdays} working days excluded）"
+        f"{name}：{period}，扣除 {excluded_workdays} 个工作日（{period_en}: {excluded_workdays} working days excluded）"
     )
 
 

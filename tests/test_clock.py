@@ -4,7 +4,7 @@ Every expected date below is counted in the comment next to it, the way a clerk 
 count it on a paper calendar, using the official 2026 schedule (国办发明电〔2025〕7号).
 """
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import assume, given, settings
@@ -238,11 +238,11 @@ def test_reminder_date() -> None:
 
 
 def test_shanghai_instants() -> None:
-    assert end_of_day_instant(date(2026, 3, 12)) == datetime(2026, 3, 12, 16, 0, tzinfo=timezone.utc)
-    assert start_of_day_instant(date(2026, 3, 12)) == datetime(2026, 3, 11, 16, 0, tzinfo=timezone.utc)
-    assert at_local_time(date(2026, 3, 12), 9) == datetime(2026, 3, 12, 1, 0, tzinfo=timezone.utc)
+    assert end_of_day_instant(date(2026, 3, 12)) == datetime(2026, 3, 12, 16, 0, tzinfo=UTC)
+    assert start_of_day_instant(date(2026, 3, 12)) == datetime(2026, 3, 11, 16, 0, tzinfo=UTC)
+    assert at_local_time(date(2026, 3, 12), 9) == datetime(2026, 3, 12, 1, 0, tzinfo=UTC)
     # 17:00 UTC is already 01:00 the next day in Shanghai.
-    assert local_date(datetime(2026, 3, 12, 17, 0, tzinfo=timezone.utc)) == date(2026, 3, 13)
+    assert local_date(datetime(2026, 3, 12, 17, 0, tzinfo=UTC)) == date(2026, 3, 13)
     with pytest.raises(ValueError, match="timezone-aware"):
         local_date(datetime(2026, 3, 12, 17, 0))
 
@@ -257,7 +257,12 @@ reply_periods = st.integers(min_value=1, max_value=40)
 def pauses(draw: st.DrawFn, received_on: date) -> Pause:
     started_on = received_on + timedelta(days=draw(st.integers(0, 40)))
     ended_on = started_on + timedelta(days=draw(st.integers(0, 45)))
-    return Pause(kind=draw(st.sampled_from(["third-party", "agency", "fee"])), label="p", started_on=started_on, ended_on=ended_on)
+    return Pause(
+        kind=draw(st.sampled_from(["third-party", "agency", "fee"])),
+        label="p",
+        started_on=started_on,
+        ended_on=ended_on,
+    )
 
 
 def is_working(d: date) -> bool:
@@ -269,9 +274,7 @@ def is_working(d: date) -> bool:
 def test_without_pauses_the_period_is_exactly_the_working_days_counted(
     received_on: date, reply_days: int, extension_days: int
 ) -> None:
-    result = compute_due(
-        CAL, ClockInput(received_on=received_on, reply_days=reply_days, extension_days=extension_days)
-    )
+    result = compute_due(CAL, ClockInput(received_on=received_on, reply_days=reply_days, extension_days=extension_days))
     assert is_working(result.due_on) and is_working(result.start_on)
     assert CAL.workdays_between(result.start_on, result.due_on)[0] == reply_days + extension_days
 
@@ -311,10 +314,7 @@ def test_due_date_is_a_working_day_outside_every_pause_with_exactly_n_counted(
         return any(p.started_on < d <= p.end_for_counting() for p in chosen)
 
     assert is_working(result.due_on) and not paused(result.due_on)
-    counted = [
-        result.start_on + timedelta(days=i)
-        for i in range(1, (result.due_on - result.start_on).days + 1)
-    ]
+    counted = [result.start_on + timedelta(days=i) for i in range(1, (result.due_on - result.start_on).days + 1)]
     assert sum(1 for d in counted if is_working(d) and not paused(d)) == reply_days
 
 

@@ -208,7 +208,9 @@ MAKEUP_POOL = [date(2027, 1, 9), date(2027, 9, 26), date(2027, 10, 9)]  # Sat, S
 def schedules(draw: st.DrawFn) -> YearSchedule:
     holidays = draw(st.lists(st.sampled_from(HOLIDAY_POOL), min_size=1))
     makeup = draw(st.lists(st.sampled_from(MAKEUP_POOL)))
-    return YearSchedule(year=2027, holidays=holidays, makeup_workdays=makeup, source=draw(st.sampled_from(["fixture A", "fixture B"])))
+    return YearSchedule(
+        year=2027, holidays=holidays, makeup_workdays=makeup, source=draw(st.sampled_from(["fixture A", "fixture B"]))
+    )
 
 
 @settings(max_examples=200, deadline=None)

@@ -28,9 +28,7 @@ def chinese_calendar_schedules() -> list[YearSchedule]:
             holidays=[d for d in chinese_calendar_data.holidays if d.year == year],
             # `workdays` only lists 调休 days; the weekend check guards against a future
             # release that also lists ordinary weekdays there.
-            makeup_workdays=[
-                d for d in chinese_calendar_data.workdays if d.year == year and is_weekend(d)
-            ],
+            makeup_workdays=[d for d in chinese_calendar_data.workdays if d.year == year and is_weekend(d)],
             source=source,
         )
         for year in years

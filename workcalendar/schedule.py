@@ -20,9 +20,7 @@ SATURDAY = 5
 # 劳动节 May 1-2, 国庆节 Oct 1-3. The lunar and solar-term holidays (春节, 清明, 端午, 中秋) and
 # the 调休 swaps are only known once the State Council publishes the year, so a provisional
 # count misses them and tends to give an earlier date than the final one.
-FIXED_DATE_HOLIDAYS: frozenset[tuple[int, int]] = frozenset(
-    {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}
-)
+FIXED_DATE_HOLIDAYS: frozenset[tuple[int, int]] = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
 
 
 def is_weekend(d: date) -> bool:
