@@ -1,0 +1,216 @@
+"""The activities: every piece of I/O the workflows do, each idempotent on its business key."""
+
+import asyncio
+import hashlib
+import smtplib
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from typing import Any
+
+from sqlalchemy import Engine
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.models import (
+    ComposeLetterInput,
+    DispatchInput,
+    DispatchResult,
+    Letter,
+    PersistApplicationInput,
+    PrescreenInput,
+    PrescreenResult,
+    StaffAlertInput,
+)
+from core.config import Settings
+from db import repository
+from db.models import OutboundMessage, utcnow
+from db.session import session_scope
+from letters.compose import LetterInputError, compose_letter
+from screening.prescreen import prescreen_texts
+
+STAFF_ALERT_KIND = "staff-alert"
+
+_ALERT_TITLES = {
+    "reminder": "到期提醒",
+    "overdue": "逾期警示",
+    "escalation": "督办",
+    "consultation-objection": "第三方异议",
+    "delivery-problem": "文书送达异常",
+}
+
+# Refusals that no retry can cure: the address or the sender is rejected outright.
+_PERMANENT_SMTP_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused)
+
+
+class DisclosureActivities:
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self._engine = engine
+        self._settings = settings
+
+    @activity.defn(name="persist_application")
+    async def persist_application(self, inp: PersistApplicationInput) -> None:
+        await self._in_transaction(repository.save_application, inp.record, inp.events)
+        activity.logger.info(
+            "persisted application %s (status %s, %d events offered)",
+            inp.record.application_id,
+            inp.record.status,
+            len(inp.events),
+        )
+
+    @activity.defn(name="prescreen")
+    async def prescreen(self, inp: PrescreenInput) -> PrescreenResult:
+        result = PrescreenResult(findings=prescreen_texts(inp.texts))
+        activity.logger.info(
+            "prescreened application %s: %d findings (%s)",
+            inp.application_id,
+            len(result.findings),
+            ", ".join(sorted({finding.kind for finding in result.findings})) or "clean",
+        )
+        return result
+
+    @activity.defn(name="compose_letter")
+    async def compose_letter(self, inp: ComposeLetterInput) -> Letter:
+        try:
+            return compose_letter(inp)
+        except LetterInputError as error:
+            raise ApplicationError(str(error), type="LetterInputError", non_retryable=True) from error
+
+    @activity.defn(name="dispatch_letter")
+    async def dispatch_letter(self, inp: DispatchInput) -> DispatchResult:
+        message = OutboundMessage(
+            key=inp.key,
+            application_id=inp.application_id,
+            kind=inp.letter.kind,
+            method=inp.method,
+            recipient_name=inp.recipient_name,
+            email=inp.email,
+            subject=inp.letter.subject,
+            body=inp.letter.body,
+            status="awaiting-staff",
+        )
+        if inp.method != "email":
+            # Post, pickup and portal delivery are done by staff, who confirm it through the workflow.
+            stored = await self._in_transaction(repository.record_outbound_message, message)
+        else:
+            stored = await self._send_email_once(message)
+        activity.logger.info("dispatch %s for %s: %s", inp.key, inp.application_id, stored.status)
+        return DispatchResult(
+            key=stored.key,
+            method=inp.method,
+            status=stored.status,
+            sent_at=stored.sent_at,
+            message_id=stored.message_id,
+        )
+
+    @activity.defn(name="raise_staff_alert")
+    async def raise_staff_alert(self, inp: StaffAlertInput) -> None:
+        await self._in_transaction(repository.insert_staff_alert, inp)
+        activity.logger.info("staff alert %s (%s for %s)", inp.key, inp.kind, inp.role)
+        if inp.recipient:
+            subject = f"【{_ALERT_TITLES[inp.kind]}】{inp.application_id}"
+            await self._send_email_once(
+                OutboundMessage(
+                    key=f"alert:{inp.key}",
+                    application_id=inp.application_id,
+                    kind=STAFF_ALERT_KIND,
+                    method="email",
+                    recipient_name=inp.role,
+                    email=inp.recipient,
+                    subject=subject,
+                    body=f"{inp.message}\n\n申请编号：{inp.application_id}",
+                    status="awaiting-staff",
+                )
+            )
+
+    @activity.defn(name="open_application_ids")
+    async def open_application_ids(self) -> list[str]:
+        return await self._in_transaction(repository.open_application_ids)
+
+    async def _send_email_once(self, message: OutboundMessage) -> OutboundMessage:
+        """Send unless a message with this key was already sent; record every attempt."""
+        already = await self._in_transaction(repository.get_outbound_message, message.key)
+        if already is not None and already.status == "sent":
+            return already
+        if not message.email:
+            await self._record_attempt(message, error="no e-mail address for delivery by e-mail")
+            raise ApplicationError(
+                f"{message.key}: delivery by e-mail but the recipient has no e-mail address",
+                type="MissingEmailAddress",
+                non_retryable=True,
+            )
+
+        email = self._build_email(message)
+        try:
+            await asyncio.to_thread(self._smtp_send, email)
+        except _PERMANENT_SMTP_ERRORS as error:
+            await self._record_attempt(message, error=_describe(error))
+            raise ApplicationError(
+                f"{message.key}: the mail server refused the message", type="SmtpRefused", non_retryable=True
+            ) from error
+        except (OSError, smtplib.SMTPException) as error:
+            # Recorded first so staff can see why the letter has not gone out while Temporal retries.
+            await self._record_attempt(message, error=_describe(error))
+            raise
+        return await self._record_attempt(message, message_id=email["Message-ID"])
+
+    async def _record_attempt(
+        self, message: OutboundMessage, *, error: str | None = None, message_id: str | None = None
+    ) -> OutboundMessage:
+        attempt = message.model_copy(
+            update={
+                "status": "failed" if error else "sent",
+                "attempts": 1,
+                "last_error": error,
+                "sent_at": None if error else utcnow(),
+                "message_id": message_id,
+            }
+        )
+        return await self._in_transaction(repository.record_outbound_message, attempt)
+
+    def _build_email(self, message: OutboundMessage) -> EmailMessage:
+        email = EmailMessage()
+        email["Subject"] = message.subject
+        email["From"] = formataddr((self._settings.agency_name, self._settings.smtp_sender))
+        email["To"] = formataddr((message.recipient_name, message.email))
+        email["Date"] = format_datetime(utcnow())
+        email["Message-ID"] = self._message_id(message.key)
+        email.set_content(message.body, charset="utf-8")
+        return email
+
+    def _message_id(self, key: str) -> str:
+        # Stable per key, so a resend after a lost acknowledgment is recognisable as the same message.
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        domain = self._settings.smtp_sender.rpartition("@")[2] or "localhost"
+        return f"<{digest}@{domain}>"
+
+    def _smtp_send(self, email: EmailMessage) -> None:
+        with smtplib.SMTP(
+            self._settings.smtp_host, self._settings.smtp_port, timeout=self._settings.smtp_timeout_seconds
+        ) as smtp:
+            smtp.send_message(email)
+
+    async def _in_transaction(self, operation: Callable[..., Any], *args: Any) -> Any:
+        """Run a repository operation in its own transaction on a worker thread."""
+
+        def run() -> Any:
+            with session_scope(self._engine) as session:
+                return operation(session, *args)
+
+        return await asyncio.to_thread(run)
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:500]
+
+
+def all_activities(acts: DisclosureActivities) -> list[Callable[..., Any]]:
+    """The bound activity methods, for Worker(activities=...)."""
+    return [
+        acts.persist_application,
+        acts.prescreen,
+        acts.compose_letter,
+        acts.dispatch_letter,
+        acts.raise_staff_alert,
+        acts.open_application_ids,
+    ]
