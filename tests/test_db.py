@@ -1,5 +1,6 @@
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlmodel import select
@@ -18,6 +19,8 @@ from db.repository import (
 )
 from db.session import init_db, session_scope
 from tests.fixtures_db import application_record, engine, event_record  # noqa: F401
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def test_init_db_is_repeatable(engine: Engine) -> None:
@@ -194,3 +197,14 @@ def test_a_sent_message_stays_sent(engine: Engine) -> None:
     with session_scope(engine) as session:
         stored = get_outbound_message(session, "GK-2026-000001:reply")
         assert stored is not None and (stored.status, stored.attempts) == ("sent", 2)
+
+
+def test_timestamps_come_back_timezone_aware(engine: Engine) -> None:
+    shanghai_event = event_record(1).model_copy(update={"at": datetime(2026, 3, 2, 17, 30, tzinfo=SHANGHAI)})
+    with session_scope(engine) as session:
+        save_application(session, application_record(), [shanghai_event])
+    with session_scope(engine) as session:
+        [stored] = get_events(session, "GK-2026-000001")
+        application = session.get(Application, "GK-2026-000001")
+    assert stored.at == datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    assert application is not None and application.updated_at.tzinfo is not None
