@@ -1,0 +1,141 @@
+"""Applications: intake, the supervisors' list, live state, and one endpoint per staff action."""
+
+from datetime import date, datetime, timezone
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel
+from temporalio.common import WorkflowIDReusePolicy
+
+from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
+from api.schemas import ApplicationCreate, ApplicationCreated, ApplicationSummary, EventOut, Page
+from api.temporal_calls import run_query, run_update
+from clock import ClockInput, compute_due, local_date
+from db.models import Application
+from db.repository import allocate_application_number, get_events, list_applications
+from policy import profile_named
+from workcalendar import WorkCalendar
+from workflows.application import DisclosureApplicationWorkflow
+from workflows.messages import (
+    ApplicationInput,
+    ApplicationView,
+    AssignHandler,
+    ConfirmDelivery,
+    DecideExtension,
+    OverrideObjection,
+    ProposeDecision,
+    RequestExtension,
+    RequestSupplement,
+    ReviewDecision,
+    SignReply,
+    StartConsultation,
+    StateQuery,
+    SubmitForReview,
+    SupplementReceived,
+    Withdraw,
+)
+
+router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
+
+
+def shanghai_today() -> date:
+    return local_date(datetime.now(timezone.utc))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ApplicationCreated)
+async def register_application(
+    body: ApplicationCreate, session: SessionDep, client: ClientDep, settings: SettingsDep, calendar: CalendarDep
+) -> ApplicationCreated:
+    """Register an application and start its workflow; returns its number, receipt date and due date."""
+    if body.received_on > shanghai_today():
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "收到申请之日不能晚于今天")
+    policy = profile_named(body.policy)
+    calendar_data = calendar.since(body.received_on.year)
+    due = compute_due(
+        WorkCalendar(calendar_data), ClockInput(received_on=body.received_on, reply_days=policy.reply_days)
+    )
+    application_id = allocate_application_number(session, shanghai_today().year)
+    inp = ApplicationInput(
+        application_id=application_id, channel=body.channel, received_on=body.received_on,
+        registered_at=datetime.now(timezone.utc), registered_by=body.registered_by, applicant=body.applicant,
+        items=body.items, delivery_method=body.delivery_method, policy=policy, calendar=calendar_data,
+        agency_name=settings.agency_name, handler=body.handler, department=body.department,
+    )
+    await client.start_workflow(
+        DisclosureApplicationWorkflow.run, inp, id=application_id, task_queue=settings.task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+    return ApplicationCreated(
+        application_id=application_id, received_on=body.received_on, due_on=due.due_on,
+        due_provisional=due.provisional, due_explanation=due.steps, calendar_version=due.calendar_version,
+    )
+
+
+@router.get("", response_model=Page[ApplicationSummary])
+def list_for_supervisors(
+    session: SessionDep,
+    status_: Annotated[str | None, Query(alias="status")] = None,
+    overdue: bool | None = None,
+    due_before: date | None = None,
+    handler: str | None = None,
+    department: str | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> Page[ApplicationSummary]:
+    """Applications from the database (not from each workflow), soonest due first."""
+    rows, total = list_applications(
+        session, status=status_, overdue=overdue, due_before=due_before, handler=handler,
+        department=department, offset=offset, limit=limit,
+    )
+    return Page(items=[_summary(r) for r in rows], total=total, offset=offset, limit=limit)
+
+
+def _summary(row: Application) -> ApplicationSummary:
+    return ApplicationSummary(
+        application_id=row.id, received_on=row.received_on, channel=row.channel, applicant_name=row.applicant_name,
+        status=row.status, handler=row.handler, department=row.department, due_on=row.due_on,
+        due_provisional=row.due_provisional, overdue=row.overdue, paused=row.paused, extended=row.extended,
+        closed_at=row.closed_at, final_outcome=row.final_outcome,
+    )
+
+
+@router.get("/{application_id}", response_model=ApplicationView)
+async def live_state(application_id: str, client: ClientDep) -> ApplicationView:
+    """The whole live state from the workflow: status, items, due date and why, timeline, pending actions."""
+    return await run_query(client, application_id, "state", StateQuery(today=shanghai_today()), ApplicationView)
+
+
+@router.get("/{application_id}/events", response_model=list[EventOut])
+def recorded_events(application_id: str, session: SessionDep) -> list[EventOut]:
+    """The timeline as recorded in the database (what audit and reports read)."""
+    if session.get(Application, application_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {application_id} 的申请")
+    return [EventOut(seq=e.seq, at=e.at, kind=e.kind, actor=e.actor, summary=e.summary)
+            for e in get_events(session, application_id)]
+
+
+def _action(path: str, update: str, body_type: type[BaseModel], summary: str) -> None:
+    async def act(application_id: str, body: Any, session: SessionDep, client: ClientDep) -> ApplicationView:
+        return await run_update(client, session, application_id, update, body, ApplicationView)
+
+    act.__annotations__["body"] = body_type
+    act.__name__ = update
+    router.add_api_route(
+        f"/{{application_id}}/{path}", act, methods=["POST"], response_model=ApplicationView, summary=summary,
+        responses={404: {"description": "没有该申请"}, 409: {"description": "当前不能办理此事项（附原因）"}},
+    )
+
+
+_action("assign", "assign", AssignHandler, "Assign the handler (指定承办人)")
+_action("supplement-request", "request_supplement", RequestSupplement, "Send the one supplement notice (补正告知)")
+_action("supplement", "supplement_received", SupplementReceived, "Record the supplement; the period restarts")
+_action("extension-request", "request_extension", RequestExtension, "Handler asks for the one extension (延期)")
+_action("extension-decision", "decide_extension", DecideExtension, "Supervisor approves or refuses the extension")
+_action("consultations", "start_consultation", StartConsultation, "Consult a third party or co-producing agency")
+_action("override", "override_objection", OverrideObjection, "Supervisor discloses despite an objection (public interest)")
+_action("decisions", "propose_decision", ProposeDecision, "Handler proposes one item's outcome (拟办意见)")
+_action("submit", "submit_for_review", SubmitForReview, "Submit proposals; runs the confidentiality pre-screen")
+_action("review", "review", ReviewDecision, "Confidentiality reviewer approves or returns")
+_action("sign", "sign", SignReply, "Supervisor signs the unified reply; it is sent")
+_action("delivery", "confirm_delivery", ConfirmDelivery, "Staff confirm postal or pickup delivery")
+_action("withdraw", "withdraw", Withdraw, "The applicant withdraws the application")

@@ -1,0 +1,938 @@
+"""The disclosure application workflow: one durable execution per application, id = its number.
+
+Orchestration only. The rules it applies live in pure modules (clock, workcalendar, policy,
+outcomes); everything that touches the world is an activity. Staff actions that need an answer are
+Updates whose validators refuse, before anything is written to history, what the law or the
+application's state does not allow now; the handler re-checks under the lock because another
+action may have landed in between.
+"""
+
+import asyncio
+from datetime import date, datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.models import (
+        ApplicationRecord,
+        ComposeLetterInput,
+        DispatchInput,
+        DispatchResult,
+        EventRecord,
+        ItemRecord,
+        Letter,
+        LetterKind,
+        PersistApplicationInput,
+        PrescreenInput,
+        PrescreenResult,
+        PrescreenText,
+        ReplyItem,
+        StaffAlertInput,
+    )
+    from clock import (
+        ClockInput,
+        DueDate,
+        Pause,
+        add_working_days_from,
+        at_local_time,
+        compute_due,
+        end_of_day_instant,
+        local_date,
+        reminder_date,
+        supplement_notice_deadline,
+        working_days_left,
+    )
+    from outcomes import OutcomeCode, label_of
+    from workcalendar import WorkCalendar
+    from workflows import search_attributes as sa
+    from workflows.consultation import ConsultationWorkflow
+    from workflows.messages import (
+        FINAL_STATUSES,
+        ApplicationInput,
+        ApplicationOutcome,
+        ApplicationView,
+        AssignHandler,
+        CalendarYearPublished,
+        ConfirmDelivery,
+        ConsultationInput,
+        ConsultationResult,
+        ConsultationState,
+        DecideExtension,
+        ExtensionState,
+        ItemView,
+        OverrideObjection,
+        PausedInterval,
+        PendingAction,
+        Proposal,
+        ProposeDecision,
+        RequestExtension,
+        RequestSupplement,
+        ReviewDecision,
+        SignReply,
+        StartConsultation,
+        StateQuery,
+        Status,
+        SubmitForReview,
+        SupplementReceived,
+        SupplementState,
+        TimelineEntry,
+        Withdraw,
+    )
+
+# Our own database: keep trying, an outage must not lose a record.
+PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+# Letters: back off up to five minutes between tries; a bad address is not worth retrying.
+DISPATCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
+PURE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=10)
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+REMINDER_HOUR = 9
+
+DISCLOSING_OUTCOMES = frozenset({OutcomeCode.DISCLOSED, OutcomeCode.PARTLY_DISCLOSED})
+SYSTEM_ONLY_OUTCOMES = frozenset({OutcomeCode.OTHER_NO_SUPPLEMENT, OutcomeCode.OTHER_FEE_UNPAID})
+
+
+class ActionNotAllowed(ApplicationError):
+    """Refusal of a staff action, worded for the clerk who tried it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, type="ActionNotAllowed", non_retryable=True)
+
+
+@workflow.defn(name="DisclosureApplication")
+class DisclosureApplicationWorkflow:
+    @workflow.init
+    def __init__(self, inp: ApplicationInput) -> None:
+        self._inp = inp
+        self._calendar_data = inp.calendar
+        self._cal = WorkCalendar(inp.calendar)
+        self._phase: Status = "handling"
+        self._handler = inp.handler
+        self._department = inp.department
+        self._items = [ItemView(item_no=n, description=it.description) for n, it in enumerate(inp.items, start=1)]
+        self._supplement: SupplementState | None = None
+        self._restarted_on: date | None = None
+        self._extension: ExtensionState | None = None
+        self._consultations: list[ConsultationState] = []
+        self._findings: list = []
+        self._reply_draft: Letter | None = None
+        self._review_comment = ""
+        self._replied_on: date | None = None
+        self._delivered_on: date | None = None
+        self._overdue = False
+        self._alerts_raised: set[str] = set()
+        self._timeline: list[TimelineEntry] = []
+        self._persisted_seq = 0
+        self._letters_in_flight = 0
+        self._lock = asyncio.Lock()
+        self._clock_changed = False
+        self._supplement_notice_by, _ = supplement_notice_deadline(
+            self._cal, inp.received_on, inp.policy.supplement_notice_days
+        )
+        self._due = self._compute_due()
+        self._record("registered", inp.registered_by, f"登记受理，收到申请之日 {inp.received_on}，答复期限 {self._due.due_on}")
+
+    # --- the run: wait for the next deadline, act on it, until the application ends -------
+
+    @workflow.run
+    async def run(self, inp: ApplicationInput) -> ApplicationOutcome:
+        async with self._lock:
+            self._send_letter("acknowledgment", key_suffix="ack", deadline_on=self._due.due_on)
+            await self._persist()
+        while self._phase not in FINAL_STATUSES:
+            await self._sleep_until_next_deadline()
+            async with self._lock:
+                await self._act_on_deadlines()
+        await workflow.wait_condition(lambda: self._letters_in_flight == 0 and workflow.all_handlers_finished())
+        async with self._lock:
+            await self._persist()
+        return ApplicationOutcome(
+            application_id=inp.application_id,
+            status=self._phase,
+            items=self._items,
+            replied_on=self._replied_on,
+            due_on=self._due.due_on,
+            on_time=None if self._replied_on is None else self._replied_on <= self._due.due_on,
+        )
+
+    async def _sleep_until_next_deadline(self) -> None:
+        wake_at = self._next_wake_at()
+        self._clock_changed = False
+        if wake_at is not None and wake_at <= workflow.now():
+            return
+        timeout = None if wake_at is None else wake_at - workflow.now()
+        try:
+            await workflow.wait_condition(
+                lambda: self._clock_changed or self._phase in FINAL_STATUSES, timeout=timeout
+            )
+        except asyncio.TimeoutError:
+            pass
+
+    def _next_wake_at(self) -> datetime | None:
+        if self._phase == "awaiting-supplement" and self._supplement is not None:
+            return end_of_day_instant(self._supplement.deadline_on)
+        if self._replied_on is not None or self._phase in FINAL_STATUSES:
+            return None
+        candidates = []
+        if self._reminder_key() not in self._alerts_raised:
+            candidates.append(self._reminder_at())
+        if self._overdue_key() not in self._alerts_raised:
+            candidates.append(end_of_day_instant(self._due.due_on))
+        return min(candidates, default=None)
+
+    async def _act_on_deadlines(self) -> None:
+        now = workflow.now()
+        if self._phase == "awaiting-supplement" and self._supplement is not None:
+            if now >= end_of_day_instant(self._supplement.deadline_on):
+                await self._abandon()
+            return
+        if self._replied_on is not None or self._phase in FINAL_STATUSES:
+            return
+        if now >= self._reminder_at() and self._reminder_key() not in self._alerts_raised:
+            self._alerts_raised.add(self._reminder_key())
+            self._record("reminder", "system", f"提醒承办人：答复期限 {self._due.due_on} 将至")
+            await self._alert(self._reminder_key(), "reminder", "handler", self._handler,
+                              f"{self._inp.application_id} 答复期限 {self._due.due_on}，请抓紧办理")
+        if now >= end_of_day_instant(self._due.due_on) and self._overdue_key() not in self._alerts_raised:
+            self._alerts_raised.add(self._overdue_key())
+            self._overdue = True
+            self._record("overdue", "system", f"已超过答复期限 {self._due.due_on}，报负责人督办")
+            await self._alert(self._overdue_key(), "overdue", "supervisor", None,
+                              f"{self._inp.application_id} 已逾期（答复期限 {self._due.due_on}），请督办")
+        await self._persist()
+
+    def _reminder_at(self) -> datetime:
+        day = reminder_date(self._cal, self._due.due_on, self._inp.policy.reminder_days_before_due)
+        return at_local_time(day, REMINDER_HOUR)
+
+    def _reminder_key(self) -> str:
+        return f"{self._inp.application_id}:reminder:{self._due.due_on}"
+
+    def _overdue_key(self) -> str:
+        return f"{self._inp.application_id}:overdue:{self._due.due_on}"
+
+    async def _abandon(self) -> None:
+        assert self._supplement is not None
+        self._phase = "abandoned"
+        for item in self._items:
+            item.final_outcome = OutcomeCode.OTHER_NO_SUPPLEMENT
+        self._replied_on = self._today()
+        self._record("abandoned", "system", f"补正期限 {self._supplement.deadline_on} 届满未补正，视为放弃申请")
+        self._send_letter("reply", key_suffix="reply", items=self._reply_items())
+        await self._persist()
+
+    # --- queries -----------------------------------------------------------------------------
+
+    @workflow.query
+    def state(self, q: StateQuery | None = None) -> ApplicationView:
+        return self._view((q.today if q and q.today else None) or self._today())
+
+    # --- facts -------------------------------------------------------------------------------
+
+    @workflow.signal
+    async def calendar_published(self, fact: CalendarYearPublished) -> None:
+        async with self._lock:
+            data = self._calendar_data.with_year(fact.schedule)
+            if data.version == self._calendar_data.version:
+                return
+            self._calendar_data = data
+            self._cal = WorkCalendar(data)
+            self._supplement_notice_by, _ = supplement_notice_deadline(
+                self._cal, self._inp.received_on, self._inp.policy.supplement_notice_days
+            )
+            self._record("calendar-updated", "system", f"{fact.schedule.year} 年放假安排已公布（{data.version}）")
+            self._recompute_due()
+            await self._persist()
+
+    # --- staff and applicant actions (updates) ----------------------------------------------
+
+    @workflow.update
+    async def assign(self, cmd: AssignHandler) -> ApplicationView:
+        async with self._lock:
+            self._refuse_if(self._why_not_assign(cmd))
+            self._handler, self._department = cmd.handler, cmd.department or self._department
+            self._record("assigned", cmd.by, f"交由 {cmd.handler} 承办")
+            await self._persist()
+            return self._view(self._today())
+
+    @assign.validator
+    def _validate_assign(self, cmd: AssignHandler) -> None:
+        self._refuse_if(self._why_not_assign(cmd))
+
+    def _why_not_assign(self, cmd: AssignHandler) -> str | None:
+        return self._why_final() or (
+            "答复已签发，不能再更换承办人" if self._replied_on is not None else None
+        )
+
+    @workflow.update
+    async def request_supplement(self, cmd: RequestSupplement) -> ApplicationView:
+        async with self._lock:
+            self._refuse_if(self._why_not_request_supplement(cmd))
+            today = self._today()
+            deadline = cmd.deadline_on or add_working_days_from(
+                self._cal, today, self._inp.policy.default_supplement_days
+            )[0]
+            self._supplement = SupplementState(
+                needed=cmd.needed, requested_by=cmd.by, notice_sent_on=today, deadline_on=deadline
+            )
+            self._phase = "awaiting-supplement"
+            self._record("supplement-requested", cmd.by, f"一次性告知补正 {len(cmd.needed)} 项，补正期限 {deadline}")
+            self._send_letter("supplement-notice", key_suffix="supplement", needed=cmd.needed, deadline_on=deadline)
+            self._clock_changed = True
+            await self._persist()
+            return self._view(today)
+
+    @request_supplement.validator
+    def _validate_request_supplement(self, cmd: RequestSupplement) -> None:
+        self._refuse_if(self._why_not_request_supplement(cmd))
+
+    def _why_not_request_supplement(self, cmd: RequestSupplement) -> str | None:
+        today = self._today()
+        if reason := self._why_final() or self._why_not_handling():
+            return reason
+        if self._supplement is not None:
+            return "补正须一次性告知，本申请已发出过补正通知"
+        if self._consultations:
+            return "已启动征求意见程序，不能再要求补正"
+        if today > self._supplement_notice_by:
+            return f"补正通知须在收到申请之日起 {self._inp.policy.supplement_notice_days} 个工作日内发出（截至 {self._supplement_notice_by}），已超过期限"
+        if any(not n.strip() for n in cmd.needed):
+            return "补正事项不能为空"
+        if cmd.deadline_on is not None and cmd.deadline_on <= today:
+            return "补正期限须晚于今天"
+        return None
+
+    @workflow.update
+    async def supplement_received(self, cmd: SupplementReceived) -> ApplicationView:
+        async with self._lock:
+            self._refuse_if(self._why_not_supplement_received(cmd))
+            assert self._supplement is not None
+            self._supplement.received_on = cmd.received_on
+            self._restarted_on = cmd.received_on
+            self._phase = "handling"
+            self._recompute_due(announce=False)
+            self._record("supplement-received", cmd.by,
+                         f"{cmd.received_on} 收到补正，答复期限重新计算为 {self._due.due_on}" + (f"；{cmd.note}" if cmd.note else ""))
+            self._clock_changed = True
+            await self._persist()
+            return self._view(self._today())
+
+    @supplement_received.validator
+    def _validate_supplement_received(self, cmd: SupplementReceived) -> None:
+        self._refuse_if(self._why_not_supplement_received(cmd))
+
+    def _why_not_supplement_received(self, cmd: SupplementReceived) -> str | None:
+        if reason := self._why_final():
+            return reason
+        if self._phase != "awaiting-supplement" or self._supplement is None:
+            return "本申请没有待补正的事项"
+        if cmd.received_on > self._today():
+            return "补正收到日期不能晚于今天"
+        if cmd.received_on < self._supplement.notice_sent_on:
+            return f"补正收到日期不能早于补正通知发出之日 {self._supplement.notice_sent_on}"
+        if cmd.received_on > self._supplement.deadline_on:
+            return f"补正期限已于 {self._supplement.deadline_on} 届满"
+        return None
+
+    @workflow.update
+    async def request_extension(self, cmd: RequestExtension) -> ApplicationView:
+        async with self._lock:
+            self._refuse_if(self._why_not_request_extension(cmd))
+            self._extension = ExtensionState(
+                days=cmd.days, reason=cmd.reason, requested_by=cmd.by, requested_on=self._today()
+            )
+            self._record("extension-requested", cmd.by, f"申请延期 {cmd.days} 个工作日：{cmd.reason}")
+            await self._persist()
+            return self._view(self._today())
+
+    @request_extension.validator
+    def _validate_request_extension(self, cmd: RequestExtension) -> None:
+        self._refuse_if(self._why_not_request_extension(cmd))
+
+    def _why_not_request_extension(self, cmd: RequestExtension) -> str | None:
+        if reason := self._why_final() or self._why_replied() or self._why_not_while_supplementing():
+            return reason
+        if self._extension is not None and self._extension.decision != "refused":
+            return "延期只能一次，本申请已" + ("提出延期申请，待负责人审批" if self._extension.decision == "pending" else "延期")
+        if self._today() > self._due.due_on:
+            return f"答复期限已于 {self._due.due_on} 届满，延期须在期限届满前提出"
+        if cmd.days > self._inp.policy.max_extension_days:
+            return f"延长答复期限最长不超过 {self._inp.policy.max_extension_days} 个工作日"
+        return None
+
+    @workflow.update
+    async def decide_extension(self, cmd: DecideExtension) -> ApplicationView:
+        async with self._lock:
+            self._refuse_if(self._why_not_decide_extension(cmd))
+            assert self._extension is not None
+            ext = self._extension
+            ext.decision, ext.decided_by, ext.decided_on, ext.comment = (
+                "approved" if cmd.approve else "refused", cmd.by, self._today(), cmd.comment
+            )
+            if cmd.approve:
+                self._recompute_due(announce=False)
+                self._record("extension-approved", cmd.by, f"同意延期 {ext.days} 个工作日，答复期限延至 {self._due.due_on}")
+                self._send_letter("extension-notice", key_suffix="extension", deadline_on=self._due.due_on,
+                                  reasons=ext.reason, extension_days=ext.days)
+                self._clock_changed = True
+            else:
+                self._record("extension-refused", cmd.by, "不同意延期" + (f"：{cmd.comment}" if cmd.comment else ""))
+            await self._persist()
+            return self._view(self._today())
+
+    @decide_extension.validator
+    def _validate_decide_extension(self, cmd: DecideExtension) -> None:
+        self._refuse_if(self._why_not_decide_extension(cmd))
+
+    def _why_not_decide_extension(self, cmd: DecideExtension) -> str | None:
+        if reason := self._why_final() or self._why_replied():
+            return reason
+        if self._extension is None or self._extension.decision != "pending":
+            return "没有待审批的延期申请"
+        if cmd.approve and self._today() > self._due.due_on:
+            return f"答复期限已于 {self._due.due_on} 届满，不能再批准延期"
+        return None
+
+    @workflow.update
+    async def start_consultation(self, cmd: StartConsultation) -> ApplicationView:
+        async with self._lock:
+            self._refuse_if(self._why_not_start_consultation(cmd))
+            today = self._today()
+            consultation_id = f"{self._inp.application_id}.consult-{len(self._consultations) + 1}"
+            window_ends_on, _ = add_working_days_from(self._cal, today, self._inp.policy.consultation_days)
+            state = ConsultationState(
+                consultation_id=consultation_id, kind=cmd.consultee.kind, consultee_name=cmd.consultee.name,
+                consultee_email=cmd.consultee.email,
+                item_nos=sorted(set(cmd.item_nos)), sent_on=today, window_ends_on=window_ends_on,
+            )
+            self._consultations.append(state)
+            handle = await workflow.start_child_workflow(
+                ConsultationWorkflow.run,
+                ConsultationInput(
+                    application_id=self._inp.application_id, consultation_id=consultation_id,
+                    consultee=cmd.consultee, items=[(n, self._item(n).description) for n in state.item_nos],
+                    agency_name=self._inp.agency_name, received_on=self._inp.received_on,
+                    window_ends_on=window_ends_on,
+                ),
+                id=consultation_id,
+            )
+            asyncio.create_task(self._await_consultation(state, handle))
+            who = "第三方" if cmd.consultee.kind == "third-party" else "其他机关"
+            self._recompute_due(announce=False)
+            self._record("consultation-started", cmd.by,
+                         f"书面征求{who}「{cmd.consultee.name}」意见，答复期限 {window_ends_on}，征求意见期间不计入答复期限")
+            self._clock_changed = True
+            await self._persist()
+            return self._view(today)
+
+    @start_consultation.validator
+    def _validate_start_consultation(self, cmd: StartConsultation) -> None:
+        self._refuse_if(self._why_not_start_consultation(cmd))
+
+    def _why_not_start_consultation(self, cmd: StartConsultation) -> str | None:
+        if reason := self._why_final() or self._why_not_handling():
+            return reason
+        return self._why_unknown_items(cmd.item_nos)
+
+    async def _await_consultation(self, state: ConsultationState, handle: workflow.ChildWorkflowHandle) -> None:
+        result: ConsultationResult = await handle
+        async with self._lock:
+            state.position, state.reasons, state.ended_on = result.position, result.reasons, result.ended_on
+            self._recompute_due(announce=False)
+            if result.position == "objection":
+                for n in state.item_nos:
+                    self._item(n).objection_from.append(state.consultation_id)
+            summary = {
+                "consent": f"「{state.consultee_name}」同意公开",
+                "objection": f"「{state.consultee_name}」不同意公开：{result.reasons}",
+                "silence": f"「{state.consultee_name}」逾期未提出意见" + ("，视为同意" if state.kind == "agency" else "，由本机关依法决定"),
+            }[result.position]
+            self._record("consultation-answered", state.consultee_name, f"{summary}；答复期限恢复计算，现为 {self._due.due_on}")
+            if result.position == "objection" and state.kind == "third-party":
+                await self._alert(f"{state.consultation_id}:objection", "consultation-objection", "supervisor", None,
+                                  f"{self._inp.application_id}：第三方「{state.consultee_name}」不同意公开。"
+                                  "如认为不公开可能对公共利益造成重大影响，可决定予以公开并书面告知第三方。")
+            self._clock_changed = True
+            await self._persist()
+
+    @workflow.update
+    async def override_objection(self, cmd: OverrideObjection) -> ApplicationView:
+        async with self._lock:
+            self._refuse_if(self._why_not_override(cmd))
+            state = self._consultation(cmd.consultation_id)
+            assert state is not None
+            state.override_reason, state.override_by = cmd.reason, cmd.by
+            for n in state.item_nos:
+                item = self._item(n)
+                item.overridden = all(self._consultation(c).override_reason for c in item.objection_from)
+            self._record("objection-overridden", cmd.by, f"认定不公开可能对公共利益造成重大影响，决定公开：{cmd.reason}；书面告知第三方")
+            self._send_letter(
+                "override-notice", key_suffix=f"override-{state.consultation_id}", recipient=state.consultee_name,
+                items=[self._reply_item(self._item(n), OutcomeCode.DISCLOSED) for n in state.item_nos],
+                reasons=cmd.reason, recipient_email=state.consultee_email,
+            )
+            await self._persist()
+            return self._view(self._today())
+
+    @override_objection.validator
+    def _validate_override(self, cmd: OverrideObjection) -> None:
+        self._refuse_if(self._why_not_override(cmd))
+
+    def _why_not_override(self, cmd: OverrideObjection) -> str | None:
+        if reason := self._why_final() or self._why_replied():
+            return reason
+        state = self._consultation(cmd.consultation_id)
+        if state is None:
+            return f"本申请没有征求意见 {cmd.consultation_id}"
+        if state.kind != "third-party" or state.position != "objection":
+            return "只有第三方提出异议的，才需要由负责人作出公开决定"
+        if state.override_reason is not None:
+            return "已对该异议作出公开决定"
+        if self._phase != "handling":
+            return "决定已提交审核，请先退回再作出公开决定"
+        return None
+
+    @workflow.update
+    async def propose_decision(self, cmd: ProposeDecision) -> ApplicationView:
+        async with self._lock:
+            self._refuse_if(self._why_not_propose(cmd))
+            item = self._item(cmd.item_no)
+            item.proposal = Proposal(outcome=cmd.outcome, reasons=cmd.reasons, referral=cmd.referral,
+                                     by=cmd.by, at=workflow.now())
+            self._record("decision-proposed", cmd.by, f"第 {cmd.item_no} 项拟{label_of(cmd.outcome)}")
+            await self._persist()
+            return self._view(self._today())
+
+    @propose_decision.validator
+    def _validate_propose(self, cmd: ProposeDecision) -> None:
+        self._refuse_if(self._why_not_propose(cmd))
+
+    def _why_not_propose(self, cmd: ProposeDecision) -> str | None:
+        if reason := self._why_final() or self._why_not_handling() or self._why_unknown_items([cmd.item_no]):
+            return reason
+        item = self._item(cmd.item_no)
+        if any(c.position == "pending" and cmd.item_no in c.item_nos for c in self._consultations):
+            return f"第 {cmd.item_no} 项正在征求意见，须待答复或期限届满后再作决定"
+        if cmd.outcome in SYSTEM_ONLY_OUTCOMES:
+            return f"「{label_of(cmd.outcome)}」由系统在期限届满时自动作出，不能手工选择"
+        if cmd.outcome in DISCLOSING_OUTCOMES and item.objection_from and not item.overridden:
+            return (f"第三方已对第 {cmd.item_no} 项提出异议，不得公开（不予公开-4）；"
+                    "如认为不公开可能对公共利益造成重大影响，须先由负责人作出公开决定")
+        if cmd.outcome != OutcomeCode.DISCLOSED and len(cmd.reasons.strip()) < 2:
+            return f"「{label_of(cmd.outcome)}」须说明理由"
+        return None
+
+    @workflow.update
+    async def submit_for_review(self, cmd: SubmitForReview) -> ApplicationView:
+        async with self._lock:
+            self._refuse_if(self._why_not_submit())
+            self._phase = "in-review"
+            self._record("submitted-for-review", cmd.by, "拟办意见提交保密审查")
+            draft = await workflow.execute_activity(
+                "compose_letter", self._letter_input("reply", items=self._reply_items()), result_type=Letter,
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
+            )
+            screen = await workflow.execute_activity(
+                "prescreen", self._prescreen_input(draft), result_type=PrescreenResult,
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
+            )
+            self._reply_draft, self._findings = draft, screen.findings
+            self._record(
+                "prescreen", "system",
+                "保密预审未发现敏感信息" if screen.clean else
+                f"保密预审发现 {len(screen.findings)} 处需审查：" + "、".join(sorted({f.kind for f in screen.findings})),
+            )
+            await self._persist()
+            return self._view(self._today())
+
+    @submit_for_review.validator
+    def _validate_submit(self, cmd: SubmitForReview) -> None:
+        self._refuse_if(self._why_not_submit())
+
+    def _why_not_submit(self) -> str | None:
+        if reason := self._why_final() or self._why_not_handling():
+            return reason
+        if any(c.position == "pending" for c in self._consultations):
+            return "尚有征求意见未结束"
+        missing = [str(i.item_no) for i in self._items if i.proposal is None]
+        if missing:
+            return f"第 {'、'.join(missing)} 项尚未提出拟办意见"
+        return None
+
+    @workflow.update
+    async def review(self, cmd: ReviewDecision) -> ApplicationView:
+        async with self._lock:
+            self._refuse_if(self._why_not_review(cmd))
+            if cmd.approve:
+                self._phase = "awaiting-signature"
+                self._record("review-approved", cmd.by, "保密审查通过" + (f"：{cmd.comment}" if cmd.comment else ""))
+            else:
+                self._phase = "handling"
+                self._reply_draft, self._findings = None, []
+                self._record("review-returned", cmd.by, f"保密审查退回：{cmd.comment or '未说明'}")
+            await self._persist()
+            return self._view(self._today())
+
+    @review.validator
+    def _validate_review(self, cmd: ReviewDecision) -> None:
+        self._refuse_if(self._why_not_review(cmd))
+
+    def _why_not_review(self, cmd: ReviewDecision) -> str | None:
+        if reason := self._why_final():
+            return reason
+        if self._phase != "in-review":
+            return "本申请当前没有待保密审查的拟办意见"
+        if cmd.by in {i.proposal.by for i in self._items if i.proposal}:
+            return "提出拟办意见的承办人不能审查自己的意见（谁签发、谁把关）"
+        if not cmd.approve and len(cmd.comment.strip()) < 2:
+            return "退回须说明理由"
+        return None
+
+    @workflow.update
+    async def sign(self, cmd: SignReply) -> ApplicationView:
+        async with self._lock:
+            self._refuse_if(self._why_not_sign())
+            assert self._reply_draft is not None
+            today = self._today()
+            for item in self._items:
+                assert item.proposal is not None
+                item.final_outcome = item.proposal.outcome
+            self._replied_on = today
+            self._phase = "awaiting-delivery"
+            on_time = today <= self._due.due_on
+            self._record("signed", cmd.by, f"负责人签发答复告知书（{'期限内' if on_time else '已逾期'}答复）")
+            self._send_letter("reply", key_suffix="reply", composed=self._reply_draft)
+            self._clock_changed = True
+            await self._persist()
+            return self._view(today)
+
+    @sign.validator
+    def _validate_sign(self, cmd: SignReply) -> None:
+        self._refuse_if(self._why_not_sign())
+
+    def _why_not_sign(self) -> str | None:
+        if reason := self._why_final():
+            return reason
+        if self._phase != "awaiting-signature":
+            return "答复须先经保密审查通过，才能签发" if self._phase in ("handling", "in-review") else "本申请当前没有待签发的答复"
+        return None
+
+    @workflow.update
+    async def confirm_delivery(self, cmd: ConfirmDelivery) -> ApplicationView:
+        async with self._lock:
+            self._refuse_if(self._why_not_confirm_delivery(cmd))
+            self._close_delivered(cmd.delivered_on, cmd.by,
+                                  f"答复已送达（{cmd.method}{'，' + cmd.tracking_number if cmd.tracking_number else ''}）")
+            await self._persist()
+            return self._view(self._today())
+
+    @confirm_delivery.validator
+    def _validate_confirm_delivery(self, cmd: ConfirmDelivery) -> None:
+        self._refuse_if(self._why_not_confirm_delivery(cmd))
+
+    def _why_not_confirm_delivery(self, cmd: ConfirmDelivery) -> str | None:
+        if reason := self._why_final():
+            return reason
+        if self._phase != "awaiting-delivery" or self._replied_on is None:
+            return "答复尚未签发，无需确认送达"
+        if cmd.delivered_on < self._replied_on or cmd.delivered_on > self._today():
+            return f"送达日期须在签发之日 {self._replied_on} 至今天之间"
+        return None
+
+    @workflow.update
+    async def withdraw(self, cmd: Withdraw) -> ApplicationView:
+        async with self._lock:
+            self._refuse_if(self._why_not_withdraw())
+            self._phase = "withdrawn"
+            for item in self._items:
+                item.final_outcome = OutcomeCode.OTHER
+            self._record("withdrawn", cmd.by, "申请人撤回申请" + (f"：{cmd.reason}" if cmd.reason else ""))
+            await self._persist()
+            return self._view(self._today())
+
+    @withdraw.validator
+    def _validate_withdraw(self, cmd: Withdraw) -> None:
+        self._refuse_if(self._why_not_withdraw())
+
+    def _why_not_withdraw(self) -> str | None:
+        return self._why_final() or (
+            f"答复已于 {self._replied_on} 签发，不能撤回" if self._replied_on is not None else None
+        )
+
+    # --- shared refusals -----------------------------------------------------------------------
+
+    @staticmethod
+    def _refuse_if(reason: str | None) -> None:
+        if reason is not None:
+            raise ActionNotAllowed(reason)
+
+    def _why_final(self) -> str | None:
+        if self._phase in FINAL_STATUSES:
+            return {"closed": "本申请已办结", "withdrawn": "本申请已撤回", "abandoned": "本申请已因逾期未补正视为放弃"}[self._phase]
+        return None
+
+    def _why_replied(self) -> str | None:
+        return f"答复已于 {self._replied_on} 签发" if self._replied_on is not None else None
+
+    def _why_not_while_supplementing(self) -> str | None:
+        return "正在等待申请人补正，补正后答复期限重新计算" if self._phase == "awaiting-supplement" else None
+
+    def _why_not_handling(self) -> str | None:
+        if self._phase == "handling":
+            return None
+        return self._why_not_while_supplementing() or {
+            "in-review": "拟办意见正在保密审查，须先退回才能修改",
+            "awaiting-signature": "答复已通过审查，正在等待签发",
+            "awaiting-delivery": "答复已签发",
+        }.get(self._phase, "当前状态不能办理此事项")
+
+    def _why_unknown_items(self, item_nos: list[int]) -> str | None:
+        unknown = [n for n in item_nos if not 1 <= n <= len(self._items)]
+        return f"本申请没有第 {'、'.join(map(str, unknown))} 项（共 {len(self._items)} 项）" if unknown else None
+
+    # --- letters: composed and dispatched in the background, never blocking an action --------
+
+    def _send_letter(
+        self,
+        kind: LetterKind,
+        *,
+        key_suffix: str,
+        composed: Letter | None = None,
+        recipient: str | None = None,
+        recipient_email: str | None = None,
+        **letter_fields,
+    ) -> None:
+        to_applicant = recipient is None
+        dispatch = DispatchInput(
+            key=f"{self._inp.application_id}:{key_suffix}",
+            application_id=self._inp.application_id,
+            recipient_name=recipient or self._inp.applicant.name,
+            method=self._inp.delivery_method if to_applicant else ("email" if recipient_email else "post"),
+            email=self._inp.applicant.email if to_applicant else recipient_email,
+            letter=composed or Letter(kind=kind, subject="", body=""),
+        )
+        compose = None if composed else self._letter_input(kind, recipient=recipient, **letter_fields)
+        self._letters_in_flight += 1
+        asyncio.create_task(self._deliver(dispatch, compose))
+
+    async def _deliver(self, dispatch: DispatchInput, compose: ComposeLetterInput | None) -> None:
+        try:
+            if compose is not None:
+                dispatch.letter = await workflow.execute_activity(
+                    "compose_letter", compose, result_type=Letter,
+                    start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
+                )
+            result = await workflow.execute_activity(
+                "dispatch_letter", dispatch, result_type=DispatchResult,
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=DISPATCH_RETRY,
+            )
+        except ActivityError as err:
+            async with self._lock:
+                self._record("letter-failed", "system", f"{dispatch.letter.kind} 未能送出：{err.cause or err}")
+                await self._alert(f"{dispatch.key}:failed", "delivery-problem", "supervisor", None,
+                                  f"{self._inp.application_id} 的文书未能送出，请人工处理")
+                await self._persist()
+        else:
+            async with self._lock:
+                if result.status == "sent":
+                    self._record("letter-sent", "system", f"{dispatch.letter.subject} 已通过电子邮件送出")
+                    if dispatch.letter.kind == "reply" and self._phase == "awaiting-delivery" and result.sent_at:
+                        self._close_delivered(local_date(result.sent_at), "system", "答复已通过电子邮件送达")
+                else:
+                    self._record("letter-awaiting-staff", "system", f"{dispatch.letter.subject} 待工作人员寄送或交付")
+                await self._persist()
+        finally:
+            self._letters_in_flight -= 1
+
+    def _close_delivered(self, delivered_on: date, by: str, summary: str) -> None:
+        self._delivered_on = delivered_on
+        self._phase = "closed"
+        self._record("delivered", by, summary)
+
+    def _letter_input(self, kind: LetterKind, *, recipient: str | None = None, **fields) -> ComposeLetterInput:
+        return ComposeLetterInput(
+            application_id=self._inp.application_id, kind=kind, agency_name=self._inp.agency_name,
+            recipient_name=recipient or self._inp.applicant.name, letter_date=self._today(),
+            received_on=self._inp.received_on,
+            **fields,
+        )
+
+    def _reply_items(self) -> list[ReplyItem]:
+        return [self._reply_item(item, (item.final_outcome or item.proposal.outcome)) for item in self._items]  # type: ignore[union-attr]
+
+    @staticmethod
+    def _reply_item(item: ItemView, outcome: OutcomeCode) -> ReplyItem:
+        proposal = item.proposal
+        return ReplyItem(
+            item_no=item.item_no, description=item.description, outcome=outcome,
+            reasons=proposal.reasons if proposal and proposal.outcome == outcome else "",
+            referral=proposal.referral if proposal else None,
+        )
+
+    def _prescreen_input(self, draft: Letter) -> PrescreenInput:
+        texts = [PrescreenText(label="答复告知书", text=draft.body)]
+        texts += [PrescreenText(item_no=i.item_no, label=f"第{i.item_no}项理由", text=i.proposal.reasons)
+                  for i in self._items if i.proposal and i.proposal.reasons]
+        return PrescreenInput(application_id=self._inp.application_id, texts=texts)
+
+    # --- clock -----------------------------------------------------------------------------------
+
+    def _compute_due(self) -> DueDate:
+        extension = self._extension.days if self._extension and self._extension.decision == "approved" else 0
+        pauses = [
+            Pause(kind=c.kind, label=f"征求「{c.consultee_name}」意见", started_on=c.sent_on,
+                  ended_on=c.ended_on, expected_end_on=c.window_ends_on)
+            for c in self._consultations
+        ]
+        return compute_due(self._cal, ClockInput(
+            received_on=self._inp.received_on, reply_days=self._inp.policy.reply_days,
+            restarted_on=self._restarted_on, pauses=pauses, extension_days=extension,
+        ))
+
+    def _recompute_due(self, *, announce: bool = True) -> None:
+        before = self._due.due_on
+        self._due = self._compute_due()
+        if self._replied_on is None:
+            self._overdue = workflow.now() >= end_of_day_instant(self._due.due_on)
+        if announce and self._due.due_on != before:
+            self._record("due-date-changed", "system", f"答复期限由 {before} 重新计算为 {self._due.due_on}")
+        self._clock_changed = True
+
+    def _today(self) -> date:
+        return local_date(workflow.now())
+
+    # --- records -------------------------------------------------------------------------------
+
+    def _record(self, kind: str, actor: str, summary: str) -> None:
+        self._timeline.append(TimelineEntry(seq=len(self._timeline) + 1, at=workflow.now(), kind=kind,
+                                            actor=actor, summary=summary))
+
+    async def _alert(self, key: str, kind, role, recipient: str | None, message: str) -> None:
+        await workflow.execute_activity(
+            "raise_staff_alert",
+            StaffAlertInput(key=key, application_id=self._inp.application_id, kind=kind, role=role,
+                            recipient=recipient if recipient and "@" in recipient else None, message=message),
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY,
+        )
+
+    async def _persist(self) -> None:
+        unsaved = [e for e in self._timeline if e.seq > self._persisted_seq]
+        await workflow.execute_activity(
+            "persist_application",
+            PersistApplicationInput(record=self._application_record(), events=[
+                EventRecord(seq=e.seq, at=e.at, kind=e.kind, actor=e.actor, summary=e.summary) for e in unsaved
+            ]),
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY,
+        )
+        if unsaved:
+            self._persisted_seq = unsaved[-1].seq
+        workflow.upsert_search_attributes([
+            sa.STATUS.value_set(self._status()),
+            sa.DUE_AT.value_set(end_of_day_instant(self._due.due_on)),
+            sa.OVERDUE.value_set(self._overdue),
+        ])
+
+    def _status(self) -> Status:
+        if self._phase == "handling" and any(c.position == "pending" for c in self._consultations):
+            return "consulting"
+        return self._phase
+
+    def _application_record(self) -> ApplicationRecord:
+        applicant = self._inp.applicant
+        finals = {i.final_outcome for i in self._items if i.final_outcome}
+        return ApplicationRecord(
+            application_id=self._inp.application_id, received_on=self._inp.received_on,
+            channel=self._inp.channel, applicant_name=applicant.name, applicant_type=applicant.type,
+            applicant_email=applicant.email, applicant_phone=applicant.phone, applicant_address=applicant.address,
+            delivery_method=self._inp.delivery_method, policy=self._inp.policy.name, status=self._status(),
+            handler=self._handler, department=self._department,
+            due_on=None if self._phase == "awaiting-supplement" else self._due.due_on,
+            due_provisional=self._due.provisional, overdue=self._overdue,
+            paused=any(c.position == "pending" for c in self._consultations),
+            extended=bool(self._extension and self._extension.decision == "approved"),
+            closed_at=workflow.now() if self._phase in FINAL_STATUSES else None,
+            final_outcome=report_outcome(finals) if finals else None,
+            items=[ItemRecord(item_no=i.item_no, description=i.description,
+                              outcome=i.final_outcome or (i.proposal.outcome if i.proposal else None),
+                              reasons=i.proposal.reasons if i.proposal else "") for i in self._items],
+        )
+
+    def _item(self, item_no: int) -> ItemView:
+        return self._items[item_no - 1]
+
+    def _consultation(self, consultation_id: str) -> ConsultationState | None:
+        return next((c for c in self._consultations if c.consultation_id == consultation_id), None)
+
+    # --- the view --------------------------------------------------------------------------------
+
+    def _view(self, today: date) -> ApplicationView:
+        supplementing = self._phase == "awaiting-supplement"
+        return ApplicationView(
+            application_id=self._inp.application_id, status=self._status(), channel=self._inp.channel,
+            received_on=self._inp.received_on, registered_at=self._inp.registered_at, policy=self._inp.policy.name,
+            applicant_name=self._inp.applicant.name, delivery_method=self._inp.delivery_method,
+            handler=self._handler, department=self._department, items=self._items,
+            due=None if supplementing else self._due,
+            working_days_left=None if supplementing or self._replied_on or self._phase in FINAL_STATUSES
+            else working_days_left(self._cal, today, self._due.due_on),
+            as_of=today, overdue=self._overdue,
+            paused_intervals=[PausedInterval(label=f"征求「{c.consultee_name}」意见", started_on=c.sent_on,
+                                             ended_on=c.ended_on, expected_end_on=c.window_ends_on)
+                              for c in self._consultations],
+            supplement=self._supplement, supplement_notice_by=self._supplement_notice_by,
+            extension=self._extension, consultations=self._consultations, prescreen_findings=self._findings,
+            reply_draft=self._reply_draft, replied_on=self._replied_on, delivered_on=self._delivered_on,
+            timeline=self._timeline, pending_actions=self._pending_actions(),
+        )
+
+    def _pending_actions(self) -> list[PendingAction]:
+        due = self._due.due_on
+        actions: list[PendingAction] = []
+        phase = self._phase
+        if phase in FINAL_STATUSES:
+            return actions
+        if phase == "awaiting-supplement" and self._supplement:
+            actions.append(PendingAction(action="supplement", role="applicant",
+                                         description="申请人按补正通知补正申请", due_on=self._supplement.deadline_on))
+        if phase == "handling":
+            if self._handler is None:
+                actions.append(PendingAction(action="assign", role="registrar", description="指定承办人"))
+            open_items = [str(i.item_no) for i in self._items if i.proposal is None]
+            if open_items:
+                actions.append(PendingAction(action="propose-decision", role="handler",
+                                             description=f"对第 {'、'.join(open_items)} 项提出拟办意见", due_on=due))
+            elif not any(c.position == "pending" for c in self._consultations):
+                actions.append(PendingAction(action="submit-for-review", role="handler",
+                                             description="提交保密审查", due_on=due))
+        for c in self._consultations:
+            if c.position == "pending":
+                actions.append(PendingAction(action="answer-consultation", role=c.kind,
+                                             description=f"「{c.consultee_name}」答复征求意见", due_on=c.window_ends_on))
+            elif c.position == "objection" and c.kind == "third-party" and c.override_reason is None and phase == "handling":
+                actions.append(PendingAction(action="override-objection", role="supervisor",
+                                             description=f"第三方「{c.consultee_name}」不同意公开：如涉及重大公共利益可决定公开（可选）"))
+        if self._extension and self._extension.decision == "pending":
+            actions.append(PendingAction(action="decide-extension", role="supervisor",
+                                         description=f"审批延期 {self._extension.days} 个工作日", due_on=due))
+        if phase == "in-review":
+            actions.append(PendingAction(action="review", role="reviewer", description="保密审查拟办意见", due_on=due))
+        if phase == "awaiting-signature":
+            actions.append(PendingAction(action="sign", role="supervisor", description="签发答复告知书", due_on=due))
+        if phase == "awaiting-delivery" and self._inp.delivery_method != "email":
+            actions.append(PendingAction(action="confirm-delivery", role="registrar", description="寄送或交付答复并确认送达"))
+        return actions
+
+
+def report_outcome(outcomes: set[OutcomeCode]) -> OutcomeCode:
+    """The one outcome an application counts under in the annual report (RULES §10).
+
+    Partly disclosed and partly withheld counts as 部分公开 only; otherwise the first outcome in
+    report order, which puts any disclosure ahead of a refusal.
+    """
+    if OutcomeCode.PARTLY_DISCLOSED in outcomes or (
+        OutcomeCode.DISCLOSED in outcomes and len(outcomes) > 1
+    ):
+        return OutcomeCode.PARTLY_DISCLOSED
+    order = list(OutcomeCode)
+    return min(outcomes, key=order.index)

@@ -1,0 +1,329 @@
+"""Every input, update, signal, query and result of the application workflows: one model each.
+
+These models cross the Temporal boundary (Pydantic data converter), so the API, the worker and
+recorded histories all agree on them. Add fields with defaults only: running workflows replay
+their histories against these definitions.
+"""
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from activities.models import DeliveryMethod, Letter, PrescreenFinding
+from clock import DueDate
+from outcomes import OutcomeCode
+from policy import PolicyProfile
+from policy.intake import ApplicantType, Channel
+from workcalendar import CalendarData, YearSchedule
+
+Actor = str
+ConsultationKind = Literal["third-party", "agency"]
+Status = Literal[
+    "handling",
+    "awaiting-supplement",
+    "consulting",
+    "in-review",
+    "awaiting-signature",
+    "awaiting-delivery",
+    "closed",
+    "withdrawn",
+    "abandoned",
+]
+FINAL_STATUSES: frozenset[str] = frozenset({"closed", "withdrawn", "abandoned"})
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- intake ---------------------------------------------------------------------------------
+
+
+class Applicant(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    type: ApplicantType = "natural-person"
+    id_number: str | None = Field(default=None, max_length=40, description="身份证件号码 / 统一社会信用代码")
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    address: str | None = Field(default=None, max_length=500)
+
+
+class RequestedItem(Strict):
+    description: str = Field(min_length=2, max_length=4000, description="所需政府信息的名称、文号或者便于查询的其他特征性描述")
+
+
+class ApplicationInput(Strict):
+    """Start input: everything fixed at intake, including the policy and the calendar it uses."""
+
+    application_id: str
+    channel: Channel
+    received_on: date
+    registered_at: datetime
+    registered_by: Actor
+    applicant: Applicant
+    items: list[RequestedItem] = Field(min_length=1, max_length=50)
+    delivery_method: DeliveryMethod
+    policy: PolicyProfile
+    calendar: CalendarData
+    agency_name: str
+    handler: Actor | None = None
+    department: str | None = None
+
+
+# --- staff actions (updates) ------------------------------------------------------------------
+
+
+class AssignHandler(Strict):
+    handler: Actor = Field(min_length=1)
+    department: str | None = None
+    by: Actor
+
+
+class RequestSupplement(Strict):
+    needed: list[str] = Field(min_length=1, description="补正: everything the applicant must supply, in one notice")
+    deadline_on: date | None = Field(default=None, description="defaults to the policy's reasonable period")
+    by: Actor
+
+
+class SupplementReceived(Strict):
+    received_on: date
+    note: str = ""
+    by: Actor
+
+
+class RequestExtension(Strict):
+    days: int = Field(ge=1)
+    reason: str = Field(min_length=2)
+    by: Actor
+
+
+class DecideExtension(Strict):
+    approve: bool
+    comment: str = ""
+    by: Actor
+
+
+class Consultee(Strict):
+    kind: ConsultationKind
+    name: str = Field(min_length=1)
+    email: EmailStr | None = None
+    address: str | None = None
+
+
+class StartConsultation(Strict):
+    consultee: Consultee
+    item_nos: list[int] = Field(min_length=1)
+    by: Actor
+
+
+class OverrideObjection(Strict):
+    consultation_id: str
+    reason: str = Field(min_length=4, description="why withholding would seriously harm the public interest")
+    by: Actor
+
+
+class ProposeDecision(Strict):
+    item_no: int
+    outcome: OutcomeCode
+    reasons: str = ""
+    referral: str | None = Field(default=None, description="无法提供-1: the competent agency and its contact")
+    by: Actor
+
+
+class SubmitForReview(Strict):
+    by: Actor
+
+
+class ReviewDecision(Strict):
+    approve: bool
+    comment: str = ""
+    by: Actor
+
+
+class SignReply(Strict):
+    by: Actor
+
+
+class ConfirmDelivery(Strict):
+    delivered_on: date
+    method: Literal["post", "pickup", "portal", "email"]
+    tracking_number: str | None = None
+    note: str = ""
+    by: Actor
+
+
+class Withdraw(Strict):
+    reason: str = ""
+    by: Actor = "applicant"
+
+
+# --- facts (signals) --------------------------------------------------------------------------
+
+
+class CalendarYearPublished(Strict):
+    schedule: YearSchedule
+
+
+# --- consultation child workflow -----------------------------------------------------------
+
+
+class ConsultationInput(Strict):
+    application_id: str
+    consultation_id: str
+    consultee: Consultee
+    items: list[tuple[int, str]]
+    agency_name: str
+    received_on: date
+    window_ends_on: date = Field(description="15 working days from the letter, computed by the application's calendar")
+
+
+class ConsultationAnswer(Strict):
+    position: Literal["consent", "objection"]
+    reasons: str = ""
+    answered_on: date | None = Field(default=None, description="defaults to today")
+
+    @model_validator(mode="after")
+    def objection_needs_reasons(self) -> "ConsultationAnswer":
+        if self.position == "objection" and len(self.reasons.strip()) < 2:
+            raise ValueError("an objection must give its reasons (Reg. 32)")
+        return self
+
+
+class ConsultationResult(Strict):
+    consultation_id: str
+    position: Literal["consent", "objection", "silence"]
+    reasons: str = ""
+    sent_on: date
+    window_ends_on: date
+    ended_on: date
+
+
+class ConsultationView(Strict):
+    consultation_id: str
+    consultee_kind: ConsultationKind
+    consultee_name: str
+    item_descriptions: list[str]
+    sent_on: date
+    window_ends_on: date
+    answered: bool
+
+
+# --- the whole state, as a query returns it ------------------------------------------------
+
+
+class Proposal(Strict):
+    outcome: OutcomeCode
+    reasons: str = ""
+    referral: str | None = None
+    by: Actor
+    at: datetime
+
+
+class ItemView(Strict):
+    item_no: int
+    description: str
+    proposal: Proposal | None = None
+    final_outcome: OutcomeCode | None = None
+    objection_from: list[str] = Field(default_factory=list, description="consultations that objected")
+    overridden: bool = False
+
+
+class ConsultationState(Strict):
+    consultation_id: str
+    kind: ConsultationKind
+    consultee_name: str
+    consultee_email: str | None = None
+    item_nos: list[int]
+    sent_on: date
+    window_ends_on: date
+    position: Literal["pending", "consent", "objection", "silence"] = "pending"
+    reasons: str = ""
+    ended_on: date | None = None
+    override_reason: str | None = None
+    override_by: Actor | None = None
+
+
+class ExtensionState(Strict):
+    days: int
+    reason: str
+    requested_by: Actor
+    requested_on: date
+    decision: Literal["pending", "approved", "refused"] = "pending"
+    decided_by: Actor | None = None
+    decided_on: date | None = None
+    comment: str = ""
+
+
+class SupplementState(Strict):
+    needed: list[str]
+    requested_by: Actor
+    notice_sent_on: date
+    deadline_on: date
+    received_on: date | None = None
+
+
+class TimelineEntry(Strict):
+    seq: int
+    at: datetime
+    kind: str
+    actor: Actor
+    summary: str
+
+
+class PendingAction(Strict):
+    action: str
+    role: Literal["registrar", "handler", "reviewer", "supervisor", "applicant", "third-party", "agency"]
+    description: str
+    due_on: date | None = None
+
+
+class PausedInterval(Strict):
+    label: str
+    started_on: date
+    ended_on: date | None
+    expected_end_on: date | None
+
+
+class ApplicationView(Strict):
+    application_id: str
+    status: Status
+    channel: Channel
+    received_on: date
+    registered_at: datetime
+    policy: str
+    applicant_name: str
+    delivery_method: DeliveryMethod
+    handler: Actor | None
+    department: str | None
+    items: list[ItemView]
+    due: DueDate | None = Field(description="None while the applicant is supplementing: the period restarts on receipt")
+    working_days_left: int | None
+    as_of: date
+    overdue: bool
+    paused_intervals: list[PausedInterval]
+    supplement: SupplementState | None
+    supplement_notice_by: date
+    extension: ExtensionState | None
+    consultations: list[ConsultationState]
+    prescreen_findings: list[PrescreenFinding]
+    reply_draft: Letter | None
+    replied_on: date | None
+    delivered_on: date | None
+    timeline: list[TimelineEntry]
+    pending_actions: list[PendingAction]
+
+
+class StateQuery(Strict):
+    today: date | None = Field(default=None, description="the date to count working days left from; defaults to the workflow's clock")
+
+
+class ApplicationOutcome(Strict):
+    """The workflow's result: how the application ended."""
+
+    application_id: str
+    status: Status
+    items: list[ItemView]
+    replied_on: date | None
+    due_on: date | None
+    on_time: bool | None
