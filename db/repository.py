@@ -137,7 +137,9 @@ def get_events(session: Session, application_id: str) -> list[ApplicationEvent]:
 
 
 def open_application_ids(session: Session) -> list[str]:
-    statement = select(Application.id).where(col(Application.status).not_in(CLOSED_STATUSES)).order_by(col(Application.id))
+    statement = (
+        select(Application.id).where(col(Application.status).not_in(CLOSED_STATUSES)).order_by(col(Application.id))
+    )
     return list(session.exec(statement).all())
 
 

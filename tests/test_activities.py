@@ -72,7 +72,9 @@ def test_all_activities_lists_every_activity(acts: DisclosureActivities) -> None
     ]
 
 
-async def test_persist_twice_keeps_one_set_of_rows(acts: DisclosureActivities, env: ActivityEnvironment, engine: Engine) -> None:
+async def test_persist_twice_keeps_one_set_of_rows(
+    acts: DisclosureActivities, env: ActivityEnvironment, engine: Engine
+) -> None:
     first = PersistApplicationInput(record=application_record(), events=[event_record(1), event_record(2)])
     await env.run(acts.persist_application, first)
     await env.run(acts.persist_application, first)
@@ -90,7 +92,9 @@ async def test_persist_twice_keeps_one_set_of_rows(acts: DisclosureActivities, e
 
 
 async def test_open_application_ids(acts: DisclosureActivities, env: ActivityEnvironment) -> None:
-    await env.run(acts.persist_application, PersistApplicationInput(record=application_record("GK-2026-000002"), events=[]))
+    await env.run(
+        acts.persist_application, PersistApplicationInput(record=application_record("GK-2026-000002"), events=[])
+    )
     await env.run(
         acts.persist_application,
         PersistApplicationInput(record=application_record("GK-2026-000001", status="withdrawn"), events=[]),
@@ -141,7 +145,9 @@ async def test_retry_after_server_comes_back_sends(
     assert stored is not None and (stored.status, stored.attempts, stored.last_error) == ("sent", 2, None)
 
 
-async def test_email_without_address_is_not_retryable(acts: DisclosureActivities, env: ActivityEnvironment, engine: Engine) -> None:
+async def test_email_without_address_is_not_retryable(
+    acts: DisclosureActivities, env: ActivityEnvironment, engine: Engine
+) -> None:
     with pytest.raises(ApplicationError) as raised:
         await env.run(acts.dispatch_letter, dispatch_input(address=None))
     assert raised.value.non_retryable
@@ -186,7 +192,9 @@ async def test_staff_alert_is_idempotent_and_mailed_once(
 async def test_staff_alert_without_recipient_sends_nothing(
     acts: DisclosureActivities, env: ActivityEnvironment, smtp_server: SmtpServer
 ) -> None:
-    alert = StaffAlertInput(key="k1", application_id="GK-2026-000001", kind="reminder", role="handler", message="三个工作日后到期")
+    alert = StaffAlertInput(
+        key="k1", application_id="GK-2026-000001", kind="reminder", role="handler", message="三个工作日后到期"
+    )
     await env.run(acts.raise_staff_alert, alert)
     assert smtp_server.envelopes == []
 
@@ -213,9 +221,8 @@ async def test_prescreen_activity_never_logs_numbers(
 ) -> None:
     text = "申请人身份证号11010519491231002X，手机13812345678，机密★1年"
     with caplog.at_level(logging.DEBUG):
-        result = await env.run(
-            acts.prescreen, PrescreenInput(application_id="GK-2026-000001", texts=[PrescreenText(label="申请", text=text)])
-        )
+        inp = PrescreenInput(application_id="GK-2026-000001", texts=[PrescreenText(label="申请", text=text)])
+        result = await env.run(acts.prescreen, inp)
     assert [f.kind for f in result.findings] == ["id-card", "phone", "secret-marking"]
     assert not result.clean
     assert "GK-2026-000001" in caplog.text

@@ -158,9 +158,15 @@ def test_open_application_ids_skip_closed_statuses(engine: Engine) -> None:
 
 
 def test_calendar_years_upsert(engine: Engine) -> None:
-    schedule_2026 = {"holidays": ["2026-01-01"], "makeup_workdays": ["2026-01-04"], "source": "国办发明电", "published_on": "2025-11-04"}
+    schedule_2026 = {
+        "holidays": ["2026-01-01"],
+        "makeup_workdays": ["2026-01-04"],
+        "source": "国办发明电",
+        "published_on": "2025-11-04",
+    }
+    schedule_2027 = {"holidays": [], "makeup_workdays": [], "source": "draft", "published_on": "2026-11-01"}
     with session_scope(engine) as session:
-        store_calendar_year(session, 2027, {"holidays": [], "makeup_workdays": [], "source": "draft", "published_on": "2026-11-01"}, "admin")
+        store_calendar_year(session, 2027, schedule_2027, "admin")
         store_calendar_year(session, 2026, {**schedule_2026, "source": "draft"}, "admin")
     with session_scope(engine) as session:
         store_calendar_year(session, 2026, schedule_2026, "supervisor")
