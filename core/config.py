@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     api_port: int = 8000
 
     agency_name: str = "某市统计局"
-    application_number_prefix: str = "依申请"
+    application_number_prefix: str = "GK"
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025

@@ -85,3 +85,19 @@ async def api(client: Client, settings: Settings, engine, worker) -> AsyncIterat
     app = create_app(settings, client=client, engine=engine)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
         yield http
+
+
+@pytest_asyncio.fixture
+async def isolated_api(client: Client, mailbox: SmtpServer, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """An API with its own task queue, worker and database, for tests that change shared data (the calendar)."""
+    own = Settings(
+        data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'own.db'}", task_queue=f"own-{uuid.uuid4()}",
+        smtp_host=mailbox.host, smtp_port=mailbox.port,
+    )
+    own_engine = make_engine(own.database_url)
+    init_db(own_engine)
+    async with build_worker(client, own, own_engine):
+        app = create_app(own, client=client, engine=own_engine)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+            yield http
+    own_engine.dispose()

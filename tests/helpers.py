@@ -74,3 +74,16 @@ async def through_review(api: httpx.AsyncClient, application_id: str, outcomes: 
                   {"item_no": item_no, "outcome": outcome, "reasons": reasons, "by": "wang"})
     await act(api, application_id, "submit", {"by": "wang"})
     return await act(api, application_id, "review", {"approve": True, "by": "reviewer-zhao"})
+
+
+async def listed_row(api: httpx.AsyncClient, application_id: str, check, timeout: float = 10.0, **filters: Any) -> dict[str, Any]:
+    """The application's row in the supervisors' list, once the database has caught up with the workflow."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        page = (await api.get("/api/v1/applications", params={"limit": 100, **filters})).json()
+        row = next((r for r in page["items"] if r["application_id"] == application_id), None)
+        if row is not None and check(row):
+            return row
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{application_id} not listed as expected; last row: {row}")
+        await asyncio.sleep(0.2)

@@ -203,7 +203,8 @@ class DisclosureApplicationWorkflow:
         await self._persist()
 
     def _reminder_at(self) -> datetime:
-        day = reminder_date(self._cal, self._due.due_on, self._inp.policy.reminder_days_before_due)
+        day = reminder_date(self._cal, self._due.due_on, self._inp.policy.reminder_days_before_due,
+                            not_before=self._due.start_on)
         return at_local_time(day, REMINDER_HOUR)
 
     def _reminder_key(self) -> str:
@@ -219,7 +220,12 @@ class DisclosureApplicationWorkflow:
             item.final_outcome = OutcomeCode.OTHER_NO_SUPPLEMENT
         self._replied_on = self._today()
         self._record("abandoned", "system", f"补正期限 {self._supplement.deadline_on} 届满未补正，视为放弃申请")
-        self._send_letter("reply", key_suffix="reply", items=self._reply_items())
+        self._send_letter("reply", key_suffix="reply", items=[
+            ReplyItem(item_no=i.item_no, description=i.description, outcome=OutcomeCode.OTHER_NO_SUPPLEMENT,
+                      reasons=f"本机关于 {self._supplement.notice_sent_on} 告知补正，申请人未在补正期限 "
+                              f"{self._supplement.deadline_on} 前补正，视为放弃申请")
+            for i in self._items
+        ])
         await self._persist()
 
     # --- queries -----------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """Applications: intake, the supervisors' list, live state, and one endpoint per staff action."""
 
+import logging
 from datetime import date, datetime, timezone
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
 from api.schemas import ApplicationCreate, ApplicationCreated, ApplicationSummary, EventOut, Page
@@ -36,6 +38,8 @@ from workflows.messages import (
 )
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
+log = logging.getLogger("disclosure.api")
+NUMBER_ATTEMPTS = 5
 
 
 def shanghai_today() -> date:
@@ -54,17 +58,26 @@ async def register_application(
     due = compute_due(
         WorkCalendar(calendar_data), ClockInput(received_on=body.received_on, reply_days=policy.reply_days)
     )
-    application_id = allocate_application_number(session, shanghai_today().year)
-    inp = ApplicationInput(
-        application_id=application_id, channel=body.channel, received_on=body.received_on,
-        registered_at=datetime.now(timezone.utc), registered_by=body.registered_by, applicant=body.applicant,
-        items=body.items, delivery_method=body.delivery_method, policy=policy, calendar=calendar_data,
-        agency_name=settings.agency_name, handler=body.handler, department=body.department,
-    )
-    await client.start_workflow(
-        DisclosureApplicationWorkflow.run, inp, id=application_id, task_queue=settings.task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-    )
+    for _ in range(NUMBER_ATTEMPTS):
+        application_id = allocate_application_number(session, shanghai_today().year, settings.application_number_prefix)
+        session.commit()  # the number is spent even if the start fails: a gap, never a duplicate
+        inp = ApplicationInput(
+            application_id=application_id, channel=body.channel, received_on=body.received_on,
+            registered_at=datetime.now(timezone.utc), registered_by=body.registered_by, applicant=body.applicant,
+            items=body.items, delivery_method=body.delivery_method, policy=policy, calendar=calendar_data,
+            agency_name=settings.agency_name, handler=body.handler, department=body.department,
+        )
+        try:
+            await client.start_workflow(
+                DisclosureApplicationWorkflow.run, inp, id=application_id, task_queue=settings.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+            break
+        except WorkflowAlreadyStartedError:
+            # Temporal already holds this number (the database was restored from an older copy).
+            log.error("application number %s already used in Temporal; allocating the next", application_id)
+    else:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "申请编号分配异常，申请未登记，请联系管理员")
     return ApplicationCreated(
         application_id=application_id, received_on=body.received_on, due_on=due.due_on,
         due_provisional=due.provisional, due_explanation=due.steps, calendar_version=due.calendar_version,
