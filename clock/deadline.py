@@ -218,7 +218,11 @@ def _explain(
             f"{years} 年放假安排尚未公布，按周末及固定日期节假日暂算，公布后自动重算"
             f"（holiday schedule for {years} not yet published: provisional, recomputed on publication）"
         )
-    steps.append(f"工作日历版本 {cal.version}（calendar version）")
+    consulted = range(start_on.year, due_on.year + 1)
+    sources = "；".join(
+        f"{year} 年依据 {cal.data.years[year].source}" for year in consulted if cal.is_known(year)
+    )
+    steps.append(f"工作日历版本 {cal.version}" + (f"：{sources}" if sources else "") + "（calendar version and sources）")
     return steps
 
 
