@@ -96,6 +96,7 @@ class ClockInput(BaseModel):
     )
     pauses: list[Pause] = []
     extension_days: int = Field(default=0, ge=0)
+    receipt_basis: str = Field(default="", description="which event fixed the receipt date, e.g. 挂号信函，本机关签收之日")
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> ClockInput:
@@ -186,11 +187,12 @@ def _explain(
     due_on: date,
     unpublished_years: list[int],
 ) -> list[str]:
+    received = "收到申请之日" + (f"（{inp.receipt_basis}）" if inp.receipt_basis else "")
     if inp.restarted_on is None:
-        steps = [_start_step("收到申请之日", inp.received_on, start_on)]
+        steps = [_start_step(received, inp.received_on, start_on)]
     else:
         steps = [
-            f"收到申请之日 {_show(inp.received_on)}（application received {inp.received_on.isoformat()}）",
+            f"{received} {_show(inp.received_on)}（application received {inp.received_on.isoformat()}）",
             _start_step("收到补正后的申请之日", inp.restarted_on, start_on)
             + "；答复期限自此重新起算，此前已用的日数不再计算（Reg. 30: the period starts again）",
         ]

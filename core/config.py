@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     smtp_sender: str = "gkb@agency.example.gov.cn"
     smtp_timeout_seconds: float = 10.0
     supervisor_email: str | None = None
+    reminder_days_before_due: int = 3
 
 
 @lru_cache

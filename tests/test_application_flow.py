@@ -13,6 +13,7 @@ async def test_plain_disclosure_answered_in_time_by_email(api, client, engine, m
                               params={"received": created["received_on"], "days": 15})).json()
     assert created["due_on"] == deadline["due_on"]
     assert any("15" in step for step in created["due_explanation"])
+    assert "网络申请，双方确认之日" in created["due_explanation"][0]
 
     view = await state(api, app_id)
     assert view["status"] == "handling"

@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         working_days_left,
     )
     from outcomes import OutcomeCode, label_of
+    from policy.intake import RECEIPT_BASIS
     from workcalendar import WorkCalendar
     from workflows import search_attributes as sa
     from workflows.consultation import ConsultationWorkflow
@@ -794,6 +795,7 @@ class DisclosureApplicationWorkflow:
         return compute_due(self._cal, ClockInput(
             received_on=self._inp.received_on, reply_days=self._inp.policy.reply_days,
             restarted_on=self._restarted_on, pauses=pauses, extension_days=extension,
+            receipt_basis=RECEIPT_BASIS[self._inp.channel],
         ))
 
     def _recompute_due(self, *, announce: bool = True) -> None:

@@ -16,6 +16,7 @@ from clock import ClockInput, compute_due, local_date
 from db.models import Application
 from db.repository import allocate_application_number, get_events, list_applications
 from policy import profile_named
+from policy.intake import RECEIPT_BASIS
 from workcalendar import WorkCalendar
 from workflows.application import DisclosureApplicationWorkflow
 from workflows.messages import (
@@ -53,10 +54,13 @@ async def register_application(
     """Register an application and start its workflow; returns its number, receipt date and due date."""
     if body.received_on > shanghai_today():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "收到申请之日不能晚于今天")
-    policy = profile_named(body.policy)
+    policy = profile_named(body.policy).model_copy(
+        update={"reminder_days_before_due": settings.reminder_days_before_due}
+    )
     calendar_data = calendar.since(body.received_on.year)
     due = compute_due(
-        WorkCalendar(calendar_data), ClockInput(received_on=body.received_on, reply_days=policy.reply_days)
+        WorkCalendar(calendar_data), ClockInput(received_on=body.received_on, reply_days=policy.reply_days,
+                                            receipt_basis=RECEIPT_BASIS[body.channel])
     )
     for _ in range(NUMBER_ATTEMPTS):
         application_id = allocate_application_number(session, shanghai_today().year, settings.application_number_prefix)
