@@ -93,6 +93,7 @@ async def isolated_api(client: Client, mailbox: SmtpServer, tmp_path: Path) -> A
     own = Settings(
         data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'own.db'}", task_queue=f"own-{uuid.uuid4()}",
         smtp_host=mailbox.host, smtp_port=mailbox.port,
+        application_number_prefix=f"T{uuid.uuid4().hex[:6].upper()}",  # numbers stay unique on the shared server
     )
     own_engine = make_engine(own.database_url)
     init_db(own_engine)
