@@ -15,6 +15,22 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     task_queue: str = "disclosure"
+    # An existing cluster or Temporal Cloud: mTLS with a client certificate and key (paths to PEM
+    # files), plain TLS with the system's trust store (`temporal_tls=true`), or an API key (which
+    # turns TLS on by itself).
+    temporal_tls: bool = False
+    temporal_tls_cert_path: Path | None = None
+    temporal_tls_key_path: Path | None = None
+    temporal_api_key: str | None = None
+    # A private CA for a self-hosted cluster's server certificate (PEM); None = the system's roots.
+    temporal_tls_server_ca_path: Path | None = None
+    # The worker's Temporal SDK runtime metrics (Prometheus), e.g. "0.0.0.0:9464"; None = off.
+    worker_metrics_address: str | None = None
+    # On SIGTERM the worker stops polling and waits this long for activities in flight to finish.
+    worker_graceful_shutdown_seconds: float = 30.0
+    # OpenTelemetry traces go to this OTLP/HTTP endpoint (e.g. "http://otel-collector:4318"); None = not exported.
+    otlp_endpoint: str | None = None
+    log_level: str = "INFO"
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
