@@ -1,16 +1,26 @@
-"""Engine and session set-up for SQLite (single machine) and PostgreSQL."""
+"""Engine and session set-up for SQLite (single machine) and PostgreSQL; schema migrations at start-up."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 import db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import migrations
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+MIGRATIONS_DIR = Path(migrations.__file__).parent
+# The revision that created the schema `SQLModel.metadata.create_all` used to make: databases made
+# before migrations existed are stamped with it, then upgraded like any other.
+BASELINE_REVISION = "0001"
+# pg_advisory_xact_lock key held while migrating ("disclosure migrate" as a 63-bit number):
+# an API and workers starting together upgrade one after the other.
+MIGRATION_LOCK_KEY = int.from_bytes(b"dsclmigr", "big") & 0x7FFF_FFFF_FFFF_FFFF
 
 
 def make_engine(url: str) -> Engine:
@@ -36,8 +46,47 @@ def _configure_sqlite_connection(dbapi_connection, _connection_record) -> None:
     cursor.close()
 
 
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration without alembic.ini: this package's migrations, on `connection` if given."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[Connection]:
+    """One connection in one transaction that only one process at a time can hold; committed at the end.
+
+    PostgreSQL: a transaction-scoped advisory lock (DDL is transactional, so a failed upgrade
+    leaves nothing behind). SQLite: BEGIN IMMEDIATE takes the database's write lock at once; the
+    other process waits for it (busy timeout) and then finds the schema at head.
+    """
+    with engine.connect() as connection:
+        dialect = connection.dialect.name
+        if dialect == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        elif dialect == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            raise ValueError(f"unsupported database dialect {dialect!r}")
+        try:
+            yield connection
+        except BaseException:
+            connection.rollback()
+            raise
+        connection.commit()
+
+
 def init_db(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
+    """Bring the schema to the latest migration; safe to call from several processes at once."""
+    with migration_lock(engine) as connection:
+        config = alembic_config(connection)
+        tables = inspect(connection)
+        if not tables.has_table("alembic_version") and tables.has_table("application"):
+            command.stamp(config, BASELINE_REVISION)  # made by create_all before migrations existed
+        command.upgrade(config, "head")
 
 
 @contextmanager

@@ -1,0 +1,142 @@
+"""Alembic migrations: the migrated schema is the models' schema, start-up upgrades are race-free.
+
+Each test runs on SQLite and on PostgreSQL (skipped when none answers on 127.0.0.1:5432).
+"""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, text
+from sqlmodel import SQLModel
+
+from db.session import BASELINE_REVISION, alembic_config, init_db, make_engine
+from tests.fixtures_db import POSTGRES_CONNINFO, POSTGRES_URL, _postgres_unreachable_reason, engine  # noqa: F401
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a private PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    if reason := _postgres_unreachable_reason():
+        pytest.skip(reason)
+    schema = f"test_{uuid.uuid4().hex}"
+    with psycopg.connect(POSTGRES_CONNINFO, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(POSTGRES_CONNINFO, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def bare_engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def schema_differences(engine: Engine) -> list:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
+        return compare_metadata(context, SQLModel.metadata)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def test_one_head_and_the_baseline_is_the_first_revision() -> None:
+    scripts = ScriptDirectory.from_config(alembic_config())
+    assert len(scripts.get_heads()) == 1
+    assert scripts.get_base() == BASELINE_REVISION
+
+
+def test_migrated_schema_equals_the_models(engine: Engine) -> None:  # noqa: F811
+    assert current_revision(engine) == HEAD
+    assert schema_differences(engine) == []
+
+
+def test_the_schema_has_the_indexes_and_constraints_lists_and_events_rely_on(engine: Engine) -> None:  # noqa: F811
+    tables = inspect(engine)
+    application_indexes = {index["name"]: index["column_names"] for index in tables.get_indexes("application")}
+    assert application_indexes["ix_application_status_due_on"] == ["status", "due_on"]
+    uniques = {u["name"]: u["column_names"] for u in tables.get_unique_constraints("application_event")}
+    assert uniques["uq_application_event_seq"] == ["application_id", "seq"]
+    if engine.dialect.name == "postgresql":
+        columns = {c["name"]: c["type"] for c in tables.get_columns("application_event")}
+        assert type(columns["data"]).__name__ == "JSONB"
+        assert getattr(columns["at"], "timezone", False), "timestamps must be TIMESTAMP WITH TIME ZONE"
+
+
+def test_downgrade_to_nothing_and_up_again(bare_engine: Engine) -> None:
+    init_db(bare_engine)
+    with bare_engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "base")
+    assert set(inspect(bare_engine).get_table_names()) <= {"alembic_version"}
+    init_db(bare_engine)
+    assert current_revision(bare_engine) == HEAD
+    assert schema_differences(bare_engine) == []
+
+
+def test_a_database_made_by_create_all_before_migrations_is_adopted(bare_engine: Engine) -> None:
+    SQLModel.metadata.create_all(bare_engine)
+    with bare_engine.begin() as connection:
+        connection.execute(text("INSERT INTO application_number_counter (year, last) VALUES (2026, 41)"))
+    init_db(bare_engine)
+    assert current_revision(bare_engine) == HEAD
+    with bare_engine.connect() as connection:
+        assert connection.execute(text("SELECT last FROM application_number_counter")).scalar_one() == 41
+
+
+STARTER = """
+import sys, time
+from db.session import init_db, make_engine
+url, start_at = sys.argv[1], float(sys.argv[2])
+engine = make_engine(url)
+time.sleep(max(0.0, start_at - time.time()))
+init_db(engine)
+print("ok")
+"""
+
+
+def test_processes_starting_together_migrate_once(database_url: str, bare_engine: Engine) -> None:
+    """An API and several workers start at the same moment on an empty database: all come up."""
+    start_at = time.time() + 2.0
+    processes = [
+        subprocess.Popen([sys.executable, "-c", STARTER, database_url, str(start_at)], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    results = [process.communicate(timeout=60) for process in processes]
+    for process, (out, err) in zip(processes, results, strict=True):
+        assert process.returncode == 0 and out.strip() == "ok", err
+    assert current_revision(bare_engine) == HEAD
+    assert schema_differences(bare_engine) == []
+    with bare_engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+
+
+def test_alembic_command_line_upgrades_the_configured_database(database_url: str, bare_engine: Engine) -> None:
+    environment = {**os.environ, "DISCLOSURE_DATABASE_URL": database_url}
+    done = subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=environment,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert current_revision(bare_engine) == HEAD
