@@ -5,21 +5,37 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from opentelemetry.trace import TracerProvider
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
 from api.deps import CalendarSource
-from api.routes import applications, calendar, consultations
+from api.routes import applications, calendar, consultations, health
 from core.config import Settings, get_settings
+from core.observability import configure_logging, configure_tracing, install_api_metrics, instrument_app
 from core.temporal import connect
 from db.session import init_db, make_engine
+from workcalendar import WorkCalendar
 
 log = logging.getLogger("disclosure.api")
 
 
-def create_app(settings: Settings | None = None, *, client: Client | None = None, engine: Engine | None = None) -> FastAPI:
-    """Tests pass a client and engine; the running system lets the lifespan make them."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    client: Client | None = None,
+    engine: Engine | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> FastAPI:
+    """Tests pass a client and engine; the running system lets the lifespan make them.
+
+    The running system (no client given) also sets up JSON logs and the process's tracer
+    provider; tests keep pytest's logging and may pass their own `tracer_provider`.
+    """
     settings = settings or get_settings()
+    if client is None:
+        configure_logging(settings.log_level)
+        tracer_provider = tracer_provider or configure_tracing("disclosure-api", otlp_endpoint=settings.otlp_endpoint)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -46,6 +62,8 @@ def create_app(settings: Settings | None = None, *, client: Client | None = None
             content={"detail": "系统内部错误，操作未完成，请稍后重试或联系管理员"},
         )
 
-    for module in (applications, consultations, calendar):
+    for module in (applications, consultations, calendar, health):
         app.include_router(module.router)
+    install_api_metrics(app, engine, lambda: WorkCalendar(app.state.calendar.current()))
+    instrument_app(app, tracer_provider)
     return app

@@ -1,30 +1,33 @@
 """Staff actions reach the workflow as Updates; this turns Temporal's answers into HTTP ones.
 
 A refused action (validator) becomes 409 with the clerk-facing reason; an unknown application 404;
-an application whose workflow has ended 409. Nothing is half-applied: a refused update leaves no
+an action on a finished workflow 409, saying how it ended. Nothing is half-applied: a refused update leaves no
 trace in the workflow's history.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import HTTPException, status
-from sqlmodel import Session
-from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from db.models import Application
 
-
-def _not_found_or_ended(session: Session, application_id: str, what: str) -> HTTPException:
-    if session.get(Application, application_id) is None:
-        return HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {application_id} 的{what}")
-    return HTTPException(status.HTTP_409_CONFLICT, f"{application_id} 已办结，不能再办理此事项")
+async def _exists(handle: WorkflowHandle) -> bool:
+    try:
+        await handle.describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True
 
 
 async def run_update(
-    client: Client, session: Session, workflow_id: str, update: str, arg: Any, result_type: type, *, what: str = "申请"
+    client: Client, workflow_id: str, update: str, arg: Any, result_type: type, *, what: str, ended: Callable[[], str]
 ) -> Any:
+    """Run a staff action; `ended` words the refusal when the workflow has already finished."""
     handle = client.get_workflow_handle(workflow_id)
     try:
         return await handle.execute_update(update, arg, result_type=result_type)
@@ -34,12 +37,14 @@ async def run_update(
             raise HTTPException(status.HTTP_409_CONFLICT, cause.message) from None
         raise HTTPException(status.HTTP_409_CONFLICT, "此操作未能完成，请刷新后重试") from None
     except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise _not_found_or_ended(session, workflow_id.split(".consult-")[0], what) from None
-        raise
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        if not await _exists(handle):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {workflow_id} 的{what}") from None
+        raise HTTPException(status.HTTP_409_CONFLICT, ended()) from None
 
 
-async def run_query(client: Client, workflow_id: str, query: str, arg: Any, result_type: type, *, what: str = "申请") -> Any:
+async def run_query(client: Client, workflow_id: str, query: str, arg: Any, result_type: type, *, what: str) -> Any:
     handle = client.get_workflow_handle(workflow_id)
     try:
         if arg is None:

@@ -208,7 +208,7 @@ async def test_supplement_is_one_notice_and_restarts_the_period(api):
     await refused(api, app_id, "supplement-request", {"needed": ["请再补充用途"], "by": "wang"}, "一次性")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a second notice while the first one is pending omits the 一次性 rule")
+
 async def test_second_notice_while_waiting_names_the_one_notice_rule(api):
     app_id = (await register(api))["application_id"]
     await act(api, app_id, "supplement-request", {"needed": ["请写明文号"], "by": "wang"})
@@ -347,7 +347,7 @@ async def test_third_party_cannot_answer_twice(api):
     assert view["consultations"][0]["position"] == "consent" and view["items"][0]["objection_from"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a repeated answer is told the whole application is closed (已办结)")
+
 async def test_second_answer_is_told_the_answer_was_already_received(api):
     app_id = (await register(api))["application_id"]
     consulting = await act(api, app_id, "consultations",
@@ -398,7 +398,7 @@ async def test_unknown_consultation_is_404(api):
         assert response.status_code == 404, response.text
 
 
-@pytest.mark.xfail(strict=True, reason="bug: unknown consultation of an existing application answers 409 已办结")
+
 async def test_unknown_consultation_of_an_open_application_is_404(api):
     app_id = (await register(api))["application_id"]
     await snapshot(api, app_id)  # registered and recorded
@@ -515,7 +515,7 @@ async def test_withdrawal_ends_the_application_and_refuses_every_later_action(ap
 # --- bugs found: expected behaviour, kept failing until fixed ---------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a disclosure proposed before the consultation survives the objection")
+
 async def test_objection_after_a_disclosure_proposal_blocks_submission(api):
     app_id = (await register(api))["application_id"]
     await act(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "by": "wang"})
@@ -523,11 +523,15 @@ async def test_objection_after_a_disclosure_proposal_blocks_submission(api):
                            {"consultee": {"kind": "third-party", "name": "某公司"}, "item_nos": [1], "by": "wang"})
     consultation_id = consulting["consultations"][0]["consultation_id"]
     assert (await answer(api, consultation_id, {"position": "objection", "reasons": "涉及商业秘密"})).status_code == 200
-    await eventually(api, app_id, lambda s: "consultation-answered" in kinds(s))
-    await refused(api, app_id, "submit", {"by": "wang"}, "异议")
+    objected = await eventually(api, app_id, lambda s: "consultation-answered" in kinds(s))
+    # The objection voids the disclosure proposal: the handler must decide the item again.
+    assert objected["items"][0]["proposal"] is None
+    assert "proposal-withdrawn" in kinds(objected)
+    await refused(api, app_id, "submit", {"by": "wang"}, "尚未提出拟办意见")
+    await refused(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "by": "wang"}, "异议")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the to-do list keeps an extension decision that will be refused")
+
 async def test_pending_actions_after_signing_are_only_what_can_still_be_done(api):
     app_id = (await register(api, **post_body()))["application_id"]
     await act(api, app_id, "extension-request", {"days": 5, "reason": "需要调取档案", "by": "wang"})
@@ -537,7 +541,7 @@ async def test_pending_actions_after_signing_are_only_what_can_still_be_done(api
     assert actions(signed) == ["confirm-delivery"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the handler who asks for the extension can approve it himself")
+
 async def test_extension_is_approved_by_someone_other_than_who_asked(api):
     app_id = (await register(api))["application_id"]
     await act(api, app_id, "extension-request", {"days": 5, "reason": "需要调取档案", "by": "wang"})

@@ -126,7 +126,7 @@ async def test_bad_registration_is_422_and_registers_nothing(api, case):
     assert (await listed(api, handler=handler))["total"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="bug: for a moment after 201 the new application's events are 404")
+
 async def test_registered_application_is_found_at_once(api):
     handler = f"fresh-{uuid.uuid4().hex[:8]}"
     app_id = (await register(api, handler=handler))["application_id"]

@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
     from workcalendar import WorkCalendar
     from workflows import search_attributes as sa
     from workflows.consultation import ConsultationWorkflow
+    from workflows.records import registration_summary
     from workflows.messages import (
         FINAL_STATUSES,
         ApplicationInput,
@@ -132,7 +133,7 @@ class DisclosureApplicationWorkflow:
             self._cal, inp.received_on, inp.policy.supplement_notice_days
         )
         self._due = self._compute_due()
-        self._record("registered", inp.registered_by, f"登记受理，收到申请之日 {inp.received_on}，答复期限 {self._due.due_on}")
+        self._record("registered", inp.registered_by, registration_summary(inp, self._due))
 
     # --- the run: wait for the next deadline, act on it, until the application ends -------
 
@@ -296,10 +297,10 @@ class DisclosureApplicationWorkflow:
 
     def _why_not_request_supplement(self, cmd: RequestSupplement) -> str | None:
         today = self._today()
-        if reason := self._why_final() or self._why_not_handling():
-            return reason
         if self._supplement is not None:
             return "补正须一次性告知，本申请已发出过补正通知"
+        if reason := self._why_final() or self._why_not_handling():
+            return reason
         if self._consultations:
             return "已启动征求意见程序，不能再要求补正"
         if today > self._supplement_notice_by:
@@ -397,6 +398,8 @@ class DisclosureApplicationWorkflow:
             return reason
         if self._extension is None or self._extension.decision != "pending":
             return "没有待审批的延期申请"
+        if cmd.by == self._extension.requested_by:
+            return "延期须经负责人批准，申请延期的承办人不能自行批准"
         if cmd.approve and self._today() > self._due.due_on:
             return f"答复期限已于 {self._due.due_on} 届满，不能再批准延期"
         return None
@@ -447,9 +450,14 @@ class DisclosureApplicationWorkflow:
         async with self._lock:
             state.position, state.reasons, state.ended_on = result.position, result.reasons, result.ended_on
             self._recompute_due(announce=False)
-            if result.position == "objection":
+            if result.position == "objection" and state.kind == "third-party":
                 for n in state.item_nos:
-                    self._item(n).objection_from.append(state.consultation_id)
+                    item = self._item(n)
+                    item.objection_from.append(state.consultation_id)
+                    if item.proposal and item.proposal.outcome in DISCLOSING_OUTCOMES:
+                        item.proposal = None
+                        self._record("proposal-withdrawn", "system",
+                                     f"第三方不同意公开，第 {n} 项原拟公开的意见作废，请重新提出拟办意见")
             summary = {
                 "consent": f"「{state.consultee_name}」同意公开",
                 "objection": f"「{state.consultee_name}」不同意公开：{result.reasons}",
@@ -472,7 +480,7 @@ class DisclosureApplicationWorkflow:
             state.override_reason, state.override_by = cmd.reason, cmd.by
             for n in state.item_nos:
                 item = self._item(n)
-                item.overridden = all(self._consultation(c).override_reason for c in item.objection_from)
+                item.overridden = not self._unresolved_objection(item)
             self._record("objection-overridden", cmd.by, f"认定不公开可能对公共利益造成重大影响，决定公开：{cmd.reason}；书面告知第三方")
             self._send_letter(
                 "override-notice", key_suffix=f"override-{state.consultation_id}", recipient=state.consultee_name,
@@ -523,7 +531,7 @@ class DisclosureApplicationWorkflow:
             return f"第 {cmd.item_no} 项正在征求意见，须待答复或期限届满后再作决定"
         if cmd.outcome in SYSTEM_ONLY_OUTCOMES:
             return f"「{label_of(cmd.outcome)}」由系统在期限届满时自动作出，不能手工选择"
-        if cmd.outcome in DISCLOSING_OUTCOMES and item.objection_from and not item.overridden:
+        if cmd.outcome in DISCLOSING_OUTCOMES and self._unresolved_objection(item):
             return (f"第三方已对第 {cmd.item_no} 项提出异议，不得公开（不予公开-4）；"
                     "如认为不公开可能对公共利益造成重大影响，须先由负责人作出公开决定")
         if cmd.outcome != OutcomeCode.DISCLOSED and len(cmd.reasons.strip()) < 2:
@@ -565,6 +573,10 @@ class DisclosureApplicationWorkflow:
         missing = [str(i.item_no) for i in self._items if i.proposal is None]
         if missing:
             return f"第 {'、'.join(missing)} 项尚未提出拟办意见"
+        objected = [str(i.item_no) for i in self._items if i.proposal and i.proposal.outcome in DISCLOSING_OUTCOMES
+                    and self._unresolved_objection(i)]
+        if objected:
+            return f"第三方已对第 {'、'.join(objected)} 项提出异议，不得公开（不予公开-4），除非负责人作出公开决定"
         return None
 
     @workflow.update
@@ -866,6 +878,10 @@ class DisclosureApplicationWorkflow:
                               reasons=i.proposal.reasons if i.proposal else "") for i in self._items],
         )
 
+    def _unresolved_objection(self, item: ItemView) -> bool:
+        """A third party objected and no supervisor has decided to disclose anyway (Reg. 32)."""
+        return any(self._consultation(cid).override_reason is None for cid in item.objection_from)  # type: ignore[union-attr]
+
     def _item(self, item_no: int) -> ItemView:
         return self._items[item_no - 1]
 
@@ -920,7 +936,7 @@ class DisclosureApplicationWorkflow:
             elif c.position == "objection" and c.kind == "third-party" and c.override_reason is None and phase == "handling":
                 actions.append(PendingAction(action="override-objection", role="supervisor",
                                              description=f"第三方「{c.consultee_name}」不同意公开：如涉及重大公共利益可决定公开（可选）"))
-        if self._extension and self._extension.decision == "pending":
+        if self._extension and self._extension.decision == "pending" and self._replied_on is None:
             actions.append(PendingAction(action="decide-extension", role="supervisor",
                                          description=f"审批延期 {self._extension.days} 个工作日", due_on=due))
         if phase == "in-review":

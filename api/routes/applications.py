@@ -14,11 +14,12 @@ from api.schemas import ApplicationCreate, ApplicationCreated, ApplicationSummar
 from api.temporal_calls import run_query, run_update
 from clock import ClockInput, compute_due, local_date
 from db.models import Application
-from db.repository import allocate_application_number, get_events, list_applications
+from db.repository import allocate_application_number, get_events, list_applications, save_application
 from policy import profile_named
 from policy.intake import RECEIPT_BASIS
 from workcalendar import WorkCalendar
 from workflows.application import DisclosureApplicationWorkflow
+from workflows.records import initial_record, registration_event
 from workflows.messages import (
     ApplicationInput,
     ApplicationView,
@@ -53,7 +54,7 @@ async def register_application(
 ) -> ApplicationCreated:
     """Register an application and start its workflow; returns its number, receipt date and due date."""
     if body.received_on > shanghai_today():
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "收到申请之日不能晚于今天")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "收到申请之日不能晚于今天")
     policy = profile_named(body.policy).model_copy(
         update={"reminder_days_before_due": settings.reminder_days_before_due}
     )
@@ -76,10 +77,15 @@ async def register_application(
                 DisclosureApplicationWorkflow.run, inp, id=application_id, task_queue=settings.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
-            break
         except WorkflowAlreadyStartedError:
             # Temporal already holds this number (the database was restored from an older copy).
             log.error("application number %s already used in Temporal; allocating the next", application_id)
+            continue
+        # Listed at once; the workflow's own first write of the same row and event is a no-op.
+        if session.get(Application, application_id) is None:
+            save_application(session, initial_record(inp, due), [registration_event(inp, due)])
+            session.commit()
+        break
     else:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "申请编号分配异常，申请未登记，请联系管理员")
     return ApplicationCreated(
@@ -119,7 +125,7 @@ def _summary(row: Application) -> ApplicationSummary:
 @router.get("/{application_id}", response_model=ApplicationView)
 async def live_state(application_id: str, client: ClientDep) -> ApplicationView:
     """The whole live state from the workflow: status, items, due date and why, timeline, pending actions."""
-    return await run_query(client, application_id, "state", StateQuery(today=shanghai_today()), ApplicationView)
+    return await run_query(client, application_id, "state", StateQuery(today=shanghai_today()), ApplicationView, what="申请")
 
 
 @router.get("/{application_id}/events", response_model=list[EventOut])
@@ -131,9 +137,18 @@ def recorded_events(application_id: str, session: SessionDep) -> list[EventOut]:
             for e in get_events(session, application_id)]
 
 
+ENDED_MESSAGES = {"withdrawn": "本申请已撤回", "abandoned": "本申请已因逾期未补正视为放弃"}
+
+
+def _how_it_ended(session, application_id: str) -> str:
+    row = session.get(Application, application_id)
+    return ENDED_MESSAGES.get(row.status if row else "", "本申请已办结") + "，不能再办理此事项"
+
+
 def _action(path: str, update: str, body_type: type[BaseModel], summary: str) -> None:
     async def act(application_id: str, body: Any, session: SessionDep, client: ClientDep) -> ApplicationView:
-        return await run_update(client, session, application_id, update, body, ApplicationView)
+        return await run_update(client, application_id, update, body, ApplicationView, what="申请",
+                                ended=lambda: _how_it_ended(session, application_id))
 
     act.__annotations__["body"] = body_type
     act.__name__ = update

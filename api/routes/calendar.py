@@ -43,7 +43,7 @@ async def publish_year(
     try:
         schedule = parse_year_schedule(payload)
     except ValueError as err:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"放假安排有误：{err}") from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"放假安排有误：{err}") from None
     store_calendar_year(session, year, schedule.model_dump(mode="json"), body.published_by)
     session.commit()
     calendar.refresh()
