@@ -5,12 +5,15 @@ skips unless a test fast-forwards a workflow: the API and tests use a plain clie
 workflow runs in real time. Each session gets its own task queue and database file.
 """
 
+import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 import pytest_asyncio
 from aiosmtpd.controller import Controller
@@ -55,15 +58,17 @@ def mailbox() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory, mailbox: SmtpServer) -> Settings:
+def settings(tmp_path_factory: pytest.TempPathFactory, mailbox: SmtpServer) -> Iterator[Settings]:
+    """The session's settings; its database is SQLite, or PostgreSQL with DISCLOSURE_TEST_DATABASE=postgres."""
     data_dir = tmp_path_factory.mktemp("data")
-    return Settings(
-        data_dir=data_dir,
-        database_url=f"sqlite:///{data_dir / 'disclosure.db'}",
-        task_queue=f"disclosure-{uuid.uuid4()}",
-        smtp_host=mailbox.host,
-        smtp_port=mailbox.port,
-    )
+    with fresh_database(data_dir, "disclosure") as database_url:
+        yield Settings(
+            data_dir=data_dir,
+            database_url=database_url,
+            task_queue=f"disclosure-{uuid.uuid4()}",
+            smtp_host=mailbox.host,
+            smtp_port=mailbox.port,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +76,7 @@ def engine(settings: Settings):
     engine = make_engine(settings.database_url)
     init_db(engine)
     yield engine
-    engine.dispose()
+    engine.dispose()  # before `settings` drops a PostgreSQL database
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -90,15 +95,53 @@ async def api(client: Client, settings: Settings, engine, worker) -> AsyncIterat
 @pytest_asyncio.fixture
 async def isolated_api(client: Client, mailbox: SmtpServer, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     """An API with its own task queue, worker and database, for tests that change shared data (the calendar)."""
-    own = Settings(
-        data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'own.db'}", task_queue=f"own-{uuid.uuid4()}",
-        smtp_host=mailbox.host, smtp_port=mailbox.port,
-        application_number_prefix=f"T{uuid.uuid4().hex[:6].upper()}",  # numbers stay unique on the shared server
-    )
-    own_engine = make_engine(own.database_url)
-    init_db(own_engine)
-    async with build_worker(client, own, own_engine):
-        app = create_app(own, client=client, engine=own_engine)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
-            yield http
-    own_engine.dispose()
+    with fresh_database(tmp_path, "own") as database_url:
+        own = Settings(
+            data_dir=tmp_path, database_url=database_url, task_queue=f"own-{uuid.uuid4()}",
+            smtp_host=mailbox.host, smtp_port=mailbox.port,
+            application_number_prefix=f"T{uuid.uuid4().hex[:6].upper()}",  # numbers stay unique on the shared server
+        )
+        own_engine = make_engine(own.database_url)
+        init_db(own_engine)
+        try:
+            async with build_worker(client, own, own_engine):
+                app = create_app(own, client=client, engine=own_engine)
+                async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+                    yield http
+        finally:
+            own_engine.dispose()
+
+
+# --- the session's database: SQLite by default, PostgreSQL on request ---------------------------
+
+TEST_DATABASE = os.environ.get("DISCLOSURE_TEST_DATABASE", "sqlite").strip().lower()
+# The server's maintenance database; CREATE/DROP DATABASE run there. Trust auth on the CI machine.
+TEST_POSTGRES_ADMIN_URL = os.environ.get(
+    "DISCLOSURE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@contextmanager
+def fresh_database(data_dir: Path, name: str) -> Iterator[str]:
+    """A fresh, empty database for one stack; its URL. PostgreSQL databases are dropped afterwards."""
+    if TEST_DATABASE == "sqlite":
+        yield f"sqlite:///{data_dir / f'{name}.db'}"
+        return
+    if TEST_DATABASE not in ("postgres", "postgresql"):
+        raise pytest.UsageError(f"DISCLOSURE_TEST_DATABASE must be sqlite or postgres, not {TEST_DATABASE!r}")
+
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(TEST_POSTGRES_ADMIN_URL)
+    conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    database = f"test_{name}_{uuid.uuid4().hex}"
+    try:
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as connection:
+            connection.execute(f'CREATE DATABASE "{database}"')
+    except psycopg.OperationalError as error:
+        raise pytest.UsageError(f"DISCLOSURE_TEST_DATABASE=postgres but {admin!r} is not reachable: {error}") from error
+    try:
+        yield admin.set(database=database).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
