@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 10.0
     supervisor_email: str | None = None
     reminder_days_before_due: int = 3
+    # A receipt date older than this is almost always a typing error (2003 for 2026); a genuinely
+    # late registration that old needs an administrator to raise the limit.
+    max_receipt_age_days: int = 366
 
 
 @lru_cache

@@ -62,3 +62,15 @@ def test_admin_command_reports_a_bad_file_without_a_traceback(tmp_path: Path):
     )
     assert result.returncode == 2
     assert "Cannot read" in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_a_receipt_date_years_ago_is_refused_as_a_typo(isolated_api):
+    from datetime import timedelta
+
+    from tests.helpers import application_body, today
+
+    response = await isolated_api.post(
+        "/api/v1/applications", json=application_body(received_on=(today() - timedelta(days=400)).isoformat())
+    )
+    assert response.status_code == 422
+    assert "请核对日期" in response.json()["detail"]

@@ -55,6 +55,9 @@ async def register_application(
     """Register an application and start its workflow; returns its number, receipt date and due date."""
     if body.received_on > shanghai_today():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "收到申请之日不能晚于今天")
+    if (shanghai_today() - body.received_on).days > settings.max_receipt_age_days:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"收到申请之日 {body.received_on} 早于 {settings.max_receipt_age_days} 天前，请核对日期")
     policy = profile_named(body.policy).model_copy(
         update={"reminder_days_before_due": settings.reminder_days_before_due}
     )
