@@ -1,5 +1,5 @@
-"""Activities: the workflows' I/O (database, mail), idempotent on business keys."""
+"""I/O: every activity the workflows run. The activity class lives in activities.disclosure.
 
-from activities.disclosure import DisclosureActivities, all_activities
-
-__all__ = ["DisclosureActivities", "all_activities"]
+Kept import-free so that pure modules can use activities.models without pulling in the database
+and SMTP code (and without an import cycle through letters).
+"""

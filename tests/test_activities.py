@@ -9,7 +9,7 @@ from sqlmodel import select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import DisclosureActivities, all_activities
+from activities.disclosure import DisclosureActivities, all_activities
 from activities.models import (
     ComposeLetterInput,
     DispatchInput,
