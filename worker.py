@@ -1,36 +1,63 @@
 """The worker process: runs application workflows and their activities until told to stop.
 
 `python worker.py` reads its settings from DISCLOSURE_* environment variables (core/config.py).
-On SIGINT/SIGTERM it stops polling and lets tasks in flight finish.
+It logs JSON lines, traces through the client's OpenTelemetry interceptor and, when
+DISCLOSURE_WORKER_METRICS_ADDRESS is set, serves the Temporal SDK's Prometheus metrics there.
+On SIGINT/SIGTERM it stops polling and lets activities in flight finish (up to
+DISCLOSURE_WORKER_GRACEFUL_SHUTDOWN_SECONDS) before exiting.
 """
 
 import asyncio
 import logging
 import signal
 
+from temporalio.worker import Worker
+
 from core.config import get_settings
+from core.observability import configure_logging, configure_tracing
 from core.temporal import build_worker, connect
 from db.session import init_db, make_engine
 
 log = logging.getLogger("disclosure.worker")
 
 
-async def main() -> None:
-    settings = get_settings()
-    engine = make_engine(settings.database_url)
-    init_db(engine)
-    client = await connect(settings)
-    worker = build_worker(client, settings, engine)
+async def serve(worker: Worker, ready_message: str, *args: object) -> None:
+    """Run `worker` until SIGINT/SIGTERM, then shut it down gracefully.
+
+    Leaving `async with worker` is `worker.shutdown()`: polling stops at once, activities in
+    flight get the worker's graceful_shutdown_timeout to finish (then they are cancelled).
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with worker:
-        log.info("worker polling task queue %s on %s", settings.task_queue, settings.temporal_address)
-        await stop.wait()
-        log.info("worker stopping")
+    try:
+        async with worker:
+            log.info(ready_message, *args)
+            await stop.wait()
+            log.info("worker stopping; activities in flight get up to %s to finish",
+                     worker.config().get("graceful_shutdown_timeout"))
+        log.info("worker stopped")
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def main() -> None:
+    settings = get_settings()
+    configure_tracing("disclosure-worker", otlp_endpoint=settings.otlp_endpoint)
+    engine = make_engine(settings.database_url)
+    init_db(engine)
+    client = await connect(settings, runtime_metrics=True)
+    worker = build_worker(client, settings, engine)
+    if settings.worker_metrics_address:
+        log.info("Temporal SDK metrics on http://%s/metrics", settings.worker_metrics_address)
+    try:
+        await serve(worker, "worker polling task queue %s on %s", settings.task_queue, settings.temporal_address)
+    finally:
+        engine.dispose()
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(get_settings().log_level)
     asyncio.run(main())

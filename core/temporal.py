@@ -1,18 +1,70 @@
 """How every process reaches Temporal and what a worker runs: one place, so API, worker and tests agree."""
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.service import TLSConfig
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from core.config import Settings
 
+# One Temporal runtime per process and metrics address: a runtime owns its Prometheus listener,
+# and a second one on the same address would fail to bind.
+_RUNTIMES: dict[str, Runtime] = {}
 
-async def connect(settings: Settings) -> Client:
+
+def metrics_runtime(bind_address: str) -> Runtime:
+    """The process's runtime that serves the SDK's metrics on http://<bind_address>/metrics."""
+    runtime = _RUNTIMES.get(bind_address)
+    if runtime is None:
+        runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind_address)))
+        _RUNTIMES[bind_address] = runtime
+    return runtime
+
+
+def tls_config(settings: Settings) -> bool | TLSConfig | None:
+    """TLS from settings: mTLS (client cert + key, optional private CA), plain TLS, or None.
+
+    None lets the SDK decide: TLS on when an API key is set (Temporal Cloud), off otherwise.
+    """
+    cert, key, ca = settings.temporal_tls_cert_path, settings.temporal_tls_key_path, settings.temporal_tls_server_ca_path
+    if (cert is None) != (key is None):
+        raise ValueError("DISCLOSURE_TEMPORAL_TLS_CERT_PATH and DISCLOSURE_TEMPORAL_TLS_KEY_PATH must be set together")
+    if cert is not None or ca is not None:
+        return TLSConfig(
+            client_cert=cert.read_bytes() if cert is not None else None,
+            client_private_key=key.read_bytes() if key is not None else None,
+            server_root_ca_cert=ca.read_bytes() if ca is not None else None,
+        )
+    if settings.temporal_tls:
+        return True
+    return None
+
+
+async def connect(settings: Settings, *, runtime_metrics: bool = False) -> Client:
+    """A client with the Pydantic converter and OpenTelemetry tracing (also used by workers built from it).
+
+    `runtime_metrics=True` (the worker process) serves the SDK's Prometheus metrics on
+    `settings.worker_metrics_address` when that is set.
+    """
+    runtime = (
+        metrics_runtime(settings.worker_metrics_address)
+        if runtime_metrics and settings.worker_metrics_address
+        else None
+    )
     return await Client.connect(
-        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+        interceptors=[TracingInterceptor()],
+        tls=tls_config(settings),
+        api_key=settings.temporal_api_key or None,
+        runtime=runtime,
     )
 
 
@@ -25,7 +77,12 @@ def workflow_classes() -> Sequence[type]:
 
 
 def build_worker(client: Client, settings: Settings, engine) -> Worker:
-    from activities import DisclosureActivities, all_activities
+    """The worker; interceptors (tracing) come from the client.
+
+    On shutdown it stops polling at once and gives activities in flight
+    `worker_graceful_shutdown_seconds` to finish before cancelling them.
+    """
+    from activities.disclosure import DisclosureActivities, all_activities
 
     return Worker(
         client,
@@ -33,11 +90,13 @@ def build_worker(client: Client, settings: Settings, engine) -> Worker:
         workflows=workflow_classes(),
         activities=all_activities(DisclosureActivities(engine, settings)),
         workflow_runner=SANDBOX,
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
     )
 
 
 # Pydantic's e-mail validation runs when workflow messages are built; its modules are pure and
 # stateless, so they are shared with the sandbox instead of re-imported for every workflow.
+# OpenTelemetry is shared too: the tracing interceptor's workflow side uses the process's context.
 SANDBOX = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna")
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna", "opentelemetry")
 )
