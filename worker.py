@@ -9,12 +9,16 @@ DISCLOSURE_WORKER_GRACEFUL_SHUTDOWN_SECONDS) before exiting.
 
 import asyncio
 import logging
+import os
 import signal
+import sys
+from collections.abc import Coroutine
+from typing import Any, NoReturn
 
 from temporalio.worker import Worker
 
 from core.config import get_settings
-from core.observability import configure_logging, configure_tracing
+from core.observability import configure_logging, configure_tracing, shutdown_observability
 from core.temporal import build_worker, connect
 from db.session import init_db, make_engine
 
@@ -58,6 +62,21 @@ async def main() -> None:
         engine.dispose()
 
 
+def run_then_exit(main_coroutine: Coroutine[Any, Any, None]) -> NoReturn:
+    """Run the process's main coroutine; after a clean stop, exit without interpreter finalization.
+
+    The Temporal SDK's native threads can outlive the event loop and abort CPython's
+    finalization ("PyGILState_Release ... finalizing", SIGABRT; temporalio sdk-python issue 300),
+    which would turn a clean drain into exit code 134. Everything worth keeping (spans, log lines)
+    is flushed first. An exception still propagates and exits non-zero the ordinary way.
+    """
+    asyncio.run(main_coroutine)
+    shutdown_observability()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 if __name__ == "__main__":
     configure_logging(get_settings().log_level)
-    asyncio.run(main())
+    run_then_exit(main())

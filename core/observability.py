@@ -210,6 +210,16 @@ def configure_tracing(service_name: str, *, otlp_endpoint: str | None = None):
     return _tracer_provider
 
 
+def shutdown_observability() -> None:
+    """Export the spans still buffered and flush every log handler (before a process exits)."""
+    if _tracer_provider is not None and hasattr(_tracer_provider, "shutdown"):
+        try:
+            _tracer_provider.shutdown()
+        except Exception:  # pragma: no cover - never let exporting block an exit
+            log.warning("tracer provider did not shut down cleanly", exc_info=True)
+    logging.shutdown()
+
+
 # Probes and scrapes would drown the traces that matter.
 UNTRACED_PATHS = ("/healthz", "/readyz", "/metrics")
 

@@ -51,4 +51,6 @@ async def _main() -> None:
 
 
 def main() -> None:
-    asyncio.run(_main())
+    import worker as worker_process
+
+    worker_process.run_then_exit(_main())
