@@ -1,0 +1,27 @@
+# The API and the worker: one image, two commands (docker-compose.yml).
+#   docker build -t disclosure-workflow .
+#   docker run --env-file .env disclosure-workflow                 # the worker (default command)
+#   docker run --env-file .env -p 8000:8000 disclosure-workflow \
+#       uvicorn --factory api.main:create_app --host 0.0.0.0 --port 8000
+# Configuration only through DISCLOSURE_* environment variables (core/config.py).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DISCLOSURE_DATA_DIR=/app/data
+
+WORKDIR /app
+
+# The sources (.dockerignore leaves out tests, local state and secrets), then the package and its
+# dependencies; psycopg[binary] brings its own libpq, so no compiler or system library is needed.
+COPY . .
+RUN pip install . \
+    && useradd --system --uid 10001 --user-group --home-dir /app --no-create-home disclosure \
+    && mkdir -p /app/data && chown disclosure:disclosure /app/data
+
+USER disclosure
+
+EXPOSE 8000
+CMD ["python", "worker.py"]
