@@ -16,14 +16,6 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     task_queue: str = "disclosure"
-    # An existing Temporal cluster or Temporal Cloud (README, "Production"). TLS is on when asked
-    # for, or when a client certificate or an API key is given. mTLS: the client certificate and
-    # key files (PEM); a private CA's root certificate in temporal_tls_ca_path (else the system's).
-    temporal_tls: bool = False
-    temporal_tls_cert_path: Path | None = None
-    temporal_tls_key_path: Path | None = None
-    temporal_tls_ca_path: Path | None = None
-    temporal_api_key: str | None = None
     # An existing cluster or Temporal Cloud: mTLS with a client certificate and key (paths to PEM
     # files), plain TLS with the system's trust store (`temporal_tls=true`), or an API key (which
     # turns TLS on by itself).
@@ -53,22 +45,18 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 10.0
     supervisor_email: str | None = None
     reminder_days_before_due: int = 3
-
-    @field_validator(
-        "temporal_tls_cert_path", "temporal_tls_key_path", "temporal_tls_ca_path", "temporal_api_key",
-        "supervisor_email", mode="before",
-    )
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        """`VAR=` in an environment file or `${VAR:-}` in docker-compose.yml means "not set"."""
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @property
-    def temporal_uses_tls(self) -> bool:
-        return self.temporal_tls or bool(self.temporal_tls_cert_path or self.temporal_api_key)
     # A receipt date older than this is almost always a typing error (2003 for 2026); a genuinely
     # late registration that old needs an administrator to raise the limit.
     max_receipt_age_days: int = 366
+
+    @field_validator(
+        "temporal_tls_cert_path", "temporal_tls_key_path", "temporal_tls_server_ca_path", "temporal_api_key",
+        "supervisor_email", "worker_metrics_address", "otlp_endpoint", mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`VAR=` in an environment file or `${VAR:-}` in docker-compose.yml means "not set" (not Path("."))."""
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 @lru_cache
