@@ -40,7 +40,7 @@ from core.observability import (
     mask_pii,
     otlp_traces_url,
 )
-from core.temporal import build_worker, tls_config
+from core.temporal import build_worker, connect, metrics_runtime, tls_config
 from db.models import Application
 from db.session import init_db, make_engine
 from tests.fixtures_smtp import SmtpServer
@@ -318,19 +318,47 @@ async def test_metrics_endpoint_serves_application_gauges_from_the_database(own_
     assert _sample(text, "disclosure_applications_due_within_3_working_days") == 1
     assert _sample(text, "disclosure_applications_overdue") == 1
 
-    good = app.state.engine
+
+
+def test_application_gauges_say_when_the_database_cannot_be_read():
     broken = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 2})
-    app.state.metrics.registry._collector_to_names.clear()  # noqa: SLF001 - re-register with a broken engine
-    app.state.metrics.registry._names_to_collectors.clear()  # noqa: SLF001
-    app.state.metrics.registry.register(ApplicationGauges(broken, lambda: WorkCalendar(load_calendar_data())))
     try:
-        failing = await http.get("/metrics")
+        families = list(ApplicationGauges(broken, lambda: WorkCalendar(load_calendar_data())).collect())
     finally:
         broken.dispose()
-    assert failing.status_code == 200  # the scrape still answers, and says the counts are missing
-    assert _sample(failing.text, "disclosure_application_metrics_up") == 0
-    assert _sample(failing.text, "disclosure_applications_open") is None
-    assert good is app.state.engine
+    assert [(f.name, [s.value for s in f.samples]) for f in families] == [("disclosure_application_metrics_up", [0])]
+
+
+async def test_api_log_lines_name_the_application_of_the_request(own_app):
+    app, http = own_app
+    logger, buffer = _json_logger("disclosure.test.request")
+
+    @app.get("/probe/{application_id}")
+    async def probe(application_id: str) -> dict[str, str]:
+        logger.info("probing")
+        return {}
+
+    assert (await http.get("/probe/GK-2026-000042")).status_code == 200
+    assert json.loads(buffer.getvalue())["application_id"] == "GK-2026-000042"
+
+
+async def test_worker_runtime_serves_sdk_metrics(client: Client):
+    import socket
+    from urllib.request import urlopen
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    address = f"127.0.0.1:{port}"
+    own = Settings(temporal_address=client.service_client.config.target_host, temporal_namespace=client.namespace,
+                   worker_metrics_address=address)
+    assert metrics_runtime(address) is metrics_runtime(address)  # one runtime per process and address
+    metered = await connect(own, runtime_metrics=True)
+    await metered.count_workflows()
+    body = await asyncio.to_thread(lambda: urlopen(f"http://{address}/metrics", timeout=5).read().decode())
+    assert "temporal_request" in body
+    plain = await connect(own)  # the API's client: no runtime of its own
+    assert plain.service_client.config.runtime is None
 
 
 # --------------------------------------------------------------------------------------------
