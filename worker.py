@@ -52,7 +52,7 @@ async def main() -> None:
     configure_tracing("disclosure-worker", otlp_endpoint=settings.otlp_endpoint)
     engine = make_engine(settings.database_url)
     init_db(engine)
-    client = await connect(settings, runtime_metrics=True)
+    client = await connect(settings, worker_process=True)
     worker = build_worker(client, settings, engine)
     if settings.worker_metrics_address:
         log.info("Temporal SDK metrics on http://%s/metrics", settings.worker_metrics_address)

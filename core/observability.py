@@ -234,7 +234,7 @@ def instrument_app(app, tracer_provider=None) -> None:
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=tracer_provider,
-        excluded_urls=",".join(f"^{path}$" for path in UNTRACED_PATHS),
+        excluded_urls=",".join(f"{path}$" for path in UNTRACED_PATHS),  # searched in the full URL
         exclude_spans=["receive", "send"],
     )
 

@@ -1,30 +1,51 @@
 """How every process reaches Temporal and what a worker runs: one place, so API, worker and tests agree."""
 
+import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 from temporalio.service import TLSConfig
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from core.config import Settings
 
-# One Temporal runtime per process and metrics address: a runtime owns its Prometheus listener,
-# and a second one on the same address would fail to bind.
-_RUNTIMES: dict[str, Runtime] = {}
+# The worker process's Temporal runtime, made once: it owns the Prometheus listener (a second
+# runtime on the same address would fail to bind) and forwards the SDK core's own log lines
+# (otherwise plain text on stderr) into Python logging, so they come out as JSON like the rest.
+_worker_runtime: Runtime | None = None
+CORE_LOGGER = "temporalio.core"
 
 
-def metrics_runtime(bind_address: str) -> Runtime:
-    """The process's runtime that serves the SDK's metrics on http://<bind_address>/metrics."""
-    runtime = _RUNTIMES.get(bind_address)
-    if runtime is None:
-        runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind_address)))
-        _RUNTIMES[bind_address] = runtime
-    return runtime
+def worker_runtime(settings: Settings) -> Runtime:
+    """The process's worker runtime; the first call's settings decide it (metrics address included)."""
+    global _worker_runtime
+    if _worker_runtime is None:
+        _worker_runtime = Runtime(
+            telemetry=TelemetryConfig(
+                logging=LoggingConfig(
+                    filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                    forwarding=LogForwardingConfig(logger=logging.getLogger(CORE_LOGGER)),
+                ),
+                metrics=(
+                    PrometheusConfig(bind_address=settings.worker_metrics_address)
+                    if settings.worker_metrics_address
+                    else None
+                ),
+            )
+        )
+    return _worker_runtime
 
 
 def tls_config(settings: Settings) -> bool | TLSConfig | None:
@@ -46,17 +67,12 @@ def tls_config(settings: Settings) -> bool | TLSConfig | None:
     return None
 
 
-async def connect(settings: Settings, *, runtime_metrics: bool = False) -> Client:
+async def connect(settings: Settings, *, worker_process: bool = False) -> Client:
     """A client with the Pydantic converter and OpenTelemetry tracing (also used by workers built from it).
 
-    `runtime_metrics=True` (the worker process) serves the SDK's Prometheus metrics on
-    `settings.worker_metrics_address` when that is set.
+    `worker_process=True` (worker.py) gives it the worker runtime: the SDK's Prometheus metrics on
+    `settings.worker_metrics_address` when that is set, and the SDK core's logs in Python logging.
     """
-    runtime = (
-        metrics_runtime(settings.worker_metrics_address)
-        if runtime_metrics and settings.worker_metrics_address
-        else None
-    )
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
@@ -64,7 +80,7 @@ async def connect(settings: Settings, *, runtime_metrics: bool = False) -> Clien
         interceptors=[TracingInterceptor()],
         tls=tls_config(settings),
         api_key=settings.temporal_api_key or None,
-        runtime=runtime,
+        runtime=worker_runtime(settings) if worker_process else None,
     )
 
 

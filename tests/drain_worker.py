@@ -41,7 +41,7 @@ async def _main() -> None:
 
     settings = Settings()
     configure_logging(settings.log_level)
-    client = await connect(settings)
+    client = await connect(settings, worker_process=True)
     drain_worker = Worker(
         client, task_queue=settings.task_queue, workflows=[DrainTestWorkflow], activities=[slow_step],
         workflow_runner=UnsandboxedWorkflowRunner(),

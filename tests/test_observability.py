@@ -40,7 +40,7 @@ from core.observability import (
     mask_pii,
     otlp_traces_url,
 )
-from core.temporal import build_worker, connect, metrics_runtime, tls_config
+from core.temporal import build_worker, connect, tls_config, worker_runtime
 from db.models import Application
 from db.session import init_db, make_engine
 from tests.fixtures_smtp import SmtpServer
@@ -342,8 +342,12 @@ async def test_api_log_lines_name_the_application_of_the_request(own_app):
     assert json.loads(buffer.getvalue())["application_id"] == "GK-2026-000042"
 
 
-async def test_worker_runtime_serves_sdk_metrics(client: Client):
+async def test_worker_runtime_serves_sdk_metrics(client: Client, monkeypatch: pytest.MonkeyPatch):
     import socket
+
+    import core.temporal
+
+    monkeypatch.setattr(core.temporal, "_worker_runtime", None)
     from urllib.request import urlopen
 
     with socket.socket() as sock:
@@ -352,8 +356,8 @@ async def test_worker_runtime_serves_sdk_metrics(client: Client):
     address = f"127.0.0.1:{port}"
     own = Settings(temporal_address=client.service_client.config.target_host, temporal_namespace=client.namespace,
                    worker_metrics_address=address)
-    assert metrics_runtime(address) is metrics_runtime(address)  # one runtime per process and address
-    metered = await connect(own, runtime_metrics=True)
+    assert worker_runtime(own) is worker_runtime(Settings())  # made once per process
+    metered = await connect(own, worker_process=True)
     await metered.count_workflows()
     body = await asyncio.to_thread(lambda: urlopen(f"http://{address}/metrics", timeout=5).read().decode())
     assert "temporal_request" in body
@@ -381,6 +385,7 @@ async def test_one_trace_from_api_request_to_activity(client: Client, mailbox: S
         async with build_worker(traced, own, engine):
             app = create_app(own, client=traced, engine=engine, tracer_provider=provider)
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+                assert (await http.get("/healthz")).status_code == 200
                 application_id = (await register(http))["application_id"]
                 deadline = asyncio.get_running_loop().time() + 20
                 while not any(s.name.startswith("RunActivity:") for s in spans.get_finished_spans()):
@@ -391,6 +396,7 @@ async def test_one_trace_from_api_request_to_activity(client: Client, mailbox: S
         provider.shutdown()
 
     finished = spans.get_finished_spans()
+    assert not [s.name for s in finished if "/healthz" in s.name]  # probes are not traced
     api_span = next(s for s in finished if s.name == "POST /api/v1/applications" and s.kind.name == "SERVER")
     trace_id = api_span.context.trace_id
     by_prefix = {prefix: [s for s in finished if s.name.startswith(prefix)]
