@@ -114,7 +114,8 @@ def test_required_settings_are_refused_when_missing() -> None:
 @pytest.mark.skipif(not (shutil.which("docker-compose") or shutil.which("docker")), reason="no docker compose CLI")
 def test_docker_compose_itself_accepts_the_file(tmp_path: Path) -> None:
     """Where the real CLI is installed (docker compose or docker-compose), it must agree: `config -q`."""
-    command = [shutil.which("docker-compose")] if shutil.which("docker-compose") else [shutil.which("docker"), "compose"]
+    standalone = shutil.which("docker-compose")
+    command = [standalone] if standalone else [shutil.which("docker"), "compose"]
     if subprocess.run([*command, "version"], capture_output=True).returncode != 0:
         pytest.skip("the docker CLI has no compose plugin")
     environment = {"PATH": "/usr/bin:/bin", **operator_environment()}
