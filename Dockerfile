@@ -14,6 +14,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# A CJK TrueType font: the worker renders the letters as PDFs with Chinese text (letters/documents.py).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-wqy-zenhei \
+    && rm -rf /var/lib/apt/lists/*
+
 # The sources (.dockerignore leaves out tests, local state and secrets), then the package and its
 # dependencies; psycopg[binary] brings its own libpq, so no compiler or system library is needed.
 COPY . .

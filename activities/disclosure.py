@@ -47,6 +47,9 @@ class DisclosureActivities:
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self._engine = engine
         self._settings = settings
+        from activities.letters import LetterActivities
+
+        self.letters = LetterActivities(engine, settings)
 
     @activity.defn(name="persist_application")
     async def persist_application(self, inp: PersistApplicationInput) -> None:
@@ -213,4 +216,7 @@ def all_activities(acts: DisclosureActivities) -> list[Callable[..., Any]]:
         acts.dispatch_letter,
         acts.raise_staff_alert,
         acts.open_application_ids,
+        acts.letters.issue_letter,
+        acts.letters.send_letter,
+        acts.letters.record_letter_delivery,
     ]

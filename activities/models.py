@@ -134,6 +134,7 @@ class DispatchInput(BaseModel):
     method: DeliveryMethod
     email: str | None = None
     letter: Letter
+    address: str | None = Field(default=None, description="postal address, for the envelope")
 
 
 class DispatchResult(BaseModel):
@@ -151,3 +152,66 @@ class StaffAlertInput(BaseModel):
     role: Literal["handler", "supervisor", "reviewer"]
     recipient: str | None = None
     message: str
+
+
+# --- letters v2: issued documents, outbox, attachments (added with defaults only) -------------
+
+OutboxStatus = Literal["pending", "sending", "sent", "failed", "uncertain", "awaiting-staff", "delivered"]
+
+
+class AttachmentRef(BaseModel):
+    attachment_id: int
+    item_no: int | None = None
+    filename: str
+    sha256: str
+    size: int
+    content_type: str = "application/octet-stream"
+
+
+class IssueLetterInput(BaseModel):
+    """Issue a composed (or edited and approved) letter: 文号, PDF, stored file, outbox row. Idempotent on `key`."""
+
+    key: str
+    application_id: str
+    letter: Letter
+    letter_date: date = Field(description="the issue date; the 文号's year")
+    recipient_name: str
+    method: DeliveryMethod
+    email: str | None = None
+    address: str | None = None
+    expected_body_sha256: str | None = Field(default=None, description="the approved text's checksum: refused if the body differs")
+    attach_for_items: list[ReplyItem] = Field(default_factory=list, description="reply: disclosed files of these items go with it")
+
+
+class IssuedLetter(BaseModel):
+    key: str
+    document_number: str
+    body_sha256: str
+    pdf_sha256: str
+    pdf_size: int
+    attachments: list[AttachmentRef] = Field(default_factory=list)
+    status: OutboxStatus
+
+
+class SendLetterInput(BaseModel):
+    key: str
+    application_id: str
+
+
+class SendLetterResult(BaseModel):
+    key: str
+    status: OutboxStatus
+    attempts: int = 0
+    sent_at: datetime | None = None
+    message_id: str | None = None
+    last_error: str | None = None
+
+
+class RecordDeliveryInput(BaseModel):
+    key: str
+    delivered_on: date
+    method: DeliveryMethod
+    tracking_number: str | None = None
+    posted_on: date | None = None
+    received_by: str | None = None
+    by: str

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
 from api.deps import CalendarSource
-from api.routes import applications, calendar, consultations, health
+from api.routes import applications, calendar, consultations, health, letters
 from core.config import Settings, get_settings
 from core.observability import configure_logging, configure_tracing, install_api_metrics, instrument_app
 from core.temporal import connect
@@ -62,7 +62,7 @@ def create_app(
             content={"detail": "系统内部错误，操作未完成，请稍后重试或联系管理员"},
         )
 
-    for module in (applications, consultations, calendar, health):
+    for module in (applications, consultations, calendar, health, letters):
         app.include_router(module.router)
     install_api_metrics(app, engine, lambda: WorkCalendar(app.state.calendar.current()))
     instrument_app(app, tracer_provider)

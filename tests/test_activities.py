@@ -69,6 +69,9 @@ def test_all_activities_lists_every_activity(acts: DisclosureActivities) -> None
         "dispatch_letter",
         "raise_staff_alert",
         "open_application_ids",
+        "issue_letter",
+        "send_letter",
+        "record_letter_delivery",
     ]
 
 

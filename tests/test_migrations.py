@@ -96,8 +96,13 @@ def test_downgrade_to_nothing_and_up_again(bare_engine: Engine) -> None:
     assert schema_differences(bare_engine) == []
 
 
+# The tables create_all made before migrations existed (revision 0001); later tables come from migrations.
+PRE_MIGRATION_TABLES = ("application", "application_item", "application_event", "outbound_message", "staff_alert",
+                        "published_calendar_year", "application_number_counter")
+
+
 def test_a_database_made_by_create_all_before_migrations_is_adopted(bare_engine: Engine) -> None:
-    SQLModel.metadata.create_all(bare_engine)
+    SQLModel.metadata.create_all(bare_engine, tables=[SQLModel.metadata.tables[t] for t in PRE_MIGRATION_TABLES])
     with bare_engine.begin() as connection:
         connection.execute(text("INSERT INTO application_number_counter (year, last) VALUES (2026, 41)"))
     init_db(bare_engine)

@@ -8,6 +8,7 @@ action may have landed in between.
 """
 
 import asyncio
+import hashlib
 from datetime import date, datetime, timedelta
 
 from temporalio import workflow
@@ -21,9 +22,14 @@ with workflow.unsafe.imports_passed_through():
         DispatchInput,
         DispatchResult,
         EventRecord,
+        IssuedLetter,
+        IssueLetterInput,
         ItemRecord,
         Letter,
         LetterKind,
+        RecordDeliveryInput,
+        SendLetterInput,
+        SendLetterResult,
         PersistApplicationInput,
         PrescreenInput,
         PrescreenResult,
@@ -62,8 +68,10 @@ with workflow.unsafe.imports_passed_through():
         ConsultationResult,
         ConsultationState,
         DecideExtension,
+        EditReplyDraft,
         ExtensionState,
         ItemView,
+        LetterView,
         OverrideObjection,
         PausedInterval,
         PendingAction,
@@ -90,6 +98,17 @@ DISPATCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_inte
 PURE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=10)
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 REMINDER_HOUR = 9
+
+# Letters v2 (issue 4): each letter is issued once (文号, PDF, outbox row) and sent by the outbox.
+# Workflows that ran the old compose → dispatch_letter path keep it on replay.
+LETTERS_V2 = "letters-v2-outbox"
+# One try per activity: the workflow retries with DISPATCH_RETRY's backoff itself, so that staff
+# see every failed try (attempts, last error) in the application's state.
+SEND_ONCE = RetryPolicy(maximum_attempts=1)
+SEND_TIMEOUT = timedelta(minutes=2)
+SEND_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+# After this many failed tries the handler is told that a letter is held up.
+DELIVERY_ALERT_AFTER_ATTEMPTS = 3
 
 DISCLOSING_OUTCOMES = frozenset({OutcomeCode.DISCLOSED, OutcomeCode.PARTLY_DISCLOSED})
 SYSTEM_ONLY_OUTCOMES = frozenset({OutcomeCode.OTHER_NO_SUPPLEMENT, OutcomeCode.OTHER_FEE_UNPAID})
@@ -119,6 +138,9 @@ class DisclosureApplicationWorkflow:
         self._consultations: list[ConsultationState] = []
         self._findings: list = []
         self._reply_draft: Letter | None = None
+        self._draft_version = 0
+        self._approved_sha256: str | None = None
+        self._letters: list[LetterView] = []
         self._review_comment = ""
         self._replied_on: date | None = None
         self._delivered_on: date | None = None
@@ -585,6 +607,8 @@ class DisclosureApplicationWorkflow:
             self._refuse_if(self._why_not_review(cmd))
             if cmd.approve:
                 self._phase = "awaiting-signature"
+                assert self._reply_draft is not None
+                self._approved_sha256 = body_sha256(self._reply_draft.body)
                 self._record("review-approved", cmd.by, "保密审查通过" + (f"：{cmd.comment}" if cmd.comment else ""))
             else:
                 self._phase = "handling"
@@ -606,6 +630,45 @@ class DisclosureApplicationWorkflow:
             return "提出拟办意见的承办人不能审查自己的意见（谁签发、谁把关）"
         if not cmd.approve and len(cmd.comment.strip()) < 2:
             return "退回须说明理由"
+        if cmd.draft_version is not None and cmd.draft_version != self._draft_version:
+            return f"答复告知书草稿已修改为第 {self._draft_version} 稿，请审阅最新稿"
+        return None
+
+    @workflow.update
+    async def edit_reply(self, cmd: EditReplyDraft) -> ApplicationView:
+        """The handler edits the reply draft; it is pre-screened again and goes (back) to review."""
+        async with self._lock:
+            self._refuse_if(self._why_not_edit_reply(cmd))
+            assert self._reply_draft is not None
+            draft = Letter(kind="reply", subject=self._reply_draft.subject, body=cmd.body)
+            screen = await workflow.execute_activity(
+                "prescreen", self._prescreen_input(draft), result_type=PrescreenResult,
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
+            )
+            self._reply_draft, self._findings = draft, screen.findings
+            self._draft_version += 1
+            self._approved_sha256 = None
+            self._phase = "in-review"
+            self._record("reply-edited", cmd.by, f"修改答复告知书草稿（第 {self._draft_version} 稿），须重新保密审查"
+                         + (f"：{cmd.note}" if cmd.note else "")
+                         + ("" if screen.clean else f"；保密预审发现 {len(screen.findings)} 处需审查"))
+            await self._persist()
+            return self._view(self._today())
+
+    @edit_reply.validator
+    def _validate_edit_reply(self, cmd: EditReplyDraft) -> None:
+        self._refuse_if(self._why_not_edit_reply(cmd))
+
+    def _why_not_edit_reply(self, cmd: EditReplyDraft) -> str | None:
+        if reason := self._why_final():
+            return reason
+        if self._phase not in ("in-review", "handling"):
+            return "答复告知书已通过保密审查，不能再修改" if self._phase == "awaiting-signature" else "当前状态不能修改答复告知书"
+        if self._reply_draft is None:
+            return "尚无答复告知书草稿：提交保密审查时生成"
+        missing = [part for part in (self._inp.application_id, "行政复议", "60日", "行政诉讼", "6个月") if part not in cmd.body]
+        if missing:
+            return f"答复告知书须保留申请编号和救济途径（缺少：{'、'.join(missing)}）"
         return None
 
     @workflow.update
@@ -643,6 +706,18 @@ class DisclosureApplicationWorkflow:
             self._refuse_if(self._why_not_confirm_delivery(cmd))
             self._close_delivered(cmd.delivered_on, cmd.by,
                                   f"答复已送达（{cmd.method}{'，' + cmd.tracking_number if cmd.tracking_number else ''}）")
+            if workflow.patched(LETTERS_V2):
+                key = f"{self._inp.application_id}:reply"
+                if letter := self._letter_view(key):
+                    letter.status, letter.delivered_on, letter.tracking_number = (
+                        "delivered", cmd.delivered_on, cmd.tracking_number)
+                await workflow.execute_activity(
+                    "record_letter_delivery",
+                    RecordDeliveryInput(key=key, delivered_on=cmd.delivered_on, method=cmd.method,
+                                        tracking_number=cmd.tracking_number, posted_on=cmd.posted_on,
+                                        received_by=cmd.received_by, by=cmd.by),
+                    start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY,
+                )
             await self._persist()
             return self._view(self._today())
 
@@ -730,12 +805,23 @@ class DisclosureApplicationWorkflow:
             method=self._inp.delivery_method if to_applicant else ("email" if recipient_email else "post"),
             email=self._inp.applicant.email if to_applicant else recipient_email,
             letter=composed or Letter(kind=kind, subject="", body=""),
+            address=self._inp.applicant.address if to_applicant else None,
         )
         compose = None if composed else self._letter_input(kind, recipient=recipient, **letter_fields)
         self._letters_in_flight += 1
         asyncio.create_task(self._deliver(dispatch, compose))
 
     async def _deliver(self, dispatch: DispatchInput, compose: ComposeLetterInput | None) -> None:
+        try:
+            if workflow.patched(LETTERS_V2):
+                await self._deliver_v2(dispatch, compose)
+            else:
+                await self._deliver_v1(dispatch, compose)
+        finally:
+            self._letters_in_flight -= 1
+
+    async def _deliver_v1(self, dispatch: DispatchInput, compose: ComposeLetterInput | None) -> None:
+        """Before letters v2: compose, then dispatch_letter (kept for workflows that started on it)."""
         try:
             if compose is not None:
                 dispatch.letter = await workflow.execute_activity(
@@ -761,8 +847,94 @@ class DisclosureApplicationWorkflow:
                 else:
                     self._record("letter-awaiting-staff", "system", f"{dispatch.letter.subject} 待工作人员寄送或交付")
                 await self._persist()
-        finally:
-            self._letters_in_flight -= 1
+
+    async def _deliver_v2(self, dispatch: DispatchInput, compose: ComposeLetterInput | None) -> None:
+        """Compose, issue once (文号, PDF, outbox row), send through the outbox with backoff."""
+        view = LetterView(key=dispatch.key, kind=compose.kind if compose else dispatch.letter.kind,
+                          recipient_name=dispatch.recipient_name, method=dispatch.method)
+        self._letters.append(view)
+        try:
+            if compose is not None:
+                dispatch.letter = await workflow.execute_activity(
+                    "compose_letter", compose, result_type=Letter,
+                    start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
+                )
+            is_reply = dispatch.letter.kind == "reply"
+            issued: IssuedLetter = await workflow.execute_activity(
+                "issue_letter",
+                IssueLetterInput(
+                    key=dispatch.key, application_id=dispatch.application_id, letter=dispatch.letter,
+                    letter_date=self._today(), recipient_name=dispatch.recipient_name, method=dispatch.method,
+                    email=dispatch.email, address=dispatch.address,
+                    expected_body_sha256=self._approved_sha256 if is_reply and compose is None else None,
+                    attach_for_items=self._reply_items_final() if is_reply else [],
+                ),
+                result_type=IssuedLetter, start_to_close_timeout=SEND_TIMEOUT, retry_policy=PERSIST_RETRY,
+            )
+            view.status, view.document_number, view.pdf_sha256, view.attachments = (
+                issued.status, issued.document_number, issued.pdf_sha256, len(issued.attachments))
+            result = await self._send_with_backoff(view, dispatch)
+        except ActivityError as err:
+            view.status, view.last_error = "failed", str(err.cause or err)[:300]
+            async with self._lock:
+                self._record("letter-failed", "system", f"{dispatch.letter.kind} 未能送出：{err.cause or err}")
+                await self._alert(f"{dispatch.key}:failed", "delivery-problem", "supervisor", None,
+                                  f"{self._inp.application_id} 的文书未能送出，请人工处理")
+                await self._persist()
+            return
+        view.status, view.attempts, view.sent_at, view.last_error = (
+            result.status, max(view.attempts, result.attempts), result.sent_at, result.last_error)
+        number = f"（{issued.document_number}）"
+        async with self._lock:
+            if result.status == "sent":
+                self._record("letter-sent", "system", f"{dispatch.letter.subject}{number} 已通过电子邮件送出")
+                if dispatch.letter.kind == "reply" and self._phase == "awaiting-delivery" and result.sent_at:
+                    view.status, view.delivered_on = "delivered", local_date(result.sent_at)
+                    self._close_delivered(local_date(result.sent_at), "system", "答复已通过电子邮件送达")
+            elif result.status in ("uncertain", "failed"):
+                self._record("letter-" + result.status, "system",
+                             f"{dispatch.letter.subject}{number} 发送情况不明或失败，未重发，请工作人员核实：{result.last_error}")
+            else:
+                self._record("letter-awaiting-staff", "system", f"{dispatch.letter.subject}{number} 待工作人员寄送或交付")
+            await self._persist()
+
+    async def _send_with_backoff(self, view: LetterView, dispatch: DispatchInput) -> SendLetterResult:
+        """Try until the outbox says sent (or that staff must act); every failed try is shown to staff."""
+        delay = DISPATCH_RETRY.initial_interval
+        assert delay is not None and DISPATCH_RETRY.maximum_interval is not None
+        while True:
+            try:
+                return await workflow.execute_activity(
+                    "send_letter", SendLetterInput(key=dispatch.key, application_id=dispatch.application_id),
+                    result_type=SendLetterResult, start_to_close_timeout=SEND_TIMEOUT,
+                    heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT, retry_policy=SEND_ONCE,
+                )
+            except ActivityError as err:
+                cause = err.cause
+                kind = getattr(cause, "type", None) or type(cause or err).__name__
+                view.attempts += 1
+                view.status, view.last_error = "failed", f"{kind}: {cause or err}"[:300]
+            async with self._lock:
+                if view.attempts == 1:
+                    self._record("letter-delayed", "system",
+                                 f"{view.key} 发送失败，系统将自动重试：{view.last_error}")
+                    await self._persist()
+                if view.attempts == DELIVERY_ALERT_AFTER_ATTEMPTS:
+                    await self._alert(f"{view.key}:retrying", "delivery-problem", "handler", self._handler,
+                                      f"{self._inp.application_id} 的文书已发送 {view.attempts} 次均未成功"
+                                      f"（{view.last_error}），系统继续重试，请关注")
+                if workflow.now() + delay > end_of_day_instant(self._due.due_on):
+                    await self._alert(f"{view.key}:before-due", "delivery-problem", "supervisor", None,
+                                      f"{self._inp.application_id} 的文书无法在答复期限 {self._due.due_on} 前送出"
+                                      f"（已尝试 {view.attempts} 次：{view.last_error}），请安排其他方式送达")
+            await workflow.sleep(delay)
+            delay = min(delay * 2, DISPATCH_RETRY.maximum_interval)
+
+    def _letter_view(self, key: str) -> LetterView | None:
+        return next((letter for letter in self._letters if letter.key == key), None)
+
+    def _reply_items_final(self) -> list[ReplyItem]:
+        return [self._reply_item(item, item.final_outcome) for item in self._items if item.final_outcome]
 
     def _close_delivered(self, delivered_on: date, by: str, summary: str) -> None:
         self._delivered_on = delivered_on
@@ -908,6 +1080,8 @@ class DisclosureApplicationWorkflow:
             extension=self._extension, consultations=self._consultations, prescreen_findings=self._findings,
             reply_draft=self._reply_draft, replied_on=self._replied_on, delivered_on=self._delivered_on,
             timeline=self._timeline, pending_actions=self._pending_actions(),
+            letters=self._letters, reply_draft_version=self._draft_version,
+            reply_approved_sha256=self._approved_sha256,
         )
 
     def _pending_actions(self) -> list[PendingAction]:
@@ -945,7 +1119,16 @@ class DisclosureApplicationWorkflow:
             actions.append(PendingAction(action="sign", role="supervisor", description="签发答复告知书", due_on=due))
         if phase == "awaiting-delivery" and self._inp.delivery_method != "email":
             actions.append(PendingAction(action="confirm-delivery", role="registrar", description="寄送或交付答复并确认送达"))
+        for letter in self._letters:
+            if letter.status in ("uncertain", "failed") and letter.kind == "reply" and phase == "awaiting-delivery":
+                actions.append(PendingAction(action="confirm-delivery", role="registrar",
+                                             description=f"答复告知书电子邮件{'可能已送达' if letter.status == 'uncertain' else '未能送出'}，"
+                                                         "请核实并确认送达或改为其他方式送达"))
         return actions
+
+
+def body_sha256(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def report_outcome(outcomes: set[OutcomeCode]) -> OutcomeCode:

@@ -12,13 +12,27 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.models import ComposeLetterInput, DispatchInput, DispatchResult, Letter, ReplyItem
+    from activities.models import (
+        ComposeLetterInput,
+        DispatchInput,
+        DispatchResult,
+        IssuedLetter,
+        IssueLetterInput,
+        Letter,
+        ReplyItem,
+        SendLetterInput,
+        SendLetterResult,
+    )
     from clock import end_of_day_instant, local_date
     from outcomes import OutcomeCode
     from workflows.messages import ConsultationAnswer, ConsultationInput, ConsultationResult, ConsultationView
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 LETTER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
+# Letters v2 (issue 4), the same patch id as the application's: issued once, sent by the outbox.
+LETTERS_V2 = "letters-v2-outbox"
+SEND_TIMEOUT = timedelta(minutes=2)
+SEND_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 
 
 @workflow.defn(name="DisclosureConsultation")
@@ -41,15 +55,31 @@ class ConsultationWorkflow:
             ),
             result_type=Letter, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=LETTER_RETRY,
         )
-        await workflow.execute_activity(
-            "dispatch_letter",
-            DispatchInput(
-                key=f"{inp.consultation_id}:letter", application_id=inp.application_id,
-                recipient_name=inp.consultee.name, method="email" if inp.consultee.email else "post",
-                email=inp.consultee.email, letter=letter,
-            ),
-            result_type=DispatchResult, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=LETTER_RETRY,
-        )
+        key, method = f"{inp.consultation_id}:letter", "email" if inp.consultee.email else "post"
+        if workflow.patched(LETTERS_V2):
+            await workflow.execute_activity(
+                "issue_letter",
+                IssueLetterInput(key=key, application_id=inp.application_id, letter=letter, letter_date=self._sent_on,
+                                 recipient_name=inp.consultee.name, method=method, email=inp.consultee.email,
+                                 address=inp.consultee.address),
+                result_type=IssuedLetter, start_to_close_timeout=SEND_TIMEOUT, retry_policy=LETTER_RETRY,
+            )
+            # The outbox sends once; an outage is retried here with backoff, an uncertain try goes to staff.
+            await workflow.execute_activity(
+                "send_letter", SendLetterInput(key=key, application_id=inp.application_id),
+                result_type=SendLetterResult, start_to_close_timeout=SEND_TIMEOUT,
+                heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT, retry_policy=LETTER_RETRY,
+            )
+        else:
+            await workflow.execute_activity(
+                "dispatch_letter",
+                DispatchInput(
+                    key=key, application_id=inp.application_id,
+                    recipient_name=inp.consultee.name, method=method,
+                    email=inp.consultee.email, letter=letter,
+                ),
+                result_type=DispatchResult, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=LETTER_RETRY,
+            )
         window_closes = end_of_day_instant(inp.window_ends_on)
         try:
             await workflow.wait_condition(

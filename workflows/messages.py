@@ -139,6 +139,7 @@ class ReviewDecision(Strict):
     approve: bool
     comment: str = ""
     by: Actor
+    draft_version: int | None = Field(default=None, description="the draft version reviewed; refused if it was edited since")
 
 
 class SignReply(Strict):
@@ -146,9 +147,19 @@ class SignReply(Strict):
 
 
 class ConfirmDelivery(Strict):
-    delivered_on: date
+    delivered_on: date = Field(description="送达日期: the signed-for date (post), the pickup date, the download date")
     method: Literal["post", "pickup", "portal", "email"]
     tracking_number: str | None = None
+    note: str = ""
+    by: Actor
+    posted_on: date | None = Field(default=None, description="post: the day the letter was handed to the post office")
+    received_by: str | None = Field(default=None, description="签收人 / 领取人")
+
+
+class EditReplyDraft(Strict):
+    """The handler's edit of the reply draft before the reviewer approves it."""
+
+    body: str = Field(min_length=20, max_length=50_000)
     note: str = ""
     by: Actor
 
@@ -271,6 +282,24 @@ class TimelineEntry(Strict):
     summary: str
 
 
+class LetterView(Strict):
+    """One letter the application sent or is sending: what staff see of its delivery."""
+
+    key: str
+    kind: str
+    recipient_name: str
+    method: str
+    status: Literal["composing", "pending", "sending", "sent", "failed", "uncertain", "awaiting-staff", "delivered"] = "composing"
+    document_number: str | None = None
+    pdf_sha256: str | None = None
+    attachments: int = 0
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: datetime | None = None
+    delivered_on: date | None = None
+    tracking_number: str | None = None
+
+
 class PendingAction(Strict):
     action: str
     role: Literal["registrar", "handler", "reviewer", "supervisor", "applicant", "third-party", "agency"]
@@ -312,6 +341,9 @@ class ApplicationView(Strict):
     delivered_on: date | None
     timeline: list[TimelineEntry]
     pending_actions: list[PendingAction]
+    letters: list[LetterView] = Field(default_factory=list)
+    reply_draft_version: int = 0
+    reply_approved_sha256: str | None = Field(default=None, description="checksum of the approved reply text")
 
 
 class StateQuery(Strict):

@@ -1,0 +1,273 @@
+"""Letters v2: issue a document once (文号, PDF, stored file, outbox row) and send it exactly once.
+
+Exactly once, and where it can only be "at most once, then a person decides":
+- `issue_letter` is idempotent on the letter's key: the first call allocates the 文号, renders the
+  PDF once, stores it content-addressed and writes the document and its outbox row in one
+  transaction; a retry or replay returns what was stored.
+- `send_letter` reads the outbox row. `sent` → nothing to do. Otherwise it connects, says MAIL and
+  RCPT, and only then marks the row `sending` (committed) and transmits DATA. A failure before DATA
+  (server down, refused connection, 4xx) is certain not to have delivered: the row goes back to
+  `failed` with the error and the attempt count, and the workflow retries with backoff. A failure
+  during DATA without a definite answer leaves `sending`.
+- A try that finds the row `sending` does NOT resend: the previous try may have been accepted by
+  the server with its answer lost (worker killed between the server's 250 and our commit, or the
+  connection dropped). The row becomes `uncertain` and staff get a delivery-problem alert to check
+  with the applicant / mail log and confirm (the Message-ID is stable per key, so it can be found).
+  The residual window is therefore: server accepted DATA → our `sent` commit. Inside it we never
+  duplicate; we ask a person instead.
+"""
+
+import asyncio
+import hashlib
+import os
+import smtplib
+from email import policy as email_policy
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+
+from sqlalchemy import Engine
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.models import (
+    AttachmentRef,
+    IssuedLetter,
+    IssueLetterInput,
+    RecordDeliveryInput,
+    SendLetterInput,
+    SendLetterResult,
+    StaffAlertInput,
+)
+from core.config import Settings
+from db import letters_repository as repo
+from db import repository
+from db.letters_repository import ChecksumMismatch, FileStore, sha256_of
+from db.models import utcnow
+from db.models_letters import LetterAttachment, LetterDocument, LetterOutbox
+from db.session import session_scope
+from letters.documents import SERIES, document_number, render_letter_pdf
+from outcomes import OutcomeCode
+
+DEFAULT_DOCUMENT_NUMBER_PREFIX = "某统"
+HEARTBEAT_SECONDS = 1.0
+
+
+def document_number_prefix() -> str:
+    # TODO(settings): a Settings field once core/config.py is free to change; the environment until then.
+    return os.environ.get("DISCLOSURE_DOCUMENT_NUMBER_PREFIX", "").strip() or DEFAULT_DOCUMENT_NUMBER_PREFIX
+
+
+class _Existing(Exception):
+    """Another try issued the document first: roll back our number and return theirs."""
+
+
+def attachments_to_send(rows: list[LetterAttachment], items) -> list[AttachmentRef]:
+    """Disclosed items get their files as they are; partly disclosed items only the redacted versions."""
+    wanted: set[tuple[int, str]] = set()
+    for item in items:
+        if item.outcome == OutcomeCode.DISCLOSED:
+            wanted.add((item.item_no, "original"))
+        elif item.outcome == OutcomeCode.PARTLY_DISCLOSED:
+            wanted.add((item.item_no, "redacted"))
+    return [
+        AttachmentRef(attachment_id=r.id, item_no=r.item_no, filename=r.filename, sha256=r.sha256, size=r.size,
+                      content_type=r.content_type)
+        for r in rows if (r.item_no, r.version) in wanted
+    ]
+
+
+class LetterActivities:
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self._engine = engine
+        self._settings = settings
+        self.files = FileStore(settings.data_dir)
+
+    # --- issue ---------------------------------------------------------------------------------
+
+    @activity.defn(name="issue_letter")
+    async def issue_letter(self, inp: IssueLetterInput) -> IssuedLetter:
+        issued = await asyncio.to_thread(self._issue, inp)
+        activity.logger.info("issued %s as %s (pdf %s)", inp.key, issued.document_number, issued.pdf_sha256[:12])
+        return issued
+
+    def _issue(self, inp: IssueLetterInput) -> IssuedLetter:
+        with session_scope(self._engine) as session:
+            if (document := repo.get_document(session, inp.key)) is not None:
+                return self._issued(session, document)
+        body_sha = sha256_of(inp.letter.body.encode())
+        if inp.expected_body_sha256 is not None and body_sha != inp.expected_body_sha256:
+            raise ApplicationError(f"{inp.key}: the text differs from the approved text", type="ApprovedTextMismatch",
+                                   non_retryable=True)
+        year = inp.letter_date.year
+        try:
+            with session_scope(self._engine) as session:
+                # The counter first: on SQLite a transaction that read first cannot take the write lock.
+                seq = repo.allocate_document_number(session, SERIES[inp.letter.kind], year)
+                if repo.get_document(session, inp.key) is not None:
+                    raise _Existing
+                number = document_number(document_number_prefix(), inp.letter.kind, year, seq)
+                pdf = render_letter_pdf(inp.letter.body, number=number, issued_on=inp.letter_date)
+                pdf_sha = self.files.put(pdf)
+                repo.add_stored_file(session, pdf_sha, len(pdf))
+                attachments = attachments_to_send(repo.attachments_for(session, inp.application_id),
+                                                  inp.attach_for_items) if inp.attach_for_items else []
+                document = LetterDocument(
+                    key=inp.key, application_id=inp.application_id, kind=inp.letter.kind, document_number=number,
+                    issued_on=inp.letter_date, subject=inp.letter.subject, body=inp.letter.body, body_sha256=body_sha,
+                    pdf_sha256=pdf_sha, pdf_size=len(pdf),
+                )
+                session.add(document)
+                if repo.get_outbox(session, inp.key) is None:
+                    session.add(LetterOutbox(
+                        key=inp.key, application_id=inp.application_id, kind=inp.letter.kind, method=inp.method,
+                        recipient_name=inp.recipient_name, email=inp.email, address=inp.address,
+                        attachments=[a.model_dump() for a in attachments],
+                        status="pending" if inp.method == "email" else "awaiting-staff",
+                    ))
+                session.flush()
+                return self._issued(session, document)
+        except _Existing:
+            with session_scope(self._engine) as session:
+                return self._issued(session, repo.get_document(session, inp.key))
+
+    def _issued(self, session, document: LetterDocument) -> IssuedLetter:
+        outbox = repo.get_outbox(session, document.key)
+        return IssuedLetter(
+            key=document.key, document_number=document.document_number, body_sha256=document.body_sha256,
+            pdf_sha256=document.pdf_sha256, pdf_size=document.pdf_size,
+            attachments=[AttachmentRef(**a) for a in (outbox.attachments if outbox else [])],
+            status=outbox.status if outbox else "pending",
+        )
+
+    @activity.defn(name="record_letter_delivery")
+    async def record_letter_delivery(self, inp: RecordDeliveryInput) -> None:
+        """Staff confirmed delivery (post: signed-for date and tracking number; pickup; portal; e-mail)."""
+
+        def run() -> None:
+            with session_scope(self._engine) as session:
+                if repo.get_outbox(session, inp.key) is None:
+                    return  # a letter from before letters v2 has no outbox row
+                repo.update_outbox(session, inp.key, status="delivered", delivered_on=inp.delivered_on,
+                                   tracking_number=inp.tracking_number,
+                                   last_error=None)
+
+        await asyncio.to_thread(run)
+
+    # --- send ----------------------------------------------------------------------------------
+
+    @activity.defn(name="send_letter")
+    async def send_letter(self, inp: SendLetterInput) -> SendLetterResult:
+        worker = asyncio.ensure_future(asyncio.to_thread(self._send, inp))
+        while not worker.done():
+            activity.heartbeat()  # a killed worker is noticed in seconds, not after the start-to-close timeout
+            await asyncio.wait([worker], timeout=HEARTBEAT_SECONDS)
+        result = worker.result()
+        activity.logger.info("send %s: %s after %d attempts", inp.key, result.status, result.attempts)
+        return result
+
+    def _send(self, inp: SendLetterInput) -> SendLetterResult:
+        with session_scope(self._engine) as session:
+            row = repo.get_outbox(session, inp.key)
+            if row is None:
+                raise ApplicationError(f"{inp.key}: no such letter in the outbox", type="UnknownLetter", non_retryable=True)
+            document = repo.get_document(session, inp.key)
+            if row.status in ("sent", "awaiting-staff", "delivered", "uncertain"):
+                return self._result(row)
+            if row.status == "sending":
+                # The previous try may have reached the mail server: never resend blindly.
+                row = repo.update_outbox(session, inp.key, status="uncertain",
+                                         last_error="上次发送在邮件服务器确认前中断，可能已送达，未重发；请工作人员核实")
+                repository.insert_staff_alert(session, StaffAlertInput(
+                    key=f"{inp.key}:uncertain", application_id=inp.application_id, kind="delivery-problem",
+                    role="supervisor", message=f"{inp.application_id} 的文书（{document.document_number}）发送中断，"
+                    f"可能已送达申请人，系统未重发。请核实（Message-ID {self._message_id(inp.key)}）后确认送达或重新寄送。"))
+                return self._result(row)
+        try:
+            email = self._build_email(row, document)
+        except ChecksumMismatch as error:
+            return self._fail_permanently(inp, f"文件校验失败：{error}")
+        try:
+            self._smtp_transaction(inp.key, row, email)
+        except _Uncertain as error:
+            # Left "sending": the next try turns it into "uncertain" and alerts staff.
+            raise ApplicationError(f"{inp.key}: {error}", type="DeliveryUncertain") from error
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
+            return self._fail_permanently(inp, f"邮件服务器拒收：{_describe(error)}")
+        except (OSError, smtplib.SMTPException) as error:
+            with session_scope(self._engine) as session:
+                repo.update_outbox(session, inp.key, only_if_status=("pending", "failed", "sending"), status="failed",
+                                   attempts=row.attempts + 1, last_error=_describe(error))
+            raise
+        with session_scope(self._engine) as session:
+            row = repo.update_outbox(session, inp.key, status="sent", attempts=row.attempts + 1, last_error=None,
+                                     sent_at=utcnow(), message_id=email["Message-ID"])
+            return self._result(row)
+
+    def _fail_permanently(self, inp: SendLetterInput, error: str) -> SendLetterResult:
+        with session_scope(self._engine) as session:
+            row = repo.update_outbox(session, inp.key, status="failed", last_error=error[:500])
+            repository.insert_staff_alert(session, StaffAlertInput(
+                key=f"{inp.key}:failed", application_id=inp.application_id, kind="delivery-problem", role="supervisor",
+                message=f"{inp.application_id} 的文书无法通过电子邮件送出（{error[:200]}），请改为邮寄或联系申请人"))
+            return self._result(row)
+
+    def _smtp_transaction(self, key: str, row: LetterOutbox, email: EmailMessage) -> None:
+        settings = self._settings
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds) as smtp:
+            smtp.ehlo_or_helo_if_needed()
+            code, answer = smtp.mail(settings.smtp_sender)
+            if code != 250:
+                raise smtplib.SMTPSenderRefused(code, answer, settings.smtp_sender)
+            code, answer = smtp.rcpt(row.email)
+            if code not in (250, 251):
+                raise smtplib.SMTPRecipientsRefused({row.email: (code, answer)})
+            # The point of no return: recorded before the message goes, so a crash from here on is
+            # seen by the next try as "may have been sent".
+            with session_scope(self._engine) as session:
+                repo.update_outbox(session, key, status="sending", sending_at=utcnow(), attempts=row.attempts + 1)
+            try:
+                smtp.data(email.as_bytes(policy=email_policy.SMTP))
+            except smtplib.SMTPDataError:
+                raise  # a definite refusal: nothing was accepted
+            except (OSError, smtplib.SMTPServerDisconnected) as error:
+                raise _Uncertain(f"connection lost during DATA: {_describe(error)}") from error
+
+    def _build_email(self, row: LetterOutbox, document: LetterDocument) -> EmailMessage:
+        email = EmailMessage()
+        email["Subject"] = f"{document.subject}（{document.document_number}）"
+        email["From"] = formataddr((self._settings.agency_name, self._settings.smtp_sender))
+        email["To"] = formataddr((row.recipient_name, row.email))
+        email["Date"] = format_datetime(utcnow())
+        email["Message-ID"] = self._message_id(row.key)
+        attachments = [AttachmentRef(**a) for a in row.attachments]
+        listing = "".join(f"\n{n}. {a.filename}（SHA-256 {a.sha256}）" for n, a in enumerate(attachments, start=2))
+        email.set_content(
+            f"文号：{document.document_number}\n\n{document.body}\n\n"
+            f"附件：\n1. {document.document_number}.pdf（本文书，SHA-256 {document.pdf_sha256}）{listing}\n",
+            charset="utf-8",
+        )
+        email.add_attachment(self.files.get_verified(document.pdf_sha256), maintype="application", subtype="pdf",
+                             filename=f"{document.document_number}.pdf")
+        for attachment in attachments:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            email.add_attachment(self.files.get_verified(attachment.sha256), maintype=maintype or "application",
+                                 subtype=subtype or "octet-stream", filename=attachment.filename)
+        return email
+
+    def _message_id(self, key: str) -> str:
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        domain = self._settings.smtp_sender.rpartition("@")[2] or "localhost"
+        return f"<{digest}@{domain}>"
+
+    @staticmethod
+    def _result(row: LetterOutbox) -> SendLetterResult:
+        return SendLetterResult(key=row.key, status=row.status, attempts=row.attempts, sent_at=row.sent_at,
+                                message_id=row.message_id, last_error=row.last_error)
+
+
+class _Uncertain(Exception):
+    pass
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:500]

@@ -1,0 +1,241 @@
+"""Letters: issued documents (PDF, 文号, delivery status), the reply draft's preview and edit, attachments,
+envelopes for post, and the applicant's download of the reply (portal).
+
+`reply_pdf_for_download` is the hook for the applicant portal: it returns the stored, checksum-verified
+reply PDF of an application (None while there is none). The route that uses it here is unprotected;
+the access check (the applicant's query code) wraps it.
+"""
+
+from datetime import date, datetime, timezone
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile, status
+from pydantic import BaseModel
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from api.deps import ClientDep, SessionDep, SettingsDep
+from api.temporal_calls import run_query, run_update
+from clock import local_date
+from core.config import Settings
+from db import letters_repository as repo
+from db.letters_repository import ChecksumMismatch, FileStore
+from db.models import Application, utcnow
+from db.models_letters import LetterAttachment
+from letters.documents import render_envelope_pdf, render_letter_pdf
+from workflows.messages import ApplicationView, ConfirmDelivery, EditReplyDraft, StateQuery
+
+staff = APIRouter(prefix="/api/v1/applications", tags=["letters"])
+portal = APIRouter(prefix="/api/v1/portal", tags=["portal"])
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+class LetterOut(BaseModel):
+    key: str
+    kind: str
+    method: str
+    recipient_name: str
+    status: str
+    attempts: int
+    last_error: str | None
+    document_number: str | None
+    issued_on: date | None
+    pdf_sha256: str | None
+    body_sha256: str | None
+    attachments: list[dict]
+    sent_at: datetime | None
+    delivered_on: date | None
+    tracking_number: str | None
+    message_id: str | None
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    item_no: int
+    version: str
+    filename: str
+    content_type: str
+    sha256: str
+    size: int
+    uploaded_by: str
+    uploaded_at: datetime
+
+
+class DraftOut(BaseModel):
+    application_id: str
+    status: str
+    version: int
+    subject: str
+    body: str
+    approved_sha256: str | None
+
+
+def _require_application(session: Session, application_id: str) -> None:
+    if session.get(Application, application_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {application_id} 的申请")
+
+
+@staff.get("/{application_id}/letters", response_model=list[LetterOut])
+def letters_of(application_id: str, session: SessionDep) -> list[LetterOut]:
+    """Every letter issued for the application: 文号, checksums, delivery status, attempts and last error."""
+    _require_application(session, application_id)
+    documents = {d.key: d for d in repo.documents_for_application(session, application_id)}
+    out = []
+    for row in repo.outbox_for_application(session, application_id):
+        document = documents.get(row.key)
+        out.append(LetterOut(
+            key=row.key, kind=row.kind, method=row.method, recipient_name=row.recipient_name, status=row.status,
+            attempts=row.attempts, last_error=row.last_error,
+            document_number=document.document_number if document else None,
+            issued_on=document.issued_on if document else None,
+            pdf_sha256=document.pdf_sha256 if document else None, body_sha256=document.body_sha256 if document else None,
+            attachments=row.attachments, sent_at=row.sent_at, delivered_on=row.delivered_on,
+            tracking_number=row.tracking_number, message_id=row.message_id,
+        ))
+    return out
+
+
+def _stored_pdf(session: Session, settings: Settings, application_id: str, key: str) -> tuple[bytes, str]:
+    document = repo.get_document(session, key)
+    if document is None or document.application_id != application_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "没有该文书")
+    try:
+        return FileStore(settings.data_dir).get_verified(document.pdf_sha256), document.document_number
+    except ChecksumMismatch as error:
+        raise HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR, f"文书文件校验失败：{error}") from None
+
+
+def _pdf_response(data: bytes, filename: str) -> Response:
+    return Response(data, media_type="application/pdf", headers={
+        "Content-Disposition": f"inline; filename*=UTF-8''{_quote(filename)}"})
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name)
+
+
+@staff.get("/{application_id}/letters/{key}/document.pdf", response_class=Response)
+def letter_pdf(application_id: str, key: str, session: SessionDep, settings: SettingsDep) -> Response:
+    """The issued document exactly as stored (and sent): checksum verified."""
+    data, number = _stored_pdf(session, settings, application_id, key)
+    return _pdf_response(data, f"{number}.pdf")
+
+
+@staff.get("/{application_id}/letters/{key}/envelope.pdf", response_class=Response)
+def envelope_pdf(application_id: str, key: str, session: SessionDep, settings: SettingsDep) -> Response:
+    """A printable DL envelope for a letter going by post."""
+    row, document = repo.get_outbox(session, key), repo.get_document(session, key)
+    if row is None or document is None or row.application_id != application_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "没有该文书")
+    data = render_envelope_pdf(recipient_name=row.recipient_name, address=row.address or "",
+                               sender=settings.agency_name, number=document.document_number, issued_on=document.issued_on)
+    return _pdf_response(data, f"{document.document_number}-信封.pdf")
+
+
+async def _draft(client, application_id: str) -> tuple[ApplicationView, DraftOut]:
+    view: ApplicationView = await run_query(client, application_id, "state", StateQuery(), ApplicationView, what="申请")
+    if view.reply_draft is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "尚无答复告知书草稿：提交保密审查时生成")
+    return view, DraftOut(application_id=application_id, status=view.status, version=view.reply_draft_version,
+                          subject=view.reply_draft.subject, body=view.reply_draft.body,
+                          approved_sha256=view.reply_approved_sha256)
+
+
+@staff.get("/{application_id}/reply-draft", response_model=DraftOut)
+async def reply_draft(application_id: str, client: ClientDep) -> DraftOut:
+    """The reply draft's text and version, for the handler and the reviewer."""
+    return (await _draft(client, application_id))[1]
+
+
+@staff.get("/{application_id}/reply-draft.pdf", response_class=Response)
+async def reply_draft_pdf(application_id: str, client: ClientDep) -> Response:
+    """A preview of the draft as a PDF, marked 草稿 and without a 文号 (numbered when it is signed)."""
+    view, draft = await _draft(client, application_id)
+    data = render_letter_pdf(draft.body, number=None, issued_on=view.as_of, draft=True)
+    return _pdf_response(data, f"{application_id}-答复告知书草稿-第{draft.version}稿.pdf")
+
+
+@staff.post("/{application_id}/reply-draft", response_model=ApplicationView,
+             responses={404: {"description": "没有该申请"}, 409: {"description": "当前不能修改（附原因）"}})
+async def edit_reply_draft(application_id: str, body: EditReplyDraft, client: ClientDep) -> ApplicationView:
+    """The handler edits the draft before approval; it is pre-screened again and must be reviewed again."""
+    return await run_update(client, application_id, "edit_reply", body, ApplicationView, what="申请",
+                            ended=lambda: "本申请已办结，不能再修改答复告知书")
+
+
+@staff.post("/{application_id}/attachments", response_model=AttachmentOut, status_code=status.HTTP_201_CREATED)
+async def upload_attachment(
+    application_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="the disclosed file or its redacted version")],
+    item_no: Annotated[int, Form(ge=1)],
+    version: Annotated[str, Form(pattern="^(original|redacted)$")],
+    by: Annotated[str, Form(min_length=1)],
+) -> AttachmentOut:
+    """Store a file for an item: `original` goes with 予以公开, `redacted` with 部分公开 (区分处理)."""
+    _require_application(session, application_id)
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    if not data or len(data) > MAX_UPLOAD_BYTES:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "文件为空或超过 50 MB")
+    sha = FileStore(settings.data_dir).put(data)
+    repo.add_stored_file(session, sha, len(data))
+    row = LetterAttachment(application_id=application_id, item_no=item_no, version=version,
+                           filename=file.filename or f"attachment-{sha[:8]}", sha256=sha, size=len(data),
+                           content_type=file.content_type or "application/octet-stream", uploaded_by=by)
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return AttachmentOut(**row.model_dump())
+
+
+@staff.get("/{application_id}/attachments", response_model=list[AttachmentOut])
+def list_attachments(application_id: str, session: SessionDep) -> list[AttachmentOut]:
+    _require_application(session, application_id)
+    return [AttachmentOut(**row.model_dump()) for row in repo.attachments_for(session, application_id)]
+
+
+# --- the applicant's download (portal) ----------------------------------------------------------
+
+
+def reply_pdf_for_download(engine: Engine, settings: Settings, application_id: str) -> bytes | None:
+    """The reply PDF as issued (checksum verified), recording the first download; None if not issued yet."""
+    key = f"{application_id}:reply"
+    with Session(engine) as session:
+        document = repo.get_document(session, key)
+        if document is None:
+            return None
+        data = FileStore(settings.data_dir).get_verified(document.pdf_sha256)
+        row = repo.get_outbox(session, key)
+        if row is not None and row.downloaded_at is None:
+            repo.update_outbox(session, key, downloaded_at=utcnow())
+            session.commit()
+        return data
+
+
+@portal.get("/applications/{application_id}/reply.pdf", response_class=Response)
+async def portal_reply_pdf(application_id: str, session: SessionDep, settings: SettingsDep, client: ClientDep) -> Response:
+    """The applicant downloads the reply; a portal delivery is confirmed by the download (its date is the delivery date)."""
+    engine = session.get_bind()
+    data = reply_pdf_for_download(engine, settings, application_id)
+    if data is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "答复尚未签发")
+    row = session.get(Application, application_id)
+    if row is not None and row.delivery_method == "portal" and row.status == "awaiting-delivery":
+        today = local_date(datetime.now(timezone.utc))
+        try:
+            await run_update(client, application_id, "confirm_delivery",
+                             ConfirmDelivery(delivered_on=today, method="portal", by="applicant-portal",
+                                             note="申请人在线下载答复"), ApplicationView, what="申请", ended=lambda: "")
+        except HTTPException as refused:
+            if refused.status_code != status.HTTP_409_CONFLICT:
+                raise
+    return _pdf_response(data, f"{application_id}-答复告知书.pdf")
+
+
+# What api.main mounts (one line there): the staff routes and the portal hook.
+router = APIRouter()
+router.include_router(staff)
+router.include_router(portal)

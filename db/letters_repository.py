@@ -1,0 +1,109 @@
+"""Queries and idempotent writes for letters (db.models_letters); callers own the transaction."""
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from db.models import utcnow
+from db.models_letters import DocumentNumberCounter, LetterAttachment, LetterDocument, LetterOutbox, StoredFile
+from db.repository import _insert
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class FileStore:
+    """Content-addressed files under `<data_dir>/files/ab/abcdef…` (sha256); writes are atomic."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = Path(data_dir) / "files"
+
+    def path_of(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256
+
+    def put(self, data: bytes) -> str:
+        digest = sha256_of(data)
+        target = self.path_of(digest)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        return digest
+
+    def get_verified(self, sha256: str) -> bytes:
+        """The file's bytes; ChecksumMismatch if it is missing or no longer matches its checksum."""
+        path = self.path_of(sha256)
+        if not path.is_file():
+            raise ChecksumMismatch(f"stored file {sha256} is missing")
+        data = path.read_bytes()
+        if sha256_of(data) != sha256:
+            raise ChecksumMismatch(f"stored file {sha256} does not match its checksum")
+        return data
+
+
+class ChecksumMismatch(RuntimeError):
+    pass
+
+
+def allocate_document_number(session: Session, series: str, year: int) -> int:
+    """Next number of the series and year (atomic upsert, as application numbers)."""
+    statement = _insert(session, DocumentNumberCounter).values(series=series, year=year, last=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[DocumentNumberCounter.series, DocumentNumberCounter.year],
+        set_={"last": DocumentNumberCounter.last + 1},
+    ).returning(DocumentNumberCounter.last)
+    return session.execute(statement).scalar_one()
+
+
+def get_document(session: Session, key: str) -> LetterDocument | None:
+    return session.get(LetterDocument, key, populate_existing=True)
+
+
+def get_outbox(session: Session, key: str) -> LetterOutbox | None:
+    return session.exec(
+        select(LetterOutbox).where(LetterOutbox.key == key).execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def outbox_for_application(session: Session, application_id: str) -> list[LetterOutbox]:
+    return list(session.exec(
+        select(LetterOutbox).where(LetterOutbox.application_id == application_id).order_by(col(LetterOutbox.created_at))
+    ).all())
+
+
+def documents_for_application(session: Session, application_id: str) -> list[LetterDocument]:
+    return list(session.exec(
+        select(LetterDocument).where(LetterDocument.application_id == application_id)
+        .order_by(col(LetterDocument.created_at))
+    ).all())
+
+
+def add_stored_file(session: Session, sha256: str, size: int) -> None:
+    session.execute(_insert(session, StoredFile).values(sha256=sha256, size=size, created_at=utcnow())
+                    .on_conflict_do_nothing(index_elements=[StoredFile.sha256]))
+
+
+def attachments_for(session: Session, application_id: str) -> list[LetterAttachment]:
+    return list(session.exec(
+        select(LetterAttachment).where(LetterAttachment.application_id == application_id)
+        .order_by(col(LetterAttachment.item_no), col(LetterAttachment.id))
+    ).all())
+
+
+def update_outbox(session: Session, key: str, *, only_if_status: tuple[str, ...] | None = None, **values) -> LetterOutbox:
+    row = get_outbox(session, key)
+    assert row is not None, key
+    if only_if_status is None or row.status in only_if_status:
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.add(row)
+        session.flush()
+    return row

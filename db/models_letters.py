@@ -1,0 +1,92 @@
+"""Letters: issued documents with their 文号, the outbox that sends each exactly once, stored files.
+
+- `document_number_counter`: one row per (series, year); numbers are allocated in the same
+  transaction that stores the document, so a number is never given twice nor to two documents.
+- `letter_document`: one row per issued document, keyed by its business key (e.g.
+  `GK-2026-000001:reply`), with the checksums of the approved text and of the rendered PDF. The PDF
+  itself is a stored file (content-addressed under data_dir/files).
+- `letter_outbox`: the delivery of that document: pending → sending → sent (e-mail), or
+  awaiting-staff → delivered (post, pickup, portal); `uncertain` when a try may have reached the
+  mail server and was not recorded (never resent blindly: staff confirm).
+- `stored_file` / `letter_attachment`: files staff upload (disclosed files, redacted versions),
+  attached to an application's items, with sha256 checksums verified before sending.
+"""
+
+from datetime import date, datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Column, Field, SQLModel
+
+from db.models import JSONDocument, timestamp_column, utcnow
+
+
+class DocumentNumberCounter(SQLModel, table=True):
+    __tablename__ = "document_number_counter"
+
+    series: str = Field(primary_key=True, max_length=20)
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last: int = 0
+
+
+class LetterDocument(SQLModel, table=True):
+    __tablename__ = "letter_document"
+    __table_args__ = (UniqueConstraint("document_number", name="uq_letter_document_number"),)
+
+    key: str = Field(primary_key=True, description="business key of the letter, e.g. '<application_id>:reply'")
+    application_id: str = Field(index=True)
+    kind: str
+    document_number: str
+    issued_on: date
+    subject: str
+    body: str
+    body_sha256: str
+    pdf_sha256: str
+    pdf_size: int
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class LetterOutbox(SQLModel, table=True):
+    __tablename__ = "letter_outbox"
+
+    key: str = Field(primary_key=True, description="idempotency key: one delivery per key")
+    application_id: str = Field(index=True)
+    kind: str
+    method: str
+    recipient_name: str
+    email: str | None = None
+    address: str | None = None
+    attachments: list = Field(default_factory=list, sa_column=Column(JSONDocument, nullable=False),
+                              description="[{attachment_id, item_no, filename, sha256, size, content_type}]")
+    status: str = Field(index=True, description="pending | sending | sent | failed | uncertain | awaiting-staff | delivered")
+    attempts: int = 0
+    last_error: str | None = None
+    message_id: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+    sending_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    delivered_on: date | None = None
+    tracking_number: str | None = None
+    downloaded_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+
+
+class StoredFile(SQLModel, table=True):
+    __tablename__ = "stored_file"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class LetterAttachment(SQLModel, table=True):
+    __tablename__ = "letter_attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: str = Field(index=True)
+    item_no: int
+    version: str = Field(description="original (disclosed as is) | redacted (区分处理后的版本)")
+    filename: str
+    content_type: str
+    sha256: str = Field(foreign_key="stored_file.sha256")
+    size: int
+    uploaded_by: str
+    uploaded_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
