@@ -1,0 +1,202 @@
+"""Letters end to end on the real server: the reply edited, approved and sent byte for byte with its attachments;
+post (envelope, tracking number, signed-for date); the applicant's download; an SMTP outage retried and shown."""
+
+import asyncio
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from sqlmodel import Session, select
+
+from api.main import create_app
+from clock import local_date
+from core.config import Settings
+from core.temporal import build_worker
+from db.models import StaffAlert
+from db.session import init_db, make_engine
+from letters.documents import pdf_text
+from tests.conftest import fresh_database
+from tests.fixtures_smtp import CapturingHandler, free_port
+from tests.helpers import act, eventually, register, state, through_review, today
+from tests.letters_support import mails_for, preview_png, require_pdf_tools, sha256
+
+pytestmark = pytest.mark.usefixtures("pdf_tools")
+
+
+@pytest.fixture
+def pdf_tools():
+    require_pdf_tools()
+
+
+async def upload(api: httpx.AsyncClient, app_id: str, item_no: int, version: str, name: str, content: bytes) -> dict:
+    response = await api.post(f"/api/v1/applications/{app_id}/attachments",
+                              data={"item_no": str(item_no), "version": version, "by": "wang"},
+                              files={"file": (name, content, "application/pdf")})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def letters(api: httpx.AsyncClient, app_id: str) -> dict[str, dict]:
+    response = await api.get(f"/api/v1/applications/{app_id}/letters")
+    assert response.status_code == 200, response.text
+    return {row["key"].removeprefix(f"{app_id}:"): row for row in response.json()}
+
+
+def squash(text: str) -> str:
+    return "".join(text.split())
+
+
+async def test_reply_is_edited_approved_and_sent_byte_for_byte_with_its_attachments(api, mailbox, tmp_path):
+    app_id = (await register(api, items=[{"description": "2025年统计公报"},
+                                         {"description": "某企业2025年排污监测数据"}]))["application_id"]
+    bulletin = await upload(api, app_id, 1, "original", "统计公报.pdf", b"%PDF-1.4 bulletin " + uuid.uuid4().bytes)
+    secret = await upload(api, app_id, 2, "original", "监测数据-原件.pdf", b"%PDF-1.4 original " + uuid.uuid4().bytes)
+    redacted = await upload(api, app_id, 2, "redacted", "监测数据-删除处理.pdf", b"%PDF-1.4 redacted " + uuid.uuid4().bytes)
+    await act(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "reasons": "", "by": "wang"})
+    await act(api, app_id, "decisions", {"item_no": 2, "outcome": "partly-disclosed",
+                                         "reasons": "涉及企业商业秘密的部分已作区分处理", "by": "wang"})
+    await act(api, app_id, "submit", {"by": "wang"})
+
+    draft = (await api.get(f"/api/v1/applications/{app_id}/reply-draft")).json()
+    assert draft["version"] == 0 and app_id in draft["body"]
+    preview = await api.get(f"/api/v1/applications/{app_id}/reply-draft.pdf")
+    assert preview.status_code == 200 and "草稿" in pdf_text(preview.content)
+
+    edited = draft["body"].replace("经审查，现对各项一并答复如下：", "经审查，现对各项一并答复如下（附件随本告知书送达）：")
+    assert edited != draft["body"]
+    after_edit = await act(api, app_id, "reply-draft", {"body": edited, "note": "注明附件", "by": "wang"})
+    assert after_edit["reply_draft_version"] == 1 and after_edit["status"] == "in-review"
+    # Remedies cannot be edited away; a reviewer cannot approve a version he has not seen.
+    await act(api, app_id, "reply-draft", {"body": edited.replace("行政复议", ""), "by": "wang"}, expect=409)
+    await act(api, app_id, "review", {"approve": True, "draft_version": 0, "by": "reviewer-zhao"}, expect=409)
+    approved = await act(api, app_id, "review", {"approve": True, "draft_version": 1, "by": "reviewer-zhao"})
+    assert approved["reply_approved_sha256"] == sha256(edited.encode())
+    await act(api, app_id, "reply-draft", {"body": edited, "by": "wang"}, expect=409)  # approved: frozen
+
+    await act(api, app_id, "sign", {"by": "chief-liu"})
+    closed = await eventually(api, app_id, lambda s: s["status"] == "closed")
+    assert closed["delivered_on"] == closed["replied_on"]
+
+    reply_row = (await letters(api, app_id))["reply"]
+    assert reply_row["status"] == "sent" and reply_row["attempts"] == 1
+    assert reply_row["body_sha256"] == approved["reply_approved_sha256"]
+    assert reply_row["document_number"].startswith("某统依公〔") and reply_row["document_number"].endswith("号")
+    view_letter = next(letter for letter in closed["letters"] if letter["kind"] == "reply")
+    assert view_letter["document_number"] == reply_row["document_number"]
+    assert view_letter["pdf_sha256"] == reply_row["pdf_sha256"] and view_letter["status"] == "delivered"
+
+    replies = [m for m in mails_for(mailbox.envelopes, app_id) if "答复" in m["Subject"]]
+    assert len(replies) == 1
+    attached = {part.get_filename(): part.get_content() for part in replies[0].iter_attachments()}
+    document = attached.pop(f"{reply_row['document_number']}.pdf")
+    # What was sent is what was stored at issue, which was rendered from exactly the approved text.
+    assert sha256(document) == reply_row["pdf_sha256"]
+    stored = await api.get(f"/api/v1/applications/{app_id}/letters/{app_id}:reply/document.pdf")
+    assert stored.content == document
+    text = squash(pdf_text(document))
+    assert squash("一并答复如下（附件随本告知书送达）") in text and reply_row["document_number"] in text
+    assert "处理结果：部分公开" in text and "行政复议" in text
+    # Disclosed item: its file; partly disclosed item: only the redacted version, never the original.
+    assert {name: sha256(data) for name, data in attached.items()} == {
+        bulletin["filename"]: bulletin["sha256"], redacted["filename"]: redacted["sha256"]}
+    assert secret["filename"] not in attached
+    preview_png(document, "reply-as-sent", tmp_path / "letters-preview")
+
+
+async def test_post_reply_has_envelope_tracking_number_and_signed_for_date(api, tmp_path):
+    app_id = (await register(api, delivery_method="post"))["application_id"]
+    await through_review(api, app_id, {1: ("withheld-6", "属于内部讨论记录等过程性信息")})
+    await act(api, app_id, "sign", {"by": "chief-liu"})
+    waiting = await eventually(api, app_id, lambda s: any(
+        letter["kind"] == "reply" and letter["status"] == "awaiting-staff" for letter in s["letters"]))
+    assert waiting["status"] == "awaiting-delivery"
+    assert any(a["action"] == "confirm-delivery" for a in waiting["pending_actions"])
+    envelope = await api.get(f"/api/v1/applications/{app_id}/letters/{app_id}:reply/envelope.pdf")
+    assert envelope.status_code == 200
+    text = squash(pdf_text(envelope.content))
+    assert "张三" in text and "福州市鼓楼区某路1号" in text
+    preview_png(envelope.content, "envelope-as-printed", tmp_path / "letters-preview")
+    letter = await api.get(f"/api/v1/applications/{app_id}/letters/{app_id}:reply/document.pdf")
+    assert "不予公开：属于四类过程性信息" in squash(pdf_text(letter.content))
+
+    delivered = await act(api, app_id, "delivery", {"delivered_on": today().isoformat(), "method": "post",
+                                                    "tracking_number": "EMS1234567890CN", "posted_on": today().isoformat(),
+                                                    "received_by": "张三", "by": "desk-chen"})
+    assert delivered["status"] == "closed" and delivered["delivered_on"] == today().isoformat()
+    reply = next(letter for letter in delivered["letters"] if letter["kind"] == "reply")
+    assert reply["status"] == "delivered" and reply["tracking_number"] == "EMS1234567890CN"
+    row = (await letters(api, app_id))["reply"]
+    assert row["status"] == "delivered" and row["tracking_number"] == "EMS1234567890CN"
+    assert row["delivered_on"] == today().isoformat()
+
+
+async def test_portal_download_delivers_the_reply(api):
+    app_id = (await register(api, delivery_method="portal"))["application_id"]
+    assert (await api.get(f"/api/v1/portal/applications/{app_id}/reply.pdf")).status_code == 404
+    await through_review(api, app_id, {1: ("disclosed", "")})
+    await act(api, app_id, "sign", {"by": "chief-liu"})
+    await eventually(api, app_id, lambda s: any(
+        letter["kind"] == "reply" and letter["status"] == "awaiting-staff" for letter in s["letters"]))
+    download = await api.get(f"/api/v1/portal/applications/{app_id}/reply.pdf")
+    assert download.status_code == 200
+    row = (await letters(api, app_id))["reply"]
+    assert sha256(download.content) == row["pdf_sha256"]
+    closed = await state(api, app_id)
+    assert closed["status"] == "closed" and closed["delivered_on"] == today().isoformat()
+
+
+# --- an SMTP outage: its own mail server, worker and database ----------------------------------
+
+
+async def test_smtp_outage_is_retried_shown_to_staff_and_the_reply_arrives_once(env, client, tmp_path: Path):
+    handler = CapturingHandler()
+    port = free_port()
+    smtp = Controller(handler, hostname="127.0.0.1", port=port)
+    smtp.start()
+    with fresh_database(tmp_path, "outage") as database_url:
+        own = Settings(data_dir=tmp_path, database_url=database_url, task_queue=f"outage-{uuid.uuid4()}",
+                       smtp_host="127.0.0.1", smtp_port=port, smtp_timeout_seconds=2,
+                       application_number_prefix=f"OUT{uuid.uuid4().hex[:6].upper()}")
+        engine = make_engine(database_url)
+        init_db(engine)
+        try:
+            async with build_worker(client, own, engine):
+                app = create_app(own, client=client, engine=engine)
+                async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api:
+                    # Received long ago: the reply is already due, so the held-up letter cannot make the deadline.
+                    received = (today() - timedelta(days=40)).isoformat()
+                    app_id = (await register(api, received_on=received))["application_id"]
+                    await eventually(api, app_id, lambda s: any(e["kind"] == "letter-sent" for e in s["timeline"]))
+                    smtp.stop()
+                    await through_review(api, app_id, {1: ("disclosed", "")})
+                    await act(api, app_id, "sign", {"by": "chief-liu"})
+                    held = await eventually(api, app_id, lambda s: any(
+                        letter["kind"] == "reply" and letter["attempts"] >= 3 for letter in s["letters"]), timeout=40)
+                    reply = next(letter for letter in held["letters"] if letter["kind"] == "reply")
+                    assert reply["status"] == "failed" and "Connection" in reply["last_error"]
+                    assert held["status"] == "awaiting-delivery"
+                    assert "letter-delayed" in [e["kind"] for e in held["timeline"]]
+                    row = (await letters(api, app_id))["reply"]
+                    assert row["status"] == "failed" and row["attempts"] >= 3 and "Connection" in row["last_error"]
+                    with Session(engine) as session:
+                        alerts = {a.key: a for a in session.exec(select(StaffAlert).where(
+                            StaffAlert.application_id == app_id, StaffAlert.kind == "delivery-problem")).all()}
+                    assert alerts[f"{app_id}:reply:retrying"].role == "handler"
+                    assert alerts[f"{app_id}:reply:before-due"].role == "supervisor"
+
+                    smtp = Controller(handler, hostname="127.0.0.1", port=port)
+                    smtp.start()
+                    await env.fast_forward(client.get_workflow_handle(app_id), timedelta(minutes=6))  # the backoff
+                    closed = await eventually(api, app_id, lambda s: s["status"] == "closed", timeout=40)
+                    assert closed["delivered_on"] is not None
+                    row = (await letters(api, app_id))["reply"]
+                    assert row["status"] == "sent" and row["last_error"] is None
+                    await asyncio.sleep(1)
+                    replies = [m for m in mails_for(handler.envelopes, app_id) if "答复" in m["Subject"]]
+                    assert len(replies) == 1
+        finally:
+            smtp.stop()
+            engine.dispose()
