@@ -111,6 +111,31 @@ async def withdrawal(api: httpx.AsyncClient) -> dict[str, str]:
     return {"withdrawal": app_id}
 
 
+async def letters_v2_reply_edited_by_email(api: httpx.AsyncClient) -> dict[str, str]:
+    """Letters v2: the draft edited before review, approved version checked, reply issued and e-mailed."""
+    app_id = (await register(api))["application_id"]
+    await eventually(api, app_id, letters_sent(1))
+    await act(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "reasons": "", "by": "wang"})
+    await act(api, app_id, "submit", {"by": "wang"})
+    draft = (await api.get(f"/api/v1/applications/{app_id}/reply-draft")).json()
+    await act(api, app_id, "reply-draft", {"body": draft["body"].replace("经审查，", "经审查核实，"), "by": "wang"})
+    await act(api, app_id, "review", {"approve": True, "draft_version": 1, "by": "reviewer-zhao"})
+    await sign_and_close(api, app_id)
+    return {"letters_v2_reply_edited_by_email": app_id}
+
+
+async def letters_v2_post_delivered(api: httpx.AsyncClient) -> dict[str, str]:
+    """Letters v2: reply by post, staff record the tracking number and the signed-for date."""
+    app_id = (await register(api, delivery_method="post"))["application_id"]
+    await eventually(api, app_id, lambda s: any(e["kind"] == "letter-awaiting-staff" for e in s["timeline"]))
+    await through_review(api, app_id, {1: ("disclosed", "")})
+    await act(api, app_id, "sign", {"by": "chief-liu"})
+    await eventually(api, app_id, lambda s: [e["kind"] for e in s["timeline"]].count("letter-awaiting-staff") >= 2)
+    await act(api, app_id, "delivery", {"delivered_on": today().isoformat(), "method": "post",
+                                        "tracking_number": "EMS1234567890CN", "by": "desk-chen"})
+    return {"letters_v2_post_delivered": app_id}
+
+
 async def settled_history(handle: WorkflowHandle) -> WorkflowHistory:
     """The history once nothing is in flight: the workflow completed, or it waits for a person."""
     for _ in range(100):
@@ -134,10 +159,12 @@ SCENARIOS: list[Scenario] = [
     consultation_objection_overridden,
     extension_approved,
     withdrawal,
+    letters_v2_reply_edited_by_email,
+    letters_v2_post_delivered,
 ]
 
 
-async def record(out: Path) -> None:
+async def record(out: Path, only: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     controller = Controller(CapturingHandler(), hostname="127.0.0.1", port=free_port())
     controller.start()
@@ -160,6 +187,8 @@ async def record(out: Path) -> None:
                 app = create_app(settings, client=client, engine=engine)
                 async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api:
                     for scenario in SCENARIOS:
+                        if only and scenario.__name__ not in only:
+                            continue
                         for stem, workflow_id in (await scenario(api)).items():
                             history = await settled_history(client.get_workflow_handle(workflow_id))
                             path = out / f"{stem}.json"
@@ -175,7 +204,9 @@ async def record(out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    asyncio.run(record(parser.parse_args().out.resolve()))
+    parser.add_argument("--only", nargs="*", help="record only these scenarios (new ones), leaving the other files as they are")
+    args = parser.parse_args()
+    asyncio.run(record(args.out.resolve(), args.only))
 
 
 if __name__ == "__main__":
