@@ -43,7 +43,8 @@ async def test_supplement_restarts_the_period(env, api, client, mailbox):
     asked = await act(api, app_id, "supplement-request",
                       {"needed": ["请写明所需信息的文号", "请提供身份证明复印件"], "by": "wang"})
     assert asked["status"] == "awaiting-supplement" and asked["due"] is None
-    await eventually(api, app_id, lambda s: any(e["kind"] == "letter-sent" for e in s["timeline"]))
+    # The acknowledgment and the notice: both sent (waiting for the first alone races the notice).
+    await eventually(api, app_id, lambda s: sum(e["kind"] == "letter-sent" for e in s["timeline"]) >= 2)
     notice = [m for m in mails_about(mailbox.envelopes, app_id) if "补正" in m["Subject"]]
     assert len(notice) == 1 and "视为放弃" in notice[0].get_body(("plain",)).get_content()
 
