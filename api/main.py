@@ -4,13 +4,18 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from opentelemetry.trace import TracerProvider
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
 from api.deps import CalendarSource
-from api.routes import applications, calendar, consultations, health, letters
+from api.middleware import AuditTrail, BodySizeLimit, CodecCORS
+from api.routes import applicant, applications, auth, calendar, codec, consultations, health, letters, third_party
+from api.security import RateLimiter
+from core.codec import codec_from_spec
 from core.config import Settings, get_settings
 from core.observability import configure_logging, configure_tracing, install_api_metrics, instrument_app
 from core.temporal import connect
@@ -33,6 +38,8 @@ def create_app(
     provider; tests keep pytest's logging and may pass their own `tracer_provider`.
     """
     settings = settings or get_settings()
+    settings.require_jwt_secret()  # refuses to start without it
+    temporal_codec = codec_from_spec(settings.codec_keys.get_secret_value()) if settings.codec_keys else None
     if client is None:
         configure_logging(settings.log_level)
         tracer_provider = tracer_provider or configure_tracing("disclosure-api", otlp_endpoint=settings.otlp_endpoint)
@@ -53,6 +60,8 @@ def create_app(
     init_db(engine)
     app.state.settings, app.state.engine, app.state.temporal = settings, engine, client
     app.state.calendar = CalendarSource(engine)
+    app.state.rate_limiter = RateLimiter()
+    app.state.temporal_codec = temporal_codec
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -62,8 +71,55 @@ def create_app(
             content={"detail": "系统内部错误，操作未完成，请稍后重试或联系管理员"},
         )
 
-    for module in (applications, consultations, calendar, health, letters):
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) and not exc.detail.isascii() else GENERIC.get(
+            exc.status_code, "请求未能完成")
+        return JSONResponse(status_code=exc.status_code, content={"detail": detail}, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": _message(e), "type": e.get("type", "")}
+                  for e in exc.errors()]
+        summary = "；".join(f"{'.'.join(e['loc'][1:]) or e['loc'][0] if e['loc'] else '请求'}：{e['msg']}"
+                           for e in errors[:10])
+        return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            content={"detail": f"提交的内容不符合要求：{summary}", "errors": errors})
+
+    for module in (applications, consultations, calendar, health, auth, applicant, third_party, codec, letters):
         app.include_router(module.router)
+    app.include_router(applications.public_router)
+    # Outermost last: size cap → audit → CORS (codec only) → routes.
+    origins = [o.strip() for o in settings.codec_cors_origins.split(",") if o.strip()]
+    app.add_middleware(CodecCORS, origins=origins)
+    app.add_middleware(AuditTrail, engine=engine)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     install_api_metrics(app, engine, lambda: WorkCalendar(app.state.calendar.current()))
     instrument_app(app, tracer_provider)
     return app
+
+
+GENERIC = {
+    400: "请求格式有误", 401: "请先登录（缺少有效的登录凭证）", 403: "您没有办理此事项的权限",
+    404: "没有找到所请求的内容", 405: "不支持此请求方式", 409: "当前不能办理此事项", 413: "提交的内容过大",
+    415: "不支持此内容格式", 422: "提交的内容不符合要求", 429: "请求过于频繁，请稍后再试",
+}
+MESSAGES = {
+    "missing": "缺少必填项", "extra_forbidden": "不接受此字段", "string_too_short": "内容过短",
+    "string_too_long": "内容过长", "too_short": "项目过少", "too_long": "项目过多", "literal_error": "不是可选的值",
+    "enum": "不是可选的值", "date_from_datetime_parsing": "不是有效日期（YYYY-MM-DD）", "date_parsing": "不是有效日期",
+    "date_type": "不是有效日期", "int_parsing": "应为整数", "int_type": "应为整数", "bool_parsing": "应为是/否",
+    "bool_type": "应为是/否", "greater_than_equal": "数值过小", "less_than_equal": "数值过大",
+    "string_pattern_mismatch": "格式不正确", "json_invalid": "不是有效的 JSON", "model_attributes_type": "格式不正确",
+    "dict_type": "格式不正确", "list_type": "应为列表", "string_type": "应为文字", "value_error": "内容有误",
+    "greater_than": "数值过小", "less_than": "数值过大", "date_past": "日期有误", "date_future": "日期有误",
+}
+
+
+def _message(error: dict) -> str:
+    kind = error.get("type", "")
+    msg = str(error.get("msg", ""))
+    if kind == "value_error":
+        text = msg.removeprefix("Value error, ")
+        return text if not text.isascii() else f"内容有误（{text}）"
+    return MESSAGES.get(kind, f"内容有误（{msg}）")

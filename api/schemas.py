@@ -1,13 +1,14 @@
 """HTTP request and response bodies. Workflow messages are reused where the shapes are the same."""
 
 from datetime import date, datetime
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from activities.models import DeliveryMethod
 from policy.intake import Channel
 from policy.profiles import DEFAULT_PROFILE, ProfileName
+from workflows import messages
 from workflows.messages import Applicant, RequestedItem, Strict
 
 T = TypeVar("T")
@@ -22,9 +23,8 @@ class ApplicationCreate(Strict):
     items: list[RequestedItem] = Field(min_length=1, max_length=50)
     delivery_method: DeliveryMethod
     policy: ProfileName = DEFAULT_PROFILE
-    handler: str | None = None
-    department: str | None = None
-    registered_by: str = Field(min_length=1, description="the registrar (or 'online-form')")
+    handler: str | None = Field(default=None, max_length=100)
+    department: str | None = Field(default=None, max_length=100)
 
     @model_validator(mode="after")
     def delivery_needs_an_address(self) -> "ApplicationCreate":
@@ -35,8 +35,32 @@ class ApplicationCreate(Strict):
         return self
 
 
-class ApplicationCreated(BaseModel):
+class PublicApplicationCreate(Strict):
+    """The public online form: the applicant's own data and request; the office sets everything else."""
+
+    applicant: Applicant
+    items: list[RequestedItem] = Field(min_length=1, max_length=50)
+    delivery_method: DeliveryMethod
+    policy: ProfileName = DEFAULT_PROFILE
+
+    @model_validator(mode="after")
+    def delivery_needs_an_address(self) -> "PublicApplicationCreate":
+        if self.delivery_method == "email" and not self.applicant.email:
+            raise ValueError("选择电子邮件答复的，须填写申请人电子邮箱")
+        if self.delivery_method == "post" and not self.applicant.address:
+            raise ValueError("选择邮寄答复的，须填写申请人通讯地址")
+        return self
+
+
+class Out(BaseModel):
+    """Responses: a field not declared here can never leave the API."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApplicationCreated(Out):
     application_id: str
+    query_code: str = Field(description="查询码: with the application number, the applicant's only key; shown once")
     received_on: date
     due_on: date
     due_provisional: bool
@@ -83,7 +107,6 @@ class CalendarYearIn(Strict):
     makeup_workdays: list[date] = []
     source: str = Field(min_length=2, description="e.g. 国务院办公厅关于2027年部分节假日安排的通知")
     published_on: date | None = None
-    published_by: str = Field(min_length=1)
 
 
 class CalendarYearPublishedOut(BaseModel):
@@ -103,3 +126,139 @@ class EventOut(BaseModel):
     kind: str
     actor: str
     summary: str
+
+
+# --- staff action bodies: the workflow messages without `by` (who acted comes from the token) ----
+
+
+def _without_by(message: type[BaseModel]) -> type[Strict]:
+    fields = {name: (info.annotation, info) for name, info in message.model_fields.items() if name != "by"}
+    body = create_model(f"{message.__name__}Body", __base__=Strict, **fields)
+    body.__doc__ = message.__doc__ or f"{message.__name__} (the acting user is the logged-in one)"
+    return body
+
+
+AssignBody = _without_by(messages.AssignHandler)
+RequestSupplementBody = _without_by(messages.RequestSupplement)
+SupplementReceivedBody = _without_by(messages.SupplementReceived)
+RequestExtensionBody = _without_by(messages.RequestExtension)
+DecideExtensionBody = _without_by(messages.DecideExtension)
+StartConsultationBody = _without_by(messages.StartConsultation)
+OverrideObjectionBody = _without_by(messages.OverrideObjection)
+ProposeDecisionBody = _without_by(messages.ProposeDecision)
+SubmitForReviewBody = _without_by(messages.SubmitForReview)
+ReviewDecisionBody = _without_by(messages.ReviewDecision)
+SignReplyBody = _without_by(messages.SignReply)
+ConfirmDeliveryBody = _without_by(messages.ConfirmDelivery)
+WithdrawBody = _without_by(messages.Withdraw)
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+RoleName = Literal["registrar", "handler", "reviewer", "supervisor", "admin"]
+Username = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class TokenOut(Out):
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_in: int
+
+
+class UserOut(Out):
+    """A staff account as the API shows it: never its password hash or token version."""
+
+    username: str
+    full_name: str
+    roles: list[RoleName]
+    department: str | None
+    active: bool
+
+
+class UserCreate(Strict):
+    username: str = Username
+    password: str = Field(min_length=12, max_length=256)
+    roles: list[RoleName] = Field(min_length=1)
+    department: str | None = Field(default=None, max_length=100)
+    full_name: str = Field(default="", max_length=100)
+
+
+class UserUpdate(Strict):
+    roles: list[RoleName] | None = Field(default=None, min_length=1)
+    department: str | None = Field(default=None, max_length=100)
+    active: bool | None = None
+    password: str | None = Field(default=None, min_length=12, max_length=256)
+    full_name: str | None = Field(default=None, max_length=100)
+
+
+# --- applicants and third parties ----------------------------------------------------------------
+
+
+class ApplicantItem(Out):
+    item_no: int
+    description: str
+    outcome: str | None = Field(description="the determination, once the reply has been sent")
+
+
+class ApplicantStep(Out):
+    at: datetime
+    what: str
+
+
+class ApplicantSupplement(Out):
+    needed: list[str]
+    deadline_on: date
+    received_on: date | None
+
+
+class ApplicantView(Out):
+    """What an applicant sees with number and query code: no staff names, findings or comments."""
+
+    application_id: str
+    status: str
+    status_text: str
+    received_on: date
+    items: list[ApplicantItem]
+    due_on: date | None
+    due_provisional: bool
+    due_explanation: list[str]
+    working_days_left: int | None
+    paused: bool
+    extended: bool
+    supplement: ApplicantSupplement | None
+    replied_on: date | None
+    reply_available: bool
+    timeline: list[ApplicantStep]
+
+
+class ApplicantSupplementIn(Strict):
+    note: str = Field(min_length=1, max_length=4000, description="补正内容")
+
+
+class ApplicantWithdrawIn(Strict):
+    reason: str = Field(default="", max_length=1000)
+
+
+class ReplyLetterOut(Out):
+    application_id: str
+    replied_on: date | None
+    subject: str
+    text: str
+    pdf_url: str | None = Field(default=None, description="the signed reply document, once issue 4 provides it")
+
+
+class ThirdPartyView(Out):
+    consultee_name: str
+    item_descriptions: list[str]
+    sent_on: date
+    window_ends_on: date
+    answered: bool
+
+
+class CodecPayload(BaseModel):
+    metadata: dict[str, str] = Field(default_factory=dict, max_length=20)
+    data: str = ""
+
+
+class CodecBody(BaseModel):
+    payloads: list[CodecPayload] = Field(max_length=1000)

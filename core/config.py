@@ -3,7 +3,12 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import field_validator
+import base64
+import json
+import os
+import secrets
+
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,14 +54,60 @@ class Settings(BaseSettings):
     # late registration that old needs an administrator to raise the limit.
     max_receipt_age_days: int = 366
 
+    # --- security (README "Security") ---------------------------------------------------------
+    # HS256 key of staff access tokens (and, derived from it, of third-party links and query-code
+    # hashes): at least 32 characters, required by the API. Only in the environment / .env.
+    jwt_secret: SecretStr | None = None
+    access_token_minutes: int = 15
+    # Payload encryption keys for Temporal, "k2:<base64 32 bytes>,k1:<base64>": the first encrypts,
+    # all decrypt (rotation: put the new key first, keep the old ones until their histories are gone).
+    codec_keys: SecretStr | None = None
+    # `make run` only: generate both secrets once into data_dir/dev-secrets.json.
+    dev_secrets: bool = False
+    # Where applicants and third parties reach the API (links in letters).
+    public_base_url: str = "http://127.0.0.1:8000"
+    # The Temporal UI's origins allowed to call the codec endpoints (comma-separated).
+    codec_cors_origins: str = "http://localhost:8080,http://127.0.0.1:8233,http://localhost:8233"
+    third_party_link_days: int = 20
+    max_request_bytes: int = 1_048_576
+    # Requests per minute per client address (in-process token buckets: per API replica).
+    rate_limit_public_intake_per_minute: int = 10
+    rate_limit_lookup_per_minute: int = 30
+    rate_limit_login_per_minute: int = 20
+
     @field_validator(
         "temporal_tls_cert_path", "temporal_tls_key_path", "temporal_tls_server_ca_path", "temporal_api_key",
-        "supervisor_email", "worker_metrics_address", "otlp_endpoint", mode="before",
+        "supervisor_email", "worker_metrics_address", "otlp_endpoint", "jwt_secret", "codec_keys", mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """`VAR=` in an environment file or `${VAR:-}` in docker-compose.yml means "not set" (not Path("."))."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _dev_secrets(self) -> "Settings":
+        """`DISCLOSURE_DEV_SECRETS=true` (make run): missing secrets come from a generated file under data_dir."""
+        if not self.dev_secrets or (self.jwt_secret and self.codec_keys):
+            return self
+        path = self.data_dir / "dev-secrets.json"
+        if path.exists():
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        else:
+            stored = {"jwt_secret": secrets.token_urlsafe(48),
+                      "codec_keys": "dev1:" + base64.b64encode(secrets.token_bytes(32)).decode()}
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(stored), encoding="utf-8")
+            os.chmod(path, 0o600)
+        self.jwt_secret = self.jwt_secret or SecretStr(stored["jwt_secret"])
+        self.codec_keys = self.codec_keys or SecretStr(stored["codec_keys"])
+        return self
+
+    def require_jwt_secret(self) -> bytes:
+        value = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
+        if len(value) < 32:
+            raise RuntimeError("DISCLOSURE_JWT_SECRET must be set (at least 32 characters); "
+                               "e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+        return value.encode()
 
 
 @lru_cache

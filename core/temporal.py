@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.runtime import (
     LogForwardingConfig,
     LoggingConfig,
@@ -19,6 +19,7 @@ from temporalio.service import TLSConfig
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from core.codec import encrypted_data_converter
 from core.config import Settings
 
 # The worker process's Temporal runtime, made once: it owns the Prometheus listener (a second
@@ -67,6 +68,12 @@ def tls_config(settings: Settings) -> bool | TLSConfig | None:
     return None
 
 
+def data_converter(settings: Settings) -> DataConverter:
+    """Pydantic JSON, then AES-GCM (core/codec.py) with DISCLOSURE_CODEC_KEYS: required, never plain."""
+    spec = settings.codec_keys.get_secret_value() if settings.codec_keys else ""
+    return encrypted_data_converter(spec)
+
+
 async def connect(settings: Settings, *, worker_process: bool = False) -> Client:
     """A client with the Pydantic converter and OpenTelemetry tracing (also used by workers built from it).
 
@@ -76,7 +83,7 @@ async def connect(settings: Settings, *, worker_process: bool = False) -> Client
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
         interceptors=[TracingInterceptor()],
         tls=tls_config(settings),
         api_key=settings.temporal_api_key or None,

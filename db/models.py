@@ -150,3 +150,5 @@ class ApplicationNumberCounter(SQLModel, table=True):
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     last: int = 0
 from db import models_letters  # noqa: E402,F401  (letters: documents, outbox, attachments)
+
+import db.models_security  # noqa: E402,F401  (security tables: staff users, query codes, third-party links, audit)

@@ -83,7 +83,8 @@ async def consultation_objection_overridden(api: httpx.AsyncClient) -> dict[str,
         "item_nos": [1], "by": "wang"})
     consultation_id = consulting["consultations"][0]["consultation_id"]
     answered = await api.post(f"/api/v1/consultations/{consultation_id}/answer",
-                              json={"position": "objection", "reasons": "涉及商业秘密，影响企业声誉"})
+                              json={"position": "objection", "reasons": "涉及商业秘密，影响企业声誉"},
+                              headers=api.as_user("desk-chen"))
     assert answered.status_code == 200, answered.text
     await eventually(api, app_id,
                      lambda s: s["status"] == "handling" and s["consultations"][0]["position"] == "objection")

@@ -9,7 +9,7 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx
@@ -18,17 +18,30 @@ import pytest
 import pytest_asyncio
 from aiosmtpd.controller import Controller
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
+from core.codec import encrypted_data_converter
 from core.config import Settings
 from core.temporal import build_worker
 from db.session import init_db, make_engine
 from tests.fixtures_smtp import CapturingHandler, SmtpServer, free_port
+from tests.helpers import TEST_CODEC_KEYS, TEST_JWT_SECRET, StaffClient, seed_test_users
 from workflows import search_attributes as sa
 
 TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
+# Worker subprocesses (worker.py, tests/drain_worker.py) read their settings from the environment.
+os.environ.setdefault("DISCLOSURE_CODEC_KEYS", TEST_CODEC_KEYS)
+os.environ.setdefault("DISCLOSURE_JWT_SECRET", TEST_JWT_SECRET)
+# What the worker and the API use (core.temporal.data_converter): Pydantic JSON + AES-GCM payloads.
+TEST_DATA_CONVERTER = encrypted_data_converter(TEST_CODEC_KEYS)
+# Security settings every test stack shares; the session's limits are high (tests share one client
+# address), tests of the limits build their own app with low ones.
+SECURITY_SETTINGS = dict(
+    jwt_secret=TEST_JWT_SECRET, codec_keys=TEST_CODEC_KEYS, access_token_minutes=120,
+    rate_limit_public_intake_per_minute=10_000, rate_limit_lookup_per_minute=10_000,
+    rate_limit_login_per_minute=10_000,
+)
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -37,7 +50,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=str(TEMPORAL_CLI),
         dev_server_extra_args=["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true"],
         search_attributes=[sa.STATUS, sa.DUE_AT, sa.OVERDUE],
-        data_converter=pydantic_data_converter,
+        data_converter=TEST_DATA_CONVERTER,
     )
     yield environment
     await environment.shutdown()
@@ -45,7 +58,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest_asyncio.fixture(scope="session")
 async def client(env: WorkflowEnvironment) -> Client:
-    return await env.connect_client(data_converter=pydantic_data_converter)
+    return await env.connect_client(data_converter=TEST_DATA_CONVERTER)
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +82,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, mailbox: SmtpServer) -> I
             smtp_host=mailbox.host,
             smtp_port=mailbox.port,
             max_receipt_age_days=3650,  # the 2026 holiday tests register receipts from early 2026
+            **SECURITY_SETTINGS,
         )
 
 
@@ -86,28 +100,47 @@ async def worker(client: Client, settings: Settings, engine) -> AsyncIterator[No
         yield
 
 
+@asynccontextmanager
+async def staff_client(app) -> AsyncIterator[StaffClient]:
+    async with StaffClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+        http.app = app
+        await http.log_in_all()
+        yield http
+
+
 @pytest_asyncio.fixture(scope="session")
-async def api(client: Client, settings: Settings, engine, worker) -> AsyncIterator[httpx.AsyncClient]:
+async def api(client: Client, settings: Settings, engine, worker) -> AsyncIterator[StaffClient]:
+    """The session's API, logged in as every test user (tests.helpers.TEST_USERS); the supervisor by default."""
     app = create_app(settings, client=client, engine=engine)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+    seed_test_users(engine)
+    async with staff_client(app) as http:
         yield http
 
 
 @pytest_asyncio.fixture
-async def isolated_api(client: Client, mailbox: SmtpServer, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def anon(api: StaffClient) -> AsyncIterator[httpx.AsyncClient]:
+    """The session's API with no credentials at all."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api.app), base_url="http://api") as http:
+        yield http
+
+
+@pytest_asyncio.fixture
+async def isolated_api(client: Client, mailbox: SmtpServer, tmp_path: Path) -> AsyncIterator[StaffClient]:
     """An API with its own task queue, worker and database, for tests that change shared data (the calendar)."""
     with fresh_database(tmp_path, "own") as database_url:
         own = Settings(
             data_dir=tmp_path, database_url=database_url, task_queue=f"own-{uuid.uuid4()}",
             smtp_host=mailbox.host, smtp_port=mailbox.port,
             application_number_prefix=f"T{uuid.uuid4().hex[:6].upper()}",  # numbers stay unique on the shared server
+            **SECURITY_SETTINGS,
         )
         own_engine = make_engine(own.database_url)
         init_db(own_engine)
         try:
             async with build_worker(client, own, own_engine):
                 app = create_app(own, client=client, engine=own_engine)
-                async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+                seed_test_users(own_engine)
+                async with staff_client(app) as http:
                     yield http
         finally:
             own_engine.dispose()

@@ -1,4 +1,11 @@
-"""Small steps the workflow and API tests share: register, act, wait for background work."""
+"""Small steps the workflow and API tests share: register, act, wait for background work.
+
+The API needs a log-in: `StaffClient` holds a token per test user (TEST_USERS, created once per
+stack through core.accounts, logged in through /api/v1/auth/token) and sends the supervisor's by
+default. `act` and `register` keep their old signatures: the `by` / `registered_by` a test writes
+in the body picks whose token is sent and is removed from the body (the API takes identity only
+from the token); `by: "applicant"` goes through the applicant's own endpoint with the query code.
+"""
 
 import asyncio
 from datetime import date, datetime, timezone
@@ -7,8 +14,70 @@ from email.message import EmailMessage
 from typing import Any
 
 import httpx
+from sqlmodel import Session
 
 from clock import local_date
+
+# Fixed test secrets (never used outside tests).
+TEST_JWT_SECRET = "test-only-jwt-secret-0123456789-abcdefghijklmnop"
+TEST_CODEC_KEYS = ("t2:Z2lmdC1rZXktdHdvLWZvci10ZXN0cy1vbmx5LTAwMDA=,"
+                   "t1:dGVzdC1rZXktb25lLWZvci10ZXN0cy1vbmx5LTAwMDA=")
+TEST_PASSWORD = "test-password-不用于生产"
+# username: (roles, department)
+TEST_USERS: dict[str, tuple[list[str], str | None]] = {
+    "desk-chen": (["registrar"], None),
+    "wang": (["handler"], "综合统计科"),
+    "li": (["handler"], "执法监督科"),
+    "reviewer-zhao": (["reviewer"], None),
+    "chief-liu": (["supervisor"], None),
+    "director-liu": (["supervisor"], None),
+    "admin": (["admin"], None),
+}
+DEFAULT_USER = "chief-liu"
+ONLINE_FORM = "online-form"
+PUBLIC_FIELDS = ("applicant", "items", "delivery_method", "policy")
+
+
+def seed_test_users(engine, **changed: tuple[list[str], str | None]) -> None:
+    """The test users, through the same code path as `admin.py` and the admin API; `changed` overrides some."""
+    from core.accounts import create_user
+    from db.models_security import StaffUser
+
+    with Session(engine) as session:
+        for username, (roles, department) in (TEST_USERS | changed).items():
+            if session.get(StaffUser, username) is None:
+                create_user(session, username=username, password=TEST_PASSWORD, roles=roles, department=department)
+        session.commit()
+
+
+class StaffClient(httpx.AsyncClient):
+    """An httpx client on the app with every test user's token; the supervisor's is the default."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tokens: dict[str, str] = {}
+        self.query_codes: dict[str, str] = {}
+        self.app: Any = None
+
+    async def log_in(self, username: str, password: str = TEST_PASSWORD) -> str:
+        response = await self.post("/api/v1/auth/token", data={"username": username, "password": password},
+                                   headers={"Authorization": ""})
+        assert response.status_code == 200, response.text
+        self.tokens[username] = response.json()["access_token"]
+        return self.tokens[username]
+
+    async def log_in_all(self) -> None:
+        for username in TEST_USERS:
+            await self.log_in(username)
+        self.headers["Authorization"] = f"Bearer {self.tokens[DEFAULT_USER]}"
+
+    def as_user(self, username: str) -> dict[str, str]:
+        if username not in self.tokens:
+            raise AssertionError(f"no test user {username!r}: add it to tests.helpers.TEST_USERS")
+        return {"Authorization": f"Bearer {self.tokens[username]}"}
+
+    def as_applicant(self, application_id: str) -> dict[str, str]:
+        return {"X-Query-Code": self.query_codes[application_id], "Authorization": ""}
 
 
 def today() -> date:
@@ -31,14 +100,44 @@ def application_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-async def register(api: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
-    response = await api.post("/api/v1/applications", json=application_body(**overrides))
+async def send_registration(api: StaffClient, body: dict[str, Any]) -> httpx.Response:
+    """POST an intake body as its `registered_by` (a registrar's token, or the public online form)."""
+    body = dict(body)
+    registered_by = body.pop("registered_by", "desk-chen")
+    if registered_by == ONLINE_FORM:
+        public = {k: v for k, v in body.items() if k in PUBLIC_FIELDS}
+        response = await api.post("/api/v1/public/applications", json=public, headers={"Authorization": ""})
+    else:
+        response = await api.post("/api/v1/applications", json=body, headers=api.as_user(registered_by))
+    if response.status_code == 201:
+        api.query_codes[response.json()["application_id"]] = response.json()["query_code"]
+    return response
+
+
+async def register(api: StaffClient, **overrides: Any) -> dict[str, Any]:
+    response = await send_registration(api, application_body(**overrides))
     assert response.status_code == 201, response.text
     return response.json()
 
 
-async def act(api: httpx.AsyncClient, application_id: str, action: str, body: dict[str, Any], expect: int = 200) -> dict[str, Any]:
-    response = await api.post(f"/api/v1/applications/{application_id}/{action}", json=body)
+async def send_action(api: StaffClient, application_id: str, action: str, body: dict[str, Any]) -> httpx.Response:
+    """POST a staff action as its `by` (popped from the body); `by: "applicant"` withdraws as the applicant.
+
+    A withdrawal naming nobody is the applicant's letter recorded by the registration desk.
+    """
+    body = dict(body)
+    by = body.pop("by", None)
+    if action == "withdraw" and by is None:
+        by = "desk-chen"
+    if action == "withdraw" and by == "applicant":
+        return await api.post(f"/api/v1/applicant/applications/{application_id}/withdraw", json=body,
+                              headers=api.as_applicant(application_id))
+    headers = api.as_user(by) if by else {}
+    return await api.post(f"/api/v1/applications/{application_id}/{action}", json=body, headers=headers)
+
+
+async def act(api: StaffClient, application_id: str, action: str, body: dict[str, Any], expect: int = 200) -> dict[str, Any]:
+    response = await send_action(api, application_id, action, body)
     assert response.status_code == expect, response.text
     return response.json()
 

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from db.models import Application, ApplicationEvent, ApplicationItem
 from db.session import session_scope
-from tests.helpers import register, state
+from tests.helpers import register, send_action, state
 
 PARALLEL_ACTIONS = 20
 ITEMS = 3
@@ -20,7 +20,8 @@ ITEMS = 3
 def action(n: int) -> tuple[str, dict[str, Any]]:
     """The n-th of the parallel actions: mostly item decisions, every third a re-assignment."""
     if n % 3 == 2:
-        return "assign", {"handler": f"handler-{n:02d}", "department": f"科室{n:02d}", "by": "director-liu"}
+        # Re-assignment within the department: a handler may act only in their own department.
+        return "assign", {"handler": f"handler-{n:02d}", "department": "综合统计科", "by": "director-liu"}
     if n % 2:
         return "decisions", {"item_no": n % ITEMS + 1, "outcome": "disclosed", "by": "wang"}
     return "decisions", {"item_no": n % ITEMS + 1, "outcome": "withheld-5", "reasons": f"内部事务信息（第{n}次）",
@@ -66,7 +67,7 @@ async def test_parallel_actions_on_one_application_lose_and_duplicate_nothing(ap
 
     async def post(n: int) -> httpx.Response:
         path, body = action(n)
-        return await api.post(f"/api/v1/applications/{app_id}/{path}", json=body)
+        return await send_action(api, app_id, path, body)
 
     responses = await asyncio.gather(*(post(n) for n in range(PARALLEL_ACTIONS)))
     assert [r.status_code for r in responses] == [200] * PARALLEL_ACTIONS, [r.text for r in responses]

@@ -42,6 +42,7 @@ from core.observability import (
 )
 from core.temporal import build_worker, connect, tls_config, worker_runtime
 from db.models import Application
+from tests.helpers import StaffClient, seed_test_users
 from db.session import init_db, make_engine
 from tests.fixtures_smtp import SmtpServer
 from tests.helpers import register, today
@@ -188,7 +189,10 @@ async def own_app(client: Client, settings: Settings, tmp_path: Path) -> AsyncIt
     init_db(engine)
     app = create_app(own, client=client, engine=engine)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+    seed_test_users(engine)
+    async with StaffClient(transport=transport, base_url="http://api") as http:
+        await http.log_in("chief-liu")
+        http.headers["Authorization"] = f"Bearer {http.tokens['chief-liu']}"
         yield app, http
     engine.dispose()
 
@@ -384,7 +388,9 @@ async def test_one_trace_from_api_request_to_activity(client: Client, mailbox: S
     try:
         async with build_worker(traced, own, engine):
             app = create_app(own, client=traced, engine=engine, tracer_provider=provider)
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+            seed_test_users(engine)
+            async with StaffClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+                await http.log_in("desk-chen")
                 assert (await http.get("/healthz")).status_code == 200
                 application_id = (await register(http))["application_id"]
                 deadline = asyncio.get_running_loop().time() + 20

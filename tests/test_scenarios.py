@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from clock import local_date
 from db.models import StaffAlert
-from tests.helpers import act, eventually, listed_row, mails_about, register, state, through_review
+from tests.helpers import act, eventually, listed_row, mails_about, register, send_action, state, through_review
 from workcalendar import WorkCalendar, load_calendar_data
 from workflows.messages import ApplicationOutcome
 
@@ -108,13 +108,12 @@ async def test_third_party_objection_means_withheld_4(api, mailbox):
     letter = (await api.get(f"/api/v1/consultations/{consultation_id}")).json()
     assert letter["item_descriptions"] == ["某企业2025年统计执法检查中提交的财务报表"]
     answered = await api.post(f"/api/v1/consultations/{consultation_id}/answer",
-                              json={"position": "objection", "reasons": "涉及商业秘密"})
+                              json={"position": "objection", "reasons": "涉及商业秘密"}, headers=api.as_user("desk-chen"))
     assert answered.status_code == 200, answered.text
     after = await eventually(api, app_id, lambda s: s["status"] == "handling")
     assert after["items"][0]["objection_from"] == [consultation_id]
 
-    refused = await api.post(f"/api/v1/applications/{app_id}/decisions",
-                             json={"item_no": 1, "outcome": "disclosed", "by": "wang"})
+    refused = await send_action(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "by": "wang"})
     assert refused.status_code == 409 and "不予公开-4" in refused.json()["detail"]
     await through_review(api, app_id, {1: ("withheld-4", "第三方不同意公开，公开会损害其合法权益")})
     await act(api, app_id, "sign", {"by": "chief-liu"})
@@ -131,7 +130,7 @@ async def test_public_interest_override_discloses_and_notifies_the_third_party(a
         "item_nos": [1], "by": "wang"})
     consultation_id = consulting["consultations"][0]["consultation_id"]
     await api.post(f"/api/v1/consultations/{consultation_id}/answer",
-                   json={"position": "objection", "reasons": "影响企业声誉"})
+                   json={"position": "objection", "reasons": "影响企业声誉"}, headers=api.as_user("desk-chen"))
     await eventually(api, app_id, lambda s: s["status"] == "handling")
     overridden = await act(api, app_id, "override", {
         "consultation_id": consultation_id, "reason": "涉及公众健康，不公开会对公共利益造成重大影响", "by": "chief-liu"})
@@ -228,6 +227,5 @@ async def test_withdrawal_closes_the_application(api, client):
     assert withdrawn["status"] == "withdrawn"
     outcome = await client.get_workflow_handle(app_id, result_type=ApplicationOutcome).result()
     assert outcome.status == "withdrawn"
-    refused = await api.post(f"/api/v1/applications/{app_id}/decisions",
-                             json={"item_no": 1, "outcome": "disclosed", "by": "wang"})
+    refused = await send_action(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "by": "wang"})
     assert refused.status_code == 409

@@ -33,7 +33,7 @@ from core.config import Settings
 from db.repository import get_events, list_applications
 from db.session import init_db, make_engine
 from tests.fixtures_smtp import SmtpServer
-from tests.helpers import act, eventually, mails_about, register, state
+from tests.helpers import StaffClient, act, eventually, mails_about, register, seed_test_users, state
 from workflows.messages import ApplicationOutcome
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +90,10 @@ async def test_application_survives_worker_sigkill(client: Client, mailbox: Smtp
         first = start_worker(env, log)
         await wait_until_polling(first, log, already=0)
         app = create_app(own, client=client, engine=engine)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api:
+        # A small office: wang both handles and reviews, so the workflow's own rule (not a role) refuses below.
+        seed_test_users(engine, wang=(["handler", "reviewer"], "综合统计科"))
+        async with StaffClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api:
+            await api.log_in_all()
             app_id = (await register(api))["application_id"]
             # The acknowledgment went out and was recorded: nothing of the first worker is in flight.
             await eventually(api, app_id, lambda s: [e["kind"] for e in s["timeline"]].count("letter-sent") == 1)
@@ -109,7 +112,8 @@ async def test_application_survives_worker_sigkill(client: Client, mailbox: Smtp
             assert submitted["status"] == "in-review"
             assert submitted["reply_draft"] is not None
 
-            refused = await api.post(f"/api/v1/applications/{app_id}/review", json={"approve": True, "by": "wang"})
+            refused = await api.post(f"/api/v1/applications/{app_id}/review", json={"approve": True},
+                                     headers=api.as_user("wang"))
             assert refused.status_code == 409  # the proposer may not review his own proposal
             await act(api, app_id, "review", {"approve": True, "by": "reviewer-zhao"})
             signed = await act(api, app_id, "sign", {"by": "chief-liu"})

@@ -4,14 +4,27 @@ import logging
 from datetime import date, datetime, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel
+from sqlmodel import Session
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from api import schemas
 from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
-from api.schemas import ApplicationCreate, ApplicationCreated, ApplicationSummary, EventOut, Page
+from api.schemas import ApplicationCreate, ApplicationCreated, ApplicationSummary, EventOut, Page, PublicApplicationCreate
+from api.security import (
+    STAFF_READERS,
+    CurrentUser,
+    department_filter,
+    mark_actor,
+    rate_limited,
+    require,
+    sees_department,
+)
 from api.temporal_calls import run_query, run_update
+from core.security import hash_query_code, new_query_code
+from db.models_security import ApplicantAccess, StaffUser
 from clock import ClockInput, compute_due, local_date
 from db.models import Application
 from db.repository import allocate_application_number, get_events, list_applications, save_application
@@ -40,8 +53,14 @@ from workflows.messages import (
 )
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
+public_router = APIRouter(prefix="/api/v1/public", tags=["applicants"])
 log = logging.getLogger("disclosure.api")
 NUMBER_ATTEMPTS = 5
+ONLINE_FORM = "online-form"
+# Application numbers (and, with a suffix, consultation ids): anything else is 422 before Temporal is asked.
+APPLICATION_ID = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$", description="the application number")
+ApplicationId = Annotated[str, APPLICATION_ID]
+READERS = Depends(require(*sorted(STAFF_READERS)))
 
 
 def shanghai_today() -> date:
@@ -50,9 +69,29 @@ def shanghai_today() -> date:
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ApplicationCreated)
 async def register_application(
-    body: ApplicationCreate, session: SessionDep, client: ClientDep, settings: SettingsDep, calendar: CalendarDep
+    body: ApplicationCreate, session: SessionDep, client: ClientDep, settings: SettingsDep, calendar: CalendarDep,
+    registrar: Annotated[StaffUser, Depends(require("registrar"))],
 ) -> ApplicationCreated:
-    """Register an application and start its workflow; returns its number, receipt date and due date."""
+    """The registration desk registers an application; returns its number, query code and due date."""
+    return await _register(body, registrar.username, session, client, settings, calendar)
+
+
+@public_router.post("/applications", status_code=status.HTTP_201_CREATED, response_model=ApplicationCreated,
+                    dependencies=[Depends(rate_limited("public-intake", "rate_limit_public_intake_per_minute"))],
+                    responses={429: {"description": "请求过于频繁"}})
+async def submit_online(
+    body: PublicApplicationCreate, request: Request, session: SessionDep, client: ClientDep, settings: SettingsDep,
+    calendar: CalendarDep,
+) -> ApplicationCreated:
+    """The public online form (no log-in): received today; keep the number and the query code."""
+    mark_actor(request, ONLINE_FORM, "applicant")
+    staffed = ApplicationCreate(channel="online", received_on=shanghai_today(), **body.model_dump())
+    return await _register(staffed, ONLINE_FORM, session, client, settings, calendar)
+
+
+async def _register(
+    body: ApplicationCreate, registered_by: str, session: Session, client, settings, calendar
+) -> ApplicationCreated:
     if body.received_on > shanghai_today():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "收到申请之日不能晚于今天")
     if (shanghai_today() - body.received_on).days > settings.max_receipt_age_days:
@@ -71,7 +110,7 @@ async def register_application(
         session.commit()  # the number is spent even if the start fails: a gap, never a duplicate
         inp = ApplicationInput(
             application_id=application_id, channel=body.channel, received_on=body.received_on,
-            registered_at=datetime.now(timezone.utc), registered_by=body.registered_by, applicant=body.applicant,
+            registered_at=datetime.now(timezone.utc), registered_by=registered_by, applicant=body.applicant,
             items=body.items, delivery_method=body.delivery_method, policy=policy, calendar=calendar_data,
             agency_name=settings.agency_name, handler=body.handler, department=body.department,
         )
@@ -91,8 +130,11 @@ async def register_application(
         break
     else:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "申请编号分配异常，申请未登记，请联系管理员")
+    code = new_query_code()
+    session.add(ApplicantAccess(application_id=application_id, code_hash=hash_query_code(settings, application_id, code)))
+    session.commit()
     return ApplicationCreated(
-        application_id=application_id, received_on=body.received_on, due_on=due.due_on,
+        application_id=application_id, query_code=code, received_on=body.received_on, due_on=due.due_on,
         due_provisional=due.provisional, due_explanation=due.steps, calendar_version=due.calendar_version,
     )
 
@@ -100,6 +142,7 @@ async def register_application(
 @router.get("", response_model=Page[ApplicationSummary])
 def list_for_supervisors(
     session: SessionDep,
+    user: Annotated[StaffUser, READERS],
     status_: Annotated[str | None, Query(alias="status")] = None,
     overdue: bool | None = None,
     due_before: date | None = None,
@@ -108,7 +151,12 @@ def list_for_supervisors(
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Page[ApplicationSummary]:
-    """Applications from the database (not from each workflow), soonest due first."""
+    """Applications from the database (not from each workflow), soonest due first; a handler sees their department's."""
+    scoped = department_filter(user)
+    if scoped is not None:
+        if department is not None and department != scoped:
+            return Page(items=[], total=0, offset=offset, limit=limit)
+        department = scoped
     rows, total = list_applications(
         session, status=status_, overdue=overdue, due_before=due_before, handler=handler,
         department=department, offset=offset, limit=limit,
@@ -125,17 +173,41 @@ def _summary(row: Application) -> ApplicationSummary:
     )
 
 
-@router.get("/{application_id}", response_model=ApplicationView)
-async def live_state(application_id: str, client: ClientDep) -> ApplicationView:
-    """The whole live state from the workflow: status, items, due date and why, timeline, pending actions."""
+def not_found(application_id: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {application_id} 的申请")
+
+
+async def live_view(client, application_id: str) -> ApplicationView:
     return await run_query(client, application_id, "state", StateQuery(today=shanghai_today()), ApplicationView, what="申请")
 
 
+async def ensure_visible(user: StaffUser, application_id: str, client) -> None:
+    """A handler acts only on their department's applications; others' are 404, as if they did not exist.
+
+    The department is read from the workflow (authoritative, no lag behind a re-assignment).
+    """
+    if user.role_set() & {"registrar", "reviewer", "supervisor"}:
+        return
+    view = await live_view(client, application_id)
+    if not sees_department(user, view.department):
+        raise not_found(application_id)
+
+
+@router.get("/{application_id}", response_model=ApplicationView)
+async def live_state(application_id: ApplicationId, client: ClientDep, user: Annotated[StaffUser, READERS]) -> ApplicationView:
+    """The whole live state from the workflow: status, items, due date and why, timeline, pending actions."""
+    view = await live_view(client, application_id)
+    if not sees_department(user, view.department):
+        raise not_found(application_id)
+    return view
+
+
 @router.get("/{application_id}/events", response_model=list[EventOut])
-def recorded_events(application_id: str, session: SessionDep) -> list[EventOut]:
+def recorded_events(application_id: ApplicationId, session: SessionDep, user: Annotated[StaffUser, READERS]) -> list[EventOut]:
     """The timeline as recorded in the database (what audit and reports read)."""
-    if session.get(Application, application_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {application_id} 的申请")
+    row = session.get(Application, application_id)
+    if row is None or not sees_department(user, row.department):
+        raise not_found(application_id)
     return [EventOut(seq=e.seq, at=e.at, kind=e.kind, actor=e.actor, summary=e.summary)
             for e in get_events(session, application_id)]
 
@@ -148,29 +220,69 @@ def _how_it_ended(session, application_id: str) -> str:
     return ENDED_MESSAGES.get(row.status if row else "", "本申请已办结") + "，不能再办理此事项"
 
 
-def _action(path: str, update: str, body_type: type[BaseModel], summary: str) -> None:
-    async def act(application_id: str, body: Any, session: SessionDep, client: ClientDep) -> ApplicationView:
-        return await run_update(client, application_id, update, body, ApplicationView, what="申请",
+# Who may do what (RULES §1). A supervisor oversees: assigns and re-assigns, decides extensions and
+# overrides, signs; but does not do the handler's case work (propose, submit), so the one who signs
+# is never the one who proposed. A registrar records what arrives on paper (supplement, delivery,
+# a written withdrawal). Reviewer ≠ proposer and approver ≠ requester are the workflow's own checks.
+ACTION_ROLES: dict[str, tuple[str, ...]] = {
+    "assign": ("registrar", "supervisor"),
+    "supplement-request": ("handler",),
+    "supplement": ("registrar", "handler"),
+    "extension-request": ("handler",),
+    "extension-decision": ("supervisor",),
+    "consultations": ("handler",),
+    "override": ("supervisor",),
+    "decisions": ("handler",),
+    "submit": ("handler",),
+    "review": ("reviewer",),
+    "sign": ("supervisor",),
+    "delivery": ("registrar",),
+    "withdraw": ("registrar",),
+}
+
+
+def _action(path: str, update: str, body_type: type[BaseModel], message: type[BaseModel], summary: str) -> None:
+    roles = ACTION_ROLES[path]
+
+    async def act(
+        application_id: ApplicationId, body: Any, session: SessionDep, client: ClientDep,
+        user: Annotated[StaffUser, Depends(require(*roles))],
+    ) -> ApplicationView:
+        await ensure_visible(user, application_id, client)
+        command = message.model_validate(body.model_dump() | {"by": user.username})
+        return await run_update(client, application_id, update, command, ApplicationView, what="申请",
                                 ended=lambda: _how_it_ended(session, application_id))
 
     act.__annotations__["body"] = body_type
     act.__name__ = update
     router.add_api_route(
-        f"/{{application_id}}/{path}", act, methods=["POST"], response_model=ApplicationView, summary=summary,
-        responses={404: {"description": "没有该申请"}, 409: {"description": "当前不能办理此事项（附原因）"}},
+        f"/{{application_id}}/{path}", act, methods=["POST"], response_model=ApplicationView,
+        summary=f"{summary} — {', '.join(roles)}",
+        responses={401: {"description": "未登录"}, 403: {"description": "角色不符"}, 404: {"description": "没有该申请"},
+                   409: {"description": "当前不能办理此事项（附原因）"}},
     )
 
 
-_action("assign", "assign", AssignHandler, "Assign the handler (指定承办人)")
-_action("supplement-request", "request_supplement", RequestSupplement, "Send the one supplement notice (补正告知)")
-_action("supplement", "supplement_received", SupplementReceived, "Record the supplement; the period restarts")
-_action("extension-request", "request_extension", RequestExtension, "Handler asks for the one extension (延期)")
-_action("extension-decision", "decide_extension", DecideExtension, "Supervisor approves or refuses the extension")
-_action("consultations", "start_consultation", StartConsultation, "Consult a third party or co-producing agency")
-_action("override", "override_objection", OverrideObjection, "Supervisor discloses despite an objection (public interest)")
-_action("decisions", "propose_decision", ProposeDecision, "Handler proposes one item's outcome (拟办意见)")
-_action("submit", "submit_for_review", SubmitForReview, "Submit proposals; runs the confidentiality pre-screen")
-_action("review", "review", ReviewDecision, "Confidentiality reviewer approves or returns")
-_action("sign", "sign", SignReply, "Supervisor signs the unified reply; it is sent")
-_action("delivery", "confirm_delivery", ConfirmDelivery, "Staff confirm postal or pickup delivery")
-_action("withdraw", "withdraw", Withdraw, "The applicant withdraws the application")
+_action("assign", "assign", schemas.AssignBody, AssignHandler, "Assign the handler (指定承办人)")
+_action("supplement-request", "request_supplement", schemas.RequestSupplementBody, RequestSupplement,
+        "Send the one supplement notice (补正告知)")
+_action("supplement", "supplement_received", schemas.SupplementReceivedBody, SupplementReceived,
+        "Record the supplement; the period restarts")
+_action("extension-request", "request_extension", schemas.RequestExtensionBody, RequestExtension,
+        "Handler asks for the one extension (延期)")
+_action("extension-decision", "decide_extension", schemas.DecideExtensionBody, DecideExtension,
+        "Supervisor approves or refuses the extension")
+_action("consultations", "start_consultation", schemas.StartConsultationBody, StartConsultation,
+        "Consult a third party or co-producing agency")
+_action("override", "override_objection", schemas.OverrideObjectionBody, OverrideObjection,
+        "Supervisor discloses despite an objection (public interest)")
+_action("decisions", "propose_decision", schemas.ProposeDecisionBody, ProposeDecision,
+        "Handler proposes one item's outcome (拟办意见)")
+_action("submit", "submit_for_review", schemas.SubmitForReviewBody, SubmitForReview,
+        "Submit proposals; runs the confidentiality pre-screen")
+_action("review", "review", schemas.ReviewDecisionBody, ReviewDecision, "Confidentiality reviewer approves or returns")
+_action("sign", "sign", schemas.SignReplyBody, SignReply, "Supervisor signs the unified reply; it is sent")
+_action("delivery", "confirm_delivery", schemas.ConfirmDeliveryBody, ConfirmDelivery,
+        "Staff confirm postal or pickup delivery")
+_action("withdraw", "withdraw", schemas.WithdrawBody, Withdraw,
+        "Registrar records a written withdrawal (applicants withdraw online via /applicant)")

@@ -3,24 +3,28 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
 from api.schemas import CalendarYearIn, CalendarYearPublishedOut, CalendarYearsOut, DeadlineAnswer
+from api.security import CurrentUser, require
+from db.models_security import StaffUser
 from clock import ClockInput, compute_due
 from db.repository import store_calendar_year
 from workcalendar import WorkCalendar, parse_year_schedule
 from workflows.calendar_broadcast import CalendarBroadcastWorkflow
 from workflows.messages import CalendarYearPublished
 
+# Any logged-in staff member may ask the calendar; only an admin publishes a year.
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
 
 
 @router.get("/deadline", response_model=DeadlineAnswer)
 def deadline(
-    received: date, days: Annotated[int, Query(ge=1, le=60)], calendar: CalendarDep
+    received: Annotated[date, Query(ge=date(2000, 1, 1), le=date(2100, 12, 31))],
+    days: Annotated[int, Query(ge=1, le=60)], calendar: CalendarDep, user: CurrentUser,
 ) -> DeadlineAnswer:
     """The end of the N-th working day after a receipt date, and how it was counted."""
     due = compute_due(WorkCalendar(calendar.current()), ClockInput(received_on=received, reply_days=days))
@@ -31,20 +35,20 @@ def deadline(
 
 
 @router.get("/years", response_model=CalendarYearsOut)
-def published_years(calendar: CalendarDep) -> CalendarYearsOut:
+def published_years(calendar: CalendarDep, user: CurrentUser) -> CalendarYearsOut:
     data = calendar.current()
     return CalendarYearsOut(calendar_version=data.version, published_years=data.published_years())
 
 
 async def publish_year(
-    year: int, body: CalendarYearIn, session, client, settings, calendar
+    year: int, body: CalendarYearIn, session, client, settings, calendar, published_by: str
 ) -> CalendarYearPublishedOut:
-    payload = body.model_dump(mode="json", exclude={"published_by"}) | {"year": year}
+    payload = body.model_dump(mode="json") | {"year": year}
     try:
         schedule = parse_year_schedule(payload)
     except ValueError as err:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"放假安排有误：{err}") from None
-    store_calendar_year(session, year, schedule.model_dump(mode="json"), body.published_by)
+    store_calendar_year(session, year, schedule.model_dump(mode="json"), published_by)
     session.commit()
     calendar.refresh()
     version = calendar.current().version
@@ -63,6 +67,7 @@ async def publish_year(
 async def publish(
     year: Annotated[int, Path(ge=2000, le=2100)], body: CalendarYearIn, session: SessionDep,
     client: ClientDep, settings: SettingsDep, calendar: CalendarDep,
+    admin: Annotated[StaffUser, Depends(require("admin"))],
 ) -> CalendarYearPublishedOut:
-    """Publish (or correct) a year's official schedule; open applications recompute their due dates."""
-    return await publish_year(year, body, session, client, settings, calendar)
+    """Publish (or correct) a year's official schedule (admins); open applications recompute their due dates."""
+    return await publish_year(year, body, session, client, settings, calendar, admin.username)

@@ -1,0 +1,145 @@
+"""ASGI middleware: request size cap (413), the audit row of every API request, CORS for the codec.
+
+The audit row is written before the response starts, so no answer leaves without its row; a
+request refused before any route ran (401, 413, 429, unknown path) is recorded too.
+"""
+
+import asyncio
+import json
+import logging
+import re
+
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.audit import append_audit
+
+log = logging.getLogger("disclosure.api.audit")
+
+TOO_LARGE = "提交的内容过大，请删减后重试（附件请按规定方式提交）"
+CONSULTATION_SUFFIX = re.compile(r"\.consult-\d+$")
+
+
+async def _json(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}, ensure_ascii=False).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodySizeLimit:
+    """413 for a body over `max_bytes`: by its Content-Length at once, or while a chunked body streams in."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        try:
+            declared = int(length) if length is not None else None
+        except ValueError:
+            declared = None
+        if declared is not None and declared > self.max_bytes:
+            await _json(send, 413, TOO_LARGE)
+            return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await _json(send, 413, TOO_LARGE)
+
+
+def _application_id(scope: Scope) -> str | None:
+    state = scope.get("state") or {}
+    if state.get("audit_application_id"):
+        return state["audit_application_id"]
+    params = scope.get("path_params") or {}
+    if params.get("application_id"):
+        return str(params["application_id"])
+    if params.get("consultation_id"):
+        return CONSULTATION_SUFFIX.sub("", str(params["consultation_id"]))
+    return None
+
+
+def _action(scope: Scope) -> str:
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if template is None:
+        # Unmatched: the raw path, but never a token that might sit in it.
+        template = re.sub(r"/third-party/[^/]+", "/third-party/{token}", scope.get("path", ""))[:200]
+    return f"{scope.get('method', '')} {template}"
+
+
+class AuditTrail:
+    """One hash-chained audit row per request under `prefix` (see core/audit.py)."""
+
+    def __init__(self, app: ASGIApp, engine, prefix: str = "/api/") -> None:
+        self.app, self.engine, self.prefix = app, engine, prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith(self.prefix) or scope.get("method") == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        scope.setdefault("state", {})
+
+        async def audited_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await self._record(scope, message["status"])
+            await send(message)
+
+        await self.app(scope, receive, audited_send)
+
+    async def _record(self, scope: Scope, status: int) -> None:
+        state = scope.get("state") or {}
+        client = scope.get("client")
+        try:
+            await asyncio.to_thread(
+                append_audit, self.engine, actor=state.get("audit_actor", "anonymous"),
+                role=state.get("audit_role", ""), action=_action(scope), application_id=_application_id(scope),
+                status_code=status, client=client[0] if client else "",
+            )
+        except Exception:
+            # Fail closed: no answer without its audit row (the client gets a 500 and may retry).
+            log.exception("audit row not written for %s", _action(scope))
+            raise
+
+
+class CodecCORS:
+    """CORS only for the codec endpoints, only for the Temporal UI's origins."""
+
+    def __init__(self, app: ASGIApp, origins: list[str], prefix: str = "/api/v1/codec") -> None:
+        self.app, self.prefix = app, prefix
+        self.cors = CORSMiddleware(app, allow_origins=origins, allow_methods=["POST", "OPTIONS"],
+                                   allow_headers=["Authorization", "Content-Type", "X-Namespace"],
+                                   allow_credentials=False, max_age=600)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("path", "").startswith(self.prefix):
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)

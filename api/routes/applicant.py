@@ -1,0 +1,137 @@
+"""Applicants: with the application number and the query code (查询码, header X-Query-Code) they see
+their application in their own words, supplement it, withdraw it and fetch the reply — nothing else.
+
+A wrong code and an unknown number give the same 404 (no probing which numbers exist); every
+attempt is an audit row, and look-ups are rate-limited per client address (429).
+"""
+
+import re
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+
+from api.deps import ClientDep, SessionDep, SettingsDep
+from api.routes.applications import ApplicationId, _how_it_ended, live_view, shanghai_today
+from api.schemas import (
+    ApplicantItem,
+    ApplicantStep,
+    ApplicantSupplement,
+    ApplicantSupplementIn,
+    ApplicantView,
+    ApplicantWithdrawIn,
+    ReplyLetterOut,
+)
+from api.security import mark_actor, rate_limited
+from api.temporal_calls import run_update
+from core.security import query_code_matches
+from db.models_security import ApplicantAccess
+from workflows.messages import ApplicationView, SupplementReceived, Withdraw
+
+router = APIRouter(prefix="/api/v1/applicant", tags=["applicants"],
+                   dependencies=[Depends(rate_limited("applicant", "rate_limit_lookup_per_minute"))],
+                   responses={404: {"description": "编号或查询码不正确"}, 429: {"description": "请求过于频繁"}})
+
+NOT_FOUND = "申请编号或查询码不正确"
+APPLICANT = "applicant"
+
+STATUS_TEXT = {
+    "handling": "办理中", "awaiting-supplement": "等待您补正", "consulting": "办理中（征求意见期间不计入答复期限）",
+    "in-review": "办理中", "awaiting-signature": "办理中", "awaiting-delivery": "已答复，等待送达", "closed": "已办结",
+    "withdrawn": "已撤回", "abandoned": "视为放弃申请",
+}
+# The timeline an applicant sees: only steps that concern them, in their words, without staff names.
+APPLICANT_STEPS = {
+    "registered": "申请已登记",
+    "supplement-requested": "本机关已发出补正通知，请按通知要求补正",
+    "supplement-received": "已收到补正，答复期限自收到补正之日起重新计算",
+    "extension-approved": "答复期限已依法延长",
+    "consultation-started": "本机关正在依法征求意见，征求意见期间不计入答复期限",
+    "consultation-answered": "征求意见程序已结束",
+    "due-date-changed": "答复期限已更新",
+    "signed": "答复已签发",
+    "delivered": "答复已送达",
+    "withdrawn": "申请已撤回",
+    "abandoned": "申请因逾期未补正视为放弃",
+}
+CONSULTEE = re.compile(r"征求「[^」]*」意见")
+
+
+def _generic(text: str) -> str:
+    return CONSULTEE.sub("征求意见", text)
+
+
+async def applicant_application(
+    application_id: ApplicationId, request: Request, session: SessionDep, settings: SettingsDep,
+    code: Annotated[str, Header(alias="X-Query-Code", min_length=1, max_length=64, description="查询码")],
+) -> str:
+    """The application id, if the code fits it; 404 otherwise (audited by the middleware)."""
+    mark_actor(request, APPLICANT, "applicant", application_id)
+    access = session.get(ApplicantAccess, application_id)
+    if not query_code_matches(settings, application_id, code, access.code_hash if access else None):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    return application_id
+
+
+Owned = Annotated[str, Depends(applicant_application)]
+
+
+def applicant_view(view: ApplicationView) -> ApplicantView:
+    replied = view.replied_on is not None
+    return ApplicantView(
+        application_id=view.application_id, status=view.status, status_text=STATUS_TEXT.get(view.status, "办理中"),
+        received_on=view.received_on,
+        items=[ApplicantItem(item_no=i.item_no, description=i.description,
+                             outcome=i.final_outcome.value if replied and i.final_outcome else None) for i in view.items],
+        due_on=view.due.due_on if view.due else None, due_provisional=view.due.provisional if view.due else False,
+        due_explanation=[_generic(step) for step in view.due.steps] if view.due else [],
+        working_days_left=view.working_days_left,
+        paused=any(p.ended_on is None for p in view.paused_intervals),
+        extended=view.extension is not None and view.extension.decision == "approved",
+        supplement=ApplicantSupplement(needed=view.supplement.needed, deadline_on=view.supplement.deadline_on,
+                                       received_on=view.supplement.received_on) if view.supplement else None,
+        replied_on=view.replied_on, reply_available=replied and view.reply_draft is not None,
+        timeline=[ApplicantStep(at=e.at, what=APPLICANT_STEPS[e.kind]) for e in view.timeline if e.kind in APPLICANT_STEPS],
+    )
+
+
+@router.get("/applications/{application_id}", response_model=ApplicantView)
+async def my_application(application_id: Owned, client: ClientDep) -> ApplicantView:
+    """Status, due date and why, what to supplement, and the steps so far."""
+    return applicant_view(await live_view(client, application_id))
+
+
+@router.post("/applications/{application_id}/supplement", response_model=ApplicantView)
+async def supplement(application_id: Owned, body: ApplicantSupplementIn, client: ClientDep,
+                     session: SessionDep) -> ApplicantView:
+    """Send the supplement asked for in the notice (online: received today)."""
+    command = SupplementReceived(received_on=shanghai_today(), note=body.note, by=APPLICANT)
+    view = await run_update(client, application_id, "supplement_received", command, ApplicationView, what="申请",
+                            ended=lambda: _how_it_ended(session, application_id))
+    return applicant_view(view)
+
+
+@router.post("/applications/{application_id}/withdraw", response_model=ApplicantView)
+async def withdraw(application_id: Owned, body: ApplicantWithdrawIn, client: ClientDep,
+                   session: SessionDep) -> ApplicantView:
+    view = await run_update(client, application_id, "withdraw", Withdraw(reason=body.reason, by=APPLICANT),
+                            ApplicationView, what="申请", ended=lambda: _how_it_ended(session, application_id))
+    return applicant_view(view)
+
+
+def reply_document_url(application_id: str) -> str | None:
+    """HOOK for issue 4: the signed reply PDF's download URL once letters/ stores it; None until then."""
+    return None
+
+
+@router.get("/applications/{application_id}/reply", response_model=ReplyLetterOut,
+            responses={409: {"description": "尚未答复"}})
+async def reply(application_id: Owned, client: ClientDep) -> ReplyLetterOut:
+    """The reply letter's text once it has been signed and sent (the PDF comes with issue 4)."""
+    view = await live_view(client, application_id)
+    if view.replied_on is None or view.reply_draft is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "本申请尚未答复，答复签发后可在此下载")
+    return ReplyLetterOut(application_id=application_id, replied_on=view.replied_on, subject=view.reply_draft.subject,
+                          text=view.reply_draft.body, pdf_url=reply_document_url(application_id))
+
+

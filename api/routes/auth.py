@@ -1,0 +1,83 @@
+"""Staff log-in (OAuth2 password flow → short-lived bearer token) and user administration (admins)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi.security import OAuth2PasswordRequestForm
+from sqlmodel import Session
+
+from api.deps import SessionDep
+from api.schemas import TokenOut, UserCreate, UserOut, UserUpdate
+from api.security import CurrentUser, mark_actor, rate_limited, require, unauthorized
+from core.accounts import AccountError, create_user, list_users, update_user
+from core.security import issue_access_token, verify_password
+from db.models_security import StaffUser
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+USERNAME = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+WRONG_LOGIN = "用户名或密码错误，或账户已停用"
+
+
+def user_out(user: StaffUser) -> UserOut:
+    return UserOut(username=user.username, full_name=user.full_name, roles=sorted(user.role_set()),
+                   department=user.department, active=user.active)
+
+
+@router.post("/auth/token", response_model=TokenOut, dependencies=[Depends(rate_limited("login", "rate_limit_login_per_minute"))],
+             responses={401: {"description": WRONG_LOGIN}, 429: {"description": "请求过于频繁"}})
+def log_in(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
+    """OAuth2 password flow: username and password in, a bearer token valid for a few minutes out."""
+    username = form.username.strip()[:64]
+    mark_actor(request, username or "anonymous", "login")
+    with Session(request.app.state.engine) as session:
+        user = session.get(StaffUser, username)
+    if not verify_password(user.password_hash if user else None, form.password) or user is None or not user.active:
+        raise unauthorized(WRONG_LOGIN)
+    settings = request.app.state.settings
+    mark_actor(request, user.username, user.roles)
+    return TokenOut(access_token=issue_access_token(settings, user.username, user.token_version),
+                    token_type="bearer", expires_in=settings.access_token_minutes * 60)
+
+
+@router.get("/auth/me", response_model=UserOut)
+def me(user: CurrentUser) -> UserOut:
+    return user_out(user)
+
+
+admin_only = [Depends(require("admin"))]
+
+
+@router.get("/admin/users", response_model=list[UserOut], dependencies=admin_only, tags=["admin"])
+def users(session: SessionDep) -> list[UserOut]:
+    return [user_out(u) for u in list_users(session)]
+
+
+@router.post("/admin/users", response_model=UserOut, status_code=status.HTTP_201_CREATED, dependencies=admin_only,
+             tags=["admin"])
+def add_user(body: UserCreate, session: SessionDep) -> UserOut:
+    try:
+        user = create_user(session, username=body.username, password=body.password, roles=body.roles,
+                           department=body.department, full_name=body.full_name)
+    except AccountError as err:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from None
+    session.commit()
+    return user_out(user)
+
+
+@router.patch("/admin/users/{username}", response_model=UserOut, dependencies=admin_only, tags=["admin"])
+def change_user(username: Annotated[str, USERNAME], body: UserUpdate, session: SessionDep,
+                admin: CurrentUser) -> UserOut:
+    """Roles, department, activity, password; any of them revokes the user's current tokens."""
+    user = session.get(StaffUser, username)
+    if user is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有用户 {username}")
+    if user.username == admin.username and (body.active is False or (body.roles is not None and "admin" not in body.roles)):
+        raise HTTPException(status.HTTP_409_CONFLICT, "不能停用自己或取消自己的管理员角色")
+    fields = body.model_fields_set
+    try:
+        update_user(session, user, roles=body.roles, department=body.department, set_department="department" in fields,
+                    active=body.active, password=body.password, full_name=body.full_name)
+    except AccountError as err:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from None
+    session.commit()
+    return user_out(user)

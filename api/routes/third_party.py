@@ -1,0 +1,83 @@
+"""Third parties answer a consultation through the signed link in their letter (no account).
+
+The link's token (core.security.third_party_link) names one consultation and expires; its nonce is
+recorded as used when the answer is accepted, so the link works once. A bad, expired or used link is
+refused and audited; the page shows only the consultee's own name and the items they are asked about.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from sqlalchemy.exc import IntegrityError
+
+from api.deps import ClientDep, SessionDep, SettingsDep
+from api.routes.consultations import CONSULTATION_ENDED, application_of
+from api.schemas import ThirdPartyView
+from api.security import mark_actor, rate_limited
+from api.temporal_calls import run_query, run_update
+from core.security import read_third_party_token
+from db.models_security import ThirdPartyLinkUse
+from workflows.messages import ConsultationAnswer, ConsultationView
+
+router = APIRouter(prefix="/api/v1/third-party", tags=["third parties"],
+                   dependencies=[Depends(rate_limited("third-party", "rate_limit_lookup_per_minute"))],
+                   responses={404: {"description": "链接无效或已过期"}, 409: {"description": "链接已使用"},
+                              429: {"description": "请求过于频繁"}})
+
+INVALID_LINK = "链接无效或已过期。如需提交意见，请与来函机关联系"
+USED_LINK = "您已通过此链接提交过意见，链接已失效"
+
+
+def consultation_of_link(
+    token: Annotated[str, Path(min_length=20, max_length=2000)], request: Request, settings: SettingsDep,
+    session: SessionDep,
+) -> tuple[str, str]:
+    """(consultation id, nonce) of a valid, unexpired, unused link."""
+    mark_actor(request, "third-party", "third-party")
+    claims = read_third_party_token(settings, token)
+    if claims is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, INVALID_LINK)
+    consultation_id = claims["cid"]
+    mark_actor(request, f"third-party:{consultation_id}", "third-party", application_of(consultation_id))
+    if session.get(ThirdPartyLinkUse, claims["nonce"]) is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, USED_LINK)
+    return consultation_id, claims["nonce"]
+
+
+Link = Annotated[tuple[str, str], Depends(consultation_of_link)]
+
+
+def _shown(view: ConsultationView) -> ThirdPartyView:
+    return ThirdPartyView(consultee_name=view.consultee_name, item_descriptions=view.item_descriptions,
+                          sent_on=view.sent_on, window_ends_on=view.window_ends_on, answered=view.answered)
+
+
+@router.get("/{token}", response_model=ThirdPartyView)
+async def letter(link: Link, client: ClientDep) -> ThirdPartyView:
+    """What the agency asks this third party about, and until when they may answer."""
+    consultation_id, _ = link
+    view = await run_query(client, consultation_id, "view", None, ConsultationView, what="征求意见")
+    return _shown(view)
+
+
+@router.post("/{token}", response_model=ThirdPartyView)
+async def answer(link: Link, body: ConsultationAnswer, client: ClientDep, session: SessionDep) -> ThirdPartyView:
+    """Consent or objection (with reasons); accepted once."""
+    consultation_id, nonce = link
+    session.add(ThirdPartyLinkUse(nonce=nonce, consultation_id=consultation_id))
+    try:
+        session.commit()  # claim the link first: two answers racing, one wins
+    except IntegrityError:
+        session.rollback()
+        raise HTTPException(status.HTTP_409_CONFLICT, USED_LINK) from None
+    try:
+        view = await run_update(client, consultation_id, "answer", body, ConsultationView, what="征求意见",
+                                ended=lambda: CONSULTATION_ENDED)
+    except BaseException:
+        # Not answered (refused, or the consultation has ended): the link is not spent by a failure.
+        used = session.get(ThirdPartyLinkUse, nonce)
+        if used is not None:
+            session.delete(used)
+            session.commit()
+        raise
+    return _shown(view)

@@ -1,0 +1,70 @@
+"""Staff accounts: the one code path admin.py, the admin API and the test seed use."""
+
+from datetime import UTC, datetime
+
+from sqlmodel import Session, col, select
+
+from core.security import ROLES, hash_password, password_problem
+from db.models_security import StaffUser
+
+
+class AccountError(ValueError):
+    """A refused change; the message is for the admin (Chinese)."""
+
+
+def _roles(roles: list[str] | tuple[str, ...] | frozenset[str]) -> str:
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise AccountError(f"未知角色：{', '.join(unknown)}")
+    return ",".join(r for r in ROLES if r in roles)
+
+
+def create_user(
+    session: Session, *, username: str, password: str, roles: list[str], department: str | None = None,
+    full_name: str = "",
+) -> StaffUser:
+    if session.get(StaffUser, username) is not None:
+        raise AccountError(f"用户名 {username} 已存在")
+    if problem := password_problem(password):
+        raise AccountError(problem)
+    user = StaffUser(username=username, full_name=full_name, password_hash=hash_password(password),
+                     roles=_roles(roles), department=department)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def update_user(
+    session: Session, user: StaffUser, *, roles: list[str] | None = None, department: str | None = None,
+    set_department: bool = False, active: bool | None = None, password: str | None = None,
+    full_name: str | None = None,
+) -> StaffUser:
+    """Any change of roles, password or activity invalidates the user's tokens (token_version)."""
+    revoke = False
+    if roles is not None:
+        new = _roles(roles)
+        revoke |= new != user.roles
+        user.roles = new
+    if set_department:
+        revoke |= department != user.department
+        user.department = department
+    if active is not None:
+        revoke |= active != user.active
+        user.active = active
+    if password is not None:
+        if problem := password_problem(password):
+            raise AccountError(problem)
+        user.password_hash = hash_password(password)
+        revoke = True
+    if full_name is not None:
+        user.full_name = full_name
+    if revoke:
+        user.token_version += 1
+    user.updated_at = datetime.now(UTC)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def list_users(session: Session) -> list[StaffUser]:
+    return list(session.exec(select(StaffUser).order_by(col(StaffUser.username))))
