@@ -27,10 +27,6 @@ async def _json(send: Send, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class BodySizeLimit:
     """413 for a body over `max_bytes`: by its Content-Length at once, or while a chunked body streams in."""
 
@@ -50,28 +46,36 @@ class BodySizeLimit:
             await _json(send, 413, TOO_LARGE)
             return
         seen = 0
-        started = False
+        started = refused = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise BodyTooLarge
+                if seen > self.max_bytes and not started:
+                    # Answer 413 now; the app sees the client gone and whatever it sends is dropped.
+                    refused = True
+                    await _json(raw_send, 413, TOO_LARGE)
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
+        raw_send = send
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await _json(send, 413, TOO_LARGE)
+        except Exception:
+            if not refused:
+                raise
 
 
 def _application_id(scope: Scope) -> str | None:

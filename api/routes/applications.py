@@ -70,10 +70,12 @@ def shanghai_today() -> date:
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ApplicationCreated)
 async def register_application(
     body: ApplicationCreate, session: SessionDep, client: ClientDep, settings: SettingsDep, calendar: CalendarDep,
-    registrar: Annotated[StaffUser, Depends(require("registrar"))],
+    registrar: Annotated[StaffUser, Depends(require("registrar"))], request: Request,
 ) -> ApplicationCreated:
     """The registration desk registers an application; returns its number, query code and due date."""
-    return await _register(body, registrar.username, session, client, settings, calendar)
+    created = await _register(body, registrar.username, session, client, settings, calendar)
+    request.state.audit_application_id = created.application_id
+    return created
 
 
 @public_router.post("/applications", status_code=status.HTTP_201_CREATED, response_model=ApplicationCreated,
@@ -86,7 +88,9 @@ async def submit_online(
     """The public online form (no log-in): received today; keep the number and the query code."""
     mark_actor(request, ONLINE_FORM, "applicant")
     staffed = ApplicationCreate(channel="online", received_on=shanghai_today(), **body.model_dump())
-    return await _register(staffed, ONLINE_FORM, session, client, settings, calendar)
+    created = await _register(staffed, ONLINE_FORM, session, client, settings, calendar)
+    request.state.audit_application_id = created.application_id
+    return created
 
 
 async def _register(
