@@ -39,6 +39,8 @@ def wait_for_port(host: str, port: int, timeout: float, what: str) -> None:
 
 
 def main() -> None:
+    # One machine, development: secrets generated once into data/dev-secrets.json (core/config.py).
+    os.environ.setdefault("DISCLOSURE_DEV_SECRETS", "true")
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     host, port = settings.temporal_address.rsplit(":", 1)
