@@ -33,7 +33,16 @@ from core.config import Settings  # noqa: E402
 from core.temporal import build_worker  # noqa: E402
 from db.session import init_db, make_engine  # noqa: E402
 from tests.fixtures_smtp import CapturingHandler, free_port  # noqa: E402
-from tests.helpers import act, eventually, register, through_review, today  # noqa: E402
+from tests.helpers import (  # noqa: E402
+    TEST_JWT_SECRET,
+    StaffClient,
+    act,
+    eventually,
+    register,
+    seed_test_users,
+    through_review,
+    today,
+)
 from workflows import search_attributes as sa  # noqa: E402
 
 TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
@@ -180,13 +189,16 @@ async def record(out: Path, only: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             settings = Settings(
                 data_dir=Path(tmp), database_url=f"sqlite:///{tmp}/record.db", task_queue=f"record-{uuid.uuid4()}",
-                smtp_host="127.0.0.1", smtp_port=controller.port,
+                smtp_host="127.0.0.1", smtp_port=controller.port, jwt_secret=TEST_JWT_SECRET,
             )
             engine = make_engine(settings.database_url)
             init_db(engine)
             async with build_worker(client, settings, engine):
                 app = create_app(settings, client=client, engine=engine)
-                async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api:
+                seed_test_users(engine)
+                # Recorded without payload encryption (readable files); the codec passes such payloads through.
+                async with StaffClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api:
+                    await api.log_in_all()
                     for scenario in SCENARIOS:
                         if only and scenario.__name__ not in only:
                             continue
