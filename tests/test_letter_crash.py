@@ -19,7 +19,7 @@ from db.models import StaffAlert
 from db.models_letters import LetterDocument
 from db.session import init_db, make_engine
 from tests.fixtures_smtp import CapturingHandler, free_port
-from tests.helpers import act, eventually, register, through_review, today
+from tests.helpers import StaffClient, seed_test_users, act, eventually, register, through_review, today
 from tests.letters_support import mails_for
 from tests.test_worker_crash import kill, start_worker, wait_until_polling
 
@@ -75,7 +75,9 @@ async def test_worker_killed_between_composing_and_sending_sends_once(client: Cl
         first = start_worker(env, log)
         await wait_until_polling(first, log, already=0)
         app = create_app(own, client=client, engine=engine)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api:
+        seed_test_users(engine)
+        async with StaffClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api:
+            await api.log_in_all()
             app_id = (await register(api))["application_id"]
             await eventually(api, app_id, lambda s: any(e["kind"] == "letter-sent" for e in s["timeline"]))
             smtp.stop()  # the reply is composed, numbered and stored, but cannot go out yet
@@ -112,7 +114,9 @@ async def test_worker_killed_while_the_server_accepts_is_not_resent_but_shown_to
         first = start_worker(env, log)
         await wait_until_polling(first, log, already=0)
         app = create_app(own, client=client, engine=engine)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api:
+        seed_test_users(engine)
+        async with StaffClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api:
+            await api.log_in_all()
             app_id = (await register(api))["application_id"]
             await eventually(api, app_id, lambda s: any(e["kind"] == "letter-sent" for e in s["timeline"]), timeout=30)
             handler.arrived.clear()

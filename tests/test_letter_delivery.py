@@ -20,7 +20,7 @@ from db.session import init_db, make_engine
 from letters.documents import pdf_text
 from tests.conftest import fresh_database
 from tests.fixtures_smtp import CapturingHandler, free_port
-from tests.helpers import act, eventually, register, state, through_review, today
+from tests.helpers import StaffClient, seed_test_users, act, eventually, register, state, through_review, today
 from tests.letters_support import mails_for, preview_png, require_pdf_tools, sha256
 
 pytestmark = pytest.mark.usefixtures("pdf_tools")
@@ -33,8 +33,8 @@ def pdf_tools():
 
 async def upload(api: httpx.AsyncClient, app_id: str, item_no: int, version: str, name: str, content: bytes) -> dict:
     response = await api.post(f"/api/v1/applications/{app_id}/attachments",
-                              data={"item_no": str(item_no), "version": version, "by": "wang"},
-                              files={"file": (name, content, "application/pdf")})
+                              data={"item_no": str(item_no), "version": version},
+                              files={"file": (name, content, "application/pdf")}, headers=api.as_user("wang"))
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -135,12 +135,14 @@ async def test_post_reply_has_envelope_tracking_number_and_signed_for_date(api, 
 
 async def test_portal_download_delivers_the_reply(api):
     app_id = (await register(api, delivery_method="portal"))["application_id"]
-    assert (await api.get(f"/api/v1/portal/applications/{app_id}/reply.pdf")).status_code == 404
+    portal = f"/api/v1/portal/applications/{app_id}/reply.pdf"
+    assert (await api.get(portal, headers={"X-Query-Code": "wrong-code"})).status_code == 404  # the code is checked
+    assert (await api.get(portal, headers=api.as_applicant(app_id))).status_code == 404  # not signed yet
     await through_review(api, app_id, {1: ("disclosed", "")})
     await act(api, app_id, "sign", {"by": "chief-liu"})
     await eventually(api, app_id, lambda s: any(
         letter["kind"] == "reply" and letter["status"] == "awaiting-staff" for letter in s["letters"]))
-    download = await api.get(f"/api/v1/portal/applications/{app_id}/reply.pdf")
+    download = await api.get(portal, headers=api.as_applicant(app_id))
     assert download.status_code == 200
     row = (await letters(api, app_id))["reply"]
     assert sha256(download.content) == row["pdf_sha256"]
@@ -165,7 +167,9 @@ async def test_smtp_outage_is_retried_shown_to_staff_and_the_reply_arrives_once(
         try:
             async with build_worker(client, own, engine):
                 app = create_app(own, client=client, engine=engine)
-                async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api:
+                seed_test_users(engine)
+                async with StaffClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api:
+                    await api.log_in_all()
                     # Received long ago: the reply is already due, so the held-up letter cannot make the deadline.
                     received = (today() - timedelta(days=40)).isoformat()
                     app_id = (await register(api, received_on=received))["application_id"]

@@ -2,19 +2,24 @@
 envelopes for post, and the applicant's download of the reply (portal).
 
 `reply_pdf_for_download` is the hook for the applicant portal: it returns the stored, checksum-verified
-reply PDF of an application (None while there is none). The route that uses it here is unprotected;
-the access check (the applicant's query code) wraps it.
+reply PDF of an application (None while there is none). The portal route checks the applicant's query
+code (X-Query-Code, api.routes.applicant); staff routes take the acting user from the token (api.security)
+and hide other departments' applications from handlers (404), like the application routes.
 """
 
 from datetime import date, datetime, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Response, UploadFile, status
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api.deps import ClientDep, SessionDep, SettingsDep
+from api.routes.applicant import Owned
+from api.routes.applications import ensure_visible
+from api.schemas import _without_by
+from api.security import STAFF_READERS, require
 from api.temporal_calls import run_query, run_update
 from clock import local_date
 from core.config import Settings
@@ -22,12 +27,16 @@ from db import letters_repository as repo
 from db.letters_repository import ChecksumMismatch, FileStore
 from db.models import Application, utcnow
 from db.models_letters import LetterAttachment
+from db.models_security import StaffUser
 from letters.documents import render_envelope_pdf, render_letter_pdf
 from workflows.messages import ApplicationView, ConfirmDelivery, EditReplyDraft, StateQuery
 
 staff = APIRouter(prefix="/api/v1/applications", tags=["letters"])
 portal = APIRouter(prefix="/api/v1/portal", tags=["portal"])
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+EditReplyDraftBody = _without_by(EditReplyDraft)
+Reader = Annotated[StaffUser, Depends(require(*STAFF_READERS))]
+Handler = Annotated[StaffUser, Depends(require("handler"))]
 
 
 class LetterOut(BaseModel):
@@ -76,9 +85,10 @@ def _require_application(session: Session, application_id: str) -> None:
 
 
 @staff.get("/{application_id}/letters", response_model=list[LetterOut])
-def letters_of(application_id: str, session: SessionDep) -> list[LetterOut]:
+async def letters_of(application_id: str, session: SessionDep, client: ClientDep, user: Reader) -> list[LetterOut]:
     """Every letter issued for the application: 文号, checksums, delivery status, attempts and last error."""
     _require_application(session, application_id)
+    await ensure_visible(user, application_id, client)
     documents = {d.key: d for d in repo.documents_for_application(session, application_id)}
     out = []
     for row in repo.outbox_for_application(session, application_id):
@@ -117,15 +127,19 @@ def _quote(name: str) -> str:
 
 
 @staff.get("/{application_id}/letters/{key}/document.pdf", response_class=Response)
-def letter_pdf(application_id: str, key: str, session: SessionDep, settings: SettingsDep) -> Response:
+async def letter_pdf(application_id: str, key: str, session: SessionDep, settings: SettingsDep, client: ClientDep,
+                     user: Reader) -> Response:
     """The issued document exactly as stored (and sent): checksum verified."""
+    await ensure_visible(user, application_id, client)
     data, number = _stored_pdf(session, settings, application_id, key)
     return _pdf_response(data, f"{number}.pdf")
 
 
 @staff.get("/{application_id}/letters/{key}/envelope.pdf", response_class=Response)
-def envelope_pdf(application_id: str, key: str, session: SessionDep, settings: SettingsDep) -> Response:
+async def envelope_pdf(application_id: str, key: str, session: SessionDep, settings: SettingsDep, client: ClientDep,
+                       user: Reader) -> Response:
     """A printable DL envelope for a letter going by post."""
+    await ensure_visible(user, application_id, client)
     row, document = repo.get_outbox(session, key), repo.get_document(session, key)
     if row is None or document is None or row.application_id != application_id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "没有该文书")
@@ -144,14 +158,16 @@ async def _draft(client, application_id: str) -> tuple[ApplicationView, DraftOut
 
 
 @staff.get("/{application_id}/reply-draft", response_model=DraftOut)
-async def reply_draft(application_id: str, client: ClientDep) -> DraftOut:
+async def reply_draft(application_id: str, client: ClientDep, user: Reader) -> DraftOut:
     """The reply draft's text and version, for the handler and the reviewer."""
+    await ensure_visible(user, application_id, client)
     return (await _draft(client, application_id))[1]
 
 
 @staff.get("/{application_id}/reply-draft.pdf", response_class=Response)
-async def reply_draft_pdf(application_id: str, client: ClientDep) -> Response:
+async def reply_draft_pdf(application_id: str, client: ClientDep, user: Reader) -> Response:
     """A preview of the draft as a PDF, marked 草稿 and without a 文号 (numbered when it is signed)."""
+    await ensure_visible(user, application_id, client)
     view, draft = await _draft(client, application_id)
     data = render_letter_pdf(draft.body, number=None, issued_on=view.as_of, draft=True)
     return _pdf_response(data, f"{application_id}-答复告知书草稿-第{draft.version}稿.pdf")
@@ -159,9 +175,12 @@ async def reply_draft_pdf(application_id: str, client: ClientDep) -> Response:
 
 @staff.post("/{application_id}/reply-draft", response_model=ApplicationView,
              responses={404: {"description": "没有该申请"}, 409: {"description": "当前不能修改（附原因）"}})
-async def edit_reply_draft(application_id: str, body: EditReplyDraft, client: ClientDep) -> ApplicationView:
+async def edit_reply_draft(application_id: str, body: EditReplyDraftBody, client: ClientDep,  # type: ignore[valid-type]
+                           user: Handler) -> ApplicationView:
     """The handler edits the draft before approval; it is pre-screened again and must be reviewed again."""
-    return await run_update(client, application_id, "edit_reply", body, ApplicationView, what="申请",
+    await ensure_visible(user, application_id, client)
+    command = EditReplyDraft.model_validate(body.model_dump() | {"by": user.username})
+    return await run_update(client, application_id, "edit_reply", command, ApplicationView, what="申请",
                             ended=lambda: "本申请已办结，不能再修改答复告知书")
 
 
@@ -170,13 +189,15 @@ async def upload_attachment(
     application_id: str,
     session: SessionDep,
     settings: SettingsDep,
+    client: ClientDep,
+    user: Handler,
     file: Annotated[UploadFile, File(description="the disclosed file or its redacted version")],
     item_no: Annotated[int, Form(ge=1)],
     version: Annotated[str, Form(pattern="^(original|redacted)$")],
-    by: Annotated[str, Form(min_length=1)],
 ) -> AttachmentOut:
     """Store a file for an item: `original` goes with 予以公开, `redacted` with 部分公开 (区分处理)."""
     _require_application(session, application_id)
+    await ensure_visible(user, application_id, client)
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     if not data or len(data) > MAX_UPLOAD_BYTES:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "文件为空或超过 50 MB")
@@ -184,7 +205,7 @@ async def upload_attachment(
     repo.add_stored_file(session, sha, len(data))
     row = LetterAttachment(application_id=application_id, item_no=item_no, version=version,
                            filename=file.filename or f"attachment-{sha[:8]}", sha256=sha, size=len(data),
-                           content_type=file.content_type or "application/octet-stream", uploaded_by=by)
+                           content_type=file.content_type or "application/octet-stream", uploaded_by=user.username)
     session.add(row)
     session.commit()
     session.refresh(row)
@@ -192,8 +213,10 @@ async def upload_attachment(
 
 
 @staff.get("/{application_id}/attachments", response_model=list[AttachmentOut])
-def list_attachments(application_id: str, session: SessionDep) -> list[AttachmentOut]:
+async def list_attachments(application_id: str, session: SessionDep, client: ClientDep,
+                           user: Reader) -> list[AttachmentOut]:
     _require_application(session, application_id)
+    await ensure_visible(user, application_id, client)
     return [AttachmentOut(**row.model_dump()) for row in repo.attachments_for(session, application_id)]
 
 
@@ -216,7 +239,7 @@ def reply_pdf_for_download(engine: Engine, settings: Settings, application_id: s
 
 
 @portal.get("/applications/{application_id}/reply.pdf", response_class=Response)
-async def portal_reply_pdf(application_id: str, session: SessionDep, settings: SettingsDep, client: ClientDep) -> Response:
+async def portal_reply_pdf(application_id: Owned, session: SessionDep, settings: SettingsDep, client: ClientDep) -> Response:
     """The applicant downloads the reply; a portal delivery is confirmed by the download (its date is the delivery date)."""
     engine = session.get_bind()
     data = reply_pdf_for_download(engine, settings, application_id)
