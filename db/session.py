@@ -14,6 +14,7 @@ import db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 import migrations
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_MIGRATION_WAIT_MS = 120_000
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 # The revision that created the schema `SQLModel.metadata.create_all` used to make: databases made
 # before migrations existed are stamped with it, then upgraded like any other.
@@ -70,6 +71,9 @@ def migration_lock(engine: Engine) -> Iterator[Connection]:
         if dialect == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         elif dialect == "sqlite":
+            # Several processes may queue here, each holding the lock for a whole upgrade: wait
+            # far longer than an ordinary write would.
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_MIGRATION_WAIT_MS}")
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             raise ValueError(f"unsupported database dialect {dialect!r}")
@@ -79,6 +83,8 @@ def migration_lock(engine: Engine) -> Iterator[Connection]:
             connection.rollback()
             raise
         connection.commit()
+        if dialect == "sqlite":
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def init_db(engine: Engine) -> None:
