@@ -14,7 +14,29 @@ from workflows.messages import Applicant, RequestedItem, Strict
 T = TypeVar("T")
 
 
-class ApplicationCreate(Strict):
+def _no_nul(value: object) -> None:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("内容含有不允许的控制字符")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul(key)
+            _no_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _no_nul(item)
+
+
+class Body(Strict):
+    """Request bodies: strict, and no NUL characters anywhere (PostgreSQL text cannot hold them)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: object) -> object:
+        _no_nul(data)
+        return data
+
+
+class ApplicationCreate(Body):
     """What the intake form or the registration desk submits."""
 
     channel: Channel
@@ -35,7 +57,7 @@ class ApplicationCreate(Strict):
         return self
 
 
-class PublicApplicationCreate(Strict):
+class PublicApplicationCreate(Body):
     """The public online form: the applicant's own data and request; the office sets everything else."""
 
     applicant: Applicant
@@ -102,7 +124,7 @@ class DeadlineAnswer(BaseModel):
     explanation: list[str]
 
 
-class CalendarYearIn(Strict):
+class CalendarYearIn(Body):
     holidays: list[date]
     makeup_workdays: list[date] = []
     source: str = Field(min_length=2, description="e.g. 国务院办公厅关于2027年部分节假日安排的通知")
@@ -133,7 +155,7 @@ class EventOut(BaseModel):
 
 def _without_by(message: type[BaseModel]) -> type[Strict]:
     fields = {name: (info.annotation, info) for name, info in message.model_fields.items() if name != "by"}
-    body = create_model(f"{message.__name__}Body", __base__=Strict, **fields)
+    body = create_model(f"{message.__name__}Body", __base__=Body, **fields)
     body.__doc__ = message.__doc__ or f"{message.__name__} (the acting user is the logged-in one)"
     return body
 
@@ -175,7 +197,7 @@ class UserOut(Out):
     active: bool
 
 
-class UserCreate(Strict):
+class UserCreate(Body):
     username: str = Username
     password: str = Field(min_length=12, max_length=256)
     roles: list[RoleName] = Field(min_length=1)
@@ -183,7 +205,7 @@ class UserCreate(Strict):
     full_name: str = Field(default="", max_length=100)
 
 
-class UserUpdate(Strict):
+class UserUpdate(Body):
     roles: list[RoleName] | None = Field(default=None, min_length=1)
     department: str | None = Field(default=None, max_length=100)
     active: bool | None = None
@@ -231,11 +253,11 @@ class ApplicantView(Out):
     timeline: list[ApplicantStep]
 
 
-class ApplicantSupplementIn(Strict):
+class ApplicantSupplementIn(Body):
     note: str = Field(min_length=1, max_length=4000, description="补正内容")
 
 
-class ApplicantWithdrawIn(Strict):
+class ApplicantWithdrawIn(Body):
     reason: str = Field(default="", max_length=1000)
 
 
@@ -262,3 +284,13 @@ class CodecPayload(BaseModel):
 
 class CodecBody(BaseModel):
     payloads: list[CodecPayload] = Field(max_length=1000)
+
+
+class ConsultationAnswerBody(messages.ConsultationAnswer):
+    """A consultation answer as the API takes it (the message's own checks, and no NUL characters)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: object) -> object:
+        _no_nul(data)
+        return data

@@ -40,7 +40,7 @@ def current_user(request: Request, token: Annotated[str | None, Depends(oauth2_s
     if not token:
         raise unauthorized(NOT_LOGGED_IN)
     claims = read_access_token(request.app.state.settings, token)
-    if claims is None:
+    if claims is None or "\x00" in claims["sub"]:
         raise unauthorized(LOGIN_EXPIRED)
     with Session(request.app.state.engine) as session:
         user = session.get(StaffUser, claims["sub"])
@@ -75,8 +75,8 @@ def sees_department(user: StaffUser, department: str | None) -> bool:
 
 
 def department_filter(user: StaffUser) -> str | None:
-    """The department a list must be limited to (None: no limit)."""
-    return None if user.role_set() & ALL_DEPARTMENTS else (user.department or "\x00no-department")
+    """The department a list must be limited to (None: no limit; "" for a handler without one: nothing)."""
+    return None if user.role_set() & ALL_DEPARTMENTS else (user.department or "")
 
 
 # --- rate limits ------------------------------------------------------------------------------

@@ -61,6 +61,7 @@ ONLINE_FORM = "online-form"
 APPLICATION_ID = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$", description="the application number")
 ApplicationId = Annotated[str, APPLICATION_ID]
 READERS = Depends(require(*sorted(STAFF_READERS)))
+TEXT = r"^[^\x00-\x1f]*$"  # no control characters (PostgreSQL refuses NUL in text)
 
 
 def shanghai_today() -> date:
@@ -147,18 +148,18 @@ async def _register(
 def list_for_supervisors(
     session: SessionDep,
     user: Annotated[StaffUser, READERS],
-    status_: Annotated[str | None, Query(alias="status")] = None,
+    status_: Annotated[str | None, Query(alias="status", max_length=40, pattern=TEXT)] = None,
     overdue: bool | None = None,
     due_before: date | None = None,
-    handler: str | None = None,
-    department: str | None = None,
+    handler: Annotated[str | None, Query(max_length=100, pattern=TEXT)] = None,
+    department: Annotated[str | None, Query(max_length=100, pattern=TEXT)] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Page[ApplicationSummary]:
     """Applications from the database (not from each workflow), soonest due first; a handler sees their department's."""
     scoped = department_filter(user)
     if scoped is not None:
-        if department is not None and department != scoped:
+        if not scoped or (department is not None and department != scoped):
             return Page(items=[], total=0, offset=offset, limit=limit)
         department = scoped
     rows, total = list_applications(

@@ -1,5 +1,6 @@
 """Staff log-in (OAuth2 password flow → short-lived bearer token) and user administration (admins)."""
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
@@ -14,6 +15,7 @@ from core.security import issue_access_token, verify_password
 from db.models_security import StaffUser
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 USERNAME = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 WRONG_LOGIN = "用户名或密码错误，或账户已停用"
 
@@ -28,9 +30,12 @@ def user_out(user: StaffUser) -> UserOut:
 def log_in(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
     """OAuth2 password flow: username and password in, a bearer token valid for a few minutes out."""
     username = form.username.strip()[:64]
-    mark_actor(request, username or "anonymous", "login")
-    with Session(request.app.state.engine) as session:
-        user = session.get(StaffUser, username)
+    well_formed = USERNAME_PATTERN.fullmatch(username) is not None
+    mark_actor(request, username if well_formed else "anonymous", "login")
+    user = None
+    if well_formed:  # anything else cannot be a user (and a NUL byte would upset PostgreSQL)
+        with Session(request.app.state.engine) as session:
+            user = session.get(StaffUser, username)
     if not verify_password(user.password_hash if user else None, form.password) or user is None or not user.active:
         raise unauthorized(WRONG_LOGIN)
     settings = request.app.state.settings

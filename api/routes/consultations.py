@@ -9,10 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 
 from api.deps import ClientDep
+from api.schemas import ConsultationAnswerBody
 from api.security import STAFF_READERS, require, sees_department
 from api.temporal_calls import run_query, run_update
 from db.models_security import StaffUser
-from workflows.messages import ApplicationView, ConsultationAnswer, ConsultationView, StateQuery
+from workflows.messages import ApplicationView, ConsultationView, StateQuery
 
 CONSULTATION_ENDED = "本次征求意见已结束（已收到您的意见，或提出意见的期限已届满），不能再提交"
 CONSULTATION_ID = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}(\.consult-\d{1,4})?$", description="征求意见编号")
@@ -48,7 +49,7 @@ async def consultation(
 
 @router.post("/{consultation_id}/answer", response_model=ConsultationView)
 async def answer(
-    consultation_id: ConsultationId, body: ConsultationAnswer, client: ClientDep,
+    consultation_id: ConsultationId, body: ConsultationAnswerBody, client: ClientDep,
     user: Annotated[StaffUser, Depends(require("registrar", "handler"))],
 ) -> ConsultationView:
     """Staff record an answer that arrived on paper (registrar, or the handler of the application)."""

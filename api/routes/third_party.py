@@ -12,12 +12,12 @@ from sqlalchemy.exc import IntegrityError
 
 from api.deps import ClientDep, SessionDep, SettingsDep
 from api.routes.consultations import CONSULTATION_ENDED, application_of
-from api.schemas import ThirdPartyView
+from api.schemas import ConsultationAnswerBody, ThirdPartyView
 from api.security import mark_actor, rate_limited
 from api.temporal_calls import run_query, run_update
 from core.security import read_third_party_token
 from db.models_security import ThirdPartyLinkUse
-from workflows.messages import ConsultationAnswer, ConsultationView
+from workflows.messages import ConsultationView
 
 router = APIRouter(prefix="/api/v1/third-party", tags=["third parties"],
                    dependencies=[Depends(rate_limited("third-party", "rate_limit_lookup_per_minute"))],
@@ -61,7 +61,7 @@ async def letter(link: Link, client: ClientDep) -> ThirdPartyView:
 
 
 @router.post("/{token}", response_model=ThirdPartyView)
-async def answer(link: Link, body: ConsultationAnswer, client: ClientDep, session: SessionDep) -> ThirdPartyView:
+async def answer(link: Link, body: ConsultationAnswerBody, client: ClientDep, session: SessionDep) -> ThirdPartyView:
     """Consent or objection (with reasons); accepted once."""
     consultation_id, nonce = link
     session.add(ThirdPartyLinkUse(nonce=nonce, consultation_id=consultation_id))
