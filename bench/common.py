@@ -1,0 +1,287 @@
+"""Shared plumbing for the benchmarks: processes on 127.0.0.1 only, temp databases, timing, RSS.
+
+Every process a benchmark starts is recorded in a `Stack` and stopped (by its own pid) when the
+benchmark ends, also on Ctrl-C or error.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shlex
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+TEMPORAL_CLI = Path(PY).parent / "temporal"
+HOST = "127.0.0.1"
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def command_line() -> str:
+    """The exact command that reproduces this run (from the repository root)."""
+    script = os.path.relpath(os.path.abspath(sys.argv[0]), ROOT)
+    return " ".join([".venv/bin/python", script, *map(shlex.quote, sys.argv[1:])])
+
+
+def machine() -> str:
+    import temporalio
+
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        rev = "?"
+    return (f"repo HEAD={rev} nproc={os.cpu_count()} mem={mem_gb:.1f} GiB python={platform.python_version()} "
+            f"temporalio={temporalio.__version__} loadavg={' '.join(f'{x:.1f}' for x in os.getloadavg())} date={time.strftime('%Y-%m-%d %H:%M %Z')}")
+
+
+def load() -> str:
+    """1/5/15-minute load averages: other work on the machine skews every timing."""
+    return "loadavg " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float, what: str, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {proc.returncode} before listening on {port}")
+        with socket.socket() as s:
+            if s.connect_ex((HOST, port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not listen on {HOST}:{port} within {timeout:.0f} s")
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def summary_ms(values_s: list[float]) -> str:
+    ms = [v * 1000 for v in values_s]
+    return (f"p50={percentile(ms, 50):.1f} ms p95={percentile(ms, 95):.1f} ms p99={percentile(ms, 99):.1f} ms "
+            f"max={max(ms):.1f} ms mean={statistics.fmean(ms):.1f} ms n={len(ms)}")
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident set size of one process (VmRSS), from /proc."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def hwm_bytes(pid: int) -> int:
+    """Kernel-recorded peak RSS of the process (VmHWM)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def mib(n: int) -> str:
+    return f"{n / 2**20:.0f} MiB"
+
+
+# --- databases -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def postgres_database(prefix: str = "bench"):
+    """A fresh PostgreSQL database on 127.0.0.1, dropped afterwards; yields its SQLAlchemy URL."""
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- processes -----------------------------------------------------------------------------------
+
+
+def snapshot_source(dest: Path, worktree: bool = False, rev: str = "HEAD") -> Path:
+    """A frozen copy of the code the benchmark runs: HEAD (default) or the working tree, plus the current bench/.
+
+    Other people edit the repository while a benchmark runs; the workflow sandbox re-reads
+    workflows/*.py from disk for every workflow instance it creates, so a half-finished edit would
+    otherwise break (or change) a run midway.
+    """
+    import shutil
+
+    dest.mkdir(parents=True)
+    if worktree:
+        shutil.copytree(ROOT, dest, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(".venv", ".git", "data", "__pycache__", "*.egg-info"))
+    else:
+        archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+        shutil.copytree(ROOT / "bench", dest / "bench", dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+@dataclass
+class Stack:
+    """Processes started by one benchmark run, stopped in reverse order by their own pids."""
+
+    workdir: Path
+    procs: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
+    temporal_port: int | None = None
+    extra_dirs: list[Path] = field(default_factory=list)
+    src: Path = ROOT
+
+    def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+        log = open(self.workdir / f"{name}.log", "wb")
+        proc = subprocess.Popen(args, cwd=self.src, env={**os.environ, "PYTHONPATH": str(self.src), **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self.procs.append((name, proc))
+        return proc
+
+    def temporal(self, db_dir: str | None = None) -> str:
+        """A Temporal dev server with a temp SQLite file and the project's search attributes.
+
+        `db_dir` puts that file elsewhere than the run's temp folder (e.g. /dev/shm, to take fsync out).
+        """
+        from workflows.search_attributes import dev_server_flags
+
+        self.temporal_port = free_port()
+        folder = Path(tempfile.mkdtemp(prefix="temporal-", dir=db_dir)) if db_dir else self.workdir
+        if db_dir:
+            self.extra_dirs.append(folder)
+        proc = self.start("temporal", [
+            str(TEMPORAL_CLI), "server", "start-dev", "--db-filename", str(folder / "temporal.db"),
+            "--ip", HOST, "--port", str(self.temporal_port), "--http-port", str(free_port()),
+            "--metrics-port", str(free_port()), "--headless", "--log-level", "error", *dev_server_flags(),
+        ])
+        wait_for_port(self.temporal_port, 60, "Temporal dev server", proc)
+        return f"{HOST}:{self.temporal_port}"
+
+    def smtp_sink(self) -> int:
+        """An SMTP server that accepts and discards every message (letters are e-mailed on intake)."""
+        port = free_port()
+        proc = self.start("smtp", [PY, "-m", "aiosmtpd", "-n", "-l", f"{HOST}:{port}", "-c", "aiosmtpd.handlers.Sink"])
+        wait_for_port(port, 20, "SMTP sink", proc)
+        return port
+
+    def worker(self, env: dict[str, str], name: str = "worker") -> subprocess.Popen:
+        return self.start(name, [PY, "worker.py"], env)
+
+    def api(self, env: dict[str, str], port: int) -> subprocess.Popen:
+        proc = self.start("api", [PY, "-m", "uvicorn", "--factory", "api.main:create_app", "--host", HOST,
+                                  "--port", str(port), "--log-level", "warning", "--no-access-log"], env)
+        wait_for_port(port, 60, "API (uvicorn)", proc)
+        return proc
+
+    def stop(self, proc: subprocess.Popen, timeout: float = 20) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by each running process of the stack."""
+        out = {}
+        for name, proc in self.procs:
+            try:
+                out[name] = cpu_seconds(proc.pid)
+            except OSError:
+                pass
+        return out
+
+    def cpu_delta(self, before: dict[str, float]) -> str:
+        now = self.cpu()
+        return ", ".join(f"{k} {now[k] - before.get(k, 0):.1f}s" for k in now)
+
+    def close(self) -> None:
+        for _, proc in reversed(self.procs):
+            self.stop(proc)
+
+
+@contextmanager
+def stack(keep: bool = False, worktree: bool = False, rev: str = "HEAD"):
+    """Processes, temp folder and a frozen copy of the code (imported by this process too, first on sys.path)."""
+    workdir = Path(tempfile.mkdtemp(prefix="disclosure-bench-"))
+    s = Stack(workdir)
+    s.src = snapshot_source(workdir / "src", worktree, rev)
+    if not worktree:
+        full = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        print(f"# code under test: frozen copy of {rev} = {full} (+ bench/ from the working tree)", flush=True)
+    else:
+        print("# code under test: copy of the working tree", flush=True)
+    sys.path.insert(0, str(s.src))
+    try:
+        yield s
+    finally:
+        s.close()
+        import shutil
+
+        for folder in s.extra_dirs:
+            shutil.rmtree(folder, ignore_errors=True)
+        if str(s.src) in sys.path:
+            sys.path.remove(str(s.src))
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"(kept logs and data in {workdir})")
+
+
+def app_env(temporal_address: str, database_url: str, smtp_port: int, workdir: Path, task_queue: str,
+            bytecode_cache: bool = False) -> dict[str, str]:
+    """Environment for API and worker processes.
+
+    bytecode_cache: let them write and reuse .pyc files in a temp folder (PYTHONPYCACHEPREFIX) even when the
+    environment says PYTHONDONTWRITEBYTECODE=1 (as the Dockerfile does). Without .pyc files the workflow
+    sandbox compiles workflows/application.py from source for every workflow instance it creates.
+    """
+    extra = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(workdir / "pycache")} if bytecode_cache else {}
+    return {
+        **extra,
+        "DISCLOSURE_TEMPORAL_ADDRESS": temporal_address,
+        "DISCLOSURE_DATABASE_URL": database_url,
+        "DISCLOSURE_SMTP_HOST": HOST,
+        "DISCLOSURE_SMTP_PORT": str(smtp_port),
+        "DISCLOSURE_DATA_DIR": str(workdir),
+        "DISCLOSURE_TASK_QUEUE": task_queue,
+        "PYTHONUNBUFFERED": "1",
+    }

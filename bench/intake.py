@@ -1,0 +1,207 @@
+"""(a) Intake throughput: applications accepted per second through the full HTTP API vs raw start_workflow.
+
+Starts, on 127.0.0.1 only: a Temporal dev server (temp --db-filename, the project's search
+attributes), an SMTP sink, `python worker.py` (N processes) and uvicorn `api.main:create_app`.
+Then, against that same Temporal server:
+
+  1. API phase: `--concurrency` clients (httpx.AsyncClient) POST /api/v1/applications, `--requests` in all;
+  2. wait until every started workflow has acknowledged and persisted (the worker is idle again);
+  3. raw phase: the same number of `client.start_workflow(DisclosureApplicationWorkflow.run, ApplicationInput)`
+     at the same concurrency, with the input built as api/routes/applications.py builds it;
+  4. drain again, and print throughput, p50/p99, and the ratio API / raw.
+
+    .venv/bin/python bench/intake.py [--requests 2000] [--concurrency 100] [--database sqlite|postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from contextlib import ExitStack
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (  # noqa: E402
+    app_env, command_line, free_port, load, machine, percentile, postgres_database, stack, summary_ms,
+)
+
+
+async def run_closed_loop(n: int, concurrency: int, call) -> tuple[float, list[float], dict[str, int]]:
+    """`concurrency` clients, each sending its next request as soon as the previous answered, n in all."""
+    latencies: list[float] = []
+    outcomes: dict[str, int] = {}
+    counter = iter(range(n))
+
+    async def client_loop() -> None:
+        for i in counter:
+            t0 = time.perf_counter()
+            try:
+                outcome = await call(i)
+            except Exception as error:  # counted, not fatal: the figure must show failures
+                outcome = type(error).__name__
+            latencies.append(time.perf_counter() - t0)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client_loop() for _ in range(concurrency)))
+    return time.perf_counter() - start, latencies, outcomes
+
+
+def count_acknowledged(engine) -> int:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM application_event WHERE kind = 'letter-sent'")).scalar_one()
+
+
+async def drain(engine, expected: int, timeout: float) -> float:
+    """Wait until `expected` workflows have sent their acknowledgment and persisted it (then they sit on timers)."""
+    start = time.perf_counter()
+    while True:
+        done = await asyncio.to_thread(count_acknowledged, engine)
+        if done >= expected:
+            return time.perf_counter() - start
+        if time.perf_counter() - start > timeout:
+            print(f"  drain: only {done}/{expected} acknowledged after {timeout:.0f} s; continuing")
+            return float("nan")
+        await asyncio.sleep(0.5)
+
+
+def report(name: str, n: int, wall: float, latencies: list[float], outcomes: dict[str, int]) -> float:
+    ok = outcomes.get("ok", 0)
+    rate = ok / wall
+    print(f"  {name}: {ok}/{n} accepted in {wall:.2f} s = {rate:.1f} /s; latency {summary_ms(latencies)}; "
+          f"outcomes {outcomes}")
+    return rate
+
+
+async def main(args: argparse.Namespace) -> int:
+    print(f"# intake benchmark — {machine()}")
+    print(f"# command: {command_line()}")
+    with stack(keep=args.keep, worktree=args.worktree, rev=args.rev) as s, ExitStack() as resources:
+        import httpx
+
+        from api.deps import CalendarSource
+        from api.schemas import ApplicationCreate
+        from core.config import Settings
+        from core.temporal import connect
+        from db.session import make_engine
+        from policy import profile_named
+        from tests.helpers import application_body
+        from workflows.application import DisclosureApplicationWorkflow
+        from workflows.messages import ApplicationInput
+        from temporalio.common import WorkflowIDReusePolicy
+
+        if args.database == "postgres":
+            database_url = resources.enter_context(postgres_database("bench_intake"))
+        else:
+            database_url = f"sqlite:///{s.workdir / 'disclosure.db'}"
+        address = s.temporal(args.temporal_db_dir)
+        smtp_port = s.smtp_sink()
+        task_queue = "bench-intake"
+        env = app_env(address, database_url, smtp_port, s.workdir, task_queue, args.bytecode_cache)
+        api_port = free_port()
+        s.api(env, api_port)  # creates the tables (init_db) before the workers start
+        for w in range(args.workers):
+            s.worker(env, name=f"worker{w}")
+        print(f"  stack: temporal {address}, db {database_url.split('@')[-1]}, {args.workers} worker process(es), "
+              f"uvicorn 1 process on :{api_port}; logs in {s.workdir}")
+
+        settings = Settings(temporal_address=address, database_url=database_url, task_queue=task_queue,
+                            data_dir=s.workdir)
+        engine = make_engine(database_url)
+        client = await connect(settings)
+
+        body = application_body()
+        limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", limits=limits, timeout=60) as http:
+
+            async def post(_: int) -> str:
+                response = await http.post("/api/v1/applications", json=body)
+                return "ok" if response.status_code == 201 else f"http-{response.status_code}"
+
+            # Warm-up: connections, imports, first workflow tasks (not counted).
+            await run_closed_loop(args.warmup, min(args.concurrency, args.warmup), post)
+            await drain(engine, args.warmup, 120)
+
+            print(f"  API phase: {args.requests} x POST /api/v1/applications, {args.concurrency} concurrent clients")
+            cpu0 = s.cpu()
+            api_wall, api_lat, api_out = await run_closed_loop(args.requests, args.concurrency, post)
+            api_rate = report("API", args.requests, api_wall, api_lat, api_out)
+            print(f"  CPU during API phase: {s.cpu_delta(cpu0)}")
+            cpu0 = s.cpu()
+            drained = await drain(engine, args.warmup + api_out.get("ok", 0), args.drain_timeout)
+            print(f"  worker caught up {drained:.1f} s after the API phase ended; CPU while draining: {s.cpu_delta(cpu0)}")
+
+        # Raw phase: the same workflow and input, as the route builds it.
+        create = ApplicationCreate.model_validate(body)
+        policy = profile_named(create.policy).model_copy(
+            update={"reminder_days_before_due": settings.reminder_days_before_due}
+        )
+        calendar_data = CalendarSource(engine).since(create.received_on.year)
+        run_id = datetime.now(timezone.utc).strftime("%H%M%S")
+
+        async def start(i: int) -> str:
+            application_id = f"RAW{run_id}-{create.received_on.year}-{i:06d}"
+            inp = ApplicationInput(
+                application_id=application_id, channel=create.channel, received_on=create.received_on,
+                registered_at=datetime.now(timezone.utc), registered_by=create.registered_by,
+                applicant=create.applicant, items=create.items, delivery_method=create.delivery_method,
+                policy=policy, calendar=calendar_data, agency_name=settings.agency_name, handler=create.handler,
+                department=create.department,
+            )
+            await client.start_workflow(
+                DisclosureApplicationWorkflow.run, inp, id=application_id, task_queue=task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+            return "ok"
+
+        print(f"  raw phase: {args.requests} x client.start_workflow, {args.concurrency} concurrent")
+        cpu0 = s.cpu()
+        raw_wall, raw_lat, raw_out = await run_closed_loop(args.requests, args.concurrency, start)
+        raw_rate = report("raw", args.requests, raw_wall, raw_lat, raw_out)
+        print(f"  CPU during raw phase: {s.cpu_delta(cpu0)}")
+        cpu0 = s.cpu()
+        drained = await drain(engine, args.warmup + api_out.get("ok", 0) + raw_out.get("ok", 0), args.drain_timeout)
+        print(f"  worker caught up {drained:.1f} s after the raw phase ended; CPU while draining: {s.cpu_delta(cpu0)}")
+        engine.dispose()
+
+    ratio = api_rate / raw_rate
+    p99 = percentile(api_lat, 99)
+    met = ratio >= 0.7 and p99 < 1.0 and api_out.get("ok", 0) == args.requests
+    print()
+    print(f"RESULT intake database={args.database} requests={args.requests} concurrency={args.concurrency} "
+          f"workers={args.workers} temporal-db={args.temporal_db_dir or 'disk (temp folder)'} "
+          f"bytecode-cache={args.bytecode_cache} PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}")
+    print(f"  API  {api_rate:8.1f} /s  p50 {percentile(api_lat, 50) * 1000:7.1f} ms  p99 {p99 * 1000:7.1f} ms")
+    print(f"  raw  {raw_rate:8.1f} /s  p50 {percentile(raw_lat, 50) * 1000:7.1f} ms  "
+          f"p99 {percentile(raw_lat, 99) * 1000:7.1f} ms")
+    print(f"  ratio API/raw = {ratio:.2f}  (target >= 0.7 with API p99 < 1 s: {'MET' if met else 'NOT MET'})")
+    print(f"  machine at the end: {load()} (nproc {os.cpu_count()})")
+    print(f"  reproduce: {command_line()}")
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (python worker.py)")
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--drain-timeout", type=float, default=240, help="max seconds to wait for the worker")
+    parser.add_argument("--temporal-db-dir", default=None,
+                        help="folder for the dev server's temp --db-filename (default: the run's temp folder on disk; "
+                             "/dev/shm takes fsync out of Temporal's persistence)")
+    parser.add_argument("--bytecode-cache", action="store_true",
+                        help="let API/worker write .pyc files to a temp PYTHONPYCACHEPREFIX despite PYTHONDONTWRITEBYTECODE")
+    parser.add_argument("--rev", default="HEAD", help="git revision to benchmark (a frozen copy is run)")
+    parser.add_argument("--worktree", action="store_true",
+                        help="run the working tree as it is now instead of the last commit (HEAD)")
+    parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs, databases)")
+    sys.exit(asyncio.run(main(parser.parse_args())))
