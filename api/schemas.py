@@ -109,9 +109,11 @@ class ApplicationSummary(BaseModel):
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    total: int
+    total: int = Field(description="how many match; counted up to 10,000 (see total_is_lower_bound)")
     offset: int
     limit: int
+    total_is_lower_bound: bool = Field(False, description="true: at least `total` match (the count stopped there)")
+    next_cursor: str | None = Field(None, description="pass as `cursor` for the next page; null on the last page")
 
 
 class DeadlineAnswer(BaseModel):

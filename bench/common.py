@@ -266,6 +266,67 @@ def stack(keep: bool = False, worktree: bool = False, rev: str = "HEAD"):
             print(f"(kept logs and data in {workdir})")
 
 
+# --- the security model (log-in, payload encryption, rate limits), as the tests set it up -------------
+
+# The tests' fixed secrets (tests/helpers.py; never used outside tests and benchmarks). Revisions
+# before log-in existed ignore these variables.
+BENCH_JWT_SECRET = "test-only-jwt-secret-0123456789-abcdefghijklmnop"
+BENCH_CODEC_KEYS = ("t2:Z2lmdC1rZXktdHdvLWZvci10ZXN0cy1vbmx5LTAwMDA=,"
+                    "t1:dGVzdC1rZXktb25lLWZvci10ZXN0cy1vbmx5LTAwMDA=")
+BENCH_PASSWORD = "bench-password-不用于生产"
+SECURITY_ENV = {
+    "DISCLOSURE_JWT_SECRET": BENCH_JWT_SECRET,
+    "DISCLOSURE_CODEC_KEYS": BENCH_CODEC_KEYS,
+    "DISCLOSURE_ACCESS_TOKEN_MINUTES": "240",
+    # Raised for the benchmark (core/config.py): the defaults are 10 / 30 / 20 a minute per client.
+    "DISCLOSURE_RATE_LIMIT_PUBLIC_INTAKE_PER_MINUTE": "1000000",
+    "DISCLOSURE_RATE_LIMIT_LOOKUP_PER_MINUTE": "1000000",
+    "DISCLOSURE_RATE_LIMIT_LOGIN_PER_MINUTE": "1000000",
+}
+
+
+def security_settings() -> dict[str, object]:
+    """Keyword arguments for core.config.Settings matching SECURITY_ENV (the raw client's codec)."""
+    from core.config import Settings
+
+    if "codec_keys" not in Settings.model_fields:
+        return {}
+    return {"jwt_secret": BENCH_JWT_SECRET, "codec_keys": BENCH_CODEC_KEYS, "access_token_minutes": 240}
+
+
+def has_log_in() -> bool:
+    try:
+        import core.accounts  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def seed_user(engine, username: str, roles: list[str], department: str | None = None) -> None:
+    """A staff user through core.accounts (as admin.py and tests/helpers.seed_test_users do)."""
+    from sqlmodel import Session
+
+    from core.accounts import create_user
+    from db.models_security import StaffUser
+
+    with Session(engine) as session:
+        if session.get(StaffUser, username) is None:
+            create_user(session, username=username, password=BENCH_PASSWORD, roles=roles, department=department)
+        session.commit()
+
+
+def bearer_headers(base_url: str, username: str) -> dict[str, str]:
+    """Log in through POST /api/v1/auth/token (OAuth2 password flow); {} on a revision without log-in."""
+    import httpx
+
+    if not has_log_in():
+        return {}
+    response = httpx.post(f"{base_url}/api/v1/auth/token", data={"username": username, "password": BENCH_PASSWORD},
+                          timeout=30)
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
 def app_env(temporal_address: str, database_url: str, smtp_port: int, workdir: Path, task_queue: str,
             bytecode_cache: bool = False) -> dict[str, str]:
     """Environment for API and worker processes.
@@ -277,6 +338,7 @@ def app_env(temporal_address: str, database_url: str, smtp_port: int, workdir: P
     extra = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(workdir / "pycache")} if bytecode_cache else {}
     return {
         **extra,
+        **SECURITY_ENV,
         "DISCLOSURE_TEMPORAL_ADDRESS": temporal_address,
         "DISCLOSURE_DATABASE_URL": database_url,
         "DISCLOSURE_SMTP_HOST": HOST,

@@ -27,8 +27,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
-    app_env, command_line, free_port, load, machine, percentile, postgres_database, stack, summary_ms,
+    app_env, bearer_headers, command_line, free_port, has_log_in, load, machine, percentile, postgres_database,
+    security_settings, seed_user, stack, summary_ms,
 )
+
+REGISTRAR = "bench-desk"
 
 
 async def run_closed_loop(n: int, concurrency: int, call) -> tuple[float, list[float], dict[str, int]]:
@@ -72,6 +75,13 @@ async def drain(engine, expected: int, timeout: float) -> float:
         await asyncio.sleep(0.5)
 
 
+def worker_cpu_ms(s, before: dict[str, float], outcomes: dict[str, int]) -> float:
+    """Worker CPU (all worker processes) since `before`, per accepted application, in ms."""
+    now = s.cpu()
+    used = sum(now[k] - before.get(k, 0) for k in now if k.startswith("worker"))
+    return used * 1000 / max(outcomes.get("ok", 0), 1)
+
+
 def report(name: str, n: int, wall: float, latencies: list[float], outcomes: dict[str, int]) -> float:
     ok = outcomes.get("ok", 0)
     rate = ok / wall
@@ -112,14 +122,26 @@ async def main(args: argparse.Namespace) -> int:
         print(f"  stack: temporal {address}, db {database_url.split('@')[-1]}, {args.workers} worker process(es), "
               f"uvicorn 1 process on :{api_port}; logs in {s.workdir}")
 
+        # The raw client gets the same settings, so core.temporal.connect gives it the same encrypting converter.
         settings = Settings(temporal_address=address, database_url=database_url, task_queue=task_queue,
-                            data_dir=s.workdir)
+                            data_dir=s.workdir, **security_settings())
         engine = make_engine(database_url)
         client = await connect(settings)
+        headers = {}
+        if has_log_in():  # a registrar, logged in as the tests do (tests/helpers.py)
+            seed_user(engine, REGISTRAR, ["registrar"])
+            headers = bearer_headers(f"http://127.0.0.1:{api_port}", REGISTRAR)
+            print(f"  logged in as registrar {REGISTRAR!r}; payload codec on API, worker and raw client")
 
         body = application_body()
+        registered_by = body.pop("registered_by")
+        if has_log_in():
+            registered_by = REGISTRAR  # the API takes identity from the token only
+        else:
+            body["registered_by"] = registered_by
         limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", limits=limits, timeout=60) as http:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", limits=limits, timeout=60,
+                                     headers=headers) as http:
 
             async def post(_: int) -> str:
                 response = await http.post("/api/v1/applications", json=body)
@@ -130,13 +152,14 @@ async def main(args: argparse.Namespace) -> int:
             await drain(engine, args.warmup, 120)
 
             print(f"  API phase: {args.requests} x POST /api/v1/applications, {args.concurrency} concurrent clients")
-            cpu0 = s.cpu()
+            cpu0 = api_cpu0 = s.cpu()
             api_wall, api_lat, api_out = await run_closed_loop(args.requests, args.concurrency, post)
             api_rate = report("API", args.requests, api_wall, api_lat, api_out)
             print(f"  CPU during API phase: {s.cpu_delta(cpu0)}")
             cpu0 = s.cpu()
             drained = await drain(engine, args.warmup + api_out.get("ok", 0), args.drain_timeout)
             print(f"  worker caught up {drained:.1f} s after the API phase ended; CPU while draining: {s.cpu_delta(cpu0)}")
+            print(f"  worker CPU per application (API phase + drain): {worker_cpu_ms(s, api_cpu0, api_out):.1f} ms")
 
         # Raw phase: the same workflow and input, as the route builds it.
         create = ApplicationCreate.model_validate(body)
@@ -150,7 +173,7 @@ async def main(args: argparse.Namespace) -> int:
             application_id = f"RAW{run_id}-{create.received_on.year}-{i:06d}"
             inp = ApplicationInput(
                 application_id=application_id, channel=create.channel, received_on=create.received_on,
-                registered_at=datetime.now(timezone.utc), registered_by=create.registered_by,
+                registered_at=datetime.now(timezone.utc), registered_by=registered_by,
                 applicant=create.applicant, items=create.items, delivery_method=create.delivery_method,
                 policy=policy, calendar=calendar_data, agency_name=settings.agency_name, handler=create.handler,
                 department=create.department,
@@ -162,13 +185,14 @@ async def main(args: argparse.Namespace) -> int:
             return "ok"
 
         print(f"  raw phase: {args.requests} x client.start_workflow, {args.concurrency} concurrent")
-        cpu0 = s.cpu()
+        cpu0 = raw_cpu0 = s.cpu()
         raw_wall, raw_lat, raw_out = await run_closed_loop(args.requests, args.concurrency, start)
         raw_rate = report("raw", args.requests, raw_wall, raw_lat, raw_out)
         print(f"  CPU during raw phase: {s.cpu_delta(cpu0)}")
         cpu0 = s.cpu()
         drained = await drain(engine, args.warmup + api_out.get("ok", 0) + raw_out.get("ok", 0), args.drain_timeout)
         print(f"  worker caught up {drained:.1f} s after the raw phase ended; CPU while draining: {s.cpu_delta(cpu0)}")
+        print(f"  worker CPU per application (raw phase + drain): {worker_cpu_ms(s, raw_cpu0, raw_out):.1f} ms")
         engine.dispose()
 
     ratio = api_rate / raw_rate

@@ -26,8 +26,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
-    app_env, command_line, free_port, load, machine, percentile, postgres_database, stack,
+    app_env, bearer_headers, command_line, free_port, has_log_in, load, machine, percentile, postgres_database,
+    seed_user, stack,
 )
+
+SUPERVISOR = "bench-chief"
 
 OPEN = ["handling", "awaiting-supplement", "consulting", "in-review", "awaiting-signature", "awaiting-delivery"]
 OPEN_W = [60, 10, 10, 8, 7, 5]
@@ -141,7 +144,40 @@ def shapes(today: date) -> dict[str, dict]:
         "handler=h042 & status=handling": dict(handler="h042", status="handling"),
         "no filter, offset 0": dict(),
         "no filter, offset 50000 (page 1001)": dict(offset=50000),
+        # Keyset pages (cursor = the previous page's next_cursor): the same pages as the offset shapes above.
+        "status=handling, page 101 by cursor": dict(status="handling", cursor_at=5000),
+        "overdue=true, page 201 by cursor": dict(overdue=True, cursor_at=10000),
+        "no filter, page 1001 by cursor": dict(cursor_at=50000),
+        f"due_before={soon}, page 101 by cursor": dict(due_before=soon, cursor_at=5000),
+        "department=科室07, offset 0": dict(department="科室07"),
+        "department=科室07, page 101 by cursor": dict(department="科室07", cursor_at=5000),
+        "open=true, offset 0": dict(open_only=True),
+        f"open=true & due_before={soon}": dict(open_only=True, due_before=soon),
+        "open=true, page 101 by cursor": dict(open_only=True, cursor_at=5000),
     }
+
+
+def resolve(engine, filters: dict) -> dict | None:
+    """Filters for list_applications: `cursor_at=N` becomes `after=` the cursor of row N (the page after it).
+
+    None: this revision's list_applications does not take these arguments (an older --rev).
+    """
+    from sqlmodel import Session
+
+    from db.repository import list_applications
+
+    filters = dict(filters)
+    cursor_at = filters.pop("cursor_at", None)
+    try:
+        with Session(engine) as session:
+            if cursor_at is not None:
+                page = list_applications(session, offset=cursor_at - 50, limit=50, **filters)
+                filters["after"] = page.next_cursor
+            else:
+                list_applications(session, limit=1, **filters)
+    except (TypeError, AttributeError):
+        return None
+    return filters
 
 
 class StatementTimer:
@@ -184,8 +220,12 @@ def measure(engine, today: date, repeat: int, show_plans: bool) -> dict[str, dic
     timer = StatementTimer(engine)
     results: dict[str, dict[str, list[float]]] = {}
     for name, filters in shapes(today).items():
+        filters = resolve(engine, filters)
+        if filters is None:
+            print(f"    {name:45s} (not supported by this revision)")
+            continue
         times: dict[str, list[float]] = defaultdict(list)
-        last: dict[str, tuple[str, object]] = {}
+        last: list[tuple[str, str, object]] = []
         for i in range(repeat + 1):  # the first call warms caches and is not counted
             timer.records.clear()
             with Session(engine) as session:
@@ -195,16 +235,18 @@ def measure(engine, today: date, repeat: int, show_plans: bool) -> dict[str, dic
             if i == 0:
                 continue
             times["call"].append(elapsed)
-            for kind, seconds, statement, parameters in timer.records:
-                times[kind].append(seconds)
-                last[kind] = (statement, parameters)
+            per_kind: dict[str, float] = defaultdict(float)  # a call may run 0-1 COUNT and 1-2 page SELECTs
+            for kind, seconds, _, _ in timer.records:
+                per_kind[kind] += seconds
+            for kind in ("count", "page"):
+                times[kind].append(per_kind[kind])
+            last = [(kind, statement, parameters) for kind, _, statement, parameters in timer.records]
         results[name] = times
         print(f"    {name:45s} call p50 {percentile(times['call'], 50) * 1e3:8.1f} ms  "
               f"p95 {percentile(times['call'], 95) * 1e3:8.1f} ms  | COUNT p50 {percentile(times['count'], 50) * 1e3:8.1f}"
               f"  page p50 {percentile(times['page'], 50) * 1e3:8.1f} ms | total={total} rows={len(rows)}", flush=True)
         if show_plans:
-            for kind in ("count", "page"):
-                statement, parameters = last[kind]
+            for kind, statement, parameters in last:
                 print(f"        plan {kind}: {explain(engine, statement, parameters)[:400]}")
     from sqlalchemy import event
 
@@ -216,13 +258,21 @@ def measure(engine, today: date, repeat: int, show_plans: bool) -> dict[str, dic
 def http_once(s, url: str, today: date, repeat: int) -> dict[str, list[float]]:
     import httpx
 
+    from db.session import make_engine
+
     address = s.temporal()
     port = free_port()
     s.api(app_env(address, url, free_port(), s.workdir, "bench-list"), port)
     out: dict[str, list[float]] = {}
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+    engine = make_engine(url)
+    headers = bearer_headers(f"http://127.0.0.1:{port}", SUPERVISOR)  # a supervisor sees every department
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60, headers=headers) as http:
         for name, filters in shapes(today).items():
-            params = {("status" if k == "status" else k): (str(v).lower() if isinstance(v, bool) else str(v))
+            filters = resolve(engine, filters)
+            if filters is None:
+                continue
+            names = {"open_only": "open", "after": "cursor"}
+            params = {names.get(k, k): (str(v).lower() if isinstance(v, bool) else str(v))
                       for k, v in filters.items()}
             params["limit"] = "50"
             times = []
@@ -234,8 +284,10 @@ def http_once(s, url: str, today: date, repeat: int) -> dict[str, list[float]]:
                 if i:
                     times.append(elapsed)
             out[name] = times
+            answer = response.json()
             print(f"    HTTP {name:40s} p50 {percentile(times, 50) * 1e3:8.1f} ms  p95 {percentile(times, 95) * 1e3:8.1f} ms"
-                  f"  total={response.json()['total']}", flush=True)
+                  f"  total={answer['total']}{'+' if answer.get('total_is_lower_bound') else ''}", flush=True)
+    engine.dispose()
     return out
 
 
@@ -250,6 +302,8 @@ def run_database(kind: str, sizes: list[int], repeat: int, http_repeat: int, s, 
            else f"sqlite:///{s.workdir / 'list.db'}")
     engine = make_engine(url)
     init_db(engine)
+    if has_log_in():
+        seed_user(engine, SUPERVISOR, ["supervisor"])
     lines = []
     loaded = 0
     for size in sizes:
@@ -269,6 +323,8 @@ def run_database(kind: str, sizes: list[int], repeat: int, http_repeat: int, s, 
               f" rows in {load:.1f} s, ANALYZE {analyze:.1f} s)", flush=True)
         results = measure(engine, today, repeat, show_plans=size == sizes[-1])
         for name, t in results.items():
+            if not t.get("call"):
+                continue
             p95 = percentile(t["call"], 95)
             lines.append(f"| {kind} | {size:,} | {name} | {percentile(t['call'], 50) * 1e3:.1f} | {p95 * 1e3:.1f} | "
                          f"{percentile(t['count'], 50) * 1e3:.1f} | {percentile(t['page'], 50) * 1e3:.1f} | "

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
-    app_env, command_line, hwm_bytes, machine, mib, postgres_database, rss_bytes, stack,
+    app_env, command_line, hwm_bytes, machine, mib, postgres_database, rss_bytes, security_settings, stack,
 )
 from bench.intake import count_acknowledged, run_closed_loop  # noqa: E402
 
@@ -89,9 +89,15 @@ async def main(args: argparse.Namespace) -> int:
         print(f"  worker pid {worker.pid} idle RSS {mib(rss_bytes(worker.pid))}")
         rows.append(("worker idle, before any workflow", rss_bytes(worker.pid)))
 
-        settings = Settings(temporal_address=address, database_url=database_url, task_queue=task_queue)
+        # Same settings as the worker's environment: core.temporal.connect gives the same encrypting converter.
+        settings = Settings(temporal_address=address, database_url=database_url, task_queue=task_queue,
+                            **security_settings())
         client = await connect(settings)
-        create = ApplicationCreate.model_validate(application_body())
+        body = application_body()
+        registered_by = body.pop("registered_by")  # HEAD's ApplicationCreate has no registered_by (from the token)
+        if "registered_by" in ApplicationCreate.model_fields:
+            body["registered_by"] = registered_by
+        create = ApplicationCreate.model_validate(body)
         policy = profile_named(create.policy).model_copy(update={"reminder_days_before_due": settings.reminder_days_before_due})
         calendar_data = CalendarSource(engine).since(create.received_on.year)
 
@@ -99,7 +105,7 @@ async def main(args: argparse.Namespace) -> int:
             application_id = f"MEM-{create.received_on.year}-{i:06d}"
             inp = ApplicationInput(
                 application_id=application_id, channel=create.channel, received_on=create.received_on,
-                registered_at=datetime.now(timezone.utc), registered_by=create.registered_by,
+                registered_at=datetime.now(timezone.utc), registered_by=registered_by,
                 applicant=create.applicant, items=create.items, delivery_method=create.delivery_method,
                 policy=policy, calendar=calendar_data, agency_name=settings.agency_name, handler=create.handler,
                 department=create.department,

@@ -1,10 +1,13 @@
 """Queries and idempotent writes. Callers own the transaction (see db.session.session_scope)."""
 
-from collections.abc import Sequence
+import base64
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Insert, func, nulls_last
+from sqlalchemy import Insert, func, literal, nulls_last, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, delete, select
 
@@ -89,24 +92,84 @@ def _text_or_none(value: str | None) -> str | None:
     return None if value is None else str(value)
 
 
+# The supervisors' list counts at most this many matches (then says "at least"): an exact COUNT(*)
+# over a broad filter reads every matching index entry, which at 1,000,000 rows costs more than the page.
+COUNT_CAP = 10_000
+
+
+class InvalidCursor(ValueError):
+    """A list cursor this server did not make (or from an incompatible version)."""
+
+
+def encode_list_cursor(due_on: date | None, application_id: str) -> str:
+    """Opaque position in the list's order (due_on, id): base64url of a small JSON array."""
+    raw = json.dumps([due_on.isoformat() if due_on else None, application_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_list_cursor(cursor: str) -> tuple[date | None, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        due, application_id = json.loads(raw)
+        if not isinstance(application_id, str) or not 0 < len(application_id) <= 40 or not application_id.isprintable():
+            raise ValueError(application_id)
+        return (date.fromisoformat(due) if due is not None else None), application_id
+    except (ValueError, TypeError, UnicodeDecodeError) as error:
+        raise InvalidCursor(cursor) from error
+
+
+@dataclass
+class ApplicationPage:
+    """One page of the list. Unpacks as `rows, total` (the older return value).
+
+    total: the number of matching applications, exact up to `COUNT_CAP`; beyond it, `total` is
+    `COUNT_CAP` and `total_is_lower_bound` is true. next_cursor: pass it back as `after` for the
+    next page (None: this is the last page).
+    """
+
+    rows: list[Application]
+    total: int
+    total_is_lower_bound: bool = False
+    next_cursor: str | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.rows, self.total))
+
+
 def list_applications(
     session: Session,
     *,
     status: str | None = None,
+    open_only: bool | None = None,
     overdue: bool | None = None,
     due_before: date | None = None,
     handler: str | None = None,
     department: str | None = None,
     offset: int = 0,
     limit: int = 50,
-) -> tuple[list[Application], int]:
-    """One page of applications, soonest due first (undated last), and the total matching.
+    after: str | tuple[date | None, str] | None = None,
+    count_cap: int | None = COUNT_CAP,
+) -> ApplicationPage:
+    """One page of applications, soonest due first (undated last, then by number), and how many match.
 
-    `due_before` is exclusive: due_on < due_before.
+    `due_before` is exclusive: due_on < due_before. `open_only`: True lists only applications not
+    closed/withdrawn/abandoned, False only those. Paging: `after` (a `next_cursor`, or a (due_on, id)
+    pair) continues right after that position and costs what the first page costs (keyset, on the
+    (…, due_on, id) indexes); `offset` still works but reads and discards every row before the page,
+    so deep offsets are slow on large tables. `after` and `offset` are not combined.
+    `count_cap=None` counts exactly.
     """
+    if after is not None and offset:
+        raise ValueError("after and offset cannot be combined")
+    if isinstance(after, str):
+        after = decode_list_cursor(after)
     conditions = []
     if status is not None:
         conditions.append(col(Application.status) == status)
+    if open_only is True:
+        conditions.append(col(Application.status).not_in(CLOSED_STATUSES))
+    elif open_only is False:
+        conditions.append(col(Application.status).in_(CLOSED_STATUSES))
     if overdue is not None:
         conditions.append(col(Application.overdue) == overdue)
     if due_before is not None:
@@ -116,15 +179,86 @@ def list_applications(
     if department is not None:
         conditions.append(col(Application.department) == department)
 
-    total = session.exec(select(func.count()).select_from(Application).where(*conditions)).one()
-    page = session.exec(
-        select(Application)
-        .where(*conditions)
-        .order_by(nulls_last(col(Application.due_on).asc()), col(Application.id))
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return list(page), total
+    if offset:
+        rows = list(session.exec(
+            select(Application)
+            .where(*conditions)
+            .order_by(nulls_last(col(Application.due_on).asc()), col(Application.id))
+            .offset(offset)
+            .limit(limit + 1)
+        ).all())
+    else:
+        rows = _keyset_rows(session, conditions, after, limit + 1, dated_only=due_before is not None)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_list_cursor(rows[-1].due_on, rows[-1].id) if more else None
+
+    if after is None and not offset and not more:
+        return ApplicationPage(rows, len(rows), False, None)  # the whole result is on this page
+    if count_cap is None:
+        total = session.exec(select(func.count()).select_from(Application).where(*conditions)).one()
+        return ApplicationPage(rows, total, False, next_cursor)
+    capped = select(literal(1)).select_from(Application).where(*conditions).limit(count_cap + 1).subquery()
+    counted = session.exec(select(func.count()).select_from(capped)).one()
+    return ApplicationPage(rows, min(counted, count_cap), counted > count_cap, next_cursor)
+
+
+def _keyset_rows(
+    session: Session, conditions: list[Any], after: tuple[date | None, str] | None, n: int, dated_only: bool
+) -> list[Application]:
+    """Up to n rows after `after` in (due_on, id) order, NULL due dates last.
+
+    Two index range scans instead of one ORDER BY … NULLS LAST: dated rows by (due_on, id), then
+    undated rows by id. Each is a plain ascending walk of a (…, due_on, id) index on both SQLite
+    and PostgreSQL.
+    """
+    due_on, application_id = col(Application.due_on), col(Application.id)
+    rows: list[Application] = []
+    if after is None or after[0] is not None:
+        dated = [*conditions, due_on.is_not(None)]
+        if after is not None:
+            dated.append(tuple_(due_on, application_id) > tuple_(literal(after[0]), literal(after[1])))
+        rows = list(session.exec(select(Application).where(*dated).order_by(due_on, application_id).limit(n)).all())
+    if len(rows) < n and not dated_only:
+        undated = [*conditions, due_on.is_(None)]
+        if after is not None and after[0] is None:
+            undated.append(application_id > after[1])
+        rows += session.exec(
+            select(Application).where(*undated).order_by(application_id).limit(n - len(rows))
+        ).all()
+    return rows
+
+
+def insert_application_if_absent(session: Session, record: ApplicationRecord, events: Sequence[EventRecord]) -> bool:
+    """Store a new application (row, items, events) unless its row exists already: one INSERT … ON CONFLICT DO NOTHING.
+
+    For intake, which lists an application at once: the workflow writes the same row with
+    `save_application`, and if it got there first its row is newer and is left alone. True if inserted.
+    """
+    now = utcnow()
+    values = record.model_dump(mode="python", exclude={"application_id", "items"})
+    values.update(id=record.application_id, updated_at=now, created_at=now,
+                  final_outcome=_text_or_none(record.final_outcome))
+    inserted = session.execute(
+        _insert(session, Application).values(**values)
+        .on_conflict_do_nothing(index_elements=[Application.id])
+        .returning(Application.id)
+    ).first()
+    if inserted is None:
+        return False
+    if record.items:
+        session.execute(_insert(session, ApplicationItem).values([
+            {"application_id": record.application_id, "item_no": item.item_no, "description": item.description,
+             "outcome": _text_or_none(item.outcome), "reasons": item.reasons}
+            for item in record.items
+        ]).on_conflict_do_nothing(index_elements=[ApplicationItem.application_id, ApplicationItem.item_no]))
+    if events:
+        session.execute(
+            _insert(session, ApplicationEvent)
+            .values([{"application_id": record.application_id, **event.model_dump(mode="python")} for event in events])
+            .on_conflict_do_nothing(index_elements=[ApplicationEvent.application_id, ApplicationEvent.seq])
+        )
+    return True
 
 
 def get_events(session: Session, application_id: str) -> list[ApplicationEvent]:

@@ -77,7 +77,7 @@ def test_migrated_schema_equals_the_models(engine: Engine) -> None:  # noqa: F81
 def test_the_schema_has_the_indexes_and_constraints_lists_and_events_rely_on(engine: Engine) -> None:  # noqa: F811
     tables = inspect(engine)
     application_indexes = {index["name"]: index["column_names"] for index in tables.get_indexes("application")}
-    assert application_indexes["ix_application_status_due_on"] == ["status", "due_on"]
+    assert application_indexes["ix_application_status_due_on_id"] == ["status", "due_on", "id"]
     uniques = {u["name"]: u["column_names"] for u in tables.get_unique_constraints("application_event")}
     assert uniques["uq_application_event_seq"] == ["application_id", "seq"]
     if engine.dialect.name == "postgresql":

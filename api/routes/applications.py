@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 from sqlmodel import Session
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -27,7 +28,15 @@ from core.security import hash_query_code, new_query_code
 from db.models_security import ApplicantAccess, StaffUser
 from clock import ClockInput, compute_due, local_date
 from db.models import Application
-from db.repository import allocate_application_number, get_events, list_applications, save_application
+from db.repository import (
+    allocate_application_number,
+    InvalidCursor,
+    decode_list_cursor,
+    get_events,
+    insert_application_if_absent,
+    list_applications,
+)
+from db.session import session_scope
 from policy import profile_named
 from policy.intake import RECEIPT_BASIS
 from workcalendar import WorkCalendar
@@ -110,9 +119,13 @@ async def _register(
         WorkCalendar(calendar_data), ClockInput(received_on=body.received_on, reply_days=policy.reply_days,
                                             receipt_basis=RECEIPT_BASIS[body.channel])
     )
+    engine = session.get_bind()
     for _ in range(NUMBER_ATTEMPTS):
-        application_id = allocate_application_number(session, shanghai_today().year, settings.application_number_prefix)
-        session.commit()  # the number is spent even if the start fails: a gap, never a duplicate
+        # Database work runs in a thread with its own session: a commit (fsync, or SQLite's write
+        # lock shared with the worker) on the event loop would stall every request in flight.
+        application_id = await run_in_threadpool(
+            _allocate_number, engine, shanghai_today().year, settings.application_number_prefix
+        )  # committed: the number is spent even if the start fails: a gap, never a duplicate
         inp = ApplicationInput(
             application_id=application_id, channel=body.channel, received_on=body.received_on,
             registered_at=datetime.now(timezone.utc), registered_by=registered_by, applicant=body.applicant,
@@ -128,20 +141,32 @@ async def _register(
             # Temporal already holds this number (the database was restored from an older copy).
             log.error("application number %s already used in Temporal; allocating the next", application_id)
             continue
-        # Listed at once; the workflow's own first write of the same row and event is a no-op.
-        if session.get(Application, application_id) is None:
-            save_application(session, initial_record(inp, due), [registration_event(inp, due)])
-            session.commit()
         break
     else:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "申请编号分配异常，申请未登记，请联系管理员")
     code = new_query_code()
-    session.add(ApplicantAccess(application_id=application_id, code_hash=hash_query_code(settings, application_id, code)))
-    session.commit()
+    access = ApplicantAccess(application_id=application_id, code_hash=hash_query_code(settings, application_id, code))
+    await run_in_threadpool(_record_registration, engine, inp, due, access)
     return ApplicationCreated(
         application_id=application_id, query_code=code, received_on=body.received_on, due_on=due.due_on,
         due_provisional=due.provisional, due_explanation=due.steps, calendar_version=due.calendar_version,
     )
+
+
+def _allocate_number(engine, year: int, prefix: str) -> str:
+    with session_scope(engine) as session:
+        return allocate_application_number(session, year, prefix)
+
+
+def _record_registration(engine, inp: ApplicationInput, due, access: ApplicantAccess) -> None:
+    """Listed at once, with the applicant's query code, in one transaction.
+
+    The application row is inserted only if absent (the workflow's own first write may have come
+    first, and it is authoritative); the workflow's later write of the same row and event is a no-op.
+    """
+    with session_scope(engine) as session:
+        insert_application_if_absent(session, initial_record(inp, due), [registration_event(inp, due)])
+        session.add(access)
 
 
 @router.get("", response_model=Page[ApplicationSummary])
@@ -149,24 +174,45 @@ def list_for_supervisors(
     session: SessionDep,
     user: Annotated[StaffUser, READERS],
     status_: Annotated[str | None, Query(alias="status", max_length=40, pattern=TEXT)] = None,
+    open_: Annotated[bool | None, Query(
+        alias="open", description="true: only applications still open (not closed, withdrawn or abandoned); "
+                                  "false: only those; absent: all")] = None,
     overdue: bool | None = None,
     due_before: date | None = None,
     handler: Annotated[str | None, Query(max_length=100, pattern=TEXT)] = None,
     department: Annotated[str | None, Query(max_length=100, pattern=TEXT)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    cursor: Annotated[str | None, Query(
+        max_length=200, pattern=r"^[A-Za-z0-9_-]*$",
+        description="the previous page's next_cursor: the next page, as fast as the first one")] = None,
+    offset: Annotated[int, Query(
+        ge=0, description="rows to skip (kept for compatibility: deep offsets are slow on large tables; "
+                          "use cursor). Not with cursor")] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Page[ApplicationSummary]:
-    """Applications from the database (not from each workflow), soonest due first; a handler sees their department's."""
+    """Applications from the database (not from each workflow), soonest due first; a handler sees their department's.
+
+    Page with `next_cursor` (keyset: every page costs what the first costs); `total` is exact up to
+    10,000, beyond that `total_is_lower_bound` is true.
+    """
+    if cursor is not None and offset:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "cursor 与 offset 不能同时使用")
+    after = None
+    if cursor is not None:
+        try:
+            after = decode_list_cursor(cursor)
+        except InvalidCursor:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "cursor 无效，请使用上一页返回的 next_cursor") from None
     scoped = department_filter(user)
     if scoped is not None:
         if not scoped or (department is not None and department != scoped):
             return Page(items=[], total=0, offset=offset, limit=limit)
         department = scoped
-    rows, total = list_applications(
-        session, status=status_, overdue=overdue, due_before=due_before, handler=handler,
-        department=department, offset=offset, limit=limit,
+    page = list_applications(
+        session, status=status_, open_only=open_, overdue=overdue, due_before=due_before, handler=handler,
+        department=department, offset=offset, limit=limit, after=after,
     )
-    return Page(items=[_summary(r) for r in rows], total=total, offset=offset, limit=limit)
+    return Page(items=[_summary(r) for r in page.rows], total=page.total, offset=offset, limit=limit,
+                total_is_lower_bound=page.total_is_lower_bound, next_cursor=page.next_cursor)
 
 
 def _summary(row: Application) -> ApplicationSummary:
