@@ -26,6 +26,7 @@ from core.config import Settings
 from db import repository
 from db.models import OutboundMessage, utcnow
 from db.session import session_scope
+from core.security import third_party_link
 from letters.compose import LetterInputError, compose_letter
 from screening.prescreen import prescreen_texts
 
@@ -74,6 +75,11 @@ class DisclosureActivities:
 
     @activity.defn(name="compose_letter")
     async def compose_letter(self, inp: ComposeLetterInput) -> Letter:
+        if inp.kind == "consultation-letter" and inp.consultation_id and not inp.answer_link:
+            # The link is signed with a secret, so it is made here, not in the workflow; the same
+            # arguments give the same link, so a retried compose writes the same letter.
+            inp = inp.model_copy(update={"answer_link": third_party_link(
+                inp.consultation_id, issued_on=inp.letter_date, expires_on=inp.deadline_on, settings=self._settings)})
         try:
             return compose_letter(inp)
         except LetterInputError as error:

@@ -119,6 +119,8 @@ class ComposeLetterInput(BaseModel):
     needed: list[str] = Field(default_factory=list, description="补正: everything the applicant must supply")
     reasons: str = ""
     extension_days: int | None = None
+    consultation_id: str | None = Field(default=None, description="consultation letter: whose answer link to print")
+    answer_link: str | None = Field(default=None, description="set by the compose activity: the third party's signed link")
 
 
 class Letter(BaseModel):

@@ -83,6 +83,8 @@ def _consultation_letter(inp: ComposeLetterInput) -> tuple[str, list[str]]:
         f"根据{REGULATION}第三十二条的规定，现书面征求您（单位）的意见。请自收到本函之日起15个工作日内，"
         f"即于{_by(answer_by)}书面提出是否同意公开的意见；不同意公开的，请说明理由。",
         f"逾期未提出意见的，由本机关依照{REGULATION}的规定决定是否公开。",
+        *([f"您（单位）也可以通过以下链接在线查看征求意见事项并提交意见（仅限本次使用）：{inp.answer_link}"]
+          if inp.answer_link else []),
     ]
 
 

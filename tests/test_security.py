@@ -2,6 +2,7 @@
 third parties. On the session's stack (users from tests.helpers.TEST_USERS) unless a test needs its own.
 """
 
+import asyncio
 import json
 import os
 import subprocess
@@ -437,3 +438,32 @@ async def test_errors_are_in_chinese(api: StaffClient, anon: httpx.AsyncClient):
         "Content-Type": "application/json", **api.as_user("desk-chen")})
     assert bad_json.status_code == 422 and "提交的内容不符合要求" in chinese(bad_json)
     assert date.today()  # keeps the import used for readers of the dates above
+
+
+async def test_the_consultation_letter_carries_a_working_link(api: StaffClient, anon: httpx.AsyncClient, mailbox):
+    import re
+
+    from tests.helpers import mails_about
+
+    app_id = (await register(api, items=[{"description": "某公司报送的统计报表"}]))["application_id"]
+    consulting = await act(api, app_id, "consultations", {
+        "consultee": {"kind": "third-party", "name": "某科技有限公司", "email": "legal@tech.example.cn"},
+        "item_nos": [1], "by": "wang"})
+    consultation_id = consulting["consultations"][0]["consultation_id"]
+
+    def letters_to_third_party():
+        return [m for m in mails_about(mailbox.envelopes, "某公司报送的统计报表") if "legal@tech.example.cn" in m["To"]]
+
+    for _ in range(100):
+        if letters_to_third_party():
+            break
+        await asyncio.sleep(0.2)
+    body = letters_to_third_party()[0].get_body(("plain",)).get_content()
+    path = re.search(r"/api/v1/third-party/[A-Za-z0-9_.\-]+", body)
+    assert path, body
+    page = await anon.get(path.group(0))
+    assert page.status_code == 200 and page.json()["item_descriptions"] == ["某公司报送的统计报表"]
+    answered = await anon.post(path.group(0), json={"position": "consent"})
+    assert answered.status_code == 200, answered.text
+    answered_state = await eventually(api, app_id, lambda s: s["consultations"][0]["position"] == "consent")
+    assert answered_state["consultations"][0]["consultation_id"] == consultation_id

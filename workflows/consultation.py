@@ -51,7 +51,7 @@ class ConsultationWorkflow:
                 application_id=inp.application_id, kind="consultation-letter", agency_name=inp.agency_name,
                 recipient_name=inp.consultee.name, letter_date=self._sent_on, received_on=inp.received_on,
                 items=[ReplyItem(item_no=n, description=d, outcome=OutcomeCode.DISCLOSED) for n, d in inp.items],
-                deadline_on=inp.window_ends_on,
+                deadline_on=inp.window_ends_on, consultation_id=inp.consultation_id,
             ),
             result_type=Letter, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=LETTER_RETRY,
         )
