@@ -268,7 +268,7 @@ class ReplyLetterOut(Out):
     replied_on: date | None
     subject: str
     text: str
-    pdf_url: str | None = Field(default=None, description="the signed reply document, once issue 4 provides it")
+    pdf_url: str = Field(description="download the signed reply PDF here, with the same query code")
 
 
 class ThirdPartyView(Out):

@@ -386,6 +386,14 @@ async def test_applicant_supplements_withdraws_and_reads_the_reply(api: StaffCli
     assert reply.status_code == 200, reply.text
     assert app_id in reply.json()["text"] and set(reply.json()) == {"application_id", "replied_on", "subject", "text",
                                                                     "pdf_url"}
+    for _ in range(100):  # the signed PDF is issued in the background right after signing
+        pdf = await api.get(reply.json()["pdf_url"], headers=api.as_applicant(app_id))
+        if pdf.status_code == 200:
+            break
+        await asyncio.sleep(0.2)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    stranger = await api.get(reply.json()["pdf_url"], headers={"X-Query-Code": "WRONGCODE234"})
+    assert stranger.status_code == 404
     late = await api.post(f"/api/v1/applicant/applications/{app_id}/withdraw", json={}, headers=api.as_applicant(app_id))
     assert late.status_code == 409, late.text
 

@@ -119,15 +119,15 @@ async def withdraw(application_id: Owned, body: ApplicantWithdrawIn, client: Cli
     return applicant_view(view)
 
 
-def reply_document_url(application_id: str) -> str | None:
-    """HOOK for issue 4: the signed reply PDF's download URL once letters/ stores it; None until then."""
-    return None
+def reply_document_url(application_id: str) -> str:
+    """Where the applicant downloads the signed reply PDF (api/routes/letters.py, same query code)."""
+    return f"/api/v1/portal/applications/{application_id}/reply.pdf"
 
 
 @router.get("/applications/{application_id}/reply", response_model=ReplyLetterOut,
             responses={409: {"description": "尚未答复"}})
 async def reply(application_id: Owned, client: ClientDep) -> ReplyLetterOut:
-    """The reply letter's text once it has been signed and sent (the PDF comes with issue 4)."""
+    """The reply letter's text once it has been signed, and where to download its PDF."""
     view = await live_view(client, application_id)
     if view.replied_on is None or view.reply_draft is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "本申请尚未答复，答复签发后可在此下载")
