@@ -117,7 +117,7 @@ async def main(args: argparse.Namespace) -> int:
         env = app_env(address, database_url, smtp_port, s.workdir, task_queue, args.bytecode_cache)
         api_port = free_port()
         s.api(env, api_port)  # creates the tables (init_db) before the workers start
-        for w in range(args.workers):
+        for w in range(0 if args.no_worker else args.workers):
             s.worker(env, name=f"worker{w}")
         print(f"  stack: temporal {address}, db {database_url.split('@')[-1]}, {args.workers} worker process(es), "
               f"uvicorn 1 process on :{api_port}; logs in {s.workdir}")
@@ -149,17 +149,19 @@ async def main(args: argparse.Namespace) -> int:
 
             # Warm-up: connections, imports, first workflow tasks (not counted).
             await run_closed_loop(args.warmup, min(args.concurrency, args.warmup), post)
-            await drain(engine, args.warmup, 120)
+            if not args.no_worker:
+                await drain(engine, args.warmup, 120)
 
             print(f"  API phase: {args.requests} x POST /api/v1/applications, {args.concurrency} concurrent clients")
             cpu0 = api_cpu0 = s.cpu()
             api_wall, api_lat, api_out = await run_closed_loop(args.requests, args.concurrency, post)
             api_rate = report("API", args.requests, api_wall, api_lat, api_out)
             print(f"  CPU during API phase: {s.cpu_delta(cpu0)}")
-            cpu0 = s.cpu()
-            drained = await drain(engine, args.warmup + api_out.get("ok", 0), args.drain_timeout)
-            print(f"  worker caught up {drained:.1f} s after the API phase ended; CPU while draining: {s.cpu_delta(cpu0)}")
-            print(f"  worker CPU per application (API phase + drain): {worker_cpu_ms(s, api_cpu0, api_out):.1f} ms")
+            if not args.no_worker:
+                cpu0 = s.cpu()
+                drained = await drain(engine, args.warmup + api_out.get("ok", 0), args.drain_timeout)
+                print(f"  worker caught up {drained:.1f} s after the API phase ended; CPU while draining: {s.cpu_delta(cpu0)}")
+                print(f"  worker CPU per application (API phase + drain): {worker_cpu_ms(s, api_cpu0, api_out):.1f} ms")
 
         # Raw phase: the same workflow and input, as the route builds it.
         create = ApplicationCreate.model_validate(body)
@@ -189,10 +191,11 @@ async def main(args: argparse.Namespace) -> int:
         raw_wall, raw_lat, raw_out = await run_closed_loop(args.requests, args.concurrency, start)
         raw_rate = report("raw", args.requests, raw_wall, raw_lat, raw_out)
         print(f"  CPU during raw phase: {s.cpu_delta(cpu0)}")
-        cpu0 = s.cpu()
-        drained = await drain(engine, args.warmup + api_out.get("ok", 0) + raw_out.get("ok", 0), args.drain_timeout)
-        print(f"  worker caught up {drained:.1f} s after the raw phase ended; CPU while draining: {s.cpu_delta(cpu0)}")
-        print(f"  worker CPU per application (raw phase + drain): {worker_cpu_ms(s, raw_cpu0, raw_out):.1f} ms")
+        if not args.no_worker:
+            cpu0 = s.cpu()
+            drained = await drain(engine, args.warmup + api_out.get("ok", 0) + raw_out.get("ok", 0), args.drain_timeout)
+            print(f"  worker caught up {drained:.1f} s after the raw phase ended; CPU while draining: {s.cpu_delta(cpu0)}")
+            print(f"  worker CPU per application (raw phase + drain): {worker_cpu_ms(s, raw_cpu0, raw_out):.1f} ms")
         engine.dispose()
 
     ratio = api_rate / raw_rate
@@ -200,7 +203,7 @@ async def main(args: argparse.Namespace) -> int:
     met = ratio >= 0.7 and p99 < 1.0 and api_out.get("ok", 0) == args.requests
     print()
     print(f"RESULT intake database={args.database} requests={args.requests} concurrency={args.concurrency} "
-          f"workers={args.workers} temporal-db={args.temporal_db_dir or 'disk (temp folder)'} "
+          f"workers={0 if args.no_worker else args.workers} temporal-db={args.temporal_db_dir or 'disk (temp folder)'} "
           f"bytecode-cache={args.bytecode_cache} PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}")
     print(f"  API  {api_rate:8.1f} /s  p50 {percentile(api_lat, 50) * 1000:7.1f} ms  p99 {p99 * 1000:7.1f} ms")
     print(f"  raw  {raw_rate:8.1f} /s  p50 {percentile(raw_lat, 50) * 1000:7.1f} ms  "
@@ -218,6 +221,10 @@ if __name__ == "__main__":
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (python worker.py)")
     parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--no-worker", action="store_true",
+                        help="no worker process: both phases measure acceptance alone, with no worker catching up "
+                             "in the background (the workflows wait in the task queue). Since letters v2 the worker "
+                             "renders a PDF per acknowledgment (~3/s on 2 cores), so 1,000 cannot drain between phases")
     parser.add_argument("--drain-timeout", type=float, default=240, help="max seconds to wait for the worker")
     parser.add_argument("--temporal-db-dir", default=None,
                         help="folder for the dev server's temp --db-filename (default: the run's temp folder on disk; "
