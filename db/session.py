@@ -41,10 +41,11 @@ def _configure_sqlite_connection(dbapi_connection, _connection_record) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the API read while the worker writes; the busy timeout makes concurrent writers
     # queue for the lock instead of failing at once.
-    # The busy timeout goes first: switching a fresh file to WAL needs the lock too, and without
-    # the timeout a process starting beside another fails at once with "database is locked".
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # Switching a fresh file to WAL needs the write lock, which a process starting beside this one
+    # may hold for a whole migration: wait as long as for the migration lock, then the usual time.
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_MIGRATION_WAIT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
