@@ -25,8 +25,8 @@ RUN apt-get update \
 # workflow sandbox imports workflows/*.py afresh for every workflow instance, and without a .pyc each
 # import compiles the source again (about a quarter of the worker's CPU per new application).
 COPY . .
+RUN pip install .
 RUN python -m compileall -q -j 0 /app \
-    && pip install . \
     && useradd --system --uid 10001 --user-group --home-dir /app --no-create-home disclosure \
     && mkdir -p /app/data && chown disclosure:disclosure /app/data
 

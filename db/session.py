@@ -1,7 +1,9 @@
 """Engine and session set-up for SQLite (single machine) and PostgreSQL; schema migrations at start-up."""
 
+import fcntl
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
@@ -31,6 +33,11 @@ def make_engine(url: str) -> Engine:
 
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        with sqlite_file_lock(parsed.database):
+            # WAL is a property of the file: set once, here, so no connection ever has to switch it.
+            with sqlite3.connect(parsed.database, timeout=SQLITE_MIGRATION_WAIT_MS / 1000) as raw:
+                raw.execute("PRAGMA journal_mode=WAL")
+            raw.close()
     # Activities reach the database from worker threads (asyncio.to_thread).
     engine = create_engine(url, connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _configure_sqlite_connection)
@@ -39,12 +46,8 @@ def make_engine(url: str) -> Engine:
 
 def _configure_sqlite_connection(dbapi_connection, _connection_record) -> None:
     cursor = dbapi_connection.cursor()
-    # WAL lets the API read while the worker writes; the busy timeout makes concurrent writers
-    # queue for the lock instead of failing at once.
-    # Switching a fresh file to WAL needs the write lock, which a process starting beside this one
-    # may hold for a whole migration: wait as long as for the migration lock, then the usual time.
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_MIGRATION_WAIT_MS}")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # The file is in WAL mode (make_engine), so the API reads while the worker writes; the busy
+    # timeout makes concurrent writers queue for the lock instead of failing at once.
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
@@ -60,6 +63,21 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 @contextmanager
+def sqlite_file_lock(database: str) -> Iterator[None]:
+    """Processes sharing one SQLite file take turns here for what SQLite cannot queue by itself.
+
+    Switching the journal mode and migrating both escalate to the write lock; two processes doing
+    so at once can get "database is locked" at once, without the busy timeout ever waiting.
+    """
+    with open(f"{database}.init-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
 def migration_lock(engine: Engine) -> Iterator[Connection]:
     """One connection in one transaction that only one process at a time can hold; committed at the end.
 
@@ -67,7 +85,9 @@ def migration_lock(engine: Engine) -> Iterator[Connection]:
     leaves nothing behind). SQLite: BEGIN IMMEDIATE takes the database's write lock at once; the
     other process waits for it (busy timeout) and then finds the schema at head.
     """
-    with engine.connect() as connection:
+    database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    file_lock = sqlite_file_lock(database) if database and database != ":memory:" else nullcontext()
+    with file_lock, engine.connect() as connection:
         dialect = connection.dialect.name
         if dialect == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
