@@ -36,6 +36,14 @@ class Body(Strict):
         return data
 
 
+def require_delivery_address(applicant: Applicant, method: str) -> None:
+    """The reply must be deliverable the way the applicant chose (Reg. 29: 获取信息的方式)."""
+    if method == "email" and not applicant.email:
+        raise ValueError("选择电子邮件答复的，须填写申请人电子邮箱")
+    if method == "post" and not applicant.address:
+        raise ValueError("选择邮寄答复的，须填写申请人通讯地址")
+
+
 class ApplicationCreate(Body):
     """What the intake form or the registration desk submits."""
 
@@ -50,10 +58,7 @@ class ApplicationCreate(Body):
 
     @model_validator(mode="after")
     def delivery_needs_an_address(self) -> "ApplicationCreate":
-        if self.delivery_method == "email" and not self.applicant.email:
-            raise ValueError("选择电子邮件答复的，须填写申请人电子邮箱")
-        if self.delivery_method == "post" and not self.applicant.address:
-            raise ValueError("选择邮寄答复的，须填写申请人通讯地址")
+        require_delivery_address(self.applicant, self.delivery_method)
         return self
 
 
@@ -67,10 +72,7 @@ class PublicApplicationCreate(Body):
 
     @model_validator(mode="after")
     def delivery_needs_an_address(self) -> "PublicApplicationCreate":
-        if self.delivery_method == "email" and not self.applicant.email:
-            raise ValueError("选择电子邮件答复的，须填写申请人电子邮箱")
-        if self.delivery_method == "post" and not self.applicant.address:
-            raise ValueError("选择邮寄答复的，须填写申请人通讯地址")
+        require_delivery_address(self.applicant, self.delivery_method)
         return self
 
 
