@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import time
@@ -27,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
-    app_env, bearer_headers, command_line, free_port, has_log_in, load, machine, percentile, postgres_database,
+    KeepAliveClient, app_env, bearer_headers, command_line, free_port, has_log_in, load, machine, percentile, postgres_database,
     security_settings, seed_user, stack, summary_ms,
 )
 
@@ -139,29 +140,54 @@ async def main(args: argparse.Namespace) -> int:
             registered_by = REGISTRAR  # the API takes identity from the token only
         else:
             body["registered_by"] = registered_by
-        limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", limits=limits, timeout=60,
-                                     headers=headers) as http:
+        api_path = "/api/v1/applications"
+        if args.http_client == "httpx":
+            limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+            http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", limits=limits, timeout=60, headers=headers)
 
             async def post(_: int) -> str:
-                response = await http.post("/api/v1/applications", json=body)
+                response = await http.post(api_path, json=body)
                 return "ok" if response.status_code == 201 else f"http-{response.status_code}"
+        else:
+            request = KeepAliveClient.encode("POST", api_path, f"127.0.0.1:{api_port}",
+                                             {**headers, "Content-Type": "application/json"},
+                                             json.dumps(body, ensure_ascii=False).encode())
+            idle: asyncio.Queue[KeepAliveClient] = asyncio.Queue()
+            for _ in range(args.concurrency):
+                idle.put_nowait(KeepAliveClient("127.0.0.1", api_port))
 
-            # Warm-up: connections, imports, first workflow tasks (not counted).
-            await run_closed_loop(args.warmup, min(args.concurrency, args.warmup), post)
-            if not args.no_worker:
-                await drain(engine, args.warmup, 120)
+            async def post(_: int) -> str:
+                connection = await idle.get()
+                try:
+                    status, _ = await asyncio.wait_for(connection.request(request), 60)
+                except BaseException:
+                    await connection.close()
+                    raise
+                finally:
+                    idle.put_nowait(connection)
+                return "ok" if status == 201 else f"http-{status}"
 
-            print(f"  API phase: {args.requests} x POST /api/v1/applications, {args.concurrency} concurrent clients")
-            cpu0 = api_cpu0 = s.cpu()
-            api_wall, api_lat, api_out = await run_closed_loop(args.requests, args.concurrency, post)
-            api_rate = report("API", args.requests, api_wall, api_lat, api_out)
-            print(f"  CPU during API phase: {s.cpu_delta(cpu0)}")
-            if not args.no_worker:
-                cpu0 = s.cpu()
-                drained = await drain(engine, args.warmup + api_out.get("ok", 0), args.drain_timeout)
-                print(f"  worker caught up {drained:.1f} s after the API phase ended; CPU while draining: {s.cpu_delta(cpu0)}")
-                print(f"  worker CPU per application (API phase + drain): {worker_cpu_ms(s, api_cpu0, api_out):.1f} ms")
+        # Warm-up: connections, imports, first workflow tasks (not counted).
+        await run_closed_loop(args.warmup, min(args.concurrency, args.warmup), post)
+        if not args.no_worker:
+            await drain(engine, args.warmup, 120)
+
+        print(f"  API phase: {args.requests} x POST {api_path}, {args.concurrency} concurrent clients "
+              f"({args.http_client} HTTP client)")
+        cpu0 = api_cpu0 = s.cpu()
+        api_wall, api_lat, api_out = await run_closed_loop(args.requests, args.concurrency, post)
+        api_rate = report("API", args.requests, api_wall, api_lat, api_out)
+        print(f"  CPU during API phase: {s.cpu_delta(cpu0)}")
+        if not args.no_worker:
+            cpu0 = s.cpu()
+            drained = await drain(engine, args.warmup + api_out.get("ok", 0), args.drain_timeout)
+            print(f"  worker caught up {drained:.1f} s after the API phase ended; CPU while draining: {s.cpu_delta(cpu0)}")
+            print(f"  worker CPU per application (API phase + drain): {worker_cpu_ms(s, api_cpu0, api_out):.1f} ms")
+        if args.http_client == "httpx":
+            await http.aclose()
+        else:
+            while not idle.empty():
+                await idle.get_nowait().close()
 
         # Raw phase: the same workflow and input, as the route builds it.
         create = ApplicationCreate.model_validate(body)
@@ -231,6 +257,9 @@ if __name__ == "__main__":
                              "/dev/shm takes fsync out of Temporal's persistence)")
     parser.add_argument("--bytecode-cache", action="store_true",
                         help="let API/worker write .pyc files to a temp PYTHONPYCACHEPREFIX despite PYTHONDONTWRITEBYTECODE")
+    parser.add_argument("--http-client", choices=["lean", "httpx"], default="lean",
+                        help="load generator for the API phase: lean (bench.common.KeepAliveClient, default) or "
+                             "httpx.AsyncClient (about 16 ms of CPU per request on this machine: it competes with the API)")
     parser.add_argument("--rev", default="HEAD", help="git revision to benchmark (a frozen copy is run)")
     parser.add_argument("--worktree", action="store_true",
                         help="run the working tree as it is now instead of the last commit (HEAD)")
