@@ -98,17 +98,17 @@ class LetterActivities:
         if inp.expected_body_sha256 is not None and body_sha != inp.expected_body_sha256:
             raise ApplicationError(f"{inp.key}: the text differs from the approved text", type="ApprovedTextMismatch",
                                    non_retryable=True)
-        year = inp.letter_date.year
+        number = self._reserve_number(inp)
+        # Rendered outside any transaction: it takes hundreds of milliseconds, and a transaction
+        # holds the series' counter (on SQLite the whole database) until it ends.
+        pdf = render_letter_pdf(inp.letter.body, number=number, issued_on=inp.letter_date)
+        pdf_sha = self.files.put(pdf)
         try:
             with session_scope(self._engine) as session:
-                # The counter first: on SQLite a transaction that read first cannot take the write lock.
-                seq = repo.allocate_document_number(session, SERIES[inp.letter.kind], year)
-                if repo.get_document(session, inp.key) is not None:
-                    raise _Existing
-                number = document_number(document_number_prefix(), inp.letter.kind, year, seq)
-                pdf = render_letter_pdf(inp.letter.body, number=number, issued_on=inp.letter_date)
-                pdf_sha = self.files.put(pdf)
+                # A write first: on SQLite a transaction that read first cannot take the write lock.
                 repo.add_stored_file(session, pdf_sha, len(pdf))
+                if repo.get_document(session, inp.key) is not None:
+                    raise _Existing  # another attempt of this activity finished first
                 attachments = attachments_to_send(repo.attachments_for(session, inp.application_id),
                                                   inp.attach_for_items) if inp.attach_for_items else []
                 document = LetterDocument(
@@ -129,6 +129,23 @@ class LetterActivities:
         except _Existing:
             with session_scope(self._engine) as session:
                 return self._issued(session, repo.get_document(session, inp.key))
+
+    def _reserve_number(self, inp: IssueLetterInput) -> str:
+        """The letter's 文号: the one reserved for its key by an earlier attempt, else the next of its series."""
+        year = inp.letter_date.year
+        try:
+            with session_scope(self._engine) as session:
+                # The counter first: on SQLite a transaction that read first cannot take the write lock.
+                seq = repo.allocate_document_number(session, SERIES[inp.letter.kind], year)
+                number = document_number(document_number_prefix(), inp.letter.kind, year, seq)
+                if not repo.reserve_document_number(session, inp.key, number):
+                    raise _Existing  # rolled back: the counter gives this number back
+                return number
+        except _Existing:
+            with session_scope(self._engine) as session:
+                reserved = repo.reserved_document_number(session, inp.key)
+            assert reserved is not None
+            return reserved
 
     def _issued(self, session, document: LetterDocument) -> IssuedLetter:
         outbox = repo.get_outbox(session, document.key)

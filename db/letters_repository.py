@@ -8,7 +8,14 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from db.models import utcnow
-from db.models_letters import DocumentNumberCounter, LetterAttachment, LetterDocument, LetterOutbox, StoredFile
+from db.models_letters import (
+    DocumentNumberCounter,
+    DocumentNumberReservation,
+    LetterAttachment,
+    LetterDocument,
+    LetterOutbox,
+    StoredFile,
+)
 from db.repository import _insert
 
 
@@ -61,6 +68,21 @@ def allocate_document_number(session: Session, series: str, year: int) -> int:
         set_={"last": DocumentNumberCounter.last + 1},
     ).returning(DocumentNumberCounter.last)
     return session.execute(statement).scalar_one()
+
+
+def reserve_document_number(session: Session, key: str, number: str) -> bool:
+    """Binds `number` to the letter `key`; False if the key holds a number already (the caller rolls back)."""
+    inserted = session.execute(
+        _insert(session, DocumentNumberReservation).values(key=key, document_number=number, reserved_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[DocumentNumberReservation.key])
+        .returning(DocumentNumberReservation.key)
+    ).first()
+    return inserted is not None
+
+
+def reserved_document_number(session: Session, key: str) -> str | None:
+    reservation = session.get(DocumentNumberReservation, key, populate_existing=True)
+    return reservation.document_number if reservation else None
 
 
 def get_document(session: Session, key: str) -> LetterDocument | None:

@@ -28,6 +28,22 @@ class DocumentNumberCounter(SQLModel, table=True):
     last: int = 0
 
 
+class DocumentNumberReservation(SQLModel, table=True):
+    """A 文号 taken for a letter before its PDF is rendered, outside any transaction.
+
+    Rendering a Chinese PDF takes a few hundred milliseconds; inside the transaction that took the
+    number it held the series' counter (on SQLite: the whole database) that long. A retry of an
+    issue that crashed after taking its number finds it here and uses it: the series has no gap.
+    """
+
+    __tablename__ = "document_number_reservation"
+    __table_args__ = (UniqueConstraint("document_number", name="uq_document_number_reservation_number"),)
+
+    key: str = Field(primary_key=True, description="the letter's business key, as letter_document.key")
+    document_number: str
+    reserved_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
 class LetterDocument(SQLModel, table=True):
     __tablename__ = "letter_document"
     __table_args__ = (UniqueConstraint("document_number", name="uq_letter_document_number"),)
