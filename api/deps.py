@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from temporalio.client import Client
 
+from api.registration import RegistrationWrites
 from core.config import Settings
 from db.repository import published_calendar_years
 from workcalendar import CalendarData, load_calendar_data, parse_year_schedule
@@ -44,19 +45,27 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_client(request: Request) -> Client:
+# Plain lookups are `async def`: FastAPI runs a sync dependency in a worker thread, a hop per
+# dependency per request, which cost more CPU than the lookup itself.
+
+async def get_client(request: Request) -> Client:
     return request.app.state.temporal
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_calendar_source(request: Request) -> CalendarSource:
+async def get_calendar_source(request: Request) -> CalendarSource:
     return request.app.state.calendar
+
+
+async def get_registration_writes(request: Request) -> RegistrationWrites:
+    return request.app.state.registration
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 ClientDep = Annotated[Client, Depends(get_client)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 CalendarDep = Annotated[CalendarSource, Depends(get_calendar_source)]
+RegistrationDep = Annotated[RegistrationWrites, Depends(get_registration_writes)]

@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from api.deps import CalendarSource
 from api.middleware import AuditTrail, BodySizeLimit, CodecCORS
+from api.registration import RegistrationWrites
 from api.routes import applicant, applications, auth, calendar, codec, consultations, health, letters, third_party
 from api.security import RateLimiter
 from core.codec import codec_from_spec
@@ -60,6 +61,7 @@ def create_app(
     init_db(engine)
     app.state.settings, app.state.engine, app.state.temporal = settings, engine, client
     app.state.calendar = CalendarSource(engine)
+    app.state.registration = RegistrationWrites(engine)
     app.state.rate_limiter = RateLimiter()
     app.state.temporal_codec = temporal_codec
 

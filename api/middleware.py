@@ -4,7 +4,6 @@ The audit row is written before the response starts, so no answer leaves without
 request refused before any route ran (401, 413, 429, unknown path) is recorded too.
 """
 
-import asyncio
 import json
 import logging
 import re
@@ -12,7 +11,8 @@ import re
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.audit import append_audit
+from core.audit import AuditEntry, append_audit_rows
+from core.group_commit import GroupCommit
 
 log = logging.getLogger("disclosure.api.audit")
 
@@ -104,6 +104,8 @@ class AuditTrail:
 
     def __init__(self, app: ASGIApp, engine, prefix: str = "/api/") -> None:
         self.app, self.engine, self.prefix = app, engine, prefix
+        # Every request appends to one chain: their rows are committed in groups (core/group_commit.py).
+        self.writer = GroupCommit("audit", lambda entries: append_audit_rows(engine, entries))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope.get("path", "").startswith(self.prefix) or scope.get("method") == "OPTIONS":
@@ -122,11 +124,10 @@ class AuditTrail:
         state = scope.get("state") or {}
         client = scope.get("client")
         try:
-            await asyncio.to_thread(
-                append_audit, self.engine, actor=state.get("audit_actor", "anonymous"),
-                role=state.get("audit_role", ""), action=_action(scope), application_id=_application_id(scope),
-                status_code=status, client=client[0] if client else "",
-            )
+            await self.writer.submit(AuditEntry(
+                actor=state.get("audit_actor", "anonymous"), role=state.get("audit_role", ""), action=_action(scope),
+                application_id=_application_id(scope), status_code=status, client=client[0] if client else "",
+            ))
         except Exception:
             # Fail closed: no answer without its audit row (the client gets a 500 and may retry).
             log.exception("audit row not written for %s", _action(scope))

@@ -7,13 +7,13 @@ tokens). Each dependency also tells the audit middleware who acted (request.stat
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
-from sqlmodel import Session
 
+from core.accounts import find_user
 from core.security import ROLE_NAMES, read_access_token
 from db.models_security import StaffUser
 
@@ -42,8 +42,7 @@ def current_user(request: Request, token: Annotated[str | None, Depends(oauth2_s
     claims = read_access_token(request.app.state.settings, token)
     if claims is None or "\x00" in claims["sub"]:
         raise unauthorized(LOGIN_EXPIRED)
-    with Session(request.app.state.engine) as session:
-        user = session.get(StaffUser, claims["sub"])
+    user = find_user(request.app.state.engine, claims["sub"])
     if user is None or not user.active or user.token_version != claims["ver"]:
         raise unauthorized(LOGIN_EXPIRED)
     mark_actor(request, user.username, user.roles)
@@ -53,11 +52,11 @@ def current_user(request: Request, token: Annotated[str | None, Depends(oauth2_s
 CurrentUser = Annotated[StaffUser, Depends(current_user)]
 
 
-def require(*roles: str) -> Callable[..., StaffUser]:
+def require(*roles: str) -> Callable[..., Awaitable[StaffUser]]:
     """A dependency: the caller holds one of `roles`, else 403 naming who may."""
     allowed = frozenset(roles)
 
-    def check(user: CurrentUser) -> StaffUser:
+    async def check(user: CurrentUser) -> StaffUser:  # async: no worker-thread hop (see api/deps.py)
         if not user.role_set() & allowed:
             names = "、".join(ROLE_NAMES[r] for r in roles)
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"您没有办理此事项的权限（仅限{names}）")
@@ -113,8 +112,8 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def rate_limited(bucket: str, setting: str) -> Callable[[Request], None]:
-    def check(request: Request) -> None:
+def rate_limited(bucket: str, setting: str) -> Callable[[Request], Awaitable[None]]:
+    async def check(request: Request) -> None:
         per_minute = getattr(request.app.state.settings, setting)
         if not request.app.state.rate_limiter.allow(bucket, client_address(request), per_minute):
             raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, TOO_MANY, headers={"Retry-After": "60"})

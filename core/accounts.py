@@ -2,10 +2,25 @@
 
 from datetime import UTC, datetime
 
+from sqlalchemy import Engine, bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from core.security import ROLES, hash_password, password_problem
 from db.models_security import StaffUser
+
+
+STAFF_TABLE = StaffUser.__table__  # type: ignore[attr-defined]
+# Read on every staff request (roles and activity are never taken from the token): a Core statement
+# built once, without the ORM's identity map and loading machinery, which cost more than the query.
+USER_BY_NAME = core_select(STAFF_TABLE).where(STAFF_TABLE.c.username == bindparam("username"))
+
+
+def find_user(engine: Engine, username: str) -> StaffUser | None:
+    """The account as it is now in the database (a detached object), or None."""
+    with engine.connect() as connection:
+        row = connection.execute(USER_BY_NAME, {"username": username}).mappings().first()
+    return StaffUser(**row) if row is not None else None
 
 
 class AccountError(ValueError):

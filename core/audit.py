@@ -7,13 +7,16 @@ on SQLite the database's write lock), so the chain has no forks.
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, text
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from db.models_security import AuditEvent
+from db.session import write_turn
 
 GENESIS = "0" * 64
 AUDIT_LOCK_KEY = int.from_bytes(b"dsclaudt", "big") & 0x7FFF_FFFF_FFFF_FFFF
@@ -31,28 +34,54 @@ def row_hash(prev_hash: str, row: AuditEvent) -> str:
     return hashlib.sha256((prev_hash + canonical(row)).encode()).hexdigest()
 
 
+AUDIT_TABLE = AuditEvent.__table__  # type: ignore[attr-defined]
+# Built once: one audit row per request is the hottest write there is (see db/repository.py).
+LAST_LINK = core_select(AUDIT_TABLE.c.seq, AUDIT_TABLE.c.hash).order_by(AUDIT_TABLE.c.seq.desc()).limit(1)
+APPEND = AUDIT_TABLE.insert()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """What a request leaves in the trail; `append_audit_rows` gives it its place and hash."""
+
+    actor: str
+    role: str
+    action: str
+    application_id: str | None
+    status_code: int
+    client: str = ""
+
+
 def append_audit(
     engine: Engine, *, actor: str, role: str, action: str, application_id: str | None, status_code: int,
     client: str = "",
 ) -> AuditEvent:
-    with engine.connect() as connection:
+    return append_audit_rows(engine, [AuditEntry(actor, role, action, application_id, status_code, client)])[0]
+
+
+def append_audit_rows(engine: Engine, entries: Sequence[AuditEntry]) -> list[AuditEvent]:
+    """Chains `entries`, in order, after the last row: one lock and one commit for all of them."""
+    with write_turn(engine), engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-        with Session(bind=connection) as session:
-            last = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc()).limit(1)).first()
+        last = connection.execute(LAST_LINK).first()
+        seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS)
+        rows = []
+        for entry in entries:
+            seq += 1
             row = AuditEvent(
-                seq=(last.seq + 1) if last else 1, at=datetime.now(UTC), actor=actor[:200], role=role[:100],
-                action=action[:300], application_id=(application_id or None) and application_id[:80],
-                status_code=status_code, client=client[:100], prev_hash=last.hash if last else GENESIS, hash="",
+                seq=seq, at=datetime.now(UTC), actor=entry.actor[:200], role=entry.role[:100],
+                action=entry.action[:300], application_id=(entry.application_id or None) and entry.application_id[:80],
+                status_code=entry.status_code, client=entry.client[:100], prev_hash=prev_hash, hash="",
             )
-            row.hash = row_hash(row.prev_hash, row)
-            session.add(row)
-            session.flush()
-            session.expunge(row)
+            row.hash = prev_hash = row_hash(row.prev_hash, row)
+            rows.append(row)
+        connection.execute(APPEND, [{name: getattr(row, name) for name in (*CHAINED_FIELDS, "prev_hash", "hash")}
+                                    for row in rows])
         connection.commit()
-    return row
+    return rows
 
 
 @dataclass

@@ -9,9 +9,11 @@ from typing import Any
 import httpx
 from sqlmodel import col, select
 
+from core.audit import verify_audit
 from db.models import Application, ApplicationEvent, ApplicationItem
+from db.models_security import ApplicantAccess, AuditEvent
 from db.session import session_scope
-from tests.helpers import register, send_action, state
+from tests.helpers import application_body, register, send_action, send_registration, state
 
 PARALLEL_ACTIONS = 20
 ITEMS = 3
@@ -98,3 +100,31 @@ async def test_parallel_actions_on_one_application_lose_and_duplicate_nothing(ap
     assert [e["seq"] for e in recorded] == seqs
     page = (await api.get("/api/v1/applications", params={"handler": view["handler"], "limit": 100})).json()
     assert app_id in [r["application_id"] for r in page["items"]]
+
+
+PARALLEL_REGISTRATIONS = 30
+
+
+async def test_registrations_at_once_get_dense_distinct_numbers_and_are_listed_and_audited(api, engine):
+    """The desk's numbers, first listings and audit rows are committed in groups (core/group_commit.py)."""
+    writes = api.app.state.registration
+    batches_before = writes.numbers.batches
+    responses = await asyncio.gather(*(send_registration(api, application_body()) for _ in range(PARALLEL_REGISTRATIONS)))
+    assert [r.status_code for r in responses] == [201] * PARALLEL_REGISTRATIONS, [r.text for r in responses]
+    numbers = sorted(r.json()["application_id"] for r in responses)
+
+    serials = [int(n.rsplit("-", 1)[1]) for n in numbers]
+    assert serials == list(range(serials[0], serials[0] + PARALLEL_REGISTRATIONS)), "dense: no gaps, no repeats"
+    assert writes.numbers.batches - batches_before < PARALLEL_REGISTRATIONS, "requests waiting together share a commit"
+
+    with session_scope(engine) as session:
+        listed = session.exec(select(Application.id).where(col(Application.id).in_(numbers))).all()
+        codes = session.exec(select(ApplicantAccess.application_id).where(col(ApplicantAccess.application_id).in_(numbers))).all()
+        audited = session.exec(select(AuditEvent).where(col(AuditEvent.application_id).in_(numbers))).all()
+    assert sorted(listed) == numbers and sorted(codes) == numbers  # listed at once, query codes usable
+    assert sorted(row.application_id for row in audited if row.status_code == 201) == numbers
+    assert verify_audit(engine).ok
+    for response in responses[:3]:  # the applicant's query code works at once
+        app_id = response.json()["application_id"]
+        own = await api.get(f"/api/v1/applicant/applications/{app_id}", headers=api.as_applicant(app_id))
+        assert own.status_code == 200, own.text

@@ -6,17 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
-from sqlmodel import Session
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api import schemas
-from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
+from api.registration import RegistrationWrites
+from api.deps import CalendarDep, ClientDep, RegistrationDep, SessionDep, SettingsDep
 from api.schemas import ApplicationCreate, ApplicationCreated, ApplicationSummary, EventOut, Page, PublicApplicationCreate
 from api.security import (
     STAFF_READERS,
-    CurrentUser,
     department_filter,
     mark_actor,
     rate_limited,
@@ -29,19 +27,15 @@ from db.models_security import ApplicantAccess, StaffUser
 from clock import ClockInput, compute_due, local_date
 from db.models import Application
 from db.repository import (
-    allocate_application_number,
     InvalidCursor,
     decode_list_cursor,
     get_events,
-    insert_application_if_absent,
     list_applications,
 )
-from db.session import session_scope
 from policy import profile_named
 from policy.intake import RECEIPT_BASIS
 from workcalendar import WorkCalendar
 from workflows.application import DisclosureApplicationWorkflow
-from workflows.records import initial_record, registration_event
 from workflows.messages import (
     ApplicationInput,
     ApplicationView,
@@ -79,11 +73,11 @@ def shanghai_today() -> date:
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ApplicationCreated)
 async def register_application(
-    body: ApplicationCreate, session: SessionDep, client: ClientDep, settings: SettingsDep, calendar: CalendarDep,
+    body: ApplicationCreate, writes: RegistrationDep, client: ClientDep, settings: SettingsDep, calendar: CalendarDep,
     registrar: Annotated[StaffUser, Depends(require("registrar"))], request: Request,
 ) -> ApplicationCreated:
     """The registration desk registers an application; returns its number, query code and due date."""
-    created = await _register(body, registrar.username, session, client, settings, calendar)
+    created = await _register(body, registrar.username, writes, client, settings, calendar)
     request.state.audit_application_id = created.application_id
     return created
 
@@ -92,19 +86,19 @@ async def register_application(
                     dependencies=[Depends(rate_limited("public-intake", "rate_limit_public_intake_per_minute"))],
                     responses={429: {"description": "请求过于频繁"}})
 async def submit_online(
-    body: PublicApplicationCreate, request: Request, session: SessionDep, client: ClientDep, settings: SettingsDep,
+    body: PublicApplicationCreate, request: Request, writes: RegistrationDep, client: ClientDep, settings: SettingsDep,
     calendar: CalendarDep,
 ) -> ApplicationCreated:
     """The public online form (no log-in): received today; keep the number and the query code."""
     mark_actor(request, ONLINE_FORM, "applicant")
     staffed = ApplicationCreate(channel="online", received_on=shanghai_today(), **body.model_dump())
-    created = await _register(staffed, ONLINE_FORM, session, client, settings, calendar)
+    created = await _register(staffed, ONLINE_FORM, writes, client, settings, calendar)
     request.state.audit_application_id = created.application_id
     return created
 
 
 async def _register(
-    body: ApplicationCreate, registered_by: str, session: Session, client, settings, calendar
+    body: ApplicationCreate, registered_by: str, writes: RegistrationWrites, client, settings, calendar
 ) -> ApplicationCreated:
     if body.received_on > shanghai_today():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "收到申请之日不能晚于今天")
@@ -119,13 +113,10 @@ async def _register(
         WorkCalendar(calendar_data), ClockInput(received_on=body.received_on, reply_days=policy.reply_days,
                                             receipt_basis=RECEIPT_BASIS[body.channel])
     )
-    engine = session.get_bind()
     for _ in range(NUMBER_ATTEMPTS):
-        # Database work runs in a thread with its own session: a commit (fsync, or SQLite's write
-        # lock shared with the worker) on the event loop would stall every request in flight.
-        application_id = await run_in_threadpool(
-            _allocate_number, engine, shanghai_today().year, settings.application_number_prefix
-        )  # committed: the number is spent even if the start fails: a gap, never a duplicate
+        # Committed (with the other requests' numbers of the moment, in one transaction): the number
+        # is spent even if the start fails: a gap, never a duplicate.
+        application_id = await writes.next_number(shanghai_today().year, settings.application_number_prefix)
         inp = ApplicationInput(
             application_id=application_id, channel=body.channel, received_on=body.received_on,
             registered_at=datetime.now(timezone.utc), registered_by=registered_by, applicant=body.applicant,
@@ -146,27 +137,11 @@ async def _register(
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "申请编号分配异常，申请未登记，请联系管理员")
     code = new_query_code()
     access = ApplicantAccess(application_id=application_id, code_hash=hash_query_code(settings, application_id, code))
-    await run_in_threadpool(_record_registration, engine, inp, due, access)
+    await writes.list_now(inp, due, access)
     return ApplicationCreated(
         application_id=application_id, query_code=code, received_on=body.received_on, due_on=due.due_on,
         due_provisional=due.provisional, due_explanation=due.steps, calendar_version=due.calendar_version,
     )
-
-
-def _allocate_number(engine, year: int, prefix: str) -> str:
-    with session_scope(engine) as session:
-        return allocate_application_number(session, year, prefix)
-
-
-def _record_registration(engine, inp: ApplicationInput, due, access: ApplicantAccess) -> None:
-    """Listed at once, with the applicant's query code, in one transaction.
-
-    The application row is inserted only if absent (the workflow's own first write may have come
-    first, and it is authoritative); the workflow's later write of the same row and event is a no-op.
-    """
-    with session_scope(engine) as session:
-        insert_application_if_absent(session, initial_record(inp, due), [registration_event(inp, due)])
-        session.add(access)
 
 
 @router.get("", response_model=Page[ApplicationSummary])
