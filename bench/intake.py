@@ -4,13 +4,15 @@ Starts, on 127.0.0.1 only: a Temporal dev server (temp --db-filename, the projec
 attributes), an SMTP sink, `python worker.py` (N processes) and uvicorn `api.main:create_app`.
 Then, against that same Temporal server:
 
-  1. API phase: `--concurrency` clients (httpx.AsyncClient) POST /api/v1/applications, `--requests` in all;
+  1. API phase: `--concurrency` clients, each on its own keep-alive connection (bench.common.KeepAliveClient;
+     `--http-client httpx` for httpx.AsyncClient), POST /api/v1/applications, `--requests` in all;
   2. wait until every started workflow has acknowledged and persisted (the worker is idle again);
   3. raw phase: the same number of `client.start_workflow(DisclosureApplicationWorkflow.run, ApplicationInput)`
      at the same concurrency, with the input built as api/routes/applications.py builds it;
   4. drain again, and print throughput, p50/p99, and the ratio API / raw.
 
     .venv/bin/python bench/intake.py [--requests 2000] [--concurrency 100] [--database sqlite|postgres]
+        [--no-worker] [--temporal-db-dir /dev/shm | --temporal-address host:port]
 """
 
 from __future__ import annotations
@@ -112,7 +114,9 @@ async def main(args: argparse.Namespace) -> int:
             database_url = resources.enter_context(postgres_database("bench_intake"))
         else:
             database_url = f"sqlite:///{s.workdir / 'disclosure.db'}"
-        address = s.temporal(args.temporal_db_dir)
+        # An existing server (e.g. the compose stack's Temporal on PostgreSQL) must have the project's
+        # search attributes (docker-compose.yml's temporal-setup job creates them).
+        address = args.temporal_address or s.temporal(args.temporal_db_dir)
         smtp_port = s.smtp_sink()
         task_queue = "bench-intake"
         env = app_env(address, database_url, smtp_port, s.workdir, task_queue, args.bytecode_cache)
@@ -229,7 +233,8 @@ async def main(args: argparse.Namespace) -> int:
     met = ratio >= 0.7 and p99 < 1.0 and api_out.get("ok", 0) == args.requests
     print()
     print(f"RESULT intake database={args.database} requests={args.requests} concurrency={args.concurrency} "
-          f"workers={0 if args.no_worker else args.workers} temporal-db={args.temporal_db_dir or 'disk (temp folder)'} "
+          f"workers={0 if args.no_worker else args.workers} "
+          f"temporal={args.temporal_address or 'dev server, db ' + (args.temporal_db_dir or 'disk (temp folder)')} "
           f"bytecode-cache={args.bytecode_cache} PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}")
     print(f"  API  {api_rate:8.1f} /s  p50 {percentile(api_lat, 50) * 1000:7.1f} ms  p99 {p99 * 1000:7.1f} ms")
     print(f"  raw  {raw_rate:8.1f} /s  p50 {percentile(raw_lat, 50) * 1000:7.1f} ms  "
@@ -252,6 +257,9 @@ if __name__ == "__main__":
                              "in the background (the workflows wait in the task queue). Since letters v2 the worker "
                              "renders a PDF per acknowledgment (~3/s on 2 cores), so 1,000 cannot drain between phases")
     parser.add_argument("--drain-timeout", type=float, default=240, help="max seconds to wait for the worker")
+    parser.add_argument("--temporal-address", default=None,
+                        help="host:port of an existing Temporal server to measure against (default: start a dev "
+                             "server); both phases use it, in the default namespace")
     parser.add_argument("--temporal-db-dir", default=None,
                         help="folder for the dev server's temp --db-filename (default: the run's temp folder on disk; "
                              "/dev/shm takes fsync out of Temporal's persistence)")
