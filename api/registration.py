@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from clock import DueDate
+from db.models import utcnow
 from db.models_security import ApplicantAccess
 from db.repository import allocate_application_numbers, insert_applications_if_absent
 from db.session import session_scope, write_turn
@@ -31,7 +32,7 @@ class FirstListing:
 
     application: ApplicationInput
     due: DueDate
-    access: ApplicantAccess
+    code_hash: str
 
 
 class RegistrationWrites:
@@ -43,8 +44,8 @@ class RegistrationWrites:
     async def next_number(self, year: int, prefix: str) -> str:
         return await self.numbers.submit(NumberRequest(year, prefix))
 
-    async def list_now(self, application: ApplicationInput, due: DueDate, access: ApplicantAccess) -> None:
-        await self.listings.submit(FirstListing(application, due, access))
+    async def list_now(self, application: ApplicationInput, due: DueDate, code_hash: str) -> None:
+        await self.listings.submit(FirstListing(application, due, code_hash))
 
     def _allocate(self, requests: Sequence[NumberRequest]) -> list[str]:
         positions: dict[NumberRequest, list[int]] = {}
@@ -64,7 +65,9 @@ class RegistrationWrites:
                 (initial_record(listing.application, listing.due), [registration_event(listing.application, listing.due)])
                 for listing in listings
             ])
+            now = utcnow()
             session.connection().execute(ApplicantAccess.__table__.insert(), [  # type: ignore[attr-defined]
-                listing.access.model_dump() for listing in listings
+                {"application_id": listing.application.application_id, "code_hash": listing.code_hash, "created_at": now}
+                for listing in listings
             ])
         return [None] * len(listings)

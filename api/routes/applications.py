@@ -23,7 +23,7 @@ from api.security import (
 )
 from api.temporal_calls import run_query, run_update
 from core.security import hash_query_code, new_query_code
-from db.models_security import ApplicantAccess, StaffUser
+from db.models_security import StaffUser
 from clock import ClockInput, compute_due, local_date
 from db.models import Application
 from db.repository import (
@@ -34,7 +34,6 @@ from db.repository import (
 )
 from policy import profile_named
 from policy.intake import RECEIPT_BASIS
-from workcalendar import WorkCalendar
 from workflows.application import DisclosureApplicationWorkflow
 from workflows.messages import (
     ApplicationInput,
@@ -110,7 +109,7 @@ async def _register(
     )
     calendar_data = calendar.since(body.received_on.year)
     due = compute_due(
-        WorkCalendar(calendar_data), ClockInput(received_on=body.received_on, reply_days=policy.reply_days,
+        calendar.work_calendar_since(body.received_on.year), ClockInput(received_on=body.received_on, reply_days=policy.reply_days,
                                             receipt_basis=RECEIPT_BASIS[body.channel])
     )
     for _ in range(NUMBER_ATTEMPTS):
@@ -136,8 +135,7 @@ async def _register(
     else:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "申请编号分配异常，申请未登记，请联系管理员")
     code = new_query_code()
-    access = ApplicantAccess(application_id=application_id, code_hash=hash_query_code(settings, application_id, code))
-    await writes.list_now(inp, due, access)
+    await writes.list_now(inp, due, hash_query_code(settings, application_id, code))
     return ApplicationCreated(
         application_id=application_id, query_code=code, received_on=body.received_on, due_on=due.due_on,
         due_provisional=due.provisional, due_explanation=due.steps, calendar_version=due.calendar_version,
