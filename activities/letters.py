@@ -21,6 +21,7 @@ import asyncio
 import hashlib
 import os
 import smtplib
+import threading
 from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -50,6 +51,7 @@ from outcomes import OutcomeCode
 
 DEFAULT_DOCUMENT_NUMBER_PREFIX = "某统"
 HEARTBEAT_SECONDS = 1.0
+RENDERS_AT_ONCE = 2  # per worker process; more worker replicas for more letters per second
 
 
 def document_number_prefix() -> str:
@@ -81,6 +83,10 @@ class LetterActivities:
         self._engine = engine
         self._settings = settings
         self.files = FileStore(settings.data_dir)
+        # Renders are CPU-bound (the GIL runs one at a time anyway) and each holds a parsed CJK font
+        # (~45,000 glyphs, tens of MB) while it runs: a burst of intake must queue here, not start a
+        # render in every activity slot (100 at once took the worker's RSS past 600 MiB in minutes).
+        self._render_slots = threading.BoundedSemaphore(RENDERS_AT_ONCE)
 
     # --- issue ---------------------------------------------------------------------------------
 
@@ -101,7 +107,8 @@ class LetterActivities:
         number = self._reserve_number(inp)
         # Rendered outside any transaction: it takes hundreds of milliseconds, and a transaction
         # holds the series' counter (on SQLite the whole database) until it ends.
-        pdf = render_letter_pdf(inp.letter.body, number=number, issued_on=inp.letter_date)
+        with self._render_slots:
+            pdf = render_letter_pdf(inp.letter.body, number=number, issued_on=inp.letter_date)
         pdf_sha = self.files.put(pdf)
         try:
             with session_scope(self._engine) as session:
