@@ -8,7 +8,7 @@ import json
 import os
 import secrets
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     worker_metrics_address: str | None = None
     # On SIGTERM the worker stops polling and waits this long for activities in flight to finish.
     worker_graceful_shutdown_seconds: float = 30.0
+    # A worker process runs Python on one core (the GIL): more tasks at once only make each slower,
+    # and a workflow task past its 10 s timeout is thrown away and redone. The SDK's default of 100
+    # let a burst of 2,000 new applications time out hundreds of first workflow tasks. Scale with
+    # worker replicas instead.
+    worker_max_concurrent_workflow_tasks: int = Field(default=10, ge=1)
+    worker_max_concurrent_activities: int = Field(default=20, ge=1)
     # OpenTelemetry traces go to this OTLP/HTTP endpoint (e.g. "http://otel-collector:4318"); None = not exported.
     otlp_endpoint: str | None = None
     log_level: str = "INFO"

@@ -114,6 +114,8 @@ def build_worker(client: Client, settings: Settings, engine) -> Worker:
         activities=all_activities(DisclosureActivities(engine, settings)),
         workflow_runner=SANDBOX,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
     )
 
 
