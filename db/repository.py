@@ -79,9 +79,7 @@ def _next_number_statement(dialect: str) -> Insert:
 
 
 @lru_cache(maxsize=64)
-def _insert_statement(
-    dialect: str, table: Table, conflict: tuple[str, ...], update: tuple[str, ...] = (), returning: str | None = None,
-) -> Insert:
+def _insert_statement(dialect: str, table: Table, conflict: tuple[str, ...], update: tuple[str, ...] = ()) -> Insert:
     """INSERT … ON CONFLICT (conflict): DO UPDATE the `update` columns from the new row, or DO NOTHING when none."""
     statement = _dialect_insert(dialect)(table)
     if update:
@@ -90,7 +88,7 @@ def _insert_statement(
         )
     else:
         statement = statement.on_conflict_do_nothing(index_elements=list(conflict))
-    return statement.returning(table.c[returning]) if returning else statement
+    return statement
 
 
 def _table(model: type[SQLModel]) -> Table:
