@@ -29,7 +29,7 @@ IDLE_SECONDS = 30.0  # the writer thread ends when idle this long and starts aga
 
 
 class GroupCommit(Generic[Item, Result]):
-    """`await submit(item)` (or `submit_sync`) returns `write(batch)[i]` for the item; `write` runs in one thread."""
+    """`await submit(item)` returns `write(batch)[i]` for the item; `write` runs in one thread."""
 
     def __init__(self, name: str, write: Callable[[Sequence[Item]], Sequence[Result]], max_batch: int = 200) -> None:
         self.name, self._write, self.max_batch = name, write, max_batch
@@ -41,9 +41,6 @@ class GroupCommit(Generic[Item, Result]):
 
     async def submit(self, item: Item) -> Result:
         return await asyncio.wrap_future(self._enqueue(item))
-
-    def submit_sync(self, item: Item) -> Result:
-        return self._enqueue(item).result()
 
     def _enqueue(self, item: Item) -> Future[Result]:
         future: Future[Result] = Future()

@@ -61,11 +61,6 @@ async def test_a_bad_item_fails_alone():
     assert seen[1] == ["a", "bad", "c"]  # tried together first, then one by one
 
 
-def test_submit_from_plain_threads():
-    writer = GroupCommit("test", lambda items: [f"#{item}" for item in items])
-    assert writer.submit_sync(7) == "#7"
-
-
 def test_numbers_allocated_in_a_block_are_dense_and_follow_single_ones(engine: Engine):  # noqa: F811
     with session_scope(engine) as session:
         first = allocate_application_number(session, 2026)
