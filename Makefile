@@ -31,18 +31,32 @@ $(VENV)/.installed: pyproject.toml
 run: venv system-packages
 	$(PY) run.py
 
-# The suite on SQLite, then again on PostgreSQL when one answers on 127.0.0.1:5432 (as on CI):
-# each run makes its own databases and drops them.
-PG_PROBE := import psycopg; psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3").close()
+# The suite on SQLite, then again on PostgreSQL (127.0.0.1:5432 as on CI, or DISCLOSURE_TEST_POSTGRES_URL):
+# each run makes its own databases and drops them. On CI (CI=true) a missing PostgreSQL is a failure.
+# Then the date-sensitive tests (marker `dates`) again with the clock pinned (tests/dates.py): due dates
+# in an unpublished year, a holiday, the year turning during the test, a leap day; the holiday run
+# as if a newer chinesecalendar release were installed (tests/newer_calendar.py).
+PG_PROBE := import os, psycopg; from sqlalchemy.engine import make_url; \
+	url = make_url(os.environ.get("DISCLOSURE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")); \
+	psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False), connect_timeout=3).close()
+PINNED_DATES := 2026-12-20T10:00:00+08:00 2027-12-31T23:59:30+08:00 2028-02-29T10:00:00+08:00
 
 test: venv system-packages
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 	@if $(PY) -c '$(PG_PROBE)' 2>/dev/null; then \
-		echo "== PostgreSQL answers on 127.0.0.1:5432: the suite again with DISCLOSURE_TEST_DATABASE=postgres"; \
+		echo "== PostgreSQL answers: the suite again with DISCLOSURE_TEST_DATABASE=postgres"; \
 		DISCLOSURE_TEST_DATABASE=postgres $(PY) -m pytest -q $(PYTEST_ARGS); \
+	elif [ -n "$$CI" ] && [ "$$CI" != "false" ]; then \
+		echo "== CI: no PostgreSQL answers (127.0.0.1:5432 or DISCLOSURE_TEST_POSTGRES_URL): failing"; exit 1; \
 	else \
-		echo "== no PostgreSQL on 127.0.0.1:5432: the PostgreSQL run is skipped"; \
+		echo "== no PostgreSQL answers: the PostgreSQL run is skipped"; \
 	fi
+	@for pinned in $(PINNED_DATES); do \
+		echo "== the date-sensitive tests with the clock pinned at $$pinned"; \
+		DISCLOSURE_TEST_NOW=$$pinned $(PY) -m pytest -q -m dates $(PYTEST_ARGS) || exit 1; \
+	done
+	@echo "== the date-sensitive tests pinned at 2027-10-01T10:00:00+08:00, with a newer chinesecalendar release"
+	DISCLOSURE_TEST_NOW=2027-10-01T10:00:00+08:00 $(PY) -m pytest -q -m dates -p tests.newer_calendar $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) data

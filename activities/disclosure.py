@@ -22,6 +22,7 @@ from activities.models import (
     PrescreenResult,
     StaffAlertInput,
 )
+from core import clock
 from core.config import Settings
 from db import repository
 from db.models import OutboundMessage, utcnow
@@ -64,7 +65,7 @@ class DisclosureActivities:
 
     @activity.defn(name="prescreen")
     async def prescreen(self, inp: PrescreenInput) -> PrescreenResult:
-        result = PrescreenResult(findings=prescreen_texts(inp.texts))
+        result = PrescreenResult(findings=prescreen_texts(inp.texts, today=clock.today()))
         activity.logger.info(
             "prescreened application %s: %d findings (%s)",
             inp.application_id,

@@ -1,6 +1,6 @@
 """Staff accounts: the one code path admin.py, the admin API and the test seed use."""
 
-from datetime import UTC, datetime
+from core import clock
 
 from sqlalchemy import Engine, bindparam
 from sqlalchemy import select as core_select
@@ -75,7 +75,7 @@ def update_user(
         user.full_name = full_name
     if revoke:
         user.token_version += 1
-    user.updated_at = datetime.now(UTC)
+    user.updated_at = clock.now()
     session.add(user)
     session.flush()
     return user

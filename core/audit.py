@@ -5,11 +5,12 @@ previous hash being 64 zeros. Appends are serialised across processes (a Postgre
 on SQLite the database's write lock), so the chain has no forks.
 """
 
+from core import clock
 import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 
 from sqlalchemy import Engine, text
 from sqlalchemy import select as core_select
@@ -72,7 +73,7 @@ def append_audit_rows(engine: Engine, entries: Sequence[AuditEntry]) -> list[Aud
         for entry in entries:
             seq += 1
             row = AuditEvent(
-                seq=seq, at=datetime.now(UTC), actor=entry.actor[:200], role=entry.role[:100],
+                seq=seq, at=clock.now(), actor=entry.actor[:200], role=entry.role[:100],
                 action=entry.action[:300], application_id=(entry.application_id or None) and entry.application_id[:80],
                 status_code=entry.status_code, client=entry.client[:100], prev_hash=prev_hash, hash="",
             )

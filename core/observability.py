@@ -425,9 +425,9 @@ class ApplicationGauges:
 
 
 def _shanghai_today() -> date:
-    from clock import local_date
+    from core import clock
 
-    return local_date(datetime.now(UTC))
+    return clock.today()
 
 
 def install_api_metrics(app, engine, calendar: Callable[[], Any]) -> ApiMetrics:

@@ -5,12 +5,13 @@ One secret (DISCLOSURE_JWT_SECRET) is split into independent keys by purpose (HM
 label), so an access token can never pass for a third-party link or the other way round.
 """
 
+from core import clock
 import base64
 import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -61,7 +62,7 @@ def _key(settings: Settings, purpose: str) -> bytes:
 
 
 def issue_access_token(settings: Settings, username: str, token_version: int, *, now: datetime | None = None) -> str:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     claims = {
         "iss": ISSUER, "typ": "access", "sub": username, "ver": token_version, "jti": uuid.uuid4().hex,
         "iat": int(now.timestamp()), "exp": int((now + timedelta(minutes=settings.access_token_minutes)).timestamp()),
@@ -124,7 +125,7 @@ def third_party_token(
     that renders the letter twice produces the same text.
     """
     settings = settings or get_settings()
-    issued_on = issued_on or datetime.now(SHANGHAI).date()
+    issued_on = issued_on or clock.today()
     expires_on = expires_on or issued_on + timedelta(days=settings.third_party_link_days)
     end = datetime.combine(expires_on + timedelta(days=1), time(0), SHANGHAI)
     claims = {"iss": ISSUER, "typ": "third-party", "cid": consultation_id, "nonce": link_nonce(settings, consultation_id),

@@ -18,7 +18,10 @@ OPEN_PREDICATE = "status NOT IN ('closed', 'withdrawn', 'abandoned')"
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Timestamps of records: the product's clock (core.clock), which tests pin."""
+    from core import clock
+
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator):

@@ -41,9 +41,10 @@ class _Match:
     masked: bool
 
 
-def prescreen_texts(texts: list[PrescreenText], *, today: date | None = None) -> list[PrescreenFinding]:
-    """All findings, text by text, in order of appearance. `today` bounds plausible birth dates."""
-    latest_birth = today or date.today()
+def prescreen_texts(texts: list[PrescreenText], *, today: date) -> list[PrescreenFinding]:
+    """All findings, text by text, in order of appearance. `today` bounds plausible birth dates
+    (the caller's clock: this package is pure)."""
+    latest_birth = today
     findings: list[PrescreenFinding] = []
     for text in texts:
         matches = _find_matches(text.text, latest_birth)

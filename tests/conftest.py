@@ -8,6 +8,7 @@ workflow runs in real time. Each session gets its own task queue and database fi
 import os
 import sys
 import uuid
+from datetime import datetime, timedelta, timezone
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -16,15 +17,18 @@ import httpx
 import psycopg
 import pytest
 import pytest_asyncio
+import time_machine
 from aiosmtpd.controller import Controller
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
+from temporalio.testing._timeskipping import FastForwardConfig, TimeSkipper, TimeSkippingConfig
 
 from api.main import create_app
 from core.codec import encrypted_data_converter
 from core.config import Settings
 from core.temporal import build_worker
 from db.session import init_db, make_engine
+from tests.dates import session_pin
 from tests.fixtures_smtp import CapturingHandler, SmtpServer, free_port
 from tests.helpers import TEST_CODEC_KEYS, TEST_JWT_SECRET, StaffClient, seed_test_users
 from workflows import search_attributes as sa
@@ -44,6 +48,38 @@ SECURITY_SETTINGS = dict(
 )
 
 
+# --- the session's clock (tests/dates.py) ---------------------------------------------------------
+
+REAL_START = datetime.now(timezone.utc)
+PINNED = session_pin(REAL_START)
+# How far the session's clock is ahead of the real one (the Temporal server's); zero when not pinned.
+PIN_OFFSET = (PINNED - REAL_START) if PINNED else timedelta(0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pinned_clock() -> Iterator[datetime | None]:
+    """With DISCLOSURE_TEST_NOW, the whole session runs from that instant (time-machine, ticking)."""
+    if PINNED is None:
+        yield None
+        return
+    with time_machine.travel(PINNED, tick=True):
+        yield PINNED
+
+
+def pinned_client(client: Client) -> Client:
+    """A client whose new workflows start their virtual clock at the session's pinned time.
+
+    The server's clock is real; each workflow started through this client is fast-forwarded by the
+    pin's offset as soon as its first task is done (per-workflow time skipping, one-shot: afterwards
+    it runs in real time), and children inherit their parent's virtual time.
+    """
+    if PINNED is None:
+        return client
+    skipper = TimeSkipper(client, config=TimeSkippingConfig(
+        enabled=True, fast_forward_config=FastForwardConfig(id="pinned-clock", duration=PIN_OFFSET)))
+    return skipper.client
+
+
 @pytest_asyncio.fixture(scope="session")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping_v2(
@@ -58,7 +94,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest_asyncio.fixture(scope="session")
 async def client(env: WorkflowEnvironment) -> Client:
-    return await env.connect_client(data_converter=TEST_DATA_CONVERTER)
+    return pinned_client(await env.connect_client(data_converter=TEST_DATA_CONVERTER))
 
 
 @pytest.fixture(scope="session")
@@ -101,19 +137,20 @@ async def worker(client: Client, settings: Settings, engine) -> AsyncIterator[No
 
 
 @asynccontextmanager
-async def staff_client(app) -> AsyncIterator[StaffClient]:
+async def staff_client(app, env: WorkflowEnvironment | None = None) -> AsyncIterator[StaffClient]:
     async with StaffClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
         http.app = app
+        http.env, http.pin_offset = env, PIN_OFFSET
         await http.log_in_all()
         yield http
 
 
 @pytest_asyncio.fixture(scope="session")
-async def api(client: Client, settings: Settings, engine, worker) -> AsyncIterator[StaffClient]:
+async def api(env: WorkflowEnvironment, client: Client, settings: Settings, engine, worker) -> AsyncIterator[StaffClient]:
     """The session's API, logged in as every test user (tests.helpers.TEST_USERS); the supervisor by default."""
     app = create_app(settings, client=client, engine=engine)
     seed_test_users(engine)
-    async with staff_client(app) as http:
+    async with staff_client(app, env) as http:
         yield http
 
 
@@ -124,8 +161,23 @@ async def anon(api: StaffClient) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+@pytest.fixture
+def unpublished_from(monkeypatch: pytest.MonkeyPatch):
+    """`unpublished_from(year)`: the package calendar data loses every year from `year` on, for this test
+    (tests/calendars.py). Apply it before the stack's calendar is first read, or refresh that."""
+    from workcalendar import loader
+
+    package, shipped = loader.chinese_calendar_schedules, loader.shipped_schedules
+
+    def apply(year: int) -> None:
+        monkeypatch.setattr(loader, "chinese_calendar_schedules", lambda: [s for s in package() if s.year < year])
+        monkeypatch.setattr(loader, "shipped_schedules", lambda: [s for s in shipped() if s.year < year])
+
+    return apply
+
+
 @pytest_asyncio.fixture
-async def isolated_api(client: Client, mailbox: SmtpServer, tmp_path: Path) -> AsyncIterator[StaffClient]:
+async def isolated_api(env: WorkflowEnvironment, client: Client, mailbox: SmtpServer, tmp_path: Path) -> AsyncIterator[StaffClient]:
     """An API with its own task queue, worker and database, for tests that change shared data (the calendar)."""
     with fresh_database(tmp_path, "own") as database_url:
         own = Settings(
@@ -140,7 +192,7 @@ async def isolated_api(client: Client, mailbox: SmtpServer, tmp_path: Path) -> A
             async with build_worker(client, own, own_engine):
                 app = create_app(own, client=client, engine=own_engine)
                 seed_test_users(own_engine)
-                async with staff_client(app) as http:
+                async with staff_client(app, env) as http:
                     yield http
         finally:
             own_engine.dispose()
@@ -150,9 +202,7 @@ async def isolated_api(client: Client, mailbox: SmtpServer, tmp_path: Path) -> A
 
 TEST_DATABASE = os.environ.get("DISCLOSURE_TEST_DATABASE", "sqlite").strip().lower()
 # The server's maintenance database; CREATE/DROP DATABASE run there. Trust auth on the CI machine.
-TEST_POSTGRES_ADMIN_URL = os.environ.get(
-    "DISCLOSURE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+from tests.fixtures_db import POSTGRES_URL as TEST_POSTGRES_ADMIN_URL  # noqa: E402
 
 
 @contextmanager

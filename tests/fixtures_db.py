@@ -1,5 +1,6 @@
 """Database engines for tests: a SQLite file, and PostgreSQL in a private schema when reachable."""
 
+import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -8,21 +9,32 @@ from pathlib import Path
 import psycopg
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from activities.models import ApplicationRecord, EventRecord, ItemRecord
 from db.session import init_db, make_engine
 from outcomes import OutcomeCode
 
-POSTGRES_CONNINFO = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# The server the PostgreSQL tests use (CI: 127.0.0.1:5432, trust auth); DISCLOSURE_TEST_POSTGRES_URL
+# names another. Tests work in private schemas (here) or databases (conftest.py) and drop them.
+POSTGRES_URL = os.environ.get("DISCLOSURE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+POSTGRES_CONNINFO = make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _postgres_unreachable_reason() -> str | None:
     try:
-        with psycopg.connect(POSTGRES_CONNINFO):
+        with psycopg.connect(POSTGRES_CONNINFO, connect_timeout=3):
             return None
     except psycopg.OperationalError as error:
-        return f"PostgreSQL not reachable: {error}"
+        return f"PostgreSQL not reachable at {make_url(POSTGRES_URL)!r}: {error}"
+
+
+def skip_unless_ci(reason: str) -> None:
+    """Something a test needs is missing: a skip on a developer's machine, a failure on CI (CI=true),
+    where nothing the suite must test may vanish silently."""
+    if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+        pytest.fail(f"CI: {reason}")
+    pytest.skip(reason)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -35,7 +47,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         return
 
     if reason := _postgres_unreachable_reason():
-        pytest.skip(reason)
+        skip_unless_ci(reason)
     # A schema per test keeps parallel runs and other test modules apart.
     schema = f"test_{uuid.uuid4().hex}"
     with psycopg.connect(POSTGRES_CONNINFO, autocommit=True) as connection:

@@ -8,7 +8,7 @@ from the token); `by: "applicant"` goes through the applicant's own endpoint wit
 """
 
 import asyncio
-from datetime import date, datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from sqlmodel import Session
 
-from clock import local_date
+from tests.dates import since, today  # noqa: F401  (re-exported: the session's clock)
 
 # Fixed test secrets (never used outside tests).
 TEST_JWT_SECRET = "test-only-jwt-secret-0123456789-abcdefghijklmnop"
@@ -58,6 +58,8 @@ class StaffClient(httpx.AsyncClient):
         self.tokens: dict[str, str] = {}
         self.query_codes: dict[str, str] = {}
         self.app: Any = None
+        self.env: Any = None  # the WorkflowEnvironment, for the pinned clock (tests/dates.py)
+        self.pin_offset: Any = None
 
     async def log_in(self, username: str, password: str = TEST_PASSWORD) -> str:
         response = await self.post("/api/v1/auth/token", data={"username": username, "password": password},
@@ -80,8 +82,21 @@ class StaffClient(httpx.AsyncClient):
         return {"X-Query-Code": self.query_codes[application_id], "Authorization": ""}
 
 
-def today() -> date:
-    return local_date(datetime.now(timezone.utc))
+
+
+async def settle_clock(api: "StaffClient", application_id: str) -> None:
+    """On a pinned clock, wait until the application's workflow has been fast-forwarded to it."""
+    offset = getattr(api, "pin_offset", None)
+    if not offset or api.env is None:
+        return
+    handle = api.env.client.get_workflow_handle(application_id)
+    target = datetime.now(timezone.utc) - timedelta(seconds=30)  # the pinned clock (time-machine)
+    # The skip happens once the workflow is idle (its acknowledgment sent): a burst waits for its letters.
+    deadline = asyncio.get_running_loop().time() + 180
+    while await api.env.get_current_time(handle) < target:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{application_id}: its workflow never reached the pinned time {target}")
+        await asyncio.sleep(0.1)
 
 
 def application_body(**overrides: Any) -> dict[str, Any]:
@@ -111,6 +126,7 @@ async def send_registration(api: StaffClient, body: dict[str, Any]) -> httpx.Res
         response = await api.post("/api/v1/applications", json=body, headers=api.as_user(registered_by))
     if response.status_code == 201:
         api.query_codes[response.json()["application_id"]] = response.json()["query_code"]
+        await settle_clock(api, response.json()["application_id"])
     return response
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures_db import skip_unless_ci
+
 from letters.documents import FontMissing, find_cjk_font, pdf_text  # noqa: F401
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -26,9 +28,7 @@ def require_pdf_tools() -> None:
     if shutil.which("pdftoppm") is None:
         missing.append("pdftoppm (poppler-utils) not installed")
     if missing:
-        if os.environ.get("CI"):
-            pytest.fail("; ".join(missing))
-        pytest.skip("; ".join(missing))
+        skip_unless_ci("; ".join(missing))
 
 
 def preview_png(pdf: bytes, name: str, folder: Path) -> Path:

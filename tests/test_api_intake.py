@@ -8,7 +8,12 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.calendars import fictional_schedule
 from tests.helpers import act, application_body, eventually, mails_about, register, state, today
+
+
+# Date-sensitive: the Makefile runs this module again with the clock pinned (tests/dates.py).
+pytestmark = pytest.mark.dates
 
 
 def kinds(view: dict[str, Any]) -> list[str]:
@@ -91,33 +96,35 @@ def applicant(**changes: Any) -> dict[str, Any]:
     return {**application_body()["applicant"], **changes}
 
 
-BAD_REGISTRATIONS: dict[str, tuple[dict[str, Any], str | None]] = {
-    "no applicant": (without(application_body(), "applicant"), None),
-    "no items": (without(application_body(), "items"), None),
-    "empty item list": (application_body(items=[]), None),
-    "more than 50 items": (application_body(items=[{"description": f"第{n}项信息"} for n in range(51)]), None),
-    "item without description": (application_body(items=[{"description": ""}]), None),
-    "no channel": (without(application_body(), "channel"), None),
-    "unknown channel": (application_body(channel="wechat"), None),
-    "received tomorrow": (application_body(received_on=(today() + timedelta(days=1)).isoformat()), "不能晚于今天"),
-    "received not a date": (application_body(received_on="上周五"), None),
-    "e-mail reply without address": (application_body(applicant=applicant(email=None)), "电子邮箱"),
-    "post reply without address": (application_body(delivery_method="post", applicant=applicant(address=None)),
-                                   "通讯地址"),
-    "unknown delivery method": (application_body(delivery_method="fax"), None),
-    "unknown policy": (application_body(policy="provincial"), None),
-    "unknown applicant type": (application_body(applicant=applicant(type="alien")), None),
-    "bad e-mail": (application_body(applicant=applicant(email="zhangsan-at-example")), None),
-    "no applicant name": (application_body(applicant=applicant(name="")), None),
-    "registrar named in the body": (application_body() | {"registered_by_in_body": True}, None),
-    "unknown field": (application_body(priority="urgent"), None),
-    "unknown applicant field": (application_body(applicant=applicant(wechat="zs123")), None),
-}
+def bad_registrations() -> dict[str, tuple[dict[str, Any], str | None]]:
+    """Built when a test runs, on the session's clock ("tomorrow" is tomorrow then)."""
+    return {
+        "no applicant": (without(application_body(), "applicant"), None),
+        "no items": (without(application_body(), "items"), None),
+        "empty item list": (application_body(items=[]), None),
+        "more than 50 items": (application_body(items=[{"description": f"第{n}项信息"} for n in range(51)]), None),
+        "item without description": (application_body(items=[{"description": ""}]), None),
+        "no channel": (without(application_body(), "channel"), None),
+        "unknown channel": (application_body(channel="wechat"), None),
+        "received tomorrow": (application_body(received_on=(today() + timedelta(days=1)).isoformat()), "不能晚于今天"),
+        "received not a date": (application_body(received_on="上周五"), None),
+        "e-mail reply without address": (application_body(applicant=applicant(email=None)), "电子邮箱"),
+        "post reply without address": (application_body(delivery_method="post", applicant=applicant(address=None)),
+                                       "通讯地址"),
+        "unknown delivery method": (application_body(delivery_method="fax"), None),
+        "unknown policy": (application_body(policy="provincial"), None),
+        "unknown applicant type": (application_body(applicant=applicant(type="alien")), None),
+        "bad e-mail": (application_body(applicant=applicant(email="zhangsan-at-example")), None),
+        "no applicant name": (application_body(applicant=applicant(name="")), None),
+        "registrar named in the body": (application_body() | {"registered_by_in_body": True}, None),
+        "unknown field": (application_body(priority="urgent"), None),
+        "unknown applicant field": (application_body(applicant=applicant(wechat="zs123")), None),
+    }
 
 
-@pytest.mark.parametrize("case", list(BAD_REGISTRATIONS))
+@pytest.mark.parametrize("case", list(bad_registrations()))
 async def test_bad_registration_is_422_and_registers_nothing(api, case):
-    body, reason = BAD_REGISTRATIONS[case]
+    body, reason = bad_registrations()[case]
     handler = f"nobody-{uuid.uuid4().hex[:8]}"
     body = without(body, "registered_by")
     if body.pop("registered_by_in_body", False):
@@ -211,34 +218,42 @@ async def test_published_years_are_listed(api):
     assert {2025, 2026} <= set(years["published_years"]) and years["calendar_version"].startswith("cal-")
 
 
-async def test_publishing_a_year_updates_open_applications(isolated_api):
+async def test_publishing_a_year_updates_open_applications(isolated_api, unpublished_from):
+    this_year = today().year
+    unpublished_from(this_year)  # made unpublished here, whatever the installed package knows
+    isolated_api.app.state.calendar.refresh()
     before = (await isolated_api.get("/api/v1/calendar/years")).json()
-    year = max(before["published_years"]) + 1
+    assert this_year not in before["published_years"]
     created = await register(isolated_api)
     app_id = created["application_id"]
     await act(isolated_api, app_id, "extension-request", {"days": 15, "reason": "需要调取历史档案", "by": "wang"})
-    await act(isolated_api, app_id, "extension-decision", {"approve": True, "by": "chief-liu"})
+    extended = await act(isolated_api, app_id, "extension-decision", {"approve": True, "by": "chief-liu"})
+    assert extended["due"]["provisional"] is True
 
-    # A day off unique to this test keeps the published data (and so its broadcast) distinct.
-    extra_day = date(year, 3, 2) + timedelta(days=uuid.uuid4().int % 20)
+    # A day off unique to this test keeps the published data (and so its broadcast) distinct; every
+    # year the period can reach is published.
+    years = list(range(this_year, date.fromisoformat(extended["due"]["due_on"]).year + 2))
+    extra_day = date(years[-1], 3, 2) + timedelta(days=uuid.uuid4().int % 20)
     extra_day -= timedelta(days=max(0, extra_day.weekday() - 4))
-    body = {"holidays": [f"{year}-01-01", extra_day.isoformat()], "makeup_workdays": [],
-            "source": f"国务院办公厅关于{year}年部分节假日安排的通知"}
-    response = await isolated_api.put(f"/api/v1/calendar/years/{year}", json=body, headers=isolated_api.as_user("admin"))
-    assert response.status_code == 200, response.text
-    published = response.json()
-    assert published["year"] == year and published["calendar_version"] != before["calendar_version"]
+    versions = []
+    for year in years:
+        body = fictional_schedule(year, extra_days_off=[extra_day])
+        response = await isolated_api.put(f"/api/v1/calendar/years/{year}", json=body, headers=isolated_api.as_user("admin"))
+        assert response.status_code == 200, response.text
+        assert response.json()["year"] == year
+        versions.append(response.json()["calendar_version"])
+    assert len({before["calendar_version"], *versions}) == len(years) + 1
 
     after = (await isolated_api.get("/api/v1/calendar/years")).json()
-    assert year in after["published_years"] and after["calendar_version"] == published["calendar_version"]
-    assert (await deadline(isolated_api, f"{year}-06-01", 15))["provisional"] is False
+    assert set(years) <= set(after["published_years"]) and after["calendar_version"] == versions[-1]
+    assert (await deadline(isolated_api, f"{years[-1]}-06-01", 15))["provisional"] is False
 
-    view = await eventually(isolated_api, app_id, lambda s: "calendar-updated" in kinds(s))
-    assert view["due"]["provisional"] is False
+    view = await eventually(isolated_api, app_id, lambda s: "calendar-updated" in kinds(s) and not s["due"]["provisional"])
     assert view["due"]["due_on"] == (await deadline(isolated_api, created["received_on"], 30))["due_on"]
 
-    again = await isolated_api.put(f"/api/v1/calendar/years/{year}", json=body, headers=isolated_api.as_user("admin"))
-    assert again.status_code == 200 and again.json()["calendar_version"] == published["calendar_version"]
+    again = await isolated_api.put(f"/api/v1/calendar/years/{years[-1]}", json=fictional_schedule(years[-1], [extra_day]),
+                                   headers=isolated_api.as_user("admin"))
+    assert again.status_code == 200 and again.json()["calendar_version"] == versions[-1]
 
 
 async def test_bad_year_schedules_are_422_and_publish_nothing(isolated_api):

@@ -23,9 +23,14 @@ from clock import (
     supplement_notice_deadline,
     working_days_left,
 )
+from tests.calendars import calendar_before
 from workcalendar import WorkCalendar, YearSchedule, load_calendar_data
 
-CAL = WorkCalendar(load_calendar_data(from_year=2025))
+
+# Date-sensitive: the Makefile runs this module again with the clock pinned (tests/dates.py).
+pytestmark = pytest.mark.dates
+
+CAL = WorkCalendar(calendar_before(2027, from_year=2025))  # 2027 unpublished on purpose (tests/calendars.py)
 
 # TEST FIXTURE, not the real 2027 schedule (unknown when this was written): 元旦 off
 # Fri Jan 1 to Mon Jan 4, no make-up day.

@@ -1,6 +1,6 @@
 """Alembic migrations: the migrated schema is the models' schema, start-up upgrades are race-free.
 
-Each test runs on SQLite and on PostgreSQL (skipped when none answers on 127.0.0.1:5432).
+Each test runs on SQLite and on PostgreSQL (skipped when none answers on 127.0.0.1:5432 or DISCLOSURE_TEST_POSTGRES_URL; a failure on CI).
 """
 
 import os
@@ -21,7 +21,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
 from db.session import BASELINE_REVISION, alembic_config, init_db, make_engine
-from tests.fixtures_db import POSTGRES_CONNINFO, POSTGRES_URL, _postgres_unreachable_reason, engine  # noqa: F401
+from tests.fixtures_db import POSTGRES_CONNINFO, POSTGRES_URL, _postgres_unreachable_reason, engine, skip_unless_ci  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -34,7 +34,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
     if reason := _postgres_unreachable_reason():
-        pytest.skip(reason)
+        skip_unless_ci(reason)
     schema = f"test_{uuid.uuid4().hex}"
     with psycopg.connect(POSTGRES_CONNINFO, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')

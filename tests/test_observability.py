@@ -12,7 +12,10 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import time_machine
 from pathlib import Path
 
 import httpx
@@ -308,15 +311,18 @@ def test_application_gauges_count_open_due_soon_and_overdue(tmp_path: Path):
 
 async def test_metrics_endpoint_serves_application_gauges_from_the_database(own_app):
     app, http = own_app
-    now = today()
-    with Session(app.state.engine) as session:
-        session.add_all([
-            _application("M1", "in-handling", now),
-            _application("M2", "in-handling", now - timedelta(days=1)),
-            _application("M3", "closed", now),
-        ])
-        session.commit()
-    text = (await http.get("/metrics")).text
+    # The gauges count against the product's today (core.clock): held on a working Tuesday, so that
+    # neither Shanghai's midnight nor the day the suite runs can move a count.
+    now = date(2026, 3, 10)
+    with time_machine.travel(datetime(2026, 3, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        with Session(app.state.engine) as session:
+            session.add_all([
+                _application("M1", "in-handling", now),
+                _application("M2", "in-handling", now - timedelta(days=1)),
+                _application("M3", "closed", now),
+            ])
+            session.commit()
+        text = (await http.get("/metrics")).text
     assert _sample(text, "disclosure_application_metrics_up") == 1
     assert _sample(text, "disclosure_applications_open") == 2
     assert _sample(text, "disclosure_applications_due_within_3_working_days") == 1

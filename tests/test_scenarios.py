@@ -9,6 +9,11 @@ from db.models import StaffAlert
 from tests.helpers import act, eventually, listed_row, mails_about, register, send_action, state, through_review
 from workcalendar import WorkCalendar, load_calendar_data
 from workflows.messages import ApplicationOutcome
+import pytest
+
+
+# Date-sensitive: the Makefile runs this module again with the clock pinned (tests/dates.py).
+pytestmark = pytest.mark.dates
 
 CALENDAR = WorkCalendar(load_calendar_data())
 
@@ -40,6 +45,7 @@ async def test_deadline_across_national_day_2026(api):
 async def test_supplement_restarts_the_period(env, api, client, mailbox):
     created = await register(api)
     app_id = created["application_id"]
+    created_view = await state(api, app_id)
     asked = await act(api, app_id, "supplement-request",
                       {"needed": ["请写明所需信息的文号", "请提供身份证明复印件"], "by": "wang"})
     assert asked["status"] == "awaiting-supplement" and asked["due"] is None
@@ -48,8 +54,14 @@ async def test_supplement_restarts_the_period(env, api, client, mailbox):
     notice = [m for m in mails_about(mailbox.envelopes, app_id) if "补正" in m["Subject"]]
     assert len(notice) == 1 and "视为放弃" in notice[0].get_body(("plain",)).get_content()
 
-    await env.fast_forward(client.get_workflow_handle(app_id), timedelta(days=3))
+    # The supplement arrives on a day whose period starts after the original one's day 0, whatever the
+    # day of registration (a receipt on a holiday counts from the next working day, RULES §3).
+    first_start = date.fromisoformat(created_view["due"]["start_on"])
+    later, _ = CALENDAR.next_workday_on_or_after(first_start + timedelta(days=1))
+    days = max(1, (later - await workflow_today(env, client, app_id)).days)
+    await env.fast_forward(client.get_workflow_handle(app_id), timedelta(days=days))
     supplemented_on = await workflow_today(env, client, app_id)
+    assert supplemented_on >= later
     resumed = await act(api, app_id, "supplement", {"received_on": supplemented_on.isoformat(), "by": "desk-chen"})
     assert resumed["status"] == "handling"
     # The period starts again from the day the supplement arrived.

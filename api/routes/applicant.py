@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 
 from api.deps import ClientDep, SessionDep, SettingsDep
-from api.routes.applications import ApplicationId, _how_it_ended, live_view, shanghai_today
+from api.routes.applications import ApplicationId, _how_it_ended, live_view
 from api.schemas import (
     ApplicantItem,
     ApplicantStep,
@@ -24,6 +24,7 @@ from api.schemas import (
 )
 from api.security import mark_actor, rate_limited
 from api.temporal_calls import run_update
+from core import clock
 from core.security import query_code_matches
 from db.models_security import ApplicantAccess
 from workflows.messages import ApplicationView, SupplementReceived, Withdraw
@@ -105,7 +106,7 @@ async def my_application(application_id: Owned, client: ClientDep) -> ApplicantV
 async def supplement(application_id: Owned, body: ApplicantSupplementIn, client: ClientDep,
                      session: SessionDep) -> ApplicantView:
     """Send the supplement asked for in the notice (online: received today)."""
-    command = SupplementReceived(received_on=shanghai_today(), note=body.note, by=APPLICANT)
+    command = SupplementReceived(received_on=clock.today(), note=body.note, by=APPLICANT)
     view = await run_update(client, application_id, "supplement_received", command, ApplicationView, what="申请",
                             ended=lambda: _how_it_ended(session, application_id))
     return applicant_view(view)

@@ -1,7 +1,7 @@
 """Applications: intake, the supervisors' list, live state, and one endpoint per staff action."""
 
 import logging
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
@@ -22,9 +22,10 @@ from api.security import (
     sees_department,
 )
 from api.temporal_calls import run_query, run_update
+from core import clock
 from core.security import hash_query_code, new_query_code
 from db.models_security import StaffUser
-from clock import ClockInput, compute_due, local_date
+from clock import ClockInput, compute_due
 from db.models import Application
 from db.repository import (
     InvalidCursor,
@@ -66,10 +67,6 @@ READERS = Depends(require(*sorted(STAFF_READERS)))
 TEXT = r"^[^\x00-\x1f]*$"  # no control characters (PostgreSQL refuses NUL in text)
 
 
-def shanghai_today() -> date:
-    return local_date(datetime.now(timezone.utc))
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ApplicationCreated)
 async def register_application(
     body: ApplicationCreate, writes: RegistrationDep, client: ClientDep, settings: SettingsDep, calendar: CalendarDep,
@@ -90,7 +87,7 @@ async def submit_online(
 ) -> ApplicationCreated:
     """The public online form (no log-in): received today; keep the number and the query code."""
     mark_actor(request, ONLINE_FORM, "applicant")
-    staffed = ApplicationCreate(channel="online", received_on=shanghai_today(), **body.model_dump())
+    staffed = ApplicationCreate(channel="online", received_on=clock.today(), **body.model_dump())
     created = await _register(staffed, ONLINE_FORM, writes, client, settings, calendar)
     request.state.audit_application_id = created.application_id
     return created
@@ -99,9 +96,9 @@ async def submit_online(
 async def _register(
     body: ApplicationCreate, registered_by: str, writes: RegistrationWrites, client, settings, calendar
 ) -> ApplicationCreated:
-    if body.received_on > shanghai_today():
+    if body.received_on > clock.today():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "收到申请之日不能晚于今天")
-    if (shanghai_today() - body.received_on).days > settings.max_receipt_age_days:
+    if (clock.today() - body.received_on).days > settings.max_receipt_age_days:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"收到申请之日 {body.received_on} 早于 {settings.max_receipt_age_days} 天前，请核对日期")
     policy = profile_named(body.policy).model_copy(
@@ -115,10 +112,10 @@ async def _register(
     for _ in range(NUMBER_ATTEMPTS):
         # Committed (with the other requests' numbers of the moment, in one transaction): the number
         # is spent even if the start fails: a gap, never a duplicate.
-        application_id = await writes.next_number(shanghai_today().year, settings.application_number_prefix)
+        application_id = await writes.next_number(clock.today().year, settings.application_number_prefix)
         inp = ApplicationInput(
             application_id=application_id, channel=body.channel, received_on=body.received_on,
-            registered_at=datetime.now(timezone.utc), registered_by=registered_by, applicant=body.applicant,
+            registered_at=clock.now(), registered_by=registered_by, applicant=body.applicant,
             items=body.items, delivery_method=body.delivery_method, policy=policy, calendar=calendar_data,
             agency_name=settings.agency_name, handler=body.handler, department=body.department,
         )
@@ -202,7 +199,7 @@ def not_found(application_id: str) -> HTTPException:
 
 
 async def live_view(client, application_id: str) -> ApplicationView:
-    return await run_query(client, application_id, "state", StateQuery(today=shanghai_today()), ApplicationView, what="申请")
+    return await run_query(client, application_id, "state", StateQuery(today=clock.today()), ApplicationView, what="申请")
 
 
 async def ensure_visible(user: StaffUser, application_id: str, client) -> None:

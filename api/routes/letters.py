@@ -7,7 +7,7 @@ code (X-Query-Code, api.routes.applicant); staff routes take the acting user fro
 and hide other departments' applications from handlers (404), like the application routes.
 """
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Response, UploadFile, status
@@ -21,7 +21,7 @@ from api.routes.applications import ensure_visible
 from api.schemas import _without_by
 from api.security import STAFF_READERS, require
 from api.temporal_calls import run_query, run_update
-from clock import local_date
+from core import clock
 from core.config import Settings
 from db import letters_repository as repo
 from db.letters_repository import ChecksumMismatch, FileStore
@@ -247,7 +247,7 @@ async def portal_reply_pdf(application_id: Owned, session: SessionDep, settings:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "答复尚未签发")
     row = session.get(Application, application_id)
     if row is not None and row.delivery_method == "portal" and row.status == "awaiting-delivery":
-        today = local_date(datetime.now(timezone.utc))
+        today = clock.today()
         try:
             await run_update(client, application_id, "confirm_delivery",
                              ConfirmDelivery(delivered_on=today, method="portal", by="applicant-portal",

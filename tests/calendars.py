@@ -1,0 +1,35 @@
+"""Calendars the tests make: years left unpublished on purpose, and fictional schedules to publish.
+
+A test that needs an unpublished year makes one (RULES §3: a year not yet published is unknown)
+instead of trusting that the installed `chinesecalendar` release still lacks it; `unpublished_from`
+(a fixture in conftest.py) drops every year from the given one on from the package data the API
+loads. Fictional schedules are test fixtures, never the State Council's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from workcalendar import CalendarData, load_calendar_data
+from workcalendar.schedule import FIXED_DATE_HOLIDAYS
+
+FICTIONAL_SOURCE = "测试用放假安排（非官方）"
+
+
+def calendar_before(year: int, from_year: int | None = None) -> CalendarData:
+    """The shipped calendar data without any year from `year` on."""
+    data = load_calendar_data(from_year=from_year)
+    return CalendarData(years={y: s for y, s in data.years.items() if y < year})
+
+
+def fictional_schedule(year: int, extra_days_off: Iterable[date] = (), makeup_workdays: Iterable[date] = ()) -> dict[str, Any]:
+    """A publishable schedule: the fixed-date holidays (which provisional counting already skips) plus
+    `extra_days_off` that fall in `year`."""
+    holidays = {date(year, m, d) for m, d in FIXED_DATE_HOLIDAYS} | {d for d in extra_days_off if d.year == year}
+    return {
+        "holidays": sorted(d.isoformat() for d in holidays),
+        "makeup_workdays": sorted(d.isoformat() for d in makeup_workdays if d.year == year),
+        "source": FICTIONAL_SOURCE,
+    }
