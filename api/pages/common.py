@@ -9,6 +9,7 @@ the audit row are exactly those of the JSON API. A page only translates the answ
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from datetime import date, datetime
 from pathlib import Path
@@ -97,9 +98,26 @@ def datetime_cn(value: Any) -> str:
     return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
 
 
+_ENGLISH_NOTE = re.compile(r"（[^（）\u4e00-\u9fff]*[A-Za-z]{3,}[^（）\u4e00-\u9fff]*）")
+
+
+def chinese_only(text: str) -> str:
+    """A due-date step without its English gloss: 答复期限 15 个工作日（reply period: 15 working days） → 答复期限 15 个工作日."""
+    return _ENGLISH_NOTE.sub("", text).strip()
+
+
+def size_cn(size: int | None) -> str:
+    """A file size people read: 812 字节, 35.2 KB, 4.1 MB."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} 字节"
+    return f"{size / 1024:.1f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
+
+
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters.update(
-    date_cn=date_cn, datetime_cn=datetime_cn, status_label=status_label, outcome_label=outcome_label,
+    date_cn=date_cn, datetime_cn=datetime_cn, chinese_only=chinese_only, size_cn=size_cn, status_label=status_label, outcome_label=outcome_label,
     staff_status=lambda s: status_label(s, staff=True),
     delivery_label=lambda m: DELIVERY_LABELS.get(m or "", m or ""),
     channel_label=lambda c: CHANNEL_LABELS.get(c or "", c or ""),

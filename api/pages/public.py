@@ -173,8 +173,8 @@ async def apply_submit(request: Request) -> Response:
 
 
 def _apply_errors(request: Request, context: dict[str, Any], errors: dict[str, str]) -> Response:
-    summary = "申请未能提交：请按下面标出的提示修改后再提交。"
-    return render(request, "public/apply.html", context | {"errors": errors, "error": summary}, status_code=422)
+    # apply.html lists the problems at the top (links to the fields) and shows each beside its field.
+    return render(request, "public/apply.html", context | {"errors": errors}, status_code=422)
 
 
 # --- tracking: number + query code ------------------------------------------------------------

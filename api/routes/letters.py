@@ -11,7 +11,7 @@ from datetime import date, datetime, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Response, UploadFile, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -278,6 +278,7 @@ class PortalAttachment(BaseModel):
 
 class PortalLetters(BaseModel):
     letters: list[PortalLetter]
+    reply_document_number: str | None = Field(None, description="set once the signed reply has been issued (reply.pdf)")
     attachments: list[PortalAttachment] = []
 
 
@@ -291,9 +292,11 @@ async def portal_letters(application_id: Owned, session: SessionDep) -> PortalLe
             letters.append(PortalLetter(which=which, title=title, document_number=document.document_number,
                                         issued_on=document.issued_on))
     reply = repo.get_outbox(session, f"{application_id}:reply")
+    reply_document = repo.get_document(session, f"{application_id}:reply")
     files = [PortalAttachment(**{k: a[k] for k in ("attachment_id", "filename", "size", "content_type")})
              for a in (reply.attachments if reply else [])]
-    return PortalLetters(letters=letters, attachments=files)
+    return PortalLetters(letters=letters, attachments=files,
+                         reply_document_number=reply_document.document_number if reply_document else None)
 
 
 @portal.get("/applications/{application_id}/letters/{which}.pdf", response_class=Response)
