@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test venv clean system-packages
+.PHONY: run demo test venv clean system-packages
 
 # Debian packages the letters need: a CJK TrueType font for the PDFs (fonts-wqy-zenhei) and pdftoppm
 # (poppler-utils) for the tests' page previews. Installed only when missing and when we are root with
@@ -31,6 +31,10 @@ $(VENV)/.installed: pyproject.toml
 
 run: venv system-packages
 	$(PY) run.py
+
+# `make run` plus demo staff of every role and a few dozen applications in every state (idempotent).
+demo: venv system-packages
+	$(PY) run.py --demo
 
 # The suite on SQLite, then again on PostgreSQL when one answers on 127.0.0.1:5432 (as on CI):
 # each run makes its own databases and drops them.
