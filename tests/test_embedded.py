@@ -5,7 +5,9 @@ import asyncio
 import hashlib
 import os
 import re
+import select
 import signal
+import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -243,3 +245,46 @@ async def test_run_py_starts_everything_and_an_acknowledgment_reaches_the_mail_f
             code = await proc.wait()
         seen.append((await rest).decode(errors="replace"))
     assert code == 0, "".join(seen)
+
+
+def test_at_a_terminal_the_first_administrator_gets_the_password_typed(tmp_path: Path):
+    """stdin is a terminal (a pseudo-terminal here): asked for, checked, asked again; nothing printed back."""
+    import pty
+
+    from core.security import verify_password
+
+    database_url = f"sqlite:///{tmp_path / 'tty.db'}"
+    environment = {k: v for k, v in os.environ.items() if k != "DISCLOSURE_ADMIN_PASSWORD"} | {
+        "DISCLOSURE_DATABASE_URL": database_url}
+    script = ("import sys; from run import first_admin, first_admin_notice; "
+              "admin = first_admin(interactive=sys.stdin.isatty()); print('DONE', first_admin_notice(admin))")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=environment, stdin=slave, stdout=slave,
+                            stderr=slave, start_new_session=True)
+    os.close(slave)
+    typed = ["short\n", "a-password-of-mine\n", "a-password-of-mine\n"]  # one answer per prompt
+    seen, answered = b"", 0
+    try:
+        while b"DONE" not in seen:
+            ready, _, _ = select.select([master], [], [], 60)
+            assert ready, f"no answer from the prompt: {seen.decode(errors='replace')}"
+            try:
+                seen += os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            prompts = seen.count(b"Password (") + seen.count(b"Password again")
+            while answered < min(prompts, len(typed)):
+                os.write(master, typed[answered].encode())
+                answered += 1
+    finally:
+        assert proc.wait(timeout=60) == 0, seen.decode(errors="replace")
+        os.close(master)
+    output = seen.decode(errors="replace")
+    assert "至少 12 个字符" in output and "the password you chose" in output
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            [admin] = list_users(session)
+        assert admin.roles == "admin" and verify_password(admin.password_hash, "a-password-of-mine")
+    finally:
+        engine.dispose()
