@@ -265,13 +265,16 @@ def test_at_a_terminal_the_first_administrator_gets_the_password_typed(tmp_path:
     typed = ["short\n", "a-password-of-mine\n", "a-password-of-mine\n"]  # one answer per prompt
     seen, answered = b"", 0
     try:
-        while b"DONE" not in seen:
+        while True:  # to the end of the child's output
             ready, _, _ = select.select([master], [], [], 60)
             assert ready, f"no answer from the prompt: {seen.decode(errors='replace')}"
             try:
-                seen += os.read(master, 4096)
-            except OSError:  # the child closed the terminal
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the child has exited and closed the terminal
                 break
+            if not chunk:
+                break
+            seen += chunk
             prompts = seen.count(b"Password (") + seen.count(b"Password again")
             while answered < min(prompts, len(typed)):
                 os.write(master, typed[answered].encode())
