@@ -278,3 +278,26 @@ async def test_a_form_posted_without_its_csrf_token_is_refused(page, api):
     assert accepted.status == 200 and "申请已提交" in await accepted.text()
     listed = (await api.get("/api/v1/applications", params={"limit": 100})).json()["items"]
     assert sum(row["applicant_name"] == name for row in listed) == 1
+
+
+async def test_a_refused_action_shows_the_workflows_reason(page, api):
+    created = await register(api, registered_by="online-form", delivery_method="pickup")
+    number, code = created["application_id"], created["query_code"]
+    await act(api, number, "assign", HANDLER)
+    await act(api, number, "supplement-request", {"needed": ["请写明所需名录的行业范围"], "by": "wang"})
+    await page.goto(f"/track?number={number}")
+    assert await page.get_by_label("申请编号").input_value() == number
+    await page.get_by_label("查询码").fill(code)
+    await page.get_by_label("查询码").press("Enter")
+    await page.wait_for_url(f"**/track/{number}")
+    await page.get_by_label("补正内容").fill("制造业")
+    # Meanwhile the desk records the supplement that arrived on paper: the online one is now refused.
+    await act(api, number, "supplement", {"received_on": created["received_on"], "note": "纸质补正", "by": "desk-chen"})
+    await page.get_by_role("button", name="提交补正").click()
+    alert = page.locator("main .alert[role=alert]")
+    await alert.wait_for()
+    assert "本申请没有待补正的事项" in await alert.inner_text()
+    await check_page(page, "public-track-refused")
+    live = await state(api, number)  # nothing half-applied: one supplement, the desk's
+    assert [e["kind"] for e in live["timeline"]].count("supplement-received") == 1
+    assert await page.locator("#status").inner_text() == "办理中"
