@@ -3,21 +3,22 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test venv clean system-packages
+.PHONY: run demo test venv clean system-packages
 
 # Debian packages the letters need: a CJK TrueType font for the PDFs (fonts-wqy-zenhei) and pdftoppm
 # (poppler-utils) for the tests' page previews. Installed only when missing and when we are root with
 # apt-get (CI: root on Debian); otherwise a hint, and the PDF tests skip (fail on CI, CI=true).
-SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils
+# Debian's chromium: the browser tests (tests/browser) drive it with Playwright (whose own download cannot work here).
+SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils chromium
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
 
 system-packages:
-	@if [ -f $(CJK_FONT) ] && command -v pdftoppm >/dev/null 2>&1; then :; \
+	@if [ -f $(CJK_FONT) ] && command -v pdftoppm >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "== installing $(SYSTEM_PACKAGES)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES); \
 	else \
-		echo "== missing $(SYSTEM_PACKAGES): install them (sudo apt-get install $(SYSTEM_PACKAGES)); PDF tests are skipped"; \
+		echo "== missing $(SYSTEM_PACKAGES): install them (sudo apt-get install $(SYSTEM_PACKAGES)); PDF and browser tests are skipped"; \
 	fi
 
 venv: $(VENV)/.installed
@@ -30,6 +31,10 @@ $(VENV)/.installed: pyproject.toml
 
 run: venv system-packages
 	$(PY) run.py
+
+# `make run` plus demo staff of every role and a few dozen applications in every state (idempotent).
+demo: venv system-packages
+	$(PY) run.py --demo
 
 # The suite on SQLite, then again on PostgreSQL (127.0.0.1:5432 as on CI, or DISCLOSURE_TEST_POSTGRES_URL):
 # each run makes its own databases and drops them. On CI (CI=true) a missing PostgreSQL is a failure.

@@ -17,7 +17,9 @@ import asyncio
 import getpass
 import json
 import os
+import secrets
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import HTTPException
@@ -26,7 +28,8 @@ from sqlmodel import Session
 from api.deps import CalendarSource
 from api.routes.calendar import publish_year
 from api.schemas import CalendarYearIn
-from core.accounts import AccountError, create_user
+from core.accounts import AccountError, create_user, list_users
+from core.security import password_problem
 from core.audit import verify_audit
 from core.config import get_settings
 from core.temporal import connect
@@ -82,6 +85,52 @@ def create_admin(username: str, full_name: str) -> int:
         engine.dispose()
     print(f"Administrator {username} created.")
     return 0
+
+
+@dataclass(frozen=True)
+class FirstAdmin:
+    username: str
+    password: str | None  # shown once when generated; None when the person typed it or it came from the env
+
+
+FIRST_ADMIN_USERNAME = "admin"
+
+
+def ensure_first_admin(engine, *, interactive: bool, username: str = FIRST_ADMIN_USERNAME) -> FirstAdmin | None:
+    """On a database with no staff account at all, create the first administrator (run.py, every start).
+
+    The password: DISCLOSURE_ADMIN_PASSWORD if set; asked for at a terminal (empty = generate one);
+    otherwise a random one, returned so the caller prints it once. Nothing happens once any account exists.
+    """
+    with Session(engine) as session:
+        if list_users(session):
+            return None
+    password = os.environ.get("DISCLOSURE_ADMIN_PASSWORD") or None
+    shown = None
+    if password is None and interactive:
+        password = _ask_password(username)
+    if password is None:
+        password = shown = secrets.token_urlsafe(12)  # 16 characters
+    with Session(engine) as session:
+        if list_users(session):  # another process created one meanwhile
+            return None
+        create_user(session, username=username, password=password, roles=["admin"], full_name="管理员")
+        session.commit()
+    return FirstAdmin(username=username, password=shown)
+
+
+def _ask_password(username: str) -> str | None:
+    print(f"No staff account yet: creating the first administrator, user name {username!r}.")
+    while True:
+        password = getpass.getpass("Password (at least 12 characters; empty = generate one): ")
+        if not password:
+            return None
+        if problem := password_problem(password):
+            print(problem)
+            continue
+        if password == getpass.getpass("Password again: "):
+            return password
+        print("The passwords differ.")
 
 
 def verify_audit_trail() -> int:

@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from api.deps import CalendarSource
 from api.middleware import AuditTrail, BodySizeLimit, CodecCORS
+from api.pages import mount_pages
 from api.registration import RegistrationWrites
 from api.routes import applicant, applications, auth, calendar, codec, consultations, health, letters, third_party
 from api.security import RateLimiter
@@ -91,6 +92,7 @@ def create_app(
     for module in (applications, consultations, calendar, health, auth, applicant, third_party, codec, letters):
         app.include_router(module.router)
     app.include_router(applications.public_router)
+    mount_pages(app)  # the web pages (api/pages) and /static
     # Outermost last: size cap → audit → CORS (codec only) → routes.
     origins = [o.strip() for o in settings.codec_cors_origins.split(",") if o.strip()]
     app.add_middleware(CodecCORS, origins=origins)

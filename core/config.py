@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     smtp_port: int = 1025
     smtp_sender: str = "gkb@agency.example.gov.cn"
     smtp_timeout_seconds: float = 10.0
+    # `make run` only: a local mail sink on smtp_host:smtp_port keeping every letter under data_dir/mail
+    # (core/mailsink.py). None = automatic: on while no SMTP server is configured (runs_mail_sink).
+    mail_sink: bool | None = None
     supervisor_email: str | None = None
     reminder_days_before_due: int = 3
     # A receipt date older than this is almost always a typing error (2003 for 2026); a genuinely
@@ -85,7 +88,8 @@ class Settings(BaseSettings):
 
     @field_validator(
         "temporal_tls_cert_path", "temporal_tls_key_path", "temporal_tls_server_ca_path", "temporal_api_key",
-        "supervisor_email", "worker_metrics_address", "otlp_endpoint", "jwt_secret", "codec_keys", mode="before",
+        "supervisor_email", "worker_metrics_address", "otlp_endpoint", "jwt_secret", "codec_keys", "mail_sink",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -109,6 +113,14 @@ class Settings(BaseSettings):
         self.jwt_secret = self.jwt_secret or SecretStr(stored["jwt_secret"])
         self.codec_keys = self.codec_keys or SecretStr(stored["codec_keys"])
         return self
+
+    def runs_mail_sink(self) -> bool:
+        """run.py starts the mail sink unless DISCLOSURE_SMTP_HOST is set (environment or .env) or MAIL_SINK=false."""
+        return self.mail_sink if self.mail_sink is not None else "smtp_host" not in self.model_fields_set
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
 
     def require_jwt_secret(self) -> bytes:
         value = self.jwt_secret.get_secret_value() if self.jwt_secret else ""

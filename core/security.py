@@ -137,10 +137,11 @@ def third_party_link(
     consultation_id: str, *, expires_on: date | None = None, issued_on: date | None = None,
     settings: Settings | None = None,
 ) -> str:
-    """The URL a consultation letter gives the third party: GET shows the items, POST answers."""
+    """The URL a consultation letter gives the third party: the page with the letter and the answer form
+    (api/pages/public.py, over `/api/v1/third-party/{token}`)."""
     settings = settings or get_settings()
     token = third_party_token(consultation_id, expires_on=expires_on, issued_on=issued_on, settings=settings)
-    return f"{settings.public_base_url.rstrip('/')}/api/v1/third-party/{token}"
+    return f"{settings.public_base_url.rstrip('/')}/third-party/{token}"
 
 
 def read_third_party_token(settings: Settings, token: str) -> dict | None:

@@ -201,10 +201,11 @@ def list_applications(
     limit: int = 50,
     after: str | tuple[date | None, str] | None = None,
     count_cap: int | None = COUNT_CAP,
+    due_from: date | None = None,
 ) -> ApplicationPage:
     """One page of applications, soonest due first (undated last, then by number), and how many match.
 
-    `due_before` is exclusive: due_on < due_before. `open_only`: True lists only applications not
+    `due_before` is exclusive: due_on < due_before; `due_from` inclusive. `open_only`: True lists only applications not
     closed/withdrawn/abandoned, False only those. Paging: `after` (a `next_cursor`, or a (due_on, id)
     pair) continues right after that position and costs what the first page costs (keyset, on the
     (…, due_on, id) indexes); `offset` still works but reads and discards every row before the page,
@@ -228,6 +229,8 @@ def list_applications(
         conditions.append(col(Application.overdue) == overdue)
     if due_before is not None:
         conditions.append(col(Application.due_on) < due_before)
+    if due_from is not None:
+        conditions.append(col(Application.due_on) >= due_from)
     if handler is not None:
         conditions.append(col(Application.handler) == handler)
     if department is not None:
@@ -242,7 +245,7 @@ def list_applications(
             .limit(limit + 1)
         ).all())
     else:
-        rows = _keyset_rows(session, conditions, after, limit + 1, dated_only=due_before is not None)
+        rows = _keyset_rows(session, conditions, after, limit + 1, dated_only=due_before is not None or due_from is not None)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_list_cursor(rows[-1].due_on, rows[-1].id) if more else None

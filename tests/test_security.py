@@ -467,11 +467,13 @@ async def test_the_consultation_letter_carries_a_working_link(api: StaffClient, 
             break
         await asyncio.sleep(0.2)
     body = letters_to_third_party()[0].get_body(("plain",)).get_content()
-    path = re.search(r"/api/v1/third-party/[A-Za-z0-9_.\-]+", body)
-    assert path, body
-    page = await anon.get(path.group(0))
-    assert page.status_code == 200 and page.json()["item_descriptions"] == ["某公司报送的统计报表"]
-    answered = await anon.post(path.group(0), json={"position": "consent"})
+    link = re.search(r"/third-party/([A-Za-z0-9_.\-]+)", body)  # the page; its API is /api/v1/third-party/{token}
+    assert link and "/api/" not in link.group(0), body
+    page = await anon.get(link.group(0))
+    assert page.status_code == 200 and "某公司报送的统计报表" in page.text and "text/html" in page.headers["content-type"]
+    api_path = f"/api/v1/third-party/{link.group(1)}"
+    assert (await anon.get(api_path)).json()["item_descriptions"] == ["某公司报送的统计报表"]
+    answered = await anon.post(api_path, json={"position": "consent"})
     assert answered.status_code == 200, answered.text
     answered_state = await eventually(api, app_id, lambda s: s["consultations"][0]["position"] == "consent")
     assert answered_state["consultations"][0]["consultation_id"] == consultation_id

@@ -149,6 +149,7 @@ def list_for_supervisors(
                                   "false: only those; absent: all")] = None,
     overdue: bool | None = None,
     due_before: date | None = None,
+    due_from: Annotated[date | None, Query(description="only applications due on or after this date")] = None,
     handler: Annotated[str | None, Query(max_length=100, pattern=TEXT)] = None,
     department: Annotated[str | None, Query(max_length=100, pattern=TEXT)] = None,
     cursor: Annotated[str | None, Query(
@@ -179,7 +180,7 @@ def list_for_supervisors(
         department = scoped
     page = list_applications(
         session, status=status_, open_only=open_, overdue=overdue, due_before=due_before, handler=handler,
-        department=department, offset=offset, limit=limit, after=after,
+        department=department, offset=offset, limit=limit, after=after, due_from=due_from,
     )
     return Page(items=[_summary(r) for r in page.rows], total=page.total, offset=offset, limit=limit,
                 total_is_lower_bound=page.total_is_lower_bound, next_cursor=page.next_cursor)

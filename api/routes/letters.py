@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Response, UploadFile, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -256,6 +256,74 @@ async def portal_reply_pdf(application_id: Owned, session: SessionDep, settings:
             if refused.status_code != status.HTTP_409_CONFLICT:
                 raise
     return _pdf_response(data, f"{application_id}-答复告知书.pdf")
+
+
+# The applicant's other letters and the files that went with the reply (same query code).
+PORTAL_LETTERS = {"ack": "回执", "supplement": "补正告知书", "extension": "延期答复告知书"}
+
+
+class PortalLetter(BaseModel):
+    which: str
+    title: str
+    document_number: str
+    issued_on: date
+
+
+class PortalAttachment(BaseModel):
+    attachment_id: int
+    filename: str
+    size: int
+    content_type: str
+
+
+class PortalLetters(BaseModel):
+    letters: list[PortalLetter]
+    reply_document_number: str | None = Field(None, description="set once the signed reply has been issued (reply.pdf)")
+    attachments: list[PortalAttachment] = []
+
+
+@portal.get("/applications/{application_id}/letters", response_model=PortalLetters)
+async def portal_letters(application_id: Owned, session: SessionDep) -> PortalLetters:
+    """The letters issued to the applicant so far (not the reply: see reply.pdf), and the reply's files once signed."""
+    letters = []
+    for which, title in PORTAL_LETTERS.items():
+        document = repo.get_document(session, f"{application_id}:{which}")
+        if document is not None:
+            letters.append(PortalLetter(which=which, title=title, document_number=document.document_number,
+                                        issued_on=document.issued_on))
+    reply = repo.get_outbox(session, f"{application_id}:reply")
+    reply_document = repo.get_document(session, f"{application_id}:reply")
+    files = [PortalAttachment(**{k: a[k] for k in ("attachment_id", "filename", "size", "content_type")})
+             for a in (reply.attachments if reply else [])]
+    return PortalLetters(letters=letters, attachments=files,
+                         reply_document_number=reply_document.document_number if reply_document else None)
+
+
+@portal.get("/applications/{application_id}/letters/{which}.pdf", response_class=Response)
+async def portal_letter_pdf(application_id: Owned, which: str, session: SessionDep, settings: SettingsDep) -> Response:
+    """回执, 补正告知书 or 延期答复告知书 as issued (checksum verified)."""
+    if which not in PORTAL_LETTERS:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "没有该文书")
+    if repo.get_document(session, f"{application_id}:{which}") is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{PORTAL_LETTERS[which]}尚未生成，请稍后再试")
+    data, number = _stored_pdf(session, settings, application_id, f"{application_id}:{which}")
+    return _pdf_response(data, f"{number}.pdf")
+
+
+@portal.get("/applications/{application_id}/attachments/{attachment_id}", response_class=Response)
+async def portal_attachment(application_id: Owned, attachment_id: int, session: SessionDep,
+                            settings: SettingsDep) -> Response:
+    """A file that went with the signed reply (only those: the outbox row lists them), checksum verified."""
+    reply = repo.get_outbox(session, f"{application_id}:reply")
+    sent = next((a for a in (reply.attachments if reply else []) if a["attachment_id"] == attachment_id), None)
+    if sent is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "没有该文件")
+    try:
+        data = FileStore(settings.data_dir).get_verified(sent["sha256"])
+    except ChecksumMismatch as error:
+        raise HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR, f"文件校验失败：{error}") from None
+    return Response(data, media_type=sent.get("content_type") or "application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(sent['filename'])}"})
 
 
 # What api.main mounts (one line there): the staff routes and the portal hook.

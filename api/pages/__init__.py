@@ -1,0 +1,20 @@
+"""Web pages in Chinese, server-rendered (Jinja2) by the API's own application; htmx where it helps.
+
+`mount_pages(app)` adds the page routers and `/static`. Every page action calls the JSON API in
+process (api.pages.common.api_call): the same routes, validators, role checks, rate limits and audit.
+"""
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.pages import public, staff, staff_admin
+from api.pages.common import STATIC_DIR
+
+# Page routers in the order they are matched; other page modules add theirs here.
+ROUTERS = [public.router, staff.router, staff_admin.router]
+
+
+def mount_pages(app: FastAPI) -> None:
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -1,0 +1,504 @@
+"""Staff pages (/staff): log-in, the work queue, the registration desk, the list, the application page
+with exactly the forms the user may use now, the reviewer's view of the draft, and the dashboard.
+
+Reads and actions go through the JSON API in process (api.pages.common.api_call) with the session's
+token: the same role and department checks, the workflow's updates and validators, the audit row. A
+refused action shows the API's reason (409 `detail`, the workflow's own words) beside its form, with
+what was typed kept. The queue and the dashboard read SQL aggregates (api.pages.staff_data).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.pages import staff_data
+from api.pages.common import api_call, csrf_ok, detail_of, field_errors
+from api.pages.staff_session import (
+    LOGGED_OUT, SESSION_COOKIE, NotLoggedIn, bearer, check_roles, csrf_refused, page, redirect, refused_page,
+    safe_next, set_session, staff_user, to_login,
+)
+from api.security import STAFF_READERS
+from clock.deadline import working_days_left
+from core import clock
+from db.models_security import StaffUser
+from outcomes.codes import OUTCOME_LABELS
+from workflows.application import SYSTEM_ONLY_OUTCOMES
+from policy.intake import APPLICANT_TYPE_LABELS, RECEIPT_BASIS
+from workcalendar import WorkCalendar
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+FINAL = {"closed", "withdrawn", "abandoned"}
+READERS = tuple(sorted(STAFF_READERS))
+
+# Reg. 31 (RULES §2): what the receipt date is for each channel, explained beside the date field.
+RECEIPT_RULES = {
+    "letter-registered": "挂号信函：以本机关签收之日为收到申请之日（《条例》第三十一条第二项）。",
+    "letter-ordinary": "平常信函等无需签收的邮寄方式：以本机关与申请人确认之日为收到申请之日（第三十一条第二项）。",
+    "fax": "传真：以双方确认之日为收到申请之日（第三十一条第三项）。",
+    "email": "电子邮件：以双方确认之日为收到申请之日（第三十一条第三项）。",
+    "in-person": "当面提交：以提交之日为收到申请之日（第三十一条第一项）。",
+    "oral": "口头提出、由本机关代为填写并经申请人确认：以代为填写之日为收到申请之日（第十九条、第三十一条第一项）。",
+}
+DESK_CHANNELS = ["letter-registered", "letter-ordinary", "fax", "email", "in-person", "oral"]
+ACTION_TITLES = {
+    "assign": "指定承办人", "supplement-request": "发出补正通知（一次性告知）", "supplement": "登记收到补正",
+    "extension-request": "申请延期答复", "extension-decision": "审批延期申请", "consultations": "征求第三方或其他机关意见",
+    "override": "第三方异议：决定予以公开", "decisions": "提出拟办意见", "submit": "提交保密审查",
+    "review": "保密审查", "sign": "签发答复告知书", "delivery": "确认送达", "withdraw": "登记书面撤回申请",
+    "reply-draft": "修改答复告知书草稿", "consultation-answer": "登记纸质征求意见答复",
+}
+
+
+def _who(request: Request) -> StaffUser | Response:
+    try:
+        return staff_user(request)
+    except NotLoggedIn as why:
+        return to_login(request, why.reason)
+
+
+def _calendar(request: Request) -> WorkCalendar:
+    return WorkCalendar(request.app.state.calendar.current())
+
+
+# --- log-in / log-out -------------------------------------------------------------------------
+
+
+@router.get("")
+async def login_form(request: Request, next: str = "", why: str = "", out: str = "") -> Response:
+    if why == "" and request.cookies.get(SESSION_COOKIE):
+        try:
+            staff_user(request)
+            return redirect(request, safe_next(next))
+        except NotLoggedIn:
+            pass
+    error = why[:200] if why else None
+    return page(request, "staff/login.html", {"next": safe_next(next), "error": error,
+                                               "notice": LOGGED_OUT if out else None, "username": ""})
+
+
+@router.post("/login")
+async def log_in(request: Request) -> Response:
+    form = await request.form()
+    username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
+    target = safe_next(str(form.get("next", "")))
+    if not csrf_ok(request, form):
+        return page(request, "staff/login.html", {"next": target, "username": username,
+                                                   "error": "页面已过期，请重新输入后登录"}, status_code=403)
+    answer = await api_call(request, "POST", "/api/v1/auth/token", data={"username": username, "password": password})
+    if answer.status_code != 200:
+        return page(request, "staff/login.html", {"next": target, "username": username, "error": detail_of(answer)},
+                    status_code=answer.status_code)
+    response = redirect(request, target)
+    set_session(request, response, answer.json()["access_token"])
+    return response
+
+
+@router.post("/logout")
+async def log_out(request: Request) -> Response:
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return csrf_refused(request)
+    response = redirect(request, "/staff?out=1")
+    response.delete_cookie(SESSION_COOKIE, path="/staff")
+    return response
+
+
+# --- the work queue ---------------------------------------------------------------------------
+
+
+@router.get("/queue")
+async def queue(request: Request) -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    today = clock.today()
+    with request.app.state.engine.connect() as conn:
+        rows = staff_data.work_queue(conn, user.role_set(), user.username, user.department, _calendar(request), today)
+    return page(request, "staff/queue.html", {"rows": rows, "today": today}, current="queue")
+
+
+# --- the registration desk --------------------------------------------------------------------
+
+
+def _desk_context(values: dict[str, Any], errors: dict[str, str] | None = None, error: str | None = None) -> dict:
+    return {"values": values, "errors": errors or {}, "error": error, "channels": DESK_CHANNELS,
+            "receipt_rules": RECEIPT_RULES, "receipt_basis": RECEIPT_BASIS, "applicant_types": APPLICANT_TYPE_LABELS,
+            "today": clock.today()}
+
+
+@router.get("/register")
+async def register_form(request: Request) -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    if reason := await check_roles(user, "registrar"):
+        return refused_page(request, reason)
+    values = {"channel": "letter-registered", "received_on": clock.today().isoformat(), "delivery_method": "post",
+              "applicant.type": "natural-person", "items": [""]}
+    return page(request, "staff/register.html", _desk_context(values), current="register")
+
+
+@router.post("/register")
+async def register(request: Request) -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    if reason := await check_roles(user, "registrar"):
+        return refused_page(request, reason)
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return csrf_refused(request)
+    g = lambda k: str(form.get(k, "") or "").strip()  # noqa: E731
+    items = [str(v).strip() for v in form.getlist("items") if str(v).strip()]
+    values = {k: g(k) for k in ("channel", "received_on", "delivery_method", "applicant.name", "applicant.type",
+                                "applicant.id_number", "applicant.email", "applicant.phone", "applicant.address",
+                                "handler", "department")} | {"items": items or [""]}
+    body = {
+        "channel": values["channel"], "received_on": values["received_on"] or None,
+        "applicant": {"name": values["applicant.name"], "type": values["applicant.type"] or "natural-person",
+                      "id_number": values["applicant.id_number"] or None, "email": values["applicant.email"] or None,
+                      "phone": values["applicant.phone"] or None, "address": values["applicant.address"] or None},
+        "items": [{"description": d} for d in items], "delivery_method": values["delivery_method"],
+        "handler": values["handler"] or None, "department": values["department"] or None,
+    }
+    answer = await api_call(request, "POST", "/api/v1/applications", json=body, headers=bearer(request))
+    if answer.status_code != 201:
+        errors = field_errors(answer)
+        errors = {("items" if k.startswith("items") else k): v for k, v in errors.items()}
+        return page(request, "staff/register.html", _desk_context(values, errors, detail_of(answer)),
+                    current="register", status_code=answer.status_code)
+    created = answer.json()
+    return page(request, "staff/registered.html", {"created": created}, current="register", status_code=201)
+
+
+# --- the list ---------------------------------------------------------------------------------
+
+LIST_FILTERS = ("status", "open", "overdue", "due_before", "due_from", "handler", "department", "cursor")
+
+
+@router.get("/applications")
+async def applications(request: Request) -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    if reason := await check_roles(user, *READERS):
+        return refused_page(request, reason)
+    params = {k: v for k, v in request.query_params.items() if k in LIST_FILTERS and v}
+    pending = request.query_params.get("pending")
+    today, cal = clock.today(), _calendar(request)
+    if pending in ("extension", "objection"):
+        if reason := await check_roles(user, "supervisor"):
+            return refused_page(request, reason)
+        with request.app.state.engine.connect() as conn:
+            ids = staff_data.pending_decision_ids(conn, pending)
+        rows = _rows_by_ids(request, ids)
+        page_data = {"items": rows, "total": len(rows), "total_is_lower_bound": False, "next_cursor": None}
+    else:
+        answer = await api_call(request, "GET", "/api/v1/applications", params=params | {"limit": 50},
+                                headers=bearer(request))
+        if answer.status_code != 200:
+            return refused_page(request, detail_of(answer), answer.status_code)
+        page_data = answer.json()
+    for row in page_data["items"]:
+        due = date.fromisoformat(row["due_on"]) if row.get("due_on") else None
+        open_ = row["status"] not in FINAL and not row.get("closed_at")
+        row["left"] = working_days_left(cal, today, due) if due and open_ else None
+        row["mark"] = staff_data.mark(row["left"], due, today) if open_ else ""
+    described = _describe_filters(params | ({"pending": pending} if pending else {}))
+    next_url = None
+    if page_data.get("next_cursor"):
+        next_url = "/staff/applications?" + urlencode({k: v for k, v in params.items() if k != "cursor"}
+                                                      | {"cursor": page_data["next_cursor"]})
+    return page(request, "staff/list.html", {"data": page_data, "filters": described, "next_url": next_url,
+                                              "params": params}, current="applications")
+
+
+def _rows_by_ids(request: Request, ids: list[str]) -> list[dict]:
+    from sqlalchemy import select
+
+    from db.models import Application
+
+    if not ids:
+        return []
+    with request.app.state.engine.connect() as conn:
+        t = Application.__table__  # type: ignore[attr-defined]
+        rows = conn.execute(select(t).where(t.c.id.in_(ids)).order_by(t.c.due_on, t.c.id)).mappings().all()
+    return [{"application_id": r["id"], "received_on": r["received_on"].isoformat(), "channel": r["channel"],
+             "applicant_name": r["applicant_name"], "status": r["status"], "handler": r["handler"],
+             "department": r["department"], "due_on": r["due_on"].isoformat() if r["due_on"] else None,
+             "overdue": r["overdue"], "paused": r["paused"], "extended": r["extended"], "closed_at": r["closed_at"]}
+            for r in rows]
+
+
+FILTER_WORDS = {
+    "open": {"true": "在办", "false": "已结束"}, "overdue": {"true": "已逾期", "false": "未逾期"},
+    "pending": {"extension": "待审批延期", "objection": "第三方异议待决定"},
+}
+
+
+def _describe_filters(params: dict[str, str]) -> list[str]:
+    from api.pages.common import status_label
+
+    out = []
+    for key, value in params.items():
+        if key == "cursor":
+            continue
+        if key in FILTER_WORDS:
+            out.append(FILTER_WORDS[key].get(value, value))
+        elif key == "status":
+            out.append(f"状态：{status_label(value, staff=True)}")
+        elif key == "due_before":
+            out.append(f"答复期限早于 {value}")
+        elif key == "due_from":
+            out.append(f"答复期限不早于 {value}")
+        elif key == "handler":
+            out.append(f"承办人：{value}")
+        elif key == "department":
+            out.append(f"科室：{value}")
+    return out
+
+
+# --- the application page ---------------------------------------------------------------------
+
+
+def _forms_for(view: dict, roles: frozenset[str]) -> list[str]:
+    """The actions this user may take now: the workflow's pending actions for the roles held, and the
+    handler's, registrar's and supervisor's optional steps the workflow accepts in the current state."""
+    status_ = view["status"]
+    pending = {(p["action"], p["role"]) for p in view["pending_actions"]}
+    forms: list[str] = []
+    if status_ in FINAL:
+        return forms
+    if ("registrar" in roles and ("assign", "registrar") in pending) or (
+            "supervisor" in roles and status_ in ("handling", "consulting", "awaiting-supplement")):
+        forms.append("assign")
+    if "handler" in roles and status_ in ("handling", "consulting"):
+        forms.append("decisions")
+        if ("submit-for-review", "handler") in pending:
+            forms.append("submit")
+        if view["supplement"] is None and status_ == "handling":
+            forms.append("supplement-request")
+        ext = view["extension"]
+        if view["replied_on"] is None and (ext is None or ext["decision"] == "refused"):
+            forms.append("extension-request")
+        forms.append("consultations")
+    if "handler" in roles and status_ == "in-review" and view.get("reply_draft"):
+        forms.append("reply-draft")
+    if status_ == "awaiting-supplement" and roles & {"registrar", "handler"}:
+        forms.append("supplement")
+    if "supervisor" in roles:
+        if ("decide-extension", "supervisor") in pending:
+            forms.append("extension-decision")
+        if ("override-objection", "supervisor") in pending:
+            forms.append("override")
+        if ("sign", "supervisor") in pending:
+            forms.append("sign")
+    if "reviewer" in roles and ("review", "reviewer") in pending:
+        forms.append("review")
+    if "registrar" in roles:
+        if ("confirm-delivery", "registrar") in pending:
+            forms.append("delivery")
+        forms.append("withdraw")
+    if roles & {"registrar", "handler"} and any(c["position"] == "pending" for c in view["consultations"]):
+        forms.append("consultation-answer")
+    return forms
+
+
+def _highlight(body: str, today: date) -> list[tuple[str, str | None]]:
+    """The draft's text in pieces, the pre-screen's matches marked (screening.prescreen, the same rules)."""
+    from screening.prescreen import _find_matches
+
+    pieces: list[tuple[str, str | None]] = []
+    at = 0
+    for match in _find_matches(body, today):
+        if match.start < at:
+            continue
+        pieces.append((body[at:match.start], None))
+        pieces.append((body[match.start:match.end], match.detail))
+        at = match.end
+    pieces.append((body[at:], None))
+    return pieces
+
+
+async def _application_page(request: Request, user: StaffUser, application_id: str, *,
+                            errors: dict[str, str] | None = None, values: dict[str, dict] | None = None,
+                            notice: str | None = None, status_code: int = 200) -> Response:
+    answer = await api_call(request, "GET", f"/api/v1/applications/{application_id}", headers=bearer(request))
+    if answer.status_code != 200:
+        return refused_page(request, detail_of(answer), answer.status_code)
+    view = answer.json()
+    letters = await api_call(request, "GET", f"/api/v1/applications/{application_id}/letters", headers=bearer(request))
+    letter_rows = letters.json() if letters.status_code == 200 else []
+    draft = None
+    if view.get("reply_draft"):
+        got = await api_call(request, "GET", f"/api/v1/applications/{application_id}/reply-draft", headers=bearer(request))
+        if got.status_code == 200:
+            draft = got.json()
+    today = clock.today()
+    due_on = date.fromisoformat(view["due"]["due_on"]) if view.get("due") else None
+    roles = user.role_set()
+    forms = _forms_for(view, roles)
+    context = {
+        "view": view, "letters": letter_rows, "draft": draft, "forms": forms, "titles": ACTION_TITLES,
+        "errors": errors or {}, "values": values or {}, "notice": notice,
+        "highlighted": _highlight(draft["body"], today) if draft else None,
+        "mark": staff_data.mark(view.get("working_days_left"), due_on, today) if view["status"] not in FINAL else "",
+        "outcomes": {c.value: label for c, label in OUTCOME_LABELS.items() if c not in SYSTEM_ONLY_OUTCOMES},
+        "today": today, "pending_consultations": [c for c in view["consultations"] if c["position"] == "pending"],
+        "objections": [c for c in view["consultations"] if c["position"] == "objection" and not c.get("override_reason")],
+        "unproposed": [i for i in view["items"] if not i.get("proposal")],
+        "receipt_basis": RECEIPT_BASIS.get(view["channel"], ""),
+    }
+    return page(request, "staff/application.html", context, current="applications", status_code=status_code)
+
+
+@router.get("/applications/{application_id}")
+async def application(request: Request, application_id: str, done: str = "") -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    if reason := await check_roles(user, *READERS):
+        return refused_page(request, reason)
+    notice = f"已完成：{ACTION_TITLES[done]}" if done in ACTION_TITLES else None
+    return await _application_page(request, user, application_id, notice=notice)
+
+
+def _opt(value: str) -> str | None:
+    return value or None
+
+
+def _action_request(action: str, form: Any, application_id: str) -> tuple[str, dict] | None:
+    """The JSON API's path and body for a page form (None: not an action of the application page)."""
+    g = lambda k: str(form.get(k, "") or "").strip()  # noqa: E731
+    base = f"/api/v1/applications/{application_id}"
+    if action == "assign":
+        return f"{base}/assign", {"handler": g("handler"), "department": _opt(g("department"))}
+    if action == "supplement-request":
+        needed = [line.strip() for line in g("needed").splitlines() if line.strip()]
+        return f"{base}/supplement-request", {"needed": needed, "deadline_on": _opt(g("deadline_on"))}
+    if action == "supplement":
+        return f"{base}/supplement", {"received_on": _opt(g("received_on")), "note": g("note")}
+    if action == "extension-request":
+        return f"{base}/extension-request", {"days": _opt(g("days")), "reason": g("reason")}
+    if action == "extension-decision":
+        return f"{base}/extension-decision", {"approve": g("approve") == "yes", "comment": g("comment")}
+    if action == "consultations":
+        consultee = {"kind": g("kind") or "third-party", "name": g("name"), "email": _opt(g("email")),
+                     "address": _opt(g("address"))}
+        return f"{base}/consultations", {"consultee": consultee, "item_nos": [v for v in form.getlist("item_nos")]}
+    if action == "override":
+        return f"{base}/override", {"consultation_id": g("consultation_id"), "reason": g("reason")}
+    if action == "decisions":
+        return f"{base}/decisions", {"item_no": _opt(g("item_no")), "outcome": g("outcome"), "reasons": g("reasons"),
+                                     "referral": _opt(g("referral"))}
+    if action == "submit":
+        return f"{base}/submit", {}
+    if action == "review":
+        version = g("draft_version")
+        return f"{base}/review", {"approve": g("approve") == "yes", "comment": g("comment"),
+                                  "draft_version": int(version) if version.isdigit() else None}
+    if action == "sign":
+        return f"{base}/sign", {}
+    if action == "delivery":
+        return f"{base}/delivery", {"delivered_on": _opt(g("delivered_on")), "method": g("method"),
+                                    "tracking_number": _opt(g("tracking_number")), "note": g("note"),
+                                    "posted_on": _opt(g("posted_on")), "received_by": _opt(g("received_by"))}
+    if action == "withdraw":
+        return f"{base}/withdraw", {"reason": g("reason")}
+    if action == "reply-draft":
+        return f"{base}/reply-draft", {"body": str(form.get("body", "") or "").replace("\r\n", "\n").strip(),
+                                       "note": g("note")}
+    if action == "consultation-answer":
+        return (f"/api/v1/consultations/{g('consultation_id')}/answer",
+                {"position": g("position"), "reasons": g("reasons"), "answered_on": _opt(g("answered_on"))})
+    return None
+
+
+@router.post("/applications/{application_id}/{action}")
+async def act(request: Request, application_id: str, action: str) -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return csrf_refused(request)
+    call = _action_request(action, form, application_id)
+    if call is None:
+        return refused_page(request, "没有这项操作", 404)
+    path, body = call
+    answer = await api_call(request, "POST", path, json=body, headers=bearer(request))
+    if answer.status_code == 200:
+        return redirect(request, f"/staff/applications/{application_id}?done={action}#actions")
+    kept = {k: (form.getlist(k) if k == "item_nos" else str(v)) for k, v in form.items() if k != "csrf_token"}
+    return await _application_page(request, user, application_id, errors={action: detail_of(answer)},
+                                   values={action: kept}, status_code=answer.status_code)
+
+
+# --- PDFs in the page: the API's own PDF routes, with the session's token ---------------------
+
+
+async def _pdf(request: Request, path: str) -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    answer = await api_call(request, "GET", path, headers=bearer(request))
+    if answer.status_code != 200:
+        return refused_page(request, detail_of(answer), answer.status_code)
+    return Response(answer.content, media_type="application/pdf", headers={
+        "Content-Disposition": answer.headers.get("content-disposition", "inline"), "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff"})
+
+
+@router.get("/applications/{application_id}/draft.pdf")
+async def draft_pdf(request: Request, application_id: str) -> Response:
+    return await _pdf(request, f"/api/v1/applications/{application_id}/reply-draft.pdf")
+
+
+@router.get("/applications/{application_id}/letters/{key}.pdf")
+async def letter_pdf(request: Request, application_id: str, key: str) -> Response:
+    return await _pdf(request, f"/api/v1/applications/{application_id}/letters/{key}/document.pdf")
+
+
+# --- the supervisor's dashboard ---------------------------------------------------------------
+
+
+@router.get("/dashboard")
+async def dashboard(request: Request) -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    if reason := await check_roles(user, "supervisor"):
+        return refused_page(request, reason)
+    today = clock.today()
+    with request.app.state.engine.connect() as conn:
+        board = staff_data.dashboard(conn, _calendar(request), today)
+    return page(request, "staff/dashboard.html", {"board": board, "chart": month_chart(board.by_month),
+                                                   "qs": urlencode}, current="dashboard")
+
+
+def month_chart(rows: list[staff_data.RateRow]) -> dict:
+    """An inline SVG bar chart, made here: one bar per month (on-time rate), its figure as text."""
+    width, height, top, bottom, left = 720, 240, 20, 40, 44
+    n = max(len(rows), 1)
+    slot = (width - left - 10) / n
+    plot = height - top - bottom
+    bars = []
+    for i, row in enumerate(rows):
+        rate = row.rate
+        h = 0 if rate is None else plot * rate
+        x = left + i * slot + slot * 0.15
+        bars.append({"x": round(x, 1), "y": round(top + plot - h, 1), "w": round(slot * 0.7, 1), "h": round(h, 1),
+                     "label": row.label.split("年")[1], "year": row.label.split("年")[0],
+                     "text": "—" if rate is None else f"{rate * 100:.0f}%", "row": row,
+                     "tone": "" if rate is None else ("bad" if rate < 0.9 else ("warn" if rate < 0.97 else "ok")),
+                     "tx": round(x + slot * 0.35, 1)})
+    grid = [{"y": round(top + plot - plot * p / 100, 1), "label": f"{p}%"} for p in (0, 50, 100)]
+    return {"width": width, "height": height, "bars": bars, "grid": grid, "base": top + plot, "left": left}
+
+
+__all__ = ["router", "timedelta"]

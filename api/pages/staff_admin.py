@@ -1,0 +1,241 @@
+"""Administration pages: users and roles, publishing a calendar year, and the mail sink's outbox.
+
+Users and calendar go through the admin API in process (POST/PATCH /api/v1/admin/users, PUT
+/api/v1/calendar/years/{year}): its role check, validation and audit row. Before publishing, the page
+shows how many open applications the year moves: open applications are counted per due date in SQL,
+and a due date moves when the new year's schedule changes the working days counted up to it, or
+makes it a day off (the workflows recompute each one after publication; the count is what they will
+find). The outbox shows the letters the embedded mail sink kept (core/mailsink.py); they are
+application data, so it is for the roles that read every department's applications (not admins, who
+see no application data: README "Who does what").
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.pages import staff_data
+from api.pages.common import api_call, csrf_ok, detail_of, field_errors
+from api.pages.staff_session import (
+    NotLoggedIn, bearer, check_roles, csrf_refused, page, redirect, refused_page, staff_user, to_login,
+)
+from api.security import ALL_DEPARTMENTS
+from core import clock
+from core.security import ROLE_NAMES, ROLES
+from db.models_security import StaffUser
+from workcalendar import WorkCalendar, parse_year_schedule
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+OUTBOX_ROLES = tuple(sorted(ALL_DEPARTMENTS))
+
+
+def _who(request: Request) -> StaffUser | Response:
+    try:
+        return staff_user(request)
+    except NotLoggedIn as why:
+        return to_login(request, why.reason)
+
+
+async def _admin(request: Request) -> StaffUser | Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    if reason := await check_roles(user, "admin"):
+        return refused_page(request, reason)
+    return user
+
+
+# --- users and roles --------------------------------------------------------------------------
+
+
+async def _users_page(request: Request, *, error: str | None = None, errors: dict | None = None,
+                      values: dict | None = None, notice: str | None = None, status_code: int = 200) -> Response:
+    answer = await api_call(request, "GET", "/api/v1/admin/users", headers=bearer(request))
+    users = answer.json() if answer.status_code == 200 else []
+    return page(request, "staff/admin_users.html", {
+        "users": users, "roles": ROLES, "role_names": ROLE_NAMES, "error": error, "errors": errors or {},
+        "values": values or {}, "notice": notice}, current="admin", status_code=status_code)
+
+
+@router.get("/admin")
+async def admin_home(request: Request, done: str = "") -> Response:
+    user = await _admin(request)
+    if isinstance(user, Response):
+        return user
+    return await _users_page(request, notice={"created": "已创建用户", "changed": "已保存修改（该用户须重新登录）"}.get(done))
+
+
+@router.post("/admin/users")
+async def create_user(request: Request) -> Response:
+    user = await _admin(request)
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return csrf_refused(request)
+    g = lambda k: str(form.get(k, "") or "").strip()  # noqa: E731
+    body = {"username": g("username"), "password": str(form.get("password", "")), "roles": form.getlist("roles"),
+            "department": g("department") or None, "full_name": g("full_name")}
+    answer = await api_call(request, "POST", "/api/v1/admin/users", json=body, headers=bearer(request))
+    if answer.status_code == 201:
+        return redirect(request, "/staff/admin?done=created")
+    kept = {k: v for k, v in body.items() if k != "password"}
+    return await _users_page(request, error=detail_of(answer), errors=field_errors(answer), values=kept,
+                             status_code=answer.status_code)
+
+
+@router.post("/admin/users/{username}")
+async def change_user(request: Request, username: str) -> Response:
+    user = await _admin(request)
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return csrf_refused(request)
+    body: dict[str, Any] = {"roles": form.getlist("roles"), "department": str(form.get("department", "")).strip() or None,
+                            "active": form.get("active") == "yes",
+                            "full_name": str(form.get("full_name", "")).strip()}
+    if str(form.get("password", "")):
+        body["password"] = str(form.get("password"))
+    answer = await api_call(request, "PATCH", f"/api/v1/admin/users/{username}", json=body, headers=bearer(request))
+    if answer.status_code == 200:
+        return redirect(request, "/staff/admin?done=changed")
+    return await _users_page(request, error=f"{username}：{detail_of(answer)}", status_code=answer.status_code)
+
+
+# --- publishing a calendar year ---------------------------------------------------------------
+
+
+def _dates(text: str) -> list[str]:
+    return [part for part in text.replace("，", ",").replace("\n", ",").replace(" ", ",").split(",") if part.strip()]
+
+
+def moved_by(request: Request, schedule) -> tuple[int, int]:
+    """(open applications the year moves, open applications due in or after it): per due date from SQL."""
+    current = request.app.state.calendar.current()
+    old, new = WorkCalendar(current), WorkCalendar(current.with_year(schedule))
+    before = date(schedule.year, 1, 1) - timedelta(days=1)
+    with request.app.state.engine.connect() as conn:
+        per_due = staff_data.open_due_dates_from(conn, before + timedelta(days=1))
+    moved = considered = 0
+    for due_on, count in per_due:
+        considered += count
+        if due_on.year < schedule.year:
+            continue
+        if (old.workdays_between(before, due_on)[0] != new.workdays_between(before, due_on)[0]
+                or old.workday_or_provisional(due_on)[0] != new.workday_or_provisional(due_on)[0]):
+            moved += count
+    return moved, considered
+
+
+async def _calendar_page(request: Request, *, values: dict | None = None, error: str | None = None,
+                         preview: dict | None = None, notice: str | None = None, status_code: int = 200) -> Response:
+    data = request.app.state.calendar.current()
+    return page(request, "staff/admin_calendar.html", {
+        "published": data.published_years(), "version": data.version, "values": values or {"year": clock.today().year + 1},
+        "error": error, "preview": preview, "notice": notice}, current="admin", status_code=status_code)
+
+
+@router.get("/admin/calendar")
+async def calendar_form(request: Request, done: str = "") -> Response:
+    user = await _admin(request)
+    if isinstance(user, Response):
+        return user
+    return await _calendar_page(request, notice=f"已发布 {done} 年放假安排，在办申请的答复期限正在逐件重新计算" if done else None)
+
+
+@router.post("/admin/calendar")
+async def calendar_publish(request: Request) -> Response:
+    user = await _admin(request)
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return csrf_refused(request)
+    values = {k: str(form.get(k, "") or "").strip() for k in ("year", "holidays", "makeup_workdays", "source", "published_on")}
+    body = {"holidays": _dates(values["holidays"]), "makeup_workdays": _dates(values["makeup_workdays"]),
+            "source": values["source"], "published_on": values["published_on"] or None}
+    if not values["year"].isdigit() or not 2000 <= int(values["year"]) <= 2100:
+        return await _calendar_page(request, values=values, error="年度应为 2000 至 2100 之间的整数", status_code=422)
+    year = int(values["year"])
+    try:
+        schedule = parse_year_schedule(body | {"year": year})
+    except ValueError as err:
+        return await _calendar_page(request, values=values, error=f"放假安排有误：{err}", status_code=422)
+    if form.get("confirm") != "yes":
+        moved, considered = moved_by(request, schedule)
+        return await _calendar_page(request, values=values, preview={
+            "year": year, "moved": moved, "considered": considered, "holidays": len(schedule.holidays),
+            "makeup": len(schedule.makeup_workdays), "body": json.dumps(body, ensure_ascii=False)})
+    answer = await api_call(request, "PUT", f"/api/v1/calendar/years/{year}", json=body, headers=bearer(request))
+    if answer.status_code != 200:
+        return await _calendar_page(request, values=values, error=detail_of(answer), status_code=answer.status_code)
+    return redirect(request, f"/staff/admin/calendar?done={year}")
+
+
+# --- the mail sink's outbox -------------------------------------------------------------------
+
+
+async def _outbox_reader(request: Request) -> StaffUser | Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    if reason := await check_roles(user, *OUTBOX_ROLES):
+        return refused_page(request, reason)
+    return user
+
+
+def _mail_dir(request: Request):
+    return request.app.state.settings.data_dir / "mail"
+
+
+@router.get("/outbox")
+async def outbox(request: Request, offset: int = 0) -> Response:
+    user = await _outbox_reader(request)
+    if isinstance(user, Response):
+        return user
+    from core import mailsink
+
+    offset = max(offset, 0)
+    messages = mailsink.list_messages(_mail_dir(request), offset=offset, limit=50)
+    total = mailsink.count_messages(_mail_dir(request))
+    return page(request, "staff/outbox.html", {"messages": messages, "total": total, "offset": offset},
+                current="outbox")
+
+
+@router.get("/outbox/{name}")
+async def outbox_message(request: Request, name: str) -> Response:
+    user = await _outbox_reader(request)
+    if isinstance(user, Response):
+        return user
+    from core import mailsink
+
+    try:
+        message = mailsink.read_message(_mail_dir(request), name)
+    except (mailsink.InvalidMessageName, mailsink.MessageNotFound):
+        return refused_page(request, "没有这封邮件", 404)
+    return page(request, "staff/outbox_message.html", {"message": message}, current="outbox")
+
+
+@router.get("/outbox/{name}/attachments/{index}")
+async def outbox_attachment(request: Request, name: str, index: int) -> Response:
+    user = await _outbox_reader(request)
+    if isinstance(user, Response):
+        return user
+    from urllib.parse import quote
+
+    from core import mailsink
+
+    try:
+        filename, content_type, data = mailsink.attachment(_mail_dir(request), name, index)
+    except (mailsink.InvalidMessageName, mailsink.MessageNotFound):
+        return refused_page(request, "没有这个附件", 404)
+    inline = content_type == "application/pdf"
+    return Response(data, media_type=content_type if inline else "application/octet-stream", headers={
+        "Content-Disposition": f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{quote(filename)}",
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})

@@ -1,0 +1,139 @@
+"""The staff pages' session: the API's own JWT in an HttpOnly, SameSite=Strict cookie, CSRF, expiry.
+
+Log-in goes through POST /api/v1/auth/token (in process: its rate limit, password check and audit
+row); the cookie holds the very token it answers. Every page reads the user through the API's own
+dependency (`api.security.current_user`: roles and department from the database, revoked tokens
+refused) and checks roles with `api.security.require`; actions are sent to the JSON API with the
+token as a bearer (api.pages.common.api_call), so no page has a way around the API's checks.
+
+Expiry: the token's own lifetime (DISCLOSURE_ACCESS_TOKEN_MINUTES) is the idle timeout; a page
+visited in the second half of it renews the cookie with a new token from the same function the API
+uses (core.security.issue_access_token). Log-out deletes the cookie. Every POST carries the
+double-submit CSRF token of api.pages.common (form field = cookie); the session cookie's
+SameSite=Strict is a second guard.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import HTTPException, Request, status
+from fastapi.responses import RedirectResponse, Response
+
+from api.pages.common import csrf_ok, render
+from api.security import current_user, require
+from core.security import ROLE_NAMES, issue_access_token, read_access_token
+from db.models_security import StaffUser
+
+SESSION_COOKIE = "gk_staff"
+STAFF = "/staff"
+LOGGED_OUT = "您已退出登录"
+EXPIRED = "登录已过期或已失效，请重新登录"
+
+
+class NotLoggedIn(Exception):
+    def __init__(self, reason: str | None) -> None:
+        self.reason = reason
+
+
+def session_token(request: Request) -> str | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    return token if token and len(token) < 2000 and token.isascii() else None
+
+
+def staff_user(request: Request) -> StaffUser:
+    """The logged-in user, through the API's own dependency; NotLoggedIn otherwise."""
+    token = session_token(request)
+    if token is None:
+        raise NotLoggedIn(None)
+    try:
+        user = current_user(request, token)
+    except HTTPException as refused:
+        raise NotLoggedIn(EXPIRED if refused.status_code == 401 else str(refused.detail)) from None
+    request.state.staff_token = token
+    request.state.staff_user = user
+    claims = read_access_token(request.app.state.settings, token) or {}
+    lifetime = request.app.state.settings.access_token_minutes * 60
+    if claims and claims["exp"] - time.time() < lifetime / 2:
+        request.state.renewed_token = issue_access_token(request.app.state.settings, user.username, user.token_version)
+        request.state.staff_token = request.state.renewed_token
+    return user
+
+
+async def check_roles(user: StaffUser, *roles: str) -> str | None:
+    """None when the user holds one of `roles` (the API's own check), else the API's refusal in Chinese."""
+    try:
+        await require(*roles)(user)
+    except HTTPException as refused:
+        return str(refused.detail)
+    return None
+
+
+def bearer(request: Request) -> dict[str, str]:
+    return {"Authorization": f"Bearer {request.state.staff_token}"}
+
+
+def set_session(request: Request, response: Response, token: str) -> None:
+    settings = request.app.state.settings
+    response.set_cookie(SESSION_COOKIE, token, max_age=settings.access_token_minutes * 60, httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https", path=STAFF)
+
+
+def finish(request: Request, response: Response) -> Response:
+    renewed = getattr(request.state, "renewed_token", None)
+    if renewed:
+        set_session(request, response, renewed)
+    return response
+
+
+def to_login(request: Request, reason: str | None) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    location = f"{STAFF}?next={quote(target, safe='')}" + (f"&why={quote(reason, safe='')}" if reason else "")
+    response = RedirectResponse(location, status_code=status.HTTP_303_SEE_OTHER)
+    if reason:
+        response.delete_cookie(SESSION_COOKIE, path=STAFF)
+    return response
+
+
+def safe_next(target: str | None) -> str:
+    if target and target.startswith(STAFF + "/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return f"{STAFF}/queue"
+
+
+def redirect(request: Request, location: str) -> Response:
+    return finish(request, RedirectResponse(location, status_code=status.HTTP_303_SEE_OTHER))
+
+
+NAV = [
+    ("queue", "/staff/queue", "我的待办", None),
+    ("register", "/staff/register", "登记申请", ("registrar",)),
+    ("applications", "/staff/applications", "申请列表", ("registrar", "handler", "reviewer", "supervisor")),
+    ("dashboard", "/staff/dashboard", "督办看板", ("supervisor",)),
+    ("outbox", "/staff/outbox", "发件箱", ("registrar", "reviewer", "supervisor")),
+    ("admin", "/staff/admin", "系统管理", ("admin",)),
+]
+
+
+def page(request: Request, template: str, context: dict[str, Any] | None = None, *, current: str = "",
+         status_code: int = 200) -> Response:
+    user: StaffUser | None = getattr(request.state, "staff_user", None)
+    held = user.role_set() if user else frozenset()
+    nav = [(key, href, label) for key, href, label, roles in NAV if user and (roles is None or held & set(roles))]
+    values = {"user": user, "nav": nav, "current": current, "role_names": ROLE_NAMES,
+              "user_roles": "、".join(ROLE_NAMES[r] for r in sorted(held)) if user else ""}
+    return finish(request, render(request, template, values | (context or {}), status_code=status_code))
+
+
+def refused_page(request: Request, reason: str, status_code: int = 403) -> Response:
+    return page(request, "staff/refused.html", {"reason": reason}, status_code=status_code)
+
+
+def csrf_refused(request: Request) -> Response:
+    return refused_page(request, "页面已过期或来源不明，请刷新页面后重新提交", status.HTTP_403_FORBIDDEN)
+
+
+__all__ = ["SESSION_COOKIE", "NotLoggedIn", "staff_user", "check_roles", "bearer", "set_session", "finish",
+           "to_login", "safe_next", "redirect", "page", "refused_page", "csrf_refused", "csrf_ok", "LOGGED_OUT"]
