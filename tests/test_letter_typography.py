@@ -103,22 +103,24 @@ def printed_lines(pdf_path: Path) -> list[list[tuple[float, float, float, float,
     return pages
 
 
-def screenshots(pdf: bytes, name: str) -> list[Path]:
+def screenshots(pdf: bytes, name: str, pages: int | None = None) -> list[Path]:
+    """PNGs of the letter's pages (all, or the first `pages`) at 60 dpi, for a person to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for old in SCREENSHOTS.glob(f"{name}-[0-9]*.png"):
         old.unlink()
     source = SCREENSHOTS / f"{name}.pdf"
     source.write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-png", "-r", "60", str(source), str(SCREENSHOTS / name)], check=True, timeout=120)
+    last = ["-l", str(pages)] if pages else []
+    subprocess.run(["pdftoppm", "-png", "-r", "60", *last, str(source), str(SCREENSHOTS / name)], check=True, timeout=120)
     pngs = sorted(SCREENSHOTS.glob(f"{name}-[0-9]*.png"))
     assert pngs and all(png.stat().st_size > 2000 for png in pngs)
     return pngs
 
 
-def render(kind: str, shift: int, name: str) -> tuple[str, bytes, Path]:
+def render(kind: str, shift: int, name: str, pages: int | None = None) -> tuple[str, bytes, Path]:
     letter = compose_letter(letter_input(kind, **fields_for(kind, shift)))
     pdf = render_letter_pdf(letter.body, number=document_number("某统", kind, 2026, 12), issued_on=date(2026, 3, 5))
-    screenshots(pdf, name)
+    screenshots(pdf, name, pages)
     return letter.body, pdf, SCREENSHOTS / f"{name}.pdf"
 
 
@@ -133,7 +135,7 @@ def test_every_kind_compose_makes_is_covered():
 @pytest.mark.parametrize("shift", [0, 1, 2, 3, 4, 5, 6])
 @pytest.mark.parametrize("kind", KINDS)
 def test_no_line_starts_with_closing_or_ends_with_opening_punctuation(kind, shift):
-    body, pdf, path = render(kind, shift, f"{kind}-{shift}")
+    body, pdf, path = render(kind, shift, f"{kind}-{shift}", pages=2)
     lines = [line[4] for page in printed_lines(path) for line in page]
     assert len(lines) > 10
     starts = [line for line in lines if line[0] in CLOSING]
