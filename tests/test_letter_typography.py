@@ -17,7 +17,7 @@ import pytest
 
 from activities.models import ComposeLetterInput, LetterKind, ReplyItem
 from letters.compose import compose_letter
-from letters.documents import document_number, render_letter_pdf
+from letters.documents import document_number, pdf_text, render_letter_pdf
 from outcomes import OutcomeCode
 from tests.letters_support import REPO_ROOT, require_pdf_tools
 
@@ -206,3 +206,21 @@ def test_layout_of_an_official_document(kind):
 
     fonts = poppler("pdffonts", str(path)).splitlines()[2:]
     assert fonts and all(re.match(r"[A-Z]{6}\+", row) and row.split()[-5:-3] == ["yes", "yes"] for row in fonts), fonts
+
+
+def test_renders_from_several_threads_at_once_each_get_their_own_letter():
+    """The worker issues letters from activity threads and the API renders drafts and envelopes: one
+    Typst compiler per process is shared, and a compiler cannot run twice at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = compose_letter(letter_input("acknowledgment", deadline_on=date(2026, 3, 23))).body
+
+    def one(n: int) -> tuple[int, str]:
+        pdf = render_letter_pdf(body.replace("GK-2026-000012", f"GK-2026-{n:06d}"),
+                                number=document_number("某统", "acknowledgment", 2026, n), issued_on=date(2026, 3, 5))
+        return n, "".join(pdf_text(pdf).split())
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(one, range(1, 25)))
+    for n, text in results:
+        assert f"某统依公回〔2026〕第{n}号" in text and f"GK-2026-{n:06d}" in text
