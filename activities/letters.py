@@ -83,9 +83,10 @@ class LetterActivities:
         self._engine = engine
         self._settings = settings
         self.files = FileStore(settings.data_dir)
-        # Renders are CPU-bound (the GIL runs one at a time anyway) and each holds a parsed CJK font
-        # (~45,000 glyphs, tens of MB) while it runs: a burst of intake must queue here, not start a
-        # render in every activity slot (100 at once took the worker's RSS past 600 MiB in minutes).
+        # Renders are CPU-bound: a burst of intake queues here rather than in every activity slot. Since
+        # letters are typeset by one Typst compiler per process (letters/documents.py, a few ms each, the
+        # font parsed once) they take turns on its lock anyway; with fpdf2 each render parsed its own copy
+        # of the 45,000-glyph font and 100 at once took the worker's RSS past 600 MiB.
         self._render_slots = threading.BoundedSemaphore(RENDERS_AT_ONCE)
 
     # --- issue ---------------------------------------------------------------------------------
@@ -105,7 +106,7 @@ class LetterActivities:
             raise ApplicationError(f"{inp.key}: the text differs from the approved text", type="ApprovedTextMismatch",
                                    non_retryable=True)
         number = self._reserve_number(inp)
-        # Rendered outside any transaction: it takes hundreds of milliseconds, and a transaction
+        # Rendered outside any transaction: it takes milliseconds (more under load), and a transaction
         # holds the series' counter (on SQLite the whole database) until it ends.
         with self._render_slots:
             pdf = render_letter_pdf(inp.letter.body, number=number, issued_on=inp.letter_date)
