@@ -138,8 +138,10 @@ async def test_post_reply_has_envelope_tracking_number_and_signed_for_date(api, 
 async def test_portal_download_delivers_the_reply(api):
     app_id = (await register(api, delivery_method="portal"))["application_id"]
     portal = f"/api/v1/portal/applications/{app_id}/reply.pdf"
-    assert (await api.get(portal, headers={"X-Query-Code": "wrong-code"})).status_code == 404  # the code is checked
-    assert (await api.get(portal, headers=api.as_applicant(app_id))).status_code == 404  # not signed yet
+    wrong = await api.get(portal, headers={"X-Query-Code": "wrong-code"})
+    assert wrong.status_code == 404 and "查询码不正确" in wrong.json()["detail"]  # the code is checked
+    early = await api.get(portal, headers=api.as_applicant(app_id))
+    assert early.status_code == 404 and "答复尚未签发" in early.json()["detail"]  # right code, not signed yet
     await through_review(api, app_id, {1: ("disclosed", "")})
     await act(api, app_id, "sign", {"by": "chief-liu"})
     await eventually(api, app_id, lambda s: any(
