@@ -77,8 +77,8 @@ async def test_pickup_reply_waits_at_the_desk_until_staff_record_the_collection(
     assert not [m for m in mails_about(mailbox.envelopes, app_id) if "答复" in m["Subject"]]
 
     # Only the registration desk records it, and not before the reply was signed.
-    assert (await refusal(api, app_id, "delivery", {"delivered_on": signed["replied_on"], "method": "pickup",
-                                                    "by": "wang"}, expect=403))
+    assert "权限" in await refusal(api, app_id, "delivery", {"delivered_on": signed["replied_on"], "method": "pickup",
+                                                            "by": "wang"}, expect=403)
     early = date.fromisoformat(signed["replied_on"]) - timedelta(days=1)
     assert "送达日期" in await refusal(api, app_id, "delivery", {"delivered_on": early.isoformat(), "method": "pickup",
                                                               "by": "desk-chen"})
