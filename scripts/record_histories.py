@@ -23,7 +23,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 import httpx  # noqa: E402
-from aiosmtpd.controller import Controller  # noqa: E402
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
@@ -32,7 +31,7 @@ from api.main import create_app  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.temporal import build_worker  # noqa: E402
 from db.session import init_db, make_engine  # noqa: E402
-from tests.fixtures_smtp import CapturingHandler, free_port  # noqa: E402
+from tests.fixtures_smtp import CapturingHandler, SmtpController  # noqa: E402
 from tests.helpers import (  # noqa: E402
     TEST_JWT_SECRET,
     StaffClient,
@@ -176,7 +175,7 @@ SCENARIOS: list[Scenario] = [
 
 async def record(out: Path, only: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    controller = Controller(CapturingHandler(), hostname="127.0.0.1", port=free_port())
+    controller = SmtpController(CapturingHandler())
     controller.start()
     env = await WorkflowEnvironment.start_time_skipping_v2(
         dev_server_existing_path=str(TEMPORAL_CLI),

@@ -18,7 +18,6 @@ import psycopg
 import pytest
 import pytest_asyncio
 import time_machine
-from aiosmtpd.controller import Controller
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.testing._timeskipping import FastForwardConfig, TimeSkipper, TimeSkippingConfig
@@ -28,8 +27,9 @@ from core.codec import encrypted_data_converter
 from core.config import Settings
 from core.temporal import build_worker
 from db.session import init_db, make_engine
+from tests import hypothesis_profiles  # noqa: F401  (CI=true: the `ci` profile)
 from tests.dates import session_pin
-from tests.fixtures_smtp import CapturingHandler, SmtpServer, free_port
+from tests.fixtures_smtp import CapturingHandler, SmtpController, SmtpServer
 from tests.helpers import TEST_CODEC_KEYS, TEST_JWT_SECRET, StaffClient, seed_test_users
 from workflows import search_attributes as sa
 
@@ -100,7 +100,7 @@ async def client(env: WorkflowEnvironment) -> Client:
 @pytest.fixture(scope="session")
 def mailbox() -> Iterator[SmtpServer]:
     handler = CapturingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller = SmtpController(handler)
     controller.start()
     yield SmtpServer(host="127.0.0.1", port=controller.port, handler=handler)
     controller.stop()

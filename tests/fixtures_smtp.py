@@ -1,7 +1,13 @@
-"""A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it receives."""
+"""A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it receives.
+
+Ports are never probed, closed and reused (another process may take the port in between): a server
+binds port 0 and reports the port the kernel gave it, and a test that needs a fixed address across
+a server's stop and start (or an address where nothing listens) holds the port with `held_port`.
+"""
 
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -29,16 +35,43 @@ class SmtpServer:
         return self.handler.envelopes
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+class SmtpController(Controller):
+    """aiosmtpd's threaded controller; with port=0 (the default here) `port` is the one the kernel chose."""
+
+    def __init__(self, handler, hostname: str = "127.0.0.1", port: int = 0, **kwargs) -> None:
+        super().__init__(handler, hostname=hostname, port=port, **kwargs)
+
+    def _trigger_server(self) -> None:
+        # Called once the server is bound, before the controller's first connection to it.
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
+@contextmanager
+def held_port(host: str = "127.0.0.1") -> Iterator[int]:
+    """A port kept bound (SO_REUSEADDR) but not listening for the whole block.
+
+    Connections to it are refused, the kernel gives it to no one else, and a listener of ours that
+    binds it with SO_REUSEADDR (asyncio's and Rust's default) may still listen on it: so a server
+    can stop and start again on the same address, and a client can be pointed at a dead port.
+    """
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind((host, 0))
+        yield holder.getsockname()[1]
+
+
+@pytest.fixture
+def spare_port() -> Iterator[int]:
+    """A port on 127.0.0.1 held for the whole test: refused until the test starts a server on it."""
+    with held_port() as port:
+        yield port
 
 
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     handler = CapturingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller = SmtpController(handler)
     controller.start()
     try:
         yield SmtpServer(host="127.0.0.1", port=controller.port, handler=handler)

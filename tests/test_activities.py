@@ -24,7 +24,7 @@ from db.models import Application, ApplicationEvent, ApplicationItem, OutboundMe
 from db.repository import get_outbound_message
 from db.session import session_scope
 from tests.fixtures_db import application_record, engine, event_record  # noqa: F401
-from tests.fixtures_smtp import SmtpServer, free_port, smtp_server  # noqa: F401
+from tests.fixtures_smtp import SmtpServer, spare_port, smtp_server  # noqa: F401
 
 LETTER = Letter(kind="reply", subject="政府信息公开申请答复告知书（GK-2026-000001）", body="张三：\n\n经审查，予以公开。\n\n某市统计局")
 
@@ -126,8 +126,10 @@ async def test_email_dispatch_twice_sends_exactly_once(
     assert stored is not None and (stored.status, stored.attempts, stored.last_error) == ("sent", 1, None)
 
 
-async def test_smtp_server_down_raises_and_records_the_error(env: ActivityEnvironment, engine: Engine) -> None:
-    acts = activities_for(engine, free_port())
+async def test_smtp_server_down_raises_and_records_the_error(
+    env: ActivityEnvironment, engine: Engine, spare_port: int  # noqa: F811
+) -> None:
+    acts = activities_for(engine, spare_port)
     for attempt in (1, 2):
         with pytest.raises(OSError):
             await env.run(acts.dispatch_letter, dispatch_input())
@@ -138,10 +140,10 @@ async def test_smtp_server_down_raises_and_records_the_error(env: ActivityEnviro
 
 
 async def test_retry_after_server_comes_back_sends(
-    env: ActivityEnvironment, engine: Engine, smtp_server: SmtpServer
+    env: ActivityEnvironment, engine: Engine, smtp_server: SmtpServer, spare_port: int  # noqa: F811
 ) -> None:
     with pytest.raises(OSError):
-        await env.run(activities_for(engine, free_port()).dispatch_letter, dispatch_input())
+        await env.run(activities_for(engine, spare_port).dispatch_letter, dispatch_input())
     result = await env.run(activities_for(engine, smtp_server.port).dispatch_letter, dispatch_input())
     assert result.status == "sent" and len(smtp_server.envelopes) == 1
     stored = outbound(engine)

@@ -213,6 +213,11 @@ async def test_supplement_is_one_notice_and_restarts_the_period(api):
     assert resumed["due"]["due_on"] == (await deadline(api, received, 15))["due_on"]
     assert resumed["due"]["due_on"] >= created["due_on"]
     assert kinds(resumed)[-1] == "supplement-received" and actions(resumed) == ["propose-decision"]
+    # Supplemented the day it was received, the restarted period may end on the old date: the restart shows in
+    # the explanation, day 0 now being the supplement's day (Reg. 30), which the registration's did not have.
+    restart = f"收到补正后的申请之日 {resumed['supplement']['received_on']}"
+    assert [s for s in resumed["due"]["steps"] if s.startswith(restart) and "重新起算" in s], resumed["due"]["steps"]
+    assert not [s for s in created["due_explanation"] if "补正" in s], created["due_explanation"]
     await refused(api, app_id, "supplement", {"received_on": today().isoformat(), "by": "desk-chen"}, "没有待补正")
     await refused(api, app_id, "supplement-request", {"needed": ["请再补充用途"], "by": "wang"}, "一次性")
 
@@ -367,7 +372,7 @@ async def test_second_answer_is_told_the_answer_was_already_received(api):
     await eventually(api, app_id, lambda s: "consultation-answered" in kinds(s))
     second = await answer(api, consultation_id, {"position": "consent"})
     assert second.status_code == 409
-    assert "已办结" not in second.json()["detail"], second.json()["detail"]
+    assert "已收到您的意见" in second.json()["detail"] and "已办结" not in second.json()["detail"], second.text
 
 
 async def test_agency_consent_and_override_only_for_third_party_objections(api):
@@ -558,7 +563,19 @@ async def test_pending_actions_after_signing_are_only_what_can_still_be_done(api
 
 
 async def test_extension_is_approved_by_someone_other_than_who_asked(api):
+    # A small office: the section chief both handles and supervises, so only the workflow's own rule stops him.
+    chief = f"chief-handler-{uuid.uuid4().hex[:6]}"
+    made = await api.post("/api/v1/admin/users", headers=api.as_user("admin"), json={
+        "username": chief, "password": "a-long-enough-password", "roles": ["handler", "supervisor"],
+        "department": "综合统计科"})
+    assert made.status_code == 201, made.text
+    await api.log_in(chief, "a-long-enough-password")
     app_id = (await register(api))["application_id"]
-    await act(api, app_id, "extension-request", {"days": 5, "reason": "需要调取档案", "by": "wang"})
-    # The handler who asked holds no supervisor role: refused by role before the workflow's own rule.
-    await refused(api, app_id, "extension-decision", {"approve": True, "by": "wang"}, "负责人", expect=403)
+    await act(api, app_id, "extension-request", {"days": 5, "reason": "需要调取档案", "by": chief})
+    await refused(api, app_id, "extension-decision", {"approve": True, "by": chief}, "申请延期的承办人不能自行批准")
+    approved = await act(api, app_id, "extension-decision", {"approve": True, "by": "chief-liu"})
+    assert approved["extension"]["decision"] == "approved" and kinds(approved)[-1] == "extension-approved"
+    # A handler without the supervisor role is refused by role before the workflow is asked.
+    other = (await register(api))["application_id"]
+    await act(api, other, "extension-request", {"days": 5, "reason": "需要调取档案", "by": "wang"})
+    await refused(api, other, "extension-decision", {"approve": True, "by": "wang"}, "负责人", expect=403)

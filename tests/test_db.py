@@ -24,7 +24,21 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def test_init_db_is_repeatable(engine: Engine) -> None:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from db.session import alembic_config
+
+    with session_scope(engine) as session:
+        save_application(session, application_record(), [event_record(1)])
+    init_db(engine)  # a second start (the fixture made the schema): nothing to do, nothing lost
     init_db(engine)
+    with engine.connect() as connection:
+        revisions = MigrationContext.configure(connection).get_current_heads()
+    assert revisions == (ScriptDirectory.from_config(alembic_config()).get_current_head(),)
+    with session_scope(engine) as session:
+        assert [a.id for a in session.exec(select(Application)).all()] == ["GK-2026-000001"]
+        assert [e.seq for e in get_events(session, "GK-2026-000001")] == [1]
 
 
 def test_application_numbers_are_ascii_and_per_year(engine: Engine) -> None:

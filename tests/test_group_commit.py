@@ -13,6 +13,14 @@ from db.session import session_scope
 from tests.fixtures_db import engine  # noqa: F401
 
 
+async def until_queued(writer: GroupCommit, count: int) -> None:
+    """Until `count` callers wait in the writer's queue (the writer thread is held in a write meanwhile)."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while writer._queue.qsize() < count:
+        assert asyncio.get_running_loop().time() < deadline, f"{writer._queue.qsize()} of {count} callers queued"
+        await asyncio.sleep(0.005)
+
+
 async def test_callers_waiting_on_a_commit_share_the_next_one_and_get_their_own_results():
     first_batch_started, release = threading.Event(), threading.Event()
     batches: list[list[int]] = []
@@ -28,7 +36,7 @@ async def test_callers_waiting_on_a_commit_share_the_next_one_and_get_their_own_
     first = asyncio.create_task(writer.submit(0))
     await asyncio.to_thread(first_batch_started.wait, 10)
     rest = [asyncio.create_task(writer.submit(n)) for n in range(1, 30)]
-    await asyncio.sleep(0.05)
+    await until_queued(writer, 29)
     release.set()
 
     assert await asyncio.gather(first, *rest) == [n * 10 for n in range(30)]
@@ -37,11 +45,12 @@ async def test_callers_waiting_on_a_commit_share_the_next_one_and_get_their_own_
 
 
 async def test_a_bad_item_fails_alone():
-    gate = threading.Event()
+    writing, gate = threading.Event(), threading.Event()
     seen: list[list[str]] = []
 
     def write(items):
         seen.append(list(items))
+        writing.set()
         gate.wait(10)
         if "bad" in items:
             raise ValueError("refused by the database")
@@ -49,9 +58,9 @@ async def test_a_bad_item_fails_alone():
 
     writer = GroupCommit("test", write)
     holding = asyncio.create_task(writer.submit("first"))  # holds the writer while the batch below queues
-    await asyncio.sleep(0.05)
+    await asyncio.to_thread(writing.wait, 10)
     batch = [asyncio.create_task(writer.submit(item)) for item in ["a", "bad", "c"]]
-    await asyncio.sleep(0.05)
+    await until_queued(writer, 3)
     gate.set()
 
     results = await asyncio.gather(holding, *batch, return_exceptions=True)

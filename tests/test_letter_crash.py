@@ -1,5 +1,6 @@
 """The worker process is killed (SIGKILL) with a letter composed and not yet sent, or in the middle of
-sending it: exactly one e-mail arrives either way (see activities/letters.py for the outbox's rules)."""
+sending it: exactly one e-mail arrives either way (see activities/letters.py for the outbox's rules).
+On SQLite, and on PostgreSQL with DISCLOSURE_TEST_DATABASE=postgres (the `database_url` fixture)."""
 
 import asyncio
 import os
@@ -8,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 from temporalio.client import Client
 
@@ -18,10 +18,10 @@ from db import letters_repository as repo
 from db.models import StaffAlert
 from db.models_letters import LetterDocument
 from db.session import init_db, make_engine
-from tests.fixtures_smtp import CapturingHandler, free_port
+from tests.fixtures_smtp import CapturingHandler, SmtpController, spare_port  # noqa: F401
 from tests.helpers import StaffClient, seed_test_users, act, eventually, register, through_review, today
 from tests.letters_support import mails_for
-from tests.test_worker_crash import kill, start_worker, wait_until_polling
+from tests.test_worker_crash import database_url, kill, start_worker, wait_until_polling  # noqa: F401
 
 
 @dataclass
@@ -38,9 +38,8 @@ class SlowHandler(CapturingHandler):
         return "250 Message accepted for delivery"
 
 
-def stack(client: Client, tmp_path: Path, port: int, name: str):
+def stack(client: Client, tmp_path: Path, port: int, name: str, database_url: str):
     queue = f"{name}-{uuid.uuid4()}"
-    database_url = f"sqlite:///{tmp_path / f'{name}.db'}"
     own = Settings(data_dir=tmp_path, database_url=database_url, task_queue=queue, smtp_host="127.0.0.1",
                    smtp_port=port, application_number_prefix=f"{name.upper()}{uuid.uuid4().hex[:6].upper()}")
     env = {**os.environ, "DISCLOSURE_TEMPORAL_ADDRESS": client.service_client.config.target_host,
@@ -64,11 +63,12 @@ async def wait_for(predicate, timeout: float = 30.0):
         await asyncio.sleep(0.1)
 
 
-async def test_worker_killed_between_composing_and_sending_sends_once(client: Client, tmp_path: Path):
-    handler, port = CapturingHandler(), free_port()
-    smtp = Controller(handler, hostname="127.0.0.1", port=port)
+async def test_worker_killed_between_composing_and_sending_sends_once(client: Client, tmp_path: Path,
+                                                                     database_url: str, spare_port: int):  # noqa: F811
+    handler, port = CapturingHandler(), spare_port  # held: the server stops and starts again on it
+    smtp = SmtpController(handler, port=port)
     smtp.start()
-    own, env, engine = stack(client, tmp_path, port, "compose")
+    own, env, engine = stack(client, tmp_path, port, "compose", database_url)
     log = tmp_path / "worker.log"
     first = second = None
     try:
@@ -86,7 +86,7 @@ async def test_worker_killed_between_composing_and_sending_sends_once(client: Cl
             key = f"{app_id}:reply"
             await wait_for(lambda: (row := outbox(engine, key)) is not None and row.status == "failed")
             kill(first)
-            smtp = Controller(handler, hostname="127.0.0.1", port=port)
+            smtp = SmtpController(handler, port=port)
             smtp.start()
             second = start_worker(env, log)
             await wait_until_polling(second, log, already=1)
@@ -103,11 +103,13 @@ async def test_worker_killed_between_composing_and_sending_sends_once(client: Cl
         engine.dispose()
 
 
-async def test_worker_killed_while_the_server_accepts_is_not_resent_but_shown_to_staff(client: Client, tmp_path: Path):
-    handler, port = SlowHandler(delay=6.0), free_port()
-    smtp = Controller(handler, hostname="127.0.0.1", port=port)
+async def test_worker_killed_while_the_server_accepts_is_not_resent_but_shown_to_staff(client: Client, tmp_path: Path,
+                                                                                      database_url: str):  # noqa: F811
+    handler = SlowHandler(delay=6.0)
+    smtp = SmtpController(handler)
     smtp.start()
-    own, env, engine = stack(client, tmp_path, port, "data")
+    port = smtp.port
+    own, env, engine = stack(client, tmp_path, port, "data", database_url)
     log = tmp_path / "worker.log"
     first = second = None
     try:

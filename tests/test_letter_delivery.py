@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 
 from api.main import create_app
@@ -19,7 +18,7 @@ from db.models import StaffAlert
 from db.session import init_db, make_engine
 from letters.documents import pdf_text
 from tests.conftest import fresh_database
-from tests.fixtures_smtp import CapturingHandler, free_port
+from tests.fixtures_smtp import CapturingHandler, SmtpController, spare_port  # noqa: F401
 from tests.helpers import StaffClient, seed_test_users, act, eventually, register, state, since, through_review, today
 from tests.letters_support import mails_for, preview_png, require_pdf_tools, sha256
 
@@ -70,11 +69,14 @@ async def test_reply_is_edited_approved_and_sent_byte_for_byte_with_its_attachme
     after_edit = await act(api, app_id, "reply-draft", {"body": edited, "note": "注明附件", "by": "wang"})
     assert after_edit["reply_draft_version"] == 1 and after_edit["status"] == "in-review"
     # Remedies cannot be edited away; a reviewer cannot approve a version he has not seen.
-    await act(api, app_id, "reply-draft", {"body": edited.replace("行政复议", ""), "by": "wang"}, expect=409)
-    await act(api, app_id, "review", {"approve": True, "draft_version": 0, "by": "reviewer-zhao"}, expect=409)
+    no_remedies = await act(api, app_id, "reply-draft", {"body": edited.replace("行政复议", ""), "by": "wang"}, expect=409)
+    assert "须保留申请编号和救济途径" in no_remedies["detail"] and "行政复议" in no_remedies["detail"]
+    unseen = await act(api, app_id, "review", {"approve": True, "draft_version": 0, "by": "reviewer-zhao"}, expect=409)
+    assert "已修改为第 1 稿，请审阅最新稿" in unseen["detail"]
     approved = await act(api, app_id, "review", {"approve": True, "draft_version": 1, "by": "reviewer-zhao"})
     assert approved["reply_approved_sha256"] == sha256(edited.encode())
-    await act(api, app_id, "reply-draft", {"body": edited, "by": "wang"}, expect=409)  # approved: frozen
+    frozen = await act(api, app_id, "reply-draft", {"body": edited, "by": "wang"}, expect=409)
+    assert "已通过保密审查，不能再修改" in frozen["detail"]
 
     await act(api, app_id, "sign", {"by": "chief-liu"})
     closed = await eventually(api, app_id, lambda s: s["status"] == "closed")
@@ -138,8 +140,10 @@ async def test_portal_download_delivers_the_reply(api):
     first = today()
     app_id = (await register(api, delivery_method="portal"))["application_id"]
     portal = f"/api/v1/portal/applications/{app_id}/reply.pdf"
-    assert (await api.get(portal, headers={"X-Query-Code": "wrong-code"})).status_code == 404  # the code is checked
-    assert (await api.get(portal, headers=api.as_applicant(app_id))).status_code == 404  # not signed yet
+    wrong = await api.get(portal, headers={"X-Query-Code": "wrong-code"})
+    assert wrong.status_code == 404 and "查询码不正确" in wrong.json()["detail"]  # the code is checked
+    early = await api.get(portal, headers=api.as_applicant(app_id))
+    assert early.status_code == 404 and "答复尚未签发" in early.json()["detail"]  # right code, not signed yet
     await through_review(api, app_id, {1: ("disclosed", "")})
     await act(api, app_id, "sign", {"by": "chief-liu"})
     await eventually(api, app_id, lambda s: any(
@@ -155,10 +159,11 @@ async def test_portal_download_delivers_the_reply(api):
 # --- an SMTP outage: its own mail server, worker and database ----------------------------------
 
 
-async def test_smtp_outage_is_retried_shown_to_staff_and_the_reply_arrives_once(env, client, tmp_path: Path):
+async def test_smtp_outage_is_retried_shown_to_staff_and_the_reply_arrives_once(env, client, tmp_path: Path,
+                                                                                spare_port: int):  # noqa: F811
     handler = CapturingHandler()
-    port = free_port()
-    smtp = Controller(handler, hostname="127.0.0.1", port=port)
+    port = spare_port  # held for the whole test: the server stops and starts again on it
+    smtp = SmtpController(handler, port=port)
     smtp.start()
     with fresh_database(tmp_path, "outage") as database_url:
         own = Settings(data_dir=tmp_path, database_url=database_url, task_queue=f"outage-{uuid.uuid4()}",
@@ -193,14 +198,15 @@ async def test_smtp_outage_is_retried_shown_to_staff_and_the_reply_arrives_once(
                     assert alerts[f"{app_id}:reply:retrying"].role == "handler"
                     assert alerts[f"{app_id}:reply:before-due"].role == "supervisor"
 
-                    smtp = Controller(handler, hostname="127.0.0.1", port=port)
+                    smtp = SmtpController(handler, port=port)
                     smtp.start()
                     await env.fast_forward(client.get_workflow_handle(app_id), timedelta(minutes=6))  # the backoff
                     closed = await eventually(api, app_id, lambda s: s["status"] == "closed", timeout=40)
                     assert closed["delivered_on"] is not None
                     row = (await letters(api, app_id))["reply"]
                     assert row["status"] == "sent" and row["last_error"] is None
-                    await asyncio.sleep(1)
+                    # Once the workflow has ended nothing can send the reply again: then count.
+                    await asyncio.wait_for(client.get_workflow_handle(app_id).result(), timeout=40)
                     replies = [m for m in mails_for(handler.envelopes, app_id) if "答复" in m["Subject"]]
                     assert len(replies) == 1
         finally:

@@ -80,3 +80,19 @@ def test_a_retry_after_a_crash_while_rendering_uses_the_reserved_number(issuer: 
     assert following.document_number == "某统依公回〔2026〕第2号"  # no gap in the series
     with session_scope(issuer._engine) as session:
         assert repo.get_document(session, issue_input(1).key).pdf_sha256 == retried.pdf_sha256
+
+
+def test_the_document_number_series_starts_again_each_year(issuer: LetterActivities):
+    """The 文号's year is the letter's date's year: the first letter dated in a new year is 第1号 again."""
+
+    def dated(n: int, letter_date: date) -> IssueLetterInput:
+        return issue_input(n).model_copy(update={"letter_date": letter_date})
+
+    december = [issuer._issue(dated(n, date(2026, 12, 31))) for n in (1, 2)]
+    january = [issuer._issue(dated(n, date(2027, 1, 4))) for n in (3, 4)]
+    late_2026 = issuer._issue(dated(5, date(2026, 12, 31)))  # e.g. a retry of a letter dated the old year
+
+    assert [d.document_number for d in december] == ["某统依公回〔2026〕第1号", "某统依公回〔2026〕第2号"]
+    assert [d.document_number for d in january] == ["某统依公回〔2027〕第1号", "某统依公回〔2027〕第2号"]
+    assert late_2026.document_number == "某统依公回〔2026〕第3号"  # each year's series goes on by itself
+    assert "某统依公回〔2027〕第1号" in pdf_text(issuer.files.get_verified(january[0].pdf_sha256))

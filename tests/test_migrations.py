@@ -6,7 +6,6 @@ Each test runs on SQLite and on PostgreSQL (skipped when none answers on 127.0.0
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,11 +111,11 @@ def test_a_database_made_by_create_all_before_migrations_is_adopted(bare_engine:
 
 
 STARTER = """
-import sys, time
+import sys
 from db.session import init_db, make_engine
-url, start_at = sys.argv[1], float(sys.argv[2])
-engine = make_engine(url)
-time.sleep(max(0.0, start_at - time.time()))
+engine = make_engine(sys.argv[1])
+print("ready", flush=True)
+sys.stdin.readline()  # the starting gun: every process is up and waits here
 init_db(engine)
 print("ok")
 """
@@ -124,12 +123,16 @@ print("ok")
 
 def test_processes_starting_together_migrate_once(database_url: str, bare_engine: Engine) -> None:
     """An API and several workers start at the same moment on an empty database: all come up."""
-    start_at = time.time() + 2.0
     processes = [
-        subprocess.Popen([sys.executable, "-c", STARTER, database_url, str(start_at)], cwd=ROOT,
+        subprocess.Popen([sys.executable, "-c", STARTER, database_url], cwd=ROOT, stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(4)
     ]
+    for process in processes:  # each has imported everything and made its engine
+        assert process.stdout.readline().strip() == "ready", process.communicate(timeout=60)[1]
+    for process in processes:
+        process.stdin.write("go\n")
+        process.stdin.flush()
     results = [process.communicate(timeout=60) for process in processes]
     for process, (out, err) in zip(processes, results, strict=True):
         assert process.returncode == 0 and out.strip() == "ok", err

@@ -47,7 +47,7 @@ from core.temporal import build_worker, connect, tls_config, worker_runtime
 from db.models import Application
 from tests.helpers import StaffClient, seed_test_users
 from db.session import init_db, make_engine
-from tests.fixtures_smtp import SmtpServer
+from tests.fixtures_smtp import SmtpServer, spare_port  # noqa: F401
 from tests.helpers import register, today
 from workcalendar import WorkCalendar, load_calendar_data
 
@@ -352,18 +352,14 @@ async def test_api_log_lines_name_the_application_of_the_request(own_app):
     assert json.loads(buffer.getvalue())["application_id"] == "GK-2026-000042"
 
 
-async def test_worker_runtime_serves_sdk_metrics(client: Client, monkeypatch: pytest.MonkeyPatch):
-    import socket
-
+async def test_worker_runtime_serves_sdk_metrics(client: Client, monkeypatch: pytest.MonkeyPatch,
+                                                 spare_port: int):  # noqa: F811
     import core.temporal
 
     monkeypatch.setattr(core.temporal, "_worker_runtime", None)
     from urllib.request import urlopen
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    address = f"127.0.0.1:{port}"
+    address = f"127.0.0.1:{spare_port}"  # held by the test; the runtime's listener binds it too (SO_REUSEADDR)
     own = Settings(temporal_address=client.service_client.config.target_host, temporal_namespace=client.namespace,
                    worker_metrics_address=address)
     assert worker_runtime(own) is worker_runtime(Settings())  # made once per process

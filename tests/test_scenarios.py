@@ -115,7 +115,9 @@ async def test_third_party_objection_means_withheld_4(api, mailbox):
     assert consulting["status"] == "consulting"
     assert consulting["paused_intervals"][0]["ended_on"] is None
     consultation_id = consulting["consultations"][0]["consultation_id"]
-    await act(api, app_id, "decisions", {"item_no": 1, "outcome": "withheld-4", "reasons": "x", "by": "wang"}, expect=409)
+    early = await act(api, app_id, "decisions", {"item_no": 1, "outcome": "withheld-4", "reasons": "x", "by": "wang"},
+                      expect=409)
+    assert "第 1 项正在征求意见，须待答复或期限届满后再作决定" in early["detail"]
 
     letter = (await api.get(f"/api/v1/consultations/{consultation_id}")).json()
     assert letter["item_descriptions"] == ["某企业2025年统计执法检查中提交的财务报表"]
@@ -240,4 +242,4 @@ async def test_withdrawal_closes_the_application(api, client):
     outcome = await client.get_workflow_handle(app_id, result_type=ApplicationOutcome).result()
     assert outcome.status == "withdrawn"
     refused = await send_action(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "by": "wang"})
-    assert refused.status_code == 409
+    assert refused.status_code == 409 and "本申请已撤回" in refused.json()["detail"], refused.text

@@ -1,7 +1,7 @@
 """An application survives the worker process being killed (SIGKILL) half-way through.
 
-The worker runs as a separate `python worker.py` process on its own task queue and SQLite file,
-as in production. It is killed while the application sits in the middle of handling (a proposal
+The worker runs as a separate `python worker.py` process on its own task queue and database (SQLite,
+or PostgreSQL with DISCLOSURE_TEST_DATABASE=postgres), as in production. It is killed while the application sits in the middle of handling (a proposal
 made, the workflow cached in the dead process and its sticky queue pointing there); the next staff
 action (`submit`, which runs the compose and pre-screen activities) is sent while NO worker is
 alive, so the HTTP request is outstanding across the outage; a new worker process then picks the
@@ -22,9 +22,11 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlmodel import Session
 from temporalio.client import Client
 
@@ -32,6 +34,7 @@ from api.main import create_app
 from core.config import Settings
 from db.repository import get_events, list_applications
 from db.session import init_db, make_engine
+from tests.conftest import fresh_database
 from tests.fixtures_smtp import SmtpServer
 from tests.helpers import StaffClient, act, eventually, mails_about, register, seed_test_users, state
 from workflows.messages import ApplicationOutcome
@@ -59,15 +62,23 @@ async def wait_until_polling(proc: subprocess.Popen, log: Path, already: int, ti
         await asyncio.sleep(0.1)
 
 
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """The test's own database for the API and the worker processes: SQLite, or PostgreSQL with
+    DISCLOSURE_TEST_DATABASE=postgres (a fresh database, dropped afterwards)."""
+    with fresh_database(tmp_path, "crash") as url:
+        yield url
+
+
 def kill(proc: subprocess.Popen | None) -> None:
     if proc is not None and proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
 
 
-async def test_application_survives_worker_sigkill(client: Client, mailbox: SmtpServer, tmp_path: Path):
+async def test_application_survives_worker_sigkill(client: Client, mailbox: SmtpServer, tmp_path: Path,
+                                                   database_url: str):
     queue = f"crash-{uuid.uuid4()}"
-    database_url = f"sqlite:///{tmp_path / 'crash.db'}"
     # Its own number prefix: this database counts from 1 too, and workflow ids and mails are shared with the session.
     own = Settings(data_dir=tmp_path, database_url=database_url, task_queue=queue, smtp_host=mailbox.host,
                    smtp_port=mailbox.port, application_number_prefix=f"CRASH{uuid.uuid4().hex[:6].upper()}")
@@ -115,6 +126,7 @@ async def test_application_survives_worker_sigkill(client: Client, mailbox: Smtp
             refused = await api.post(f"/api/v1/applications/{app_id}/review", json={"approve": True},
                                      headers=api.as_user("wang"))
             assert refused.status_code == 409  # the proposer may not review his own proposal
+            assert "不能审查自己的意见" in refused.json()["detail"], refused.text
             await act(api, app_id, "review", {"approve": True, "by": "reviewer-zhao"})
             signed = await act(api, app_id, "sign", {"by": "chief-liu"})
             assert signed["replied_on"] is not None
