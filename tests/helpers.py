@@ -195,8 +195,14 @@ async def listed_row(api: httpx.AsyncClient, application_id: str, check, timeout
     """The application's row in the supervisors' list, once the database has caught up with the workflow."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        page = (await api.get("/api/v1/applications", params={"limit": 100, **filters})).json()
-        row = next((r for r in page["items"] if r["application_id"] == application_id), None)
+        row = None
+        params: dict[str, Any] = {"limit": 100, **filters}
+        while row is None:  # every page (the session's database holds hundreds of applications)
+            page = (await api.get("/api/v1/applications", params=params)).json()
+            row = next((r for r in page["items"] if r["application_id"] == application_id), None)
+            if not page.get("next_cursor"):
+                break
+            params = {"limit": 100, **filters, "cursor": page["next_cursor"]}
         if row is not None and check(row):
             return row
         if asyncio.get_running_loop().time() > deadline:
