@@ -415,3 +415,21 @@ async def test_a_signed_application_appears_in_the_annual_report(api, engine):
     assert filed.status_code == 201
     with Session(engine) as session:
         assert session.get(RemedyCase, filed.json()["id"]).application_id == app_id
+
+
+async def test_an_abandoned_application_is_recorded_as_other_1(env, api, client, engine):
+    """No supplement by the deadline (RULES §3): the workflow abandons the application and records 其他处理-1."""
+    from workflows.messages import ApplicationOutcome
+
+    app_id = (await register(api, applicant={"name": "某研究院", "type": "research-institution", "email": "r@example.cn"}))["application_id"]
+    await act(api, app_id, "supplement-request", {"needed": ["请明确所需信息的时间范围"], "by": "wang"})
+    handle = client.get_workflow_handle(app_id, result_type=ApplicationOutcome)
+    await env.fast_forward(handle, timedelta(days=40))
+    assert (await handle.result()).status == "abandoned"
+    with Session(engine) as session:
+        ending, outcome, kind, received, replied, concluded, items = session.execute(text(
+            "SELECT ending, outcome, applicant_type, received_on, replied_on, concluded_on, item_outcomes "
+            "FROM application_report_record WHERE application_id = :a"), {"a": app_id}).one()
+    assert (ending, outcome, kind) == ("abandoned", "other-1", "research-institution")
+    assert replied == concluded and str(concluded) > str(received)
+    assert (items if isinstance(items, list) else __import__("json").loads(items)) == [{"item_no": 1, "outcome": "other-1"}]

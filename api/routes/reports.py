@@ -33,7 +33,7 @@ router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 OVERSIGHT = Annotated[StaffUser, Depends(require("supervisor", "admin"))]
 Year = Annotated[int, Path(ge=2008, le=2100, description="the report's year")]
 APPLICATION_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
-TEXT = r"^[^\x00]*$"
+TEXT = r"^[^\x00-\x08\x0b-\x1f]*$"  # no control characters but tab and newline
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SECTION_KEYS = tuple(key for key, _ in SECTIONS)
 
@@ -289,7 +289,7 @@ def register_remedy(body: RemedyCaseCreate, session: SessionDep, user: OVERSIGHT
 
 @router.post("/remedies/{case_id}/result", responses={404: {"description": "没有该案件"},
                                                       409: {"description": "已审结或日期不符（附原因）"}})
-def record_remedy_result(case_id: Annotated[int, Path(ge=1)], body: RemedyCaseResult, session: SessionDep,
+def record_remedy_result(case_id: Annotated[int, Path(ge=1, le=2_147_483_647)], body: RemedyCaseResult, session: SessionDep,
                          user: OVERSIGHT) -> dict[str, Any]:
     row = session.get(RemedyCase, case_id)
     if row is None:
@@ -333,15 +333,22 @@ def application_remedies(application_id: Annotated[str, Path(pattern=APPLICATION
 
 # --- 考核评议 ----------------------------------------------------------------------------------------
 
+class Criterion(Strict):
+    key: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9-]+$")]
+    label: Annotated[str, Field(min_length=1, max_length=100, pattern=TEXT)]
+    weight: float = Field(gt=0, le=100)
+    source: Literal["manual", "on_time_rate", "review_returns", "overdue"]
+
+
 class SchemeBody(Strict):
-    assessment_weight_percent: float = Field(description="weight of the assessment in the annual appraisal, at least 5")
-    criteria: list[dict[str, Any]] = Field(min_length=1, max_length=30)
+    assessment_weight_percent: float = Field(ge=0, le=100, description="weight of the assessment in the annual appraisal, at least 5")
+    criteria: list[Criterion] = Field(min_length=1, max_length=30)
 
 
 class ManualScore(Strict):
     department: Annotated[str, Field(min_length=1, max_length=100, pattern=TEXT)]
     criterion: Annotated[str, Field(min_length=1, max_length=40, pattern=TEXT)]
-    score: float
+    score: float = Field(ge=0, le=100)
     note: Annotated[str, Field(max_length=2000, pattern=TEXT)] = ""
 
 
@@ -527,7 +534,7 @@ def _case(session: Session, case_id: int) -> AccountabilityCase:
 
 
 @router.post("/accountability/{case_id}/escalate", responses={409: {"description": "已办结或已到最高一级"}})
-def escalate(case_id: Annotated[int, Path(ge=1)], body: Step, session: SessionDep, user: OVERSIGHT) -> dict[str, Any]:
+def escalate(case_id: Annotated[int, Path(ge=1, le=2_147_483_647)], body: Step, session: SessionDep, user: OVERSIGHT) -> dict[str, Any]:
     """One step up the ladder 责令改正 → 通报批评 → 依纪依法处理 (seed 002 annex 2 arts. 4-5), with its reason."""
     row = _case(session, case_id)
     if reason := why_not_escalate(row.status, row.level):
@@ -543,7 +550,7 @@ def escalate(case_id: Annotated[int, Path(ge=1)], body: Step, session: SessionDe
 
 
 @router.post("/accountability/{case_id}/close", responses={409: {"description": "已办结"}})
-def close_case(case_id: Annotated[int, Path(ge=1)], body: Closing, session: SessionDep, user: OVERSIGHT) -> dict[str, Any]:
+def close_case(case_id: Annotated[int, Path(ge=1, le=2_147_483_647)], body: Closing, session: SessionDep, user: OVERSIGHT) -> dict[str, Any]:
     row = _case(session, case_id)
     if row.status != "open":
         raise conflict("该责任追究案件已办结")
