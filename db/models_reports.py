@@ -23,8 +23,10 @@ from db.models import JSONDocument, timestamp_column, utcnow
 class ApplicationReportRecord(SQLModel, table=True):
     __tablename__ = "application_report_record"
     __table_args__ = (
-        # Table 三, rows 三 and 四: concluded in a range, by column and outcome (index-only).
-        Index("ix_report_record_concluded", "concluded_on", "applicant_type", "outcome", "received_on"),
+        # Table 三, row 三 and the year's on-time replies: concluded in a range, by column and outcome (index-only).
+        Index("ix_report_record_concluded", "concluded_on", "applicant_type", "outcome", "replied_on", "on_time"),
+        # Rows 二 and 四: "has this application a record concluded by that day?" without reading the row.
+        Index("ix_report_record_application_concluded", "application_id", "concluded_on"),
         # 考核评议: replies in a period by section and handler (index-only).
         Index("ix_report_record_replied", "replied_on", "department", "handler", "on_time", "extended",
               "review_returns"),

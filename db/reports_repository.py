@@ -7,14 +7,14 @@ year of 1,000,000 applications is counted in seconds (bench/reports.py). Callers
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, select
+from sqlalchemy import and_, case, func, insert, literal, select, text
 from sqlmodel import Session, col
 
 from clock import local_date
-from db.models import Application, utcnow
+from db.models import OPEN_PREDICATE, Application, utcnow
 from db.models_letters import LetterOutbox
 from db.models_reports import (
     AccountabilityCase,
@@ -53,8 +53,10 @@ def report_record_values(inp: ReportRecordInput) -> dict[str, Any]:
 def insert_report_record(session: Session, inp: ReportRecordInput) -> bool:
     """Store the record unless one exists for the application (never rewritten: the table refuses UPDATE)."""
     statement = _dialect_insert(session)(RECORD).values(**report_record_values(inp))
-    result = session.execute(statement.on_conflict_do_nothing(index_elements=["application_id"]))
-    return bool(result.rowcount)
+    # RETURNING tells whether a row went in (psycopg reports no rowcount for ON CONFLICT DO NOTHING).
+    result = session.execute(statement.on_conflict_do_nothing(index_elements=["application_id"])
+                             .returning(RECORD.c.application_id))
+    return result.first() is not None
 
 
 def get_report_record(session: Session, application_id: str) -> ApplicationReportRecord | None:
@@ -68,44 +70,46 @@ def _by_type(session: Session, statement) -> dict[str, int]:
 
 
 def table3_counts(session: Session, year: int) -> dict[str, Any]:
-    """Grouped counts for table 三 of `year`, from two independent sources so the check means something.
+    """Grouped counts for table 三 of `year` (and the year's timeliness), from two independent sources so
+    the check means something.
 
     一: applications registered as received in the year (`application`). 三: report-grade records
-    concluded in the year, by outcome. 二 and 四: applications received before the day and with no
-    record concluded before it (an anti-join on the record's primary key). A record without its
-    application, or dated before its receipt, shows up as a column where 一 + 二 ≠ 三（七） + 四.
+    concluded in the year, by outcome. 二 and 四: applications received before the day with no record
+    concluded before it (a join on the record's key). A record without its application, or dated
+    before its receipt, shows up as a column where 一 + 二 ≠ 三（七） + 四. Three statements: 一 and 四 in
+    one pass over the applications received by the year's end, 二 over those received before the
+    year, 三 (with the on-time replies) over the records concluded in the year.
     """
     start, end = date(year, 1, 1), date(year, 12, 31)
     a, r = APPLICATION.c, RECORD.c
+    one = literal(1)
 
-    def received(condition) -> dict[str, int]:
-        return _by_type(session, select(a.applicant_type, func.count()).where(condition).group_by(a.applicant_type))
-
-    def open_on(day: date, strictly_before: bool) -> dict[str, int]:
-        received_by = a.received_on < day if strictly_before else a.received_on <= day
-        concluded = r.concluded_on < day if strictly_before else r.concluded_on <= day
-        done = select(r.application_id).where(r.application_id == a.id, concluded).exists()
-        return received(and_(received_by, ~done))
-
-    results = {(row[0], row[1]): int(row[2]) for row in session.execute(
-        select(r.outcome, r.applicant_type, func.count())
-        .where(r.concluded_on >= start, r.concluded_on <= end)
-        .group_by(r.outcome, r.applicant_type))}
-    return {
-        "new": received(and_(a.received_on >= start, a.received_on <= end)),
-        "carried_in": open_on(start, strictly_before=True),
-        "results": results,
-        "carried_out": open_on(end, strictly_before=False),
-    }
-
-
-def timeliness(session: Session, year: int) -> dict[str, int]:
-    r = RECORD.c
-    replied, on_time = session.execute(
-        select(func.count(), func.coalesce(func.sum(case((r.on_time.is_(True), 1), else_=0)), 0))
-        .where(r.replied_on >= date(year, 1, 1), r.replied_on <= date(year, 12, 31))
-    ).one()
-    return {"replied": int(replied), "on_time": int(on_time)}
+    new_and_open = (
+        select(a.applicant_type,
+               func.sum(case((a.received_on >= start, one), else_=0)),
+               func.sum(case((r.application_id.is_(None), one), else_=0)))
+        .select_from(APPLICATION.outerjoin(RECORD, and_(r.application_id == a.id, r.concluded_on <= end)))
+        .where(a.received_on <= end)
+        .group_by(a.applicant_type)
+    )
+    new, carried_out = {}, {}
+    for kind, n_new, n_open in session.execute(new_and_open):
+        new[kind], carried_out[kind] = int(n_new or 0), int(n_open or 0)
+    done_before = select(r.application_id).where(r.application_id == a.id, r.concluded_on < start).exists()
+    carried_in = _by_type(session, select(a.applicant_type, func.count())
+                          .where(a.received_on < start, ~done_before).group_by(a.applicant_type))
+    results: dict[tuple[str, str], int] = {}
+    replied = on_time = 0
+    for outcome, kind, n, n_replied, n_on_time in session.execute(
+            select(r.outcome, r.applicant_type, func.count(),
+                   func.sum(case((r.replied_on.is_not(None), one), else_=0)),
+                   func.sum(case((r.on_time.is_(True), one), else_=0)))
+            .where(r.concluded_on >= start, r.concluded_on <= end)
+            .group_by(r.outcome, r.applicant_type)):
+        results[(outcome, kind)] = int(n)
+        replied, on_time = replied + int(n_replied or 0), on_time + int(n_on_time or 0)
+    return {"new": new, "carried_in": carried_in, "results": results, "carried_out": carried_out,
+            "timeliness": {"replied": replied, "on_time": on_time}}
 
 
 # --- remedies register (table 四) ------------------------------------------------------------------
@@ -178,54 +182,64 @@ def add_version(session: Session, year: int, version: int, report: dict, by: str
 
 # --- 考核评议 -------------------------------------------------------------------------------------
 
-def assessment_figures(session: Session, start: date, end: date) -> list[dict[str, Any]]:
-    """Per section and handler: replies in the period, on time, late, extended, drafts returned; open and overdue now."""
+def _month(session: Session, column):
+    # SQLite keeps dates as ISO text: the first seven characters are the month.
+    return func.substr(column, 1, 7) if session.get_bind().dialect.name == "sqlite" else func.to_char(column, "YYYY-MM")
+
+
+def assessment(session: Session, start: date, end: date) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """考核评议 figures in one pass over the period's replies, grouped by (month, section, handler):
+
+    - per section and handler: replies, on time, late, extended, drafts returned by review, and the
+      applications still unanswered past their due date now (the workflow's overdue flag);
+    - per month and section: replies on time and late (for charts).
+    """
     r, a = RECORD.c, APPLICATION.c
-    rows: dict[tuple[str | None, str | None], dict[str, Any]] = defaultdict(lambda: {
-        "replied": 0, "on_time": 0, "late": 0, "extended": 0, "review_returns": 0, "open_overdue": 0})
+    one = literal(1)
+    month = _month(session, r.replied_on)
     statement = (
-        select(r.department, r.handler, func.count(),
-               func.coalesce(func.sum(case((r.on_time.is_(True), 1), else_=0)), 0),
-               func.coalesce(func.sum(case((r.on_time.is_(False), 1), else_=0)), 0),
-               func.coalesce(func.sum(case((r.extended.is_(True), 1), else_=0)), 0),
-               func.coalesce(func.sum(r.review_returns), 0))
+        select(month, r.department, r.handler, func.count(),
+               func.sum(case((r.on_time.is_(True), one), else_=0)),
+               func.sum(case((r.on_time.is_(False), one), else_=0)),
+               func.sum(case((r.extended.is_(True), one), else_=0)),
+               func.sum(r.review_returns))
         .where(r.replied_on >= start, r.replied_on <= end)
-        .group_by(r.department, r.handler)
+        .group_by(month, r.department, r.handler)
     )
-    for department, handler, replied, on_time, late, extended, returns in session.execute(statement):
-        row = rows[(department, handler)]
-        row.update(replied=int(replied), on_time=int(on_time), late=int(late), extended=int(extended),
-                   review_returns=int(returns))
-    # Still unanswered and past the due date (the workflow's overdue flag), received within the period.
+    fields = ("replied", "on_time", "late", "extended", "review_returns")
+    rows: dict[tuple[str | None, str | None], dict[str, Any]] = defaultdict(
+        lambda: dict.fromkeys((*fields, "open_overdue"), 0))
+    months: dict[tuple[str, str | None], dict[str, int]] = defaultdict(lambda: {"replied": 0, "on_time": 0, "late": 0})
+    for m, department, handler, *values in session.execute(statement):
+        row, by_month = rows[(department, handler)], months[(m, department)]
+        for name, value in zip(fields, values, strict=True):
+            row[name] += int(value or 0)
+        by_month["replied"] += int(values[0])
+        by_month["on_time"] += int(values[1] or 0)
+        by_month["late"] += int(values[0]) - int(values[1] or 0)
+    # Open and overdue now, whatever the period (on the (overdue, due_on, id) index; a received_on
+    # condition here made SQLite walk the receipt index over the whole year instead).
     open_overdue = (
         select(a.department, a.handler, func.count())
-        .where(a.overdue.is_(True), a.status.not_in(("closed", "withdrawn", "abandoned")),
-               a.received_on <= end)
+        .where(text(OPEN_PREDICATE), a.overdue.is_(True))
         .group_by(a.department, a.handler)
     )
     for department, handler, n in session.execute(open_overdue):
         rows[(department, handler)]["open_overdue"] = int(n)
-    result = []
-    for (department, handler), row in sorted(rows.items(), key=lambda kv: (kv[0][0] or "", kv[0][1] or "")):
-        result.append({"department": department, "handler": handler, **row,
-                       "overdue": row["late"] + row["open_overdue"],
-                       "on_time_rate": (row["on_time"] / row["replied"]) if row["replied"] else None})
-    return result
+    figures = [{"department": department, "handler": handler, **row, "overdue": row["late"] + row["open_overdue"],
+                "on_time_rate": (row["on_time"] / row["replied"]) if row["replied"] else None}
+               for (department, handler), row in sorted(rows.items(), key=lambda kv: (kv[0][0] or "", kv[0][1] or ""))]
+    monthly = [{"month": m, "department": d, **v}
+               for (m, d), v in sorted(months.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))]
+    return figures, monthly
+
+
+def assessment_figures(session: Session, start: date, end: date) -> list[dict[str, Any]]:
+    return assessment(session, start, end)[0]
 
 
 def assessment_monthly(session: Session, start: date, end: date) -> list[dict[str, Any]]:
-    """Replies per month and section: on time and late (for charts)."""
-    r = RECORD.c
-    month = func.strftime("%Y-%m", r.replied_on) if session.get_bind().dialect.name == "sqlite" else \
-        func.to_char(r.replied_on, "YYYY-MM")
-    statement = (
-        select(month, r.department, func.count(),
-               func.coalesce(func.sum(case((r.on_time.is_(True), 1), else_=0)), 0))
-        .where(r.replied_on >= start, r.replied_on <= end)
-        .group_by(month, r.department).order_by(month, r.department)
-    )
-    return [{"month": m, "department": d, "replied": int(n), "on_time": int(ok), "late": int(n) - int(ok)}
-            for m, d, n, ok in session.execute(statement)]
+    return assessment(session, start, end)[1]
 
 
 def get_scheme(session: Session, year: int) -> AssessmentScheme | None:
@@ -261,11 +275,11 @@ def overdue_replies(session: Session, start: date, end: date) -> list[dict[str, 
             for i, d, h, due, replied in session.execute(statement)]
 
 
-def open_overdue_applications(session: Session, end: date) -> list[dict[str, Any]]:
+def open_overdue_applications(session: Session) -> list[dict[str, Any]]:
+    """Applications unanswered past their due date now (the workflow's overdue flag)."""
     a = APPLICATION.c
     statement = (select(a.id, a.department, a.handler, a.due_on)
-                 .where(a.overdue.is_(True), a.status.not_in(("closed", "withdrawn", "abandoned")),
-                        a.received_on <= end).order_by(a.id))
+                 .where(text(OPEN_PREDICATE), a.overdue.is_(True)).order_by(a.id))
     return [{"application_id": i, "department": d, "handler": h, "due_on": due}
             for i, d, h, due in session.execute(statement)]
 
@@ -276,11 +290,11 @@ def add_accountability_case(session: Session, case_row: AccountabilityCase) -> b
     statement = _dialect_insert(session)(AccountabilityCase.__table__).values(**values)  # type: ignore[attr-defined]
     if case_row.key is not None:
         statement = statement.on_conflict_do_nothing(index_elements=["key"])
-    return bool(session.execute(statement).rowcount)
+    return session.execute(statement.returning(AccountabilityCase.__table__.c.id)).first() is not None  # type: ignore[attr-defined]
 
 
-def list_accountability(session: Session, department: str | None = None, status: str | None = None,
-                        since: datetime | None = None) -> list[AccountabilityCase]:
+def list_accountability(session: Session, department: str | None = None,
+                        status: str | None = None) -> list[AccountabilityCase]:
     statement = select(AccountabilityCase)
     if department is not None:
         statement = statement.where(AccountabilityCase.department == department)

@@ -394,7 +394,7 @@ async def test_a_signed_application_appears_in_the_annual_report(api, engine):
 
     await eventually(api, withdrawn_id, lambda s: s["status"] == "withdrawn")
     with Session(engine) as session:
-        records = {row[0]: row[1:] for row in session.execute(text(
+        records = {row[0]: tuple(None if v is None else str(v) for v in row[1:]) for row in session.execute(text(
             "SELECT application_id, ending, outcome, applicant_type, replied_on, concluded_on, signed_by "
             "FROM application_report_record WHERE application_id IN (:a, :b)"), {"a": app_id, "b": withdrawn_id})}
     today = clock.today().isoformat()

@@ -98,9 +98,10 @@ def _merge(content: dict, changes: DraftChanges) -> dict:
 def _live_report(session: Session, year: int, agency: str, content: dict | None = None) -> dict[str, Any]:
     draft = repo.get_draft(session, year)
     previous = repo.versions(session, year - 1)
+    counts = repo.table3_counts(session, year)
     return assemble_report(
-        year=year, agency=agency, counts=repo.table3_counts(session, year),
-        remedy_cases=repo.remedy_cases_filed(session, year), timeliness=repo.timeliness(session, year),
+        year=year, agency=agency, counts=counts,
+        remedy_cases=repo.remedy_cases_filed(session, year), timeliness=counts["timeliness"],
         draft=content if content is not None else (draft.content if draft else None),
         previous_carried_out=carried_out_of(previous[-1].report) if previous else None,
         generated_at=clock.now(),
@@ -365,9 +366,9 @@ def assessment(session: SessionDep, user: OVERSIGHT,
                end: Annotated[date | None, Query(alias="to")] = None) -> dict[str, Any]:
     """Per section and handler over a period: on-time rate, overdue, extensions, drafts returned; by month."""
     start, end = _period(start, end)
-    figures = repo.assessment_figures(session, start, end)
+    figures, monthly = repo.assessment(session, start, end)
     return {"from": start.isoformat(), "to": end.isoformat(), "rows": figures,
-            "departments": _by_department(figures), "monthly": repo.assessment_monthly(session, start, end),
+            "departments": _by_department(figures), "monthly": monthly,
             "not_recorded": ["主动公开按时率、政策解读按时率、舆情回应按时率：尚无主动公开记录，请在评分表中人工评分"]}
 
 
@@ -434,8 +435,8 @@ def assessment_sheet(year: Year, session: SessionDep, user: OVERSIGHT) -> dict[s
 def assessment_sheet_xlsx(year: Year, session: SessionDep, settings: SettingsDep, user: OVERSIGHT) -> Response:
     sheets = _sheets(session, year)
     start, end = date(year, 1, 1), date(year, 12, 31)
-    data = assessment_workbook(f"{settings.agency_name}{year}年度政务公开考核评议", sheets["sheets"],
-                               repo.assessment_figures(session, start, end), repo.assessment_monthly(session, start, end))
+    figures, monthly = repo.assessment(session, start, end)
+    data = assessment_workbook(f"{settings.agency_name}{year}年度政务公开考核评议", sheets["sheets"], figures, monthly)
     return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="assessment-{year}.xlsx"'})
 
 
@@ -502,7 +503,7 @@ def scan_records(body: Scan, session: SessionDep, user: OVERSIGHT) -> dict[str, 
             key=f"overdue-reply:{late['application_id']}", department=late["department"], handler=late["handler"],
             application_id=late["application_id"], ground="overdue-reply", source="records", by=user.username,
             description=f"{late['application_id']} 答复期限 {late['due_on']}，{late['replied_on']} 才签发答复，逾期答复"))
-    for open_ in repo.open_overdue_applications(session, body.end):
+    for open_ in repo.open_overdue_applications(session):
         raised += repo.add_accountability_case(session, _new_case(
             key=f"overdue-reply:{open_['application_id']}", department=open_["department"], handler=open_["handler"],
             application_id=open_["application_id"], ground="overdue-reply", source="records", by=user.username,

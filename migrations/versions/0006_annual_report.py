@@ -112,7 +112,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('application_id')
     )
     with op.batch_alter_table('application_report_record', schema=None) as batch_op:
-        batch_op.create_index('ix_report_record_concluded', ['concluded_on', 'applicant_type', 'outcome', 'received_on'], unique=False)
+        batch_op.create_index('ix_report_record_concluded', ['concluded_on', 'applicant_type', 'outcome', 'replied_on', 'on_time'], unique=False)
+        batch_op.create_index('ix_report_record_application_concluded', ['application_id', 'concluded_on'], unique=False)
         batch_op.create_index('ix_report_record_replied', ['replied_on', 'department', 'handler', 'on_time', 'extended', 'review_returns'], unique=False)
 
     op.create_table('assessment_manual_score',
@@ -175,6 +176,7 @@ def downgrade() -> None:
     with op.batch_alter_table('application_report_record', schema=None) as batch_op:
         batch_op.drop_index('ix_report_record_replied')
         batch_op.drop_index('ix_report_record_concluded')
+        batch_op.drop_index('ix_report_record_application_concluded')
 
     op.drop_table('application_report_record')
     op.drop_table('annual_report_version')
