@@ -301,3 +301,52 @@ def list_accountability(session: Session, department: str | None = None,
     if status is not None:
         statement = statement.where(AccountabilityCase.status == status)
     return list(session.execute(statement.order_by(col(AccountabilityCase.department), col(AccountabilityCase.id))).scalars())
+
+
+# --- backfill: applications that ended before report-grade records existed -----------------------
+
+ENDING_EVENTS = {"signed": "replied", "abandoned": "abandoned", "withdrawn": "withdrawn"}
+
+
+def backfill_report_records(session: Session) -> tuple[int, list[str]]:
+    """Write the record of every application that ended (signed, abandoned, withdrawn) before this feature.
+
+    From what was recorded at the time: the ending event's own timestamp (the reply date: events are
+    written once, never rewritten), the items' outcomes as stored after signing, the application row's
+    applicant type, section, handler, due date and extension, and the review returns counted from the
+    events. Idempotent. Returns how many were written and the ids skipped (no outcome stored).
+    """
+    from db.models import ApplicationEvent, ApplicationItem
+    from outcomes import OutcomeCode
+    from reports.annual import application_outcome
+    from reports.records import ItemOutcome
+
+    e = ApplicationEvent.__table__.c  # type: ignore[attr-defined]
+    done = select(RECORD.c.application_id).where(RECORD.c.application_id == e.application_id).exists()
+    endings = session.execute(select(e.application_id, e.kind, e.at, e.actor)
+                              .where(e.kind.in_(tuple(ENDING_EVENTS)), ~done).order_by(e.application_id, e.seq)).all()
+    written, skipped = 0, []
+    for application_id, kind, at, actor in endings:
+        application = session.get(Application, application_id)
+        items = session.execute(select(ApplicationItem.item_no, ApplicationItem.outcome)
+                                .where(ApplicationItem.application_id == application_id)
+                                .order_by(ApplicationItem.item_no)).all()
+        if application is None or not items or any(outcome is None for _, outcome in items):
+            skipped.append(application_id)
+            continue
+        returns = session.execute(select(func.count()).where(e.application_id == application_id,
+                                                             e.kind == "review-returned")).scalar_one()
+        ending = ENDING_EVENTS[kind]
+        day = local_date(at)
+        replied_on = None if ending == "withdrawn" else day
+        written += insert_report_record(session, ReportRecordInput(
+            application_id=application_id, ending=ending, received_on=application.received_on,
+            applicant_type=application.applicant_type, department=application.department, handler=application.handler,
+            replied_on=replied_on, concluded_on=day,
+            outcome=application_outcome(outcome for _, outcome in items),
+            items=[ItemOutcome(item_no=n, outcome=OutcomeCode(outcome)) for n, outcome in items],
+            due_on=application.due_on,
+            on_time=None if replied_on is None or application.due_on is None else replied_on <= application.due_on,
+            extended=application.extended, review_returns=int(returns),
+            signed_by=actor if ending == "replied" else None))
+    return written, skipped

@@ -433,3 +433,44 @@ async def test_an_abandoned_application_is_recorded_as_other_1(env, api, client,
     assert (ending, outcome, kind) == ("abandoned", "other-1", "research-institution")
     assert replied == concluded and str(concluded) > str(received)
     assert (items if isinstance(items, list) else __import__("json").loads(items)) == [{"item_no": 1, "outcome": "other-1"}]
+
+
+def test_applications_that_ended_before_the_records_existed_are_backfilled(tmp_path):
+    """From the ending event's own time and the items' stored outcomes; running it twice writes nothing more."""
+    from datetime import UTC, datetime
+
+    from activities.models import ApplicationRecord, EventRecord, ItemRecord
+    from db.reports_repository import backfill_report_records
+    from db.repository import save_application
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'legacy.db'}")
+    init_db(engine)
+
+    def legacy(app_id: str, kind: str, outcomes: list[str | None], at: datetime, returned: int = 0) -> None:
+        record = ApplicationRecord(
+            application_id=app_id, received_on=date(2026, 3, 2), channel="online", applicant_name="申请人",
+            applicant_type="enterprise", delivery_method="email", policy="local", status="closed", handler="wang",
+            department="综合统计科", due_on=date(2026, 3, 23), extended=False,
+            items=[ItemRecord(item_no=n, description="某信息", outcome=o) for n, o in enumerate(outcomes, start=1)])
+        events = [EventRecord(seq=1, at=datetime(2026, 3, 2, 1, tzinfo=UTC), kind="registered", actor="desk-chen", summary="登记")]
+        events += [EventRecord(seq=2 + k, at=datetime(2026, 3, 5, 2, tzinfo=UTC), kind="review-returned", actor="reviewer-zhao",
+                               summary="退回") for k in range(returned)]
+        events.append(EventRecord(seq=10, at=at, kind=kind, actor="chief-liu", summary="结束"))
+        with Session(engine) as session:
+            save_application(session, record, events)
+            session.commit()
+
+    # Signed at 17:00 UTC on 24 March = 25 March in Shanghai: one day after the due date.
+    legacy("OLD-1", "signed", ["disclosed", "withheld-4"], datetime(2026, 3, 24, 17, tzinfo=UTC), returned=2)
+    legacy("OLD-2", "withdrawn", ["other-3"], datetime(2026, 3, 10, 3, tzinfo=UTC))
+    legacy("OLD-3", "signed", [None], datetime(2026, 3, 11, 3, tzinfo=UTC))
+    with Session(engine) as session:
+        assert backfill_report_records(session) == (2, ["OLD-3"])
+        session.commit()
+        rows = {r[0]: tuple(None if v is None else str(v) for v in r[1:]) for r in session.execute(text(
+            "SELECT application_id, ending, outcome, replied_on, concluded_on, on_time, review_returns, signed_by "
+            "FROM application_report_record"))}
+        assert backfill_report_records(session) == (0, ["OLD-3"])
+    assert rows["OLD-1"] == ("replied", "partly-disclosed", "2026-03-25", "2026-03-25", "0", "2", "chief-liu")
+    assert rows["OLD-2"] == ("withdrawn", "other-3", None, "2026-03-10", None, "0", None)
+    engine.dispose()
