@@ -5,6 +5,8 @@
   python admin.py verify-audit
       checks the audit trail's hash chain; names the first altered, missing or re-linked row (exit 1)
   python admin.py publish-calendar --year 2027 --file 2027.json --by NAME
+  python admin.py backfill-report-records
+      writes the report-grade record of applications that ended before those records existed
 
 The file holds the State Council's schedule for the year:
 {"holidays": ["2027-01-01", ...], "makeup_workdays": ["2027-02-07", ...], "source": "国办发明电〔2026〕X号"}
@@ -146,6 +148,20 @@ def verify_audit_trail() -> int:
     return 1
 
 
+def backfill_report_records() -> int:
+    from db.reports_repository import backfill_report_records as backfill
+
+    engine = _engine()
+    try:
+        with Session(engine) as session:
+            written, skipped = backfill(session)
+            session.commit()
+    finally:
+        engine.dispose()
+    print(f"Report-grade records written: {written}; skipped (no outcome stored): {len(skipped)} {' '.join(skipped[:20])}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -157,7 +173,10 @@ def main() -> int:
     admin.add_argument("--username", required=True)
     admin.add_argument("--full-name", default="")
     commands.add_parser("verify-audit", help="verify the audit trail's hash chain")
+    commands.add_parser("backfill-report-records", help="report-grade records of applications ended before they existed")
     args = parser.parse_args()
+    if args.command == "backfill-report-records":
+        return backfill_report_records()
     if args.command == "create-admin":
         return create_admin(args.username, args.full_name)
     if args.command == "verify-audit":

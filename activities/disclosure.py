@@ -52,6 +52,9 @@ class DisclosureActivities:
         from activities.letters import LetterActivities
 
         self.letters = LetterActivities(engine, settings)
+        from activities.reports import ReportActivities
+
+        self.reports = ReportActivities(engine)
 
     @activity.defn(name="persist_application")
     async def persist_application(self, inp: PersistApplicationInput) -> None:
@@ -226,4 +229,5 @@ def all_activities(acts: DisclosureActivities) -> list[Callable[..., Any]]:
         acts.letters.issue_letter,
         acts.letters.send_letter,
         acts.letters.record_letter_delivery,
+        acts.reports.record_report_outcome,
     ]

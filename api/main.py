@@ -16,6 +16,7 @@ from api.middleware import AuditTrail, BodySizeLimit, CodecCORS
 from api.pages import mount_pages
 from api.registration import RegistrationWrites
 from api.routes import applicant, applications, auth, calendar, codec, consultations, health, letters, third_party
+from api.routes import reports
 from api.security import RateLimiter
 from core.codec import codec_from_spec
 from core.config import Settings, get_settings
@@ -93,6 +94,7 @@ def create_app(
         app.include_router(module.router)
     app.include_router(applications.public_router)
     mount_pages(app)  # the web pages (api/pages) and /static
+    app.include_router(reports.router)  # issue 14: annual report, remedies, assessment, accountability
     # Outermost last: size cap → audit → CORS (codec only) → routes.
     origins = [o.strip() for o in settings.codec_cors_origins.split(",") if o.strip()]
     app.add_middleware(CodecCORS, origins=origins)

@@ -167,3 +167,4 @@ class ApplicationNumberCounter(SQLModel, table=True):
 from db import models_letters  # noqa: E402,F401  (letters: documents, outbox, attachments)
 
 import db.models_security  # noqa: E402,F401  (security tables: staff users, query codes, third-party links, audit)
+import db.models_reports  # noqa: E402,F401  (report-grade records, remedies register, annual reports, assessment, accountability)

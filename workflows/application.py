@@ -56,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.consultation import ConsultationWorkflow
     from workflows.records import registration_summary
+    from workflows.report_records import record_for_report
     from workflows.messages import (
         FINAL_STATUSES,
         ApplicationInput,
@@ -251,6 +252,7 @@ class DisclosureApplicationWorkflow:
             for i in self._items
         ])
         await self._persist()
+        await record_for_report(self, "abandoned")
 
     # --- queries -----------------------------------------------------------------------------
 
@@ -687,6 +689,7 @@ class DisclosureApplicationWorkflow:
             self._send_letter("reply", key_suffix="reply", composed=self._reply_draft)
             self._clock_changed = True
             await self._persist()
+            await record_for_report(self, "replied", signed_by=cmd.by)
             return self._view(today)
 
     @sign.validator
@@ -743,6 +746,7 @@ class DisclosureApplicationWorkflow:
                 item.final_outcome = OutcomeCode.OTHER
             self._record("withdrawn", cmd.by, "申请人撤回申请" + (f"：{cmd.reason}" if cmd.reason else ""))
             await self._persist()
+            await record_for_report(self, "withdrawn")
             return self._view(self._today())
 
     @withdraw.validator
