@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timezone
 from typing import Any
 
-from letters.documents import _pdf
+from letters.documents import find_cjk_font
 from reports.annual import PROACTIVE_FIELD_LABELS
 
 MARGIN = 15.0
@@ -188,6 +188,20 @@ def _table4(pdf, grid: _Grid, table4: Mapping[str, Any]) -> None:
     pdf.set_xy(MARGIN, y + 10)
     pdf.set_font("cjk", size=8)
     pdf.multi_cell(0, 4.5, table4["rule"], new_x="LMARGIN", new_y="NEXT")
+
+
+def _pdf(title: str, fmt="A4", orientation: str = "portrait"):
+    """An fpdf2 document with the CJK font (the report's tables are drawn cell by cell; letters use Typst)."""
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation=orientation, unit="mm", format=fmt)
+    pdf.set_title(title)
+    pdf.set_creator("disclosure-workflow")
+    pdf.set_margins(25, 25, 25)
+    pdf.set_auto_page_break(True, margin=25)
+    font = find_cjk_font()
+    pdf.add_font("cjk", fname=str(font), **({"collection_font_number": 0} if font.suffix == ".ttc" else {}))
+    return pdf
 
 
 def render_report_pdf(report: Mapping[str, Any], *, status_line: str, generated_on: date) -> bytes:
