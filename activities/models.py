@@ -102,6 +102,7 @@ LetterKind = Literal[
     "supplement-notice",
     "extension-notice",
     "consultation-letter",
+    "agency-consultation-letter",
     "override-notice",
     "reply",
 ]
@@ -150,7 +151,8 @@ class DispatchResult(BaseModel):
 class StaffAlertInput(BaseModel):
     key: str = Field(description="idempotency key, e.g. '<application_id>:overdue:<due_on>'")
     application_id: str
-    kind: Literal["reminder", "overdue", "escalation", "consultation-objection", "delivery-problem"]
+    kind: Literal["reminder", "overdue", "escalation", "consultation-objection", "delivery-problem",
+                  "consultation-failed", "supplement-deadline"]
     role: Literal["handler", "supervisor", "reviewer"]
     recipient: str | None = None
     message: str

@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import secrets
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -58,6 +59,10 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 10.0
     supervisor_email: str | None = None
     reminder_days_before_due: int = 3
+    # Issue 11 point 7: the agency's reply period (seed 002 art. 16: "local" 15+15; Reg. 33: "national-2019"
+    # 20+20), fixed on each application at intake; neither the applicant's form nor the desk chooses it,
+    # and a change affects new applications only.
+    reply_period_profile: Literal["local", "national-2019"] = "local"
     # A receipt date older than this is almost always a typing error (2003 for 2026); a genuinely
     # late registration that old needs an administrator to raise the limit.
     max_receipt_age_days: int = 366
