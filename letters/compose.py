@@ -5,7 +5,7 @@ from datetime import date
 
 from activities.models import ComposeLetterInput, Letter, LetterKind, ReplyItem
 from outcomes import OutcomeCode, label_of
-from outcomes.legal import REGULATION, legal_basis_of
+from outcomes.legal import REGULATION, legal_basis_for
 
 
 class LetterInputError(ValueError):
@@ -118,7 +118,7 @@ def _override_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
         "决定予以公开。现将决定公开的政府信息内容和理由书面告知如下。",
         "决定公开的内容：\n" + _numbered(item.description for item in inp.items),
         f"理由：{inp.reasons}",
-        _remedies(),
+        _remedies(inp),
     ]
 
 
@@ -129,7 +129,7 @@ def _reply(inp: ComposeLetterInput) -> tuple[str, list[str]]:
         "经审查，现对各项一并答复如下：",
         *(_reply_item(item) for item in sorted(inp.items, key=lambda item: item.item_no)),
         *([inp.reasons] if inp.reasons else []),
-        _remedies(),
+        _remedies(inp),
     ]
 
 
@@ -141,15 +141,25 @@ def _reply_item(item: ReplyItem) -> str:
         lines.append(f"理由：{item.reasons}")
     if item.outcome == OutcomeCode.UNAVAILABLE_NOT_HELD and item.referral:
         lines.append(f"负责公开该政府信息的机关及联系方式：{item.referral}")
-    lines.append(f"依据：{legal_basis_of(item.outcome).citation()}。")
+    if item.outcome == OutcomeCode.NOT_PROCESSED_REPEAT and item.earlier_application_id:
+        lines.append(f"本机关已就您此前提出的相同申请（申请编号：{item.earlier_application_id}）作出答复。")
+    lines.append(f"依据：{legal_basis_for(item.outcome, referral=item.referral).citation()}。")
     return "\n".join(lines)
 
 
-def _remedies() -> str:
-    return (
-        "如对本告知书不服，可以自收到本告知书之日起60日内依法申请行政复议，"
-        "或者自收到本告知书之日起6个月内依法向人民法院提起行政诉讼。"
+def _remedies(inp: ComposeLetterInput) -> str:
+    """Remedies: reconsideration (行政复议法 art. 20: 60 days), litigation (行政诉讼法 art. 46: 6 months), and
+    Reg. 51's complaint route; the bodies are the agency's settings, filled in by the compose activity."""
+    body = f"向{inp.reconsideration_body}" if inp.reconsideration_body else ""
+    court = f"向{inp.court}" if inp.court else "向人民法院"
+    text = (
+        f"如对本告知书不服，可以自收到本告知书之日起60日内依法{body}申请行政复议，"
+        f"或者自收到本告知书之日起6个月内依法{court}提起行政诉讼。"
     )
+    if inp.complaint_body:
+        text += (f"认为本机关在政府信息公开工作中侵犯您合法权益的，也可以根据{REGULATION}第五十一条的规定，"
+                 f"向{inp.complaint_body}投诉、举报。")
+    return text
 
 
 def _numbered(entries: Iterable[str]) -> str:

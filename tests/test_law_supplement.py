@@ -51,7 +51,7 @@ async def test_lapsed_deadline_is_decided_by_a_person_and_the_reply_is_reviewed_
     assert late.status_code == 409 and "正当理由" in late.json()["detail"]
 
     decided = await act(api, app_id, "supplement-lapse",
-                        {"justified": False, "reason": "申请人未说明任何理由", "by": "wang"})
+                        {"justified": False, "reason": "申请人未说明任何理由", "by": "chief-liu"})
     assert decided["status"] == "handling" and decided["due"] is None
     assert [i["proposal"]["outcome"] for i in decided["items"]] == ["other-1"]
     assert decided["items"][0]["final_outcome"] is None  # not final until signed
@@ -59,7 +59,10 @@ async def test_lapsed_deadline_is_decided_by_a_person_and_the_reply_is_reviewed_
     assert refused.status_code == 409
     await act(api, app_id, "submit", {"by": "wang"})
     await act(api, app_id, "review", {"approve": True, "by": "reviewer-zhao"})
-    await act(api, app_id, "sign", {"by": "chief-liu"})
+    # Point 9: the supervisor who proposed 其他处理-1 cannot sign it; another supervisor does.
+    own = await send_action(api, app_id, "sign", {"by": "chief-liu"})
+    assert own.status_code == 409 and "不能签发自己拟办" in own.json()["detail"]
+    await act(api, app_id, "sign", {"by": "director-liu"})
     outcome = await client.get_workflow_handle(app_id, result_type=ApplicationOutcome).result()
     assert outcome.status == "closed" and [i.final_outcome for i in outcome.items] == ["other-1"]
     replies = [m for m in mails_about(mailbox.envelopes, app_id) if "答复" in m["Subject"]]

@@ -789,7 +789,7 @@ class DisclosureApplicationWorkflow:
             self._refuse_if(self._why_not_propose(cmd))
             item = self._item(cmd.item_no)
             item.proposal = Proposal(outcome=cmd.outcome, reasons=cmd.reasons, referral=cmd.referral,
-                                     by=cmd.by, at=workflow.now())
+                                     earlier_application_id=cmd.earlier_application_id, by=cmd.by, at=workflow.now())
             self._record("decision-proposed", cmd.by, f"第 {cmd.item_no} 项拟{label_of(cmd.outcome)}")
             await self._persist()
             return self._view(self._today())
@@ -813,6 +813,15 @@ class DisclosureApplicationWorkflow:
                     "如认为不公开可能对公共利益造成重大影响，须先由负责人作出公开决定")
         if cmd.outcome != OutcomeCode.DISCLOSED and len(cmd.reasons.strip()) < 2:
             return f"「{label_of(cmd.outcome)}」须说明理由"
+        # Issue 11 point 9: preconditions of some outcomes.
+        if cmd.outcome == OutcomeCode.UNAVAILABLE_STILL_UNCLEAR and (
+                self._supplement is None or self._supplement.received_on is None):
+            return "「补正后申请内容仍不明确」须在告知补正并收到补正之后才能作出（条例第三十条）"
+        if cmd.outcome == OutcomeCode.NOT_PROCESSED_REPEAT:
+            if not cmd.earlier_application_id:
+                return "「重复申请」须写明此前已作出答复的申请编号"
+            if cmd.earlier_application_id == self._inp.application_id:
+                return "「重复申请」须指向此前的另一件申请，不能是本申请"
         return None
 
     @workflow.update
@@ -929,7 +938,7 @@ class DisclosureApplicationWorkflow:
     @workflow.update
     async def sign(self, cmd: SignReply) -> ApplicationView:
         async with self._lock:
-            self._refuse_if(self._why_not_sign())
+            self._refuse_if(self._why_not_sign(cmd))
             assert self._reply_draft is not None
             today = self._today()
             for item in self._items:
@@ -947,13 +956,15 @@ class DisclosureApplicationWorkflow:
 
     @sign.validator
     def _validate_sign(self, cmd: SignReply) -> None:
-        self._refuse_if(self._why_not_sign())
+        self._refuse_if(self._why_not_sign(cmd))
 
-    def _why_not_sign(self) -> str | None:
+    def _why_not_sign(self, cmd: SignReply) -> str | None:
         if reason := self._why_final():
             return reason
         if self._phase != "awaiting-signature":
             return "答复须先经保密审查通过，才能签发" if self._phase in ("handling", "in-review") else "本申请当前没有待签发的答复"
+        if cmd.by in {i.proposal.by for i in self._items if i.proposal}:
+            return "提出拟办意见的人员不能签发自己拟办的答复（谁签发、谁把关）"
         return None
 
     @workflow.update
@@ -1218,6 +1229,7 @@ class DisclosureApplicationWorkflow:
             item_no=item.item_no, description=item.description, outcome=outcome,
             reasons=proposal.reasons if proposal and proposal.outcome == outcome else "",
             referral=proposal.referral if proposal else None,
+            earlier_application_id=proposal.earlier_application_id if proposal else None,
         )
 
     def _prescreen_input(self, draft: Letter) -> PrescreenInput:

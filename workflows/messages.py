@@ -139,6 +139,8 @@ class ProposeDecision(Strict):
     outcome: OutcomeCode
     reasons: str = ""
     referral: str | None = Field(default=None, description="无法提供-1: the competent agency and its contact")
+    earlier_application_id: str | None = Field(
+        default=None, max_length=40, description="不予处理-2: the earlier, answered application this one repeats")
     by: Actor
 
 
@@ -159,7 +161,7 @@ class SignReply(Strict):
 
 class ConfirmDelivery(Strict):
     delivered_on: date = Field(description="送达日期: the signed-for date (post), the pickup date, the download date")
-    method: Literal["post", "pickup", "portal", "email"]
+    method: Literal["post", "pickup", "portal", "email", "disc", "inspection"]
     tracking_number: str | None = None
     note: str = ""
     by: Actor
@@ -301,6 +303,7 @@ class Proposal(Strict):
     outcome: OutcomeCode
     reasons: str = ""
     referral: str | None = None
+    earlier_application_id: str | None = None
     by: Actor
     at: datetime
 
