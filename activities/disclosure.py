@@ -84,6 +84,10 @@ class DisclosureActivities:
             # arguments give the same link, so a retried compose writes the same letter.
             inp = inp.model_copy(update={"answer_link": third_party_link(
                 inp.consultation_id, issued_on=inp.letter_date, expires_on=inp.deadline_on, settings=self._settings)})
+        if inp.reconsideration_body is None and inp.court is None and inp.complaint_body is None:
+            # Issue 11 point 10: the remedies name the agency's reconsideration body, court and complaint route.
+            inp = inp.model_copy(update={"reconsideration_body": self._settings.reconsideration_body,
+                                         "court": self._settings.court, "complaint_body": self._settings.complaint_body})
         try:
             return compose_letter(inp)
         except LetterInputError as error:

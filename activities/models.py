@@ -10,7 +10,9 @@ from pydantic import BaseModel, Field
 
 from outcomes import OutcomeCode
 
-DeliveryMethod = Literal["email", "post", "pickup", "portal"]
+# Reg. 29, 40: how the applicant asks to get the information and the reply: paper by post, e-mail, paper
+# picked up at the office, a disc (光盘, posted or picked up), inspection on site (现场查阅), portal download.
+DeliveryMethod = Literal["email", "post", "pickup", "portal", "disc", "inspection"]
 
 
 class ItemRecord(BaseModel):
@@ -95,6 +97,7 @@ class ReplyItem(BaseModel):
     outcome: OutcomeCode
     reasons: str = ""
     referral: str | None = Field(default=None, description="the competent agency and contact, for 无法提供-1")
+    earlier_application_id: str | None = Field(default=None, description="不予处理-2: the earlier answered application")
 
 
 LetterKind = Literal[
@@ -102,6 +105,7 @@ LetterKind = Literal[
     "supplement-notice",
     "extension-notice",
     "consultation-letter",
+    "agency-consultation-letter",
     "override-notice",
     "reply",
 ]
@@ -121,6 +125,9 @@ class ComposeLetterInput(BaseModel):
     extension_days: int | None = None
     consultation_id: str | None = Field(default=None, description="consultation letter: whose answer link to print")
     answer_link: str | None = Field(default=None, description="set by the compose activity: the third party's signed link")
+    reconsideration_body: str | None = Field(default=None, description="set by the compose activity: 行政复议机关 (setting)")
+    court: str | None = Field(default=None, description="set by the compose activity: the competent court (setting)")
+    complaint_body: str | None = Field(default=None, description="set by the compose activity: Reg. 51 投诉、举报 (setting)")
 
 
 class Letter(BaseModel):
@@ -150,7 +157,8 @@ class DispatchResult(BaseModel):
 class StaffAlertInput(BaseModel):
     key: str = Field(description="idempotency key, e.g. '<application_id>:overdue:<due_on>'")
     application_id: str
-    kind: Literal["reminder", "overdue", "escalation", "consultation-objection", "delivery-problem"]
+    kind: Literal["reminder", "overdue", "escalation", "consultation-objection", "delivery-problem",
+                  "consultation-failed", "supplement-deadline"]
     role: Literal["handler", "supervisor", "reviewer"]
     recipient: str | None = None
     message: str

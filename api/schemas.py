@@ -7,7 +7,6 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from activities.models import DeliveryMethod
 from policy.intake import Channel
-from policy.profiles import DEFAULT_PROFILE, ProfileName
 from workflows import messages
 from workflows.messages import Applicant, RequestedItem, Strict
 
@@ -52,7 +51,6 @@ class ApplicationCreate(Body):
     applicant: Applicant
     items: list[RequestedItem] = Field(min_length=1, max_length=50)
     delivery_method: DeliveryMethod
-    policy: ProfileName = DEFAULT_PROFILE
     handler: str | None = Field(default=None, max_length=100)
     department: str | None = Field(default=None, max_length=100)
 
@@ -68,7 +66,6 @@ class PublicApplicationCreate(Body):
     applicant: Applicant
     items: list[RequestedItem] = Field(min_length=1, max_length=50)
     delivery_method: DeliveryMethod
-    policy: ProfileName = DEFAULT_PROFILE
 
     @model_validator(mode="after")
     def delivery_needs_an_address(self) -> "PublicApplicationCreate":
@@ -167,10 +164,13 @@ def _without_by(message: type[BaseModel]) -> type[Strict]:
 AssignBody = _without_by(messages.AssignHandler)
 RequestSupplementBody = _without_by(messages.RequestSupplement)
 SupplementReceivedBody = _without_by(messages.SupplementReceived)
+DecideSupplementLapseBody = _without_by(messages.DecideSupplementLapse)
 RequestExtensionBody = _without_by(messages.RequestExtension)
 DecideExtensionBody = _without_by(messages.DecideExtension)
 StartConsultationBody = _without_by(messages.StartConsultation)
 OverrideObjectionBody = _without_by(messages.OverrideObjection)
+RestartConsultationBody = _without_by(messages.RestartConsultation)
+RecordServiceBody = _without_by(messages.RecordService)
 ProposeDecisionBody = _without_by(messages.ProposeDecision)
 SubmitForReviewBody = _without_by(messages.SubmitForReview)
 ReviewDecisionBody = _without_by(messages.ReviewDecision)
@@ -276,9 +276,10 @@ class ReplyLetterOut(Out):
 class ThirdPartyView(Out):
     consultee_name: str
     item_descriptions: list[str]
-    sent_on: date
-    window_ends_on: date
+    sent_on: date | None
+    window_ends_on: date | None
     answered: bool
+    window_provisional: bool = False
 
 
 class CodecPayload(BaseModel):
@@ -290,11 +291,29 @@ class CodecBody(BaseModel):
     payloads: list[CodecPayload] = Field(max_length=1000)
 
 
-class ConsultationAnswerBody(messages.ConsultationAnswer):
-    """A consultation answer as the API takes it (the message's own checks, and no NUL characters)."""
+class ThirdPartyAnswerBody(Body):
+    """A third party's answer through its link: no date (it counts from the day the agency receives it)."""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _refuse_nul(cls, data: object) -> object:
-        _no_nul(data)
-        return data
+    position: Literal["consent", "objection"]
+    reasons: str = Field(default="", max_length=4000)
+
+    @model_validator(mode="after")
+    def objection_needs_reasons(self) -> "ThirdPartyAnswerBody":
+        if self.position == "objection" and len(self.reasons.strip()) < 2:
+            raise ValueError("不同意公开的，须说明理由（条例第三十二条）")
+        return self
+
+
+class ConsultationAnswerBody(Body):
+    """A paper answer staff enter: the day the agency received it (邮戳、签收日期) and its evidence; who entered it is the token's user."""
+
+    position: Literal["consent", "objection"]
+    reasons: str = Field(default="", max_length=4000)
+    received_on: date | None = Field(default=None, description="本机关收到意见之日（邮戳或签收日期）；不填为今天")
+    evidence: str = Field(default="", max_length=500, description="如：挂号信签收单、邮戳日期")
+
+    @model_validator(mode="after")
+    def objection_needs_reasons(self) -> "ConsultationAnswerBody":
+        if self.position == "objection" and len(self.reasons.strip()) < 2:
+            raise ValueError("不同意公开的，须说明理由（条例第三十二条）")
+        return self

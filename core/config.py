@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import secrets
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +62,14 @@ class Settings(BaseSettings):
     mail_sink: bool | None = None
     supervisor_email: str | None = None
     reminder_days_before_due: int = 3
+    # Issue 11 point 7: the agency's reply period (seed 002 art. 16: "local" 15+15; Reg. 33: "national-2019"
+    # 20+20), fixed on each application at intake; neither the applicant's form nor the desk chooses it,
+    # and a change affects new applications only.
+    reply_period_profile: Literal["local", "national-2019"] = "local"
+    # Remedies every letter names (Reg. 51; 行政复议法, 行政诉讼法): the agency's own bodies. None = not named.
+    reconsideration_body: str | None = "某市人民政府"
+    court: str | None = "某市某区人民法院"
+    complaint_body: str | None = "上一级行政机关或者政府信息公开工作主管部门"
     # A receipt date older than this is almost always a typing error (2003 for 2026); a genuinely
     # late registration that old needs an administrator to raise the limit.
     max_receipt_age_days: int = 366

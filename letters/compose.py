@@ -5,7 +5,7 @@ from datetime import date
 
 from activities.models import ComposeLetterInput, Letter, LetterKind, ReplyItem
 from outcomes import OutcomeCode, label_of
-from outcomes.legal import REGULATION, legal_basis_of
+from outcomes.legal import REGULATION, legal_basis_for
 
 
 class LetterInputError(ValueError):
@@ -40,8 +40,11 @@ def _acknowledgment(inp: ComposeLetterInput) -> tuple[str, list[str]]:
     return "政府信息公开申请登记回执", [
         f"本机关于{chinese_date(inp.received_on)}收到您提出的政府信息公开申请，已予登记，"
         f"申请编号为{inp.application_id}。请在查询、补正或者咨询时提供该编号。",
-        f"本机关将依法于{_by(due_on)}作出答复。如需补正申请内容、征求第三方或者其他机关意见，"
-        "或者经批准延长答复期限的，答复期限依法重新计算或者相应顺延，本机关将另行书面告知。",
+        # Issue 11 point 6: promise only the letters that are sent. The supplement notice (Reg. 30) and
+        # the extension notice (Reg. 33) are sent; a consultation (Reg. 32, 34) sends the applicant no letter.
+        f"本机关将依法于{_by(due_on)}作出答复。需要您补正申请内容的，答复期限自本机关收到补正后的申请之日起重新计算；"
+        "经批准延长答复期限的，答复期限相应延长；以上情形本机关将另行书面告知。"
+        "征求第三方或者其他机关意见所需时间，不计算在答复期限内。",
     ]
 
 
@@ -73,18 +76,36 @@ def _extension_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
 
 
 def _consultation_letter(inp: ComposeLetterInput) -> tuple[str, list[str]]:
-    answer_by = _required_deadline(inp, "提出意见的期限")
+    """Reg. 32: the third party has 15 working days from *receiving* the letter.
+
+    Letters composed before issue 11 named a date counted from the letter's own date; a letter
+    composed without `deadline_on` names no date, because the window runs from its receipt.
+    """
     _require_items(inp, "a consultation letter must say which information is requested")
+    by_date = f"，即于{_by(inp.deadline_on)}" if inp.deadline_on else ""
     return "第三方意见征询函", [
         f"本机关于{chinese_date(inp.received_on)}收到政府信息公开申请，申请公开的下列政府信息"
         "可能涉及您（单位）的商业秘密、个人隐私等合法权益：",
         _numbered(item.description for item in inp.items),
         *([f"说明：{inp.reasons}"] if inp.reasons else []),
-        f"根据{REGULATION}第三十二条的规定，现书面征求您（单位）的意见。请自收到本函之日起15个工作日内，"
-        f"即于{_by(answer_by)}书面提出是否同意公开的意见；不同意公开的，请说明理由。",
+        f"根据{REGULATION}第三十二条的规定，现书面征求您（单位）的意见。请自收到本函之日起15个工作日内"
+        f"{by_date}书面提出是否同意公开的意见；不同意公开的，请说明理由。",
         f"逾期未提出意见的，由本机关依照{REGULATION}的规定决定是否公开。",
         *([f"您（单位）也可以通过以下链接在线查看征求意见事项并提交意见（仅限本次使用）：{inp.answer_link}"]
           if inp.answer_link else []),
+    ]
+
+
+def _agency_consultation_letter(inp: ComposeLetterInput) -> tuple[str, list[str]]:
+    """Reg. 34: a co-producing agency has 15 working days from receipt; its silence counts as consent."""
+    _require_items(inp, "a consultation letter must say which information is requested")
+    return "政府信息公开征求意见函", [
+        f"本机关于{chinese_date(inp.received_on)}收到政府信息公开申请，申请公开的下列政府信息"
+        "由本机关与贵机关共同制作：",
+        _numbered(item.description for item in inp.items),
+        *([f"说明：{inp.reasons}"] if inp.reasons else []),
+        f"根据{REGULATION}第三十四条的规定，现征求贵机关对公开上述政府信息的意见。"
+        "请贵机关自收到本函之日起15个工作日内书面提出意见；逾期未提出意见的，视为同意公开。",
     ]
 
 
@@ -97,7 +118,7 @@ def _override_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
         "决定予以公开。现将决定公开的政府信息内容和理由书面告知如下。",
         "决定公开的内容：\n" + _numbered(item.description for item in inp.items),
         f"理由：{inp.reasons}",
-        _remedies(),
+        _remedies(inp),
     ]
 
 
@@ -108,7 +129,7 @@ def _reply(inp: ComposeLetterInput) -> tuple[str, list[str]]:
         "经审查，现对各项一并答复如下：",
         *(_reply_item(item) for item in sorted(inp.items, key=lambda item: item.item_no)),
         *([inp.reasons] if inp.reasons else []),
-        _remedies(),
+        _remedies(inp),
     ]
 
 
@@ -120,15 +141,25 @@ def _reply_item(item: ReplyItem) -> str:
         lines.append(f"理由：{item.reasons}")
     if item.outcome == OutcomeCode.UNAVAILABLE_NOT_HELD and item.referral:
         lines.append(f"负责公开该政府信息的机关及联系方式：{item.referral}")
-    lines.append(f"依据：{legal_basis_of(item.outcome).citation()}。")
+    if item.outcome == OutcomeCode.NOT_PROCESSED_REPEAT and item.earlier_application_id:
+        lines.append(f"本机关已就您此前提出的相同申请（申请编号：{item.earlier_application_id}）作出答复。")
+    lines.append(f"依据：{legal_basis_for(item.outcome, referral=item.referral).citation()}。")
     return "\n".join(lines)
 
 
-def _remedies() -> str:
-    return (
-        "如对本告知书不服，可以自收到本告知书之日起60日内依法申请行政复议，"
-        "或者自收到本告知书之日起6个月内依法向人民法院提起行政诉讼。"
+def _remedies(inp: ComposeLetterInput) -> str:
+    """Remedies: reconsideration (行政复议法 art. 20: 60 days), litigation (行政诉讼法 art. 46: 6 months), and
+    Reg. 51's complaint route; the bodies are the agency's settings, filled in by the compose activity."""
+    body = f"向{inp.reconsideration_body}" if inp.reconsideration_body else ""
+    court = f"向{inp.court}" if inp.court else "向人民法院"
+    text = (
+        f"如对本告知书不服，可以自收到本告知书之日起60日内依法{body}申请行政复议，"
+        f"或者自收到本告知书之日起6个月内依法{court}提起行政诉讼。"
     )
+    if inp.complaint_body:
+        text += (f"认为本机关在政府信息公开工作中侵犯您合法权益的，也可以根据{REGULATION}第五十一条的规定，"
+                 f"向{inp.complaint_body}投诉、举报。")
+    return text
 
 
 def _numbered(entries: Iterable[str]) -> str:
@@ -156,6 +187,7 @@ _COMPOSERS: dict[LetterKind, Callable[[ComposeLetterInput], tuple[str, list[str]
     "supplement-notice": _supplement_notice,
     "extension-notice": _extension_notice,
     "consultation-letter": _consultation_letter,
+    "agency-consultation-letter": _agency_consultation_letter,
     "override-notice": _override_notice,
     "reply": _reply,
 }

@@ -42,6 +42,7 @@ SERIES: dict[str, str] = {
     "supplement-notice": "依公补",
     "extension-notice": "依公延",
     "consultation-letter": "依公征",
+    "agency-consultation-letter": "依公商",
     "override-notice": "依公决",
 }
 

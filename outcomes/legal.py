@@ -35,7 +35,9 @@ LEGAL_BASIS: dict[OutcomeCode, LegalBasis] = {
     OutcomeCode.WITHHELD_PROCESS_INFO: LegalBasis(("第十六条第二款", _REFUSAL)),
     OutcomeCode.WITHHELD_ENFORCEMENT_FILE: LegalBasis(("第十六条第二款", _REFUSAL)),
     OutcomeCode.WITHHELD_ADMIN_QUERY: LegalBasis(("第三十六条第（七）项",)),
-    OutcomeCode.UNAVAILABLE_NOT_HELD: LegalBasis(("第三十六条第（四）项", "第（五）项")),
+    # Reg. 36(4): searched, the information does not exist; 36(5): not this agency's to disclose (cited
+    # instead when the competent agency is named: see legal_basis_for).
+    OutcomeCode.UNAVAILABLE_NOT_HELD: LegalBasis(("第三十六条第（四）项",)),
     OutcomeCode.UNAVAILABLE_NEEDS_CREATION: LegalBasis(("第三十八条",)),
     OutcomeCode.UNAVAILABLE_STILL_UNCLEAR: LegalBasis(("第三十条",)),
     OutcomeCode.NOT_PROCESSED_PETITION: LegalBasis(("第三十九条第一款",)),
@@ -52,4 +54,16 @@ LEGAL_BASIS: dict[OutcomeCode, LegalBasis] = {
 
 
 def legal_basis_of(code: OutcomeCode) -> LegalBasis:
+    return LEGAL_BASIS[code]
+
+
+# Reg. 36(5): 所申请公开信息不属于本行政机关负责公开的，告知申请人并说明理由；能够确定负责公开该政府信息的
+# 行政机关的，告知申请人该行政机关的名称、联系方式.
+NOT_THIS_AGENCY = LegalBasis(("第三十六条第（五）项",))
+
+
+def legal_basis_for(code: OutcomeCode, *, referral: str | None = None) -> LegalBasis:
+    """The basis one item cites: 无法提供-1 with a competent agency named is Reg. 36(5), without it 36(4)."""
+    if code == OutcomeCode.UNAVAILABLE_NOT_HELD and referral:
+        return NOT_THIS_AGENCY
     return LEGAL_BASIS[code]

@@ -305,7 +305,9 @@ async def test_third_party_objection_blocks_disclosure_until_overridden(api):
         "item_nos": [2], "by": "wang"})
     assert consulting["status"] == "consulting"
     assert "answer-consultation" in actions(consulting) and kinds(consulting)[-1] == "consultation-started"
-    assert len(consulting["paused_intervals"]) == 1 and consulting["paused_intervals"][0]["ended_on"] is None
+    # The clock stops once the letter is sent (issue 11: on dispatch), here by e-mail.
+    dispatched = await eventually(api, app_id, lambda s: len(s["paused_intervals"]) == 1)
+    assert dispatched["paused_intervals"][0]["ended_on"] is None
     consultation_id = consulting["consultations"][0]["consultation_id"]
 
     letter = await api.get(f"/api/v1/consultations/{consultation_id}")
@@ -380,7 +382,7 @@ async def test_agency_consent_and_override_only_for_third_party_objections(api):
     consulting = await act(api, app_id, "consultations",
                            {"consultee": {"kind": "agency", "name": "省统计局"}, "item_nos": [1], "by": "wang"})
     consultation_id = consulting["consultations"][0]["consultation_id"]
-    agreed = await answer(api, consultation_id, {"position": "consent", "answered_on": today().isoformat()})
+    agreed = await answer(api, consultation_id, {"position": "consent", "received_on": today().isoformat()})
     assert agreed.status_code == 200, agreed.text
     view = await eventually(api, app_id, lambda s: "consultation-answered" in kinds(s))
     assert view["consultations"][0]["position"] == "consent" and view["status"] == "handling"
@@ -396,9 +398,9 @@ async def test_answer_dated_outside_the_window_is_refused(api):
                            {"consultee": {"kind": "third-party", "name": "某公司"}, "item_nos": [1], "by": "wang"})
     consultation_id = consulting["consultations"][0]["consultation_id"]
     for day in (today() + timedelta(days=1), today() - timedelta(days=1)):
-        response = await answer(api, consultation_id, {"position": "consent", "answered_on": day.isoformat()})
+        response = await answer(api, consultation_id, {"position": "consent", "received_on": day.isoformat()})
         assert response.status_code == 409, response.text
-        assert "答复日期" in response.json()["detail"]
+        assert "收到意见的日期" in response.json()["detail"]
     assert (await api.get(f"/api/v1/consultations/{consultation_id}")).json()["answered"] is False
     extra = await answer(api, consultation_id, {"position": "consent", "signature": "张某"})
     assert extra.status_code == 422

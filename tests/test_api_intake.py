@@ -74,13 +74,6 @@ async def test_registration_gives_number_due_date_and_acknowledgment(api, mailbo
     assert second["application_id"] != app_id
 
 
-async def test_national_policy_gives_twenty_working_days(api):
-    created = await register(api, policy="national-2019", channel="letter-registered", delivery_method="post")
-    assert created["due_on"] == (await deadline(api, created["received_on"], 20))["due_on"]
-    view = await state(api, created["application_id"])
-    assert view["policy"] == "national-2019" and view["due"]["working_days_total"] == 20
-
-
 async def test_receipt_before_registration_is_accepted_and_counts_from_then(api):
     received = (today() - timedelta(days=3)).isoformat()
     created = await register(api, received_on=received, channel="letter-ordinary")

@@ -8,7 +8,7 @@ from activities.models import ComposeLetterInput, ReplyItem
 from letters.compose import compose_letter
 from letters.documents import SERIES, document_number, pdf_text, render_envelope_pdf, render_letter_pdf
 from outcomes import OutcomeCode, label_of
-from outcomes.legal import legal_basis_of
+from outcomes.legal import legal_basis_for
 from tests.letters_support import preview_png, require_pdf_tools
 
 APPLICATION_ID = "GK-2026-000012"
@@ -69,7 +69,7 @@ def test_reply_for_every_outcome_states_result_reasons_basis_and_remedies(outcom
     letter = compose_letter(letter_input("reply", items=[item]))
     text = squash(pdf_text(render_letter_pdf(letter.body, number="某统依公〔2026〕第1号", issued_on=date(2026, 3, 5))))
     assert squash(f"处理结果：{label_of(outcome)}") in text
-    assert squash(legal_basis_of(outcome).citation()) in text
+    assert squash(legal_basis_for(outcome, referral=item.referral).citation()) in text
     assert "60日内依法申请行政复议" in text and "6个月内依法向人民法院提起行政诉讼" in text
     if outcome != OutcomeCode.DISCLOSED:
         assert "理由：依法说明的理由" in text

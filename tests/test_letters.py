@@ -5,7 +5,7 @@ import pytest
 from activities.models import ComposeLetterInput, ReplyItem
 from letters.compose import LetterInputError, chinese_date, compose_letter
 from outcomes import OutcomeCode, label_of
-from outcomes.legal import LEGAL_BASIS, legal_basis_of
+from outcomes.legal import LEGAL_BASIS, legal_basis_for, legal_basis_of
 
 APPLICATION_ID = "GK-2026-000007"
 
@@ -111,7 +111,7 @@ def test_reply_answers_every_item_with_label_basis_and_remedies() -> None:
     for item in items:
         assert item.description in body
         assert f"处理结果：{label_of(item.outcome)}" in body
-        assert legal_basis_of(item.outcome).citation() in body
+        assert legal_basis_for(item.outcome, referral=item.referral).citation() in body
     assert "第十六条第二款" in body and "第三十六条第（三）项" in body
     assert "负责公开该政府信息的机关及联系方式：某市市场监督管理局，0591-87000000" in body
     assert "行政复议" in body and "60日" in body

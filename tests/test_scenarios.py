@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from clock import local_date
 from db.models import StaffAlert
-from tests.helpers import act, eventually, listed_row, mails_about, register, send_action, state, through_review
+from tests.helpers import act, eventually, today, listed_row, mails_about, register, send_action, state, through_review
 from workcalendar import WorkCalendar, load_calendar_data
 from workflows.messages import ApplicationOutcome
 import pytest
@@ -71,19 +71,6 @@ async def test_supplement_restarts_the_period(env, api, client, mailbox):
     assert workdays_between(start, resumed["due"]["due_on"]) == 15
 
 
-async def test_no_supplement_by_the_deadline_means_abandoned(env, api, client, mailbox):
-    app_id = (await register(api))["application_id"]
-    await act(api, app_id, "supplement-request", {"needed": ["请明确所需信息的时间范围"], "by": "wang"})
-    handle = client.get_workflow_handle(app_id, result_type=ApplicationOutcome)
-    await env.fast_forward(handle, timedelta(days=40))
-    outcome = await handle.result()
-    assert outcome.status == "abandoned"
-    assert [i.final_outcome for i in outcome.items] == ["other-1"]
-    await_reply = [m for m in mails_about(mailbox.envelopes, app_id) if "答复" in m["Subject"]]
-    assert len(await_reply) == 1
-    assert "逾期不补正" in await_reply[0].get_body(("plain",)).get_content()
-
-
 async def test_extension_approved_moves_the_due_date_and_tells_the_applicant(api, mailbox):
     created = await register(api)
     app_id = created["application_id"]
@@ -113,7 +100,8 @@ async def test_third_party_objection_means_withheld_4(api, mailbox):
         "consultee": {"kind": "third-party", "name": "某某有限公司", "email": "legal@company.example.cn"},
         "item_nos": [1], "by": "wang"})
     assert consulting["status"] == "consulting"
-    assert consulting["paused_intervals"][0]["ended_on"] is None
+    sent = await eventually(api, app_id, lambda s: len(s["paused_intervals"]) == 1)  # stopped on dispatch
+    assert sent["paused_intervals"][0]["ended_on"] is None
     consultation_id = consulting["consultations"][0]["consultation_id"]
     early = await act(api, app_id, "decisions", {"item_no": 1, "outcome": "withheld-4", "reasons": "x", "by": "wang"},
                       expect=409)
@@ -166,14 +154,24 @@ def mailbox_messages_to(mailbox, address: str):
             for e in mailbox.envelopes if address in e.rcpt_tos]
 
 
+async def record_posted_letter(api, consultation_id: str) -> None:
+    """The registrar records a posted consultation letter: handed to the post and signed for today."""
+    response = await api.post(f"/api/v1/consultations/{consultation_id}/service", headers=api.as_user("desk-chen"),
+                              json={"dispatched_on": today().isoformat(), "served_on": today().isoformat()})
+    assert response.status_code == 200, response.text
+
+
 async def test_silence_pauses_the_clock_for_the_whole_window(env, api, client):
     created = await register(api)
     app_id = created["application_id"]
     consulting = await act(api, app_id, "consultations", {
-        "consultee": {"kind": "third-party", "name": "李四"}, "item_nos": [1], "by": "wang"})
-    consultation = consulting["consultations"][0]
-    assert consulting["due"]["projected"] is True
-    await env.fast_forward(client.get_workflow_handle(consultation["consultation_id"]), timedelta(days=30))
+        "consultee": {"kind": "third-party", "name": "李四", "address": "福州市某路3号"}, "item_nos": [1], "by": "wang"})
+    cid = consulting["consultations"][0]["consultation_id"]
+    await record_posted_letter(api, cid)
+    sent = await eventually(api, app_id, lambda s: s["consultations"][0]["served_on"] is not None)
+    consultation = sent["consultations"][0]
+    assert sent["due"]["projected"] is True
+    await env.fast_forward(client.get_workflow_handle(cid), timedelta(days=30))
     after = await eventually(api, app_id, lambda s: s["consultations"][0]["position"] != "pending")
     assert after["consultations"][0]["position"] == "silence"
     assert after["paused_intervals"][0]["ended_on"] == consultation["window_ends_on"]
@@ -186,7 +184,10 @@ async def test_agency_silence_counts_as_consent(env, api, client):
     app_id = (await register(api))["application_id"]
     consulting = await act(api, app_id, "consultations", {
         "consultee": {"kind": "agency", "name": "市发展和改革委员会"}, "item_nos": [1], "by": "wang"})
-    await env.fast_forward(client.get_workflow_handle(consulting["consultations"][0]["consultation_id"]), timedelta(days=30))
+    cid = consulting["consultations"][0]["consultation_id"]
+    await record_posted_letter(api, cid)
+    await eventually(api, app_id, lambda s: s["consultations"][0]["served_on"] is not None)
+    await env.fast_forward(client.get_workflow_handle(cid), timedelta(days=30))
     after = await eventually(api, app_id, lambda s: s["status"] == "handling")
     assert "视为同意" in after["timeline"][-1]["summary"]
     await act(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "by": "wang"})

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from activities.models import (
@@ -66,12 +66,16 @@ with workflow.unsafe.imports_passed_through():
         CalendarYearPublished,
         ConfirmDelivery,
         ConsultationInput,
+        Consultee,
+        ConsultationProgress,
         ConsultationResult,
         ConsultationState,
         DecideExtension,
+        DecideSupplementLapse,
         EditReplyDraft,
         ExtensionState,
         ItemView,
+        LateConsultationAnswer,
         LetterView,
         OverrideObjection,
         PausedInterval,
@@ -80,6 +84,7 @@ with workflow.unsafe.imports_passed_through():
         ProposeDecision,
         RequestExtension,
         RequestSupplement,
+        RestartConsultation,
         ReviewDecision,
         SignReply,
         StartConsultation,
@@ -111,6 +116,12 @@ SEND_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 # After this many failed tries the handler is told that a letter is held up.
 DELIVERY_ALERT_AFTER_ATTEMPTS = 3
 
+# Issue 11: a consultation's window runs from the letter's receipt; the clock stops on its dispatch;
+# a failed or terminated consultation is shown to staff and can be restarted.
+CONSULT_FROM_RECEIPT = "consultation-from-receipt"
+# Issue 11, Reg. 30: a lapsed supplement deadline closes nothing by itself; the handler or supervisor decides.
+SUPPLEMENT_LAPSE_DECIDED = "supplement-lapse-decided"
+
 DISCLOSING_OUTCOMES = frozenset({OutcomeCode.DISCLOSED, OutcomeCode.PARTLY_DISCLOSED})
 SYSTEM_ONLY_OUTCOMES = frozenset({OutcomeCode.OTHER_NO_SUPPLEMENT, OutcomeCode.OTHER_FEE_UNPAID})
 
@@ -134,9 +145,11 @@ class DisclosureApplicationWorkflow:
         self._department = inp.department
         self._items = [ItemView(item_no=n, description=it.description) for n, it in enumerate(inp.items, start=1)]
         self._supplement: SupplementState | None = None
+        self._closing_unsupplemented = False  # 其他处理-1 decided: the reply goes through review and signature
         self._restarted_on: date | None = None
         self._extension: ExtensionState | None = None
         self._consultations: list[ConsultationState] = []
+        self._consultees: dict[str, Consultee] = {}
         self._findings: list = []
         self._reply_draft: Letter | None = None
         self._draft_version = 0
@@ -196,8 +209,10 @@ class DisclosureApplicationWorkflow:
 
     def _next_wake_at(self) -> datetime | None:
         if self._phase == "awaiting-supplement" and self._supplement is not None:
+            if self._supplement.lapsed_on is not None:
+                return None  # the handler decides
             return end_of_day_instant(self._supplement.deadline_on)
-        if self._replied_on is not None or self._phase in FINAL_STATUSES:
+        if self._replied_on is not None or self._phase in FINAL_STATUSES or self._closing_unsupplemented:
             return None
         candidates = []
         if self._reminder_key() not in self._alerts_raised:
@@ -209,10 +224,13 @@ class DisclosureApplicationWorkflow:
     async def _act_on_deadlines(self) -> None:
         now = workflow.now()
         if self._phase == "awaiting-supplement" and self._supplement is not None:
-            if now >= end_of_day_instant(self._supplement.deadline_on):
-                await self._abandon()
+            if now >= end_of_day_instant(self._supplement.deadline_on) and self._supplement.lapsed_on is None:
+                if workflow.patched(SUPPLEMENT_LAPSE_DECIDED):
+                    await self._supplement_lapsed()
+                else:
+                    await self._abandon()
             return
-        if self._replied_on is not None or self._phase in FINAL_STATUSES:
+        if self._replied_on is not None or self._phase in FINAL_STATUSES or self._closing_unsupplemented:
             return
         if now >= self._reminder_at() and self._reminder_key() not in self._alerts_raised:
             self._alerts_raised.add(self._reminder_key())
@@ -253,6 +271,69 @@ class DisclosureApplicationWorkflow:
         ])
         await self._persist()
         await record_for_report(self, "abandoned")
+
+    async def _supplement_lapsed(self) -> None:
+        """Reg. 30: only an unjustified failure to supplement is abandonment, so a person decides."""
+        assert self._supplement is not None
+        self._supplement.lapsed_on = self._today()
+        self._record("supplement-deadline-passed", "system",
+                     f"补正期限 {self._supplement.deadline_on} 已届满，尚未登记收到补正：请承办人或负责人决定"
+                     "（有正当理由的给予新的补正期限；无正当理由的按其他处理-1答复）")
+        await self._alert(f"{self._inp.application_id}:supplement-lapsed:{self._supplement.deadline_on}",
+                          "supplement-deadline", "handler", self._handler,
+                          f"{self._inp.application_id} 补正期限 {self._supplement.deadline_on} 已届满，请决定："
+                          "如已在期限内收到补正请登记收到日期；有正当理由的给予新期限；否则按逾期不补正答复")
+        await self._persist()
+
+    @workflow.update
+    async def decide_supplement_lapse(self, cmd: DecideSupplementLapse) -> ApplicationView:
+        async with self._lock:
+            self._refuse_if(self._why_not_decide_lapse(cmd))
+            sup = self._supplement
+            assert sup is not None
+            today = self._today()
+            sup.lapse_decided_by, sup.lapse_reason = cmd.by, cmd.reason
+            if cmd.justified:
+                assert cmd.new_deadline_on is not None
+                sup.earlier_deadlines.append(sup.deadline_on)
+                sup.deadline_on, sup.lapsed_on, sup.lapse_decision = cmd.new_deadline_on, None, "new-deadline"
+                self._record("supplement-deadline-renewed", cmd.by,
+                             f"申请人有正当理由（{cmd.reason}），补正期限重新确定为 {cmd.new_deadline_on}")
+                self._send_letter("supplement-notice", key_suffix=f"supplement-{len(sup.earlier_deadlines) + 1}",
+                                  needed=sup.needed, deadline_on=cmd.new_deadline_on,
+                                  reasons=f"您未能在原补正期限{sup.earlier_deadlines[-1]}前补正，经审查有正当理由（{cmd.reason}），"
+                                          "现重新确定补正期限。您的申请内容仍不明确")
+                self._clock_changed = True
+            else:
+                sup.lapse_decision = "abandoned"
+                self._closing_unsupplemented = True
+                self._phase = "handling"
+                reasons = (f"本机关于{sup.notice_sent_on}一次性告知您补正申请，补正期限为{sup.deadline_on}。"
+                           f"您无正当理由逾期未补正（{cmd.reason}），根据《中华人民共和国政府信息公开条例》第三十条的规定，"
+                           "视为放弃申请，本机关不再处理该政府信息公开申请")
+                for item in self._items:
+                    item.proposal = Proposal(outcome=OutcomeCode.OTHER_NO_SUPPLEMENT, reasons=reasons, by=cmd.by,
+                                             at=workflow.now())
+                self._record("supplement-lapse-decided", cmd.by,
+                             f"认定无正当理由逾期未补正：拟按其他处理-1答复（{cmd.reason}），答复告知书须经保密审查和签发")
+            await self._persist()
+            return self._view(today)
+
+    @decide_supplement_lapse.validator
+    def _validate_decide_lapse(self, cmd: DecideSupplementLapse) -> None:
+        self._refuse_if(self._why_not_decide_lapse(cmd))
+
+    def _why_not_decide_lapse(self, cmd: DecideSupplementLapse) -> str | None:
+        if reason := self._why_final():
+            return reason
+        sup = self._supplement
+        if self._phase != "awaiting-supplement" or sup is None or sup.lapsed_on is None:
+            return "补正期限尚未届满，或已作出决定，无需决定"
+        if cmd.justified and (cmd.new_deadline_on is None or cmd.new_deadline_on <= self._today()):
+            return "有正当理由的，须确定晚于今天的新的补正期限"
+        if not cmd.justified and cmd.new_deadline_on is not None:
+            return "认定无正当理由的，不能再确定补正期限"
+        return None
 
     # --- queries -----------------------------------------------------------------------------
 
@@ -340,7 +421,15 @@ class DisclosureApplicationWorkflow:
         async with self._lock:
             self._refuse_if(self._why_not_supplement_received(cmd))
             assert self._supplement is not None
+            if self._closing_unsupplemented:
+                # The supplement had in fact arrived by the deadline: the 其他处理-1 proposal falls.
+                self._closing_unsupplemented = False
+                self._supplement.lapse_decision = None
+                for item in self._items:
+                    item.proposal = None
             self._supplement.received_on = cmd.received_on
+            self._supplement.lapsed_on = None
+            self._supplement.received_evidence = cmd.evidence
             self._restarted_on = cmd.received_on
             self._phase = "handling"
             self._recompute_due(announce=False)
@@ -357,14 +446,18 @@ class DisclosureApplicationWorkflow:
     def _why_not_supplement_received(self, cmd: SupplementReceived) -> str | None:
         if reason := self._why_final():
             return reason
-        if self._phase != "awaiting-supplement" or self._supplement is None:
+        if self._supplement is None or not (
+                self._phase == "awaiting-supplement" or (self._closing_unsupplemented and self._phase == "handling")):
             return "本申请没有待补正的事项"
         if cmd.received_on > self._today():
             return "补正收到日期不能晚于今天"
         if cmd.received_on < self._supplement.notice_sent_on:
             return f"补正收到日期不能早于补正通知发出之日 {self._supplement.notice_sent_on}"
         if cmd.received_on > self._supplement.deadline_on:
-            return f"补正期限已于 {self._supplement.deadline_on} 届满"
+            return (f"补正期限已于 {self._supplement.deadline_on} 届满；申请人有正当理由的，"
+                    "请先由承办人或负责人确定新的补正期限")
+        if cmd.received_on < self._today() and len(cmd.evidence.strip()) < 2:
+            return "补正收到日期早于今天的，须注明凭据（如邮戳、签收单、系统记录）"
         return None
 
     @workflow.update
@@ -383,7 +476,8 @@ class DisclosureApplicationWorkflow:
         self._refuse_if(self._why_not_request_extension(cmd))
 
     def _why_not_request_extension(self, cmd: RequestExtension) -> str | None:
-        if reason := self._why_final() or self._why_replied() or self._why_not_while_supplementing():
+        if reason := (self._why_final() or self._why_replied() or self._why_not_while_supplementing()
+                      or self._why_closing_unsupplemented()):
             return reason
         if self._extension is not None and self._extension.decision != "refused":
             return "延期只能一次，本申请已" + ("提出延期申请，待负责人审批" if self._extension.decision == "pending" else "延期")
@@ -432,6 +526,8 @@ class DisclosureApplicationWorkflow:
     async def start_consultation(self, cmd: StartConsultation) -> ApplicationView:
         async with self._lock:
             self._refuse_if(self._why_not_start_consultation(cmd))
+            if workflow.patched(CONSULT_FROM_RECEIPT):
+                return await self._start_consultation_from_receipt(cmd)
             today = self._today()
             consultation_id = f"{self._inp.application_id}.consult-{len(self._consultations) + 1}"
             window_ends_on, _ = add_working_days_from(self._cal, today, self._inp.policy.consultation_days)
@@ -460,40 +556,197 @@ class DisclosureApplicationWorkflow:
             await self._persist()
             return self._view(today)
 
+    async def _start_consultation_from_receipt(self, cmd: StartConsultation) -> ApplicationView:
+        """Issue 11: the letter goes out from the child; the clock stops when it is dispatched (progress signal)."""
+        today = self._today()
+        consultation_id = f"{self._inp.application_id}.consult-{len(self._consultations) + 1}"
+        state = ConsultationState(
+            consultation_id=consultation_id, kind=cmd.consultee.kind, consultee_name=cmd.consultee.name,
+            consultee_email=cmd.consultee.email, item_nos=sorted(set(cmd.item_nos)), sent_on=None,
+            window_ends_on=None, from_receipt=True, created_on=today,
+            window_basis="征求意见函尚未发出：发出之日起暂停计算答复期限，意见期限自对方收到之日起计算",
+        )
+        self._consultations.append(state)
+        self._consultees[consultation_id] = cmd.consultee
+        await self._start_consultation_child(state)
+        who = "第三方" if cmd.consultee.kind == "third-party" else "其他机关"
+        article = "第三十二条" if cmd.consultee.kind == "third-party" else "第三十四条"
+        self._record("consultation-started", cmd.by,
+                     f"书面征求{who}「{cmd.consultee.name}」意见（条例{article}）：征求意见函发出之日起答复期限暂停计算，"
+                     f"对方自收到之日起 {self._inp.policy.consultation_days} 个工作日内提出意见")
+        self._clock_changed = True
+        await self._persist()
+        return self._view(today)
+
+    async def _start_consultation_child(self, state: ConsultationState) -> None:
+        consultee = self._consultees[state.consultation_id]
+        handle = await workflow.start_child_workflow(
+            ConsultationWorkflow.run,
+            ConsultationInput(
+                application_id=self._inp.application_id, consultation_id=state.consultation_id,
+                consultee=consultee, items=[(n, self._item(n).description) for n in state.item_nos],
+                agency_name=self._inp.agency_name, received_on=self._inp.received_on,
+                calendar=self._calendar_data, consultation_days=self._inp.policy.consultation_days,
+                dispatched_on=state.sent_on, served_on=state.served_on, service_evidence=state.service_evidence,
+            ),
+            id=state.consultation_id,
+        )
+        state.child_status, state.failure = "running", None
+        asyncio.create_task(self._await_consultation(state, handle))
+
+    @workflow.signal
+    async def consultation_progress(self, progress: ConsultationProgress) -> None:
+        async with self._lock:
+            state = self._consultation(progress.consultation_id)
+            if state is None or state.position != "pending":
+                return
+            if (state.sent_on, state.served_on, state.window_ends_on) == (
+                    progress.dispatched_on, progress.served_on, progress.window_ends_on):
+                return  # a restarted consultation reports what is already known
+            first_dispatch = state.sent_on is None
+            state.sent_on, state.served_on, state.window_ends_on = (
+                progress.dispatched_on, progress.served_on, progress.window_ends_on)
+            state.window_provisional, state.window_basis, state.service_evidence = (
+                progress.window_provisional, progress.window_basis, progress.service_evidence)
+            self._recompute_due(announce=False)
+            if first_dispatch:
+                self._record("consultation-dispatched", "system",
+                             f"致「{state.consultee_name}」的征求意见函于 {progress.dispatched_on} 发出，"
+                             f"答复期限自次日起暂停计算；{progress.window_basis}")
+            else:
+                self._record("consultation-served", "system",
+                             f"致「{state.consultee_name}」的征求意见函于 {progress.served_on} 送达；{progress.window_basis}")
+            self._clock_changed = True
+            await self._persist()
+
     @start_consultation.validator
     def _validate_start_consultation(self, cmd: StartConsultation) -> None:
         self._refuse_if(self._why_not_start_consultation(cmd))
 
     def _why_not_start_consultation(self, cmd: StartConsultation) -> str | None:
-        if reason := self._why_final() or self._why_not_handling():
+        if reason := self._why_final() or self._why_not_handling() or self._why_closing_unsupplemented():
             return reason
         return self._why_unknown_items(cmd.item_nos)
 
     async def _await_consultation(self, state: ConsultationState, handle: workflow.ChildWorkflowHandle) -> None:
-        result: ConsultationResult = await handle
+        try:
+            result: ConsultationResult = await handle
+        except ChildWorkflowError as err:
+            # Failed, terminated, timed out: staff see it and can restart it; the application never waits forever.
+            async with self._lock:
+                state.child_status = "failed"
+                state.failure = f"{type(err.cause).__name__ if err.cause else 'ChildWorkflowError'}: {err.cause or err}"[:300]
+                self._record("consultation-failed", "system",
+                             f"征求「{state.consultee_name}」意见的流程意外终止（{state.failure}），请承办人重新启动")
+                await self._alert(f"{state.consultation_id}:failed:{state.restarts}", "consultation-failed", "handler",
+                                  self._handler, f"{self._inp.application_id}：征求「{state.consultee_name}」意见的流程意外终止，"
+                                                 "请在办理页面重新启动，以免申请无限期等待")
+                await self._persist()
+            return
         async with self._lock:
-            state.position, state.reasons, state.ended_on = result.position, result.reasons, result.ended_on
-            self._recompute_due(announce=False)
-            if result.position == "objection" and state.kind == "third-party":
-                for n in state.item_nos:
-                    item = self._item(n)
-                    item.objection_from.append(state.consultation_id)
-                    if item.proposal and item.proposal.outcome in DISCLOSING_OUTCOMES:
-                        item.proposal = None
-                        self._record("proposal-withdrawn", "system",
-                                     f"第三方不同意公开，第 {n} 项原拟公开的意见作废，请重新提出拟办意见")
-            summary = {
-                "consent": f"「{state.consultee_name}」同意公开",
-                "objection": f"「{state.consultee_name}」不同意公开：{result.reasons}",
-                "silence": f"「{state.consultee_name}」逾期未提出意见" + ("，视为同意" if state.kind == "agency" else "，由本机关依法决定"),
-            }[result.position]
-            self._record("consultation-answered", state.consultee_name, f"{summary}；答复期限恢复计算，现为 {self._due.due_on}")
-            if result.position == "objection" and state.kind == "third-party":
-                await self._alert(f"{state.consultation_id}:objection", "consultation-objection", "supervisor", None,
-                                  f"{self._inp.application_id}：第三方「{state.consultee_name}」不同意公开。"
-                                  "如认为不公开可能对公共利益造成重大影响，可决定予以公开并书面告知第三方。")
-            self._clock_changed = True
+            state.child_status = "ended"
+            if state.from_receipt:
+                state.sent_on = state.sent_on or result.sent_on
+                state.served_on = result.served_on or state.served_on
+                state.window_ends_on = state.window_ends_on or result.window_ends_on
+                state.answer_received_on, state.answer_entered_by, state.answer_evidence = (
+                    result.answer_received_on, result.answer_entered_by, result.answer_evidence)
+            await self._apply_consultation_answer(state, result.position, result.reasons, result.ended_on)
+
+    async def _apply_consultation_answer(self, state: ConsultationState, position, reasons: str, ended_on: date) -> None:
+        state.position, state.reasons, state.ended_on = position, reasons, ended_on
+        self._recompute_due(announce=False)
+        if position == "objection" and state.kind == "third-party":
+            for n in state.item_nos:
+                item = self._item(n)
+                item.objection_from.append(state.consultation_id)
+                if item.proposal and item.proposal.outcome in DISCLOSING_OUTCOMES:
+                    item.proposal = None
+                    self._record("proposal-withdrawn", "system",
+                                 f"第三方不同意公开，第 {n} 项原拟公开的意见作废，请重新提出拟办意见")
+        summary = {
+            "consent": f"「{state.consultee_name}」同意公开",
+            "objection": f"「{state.consultee_name}」不同意公开：{reasons}",
+            "silence": f"「{state.consultee_name}」逾期未提出意见" + ("，视为同意" if state.kind == "agency" else "，由本机关依法决定"),
+        }[position]
+        if state.from_receipt and position != "silence":
+            summary += f"（本机关 {state.answer_received_on} 收到" + (
+                f"，{state.answer_entered_by} 登记" if state.answer_entered_by else "，通过在线链接提交") + "）"
+        self._record("consultation-answered", state.consultee_name, f"{summary}；答复期限恢复计算，现为 {self._due.due_on}")
+        if position == "objection" and state.kind == "third-party":
+            await self._alert(f"{state.consultation_id}:objection", "consultation-objection", "supervisor", None,
+                              f"{self._inp.application_id}：第三方「{state.consultee_name}」不同意公开。"
+                              "如认为不公开可能对公共利益造成重大影响，可决定予以公开并书面告知第三方。")
+        self._clock_changed = True
+        await self._persist()
+
+    @workflow.update
+    async def late_consultation_answer(self, cmd: LateConsultationAnswer) -> ApplicationView:
+        """A paper answer received within the window, entered after the window was closed as silence."""
+        async with self._lock:
+            self._refuse_if(self._why_not_late_answer(cmd))
+            state = self._consultation(cmd.consultation_id)
+            assert state is not None
+            state.answer_received_on, state.answer_entered_by, state.answer_evidence = cmd.received_on, cmd.by, cmd.evidence
+            self._record("consultation-answer-entered-late", cmd.by,
+                         f"登记「{state.consultee_name}」于 {cmd.received_on} 寄达本机关的意见（期限届满后登记，按收到之日计）"
+                         + (f"：{cmd.evidence}" if cmd.evidence else ""))
+            await self._apply_consultation_answer(state, cmd.position, cmd.reasons, cmd.received_on)
+            return self._view(self._today())
+
+    @late_consultation_answer.validator
+    def _validate_late_answer(self, cmd: LateConsultationAnswer) -> None:
+        self._refuse_if(self._why_not_late_answer(cmd))
+
+    def _why_not_late_answer(self, cmd: LateConsultationAnswer) -> str | None:
+        if reason := self._why_final() or self._why_replied():
+            return reason
+        state = self._consultation(cmd.consultation_id)
+        if state is None:
+            return f"本申请没有征求意见 {cmd.consultation_id}"
+        if state.position == "pending":
+            return "征求意见尚在进行中，请直接登记意见"
+        if state.position != "silence":
+            return "已收到该方意见，不能重复登记"
+        if self._phase != "handling":
+            return "决定已提交审核，请先退回再登记意见"
+        earliest = state.sent_on or state.created_on
+        if earliest is not None and cmd.received_on < earliest:
+            return f"收到意见的日期不能早于征求意见函发出之日 {earliest}"
+        if cmd.received_on > self._today():
+            return "收到意见的日期不能晚于今天"
+        if state.window_ends_on is not None and cmd.received_on > state.window_ends_on:
+            return f"该意见于 {cmd.received_on} 收到，已超过提出意见的期限 {state.window_ends_on}，按逾期未提出意见处理"
+        return None
+
+    @workflow.update
+    async def restart_consultation(self, cmd: RestartConsultation) -> ApplicationView:
+        async with self._lock:
+            self._refuse_if(self._why_not_restart(cmd))
+            state = self._consultation(cmd.consultation_id)
+            assert state is not None
+            state.restarts += 1
+            await self._start_consultation_child(state)
+            self._record("consultation-restarted", cmd.by,
+                         f"重新启动征求「{state.consultee_name}」意见的流程（第 {state.restarts} 次）；已发出的函不重复发出")
             await self._persist()
+            return self._view(self._today())
+
+    @restart_consultation.validator
+    def _validate_restart(self, cmd: RestartConsultation) -> None:
+        self._refuse_if(self._why_not_restart(cmd))
+
+    def _why_not_restart(self, cmd: RestartConsultation) -> str | None:
+        if reason := self._why_final() or self._why_replied():
+            return reason
+        state = self._consultation(cmd.consultation_id)
+        if state is None:
+            return f"本申请没有征求意见 {cmd.consultation_id}"
+        if state.child_status != "failed":
+            return "该征求意见流程运行正常，无需重新启动"
+        if cmd.consultation_id not in self._consultees:
+            return "该征求意见按原办法办理，无法重新启动，请重新征求意见"
+        return None
 
     @workflow.update
     async def override_objection(self, cmd: OverrideObjection) -> ApplicationView:
@@ -538,7 +791,7 @@ class DisclosureApplicationWorkflow:
             self._refuse_if(self._why_not_propose(cmd))
             item = self._item(cmd.item_no)
             item.proposal = Proposal(outcome=cmd.outcome, reasons=cmd.reasons, referral=cmd.referral,
-                                     by=cmd.by, at=workflow.now())
+                                     earlier_application_id=cmd.earlier_application_id, by=cmd.by, at=workflow.now())
             self._record("decision-proposed", cmd.by, f"第 {cmd.item_no} 项拟{label_of(cmd.outcome)}")
             await self._persist()
             return self._view(self._today())
@@ -553,6 +806,8 @@ class DisclosureApplicationWorkflow:
         item = self._item(cmd.item_no)
         if any(c.position == "pending" and cmd.item_no in c.item_nos for c in self._consultations):
             return f"第 {cmd.item_no} 项正在征求意见，须待答复或期限届满后再作决定"
+        if self._closing_unsupplemented:
+            return "已决定按逾期不补正（其他处理-1）答复：如申请人在期限内已补正，请先登记补正收到日期"
         if cmd.outcome in SYSTEM_ONLY_OUTCOMES:
             return f"「{label_of(cmd.outcome)}」由系统在期限届满时自动作出，不能手工选择"
         if cmd.outcome in DISCLOSING_OUTCOMES and self._unresolved_objection(item):
@@ -560,6 +815,15 @@ class DisclosureApplicationWorkflow:
                     "如认为不公开可能对公共利益造成重大影响，须先由负责人作出公开决定")
         if cmd.outcome != OutcomeCode.DISCLOSED and len(cmd.reasons.strip()) < 2:
             return f"「{label_of(cmd.outcome)}」须说明理由"
+        # Issue 11 point 9: preconditions of some outcomes.
+        if cmd.outcome == OutcomeCode.UNAVAILABLE_STILL_UNCLEAR and (
+                self._supplement is None or self._supplement.received_on is None):
+            return "「补正后申请内容仍不明确」须在告知补正并收到补正之后才能作出（条例第三十条）"
+        if cmd.outcome == OutcomeCode.NOT_PROCESSED_REPEAT:
+            if not cmd.earlier_application_id:
+                return "「重复申请」须写明此前已作出答复的申请编号"
+            if cmd.earlier_application_id == self._inp.application_id:
+                return "「重复申请」须指向此前的另一件申请，不能是本申请"
         return None
 
     @workflow.update
@@ -676,7 +940,7 @@ class DisclosureApplicationWorkflow:
     @workflow.update
     async def sign(self, cmd: SignReply) -> ApplicationView:
         async with self._lock:
-            self._refuse_if(self._why_not_sign())
+            self._refuse_if(self._why_not_sign(cmd))
             assert self._reply_draft is not None
             today = self._today()
             for item in self._items:
@@ -685,7 +949,8 @@ class DisclosureApplicationWorkflow:
             self._replied_on = today
             self._phase = "awaiting-delivery"
             on_time = today <= self._due.due_on
-            self._record("signed", cmd.by, f"负责人签发答复告知书（{'期限内' if on_time else '已逾期'}答复）")
+            self._record("signed", cmd.by, "负责人签发答复告知书（逾期不补正，其他处理-1）" if self._closing_unsupplemented
+                         else f"负责人签发答复告知书（{'期限内' if on_time else '已逾期'}答复）")
             self._send_letter("reply", key_suffix="reply", composed=self._reply_draft)
             self._clock_changed = True
             await self._persist()
@@ -694,13 +959,15 @@ class DisclosureApplicationWorkflow:
 
     @sign.validator
     def _validate_sign(self, cmd: SignReply) -> None:
-        self._refuse_if(self._why_not_sign())
+        self._refuse_if(self._why_not_sign(cmd))
 
-    def _why_not_sign(self) -> str | None:
+    def _why_not_sign(self, cmd: SignReply) -> str | None:
         if reason := self._why_final():
             return reason
         if self._phase != "awaiting-signature":
             return "答复须先经保密审查通过，才能签发" if self._phase in ("handling", "in-review") else "本申请当前没有待签发的答复"
+        if cmd.by in {i.proposal.by for i in self._items if i.proposal}:
+            return "提出拟办意见的人员不能签发自己拟办的答复（谁签发、谁把关）"
         return None
 
     @workflow.update
@@ -772,6 +1039,9 @@ class DisclosureApplicationWorkflow:
 
     def _why_replied(self) -> str | None:
         return f"答复已于 {self._replied_on} 签发" if self._replied_on is not None else None
+
+    def _why_closing_unsupplemented(self) -> str | None:
+        return "已决定按逾期不补正（其他处理-1）答复，答复期限不再计算" if self._closing_unsupplemented else None
 
     def _why_not_while_supplementing(self) -> str | None:
         return "正在等待申请人补正，补正后答复期限重新计算" if self._phase == "awaiting-supplement" else None
@@ -963,6 +1233,7 @@ class DisclosureApplicationWorkflow:
             item_no=item.item_no, description=item.description, outcome=outcome,
             reasons=proposal.reasons if proposal and proposal.outcome == outcome else "",
             referral=proposal.referral if proposal else None,
+            earlier_application_id=proposal.earlier_application_id if proposal else None,
         )
 
     def _prescreen_input(self, draft: Letter) -> PrescreenInput:
@@ -978,7 +1249,7 @@ class DisclosureApplicationWorkflow:
         pauses = [
             Pause(kind=c.kind, label=f"征求「{c.consultee_name}」意见", started_on=c.sent_on,
                   ended_on=c.ended_on, expected_end_on=c.window_ends_on)
-            for c in self._consultations
+            for c in self._consultations if c.sent_on is not None  # not yet dispatched: the clock runs
         ]
         return compute_due(self._cal, ClockInput(
             received_on=self._inp.received_on, reply_days=self._inp.policy.reply_days,
@@ -1043,7 +1314,7 @@ class DisclosureApplicationWorkflow:
             applicant_email=applicant.email, applicant_phone=applicant.phone, applicant_address=applicant.address,
             delivery_method=self._inp.delivery_method, policy=self._inp.policy.name, status=self._status(),
             handler=self._handler, department=self._department,
-            due_on=None if self._phase == "awaiting-supplement" else self._due.due_on,
+            due_on=None if self._phase == "awaiting-supplement" or self._closing_unsupplemented else self._due.due_on,
             due_provisional=self._due.provisional, overdue=self._overdue,
             paused=any(c.position == "pending" for c in self._consultations),
             extended=bool(self._extension and self._extension.decision == "approved"),
@@ -1067,7 +1338,7 @@ class DisclosureApplicationWorkflow:
     # --- the view --------------------------------------------------------------------------------
 
     def _view(self, today: date) -> ApplicationView:
-        supplementing = self._phase == "awaiting-supplement"
+        supplementing = self._phase == "awaiting-supplement" or self._closing_unsupplemented
         return ApplicationView(
             application_id=self._inp.application_id, status=self._status(), channel=self._inp.channel,
             received_on=self._inp.received_on, registered_at=self._inp.registered_at, policy=self._inp.policy.name,
@@ -1079,7 +1350,7 @@ class DisclosureApplicationWorkflow:
             as_of=today, overdue=self._overdue,
             paused_intervals=[PausedInterval(label=f"征求「{c.consultee_name}」意见", started_on=c.sent_on,
                                              ended_on=c.ended_on, expected_end_on=c.window_ends_on)
-                              for c in self._consultations],
+                              for c in self._consultations if c.sent_on is not None],
             supplement=self._supplement, supplement_notice_by=self._supplement_notice_by,
             extension=self._extension, consultations=self._consultations, prescreen_findings=self._findings,
             reply_draft=self._reply_draft, replied_on=self._replied_on, delivered_on=self._delivered_on,
@@ -1094,7 +1365,11 @@ class DisclosureApplicationWorkflow:
         phase = self._phase
         if phase in FINAL_STATUSES:
             return actions
-        if phase == "awaiting-supplement" and self._supplement:
+        if phase == "awaiting-supplement" and self._supplement and self._supplement.lapsed_on is not None:
+            actions.append(PendingAction(action="decide-supplement-lapse", role="handler",
+                                         description=f"补正期限 {self._supplement.deadline_on} 已届满：登记在期限内收到的补正，"
+                                                     "或决定给予新的补正期限（有正当理由）或按其他处理-1答复"))
+        elif phase == "awaiting-supplement" and self._supplement:
             actions.append(PendingAction(action="supplement", role="applicant",
                                          description="申请人按补正通知补正申请", due_on=self._supplement.deadline_on))
         if phase == "handling":
@@ -1108,9 +1383,18 @@ class DisclosureApplicationWorkflow:
                 actions.append(PendingAction(action="submit-for-review", role="handler",
                                              description="提交保密审查", due_on=due))
         for c in self._consultations:
+            if c.position == "pending" and c.child_status == "failed":
+                actions.append(PendingAction(action="restart-consultation", role="handler",
+                                             description=f"征求「{c.consultee_name}」意见的流程意外终止，请重新启动"))
+            elif c.position == "pending" and c.from_receipt and c.served_on is None:
+                actions.append(PendingAction(action="record-consultation-service", role="registrar",
+                                             description=f"登记致「{c.consultee_name}」征求意见函的"
+                                                         + ("送达日期（签收日期）" if c.sent_on else "寄出日期和送达日期")))
             if c.position == "pending":
                 actions.append(PendingAction(action="answer-consultation", role=c.kind,
-                                             description=f"「{c.consultee_name}」答复征求意见", due_on=c.window_ends_on))
+                                             description=f"「{c.consultee_name}」答复征求意见"
+                                                         + ("（期限自收到之日起计算，暂按发出之日推算）" if c.window_provisional else ""),
+                                             due_on=c.window_ends_on))
             elif c.position == "objection" and c.kind == "third-party" and c.override_reason is None and phase == "handling":
                 actions.append(PendingAction(action="override-objection", role="supervisor",
                                              description=f"第三方「{c.consultee_name}」不同意公开：如涉及重大公共利益可决定公开（可选）"))

@@ -89,6 +89,17 @@ class RequestSupplement(Strict):
 class SupplementReceived(Strict):
     received_on: date
     note: str = ""
+    evidence: str = Field(default="", max_length=500,
+                          description="how the receipt date is shown (邮戳、签收单、系统记录); required for a date before today")
+    by: Actor
+
+
+class DecideSupplementLapse(Strict):
+    """Reg. 30: the supplement deadline passed; the handler or supervisor decides (nothing closes by itself)."""
+
+    justified: bool = Field(description="正当理由: the applicant had good reason; a new deadline is given")
+    reason: str = Field(min_length=2, max_length=2000, description="the good reason, or why there is none")
+    new_deadline_on: date | None = Field(default=None, description="justified: the new reasonable deadline")
     by: Actor
 
 
@@ -128,6 +139,8 @@ class ProposeDecision(Strict):
     outcome: OutcomeCode
     reasons: str = ""
     referral: str | None = Field(default=None, description="无法提供-1: the competent agency and its contact")
+    earlier_application_id: str | None = Field(
+        default=None, max_length=40, description="不予处理-2: the earlier, answered application this one repeats")
     by: Actor
 
 
@@ -148,7 +161,7 @@ class SignReply(Strict):
 
 class ConfirmDelivery(Strict):
     delivered_on: date = Field(description="送达日期: the signed-for date (post), the pickup date, the download date")
-    method: Literal["post", "pickup", "portal", "email"]
+    method: Literal["post", "pickup", "portal", "email", "disc", "inspection"]
     tracking_number: str | None = None
     note: str = ""
     by: Actor
@@ -186,13 +199,24 @@ class ConsultationInput(Strict):
     items: list[tuple[int, str]]
     agency_name: str
     received_on: date
-    window_ends_on: date = Field(description="15 working days from the letter, computed by the application's calendar")
+    window_ends_on: date | None = Field(
+        default=None, description="before issue 11: 15 working days from the letter's creation; now counted from receipt by the child")
+    calendar: CalendarData | None = Field(default=None, description="the application's calendar: the window is counted in the child")
+    consultation_days: int = Field(default=15, description="Reg. 32, 34: 15 working days from receipt of the letter")
+    dispatched_on: date | None = Field(default=None, description="a restarted consultation: the letter's known dispatch date")
+    served_on: date | None = Field(default=None, description="a restarted consultation: the letter's known receipt date")
+    service_evidence: str = ""
 
 
 class ConsultationAnswer(Strict):
     position: Literal["consent", "objection"]
     reasons: str = ""
-    answered_on: date | None = Field(default=None, description="defaults to today")
+    answered_on: date | None = Field(default=None, description="before issue 11: the answer's date; now `received_on`")
+    received_on: date | None = Field(
+        default=None, description="the day the agency received the answer (postmark, signed-for date), entered by staff; "
+                                  "an answer through the third party's link is received the day it is submitted")
+    entered_by: Actor | None = Field(default=None, description="the staff member who entered a paper answer; none: the link")
+    evidence: str = Field(default="", max_length=500, description="e.g. 挂号信签收单 / 邮戳日期")
 
     @model_validator(mode="after")
     def objection_needs_reasons(self) -> "ConsultationAnswer":
@@ -208,6 +232,53 @@ class ConsultationResult(Strict):
     sent_on: date
     window_ends_on: date
     ended_on: date
+    served_on: date | None = None
+    answer_received_on: date | None = None
+    answer_entered_by: Actor | None = None
+    answer_evidence: str = ""
+
+
+class ConsultationProgress(Strict):
+    """Child → application: the letter was sent (the clock stops) and/or served (the window is counted)."""
+
+    consultation_id: str
+    dispatched_on: date
+    served_on: date | None = None
+    window_ends_on: date
+    window_provisional: bool = Field(description="receipt not yet known: counted from dispatch for now")
+    window_basis: str
+    service_evidence: str = ""
+
+
+class RecordService(Strict):
+    """Staff record a posted or hand-delivered consultation letter: handed to the post, signed for."""
+
+    dispatched_on: date | None = Field(default=None, description="寄出日期: handed to the post / delivered by hand")
+    served_on: date | None = Field(default=None, description="送达日期: the post's signed-for date, or the hand-over date")
+    evidence: str = Field(default="", max_length=500, description="tracking number, signature, etc.")
+    by: Actor
+
+
+class LateConsultationAnswer(Strict):
+    """An answer received within the window but entered after the window was closed as silence."""
+
+    consultation_id: str
+    position: Literal["consent", "objection"]
+    reasons: str = ""
+    received_on: date
+    evidence: str = Field(default="", max_length=500)
+    by: Actor
+
+    @model_validator(mode="after")
+    def objection_needs_reasons(self) -> "LateConsultationAnswer":
+        if self.position == "objection" and len(self.reasons.strip()) < 2:
+            raise ValueError("an objection must give its reasons (Reg. 32)")
+        return self
+
+
+class RestartConsultation(Strict):
+    consultation_id: str
+    by: Actor
 
 
 class ConsultationView(Strict):
@@ -215,9 +286,14 @@ class ConsultationView(Strict):
     consultee_kind: ConsultationKind
     consultee_name: str
     item_descriptions: list[str]
-    sent_on: date
-    window_ends_on: date
+    sent_on: date | None
+    window_ends_on: date | None
     answered: bool
+    served_on: date | None = None
+    window_provisional: bool = False
+    window_basis: str = ""
+    answer_received_on: date | None = None
+    answer_entered_by: Actor | None = None
 
 
 # --- the whole state, as a query returns it ------------------------------------------------
@@ -227,6 +303,7 @@ class Proposal(Strict):
     outcome: OutcomeCode
     reasons: str = ""
     referral: str | None = None
+    earlier_application_id: str | None = None
     by: Actor
     at: datetime
 
@@ -246,13 +323,25 @@ class ConsultationState(Strict):
     consultee_name: str
     consultee_email: str | None = None
     item_nos: list[int]
-    sent_on: date
-    window_ends_on: date
+    sent_on: date | None = Field(description="the letter's dispatch date: the clock stops from it (None: not sent yet)")
+    window_ends_on: date | None = Field(description="last day of the consultee's 15 working days from receipt")
     position: Literal["pending", "consent", "objection", "silence"] = "pending"
     reasons: str = ""
     ended_on: date | None = None
     override_reason: str | None = None
     override_by: Actor | None = None
+    from_receipt: bool = Field(default=False, description="issue 11: window counted from the letter's receipt")
+    created_on: date | None = None
+    served_on: date | None = Field(default=None, description="the letter's receipt date (送达)")
+    service_evidence: str = ""
+    window_provisional: bool = False
+    window_basis: str = ""
+    answer_received_on: date | None = None
+    answer_entered_by: Actor | None = None
+    answer_evidence: str = ""
+    child_status: Literal["running", "ended", "failed"] = "running"
+    failure: str | None = None
+    restarts: int = 0
 
 
 class ExtensionState(Strict):
@@ -272,6 +361,12 @@ class SupplementState(Strict):
     notice_sent_on: date
     deadline_on: date
     received_on: date | None = None
+    lapsed_on: date | None = Field(default=None, description="issue 11: the deadline passed; awaiting the handler's decision")
+    earlier_deadlines: list[date] = Field(default_factory=list, description="deadlines replaced for a good reason")
+    lapse_decision: Literal["new-deadline", "abandoned"] | None = None
+    lapse_decided_by: Actor | None = None
+    lapse_reason: str = ""
+    received_evidence: str = ""
 
 
 class TimelineEntry(Strict):

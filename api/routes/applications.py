@@ -42,10 +42,12 @@ from workflows.messages import (
     AssignHandler,
     ConfirmDelivery,
     DecideExtension,
+    DecideSupplementLapse,
     OverrideObjection,
     ProposeDecision,
     RequestExtension,
     RequestSupplement,
+    RestartConsultation,
     ReviewDecision,
     SignReply,
     StartConsultation,
@@ -101,7 +103,8 @@ async def _register(
     if (clock.today() - body.received_on).days > settings.max_receipt_age_days:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"收到申请之日 {body.received_on} 早于 {settings.max_receipt_age_days} 天前，请核对日期")
-    policy = profile_named(body.policy).model_copy(
+    # The agency's setting, not the form's (issue 11 point 7): fixed here for the application's whole life.
+    policy = profile_named(settings.reply_period_profile).model_copy(
         update={"reminder_days_before_due": settings.reminder_days_before_due}
     )
     calendar_data = calendar.since(body.received_on.year)
@@ -250,10 +253,12 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "assign": ("registrar", "supervisor"),
     "supplement-request": ("handler",),
     "supplement": ("registrar", "handler"),
+    "supplement-lapse": ("handler", "supervisor"),
     "extension-request": ("handler",),
     "extension-decision": ("supervisor",),
     "consultations": ("handler",),
     "override": ("supervisor",),
+    "consultation-restart": ("handler", "supervisor"),
     "decisions": ("handler",),
     "submit": ("handler",),
     "review": ("reviewer",),
@@ -290,12 +295,16 @@ _action("supplement-request", "request_supplement", schemas.RequestSupplementBod
         "Send the one supplement notice (补正告知)")
 _action("supplement", "supplement_received", schemas.SupplementReceivedBody, SupplementReceived,
         "Record the supplement; the period restarts")
+_action("supplement-lapse", "decide_supplement_lapse", schemas.DecideSupplementLapseBody, DecideSupplementLapse,
+        "The supplement deadline passed: new deadline (good reason) or 其他处理-1 (Reg. 30)")
 _action("extension-request", "request_extension", schemas.RequestExtensionBody, RequestExtension,
         "Handler asks for the one extension (延期)")
 _action("extension-decision", "decide_extension", schemas.DecideExtensionBody, DecideExtension,
         "Supervisor approves or refuses the extension")
 _action("consultations", "start_consultation", schemas.StartConsultationBody, StartConsultation,
         "Consult a third party or co-producing agency")
+_action("consultation-restart", "restart_consultation", schemas.RestartConsultationBody, RestartConsultation,
+        "Restart a consultation whose workflow failed or was terminated")
 _action("override", "override_objection", schemas.OverrideObjectionBody, OverrideObjection,
         "Supervisor discloses despite an objection (public interest)")
 _action("decisions", "propose_decision", schemas.ProposeDecisionBody, ProposeDecision,

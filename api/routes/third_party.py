@@ -12,12 +12,12 @@ from sqlalchemy.exc import IntegrityError
 
 from api.deps import ClientDep, SessionDep, SettingsDep
 from api.routes.consultations import CONSULTATION_ENDED, application_of
-from api.schemas import ConsultationAnswerBody, ThirdPartyView
+from api.schemas import ThirdPartyAnswerBody, ThirdPartyView
 from api.security import mark_actor, rate_limited
 from api.temporal_calls import run_query, run_update
 from core.security import read_third_party_token
 from db.models_security import ThirdPartyLinkUse
-from workflows.messages import ConsultationView
+from workflows.messages import ConsultationAnswer, ConsultationView
 
 router = APIRouter(prefix="/api/v1/third-party", tags=["third parties"],
                    dependencies=[Depends(rate_limited("third-party", "rate_limit_lookup_per_minute"))],
@@ -49,7 +49,8 @@ Link = Annotated[tuple[str, str], Depends(consultation_of_link)]
 
 def _shown(view: ConsultationView) -> ThirdPartyView:
     return ThirdPartyView(consultee_name=view.consultee_name, item_descriptions=view.item_descriptions,
-                          sent_on=view.sent_on, window_ends_on=view.window_ends_on, answered=view.answered)
+                          sent_on=view.sent_on, window_ends_on=view.window_ends_on, answered=view.answered,
+                          window_provisional=view.window_provisional)
 
 
 @router.get("/{token}", response_model=ThirdPartyView)
@@ -61,8 +62,8 @@ async def letter(link: Link, client: ClientDep) -> ThirdPartyView:
 
 
 @router.post("/{token}", response_model=ThirdPartyView)
-async def answer(link: Link, body: ConsultationAnswerBody, client: ClientDep, session: SessionDep) -> ThirdPartyView:
-    """Consent or objection (with reasons); accepted once."""
+async def answer(link: Link, body: ThirdPartyAnswerBody, client: ClientDep, session: SessionDep) -> ThirdPartyView:
+    """Consent or objection (with reasons); accepted once. It counts from the day it arrives: no date of one's own."""
     consultation_id, nonce = link
     session.add(ThirdPartyLinkUse(nonce=nonce, consultation_id=consultation_id))
     try:
@@ -71,7 +72,8 @@ async def answer(link: Link, body: ConsultationAnswerBody, client: ClientDep, se
         session.rollback()
         raise HTTPException(status.HTTP_409_CONFLICT, USED_LINK) from None
     try:
-        view = await run_update(client, consultation_id, "answer", body, ConsultationView, what="征求意见",
+        message = ConsultationAnswer(position=body.position, reasons=body.reasons)
+        view = await run_update(client, consultation_id, "answer", message, ConsultationView, what="征求意见",
                                 ended=lambda: CONSULTATION_ENDED)
     except BaseException:
         # Not answered (refused, or the consultation has ended): the link is not spent by a failure.

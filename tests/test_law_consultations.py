@@ -1,0 +1,180 @@
+"""Issue 11, points 1-4: consultations counted from the letter's receipt (Reg. 32, 34), on the real server.
+
+The clock stops on dispatch, the consultee's 15 working days run from receipt (provisional until it
+is known), an answer counts by the day the agency received it even when entered after the window,
+a third party cannot date its own answer, and a consultation whose workflow ended abnormally is
+shown to staff and can be restarted.
+"""
+
+from datetime import date, timedelta
+
+import httpx
+from sqlmodel import Session, select
+
+from clock import add_working_days_from, local_date
+from core.security import third_party_token
+from db.models import StaffAlert
+from tests.helpers import act, eventually, mails_about, register, send_action, state, today
+from workcalendar import WorkCalendar, load_calendar_data
+
+CALENDAR = WorkCalendar(load_calendar_data())
+
+
+def window_from(day: date) -> date:
+    return add_working_days_from(CALENDAR, day, 15)[0]
+
+
+async def workflow_today(env, client, workflow_id: str) -> date:
+    return local_date(await env.get_current_time(client.get_workflow_handle(workflow_id)))
+
+
+async def staff_answer(api, consultation_id: str, body: dict, user: str = "desk-chen") -> httpx.Response:
+    return await api.post(f"/api/v1/consultations/{consultation_id}/answer", json=body, headers=api.as_user(user))
+
+
+async def record_service(api, consultation_id: str, body: dict, user: str = "desk-chen") -> httpx.Response:
+    return await api.post(f"/api/v1/consultations/{consultation_id}/service", json=body, headers=api.as_user(user))
+
+
+def consultation(view: dict) -> dict:
+    return view["consultations"][0]
+
+
+async def test_posted_letter_stops_the_clock_on_dispatch_and_counts_the_window_from_receipt(env, api, client):
+    """Point 1: dispatch and receipt dates; provisional window until receipt is known, explained."""
+    created = await register(api, items=[{"description": "某公司2025年报送的统计报表"}])
+    app_id = created["application_id"]
+    started = await act(api, app_id, "consultations", {
+        "consultee": {"kind": "third-party", "name": "某科技有限公司", "address": "福州市某路2号"},
+        "item_nos": [1], "by": "wang"})
+    cid = consultation(started)["consultation_id"]
+    # Created, not sent: the clock still runs and staff are asked to record the post.
+    assert consultation(started)["sent_on"] is None and started["paused_intervals"] == []
+    assert started["due"]["due_on"] == created["due_on"]
+    assert "record-consultation-service" in [a["action"] for a in started["pending_actions"]]
+
+    # Registrar: handed to the post today. The clock stops; the window is provisional, from dispatch.
+    dispatched = today()
+    posted = await record_service(api, cid, {"dispatched_on": dispatched.isoformat(), "evidence": "挂号信 XA123456789CN"})
+    assert posted.status_code == 200, posted.text
+    assert posted.json()["window_provisional"] is True and posted.json()["served_on"] is None
+    view = await eventually(api, app_id, lambda s: consultation(s)["sent_on"] is not None)
+    assert consultation(view)["window_provisional"] is True
+    assert consultation(view)["window_ends_on"] == window_from(dispatched).isoformat()
+    assert "送达日期尚未确认" in consultation(view)["window_basis"] and "暂按发出之日推算" in consultation(view)["window_basis"]
+    assert view["paused_intervals"][0]["started_on"] == dispatched.isoformat()
+    assert view["due"]["projected"] is True
+    assert "consultation-dispatched" in [e["kind"] for e in view["timeline"]]
+
+    # A receipt date before the dispatch, or in the future, is refused.
+    early = await record_service(api, cid, {"served_on": (dispatched - timedelta(days=1)).isoformat()})
+    assert early.status_code == 409, early.text
+    future = await record_service(api, cid, {"served_on": (dispatched + timedelta(days=40)).isoformat()})
+    assert future.status_code == 409, future.text
+
+    # Signed for three days later: the window counts from that day, and is no longer provisional.
+    await env.fast_forward(client.get_workflow_handle(cid), timedelta(days=3))
+    served = await workflow_today(env, client, cid)
+    assert served > dispatched
+    signed = await record_service(api, cid, {"served_on": served.isoformat(), "evidence": "邮政签收单"})
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["window_ends_on"] == window_from(served).isoformat()
+    view = await eventually(api, app_id, lambda s: consultation(s)["served_on"] == served.isoformat())
+    c = consultation(view)
+    assert c["window_provisional"] is False and c["window_ends_on"] == window_from(served).isoformat()
+    assert f"{served} 送达" in c["window_basis"] and "邮政签收单" in c["window_basis"]
+    # The clock stopped on dispatch, not on receipt.
+    assert view["paused_intervals"][0]["started_on"] == dispatched.isoformat()
+    assert view["paused_intervals"][0]["expected_end_on"] == window_from(served).isoformat()
+
+
+async def test_an_answer_counts_by_its_receipt_date_even_when_entered_after_the_window(env, api, client, mailbox):
+    """Point 2: a paper objection that arrived on the last day, entered after the window was closed as silence."""
+    app_id = (await register(api, items=[{"description": "某企业2025年统计执法检查中提交的财务报表"}]))["application_id"]
+    started = await act(api, app_id, "consultations", {
+        "consultee": {"kind": "third-party", "name": "某某有限公司", "email": "legal@late.example.cn"},
+        "item_nos": [1], "by": "wang"})
+    cid = consultation(started)["consultation_id"]
+    # E-mail: the day the mail server accepted it is dispatch and receipt; the evidence names the Message-ID.
+    view = await eventually(api, app_id, lambda s: consultation(s)["served_on"] is not None)
+    c = consultation(view)
+    assert c["sent_on"] == c["served_on"] and "Message-ID" in c["service_evidence"]
+    window_ends_on = date.fromisoformat(c["window_ends_on"])
+    assert window_ends_on == window_from(date.fromisoformat(c["served_on"]))
+    letter = [m for m in mails_about(mailbox.envelopes, app_id) if "征询" in m["Subject"]][0]
+    assert "请自收到本函之日起15个工作日内书面提出是否同意公开的意见" in letter.get_body(("plain",)).get_content()
+
+    # Nobody answered in time: silence.
+    await env.fast_forward(client.get_workflow_handle(cid), timedelta(days=30))
+    silent = await eventually(api, app_id, lambda s: consultation(s)["position"] == "silence")
+    assert silent["paused_intervals"][0]["ended_on"] == window_ends_on.isoformat()
+
+    # The objection arrived by post on the window's last day; the registrar enters it weeks later.
+    await env.fast_forward(client.get_workflow_handle(app_id), timedelta(days=30))
+    too_late = await staff_answer(api, cid, {"position": "objection", "reasons": "涉及商业秘密",
+                                             "received_on": (window_ends_on + timedelta(days=1)).isoformat()})
+    assert too_late.status_code == 409 and "已超过提出意见的期限" in too_late.json()["detail"], too_late.text
+    entered = await staff_answer(api, cid, {"position": "objection", "reasons": "涉及本公司商业秘密",
+                                            "received_on": window_ends_on.isoformat(), "evidence": "挂号信签收单"})
+    assert entered.status_code == 200, entered.text
+    after = await state(api, app_id)
+    c = consultation(after)
+    assert c["position"] == "objection" and c["answer_received_on"] == window_ends_on.isoformat()
+    assert c["answer_entered_by"] == "desk-chen" and c["answer_evidence"] == "挂号信签收单"
+    assert after["items"][0]["objection_from"] == [cid]
+    assert "consultation-answer-entered-late" in [e["kind"] for e in after["timeline"]]
+    # The objection now protects the information: it cannot be proposed for disclosure.
+    refused = await send_action(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "by": "wang"})
+    assert refused.status_code == 409 and "不予公开-4" in refused.json()["detail"]
+    twice = await staff_answer(api, cid, {"position": "consent", "received_on": window_ends_on.isoformat()})
+    assert twice.status_code == 409
+
+
+async def test_a_third_party_cannot_date_its_own_answer(api, anon):
+    """Point 2: the link's answer counts from the day it arrives; a date in the body is refused."""
+    settings = api.app.state.settings
+    app_id = (await register(api))["application_id"]
+    started = await act(api, app_id, "consultations", {
+        "consultee": {"kind": "third-party", "name": "某公司", "email": "x@own-date.example.cn"}, "item_nos": [1], "by": "wang"})
+    cid = consultation(started)["consultation_id"]
+    token = third_party_token(cid, settings=settings)
+    for field in ("received_on", "answered_on"):
+        dated = await anon.post(f"/api/v1/third-party/{token}",
+                                json={"position": "consent", field: (today() - timedelta(days=1)).isoformat()})
+        assert dated.status_code == 422, dated.text
+    answered = await anon.post(f"/api/v1/third-party/{token}", json={"position": "consent"})
+    assert answered.status_code == 200, answered.text
+    view = await eventually(api, app_id, lambda s: consultation(s)["position"] == "consent")
+    assert consultation(view)["answer_received_on"] == today().isoformat()
+    assert consultation(view)["answer_entered_by"] is None
+    assert "通过在线链接提交" in [e for e in view["timeline"] if e["kind"] == "consultation-answered"][0]["summary"]
+
+
+async def test_a_terminated_consultation_is_shown_and_can_be_restarted(api, client, engine, mailbox):
+    """Point 2: the application never waits forever on a consultation that ended abnormally."""
+    app_id = (await register(api))["application_id"]
+    started = await act(api, app_id, "consultations", {
+        "consultee": {"kind": "agency", "name": "市发展和改革委员会", "email": "fgw@restart.example.cn"},
+        "item_nos": [1], "by": "wang"})
+    cid = consultation(started)["consultation_id"]
+    await eventually(api, app_id, lambda s: consultation(s)["served_on"] is not None)
+    refused = await send_action(api, app_id, "consultation-restart", {"consultation_id": cid, "by": "wang"})
+    assert refused.status_code == 409 and "运行正常" in refused.json()["detail"]
+
+    await client.get_workflow_handle(cid).terminate("操作失误")
+    failed = await eventually(api, app_id, lambda s: consultation(s)["child_status"] == "failed")
+    assert "restart-consultation" in [a["action"] for a in failed["pending_actions"]]
+    assert "consultation-failed" in [e["kind"] for e in failed["timeline"]]
+    with Session(engine) as session:
+        alerts = session.exec(select(StaffAlert).where(StaffAlert.application_id == app_id)).all()
+    assert ("consultation-failed", "handler") in {(a.kind, a.role) for a in alerts}
+
+    restarted = await act(api, app_id, "consultation-restart", {"consultation_id": cid, "by": "wang"})
+    assert consultation(restarted)["child_status"] == "running" and consultation(restarted)["restarts"] == 1
+    answered = await staff_answer(api, cid, {"position": "consent"})
+    assert answered.status_code == 200, answered.text
+    done = await eventually(api, app_id, lambda s: consultation(s)["position"] == "consent")
+    assert done["status"] == "handling"
+    # The letter went out once: a restart does not send it again.
+    to_agency = [e for e in mailbox.envelopes if "fgw@restart.example.cn" in e.rcpt_tos]
+    assert len(to_agency) == 1

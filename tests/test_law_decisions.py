@@ -1,0 +1,44 @@
+"""Issue 11 points 9-11 on the real server: determination preconditions, reply content, forms of delivery."""
+
+from tests.helpers import act, eventually, mails_about, register, send_action
+
+
+async def test_unclear_after_supplement_only_after_a_supplement(api):
+    app_id = (await register(api))["application_id"]
+    refused = await send_action(api, app_id, "decisions", {"item_no": 1, "outcome": "unavailable-3",
+                                                            "reasons": "申请内容不明确", "by": "wang"})
+    assert refused.status_code == 409 and "补正" in refused.json()["detail"]
+    await act(api, app_id, "supplement-request", {"needed": ["请写明文号"], "by": "wang"})
+    await act(api, app_id, "supplement", {"received_on": (await eventually(api, app_id, lambda s: True))["as_of"],
+                                          "by": "desk-chen"})
+    await act(api, app_id, "decisions", {"item_no": 1, "outcome": "unavailable-3", "reasons": "补正后仍不明确", "by": "wang"})
+
+
+async def test_repeat_names_the_earlier_application_and_the_reply_names_remedies(api, mailbox):
+    earlier = (await register(api))["application_id"]
+    app_id = (await register(api, items=[{"description": "2025年全市规模以上工业企业名录"},
+                                         {"description": "2025年某区房价原始数据"}]))["application_id"]
+    for body in ({"item_no": 1, "outcome": "not-processed-2", "reasons": "重复申请", "by": "wang"},
+                 {"item_no": 1, "outcome": "not-processed-2", "reasons": "重复申请", "earlier_application_id": app_id,
+                  "by": "wang"}):
+        refused = await send_action(api, app_id, "decisions", body)
+        assert refused.status_code == 409 and "重复申请" in refused.json()["detail"], refused.text
+    await act(api, app_id, "decisions", {"item_no": 1, "outcome": "not-processed-2", "reasons": "与此前申请内容相同",
+                                         "earlier_application_id": earlier, "by": "wang"})
+    await act(api, app_id, "decisions", {"item_no": 2, "outcome": "unavailable-1", "reasons": "不属于本机关负责公开",
+                                         "referral": "市住房和城乡建设局，电话 0591-12345678", "by": "wang"})
+    await act(api, app_id, "submit", {"by": "wang"})
+    await act(api, app_id, "review", {"approve": True, "by": "reviewer-zhao"})
+    await act(api, app_id, "sign", {"by": "chief-liu"})
+    await eventually(api, app_id, lambda s: s["status"] == "closed")
+    body = [m for m in mails_about(mailbox.envelopes, app_id) if "答复" in m["Subject"]][0].get_body(("plain",)).get_content()
+    assert f"申请编号：{earlier}" in body
+    assert "第三十六条第（五）项" in body
+    assert "60日内依法向某市人民政府申请行政复议" in body and "6个月内依法向某市某区人民法院提起行政诉讼" in body
+    assert "第五十一条" in body and "投诉、举报" in body
+
+
+async def test_disc_and_on_site_inspection_are_forms_of_delivery(api):
+    for method in ("disc", "inspection", "portal", "pickup"):
+        created = await register(api, delivery_method=method)
+        assert created["application_id"]

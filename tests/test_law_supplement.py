@@ -1,0 +1,110 @@
+"""Issue 11, points 5 and 6: a lapsed supplement deadline closes nothing by itself (Reg. 30), on the real server.
+
+The handler is told; the handler or supervisor decides: a good reason (正当理由) gives a new deadline,
+otherwise 其他处理-1, whose reply goes through review and signature like any other. A supplement that
+arrived by the deadline but is entered later counts by its evidenced receipt date.
+"""
+
+from datetime import date, timedelta
+
+from sqlmodel import Session, select
+
+from clock import local_date
+from db.models import StaffAlert
+from tests.helpers import act, eventually, mails_about, register, send_action
+from workflows.messages import ApplicationOutcome
+
+
+def kinds(view: dict) -> list[str]:
+    return [e["kind"] for e in view["timeline"]]
+
+
+def actions(view: dict) -> list[str]:
+    return [a["action"] for a in view["pending_actions"]]
+
+
+async def lapsed_application(env, api, client) -> tuple[str, dict]:
+    """An application whose supplement deadline passed 40 days ago with nothing entered."""
+    app_id = (await register(api))["application_id"]
+    asked = await act(api, app_id, "supplement-request", {"needed": ["请明确所需信息的时间范围"], "by": "wang"})
+    await env.fast_forward(client.get_workflow_handle(app_id), timedelta(days=40))
+    lapsed = await eventually(api, app_id, lambda s: "supplement-deadline-passed" in kinds(s))
+    return app_id, {"asked": asked, "lapsed": lapsed}
+
+
+async def workflow_today(env, client, app_id: str) -> date:
+    return local_date(await env.get_current_time(client.get_workflow_handle(app_id)))
+
+
+async def test_lapsed_deadline_is_decided_by_a_person_and_the_reply_is_reviewed_and_signed(env, api, client, engine, mailbox):
+    app_id, seen = await lapsed_application(env, api, client)
+    lapsed = seen["lapsed"]
+    # Nothing closed by itself: still awaiting the supplement, the handler asked to decide and alerted.
+    assert lapsed["status"] == "awaiting-supplement" and lapsed["items"][0]["final_outcome"] is None
+    assert "decide-supplement-lapse" in actions(lapsed) and "abandoned" not in kinds(lapsed)
+    with Session(engine) as session:
+        alerts = session.exec(select(StaffAlert).where(StaffAlert.application_id == app_id)).all()
+    assert ("supplement-deadline", "handler") in {(a.kind, a.role) for a in alerts}
+    # A supplement dated after the deadline needs a new deadline first.
+    late = await send_action(api, app_id, "supplement",
+                             {"received_on": (await workflow_today(env, client, app_id)).isoformat(), "by": "desk-chen"})
+    assert late.status_code == 409 and "正当理由" in late.json()["detail"]
+
+    decided = await act(api, app_id, "supplement-lapse",
+                        {"justified": False, "reason": "申请人未说明任何理由", "by": "chief-liu"})
+    assert decided["status"] == "handling" and decided["due"] is None
+    assert [i["proposal"]["outcome"] for i in decided["items"]] == ["other-1"]
+    assert decided["items"][0]["final_outcome"] is None  # not final until signed
+    refused = await send_action(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "by": "wang"})
+    assert refused.status_code == 409
+    await act(api, app_id, "submit", {"by": "wang"})
+    await act(api, app_id, "review", {"approve": True, "by": "reviewer-zhao"})
+    # Point 9: the supervisor who proposed 其他处理-1 cannot sign it; another supervisor does.
+    own = await send_action(api, app_id, "sign", {"by": "chief-liu"})
+    assert own.status_code == 409 and "不能签发自己拟办" in own.json()["detail"]
+    await act(api, app_id, "sign", {"by": "director-liu"})
+    outcome = await client.get_workflow_handle(app_id, result_type=ApplicationOutcome).result()
+    assert outcome.status == "closed" and [i.final_outcome for i in outcome.items] == ["other-1"]
+    replies = [m for m in mails_about(mailbox.envelopes, app_id) if "答复" in m["Subject"]]
+    assert len(replies) == 1
+    body = replies[0].get_body(("plain",)).get_content()
+    assert "申请人无正当理由逾期不补正" in body and "无正当理由逾期未补正（申请人未说明任何理由）" in body
+
+
+async def test_a_good_reason_gives_a_new_deadline_and_a_new_notice(env, api, client, mailbox):
+    app_id, seen = await lapsed_application(env, api, client)
+    today = await workflow_today(env, client, app_id)
+    past = await send_action(api, app_id, "supplement-lapse",
+                             {"justified": True, "reason": "申请人住院", "new_deadline_on": today.isoformat(), "by": "chief-liu"})
+    assert past.status_code == 409
+    new_deadline = today + timedelta(days=20)
+    renewed = await act(api, app_id, "supplement-lapse", {"justified": True, "reason": "申请人住院治疗，无法按期补正",
+                                                           "new_deadline_on": new_deadline.isoformat(), "by": "chief-liu"})
+    assert renewed["status"] == "awaiting-supplement"
+    assert renewed["supplement"]["deadline_on"] == new_deadline.isoformat()
+    assert renewed["supplement"]["earlier_deadlines"] == [seen["asked"]["supplement"]["deadline_on"]]
+    assert actions(renewed) == ["supplement"]
+    await eventually(api, app_id, lambda s: kinds(s).count("letter-sent") >= 3)
+    notices = [m for m in mails_about(mailbox.envelopes, app_id) if "补正" in m["Subject"]]
+    assert len(notices) == 2 and f"{new_deadline.year}年{new_deadline.month}月{new_deadline.day}日" in \
+        notices[-1].get_body(("plain",)).get_content()
+    resumed = await act(api, app_id, "supplement", {"received_on": today.isoformat(), "by": "desk-chen"})
+    assert resumed["status"] == "handling" and resumed["due"]["start_on"] >= today.isoformat()
+
+
+async def test_a_supplement_received_by_the_deadline_but_entered_later_counts_by_its_receipt_date(env, api, client):
+    app_id, seen = await lapsed_application(env, api, client)
+    deadline = seen["asked"]["supplement"]["deadline_on"]
+    # Already decided as abandoned; then the registrar finds the postmarked envelope.
+    await act(api, app_id, "supplement-lapse", {"justified": False, "reason": "未收到补正", "by": "wang"})
+    no_evidence = await send_action(api, app_id, "supplement", {"received_on": deadline, "by": "desk-chen"})
+    assert no_evidence.status_code == 409 and "凭据" in no_evidence.json()["detail"]
+    entered = await act(api, app_id, "supplement", {"received_on": deadline, "evidence": "挂号信签收单，签收日期为补正期限当日",
+                                                    "by": "desk-chen"})
+    assert entered["status"] == "handling" and entered["items"][0]["proposal"] is None
+    assert entered["supplement"]["received_on"] == deadline
+    assert entered["supplement"]["received_evidence"].startswith("挂号信签收单")
+    # The period restarts from the evidenced receipt date, not from the day it was entered.
+    assert entered["due"]["start_on"] >= deadline and entered["due"]["start_on"] < \
+        (await workflow_today(env, client, app_id)).isoformat()
+    await act(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "by": "wang"})
