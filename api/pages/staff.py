@@ -54,6 +54,12 @@ ACTION_TITLES = {
 }
 
 
+LETTER_KINDS = {"acknowledgment": "登记回执", "supplement-notice": "补正告知书", "extension-notice": "延期答复告知书",
+                "consultation-letter": "征求意见函", "override-notice": "公开决定告知书", "reply": "答复告知书"}
+LETTER_STATUS = {"composing": "生成中", "pending": "待发送", "sending": "发送中", "sent": "已发出", "failed": "发送失败",
+                 "uncertain": "可能已送达（待核实）", "awaiting-staff": "待工作人员寄送或交付", "delivered": "已送达"}
+
+
 def _who(request: Request) -> StaffUser | Response:
     try:
         return staff_user(request)
@@ -345,7 +351,7 @@ async def _application_page(request: Request, user: StaffUser, application_id: s
     forms = _forms_for(view, roles)
     context = {
         "view": view, "letters": letter_rows, "draft": draft, "forms": forms, "titles": ACTION_TITLES,
-        "errors": errors or {}, "values": values or {}, "notice": notice,
+        "errors": errors or {}, "values": values or {}, "action_notice": notice,
         "highlighted": _highlight(draft["body"], today) if draft else None,
         "mark": staff_data.mark(view.get("working_days_left"), due_on, today) if view["status"] not in FINAL else "",
         "outcomes": {c.value: label for c, label in OUTCOME_LABELS.items() if c not in SYSTEM_ONLY_OUTCOMES},
@@ -353,6 +359,7 @@ async def _application_page(request: Request, user: StaffUser, application_id: s
         "objections": [c for c in view["consultations"] if c["position"] == "objection" and not c.get("override_reason")],
         "unproposed": [i for i in view["items"] if not i.get("proposal")],
         "receipt_basis": RECEIPT_BASIS.get(view["channel"], ""),
+        "letter_kinds": LETTER_KINDS, "letter_status": LETTER_STATUS,
     }
     return page(request, "staff/application.html", context, current="applications", status_code=status_code)
 

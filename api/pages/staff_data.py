@@ -201,7 +201,8 @@ def month_start(day: date, back: int = 0) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def dashboard(conn: Connection, cal: WorkCalendar, today: date, *, months: int = 12, recent_months: int = 3) -> Dashboard:
+def dashboard(conn: Connection, cal: WorkCalendar, today: date, *, months: int = 12, ahead: int = 2,
+              recent_months: int = 3) -> Dashboard:
     """The figures (each one COUNT over an index) and the on-time rates (GROUP BY over the period)."""
     soon = due_soon_before(cal, today)
     iso = lambda d: d.isoformat()  # noqa: E731
@@ -224,9 +225,10 @@ def dashboard(conn: Connection, cal: WorkCalendar, today: date, *, months: int =
 
     # On-time rate: of the applications closed (replied and delivered) whose due date falls in the
     # month, how many were replied by their due date (`overdue` is set only when the due date passes
-    # unanswered). By the due date's month: it is a date column with an index.
+    # unanswered). By the due date's month: it is a date column with an index. The last `months`
+    # months and the next `ahead` ones (an application answered early is closed before its due month).
     first = month_start(today, months - 1)
-    end = month_start(today, -1)
+    end = month_start(today, -(ahead + 1))
     month_key = func.substr(func.cast(A.c.due_on, _text_type()), 1, 7)
     rows = conn.execute(
         select(month_key.label("month"), func.count().label("total"),
@@ -234,7 +236,7 @@ def dashboard(conn: Connection, cal: WorkCalendar, today: date, *, months: int =
         .where(A.c.status == "closed", A.c.due_on >= first, A.c.due_on < end).group_by(month_key)
     ).all()
     by_month = {r.month: (r.total, int(r.late or 0)) for r in rows}
-    for back in range(months - 1, -1, -1):
+    for back in range(months - 1, -ahead - 1, -1):
         start = month_start(today, back)
         stop = month_start(today, back - 1)
         total, late = by_month.get(start.isoformat()[:7], (0, 0))
@@ -247,13 +249,13 @@ def dashboard(conn: Connection, cal: WorkCalendar, today: date, *, months: int =
         rows = conn.execute(
             select(column.label("key"), func.count().label("total"),
                    func.sum(func.cast(A.c.overdue, _int_type())).label("late"))
-            .where(A.c.status == "closed", A.c.due_on >= recent, A.c.due_on < end, column.is_not(None))
+            .where(A.c.status == "closed", A.c.due_on >= recent, column.is_not(None))
             .group_by(column).order_by(func.count().desc(), column).limit(30)
         ).all()
         name = "department" if column is A.c.department else "handler"
         for r in rows:
             target.append(RateRow(r.key, r.total, int(r.late or 0),
-                                  {"status": "closed", name: r.key, "due_from": iso(recent), "due_before": iso(end)}))
+                                  {"status": "closed", name: r.key, "due_from": iso(recent)}))
     return board
 
 
