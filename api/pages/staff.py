@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from api.pages import staff_data
 from api.pages.common import api_call, csrf_ok, detail_of, field_errors
@@ -123,9 +124,13 @@ async def queue(request: Request) -> Response:
     if isinstance(user, Response):
         return user
     today = clock.today()
-    with request.app.state.engine.connect() as conn:
-        rows = staff_data.work_queue(conn, user.role_set(), user.username, user.department, _calendar(request), today)
+    rows = await run_in_threadpool(_queue_rows, request, user, today)
     return page(request, "staff/queue.html", {"rows": rows, "today": today}, current="queue")
+
+
+def _queue_rows(request: Request, user: StaffUser, today: date) -> list[staff_data.QueueRow]:
+    return staff_data.work_queue(request.app.state.engine, user.role_set(), user.username, user.department,
+                                 _calendar(request), today)
 
 
 # --- the registration desk --------------------------------------------------------------------
@@ -482,8 +487,7 @@ async def dashboard(request: Request) -> Response:
     if reason := await check_roles(user, "supervisor"):
         return refused_page(request, reason)
     today = clock.today()
-    with request.app.state.engine.connect() as conn:
-        board = staff_data.dashboard(conn, _calendar(request), today)
+    board = await run_in_threadpool(staff_data.dashboard, request.app.state.engine, _calendar(request), today)
     return page(request, "staff/dashboard.html", {"board": board, "chart": month_chart(board.by_month),
                                                    "qs": urlencode}, current="dashboard")
 
