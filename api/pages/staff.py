@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -339,15 +339,16 @@ def _highlight(body: str, today: date) -> list[tuple[str, str | None]]:
 async def _application_page(request: Request, user: StaffUser, application_id: str, *,
                             errors: dict[str, str] | None = None, values: dict[str, dict] | None = None,
                             notice: str | None = None, status_code: int = 200) -> Response:
-    answer = await api_call(request, "GET", f"/api/v1/applications/{application_id}", headers=bearer(request))
+    path = f"/api/v1/applications/{quote(application_id, safe='')}"
+    answer = await api_call(request, "GET", path, headers=bearer(request))
     if answer.status_code != 200:
         return refused_page(request, detail_of(answer), answer.status_code)
     view = answer.json()
-    letters = await api_call(request, "GET", f"/api/v1/applications/{application_id}/letters", headers=bearer(request))
+    letters = await api_call(request, "GET", f"{path}/letters", headers=bearer(request))
     letter_rows = letters.json() if letters.status_code == 200 else []
     draft = None
     if view.get("reply_draft"):
-        got = await api_call(request, "GET", f"/api/v1/applications/{application_id}/reply-draft", headers=bearer(request))
+        got = await api_call(request, "GET", f"{path}/reply-draft", headers=bearer(request))
         if got.status_code == 200:
             draft = got.json()
     today = clock.today()
@@ -387,7 +388,7 @@ def _opt(value: str) -> str | None:
 def _action_request(action: str, form: Any, application_id: str) -> tuple[str, dict] | None:
     """The JSON API's path and body for a page form (None: not an action of the application page)."""
     g = lambda k: str(form.get(k, "") or "").strip()  # noqa: E731
-    base = f"/api/v1/applications/{application_id}"
+    base = f"/api/v1/applications/{quote(application_id, safe='')}"
     if action == "assign":
         return f"{base}/assign", {"handler": g("handler"), "department": _opt(g("department"))}
     if action == "supplement-request":
@@ -426,7 +427,7 @@ def _action_request(action: str, form: Any, application_id: str) -> tuple[str, d
         return f"{base}/reply-draft", {"body": str(form.get("body", "") or "").replace("\r\n", "\n").strip(),
                                        "note": g("note")}
     if action == "consultation-answer":
-        return (f"/api/v1/consultations/{g('consultation_id')}/answer",
+        return (f"/api/v1/consultations/{quote(g('consultation_id'), safe='')}/answer",
                 {"position": g("position"), "reasons": g("reasons"), "answered_on": _opt(g("answered_on"))})
     return None
 
@@ -445,7 +446,7 @@ async def act(request: Request, application_id: str, action: str) -> Response:
     path, body = call
     answer = await api_call(request, "POST", path, json=body, headers=bearer(request))
     if answer.status_code == 200:
-        return redirect(request, f"/staff/applications/{application_id}?done={action}#actions")
+        return redirect(request, f"/staff/applications/{quote(application_id, safe='')}?done={action}#actions")
     kept = {k: (form.getlist(k) if k == "item_nos" else str(v)) for k, v in form.items() if k != "csrf_token"}
     return await _application_page(request, user, application_id, errors={action: detail_of(answer)},
                                    values={action: kept}, status_code=answer.status_code)
@@ -468,12 +469,13 @@ async def _pdf(request: Request, path: str) -> Response:
 
 @router.get("/applications/{application_id}/draft.pdf")
 async def draft_pdf(request: Request, application_id: str) -> Response:
-    return await _pdf(request, f"/api/v1/applications/{application_id}/reply-draft.pdf")
+    return await _pdf(request, f"/api/v1/applications/{quote(application_id, safe='')}/reply-draft.pdf")
 
 
 @router.get("/applications/{application_id}/letters/{key}.pdf")
 async def letter_pdf(request: Request, application_id: str, key: str) -> Response:
-    return await _pdf(request, f"/api/v1/applications/{application_id}/letters/{key}/document.pdf")
+    return await _pdf(request, f"/api/v1/applications/{quote(application_id, safe='')}/letters/{quote(key, safe='')}"
+                               "/document.pdf")
 
 
 # --- the supervisor's dashboard ---------------------------------------------------------------

@@ -13,6 +13,7 @@ see no application data: README "Who does what").
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 from datetime import date, timedelta
 from typing import Any
 
@@ -102,7 +103,8 @@ async def change_user(request: Request, username: str) -> Response:
                             "full_name": str(form.get("full_name", "")).strip()}
     if str(form.get("password", "")):
         body["password"] = str(form.get("password"))
-    answer = await api_call(request, "PATCH", f"/api/v1/admin/users/{username}", json=body, headers=bearer(request))
+    answer = await api_call(request, "PATCH", f"/api/v1/admin/users/{quote(username, safe='')}", json=body,
+                            headers=bearer(request))
     if answer.status_code == 200:
         return redirect(request, "/staff/admin?done=changed")
     return await _users_page(request, error=f"{username}：{detail_of(answer)}", status_code=answer.status_code)
@@ -227,8 +229,6 @@ async def outbox_attachment(request: Request, name: str, index: int) -> Response
     user = await _outbox_reader(request)
     if isinstance(user, Response):
         return user
-    from urllib.parse import quote
-
     from core import mailsink
 
     try:

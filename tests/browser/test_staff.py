@@ -357,3 +357,27 @@ async def test_administration_users_calendar_preview(browser, live_server, api):
     assert re.search(r"其中 \d+ 件的答复期限将因此改变", await preview.inner_text())
     await check_page(admin, "staff-admin-calendar")
     await admin.context.close()
+
+
+async def test_an_expired_session_goes_back_to_the_log_in_and_a_half_used_one_is_renewed(live_server, settings):
+    from datetime import timedelta
+
+    from core.security import issue_access_token
+
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    expired = issue_access_token(settings, "wang", 1, now=clock.now() - lifetime - timedelta(minutes=1))
+    half_used = issue_access_token(settings, "wang", 1, now=clock.now() - lifetime * 0.6)
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        answer = await http.get("/staff/queue", cookies={"gk_staff": expired})
+        assert answer.status_code == 303
+        assert answer.headers["location"].startswith("/staff?next=%2Fstaff%2Fqueue&why=")
+        login = await http.get(answer.headers["location"])
+        assert "登录已过期或已失效，请重新登录" in login.text
+
+        answer = await http.get("/staff/queue", cookies={"gk_staff": half_used})
+        assert answer.status_code == 200 and "我的待办" in answer.text
+        renewed = answer.cookies.get("gk_staff")
+        assert renewed and renewed != half_used
+        assert "httponly" in answer.headers["set-cookie"].lower() and "samesite=strict" in answer.headers["set-cookie"].lower()
+        again = await http.get("/staff/queue", cookies={"gk_staff": renewed})
+        assert again.status_code == 200 and "gk_staff" not in again.cookies  # fresh: not renewed again
