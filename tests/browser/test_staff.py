@@ -340,6 +340,15 @@ async def test_administration_users_calendar_preview(browser, live_server, api):
     await admin.wait_for_selector("text=已创建用户")
     assert name in await admin.locator("main").inner_text()
     await check_page(admin, "staff-admin-users")
+    # Deactivate the new account through its own form; the admin API says so.
+    account = admin.locator("details.user", has_text=name)
+    await account.locator("summary").click()
+    await account.get_by_label("账户有效").uncheck()
+    await account.get_by_role("button", name="保存").click()
+    await admin.wait_for_selector("text=已保存修改")
+    users = (await api.get("/api/v1/admin/users", headers=api.as_user("admin"))).json()
+    created = next(u for u in users if u["username"] == name)
+    assert created["active"] is False and created["roles"] == ["registrar"]
 
     # The admin sees no application data: the dashboard and the outbox refuse.
     response = await admin.goto("/staff/dashboard")
