@@ -17,6 +17,8 @@ CLOSED_STATUSES: tuple[str, ...] = ("closed", "withdrawn", "abandoned")
 OPEN_PREDICATE = "status NOT IN ('closed', 'withdrawn', 'abandoned')"
 # The partial index of objection alerts (migration 0006 spells the same out).
 OBJECTION_PREDICATE = "kind = 'consultation-objection'"
+# The partial index of extension events: requested, approved, refused ('-' < '.'). Migration 0006.
+EXTENSION_PREDICATE = "kind >= 'extension-' AND kind < 'extension.'"
 
 
 def utcnow() -> datetime:
@@ -106,8 +108,9 @@ class ApplicationEvent(SQLModel, table=True):
     __tablename__ = "application_event"
     __table_args__ = (
         UniqueConstraint("application_id", "seq", name="uq_application_event_seq"),
-        # Decisions waiting in the staff queue (an extension request not yet decided): migration 0006.
-        Index("ix_application_event_application_id_kind_seq", "application_id", "kind", "seq"),
+        # Extension requests and decisions only (the staff queue's waiting decisions): migration 0006.
+        Index("ix_application_event_extension", "application_id", "kind", postgresql_where=text(EXTENSION_PREDICATE),
+              sqlite_where=text(EXTENSION_PREDICATE)),
     )
 
     id: int | None = Field(default=None, primary_key=True)

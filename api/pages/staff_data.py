@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, literal, or_, select, text, union_all
+from sqlalchemy import and_, case, exists, func, literal, or_, select, text, union_all
 from sqlalchemy.engine import Connection, Engine
 
 from clock.deadline import working_days_left
-from db.models import OBJECTION_PREDICATE, OPEN_PREDICATE, Application, ApplicationEvent, ApplicationItem, StaffAlert
+from db.models import EXTENSION_PREDICATE, OBJECTION_PREDICATE, OPEN_PREDICATE, Application, ApplicationEvent, ApplicationItem, StaffAlert
 from workcalendar import WorkCalendar
 
 A = Application.__table__  # type: ignore[attr-defined]
@@ -137,27 +137,35 @@ def _queue_selects(roles: frozenset[str], username: str, department: str | None)
         branches.append(branch("review", "reviewer", "保密审查拟办意见", A.c.status == "in-review"))
     if "supervisor" in roles:
         branches.append(branch("sign", "supervisor", "签发答复告知书", A.c.status == "awaiting-signature"))
-        branches.append(branch("decide-extension", "supervisor", "审批延期申请", OPEN, pending_extension()))
+        # Two steps: the few pending ids first, then their rows (PostgreSQL, expecting many, would
+        # otherwise read every open application's row to join them).
+        def decide_extension(conn: Connection):
+            ids = list(conn.execute(select(A.c.id).where(OPEN, pending_extension())).scalars())
+            return conn.execute(branch("decide-extension", "supervisor", "审批延期申请",
+                                       A.c.id.in_(ids or [""]))).mappings().all()
+        branches.append(decide_extension)
         branches.append(branch("override-objection", "supervisor", "第三方不同意公开：决定是否公开（可选）",
                                A.c.status == "handling", pending_objection()))
     return branches
 
 
-def pending_extension():
-    """An extension requested and not yet approved or refused (the workflow allows one at a time).
+def pending_extension_ids():
+    """Applications with an extension requested and not yet approved or refused: more requests than
+    decisions recorded (the workflow allows one request at a time; a refused one may be asked again).
 
-    Correlated with the application row, with the open applications' partial index driving (use it
-    with OPEN): each open application costs one probe of (application_id, kind, seq), migration 0006.
+    One pass over the partial index of extension events (migration 0006; its predicate repeated as
+    literal SQL so that both planners use it), grouped by application: it grows with the extensions
+    ever asked for (a few percent of the applications), not with the open applications. Use with OPEN.
     """
-    requested = E.alias("requested")
-    decided = E.alias("decided")
-    # SELECT 1 (not *): SQLite then answers both probes from the index alone.
-    return select(literal(1)).where(
-        requested.c.application_id == A.c.id, requested.c.kind == "extension-requested",
-        ~select(literal(1)).where(decided.c.application_id == requested.c.application_id,
-                                  decided.c.kind.in_(("extension-approved", "extension-refused")),
-                                  decided.c.seq > requested.c.seq).exists(),
-    ).exists()
+    event = E.alias("extension_event")
+    balance = func.sum(case((event.c.kind == "extension-requested", 1),
+                            (event.c.kind.in_(("extension-approved", "extension-refused")), -1), else_=0))
+    return (select(event.c.application_id).where(text(EXTENSION_PREDICATE.replace("kind", "extension_event.kind")))
+            .group_by(event.c.application_id).having(balance > 0))
+
+
+def pending_extension():
+    return A.c.id.in_(pending_extension_ids())
 
 
 def pending_objection():
@@ -181,7 +189,7 @@ def work_queue(engine: Engine, roles: frozenset[str], username: str, department:
 
     def run(statement):
         with engine.connect() as conn:
-            return conn.execute(statement).mappings().all()
+            return statement(conn) if callable(statement) else conn.execute(statement).mappings().all()
 
     rows = [r for future in [_POOL.submit(run, b) for b in branches] for r in future.result()]
     left_of = WorkingDaysLeft(cal, today, [r["due_on"] for r in rows if r["due_on"]])
@@ -333,8 +341,8 @@ def _int_type():
 
 
 def pending_decision_ids(conn: Connection, which: str, limit: int = 100) -> list[str]:
-    condition = and_(OPEN, pending_extension()) if which == "extension" else and_(A.c.status == "handling",
-                                                                                  pending_objection())
+    condition = and_(OPEN, pending_extension()) if which == "extension" else and_(
+        A.c.status == "handling", pending_objection())
     return list(conn.execute(select(A.c.id).where(condition).order_by(A.c.due_on, A.c.id).limit(limit)).scalars())
 
 
