@@ -20,7 +20,7 @@ import random
 import sys
 import time
 from contextlib import ExitStack
-from datetime import UTC, datetime, time as dtime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

@@ -9,7 +9,7 @@ what was typed kept. The queue and the dashboard read SQL aggregates (api.pages.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -514,4 +514,4 @@ def month_chart(rows: list[staff_data.RateRow]) -> dict:
     return {"width": width, "height": height, "bars": bars, "grid": grid, "base": top + plot, "left": left}
 
 
-__all__ = ["router", "timedelta"]
+__all__ = ["router"]
