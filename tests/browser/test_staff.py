@@ -16,7 +16,7 @@ import pytest
 
 from core import clock
 from tests.browser.conftest import check_page
-from tests.helpers import TEST_PASSWORD, act, register, state
+from tests.helpers import TEST_PASSWORD, act, eventually, register, state
 
 pytestmark = pytest.mark.usefixtures("live_server")
 DESKTOP = {"width": 1280, "height": 900}
@@ -277,6 +277,14 @@ async def test_the_dashboard_figures_equal_the_apis_and_link_to_the_applications
     await act(api, consulting, "consultations", {"consultee": {"kind": "third-party", "name": "某公司"}, "item_nos": [1],
                                                  "by": "wang"})
 
+    # One replied by e-mail and closed: the on-time chart has a bar.
+    closed = (await register(api, handler="wang", department="综合统计科"))["application_id"]
+    await act(api, closed, "decisions", {"item_no": 1, "outcome": "disclosed", "reasons": "", "by": "wang"})
+    await act(api, closed, "submit", {"by": "wang"})
+    await act(api, closed, "review", {"approve": True, "by": "reviewer-zhao"})
+    await act(api, closed, "sign", {"by": "chief-liu"})
+    await eventually(api, closed, lambda s: s["status"] == "closed", timeout=60)
+
     chief = await staff_page(browser, live_server, "chief-liu")
 
     async def figures() -> dict[str, tuple[int, str]]:
@@ -308,7 +316,10 @@ async def test_the_dashboard_figures_equal_the_apis_and_link_to_the_applications
     await check_page(chief, "staff-dashboard")
 
     # The monthly on-time figures link to the list with the same filters as the API's.
-    for row in (await chief.locator("table.rates").first.locator("tbody tr").all())[-2:]:
+    assert await chief.locator("svg.bars rect.bar").count() >= 1
+    month_rows = await chief.locator("table.rates").first.locator("tbody tr").all()
+    assert sum([int(await r.locator("td a").first.inner_text()) for r in month_rows]) >= 1
+    for row in month_rows[-3:]:
         link = row.locator("td a").first
         href = await link.get_attribute("href")
         assert int(await link.inner_text()) == await api_total(href)
