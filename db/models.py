@@ -15,6 +15,10 @@ JSONDocument = JSON().with_variant(JSONB(), "postgresql")
 CLOSED_STATUSES: tuple[str, ...] = ("closed", "withdrawn", "abandoned")
 # The partial index of open applications (migration 0004 spells the same list out).
 OPEN_PREDICATE = "status NOT IN ('closed', 'withdrawn', 'abandoned')"
+# The partial index of objection alerts (migration 0006 spells the same out).
+OBJECTION_PREDICATE = "kind = 'consultation-objection'"
+# The partial index of extension events: requested, approved, refused ('-' < '.'). Migration 0006.
+EXTENSION_PREDICATE = "kind >= 'extension-' AND kind < 'extension.'"
 
 
 def utcnow() -> datetime:
@@ -83,6 +87,8 @@ class Application(ApplicationBase, table=True):
         # Open applications only (a few percent of the table): the list with open=true.
         Index("ix_application_open_due_on_id", "due_on", "id",
               postgresql_where=text(OPEN_PREDICATE), sqlite_where=text(OPEN_PREDICATE)),
+        # The staff dashboard's counts and on-time rates, index-only (api/pages/staff_data.py). Migration 0006.
+        Index("ix_application_status_due_on_rates", "status", "due_on", "overdue", "department", "handler"),
     )
 
     id: str = Field(primary_key=True, max_length=40, description="the application number")
@@ -103,7 +109,12 @@ class ApplicationItem(SQLModel, table=True):
 
 class ApplicationEvent(SQLModel, table=True):
     __tablename__ = "application_event"
-    __table_args__ = (UniqueConstraint("application_id", "seq", name="uq_application_event_seq"),)
+    __table_args__ = (
+        UniqueConstraint("application_id", "seq", name="uq_application_event_seq"),
+        # Extension requests and decisions only (the staff queue's waiting decisions): migration 0006.
+        Index("ix_application_event_extension", "application_id", "kind", postgresql_where=text(EXTENSION_PREDICATE),
+              sqlite_where=text(EXTENSION_PREDICATE)),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     application_id: str = Field(foreign_key="application.id", index=True, ondelete="CASCADE")
@@ -136,6 +147,11 @@ class OutboundMessage(SQLModel, table=True):
 
 class StaffAlert(SQLModel, table=True):
     __tablename__ = "staff_alert"
+    # Third parties' objections waiting for the supervisor (staff queue): migration 0006.
+    __table_args__ = (
+        Index("ix_staff_alert_objection", "application_id", postgresql_where=text(OBJECTION_PREDICATE),
+              sqlite_where=text(OBJECTION_PREDICATE)),
+    )
 
     key: str = Field(primary_key=True)
     application_id: str = Field(index=True)

@@ -9,12 +9,13 @@ what was typed kept. The queue and the dashboard read SQL aggregates (api.pages.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from api.pages import staff_data
 from api.pages.common import api_call, csrf_ok, detail_of, field_errors
@@ -52,6 +53,12 @@ ACTION_TITLES = {
     "review": "保密审查", "sign": "签发答复告知书", "delivery": "确认送达", "withdraw": "登记书面撤回申请",
     "reply-draft": "修改答复告知书草稿", "consultation-answer": "登记纸质征求意见答复",
 }
+
+
+LETTER_KINDS = {"acknowledgment": "登记回执", "supplement-notice": "补正告知书", "extension-notice": "延期答复告知书",
+                "consultation-letter": "征求意见函", "override-notice": "公开决定告知书", "reply": "答复告知书"}
+LETTER_STATUS = {"composing": "生成中", "pending": "待发送", "sending": "发送中", "sent": "已发出", "failed": "发送失败",
+                 "uncertain": "可能已送达（待核实）", "awaiting-staff": "待工作人员寄送或交付", "delivered": "已送达"}
 
 
 def _who(request: Request) -> StaffUser | Response:
@@ -117,9 +124,13 @@ async def queue(request: Request) -> Response:
     if isinstance(user, Response):
         return user
     today = clock.today()
-    with request.app.state.engine.connect() as conn:
-        rows = staff_data.work_queue(conn, user.role_set(), user.username, user.department, _calendar(request), today)
+    rows = await run_in_threadpool(_queue_rows, request, user, today)
     return page(request, "staff/queue.html", {"rows": rows, "today": today}, current="queue")
+
+
+def _queue_rows(request: Request, user: StaffUser, today: date) -> list[staff_data.QueueRow]:
+    return staff_data.work_queue(request.app.state.engine, user.role_set(), user.username, user.department,
+                                 _calendar(request), today)
 
 
 # --- the registration desk --------------------------------------------------------------------
@@ -328,15 +339,16 @@ def _highlight(body: str, today: date) -> list[tuple[str, str | None]]:
 async def _application_page(request: Request, user: StaffUser, application_id: str, *,
                             errors: dict[str, str] | None = None, values: dict[str, dict] | None = None,
                             notice: str | None = None, status_code: int = 200) -> Response:
-    answer = await api_call(request, "GET", f"/api/v1/applications/{application_id}", headers=bearer(request))
+    path = f"/api/v1/applications/{quote(application_id, safe='')}"
+    answer = await api_call(request, "GET", path, headers=bearer(request))
     if answer.status_code != 200:
         return refused_page(request, detail_of(answer), answer.status_code)
     view = answer.json()
-    letters = await api_call(request, "GET", f"/api/v1/applications/{application_id}/letters", headers=bearer(request))
+    letters = await api_call(request, "GET", f"{path}/letters", headers=bearer(request))
     letter_rows = letters.json() if letters.status_code == 200 else []
     draft = None
     if view.get("reply_draft"):
-        got = await api_call(request, "GET", f"/api/v1/applications/{application_id}/reply-draft", headers=bearer(request))
+        got = await api_call(request, "GET", f"{path}/reply-draft", headers=bearer(request))
         if got.status_code == 200:
             draft = got.json()
     today = clock.today()
@@ -345,7 +357,7 @@ async def _application_page(request: Request, user: StaffUser, application_id: s
     forms = _forms_for(view, roles)
     context = {
         "view": view, "letters": letter_rows, "draft": draft, "forms": forms, "titles": ACTION_TITLES,
-        "errors": errors or {}, "values": values or {}, "notice": notice,
+        "errors": errors or {}, "values": values or {}, "action_notice": notice,
         "highlighted": _highlight(draft["body"], today) if draft else None,
         "mark": staff_data.mark(view.get("working_days_left"), due_on, today) if view["status"] not in FINAL else "",
         "outcomes": {c.value: label for c, label in OUTCOME_LABELS.items() if c not in SYSTEM_ONLY_OUTCOMES},
@@ -353,6 +365,7 @@ async def _application_page(request: Request, user: StaffUser, application_id: s
         "objections": [c for c in view["consultations"] if c["position"] == "objection" and not c.get("override_reason")],
         "unproposed": [i for i in view["items"] if not i.get("proposal")],
         "receipt_basis": RECEIPT_BASIS.get(view["channel"], ""),
+        "letter_kinds": LETTER_KINDS, "letter_status": LETTER_STATUS,
     }
     return page(request, "staff/application.html", context, current="applications", status_code=status_code)
 
@@ -375,7 +388,7 @@ def _opt(value: str) -> str | None:
 def _action_request(action: str, form: Any, application_id: str) -> tuple[str, dict] | None:
     """The JSON API's path and body for a page form (None: not an action of the application page)."""
     g = lambda k: str(form.get(k, "") or "").strip()  # noqa: E731
-    base = f"/api/v1/applications/{application_id}"
+    base = f"/api/v1/applications/{quote(application_id, safe='')}"
     if action == "assign":
         return f"{base}/assign", {"handler": g("handler"), "department": _opt(g("department"))}
     if action == "supplement-request":
@@ -414,7 +427,7 @@ def _action_request(action: str, form: Any, application_id: str) -> tuple[str, d
         return f"{base}/reply-draft", {"body": str(form.get("body", "") or "").replace("\r\n", "\n").strip(),
                                        "note": g("note")}
     if action == "consultation-answer":
-        return (f"/api/v1/consultations/{g('consultation_id')}/answer",
+        return (f"/api/v1/consultations/{quote(g('consultation_id'), safe='')}/answer",
                 {"position": g("position"), "reasons": g("reasons"), "answered_on": _opt(g("answered_on"))})
     return None
 
@@ -433,7 +446,7 @@ async def act(request: Request, application_id: str, action: str) -> Response:
     path, body = call
     answer = await api_call(request, "POST", path, json=body, headers=bearer(request))
     if answer.status_code == 200:
-        return redirect(request, f"/staff/applications/{application_id}?done={action}#actions")
+        return redirect(request, f"/staff/applications/{quote(application_id, safe='')}?done={action}#actions")
     kept = {k: (form.getlist(k) if k == "item_nos" else str(v)) for k, v in form.items() if k != "csrf_token"}
     return await _application_page(request, user, application_id, errors={action: detail_of(answer)},
                                    values={action: kept}, status_code=answer.status_code)
@@ -456,12 +469,13 @@ async def _pdf(request: Request, path: str) -> Response:
 
 @router.get("/applications/{application_id}/draft.pdf")
 async def draft_pdf(request: Request, application_id: str) -> Response:
-    return await _pdf(request, f"/api/v1/applications/{application_id}/reply-draft.pdf")
+    return await _pdf(request, f"/api/v1/applications/{quote(application_id, safe='')}/reply-draft.pdf")
 
 
 @router.get("/applications/{application_id}/letters/{key}.pdf")
 async def letter_pdf(request: Request, application_id: str, key: str) -> Response:
-    return await _pdf(request, f"/api/v1/applications/{application_id}/letters/{key}/document.pdf")
+    return await _pdf(request, f"/api/v1/applications/{quote(application_id, safe='')}/letters/{quote(key, safe='')}"
+                               "/document.pdf")
 
 
 # --- the supervisor's dashboard ---------------------------------------------------------------
@@ -475,8 +489,7 @@ async def dashboard(request: Request) -> Response:
     if reason := await check_roles(user, "supervisor"):
         return refused_page(request, reason)
     today = clock.today()
-    with request.app.state.engine.connect() as conn:
-        board = staff_data.dashboard(conn, _calendar(request), today)
+    board = await run_in_threadpool(staff_data.dashboard, request.app.state.engine, _calendar(request), today)
     return page(request, "staff/dashboard.html", {"board": board, "chart": month_chart(board.by_month),
                                                    "qs": urlencode}, current="dashboard")
 
@@ -501,4 +514,4 @@ def month_chart(rows: list[staff_data.RateRow]) -> dict:
     return {"width": width, "height": height, "bars": bars, "grid": grid, "base": top + plot, "left": left}
 
 
-__all__ = ["router", "timedelta"]
+__all__ = ["router"]

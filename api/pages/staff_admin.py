@@ -13,6 +13,7 @@ see no application data: README "Who does what").
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 from datetime import date, timedelta
 from typing import Any
 
@@ -28,7 +29,7 @@ from api.security import ALL_DEPARTMENTS
 from core import clock
 from core.security import ROLE_NAMES, ROLES
 from db.models_security import StaffUser
-from workcalendar import WorkCalendar, parse_year_schedule
+from workcalendar import CalendarData, WorkCalendar, YearSchedule, parse_year_schedule
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 OUTBOX_ROLES = tuple(sorted(ALL_DEPARTMENTS))
@@ -102,7 +103,8 @@ async def change_user(request: Request, username: str) -> Response:
                             "full_name": str(form.get("full_name", "")).strip()}
     if str(form.get("password", "")):
         body["password"] = str(form.get("password"))
-    answer = await api_call(request, "PATCH", f"/api/v1/admin/users/{username}", json=body, headers=bearer(request))
+    answer = await api_call(request, "PATCH", f"/api/v1/admin/users/{quote(username, safe='')}", json=body,
+                            headers=bearer(request))
     if answer.status_code == 200:
         return redirect(request, "/staff/admin?done=changed")
     return await _users_page(request, error=f"{username}：{detail_of(answer)}", status_code=answer.status_code)
@@ -115,22 +117,30 @@ def _dates(text: str) -> list[str]:
     return [part for part in text.replace("，", ",").replace("\n", ",").replace(" ", ",").split(",") if part.strip()]
 
 
-def moved_by(request: Request, schedule) -> tuple[int, int]:
-    """(open applications the year moves, open applications due in or after it): per due date from SQL."""
-    current = request.app.state.calendar.current()
+def due_dates_moved(current: CalendarData, schedule: YearSchedule, per_due: list[tuple[date, int]]) -> int:
+    """How many of the counted applications (open applications per due date) the year's schedule moves.
+
+    Days before the year are the same in both calendars, so a due date in or after it moves exactly
+    when the working days counted from 1 January up to it change, or it stops (or starts) being a
+    working day; a due date before the year cannot move. Pure: no I/O.
+    """
     old, new = WorkCalendar(current), WorkCalendar(current.with_year(schedule))
     before = date(schedule.year, 1, 1) - timedelta(days=1)
-    with request.app.state.engine.connect() as conn:
-        per_due = staff_data.open_due_dates_from(conn, before + timedelta(days=1))
-    moved = considered = 0
+    moved = 0
     for due_on, count in per_due:
-        considered += count
-        if due_on.year < schedule.year:
+        if due_on <= before:
             continue
         if (old.workdays_between(before, due_on)[0] != new.workdays_between(before, due_on)[0]
                 or old.workday_or_provisional(due_on)[0] != new.workday_or_provisional(due_on)[0]):
             moved += count
-    return moved, considered
+    return moved
+
+
+def moved_by(request: Request, schedule: YearSchedule) -> tuple[int, int]:
+    """(open applications the year moves, open applications due in or after it): per due date from SQL."""
+    with request.app.state.engine.connect() as conn:
+        per_due = staff_data.open_due_dates_from(conn, date(schedule.year, 1, 1))
+    return due_dates_moved(request.app.state.calendar.current(), schedule, per_due), sum(n for _, n in per_due)
 
 
 async def _calendar_page(request: Request, *, values: dict | None = None, error: str | None = None,
@@ -227,8 +237,6 @@ async def outbox_attachment(request: Request, name: str, index: int) -> Response
     user = await _outbox_reader(request)
     if isinstance(user, Response):
         return user
-    from urllib.parse import quote
-
     from core import mailsink
 
     try:

@@ -7,21 +7,24 @@ Every figure is defined as a filter of the supervisors' list (db.repository.list
 each links to exactly the applications behind it and equals GET /api/v1/applications' `total`.
 
 Two waiting decisions are not columns of `application`: a pending extension request and a third
-party's objection not yet overridden. They are read from the recorded events of open applications
-(application_event, by its application_id index), driven by the open-applications index.
+party's objection not yet overridden. They are read from partial indexes of the extension events and
+of the objection alerts (migration 0006), which hold a few percent of those tables' rows.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, literal, or_, select, text, union_all
-from sqlalchemy.engine import Connection
+from sqlalchemy import and_, case, func, literal, select, text
+from sqlalchemy.engine import Connection, Engine
 
 from clock.deadline import working_days_left
-from db.models import OPEN_PREDICATE, Application, ApplicationEvent, ApplicationItem, StaffAlert
+from db.models import (
+    EXTENSION_PREDICATE, OBJECTION_PREDICATE, OPEN_PREDICATE, Application, ApplicationEvent, ApplicationItem, StaffAlert,
+)
 from workcalendar import WorkCalendar
 
 A = Application.__table__  # type: ignore[attr-defined]
@@ -29,8 +32,13 @@ E = ApplicationEvent.__table__  # type: ignore[attr-defined]
 I = ApplicationItem.__table__  # type: ignore[attr-defined]
 S = StaffAlert.__table__  # type: ignore[attr-defined]
 OPEN = text(OPEN_PREDICATE)  # literal SQL: SQLite uses the partial index only when the query repeats it
+# The same set spelled positively: (status, due_on, overdue, …) is then an index-only range per status.
+OPEN_STATUSES = ("handling", "awaiting-supplement", "consulting", "in-review", "awaiting-signature", "awaiting-delivery")
+OPEN_IN = A.c.status.in_(OPEN_STATUSES)
 DUE_SOON_WORKING_DAYS = 3
 QUEUE_LIMIT = 100
+# The queue's and the dashboard's statements run at once, each on its own pooled connection.
+_POOL = ThreadPoolExecutor(max_workers=6, thread_name_prefix="staff-pages")
 
 
 # --- working days ------------------------------------------------------------------------------
@@ -43,6 +51,31 @@ def due_soon_before(cal: WorkCalendar, today: date, days: int = DUE_SOON_WORKING
     while working_days_left(cal, today, day) <= days:
         day += timedelta(days=1)
     return day
+
+
+class WorkingDaysLeft:
+    """`clock.deadline.working_days_left(cal, today, d)` for many dates d at once: one walk over the
+    calendar from the earliest date to the latest, then each answer from prefix counts (a queue of old
+    overdue applications would otherwise walk years of days per row)."""
+
+    def __init__(self, cal: WorkCalendar, today: date, dates: list[date]) -> None:
+        self.today = today
+        self.first = min([today, *dates]) - timedelta(days=1)
+        last = max([today, *dates])
+        self.prefix = [0]  # prefix[i]: working days in (first, first + i]
+        day = self.first
+        while day < last:
+            day += timedelta(days=1)
+            self.prefix.append(self.prefix[-1] + (1 if cal.workday_or_provisional(day)[0] else 0))
+        self.today_is_workday = cal.workday_or_provisional(today)[0]
+
+    def _between(self, a: date, b: date) -> int:  # working days d with a < d <= b
+        return self.prefix[(b - self.first).days] - self.prefix[(a - self.first).days] if b > a else 0
+
+    def __call__(self, due_on: date) -> int:
+        if self.today > due_on:
+            return -self._between(due_on, self.today)
+        return self._between(self.today, due_on) + (1 if self.today_is_workday else 0)
 
 
 def mark(left: int | None, due_on: date | None, today: date) -> str:
@@ -84,8 +117,11 @@ def _queue_selects(roles: frozenset[str], username: str, department: str | None)
 
     branches = []
     if "registrar" in roles:
-        branches.append(branch("assign", "registrar", "指定承办人",
-                               A.c.status.in_(("handling", "consulting")), A.c.handler.is_(None)))
+        # coalesce: keeps the planner on (status, due_on, id), in due order, rather than on the handler
+        # index's NULL entries (closed applications included).
+        for status_ in ("handling", "consulting"):
+            branches.append(branch("assign", "registrar", "指定承办人",
+                                   A.c.status == status_, func.coalesce(A.c.handler, "") == ""))
         branches.append(branch("confirm-delivery", "registrar", "寄送或交付答复并确认送达",
                                A.c.status == "awaiting-delivery", A.c.delivery_method != "email"))
     if "handler" in roles:
@@ -94,7 +130,7 @@ def _queue_selects(roles: frozenset[str], username: str, department: str | None)
             mine.append(A.c.department == department)
         else:
             mine.append(literal(False))  # a handler without a department has no applications (api.security)
-        unproposed = exists().where(I.c.application_id == A.c.id, I.c.outcome.is_(None))
+        unproposed = select(literal(1)).where(I.c.application_id == A.c.id, I.c.outcome.is_(None)).exists()
         branches.append(branch("propose-decision", "handler", "提出拟办意见",
                                A.c.status.in_(("handling", "consulting")), unproposed, *mine))
         branches.append(branch("submit-for-review", "handler", "提交保密审查",
@@ -103,44 +139,65 @@ def _queue_selects(roles: frozenset[str], username: str, department: str | None)
         branches.append(branch("review", "reviewer", "保密审查拟办意见", A.c.status == "in-review"))
     if "supervisor" in roles:
         branches.append(branch("sign", "supervisor", "签发答复告知书", A.c.status == "awaiting-signature"))
-        branches.append(branch("decide-extension", "supervisor", "审批延期申请", OPEN, pending_extension()))
+        # Two steps: the few pending ids first, then their rows (PostgreSQL, expecting many, would
+        # otherwise read every open application's row to join them).
+        def decide_extension(conn: Connection):
+            ids = list(conn.execute(select(A.c.id).where(OPEN, pending_extension())).scalars())
+            return conn.execute(branch("decide-extension", "supervisor", "审批延期申请",
+                                       A.c.id.in_(ids or [""]))).mappings().all()
+        branches.append(decide_extension)
         branches.append(branch("override-objection", "supervisor", "第三方不同意公开：决定是否公开（可选）",
-                               OPEN, A.c.status == "handling", pending_objection()))
+                               A.c.status == "handling", pending_objection()))
     return branches
 
 
+def pending_extension_ids():
+    """Applications with an extension requested and not yet approved or refused: more requests than
+    decisions recorded (the workflow allows one request at a time; a refused one may be asked again).
+
+    One pass over the partial index of extension events (migration 0006; its predicate repeated as
+    literal SQL so that both planners use it), grouped by application: it grows with the extensions
+    ever asked for (a few percent of the applications), not with the open applications. Use with OPEN.
+    """
+    event = E.alias("extension_event")
+    balance = func.sum(case((event.c.kind == "extension-requested", 1),
+                            (event.c.kind.in_(("extension-approved", "extension-refused")), -1), else_=0))
+    return (select(event.c.application_id).where(text(EXTENSION_PREDICATE.replace("kind", "extension_event.kind")))
+            .group_by(event.c.application_id).having(balance > 0))
+
+
 def pending_extension():
-    """An extension requested and not yet approved or refused (the workflow allows one at a time)."""
-    requested = E.alias("requested")
-    decided = E.alias("decided")
-    return exists().where(
-        requested.c.application_id == A.c.id, requested.c.kind == "extension-requested",
-        ~exists().where(decided.c.application_id == A.c.id,
-                        decided.c.kind.in_(("extension-approved", "extension-refused")),
-                        decided.c.seq > requested.c.seq),
-    )
+    return A.c.id.in_(pending_extension_ids())
 
 
 def pending_objection():
     """A third party objected (the supervisor was alerted) and no override has been recorded since."""
     overridden = E.alias("overridden")
-    return and_(
-        exists().where(S.c.application_id == A.c.id, S.c.kind == "consultation-objection"),
-        ~exists().where(overridden.c.application_id == A.c.id, overridden.c.kind == "objection-overridden"),
+    return A.c.id.in_(
+        select(S.c.application_id).where(
+            text(OBJECTION_PREDICATE),  # literal: the partial index's own predicate (SQLite matches it only so)
+            ~select(literal(1)).where(overridden.c.application_id == S.c.application_id,
+                                      overridden.c.kind == "objection-overridden").exists(),
+        )
     )
 
 
-def work_queue(conn: Connection, roles: frozenset[str], username: str, department: str | None,
+def work_queue(engine: Engine, roles: frozenset[str], username: str, department: str | None,
                cal: WorkCalendar, today: date) -> list[QueueRow]:
-    """Every action waiting for one of `roles`, soonest due first (undated last), at most 100 per kind."""
+    """Every action waiting for one of `roles`, soonest due first (undated last), at most 100 per kind.
+
+    Each kind is one indexed statement; they run at once, each on its own connection."""
     branches = _queue_selects(roles, username, department)
-    if not branches:
-        return []
-    statement = union_all(*[b.subquery().select() for b in branches]) if len(branches) > 1 else branches[0]
-    rows = conn.execute(statement).mappings().all()
+
+    def run(statement):
+        with engine.connect() as conn:
+            return statement(conn) if callable(statement) else conn.execute(statement).mappings().all()
+
+    rows = [r for future in [_POOL.submit(run, b) for b in branches] for r in future.result()]
+    left_of = WorkingDaysLeft(cal, today, [r["due_on"] for r in rows if r["due_on"]])
     out = []
     for r in rows:
-        left = working_days_left(cal, today, r["due_on"]) if r["due_on"] else None
+        left = left_of(r["due_on"]) if r["due_on"] else None
         out.append(QueueRow(application_id=r["id"], action=r["action"], description=r["description"], role=r["role"],
                             status=r["status"], applicant_name=r["applicant_name"], handler=r["handler"],
                             department=r["department"], due_on=r["due_on"], working_days_left=left,
@@ -201,59 +258,72 @@ def month_start(day: date, back: int = 0) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def dashboard(conn: Connection, cal: WorkCalendar, today: date, *, months: int = 12, recent_months: int = 3) -> Dashboard:
-    """The figures (each one COUNT over an index) and the on-time rates (GROUP BY over the period)."""
+def dashboard(engine: Engine, cal: WorkCalendar, today: date, *, months: int = 12, ahead: int = 2,
+              recent_months: int = 3) -> Dashboard:
+    """The figures (each one COUNT over an index) and the on-time rates (GROUP BY over the period).
+
+    The independent statements run at once, each on its own connection (a database answers several
+    readers in parallel; the slowest one sets the page's time, not their sum).
+    """
     soon = due_soon_before(cal, today)
     iso = lambda d: d.isoformat()  # noqa: E731
-    figures = [
-        Figure("open", "在办", _count(conn, OPEN), {"open": "true"}),
-        Figure("due-soon", f"{DUE_SOON_WORKING_DAYS} 个工作日内到期", _count(
-            conn, OPEN, A.c.overdue.is_(False), A.c.due_on < soon), {"open": "true", "overdue": "false",
-                                                                    "due_before": iso(soon)}, "soon"),
-        Figure("overdue", "已逾期", _count(conn, OPEN, A.c.overdue.is_(True)), {"open": "true", "overdue": "true"},
-               "overdue"),
-        Figure("paused", "暂停计算（征求意见中）", _count(conn, A.c.status == "consulting"), {"status": "consulting"}),
-        Figure("supplement", "等待申请人补正", _count(conn, A.c.status == "awaiting-supplement"),
-               {"status": "awaiting-supplement"}),
-        Figure("sign", "待我签发", _count(conn, A.c.status == "awaiting-signature"), {"status": "awaiting-signature"}),
-        Figure("extension", "待我审批延期", _count(conn, OPEN, pending_extension()), {"pending": "extension"}),
-        Figure("override", "第三方异议待决定", _count(conn, OPEN, A.c.status == "handling", pending_objection()),
-               {"pending": "objection"}),
-    ]
-    board = Dashboard(today=today, due_soon_before=soon, figures=figures)
+
+    def on_connection(fn):
+        def run():
+            with engine.connect() as conn:
+                return fn(conn)
+        return _POOL.submit(run)
+
+    counts = {
+        "open": on_connection(lambda c: _count(c, OPEN)),
+        "due-soon": on_connection(lambda c: _count(c, OPEN_IN, A.c.overdue.is_(False), A.c.due_on < soon)),
+        "overdue": on_connection(lambda c: _count(c, OPEN_IN, A.c.overdue.is_(True))),
+        "statuses": on_connection(lambda c: dict(c.execute(
+            select(A.c.status, func.count()).where(A.c.status.in_(("consulting", "awaiting-supplement",
+                                                                   "awaiting-signature")))
+            .group_by(A.c.status)).all())),
+        "extension": on_connection(lambda c: _count(c, OPEN, pending_extension())),
+        "override": on_connection(lambda c: _count(c, A.c.status == "handling", pending_objection())),
+    }
 
     # On-time rate: of the applications closed (replied and delivered) whose due date falls in the
     # month, how many were replied by their due date (`overdue` is set only when the due date passes
-    # unanswered). By the due date's month: it is a date column with an index.
-    first = month_start(today, months - 1)
-    end = month_start(today, -1)
-    month_key = func.substr(func.cast(A.c.due_on, _text_type()), 1, 7)
-    rows = conn.execute(
-        select(month_key.label("month"), func.count().label("total"),
-               func.sum(func.cast(A.c.overdue, _int_type())).label("late"))
-        .where(A.c.status == "closed", A.c.due_on >= first, A.c.due_on < end).group_by(month_key)
-    ).all()
-    by_month = {r.month: (r.total, int(r.late or 0)) for r in rows}
-    for back in range(months - 1, -1, -1):
-        start = month_start(today, back)
-        stop = month_start(today, back - 1)
-        total, late = by_month.get(start.isoformat()[:7], (0, 0))
-        board.by_month.append(RateRow(f"{start.year}年{start.month}月", total, late,
-                                      {"status": "closed", "due_from": iso(start), "due_before": iso(stop)}))
-
+    # unanswered). By the due date's month: it is a date column with an index. The last `months`
+    # months and the next `ahead` ones (an application answered early is closed before its due month).
+    spans = [(month_start(today, back), month_start(today, back - 1)) for back in range(months - 1, -ahead - 1, -1)]
+    rate = lambda *where: select(func.count(), func.sum(func.cast(A.c.overdue, _int_type()))).where(  # noqa: E731
+        A.c.status == "closed", *where)
+    monthly = on_connection(lambda c: [c.execute(rate(A.c.due_on >= a, A.c.due_on < b)).one() for a, b in spans])
     recent = month_start(today, recent_months - 1)
-    board.period_from = recent
-    for column, target in ((A.c.department, board.by_department), (A.c.handler, board.by_handler)):
-        rows = conn.execute(
+    grouped = {}
+    for name, column in (("department", A.c.department), ("handler", A.c.handler)):
+        grouped[name] = on_connection(lambda c, column=column: c.execute(
             select(column.label("key"), func.count().label("total"),
                    func.sum(func.cast(A.c.overdue, _int_type())).label("late"))
-            .where(A.c.status == "closed", A.c.due_on >= recent, A.c.due_on < end, column.is_not(None))
-            .group_by(column).order_by(func.count().desc(), column).limit(30)
-        ).all()
-        name = "department" if column is A.c.department else "handler"
-        for r in rows:
+            .where(A.c.status == "closed", A.c.due_on >= recent, column.is_not(None))
+            .group_by(column).order_by(func.count().desc(), column).limit(30)).all())
+
+    got = {k: f.result() for k, f in counts.items()}
+    statuses = got["statuses"]
+    figures = [
+        Figure("open", "在办", got["open"], {"open": "true"}),
+        Figure("due-soon", f"{DUE_SOON_WORKING_DAYS} 个工作日内到期", got["due-soon"],
+               {"open": "true", "overdue": "false", "due_before": iso(soon)}, "soon"),
+        Figure("overdue", "已逾期", got["overdue"], {"open": "true", "overdue": "true"}, "overdue"),
+        Figure("paused", "暂停计算（征求意见中）", statuses.get("consulting", 0), {"status": "consulting"}),
+        Figure("supplement", "等待申请人补正", statuses.get("awaiting-supplement", 0), {"status": "awaiting-supplement"}),
+        Figure("sign", "待我签发", statuses.get("awaiting-signature", 0), {"status": "awaiting-signature"}),
+        Figure("extension", "待我审批延期", got["extension"], {"pending": "extension"}),
+        Figure("override", "第三方异议待决定", got["override"], {"pending": "objection"}),
+    ]
+    board = Dashboard(today=today, due_soon_before=soon, figures=figures, period_from=recent)
+    for (start, stop), (total, late) in zip(spans, monthly.result()):
+        board.by_month.append(RateRow(f"{start.year}年{start.month}月", total, int(late or 0),
+                                      {"status": "closed", "due_from": iso(start), "due_before": iso(stop)}))
+    for name, target in (("department", board.by_department), ("handler", board.by_handler)):
+        for r in grouped[name].result():
             target.append(RateRow(r.key, r.total, int(r.late or 0),
-                                  {"status": "closed", name: r.key, "due_from": iso(recent), "due_before": iso(end)}))
+                                  {"status": "closed", name: r.key, "due_from": iso(recent)}))
     return board
 
 
@@ -273,8 +343,9 @@ def _int_type():
 
 
 def pending_decision_ids(conn: Connection, which: str, limit: int = 100) -> list[str]:
-    condition = pending_extension() if which == "extension" else and_(A.c.status == "handling", pending_objection())
-    return list(conn.execute(select(A.c.id).where(OPEN, condition).order_by(A.c.due_on, A.c.id).limit(limit)).scalars())
+    condition = and_(OPEN, pending_extension()) if which == "extension" else and_(
+        A.c.status == "handling", pending_objection())
+    return list(conn.execute(select(A.c.id).where(condition).order_by(A.c.due_on, A.c.id).limit(limit)).scalars())
 
 
 def open_due_dates_from(conn: Connection, first_day: date) -> list[tuple[date, int]]:
@@ -283,11 +354,3 @@ def open_due_dates_from(conn: Connection, first_day: date) -> list[tuple[date, i
         select(A.c.due_on, func.count()).where(OPEN, A.c.due_on >= first_day).group_by(A.c.due_on)
     ).all()
     return [(r[0], r[1]) for r in rows]
-
-
-def count_where(conn: Connection, *where: Any) -> int:
-    return _count(conn, *where)
-
-
-__all__ = ["work_queue", "dashboard", "due_soon_before", "mark", "pending_decision_ids", "open_due_dates_from",
-           "or_"]

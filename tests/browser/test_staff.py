@@ -16,7 +16,7 @@ import pytest
 
 from core import clock
 from tests.browser.conftest import check_page
-from tests.helpers import TEST_PASSWORD, act, register, state
+from tests.helpers import TEST_PASSWORD, act, eventually, register, state
 
 pytestmark = pytest.mark.usefixtures("live_server")
 DESKTOP = {"width": 1280, "height": 900}
@@ -277,6 +277,14 @@ async def test_the_dashboard_figures_equal_the_apis_and_link_to_the_applications
     await act(api, consulting, "consultations", {"consultee": {"kind": "third-party", "name": "某公司"}, "item_nos": [1],
                                                  "by": "wang"})
 
+    # One replied by e-mail and closed: the on-time chart has a bar.
+    closed = (await register(api, handler="wang", department="综合统计科"))["application_id"]
+    await act(api, closed, "decisions", {"item_no": 1, "outcome": "disclosed", "reasons": "", "by": "wang"})
+    await act(api, closed, "submit", {"by": "wang"})
+    await act(api, closed, "review", {"approve": True, "by": "reviewer-zhao"})
+    await act(api, closed, "sign", {"by": "chief-liu"})
+    await eventually(api, closed, lambda s: s["status"] == "closed", timeout=60)
+
     chief = await staff_page(browser, live_server, "chief-liu")
 
     async def figures() -> dict[str, tuple[int, str]]:
@@ -308,7 +316,10 @@ async def test_the_dashboard_figures_equal_the_apis_and_link_to_the_applications
     await check_page(chief, "staff-dashboard")
 
     # The monthly on-time figures link to the list with the same filters as the API's.
-    for row in (await chief.locator("table.rates").first.locator("tbody tr").all())[-2:]:
+    assert await chief.locator("svg.bars rect.bar").count() >= 1
+    month_rows = await chief.locator("table.rates").first.locator("tbody tr").all()
+    assert sum([int(await r.locator("td a").first.inner_text()) for r in month_rows]) >= 1
+    for row in month_rows[-3:]:
         link = row.locator("td a").first
         href = await link.get_attribute("href")
         assert int(await link.inner_text()) == await api_total(href)
@@ -340,6 +351,15 @@ async def test_administration_users_calendar_preview(browser, live_server, api):
     await admin.wait_for_selector("text=已创建用户")
     assert name in await admin.locator("main").inner_text()
     await check_page(admin, "staff-admin-users")
+    # Deactivate the new account through its own form; the admin API says so.
+    account = admin.locator("details.user", has_text=name)
+    await account.locator("summary").click()
+    await account.get_by_label("账户有效").uncheck()
+    await account.get_by_role("button", name="保存").click()
+    await admin.wait_for_selector("text=已保存修改")
+    users = (await api.get("/api/v1/admin/users", headers=api.as_user("admin"))).json()
+    created = next(u for u in users if u["username"] == name)
+    assert created["active"] is False and created["roles"] == ["registrar"]
 
     # The admin sees no application data: the dashboard and the outbox refuse.
     response = await admin.goto("/staff/dashboard")
@@ -357,3 +377,27 @@ async def test_administration_users_calendar_preview(browser, live_server, api):
     assert re.search(r"其中 \d+ 件的答复期限将因此改变", await preview.inner_text())
     await check_page(admin, "staff-admin-calendar")
     await admin.context.close()
+
+
+async def test_an_expired_session_goes_back_to_the_log_in_and_a_half_used_one_is_renewed(live_server, settings):
+    from datetime import timedelta
+
+    from core.security import issue_access_token
+
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    expired = issue_access_token(settings, "wang", 1, now=clock.now() - lifetime - timedelta(minutes=1))
+    half_used = issue_access_token(settings, "wang", 1, now=clock.now() - lifetime * 0.6)
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        answer = await http.get("/staff/queue", cookies={"gk_staff": expired})
+        assert answer.status_code == 303
+        assert answer.headers["location"].startswith("/staff?next=%2Fstaff%2Fqueue&why=")
+        login = await http.get(answer.headers["location"])
+        assert "登录已过期或已失效，请重新登录" in login.text
+
+        answer = await http.get("/staff/queue", cookies={"gk_staff": half_used})
+        assert answer.status_code == 200 and "我的待办" in answer.text
+        renewed = answer.cookies.get("gk_staff")
+        assert renewed and renewed != half_used
+        assert "httponly" in answer.headers["set-cookie"].lower() and "samesite=strict" in answer.headers["set-cookie"].lower()
+        again = await http.get("/staff/queue", cookies={"gk_staff": renewed})
+        assert again.status_code == 200 and "gk_staff" not in again.cookies  # fresh: not renewed again
