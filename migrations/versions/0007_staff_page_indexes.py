@@ -1,7 +1,7 @@
 """staff pages: indexes for the dashboard's aggregates and the work queue's waiting decisions
 
-Revision ID: 0006_staff_page_indexes
-Revises: 0005_number_reservations
+Revision ID: 0007_staff_page_indexes
+Revises: 0006_annual_report
 Create Date: 2026-11-30
 
 The supervisor's dashboard counts open, due-soon and overdue applications and the on-time rate by
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0006_staff_page_indexes'
-down_revision: str | Sequence[str] | None = '0005_number_reservations'
+revision: str = '0007_staff_page_indexes'
+down_revision: str | Sequence[str] | None = '0006_annual_report'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
