@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     mail_sink: bool | None = None
     supervisor_email: str | None = None
     reminder_days_before_due: int = 3
+    # 政务公开 (issue 13): seed 002 art. 13 counts 20 calendar days (default); Reg. 26 allows 20 working days.
+    proactive_publication_working_days: bool = False
+    # Corrections (Reg. 41): the period, in working days (default: the seeds' reply period).
+    correction_reply_days: int = Field(default=15, ge=1)
     # A receipt date older than this is almost always a typing error (2003 for 2026); a genuinely
     # late registration that old needs an administrator to raise the limit.
     max_receipt_age_days: int = 366

@@ -167,3 +167,4 @@ class ApplicationNumberCounter(SQLModel, table=True):
 from db import models_letters  # noqa: E402,F401  (letters: documents, outbox, attachments)
 
 import db.models_security  # noqa: E402,F401  (security tables: staff users, query codes, third-party links, audit)
+import db.models_proactive  # noqa: E402,F401  (政务公开: catalogue, interpretations, public opinion)
