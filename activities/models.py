@@ -104,6 +104,8 @@ LetterKind = Literal[
     "consultation-letter",
     "override-notice",
     "reply",
+    "correction-made",  # Reg. 41 / seed 002 art. 19 (issue 13)
+    "correction-forwarded",
 ]
 
 
@@ -121,6 +123,7 @@ class ComposeLetterInput(BaseModel):
     extension_days: int | None = None
     consultation_id: str | None = Field(default=None, description="consultation letter: whose answer link to print")
     answer_link: str | None = Field(default=None, description="set by the compose activity: the third party's signed link")
+    referral: str | None = Field(default=None, description="correction forwarded: the competent agency (Reg. 41)")
 
 
 class Letter(BaseModel):

@@ -8,9 +8,9 @@ import asyncio
 from sqlalchemy import Engine
 from temporalio import activity
 
-from db.models_proactive import CatalogueItem, OpinionEvent
+from db.models_proactive import CatalogueItem, CorrectionRequest, OpinionEvent
 from db.session import session_scope
-from workflows.proactive_messages import CatalogueRecord, OpinionRecord
+from workflows.proactive_messages import CatalogueRecord, CorrectionRecord, OpinionRecord
 
 
 class ProactiveActivities:
@@ -29,7 +29,11 @@ class ProactiveActivities:
     async def save_opinion_event(self, record: OpinionRecord) -> None:
         await asyncio.to_thread(self._merge, OpinionEvent(**record.model_dump()))
 
+    @activity.defn(name="save_correction")
+    async def save_correction(self, record: CorrectionRecord) -> None:
+        await asyncio.to_thread(self._merge, CorrectionRequest(**record.model_dump()))
+
 
 def proactive_activities(engine: Engine) -> list:
     acts = ProactiveActivities(engine)
-    return [acts.save_catalogue_item, acts.save_opinion_event]
+    return [acts.save_catalogue_item, acts.save_opinion_event, acts.save_correction]

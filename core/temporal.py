@@ -96,10 +96,11 @@ def workflow_classes() -> Sequence[type]:
     from workflows.calendar_broadcast import CalendarBroadcastWorkflow
     from workflows.consultation import ConsultationWorkflow
 
+    from workflows.corrections import CorrectionWorkflow
     from workflows.proactive import CatalogueItemWorkflow, PublicOpinionWorkflow  # 政务公开 (issue 13)
 
     return [DisclosureApplicationWorkflow, ConsultationWorkflow, CalendarBroadcastWorkflow,
-            CatalogueItemWorkflow, PublicOpinionWorkflow]
+            CatalogueItemWorkflow, PublicOpinionWorkflow, CorrectionWorkflow]
 
 
 def build_worker(client: Client, settings: Settings, engine) -> Worker:

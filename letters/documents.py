@@ -43,6 +43,8 @@ SERIES: dict[str, str] = {
     "extension-notice": "依公延",
     "consultation-letter": "依公征",
     "override-notice": "依公决",
+    "correction-made": "依公更",
+    "correction-forwarded": "依公转",
 }
 
 DRAFT_MARK = "草稿（未签发，仅供审阅）"

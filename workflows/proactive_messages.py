@@ -190,3 +190,68 @@ class OpinionRecord(BaseModel):
     limits: list[dict]
     responses: list[dict]
     created_by: str
+
+
+# --- corrections (Reg. 41; seed 002 art. 19) -----------------------------------------------------
+
+
+class CorrectionInput(BaseModel):
+    correction_id: str
+    person_name: str
+    email: str | None = None
+    address: str | None = None
+    record: str
+    correction: str
+    evidence: str = ""
+    channel: Literal["online", "desk"]
+    received_on: date
+    reply_days: int
+    calendar: CalendarData
+    agency_name: str
+    registered_by: str
+    supervisor_email: str | None = None
+
+
+class CorrectRecord(BaseModel):
+    by: str
+    result: str = Field(description="what was corrected")
+
+
+class ForwardCorrection(BaseModel):
+    by: str
+    agency: str = Field(description="the competent agency")
+    reason: str = ""
+
+
+class CorrectionView(BaseModel):
+    correction_id: str
+    person_name: str
+    record: str
+    correction: str
+    evidence: str
+    channel: str
+    received_on: date
+    due_on: date
+    due_steps: list[str]
+    status: Literal["handling", "corrected", "forwarded"]
+    result: str
+    forwarded_to: str | None
+    letter_subject: str | None
+    alerts: list[AlertRecord]
+    history: list[HistoryEntry]
+
+
+class CorrectionRecord(BaseModel):
+    id: str
+    person_name: str
+    email: str | None
+    address: str | None
+    record: str
+    correction: str
+    evidence: str
+    channel: str
+    received_on: date
+    due_on: date
+    status: str
+    result: str
+    forwarded_to: str | None
