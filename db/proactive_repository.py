@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import and_, or_
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from db.models_proactive import CatalogueCategory, CatalogueItem, CorrectionRequest, OpinionEvent
@@ -16,7 +17,9 @@ def search_catalogue(
 ) -> tuple[list[CatalogueItem], tuple[date, str] | None]:
     """Published policy documents and other items (not interpretations), newest first, by keyset
     (produced_on, id) on the partial indexes of migration 0006; returns the page and the next cursor."""
-    query = select(CatalogueItem).where(CatalogueItem.status == "published", CatalogueItem.kind == "document")
+    # The history (JSON) is for staff: not read for the public page.
+    query = select(CatalogueItem).options(defer(CatalogueItem.history)).where(
+        CatalogueItem.status == "published", CatalogueItem.kind == "document")
     if category_id:
         query = query.where(CatalogueItem.category_id == category_id)
     if document_number:
@@ -41,7 +44,7 @@ def search_catalogue(
 def interpretations_of(session: Session, policy_ids: list[str]) -> dict[str, list[CatalogueItem]]:
     if not policy_ids:
         return {}
-    rows = session.exec(select(CatalogueItem).where(
+    rows = session.exec(select(CatalogueItem).options(defer(CatalogueItem.history)).where(
         col(CatalogueItem.policy_id).in_(policy_ids), CatalogueItem.status == "published",
         CatalogueItem.kind == "interpretation").order_by(CatalogueItem.published_at))
     found: dict[str, list[CatalogueItem]] = {}
