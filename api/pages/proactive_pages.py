@@ -32,3 +32,46 @@ async def catalogue(request: Request):
         "page": "catalogue", "values": values, "categories": categories, "names": names, "items": page["items"],
         "next_params": next_params, "error": error, "searched": searched,
     }, status_code=200 if error is None else 422)
+
+
+# --- the public correction form (Reg. 41; seed 002 art. 19) ------------------------------------------
+
+CORRECTION_FIELDS = ("person_name", "email", "address", "record", "correction", "evidence")
+CORRECTION_FRIENDLY = {
+    "person_name": "请填写您的姓名或名称",
+    "record": "请写明与您相关的哪一项政府信息记录（至少 2 个字）",
+    "correction": "请写明哪里不准确、不完整，应当如何更正（至少 2 个字）",
+    "evidence": "请说明您提供的证据材料（至少 2 个字）",
+    "email": "电子邮箱格式不正确，应类似 name@example.com",
+}
+
+
+@router.get("/correction")
+async def correction_form(request: Request):
+    return render(request, "public/correction.html", {"page": "correction", "values": {}, "errors": {}})
+
+
+@router.post("/correction")
+async def correction_submit(request: Request):
+    from api.pages.common import CSRF_FAILED, csrf_ok
+
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in CORRECTION_FIELDS}
+    context = {"page": "correction", "values": values, "errors": {}}
+    if not csrf_ok(request, form):
+        return render(request, "public/correction.html", context | {"error": CSRF_FAILED}, status_code=400)
+    body = {k: v for k, v in values.items() if v or k in ("person_name", "record", "correction", "evidence")}
+    response = await api_call(request, "POST", "/api/v1/public/corrections", json=body)
+    if response.status_code == 201:
+        return render(request, "public/correction_done.html", {"page": "correction", "created": response.json()})
+    if response.status_code == 422:
+        errors: dict[str, str] = {}
+        for error in response.json().get("errors") or []:
+            loc = [str(p) for p in error.get("loc", [])][1:]
+            if loc:
+                errors.setdefault(loc[0], CORRECTION_FRIENDLY.get(loc[0], str(error.get("msg", "内容有误"))))
+        if not errors:
+            errors["email"] = detail_of(response)
+        return render(request, "public/correction.html", context | {"errors": errors}, status_code=422)
+    return render(request, "public/correction.html", context | {"error": detail_of(response)},
+                  status_code=response.status_code)

@@ -49,3 +49,27 @@ async def test_catalogue_search_by_document_number_and_title(page, api, engine):
     await page.get_by_label("标题包含").fill("没有这样的标题" + number)
     await page.get_by_role("button", name="检索").click()
     await page.wait_for_selector("text=没有找到符合条件的信息")
+
+
+async def test_correction_form_explains_a_missing_field_then_registers_the_request(page, api):
+    await page.goto("/correction")
+    await check_page(page, "public-correction")
+    await page.get_by_label("姓名或者名称").fill("王五")
+    await page.get_by_label("电子邮箱").fill("wangwu@example.cn")
+    await page.get_by_label("需要更正的政府信息记录").fill("2025年统计执法检查结果公告")
+    await page.get_by_role("button", name="提交更正申请").click()
+    await page.wait_for_selector("#e-correction")
+    assert "应当如何更正" in await page.locator("#e-correction").inner_text()
+    assert await page.get_by_label("姓名或者名称").input_value() == "王五"
+    await check_page(page, "public-correction-error")
+
+    await page.get_by_label("不准确或不完整之处及应当如何更正").fill("本人企业名称有误，应为“某某商务”")
+    await page.get_by_label("证据材料").fill("营业执照复印件")
+    await page.get_by_role("button", name="提交更正申请").click()
+    await page.wait_for_selector("#correction-id")
+    correction_id = await page.locator("#correction-id").inner_text()
+    await check_page(page, "public-correction-done")
+    from tests.test_corrections import _view
+
+    view = await _view(api, correction_id)
+    assert view["channel"] == "online" and view["person_name"] == "王五"
