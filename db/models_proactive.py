@@ -12,6 +12,7 @@ from sqlmodel import Column, Field, SQLModel
 from db.models import JSONDocument, timestamp_column, utcnow
 
 PUBLISHED = "status = 'published'"
+HAS_POLICY = "policy_id IS NOT NULL"
 
 
 class CatalogueCategory(SQLModel, table=True):
@@ -34,7 +35,9 @@ class CatalogueItem(SQLModel, table=True):
         Index("ix_catalogue_item_category_published", "category_id", "produced_on", "id",
               postgresql_where=text(PUBLISHED), sqlite_where=text(PUBLISHED)),
         Index("ix_catalogue_item_document_number", "document_number"),
-        Index("ix_catalogue_item_policy_id", "policy_id"),
+        # Interpretations only (most rows have no policy_id: a full index's statistics made SQLite scan).
+        Index("ix_catalogue_item_policy_id", "policy_id",
+              postgresql_where=text(HAS_POLICY), sqlite_where=text(HAS_POLICY)),
         Index("ix_catalogue_item_status_due_at", "status", "due_at"),
     )
 

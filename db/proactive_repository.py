@@ -42,14 +42,16 @@ def search_catalogue(
 
 
 def interpretations_of(session: Session, policy_ids: list[str]) -> dict[str, list[CatalogueItem]]:
+    """Published interpretations of these documents, through the partial index on policy_id (the
+    IS NOT NULL term lets SQLite use it); the few rows found are filtered here."""
     if not policy_ids:
         return {}
     rows = session.exec(select(CatalogueItem).options(defer(CatalogueItem.history)).where(
-        col(CatalogueItem.policy_id).in_(policy_ids), CatalogueItem.status == "published",
-        CatalogueItem.kind == "interpretation").order_by(CatalogueItem.published_at))
+        col(CatalogueItem.policy_id).is_not(None), col(CatalogueItem.policy_id).in_(policy_ids)))
     found: dict[str, list[CatalogueItem]] = {}
-    for row in rows:
-        found.setdefault(row.policy_id or "", []).append(row)
+    for row in sorted(rows, key=lambda r: (r.published_at is None, r.published_at, r.id)):
+        if row.status == "published" and row.kind == "interpretation":
+            found.setdefault(row.policy_id or "", []).append(row)
     return found
 
 

@@ -19,6 +19,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 PUBLISHED = "status = 'published'"
+HAS_POLICY = "policy_id IS NOT NULL"
 
 
 def _json() -> sa.types.TypeEngine:
@@ -60,7 +61,8 @@ def upgrade() -> None:
     op.create_index('ix_catalogue_item_category_published', 'catalogue_item', ['category_id', 'produced_on', 'id'],
                     unique=False, postgresql_where=sa.text(PUBLISHED), sqlite_where=sa.text(PUBLISHED))
     op.create_index('ix_catalogue_item_document_number', 'catalogue_item', ['document_number'], unique=False)
-    op.create_index('ix_catalogue_item_policy_id', 'catalogue_item', ['policy_id'], unique=False)
+    op.create_index('ix_catalogue_item_policy_id', 'catalogue_item', ['policy_id'], unique=False,
+                    postgresql_where=sa.text(HAS_POLICY), sqlite_where=sa.text(HAS_POLICY))
     op.create_index('ix_catalogue_item_status_due_at', 'catalogue_item', ['status', 'due_at'], unique=False)
     op.create_table('opinion_event',
     sa.Column('id', sa.String(length=60), nullable=False),
