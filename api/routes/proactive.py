@@ -321,6 +321,11 @@ async def create_event(body: EventBody, user: OpinionStaff, client: ClientDep, s
     return EventCreated(event_id=event_id)
 
 
+@opinion_router.get("/events", response_model=list[dict])
+def events(user: Staff, session: SessionDep) -> list[dict]:
+    return [e.model_dump(mode="json") for e in repo.opinion_events(session)]
+
+
 @opinion_router.get("/events/{event_id}", response_model=OpinionEventView)
 async def event(event_id: ItemId, user: Staff, client: ClientDep) -> OpinionEventView:
     return await run_query(client, event_id, "state", ItemQuery(), OpinionEventView, what="舆情")

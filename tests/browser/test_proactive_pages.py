@@ -73,3 +73,42 @@ async def test_correction_form_explains_a_missing_field_then_registers_the_reque
 
     view = await _view(api, correction_id)
     assert view["channel"] == "online" and view["person_name"] == "王五"
+
+
+async def test_staff_register_review_and_publish_a_catalogue_item(browser, live_server, api):
+    from tests.browser.test_staff import refused_as_expected, staff_page
+
+    await api.put("/api/v1/catalogue/categories/statistics-data", json={
+        "id": "statistics-data", "name": "国民经济和社会发展统计信息", "section": "综合统计科"})
+    handler = await staff_page(browser, live_server, "wang")
+    await handler.get_by_role("link", name="政务公开").click()
+    await handler.wait_for_url("**/staff/gk")
+    await check_page(handler, "staff-gk-overview")
+    title = f"全市能源消费情况 {uuid.uuid4().hex[:6]}"
+    item_form = handler.locator("form[action='/staff/gk/new/item']")
+    await item_form.get_by_label("标题").fill(title)
+    await item_form.get_by_label("产生（变更）日期").fill(clock.today().isoformat())
+    await item_form.get_by_label("内容").fill("能源消费总量同比增长 2%。")
+    await item_form.get_by_role("button", name="登记").click()
+    await handler.wait_for_url("**/staff/gk/catalogue/ML-*")
+    item_url = handler.url
+    await handler.locator("#form-publish").get_by_label("公开网址").fill("/gk/energy.html")
+    await handler.locator("#form-publish").get_by_role("button").click()
+    await handler.wait_for_selector("#error-publish")
+    assert "保密审查" in await handler.locator("#error-publish").inner_text()
+    refused_as_expected(handler)
+    await check_page(handler, "staff-gk-item-refused")
+
+    reviewer = await staff_page(browser, live_server, "reviewer-zhao")
+    await reviewer.goto(item_url)
+    await reviewer.locator("#form-review").get_by_role("button").click()
+    await reviewer.wait_for_url("**?done=review")
+
+    await handler.goto(item_url)
+    await handler.locator("#form-publish").get_by_label("公开网址").fill("/gk/energy.html")
+    await handler.locator("#form-publish").get_by_role("button").click()
+    await handler.wait_for_url("**?done=publish")
+    assert "SHA-256" in await handler.locator("main").inner_text()
+    await check_page(handler, "staff-gk-item-published")
+    await reviewer.context.close()
+    await handler.context.close()
