@@ -3,12 +3,8 @@ person told by a letter carrying the remedies; the period is the reply period on
 
 import asyncio
 
-import pytest
-
 from core import clock
 from tests.helpers import mails_about
-
-pytestmark = pytest.mark.dates
 
 BODY = {"person_name": "李四", "email": "lisi@example.cn", "record": "2025年统计执法检查公告中本人企业名称",
         "correction": "企业名称误写为“某某商贸”，应为“某某商务”", "evidence": "营业执照复印件"}
