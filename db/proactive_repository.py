@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
@@ -72,3 +72,26 @@ def opinion_events(session: Session, limit: int = 200) -> list[OpinionEvent]:
 
 def corrections(session: Session, limit: int = 200) -> list[CorrectionRequest]:
     return list(session.exec(select(CorrectionRequest).order_by(col(CorrectionRequest.due_on).desc()).limit(limit)))
+
+
+def published_counts(session: Session, year: int) -> list[tuple[str, str, int, int]]:
+    """Per category: (category id, kind, items first published in `year`, items public at the end of
+    it), for the annual report's count of proactively disclosed information."""
+    start, end = date(year, 1, 1), date(year + 1, 1, 1)
+    from datetime import datetime, time
+
+    from clock import SHANGHAI
+
+    start_at = datetime.combine(start, time(0), tzinfo=SHANGHAI)
+    end_at = datetime.combine(end, time(0), tzinfo=SHANGHAI)
+    published = session.exec(
+        select(CatalogueItem.category_id, CatalogueItem.kind, func.count())
+        .where(CatalogueItem.published_at >= start_at, CatalogueItem.published_at < end_at)
+        .group_by(CatalogueItem.category_id, CatalogueItem.kind)).all()
+    public = session.exec(
+        select(CatalogueItem.category_id, CatalogueItem.kind, func.count())
+        .where(CatalogueItem.status == "published", CatalogueItem.published_at < end_at)
+        .group_by(CatalogueItem.category_id, CatalogueItem.kind)).all()
+    new = {(c, k): n for c, k, n in published}
+    held = {(c, k): n for c, k, n in public}
+    return [(c, k, new.get((c, k), 0), held.get((c, k), 0)) for c, k in sorted(set(new) | set(held))]

@@ -85,6 +85,16 @@ async def test_item_reviewed_and_published_on_time_is_found_in_the_catalogue(api
         assert item_id in [i["item_id"] for i in page["items"]], params
     assert (await api.get("/api/v1/catalogue", params={"document_number": number, "category": "nothing"})).json()["items"] == []
 
+    # The annual report's count for this year's category includes it (and a withdrawn item would not).
+    from datetime import datetime
+
+    from clock import local_date
+
+    year = local_date(datetime.fromisoformat(evidence["published_at"])).year
+    counts = (await api.get("/api/v1/catalogue/report", params={"year": year})).json()
+    mine = [c for c in counts if c["category_id"] == "statistics-data" and c["kind"] == "document"][0]
+    assert mine["published_in_year"] >= 1 and mine["public_at_year_end"] >= 1
+
     # Replacement keeps the history: the published version stays public until the new one is published.
     changed = await api.post(f"/api/v1/catalogue/items/{item_id}/change",
                              json={"content": "更正：同比增长 5.2%。", "reason": "数据修订"}, headers=api.as_user("wang"))

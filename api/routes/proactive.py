@@ -215,6 +215,20 @@ async def create_item(body: ItemBody, user: Editors, session: SessionDep, client
     return ItemCreated(item_id=inp.item_id, deadline=deadline)
 
 
+class CategoryCount(BaseModel):
+    category_id: str
+    kind: str
+    published_in_year: int = Field(description="本年新公开")
+    public_at_year_end: int = Field(description="年末仍在公开（不含已撤下）")
+
+
+@router.get("/report", response_model=list[CategoryCount])
+def report(user: Staff, session: SessionDep, year: Annotated[int, Query(ge=2000, le=2100)]) -> list[CategoryCount]:
+    """Counts by category for the annual report (主动公开信息数量)."""
+    return [CategoryCount(category_id=c, kind=k, published_in_year=n, public_at_year_end=h)
+            for c, k, n, h in repo.published_counts(session, year)]
+
+
 @router.get("/items", response_model=list[PublicItem])
 def staff_list(user: Staff, session: SessionDep,
                status_: Annotated[str | None, Query(alias="status", max_length=20)] = None) -> list[PublicItem]:
