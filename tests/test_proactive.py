@@ -153,6 +153,10 @@ async def test_missing_policy_document_is_404_and_bad_dates_422(api):
     assert (await api.post("/api/v1/interpretations", json={"policy_id": "ML-none", "title": "解读",
                                                             "content": "x"})).status_code == 404
     assert (await api.get("/api/v1/catalogue", params={"date_from": "2026-02-01", "date_to": "2026-01-01"})).status_code == 422
+    page = await api.get("/catalogue", params={"date_from": "2026-13-01"})
+    assert page.status_code == 422 and "日期格式应为" in page.text
+    page = await api.get("/catalogue", params={"date_from": "2026-02-01", "date_to": "2026-01-01"})
+    assert page.status_code == 422 and "起始日期不能晚于截止日期" in page.text
 
 
 async def test_major_event_escalates_before_and_at_five_hours(env, api, client, engine):
