@@ -206,3 +206,24 @@ async def _event(api, event_id, check, timeout=20.0):
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"{event_id}: {response.status_code} {response.text[:800]}")
         await asyncio.sleep(0.2)
+
+
+async def test_withdrawn_item_leaves_the_catalogue_and_keeps_its_history(api, engine):
+    await _category(api)
+    number = f"统发〔2026〕W{clock.now().microsecond}号"
+    item_id = (await _create(api, title="统计违法举报电话", document_number=number))["item_id"]
+    await _view(api, item_id)
+    await api.post(f"/api/v1/catalogue/items/{item_id}/review", json={"approve": True}, headers=api.as_user("reviewer-zhao"))
+    await api.post(f"/api/v1/catalogue/items/{item_id}/publish", json={"url": "/gk/tel.html"}, headers=api.as_user("wang"))
+    await _row(engine, item_id, lambda r: r.status == "published")
+    short = await api.post(f"/api/v1/catalogue/items/{item_id}/withdraw", json={"reason": "x"}, headers=api.as_user("wang"))
+    assert short.status_code == 422
+    withdrawn = await api.post(f"/api/v1/catalogue/items/{item_id}/withdraw", json={"reason": "电话已变更，待重新发布"},
+                               headers=api.as_user("wang"))
+    assert withdrawn.status_code == 200 and withdrawn.json()["phase"] == "withdrawn"
+    row = await _row(engine, item_id, lambda r: r.status == "withdrawn")
+    assert [h["kind"] for h in row.history] == ["entered", "review-approved", "published", "withdrawn"]
+    assert (await api.get("/api/v1/catalogue", params={"document_number": number})).json()["items"] == []
+    again = await api.post(f"/api/v1/catalogue/items/{item_id}/change", json={"content": "新号码"},
+                           headers=api.as_user("wang"))
+    assert again.status_code == 409 and "已撤下" in again.json()["detail"]
