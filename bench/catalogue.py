@@ -97,6 +97,23 @@ def main() -> int:
                               ("document_number", f"SELECT id FROM catalogue_item WHERE document_number='{number}'")):
                 plan = connection.execute(text("EXPLAIN QUERY PLAN " + sql)).fetchall()
                 print(f"# plan {name}: {[r[-1] for r in plan]}")
+        # The same search in this process (no HTTP): what the query and ORM cost, apart from the server.
+        from sqlmodel import Session
+
+        from api.routes.proactive import catalogue_page
+
+        names = {"category": "category_id"}
+        for name, params in shapes.items():
+            kwargs = {names.get(k, k): (date.fromisoformat(v) if k.startswith("date_") else v) for k, v in params.items()}
+            times = []
+            with Session(engine) as session:
+                for i in range(args.repeat + 1):
+                    t0 = time.perf_counter()
+                    catalogue_page(session, **kwargs)
+                    if i:
+                        times.append(time.perf_counter() - t0)
+            print(f"    in process           {name:28s} p50 {percentile(times, 50) * 1e3:7.1f} ms  "
+                  f"p95 {percentile(times, 95) * 1e3:7.1f} ms", flush=True)
         engine.dispose()
         port = free_port()
         s.api(app_env(s.temporal(), url, free_port(), s.workdir, "bench-catalogue"), port)
