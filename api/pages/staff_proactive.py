@@ -37,6 +37,16 @@ PROCESSES: dict[str, dict[str, Any]] = {
         ("forward", "无权更正：转送有权机关并告知", [("agency", "有权更正的机关", "text"), ("reason", "说明", "textarea")]),
     ]},
 }
+FACTS = {
+    "title": "标题", "person_name": "申请人", "category_id": "类别", "section": "负责科室", "document_number": "文号",
+    "produced_on": "产生（变更）日期", "policy_id": "所解读的政策文件", "severity": "级别", "found_at": "发现时间",
+    "record": "需要更正的记录", "correction": "应当如何更正", "evidence": "证据材料", "received_on": "收到之日",
+    "due_on": "办理期限", "version": "版本", "forwarded_to": "转送机关", "result": "办理结果",
+    "content_sha256": "当前稿件 SHA-256",
+}
+PHASES = {"in-review": "保密审查中", "returned": "审查退回", "approved": "待公开", "published": "已公开",
+          "withdrawn": "已撤下", "open": "办理中", "closed": "已办结", "handling": "办理中", "corrected": "已更正",
+          "forwarded": "已转送"}
 PLATFORMS = {"website": "网站", "wechat": "微信", "press": "纸质媒体", "press-conference": "新闻发布会"}
 
 
@@ -112,7 +122,8 @@ async def _detail(request: Request, process: str, record_id: str, *, errors=None
         return refused_page(request, detail_of(response), response.status_code)
     return page(request, "staff/gk_detail.html", {
         "process": process, "spec": spec, "view": response.json(), "record_id": record_id,
-        "errors": errors or {}, "notice": notice, "platforms": PLATFORMS}, current="gk", status_code=status_code)
+        "errors": errors or {}, "notice": notice, "platforms": PLATFORMS,
+        "facts": FACTS, "phases": PHASES}, current="gk", status_code=status_code)
 
 
 @router.get("/{process}/{record_id}")

@@ -112,3 +112,29 @@ async def test_staff_register_review_and_publish_a_catalogue_item(browser, live_
     await check_page(handler, "staff-gk-item-published")
     await reviewer.context.close()
     await handler.context.close()
+
+
+async def test_staff_forward_a_correction_and_see_an_events_hour_limits(browser, live_server, api):
+    from datetime import timedelta
+
+    from tests.browser.test_staff import staff_page
+    from tests.test_corrections import BODY
+
+    correction_id = (await api.post("/api/v1/public/corrections", json=BODY, headers={"Authorization": ""})).json()["correction_id"]
+    event_id = (await api.post("/api/v1/public-opinion/events", headers=api.as_user("wang"), json={
+        "title": "网传统计公报推迟发布", "severity": "major",
+        "found_at": (clock.now() - timedelta(minutes=5)).isoformat()})).json()["event_id"]
+    handler = await staff_page(browser, live_server, "wang")
+    await handler.goto(f"/staff/gk/opinion/{event_id}")
+    await handler.wait_for_selector("text=5 小时内发布权威信息")
+    assert "24 小时内举行新闻发布会" in await handler.locator("main").inner_text()
+    await check_page(handler, "staff-gk-opinion")
+
+    await handler.goto(f"/staff/gk/correction/{correction_id}")
+    forward = handler.locator("#form-forward")
+    await forward.get_by_label("有权更正的机关").fill("市市场监督管理局")
+    await forward.get_by_role("button").click()
+    await handler.wait_for_url("**?done=forward")
+    assert "转送市市场监督管理局" in await handler.locator("main").inner_text()
+    await check_page(handler, "staff-gk-correction-forwarded")
+    await handler.context.close()
