@@ -108,6 +108,8 @@ LetterKind = Literal[
     "agency-consultation-letter",
     "override-notice",
     "reply",
+    "correction-made",  # Reg. 41 / seed 002 art. 19 (issue 13)
+    "correction-forwarded",
 ]
 
 
@@ -128,6 +130,7 @@ class ComposeLetterInput(BaseModel):
     reconsideration_body: str | None = Field(default=None, description="set by the compose activity: 行政复议机关 (setting)")
     court: str | None = Field(default=None, description="set by the compose activity: the competent court (setting)")
     complaint_body: str | None = Field(default=None, description="set by the compose activity: Reg. 51 投诉、举报 (setting)")
+    referral: str | None = Field(default=None, description="correction forwarded: the competent agency (Reg. 41)")
 
 
 class Letter(BaseModel):

@@ -17,6 +17,7 @@ from api.pages import mount_pages
 from api.registration import RegistrationWrites
 from api.routes import applicant, applications, auth, calendar, codec, consultations, health, letters, third_party
 from api.routes import reports
+from api.routes import corrections, proactive
 from api.security import RateLimiter
 from core.codec import codec_from_spec
 from core.config import Settings, get_settings
@@ -93,6 +94,9 @@ def create_app(
     for module in (applications, consultations, calendar, health, auth, applicant, third_party, codec, letters):
         app.include_router(module.router)
     app.include_router(applications.public_router)
+    for router in (proactive.router, proactive.interpretation_router, proactive.opinion_router,  # issue 13
+                   corrections.router, corrections.public_router):
+        app.include_router(router)
     mount_pages(app)  # the web pages (api/pages) and /static
     app.include_router(reports.router)  # issue 14: annual report, remedies, assessment, accountability
     # Outermost last: size cap → audit → CORS (codec only) → routes.

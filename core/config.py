@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     reconsideration_body: str | None = "某市人民政府"
     court: str | None = "某市某区人民法院"
     complaint_body: str | None = "上一级行政机关或者政府信息公开工作主管部门"
+    # 政务公开 (issue 13): seed 002 art. 13 counts 20 calendar days (default); Reg. 26 allows 20 working days.
+    proactive_publication_working_days: bool = False
+    # Corrections (Reg. 41): the period, in working days (default: the seeds' reply period).
+    correction_reply_days: int = Field(default=15, ge=1)
     # A receipt date older than this is almost always a typing error (2003 for 2026); a genuinely
     # late registration that old needs an administrator to raise the limit.
     max_receipt_age_days: int = 366

@@ -96,7 +96,11 @@ def workflow_classes() -> Sequence[type]:
     from workflows.calendar_broadcast import CalendarBroadcastWorkflow
     from workflows.consultation import ConsultationWorkflow
 
-    return [DisclosureApplicationWorkflow, ConsultationWorkflow, CalendarBroadcastWorkflow]
+    from workflows.corrections import CorrectionWorkflow
+    from workflows.proactive import CatalogueItemWorkflow, PublicOpinionWorkflow  # 政务公开 (issue 13)
+
+    return [DisclosureApplicationWorkflow, ConsultationWorkflow, CalendarBroadcastWorkflow,
+            CatalogueItemWorkflow, PublicOpinionWorkflow, CorrectionWorkflow]
 
 
 def build_worker(client: Client, settings: Settings, engine) -> Worker:
@@ -106,12 +110,13 @@ def build_worker(client: Client, settings: Settings, engine) -> Worker:
     `worker_graceful_shutdown_seconds` to finish before cancelling them.
     """
     from activities.disclosure import DisclosureActivities, all_activities
+    from activities.proactive import proactive_activities
 
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=workflow_classes(),
-        activities=all_activities(DisclosureActivities(engine, settings)),
+        activities=all_activities(DisclosureActivities(engine, settings)) + proactive_activities(engine),
         workflow_runner=SANDBOX,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,

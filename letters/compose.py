@@ -162,6 +162,32 @@ def _remedies(inp: ComposeLetterInput) -> str:
     return text
 
 
+def _correction_made(inp: ComposeLetterInput) -> tuple[str, list[str]]:
+    """Reg. 41 (seed 002 art. 19): the record is corrected and the person told."""
+    _require_items(inp, "a correction letter must say which record was asked to be corrected")
+    _require_reasons(inp, "a correction letter must say what was corrected")
+    return "政府信息更正告知书", [
+        f"本机关于{chinese_date(inp.received_on)}收到您提出的更正与您自身相关的政府信息记录的申请：",
+        _numbered(item.description for item in inp.items),
+        f"经核实，根据{REGULATION}第四十一条的规定，本机关已予更正：{inp.reasons}",
+        _remedies(inp),
+    ]
+
+
+def _correction_forwarded(inp: ComposeLetterInput) -> tuple[str, list[str]]:
+    """Reg. 41: the agency has no power to correct: forwarded to the competent agency, person told."""
+    _require_items(inp, "a forwarding letter must say which record was asked to be corrected")
+    if not inp.referral:
+        raise LetterInputError("a forwarding letter must name the agency the request was forwarded to")
+    return "政府信息更正申请转送告知书", [
+        f"本机关于{chinese_date(inp.received_on)}收到您提出的更正与您自身相关的政府信息记录的申请：",
+        _numbered(item.description for item in inp.items),
+        f"经审查，本机关无权更正该政府信息记录。根据{REGULATION}第四十一条的规定，"
+        f"本机关已将您的申请转送有权更正的{inp.referral}处理。" + (f"说明：{inp.reasons}" if inp.reasons else ""),
+        _remedies(inp),
+    ]
+
+
 def _numbered(entries: Iterable[str]) -> str:
     return "\n".join(f"{number}. {entry}" for number, entry in enumerate(entries, start=1))
 
@@ -190,4 +216,6 @@ _COMPOSERS: dict[LetterKind, Callable[[ComposeLetterInput], tuple[str, list[str]
     "agency-consultation-letter": _agency_consultation_letter,
     "override-notice": _override_notice,
     "reply": _reply,
+    "correction-made": _correction_made,
+    "correction-forwarded": _correction_forwarded,
 }

@@ -44,6 +44,8 @@ SERIES: dict[str, str] = {
     "consultation-letter": "依公征",
     "agency-consultation-letter": "依公商",
     "override-notice": "依公决",
+    "correction-made": "依公更",
+    "correction-forwarded": "依公转",
 }
 
 DRAFT_MARK = "草稿（未签发，仅供审阅）"

@@ -77,6 +77,9 @@ def fields_for(kind: str, shift: int) -> dict:
                                                "eyJjaWQiOiJHSy0yMDI2LTAwMDAxMi1jMSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"},
         "override-notice": {"items": items(shift)[:4], "reasons": punctuated(shift + 5)},
         "reply": {"items": items(shift), "reasons": punctuated(shift + 11)},
+        "correction-made": {"items": items(shift)[:2], "reasons": punctuated(shift + 4, 3)},
+        "correction-forwarded": {"items": items(shift)[:2], "reasons": punctuated(shift + 6, 2),
+                                 "referral": "某市市场监督管理局"},
     }[kind]
 
 
@@ -129,7 +132,7 @@ KINDS = list(get_args(LetterKind))
 
 def test_every_kind_compose_makes_is_covered():
     assert set(KINDS) == {"acknowledgment", "supplement-notice", "extension-notice", "consultation-letter",
-                          "override-notice", "reply"}
+                          "override-notice", "reply", "correction-made", "correction-forwarded"}
 
 
 @pytest.mark.parametrize("shift", [0, 1, 2, 3, 4, 5, 6])

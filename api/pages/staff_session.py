@@ -112,6 +112,7 @@ NAV = [
     ("register", "/staff/register", "登记申请", ("registrar",)),
     ("applications", "/staff/applications", "申请列表", ("registrar", "handler", "reviewer", "supervisor")),
     ("dashboard", "/staff/dashboard", "督办看板", ("supervisor",)),
+    ("gk", "/staff/gk", "政务公开", ("registrar", "handler", "reviewer", "supervisor")),
     ("outbox", "/staff/outbox", "发件箱", ("registrar", "reviewer", "supervisor")),
     ("admin", "/staff/admin", "系统管理", ("admin",)),
 ]

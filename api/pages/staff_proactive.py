@@ -1,0 +1,163 @@
+"""Staff pages for 政务公开 (issue 13): the catalogue and interpretations, public-opinion events and
+corrections: one overview with the forms that start each process, and a page per process with its
+deadline explained, its history and the action forms. Every read and action is the JSON API's own
+request with the session's token (role checks, the workflows' validators: a refusal shows its reason)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.pages.common import api_call, csrf_ok, detail_of
+from api.pages.staff_session import (
+    NotLoggedIn, bearer, check_roles, csrf_refused, page, redirect, refused_page, staff_user, to_login,
+)
+from api.security import STAFF_READERS
+
+router = APIRouter(prefix="/staff/gk", include_in_schema=False)
+READERS = tuple(sorted(STAFF_READERS))
+
+# Per process: the API path of one record, and its action forms: (action, title, fields).
+# A field is (name, label, kind) with kind text | textarea | yesno | platform | date.
+PROCESSES: dict[str, dict[str, Any]] = {
+    "catalogue": {"title": "主动公开信息", "api": "/api/v1/catalogue/items/{id}", "forms": [
+        ("review", "保密审查（谁签发、谁把关）", [("approve", "审查结论", "yesno"), ("comment", "意见", "textarea")]),
+        ("publish", "公开发布", [("url", "公开网址", "text")]),
+        ("change", "登记变更（新版本重新审查）", [("content", "变更后的内容", "textarea"), ("reason", "变更原因", "text")]),
+        ("withdraw", "撤下", [("reason", "撤下理由", "text")]),
+    ]},
+    "opinion": {"title": "政务舆情", "api": "/api/v1/public-opinion/events/{id}", "forms": [
+        ("responses", "记录回应", [("platform", "平台", "platform"), ("url", "网址", "text"), ("summary", "内容摘要", "textarea")]),
+        ("close", "办结", [("note", "说明", "text")]),
+    ]},
+    "correction": {"title": "更正申请", "api": "/api/v1/corrections/{id}", "forms": [
+        ("correct", "予以更正并告知", [("result", "更正的内容", "textarea")]),
+        ("forward", "无权更正：转送有权机关并告知", [("agency", "有权更正的机关", "text"), ("reason", "说明", "textarea")]),
+    ]},
+}
+FACTS = {
+    "title": "标题", "person_name": "申请人", "category_id": "类别", "section": "负责科室", "document_number": "文号",
+    "produced_on": "产生（变更）日期", "policy_id": "所解读的政策文件", "severity": "级别", "found_at": "发现时间",
+    "record": "需要更正的记录", "correction": "应当如何更正", "evidence": "证据材料", "received_on": "收到之日",
+    "due_on": "办理期限", "version": "版本", "forwarded_to": "转送机关", "result": "办理结果",
+    "content_sha256": "当前稿件 SHA-256",
+}
+PHASES = {"in-review": "保密审查中", "returned": "审查退回", "approved": "待公开", "published": "已公开",
+          "withdrawn": "已撤下", "open": "办理中", "closed": "已办结", "handling": "办理中", "corrected": "已更正",
+          "forwarded": "已转送"}
+PLATFORMS = {"website": "网站", "wechat": "微信", "press": "纸质媒体", "press-conference": "新闻发布会"}
+
+
+def _who(request: Request):
+    try:
+        return staff_user(request)
+    except NotLoggedIn as why:
+        return to_login(request, why.reason)
+
+
+async def _get(request: Request, path: str, **params) -> Any:
+    response = await api_call(request, "GET", path, headers=bearer(request), params=params)
+    return response.json() if response.status_code == 200 else []
+
+
+async def _overview(request: Request, user, *, errors: dict[str, str] | None = None,
+                    notice: str | None = None, status_code: int = 200) -> Response:
+    context = {
+        "items": await _get(request, "/api/v1/catalogue/items"),
+        "categories": await _get(request, "/api/v1/catalogue/categories"),
+        "events": await _get(request, "/api/v1/public-opinion/events"),
+        "corrections": await _get(request, "/api/v1/corrections"),
+        "errors": errors or {}, "notice": notice,
+    }
+    return page(request, "staff/gk_overview.html", context, current="gk", status_code=status_code)
+
+
+@router.get("")
+async def overview(request: Request, done: str = "") -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    if reason := await check_roles(user, *READERS):
+        return refused_page(request, reason)
+    return await _overview(request, user, notice=f"已登记：{done}" if done else None)
+
+
+START = {
+    "item": ("/api/v1/catalogue/items", "catalogue", "item_id",
+             ("title", "category_id", "document_number", "produced_on", "content", "summary")),
+    "interpretation": ("/api/v1/interpretations", "catalogue", "item_id", ("policy_id", "title", "content")),
+    "event": ("/api/v1/public-opinion/events", "opinion", "event_id", ("title", "severity", "found_at")),
+    "correction": ("/api/v1/corrections", "correction", "correction_id",
+                   ("person_name", "email", "address", "record", "correction", "evidence", "received_on")),
+}
+
+
+@router.post("/new/{what}")
+async def start(request: Request, what: str) -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return csrf_refused(request)
+    if what not in START:
+        return refused_page(request, "没有这项操作", 404)
+    path, process, key, fields = START[what]
+    body = {f: str(form.get(f, "")).strip() for f in fields if str(form.get(f, "")).strip()}
+    if what == "event" and "found_at" in body and len(body["found_at"]) == 16:
+        body["found_at"] += ":00+08:00"  # datetime-local: Beijing time
+    answer = await api_call(request, "POST", path, json=body, headers=bearer(request))
+    if answer.status_code == 201:
+        return redirect(request, f"/staff/gk/{process}/{answer.json()[key]}")
+    return await _overview(request, user, errors={what: detail_of(answer)}, status_code=answer.status_code)
+
+
+async def _detail(request: Request, process: str, record_id: str, *, errors=None, notice=None,
+                  status_code: int = 200) -> Response:
+    spec = PROCESSES[process]
+    response = await api_call(request, "GET", spec["api"].format(id=record_id), headers=bearer(request))
+    if response.status_code != 200:
+        return refused_page(request, detail_of(response), response.status_code)
+    return page(request, "staff/gk_detail.html", {
+        "process": process, "spec": spec, "view": response.json(), "record_id": record_id,
+        "errors": errors or {}, "notice": notice, "platforms": PLATFORMS,
+        "facts": FACTS, "phases": PHASES}, current="gk", status_code=status_code)
+
+
+@router.get("/{process}/{record_id}")
+async def detail(request: Request, process: str, record_id: str, done: str = "") -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    if process not in PROCESSES:
+        return refused_page(request, "没有这类事项", 404)
+    titles = {a: t for a, t, _ in PROCESSES[process]["forms"]}
+    return await _detail(request, process, record_id, notice=f"已完成：{titles[done]}" if done in titles else None)
+
+
+@router.post("/{process}/{record_id}/{action}")
+async def act(request: Request, process: str, record_id: str, action: str) -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return csrf_refused(request)
+    spec = PROCESSES.get(process)
+    forms = {a: fields for a, _, fields in spec["forms"]} if spec else {}
+    if action not in forms:
+        return refused_page(request, "没有这项操作", 404)
+    body: dict[str, Any] = {}
+    for name, _, kind in forms[action]:
+        value = str(form.get(name, "")).strip()
+        if kind == "yesno":
+            body[name] = value == "yes"
+        elif value:
+            body[name] = value
+    answer = await api_call(request, "POST", f"{spec['api'].format(id=record_id)}/{action}", json=body,
+                            headers=bearer(request))
+    if answer.status_code == 200:
+        return redirect(request, f"/staff/gk/{process}/{record_id}?done={action}")
+    return await _detail(request, process, record_id, errors={action: detail_of(answer)}, status_code=answer.status_code)

@@ -1,0 +1,357 @@
+"""政务公开 API: the proactive catalogue (tag proactive), policy interpretations (interpretation) and
+public-opinion events (public-opinion). Actions are workflow Updates (a refusal is 409 with the
+reason); lists and the public catalogue search read the tables the workflows' activities write."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+from temporalio.common import WorkflowIDReusePolicy
+
+from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
+from api.security import STAFF_READERS, require
+from api.temporal_calls import run_query, run_update
+from core import clock
+from db import proactive_repository as repo
+from db.models_proactive import CatalogueCategory, CatalogueItem
+from db.models_security import StaffUser
+from proactive.rules import Deadline, interpretation_due, publication_due
+from workcalendar import WorkCalendar
+from workflows.proactive_messages import (
+    CatalogueItemInput,
+    CatalogueItemView,
+    ChangeItem,
+    CloseEvent,
+    ItemQuery,
+    OpinionEventInput,
+    OpinionEventView,
+    Platform,
+    PublishItem,
+    RecordResponse,
+    ReviewItem,
+    WithdrawItem,
+)
+
+ITEM_ID = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$", description="目录条目编号")
+ItemId = Annotated[str, ITEM_ID]
+ITEM_ENDED = "该信息已撤下，不能再办理"
+EVENT_ENDED = "该舆情已办结，不能再办理"
+Staff = Annotated[StaffUser, Depends(require(*sorted(STAFF_READERS)))]
+Editors = Annotated[StaffUser, Depends(require("handler", "supervisor"))]
+Reviewer = Annotated[StaffUser, Depends(require("reviewer"))]
+
+router = APIRouter(prefix="/api/v1/catalogue", tags=["proactive"])
+interpretation_router = APIRouter(prefix="/api/v1/interpretations", tags=["interpretation"])
+opinion_router = APIRouter(prefix="/api/v1/public-opinion", tags=["public-opinion"])
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CategoryBody(Body):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", description="代码，如 statistics-data")
+    name: str = Field(min_length=2, max_length=100)
+    section: str = Field(min_length=2, max_length=100, description="负责公开的科室（制度第十四条）")
+
+
+class ItemBody(Body):
+    title: str = Field(min_length=2, max_length=300)
+    category_id: str = Field(min_length=1, max_length=40)
+    document_number: str | None = Field(default=None, max_length=100)
+    produced_on: date = Field(description="信息产生（或变更）之日；政策文件为印发之日")
+    content: str = Field(min_length=1, max_length=200_000)
+    summary: str = Field(default="", max_length=2000)
+
+
+class InterpretationBody(Body):
+    policy_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$")
+    title: str = Field(min_length=2, max_length=300)
+    content: str = Field(min_length=1, max_length=200_000)
+    summary: str = Field(default="", max_length=2000)
+
+
+class ReviewBody(Body):
+    approve: bool
+    comment: str = Field(default="", max_length=2000)
+
+
+class PublishBody(Body):
+    url: str = Field(min_length=1, max_length=500)
+
+
+class ChangeBody(Body):
+    title: str | None = Field(default=None, min_length=2, max_length=300)
+    content: str = Field(min_length=1, max_length=200_000)
+    document_number: str | None = Field(default=None, max_length=100)
+    reason: str = Field(default="", max_length=2000)
+
+
+class WithdrawBody(Body):
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class ItemCreated(BaseModel):
+    item_id: str
+    deadline: Deadline
+
+
+class PublicItem(BaseModel):
+    item_id: str
+    title: str
+    category_id: str
+    section: str
+    document_number: str | None
+    produced_on: date
+    published_at: datetime | None
+    url: str | None
+    content_sha256: str | None
+    summary: str
+    interpretations: list["PublicItem"] = []
+
+
+class CataloguePage(BaseModel):
+    items: list[PublicItem]
+    next_cursor: str | None
+
+
+def _public(row: CatalogueItem, interpretations: list[CatalogueItem] = ()) -> PublicItem:
+    return PublicItem(item_id=row.id, title=row.title, category_id=row.category_id, section=row.section,
+                      document_number=row.document_number, produced_on=row.produced_on,
+                      published_at=row.published_at, url=row.url, content_sha256=row.content_sha256,
+                      summary=row.summary, interpretations=[_public(i) for i in interpretations])
+
+
+def _cursor(text: str | None) -> tuple[date, str] | None:
+    if not text:
+        return None
+    on, _, item_id = text.partition("~")
+    try:
+        return date.fromisoformat(on), item_id
+    except ValueError:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "翻页参数无效，请从第一页重新查询") from None
+
+
+def catalogue_page(session: Session, *, title=None, category_id=None, document_number=None, date_from=None,
+                   date_to=None, cursor=None, limit=20) -> CataloguePage:
+    if date_from and date_to and date_from > date_to:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "起始日期不能晚于截止日期")
+    rows, after = repo.search_catalogue(session, title=title or None, category_id=category_id or None,
+                                        document_number=document_number or None, date_from=date_from,
+                                        date_to=date_to, after=_cursor(cursor), limit=limit)
+    found = repo.interpretations_of(session, [r.id for r in rows])
+    return CataloguePage(items=[_public(r, found.get(r.id, [])) for r in rows],
+                         next_cursor=f"{after[0].isoformat()}~{after[1]}" if after else None)
+
+
+@router.get("", response_model=CataloguePage)
+def search(
+    session: SessionDep,
+    title: Annotated[str | None, Query(max_length=100, description="标题包含")] = None,
+    category: Annotated[str | None, Query(max_length=40)] = None,
+    document_number: Annotated[str | None, Query(max_length=100, description="文号（完全一致）")] = None,
+    date_from: date | None = None, date_to: date | None = None,
+    cursor: Annotated[str | None, Query(max_length=120)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> CataloguePage:
+    """The public catalogue (no log-in): published items, newest first, with their interpretations."""
+    return catalogue_page(session, title=title, category_id=category, document_number=document_number,
+                          date_from=date_from, date_to=date_to, cursor=cursor, limit=limit)
+
+
+@router.get("/categories", response_model=list[CategoryBody])
+def list_categories(session: SessionDep) -> list[CategoryBody]:
+    return [CategoryBody(id=c.id, name=c.name, section=c.section) for c in repo.categories(session)]
+
+
+@router.put("/categories/{category_id}", response_model=CategoryBody)
+def put_category(category_id: str, body: CategoryBody, session: SessionDep,
+                 user: Annotated[StaffUser, Depends(require("supervisor", "admin"))]) -> CategoryBody:
+    """Staff maintain the categories, each with its responsible section (seed 002 art. 14)."""
+    if category_id != body.id:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "地址中的代码与内容中的代码不一致")
+    session.merge(CatalogueCategory(id=body.id, name=body.name, section=body.section))
+    session.commit()
+    return body
+
+
+def _category(session: Session, category_id: str) -> CatalogueCategory:
+    found = session.get(CatalogueCategory, category_id)
+    if found is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"没有代码为 {category_id} 的目录类别")
+    return found
+
+
+async def _start(client, settings, inp: CatalogueItemInput) -> None:
+    await client.start_workflow("CatalogueItemWorkflow", inp, id=inp.item_id, task_queue=settings.task_queue,
+                                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}-{clock.today().year}-{uuid.uuid4().hex[:10]}"
+
+
+@router.post("/items", response_model=ItemCreated, status_code=status.HTTP_201_CREATED)
+async def create_item(body: ItemBody, user: Editors, session: SessionDep, client: ClientDep, settings: SettingsDep,
+                      calendar: CalendarDep) -> ItemCreated:
+    """An item enters the catalogue when it is produced or changed: review, then publication within
+    20 days (seed 002 art. 13; working days when the agency sets it, Reg. 26)."""
+    if body.produced_on > clock.today():
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "信息产生之日不能晚于今天")
+    category = _category(session, body.category_id)
+    data = calendar.since(body.produced_on.year)
+    deadline = publication_due(WorkCalendar(data), body.produced_on, working_days=settings.proactive_publication_working_days)
+    inp = CatalogueItemInput(item_id=_new_id("ML"), kind="document", title=body.title, category_id=category.id,
+                             section=category.section, document_number=body.document_number,
+                             produced_on=body.produced_on, content=body.content, summary=body.summary,
+                             created_by=user.username, working_days=settings.proactive_publication_working_days,
+                             calendar=data, supervisor_email=settings.supervisor_email)
+    await _start(client, settings, inp)
+    return ItemCreated(item_id=inp.item_id, deadline=deadline)
+
+
+class CategoryCount(BaseModel):
+    category_id: str
+    kind: str
+    published_in_year: int = Field(description="本年新公开")
+    public_at_year_end: int = Field(description="年末仍在公开（不含已撤下）")
+
+
+@router.get("/report", response_model=list[CategoryCount])
+def report(user: Staff, session: SessionDep, year: Annotated[int, Query(ge=2000, le=2100)]) -> list[CategoryCount]:
+    """Counts by category for the annual report (主动公开信息数量)."""
+    return [CategoryCount(category_id=c, kind=k, published_in_year=n, public_at_year_end=h)
+            for c, k, n, h in repo.published_counts(session, year)]
+
+
+@router.get("/items", response_model=list[PublicItem])
+def staff_list(user: Staff, session: SessionDep,
+               status_: Annotated[str | None, Query(alias="status", max_length=20)] = None) -> list[PublicItem]:
+    return [_public(r) for r in repo.staff_items(session, status=status_)]
+
+
+@router.get("/items/{item_id}", response_model=CatalogueItemView)
+async def item(item_id: ItemId, user: Staff, client: ClientDep) -> CatalogueItemView:
+    return await run_query(client, item_id, "state", ItemQuery(), CatalogueItemView, what="目录条目")
+
+
+async def _update(client, item_id: str, name: str, cmd) -> CatalogueItemView:
+    return await run_update(client, item_id, name, cmd, CatalogueItemView, what="目录条目", ended=lambda: ITEM_ENDED)
+
+
+@router.post("/items/{item_id}/review", response_model=CatalogueItemView)
+async def review(item_id: ItemId, body: ReviewBody, user: Reviewer, client: ClientDep) -> CatalogueItemView:
+    """Confidentiality review (seed 002 art. 10: 谁签发、谁把关): a reviewer who did not write it."""
+    return await _update(client, item_id, "review", ReviewItem(by=user.username, **body.model_dump()))
+
+
+@router.post("/items/{item_id}/publish", response_model=CatalogueItemView)
+async def publish(item_id: ItemId, body: PublishBody, user: Editors, client: ClientDep) -> CatalogueItemView:
+    return await _update(client, item_id, "publish", PublishItem(by=user.username, url=body.url))
+
+
+@router.post("/items/{item_id}/change", response_model=CatalogueItemView)
+async def change(item_id: ItemId, body: ChangeBody, user: Editors, client: ClientDep) -> CatalogueItemView:
+    return await _update(client, item_id, "change", ChangeItem(by=user.username, **body.model_dump()))
+
+
+@router.post("/items/{item_id}/withdraw", response_model=CatalogueItemView)
+async def withdraw(item_id: ItemId, body: WithdrawBody, user: Editors, client: ClientDep) -> CatalogueItemView:
+    return await _update(client, item_id, "withdraw", WithdrawItem(by=user.username, reason=body.reason))
+
+
+# --- interpretations -------------------------------------------------------------------------------
+
+
+@interpretation_router.post("", response_model=ItemCreated, status_code=status.HTTP_201_CREATED)
+async def create_interpretation(body: InterpretationBody, user: Editors, session: SessionDep, client: ClientDep,
+                                settings: SettingsDep, calendar: CalendarDep) -> ItemCreated:
+    """An interpretation of a policy document: due with it, at the latest 3 working days after the
+    document was issued (印发; seed 002 art. 20). Its steps are those of a catalogue item."""
+    policy = session.get(CatalogueItem, body.policy_id)
+    if policy is None or policy.kind != "document":
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {body.policy_id} 的政策文件")
+    data = calendar.since(policy.produced_on.year)
+    deadline = interpretation_due(WorkCalendar(data), policy.produced_on)
+    inp = CatalogueItemInput(item_id=_new_id("JD"), kind="interpretation", title=body.title,
+                             category_id=policy.category_id, section=policy.section,
+                             document_number=policy.document_number, produced_on=policy.produced_on,
+                             policy_id=policy.id, content=body.content, summary=body.summary,
+                             created_by=user.username, calendar=data, supervisor_email=settings.supervisor_email)
+    await _start(client, settings, inp)
+    return ItemCreated(item_id=inp.item_id, deadline=deadline)
+
+
+@interpretation_router.get("/{item_id}", response_model=CatalogueItemView)
+async def interpretation(item_id: ItemId, user: Staff, client: ClientDep) -> CatalogueItemView:
+    return await run_query(client, item_id, "state", ItemQuery(), CatalogueItemView, what="政策解读")
+
+
+# --- public opinion --------------------------------------------------------------------------------
+
+
+class EventBody(Body):
+    title: str = Field(min_length=2, max_length=300)
+    severity: Literal["major", "other"] = Field(description="major: 特别重大、重大突发事件; other: 其他")
+    found_at: datetime = Field(description="发现舆情的时间（含时区）")
+    press_conference: bool = Field(default=True, description="重大突发事件须在24小时内举行新闻发布会")
+
+
+class ResponseBody(Body):
+    platform: Platform
+    at: datetime | None = None
+    url: str = Field(default="", max_length=500)
+    summary: str = Field(default="", max_length=2000)
+
+
+class CloseBody(Body):
+    note: str = Field(default="", max_length=2000)
+
+
+class EventCreated(BaseModel):
+    event_id: str
+
+
+OpinionStaff = Annotated[StaffUser, Depends(require("handler", "supervisor"))]
+
+
+@opinion_router.post("/events", response_model=EventCreated, status_code=status.HTTP_201_CREATED)
+async def create_event(body: EventBody, user: OpinionStaff, client: ClientDep, settings: SettingsDep) -> EventCreated:
+    if body.found_at.tzinfo is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "发现时间须带时区，如 2026-05-01T09:30:00+08:00")
+    if body.found_at > clock.now():
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "发现时间不能晚于现在")
+    event_id = _new_id("YQ")
+    inp = OpinionEventInput(event_id=event_id, title=body.title, severity=body.severity, found_at=body.found_at,
+                            press_conference=body.press_conference and body.severity == "major",
+                            created_by=user.username, supervisor_email=settings.supervisor_email)
+    await client.start_workflow("PublicOpinionWorkflow", inp, id=event_id, task_queue=settings.task_queue,
+                                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+    return EventCreated(event_id=event_id)
+
+
+@opinion_router.get("/events", response_model=list[dict])
+def events(user: Staff, session: SessionDep) -> list[dict]:
+    return [e.model_dump(mode="json") for e in repo.opinion_events(session)]
+
+
+@opinion_router.get("/events/{event_id}", response_model=OpinionEventView)
+async def event(event_id: ItemId, user: Staff, client: ClientDep) -> OpinionEventView:
+    return await run_query(client, event_id, "state", ItemQuery(), OpinionEventView, what="舆情")
+
+
+@opinion_router.post("/events/{event_id}/responses", response_model=OpinionEventView)
+async def respond(event_id: ItemId, body: ResponseBody, user: OpinionStaff, client: ClientDep) -> OpinionEventView:
+    return await run_update(client, event_id, "respond", RecordResponse(by=user.username, **body.model_dump()),
+                            OpinionEventView, what="舆情", ended=lambda: EVENT_ENDED)
+
+
+@opinion_router.post("/events/{event_id}/close", response_model=OpinionEventView)
+async def close(event_id: ItemId, body: CloseBody, user: OpinionStaff, client: ClientDep) -> OpinionEventView:
+    return await run_update(client, event_id, "close", CloseEvent(by=user.username, note=body.note),
+                            OpinionEventView, what="舆情", ended=lambda: EVENT_ENDED)

@@ -1,0 +1,96 @@
+"""政务公开 records: the proactive catalogue (with interpretations) and public-opinion events.
+
+Temporal holds each process's authoritative state; the workflows' activities write these rows,
+which the public catalogue page, the staff lists and the annual report read.
+"""
+
+from datetime import date, datetime
+
+from sqlalchemy import Index, text
+from sqlmodel import Column, Field, SQLModel
+
+from db.models import JSONDocument, timestamp_column, utcnow
+
+PUBLISHED = "status = 'published'"
+HAS_POLICY = "policy_id IS NOT NULL"
+
+
+class CatalogueCategory(SQLModel, table=True):
+    __tablename__ = "catalogue_category"
+
+    id: str = Field(primary_key=True, max_length=40)
+    name: str
+    section: str = Field(description="the section responsible for publishing it (seed 002 art. 14)")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class CatalogueItem(SQLModel, table=True):
+    __tablename__ = "catalogue_item"
+    # The public catalogue pages published items newest first by keyset (produced_on, id), filtered by
+    # category, document number or a date range (db/proactive_repository.py); partial indexes on the
+    # published rows only. Migration 0006.
+    __table_args__ = (
+        Index("ix_catalogue_item_published", "produced_on", "id",
+              postgresql_where=text(PUBLISHED), sqlite_where=text(PUBLISHED)),
+        Index("ix_catalogue_item_category_published", "category_id", "produced_on", "id",
+              postgresql_where=text(PUBLISHED), sqlite_where=text(PUBLISHED)),
+        Index("ix_catalogue_item_document_number", "document_number"),
+        # Interpretations only (most rows have no policy_id: a full index's statistics made SQLite scan).
+        Index("ix_catalogue_item_policy_id", "policy_id",
+              postgresql_where=text(HAS_POLICY), sqlite_where=text(HAS_POLICY)),
+        Index("ix_catalogue_item_status_due_at", "status", "due_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=60)
+    kind: str = Field(description="document | interpretation")
+    title: str
+    category_id: str
+    section: str
+    document_number: str | None = None
+    produced_on: date = Field(description="produced or last changed (an interpretation: its document's 印发 day)")
+    policy_id: str | None = Field(default=None, description="an interpretation's policy document (catalogue item id)")
+    status: str = Field(description="in-review | approved | published | withdrawn")
+    version: int = 1
+    due_at: datetime = Field(sa_column=timestamp_column(nullable=False))
+    overdue: bool = False
+    published_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    url: str | None = None
+    content_sha256: str | None = None
+    summary: str = ""
+    history: list = Field(default_factory=list, sa_column=Column(JSONDocument, nullable=False))
+    created_by: str
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class OpinionEvent(SQLModel, table=True):
+    __tablename__ = "opinion_event"
+
+    id: str = Field(primary_key=True, max_length=60)
+    title: str
+    severity: str = Field(description="major | other")
+    found_at: datetime = Field(sa_column=timestamp_column(nullable=False))
+    status: str = Field(index=True, description="open | closed")
+    limits: list = Field(default_factory=list, sa_column=Column(JSONDocument, nullable=False))
+    responses: list = Field(default_factory=list, sa_column=Column(JSONDocument, nullable=False))
+    created_by: str
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class CorrectionRequest(SQLModel, table=True):
+    __tablename__ = "correction_request"
+    __table_args__ = (Index("ix_correction_request_status_due_on", "status", "due_on", "id"),)
+
+    id: str = Field(primary_key=True, max_length=60)
+    person_name: str
+    email: str | None = None
+    address: str | None = None
+    record: str = Field(description="the record about the person that is said to be wrong")
+    correction: str = Field(description="what is wrong and what it should say")
+    evidence: str = ""
+    channel: str = Field(description="online | desk")
+    received_on: date
+    due_on: date
+    status: str = Field(description="handling | corrected | forwarded")
+    result: str = ""
+    forwarded_to: str | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))

@@ -1,0 +1,97 @@
+"""Reads of the 政务公开 tables: the public catalogue search (keyset paged) and staff lists."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import and_, func, or_
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col, select
+
+from db.models_proactive import CatalogueCategory, CatalogueItem, CorrectionRequest, OpinionEvent
+
+
+def search_catalogue(
+    session: Session, *, title: str | None = None, category_id: str | None = None, document_number: str | None = None,
+    date_from: date | None = None, date_to: date | None = None, after: tuple[date, str] | None = None, limit: int = 20,
+) -> tuple[list[CatalogueItem], tuple[date, str] | None]:
+    """Published policy documents and other items (not interpretations), newest first, by keyset
+    (produced_on, id) on the partial indexes of migration 0006; returns the page and the next cursor."""
+    # The history (JSON) is for staff: not read for the public page.
+    query = select(CatalogueItem).options(defer(CatalogueItem.history)).where(
+        CatalogueItem.status == "published", CatalogueItem.kind == "document")
+    if category_id:
+        query = query.where(CatalogueItem.category_id == category_id)
+    if document_number:
+        query = query.where(CatalogueItem.document_number == document_number)
+    if date_from:
+        query = query.where(CatalogueItem.produced_on >= date_from)
+    if date_to:
+        query = query.where(CatalogueItem.produced_on <= date_to)
+    if title:
+        escaped = title.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(col(CatalogueItem.title).like(f"%{escaped}%", escape="\\"))
+    if after is not None:
+        on, item_id = after
+        query = query.where(or_(CatalogueItem.produced_on < on,
+                                and_(CatalogueItem.produced_on == on, CatalogueItem.id < item_id)))
+    query = query.order_by(col(CatalogueItem.produced_on).desc(), col(CatalogueItem.id).desc()).limit(limit + 1)
+    rows = list(session.exec(query))
+    cursor = (rows[limit - 1].produced_on, rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], cursor
+
+
+def interpretations_of(session: Session, policy_ids: list[str]) -> dict[str, list[CatalogueItem]]:
+    """Published interpretations of these documents, through the partial index on policy_id (the
+    IS NOT NULL term lets SQLite use it); the few rows found are filtered here."""
+    if not policy_ids:
+        return {}
+    rows = session.exec(select(CatalogueItem).options(defer(CatalogueItem.history)).where(
+        col(CatalogueItem.policy_id).is_not(None), col(CatalogueItem.policy_id).in_(policy_ids)))
+    found: dict[str, list[CatalogueItem]] = {}
+    for row in sorted(rows, key=lambda r: (r.published_at is None, r.published_at, r.id)):
+        if row.status == "published" and row.kind == "interpretation":
+            found.setdefault(row.policy_id or "", []).append(row)
+    return found
+
+
+def categories(session: Session) -> list[CatalogueCategory]:
+    return list(session.exec(select(CatalogueCategory).order_by(CatalogueCategory.id)))
+
+
+def staff_items(session: Session, *, status: str | None = None, limit: int = 200) -> list[CatalogueItem]:
+    query = select(CatalogueItem)
+    if status:
+        query = query.where(CatalogueItem.status == status)
+    return list(session.exec(query.order_by(col(CatalogueItem.due_at).desc()).limit(limit)))
+
+
+def opinion_events(session: Session, limit: int = 200) -> list[OpinionEvent]:
+    return list(session.exec(select(OpinionEvent).order_by(col(OpinionEvent.found_at).desc()).limit(limit)))
+
+
+def corrections(session: Session, limit: int = 200) -> list[CorrectionRequest]:
+    return list(session.exec(select(CorrectionRequest).order_by(col(CorrectionRequest.due_on).desc()).limit(limit)))
+
+
+def published_counts(session: Session, year: int) -> list[tuple[str, str, int, int]]:
+    """Per category: (category id, kind, items first published in `year`, items public at the end of
+    it), for the annual report's count of proactively disclosed information."""
+    start, end = date(year, 1, 1), date(year + 1, 1, 1)
+    from datetime import datetime, time
+
+    from clock import SHANGHAI
+
+    start_at = datetime.combine(start, time(0), tzinfo=SHANGHAI)
+    end_at = datetime.combine(end, time(0), tzinfo=SHANGHAI)
+    published = session.exec(
+        select(CatalogueItem.category_id, CatalogueItem.kind, func.count())
+        .where(CatalogueItem.published_at >= start_at, CatalogueItem.published_at < end_at)
+        .group_by(CatalogueItem.category_id, CatalogueItem.kind)).all()
+    public = session.exec(
+        select(CatalogueItem.category_id, CatalogueItem.kind, func.count())
+        .where(CatalogueItem.status == "published", CatalogueItem.published_at < end_at)
+        .group_by(CatalogueItem.category_id, CatalogueItem.kind)).all()
+    new = {(c, k): n for c, k, n in published}
+    held = {(c, k): n for c, k, n in public}
+    return [(c, k, new.get((c, k), 0), held.get((c, k), 0)) for c, k in sorted(set(new) | set(held))]

@@ -1,0 +1,140 @@
+"""The public 政务公开 pages in Chromium: the catalogue search (with a document's interpretation
+beside it). Staff steps go through the JSON API; each page is screenshotted and checked with axe."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from core import clock
+from tests.browser.conftest import check_page
+
+pytestmark = pytest.mark.usefixtures("live_server")
+
+
+async def _published(api, engine, **body) -> str:
+    from tests.test_proactive import _row
+
+    response = await api.post("/api/v1/catalogue/items", headers=api.as_user("wang"), json={
+        "category_id": "statistics-data", "produced_on": clock.today().isoformat(), "content": "正文"} | body)
+    assert response.status_code == 201, response.text
+    item_id = response.json()["item_id"]
+    await _row(engine, item_id, lambda r: True)
+    assert (await api.post(f"/api/v1/catalogue/items/{item_id}/review", json={"approve": True},
+                           headers=api.as_user("reviewer-zhao"))).status_code == 200
+    assert (await api.post(f"/api/v1/catalogue/items/{item_id}/publish", json={"url": f"/gk/{item_id}.html"},
+                           headers=api.as_user("wang"))).status_code == 200
+    await _row(engine, item_id, lambda r: r.status == "published")
+    return item_id
+
+
+async def test_catalogue_search_by_document_number_and_title(page, api, engine):
+    await api.put("/api/v1/catalogue/categories/statistics-data", json={
+        "id": "statistics-data", "name": "国民经济和社会发展统计信息", "section": "综合统计科"})
+    number = f"统发〔2026〕{uuid.uuid4().int % 100000}号"
+    await _published(api, engine, title="全市居民消费价格变动情况", document_number=number)
+
+    await page.goto("/catalogue")
+    await check_page(page, "public-catalogue")
+    await page.get_by_label("文号").fill(number)
+    await page.get_by_role("button", name="检索").click()
+    await page.wait_for_url("**/catalogue?**")
+    rows = page.locator("tbody tr")
+    assert await rows.count() == 1
+    assert "全市居民消费价格变动情况" in await rows.first.inner_text()
+    await check_page(page, "public-catalogue-results")
+
+    await page.get_by_label("文号").fill("")
+    await page.get_by_label("标题包含").fill("没有这样的标题" + number)
+    await page.get_by_role("button", name="检索").click()
+    await page.wait_for_selector("text=没有找到符合条件的信息")
+
+
+async def test_correction_form_explains_a_missing_field_then_registers_the_request(page, api):
+    await page.goto("/correction")
+    await check_page(page, "public-correction")
+    await page.get_by_label("姓名或者名称").fill("王五")
+    await page.get_by_label("电子邮箱").fill("wangwu@example.cn")
+    await page.get_by_label("需要更正的政府信息记录").fill("2025年统计执法检查结果公告")
+    await page.get_by_role("button", name="提交更正申请").click()
+    await page.wait_for_selector("#e-correction")
+    assert "应当如何更正" in await page.locator("#e-correction").inner_text()
+    assert await page.get_by_label("姓名或者名称").input_value() == "王五"
+    await check_page(page, "public-correction-error")
+
+    await page.get_by_label("不准确或不完整之处及应当如何更正").fill("本人企业名称有误，应为“某某商务”")
+    await page.get_by_label("证据材料").fill("营业执照复印件")
+    await page.get_by_role("button", name="提交更正申请").click()
+    await page.wait_for_selector("#correction-id")
+    correction_id = await page.locator("#correction-id").inner_text()
+    await check_page(page, "public-correction-done")
+    from tests.test_corrections import _view
+
+    view = await _view(api, correction_id)
+    assert view["channel"] == "online" and view["person_name"] == "王五"
+
+
+async def test_staff_register_review_and_publish_a_catalogue_item(browser, live_server, api):
+    from tests.browser.test_staff import refused_as_expected, staff_page
+
+    await api.put("/api/v1/catalogue/categories/statistics-data", json={
+        "id": "statistics-data", "name": "国民经济和社会发展统计信息", "section": "综合统计科"})
+    handler = await staff_page(browser, live_server, "wang")
+    await handler.get_by_role("link", name="政务公开").click()
+    await handler.wait_for_url("**/staff/gk")
+    await check_page(handler, "staff-gk-overview")
+    title = f"全市能源消费情况 {uuid.uuid4().hex[:6]}"
+    item_form = handler.locator("form[action='/staff/gk/new/item']")
+    await item_form.get_by_label("标题").fill(title)
+    await item_form.get_by_label("产生（变更）日期").fill(clock.today().isoformat())
+    await item_form.get_by_label("内容").fill("能源消费总量同比增长 2%。")
+    await item_form.get_by_role("button", name="登记").click()
+    await handler.wait_for_url("**/staff/gk/catalogue/ML-*")
+    item_url = handler.url
+    await handler.locator("#form-publish").get_by_label("公开网址").fill("/gk/energy.html")
+    await handler.locator("#form-publish").get_by_role("button").click()
+    await handler.wait_for_selector("#error-publish")
+    assert "保密审查" in await handler.locator("#error-publish").inner_text()
+    refused_as_expected(handler)
+    await check_page(handler, "staff-gk-item-refused")
+
+    reviewer = await staff_page(browser, live_server, "reviewer-zhao")
+    await reviewer.goto(item_url)
+    await reviewer.locator("#form-review").get_by_role("button").click()
+    await reviewer.wait_for_url("**?done=review")
+
+    await handler.goto(item_url)
+    await handler.locator("#form-publish").get_by_label("公开网址").fill("/gk/energy.html")
+    await handler.locator("#form-publish").get_by_role("button").click()
+    await handler.wait_for_url("**?done=publish")
+    assert "SHA-256" in await handler.locator("main").inner_text()
+    await check_page(handler, "staff-gk-item-published")
+    await reviewer.context.close()
+    await handler.context.close()
+
+
+async def test_staff_forward_a_correction_and_see_an_events_hour_limits(browser, live_server, api):
+    from datetime import timedelta
+
+    from tests.browser.test_staff import staff_page
+    from tests.test_corrections import BODY
+
+    correction_id = (await api.post("/api/v1/public/corrections", json=BODY, headers={"Authorization": ""})).json()["correction_id"]
+    event_id = (await api.post("/api/v1/public-opinion/events", headers=api.as_user("wang"), json={
+        "title": "网传统计公报推迟发布", "severity": "major",
+        "found_at": (clock.now() - timedelta(minutes=5)).isoformat()})).json()["event_id"]
+    handler = await staff_page(browser, live_server, "wang")
+    await handler.goto(f"/staff/gk/opinion/{event_id}")
+    await handler.wait_for_selector("text=5 小时内发布权威信息")
+    assert "24 小时内举行新闻发布会" in await handler.locator("main").inner_text()
+    await check_page(handler, "staff-gk-opinion")
+
+    await handler.goto(f"/staff/gk/correction/{correction_id}")
+    forward = handler.locator("#form-forward")
+    await forward.get_by_label("有权更正的机关").fill("市市场监督管理局")
+    await forward.get_by_role("button").click()
+    await handler.wait_for_url("**?done=forward")
+    assert "转送市市场监督管理局" in await handler.locator("main").inner_text()
+    await check_page(handler, "staff-gk-correction-forwarded")
+    await handler.context.close()

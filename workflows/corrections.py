@@ -1,0 +1,174 @@
+"""A request to correct a record about the person (Reg. 41; seed 002 art. 19): the handler corrects
+it and tells them, or forwards it to the competent agency and tells them, within the reply period
+(an agency setting, default the seeds' 15 working days) counted by the application's clock."""
+
+import asyncio
+from datetime import datetime, time, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.models import ComposeLetterInput, DispatchInput, DispatchResult, Letter, ReplyItem, StaffAlertInput
+    from clock import SHANGHAI, ClockInput, compute_due, end_of_day_instant, local_date, reminder_date
+    from outcomes import OutcomeCode
+    from workcalendar import WorkCalendar
+    from workflows.proactive_messages import (
+        AlertRecord,
+        CorrectionInput,
+        CorrectionRecord,
+        CorrectionView,
+        CorrectRecord,
+        ForwardCorrection,
+        HistoryEntry,
+        ItemQuery,
+    )
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+REMIND_WORKING_DAYS = 3
+
+
+def refuse(reason: str | None) -> None:
+    if reason:
+        raise ApplicationError(reason, type="ActionNotAllowed", non_retryable=True)
+
+
+@workflow.defn(name="CorrectionWorkflow")
+class CorrectionWorkflow:
+    @workflow.init
+    def __init__(self, inp: CorrectionInput) -> None:
+        self._inp = inp
+        cal = WorkCalendar(inp.calendar)
+        self._due = compute_due(cal, ClockInput(received_on=inp.received_on, reply_days=inp.reply_days,
+                                                receipt_basis="更正申请收到之日"))
+        remind_on = reminder_date(cal, self._due.due_on, REMIND_WORKING_DAYS, not_before=self._due.start_on)
+        self._remind_at = datetime.combine(remind_on, time(9), tzinfo=SHANGHAI)
+        self._status = "handling"
+        self._result, self._forwarded_to = "", None
+        self._letter: Letter | None = None
+        self._alerts: list[AlertRecord] = []
+        self._history = [HistoryEntry(at=workflow.now(), kind="registered", actor=inp.registered_by,
+                                      summary=f"登记更正申请（{'网上' if inp.channel == 'online' else '窗口'}）")]
+        self._reminded = self._escalated = False
+        self._changes = 0
+
+    @workflow.run
+    async def run(self, inp: CorrectionInput) -> CorrectionView:
+        await self._persist()
+        while self._status == "handling":
+            seen = self._changes
+            instant = self._remind_at if not self._reminded else (
+                end_of_day_instant(self._due.due_on) if not self._escalated else None)
+            if instant is None:
+                await workflow.wait_condition(lambda: self._changes != seen)
+                continue
+            try:
+                await workflow.wait_condition(lambda: self._changes != seen,
+                                              timeout=max(instant - workflow.now(), timedelta(seconds=1)))
+            except asyncio.TimeoutError:
+                await self._alert()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.view()
+
+    async def _alert(self) -> None:
+        due = self._due.due_on.isoformat()
+        if not self._reminded:
+            self._reminded = True
+            kind, role, recipient = "reminder", "handler", None
+            message = f"更正申请 {self._inp.correction_id} 应于 {due} 前办结（更正并告知或转送并告知），请抓紧办理"
+        else:
+            self._escalated = True
+            kind, role, recipient = "escalation", "supervisor", self._inp.supervisor_email
+            message = f"更正申请 {self._inp.correction_id} 办理期限已于 {due} 届满仍未办结，请督办"
+        self._alerts.append(AlertRecord(at=workflow.now(), kind=kind, role=role, message=message))
+        self._history.append(HistoryEntry(at=workflow.now(), kind=kind, actor="system", summary=message))
+        await workflow.execute_activity(
+            "raise_staff_alert", StaffAlertInput(key=f"{self._inp.correction_id}:{kind}",
+                                                 application_id=self._inp.correction_id, kind=kind, role=role,
+                                                 recipient=recipient, message=message),
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+        await self._persist()
+
+    @workflow.update
+    async def correct(self, cmd: CorrectRecord) -> CorrectionView:
+        self._refuse_correct(cmd)
+        self._status, self._result = "corrected", cmd.result
+        self._record("corrected", cmd.by, f"已更正：{cmd.result}")
+        await self._notify("correction-made", reasons=cmd.result)
+        return self.view()
+
+    @correct.validator
+    def _refuse_correct(self, cmd: CorrectRecord) -> None:
+        refuse(self._why_final())
+        if len(cmd.result.strip()) < 2:
+            refuse("请写明更正的内容")
+
+    @workflow.update
+    async def forward(self, cmd: ForwardCorrection) -> CorrectionView:
+        self._refuse_forward(cmd)
+        self._status, self._forwarded_to, self._result = "forwarded", cmd.agency, cmd.reason
+        self._record("forwarded", cmd.by, f"本机关无权更正，转送{cmd.agency}")
+        await self._notify("correction-forwarded", reasons=cmd.reason, referral=cmd.agency)
+        return self.view()
+
+    @forward.validator
+    def _refuse_forward(self, cmd: ForwardCorrection) -> None:
+        refuse(self._why_final())
+        if len(cmd.agency.strip()) < 2:
+            refuse("请写明有权更正的机关名称")
+
+    def _why_final(self) -> str | None:
+        if self._status == "corrected":
+            return "该更正申请已更正并告知申请人"
+        if self._status == "forwarded":
+            return f"该更正申请已转送{self._forwarded_to}"
+        return None
+
+    async def _notify(self, kind: str, **fields) -> None:
+        self._changes += 1
+        letter = await workflow.execute_activity(
+            "compose_letter",
+            ComposeLetterInput(application_id=self._inp.correction_id, kind=kind, agency_name=self._inp.agency_name,
+                               recipient_name=self._inp.person_name, letter_date=local_date(workflow.now()),
+                               received_on=self._inp.received_on,
+                               items=[ReplyItem(item_no=1, description=f"{self._inp.record}：{self._inp.correction}",
+                                                outcome=OutcomeCode.DISCLOSED)], **fields),
+            result_type=Letter, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+        self._letter = letter
+        await workflow.execute_activity(
+            "dispatch_letter",
+            DispatchInput(key=f"{self._inp.correction_id}:{kind}", application_id=self._inp.correction_id,
+                          recipient_name=self._inp.person_name, method="email" if self._inp.email else "post",
+                          email=self._inp.email, letter=letter, address=self._inp.address),
+            result_type=DispatchResult, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+        self._record("letter-sent", "system", f"已告知申请人：{letter.subject}")
+        await self._persist()
+
+    @workflow.query
+    def state(self, _: ItemQuery) -> CorrectionView:
+        return self.view()
+
+    def view(self) -> CorrectionView:
+        i = self._inp
+        return CorrectionView(correction_id=i.correction_id, person_name=i.person_name, record=i.record,
+                              correction=i.correction, evidence=i.evidence, channel=i.channel,
+                              received_on=i.received_on, due_on=self._due.due_on, due_steps=self._due.steps,
+                              status=self._status, result=self._result, forwarded_to=self._forwarded_to,
+                              letter_subject=self._letter.subject if self._letter else None,
+                              alerts=self._alerts, history=self._history)
+
+    def _record(self, kind: str, actor: str, summary: str) -> None:
+        self._changes += 1
+        self._history.append(HistoryEntry(at=workflow.now(), kind=kind, actor=actor, summary=summary))
+
+    async def _persist(self) -> None:
+        i = self._inp
+        await workflow.execute_activity(
+            "save_correction",
+            CorrectionRecord(id=i.correction_id, person_name=i.person_name, email=i.email, address=i.address,
+                             record=i.record, correction=i.correction, evidence=i.evidence, channel=i.channel,
+                             received_on=i.received_on, due_on=self._due.due_on, status=self._status,
+                             result=self._result, forwarded_to=self._forwarded_to),
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)

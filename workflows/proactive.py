@@ -1,0 +1,386 @@
+"""政务公开 processes as workflows: a catalogue item (or a policy interpretation) from production to
+publication, and a public-opinion event's hour clocks (seed 002 arts. 10, 13, 14, 20, 21; seed 001).
+
+Orchestration only: the limits come from the pure rules in `proactive/`; each deadline is one
+re-armed timer on an absolute instant (the next reminder or escalation); human steps are Updates
+whose validators refuse, before anything is written to history, what the rules forbid.
+"""
+
+import asyncio
+import hashlib
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.models import StaffAlertInput
+    from clock import local_date
+    from proactive.rules import Deadline, interpretation_due, opinion_limits, publication_due
+    from workcalendar import WorkCalendar
+    from workflows.proactive_messages import (
+        AlertRecord,
+        CatalogueItemInput,
+        CatalogueItemView,
+        CatalogueRecord,
+        ChangeItem,
+        CloseEvent,
+        HistoryEntry,
+        ItemQuery,
+        LimitState,
+        OpinionEventInput,
+        OpinionEventView,
+        OpinionRecord,
+        OpinionResponse,
+        PublicationEvidence,
+        PublishItem,
+        RecordResponse,
+        ReviewItem,
+        WithdrawItem,
+    )
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+ONE_SECOND = timedelta(seconds=1)
+
+
+def refuse(reason: str | None) -> None:
+    if reason:
+        raise ApplicationError(reason, type="ActionNotAllowed", non_retryable=True)
+
+
+def content_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+async def _alert(inp: StaffAlertInput) -> None:
+    await workflow.execute_activity(
+        "raise_staff_alert", inp, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY)
+
+
+@workflow.defn(name="CatalogueItemWorkflow")
+class CatalogueItemWorkflow:
+    """One item of the proactive catalogue, or one interpretation of a policy document (kind)."""
+
+    @workflow.init
+    def __init__(self, inp: CatalogueItemInput) -> None:
+        self._inp = inp
+        self._cal = WorkCalendar(inp.calendar)
+        self._title, self._content, self._number = inp.title, inp.content, inp.document_number
+        self._produced_on = inp.produced_on
+        self._phase = "in-review"
+        self._version = 1
+        self._last_editor = inp.created_by
+        self._deadline = self._compute_deadline()
+        self._reminded = self._escalated = False
+        self._evidence: list[PublicationEvidence] = []
+        self._alerts: list[AlertRecord] = []
+        self._history = [HistoryEntry(at=workflow.now(), kind="entered", actor=inp.created_by, version=1,
+                                      summary=f"信息{'产生' if inp.kind == 'document' else '（解读）'}登记：{inp.title}")]
+        self._changes = 0  # bumped by every update: the timer loop re-arms on it
+
+    def _compute_deadline(self) -> Deadline:
+        if self._inp.kind == "interpretation":
+            return interpretation_due(self._cal, self._produced_on)
+        return publication_due(self._cal, self._produced_on, working_days=self._inp.working_days)
+
+    @workflow.run
+    async def run(self, inp: CatalogueItemInput) -> CatalogueItemView:
+        await self._persist()
+        while self._phase != "withdrawn":
+            seen = self._changes
+            instant = self._next_alert_at()
+            if instant is None:
+                await workflow.wait_condition(lambda: self._changes != seen)
+                continue
+            try:
+                await workflow.wait_condition(lambda: self._changes != seen,
+                                              timeout=max(instant - workflow.now(), ONE_SECOND))
+            except asyncio.TimeoutError:
+                await self._fire_alert()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.view()
+
+    def _next_alert_at(self) -> datetime | None:
+        if self._phase in ("published", "withdrawn"):
+            return None
+        if not self._reminded:
+            return self._deadline.remind_at
+        if not self._escalated:
+            return self._deadline.due_at
+        return None
+
+    async def _fire_alert(self) -> None:
+        what = "解读材料" if self._inp.kind == "interpretation" else "主动公开信息"
+        due = self._deadline.due_on.isoformat()
+        if not self._reminded:
+            self._reminded = True
+            kind, role, recipient = "reminder", "handler", None
+            message = f"{what}「{self._title}」应于 {due} 前公开，尚未发布，请{self._inp.section}抓紧审查发布"
+        else:
+            self._escalated = True
+            kind, role, recipient = "escalation", "supervisor", self._inp.supervisor_email
+            message = f"{what}「{self._title}」公开期限已于 {due} 届满仍未发布（{self._inp.section}负责），请督办"
+        self._alerts.append(AlertRecord(at=workflow.now(), kind=kind, role=role, message=message))
+        self._history.append(HistoryEntry(at=workflow.now(), kind=kind, actor="system", summary=message,
+                                          version=self._version))
+        await _alert(StaffAlertInput(key=f"{self._inp.item_id}:v{self._version}:{kind}", application_id=self._inp.item_id,
+                                     kind=kind, role=role, recipient=recipient, message=message))
+        await self._persist()
+
+    # --- human steps ----------------------------------------------------------------------------
+
+    @workflow.update
+    async def review(self, cmd: ReviewItem) -> CatalogueItemView:
+        self._refuse_review(cmd)
+        if cmd.approve:
+            self._phase = "approved"
+            self._record("review-approved", cmd.by, "保密审查通过" + (f"：{cmd.comment}" if cmd.comment else ""))
+        else:
+            self._phase = "returned"
+            self._record("review-returned", cmd.by, f"保密审查退回：{cmd.comment}")
+        await self._persist()
+        return self.view()
+
+    @review.validator
+    def _refuse_review(self, cmd: ReviewItem) -> None:
+        refuse(self._why_not_review(cmd))
+
+    def _why_not_review(self, cmd: ReviewItem) -> str | None:
+        if self._phase != "in-review":
+            return "该信息当前没有待保密审查的稿件"
+        if cmd.by == self._last_editor:
+            return "起草或修改该信息的人员不能审查自己的稿件（谁签发、谁把关）"
+        if not cmd.approve and len(cmd.comment.strip()) < 2:
+            return "退回须说明理由"
+        return None
+
+    @workflow.update
+    async def publish(self, cmd: PublishItem) -> CatalogueItemView:
+        self._refuse_publish(cmd)
+        evidence = PublicationEvidence(version=self._version, published_at=workflow.now(), url=cmd.url,
+                                       content_sha256=content_sha256(self._content), by=cmd.by)
+        self._evidence.append(evidence)
+        self._phase = "published"
+        late = workflow.now() >= self._deadline.due_at
+        self._record("published", cmd.by, f"已公开：{cmd.url}（SHA-256 {evidence.content_sha256[:16]}…）"
+                     + ("，超过公开期限" if late else ""))
+        await self._persist()
+        return self.view()
+
+    @publish.validator
+    def _refuse_publish(self, cmd: PublishItem) -> None:
+        if self._phase == "published":
+            refuse("该信息已公开；内容有变化的，请登记变更后重新审查")
+        if self._phase != "approved":
+            refuse("未经保密审查通过的信息不能公开（谁签发、谁把关）")
+        if not (cmd.url.startswith("/") or cmd.url.startswith("https://") or cmd.url.startswith("http://")):
+            refuse("公开网址应以 / 或 http(s):// 开头")
+
+    @workflow.update
+    async def change(self, cmd: ChangeItem) -> CatalogueItemView:
+        """The item is changed (or a published one replaced): a new version, reviewed again."""
+        self._refuse_change(cmd)
+        was_published = self._phase == "published"
+        self._version += 1
+        self._title = cmd.title or self._title
+        self._content = cmd.content
+        self._number = cmd.document_number or self._number
+        self._last_editor = cmd.by
+        self._phase = "in-review"
+        if was_published:
+            # Changed information enters again: 20 days from the change (seed 002 art. 13); the
+            # published version stays in the history with its evidence until the new one replaces it.
+            self._produced_on = local_date(workflow.now())
+            self._deadline = self._compute_deadline()
+            self._reminded = self._escalated = False
+        self._record("replaced" if was_published else "revised", cmd.by,
+                     f"登记第 {self._version} 版" + (f"：{cmd.reason}" if cmd.reason else ""))
+        await self._persist()
+        return self.view()
+
+    @change.validator
+    def _refuse_change(self, cmd: ChangeItem) -> None:
+        if self._phase == "withdrawn":
+            refuse("该信息已撤下，不能再变更")
+        if not cmd.content.strip():
+            refuse("请填写变更后的内容")
+
+    @workflow.update
+    async def withdraw(self, cmd: WithdrawItem) -> CatalogueItemView:
+        self._refuse_withdraw(cmd)
+        self._phase = "withdrawn"
+        self._record("withdrawn", cmd.by, f"撤下：{cmd.reason}")
+        await self._persist()
+        return self.view()
+
+    @withdraw.validator
+    def _refuse_withdraw(self, cmd: WithdrawItem) -> None:
+        if self._phase == "withdrawn":
+            refuse("该信息已撤下")
+        if len(cmd.reason.strip()) < 2:
+            refuse("撤下须说明理由")
+
+    @workflow.query
+    def state(self, _: ItemQuery) -> CatalogueItemView:
+        return self.view()
+
+    def view(self) -> CatalogueItemView:
+        return CatalogueItemView(
+            item_id=self._inp.item_id, kind=self._inp.kind, title=self._title, category_id=self._inp.category_id,
+            section=self._inp.section, document_number=self._number, produced_on=self._produced_on,
+            policy_id=self._inp.policy_id, summary=self._inp.summary, phase=self._phase, version=self._version,
+            created_by=self._inp.created_by, last_editor=self._last_editor, content_sha256=content_sha256(self._content),
+            deadline=self._deadline, overdue=self._overdue(), evidence=self._evidence, history=self._history,
+            alerts=self._alerts,
+        )
+
+    def _overdue(self) -> bool:
+        if self._phase == "published":
+            return self._evidence[-1].published_at >= self._deadline.due_at
+        return self._phase != "withdrawn" and workflow.now() >= self._deadline.due_at
+
+    def _record(self, kind: str, actor: str, summary: str) -> None:
+        self._changes += 1
+        self._history.append(HistoryEntry(at=workflow.now(), kind=kind, actor=actor, summary=summary,
+                                          version=self._version))
+
+    async def _persist(self) -> None:
+        # The public row shows the version last published until a replacement is published.
+        shown = self._evidence[-1] if self._evidence else None
+        status = self._phase
+        if self._phase in ("in-review", "returned", "approved") and shown is not None:
+            status = "published"
+        record = CatalogueRecord(
+            id=self._inp.item_id, kind=self._inp.kind, title=self._title, category_id=self._inp.category_id,
+            section=self._inp.section, document_number=self._number, produced_on=self._produced_on,
+            policy_id=self._inp.policy_id, status=status, version=self._version, due_at=self._deadline.due_at,
+            overdue=self._overdue(), published_at=shown.published_at if shown else None,
+            url=shown.url if shown else None, content_sha256=shown.content_sha256 if shown else None,
+            summary=self._inp.summary, history=[h.model_dump(mode="json") for h in self._history],
+            created_by=self._inp.created_by,
+        )
+        await workflow.execute_activity("save_catalogue_item", record, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                                        retry_policy=PERSIST_RETRY)
+
+
+@workflow.defn(name="PublicOpinionWorkflow")
+class PublicOpinionWorkflow:
+    """A public-opinion event: hour clocks from the instant it was found, a warning to the supervisor
+    before each limit and an escalation at it while unmet (seed 002 art. 21; seed 001)."""
+
+    @workflow.init
+    def __init__(self, inp: OpinionEventInput) -> None:
+        self._inp = inp
+        self._limits = [LimitState(limit=lim) for lim in opinion_limits(inp.severity, inp.found_at,
+                                                                         press_conference=inp.press_conference)]
+        self._responses: list[OpinionResponse] = []
+        self._alerts: list[AlertRecord] = []
+        self._history = [HistoryEntry(at=workflow.now(), kind="registered", actor=inp.created_by,
+                                      summary=f"登记舆情：{inp.title}")]
+        self._closed = False
+        self._changes = 0
+
+    @workflow.run
+    async def run(self, inp: OpinionEventInput) -> OpinionEventView:
+        await self._persist()
+        while not self._closed:
+            seen = self._changes
+            pending = self._next()
+            if pending is None:
+                await workflow.wait_condition(lambda: self._changes != seen)
+                continue
+            instant, state, stage = pending
+            try:
+                await workflow.wait_condition(lambda: self._changes != seen,
+                                              timeout=max(instant - workflow.now(), ONE_SECOND))
+            except asyncio.TimeoutError:
+                await self._escalate(state, stage)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.view()
+
+    def _next(self) -> tuple[datetime, LimitState, str] | None:
+        candidates = []
+        for state in self._limits:
+            if state.met_at is not None:
+                continue
+            if not state.warned:
+                candidates.append((state.limit.warn_at, state, "before"))
+            elif not state.escalated:
+                candidates.append((state.limit.due_at, state, "at"))
+        return min(candidates, key=lambda c: c[0]) if candidates else None
+
+    async def _escalate(self, state: LimitState, stage: str) -> None:
+        lim = state.limit
+        if stage == "before":
+            state.warned = True
+            message = (f"舆情「{self._inp.title}」须在 {lim.hours} 小时内{lim.label}（{lim.basis}），"
+                       f"期限 {lim.due_at.astimezone(self._inp.found_at.tzinfo).isoformat(timespec='minutes')}，尚未完成")
+        else:
+            state.escalated = True
+            message = f"舆情「{self._inp.title}」{lim.hours} 小时内{lim.label}的期限已届满，仍未完成，请督办"
+        self._alerts.append(AlertRecord(at=workflow.now(), kind="escalation", role="supervisor", message=message))
+        self._record(f"escalation-{stage}", "system", message)
+        await _alert(StaffAlertInput(key=f"{self._inp.event_id}:{lim.name}:{stage}", application_id=self._inp.event_id,
+                                     kind="escalation", role="supervisor", recipient=self._inp.supervisor_email,
+                                     message=message))
+        await self._persist()
+
+    @workflow.update
+    async def respond(self, cmd: RecordResponse) -> OpinionEventView:
+        self._refuse_respond(cmd)
+        at = cmd.at or workflow.now()
+        self._responses.append(OpinionResponse(platform=cmd.platform, at=at, by=cmd.by, url=cmd.url, summary=cmd.summary))
+        for state in self._limits:
+            if state.met_at is None and cmd.platform in state.limit.platforms:
+                state.met_at = at
+        self._record("response", cmd.by, f"回应（{cmd.platform}）：{cmd.summary or cmd.url}")
+        await self._persist()
+        return self.view()
+
+    @respond.validator
+    def _refuse_respond(self, cmd: RecordResponse) -> None:
+        if self._closed:
+            refuse("该舆情已办结")
+        if cmd.at is not None and not self._inp.found_at <= cmd.at <= workflow.now() + timedelta(minutes=5):
+            refuse("回应时间须在发现舆情之后、不晚于现在")
+
+    @workflow.update
+    async def close(self, cmd: CloseEvent) -> OpinionEventView:
+        if self._closed:
+            refuse("该舆情已办结")
+        self._closed = True
+        self._record("closed", cmd.by, f"办结{('：' + cmd.note) if cmd.note else ''}")
+        await self._persist()
+        return self.view()
+
+    @close.validator
+    def _refuse_close(self, cmd: CloseEvent) -> None:
+        if self._closed:
+            refuse("该舆情已办结")
+        if not self._responses:
+            refuse("尚未记录任何回应，不能办结")
+
+    @workflow.query
+    def state(self, _: ItemQuery) -> OpinionEventView:
+        return self.view()
+
+    def view(self) -> OpinionEventView:
+        return OpinionEventView(event_id=self._inp.event_id, title=self._inp.title, severity=self._inp.severity,
+                                found_at=self._inp.found_at, status="closed" if self._closed else "open",
+                                limits=self._limits, responses=self._responses, alerts=self._alerts,
+                                history=self._history)
+
+    def _record(self, kind: str, actor: str, summary: str) -> None:
+        self._changes += 1
+        self._history.append(HistoryEntry(at=workflow.now(), kind=kind, actor=actor, summary=summary))
+
+    async def _persist(self) -> None:
+        record = OpinionRecord(id=self._inp.event_id, title=self._inp.title, severity=self._inp.severity,
+                               found_at=self._inp.found_at, status="closed" if self._closed else "open",
+                               limits=[s.model_dump(mode="json") for s in self._limits],
+                               responses=[r.model_dump(mode="json") for r in self._responses],
+                               created_by=self._inp.created_by)
+        await workflow.execute_activity("save_opinion_event", record, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                                         retry_policy=PERSIST_RETRY)

@@ -1,0 +1,257 @@
+"""Inputs, updates, queries and results of the 政务公开 workflows (workflows/proactive.py)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from proactive.rules import Deadline, HourLimit, Severity
+from workcalendar import CalendarData
+
+ItemKind = Literal["document", "interpretation"]
+ItemPhase = Literal["in-review", "returned", "approved", "published", "withdrawn"]
+Platform = Literal["website", "wechat", "press", "press-conference"]
+
+
+class HistoryEntry(BaseModel):
+    at: datetime
+    kind: str
+    actor: str
+    summary: str
+    version: int = 1
+
+
+class PublicationEvidence(BaseModel):
+    version: int
+    published_at: datetime
+    url: str
+    content_sha256: str
+    by: str
+
+
+class AlertRecord(BaseModel):
+    at: datetime
+    kind: Literal["reminder", "escalation"]
+    role: str
+    message: str
+
+
+class CatalogueItemInput(BaseModel):
+    item_id: str
+    kind: ItemKind = "document"
+    title: str
+    category_id: str
+    section: str
+    document_number: str | None = None
+    produced_on: date = Field(description="produced or changed; an interpretation: its document's 印发 day")
+    policy_id: str | None = None
+    content: str
+    summary: str = ""
+    created_by: str
+    working_days: bool = False
+    calendar: CalendarData
+    supervisor_email: str | None = None
+
+
+class ReviewItem(BaseModel):
+    by: str
+    approve: bool
+    comment: str = ""
+
+
+class PublishItem(BaseModel):
+    by: str
+    url: str = Field(min_length=1, max_length=500)
+
+
+class ChangeItem(BaseModel):
+    by: str
+    title: str | None = None
+    content: str
+    document_number: str | None = None
+    reason: str = ""
+
+
+class WithdrawItem(BaseModel):
+    by: str
+    reason: str
+
+
+class ItemQuery(BaseModel):
+    pass
+
+
+class CatalogueItemView(BaseModel):
+    item_id: str
+    kind: ItemKind
+    title: str
+    category_id: str
+    section: str
+    document_number: str | None
+    produced_on: date
+    policy_id: str | None
+    summary: str
+    phase: ItemPhase
+    version: int
+    created_by: str
+    last_editor: str
+    content_sha256: str
+    deadline: Deadline
+    overdue: bool
+    evidence: list[PublicationEvidence]
+    history: list[HistoryEntry]
+    alerts: list[AlertRecord]
+
+
+class CatalogueRecord(BaseModel):
+    """The row the catalogue page reads (db.models_proactive.CatalogueItem)."""
+
+    id: str
+    kind: str
+    title: str
+    category_id: str
+    section: str
+    document_number: str | None
+    produced_on: date
+    policy_id: str | None
+    status: str
+    version: int
+    due_at: datetime
+    overdue: bool
+    published_at: datetime | None
+    url: str | None
+    content_sha256: str | None
+    summary: str
+    history: list[dict]
+    created_by: str
+
+
+# --- public opinion ------------------------------------------------------------------------------
+
+
+class OpinionEventInput(BaseModel):
+    event_id: str
+    title: str
+    severity: Severity
+    found_at: datetime
+    press_conference: bool = True
+    created_by: str
+    supervisor_email: str | None = None
+
+
+class RecordResponse(BaseModel):
+    by: str
+    platform: Platform
+    at: datetime | None = Field(default=None, description="when it was published; default: now")
+    url: str = ""
+    summary: str = ""
+
+
+class CloseEvent(BaseModel):
+    by: str
+    note: str = ""
+
+
+class OpinionResponse(BaseModel):
+    platform: Platform
+    at: datetime
+    by: str
+    url: str
+    summary: str
+
+
+class LimitState(BaseModel):
+    limit: HourLimit
+    met_at: datetime | None = None
+    warned: bool = False
+    escalated: bool = False
+
+
+class OpinionEventView(BaseModel):
+    event_id: str
+    title: str
+    severity: Severity
+    found_at: datetime
+    status: Literal["open", "closed"]
+    limits: list[LimitState]
+    responses: list[OpinionResponse]
+    alerts: list[AlertRecord]
+    history: list[HistoryEntry]
+
+
+class OpinionRecord(BaseModel):
+    id: str
+    title: str
+    severity: str
+    found_at: datetime
+    status: str
+    limits: list[dict]
+    responses: list[dict]
+    created_by: str
+
+
+# --- corrections (Reg. 41; seed 002 art. 19) -----------------------------------------------------
+
+
+class CorrectionInput(BaseModel):
+    correction_id: str
+    person_name: str
+    email: str | None = None
+    address: str | None = None
+    record: str
+    correction: str
+    evidence: str = ""
+    channel: Literal["online", "desk"]
+    received_on: date
+    reply_days: int
+    calendar: CalendarData
+    agency_name: str
+    registered_by: str
+    supervisor_email: str | None = None
+
+
+class CorrectRecord(BaseModel):
+    by: str
+    result: str = Field(description="what was corrected")
+
+
+class ForwardCorrection(BaseModel):
+    by: str
+    agency: str = Field(description="the competent agency")
+    reason: str = ""
+
+
+class CorrectionView(BaseModel):
+    correction_id: str
+    person_name: str
+    record: str
+    correction: str
+    evidence: str
+    channel: str
+    received_on: date
+    due_on: date
+    due_steps: list[str]
+    status: Literal["handling", "corrected", "forwarded"]
+    result: str
+    forwarded_to: str | None
+    letter_subject: str | None
+    alerts: list[AlertRecord]
+    history: list[HistoryEntry]
+
+
+class CorrectionRecord(BaseModel):
+    id: str
+    person_name: str
+    email: str | None
+    address: str | None
+    record: str
+    correction: str
+    evidence: str
+    channel: str
+    received_on: date
+    due_on: date
+    status: str
+    result: str
+    forwarded_to: str | None
