@@ -162,7 +162,9 @@ class ConsultationWorkflow:
             self._dispatched_on = self._dispatched_on or day
             self._served_on = day
             self._service_evidence = f"电子邮件于 {sent.sent_at.isoformat()} 由邮件服务器接收（Message-ID {sent.message_id}）"
-        reported: tuple | None = None
+        # What the application was last told; (None, None): nothing to tell until a dispatch is recorded
+        # (waiting on `None` here returned at once and spun without yielding).
+        reported: tuple | None = (None, None)
         while True:
             # Post or hand delivery: staff record dispatch (the clock stops) and receipt (the window runs).
             if self._dispatched_on is not None and reported != (self._dispatched_on, self._served_on):

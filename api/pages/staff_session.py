@@ -15,7 +15,7 @@ SameSite=Strict is a second guard.
 
 from __future__ import annotations
 
-import time
+from core import clock
 from typing import Any
 from urllib.parse import quote
 
@@ -56,7 +56,7 @@ def staff_user(request: Request) -> StaffUser:
     request.state.staff_user = user
     claims = read_access_token(request.app.state.settings, token) or {}
     lifetime = request.app.state.settings.access_token_minutes * 60
-    if claims and claims["exp"] - time.time() < lifetime / 2:
+    if claims and claims["exp"] - clock.now().timestamp() < lifetime / 2:
         request.state.renewed_token = issue_access_token(request.app.state.settings, user.username, user.token_version)
         request.state.staff_token = request.state.renewed_token
     return user
