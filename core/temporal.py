@@ -93,10 +93,11 @@ async def connect(settings: Settings, *, worker_process: bool = False) -> Client
 
 def workflow_classes() -> Sequence[type]:
     from workflows.application import DisclosureApplicationWorkflow
-    from workflows.calendar_broadcast import CalendarBroadcastWorkflow
+    from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow, CalendarBroadcastWorkflow
     from workflows.consultation import ConsultationWorkflow
 
-    return [DisclosureApplicationWorkflow, ConsultationWorkflow, CalendarBroadcastWorkflow]
+    return [DisclosureApplicationWorkflow, ConsultationWorkflow, CalendarBroadcastWorkflow,
+            CalendarBroadcastBatchesWorkflow]
 
 
 def build_worker(client: Client, settings: Settings, engine) -> Worker:
