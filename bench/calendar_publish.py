@@ -121,7 +121,7 @@ async def main(args: argparse.Namespace) -> int:
 
         # A correction of the receipt year: one more day off after the receipt (every application recomputes).
         current = calendar_data.years[year]
-        extra = next(d for d in (create.received_on + timedelta(days=k) for k in range(1, 40))
+        extra = next((d for d in (create.received_on + timedelta(days=k) for k in range(1, 40))
                      if d.year == year and d.weekday() < 5 and d not in current.holidays), None)
         if extra is None:
             raise SystemExit("no working day left in the receipt year to turn into a day off")
