@@ -17,6 +17,7 @@ from activities.models import (
     DispatchInput,
     DispatchResult,
     Letter,
+    OpenApplicationsPage,
     PersistApplicationInput,
     PrescreenInput,
     PrescreenResult,
@@ -30,7 +31,6 @@ from db.session import session_scope
 from core.security import third_party_link
 from letters.compose import LetterInputError, compose_letter
 from screening.prescreen import prescreen_texts
-from workflows.calendar_broadcast import OpenApplicationsPage
 
 STAFF_ALERT_KIND = "staff-alert"
 

@@ -21,19 +21,13 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.models import OpenApplicationsPage
     from workflows.messages import CalendarYearPublished, Strict
 
 # A page's signals are commands of one workflow task; the server keeps at most 2,000 pending signals
 # per execution (limit.numPendingSignals), and a page adds about 2 events each to this run's history.
 DEFAULT_BATCH_SIZE = 500
 _READ_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
-
-
-class OpenApplicationsPage(Strict):
-    """Activity input: up to `limit` open applications whose id sorts after `after`."""
-
-    after: str | None = None
-    limit: int = Field(ge=1, le=2000)
 
 
 class CalendarBroadcastInput(Strict):
