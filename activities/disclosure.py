@@ -17,6 +17,7 @@ from activities.models import (
     DispatchInput,
     DispatchResult,
     Letter,
+    OpenApplicationsPage,
     PersistApplicationInput,
     PrescreenInput,
     PrescreenResult,
@@ -144,6 +145,11 @@ class DisclosureActivities:
     async def open_application_ids(self) -> list[str]:
         return await self._in_transaction(repository.open_application_ids)
 
+    @activity.defn(name="open_application_ids_page")
+    async def open_application_ids_page(self, page: OpenApplicationsPage) -> list[str]:
+        """One page of the calendar broadcast: open applications after the cursor, by id."""
+        return await self._in_transaction(repository.open_application_ids_page, page.after, page.limit)
+
     async def _send_email_once(self, message: OutboundMessage) -> OutboundMessage:
         """Send unless a message with this key was already sent; record every attempt."""
         already = await self._in_transaction(repository.get_outbound_message, message.key)
@@ -230,6 +236,7 @@ def all_activities(acts: DisclosureActivities) -> list[Callable[..., Any]]:
         acts.dispatch_letter,
         acts.raise_staff_alert,
         acts.open_application_ids,
+        acts.open_application_ids_page,
         acts.letters.issue_letter,
         acts.letters.send_letter,
         acts.letters.record_letter_delivery,

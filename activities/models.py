@@ -228,3 +228,10 @@ class RecordDeliveryInput(BaseModel):
     posted_on: date | None = None
     received_by: str | None = None
     by: str
+
+
+class OpenApplicationsPage(BaseModel):
+    """open_application_ids_page: up to `limit` open applications whose id sorts after `after` (the calendar broadcast)."""
+
+    after: str | None = None
+    limit: int = Field(ge=1, le=2000)

@@ -161,7 +161,7 @@ async def main(args: argparse.Namespace) -> int:
 
     worst = max(r for _, r in rows)
     print()
-    print(f"RESULT worker memory database={args.database} workflows={args.workflows} max_cached_workflows=1000 (SDK default) "
+    print(f"RESULT worker memory database={args.database} workflows={args.workflows} max_cached_workflows={os.environ.get('DISCLOSURE_WORKER_MAX_CACHED_WORKFLOWS', '1000 (default)')} "
           f"bytecode-cache={args.bytecode_cache} PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}")
     for label, value in rows:
         print(f"  {label:70s} {mib(value):>9s}")

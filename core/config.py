@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # them saw a burst of parallel updates aborted, see bench/RESULTS.md).
     worker_max_concurrent_workflow_tasks: int | None = Field(default=None, ge=1)
     worker_max_concurrent_activities: int | None = Field(default=None, ge=1)
+    # Workflows a worker keeps in memory (the SDK's default, 1,000): about 0.55 MiB each once full
+    # (bench/worker_memory.py: 605 MiB with 1,000); fewer means more replays (bench/RESULTS.md).
+    worker_max_cached_workflows: int = Field(default=1000, ge=0)
     # OpenTelemetry traces go to this OTLP/HTTP endpoint (e.g. "http://otel-collector:4318"); None = not exported.
     otlp_endpoint: str | None = None
     log_level: str = "INFO"

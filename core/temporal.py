@@ -93,14 +93,14 @@ async def connect(settings: Settings, *, worker_process: bool = False) -> Client
 
 def workflow_classes() -> Sequence[type]:
     from workflows.application import DisclosureApplicationWorkflow
-    from workflows.calendar_broadcast import CalendarBroadcastWorkflow
+    from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow, CalendarBroadcastWorkflow
     from workflows.consultation import ConsultationWorkflow
 
     from workflows.corrections import CorrectionWorkflow
     from workflows.proactive import CatalogueItemWorkflow, PublicOpinionWorkflow  # 政务公开 (issue 13)
 
     return [DisclosureApplicationWorkflow, ConsultationWorkflow, CalendarBroadcastWorkflow,
-            CatalogueItemWorkflow, PublicOpinionWorkflow, CorrectionWorkflow]
+            CalendarBroadcastBatchesWorkflow, CatalogueItemWorkflow, PublicOpinionWorkflow, CorrectionWorkflow]
 
 
 def build_worker(client: Client, settings: Settings, engine) -> Worker:
@@ -121,6 +121,7 @@ def build_worker(client: Client, settings: Settings, engine) -> Worker:
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_cached_workflows=settings.worker_max_cached_workflows,
     )
 
 

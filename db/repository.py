@@ -323,6 +323,14 @@ def open_application_ids(session: Session) -> list[str]:
     return list(session.exec(statement).all())
 
 
+def open_application_ids_page(session: Session, after: str | None, limit: int) -> list[str]:
+    """Up to `limit` open applications whose id sorts after `after` (a keyset page: the primary key's order)."""
+    statement = select(Application.id).where(col(Application.status).not_in(CLOSED_STATUSES))
+    if after is not None:
+        statement = statement.where(col(Application.id) > after)
+    return list(session.exec(statement.order_by(col(Application.id)).limit(limit)).all())
+
+
 def store_calendar_year(session: Session, year: int, payload: dict[str, Any], published_by: str) -> None:
     """Publish (or republish) a year's holiday schedule."""
     values = {"payload": payload, "published_by": published_by, "published_at": utcnow()}

@@ -69,6 +69,7 @@ def test_all_activities_lists_every_activity(acts: DisclosureActivities) -> None
         "dispatch_letter",
         "raise_staff_alert",
         "open_application_ids",
+        "open_application_ids_page",
         "issue_letter",
         "send_letter",
         "record_letter_delivery",

@@ -2,20 +2,80 @@
 
 A workflow rather than a loop in the API: if anything crashes half-way, the remaining applications
 are still told. Its id carries the calendar version, so publishing the same data twice is one run.
+
+`CalendarBroadcastBatches` (what the API starts now) reads the open applications a page at a time
+(keyset cursor: ids after the last one told), signals a page's applications all at once (one workflow
+task sends every signal of the page), then continues as new carrying its cursor and tally: its own
+history stays bounded (about 2 events per application of one page), however many applications are
+open. Each application receives one signal, as before. `CalendarBroadcast` (the first version, one
+run for every open application, one workflow task per signal) stays registered so broadcasts started
+before the change finish as they began.
 """
 
+import asyncio
 from datetime import timedelta
 
+from pydantic import Field
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.messages import CalendarYearPublished
+    from activities.models import OpenApplicationsPage
+    from workflows.messages import CalendarYearPublished, Strict
+
+# A page's signals are commands of one workflow task; the server keeps at most 2,000 pending signals
+# per execution (limit.numPendingSignals), and a page adds about 2 events each to this run's history.
+DEFAULT_BATCH_SIZE = 500
+_READ_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+
+
+class CalendarBroadcastInput(Strict):
+    """Start (and continue-as-new) input: the fact to tell, the cursor and the tally so far."""
+
+    fact: CalendarYearPublished
+    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=2000)
+    after: str | None = None
+    told: int = 0
+    gone: int = 0
+    runs: int = 0
+
+
+class CalendarBroadcastResult(Strict):
+    told: int = Field(description="open applications that received the fact")
+    gone: int = Field(description="listed as open, closed before the signal reached them")
+    runs: int = Field(description="runs of the broadcast (one per page, chained by continue-as-new)")
+
+
+@workflow.defn(name="CalendarBroadcastBatches")
+class CalendarBroadcastBatchesWorkflow:
+    @workflow.run
+    async def run(self, inp: CalendarBroadcastInput) -> CalendarBroadcastResult:
+        page: list[str] = await workflow.execute_activity(
+            "open_application_ids_page", OpenApplicationsPage(after=inp.after, limit=inp.batch_size),
+            result_type=list[str], start_to_close_timeout=timedelta(minutes=1), retry_policy=_READ_RETRY,
+        )
+        outcomes = await asyncio.gather(*(self._tell(application_id, inp.fact) for application_id in page))
+        told = inp.told + sum(outcomes)
+        gone = inp.gone + len(outcomes) - sum(outcomes)
+        if len(page) < inp.batch_size:
+            return CalendarBroadcastResult(told=told, gone=gone, runs=inp.runs + 1)
+        workflow.continue_as_new(inp.model_copy(update={"after": page[-1], "told": told, "gone": gone,
+                                                        "runs": inp.runs + 1}))
+
+    @staticmethod
+    async def _tell(application_id: str, fact: CalendarYearPublished) -> bool:
+        try:
+            await workflow.get_external_workflow_handle(application_id).signal("calendar_published", fact)
+        except ApplicationError:
+            return False  # closed since the page was read: nothing left to recompute
+        return True
 
 
 @workflow.defn(name="CalendarBroadcast")
 class CalendarBroadcastWorkflow:
+    """The first version, kept for broadcasts already running: every open application in one run."""
+
     @workflow.run
     async def run(self, fact: CalendarYearPublished) -> list[str]:
         open_ids: list[str] = await workflow.execute_activity(

@@ -14,7 +14,7 @@ from db.models_security import StaffUser
 from clock import ClockInput, compute_due
 from db.repository import store_calendar_year
 from workcalendar import WorkCalendar, parse_year_schedule
-from workflows.calendar_broadcast import CalendarBroadcastWorkflow
+from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow, CalendarBroadcastInput
 from workflows.messages import CalendarYearPublished
 
 # Any logged-in staff member may ask the calendar; only an admin publishes a year.
@@ -55,7 +55,8 @@ async def publish_year(
     broadcast_id = f"calendar-broadcast-{version}"
     try:
         await client.start_workflow(
-            CalendarBroadcastWorkflow.run, CalendarYearPublished(schedule=schedule), id=broadcast_id,
+            CalendarBroadcastBatchesWorkflow.run, CalendarBroadcastInput(fact=CalendarYearPublished(schedule=schedule)),
+            id=broadcast_id,
             task_queue=settings.task_queue, id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
     except WorkflowAlreadyStartedError:
