@@ -73,6 +73,7 @@ def test_all_activities_lists_every_activity(acts: DisclosureActivities) -> None
         "issue_letter",
         "send_letter",
         "record_letter_delivery",
+        "record_report_outcome",
     ]
 
 

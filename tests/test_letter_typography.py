@@ -75,6 +75,7 @@ def fields_for(kind: str, shift: int) -> dict:
                                 "reasons": punctuated(shift + 1),
                                 "answer_link": "https://gk.example.gov.cn/api/v1/third-party/eyJhbGciOiJIUzI1NiJ9."
                                                "eyJjaWQiOiJHSy0yMDI2LTAwMDAxMi1jMSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"},
+        "agency-consultation-letter": {"items": items(shift)[:3], "reasons": punctuated(shift + 2)},
         "override-notice": {"items": items(shift)[:4], "reasons": punctuated(shift + 5)},
         "reply": {"items": items(shift), "reasons": punctuated(shift + 11)},
         "correction-made": {"items": items(shift)[:2], "reasons": punctuated(shift + 4, 3)},
@@ -132,7 +133,8 @@ KINDS = list(get_args(LetterKind))
 
 def test_every_kind_compose_makes_is_covered():
     assert set(KINDS) == {"acknowledgment", "supplement-notice", "extension-notice", "consultation-letter",
-                          "override-notice", "reply", "correction-made", "correction-forwarded"}
+                          "agency-consultation-letter", "override-notice", "reply", "correction-made",
+                          "correction-forwarded"}
 
 
 @pytest.mark.parametrize("shift", [0, 1, 2, 3, 4, 5, 6])

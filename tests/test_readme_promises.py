@@ -23,7 +23,7 @@ from core.config import Settings
 from core.temporal import build_worker
 from db import letters_repository as letters_repo
 from db.session import init_db, make_engine
-from tests.conftest import SECURITY_SETTINGS, fresh_database
+from tests.conftest import SECURITY_SETTINGS, fresh_database, staff_client
 from tests.fixtures_smtp import SmtpServer
 from tests.helpers import (
     StaffClient,
@@ -207,10 +207,16 @@ async def test_several_consultations_each_with_its_own_window_and_the_clock_stop
     created = await register(api, items=[{"description": "某公司2025年报送的统计报表"},
                                          {"description": "与市发展改革委联合制作的2025年价格监测报告"}])
     app_id = created["application_id"]
-    await act(api, app_id, "consultations", {"consultee": {"kind": "third-party", "name": "某科技有限公司"},
+    # By e-mail: the day the mail server accepts a letter is its dispatch and its receipt (issue 11 point 1),
+    # so each clock stops, and each window runs, from its own letter.
+    await act(api, app_id, "consultations", {"consultee": {"kind": "third-party", "name": "某科技有限公司",
+                                                           "email": "legal@tech.example.cn"},
                                              "item_nos": [1], "by": "wang"})
-    both = await act(api, app_id, "consultations", {"consultee": {"kind": "agency", "name": "市发展和改革委员会"},
-                                                    "item_nos": [2], "by": "wang"})
+    await act(api, app_id, "consultations", {"consultee": {"kind": "agency", "name": "市发展和改革委员会",
+                                                           "email": "gk@fgw.example.gov.cn"},
+                                             "item_nos": [2], "by": "wang"})
+    both = await eventually(api, app_id, lambda s: len(s["paused_intervals"]) == 2
+                            and all(c["sent_on"] and c["served_on"] for c in s["consultations"]))
     first, second = both["consultations"]
     assert (first["consultation_id"], second["consultation_id"]) == (f"{app_id}.consult-1", f"{app_id}.consult-2")
     assert both["status"] == "consulting" and both["due"]["projected"] is True
@@ -250,8 +256,15 @@ async def test_several_consultations_each_with_its_own_window_and_the_clock_stop
 # --- national-2019: an extension of up to 20 working days ----------------------------------------
 
 
-async def test_national_2019_extension_of_20_working_days(api: StaffClient):
-    created = await register(api, policy="national-2019")
+async def test_national_2019_extension_of_20_working_days(api: StaffClient, client: Client, engine):
+    """The agency's setting (issue 11 point 7: neither the desk nor the form chooses the period)."""
+    national = api.app.state.settings.model_copy(update={"reply_period_profile": "national-2019"})
+    async with staff_client(create_app(national, client=client, engine=engine)) as api:
+        await _national_2019_extension(api)
+
+
+async def _national_2019_extension(api: StaffClient) -> None:
+    created = await register(api)
     app_id = created["application_id"]
     assert created["due_on"] == (await api.get("/api/v1/calendar/deadline", params={
         "received": created["received_on"], "days": 20})).json()["due_on"]

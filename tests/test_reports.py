@@ -418,19 +418,25 @@ async def test_a_signed_application_appears_in_the_annual_report(api, engine):
 
 
 async def test_an_abandoned_application_is_recorded_as_other_1(env, api, client, engine):
-    """No supplement by the deadline (RULES §3): the workflow abandons the application and records 其他处理-1."""
+    """No supplement by the deadline (RULES §3, Reg. 30): a person decides 其他处理-1, its reply is reviewed
+    and signed (issue 11 point 5), and the record counts it under 其他处理-1."""
     from workflows.messages import ApplicationOutcome
 
     app_id = (await register(api, applicant={"name": "某研究院", "type": "research-institution", "email": "r@example.cn"}))["application_id"]
     await act(api, app_id, "supplement-request", {"needed": ["请明确所需信息的时间范围"], "by": "wang"})
     handle = client.get_workflow_handle(app_id, result_type=ApplicationOutcome)
     await env.fast_forward(handle, timedelta(days=40))
-    assert (await handle.result()).status == "abandoned"
+    await eventually(api, app_id, lambda s: any(e["kind"] == "supplement-deadline-passed" for e in s["timeline"]))
+    await act(api, app_id, "supplement-lapse", {"justified": False, "reason": "申请人未说明任何理由", "by": "chief-liu"})
+    await act(api, app_id, "submit", {"by": "wang"})
+    await act(api, app_id, "review", {"approve": True, "by": "reviewer-zhao"})
+    await act(api, app_id, "sign", {"by": "director-liu"})
+    assert [i.final_outcome for i in (await handle.result()).items] == ["other-1"]
     with Session(engine) as session:
         ending, outcome, kind, received, replied, concluded, items = session.execute(text(
             "SELECT ending, outcome, applicant_type, received_on, replied_on, concluded_on, item_outcomes "
             "FROM application_report_record WHERE application_id = :a"), {"a": app_id}).one()
-    assert (ending, outcome, kind) == ("abandoned", "other-1", "research-institution")
+    assert (ending, outcome, kind) == ("replied", "other-1", "research-institution")
     assert replied == concluded and str(concluded) > str(received)
     assert (items if isinstance(items, list) else __import__("json").loads(items)) == [{"item_no": 1, "outcome": "other-1"}]
 
