@@ -52,7 +52,9 @@ async def publish_year(
     session.commit()
     calendar.refresh()
     version = calendar.current().version
-    broadcast_id = f"calendar-broadcast-{version}"
+    # Once per calendar version and deployment: the task queue names the deployment, so two agencies (or
+    # two test stacks) sharing a namespace and publishing the same data each reach their own applications.
+    broadcast_id = f"calendar-broadcast-{settings.task_queue}-{version}"
     try:
         await client.start_workflow(
             CalendarBroadcastBatchesWorkflow.run, CalendarBroadcastInput(fact=CalendarYearPublished(schedule=schedule)),
