@@ -125,6 +125,7 @@ class ComposeLetterInput(BaseModel):
     extension_days: int | None = None
     consultation_id: str | None = Field(default=None, description="consultation letter: whose answer link to print")
     answer_link: str | None = Field(default=None, description="set by the compose activity: the third party's signed link")
+    heard: list[str] = Field(default_factory=list, description="override notice: whose views were heard")
     reconsideration_body: str | None = Field(default=None, description="set by the compose activity: 行政复议机关 (setting)")
     court: str | None = Field(default=None, description="set by the compose activity: the competent court (setting)")
     complaint_body: str | None = Field(default=None, description="set by the compose activity: Reg. 51 投诉、举报 (setting)")

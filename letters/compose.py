@@ -118,6 +118,7 @@ def _override_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
         "决定予以公开。现将决定公开的政府信息内容和理由书面告知如下。",
         "决定公开的内容：\n" + _numbered(item.description for item in inp.items),
         f"理由：{inp.reasons}",
+        *(["本机关作出决定前听取了以下意见：\n" + _numbered(inp.heard)] if inp.heard else []),
         _remedies(inp),
     ]
 

@@ -753,14 +753,19 @@ class DisclosureApplicationWorkflow:
             state = self._consultation(cmd.consultation_id)
             assert state is not None
             state.override_reason, state.override_by = cmd.reason, cmd.by
+            # Seed 002 art. 18: whose views were heard before deciding: the third party's (its answer), and others.
+            state.override_heard = [f"第三方「{state.consultee_name}」：{state.reasons}"] + [
+                f"{'申请人' if h.party == 'applicant' else '其他方面'}「{h.name}」：{h.summary}" for h in cmd.heard]
             for n in state.item_nos:
                 item = self._item(n)
                 item.overridden = not self._unresolved_objection(item)
-            self._record("objection-overridden", cmd.by, f"认定不公开可能对公共利益造成重大影响，决定公开：{cmd.reason}；书面告知第三方")
+            self._record("objection-overridden", cmd.by, f"认定不公开可能对公共利益造成重大影响，决定公开：{cmd.reason}；"
+                         f"听取了 {len(state.override_heard)} 方面意见（{'；'.join(state.override_heard)}）；书面告知第三方")
             self._send_letter(
                 "override-notice", key_suffix=f"override-{state.consultation_id}", recipient=state.consultee_name,
                 items=[self._reply_item(self._item(n), OutcomeCode.DISCLOSED) for n in state.item_nos],
                 reasons=cmd.reason, recipient_email=state.consultee_email,
+                **({"heard": state.override_heard} if cmd.heard else {}),
             )
             await self._persist()
             return self._view(self._today())

@@ -128,9 +128,19 @@ class StartConsultation(Strict):
     by: Actor
 
 
+class HeardView(Strict):
+    """A view heard before the public-interest decision (seed 002 art. 18): the applicant's or another's."""
+
+    party: Literal["applicant", "other"]
+    name: str = Field(min_length=1, max_length=200)
+    summary: str = Field(min_length=2, max_length=2000)
+
+
 class OverrideObjection(Strict):
     consultation_id: str
     reason: str = Field(min_length=4, description="why withholding would seriously harm the public interest")
+    heard: list[HeardView] = Field(default_factory=list, max_length=20,
+                                   description="views heard besides the third party's own (recorded from its answer)")
     by: Actor
 
 
@@ -330,6 +340,7 @@ class ConsultationState(Strict):
     ended_on: date | None = None
     override_reason: str | None = None
     override_by: Actor | None = None
+    override_heard: list[str] = Field(default_factory=list, description="whose views were heard before the override")
     from_receipt: bool = Field(default=False, description="issue 11: window counted from the letter's receipt")
     created_on: date | None = None
     served_on: date | None = Field(default=None, description="the letter's receipt date (送达)")
