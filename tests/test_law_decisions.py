@@ -42,3 +42,19 @@ async def test_disc_and_on_site_inspection_are_forms_of_delivery(api):
     for method in ("disc", "inspection", "portal", "pickup"):
         created = await register(api, delivery_method=method)
         assert created["application_id"]
+
+
+async def test_the_handler_is_shown_similar_earlier_applications_of_the_same_applicant(api):
+    """Point 9: similar Chinese text of the same applicant's earlier applications (rapidfuzz), for 不予处理-2."""
+    me = {"name": "赵六", "type": "natural-person", "email": "zhaoliu@similar.example.cn", "phone": "13900000001"}
+    other = {"name": "钱七", "type": "natural-person", "email": "qianqi@similar.example.cn"}
+    earlier = (await register(api, applicant=me, items=[{"description": "2025年全市规模以上工业企业名录"},
+                                                        {"description": "2024年统计公报"}]))["application_id"]
+    await register(api, applicant=other, items=[{"description": "2025年全市规模以上工业企业名录"}])
+    now = (await register(api, applicant=me, items=[{"description": "2025年某区房价原始数据"},
+                                                    {"description": "2025年全市规模以上工业企业名录（含地址）"}]))["application_id"]
+    response = await api.get(f"/api/v1/applications/{now}/similar-earlier", headers=api.as_user("wang"))
+    assert response.status_code == 200, response.text
+    found = response.json()
+    assert [(f["item_no"], f["earlier_application_id"], f["earlier_item_no"]) for f in found] == [(2, earlier, 1)]
+    assert found[0]["score"] >= 80
