@@ -107,6 +107,7 @@ LetterKind = Literal[
     "consultation-letter",
     "agency-consultation-letter",
     "override-notice",
+    "fee-notice",
     "reply",
 ]
 
@@ -126,6 +127,7 @@ class ComposeLetterInput(BaseModel):
     consultation_id: str | None = Field(default=None, description="consultation letter: whose answer link to print")
     answer_link: str | None = Field(default=None, description="set by the compose activity: the third party's signed link")
     heard: list[str] = Field(default_factory=list, description="override notice: whose views were heard")
+    fee_amount_yuan: int | None = Field(default=None, description="fee notice: the amount")
     reconsideration_body: str | None = Field(default=None, description="set by the compose activity: 行政复议机关 (setting)")
     court: str | None = Field(default=None, description="set by the compose activity: the competent court (setting)")
     complaint_body: str | None = Field(default=None, description="set by the compose activity: Reg. 51 投诉、举报 (setting)")

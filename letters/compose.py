@@ -123,6 +123,24 @@ def _override_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
     ]
 
 
+def _fee_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
+    """Reg. 42 and 国办函〔2020〕109号: basis, standard, amount, how to pay, 20 working days."""
+    pay_by = _required_deadline(inp, "缴费期限")
+    if inp.fee_amount_yuan is None:
+        raise LetterInputError("a fee notice must state the amount")
+    _require_reasons(inp, "a fee notice must state the basis and standard")
+    return "政府信息公开信息处理费缴费通知书", [
+        f"本机关于{chinese_date(inp.received_on)}收到您提出的政府信息公开申请。经审查，您申请公开政府信息的数量、频次"
+        f"明显超过合理范围，根据{REGULATION}第四十二条和《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）的规定，"
+        "本机关依法收取信息处理费。",
+        f"收费标准及依据：{inp.reasons}。",
+        f"应缴金额：人民币{inp.fee_amount_yuan}元。",
+        f"请自收到本通知之日起20个工作日内，即于{_by(pay_by)}，按本通知所附缴费方式缴纳（可通过非税收入缴款渠道缴纳，"
+        "缴费后请保留缴款凭证）。缴费期间不计算在答复期限内。",
+        "您逾期未按本通知要求缴纳费用的，视为放弃申请，本机关不再处理该政府信息公开申请。",
+    ]
+
+
 def _reply(inp: ComposeLetterInput) -> tuple[str, list[str]]:
     _require_items(inp, "a reply must answer every item of the application")
     return "政府信息公开申请答复告知书", [
@@ -190,5 +208,6 @@ _COMPOSERS: dict[LetterKind, Callable[[ComposeLetterInput], tuple[str, list[str]
     "consultation-letter": _consultation_letter,
     "agency-consultation-letter": _agency_consultation_letter,
     "override-notice": _override_notice,
+    "fee-notice": _fee_notice,
     "reply": _reply,
 }

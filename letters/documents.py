@@ -33,6 +33,7 @@ SERIES: dict[str, str] = {
     "consultation-letter": "依公征",
     "agency-consultation-letter": "依公商",
     "override-notice": "依公决",
+    "fee-notice": "依公费",
 }
 
 

@@ -187,6 +187,47 @@ class EditReplyDraft(Strict):
     by: Actor
 
 
+class ProposeFee(Strict):
+    """Reg. 42: the handler proposes a fee only when quantity or frequency clearly exceeds a reasonable range."""
+
+    standard: Literal["per-application", "per-page"]
+    quantity: int = Field(ge=1, description="per-application: this application's ordinal for the applicant this month; per-page: pages")
+    reason: str = Field(min_length=4, description="why the quantity or frequency clearly exceeds a reasonable range")
+    by: Actor
+
+
+class DecideFee(Strict):
+    approve: bool
+    comment: str = ""
+    by: Actor
+
+
+class FeeSettled(Strict):
+    """Payment received, or the fee waived (减免)."""
+
+    paid_on: date
+    waived: bool = False
+    note: str = ""
+    by: Actor
+
+
+class FeeState(Strict):
+    standard: Literal["per-application", "per-page"]
+    quantity: int
+    amount_yuan: int
+    basis: str
+    reason: str
+    proposed_by: Actor
+    decision: Literal["pending", "approved", "refused"] = "pending"
+    decided_by: Actor | None = None
+    notice_sent_on: date | None = None
+    pay_by: date | None = None
+    paid_on: date | None = None
+    waived: bool = False
+    settled_by: Actor | None = None
+    lapsed_on: date | None = None
+
+
 class Withdraw(Strict):
     reason: str = ""
     by: Actor = "applicant"
@@ -450,6 +491,7 @@ class ApplicationView(Strict):
     letters: list[LetterView] = Field(default_factory=list)
     reply_draft_version: int = 0
     reply_approved_sha256: str | None = Field(default=None, description="checksum of the approved reply text")
+    fee: FeeState | None = None
 
 
 class StateQuery(Strict):

@@ -41,8 +41,11 @@ from workflows.messages import (
     AssignHandler,
     ConfirmDelivery,
     DecideExtension,
+    DecideFee,
     DecideSupplementLapse,
+    FeeSettled,
     OverrideObjection,
+    ProposeFee,
     ProposeDecision,
     RequestExtension,
     RequestSupplement,
@@ -305,6 +308,9 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "supplement-request": ("handler",),
     "supplement": ("registrar", "handler"),
     "supplement-lapse": ("handler", "supervisor"),
+    "fee-proposal": ("handler",),
+    "fee-decision": ("supervisor",),
+    "fee-payment": ("registrar", "handler"),
     "extension-request": ("handler",),
     "extension-decision": ("supervisor",),
     "consultations": ("handler",),
@@ -348,6 +354,10 @@ _action("supplement", "supplement_received", schemas.SupplementReceivedBody, Sup
         "Record the supplement; the period restarts")
 _action("supplement-lapse", "decide_supplement_lapse", schemas.DecideSupplementLapseBody, DecideSupplementLapse,
         "The supplement deadline passed: new deadline (good reason) or 其他处理-1 (Reg. 30)")
+_action("fee-proposal", "propose_fee", schemas.ProposeFeeBody, ProposeFee,
+        "Handler proposes a fee (Reg. 42: only beyond a reasonable range; one standard)")
+_action("fee-decision", "decide_fee", schemas.DecideFeeBody, DecideFee, "Supervisor approves the fee; the fee notice goes out")
+_action("fee-payment", "fee_settled", schemas.FeeSettledBody, FeeSettled, "Record payment or waiver (减免)")
 _action("extension-request", "request_extension", schemas.RequestExtensionBody, RequestExtension,
         "Handler asks for the one extension (延期)")
 _action("extension-decision", "decide_extension", schemas.DecideExtensionBody, DecideExtension,
