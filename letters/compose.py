@@ -158,6 +158,11 @@ def _reply_item(item: ReplyItem) -> str:
     lines = [f"第{item.item_no}项：{item.description}", f"处理结果：{label_of(item.outcome)}"]
     if item.reasons:
         lines.append(f"理由：{item.reasons}")
+    if item.outcome in (OutcomeCode.DISCLOSED, OutcomeCode.PARTLY_DISCLOSED) and item.provision:
+        lines.append(f"提供方式：{item.provision}")
+    if item.outcome == OutcomeCode.PARTLY_DISCLOSED and item.withheld_ground:
+        # Reg. 37: the withheld part's own ground and basis.
+        lines.append(f"不予公开部分的理由类别：{label_of(item.withheld_ground)}（依据：{legal_basis_for(item.withheld_ground).citation()}）")
     if item.outcome == OutcomeCode.UNAVAILABLE_NOT_HELD and item.referral:
         lines.append(f"负责公开该政府信息的机关及联系方式：{item.referral}")
     if item.outcome == OutcomeCode.NOT_PROCESSED_REPEAT and item.earlier_application_id:

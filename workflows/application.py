@@ -129,6 +129,16 @@ SUPPLEMENT_LAPSE_DECIDED = "supplement-lapse-decided"
 FEES = "fees-v1"
 FEE_PAY_DAYS = 20  # 国办函〔2020〕109号: 20 working days from receipt of the fee notice
 
+# Reg. 40: how the information is provided, by the form the applicant asked for (the handler may say otherwise).
+PROVISION_BY_FORM: dict[str, str] = {
+    "email": "以电子文档形式，随本告知书通过电子邮件提供",
+    "post": "以纸质复制件形式，随本告知书邮寄提供",
+    "pickup": "以纸质复制件形式提供，请于收到本告知书之日起在工作日到本机关政府信息公开受理窗口领取",
+    "portal": "以电子文档形式提供，请通过本机关政府信息公开申请平台下载",
+    "disc": "以光盘形式，随本告知书提供",
+    "inspection": "请于收到本告知书之日起在工作日到本机关政府信息公开受理窗口现场查阅",
+}
+
 DISCLOSING_OUTCOMES = frozenset({OutcomeCode.DISCLOSED, OutcomeCode.PARTLY_DISCLOSED})
 SYSTEM_ONLY_OUTCOMES = frozenset({OutcomeCode.OTHER_NO_SUPPLEMENT, OutcomeCode.OTHER_FEE_UNPAID})
 
@@ -937,7 +947,8 @@ class DisclosureApplicationWorkflow:
             self._refuse_if(self._why_not_propose(cmd))
             item = self._item(cmd.item_no)
             item.proposal = Proposal(outcome=cmd.outcome, reasons=cmd.reasons, referral=cmd.referral,
-                                     earlier_application_id=cmd.earlier_application_id, by=cmd.by, at=workflow.now())
+                                     earlier_application_id=cmd.earlier_application_id, provision=cmd.provision,
+                                     withheld_ground=cmd.withheld_ground, by=cmd.by, at=workflow.now())
             self._record("decision-proposed", cmd.by, f"第 {cmd.item_no} 项拟{label_of(cmd.outcome)}")
             await self._persist()
             return self._view(self._today())
@@ -967,6 +978,9 @@ class DisclosureApplicationWorkflow:
         if cmd.outcome == OutcomeCode.UNAVAILABLE_STILL_UNCLEAR and (
                 self._supplement is None or self._supplement.received_on is None):
             return "「补正后申请内容仍不明确」须在告知补正并收到补正之后才能作出（条例第三十条）"
+        if cmd.outcome == OutcomeCode.PARTLY_DISCLOSED and (
+                cmd.withheld_ground is None or not cmd.withheld_ground.value.startswith("withheld-")):
+            return "「部分公开」须选择不予公开部分的理由类别（不予公开-1至8之一）（条例第三十七条）"
         if cmd.outcome == OutcomeCode.NOT_PROCESSED_REPEAT:
             if not cmd.earlier_application_id:
                 return "「重复申请」须写明此前已作出答复的申请编号"
@@ -1374,14 +1388,18 @@ class DisclosureApplicationWorkflow:
     def _reply_items(self) -> list[ReplyItem]:
         return [self._reply_item(item, (item.final_outcome or item.proposal.outcome)) for item in self._items]  # type: ignore[union-attr]
 
-    @staticmethod
-    def _reply_item(item: ItemView, outcome: OutcomeCode) -> ReplyItem:
+    def _reply_item(self, item: ItemView, outcome: OutcomeCode) -> ReplyItem:
         proposal = item.proposal
+        provision = proposal.provision if proposal and proposal.outcome == outcome else None
+        if provision is None and outcome in DISCLOSING_OUTCOMES:
+            provision = PROVISION_BY_FORM.get(self._inp.delivery_method)
         return ReplyItem(
             item_no=item.item_no, description=item.description, outcome=outcome,
             reasons=proposal.reasons if proposal and proposal.outcome == outcome else "",
             referral=proposal.referral if proposal else None,
             earlier_application_id=proposal.earlier_application_id if proposal else None,
+            provision=provision,
+            withheld_ground=proposal.withheld_ground if proposal and proposal.outcome == outcome else None,
         )
 
     def _prescreen_input(self, draft: Letter) -> PrescreenInput:

@@ -151,6 +151,10 @@ class ProposeDecision(Strict):
     referral: str | None = Field(default=None, description="无法提供-1: the competent agency and its contact")
     earlier_application_id: str | None = Field(
         default=None, max_length=40, description="不予处理-2: the earlier, answered application this one repeats")
+    provision: str | None = Field(default=None, max_length=1000,
+                                  description="予以公开/部分公开: how, where and when it is provided (Reg. 40); "
+                                              "defaults to the applicant's requested form")
+    withheld_ground: OutcomeCode | None = Field(default=None, description="部分公开: the ground (不予公开-1…8) of the withheld part")
     by: Actor
 
 
@@ -355,6 +359,8 @@ class Proposal(Strict):
     reasons: str = ""
     referral: str | None = None
     earlier_application_id: str | None = None
+    provision: str | None = None
+    withheld_ground: OutcomeCode | None = None
     by: Actor
     at: datetime
 
