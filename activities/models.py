@@ -98,6 +98,8 @@ class ReplyItem(BaseModel):
     reasons: str = ""
     referral: str | None = Field(default=None, description="the competent agency and contact, for 无法提供-1")
     earlier_application_id: str | None = Field(default=None, description="不予处理-2: the earlier answered application")
+    provision: str | None = Field(default=None, description="予以公开/部分公开: how, where and when (Reg. 40)")
+    withheld_ground: OutcomeCode | None = Field(default=None, description="部分公开: 不予公开-1…8 of the withheld part")
 
 
 LetterKind = Literal[
@@ -107,6 +109,7 @@ LetterKind = Literal[
     "consultation-letter",
     "agency-consultation-letter",
     "override-notice",
+    "fee-notice",
     "reply",
     "correction-made",  # Reg. 41 / seed 002 art. 19 (issue 13)
     "correction-forwarded",
@@ -127,6 +130,8 @@ class ComposeLetterInput(BaseModel):
     extension_days: int | None = None
     consultation_id: str | None = Field(default=None, description="consultation letter: whose answer link to print")
     answer_link: str | None = Field(default=None, description="set by the compose activity: the third party's signed link")
+    heard: list[str] = Field(default_factory=list, description="override notice: whose views were heard")
+    fee_amount_yuan: int | None = Field(default=None, description="fee notice: the amount")
     reconsideration_body: str | None = Field(default=None, description="set by the compose activity: 行政复议机关 (setting)")
     court: str | None = Field(default=None, description="set by the compose activity: the competent court (setting)")
     complaint_body: str | None = Field(default=None, description="set by the compose activity: Reg. 51 投诉、举报 (setting)")

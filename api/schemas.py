@@ -177,6 +177,9 @@ ReviewDecisionBody = _without_by(messages.ReviewDecision)
 SignReplyBody = _without_by(messages.SignReply)
 ConfirmDeliveryBody = _without_by(messages.ConfirmDelivery)
 WithdrawBody = _without_by(messages.Withdraw)
+ProposeFeeBody = _without_by(messages.ProposeFee)
+DecideFeeBody = _without_by(messages.DecideFee)
+FeeSettledBody = _without_by(messages.FeeSettled)
 
 
 # --- accounts ----------------------------------------------------------------------------------

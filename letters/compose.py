@@ -118,7 +118,26 @@ def _override_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
         "决定予以公开。现将决定公开的政府信息内容和理由书面告知如下。",
         "决定公开的内容：\n" + _numbered(item.description for item in inp.items),
         f"理由：{inp.reasons}",
+        *(["本机关作出决定前听取了以下意见：\n" + _numbered(inp.heard)] if inp.heard else []),
         _remedies(inp),
+    ]
+
+
+def _fee_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
+    """Reg. 42 and 国办函〔2020〕109号: basis, standard, amount, how to pay, 20 working days."""
+    pay_by = _required_deadline(inp, "缴费期限")
+    if inp.fee_amount_yuan is None:
+        raise LetterInputError("a fee notice must state the amount")
+    _require_reasons(inp, "a fee notice must state the basis and standard")
+    return "政府信息公开信息处理费缴费通知书", [
+        f"本机关于{chinese_date(inp.received_on)}收到您提出的政府信息公开申请。经审查，您申请公开政府信息的数量、频次"
+        f"明显超过合理范围，根据{REGULATION}第四十二条和《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）的规定，"
+        "本机关依法收取信息处理费。",
+        f"收费标准及依据：{inp.reasons}。",
+        f"应缴金额：人民币{inp.fee_amount_yuan}元。",
+        f"请自收到本通知之日起20个工作日内，即于{_by(pay_by)}，按本通知所附缴费方式缴纳（可通过非税收入缴款渠道缴纳，"
+        "缴费后请保留缴款凭证）。缴费期间不计算在答复期限内。",
+        "您逾期未按本通知要求缴纳费用的，视为放弃申请，本机关不再处理该政府信息公开申请。",
     ]
 
 
@@ -139,6 +158,11 @@ def _reply_item(item: ReplyItem) -> str:
     lines = [f"第{item.item_no}项：{item.description}", f"处理结果：{label_of(item.outcome)}"]
     if item.reasons:
         lines.append(f"理由：{item.reasons}")
+    if item.outcome in (OutcomeCode.DISCLOSED, OutcomeCode.PARTLY_DISCLOSED) and item.provision:
+        lines.append(f"提供方式：{item.provision}")
+    if item.outcome == OutcomeCode.PARTLY_DISCLOSED and item.withheld_ground:
+        # Reg. 37: the withheld part's own ground and basis.
+        lines.append(f"不予公开部分的理由类别：{label_of(item.withheld_ground)}（依据：{legal_basis_for(item.withheld_ground).citation()}）")
     if item.outcome == OutcomeCode.UNAVAILABLE_NOT_HELD and item.referral:
         lines.append(f"负责公开该政府信息的机关及联系方式：{item.referral}")
     if item.outcome == OutcomeCode.NOT_PROCESSED_REPEAT and item.earlier_application_id:
@@ -215,6 +239,7 @@ _COMPOSERS: dict[LetterKind, Callable[[ComposeLetterInput], tuple[str, list[str]
     "consultation-letter": _consultation_letter,
     "agency-consultation-letter": _agency_consultation_letter,
     "override-notice": _override_notice,
+    "fee-notice": _fee_notice,
     "reply": _reply,
     "correction-made": _correction_made,
     "correction-forwarded": _correction_forwarded,

@@ -46,6 +46,7 @@ SERIES: dict[str, str] = {
     "override-notice": "依公决",
     "correction-made": "依公更",
     "correction-forwarded": "依公转",
+    "fee-notice": "依公费",
 }
 
 DRAFT_MARK = "草稿（未签发，仅供审阅）"

@@ -178,3 +178,30 @@ async def test_a_terminated_consultation_is_shown_and_can_be_restarted(api, clie
     # The letter went out once: a restart does not send it again.
     to_agency = [e for e in mailbox.envelopes if "fgw@restart.example.cn" in e.rcpt_tos]
     assert len(to_agency) == 1
+
+
+async def test_override_records_whose_views_were_heard_and_the_notice_says_what_and_why(api, mailbox):
+    """Point 4 (seed 002 art. 18): the views heard are recorded; the third party is told what is disclosed and why."""
+    app_id = (await register(api, items=[{"description": "某化工企业2025年排污监测数据"}]))["application_id"]
+    started = await act(api, app_id, "consultations", {
+        "consultee": {"kind": "third-party", "name": "某化工有限公司", "email": "ehs@heard.example.cn"},
+        "item_nos": [1], "by": "wang"})
+    cid = consultation(started)["consultation_id"]
+    await eventually(api, app_id, lambda s: consultation(s)["served_on"] is not None)
+    assert (await staff_answer(api, cid, {"position": "objection", "reasons": "涉及生产工艺"})).status_code == 200
+    await eventually(api, app_id, lambda s: s["status"] == "handling")
+    overridden = await act(api, app_id, "override", {
+        "consultation_id": cid, "reason": "涉及周边居民健康，不公开会对公共利益造成重大影响",
+        "heard": [{"party": "applicant", "name": "张三", "summary": "申请人说明用于了解周边环境风险"}], "by": "chief-liu"})
+    assert consultation(overridden)["override_heard"] == [
+        "第三方「某化工有限公司」：涉及生产工艺", "申请人「张三」：申请人说明用于了解周边环境风险"]
+    # The acknowledgment and the decision notice are the application's own letters.
+    await eventually(api, app_id, lambda s: sum(e["kind"] == "letter-sent" for e in s["timeline"]) >= 2)
+    to_third_party = [e for e in mailbox.envelopes if "ehs@heard.example.cn" in e.rcpt_tos]
+    texts = [m.get_body(("plain",)).get_content() for m in mails_about(to_third_party, app_id)]
+    decided = [t for t in texts if "政府信息公开决定告知书" in t]
+    assert len(decided) == 1
+    assert "决定公开的内容：\n1. 某化工企业2025年排污监测数据" in decided[0]
+    assert "理由：涉及周边居民健康，不公开会对公共利益造成重大影响" in decided[0]
+    assert ("本机关作出决定前听取了以下意见：\n1. 第三方「某化工有限公司」：涉及生产工艺\n"
+            "2. 申请人「张三」：申请人说明用于了解周边环境风险") in decided[0]

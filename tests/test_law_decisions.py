@@ -42,3 +42,38 @@ async def test_disc_and_on_site_inspection_are_forms_of_delivery(api):
     for method in ("disc", "inspection", "portal", "pickup"):
         created = await register(api, delivery_method=method)
         assert created["application_id"]
+
+
+async def test_the_handler_is_shown_similar_earlier_applications_of_the_same_applicant(api):
+    """Point 9: similar Chinese text of the same applicant's earlier applications (rapidfuzz), for 不予处理-2."""
+    me = {"name": "赵六", "type": "natural-person", "email": "zhaoliu@similar.example.cn", "phone": "13900000001"}
+    other = {"name": "钱七", "type": "natural-person", "email": "qianqi@similar.example.cn"}
+    earlier = (await register(api, applicant=me, items=[{"description": "2025年全市规模以上工业企业名录"},
+                                                        {"description": "2024年统计公报"}]))["application_id"]
+    await register(api, applicant=other, items=[{"description": "2025年全市规模以上工业企业名录"}])
+    now = (await register(api, applicant=me, items=[{"description": "2025年某区房价原始数据"},
+                                                    {"description": "2025年全市规模以上工业企业名录（含地址）"}]))["application_id"]
+    response = await api.get(f"/api/v1/applications/{now}/similar-earlier", headers=api.as_user("wang"))
+    assert response.status_code == 200, response.text
+    found = response.json()
+    assert [(f["item_no"], f["earlier_application_id"], f["earlier_item_no"]) for f in found] == [(2, earlier, 1)]
+    assert found[0]["score"] >= 80
+
+
+async def test_disclosure_says_how_and_partial_disclosure_names_its_ground(api, mailbox):
+    """Point 10: 予以公开 states how it is provided; 部分公开 states the ground of the withheld part (Reg. 37, 40)."""
+    app_id = (await register(api, items=[{"description": "2025年统计公报"},
+                                         {"description": "某企业2025年统计执法检查记录"}]))["application_id"]
+    refused = await send_action(api, app_id, "decisions", {"item_no": 2, "outcome": "partly-disclosed",
+                                                            "reasons": "部分涉及商业秘密", "by": "wang"})
+    assert refused.status_code == 409 and "理由类别" in refused.json()["detail"]
+    await act(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "by": "wang"})
+    await act(api, app_id, "decisions", {"item_no": 2, "outcome": "partly-disclosed", "reasons": "部分涉及商业秘密",
+                                         "withheld_ground": "withheld-4", "by": "wang"})
+    await act(api, app_id, "submit", {"by": "wang"})
+    await act(api, app_id, "review", {"approve": True, "by": "reviewer-zhao"})
+    await act(api, app_id, "sign", {"by": "chief-liu"})
+    await eventually(api, app_id, lambda s: s["status"] == "closed")
+    body = [m for m in mails_about(mailbox.envelopes, app_id) if "答复" in m["Subject"]][0].get_body(("plain",)).get_content()
+    assert body.count("提供方式：以电子文档形式，随本告知书通过电子邮件提供") == 2
+    assert "不予公开部分的理由类别：不予公开：保护第三方合法权益（依据：《中华人民共和国政府信息公开条例》第十五条、第三十二条、第三十六条第（三）项）" in body

@@ -56,7 +56,8 @@ async def test_reply_is_edited_approved_and_sent_byte_for_byte_with_its_attachme
     redacted = await upload(api, app_id, 2, "redacted", "监测数据-删除处理.pdf", b"%PDF-1.4 redacted " + uuid.uuid4().bytes)
     await act(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "reasons": "", "by": "wang"})
     await act(api, app_id, "decisions", {"item_no": 2, "outcome": "partly-disclosed",
-                                         "reasons": "涉及企业商业秘密的部分已作区分处理", "by": "wang"})
+                                         "reasons": "涉及企业商业秘密的部分已作区分处理", "withheld_ground": "withheld-4",
+                                         "by": "wang"})
     await act(api, app_id, "submit", {"by": "wang"})
 
     draft = (await api.get(f"/api/v1/applications/{app_id}/reply-draft")).json()

@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         supplement_notice_deadline,
         working_days_left,
     )
+    from fees import quote as fee_quote
     from outcomes import OutcomeCode, label_of
     from policy.intake import RECEIPT_BASIS
     from workcalendar import WorkCalendar
@@ -71,8 +72,12 @@ with workflow.unsafe.imports_passed_through():
         ConsultationResult,
         ConsultationState,
         DecideExtension,
+        DecideFee,
         DecideSupplementLapse,
         EditReplyDraft,
+        FeeSettled,
+        FeeState,
+        ProposeFee,
         ExtensionState,
         ItemView,
         LateConsultationAnswer,
@@ -121,6 +126,19 @@ DELIVERY_ALERT_AFTER_ATTEMPTS = 3
 CONSULT_FROM_RECEIPT = "consultation-from-receipt"
 # Issue 11, Reg. 30: a lapsed supplement deadline closes nothing by itself; the handler or supervisor decides.
 SUPPLEMENT_LAPSE_DECIDED = "supplement-lapse-decided"
+# Issue 11 point 12, Reg. 42: fees proposed, approved, noticed, paid or waived; unpaid -> 其他处理-2.
+FEES = "fees-v1"
+FEE_PAY_DAYS = 20  # 国办函〔2020〕109号: 20 working days from receipt of the fee notice
+
+# Reg. 40: how the information is provided, by the form the applicant asked for (the handler may say otherwise).
+PROVISION_BY_FORM: dict[str, str] = {
+    "email": "以电子文档形式，随本告知书通过电子邮件提供",
+    "post": "以纸质复制件形式，随本告知书邮寄提供",
+    "pickup": "以纸质复制件形式提供，请于收到本告知书之日起在工作日到本机关政府信息公开受理窗口领取",
+    "portal": "以电子文档形式提供，请通过本机关政府信息公开申请平台下载",
+    "disc": "以光盘形式，随本告知书提供",
+    "inspection": "请于收到本告知书之日起在工作日到本机关政府信息公开受理窗口现场查阅",
+}
 
 DISCLOSING_OUTCOMES = frozenset({OutcomeCode.DISCLOSED, OutcomeCode.PARTLY_DISCLOSED})
 SYSTEM_ONLY_OUTCOMES = frozenset({OutcomeCode.OTHER_NO_SUPPLEMENT, OutcomeCode.OTHER_FEE_UNPAID})
@@ -146,6 +164,7 @@ class DisclosureApplicationWorkflow:
         self._items = [ItemView(item_no=n, description=it.description) for n, it in enumerate(inp.items, start=1)]
         self._supplement: SupplementState | None = None
         self._closing_unsupplemented = False  # 其他处理-1 decided: the reply goes through review and signature
+        self._fee: FeeState | None = None
         self._restarted_on: date | None = None
         self._extension: ExtensionState | None = None
         self._consultations: list[ConsultationState] = []
@@ -212,9 +231,12 @@ class DisclosureApplicationWorkflow:
             if self._supplement.lapsed_on is not None:
                 return None  # the handler decides
             return end_of_day_instant(self._supplement.deadline_on)
-        if self._replied_on is not None or self._phase in FINAL_STATUSES or self._closing_unsupplemented:
+        if self._replied_on is not None or self._phase in FINAL_STATUSES or self._closing():
             return None
         candidates = []
+        if self._fee_running():
+            assert self._fee is not None and self._fee.pay_by is not None
+            candidates.append(end_of_day_instant(self._fee.pay_by))
         if self._reminder_key() not in self._alerts_raised:
             candidates.append(self._reminder_at())
         if self._overdue_key() not in self._alerts_raised:
@@ -230,7 +252,11 @@ class DisclosureApplicationWorkflow:
                 else:
                     await self._abandon()
             return
-        if self._replied_on is not None or self._phase in FINAL_STATUSES or self._closing_unsupplemented:
+        if self._replied_on is not None or self._phase in FINAL_STATUSES or self._closing():
+            return
+        if self._fee_running() and self._fee is not None and self._fee.pay_by is not None \
+                and now >= end_of_day_instant(self._fee.pay_by):
+            await self._fee_lapsed()
             return
         if now >= self._reminder_at() and self._reminder_key() not in self._alerts_raised:
             self._alerts_raised.add(self._reminder_key())
@@ -271,6 +297,133 @@ class DisclosureApplicationWorkflow:
         ])
         await self._persist()
         await record_for_report(self, "abandoned")
+
+    def _closing(self) -> bool:
+        """其他处理-1 or -2 under way: no reply period runs."""
+        return self._closing_unsupplemented or bool(self._fee and self._fee.lapsed_on is not None)
+
+    def _fee_running(self) -> bool:
+        fee = self._fee
+        return bool(fee and fee.decision == "approved" and fee.paid_on is None and fee.lapsed_on is None
+                    and fee.pay_by is not None)
+
+    async def _fee_lapsed(self) -> None:
+        """国办函〔2020〕109号: unpaid within 20 working days = 其他处理-2, replied through review and signature."""
+        fee = self._fee
+        assert fee is not None and fee.pay_by is not None
+        fee.lapsed_on = self._today()
+        reasons = (f"本机关于{fee.notice_sent_on}向您发出缴费通知，您未在{fee.pay_by}前按通知要求缴纳信息处理费，"
+                   "根据《政府信息公开信息处理费管理办法》的规定，视为放弃申请，本机关不再处理该政府信息公开申请")
+        for item in self._items:
+            item.proposal = Proposal(outcome=OutcomeCode.OTHER_FEE_UNPAID, reasons=reasons, by="system", at=workflow.now())
+        self._recompute_due(announce=False)
+        self._record("fee-lapsed", "system", f"缴费期限 {fee.pay_by} 届满未缴费：拟按其他处理-2答复，答复告知书须经保密审查和签发")
+        await self._alert(f"{self._inp.application_id}:fee-lapsed", "supplement-deadline", "handler", self._handler,
+                          f"{self._inp.application_id} 缴费期限 {fee.pay_by} 届满未缴费，请提交其他处理-2答复")
+        await self._persist()
+
+    @workflow.update
+    async def propose_fee(self, cmd: ProposeFee) -> ApplicationView:
+        async with self._lock:
+            self._refuse_if(self._why_not_propose_fee(cmd))
+            workflow.patched(FEES)
+            q = fee_quote(cmd.standard, cmd.quantity)
+            self._fee = FeeState(standard=cmd.standard, quantity=cmd.quantity, amount_yuan=q.amount_yuan, basis=q.basis,
+                                 reason=cmd.reason, proposed_by=cmd.by)
+            self._record("fee-proposed", cmd.by, f"拟收取信息处理费 {q.amount_yuan} 元（{q.basis}）：{cmd.reason}")
+            await self._persist()
+            return self._view(self._today())
+
+    @propose_fee.validator
+    def _validate_propose_fee(self, cmd: ProposeFee) -> None:
+        self._refuse_if(self._why_not_propose_fee(cmd))
+
+    def _why_not_propose_fee(self, cmd: ProposeFee) -> str | None:
+        if reason := self._why_final() or self._why_not_handling() or self._why_closing_unsupplemented():
+            return reason
+        if self._fee is not None and self._fee.decision != "refused":
+            return "本申请已提出收费"
+        if cmd.standard == "per-application" and not self._inp.applicant.id_number:
+            return "按件计收须按申请人身份统计当月申请件数，申请人身份证件号码未登记"
+        if fee_quote(cmd.standard, cmd.quantity).amount_yuan == 0:
+            return "按该收费标准，本申请不收费"
+        return None
+
+    @workflow.update
+    async def decide_fee(self, cmd: DecideFee) -> ApplicationView:
+        async with self._lock:
+            self._refuse_if(self._why_not_decide_fee(cmd))
+            fee = self._fee
+            assert fee is not None
+            today = self._today()
+            fee.decided_by = cmd.by
+            if not cmd.approve:
+                fee.decision = "refused"
+                self._record("fee-refused", cmd.by, "不同意收费" + (f"：{cmd.comment}" if cmd.comment else ""))
+            else:
+                fee.decision, fee.notice_sent_on = "approved", today
+                fee.pay_by = add_working_days_from(self._cal, today, FEE_PAY_DAYS)[0]
+                self._recompute_due(announce=False)
+                self._record("fee-approved", cmd.by, f"同意收取信息处理费 {fee.amount_yuan} 元，发出缴费通知，缴费期限 {fee.pay_by}，"
+                             "缴费期间不计入答复期限")
+                self._send_letter("fee-notice", key_suffix="fee", deadline_on=fee.pay_by, reasons=fee.basis,
+                                  fee_amount_yuan=fee.amount_yuan)
+                self._clock_changed = True
+            await self._persist()
+            return self._view(today)
+
+    @decide_fee.validator
+    def _validate_decide_fee(self, cmd: DecideFee) -> None:
+        self._refuse_if(self._why_not_decide_fee(cmd))
+
+    def _why_not_decide_fee(self, cmd: DecideFee) -> str | None:
+        if reason := self._why_final() or self._why_replied():
+            return reason
+        if self._fee is None or self._fee.decision != "pending":
+            return "没有待审批的收费"
+        if cmd.by == self._fee.proposed_by:
+            return "收费须经负责人批准，提出收费的承办人不能自行批准"
+        return None
+
+    @workflow.update
+    async def fee_settled(self, cmd: FeeSettled) -> ApplicationView:
+        async with self._lock:
+            self._refuse_if(self._why_not_fee_settled(cmd))
+            fee = self._fee
+            assert fee is not None
+            if fee.lapsed_on is not None:
+                fee.lapsed_on = None
+                for item in self._items:
+                    item.proposal = None
+            fee.paid_on, fee.waived, fee.settled_by = cmd.paid_on, cmd.waived, cmd.by
+            self._recompute_due(announce=False)
+            self._record("fee-waived" if cmd.waived else "fee-paid", cmd.by,
+                         (f"减免信息处理费（{cmd.note}）" if cmd.waived else f"{cmd.paid_on} 缴纳信息处理费 {fee.amount_yuan} 元")
+                         + f"；答复期限恢复计算，现为 {self._due.due_on}")
+            self._clock_changed = True
+            await self._persist()
+            return self._view(self._today())
+
+    @fee_settled.validator
+    def _validate_fee_settled(self, cmd: FeeSettled) -> None:
+        self._refuse_if(self._why_not_fee_settled(cmd))
+
+    def _why_not_fee_settled(self, cmd: FeeSettled) -> str | None:
+        if reason := self._why_final() or self._why_replied():
+            return reason
+        fee = self._fee
+        if fee is None or fee.decision != "approved" or fee.paid_on is not None:
+            return "没有待缴纳的信息处理费"
+        assert fee.notice_sent_on is not None and fee.pay_by is not None
+        if not fee.notice_sent_on <= cmd.paid_on <= self._today():
+            return f"缴费日期须在缴费通知发出之日 {fee.notice_sent_on} 至今天之间"
+        if cmd.paid_on > fee.pay_by:
+            return f"缴费期限已于 {fee.pay_by} 届满"
+        if cmd.waived and len(cmd.note.strip()) < 2:
+            return "减免须说明理由"
+        if self._phase != "handling":
+            return "答复已提交审核，请先退回"
+        return None
 
     async def _supplement_lapsed(self) -> None:
         """Reg. 30: only an unjustified failure to supplement is abandonment, so a person decides."""
@@ -755,14 +908,19 @@ class DisclosureApplicationWorkflow:
             state = self._consultation(cmd.consultation_id)
             assert state is not None
             state.override_reason, state.override_by = cmd.reason, cmd.by
+            # Seed 002 art. 18: whose views were heard before deciding: the third party's (its answer), and others.
+            state.override_heard = [f"第三方「{state.consultee_name}」：{state.reasons}"] + [
+                f"{'申请人' if h.party == 'applicant' else '其他方面'}「{h.name}」：{h.summary}" for h in cmd.heard]
             for n in state.item_nos:
                 item = self._item(n)
                 item.overridden = not self._unresolved_objection(item)
-            self._record("objection-overridden", cmd.by, f"认定不公开可能对公共利益造成重大影响，决定公开：{cmd.reason}；书面告知第三方")
+            self._record("objection-overridden", cmd.by, f"认定不公开可能对公共利益造成重大影响，决定公开：{cmd.reason}；"
+                         f"听取了 {len(state.override_heard)} 方面意见（{'；'.join(state.override_heard)}）；书面告知第三方")
             self._send_letter(
                 "override-notice", key_suffix=f"override-{state.consultation_id}", recipient=state.consultee_name,
                 items=[self._reply_item(self._item(n), OutcomeCode.DISCLOSED) for n in state.item_nos],
                 reasons=cmd.reason, recipient_email=state.consultee_email,
+                **({"heard": state.override_heard} if cmd.heard else {}),
             )
             await self._persist()
             return self._view(self._today())
@@ -791,7 +949,8 @@ class DisclosureApplicationWorkflow:
             self._refuse_if(self._why_not_propose(cmd))
             item = self._item(cmd.item_no)
             item.proposal = Proposal(outcome=cmd.outcome, reasons=cmd.reasons, referral=cmd.referral,
-                                     earlier_application_id=cmd.earlier_application_id, by=cmd.by, at=workflow.now())
+                                     earlier_application_id=cmd.earlier_application_id, provision=cmd.provision,
+                                     withheld_ground=cmd.withheld_ground, by=cmd.by, at=workflow.now())
             self._record("decision-proposed", cmd.by, f"第 {cmd.item_no} 项拟{label_of(cmd.outcome)}")
             await self._persist()
             return self._view(self._today())
@@ -808,6 +967,8 @@ class DisclosureApplicationWorkflow:
             return f"第 {cmd.item_no} 项正在征求意见，须待答复或期限届满后再作决定"
         if self._closing_unsupplemented:
             return "已决定按逾期不补正（其他处理-1）答复：如申请人在期限内已补正，请先登记补正收到日期"
+        if self._fee is not None and self._fee.lapsed_on is not None:
+            return "缴费期限届满未缴费，拟按其他处理-2答复：如申请人在期限内已缴费，请先登记缴费"
         if cmd.outcome in SYSTEM_ONLY_OUTCOMES:
             return f"「{label_of(cmd.outcome)}」由系统在期限届满时自动作出，不能手工选择"
         if cmd.outcome in DISCLOSING_OUTCOMES and self._unresolved_objection(item):
@@ -819,6 +980,9 @@ class DisclosureApplicationWorkflow:
         if cmd.outcome == OutcomeCode.UNAVAILABLE_STILL_UNCLEAR and (
                 self._supplement is None or self._supplement.received_on is None):
             return "「补正后申请内容仍不明确」须在告知补正并收到补正之后才能作出（条例第三十条）"
+        if cmd.outcome == OutcomeCode.PARTLY_DISCLOSED and (
+                cmd.withheld_ground is None or not cmd.withheld_ground.value.startswith("withheld-")):
+            return "「部分公开」须选择不予公开部分的理由类别（不予公开-1至8之一）（条例第三十七条）"
         if cmd.outcome == OutcomeCode.NOT_PROCESSED_REPEAT:
             if not cmd.earlier_application_id:
                 return "「重复申请」须写明此前已作出答复的申请编号"
@@ -858,6 +1022,8 @@ class DisclosureApplicationWorkflow:
             return reason
         if any(c.position == "pending" for c in self._consultations):
             return "尚有征求意见未结束"
+        if self._fee_running() or (self._fee is not None and self._fee.decision == "pending"):
+            return "信息处理费尚未缴纳或尚待审批"
         missing = [str(i.item_no) for i in self._items if i.proposal is None]
         if missing:
             return f"第 {'、'.join(missing)} 项尚未提出拟办意见"
@@ -1226,14 +1392,18 @@ class DisclosureApplicationWorkflow:
     def _reply_items(self) -> list[ReplyItem]:
         return [self._reply_item(item, (item.final_outcome or item.proposal.outcome)) for item in self._items]  # type: ignore[union-attr]
 
-    @staticmethod
-    def _reply_item(item: ItemView, outcome: OutcomeCode) -> ReplyItem:
+    def _reply_item(self, item: ItemView, outcome: OutcomeCode) -> ReplyItem:
         proposal = item.proposal
+        provision = proposal.provision if proposal and proposal.outcome == outcome else None
+        if provision is None and outcome in DISCLOSING_OUTCOMES:
+            provision = PROVISION_BY_FORM.get(self._inp.delivery_method)
         return ReplyItem(
             item_no=item.item_no, description=item.description, outcome=outcome,
             reasons=proposal.reasons if proposal and proposal.outcome == outcome else "",
             referral=proposal.referral if proposal else None,
             earlier_application_id=proposal.earlier_application_id if proposal else None,
+            provision=provision,
+            withheld_ground=proposal.withheld_ground if proposal and proposal.outcome == outcome else None,
         )
 
     def _prescreen_input(self, draft: Letter) -> PrescreenInput:
@@ -1251,6 +1421,11 @@ class DisclosureApplicationWorkflow:
                   ended_on=c.ended_on, expected_end_on=c.window_ends_on)
             for c in self._consultations if c.sent_on is not None  # not yet dispatched: the clock runs
         ]
+        fee = self._fee
+        if fee is not None and fee.decision == "approved" and fee.notice_sent_on is not None:
+            # 国办函〔2020〕109号: the time from the fee notice until payment is not counted.
+            pauses.append(Pause(kind="fee", label="缴纳信息处理费", started_on=fee.notice_sent_on,
+                                ended_on=fee.paid_on or (fee.pay_by if fee.lapsed_on else None), expected_end_on=fee.pay_by))
         return compute_due(self._cal, ClockInput(
             received_on=self._inp.received_on, reply_days=self._inp.policy.reply_days,
             restarted_on=self._restarted_on, pauses=pauses, extension_days=extension,
@@ -1314,7 +1489,7 @@ class DisclosureApplicationWorkflow:
             applicant_email=applicant.email, applicant_phone=applicant.phone, applicant_address=applicant.address,
             delivery_method=self._inp.delivery_method, policy=self._inp.policy.name, status=self._status(),
             handler=self._handler, department=self._department,
-            due_on=None if self._phase == "awaiting-supplement" or self._closing_unsupplemented else self._due.due_on,
+            due_on=None if self._phase == "awaiting-supplement" or self._closing() else self._due.due_on,
             due_provisional=self._due.provisional, overdue=self._overdue,
             paused=any(c.position == "pending" for c in self._consultations),
             extended=bool(self._extension and self._extension.decision == "approved"),
@@ -1338,7 +1513,7 @@ class DisclosureApplicationWorkflow:
     # --- the view --------------------------------------------------------------------------------
 
     def _view(self, today: date) -> ApplicationView:
-        supplementing = self._phase == "awaiting-supplement" or self._closing_unsupplemented
+        supplementing = self._phase == "awaiting-supplement" or self._closing()
         return ApplicationView(
             application_id=self._inp.application_id, status=self._status(), channel=self._inp.channel,
             received_on=self._inp.received_on, registered_at=self._inp.registered_at, policy=self._inp.policy.name,
@@ -1356,7 +1531,7 @@ class DisclosureApplicationWorkflow:
             reply_draft=self._reply_draft, replied_on=self._replied_on, delivered_on=self._delivered_on,
             timeline=self._timeline, pending_actions=self._pending_actions(),
             letters=self._letters, reply_draft_version=self._draft_version,
-            reply_approved_sha256=self._approved_sha256,
+            reply_approved_sha256=self._approved_sha256, fee=self._fee,
         )
 
     def _pending_actions(self) -> list[PendingAction]:

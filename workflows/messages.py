@@ -128,9 +128,19 @@ class StartConsultation(Strict):
     by: Actor
 
 
+class HeardView(Strict):
+    """A view heard before the public-interest decision (seed 002 art. 18): the applicant's or another's."""
+
+    party: Literal["applicant", "other"]
+    name: str = Field(min_length=1, max_length=200)
+    summary: str = Field(min_length=2, max_length=2000)
+
+
 class OverrideObjection(Strict):
     consultation_id: str
     reason: str = Field(min_length=4, description="why withholding would seriously harm the public interest")
+    heard: list[HeardView] = Field(default_factory=list, max_length=20,
+                                   description="views heard besides the third party's own (recorded from its answer)")
     by: Actor
 
 
@@ -141,6 +151,10 @@ class ProposeDecision(Strict):
     referral: str | None = Field(default=None, description="无法提供-1: the competent agency and its contact")
     earlier_application_id: str | None = Field(
         default=None, max_length=40, description="不予处理-2: the earlier, answered application this one repeats")
+    provision: str | None = Field(default=None, max_length=1000,
+                                  description="予以公开/部分公开: how, where and when it is provided (Reg. 40); "
+                                              "defaults to the applicant's requested form")
+    withheld_ground: OutcomeCode | None = Field(default=None, description="部分公开: the ground (不予公开-1…8) of the withheld part")
     by: Actor
 
 
@@ -175,6 +189,47 @@ class EditReplyDraft(Strict):
     body: str = Field(min_length=20, max_length=50_000)
     note: str = ""
     by: Actor
+
+
+class ProposeFee(Strict):
+    """Reg. 42: the handler proposes a fee only when quantity or frequency clearly exceeds a reasonable range."""
+
+    standard: Literal["per-application", "per-page"]
+    quantity: int = Field(ge=1, description="per-application: this application's ordinal for the applicant this month; per-page: pages")
+    reason: str = Field(min_length=4, description="why the quantity or frequency clearly exceeds a reasonable range")
+    by: Actor
+
+
+class DecideFee(Strict):
+    approve: bool
+    comment: str = ""
+    by: Actor
+
+
+class FeeSettled(Strict):
+    """Payment received, or the fee waived (减免)."""
+
+    paid_on: date
+    waived: bool = False
+    note: str = ""
+    by: Actor
+
+
+class FeeState(Strict):
+    standard: Literal["per-application", "per-page"]
+    quantity: int
+    amount_yuan: int
+    basis: str
+    reason: str
+    proposed_by: Actor
+    decision: Literal["pending", "approved", "refused"] = "pending"
+    decided_by: Actor | None = None
+    notice_sent_on: date | None = None
+    pay_by: date | None = None
+    paid_on: date | None = None
+    waived: bool = False
+    settled_by: Actor | None = None
+    lapsed_on: date | None = None
 
 
 class Withdraw(Strict):
@@ -304,6 +359,8 @@ class Proposal(Strict):
     reasons: str = ""
     referral: str | None = None
     earlier_application_id: str | None = None
+    provision: str | None = None
+    withheld_ground: OutcomeCode | None = None
     by: Actor
     at: datetime
 
@@ -330,6 +387,7 @@ class ConsultationState(Strict):
     ended_on: date | None = None
     override_reason: str | None = None
     override_by: Actor | None = None
+    override_heard: list[str] = Field(default_factory=list, description="whose views were heard before the override")
     from_receipt: bool = Field(default=False, description="issue 11: window counted from the letter's receipt")
     created_on: date | None = None
     served_on: date | None = Field(default=None, description="the letter's receipt date (送达)")
@@ -439,6 +497,7 @@ class ApplicationView(Strict):
     letters: list[LetterView] = Field(default_factory=list)
     reply_draft_version: int = 0
     reply_approved_sha256: str | None = Field(default=None, description="checksum of the approved reply text")
+    fee: FeeState | None = None
 
 
 class StateQuery(Strict):

@@ -42,8 +42,11 @@ from workflows.messages import (
     AssignHandler,
     ConfirmDelivery,
     DecideExtension,
+    DecideFee,
     DecideSupplementLapse,
+    FeeSettled,
     OverrideObjection,
+    ProposeFee,
     ProposeDecision,
     RequestExtension,
     RequestSupplement,
@@ -227,6 +230,55 @@ async def live_state(application_id: ApplicationId, client: ClientDep, user: Ann
     return view
 
 
+class SimilarEarlierItem(BaseModel):
+    item_no: int
+    earlier_application_id: str
+    earlier_received_on: date
+    earlier_item_no: int
+    earlier_description: str
+    earlier_outcome: str | None
+    earlier_status: str
+    score: float
+
+
+@router.get("/{application_id}/similar-earlier", response_model=list[SimilarEarlierItem])
+async def similar_earlier(
+    application_id: ApplicationId, client: ClientDep, session: SessionDep, user: Annotated[StaffUser, READERS],
+) -> list[SimilarEarlierItem]:
+    """Earlier applications of the same applicant (name, and e-mail or phone) with similar items: for 不予处理-2 (Reg. 36(6))."""
+    from sqlmodel import or_, select
+
+    from db.models import ApplicationItem
+    from outcomes.similar import EarlierItem, similar_items
+
+    view = await live_view(client, application_id)
+    if not sees_department(user, view.department):
+        raise not_found(application_id)
+    this = session.get(Application, application_id)
+    if this is None:
+        return []
+    same_contact = [c for c in (
+        Application.applicant_email == this.applicant_email if this.applicant_email else None,
+        Application.applicant_phone == this.applicant_phone if this.applicant_phone else None) if c is not None]
+    if not same_contact:
+        return []
+    rows = session.exec(
+        select(Application, ApplicationItem).join(ApplicationItem, ApplicationItem.application_id == Application.id)
+        .where(Application.applicant_name == this.applicant_name, or_(*same_contact), Application.id != application_id,
+               Application.received_on <= this.received_on)
+        .order_by(Application.received_on.desc()).limit(500)
+    ).all()
+    earlier = {(a.id, i.item_no): (a, i) for a, i in rows}
+    found = similar_items([item.description for item in view.items],
+                          [EarlierItem(a.id, i.item_no, i.description, i.outcome) for a, i in earlier.values()])
+    return [SimilarEarlierItem(
+        item_no=f.item_no, earlier_application_id=f.earlier.application_id,
+        earlier_received_on=earlier[(f.earlier.application_id, f.earlier.item_no)][0].received_on,
+        earlier_item_no=f.earlier.item_no, earlier_description=f.earlier.description, earlier_outcome=f.earlier.outcome,
+        earlier_status=earlier[(f.earlier.application_id, f.earlier.item_no)][0].status, score=f.score,
+    ) for f in found]
+
+
 @router.get("/{application_id}/events", response_model=list[EventOut])
 def recorded_events(application_id: ApplicationId, session: SessionDep, user: Annotated[StaffUser, READERS]) -> list[EventOut]:
     """The timeline as recorded in the database (what audit and reports read)."""
@@ -254,6 +306,9 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "supplement-request": ("handler",),
     "supplement": ("registrar", "handler"),
     "supplement-lapse": ("handler", "supervisor"),
+    "fee-proposal": ("handler",),
+    "fee-decision": ("supervisor",),
+    "fee-payment": ("registrar", "handler"),
     "extension-request": ("handler",),
     "extension-decision": ("supervisor",),
     "consultations": ("handler",),
@@ -297,6 +352,10 @@ _action("supplement", "supplement_received", schemas.SupplementReceivedBody, Sup
         "Record the supplement; the period restarts")
 _action("supplement-lapse", "decide_supplement_lapse", schemas.DecideSupplementLapseBody, DecideSupplementLapse,
         "The supplement deadline passed: new deadline (good reason) or 其他处理-1 (Reg. 30)")
+_action("fee-proposal", "propose_fee", schemas.ProposeFeeBody, ProposeFee,
+        "Handler proposes a fee (Reg. 42: only beyond a reasonable range; one standard)")
+_action("fee-decision", "decide_fee", schemas.DecideFeeBody, DecideFee, "Supervisor approves the fee; the fee notice goes out")
+_action("fee-payment", "fee_settled", schemas.FeeSettledBody, FeeSettled, "Record payment or waiver (减免)")
 _action("extension-request", "request_extension", schemas.RequestExtensionBody, RequestExtension,
         "Handler asks for the one extension (延期)")
 _action("extension-decision", "decide_extension", schemas.DecideExtensionBody, DecideExtension,
