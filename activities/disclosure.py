@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.models import (
+from contracts.models import (
     ComposeLetterInput,
     DispatchInput,
     DispatchResult,

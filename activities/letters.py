@@ -30,7 +30,7 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.models import (
+from contracts.models import (
     AttachmentRef,
     IssuedLetter,
     IssueLetterInput,

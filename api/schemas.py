@@ -5,7 +5,7 @@ from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from activities.models import DeliveryMethod
+from contracts.models import DeliveryMethod
 from policy.intake import Channel
 from workflows import messages
 from workflows.messages import Applicant, RequestedItem, Strict

@@ -31,7 +31,7 @@ OLD_REV = "c5a1daf"  # the last revision whose letters/documents.py renders with
 
 
 def reply_body(i: int) -> tuple[str, str]:
-    from activities.models import ComposeLetterInput, ReplyItem
+    from contracts.models import ComposeLetterInput, ReplyItem
     from letters.compose import compose_letter
     from outcomes import OutcomeCode
 

@@ -13,7 +13,7 @@ from sqlalchemy import Insert, Table, func, literal, nulls_last, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, delete, select
 
-from activities.models import ApplicationRecord, EventRecord, StaffAlertInput
+from contracts.models import ApplicationRecord, EventRecord, StaffAlertInput
 from db.models import (
     CLOSED_STATUSES,
     OPEN_PREDICATE,

@@ -3,7 +3,7 @@
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from activities.models import ComposeLetterInput, Letter, LetterKind, ReplyItem
+from contracts.models import ComposeLetterInput, Letter, LetterKind, ReplyItem
 from outcomes import OutcomeCode, label_of
 from outcomes.legal import REGULATION, legal_basis_for
 

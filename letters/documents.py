@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timezone
 from functools import cache
 from pathlib import Path
 
-from activities.models import LetterKind
+from contracts.models import LetterKind
 
 FONT_CANDIDATES = (
     Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from activities.models import PrescreenFinding, PrescreenText
+from contracts.models import PrescreenFinding, PrescreenText
 
 EXCERPT_CONTEXT_CHARS = 12
 

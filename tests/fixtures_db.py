@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from activities.models import ApplicationRecord, EventRecord, ItemRecord
+from contracts.models import ApplicationRecord, EventRecord, ItemRecord
 from db.session import init_db, make_engine
 from outcomes import OutcomeCode
 

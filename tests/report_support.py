@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from sqlmodel import Session
 
-from activities.models import ApplicationRecord, ItemRecord
+from contracts.models import ApplicationRecord, ItemRecord
 from db import repository
 from db.reports_repository import insert_report_record
 from outcomes import OutcomeCode

@@ -10,7 +10,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.disclosure import DisclosureActivities, all_activities
-from activities.models import (
+from contracts.models import (
     ComposeLetterInput,
     DispatchInput,
     Letter,

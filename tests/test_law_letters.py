@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from activities.models import ComposeLetterInput, ReplyItem
+from contracts.models import ComposeLetterInput, ReplyItem
 from letters.compose import compose_letter
 from outcomes import OutcomeCode
 

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from activities.models import ComposeLetterInput, ReplyItem
+from contracts.models import ComposeLetterInput, ReplyItem
 from letters.compose import compose_letter
 from letters.documents import SERIES, document_number, pdf_text, render_envelope_pdf, render_letter_pdf
 from outcomes import OutcomeCode, label_of

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 import activities.letters as letters_module
 from activities.letters import LetterActivities
-from activities.models import IssueLetterInput, Letter
+from contracts.models import IssueLetterInput, Letter
 from core.config import Settings
 from db import letters_repository as repo
 from db.session import session_scope

@@ -15,7 +15,7 @@ from typing import get_args
 
 import pytest
 
-from activities.models import ComposeLetterInput, LetterKind, ReplyItem
+from contracts.models import ComposeLetterInput, LetterKind, ReplyItem
 from letters.compose import compose_letter
 from letters.documents import document_number, pdf_text, render_letter_pdf
 from outcomes import OutcomeCode

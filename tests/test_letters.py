@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from activities.models import ComposeLetterInput, ReplyItem
+from contracts.models import ComposeLetterInput, ReplyItem
 from letters.compose import LetterInputError, chinese_date, compose_letter
 from outcomes import OutcomeCode, label_of
 from outcomes.legal import LEGAL_BASIS, legal_basis_for, legal_basis_of

@@ -3,7 +3,7 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from activities.models import PrescreenText
+from contracts.models import PrescreenText
 from screening.prescreen import prescreen_texts
 
 TODAY = date(2026, 3, 5)

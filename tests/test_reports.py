@@ -445,7 +445,7 @@ def test_applications_that_ended_before_the_records_existed_are_backfilled(tmp_p
     """From the ending event's own time and the items' stored outcomes; running it twice writes nothing more."""
     from datetime import UTC, datetime
 
-    from activities.models import ApplicationRecord, EventRecord, ItemRecord
+    from contracts.models import ApplicationRecord, EventRecord, ItemRecord
     from db.reports_repository import backfill_report_records
     from db.repository import save_application
 

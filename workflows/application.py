@@ -16,7 +16,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.models import (
+    from contracts.models import (
         ApplicationRecord,
         ComposeLetterInput,
         DispatchInput,

@@ -21,7 +21,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.models import OpenApplicationsPage
+    from contracts.models import OpenApplicationsPage
     from workflows.messages import CalendarYearPublished, Strict
 
 # A page's signals are commands of one workflow task; the server keeps at most 2,000 pending signals

@@ -20,7 +20,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.models import (
+    from contracts.models import (
         ComposeLetterInput,
         DispatchInput,
         DispatchResult,

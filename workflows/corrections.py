@@ -10,7 +10,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.models import ComposeLetterInput, DispatchInput, DispatchResult, Letter, ReplyItem, StaffAlertInput
+    from contracts.models import ComposeLetterInput, DispatchInput, DispatchResult, Letter, ReplyItem, StaffAlertInput
     from clock import SHANGHAI, ClockInput, compute_due, end_of_day_instant, local_date, reminder_date
     from outcomes import OutcomeCode
     from workcalendar import WorkCalendar

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from activities.models import DeliveryMethod, Letter, PrescreenFinding
+from contracts.models import DeliveryMethod, Letter, PrescreenFinding
 from clock import DueDate
 from outcomes import OutcomeCode
 from policy import PolicyProfile

@@ -15,7 +15,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.models import StaffAlertInput
+    from contracts.models import StaffAlertInput
     from clock import local_date
     from proactive.rules import Deadline, interpretation_due, opinion_limits, publication_due
     from workcalendar import WorkCalendar

@@ -4,7 +4,7 @@ The API writes it before answering 201 so the application is listed at once; the
 persist writes the same row and event again, which the idempotent store ignores.
 """
 
-from activities.models import ApplicationRecord, EventRecord, ItemRecord
+from contracts.models import ApplicationRecord, EventRecord, ItemRecord
 from clock import DueDate
 from workflows.messages import ApplicationInput
 

@@ -1,0 +1,242 @@
+"""Inputs and results of every activity: the contract between workflows and I/O.
+
+Each carries a business key so that a retried or replayed activity does its work once.
+"""
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from outcomes import OutcomeCode
+
+# Reg. 29, 40: how the applicant asks to get the information and the reply: paper by post, e-mail, paper
+# picked up at the office, a disc (光盘, posted or picked up), inspection on site (现场查阅), portal download.
+DeliveryMethod = Literal["email", "post", "pickup", "portal", "disc", "inspection"]
+
+
+class ItemRecord(BaseModel):
+    item_no: int
+    description: str
+    outcome: OutcomeCode | None = None
+    reasons: str = ""
+
+
+class EventRecord(BaseModel):
+    seq: int = Field(description="position in the application's timeline; (application_id, seq) is unique")
+    at: datetime
+    kind: str
+    actor: str
+    summary: str
+    data: dict = Field(default_factory=dict)
+
+
+class ApplicationRecord(BaseModel):
+    """What the database keeps of an application: enough to list, filter and report without Temporal."""
+
+    application_id: str
+    received_on: date
+    channel: str
+    applicant_name: str
+    applicant_type: str
+    applicant_email: str | None = None
+    applicant_phone: str | None = None
+    applicant_address: str | None = None
+    delivery_method: DeliveryMethod
+    policy: str
+    status: str
+    handler: str | None = None
+    department: str | None = None
+    due_on: date | None = None
+    due_provisional: bool = False
+    overdue: bool = False
+    paused: bool = False
+    extended: bool = False
+    closed_at: datetime | None = None
+    final_outcome: OutcomeCode | None = None
+    items: list[ItemRecord]
+
+
+class PersistApplicationInput(BaseModel):
+    record: ApplicationRecord
+    events: list[EventRecord] = Field(
+        description="events not yet acknowledged as stored; already-stored seqs are skipped"
+    )
+
+
+class PrescreenText(BaseModel):
+    item_no: int | None = None
+    label: str
+    text: str
+
+
+class PrescreenInput(BaseModel):
+    application_id: str
+    texts: list[PrescreenText]
+
+
+class PrescreenFinding(BaseModel):
+    item_no: int | None = None
+    label: str
+    kind: Literal["id-card", "phone", "secret-marking"]
+    excerpt: str = Field(description="context around the match, with the match itself masked")
+    detail: str
+
+
+class PrescreenResult(BaseModel):
+    findings: list[PrescreenFinding]
+
+    @property
+    def clean(self) -> bool:
+        return not self.findings
+
+
+class ReplyItem(BaseModel):
+    item_no: int
+    description: str
+    outcome: OutcomeCode
+    reasons: str = ""
+    referral: str | None = Field(default=None, description="the competent agency and contact, for 无法提供-1")
+    earlier_application_id: str | None = Field(default=None, description="不予处理-2: the earlier answered application")
+    provision: str | None = Field(default=None, description="予以公开/部分公开: how, where and when (Reg. 40)")
+    withheld_ground: OutcomeCode | None = Field(default=None, description="部分公开: 不予公开-1…8 of the withheld part")
+
+
+LetterKind = Literal[
+    "acknowledgment",
+    "supplement-notice",
+    "extension-notice",
+    "consultation-letter",
+    "agency-consultation-letter",
+    "override-notice",
+    "fee-notice",
+    "reply",
+    "correction-made",  # Reg. 41 / seed 002 art. 19 (issue 13)
+    "correction-forwarded",
+]
+
+
+class ComposeLetterInput(BaseModel):
+    application_id: str
+    kind: LetterKind
+    agency_name: str
+    recipient_name: str
+    letter_date: date
+    received_on: date
+    items: list[ReplyItem] = Field(default_factory=list)
+    deadline_on: date | None = Field(default=None, description="supplement / consultation / extended due date")
+    needed: list[str] = Field(default_factory=list, description="补正: everything the applicant must supply")
+    reasons: str = ""
+    extension_days: int | None = None
+    consultation_id: str | None = Field(default=None, description="consultation letter: whose answer link to print")
+    answer_link: str | None = Field(default=None, description="set by the compose activity: the third party's signed link")
+    heard: list[str] = Field(default_factory=list, description="override notice: whose views were heard")
+    fee_amount_yuan: int | None = Field(default=None, description="fee notice: the amount")
+    reconsideration_body: str | None = Field(default=None, description="set by the compose activity: 行政复议机关 (setting)")
+    court: str | None = Field(default=None, description="set by the compose activity: the competent court (setting)")
+    complaint_body: str | None = Field(default=None, description="set by the compose activity: Reg. 51 投诉、举报 (setting)")
+    referral: str | None = Field(default=None, description="correction forwarded: the competent agency (Reg. 41)")
+
+
+class Letter(BaseModel):
+    kind: LetterKind
+    subject: str
+    body: str
+
+
+class DispatchInput(BaseModel):
+    key: str = Field(description="idempotency key, e.g. '<application_id>:reply'")
+    application_id: str
+    recipient_name: str
+    method: DeliveryMethod
+    email: str | None = None
+    letter: Letter
+    address: str | None = Field(default=None, description="postal address, for the envelope")
+
+
+class DispatchResult(BaseModel):
+    key: str
+    method: DeliveryMethod
+    status: Literal["sent", "awaiting-staff"]
+    sent_at: datetime | None = None
+    message_id: str | None = None
+
+
+class StaffAlertInput(BaseModel):
+    key: str = Field(description="idempotency key, e.g. '<application_id>:overdue:<due_on>'")
+    application_id: str
+    kind: Literal["reminder", "overdue", "escalation", "consultation-objection", "delivery-problem",
+                  "consultation-failed", "supplement-deadline"]
+    role: Literal["handler", "supervisor", "reviewer"]
+    recipient: str | None = None
+    message: str
+
+
+# --- letters v2: issued documents, outbox, attachments (added with defaults only) -------------
+
+OutboxStatus = Literal["pending", "sending", "sent", "failed", "uncertain", "awaiting-staff", "delivered"]
+
+
+class AttachmentRef(BaseModel):
+    attachment_id: int
+    item_no: int | None = None
+    filename: str
+    sha256: str
+    size: int
+    content_type: str = "application/octet-stream"
+
+
+class IssueLetterInput(BaseModel):
+    """Issue a composed (or edited and approved) letter: 文号, PDF, stored file, outbox row. Idempotent on `key`."""
+
+    key: str
+    application_id: str
+    letter: Letter
+    letter_date: date = Field(description="the issue date; the 文号's year")
+    recipient_name: str
+    method: DeliveryMethod
+    email: str | None = None
+    address: str | None = None
+    expected_body_sha256: str | None = Field(default=None, description="the approved text's checksum: refused if the body differs")
+    attach_for_items: list[ReplyItem] = Field(default_factory=list, description="reply: disclosed files of these items go with it")
+
+
+class IssuedLetter(BaseModel):
+    key: str
+    document_number: str
+    body_sha256: str
+    pdf_sha256: str
+    pdf_size: int
+    attachments: list[AttachmentRef] = Field(default_factory=list)
+    status: OutboxStatus
+
+
+class SendLetterInput(BaseModel):
+    key: str
+    application_id: str
+
+
+class SendLetterResult(BaseModel):
+    key: str
+    status: OutboxStatus
+    attempts: int = 0
+    sent_at: datetime | None = None
+    message_id: str | None = None
+    last_error: str | None = None
+
+
+class RecordDeliveryInput(BaseModel):
+    key: str
+    delivered_on: date
+    method: DeliveryMethod
+    tracking_number: str | None = None
+    posted_on: date | None = None
+    received_by: str | None = None
+    by: str
+
+
+class OpenApplicationsPage(BaseModel):
+    """open_application_ids_page: up to `limit` open applications whose id sorts after `after` (the calendar broadcast)."""
+
+    after: str | None = None
+    limit: int = Field(ge=1, le=2000)
