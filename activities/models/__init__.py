@@ -1,5 +1,8 @@
 """Shim: the contracts moved to contracts/models.py (issue 12, point 9).
 
+A package (activities/models/__init__.py), not activities/models.py, so that git sees the old file as
+renamed to contracts/models.py and parallel branches' edits to it merge there by rename detection.
+
 Kept only so that branches merging this session still import; new code imports contracts.models.
 """
 
