@@ -1,0 +1,122 @@
+"""The application workflow's action rules, as pure functions over ApplicationState: no Temporal.
+
+The same functions back the update validators (refusals become 409 with the reason through the API);
+here they are called directly on states built by hand.
+"""
+
+from datetime import date, datetime, timezone
+
+from clock import ClockInput, compute_due
+from contracts.models import Letter
+from outcomes import OutcomeCode
+from policy import DEFAULT_PROFILE, profile_named
+from workcalendar import load_calendar_data
+from workflows.application_rules import (
+    pending_actions,
+    report_outcome,
+    status_of,
+    why_not_assign,
+    why_not_decide_fee,
+    why_not_propose,
+    why_not_request_supplement,
+    why_not_review,
+    why_not_withdraw,
+)
+from workflows.application_state import ApplicationState
+from workflows.messages import (
+    Applicant,
+    ApplicationInput,
+    AssignHandler,
+    ConsultationState,
+    Consultee,
+    DecideFee,
+    FeeState,
+    ItemView,
+    ProposeDecision,
+    RequestSupplement,
+    RequestedItem,
+    ReviewDecision,
+)
+
+RECEIVED = date(2026, 3, 2)
+
+
+def a_state(**changes) -> ApplicationState:
+    inp = ApplicationInput(
+        application_id="GK-2026-000001", channel="online", received_on=RECEIVED,
+        registered_at=datetime(2026, 3, 2, 1, tzinfo=timezone.utc), registered_by="registrar",
+        applicant=Applicant(name="张三", id_number="110101199003070011"),
+        items=[RequestedItem(description="2025年预算执行情况"), RequestedItem(description="会议纪要")],
+        delivery_method="email", policy=profile_named(DEFAULT_PROFILE), calendar=load_calendar_data(), agency_name="某区人民政府",
+    )
+    s = ApplicationState(inp=inp, calendar_data=inp.calendar, handler="handler1",
+                         items=[ItemView(item_no=n, description=it.description) for n, it in enumerate(inp.items, 1)],
+                         supplement_notice_by=date(2026, 3, 9))
+    s.due = compute_due(s.cal, ClockInput(received_on=RECEIVED, reply_days=inp.policy.reply_days))
+    for k, v in changes.items():
+        setattr(s, k, v)
+    return s
+
+
+def test_final_application_refuses_every_action_with_its_reason():
+    for phase, reason in (("closed", "本申请已办结"), ("withdrawn", "本申请已撤回"), ("abandoned", "本申请已因逾期未补正视为放弃")):
+        s = a_state(phase=phase)
+        assert why_not_withdraw(s, RECEIVED) == reason
+        assert why_not_assign(s, AssignHandler(handler="h2", by="registrar"), RECEIVED) == reason
+        assert pending_actions(s) == []
+
+
+def test_withdraw_and_reassign_are_refused_once_the_reply_is_signed():
+    s = a_state(replied_on=date(2026, 3, 20), phase="awaiting-delivery")
+    assert why_not_withdraw(s, date(2026, 3, 21)) == "答复已于 2026-03-20 签发，不能撤回"
+    assert why_not_assign(s, AssignHandler(handler="h2", by="registrar"), date(2026, 3, 21)) == "答复已签发，不能再更换承办人"
+    assert why_not_withdraw(a_state(), RECEIVED) is None
+
+
+def test_supplement_is_asked_once_only():
+    """Reg. 30: the applicant is told once, all at once, what to supplement."""
+    cmd = RequestSupplement(needed=["请说明所需信息的文号"], by="handler1")
+    assert why_not_request_supplement(a_state(), cmd, RECEIVED) is None
+    from workflows.messages import SupplementState
+    sup = SupplementState(needed=["x"], notice_sent_on=RECEIVED, deadline_on=date(2026, 3, 20), requested_by="handler1")
+    assert why_not_request_supplement(a_state(supplement=sup), cmd, RECEIVED) == "补正须一次性告知，本申请已发出过补正通知"
+
+
+def test_the_handler_who_proposed_a_fee_cannot_approve_it():
+    fee = FeeState(standard="per-application", quantity=11, amount_yuan=100, basis="b", reason="r", proposed_by="handler1")
+    assert why_not_decide_fee(a_state(fee=fee), DecideFee(approve=True, by="handler1"), RECEIVED) == \
+        "收费须经负责人批准，提出收费的承办人不能自行批准"
+    assert why_not_decide_fee(a_state(fee=fee), DecideFee(approve=True, by="chief"), RECEIVED) is None
+    assert why_not_decide_fee(a_state(), DecideFee(approve=True, by="chief"), RECEIVED) == "没有待审批的收费"
+
+
+def test_proposal_for_an_unknown_item_is_refused_and_pending_consultation_shows_as_consulting():
+    s = a_state()
+    reason = why_not_propose(s, ProposeDecision(item_no=3, outcome=OutcomeCode.DISCLOSED, by="handler1"), RECEIVED)
+    assert reason is not None and "3" in reason
+    assert status_of(s) == "handling"
+    s.consultations.append(ConsultationState(
+        consultation_id="c1", kind="third-party", consultee_name="某公司", item_nos=[1], position="pending",
+        sent_on=RECEIVED, window_ends_on=date(2026, 3, 23)))
+    s.consultees["c1"] = Consultee(name="某公司", kind="third-party")
+    assert status_of(s) == "consulting"
+
+
+def test_review_needs_a_draft_in_review():
+    reason = why_not_review(a_state(), ReviewDecision(approve=True, by="reviewer"), RECEIVED)
+    assert reason is not None
+    draft = Letter(kind="reply", subject="答复", body="正文")
+    s = a_state(phase="in-review", reply_draft=draft, draft_version=1)
+    assert why_not_review(s, ReviewDecision(approve=True, by="reviewer"), RECEIVED) is None
+
+
+def test_report_outcome_counts_a_mixed_disclosure_as_partly_disclosed():
+    assert report_outcome({OutcomeCode.DISCLOSED}) == OutcomeCode.DISCLOSED
+    assert report_outcome({OutcomeCode.DISCLOSED, OutcomeCode.UNAVAILABLE_NOT_HELD}) == OutcomeCode.PARTLY_DISCLOSED
+
+
+def test_state_round_trips_through_json():
+    """One serialisable model: what continue-as-new will carry."""
+    s = a_state(alerts_raised={"x:reminder"})
+    again = ApplicationState.model_validate_json(s.model_dump_json())
+    assert again.model_dump() == s.model_dump() and again.cal.is_workday(date(2026, 3, 2)) is True

@@ -1,0 +1,456 @@
+"""The application workflow's rules: pure functions over one ApplicationState.
+
+Each `why_not_<action>(s, cmd, today)` answers why staff may not take that action now (a reason in
+Chinese for the 409), or None when the law and the application's state allow it; the workflow's
+update validators and handlers both call it (the handler again under the lock). No Temporal, no I/O:
+unit-tested directly in tests/test_application_rules.py. Moved out of workflows/application.py
+unchanged (issue 12, point 10).
+"""
+
+import hashlib
+from datetime import date
+
+from fees import quote as fee_quote
+from outcomes import OutcomeCode, label_of
+from workflows.application_state import ApplicationState
+from workflows.messages import (
+    AssignHandler,
+    ConfirmDelivery,
+    ConsultationState,
+    DecideExtension,
+    DecideFee,
+    DecideSupplementLapse,
+    EditReplyDraft,
+    FINAL_STATUSES,
+    FeeSettled,
+    ItemView,
+    LateConsultationAnswer,
+    OverrideObjection,
+    PendingAction,
+    ProposeDecision,
+    ProposeFee,
+    RequestExtension,
+    RequestSupplement,
+    RestartConsultation,
+    ReviewDecision,
+    SignReply,
+    StartConsultation,
+    Status,
+    SupplementReceived,
+)
+
+DISCLOSING_OUTCOMES = frozenset({OutcomeCode.DISCLOSED, OutcomeCode.PARTLY_DISCLOSED})
+SYSTEM_ONLY_OUTCOMES = frozenset({OutcomeCode.OTHER_NO_SUPPLEMENT, OutcomeCode.OTHER_FEE_UNPAID})
+
+
+def closing(s: ApplicationState) -> bool:
+    """其他处理-1 or -2 under way: no reply period runs."""
+    return s.closing_unsupplemented or bool(s.fee and s.fee.lapsed_on is not None)
+
+
+def fee_running(s: ApplicationState) -> bool:
+    fee = s.fee
+    return bool(fee and fee.decision == "approved" and fee.paid_on is None and fee.lapsed_on is None
+                and fee.pay_by is not None)
+
+
+def why_not_propose_fee(s: ApplicationState, cmd: ProposeFee, today: date) -> str | None:
+    if reason := why_final(s) or why_not_handling(s, today) or why_closing_unsupplemented(s):
+        return reason
+    if s.fee is not None and s.fee.decision != "refused":
+        return "本申请已提出收费"
+    if cmd.standard == "per-application" and not s.inp.applicant.id_number:
+        return "按件计收须按申请人身份统计当月申请件数，申请人身份证件号码未登记"
+    if fee_quote(cmd.standard, cmd.quantity).amount_yuan == 0:
+        return "按该收费标准，本申请不收费"
+    return None
+
+
+def why_not_decide_fee(s: ApplicationState, cmd: DecideFee, today: date) -> str | None:
+    if reason := why_final(s) or why_replied(s):
+        return reason
+    if s.fee is None or s.fee.decision != "pending":
+        return "没有待审批的收费"
+    if cmd.by == s.fee.proposed_by:
+        return "收费须经负责人批准，提出收费的承办人不能自行批准"
+    return None
+
+
+def why_not_fee_settled(s: ApplicationState, cmd: FeeSettled, today: date) -> str | None:
+    if reason := why_final(s) or why_replied(s):
+        return reason
+    fee = s.fee
+    if fee is None or fee.decision != "approved" or fee.paid_on is not None:
+        return "没有待缴纳的信息处理费"
+    assert fee.notice_sent_on is not None and fee.pay_by is not None
+    if not fee.notice_sent_on <= cmd.paid_on <= today:
+        return f"缴费日期须在缴费通知发出之日 {fee.notice_sent_on} 至今天之间"
+    if cmd.paid_on > fee.pay_by:
+        return f"缴费期限已于 {fee.pay_by} 届满"
+    if cmd.waived and len(cmd.note.strip()) < 2:
+        return "减免须说明理由"
+    if s.phase != "handling":
+        return "答复已提交审核，请先退回"
+    return None
+
+
+def why_not_decide_lapse(s: ApplicationState, cmd: DecideSupplementLapse, today: date) -> str | None:
+    if reason := why_final(s):
+        return reason
+    sup = s.supplement
+    if s.phase != "awaiting-supplement" or sup is None or sup.lapsed_on is None:
+        return "补正期限尚未届满，或已作出决定，无需决定"
+    if cmd.justified and (cmd.new_deadline_on is None or cmd.new_deadline_on <= today):
+        return "有正当理由的，须确定晚于今天的新的补正期限"
+    if not cmd.justified and cmd.new_deadline_on is not None:
+        return "认定无正当理由的，不能再确定补正期限"
+    return None
+
+
+def why_not_assign(s: ApplicationState, cmd: AssignHandler, today: date) -> str | None:
+    return why_final(s) or (
+        "答复已签发，不能再更换承办人" if s.replied_on is not None else None
+    )
+
+
+def why_not_request_supplement(s: ApplicationState, cmd: RequestSupplement, today: date) -> str | None:
+    if s.supplement is not None:
+        return "补正须一次性告知，本申请已发出过补正通知"
+    if reason := why_final(s) or why_not_handling(s, today):
+        return reason
+    if s.consultations:
+        return "已启动征求意见程序，不能再要求补正"
+    if today > s.supplement_notice_by:
+        return f"补正通知须在收到申请之日起 {s.inp.policy.supplement_notice_days} 个工作日内发出（截至 {s.supplement_notice_by}），已超过期限"
+    if any(not n.strip() for n in cmd.needed):
+        return "补正事项不能为空"
+    if cmd.deadline_on is not None and cmd.deadline_on <= today:
+        return "补正期限须晚于今天"
+    return None
+
+
+def why_not_supplement_received(s: ApplicationState, cmd: SupplementReceived, today: date) -> str | None:
+    if reason := why_final(s):
+        return reason
+    if s.supplement is None or not (
+            s.phase == "awaiting-supplement" or (s.closing_unsupplemented and s.phase == "handling")):
+        return "本申请没有待补正的事项"
+    if cmd.received_on > today:
+        return "补正收到日期不能晚于今天"
+    if cmd.received_on < s.supplement.notice_sent_on:
+        return f"补正收到日期不能早于补正通知发出之日 {s.supplement.notice_sent_on}"
+    if cmd.received_on > s.supplement.deadline_on:
+        return (f"补正期限已于 {s.supplement.deadline_on} 届满；申请人有正当理由的，"
+                "请先由承办人或负责人确定新的补正期限")
+    if cmd.received_on < today and len(cmd.evidence.strip()) < 2:
+        return "补正收到日期早于今天的，须注明凭据（如邮戳、签收单、系统记录）"
+    return None
+
+
+def why_not_request_extension(s: ApplicationState, cmd: RequestExtension, today: date) -> str | None:
+    if reason := (why_final(s) or why_replied(s) or why_not_while_supplementing(s, today)
+                  or why_closing_unsupplemented(s)):
+        return reason
+    if s.extension is not None and s.extension.decision != "refused":
+        return "延期只能一次，本申请已" + ("提出延期申请，待负责人审批" if s.extension.decision == "pending" else "延期")
+    if today > s.due.due_on:
+        return f"答复期限已于 {s.due.due_on} 届满，延期须在期限届满前提出"
+    if cmd.days > s.inp.policy.max_extension_days:
+        return f"延长答复期限最长不超过 {s.inp.policy.max_extension_days} 个工作日"
+    return None
+
+
+def why_not_decide_extension(s: ApplicationState, cmd: DecideExtension, today: date) -> str | None:
+    if reason := why_final(s) or why_replied(s):
+        return reason
+    if s.extension is None or s.extension.decision != "pending":
+        return "没有待审批的延期申请"
+    if cmd.by == s.extension.requested_by:
+        return "延期须经负责人批准，申请延期的承办人不能自行批准"
+    if cmd.approve and today > s.due.due_on:
+        return f"答复期限已于 {s.due.due_on} 届满，不能再批准延期"
+    return None
+
+
+def why_not_start_consultation(s: ApplicationState, cmd: StartConsultation, today: date) -> str | None:
+    if reason := why_final(s) or why_not_handling(s, today) or why_closing_unsupplemented(s):
+        return reason
+    return why_unknown_items(s, cmd.item_nos)
+
+
+def why_not_late_answer(s: ApplicationState, cmd: LateConsultationAnswer, today: date) -> str | None:
+    if reason := why_final(s) or why_replied(s):
+        return reason
+    state = consultation_of(s, cmd.consultation_id)
+    if state is None:
+        return f"本申请没有征求意见 {cmd.consultation_id}"
+    if state.position == "pending":
+        return "征求意见尚在进行中，请直接登记意见"
+    if state.position != "silence":
+        return "已收到该方意见，不能重复登记"
+    if s.phase != "handling":
+        return "决定已提交审核，请先退回再登记意见"
+    earliest = state.sent_on or state.created_on
+    if earliest is not None and cmd.received_on < earliest:
+        return f"收到意见的日期不能早于征求意见函发出之日 {earliest}"
+    if cmd.received_on > today:
+        return "收到意见的日期不能晚于今天"
+    if state.window_ends_on is not None and cmd.received_on > state.window_ends_on:
+        return f"该意见于 {cmd.received_on} 收到，已超过提出意见的期限 {state.window_ends_on}，按逾期未提出意见处理"
+    return None
+
+
+def why_not_restart(s: ApplicationState, cmd: RestartConsultation, today: date) -> str | None:
+    if reason := why_final(s) or why_replied(s):
+        return reason
+    state = consultation_of(s, cmd.consultation_id)
+    if state is None:
+        return f"本申请没有征求意见 {cmd.consultation_id}"
+    if state.child_status != "failed":
+        return "该征求意见流程运行正常，无需重新启动"
+    if cmd.consultation_id not in s.consultees:
+        return "该征求意见按原办法办理，无法重新启动，请重新征求意见"
+    return None
+
+
+def why_not_override(s: ApplicationState, cmd: OverrideObjection, today: date) -> str | None:
+    if reason := why_final(s) or why_replied(s):
+        return reason
+    state = consultation_of(s, cmd.consultation_id)
+    if state is None:
+        return f"本申请没有征求意见 {cmd.consultation_id}"
+    if state.kind != "third-party" or state.position != "objection":
+        return "只有第三方提出异议的，才需要由负责人作出公开决定"
+    if state.override_reason is not None:
+        return "已对该异议作出公开决定"
+    if s.phase != "handling":
+        return "决定已提交审核，请先退回再作出公开决定"
+    return None
+
+
+def why_not_propose(s: ApplicationState, cmd: ProposeDecision, today: date) -> str | None:
+    if reason := why_final(s) or why_not_handling(s, today) or why_unknown_items(s, [cmd.item_no]):
+        return reason
+    item = item_of(s, cmd.item_no)
+    if any(c.position == "pending" and cmd.item_no in c.item_nos for c in s.consultations):
+        return f"第 {cmd.item_no} 项正在征求意见，须待答复或期限届满后再作决定"
+    if s.closing_unsupplemented:
+        return "已决定按逾期不补正（其他处理-1）答复：如申请人在期限内已补正，请先登记补正收到日期"
+    if s.fee is not None and s.fee.lapsed_on is not None:
+        return "缴费期限届满未缴费，拟按其他处理-2答复：如申请人在期限内已缴费，请先登记缴费"
+    if cmd.outcome in SYSTEM_ONLY_OUTCOMES:
+        return f"「{label_of(cmd.outcome)}」由系统在期限届满时自动作出，不能手工选择"
+    if cmd.outcome in DISCLOSING_OUTCOMES and unresolved_objection(s, item):
+        return (f"第三方已对第 {cmd.item_no} 项提出异议，不得公开（不予公开-4）；"
+                "如认为不公开可能对公共利益造成重大影响，须先由负责人作出公开决定")
+    if cmd.outcome != OutcomeCode.DISCLOSED and len(cmd.reasons.strip()) < 2:
+        return f"「{label_of(cmd.outcome)}」须说明理由"
+    # Issue 11 point 9: preconditions of some outcomes.
+    if cmd.outcome == OutcomeCode.UNAVAILABLE_STILL_UNCLEAR and (
+            s.supplement is None or s.supplement.received_on is None):
+        return "「补正后申请内容仍不明确」须在告知补正并收到补正之后才能作出（条例第三十条）"
+    if cmd.outcome == OutcomeCode.PARTLY_DISCLOSED and (
+            cmd.withheld_ground is None or not cmd.withheld_ground.value.startswith("withheld-")):
+        return "「部分公开」须选择不予公开部分的理由类别（不予公开-1至8之一）（条例第三十七条）"
+    if cmd.outcome == OutcomeCode.NOT_PROCESSED_REPEAT:
+        if not cmd.earlier_application_id:
+            return "「重复申请」须写明此前已作出答复的申请编号"
+        if cmd.earlier_application_id == s.inp.application_id:
+            return "「重复申请」须指向此前的另一件申请，不能是本申请"
+    return None
+
+
+def why_not_submit(s: ApplicationState, today: date) -> str | None:
+    if reason := why_final(s) or why_not_handling(s, today):
+        return reason
+    if any(c.position == "pending" for c in s.consultations):
+        return "尚有征求意见未结束"
+    if fee_running(s) or (s.fee is not None and s.fee.decision == "pending"):
+        return "信息处理费尚未缴纳或尚待审批"
+    missing = [str(i.item_no) for i in s.items if i.proposal is None]
+    if missing:
+        return f"第 {'、'.join(missing)} 项尚未提出拟办意见"
+    objected = [str(i.item_no) for i in s.items if i.proposal and i.proposal.outcome in DISCLOSING_OUTCOMES
+                and unresolved_objection(s, i)]
+    if objected:
+        return f"第三方已对第 {'、'.join(objected)} 项提出异议，不得公开（不予公开-4），除非负责人作出公开决定"
+    return None
+
+
+def why_not_review(s: ApplicationState, cmd: ReviewDecision, today: date) -> str | None:
+    if reason := why_final(s):
+        return reason
+    if s.phase != "in-review":
+        return "本申请当前没有待保密审查的拟办意见"
+    if cmd.by in {i.proposal.by for i in s.items if i.proposal}:
+        return "提出拟办意见的承办人不能审查自己的意见（谁签发、谁把关）"
+    if not cmd.approve and len(cmd.comment.strip()) < 2:
+        return "退回须说明理由"
+    if cmd.draft_version is not None and cmd.draft_version != s.draft_version:
+        return f"答复告知书草稿已修改为第 {s.draft_version} 稿，请审阅最新稿"
+    return None
+
+
+def why_not_edit_reply(s: ApplicationState, cmd: EditReplyDraft, today: date) -> str | None:
+    if reason := why_final(s):
+        return reason
+    if s.phase not in ("in-review", "handling"):
+        return "答复告知书已通过保密审查，不能再修改" if s.phase == "awaiting-signature" else "当前状态不能修改答复告知书"
+    if s.reply_draft is None:
+        return "尚无答复告知书草稿：提交保密审查时生成"
+    missing = [part for part in (s.inp.application_id, "行政复议", "60日", "行政诉讼", "6个月") if part not in cmd.body]
+    if missing:
+        return f"答复告知书须保留申请编号和救济途径（缺少：{'、'.join(missing)}）"
+    return None
+
+
+def why_not_sign(s: ApplicationState, cmd: SignReply, today: date) -> str | None:
+    if reason := why_final(s):
+        return reason
+    if s.phase != "awaiting-signature":
+        return "答复须先经保密审查通过，才能签发" if s.phase in ("handling", "in-review") else "本申请当前没有待签发的答复"
+    if cmd.by in {i.proposal.by for i in s.items if i.proposal}:
+        return "提出拟办意见的人员不能签发自己拟办的答复（谁签发、谁把关）"
+    return None
+
+
+def why_not_confirm_delivery(s: ApplicationState, cmd: ConfirmDelivery, today: date) -> str | None:
+    if reason := why_final(s):
+        return reason
+    if s.phase != "awaiting-delivery" or s.replied_on is None:
+        return "答复尚未签发，无需确认送达"
+    if cmd.delivered_on < s.replied_on or cmd.delivered_on > today:
+        return f"送达日期须在签发之日 {s.replied_on} 至今天之间"
+    return None
+
+
+def why_not_withdraw(s: ApplicationState, today: date) -> str | None:
+    return why_final(s) or (
+        f"答复已于 {s.replied_on} 签发，不能撤回" if s.replied_on is not None else None
+    )
+
+
+def why_final(s: ApplicationState) -> str | None:
+    if s.phase in FINAL_STATUSES:
+        return {"closed": "本申请已办结", "withdrawn": "本申请已撤回", "abandoned": "本申请已因逾期未补正视为放弃"}[s.phase]
+    return None
+
+
+def why_replied(s: ApplicationState) -> str | None:
+    return f"答复已于 {s.replied_on} 签发" if s.replied_on is not None else None
+
+
+def why_closing_unsupplemented(s: ApplicationState) -> str | None:
+    return "已决定按逾期不补正（其他处理-1）答复，答复期限不再计算" if s.closing_unsupplemented else None
+
+
+def why_not_while_supplementing(s: ApplicationState, today: date) -> str | None:
+    return "正在等待申请人补正，补正后答复期限重新计算" if s.phase == "awaiting-supplement" else None
+
+
+def why_not_handling(s: ApplicationState, today: date) -> str | None:
+    if s.phase == "handling":
+        return None
+    return why_not_while_supplementing(s, today) or {
+        "in-review": "拟办意见正在保密审查，须先退回才能修改",
+        "awaiting-signature": "答复已通过审查，正在等待签发",
+        "awaiting-delivery": "答复已签发",
+    }.get(s.phase, "当前状态不能办理此事项")
+
+
+def why_unknown_items(s: ApplicationState, item_nos: list[int]) -> str | None:
+    unknown = [n for n in item_nos if not 1 <= n <= len(s.items)]
+    return f"本申请没有第 {'、'.join(map(str, unknown))} 项（共 {len(s.items)} 项）" if unknown else None
+
+
+def status_of(s: ApplicationState) -> Status:
+    if s.phase == "handling" and any(c.position == "pending" for c in s.consultations):
+        return "consulting"
+    return s.phase
+
+
+def unresolved_objection(s: ApplicationState, item: ItemView) -> bool:
+    """A third party objected and no supervisor has decided to disclose anyway (Reg. 32)."""
+    return any(consultation_of(s, cid).override_reason is None for cid in item.objection_from)  # type: ignore[union-attr]
+
+
+def item_of(s: ApplicationState, item_no: int) -> ItemView:
+    return s.items[item_no - 1]
+
+
+def consultation_of(s: ApplicationState, consultation_id: str) -> ConsultationState | None:
+    return next((c for c in s.consultations if c.consultation_id == consultation_id), None)
+
+
+def pending_actions(s: ApplicationState) -> list[PendingAction]:
+    due = s.due.due_on
+    actions: list[PendingAction] = []
+    phase = s.phase
+    if phase in FINAL_STATUSES:
+        return actions
+    if phase == "awaiting-supplement" and s.supplement and s.supplement.lapsed_on is not None:
+        actions.append(PendingAction(action="decide-supplement-lapse", role="handler",
+                                     description=f"补正期限 {s.supplement.deadline_on} 已届满：登记在期限内收到的补正，"
+                                                 "或决定给予新的补正期限（有正当理由）或按其他处理-1答复"))
+    elif phase == "awaiting-supplement" and s.supplement:
+        actions.append(PendingAction(action="supplement", role="applicant",
+                                     description="申请人按补正通知补正申请", due_on=s.supplement.deadline_on))
+    if phase == "handling":
+        if s.handler is None:
+            actions.append(PendingAction(action="assign", role="registrar", description="指定承办人"))
+        open_items = [str(i.item_no) for i in s.items if i.proposal is None]
+        if open_items:
+            actions.append(PendingAction(action="propose-decision", role="handler",
+                                         description=f"对第 {'、'.join(open_items)} 项提出拟办意见", due_on=due))
+        elif not any(c.position == "pending" for c in s.consultations):
+            actions.append(PendingAction(action="submit-for-review", role="handler",
+                                         description="提交保密审查", due_on=due))
+    for c in s.consultations:
+        if c.position == "pending" and c.child_status == "failed":
+            actions.append(PendingAction(action="restart-consultation", role="handler",
+                                         description=f"征求「{c.consultee_name}」意见的流程意外终止，请重新启动"))
+        elif c.position == "pending" and c.from_receipt and c.served_on is None:
+            actions.append(PendingAction(action="record-consultation-service", role="registrar",
+                                         description=f"登记致「{c.consultee_name}」征求意见函的"
+                                                     + ("送达日期（签收日期）" if c.sent_on else "寄出日期和送达日期")))
+        if c.position == "pending":
+            actions.append(PendingAction(action="answer-consultation", role=c.kind,
+                                         description=f"「{c.consultee_name}」答复征求意见"
+                                                     + ("（期限自收到之日起计算，暂按发出之日推算）" if c.window_provisional else ""),
+                                         due_on=c.window_ends_on))
+        elif c.position == "objection" and c.kind == "third-party" and c.override_reason is None and phase == "handling":
+            actions.append(PendingAction(action="override-objection", role="supervisor",
+                                         description=f"第三方「{c.consultee_name}」不同意公开：如涉及重大公共利益可决定公开（可选）"))
+    if s.extension and s.extension.decision == "pending" and s.replied_on is None:
+        actions.append(PendingAction(action="decide-extension", role="supervisor",
+                                     description=f"审批延期 {s.extension.days} 个工作日", due_on=due))
+    if phase == "in-review":
+        actions.append(PendingAction(action="review", role="reviewer", description="保密审查拟办意见", due_on=due))
+    if phase == "awaiting-signature":
+        actions.append(PendingAction(action="sign", role="supervisor", description="签发答复告知书", due_on=due))
+    if phase == "awaiting-delivery" and s.inp.delivery_method != "email":
+        actions.append(PendingAction(action="confirm-delivery", role="registrar", description="寄送或交付答复并确认送达"))
+    for letter in s.letters:
+        if letter.status in ("uncertain", "failed") and letter.kind == "reply" and phase == "awaiting-delivery":
+            actions.append(PendingAction(action="confirm-delivery", role="registrar",
+                                         description=f"答复告知书电子邮件{'可能已送达' if letter.status == 'uncertain' else '未能送出'}，"
+                                                     "请核实并确认送达或改为其他方式送达"))
+    return actions
+
+
+def body_sha256(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def report_outcome(outcomes: set[OutcomeCode]) -> OutcomeCode:
+    """The one outcome an application counts under in the annual report (RULES §10).
+
+    Partly disclosed and partly withheld counts as 部分公开 only; otherwise the first outcome in
+    report order, which puts any disclosure ahead of a refusal.
+    """
+    if OutcomeCode.PARTLY_DISCLOSED in outcomes or (
+        OutcomeCode.DISCLOSED in outcomes and len(outcomes) > 1
+    ):
+        return OutcomeCode.PARTLY_DISCLOSED
+    order = list(OutcomeCode)
+    return min(outcomes, key=order.index)
