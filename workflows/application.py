@@ -8,30 +8,22 @@ action may have landed in between.
 """
 
 import asyncio
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.disclosure import DisclosureActivities
+    from activities.letters import LetterActivities
     from contracts.models import (
-        ApplicationRecord,
         ComposeLetterInput,
-        DispatchInput,
-        DispatchResult,
         EventRecord,
-        IssuedLetter,
-        IssueLetterInput,
-        ItemRecord,
         Letter,
         LetterKind,
         RecordDeliveryInput,
-        SendLetterInput,
-        SendLetterResult,
         PersistApplicationInput,
         PrescreenInput,
-        PrescreenResult,
         PrescreenText,
         ReplyItem,
         StaffAlertInput,
@@ -47,7 +39,6 @@ with workflow.unsafe.imports_passed_through():
         local_date,
         reminder_date,
         supplement_notice_deadline,
-        working_days_left,
     )
     from fees import quote as fee_quote
     from outcomes import OutcomeCode, label_of
@@ -61,7 +52,6 @@ with workflow.unsafe.imports_passed_through():
         consultation_of,
         fee_running,
         item_of,
-        pending_actions,
         report_outcome,
         status_of,
         unresolved_objection,
@@ -87,6 +77,15 @@ with workflow.unsafe.imports_passed_through():
         why_not_withdraw,
     )
     from workflows.application_state import ApplicationState
+    from workflows.application_views import application_record, application_view
+    from workflows.delivery import (
+        ACTIVITY_TIMEOUT,
+        LETTERS_V2,
+        PERSIST_RETRY,
+        PURE_RETRY,
+        REMINDER_HOUR,
+        LetterDelivery,
+    )
     from workflows.consultation import ConsultationWorkflow
     from workflows.records import registration_summary
     from workflows.report_records import record_for_report
@@ -114,7 +113,6 @@ with workflow.unsafe.imports_passed_through():
         LateConsultationAnswer,
         LetterView,
         OverrideObjection,
-        PausedInterval,
         Proposal,
         ProposeDecision,
         RequestExtension,
@@ -130,25 +128,6 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
         Withdraw,
     )
-
-# Our own database: keep trying, an outage must not lose a record.
-PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-# Letters: back off up to five minutes between tries; a bad address is not worth retrying.
-DISPATCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
-PURE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=10)
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-REMINDER_HOUR = 9
-
-# Letters v2 (issue 4): each letter is issued once (文号, PDF, outbox row) and sent by the outbox.
-# Workflows that ran the old compose → dispatch_letter path keep it on replay.
-LETTERS_V2 = "letters-v2-outbox"
-# One try per activity: the workflow retries with DISPATCH_RETRY's backoff itself, so that staff
-# see every failed try (attempts, last error) in the application's state.
-SEND_ONCE = RetryPolicy(maximum_attempts=1)
-SEND_TIMEOUT = timedelta(minutes=2)
-SEND_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
-# After this many failed tries the handler is told that a letter is held up.
-DELIVERY_ALERT_AFTER_ATTEMPTS = 3
 
 # Issue 11: a consultation's window runs from the letter's receipt; the clock stops on its dispatch;
 # a failed or terminated consultation is shown to staff and can be restarted.
@@ -171,6 +150,10 @@ PROVISION_BY_FORM: dict[str, str] = {
 
 
 
+# Re-exported for tests and other modules that import them from here.
+__all__ = ["DisclosureApplicationWorkflow", "ActionNotAllowed", "SYSTEM_ONLY_OUTCOMES", "body_sha256", "report_outcome"]
+
+
 class ActionNotAllowed(ApplicationError):
     """Refusal of a staff action, worded for the clerk who tried it."""
 
@@ -179,7 +162,7 @@ class ActionNotAllowed(ApplicationError):
 
 
 @workflow.defn(name="DisclosureApplication")
-class DisclosureApplicationWorkflow:
+class DisclosureApplicationWorkflow(LetterDelivery):
     @workflow.init
     def __init__(self, inp: ApplicationInput) -> None:
         self._s = ApplicationState(
@@ -328,7 +311,7 @@ class DisclosureApplicationWorkflow:
                                  reason=cmd.reason, proposed_by=cmd.by)
             self._record("fee-proposed", cmd.by, f"拟收取信息处理费 {q.amount_yuan} 元（{q.basis}）：{cmd.reason}")
             await self._persist()
-            return self._view(self._today())
+            return application_view(self._s, self._today())
 
     @propose_fee.validator
     def _validate_propose_fee(self, cmd: ProposeFee) -> None:
@@ -355,7 +338,7 @@ class DisclosureApplicationWorkflow:
                                   fee_amount_yuan=fee.amount_yuan)
                 self._clock_changed = True
             await self._persist()
-            return self._view(today)
+            return application_view(self._s, today)
 
     @decide_fee.validator
     def _validate_decide_fee(self, cmd: DecideFee) -> None:
@@ -378,7 +361,7 @@ class DisclosureApplicationWorkflow:
                          + f"；答复期限恢复计算，现为 {self._s.due.due_on}")
             self._clock_changed = True
             await self._persist()
-            return self._view(self._today())
+            return application_view(self._s, self._today())
 
     @fee_settled.validator
     def _validate_fee_settled(self, cmd: FeeSettled) -> None:
@@ -429,7 +412,7 @@ class DisclosureApplicationWorkflow:
                 self._record("supplement-lapse-decided", cmd.by,
                              f"认定无正当理由逾期未补正：拟按其他处理-1答复（{cmd.reason}），答复告知书须经保密审查和签发")
             await self._persist()
-            return self._view(today)
+            return application_view(self._s, today)
 
     @decide_supplement_lapse.validator
     def _validate_decide_lapse(self, cmd: DecideSupplementLapse) -> None:
@@ -439,7 +422,7 @@ class DisclosureApplicationWorkflow:
 
     @workflow.query
     def state(self, q: StateQuery | None = None) -> ApplicationView:
-        return self._view((q.today if q and q.today else None) or self._today())
+        return application_view(self._s, (q.today if q and q.today else None) or self._today())
 
     # --- facts -------------------------------------------------------------------------------
 
@@ -466,7 +449,7 @@ class DisclosureApplicationWorkflow:
             self._s.handler, self._s.department = cmd.handler, cmd.department or self._s.department
             self._record("assigned", cmd.by, f"交由 {cmd.handler} 承办")
             await self._persist()
-            return self._view(self._today())
+            return application_view(self._s, self._today())
 
     @assign.validator
     def _validate_assign(self, cmd: AssignHandler) -> None:
@@ -488,7 +471,7 @@ class DisclosureApplicationWorkflow:
             self._send_letter("supplement-notice", key_suffix="supplement", needed=cmd.needed, deadline_on=deadline)
             self._clock_changed = True
             await self._persist()
-            return self._view(today)
+            return application_view(self._s, today)
 
     @request_supplement.validator
     def _validate_request_supplement(self, cmd: RequestSupplement) -> None:
@@ -515,7 +498,7 @@ class DisclosureApplicationWorkflow:
                          f"{cmd.received_on} 收到补正，答复期限重新计算为 {self._s.due.due_on}" + (f"；{cmd.note}" if cmd.note else ""))
             self._clock_changed = True
             await self._persist()
-            return self._view(self._today())
+            return application_view(self._s, self._today())
 
     @supplement_received.validator
     def _validate_supplement_received(self, cmd: SupplementReceived) -> None:
@@ -530,7 +513,7 @@ class DisclosureApplicationWorkflow:
             )
             self._record("extension-requested", cmd.by, f"申请延期 {cmd.days} 个工作日：{cmd.reason}")
             await self._persist()
-            return self._view(self._today())
+            return application_view(self._s, self._today())
 
     @request_extension.validator
     def _validate_request_extension(self, cmd: RequestExtension) -> None:
@@ -554,7 +537,7 @@ class DisclosureApplicationWorkflow:
             else:
                 self._record("extension-refused", cmd.by, "不同意延期" + (f"：{cmd.comment}" if cmd.comment else ""))
             await self._persist()
-            return self._view(self._today())
+            return application_view(self._s, self._today())
 
     @decide_extension.validator
     def _validate_decide_extension(self, cmd: DecideExtension) -> None:
@@ -592,7 +575,7 @@ class DisclosureApplicationWorkflow:
                          f"书面征求{who}「{cmd.consultee.name}」意见，答复期限 {window_ends_on}，征求意见期间不计入答复期限")
             self._clock_changed = True
             await self._persist()
-            return self._view(today)
+            return application_view(self._s, today)
 
     async def _start_consultation_from_receipt(self, cmd: StartConsultation) -> ApplicationView:
         """Issue 11: the letter goes out from the child; the clock stops when it is dispatched (progress signal)."""
@@ -614,7 +597,7 @@ class DisclosureApplicationWorkflow:
                      f"对方自收到之日起 {self._s.inp.policy.consultation_days} 个工作日内提出意见")
         self._clock_changed = True
         await self._persist()
-        return self._view(today)
+        return application_view(self._s, today)
 
     async def _start_consultation_child(self, state: ConsultationState) -> None:
         consultee = self._s.consultees[state.consultation_id]
@@ -725,7 +708,7 @@ class DisclosureApplicationWorkflow:
                          f"登记「{state.consultee_name}」于 {cmd.received_on} 寄达本机关的意见（期限届满后登记，按收到之日计）"
                          + (f"：{cmd.evidence}" if cmd.evidence else ""))
             await self._apply_consultation_answer(state, cmd.position, cmd.reasons, cmd.received_on)
-            return self._view(self._today())
+            return application_view(self._s, self._today())
 
     @late_consultation_answer.validator
     def _validate_late_answer(self, cmd: LateConsultationAnswer) -> None:
@@ -742,7 +725,7 @@ class DisclosureApplicationWorkflow:
             self._record("consultation-restarted", cmd.by,
                          f"重新启动征求「{state.consultee_name}」意见的流程（第 {state.restarts} 次）；已发出的函不重复发出")
             await self._persist()
-            return self._view(self._today())
+            return application_view(self._s, self._today())
 
     @restart_consultation.validator
     def _validate_restart(self, cmd: RestartConsultation) -> None:
@@ -770,7 +753,7 @@ class DisclosureApplicationWorkflow:
                 **({"heard": state.override_heard} if cmd.heard else {}),
             )
             await self._persist()
-            return self._view(self._today())
+            return application_view(self._s, self._today())
 
     @override_objection.validator
     def _validate_override(self, cmd: OverrideObjection) -> None:
@@ -786,7 +769,7 @@ class DisclosureApplicationWorkflow:
                                      withheld_ground=cmd.withheld_ground, by=cmd.by, at=workflow.now())
             self._record("decision-proposed", cmd.by, f"第 {cmd.item_no} 项拟{label_of(cmd.outcome)}")
             await self._persist()
-            return self._view(self._today())
+            return application_view(self._s, self._today())
 
     @propose_decision.validator
     def _validate_propose(self, cmd: ProposeDecision) -> None:
@@ -798,13 +781,11 @@ class DisclosureApplicationWorkflow:
             self._refuse_if(why_not_submit(self._s, self._today()))
             self._s.phase = "in-review"
             self._record("submitted-for-review", cmd.by, "拟办意见提交保密审查")
-            draft = await workflow.execute_activity(
-                "compose_letter", self._letter_input("reply", items=self._reply_items()), result_type=Letter,
-                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
+            draft = await workflow.execute_activity_method(
+                DisclosureActivities.compose_letter, self._letter_input("reply", items=self._reply_items()),                 start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
             )
-            screen = await workflow.execute_activity(
-                "prescreen", self._prescreen_input(draft), result_type=PrescreenResult,
-                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
+            screen = await workflow.execute_activity_method(
+                DisclosureActivities.prescreen, self._prescreen_input(draft),                 start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
             )
             self._s.reply_draft, self._s.findings = draft, screen.findings
             self._record(
@@ -813,7 +794,7 @@ class DisclosureApplicationWorkflow:
                 f"保密预审发现 {len(screen.findings)} 处需审查：" + "、".join(sorted({f.kind for f in screen.findings})),
             )
             await self._persist()
-            return self._view(self._today())
+            return application_view(self._s, self._today())
 
     @submit_for_review.validator
     def _validate_submit(self, cmd: SubmitForReview) -> None:
@@ -833,7 +814,7 @@ class DisclosureApplicationWorkflow:
                 self._s.reply_draft, self._s.findings = None, []
                 self._record("review-returned", cmd.by, f"保密审查退回：{cmd.comment or '未说明'}")
             await self._persist()
-            return self._view(self._today())
+            return application_view(self._s, self._today())
 
     @review.validator
     def _validate_review(self, cmd: ReviewDecision) -> None:
@@ -846,9 +827,8 @@ class DisclosureApplicationWorkflow:
             self._refuse_if(why_not_edit_reply(self._s, cmd, self._today()))
             assert self._s.reply_draft is not None
             draft = Letter(kind="reply", subject=self._s.reply_draft.subject, body=cmd.body)
-            screen = await workflow.execute_activity(
-                "prescreen", self._prescreen_input(draft), result_type=PrescreenResult,
-                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
+            screen = await workflow.execute_activity_method(
+                DisclosureActivities.prescreen, self._prescreen_input(draft),                 start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
             )
             self._s.reply_draft, self._s.findings = draft, screen.findings
             self._s.draft_version += 1
@@ -858,7 +838,7 @@ class DisclosureApplicationWorkflow:
                          + (f"：{cmd.note}" if cmd.note else "")
                          + ("" if screen.clean else f"；保密预审发现 {len(screen.findings)} 处需审查"))
             await self._persist()
-            return self._view(self._today())
+            return application_view(self._s, self._today())
 
     @edit_reply.validator
     def _validate_edit_reply(self, cmd: EditReplyDraft) -> None:
@@ -882,7 +862,7 @@ class DisclosureApplicationWorkflow:
             self._clock_changed = True
             await self._persist()
             await record_for_report(self, "replied", signed_by=cmd.by)
-            return self._view(today)
+            return application_view(self._s, today)
 
     @sign.validator
     def _validate_sign(self, cmd: SignReply) -> None:
@@ -899,15 +879,15 @@ class DisclosureApplicationWorkflow:
                 if letter := self._letter_view(key):
                     letter.status, letter.delivered_on, letter.tracking_number = (
                         "delivered", cmd.delivered_on, cmd.tracking_number)
-                await workflow.execute_activity(
-                    "record_letter_delivery",
+                await workflow.execute_activity_method(
+                    LetterActivities.record_letter_delivery,
                     RecordDeliveryInput(key=key, delivered_on=cmd.delivered_on, method=cmd.method,
                                         tracking_number=cmd.tracking_number, posted_on=cmd.posted_on,
                                         received_by=cmd.received_by, by=cmd.by),
                     start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY,
                 )
             await self._persist()
-            return self._view(self._today())
+            return application_view(self._s, self._today())
 
     @confirm_delivery.validator
     def _validate_confirm_delivery(self, cmd: ConfirmDelivery) -> None:
@@ -923,7 +903,7 @@ class DisclosureApplicationWorkflow:
             self._record("withdrawn", cmd.by, "申请人撤回申请" + (f"：{cmd.reason}" if cmd.reason else ""))
             await self._persist()
             await record_for_report(self, "withdrawn")
-            return self._view(self._today())
+            return application_view(self._s, self._today())
 
     @withdraw.validator
     def _validate_withdraw(self, cmd: Withdraw) -> None:
@@ -937,149 +917,6 @@ class DisclosureApplicationWorkflow:
             raise ActionNotAllowed(reason)
 
     # --- letters: composed and dispatched in the background, never blocking an action --------
-
-    def _send_letter(
-        self,
-        kind: LetterKind,
-        *,
-        key_suffix: str,
-        composed: Letter | None = None,
-        recipient: str | None = None,
-        recipient_email: str | None = None,
-        **letter_fields,
-    ) -> None:
-        to_applicant = recipient is None
-        dispatch = DispatchInput(
-            key=f"{self._s.inp.application_id}:{key_suffix}",
-            application_id=self._s.inp.application_id,
-            recipient_name=recipient or self._s.inp.applicant.name,
-            method=self._s.inp.delivery_method if to_applicant else ("email" if recipient_email else "post"),
-            email=self._s.inp.applicant.email if to_applicant else recipient_email,
-            letter=composed or Letter(kind=kind, subject="", body=""),
-            address=self._s.inp.applicant.address if to_applicant else None,
-        )
-        compose = None if composed else self._letter_input(kind, recipient=recipient, **letter_fields)
-        self._letters_in_flight += 1
-        asyncio.create_task(self._deliver(dispatch, compose))
-
-    async def _deliver(self, dispatch: DispatchInput, compose: ComposeLetterInput | None) -> None:
-        try:
-            if workflow.patched(LETTERS_V2):
-                await self._deliver_v2(dispatch, compose)
-            else:
-                await self._deliver_v1(dispatch, compose)
-        finally:
-            self._letters_in_flight -= 1
-
-    async def _deliver_v1(self, dispatch: DispatchInput, compose: ComposeLetterInput | None) -> None:
-        """Before letters v2: compose, then dispatch_letter (kept for workflows that started on it)."""
-        try:
-            if compose is not None:
-                dispatch.letter = await workflow.execute_activity(
-                    "compose_letter", compose, result_type=Letter,
-                    start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
-                )
-            result = await workflow.execute_activity(
-                "dispatch_letter", dispatch, result_type=DispatchResult,
-                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=DISPATCH_RETRY,
-            )
-        except ActivityError as err:
-            async with self._lock:
-                self._record("letter-failed", "system", f"{dispatch.letter.kind} 未能送出：{err.cause or err}")
-                await self._alert(f"{dispatch.key}:failed", "delivery-problem", "supervisor", None,
-                                  f"{self._s.inp.application_id} 的文书未能送出，请人工处理")
-                await self._persist()
-        else:
-            async with self._lock:
-                if result.status == "sent":
-                    self._record("letter-sent", "system", f"{dispatch.letter.subject} 已通过电子邮件送出")
-                    if dispatch.letter.kind == "reply" and self._s.phase == "awaiting-delivery" and result.sent_at:
-                        self._close_delivered(local_date(result.sent_at), "system", "答复已通过电子邮件送达")
-                else:
-                    self._record("letter-awaiting-staff", "system", f"{dispatch.letter.subject} 待工作人员寄送或交付")
-                await self._persist()
-
-    async def _deliver_v2(self, dispatch: DispatchInput, compose: ComposeLetterInput | None) -> None:
-        """Compose, issue once (文号, PDF, outbox row), send through the outbox with backoff."""
-        view = LetterView(key=dispatch.key, kind=compose.kind if compose else dispatch.letter.kind,
-                          recipient_name=dispatch.recipient_name, method=dispatch.method)
-        self._s.letters.append(view)
-        try:
-            if compose is not None:
-                dispatch.letter = await workflow.execute_activity(
-                    "compose_letter", compose, result_type=Letter,
-                    start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
-                )
-            is_reply = dispatch.letter.kind == "reply"
-            issued: IssuedLetter = await workflow.execute_activity(
-                "issue_letter",
-                IssueLetterInput(
-                    key=dispatch.key, application_id=dispatch.application_id, letter=dispatch.letter,
-                    letter_date=self._today(), recipient_name=dispatch.recipient_name, method=dispatch.method,
-                    email=dispatch.email, address=dispatch.address,
-                    expected_body_sha256=self._s.approved_sha256 if is_reply and compose is None else None,
-                    attach_for_items=self._reply_items_final() if is_reply else [],
-                ),
-                result_type=IssuedLetter, start_to_close_timeout=SEND_TIMEOUT, retry_policy=PERSIST_RETRY,
-            )
-            view.status, view.document_number, view.pdf_sha256, view.attachments = (
-                issued.status, issued.document_number, issued.pdf_sha256, len(issued.attachments))
-            result = await self._send_with_backoff(view, dispatch)
-        except ActivityError as err:
-            view.status, view.last_error = "failed", str(err.cause or err)[:300]
-            async with self._lock:
-                self._record("letter-failed", "system", f"{dispatch.letter.kind} 未能送出：{err.cause or err}")
-                await self._alert(f"{dispatch.key}:failed", "delivery-problem", "supervisor", None,
-                                  f"{self._s.inp.application_id} 的文书未能送出，请人工处理")
-                await self._persist()
-            return
-        view.status, view.attempts, view.sent_at, view.last_error = (
-            result.status, max(view.attempts, result.attempts), result.sent_at, result.last_error)
-        number = f"（{issued.document_number}）"
-        async with self._lock:
-            if result.status == "sent":
-                self._record("letter-sent", "system", f"{dispatch.letter.subject}{number} 已通过电子邮件送出")
-                if dispatch.letter.kind == "reply" and self._s.phase == "awaiting-delivery" and result.sent_at:
-                    view.status, view.delivered_on = "delivered", local_date(result.sent_at)
-                    self._close_delivered(local_date(result.sent_at), "system", "答复已通过电子邮件送达")
-            elif result.status in ("uncertain", "failed"):
-                self._record("letter-" + result.status, "system",
-                             f"{dispatch.letter.subject}{number} 发送情况不明或失败，未重发，请工作人员核实：{result.last_error}")
-            else:
-                self._record("letter-awaiting-staff", "system", f"{dispatch.letter.subject}{number} 待工作人员寄送或交付")
-            await self._persist()
-
-    async def _send_with_backoff(self, view: LetterView, dispatch: DispatchInput) -> SendLetterResult:
-        """Try until the outbox says sent (or that staff must act); every failed try is shown to staff."""
-        delay = DISPATCH_RETRY.initial_interval
-        assert delay is not None and DISPATCH_RETRY.maximum_interval is not None
-        while True:
-            try:
-                return await workflow.execute_activity(
-                    "send_letter", SendLetterInput(key=dispatch.key, application_id=dispatch.application_id),
-                    result_type=SendLetterResult, start_to_close_timeout=SEND_TIMEOUT,
-                    heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT, retry_policy=SEND_ONCE,
-                )
-            except ActivityError as err:
-                cause = err.cause
-                kind = getattr(cause, "type", None) or type(cause or err).__name__
-                view.attempts += 1
-                view.status, view.last_error = "failed", f"{kind}: {cause or err}"[:300]
-            async with self._lock:
-                if view.attempts == 1:
-                    self._record("letter-delayed", "system",
-                                 f"{view.key} 发送失败，系统将自动重试：{view.last_error}")
-                    await self._persist()
-                if view.attempts == DELIVERY_ALERT_AFTER_ATTEMPTS:
-                    await self._alert(f"{view.key}:retrying", "delivery-problem", "handler", self._s.handler,
-                                      f"{self._s.inp.application_id} 的文书已发送 {view.attempts} 次均未成功"
-                                      f"（{view.last_error}），系统继续重试，请关注")
-                if workflow.now() + delay > end_of_day_instant(self._s.due.due_on):
-                    await self._alert(f"{view.key}:before-due", "delivery-problem", "supervisor", None,
-                                      f"{self._s.inp.application_id} 的文书无法在答复期限 {self._s.due.due_on} 前送出"
-                                      f"（已尝试 {view.attempts} 次：{view.last_error}），请安排其他方式送达")
-            await workflow.sleep(delay)
-            delay = min(delay * 2, DISPATCH_RETRY.maximum_interval)
 
     def _letter_view(self, key: str) -> LetterView | None:
         return next((letter for letter in self._s.letters if letter.key == key), None)
@@ -1162,8 +999,8 @@ class DisclosureApplicationWorkflow:
                                             actor=actor, summary=summary))
 
     async def _alert(self, key: str, kind, role, recipient: str | None, message: str) -> None:
-        await workflow.execute_activity(
-            "raise_staff_alert",
+        await workflow.execute_activity_method(
+            DisclosureActivities.raise_staff_alert,
             StaffAlertInput(key=key, application_id=self._s.inp.application_id, kind=kind, role=role,
                             recipient=recipient if recipient and "@" in recipient else None, message=message),
             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY,
@@ -1171,9 +1008,9 @@ class DisclosureApplicationWorkflow:
 
     async def _persist(self) -> None:
         unsaved = [e for e in self._s.timeline if e.seq > self._s.persisted_seq]
-        await workflow.execute_activity(
-            "persist_application",
-            PersistApplicationInput(record=self._application_record(), events=[
+        await workflow.execute_activity_method(
+            DisclosureActivities.persist_application,
+            PersistApplicationInput(record=application_record(self._s, workflow.now()), events=[
                 EventRecord(seq=e.seq, at=e.at, kind=e.kind, actor=e.actor, summary=e.summary) for e in unsaved
             ]),
             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY,
@@ -1186,47 +1023,4 @@ class DisclosureApplicationWorkflow:
             sa.OVERDUE.value_set(self._s.overdue),
         ])
 
-    def _application_record(self) -> ApplicationRecord:
-        applicant = self._s.inp.applicant
-        finals = {i.final_outcome for i in self._s.items if i.final_outcome}
-        return ApplicationRecord(
-            application_id=self._s.inp.application_id, received_on=self._s.inp.received_on,
-            channel=self._s.inp.channel, applicant_name=applicant.name, applicant_type=applicant.type,
-            applicant_email=applicant.email, applicant_phone=applicant.phone, applicant_address=applicant.address,
-            delivery_method=self._s.inp.delivery_method, policy=self._s.inp.policy.name, status=status_of(self._s),
-            handler=self._s.handler, department=self._s.department,
-            due_on=None if self._s.phase == "awaiting-supplement" or closing(self._s) else self._s.due.due_on,
-            due_provisional=self._s.due.provisional, overdue=self._s.overdue,
-            paused=any(c.position == "pending" for c in self._s.consultations),
-            extended=bool(self._s.extension and self._s.extension.decision == "approved"),
-            closed_at=workflow.now() if self._s.phase in FINAL_STATUSES else None,
-            final_outcome=report_outcome(finals) if finals else None,
-            items=[ItemRecord(item_no=i.item_no, description=i.description,
-                              outcome=i.final_outcome or (i.proposal.outcome if i.proposal else None),
-                              reasons=i.proposal.reasons if i.proposal else "") for i in self._s.items],
-        )
-
     # --- the view --------------------------------------------------------------------------------
-
-    def _view(self, today: date) -> ApplicationView:
-        supplementing = self._s.phase == "awaiting-supplement" or closing(self._s)
-        return ApplicationView(
-            application_id=self._s.inp.application_id, status=status_of(self._s), channel=self._s.inp.channel,
-            received_on=self._s.inp.received_on, registered_at=self._s.inp.registered_at, policy=self._s.inp.policy.name,
-            applicant_name=self._s.inp.applicant.name, delivery_method=self._s.inp.delivery_method,
-            handler=self._s.handler, department=self._s.department, items=self._s.items,
-            due=None if supplementing else self._s.due,
-            working_days_left=None if supplementing or self._s.replied_on or self._s.phase in FINAL_STATUSES
-            else working_days_left(self._s.cal, today, self._s.due.due_on),
-            as_of=today, overdue=self._s.overdue,
-            paused_intervals=[PausedInterval(label=f"征求「{c.consultee_name}」意见", started_on=c.sent_on,
-                                             ended_on=c.ended_on, expected_end_on=c.window_ends_on)
-                              for c in self._s.consultations if c.sent_on is not None],
-            supplement=self._s.supplement, supplement_notice_by=self._s.supplement_notice_by,
-            extension=self._s.extension, consultations=self._s.consultations, prescreen_findings=self._s.findings,
-            reply_draft=self._s.reply_draft, replied_on=self._s.replied_on, delivered_on=self._s.delivered_on,
-            timeline=self._s.timeline, pending_actions=pending_actions(self._s),
-            letters=self._s.letters, reply_draft_version=self._s.draft_version,
-            reply_approved_sha256=self._s.approved_sha256, fee=self._s.fee,
-        )
-

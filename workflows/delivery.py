@@ -1,0 +1,191 @@
+"""Letter delivery for the application workflow: compose, issue once, send through the outbox.
+
+Moved as-is out of workflows/application.py (issue 12, point 10b); behaviour unchanged. The mixin
+expects the host workflow to provide: `_s` (ApplicationState), `_lock`, `_letters_in_flight`,
+`_record`, `_alert`, `_persist`, `_today`, `_letter_input`, `_reply_items_final`, `_close_delivered`.
+(consultation.py still has its own copy; making it use this helper is the next step.)
+"""
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.disclosure import DisclosureActivities
+    from activities.letters import LetterActivities
+    from clock import end_of_day_instant, local_date
+    from contracts.models import (
+        ComposeLetterInput,
+        DispatchInput,
+        IssuedLetter,
+        IssueLetterInput,
+        Letter,
+        LetterKind,
+        SendLetterInput,
+        SendLetterResult,
+    )
+    from workflows.messages import LetterView
+
+# Our own database: keep trying, an outage must not lose a record.
+PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+# Letters: back off up to five minutes between tries; a bad address is not worth retrying.
+DISPATCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
+PURE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=10)
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+REMINDER_HOUR = 9
+
+# Letters v2 (issue 4): each letter is issued once (文号, PDF, outbox row) and sent by the outbox.
+# Workflows that ran the old compose → dispatch_letter path keep it on replay.
+LETTERS_V2 = "letters-v2-outbox"
+# One try per activity: the workflow retries with DISPATCH_RETRY's backoff itself, so that staff
+# see every failed try (attempts, last error) in the application's state.
+SEND_ONCE = RetryPolicy(maximum_attempts=1)
+SEND_TIMEOUT = timedelta(minutes=2)
+SEND_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+# After this many failed tries the handler is told that a letter is held up.
+DELIVERY_ALERT_AFTER_ATTEMPTS = 3
+
+
+class LetterDelivery:
+    def _send_letter(
+        self,
+        kind: LetterKind,
+        *,
+        key_suffix: str,
+        composed: Letter | None = None,
+        recipient: str | None = None,
+        recipient_email: str | None = None,
+        **letter_fields,
+    ) -> None:
+        to_applicant = recipient is None
+        dispatch = DispatchInput(
+            key=f"{self._s.inp.application_id}:{key_suffix}",
+            application_id=self._s.inp.application_id,
+            recipient_name=recipient or self._s.inp.applicant.name,
+            method=self._s.inp.delivery_method if to_applicant else ("email" if recipient_email else "post"),
+            email=self._s.inp.applicant.email if to_applicant else recipient_email,
+            letter=composed or Letter(kind=kind, subject="", body=""),
+            address=self._s.inp.applicant.address if to_applicant else None,
+        )
+        compose = None if composed else self._letter_input(kind, recipient=recipient, **letter_fields)
+        self._letters_in_flight += 1
+        asyncio.create_task(self._deliver(dispatch, compose))
+
+    async def _deliver(self, dispatch: DispatchInput, compose: ComposeLetterInput | None) -> None:
+        try:
+            if workflow.patched(LETTERS_V2):
+                await self._deliver_v2(dispatch, compose)
+            else:
+                await self._deliver_v1(dispatch, compose)
+        finally:
+            self._letters_in_flight -= 1
+
+    async def _deliver_v1(self, dispatch: DispatchInput, compose: ComposeLetterInput | None) -> None:
+        """Before letters v2: compose, then dispatch_letter (kept for workflows that started on it)."""
+        try:
+            if compose is not None:
+                dispatch.letter = await workflow.execute_activity_method(
+                    DisclosureActivities.compose_letter, compose,                     start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
+                )
+            result = await workflow.execute_activity_method(
+                DisclosureActivities.dispatch_letter, dispatch,                 start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=DISPATCH_RETRY,
+            )
+        except ActivityError as err:
+            async with self._lock:
+                self._record("letter-failed", "system", f"{dispatch.letter.kind} 未能送出：{err.cause or err}")
+                await self._alert(f"{dispatch.key}:failed", "delivery-problem", "supervisor", None,
+                                  f"{self._s.inp.application_id} 的文书未能送出，请人工处理")
+                await self._persist()
+        else:
+            async with self._lock:
+                if result.status == "sent":
+                    self._record("letter-sent", "system", f"{dispatch.letter.subject} 已通过电子邮件送出")
+                    if dispatch.letter.kind == "reply" and self._s.phase == "awaiting-delivery" and result.sent_at:
+                        self._close_delivered(local_date(result.sent_at), "system", "答复已通过电子邮件送达")
+                else:
+                    self._record("letter-awaiting-staff", "system", f"{dispatch.letter.subject} 待工作人员寄送或交付")
+                await self._persist()
+
+    async def _deliver_v2(self, dispatch: DispatchInput, compose: ComposeLetterInput | None) -> None:
+        """Compose, issue once (文号, PDF, outbox row), send through the outbox with backoff."""
+        view = LetterView(key=dispatch.key, kind=compose.kind if compose else dispatch.letter.kind,
+                          recipient_name=dispatch.recipient_name, method=dispatch.method)
+        self._s.letters.append(view)
+        try:
+            if compose is not None:
+                dispatch.letter = await workflow.execute_activity_method(
+                    DisclosureActivities.compose_letter, compose,                     start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
+                )
+            is_reply = dispatch.letter.kind == "reply"
+            issued: IssuedLetter = await workflow.execute_activity_method(
+                LetterActivities.issue_letter,
+                IssueLetterInput(
+                    key=dispatch.key, application_id=dispatch.application_id, letter=dispatch.letter,
+                    letter_date=self._today(), recipient_name=dispatch.recipient_name, method=dispatch.method,
+                    email=dispatch.email, address=dispatch.address,
+                    expected_body_sha256=self._s.approved_sha256 if is_reply and compose is None else None,
+                    attach_for_items=self._reply_items_final() if is_reply else [],
+                ),
+                start_to_close_timeout=SEND_TIMEOUT, retry_policy=PERSIST_RETRY,
+            )
+            view.status, view.document_number, view.pdf_sha256, view.attachments = (
+                issued.status, issued.document_number, issued.pdf_sha256, len(issued.attachments))
+            result = await self._send_with_backoff(view, dispatch)
+        except ActivityError as err:
+            view.status, view.last_error = "failed", str(err.cause or err)[:300]
+            async with self._lock:
+                self._record("letter-failed", "system", f"{dispatch.letter.kind} 未能送出：{err.cause or err}")
+                await self._alert(f"{dispatch.key}:failed", "delivery-problem", "supervisor", None,
+                                  f"{self._s.inp.application_id} 的文书未能送出，请人工处理")
+                await self._persist()
+            return
+        view.status, view.attempts, view.sent_at, view.last_error = (
+            result.status, max(view.attempts, result.attempts), result.sent_at, result.last_error)
+        number = f"（{issued.document_number}）"
+        async with self._lock:
+            if result.status == "sent":
+                self._record("letter-sent", "system", f"{dispatch.letter.subject}{number} 已通过电子邮件送出")
+                if dispatch.letter.kind == "reply" and self._s.phase == "awaiting-delivery" and result.sent_at:
+                    view.status, view.delivered_on = "delivered", local_date(result.sent_at)
+                    self._close_delivered(local_date(result.sent_at), "system", "答复已通过电子邮件送达")
+            elif result.status in ("uncertain", "failed"):
+                self._record("letter-" + result.status, "system",
+                             f"{dispatch.letter.subject}{number} 发送情况不明或失败，未重发，请工作人员核实：{result.last_error}")
+            else:
+                self._record("letter-awaiting-staff", "system", f"{dispatch.letter.subject}{number} 待工作人员寄送或交付")
+            await self._persist()
+
+    async def _send_with_backoff(self, view: LetterView, dispatch: DispatchInput) -> SendLetterResult:
+        """Try until the outbox says sent (or that staff must act); every failed try is shown to staff."""
+        delay = DISPATCH_RETRY.initial_interval
+        assert delay is not None and DISPATCH_RETRY.maximum_interval is not None
+        while True:
+            try:
+                return await workflow.execute_activity_method(
+                    LetterActivities.send_letter, SendLetterInput(key=dispatch.key, application_id=dispatch.application_id),
+                    start_to_close_timeout=SEND_TIMEOUT,
+                    heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT, retry_policy=SEND_ONCE,
+                )
+            except ActivityError as err:
+                cause = err.cause
+                kind = getattr(cause, "type", None) or type(cause or err).__name__
+                view.attempts += 1
+                view.status, view.last_error = "failed", f"{kind}: {cause or err}"[:300]
+            async with self._lock:
+                if view.attempts == 1:
+                    self._record("letter-delayed", "system",
+                                 f"{view.key} 发送失败，系统将自动重试：{view.last_error}")
+                    await self._persist()
+                if view.attempts == DELIVERY_ALERT_AFTER_ATTEMPTS:
+                    await self._alert(f"{view.key}:retrying", "delivery-problem", "handler", self._s.handler,
+                                      f"{self._s.inp.application_id} 的文书已发送 {view.attempts} 次均未成功"
+                                      f"（{view.last_error}），系统继续重试，请关注")
+                if workflow.now() + delay > end_of_day_instant(self._s.due.due_on):
+                    await self._alert(f"{view.key}:before-due", "delivery-problem", "supervisor", None,
+                                      f"{self._s.inp.application_id} 的文书无法在答复期限 {self._s.due.due_on} 前送出"
+                                      f"（已尝试 {view.attempts} 次：{view.last_error}），请安排其他方式送达")
+            await workflow.sleep(delay)
+            delay = min(delay * 2, DISPATCH_RETRY.maximum_interval)
