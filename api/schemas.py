@@ -1,14 +1,15 @@
 """HTTP request and response bodies. Workflow messages are reused where the shapes are the same."""
 
 from datetime import date, datetime
-from typing import Generic, Literal, TypeVar
+from types import UnionType
+from typing import Generic, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from contracts.models import DeliveryMethod
 from policy.intake import Channel
 from workflows import messages
-from workflows.messages import Applicant, RequestedItem, Strict
+from workflows.messages import Applicant, Strict
 
 T = TypeVar("T")
 
@@ -26,13 +27,55 @@ def _no_nul(value: object) -> None:
 
 
 class Body(Strict):
-    """Request bodies: strict, and no NUL characters anywhere (PostgreSQL text cannot hold them)."""
+    """Request bodies: strict, and no NUL characters anywhere (PostgreSQL text cannot hold them).
+
+    Unlike the Temporal payloads they are built from (extra="ignore"), an HTTP body refuses unknown
+    fields: 422 (issue 12 point 3)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     @model_validator(mode="before")
     @classmethod
     def _refuse_nul(cls, data: object) -> object:
         _no_nul(data)
         return data
+
+
+# Strict HTTP versions of the workflow messages nested inside request bodies.
+class ApplicantIn(messages.Applicant):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RequestedItemIn(messages.RequestedItem):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ConsulteeIn(messages.Consultee):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class HeardViewIn(messages.HeardView):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+STRICT_IN = {messages.Applicant: ApplicantIn, messages.RequestedItem: RequestedItemIn,
+             messages.Consultee: ConsulteeIn, messages.HeardView: HeardViewIn}
+
+
+def _strict_annotation(tp):
+    """The annotation with every nested workflow message replaced by its strict HTTP version."""
+    if tp in STRICT_IN:
+        return STRICT_IN[tp]
+    args = get_args(tp)
+    if not args:
+        return tp
+    new = tuple(_strict_annotation(a) for a in args)
+    if new == args:
+        return tp
+    origin = get_origin(tp)
+    if origin is Union or origin is UnionType:
+        return Union[new]  # noqa: UP007
+    return origin[new if len(new) > 1 else new[0]]
 
 
 def require_delivery_address(applicant: Applicant, method: str) -> None:
@@ -48,8 +91,8 @@ class ApplicationCreate(Body):
 
     channel: Channel
     received_on: date = Field(description="收到申请之日 (Reg. 31): the date the channel's receipt event happened")
-    applicant: Applicant
-    items: list[RequestedItem] = Field(min_length=1, max_length=50)
+    applicant: ApplicantIn
+    items: list[RequestedItemIn] = Field(min_length=1, max_length=50)
     delivery_method: DeliveryMethod
     handler: str | None = Field(default=None, max_length=100)
     department: str | None = Field(default=None, max_length=100)
@@ -63,8 +106,8 @@ class ApplicationCreate(Body):
 class PublicApplicationCreate(Body):
     """The public online form: the applicant's own data and request; the office sets everything else."""
 
-    applicant: Applicant
-    items: list[RequestedItem] = Field(min_length=1, max_length=50)
+    applicant: ApplicantIn
+    items: list[RequestedItemIn] = Field(min_length=1, max_length=50)
     delivery_method: DeliveryMethod
 
     @model_validator(mode="after")
@@ -155,7 +198,7 @@ class EventOut(BaseModel):
 
 
 def _without_by(message: type[BaseModel]) -> type[Strict]:
-    fields = {name: (info.annotation, info) for name, info in message.model_fields.items() if name != "by"}
+    fields = {name: (_strict_annotation(info.annotation), info) for name, info in message.model_fields.items() if name != "by"}
     body = create_model(f"{message.__name__}Body", __base__=Body, **fields)
     body.__doc__ = message.__doc__ or f"{message.__name__} (the acting user is the logged-in one)"
     return body

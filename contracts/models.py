@@ -6,7 +6,9 @@ Each carries a business key so that a retried or replayed activity does its work
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from contracts.payload import Payload
 
 from outcomes import OutcomeCode
 
@@ -15,14 +17,14 @@ from outcomes import OutcomeCode
 DeliveryMethod = Literal["email", "post", "pickup", "portal", "disc", "inspection"]
 
 
-class ItemRecord(BaseModel):
+class ItemRecord(Payload):
     item_no: int
     description: str
     outcome: OutcomeCode | None = None
     reasons: str = ""
 
 
-class EventRecord(BaseModel):
+class EventRecord(Payload):
     seq: int = Field(description="position in the application's timeline; (application_id, seq) is unique")
     at: datetime
     kind: str
@@ -31,7 +33,7 @@ class EventRecord(BaseModel):
     data: dict = Field(default_factory=dict)
 
 
-class ApplicationRecord(BaseModel):
+class ApplicationRecord(Payload):
     """What the database keeps of an application: enough to list, filter and report without Temporal."""
 
     application_id: str
@@ -57,25 +59,25 @@ class ApplicationRecord(BaseModel):
     items: list[ItemRecord]
 
 
-class PersistApplicationInput(BaseModel):
+class PersistApplicationInput(Payload):
     record: ApplicationRecord
     events: list[EventRecord] = Field(
         description="events not yet acknowledged as stored; already-stored seqs are skipped"
     )
 
 
-class PrescreenText(BaseModel):
+class PrescreenText(Payload):
     item_no: int | None = None
     label: str
     text: str
 
 
-class PrescreenInput(BaseModel):
+class PrescreenInput(Payload):
     application_id: str
     texts: list[PrescreenText]
 
 
-class PrescreenFinding(BaseModel):
+class PrescreenFinding(Payload):
     item_no: int | None = None
     label: str
     kind: Literal["id-card", "phone", "secret-marking"]
@@ -83,7 +85,7 @@ class PrescreenFinding(BaseModel):
     detail: str
 
 
-class PrescreenResult(BaseModel):
+class PrescreenResult(Payload):
     findings: list[PrescreenFinding]
 
     @property
@@ -91,7 +93,7 @@ class PrescreenResult(BaseModel):
         return not self.findings
 
 
-class ReplyItem(BaseModel):
+class ReplyItem(Payload):
     item_no: int
     description: str
     outcome: OutcomeCode
@@ -116,7 +118,7 @@ LetterKind = Literal[
 ]
 
 
-class ComposeLetterInput(BaseModel):
+class ComposeLetterInput(Payload):
     application_id: str
     kind: LetterKind
     agency_name: str
@@ -138,13 +140,13 @@ class ComposeLetterInput(BaseModel):
     referral: str | None = Field(default=None, description="correction forwarded: the competent agency (Reg. 41)")
 
 
-class Letter(BaseModel):
+class Letter(Payload):
     kind: LetterKind
     subject: str
     body: str
 
 
-class DispatchInput(BaseModel):
+class DispatchInput(Payload):
     key: str = Field(description="idempotency key, e.g. '<application_id>:reply'")
     application_id: str
     recipient_name: str
@@ -154,7 +156,7 @@ class DispatchInput(BaseModel):
     address: str | None = Field(default=None, description="postal address, for the envelope")
 
 
-class DispatchResult(BaseModel):
+class DispatchResult(Payload):
     key: str
     method: DeliveryMethod
     status: Literal["sent", "awaiting-staff"]
@@ -162,7 +164,7 @@ class DispatchResult(BaseModel):
     message_id: str | None = None
 
 
-class StaffAlertInput(BaseModel):
+class StaffAlertInput(Payload):
     key: str = Field(description="idempotency key, e.g. '<application_id>:overdue:<due_on>'")
     application_id: str
     kind: Literal["reminder", "overdue", "escalation", "consultation-objection", "delivery-problem",
@@ -177,7 +179,7 @@ class StaffAlertInput(BaseModel):
 OutboxStatus = Literal["pending", "sending", "sent", "failed", "uncertain", "awaiting-staff", "delivered"]
 
 
-class AttachmentRef(BaseModel):
+class AttachmentRef(Payload):
     attachment_id: int
     item_no: int | None = None
     filename: str
@@ -186,7 +188,7 @@ class AttachmentRef(BaseModel):
     content_type: str = "application/octet-stream"
 
 
-class IssueLetterInput(BaseModel):
+class IssueLetterInput(Payload):
     """Issue a composed (or edited and approved) letter: 文号, PDF, stored file, outbox row. Idempotent on `key`."""
 
     key: str
@@ -201,7 +203,7 @@ class IssueLetterInput(BaseModel):
     attach_for_items: list[ReplyItem] = Field(default_factory=list, description="reply: disclosed files of these items go with it")
 
 
-class IssuedLetter(BaseModel):
+class IssuedLetter(Payload):
     key: str
     document_number: str
     body_sha256: str
@@ -211,12 +213,12 @@ class IssuedLetter(BaseModel):
     status: OutboxStatus
 
 
-class SendLetterInput(BaseModel):
+class SendLetterInput(Payload):
     key: str
     application_id: str
 
 
-class SendLetterResult(BaseModel):
+class SendLetterResult(Payload):
     key: str
     status: OutboxStatus
     attempts: int = 0
@@ -225,7 +227,7 @@ class SendLetterResult(BaseModel):
     last_error: str | None = None
 
 
-class RecordDeliveryInput(BaseModel):
+class RecordDeliveryInput(Payload):
     key: str
     delivered_on: date
     method: DeliveryMethod
@@ -235,7 +237,7 @@ class RecordDeliveryInput(BaseModel):
     by: str
 
 
-class OpenApplicationsPage(BaseModel):
+class OpenApplicationsPage(Payload):
     """open_application_ids_page: up to `limit` open applications whose id sorts after `after` (the calendar broadcast)."""
 
     after: str | None = None

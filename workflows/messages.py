@@ -8,9 +8,10 @@ their histories against these definitions.
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import ConfigDict, EmailStr, Field, model_validator
 
 from contracts.models import DeliveryMethod, Letter, PrescreenFinding
+from contracts.payload import Payload
 from clock import DueDate
 from outcomes import OutcomeCode
 from policy import PolicyProfile
@@ -33,8 +34,11 @@ Status = Literal[
 FINAL_STATUSES: frozenset[str] = frozenset({"closed", "withdrawn", "abandoned"})
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(Payload):
+    """Base of the workflow messages. Historical name: payloads tolerate unknown fields (issue 12 point 3);
+    HTTP bodies built from these messages forbid them (api/schemas.py Body)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 
 # --- intake ---------------------------------------------------------------------------------
