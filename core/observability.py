@@ -30,18 +30,11 @@ log = logging.getLogger("disclosure.observability")
 # Personal data in logs
 # ---------------------------------------------------------------------------------------------
 
-try:  # the confidentiality pre-screen's own patterns, so logs and pre-screen agree on what a number is
-    from screening.prescreen import _HALF_WIDTH, _ID_15, _ID_18, _LANDLINE, _MOBILE
+# The confidentiality pre-screen's own public patterns, so logs and pre-screen agree on what a number is.
+from screening.prescreen import HALF_WIDTH as _HALF_WIDTH  # noqa: E402
+from screening.prescreen import ID_15, ID_18, LANDLINE, MOBILE  # noqa: E402
 
-    _PII_PATTERNS: tuple[re.Pattern[str], ...] = (_ID_18, _ID_15, _MOBILE, _LANDLINE)
-except ImportError:  # pragma: no cover - conservative stand-ins
-    _HALF_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ－—", "0123456789Xx--")
-    _PII_PATTERNS = (
-        re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"),
-        re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])"),
-        re.compile(r"(?<![\d+-])(?:(?:\+|00)86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?![\d-])"),
-        re.compile(r"(?<![\d-])(?:0\d{2,3}[- ]|[(（]0\d{2,3}[)）])[1-9]\d{6,7}(?![\d-])"),
-    )
+_PII_PATTERNS: tuple[re.Pattern[str], ...] = (ID_18, ID_15, MOBILE, LANDLINE)
 
 PII_MASK = "[已遮蔽]"
 

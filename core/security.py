@@ -13,13 +13,13 @@ import secrets
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from core.config import Settings, get_settings
+from clock import SHANGHAI  # the one Asia/Shanghai zone (clock/deadline.py)
 
 Role = Literal["registrar", "handler", "reviewer", "supervisor", "admin"]
 ROLES: tuple[str, ...] = ("registrar", "handler", "reviewer", "supervisor", "admin")
@@ -27,7 +27,6 @@ ROLE_NAMES = {"registrar": "登记人员", "handler": "承办人", "reviewer": "
               "admin": "系统管理员"}
 ALGORITHM = "HS256"
 ISSUER = "disclosure-api"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # Argon2id (argon2-cffi's defaults: RFC 9106 low-memory profile, 64 MiB, t=3, p=4).
 _hasher = PasswordHasher()

@@ -10,11 +10,13 @@ from sqlalchemy import JSON, DateTime, Index, TypeDecorator, UniqueConstraint, t
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Column, Field, SQLModel
 
+from contracts.status import FINAL_STATUS_ORDER
+
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
 
-CLOSED_STATUSES: tuple[str, ...] = ("closed", "withdrawn", "abandoned")
+CLOSED_STATUSES: tuple[str, ...] = FINAL_STATUS_ORDER
 # The partial index of open applications (migration 0004 spells the same list out).
-OPEN_PREDICATE = "status NOT IN ('closed', 'withdrawn', 'abandoned')"
+OPEN_PREDICATE = "status NOT IN (" + ", ".join(f"'{s}'" for s in FINAL_STATUS_ORDER) + ")"
 # The partial index of objection alerts (migration 0006 spells the same out).
 OBJECTION_PREDICATE = "kind = 'consultation-objection'"
 # The partial index of extension events: requested, approved, refused ('-' < '.'). Migration 0006.

@@ -15,12 +15,12 @@ EXCERPT_CONTEXT_CHARS = 12
 
 # Full-width digits, X and dashes are common in Chinese documents; mapped one-to-one so that
 # positions in the normalised text are positions in the original.
-_HALF_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ－—", "0123456789Xx--")
+HALF_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ－—", "0123456789Xx--")
 
-_ID_18 = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_ID_15 = re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<![\d+-])(?:(?:\+|00)86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?![\d-])")
-_LANDLINE = re.compile(r"(?<![\d-])(?:0\d{2,3}[- ]|[(（]0\d{2,3}[)）])[1-9]\d{6,7}(?![\d-])")
+ID_18 = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+ID_15 = re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])")
+MOBILE = re.compile(r"(?<![\d+-])(?:(?:\+|00)86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?![\d-])")
+LANDLINE = re.compile(r"(?<![\d-])(?:0\d{2,3}[- ]|[(（]0\d{2,3}[)）])[1-9]\d{6,7}(?![\d-])")
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS = "10X98765432"
@@ -47,7 +47,7 @@ def prescreen_texts(texts: list[PrescreenText], *, today: date) -> list[Prescree
     latest_birth = today
     findings: list[PrescreenFinding] = []
     for text in texts:
-        matches = _find_matches(text.text, latest_birth)
+        matches = find_matches(text.text, latest_birth)
         masked_text = _mask(text.text, [m for m in matches if m.masked])
         findings.extend(
             PrescreenFinding(
@@ -62,8 +62,8 @@ def prescreen_texts(texts: list[PrescreenText], *, today: date) -> list[Prescree
     return findings
 
 
-def _find_matches(text: str, latest_birth: date) -> list[_Match]:
-    normalised = text.translate(_HALF_WIDTH)
+def find_matches(text: str, latest_birth: date) -> list[_Match]:
+    normalised = text.translate(HALF_WIDTH)
     matches = [*_id_numbers(normalised, latest_birth), *_phone_numbers(normalised), *_secret_markings(normalised)]
     return sorted(matches, key=lambda m: m.start)
 
@@ -71,12 +71,12 @@ def _find_matches(text: str, latest_birth: date) -> list[_Match]:
 def _id_numbers(text: str, latest_birth: date) -> list[_Match]:
     found = [
         _Match(m.start(), m.end(), "id-card", "18位居民身份证号码（校验码与出生日期有效）", True)
-        for m in _ID_18.finditer(text)
+        for m in ID_18.finditer(text)
         if _valid_id_18(m.group().upper(), latest_birth)
     ]
     found += [
         _Match(m.start(), m.end(), "id-card", "15位旧版居民身份证号码（出生日期有效）", True)
-        for m in _ID_15.finditer(text)
+        for m in ID_15.finditer(text)
         if _plausible_birth_date("19" + m.group()[6:12], latest_birth)
     ]
     return found
@@ -96,8 +96,8 @@ def _plausible_birth_date(yyyymmdd: str, latest_birth: date) -> bool:
 
 
 def _phone_numbers(text: str) -> list[_Match]:
-    mobiles = [_Match(m.start(), m.end(), "phone", "手机号码", True) for m in _MOBILE.finditer(text)]
-    landlines = [_Match(m.start(), m.end(), "phone", "带区号的固定电话号码", True) for m in _LANDLINE.finditer(text)]
+    mobiles = [_Match(m.start(), m.end(), "phone", "手机号码", True) for m in MOBILE.finditer(text)]
+    landlines = [_Match(m.start(), m.end(), "phone", "带区号的固定电话号码", True) for m in LANDLINE.finditer(text)]
     return mobiles + landlines
 
 

@@ -12,6 +12,7 @@ from pydantic import ConfigDict, EmailStr, Field, model_validator
 
 from contracts.models import DeliveryMethod, Letter, PrescreenFinding
 from contracts.payload import Payload
+from contracts.status import FINAL_STATUSES, Status  # noqa: F401  re-exported (one Status: contracts/status.py)
 from clock import DueDate
 from outcomes import OutcomeCode
 from policy import PolicyProfile
@@ -20,18 +21,6 @@ from workcalendar import CalendarData, YearSchedule
 
 Actor = str
 ConsultationKind = Literal["third-party", "agency"]
-Status = Literal[
-    "handling",
-    "awaiting-supplement",
-    "consulting",
-    "in-review",
-    "awaiting-signature",
-    "awaiting-delivery",
-    "closed",
-    "withdrawn",
-    "abandoned",
-]
-FINAL_STATUSES: frozenset[str] = frozenset({"closed", "withdrawn", "abandoned"})
 
 
 class Strict(Payload):

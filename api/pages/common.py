@@ -14,7 +14,6 @@ import secrets
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import Request
@@ -22,27 +21,19 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from outcomes.codes import OUTCOME_LABELS, OutcomeCode
+from contracts.status import APPLICANT_LABELS, FINAL_STATUSES, STAFF_LABELS
 from policy.intake import APPLICANT_TYPE_LABELS
+from clock import SHANGHAI  # the one Asia/Shanghai zone (clock/deadline.py)
 
 HERE = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = HERE / "templates"
 STATIC_DIR = HERE / "static"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # --- labels -----------------------------------------------------------------------------------
 
-# For applicants: what the status means to them (api/routes/applicant.py words it the same way).
-PUBLIC_STATUS = {
-    "handling": "办理中", "awaiting-supplement": "等待您补正", "consulting": "办理中（正在征求意见）",
-    "in-review": "办理中", "awaiting-signature": "办理中", "awaiting-delivery": "已答复，等待送达",
-    "closed": "已办结", "withdrawn": "已撤回", "abandoned": "视为放弃申请",
-}
-# For staff: the step the application is at.
-STAFF_STATUS = {
-    "handling": "办理中", "awaiting-supplement": "等待申请人补正", "consulting": "征求意见中",
-    "in-review": "保密审查中", "awaiting-signature": "待签发", "awaiting-delivery": "待送达",
-    "closed": "已办结", "withdrawn": "已撤回", "abandoned": "视为放弃",
-}
+# Status labels: one table each, in contracts/status.py.
+PUBLIC_STATUS = APPLICANT_LABELS
+STAFF_STATUS = STAFF_LABELS
 DELIVERY_LABELS = {"email": "电子邮件", "post": "邮寄纸质件", "pickup": "到本机关领取", "portal": "在本网站下载"}
 CHANNEL_LABELS = {
     "online": "网上申请", "letter-registered": "挂号信函", "letter-ordinary": "平常信函", "in-person": "当面提交",
@@ -125,7 +116,8 @@ templates.env.filters.update(
     role_label=lambda r: ROLE_LABELS.get(r or "", r or ""),
 )
 templates.env.globals.update(APPLICANT_TYPES=APPLICANT_TYPES, ORGANISATION_TYPES=ORGANISATION_TYPES,
-                             DELIVERY_LABELS=DELIVERY_LABELS, CHANNEL_LABELS=CHANNEL_LABELS)
+                             DELIVERY_LABELS=DELIVERY_LABELS, CHANNEL_LABELS=CHANNEL_LABELS,
+                             FINAL_STATUSES=FINAL_STATUSES)
 
 # --- CSRF: double-submit token ----------------------------------------------------------------
 

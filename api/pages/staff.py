@@ -29,11 +29,12 @@ from core import clock
 from db.models_security import StaffUser
 from outcomes.codes import OUTCOME_LABELS
 from workflows.application import SYSTEM_ONLY_OUTCOMES
+from contracts.status import FINAL_STATUSES
 from policy.intake import APPLICANT_TYPE_LABELS, RECEIPT_BASIS
 from workcalendar import WorkCalendar
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
-FINAL = {"closed", "withdrawn", "abandoned"}
+FINAL = FINAL_STATUSES
 READERS = tuple(sorted(STAFF_READERS))
 
 # Reg. 31 (RULES §2): what the receipt date is for each channel, explained beside the date field.
@@ -322,11 +323,11 @@ def _forms_for(view: dict, roles: frozenset[str]) -> list[str]:
 
 def _highlight(body: str, today: date) -> list[tuple[str, str | None]]:
     """The draft's text in pieces, the pre-screen's matches marked (screening.prescreen, the same rules)."""
-    from screening.prescreen import _find_matches
+    from screening.prescreen import find_matches
 
     pieces: list[tuple[str, str | None]] = []
     at = 0
-    for match in _find_matches(body, today):
+    for match in find_matches(body, today):
         if match.start < at:
             continue
         pieces.append((body[at:match.start], None))

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 
+from contracts.status import APPLICANT_LABELS
 from api.deps import ClientDep, SessionDep, SettingsDep
 from api.routes.applications import ApplicationId, _how_it_ended, live_view
 from api.schemas import (
@@ -36,11 +37,7 @@ router = APIRouter(prefix="/api/v1/applicant", tags=["applicants"],
 NOT_FOUND = "申请编号或查询码不正确"
 APPLICANT = "applicant"
 
-STATUS_TEXT = {
-    "handling": "办理中", "awaiting-supplement": "等待您补正", "consulting": "办理中（征求意见期间不计入答复期限）",
-    "in-review": "办理中", "awaiting-signature": "办理中", "awaiting-delivery": "已答复，等待送达", "closed": "已办结",
-    "withdrawn": "已撤回", "abandoned": "视为放弃申请",
-}
+STATUS_TEXT = APPLICANT_LABELS
 # The timeline an applicant sees: only steps that concern them, in their words, without staff names.
 APPLICANT_STEPS = {
     "registered": "申请已登记",
