@@ -13,31 +13,8 @@ from datetime import date
 from fees import quote as fee_quote
 from outcomes import OutcomeCode, label_of
 from workflows.application_state import ApplicationState
-from workflows.messages import (
-    AssignHandler,
-    ConfirmDelivery,
-    ConsultationState,
-    DecideExtension,
-    DecideFee,
-    DecideSupplementLapse,
-    EditReplyDraft,
-    FINAL_STATUSES,
-    FeeSettled,
-    ItemView,
-    LateConsultationAnswer,
-    OverrideObjection,
-    PendingAction,
-    ProposeDecision,
-    ProposeFee,
-    RequestExtension,
-    RequestSupplement,
-    RestartConsultation,
-    ReviewDecision,
-    SignReply,
-    StartConsultation,
-    Status,
-    SupplementReceived,
-)
+from workflows import messages as msg
+from workflows.messages import FINAL_STATUSES, ConsultationState, ItemView, PendingAction, Status
 
 DISCLOSING_OUTCOMES = frozenset({OutcomeCode.DISCLOSED, OutcomeCode.PARTLY_DISCLOSED})
 SYSTEM_ONLY_OUTCOMES = frozenset({OutcomeCode.OTHER_NO_SUPPLEMENT, OutcomeCode.OTHER_FEE_UNPAID})
@@ -54,7 +31,7 @@ def fee_running(s: ApplicationState) -> bool:
                 and fee.pay_by is not None)
 
 
-def why_not_propose_fee(s: ApplicationState, cmd: ProposeFee, today: date) -> str | None:
+def why_not_propose_fee(s: ApplicationState, cmd: msg.ProposeFee, today: date) -> str | None:
     if reason := why_final(s) or why_not_handling(s, today) or why_closing_unsupplemented(s):
         return reason
     if s.fee is not None and s.fee.decision != "refused":
@@ -66,7 +43,7 @@ def why_not_propose_fee(s: ApplicationState, cmd: ProposeFee, today: date) -> st
     return None
 
 
-def why_not_decide_fee(s: ApplicationState, cmd: DecideFee, today: date) -> str | None:
+def why_not_decide_fee(s: ApplicationState, cmd: msg.DecideFee, today: date) -> str | None:
     if reason := why_final(s) or why_replied(s):
         return reason
     if s.fee is None or s.fee.decision != "pending":
@@ -76,7 +53,7 @@ def why_not_decide_fee(s: ApplicationState, cmd: DecideFee, today: date) -> str 
     return None
 
 
-def why_not_fee_settled(s: ApplicationState, cmd: FeeSettled, today: date) -> str | None:
+def why_not_fee_settled(s: ApplicationState, cmd: msg.FeeSettled, today: date) -> str | None:
     if reason := why_final(s) or why_replied(s):
         return reason
     fee = s.fee
@@ -94,7 +71,7 @@ def why_not_fee_settled(s: ApplicationState, cmd: FeeSettled, today: date) -> st
     return None
 
 
-def why_not_decide_lapse(s: ApplicationState, cmd: DecideSupplementLapse, today: date) -> str | None:
+def why_not_decide_lapse(s: ApplicationState, cmd: msg.DecideSupplementLapse, today: date) -> str | None:
     if reason := why_final(s):
         return reason
     sup = s.supplement
@@ -107,13 +84,13 @@ def why_not_decide_lapse(s: ApplicationState, cmd: DecideSupplementLapse, today:
     return None
 
 
-def why_not_assign(s: ApplicationState, cmd: AssignHandler, today: date) -> str | None:
+def why_not_assign(s: ApplicationState, cmd: msg.AssignHandler, today: date) -> str | None:
     return why_final(s) or (
         "答复已签发，不能再更换承办人" if s.replied_on is not None else None
     )
 
 
-def why_not_request_supplement(s: ApplicationState, cmd: RequestSupplement, today: date) -> str | None:
+def why_not_request_supplement(s: ApplicationState, cmd: msg.RequestSupplement, today: date) -> str | None:
     if s.supplement is not None:
         return "补正须一次性告知，本申请已发出过补正通知"
     if reason := why_final(s) or why_not_handling(s, today):
@@ -129,7 +106,7 @@ def why_not_request_supplement(s: ApplicationState, cmd: RequestSupplement, toda
     return None
 
 
-def why_not_supplement_received(s: ApplicationState, cmd: SupplementReceived, today: date) -> str | None:
+def why_not_supplement_received(s: ApplicationState, cmd: msg.SupplementReceived, today: date) -> str | None:
     if reason := why_final(s):
         return reason
     if s.supplement is None or not (
@@ -147,7 +124,7 @@ def why_not_supplement_received(s: ApplicationState, cmd: SupplementReceived, to
     return None
 
 
-def why_not_request_extension(s: ApplicationState, cmd: RequestExtension, today: date) -> str | None:
+def why_not_request_extension(s: ApplicationState, cmd: msg.RequestExtension, today: date) -> str | None:
     if reason := (why_final(s) or why_replied(s) or why_not_while_supplementing(s, today)
                   or why_closing_unsupplemented(s)):
         return reason
@@ -160,7 +137,7 @@ def why_not_request_extension(s: ApplicationState, cmd: RequestExtension, today:
     return None
 
 
-def why_not_decide_extension(s: ApplicationState, cmd: DecideExtension, today: date) -> str | None:
+def why_not_decide_extension(s: ApplicationState, cmd: msg.DecideExtension, today: date) -> str | None:
     if reason := why_final(s) or why_replied(s):
         return reason
     if s.extension is None or s.extension.decision != "pending":
@@ -172,13 +149,13 @@ def why_not_decide_extension(s: ApplicationState, cmd: DecideExtension, today: d
     return None
 
 
-def why_not_start_consultation(s: ApplicationState, cmd: StartConsultation, today: date) -> str | None:
+def why_not_start_consultation(s: ApplicationState, cmd: msg.StartConsultation, today: date) -> str | None:
     if reason := why_final(s) or why_not_handling(s, today) or why_closing_unsupplemented(s):
         return reason
     return why_unknown_items(s, cmd.item_nos)
 
 
-def why_not_late_answer(s: ApplicationState, cmd: LateConsultationAnswer, today: date) -> str | None:
+def why_not_late_answer(s: ApplicationState, cmd: msg.LateConsultationAnswer, today: date) -> str | None:
     if reason := why_final(s) or why_replied(s):
         return reason
     state = consultation_of(s, cmd.consultation_id)
@@ -200,7 +177,7 @@ def why_not_late_answer(s: ApplicationState, cmd: LateConsultationAnswer, today:
     return None
 
 
-def why_not_restart(s: ApplicationState, cmd: RestartConsultation, today: date) -> str | None:
+def why_not_restart(s: ApplicationState, cmd: msg.RestartConsultation, today: date) -> str | None:
     if reason := why_final(s) or why_replied(s):
         return reason
     state = consultation_of(s, cmd.consultation_id)
@@ -213,7 +190,7 @@ def why_not_restart(s: ApplicationState, cmd: RestartConsultation, today: date) 
     return None
 
 
-def why_not_override(s: ApplicationState, cmd: OverrideObjection, today: date) -> str | None:
+def why_not_override(s: ApplicationState, cmd: msg.OverrideObjection, today: date) -> str | None:
     if reason := why_final(s) or why_replied(s):
         return reason
     state = consultation_of(s, cmd.consultation_id)
@@ -228,7 +205,7 @@ def why_not_override(s: ApplicationState, cmd: OverrideObjection, today: date) -
     return None
 
 
-def why_not_propose(s: ApplicationState, cmd: ProposeDecision, today: date) -> str | None:
+def why_not_propose(s: ApplicationState, cmd: msg.ProposeDecision, today: date) -> str | None:
     if reason := why_final(s) or why_not_handling(s, today) or why_unknown_items(s, [cmd.item_no]):
         return reason
     item = item_of(s, cmd.item_no)
@@ -277,7 +254,7 @@ def why_not_submit(s: ApplicationState, today: date) -> str | None:
     return None
 
 
-def why_not_review(s: ApplicationState, cmd: ReviewDecision, today: date) -> str | None:
+def why_not_review(s: ApplicationState, cmd: msg.ReviewDecision, today: date) -> str | None:
     if reason := why_final(s):
         return reason
     if s.phase != "in-review":
@@ -291,7 +268,7 @@ def why_not_review(s: ApplicationState, cmd: ReviewDecision, today: date) -> str
     return None
 
 
-def why_not_edit_reply(s: ApplicationState, cmd: EditReplyDraft, today: date) -> str | None:
+def why_not_edit_reply(s: ApplicationState, cmd: msg.EditReplyDraft, today: date) -> str | None:
     if reason := why_final(s):
         return reason
     if s.phase not in ("in-review", "handling"):
@@ -304,7 +281,7 @@ def why_not_edit_reply(s: ApplicationState, cmd: EditReplyDraft, today: date) ->
     return None
 
 
-def why_not_sign(s: ApplicationState, cmd: SignReply, today: date) -> str | None:
+def why_not_sign(s: ApplicationState, cmd: msg.SignReply, today: date) -> str | None:
     if reason := why_final(s):
         return reason
     if s.phase != "awaiting-signature":
@@ -314,7 +291,7 @@ def why_not_sign(s: ApplicationState, cmd: SignReply, today: date) -> str | None
     return None
 
 
-def why_not_confirm_delivery(s: ApplicationState, cmd: ConfirmDelivery, today: date) -> str | None:
+def why_not_confirm_delivery(s: ApplicationState, cmd: msg.ConfirmDelivery, today: date) -> str | None:
     if reason := why_final(s):
         return reason
     if s.phase != "awaiting-delivery" or s.replied_on is None:
