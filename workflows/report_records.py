@@ -21,19 +21,19 @@ RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interv
 
 
 def report_record(wf, ending: Ending, signed_by: str | None = None) -> ReportRecordInput:
-    inp = wf._inp
+    inp = wf._s.inp
     today = local_date(workflow.now())
-    items = [ItemOutcome(item_no=i.item_no, outcome=i.final_outcome) for i in wf._items if i.final_outcome]
-    replied_on = wf._replied_on if ending != "withdrawn" else None
-    due_on = wf._due.due_on
+    items = [ItemOutcome(item_no=i.item_no, outcome=i.final_outcome) for i in wf._s.items if i.final_outcome]
+    replied_on = wf._s.replied_on if ending != "withdrawn" else None
+    due_on = wf._s.due.due_on
     return ReportRecordInput(
         application_id=inp.application_id, ending=ending, received_on=inp.received_on,
-        applicant_type=inp.applicant.type, department=wf._department, handler=wf._handler,
+        applicant_type=inp.applicant.type, department=wf._s.department, handler=wf._s.handler,
         replied_on=replied_on, concluded_on=replied_on or today,
         outcome=application_outcome(i.outcome for i in items), items=items,
         due_on=due_on, on_time=None if replied_on is None else replied_on <= due_on,
-        extended=bool(wf._extension and wf._extension.decision == "approved"),
-        review_returns=sum(1 for e in wf._timeline if e.kind == "review-returned"),
+        extended=bool(wf._s.extension and wf._s.extension.decision == "approved"),
+        review_returns=sum(1 for e in wf._s.timeline if e.kind == "review-returned"),
         signed_by=signed_by,
     )
 
