@@ -11,6 +11,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.reports import ReportActivities
     from clock import local_date
     from reports.annual import application_outcome
     from reports.records import Ending, ItemOutcome, ReportRecordInput
@@ -41,7 +42,7 @@ def report_record(wf, ending: Ending, signed_by: str | None = None) -> ReportRec
 async def record_for_report(wf, ending: Ending, signed_by: str | None = None) -> None:
     if not workflow.patched(REPORT_RECORDS):
         return
-    await workflow.execute_activity(
-        "record_report_outcome", report_record(wf, ending, signed_by),
+    await workflow.execute_activity_method(
+        ReportActivities.record_report_outcome, report_record(wf, ending, signed_by),
         start_to_close_timeout=timedelta(seconds=30), retry_policy=RECORD_RETRY,
     )
