@@ -494,6 +494,45 @@ async def decision_guidance(request: Request, application_id: str) -> Response:
     return await _application_page(request, user, application_id, values=values, notice=notice)
 
 
+# --- fees (issue 11 point 12): the month's count from the database, shown with its list; the proposal --------
+
+ACTION_TITLES["fee-proposal"] = "提出收取信息处理费"
+
+
+@router.get("/applications/{application_id}/fee-count")
+async def fee_count_fragment(request: Request, application_id: str) -> Response:
+    """按件计收: the API's count and list (GET …/fee-count), as the fee form's htmx fragment."""
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    answer = await api_call(request, "GET", f"/api/v1/applications/{quote(application_id, safe='')}/fee-count",
+                            headers=bearer(request))
+    if answer.status_code != 200:
+        return page(request, "staff/_fee_count.html", {"error": detail_of(answer)})
+    return page(request, "staff/_fee_count.html", {"count": answer.json()})
+
+
+@router.post("/applications/{application_id}/fee-proposal")
+async def fee_proposal(request: Request, application_id: str) -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return csrf_refused(request)
+    g = lambda k: str(form.get(k, "") or "").strip()  # noqa: E731
+    body = {"standard": g("standard"), "reason": g("reason")}
+    if g("standard") == "per-page":
+        body["quantity"] = _opt(g("pages"))
+    answer = await api_call(request, "POST", f"/api/v1/applications/{quote(application_id, safe='')}/fee-proposal",
+                            json=body, headers=bearer(request))
+    if answer.status_code == 200:
+        return redirect(request, f"/staff/applications/{quote(application_id, safe='')}?done=fee-proposal#actions")
+    kept = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    return await _application_page(request, user, application_id, errors={"fee-proposal": detail_of(answer)},
+                                   values={"fee-proposal": kept}, status_code=answer.status_code)
+
+
 @router.post("/applications/{application_id}/{action}")
 async def act(request: Request, application_id: str, action: str) -> Response:
     user = _who(request)
