@@ -7,6 +7,7 @@ from datetime import date
 from sqlmodel import Session, col, func, select
 
 from db.models import Application, utcnow
+from fees.counting import counted_in_month
 from db.models_fees import ApplicantIdentity, FeeRecord, normalise_identity
 from db.models_reports import ApplicationReportRecord
 from db.repository import _dialect, _insert_statement, _table
@@ -50,8 +51,8 @@ def applications_in_month_up_to(session: Session, application_id: str) -> list[M
         .where(i.identity == this.identity, col(i.received_on) >= start, col(i.received_on) < end)
         .order_by(col(i.received_on), col(i.application_id))
     ).all()
-    found = [MonthApplication(*row) for row in rows]
-    return [m for m in found if (m.received_on, m.application_id) <= (this.received_on, application_id)]
+    found = {(row[1], row[0]): MonthApplication(*row) for row in rows}
+    return [found[r] for r in counted_in_month((this.received_on, application_id), found)]
 
 
 def save_fee(session: Session, application_id: str, fee: dict) -> None:
