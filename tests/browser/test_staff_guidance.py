@@ -62,3 +62,32 @@ async def test_answering_the_questions_fills_the_decision_form_which_the_handler
     assert (await state(api, number))["items"][0]["proposal"] is None
     await check_page(handler, "staff-guidance-proposed")
     await handler.context.close()
+
+
+async def test_without_javascript_the_page_comes_back_with_the_decision_form_filled(browser, live_server, api):
+    from tests.browser.test_staff import DESKTOP
+    from tests.helpers import TEST_PASSWORD
+
+    number = (await register(api, handler="wang", department="综合统计科"))["application_id"]
+    context = await browser.new_context(base_url=live_server.url, locale="zh-CN", viewport=DESKTOP,
+                                        timezone_id="Asia/Shanghai", java_script_enabled=False)
+    handler = await context.new_page()
+    await handler.goto("/staff")
+    await handler.get_by_label("用户名").fill("wang")
+    await handler.get_by_label("密码").fill(TEST_PASSWORD)
+    await handler.get_by_role("button", name="登录").click()
+    await handler.wait_for_url("**/staff/queue")
+    await handler.goto(f"/staff/applications/{number}")
+    guidance = await form(handler, "guidance")
+    for answer in ("supplement-clear", "nature-disclosure", "responsible-this-agency", "exists-needs-creation"):
+        await guidance.locator(f"#gd-{answer}").check()
+    await guidance.get_by_role("button", name="生成拟办意见").click()
+    await handler.wait_for_selector("text=办理指引：拟处理结果“无法提供：没有现成信息需要另行制作”")
+    decisions = await form(handler, "decisions")
+    assert await decisions.get_by_label("拟处理结果").input_value() == "unavailable-2"
+    assert "第三十八条" in await decisions.get_by_label("理由（予以公开以外的均须说明）").input_value()
+    assert await (await form(handler, "guidance")).locator("#gd-exists-needs-creation").is_checked()
+    await decisions.get_by_role("button", name="保存拟办意见").click()
+    await handler.wait_for_selector("text=已完成：提出拟办意见")
+    assert (await state(api, number))["items"][0]["proposal"]["outcome"] == "unavailable-2"
+    await context.close()
