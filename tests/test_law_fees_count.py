@@ -119,6 +119,17 @@ async def test_fee_figures_are_kept_for_the_annual_report(env, api, client, engi
     other = next(s for s in (await api.get(f"/api/v1/reports/annual/{year}")).json()["sections"] if s["key"] == "other")
     assert f"本年度收取信息处理费{after['charged_applications']}件，金额{after['amount_yuan']}元" in other["draft_text"]
 
+    # The workbook carries the same fee table, and the PDF renders it.
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO((await api.get(f"/api/v1/reports/annual/{year}.xlsx")).content))
+    cells = {row[0]: row[1] for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) if row and row[0]}
+    assert cells["实收金额（元）"] == after["amount_yuan"] and cells["减免（件）"] == after["waived_applications"]
+    pdf = await api.get(f"/api/v1/reports/annual/{year}.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
 
 async def clock_sleep() -> None:
     import asyncio
