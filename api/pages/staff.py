@@ -409,7 +409,9 @@ def _action_request(action: str, form: Any, application_id: str) -> tuple[str, d
         return f"{base}/override", {"consultation_id": g("consultation_id"), "reason": g("reason")}
     if action == "decisions":
         return f"{base}/decisions", {"item_no": _opt(g("item_no")), "outcome": g("outcome"), "reasons": g("reasons"),
-                                     "referral": _opt(g("referral"))}
+                                     "referral": _opt(g("referral")), "withheld_ground": _opt(g("withheld_ground")),
+                                     "earlier_application_id": _opt(g("earlier_application_id")),
+                                     "provision": _opt(g("provision"))}
     if action == "submit":
         return f"{base}/submit", {}
     if action == "review":
@@ -431,6 +433,105 @@ def _action_request(action: str, form: Any, application_id: str) -> tuple[str, d
         return (f"/api/v1/consultations/{quote(g('consultation_id'), safe='')}/answer",
                 {"position": g("position"), "reasons": g("reasons"), "answered_on": _opt(g("answered_on"))})
     return None
+
+
+# --- decision guidance (issue 11 point 15): the practitioners' questions fill the 拟办意见 form ---------------
+
+from api.pages.common import templates as _templates  # noqa: E402
+from guidance import QUESTIONS as GUIDANCE_QUESTIONS  # noqa: E402
+from guidance.rules import QUESTION_BY_KEY as GUIDANCE_BY_KEY  # noqa: E402
+
+_templates.env.globals["GUIDANCE_QUESTIONS"] = GUIDANCE_QUESTIONS
+GUIDANCE_TEXT_FIELDS = ("referral", "earlier_application_id", "where")
+GUIDANCE_EXTRA_LABELS = {"earlier_application_id": "是不是：重复申请的，须填写此前已答复的申请编号"}
+
+
+def _next_label(key: str | None) -> str:
+    if key in GUIDANCE_BY_KEY:
+        return f"{GUIDANCE_BY_KEY[key].short}　{GUIDANCE_BY_KEY[key].prompt}"
+    return GUIDANCE_EXTRA_LABELS.get(key or "", key or "")
+
+
+@router.post("/applications/{application_id}/guidance")
+async def decision_guidance(request: Request, application_id: str) -> Response:
+    """The handler's answers → the API's proposal (POST …/guidance) → the 拟办意见 form filled (htmx: in place)."""
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return csrf_refused(request)
+    g = lambda k: str(form.get(k, "") or "").strip()  # noqa: E731
+    body = {"item_no": _opt(g("item_no")), **{q.key: _opt(g(f"q_{q.key}")) for q in GUIDANCE_QUESTIONS},
+            **{k: _opt(g(k)) for k in GUIDANCE_TEXT_FIELDS}}
+    path = f"/api/v1/applications/{quote(application_id, safe='')}"
+    answer = await api_call(request, "POST", f"{path}/guidance", json=body, headers=bearer(request))
+    kept = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    htmx = request.headers.get("HX-Request") == "true"
+    outcomes = {c.value: label for c, label in OUTCOME_LABELS.items() if c not in SYSTEM_ONLY_OUTCOMES}
+    if answer.status_code != 200:
+        if htmx:
+            return page(request, "staff/_guidance_result.html", {"error": detail_of(answer)})
+        return await _application_page(request, user, application_id, errors={"guidance": detail_of(answer)},
+                                       values={"guidance": kept}, status_code=answer.status_code)
+    proposal = answer.json()
+    if htmx:
+        view = await api_call(request, "GET", path, headers=bearer(request))
+        items = view.json()["items"] if view.status_code == 200 else []
+        return page(request, "staff/_guidance_result.html", {"g": proposal, "items": items, "outcomes": outcomes,
+                                                               "next_label": _next_label(proposal["next_question"])})
+    values: dict[str, dict] = {"guidance": kept}
+    if not proposal["complete"]:
+        notice = f"办理指引：请继续回答：{_next_label(proposal['next_question'])}"
+    elif proposal["action"] == "request-supplement":
+        notice = f"办理指引：应先发出补正通知。{proposal['reasons']}"
+    else:
+        notice = f"办理指引：拟处理结果“{proposal['outcome_label']}”，理由和依据已填入“提出拟办意见”，可修改后保存。"
+        values["decisions"] = {"item_no": str(proposal["item_no"]), "outcome": proposal["outcome"],
+                               "reasons": proposal["reasons"], "referral": proposal["referral"] or "",
+                               "withheld_ground": proposal["withheld_ground"] or "",
+                               "earlier_application_id": proposal["earlier_application_id"] or "",
+                               "provision": proposal["provision"] or ""}
+    return await _application_page(request, user, application_id, values=values, notice=notice)
+
+
+# --- fees (issue 11 point 12): the month's count from the database, shown with its list; the proposal --------
+
+ACTION_TITLES["fee-proposal"] = "提出收取信息处理费"
+
+
+@router.get("/applications/{application_id}/fee-count")
+async def fee_count_fragment(request: Request, application_id: str) -> Response:
+    """按件计收: the API's count and list (GET …/fee-count), as the fee form's htmx fragment."""
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    answer = await api_call(request, "GET", f"/api/v1/applications/{quote(application_id, safe='')}/fee-count",
+                            headers=bearer(request))
+    if answer.status_code != 200:
+        return page(request, "staff/_fee_count.html", {"error": detail_of(answer)})
+    return page(request, "staff/_fee_count.html", {"count": answer.json()})
+
+
+@router.post("/applications/{application_id}/fee-proposal")
+async def fee_proposal(request: Request, application_id: str) -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return csrf_refused(request)
+    g = lambda k: str(form.get(k, "") or "").strip()  # noqa: E731
+    body = {"standard": g("standard"), "reason": g("reason")}
+    if g("standard") == "per-page":
+        body["quantity"] = _opt(g("pages"))
+    answer = await api_call(request, "POST", f"/api/v1/applications/{quote(application_id, safe='')}/fee-proposal",
+                            json=body, headers=bearer(request))
+    if answer.status_code == 200:
+        return redirect(request, f"/staff/applications/{quote(application_id, safe='')}?done=fee-proposal#actions")
+    kept = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    return await _application_page(request, user, application_id, errors={"fee-proposal": detail_of(answer)},
+                                   values={"fee-proposal": kept}, status_code=answer.status_code)
 
 
 @router.post("/applications/{application_id}/{action}")
