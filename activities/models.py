@@ -233,6 +233,8 @@ class RecordDeliveryInput(BaseModel):
     posted_on: date | None = None
     received_by: str | None = None
     by: str
+    handed_over_by: str | None = Field(default=None, description="pickup: the staff member who handed it over")
+    note: str | None = None
 
 
 class OpenApplicationsPage(BaseModel):

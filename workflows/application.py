@@ -81,6 +81,7 @@ with workflow.unsafe.imports_passed_through():
         ExtensionState,
         ItemView,
         LateConsultationAnswer,
+        LetterServed,
         LetterView,
         OverrideObjection,
         PausedInterval,
@@ -129,6 +130,9 @@ SUPPLEMENT_LAPSE_DECIDED = "supplement-lapse-decided"
 # Issue 11 point 12, Reg. 42: fees proposed, approved, noticed, paid or waived; unpaid -> 其他处理-2.
 FEES = "fees-v1"
 FEE_PAY_DAYS = 20  # 国办函〔2020〕109号: 20 working days from receipt of the fee notice
+# Issue 11 point 14: a supplement or fee notice's proof of service (e-mail accepted, signed for, picked up,
+# downloaded) dates the applicant's window; the e-mail's acceptance is applied as it happens.
+LETTER_EVIDENCE = "letter-evidence"
 
 # Reg. 40: how the information is provided, by the form the applicant asked for (the handler may say otherwise).
 PROVISION_BY_FORM: dict[str, str] = {
@@ -363,6 +367,8 @@ class DisclosureApplicationWorkflow:
             else:
                 fee.decision, fee.notice_sent_on = "approved", today
                 fee.pay_by = add_working_days_from(self._cal, today, FEE_PAY_DAYS)[0]
+                fee.pay_by_basis = (f"缴费通知送达日期尚未确认，暂按发出之日 {today} 起 {FEE_PAY_DAYS} 个工作日推算；"
+                                    "确认送达后自收到之日起重新计算")
                 self._recompute_due(announce=False)
                 self._record("fee-approved", cmd.by, f"同意收取信息处理费 {fee.amount_yuan} 元，发出缴费通知，缴费期限 {fee.pay_by}，"
                              "缴费期间不计入答复期限")
@@ -450,6 +456,8 @@ class DisclosureApplicationWorkflow:
                 assert cmd.new_deadline_on is not None
                 sup.earlier_deadlines.append(sup.deadline_on)
                 sup.deadline_on, sup.lapsed_on, sup.lapse_decision = cmd.new_deadline_on, None, "new-deadline"
+                sup.window_days, sup.notice_issued_on = self._supplement_window_days(today, cmd.new_deadline_on), today
+                sup.notice_served_on, sup.deadline_basis = None, ""
                 self._record("supplement-deadline-renewed", cmd.by,
                              f"申请人有正当理由（{cmd.reason}），补正期限重新确定为 {cmd.new_deadline_on}")
                 self._send_letter("supplement-notice", key_suffix=f"supplement-{len(sup.earlier_deadlines) + 1}",
@@ -542,6 +550,7 @@ class DisclosureApplicationWorkflow:
             self._supplement = SupplementState(
                 needed=cmd.needed, requested_by=cmd.by, notice_sent_on=today, deadline_on=deadline
             )
+            self._supplement.window_days = self._supplement_window_days(today, deadline)
             self._phase = "awaiting-supplement"
             self._record("supplement-requested", cmd.by, f"一次性告知补正 {len(cmd.needed)} 项，补正期限 {deadline}")
             self._send_letter("supplement-notice", key_suffix="supplement", needed=cmd.needed, deadline_on=deadline)
@@ -1170,6 +1179,74 @@ class DisclosureApplicationWorkflow:
             return f"送达日期须在签发之日 {self._replied_on} 至今天之间"
         return None
 
+    # --- issue 11 point 14: a supplement or fee notice's receipt starts the applicant's window -------
+
+    @workflow.update
+    async def letter_served(self, cmd: LetterServed) -> ApplicationView:
+        async with self._lock:
+            self._refuse_if(self._why_not_letter_served(cmd))
+            self._letter_served(cmd)
+            await self._persist()
+            return self._view(self._today())
+
+    @letter_served.validator
+    def _validate_letter_served(self, cmd: LetterServed) -> None:
+        self._refuse_if(self._why_not_letter_served(cmd))
+
+    def _why_not_letter_served(self, cmd: LetterServed) -> str | None:
+        if reason := self._why_final():
+            return reason
+        sup, fee, app_id = self._supplement, self._fee, self._inp.application_id
+        if sup is not None and cmd.key == self._supplement_notice_key():
+            issued, served, what = sup.notice_issued_on or sup.notice_sent_on, sup.notice_served_on, "补正通知"
+        elif fee is not None and fee.decision == "approved" and fee.notice_sent_on and cmd.key == f"{app_id}:fee":
+            issued, served, what = fee.notice_sent_on, fee.notice_served_on, "缴费通知"
+        else:
+            return "该文书不是本申请当前的补正通知或缴费通知，其送达日期不影响申请人的期限"
+        if served is not None:
+            return f"{what}已于 {served} 送达，送达日期已登记"
+        if not issued <= cmd.served_on <= self._today():
+            return f"送达日期须在{what}发出之日 {issued} 至今天之间"
+        return None
+
+    def _supplement_notice_key(self) -> str:
+        assert self._supplement is not None
+        renewals = len(self._supplement.earlier_deadlines)
+        return f"{self._inp.application_id}:supplement" + (f"-{renewals + 1}" if renewals else "")
+
+    def _supplement_window_days(self, issued_on: date, deadline_on: date) -> int:
+        day0, _ = self._cal.next_workday_on_or_after(issued_on)
+        return max(1, self._cal.workdays_between(day0, deadline_on)[0])
+
+    def _letter_served(self, cmd: LetterServed) -> None:
+        """Reg. 30 (补正期限), 国办函〔2020〕109号 (自收到收费通知之日起20个工作日): counted from receipt."""
+        how = {"email": "电子邮件", "post": "邮寄签收", "pickup": "当面领取", "portal": "申请人在线下载", "hand": "直接送达"}[cmd.method]
+        shown = f"（{how}" + (f"：{cmd.evidence}" if cmd.evidence else "") + "）"
+        sup, fee = self._supplement, self._fee
+        if sup is not None and cmd.key == self._supplement_notice_key():
+            sup.notice_served_on = cmd.served_on
+            summary = f"补正通知于 {cmd.served_on} 送达{shown}"
+            if self._phase == "awaiting-supplement" and sup.received_on is None:
+                days = sup.window_days or self._inp.policy.default_supplement_days
+                deadline, _ = add_working_days_from(self._cal, cmd.served_on, days)
+                sup.deadline_basis = f"补正通知于 {cmd.served_on} 送达，自收到之日起 {days} 个工作日，至 {deadline} 止"
+                if deadline > sup.deadline_on:
+                    sup.deadline_on = deadline
+                    if sup.lapsed_on is not None and workflow.now() < end_of_day_instant(deadline):
+                        sup.lapsed_on = None  # the deadline had not in fact passed
+                    self._clock_changed = True
+                summary += f"；补正期限自收到之日起 {days} 个工作日，为 {sup.deadline_on}"
+            self._record("supplement-notice-served", cmd.by, summary)
+        elif fee is not None:
+            fee.notice_served_on = cmd.served_on
+            summary = f"缴费通知于 {cmd.served_on} 送达{shown}"
+            if self._fee_running():
+                fee.pay_by = add_working_days_from(self._cal, cmd.served_on, FEE_PAY_DAYS)[0]
+                fee.pay_by_basis = f"缴费通知于 {cmd.served_on} 送达，自收到之日起 {FEE_PAY_DAYS} 个工作日，至 {fee.pay_by} 止"
+                self._recompute_due(announce=False)
+                summary += f"；缴费期限自收到之日起 {FEE_PAY_DAYS} 个工作日，为 {fee.pay_by}"
+            self._record("fee-notice-served", cmd.by, summary)
+
     @workflow.update
     async def withdraw(self, cmd: Withdraw) -> ApplicationView:
         async with self._lock:
@@ -1328,6 +1405,13 @@ class DisclosureApplicationWorkflow:
         async with self._lock:
             if result.status == "sent":
                 self._record("letter-sent", "system", f"{dispatch.letter.subject}{number} 已通过电子邮件送出")
+                if result.sent_at and dispatch.letter.kind in ("supplement-notice", "fee-notice") \
+                        and workflow.patched(LETTER_EVIDENCE):
+                    served = LetterServed(key=dispatch.key, served_on=local_date(result.sent_at), method="email", by="system",
+                                          evidence=f"电子邮件于 {result.sent_at.isoformat()} 由邮件服务器接收"
+                                                   f"（Message-ID {result.message_id}）")
+                    if self._why_not_letter_served(served) is None:
+                        self._letter_served(served)
                 if dispatch.letter.kind == "reply" and self._phase == "awaiting-delivery" and result.sent_at:
                     view.status, view.delivered_on = "delivered", local_date(result.sent_at)
                     self._close_delivered(local_date(result.sent_at), "system", "答复已通过电子邮件送达")
