@@ -1222,6 +1222,8 @@ class DisclosureApplicationWorkflow:
         """Reg. 30 (补正期限), 国办函〔2020〕109号 (自收到收费通知之日起20个工作日): counted from receipt."""
         how = {"email": "电子邮件", "post": "邮寄签收", "pickup": "当面领取", "portal": "申请人在线下载", "hand": "直接送达"}[cmd.method]
         shown = f"（{how}" + (f"：{cmd.evidence}" if cmd.evidence else "") + "）"
+        if (letter := self._letter_view(cmd.key)) is not None and cmd.method != "email":
+            letter.status, letter.delivered_on = "delivered", cmd.served_on
         sup, fee = self._supplement, self._fee
         if sup is not None and cmd.key == self._supplement_notice_key():
             sup.notice_served_on = cmd.served_on
