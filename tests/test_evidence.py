@@ -14,6 +14,7 @@ import time_machine
 
 from clock import add_working_days_from, end_of_day_instant, local_date
 from tests.helpers import act, eventually, mails_about, register, state, through_review, today
+from tests.test_replay import replayer
 from workcalendar import WorkCalendar, load_calendar_data
 
 CALENDAR = WorkCalendar(load_calendar_data())
@@ -49,7 +50,13 @@ async def workflow_now(env, client, workflow_id: str) -> datetime:
     return await env.get_current_time(client.get_workflow_handle(workflow_id))
 
 
-async def test_an_emailed_letter_shows_its_message_id_and_the_servers_acceptance_time_and_reply(api, mailbox):
+async def assert_replays(client, workflow_id: str) -> None:
+    """Today's code replays the history just made (the new update and the `letter-evidence` patch included)."""
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    assert (await replayer().replay_workflow(history)).replay_failure is None
+
+
+async def test_an_emailed_letter_shows_its_message_id_and_the_servers_acceptance_time_and_reply(api, client, mailbox):
     before = datetime.now().astimezone()
     app_id = (await register(api, applicant={"name": "郑一", "type": "natural-person",
                                              "email": "zhengyi@evidence.example.cn"}))["application_id"]
@@ -74,6 +81,7 @@ async def test_an_emailed_letter_shows_its_message_id_and_the_servers_acceptance
     # The acknowledgment has its own evidence, and the application's timeline says where it comes from.
     ack = (await letters(api, app_id))["ack"]["evidence"]
     assert ack["message_id"] and ack["message_id"] != evidence["message_id"]
+    await assert_replays(client, app_id)
 
 
 async def test_a_posted_consultation_letters_signed_for_date_moves_the_consultees_window(env, api, client):
@@ -161,6 +169,7 @@ async def test_a_fee_notices_signed_for_date_starts_its_20_working_days(env, api
     paid_late_for_the_old_deadline = await act(api, app_id, "fee-payment", {
         "paid_on": local_date(await workflow_now(env, client, app_id)).isoformat(), "by": "desk-chen"})
     assert paid_late_for_the_old_deadline["fee"]["paid_on"] is not None
+    await assert_replays(client, app_id)
 
 
 async def test_a_supplement_notices_portal_download_dates_the_supplement_window(env, api, client):
@@ -199,6 +208,7 @@ async def test_a_supplement_notices_portal_download_dates_the_supplement_window(
     received = await act(api, app_id, "supplement", {"received_on": in_time.isoformat(), "by": "desk-chen"})
     assert received["status"] == "handling" and received["supplement"]["received_on"] == in_time.isoformat()
     assert "supplement-deadline-passed" not in kinds(received)
+    await assert_replays(client, app_id)
 
 
 async def test_a_pickup_signature_is_recorded_and_delivers_the_reply(api):
