@@ -11,11 +11,14 @@ from datetime import date, datetime, timedelta
 
 import httpx
 import time_machine
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clock import add_working_days_from, end_of_day_instant, local_date
 from tests.helpers import act, eventually, mails_about, register, state, through_review, today
 from tests.test_replay import replayer
 from workcalendar import WorkCalendar, load_calendar_data
+from workflows.application import window_days_of
 
 CALENDAR = WorkCalendar(load_calendar_data())
 
@@ -253,3 +256,22 @@ async def test_service_needs_a_date_and_only_staff_of_the_desk_or_the_handler_en
                                                          "served_on": today().isoformat(), "received_by": "张三"})
     assert signed.status_code == 200 and signed.json()["status"] == "delivered"
     assert signed.json()["evidence"]["served_on"] == today().isoformat()
+
+
+# --- the pure rule: a window counted from receipt (hypothesis) ------------------------------------
+
+issued_days = st.dates(min_value=date(2025, 1, 1), max_value=date(2026, 11, 30))
+
+
+@settings(max_examples=200, deadline=None)
+@given(issued_days, st.integers(1, 60), st.integers(0, 40))
+def test_a_window_counted_from_receipt_keeps_its_length_and_never_ends_before_the_one_from_issue(
+        issued_on: date, days: int, delay: int) -> None:
+    from_issue, _ = add_working_days_from(CALENDAR, issued_on, days)
+    assert window_days_of(CALENDAR, issued_on, from_issue) == days  # the notice's count, read back from its date
+    served_on = issued_on + timedelta(days=delay)
+    from_receipt, _ = add_working_days_from(CALENDAR, served_on, days)
+    assert from_receipt >= from_issue
+    assert CALENDAR.workdays_between(CALENDAR.next_workday_on_or_after(served_on)[0], from_receipt)[0] == days
+    if CALENDAR.next_workday_on_or_after(served_on)[0] == CALENDAR.next_workday_on_or_after(issued_on)[0]:
+        assert from_receipt == from_issue  # received the day it was sent (e-mail): nothing moves

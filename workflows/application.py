@@ -134,6 +134,13 @@ FEE_PAY_DAYS = 20  # 国办函〔2020〕109号: 20 working days from receipt of 
 # downloaded) dates the applicant's window; the e-mail's acceptance is applied as it happens.
 LETTER_EVIDENCE = "letter-evidence"
 
+
+def window_days_of(cal: WorkCalendar, issued_on: date, deadline_on: date) -> int:
+    """How many working days a notice dated `issued_on` gave until `deadline_on`: the same count then runs from its
+    receipt (Reg. 30 补正期限; 国办函〔2020〕109号 自收到收费通知之日起). At least 1."""
+    day0, _ = cal.next_workday_on_or_after(issued_on)
+    return max(1, cal.workdays_between(day0, deadline_on)[0])
+
 # Reg. 40: how the information is provided, by the form the applicant asked for (the handler may say otherwise).
 PROVISION_BY_FORM: dict[str, str] = {
     "email": "以电子文档形式，随本告知书通过电子邮件提供",
@@ -1215,8 +1222,7 @@ class DisclosureApplicationWorkflow:
         return f"{self._inp.application_id}:supplement" + (f"-{renewals + 1}" if renewals else "")
 
     def _supplement_window_days(self, issued_on: date, deadline_on: date) -> int:
-        day0, _ = self._cal.next_workday_on_or_after(issued_on)
-        return max(1, self._cal.workdays_between(day0, deadline_on)[0])
+        return window_days_of(self._cal, issued_on, deadline_on)
 
     def _letter_served(self, cmd: LetterServed) -> None:
         """Reg. 30 (补正期限), 国办函〔2020〕109号 (自收到收费通知之日起20个工作日): counted from receipt."""
