@@ -141,6 +141,7 @@ def window_days_of(cal: WorkCalendar, issued_on: date, deadline_on: date) -> int
     day0, _ = cal.next_workday_on_or_after(issued_on)
     return max(1, cal.workdays_between(day0, deadline_on)[0])
 
+
 # Reg. 40: how the information is provided, by the form the applicant asked for (the handler may say otherwise).
 PROVISION_BY_FORM: dict[str, str] = {
     "email": "以电子文档形式，随本告知书通过电子邮件提供",
