@@ -7,7 +7,7 @@ code (X-Query-Code, api.routes.applicant); staff routes take the acting user fro
 and hide other departments' applications from handlers (404), like the application routes.
 """
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Response, UploadFile, status
@@ -73,8 +73,12 @@ class ServiceEvidence(BaseModel):
 def _at(moment: datetime | None) -> str:
     if moment is None:
         return ""
-    local = (moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)).astimezone(SHANGHAI)
-    return f"{local:%Y-%m-%d %H:%M:%S}（北京时间）"
+    return f"{_local(moment):%Y-%m-%d %H:%M:%S}（北京时间）"
+
+
+def _local(moment: datetime) -> datetime:
+    """Shanghai time; stored timestamps are UTC (db.models.UTCDateTime)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(SHANGHAI)
 
 
 def service_evidence(row: LetterOutbox) -> ServiceEvidence:
@@ -103,9 +107,9 @@ def service_evidence(row: LetterOutbox) -> ServiceEvidence:
         lines.append(f"备注：{row.service_note}")
     served_on = row.delivered_on
     if served_on is None and row.status == "sent" and row.sent_at:
-        served_on = row.sent_at.astimezone(SHANGHAI).date()  # 到达特定系统: accepted for delivery
+        served_on = _local(row.sent_at).date()  # 到达特定系统: accepted for delivery
     if served_on is None and row.downloaded_at:
-        served_on = row.downloaded_at.astimezone(SHANGHAI).date()
+        served_on = _local(row.downloaded_at).date()
     return ServiceEvidence(
         served_on=served_on, method=row.served_method or (("portal" if row.downloaded_at else None)),
         message_id=row.message_id, accepted_at=row.sent_at if row.message_id else None, smtp_reply=row.smtp_reply,
