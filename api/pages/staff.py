@@ -53,11 +53,13 @@ ACTION_TITLES = {
     "override": "第三方异议：决定予以公开", "decisions": "提出拟办意见", "submit": "提交保密审查",
     "review": "保密审查", "sign": "签发答复告知书", "delivery": "确认送达", "withdraw": "登记书面撤回申请",
     "reply-draft": "修改答复告知书草稿", "consultation-answer": "登记纸质征求意见答复",
+    "letter-service": "登记送达证据（交邮、签收、当面领取）",
 }
 
 
 LETTER_KINDS = {"acknowledgment": "登记回执", "supplement-notice": "补正告知书", "extension-notice": "延期答复告知书",
-                "consultation-letter": "征求意见函", "override-notice": "公开决定告知书", "reply": "答复告知书"}
+                "consultation-letter": "征求意见函", "override-notice": "公开决定告知书", "reply": "答复告知书",
+                "agency-consultation-letter": "征求意见函（其他机关）", "fee-notice": "缴费通知"}
 LETTER_STATUS = {"composing": "生成中", "pending": "待发送", "sending": "发送中", "sent": "已发出", "failed": "发送失败",
                  "uncertain": "可能已送达（待核实）", "awaiting-staff": "待工作人员寄送或交付", "delivered": "已送达"}
 
@@ -367,6 +369,9 @@ async def _application_page(request: Request, user: StaffUser, application_id: s
         "unproposed": [i for i in view["items"] if not i.get("proposal")],
         "receipt_basis": RECEIPT_BASIS.get(view["channel"], ""),
         "letter_kinds": LETTER_KINDS, "letter_status": LETTER_STATUS,
+        # Letters staff deliver (post, pickup) whose receipt is not yet evidenced: the 送达证据 form.
+        "service_letters": [r for r in letter_rows if r["method"] in ("post", "pickup") and r["status"] != "delivered"]
+        if roles & {"registrar", "handler"} else [],
     }
     return page(request, "staff/application.html", context, current="applications", status_code=status_code)
 
@@ -432,6 +437,11 @@ def _action_request(action: str, form: Any, application_id: str) -> tuple[str, d
     if action == "consultation-answer":
         return (f"/api/v1/consultations/{quote(g('consultation_id'), safe='')}/answer",
                 {"position": g("position"), "reasons": g("reasons"), "answered_on": _opt(g("answered_on"))})
+    if action == "letter-service":
+        return f"{base}/letters/{quote(g('key'), safe='')}/service", {
+            "method": g("method"), "posted_on": _opt(g("posted_on")), "tracking_number": _opt(g("tracking_number")),
+            "served_on": _opt(g("served_on")), "received_by": _opt(g("received_by")),
+            "handed_over_by": _opt(g("handed_over_by"))}
     return None
 
 
@@ -547,9 +557,16 @@ async def act(request: Request, application_id: str, action: str) -> Response:
         return refused_page(request, "没有这项操作", 404)
     path, body = call
     answer = await api_call(request, "POST", path, json=body, headers=bearer(request))
+    scan = form.get("scan") if action == "letter-service" else None
+    if answer.status_code == 200 and scan is not None and not isinstance(scan, str) and scan.filename:
+        # The signed receipt's scan, optional: stored with the letter's evidence.
+        answer = await api_call(request, "POST", f"{path.removesuffix('/service')}/receipt-scan", headers=bearer(request),
+                                files={"file": (scan.filename, await scan.read(), scan.content_type or "application/octet-stream")})
     if answer.status_code == 200:
-        return redirect(request, f"/staff/applications/{quote(application_id, safe='')}?done={action}#actions")
-    kept = {k: (form.getlist(k) if k == "item_nos" else str(v)) for k, v in form.items() if k != "csrf_token"}
+        anchor = "evidence" if action == "letter-service" else "actions"
+        return redirect(request, f"/staff/applications/{quote(application_id, safe='')}?done={action}#{anchor}")
+    kept = {k: (form.getlist(k) if k == "item_nos" else str(v)) for k, v in form.items()
+            if k not in ("csrf_token", "scan")}
     return await _application_page(request, user, application_id, errors={action: detail_of(answer)},
                                    values={action: kept}, status_code=answer.status_code)
 
@@ -572,6 +589,20 @@ async def _pdf(request: Request, path: str) -> Response:
 @router.get("/applications/{application_id}/draft.pdf")
 async def draft_pdf(request: Request, application_id: str) -> Response:
     return await _pdf(request, f"/api/v1/applications/{quote(application_id, safe='')}/reply-draft.pdf")
+
+
+@router.get("/applications/{application_id}/letters/{key}/receipt-scan")
+async def receipt_scan(request: Request, application_id: str, key: str) -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    answer = await api_call(request, "GET", f"/api/v1/applications/{quote(application_id, safe='')}/letters/"
+                                            f"{quote(key, safe='')}/receipt-scan", headers=bearer(request))
+    if answer.status_code != 200:
+        return refused_page(request, detail_of(answer), answer.status_code)
+    return Response(answer.content, media_type="application/octet-stream", headers={
+        "Content-Disposition": answer.headers.get("content-disposition", "attachment"), "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff"})
 
 
 @router.get("/applications/{application_id}/letters/{key}.pdf")
