@@ -153,13 +153,14 @@ def principal_of(headers: dict[bytes, bytes], settings: Settings) -> str:
     return "anonymous"
 
 
-def fingerprint(method: str, path: str, query: bytes, content_type: bytes, body: bytes) -> str:
+def fingerprint(secret: bytes, method: str, path: str, query: bytes, content_type: bytes, body: bytes) -> str:
+    """Keyed (HMAC under the key's secret): the stored fingerprint says nothing about a body (a password)."""
     if content_type.split(b";")[0].strip().lower() == b"application/json":
         try:
             body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
         except ValueError:
             pass
-    digest = hashlib.sha256()
+    digest = hmac.new(secret, b"fingerprint", hashlib.sha256)
     for part in (method.encode(), path.encode(), query, body):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
@@ -342,7 +343,7 @@ class IdempotencyKeys:
         body = b"".join(chunks)
         principal = principal_of(headers, self.settings)
         key_scope, secret = _scope(principal, key), _secret(self.settings, principal, key)
-        fp = fingerprint("POST", scope["path"], scope.get("query_string", b""), headers.get(b"content-type", b""), body)
+        fp = fingerprint(secret, "POST", scope["path"], scope.get("query_string", b""), headers.get(b"content-type", b""), body)
         outcome = await asyncio.to_thread(claim_key, self.engine, key_scope, fp, "POST", scope["path"])
         self._claims += 1
         if self._claims % self.PURGE_EVERY == 0:

@@ -17,7 +17,7 @@ from sqlmodel import Session, func, select
 from temporalio.api.enums.v1 import EventType
 
 import api.registration as registration
-from api.idempotency import _scope, fingerprint
+from api.idempotency import _scope, _secret, fingerprint
 from db.models import Application, utcnow
 from db.models_idempotency import IdempotencyKey
 from db.models_security import ApplicantAccess
@@ -129,7 +129,8 @@ async def test_a_request_still_running_under_the_key_is_409(api, engine):
     now = utcnow()
     with Session(engine) as session:  # what the first request's claim wrote: it is still running
         session.add(IdempotencyKey(scope=_scope("staff:desk-chen", raw), method="POST", path=path,
-                                   fingerprint=fingerprint("POST", path, b"", b"application/json", body),
+                                   fingerprint=fingerprint(_secret(api.app.state.settings, "staff:desk-chen", raw), "POST", path, b"",
+                                                               b"application/json", body),
                                    locked_until=now + registration_lease(), created_at=now,
                                    expires_at=now + registration_lease() * 100))
         session.commit()
@@ -233,6 +234,7 @@ async def test_a_registration_whose_listing_failed_is_repaired_without_a_retry(a
         return real(session, rows)
 
     monkeypatch.setattr(registration, "insert_query_codes_if_absent", fail_once)
+    monkeypatch.setattr(api.app.state.registration, "repair_soon", lambda client: None)  # only this test's repair
     raw = key()
     first = await failing_api.post("/api/v1/public/applications", json=public, headers={KEY: raw, "Authorization": ""})
     assert first.status_code == 500, first.text
@@ -294,3 +296,37 @@ async def test_a_refused_request_frees_its_key(api, engine):
     assert refused.status_code == 403, refused.text
     with Session(engine) as session:
         assert session.exec(select(IdempotencyKey).where(IdempotencyKey.path == path)).first() is None
+
+
+async def test_a_double_submitted_staff_action_form_acts_once(api, client):
+    app_id = (await register(api))["application_id"]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api.app), base_url="http://api") as browser:
+        browser.cookies.set("gk_staff", api.tokens["chief-liu"], path="/staff")
+        page = await browser.get(f"/staff/applications/{app_id}")
+        assert page.status_code == 200, page.text[:300]
+        assign_form = page.text[page.text.index('id="form-assign"'):]
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', assign_form).group(1)
+        idem = re.search(r'name="idempotency_key" value="([^"]+)"', assign_form).group(1)
+        form = {"csrf_token": csrf, "idempotency_key": idem, "handler": "li", "department": "执法监督科"}
+        answers = await asyncio.gather(*(browser.post(f"/staff/applications/{app_id}/assign", data=form) for _ in range(2)))
+        answers.append(await browser.post(f"/staff/applications/{app_id}/assign", data=form))
+    assert all(a.status_code == 303 for a in answers), [(a.status_code, a.text[:300]) for a in answers]
+    assert await history_count(client, app_id, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED) == 1
+
+
+async def test_a_retried_correction_starts_one_workflow(api, engine):
+    """The correction's id comes from the key: a retry whose first answer was lost finds the same one."""
+    body = {"person_name": "李四", "email": "lisi@example.cn", "record": "2025年统计执法检查公告中本人企业名称",
+            "correction": "企业名称误写", "evidence": "营业执照复印件"}
+    raw = str(uuid.uuid4())
+    headers = {KEY: raw, "Authorization": ""}
+    first = await api.post("/api/v1/public/corrections", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    with Session(engine) as session:  # the answer was lost
+        session.execute(update(IdempotencyKey).where(IdempotencyKey.scope == _scope("anonymous", raw))
+                        .values(status_code=None, response=None, locked_until=None))
+        session.commit()
+    again = await api.post("/api/v1/public/corrections", json=body, headers=headers)
+    assert again.status_code == 201 and again.json()["correction_id"] == first.json()["correction_id"], again.text
+    other = await api.post("/api/v1/public/corrections", json=body, headers={KEY: key(), "Authorization": ""})
+    assert other.json()["correction_id"] != first.json()["correction_id"]
