@@ -330,3 +330,23 @@ async def test_a_retried_correction_starts_one_workflow(api, engine):
     assert again.status_code == 201 and again.json()["correction_id"] == first.json()["correction_id"], again.text
     other = await api.post("/api/v1/public/corrections", json=body, headers={KEY: key(), "Authorization": ""})
     assert other.json()["correction_id"] != first.json()["correction_id"]
+
+
+async def test_an_applicants_retried_supplement_is_recorded_once(api, client):
+    """The applicant's key is theirs through the query code; the retry answers the first answer."""
+    created = await register(api, registered_by="online-form")
+    app_id = created["application_id"]
+    await act(api, app_id, "assign", {"handler": "wang", "department": "综合统计科", "by": "desk-chen"})
+    await act(api, app_id, "supplement-request", {"needed": ["请写明所需名录的行业范围"], "by": "wang"})
+    headers = {"X-Query-Code": created["query_code"], "Authorization": "", KEY: key()}
+    path = f"/api/v1/applicant/applications/{app_id}/supplement"
+    first = await api.post(path, json={"note": "行业范围：制造业"}, headers=headers)
+    again = await api.post(path, json={"note": "行业范围：制造业"}, headers=headers)
+    assert first.status_code == again.status_code == 200, (first.text, again.text)
+    assert again.content == first.content and again.headers["Idempotent-Replayed"] == "true"
+    view = (await api.get(f"/api/v1/applications/{app_id}")).json()
+    assert [e["kind"] for e in view["timeline"]].count("supplement-received") == 1
+    # Someone without the code, with the same key, gets nothing of the first answer.
+    stranger = await api.post(path, json={"note": "行业范围：制造业"},
+                              headers={"X-Query-Code": "WRONGCODE999", "Authorization": "", KEY: headers[KEY]})
+    assert stranger.status_code == 404, stranger.text
