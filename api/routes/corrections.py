@@ -10,10 +10,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from api import idempotency
 from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
 from api.routes.proactive import ItemId
 from api.security import STAFF_READERS, rate_limited, require
-from api import idempotency
 from api.temporal_calls import run_query, run_update, start_once
 from core import clock
 from db import proactive_repository as repo

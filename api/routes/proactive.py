@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
+from api import idempotency
 from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
 from api.security import STAFF_READERS, require
-from api import idempotency
 from api.temporal_calls import run_query, run_update, start_once
 from core import clock
 from db import proactive_repository as repo
