@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
 from api.deps import CalendarSource
+from api.idempotency import IdempotencyKeys
 from api.middleware import AuditTrail, BodySizeLimit, CodecCORS
 from api.pages import mount_pages
 from api.registration import RegistrationWrites
@@ -102,7 +103,8 @@ def create_app(
     app.include_router(reports.router)  # issue 14: annual report, remedies, assessment, accountability
     app.include_router(fees.router)  # issue 11 point 12: the month's count computed from the database
     app.include_router(guidance.router)  # issue 11 point 15: the practitioners' questions
-    # Outermost last: size cap → audit → CORS (codec only) → routes.
+    # Outermost last: size cap → audit → CORS (codec only) → Idempotency-Key → routes.
+    app.add_middleware(IdempotencyKeys, engine=engine, settings=settings)  # innermost: audited, replays too
     origins = [o.strip() for o in settings.codec_cors_origins.split(",") if o.strip()]
     app.add_middleware(CodecCORS, origins=origins)
     app.add_middleware(AuditTrail, engine=engine)

@@ -188,3 +188,4 @@ import db.models_security  # noqa: E402,F401  (security tables: staff users, que
 import db.models_reports  # noqa: E402,F401  (report-grade records, remedies register, annual reports, assessment, accountability)
 import db.models_proactive  # noqa: E402,F401  (政务公开: catalogue, interpretations, public opinion)
 import db.models_fees  # noqa: E402,F401  (fees: applicants' identities for 按件计收, fee records for the annual report)
+import db.models_idempotency  # noqa: E402,F401  (Idempotency-Key: retried POSTs answered once)

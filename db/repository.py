@@ -307,6 +307,15 @@ def insert_applications_if_absent(session: Session, applications: Sequence[tuple
         connection.execute(_insert_statement(dialect, _table(ApplicationEvent), ("application_id", "seq")), events)
 
 
+def insert_query_codes_if_absent(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Applicants' query-code rows (applicant_access), each only if absent: a repeated listing is a no-op."""
+    if rows:
+        from db.models_security import ApplicantAccess
+
+        session.connection().execute(_insert_statement(_dialect(session), _table(ApplicantAccess), ("application_id",)),
+                                     list(rows))
+
+
 def get_events(session: Session, application_id: str) -> list[ApplicationEvent]:
     statement = (
         select(ApplicationEvent)

@@ -8,6 +8,7 @@ the audit row are exactly those of the JSON API. A page only translates the answ
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import re
 import secrets
@@ -115,6 +116,7 @@ templates.env.filters.update(
     applicant_type_label=lambda t: APPLICANT_TYPES.get(t or "", t or ""),
     role_label=lambda r: ROLE_LABELS.get(r or "", r or ""),
 )
+templates.env.globals.update(idempotency_key=lambda: new_idempotency_key(), idempotency_field="idempotency_key")
 templates.env.globals.update(APPLICANT_TYPES=APPLICANT_TYPES, ORGANISATION_TYPES=ORGANISATION_TYPES,
                              DELIVERY_LABELS=DELIVERY_LABELS, CHANNEL_LABELS=CHANNEL_LABELS,
                              FINAL_STATUSES=FINAL_STATUSES)
@@ -178,8 +180,41 @@ async def api_call(request: Request, method: str, path: str, **kwargs: Any) -> h
     peer = request.client
     transport = httpx.ASGITransport(app=request.app, raise_app_exceptions=False,
                                     client=(peer.host, peer.port) if peer else ("unknown", 0))
+    if method == "POST" and (key := await _form_key(request)):
+        # The form's own key (rendered with it, `idempotency_field`): a double click or a resubmitted
+        # page does the action once and shows its first answer. One key per API call of this post.
+        calls = getattr(request.state, "idempotent_calls", 0) + 1
+        request.state.idempotent_calls = calls
+        kwargs["headers"] = {**(kwargs.get("headers") or {}), IDEMPOTENCY_HEADER: f"{key}.{calls}"}
     async with httpx.AsyncClient(transport=transport, base_url="http://pages.internal", timeout=60) as http:
-        return await http.request(method, path, **kwargs)
+        started = asyncio.get_running_loop().time()
+        while True:
+            answer = await http.request(method, path, **kwargs)
+            # The same form's first post is still running (a double click): wait for its answer.
+            if (answer.status_code != 409 or IDEMPOTENCY_HEADER not in (kwargs.get("headers") or {})
+                    or "retry-after" not in answer.headers
+                    or asyncio.get_running_loop().time() - started > IN_FLIGHT_WAIT_SECONDS):
+                return answer
+            await asyncio.sleep(0.2)
+
+
+# --- Idempotency-Key for the forms (api/idempotency.py) -----------------------------------------
+
+IDEMPOTENCY_FIELD = "idempotency_key"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IN_FLIGHT_WAIT_SECONDS = 60
+
+
+def new_idempotency_key() -> str:
+    """A fresh key for one rendering of a form; re-rendered (after an error) it gets another."""
+    return secrets.token_urlsafe(24)
+
+
+async def _form_key(request: Request) -> str | None:
+    if not request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return None
+    key = str((await request.form()).get(IDEMPOTENCY_FIELD, "") or "")  # parsed once, cached by Starlette
+    return key if 16 <= len(key) <= 100 and key.isascii() and key.replace("-", "").replace("_", "").isalnum() else None
 
 
 def detail_of(response: httpx.Response) -> str:

@@ -1,6 +1,7 @@
 """Applications: intake, the supervisors' list, live state, and one endpoint per staff action."""
 
 import logging
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
@@ -10,7 +11,8 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api import schemas
-from api.registration import RegistrationWrites
+from api import idempotency
+from api.registration import OWNER_MEMO, RESERVATION, RegistrationWrites, from_reservation, reservation, started_by
 from api.deps import CalendarDep, ClientDep, RegistrationDep, SessionDep, SettingsDep
 from api.schemas import ApplicationCreate, ApplicationCreated, ApplicationSummary, EventOut, Page, PublicApplicationCreate
 from api.security import (
@@ -25,7 +27,7 @@ from api.temporal_calls import run_query, run_update
 from core import clock
 from core.security import hash_query_code, new_query_code
 from db.models_security import StaffUser
-from clock import ClockInput, compute_due
+from clock import ClockInput, DueDate, compute_due
 from db.models import Application
 from db.repository import (
     InvalidCursor,
@@ -112,6 +114,54 @@ async def _register(
         calendar.work_calendar_since(body.received_on.year), ClockInput(received_on=body.received_on, reply_days=policy.reply_days,
                                             receipt_basis=RECEIPT_BASIS[body.channel])
     )
+    # Under an Idempotency-Key, intake is exactly-once (api/idempotency.py): the number, the input and
+    # the query code's hash are kept with the key before the workflow starts, the workflow carries the
+    # key in its memo, and the query code is derived from the key. A retry after any failure (a lost
+    # answer, a failed listing) finds them, recognises its own workflow and answers the same number and code.
+    claim = idempotency.current()
+    kept = from_reservation(claim.reserved[RESERVATION]) if claim and RESERVATION in claim.reserved else None
+    listing: _Started | None = None
+    if kept is not None and claim is not None and await _start(client, settings, kept.application, claim):
+        listing = _Started(kept.application, kept.due, claim.query_code(kept.application.application_id))
+    if listing is None:  # none kept, or the kept number is another workflow's (a restored database): a new one
+        listing = await _start_new(body, registered_by, writes, client, settings, calendar_data, policy, due, claim)
+    inp, application_id = listing.application, listing.application.application_id
+    code = listing.code
+    await writes.list_now(inp, listing.due, hash_query_code(settings, application_id, code))
+    writes.repair_soon(client)
+    return ApplicationCreated(
+        application_id=application_id, query_code=code, received_on=inp.received_on, due_on=listing.due.due_on,
+        due_provisional=listing.due.provisional, due_explanation=listing.due.steps,
+        calendar_version=listing.due.calendar_version,
+    )
+
+
+@dataclass(frozen=True)
+class _Started:
+    application: ApplicationInput
+    due: DueDate
+    code: str
+
+
+async def _start(client, settings, inp: ApplicationInput, claim: idempotency.Claim | None) -> bool:
+    """Start the application's workflow; False if its number is already another workflow's."""
+    try:
+        await client.start_workflow(
+            DisclosureApplicationWorkflow.run, inp, id=inp.application_id, task_queue=settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            memo={OWNER_MEMO: claim.scope} if claim else None,
+        )
+    except WorkflowAlreadyStartedError:
+        if claim is not None and await started_by(client, inp.application_id, claim.scope):
+            return True  # started by this key's earlier attempt
+        # Temporal already holds this number (the database was restored from an older copy).
+        log.error("application number %s already used in Temporal; allocating the next", inp.application_id)
+        return False
+    return True
+
+
+async def _start_new(body: ApplicationCreate, registered_by: str, writes: RegistrationWrites, client, settings,
+                     calendar_data, policy, due, claim: idempotency.Claim | None) -> _Started:
     for _ in range(NUMBER_ATTEMPTS):
         # Committed (with the other requests' numbers of the moment, in one transaction): the number
         # is spent even if the start fails: a gap, never a duplicate.
@@ -122,24 +172,12 @@ async def _register(
             items=body.items, delivery_method=body.delivery_method, policy=policy, calendar=calendar_data,
             agency_name=settings.agency_name, handler=body.handler, department=body.department,
         )
-        try:
-            await client.start_workflow(
-                DisclosureApplicationWorkflow.run, inp, id=application_id, task_queue=settings.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            )
-        except WorkflowAlreadyStartedError:
-            # Temporal already holds this number (the database was restored from an older copy).
-            log.error("application number %s already used in Temporal; allocating the next", application_id)
-            continue
-        break
-    else:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "申请编号分配异常，申请未登记，请联系管理员")
-    code = new_query_code()
-    await writes.list_now(inp, due, hash_query_code(settings, application_id, code))
-    return ApplicationCreated(
-        application_id=application_id, query_code=code, received_on=body.received_on, due_on=due.due_on,
-        due_provisional=due.provisional, due_explanation=due.steps, calendar_version=due.calendar_version,
-    )
+        code = claim.query_code(application_id) if claim else new_query_code()
+        if claim is not None:
+            await claim.reserve(RESERVATION, reservation(inp, due, hash_query_code(settings, application_id, code)))
+        if await _start(client, settings, inp, claim):
+            return _Started(inp, due, code)
+    raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "申请编号分配异常，申请未登记，请联系管理员")
 
 
 @router.get("", response_model=Page[ApplicationSummary])

@@ -4,18 +4,17 @@ forwards (Updates: a refusal is 409 with the reason)."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
-from temporalio.common import WorkflowIDReusePolicy
 
+from api import idempotency
 from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
 from api.routes.proactive import ItemId
 from api.security import STAFF_READERS, rate_limited, require
-from api.temporal_calls import run_query, run_update
+from api.temporal_calls import run_query, run_update, start_once
 from core import clock
 from db import proactive_repository as repo
 from db.models_security import StaffUser
@@ -61,13 +60,12 @@ async def _start(body: CorrectionBody, received_on: date, channel: str, by: str,
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "请填写电子邮箱或通讯地址，以便告知办理结果")
     if received_on > clock.today():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "收到申请之日不能晚于今天")
-    correction_id = f"GZ-{clock.today().year}-{uuid.uuid4().hex[:10]}"
+    correction_id = f"GZ-{clock.today().year}-{idempotency.id_suffix('GZ')}"  # fixed by an Idempotency-Key
     fields = body.model_dump(exclude={"received_on"})
     inp = CorrectionInput(correction_id=correction_id, **fields, channel=channel, received_on=received_on,
                           reply_days=settings.correction_reply_days, calendar=calendar.since(received_on.year),
                           agency_name=settings.agency_name, registered_by=by, supervisor_email=settings.supervisor_email)
-    await client.start_workflow("CorrectionWorkflow", inp, id=correction_id, task_queue=settings.task_queue,
-                                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+    await start_once(client, "CorrectionWorkflow", inp, id=correction_id, task_queue=settings.task_queue)
     return CorrectionCreated(correction_id=correction_id, received_on=received_on)
 
 

@@ -4,18 +4,17 @@ reason); lists and the public catalogue search read the tables the workflows' ac
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
-from temporalio.common import WorkflowIDReusePolicy
 
+from api import idempotency
 from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
 from api.security import STAFF_READERS, require
-from api.temporal_calls import run_query, run_update
+from api.temporal_calls import run_query, run_update, start_once
 from core import clock
 from db import proactive_repository as repo
 from db.models_proactive import CatalogueCategory, CatalogueItem
@@ -188,12 +187,11 @@ def _category(session: Session, category_id: str) -> CatalogueCategory:
 
 
 async def _start(client, settings, inp: CatalogueItemInput) -> None:
-    await client.start_workflow("CatalogueItemWorkflow", inp, id=inp.item_id, task_queue=settings.task_queue,
-                                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+    await start_once(client, "CatalogueItemWorkflow", inp, id=inp.item_id, task_queue=settings.task_queue)
 
 
 def _new_id(prefix: str) -> str:
-    return f"{prefix}-{clock.today().year}-{uuid.uuid4().hex[:10]}"
+    return f"{prefix}-{clock.today().year}-{idempotency.id_suffix(prefix)}"  # fixed by an Idempotency-Key
 
 
 @router.post("/items", response_model=ItemCreated, status_code=status.HTTP_201_CREATED)
@@ -330,8 +328,7 @@ async def create_event(body: EventBody, user: OpinionStaff, client: ClientDep, s
     inp = OpinionEventInput(event_id=event_id, title=body.title, severity=body.severity, found_at=body.found_at,
                             press_conference=body.press_conference and body.severity == "major",
                             created_by=user.username, supervisor_email=settings.supervisor_email)
-    await client.start_workflow("PublicOpinionWorkflow", inp, id=event_id, task_queue=settings.task_queue,
-                                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+    await start_once(client, "PublicOpinionWorkflow", inp, id=event_id, task_queue=settings.task_queue)
     return EventCreated(event_id=event_id)
 
 
