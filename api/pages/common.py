@@ -171,16 +171,17 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
 # --- the JSON API, in process -----------------------------------------------------------------
 
 
-async def api_call(request: Request, method: str, path: str, **kwargs: Any) -> httpx.Response:
+async def api_call(request: Request, method: str, path: str, *, idempotent: bool = True, **kwargs: Any) -> httpx.Response:
     """`method path` on the JSON API of this same application, as the visitor (their address).
 
     Takes httpx's keyword arguments (json=, data=, files=, headers=, params=). The answer is the
-    API's own: 2xx, or 4xx with a Chinese `detail` (and `errors` for a 422).
+    API's own: 2xx, or 4xx with a Chinese `detail` (and `errors` for a 422). `idempotent=False`: a
+    POST that only computes (the guidance questionnaire, posted again after each answer) carries no key.
     """
     peer = request.client
     transport = httpx.ASGITransport(app=request.app, raise_app_exceptions=False,
                                     client=(peer.host, peer.port) if peer else ("unknown", 0))
-    if method == "POST" and (key := await _form_key(request)):
+    if method == "POST" and idempotent and (key := await _form_key(request)):
         # The form's own key (rendered with it, `idempotency_field`): a double click or a resubmitted
         # page does the action once and shows its first answer. One key per API call of this post.
         calls = getattr(request.state, "idempotent_calls", 0) + 1

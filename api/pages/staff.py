@@ -475,7 +475,7 @@ async def decision_guidance(request: Request, application_id: str) -> Response:
     body = {"item_no": _opt(g("item_no")), **{q.key: _opt(g(f"q_{q.key}")) for q in GUIDANCE_QUESTIONS},
             **{k: _opt(g(k)) for k in GUIDANCE_TEXT_FIELDS}}
     path = f"/api/v1/applications/{quote(application_id, safe='')}"
-    answer = await api_call(request, "POST", f"{path}/guidance", json=body, headers=bearer(request))
+    answer = await api_call(request, "POST", f"{path}/guidance", json=body, headers=bearer(request), idempotent=False)
     kept = {k: str(v) for k, v in form.items() if k != "csrf_token"}
     htmx = request.headers.get("HX-Request") == "true"
     outcomes = {c.value: label for c, label in OUTCOME_LABELS.items() if c not in SYSTEM_ONLY_OUTCOMES}
