@@ -29,7 +29,8 @@ from api.security import ALL_DEPARTMENTS
 from core import clock
 from core.security import ROLE_NAMES, ROLES
 from db.models_security import StaffUser
-from workcalendar import CalendarData, WorkCalendar, YearSchedule, parse_year_schedule
+from services.calendar import InvalidSchedule, parse_schedule
+from workcalendar import CalendarData, WorkCalendar, YearSchedule
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 OUTBOX_ROLES = tuple(sorted(ALL_DEPARTMENTS))
@@ -174,9 +175,9 @@ async def calendar_publish(request: Request) -> Response:
         return await _calendar_page(request, values=values, error="年度应为 2000 至 2100 之间的整数", status_code=422)
     year = int(values["year"])
     try:
-        schedule = parse_year_schedule(body | {"year": year})
-    except ValueError as err:
-        return await _calendar_page(request, values=values, error=f"放假安排有误：{err}", status_code=422)
+        schedule = parse_schedule(year, body)
+    except InvalidSchedule as err:
+        return await _calendar_page(request, values=values, error=str(err), status_code=422)
     if form.get("confirm") != "yes":
         moved, considered = moved_by(request, schedule)
         return await _calendar_page(request, values=values, preview={

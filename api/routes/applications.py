@@ -110,6 +110,7 @@ async def _register(
     policy = profile_named(settings.reply_period_profile).model_copy(
         update={"reminder_days_before_due": settings.reminder_days_before_due}
     )
+    await calendar.fresh()  # a year another process published just now counts (issue 12 point 5)
     calendar_data = calendar.since(body.received_on.year)
     due = compute_due(
         calendar.work_calendar_since(body.received_on.year), ClockInput(received_on=body.received_on, reply_days=policy.reply_days,

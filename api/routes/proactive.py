@@ -204,6 +204,7 @@ async def create_item(body: ItemBody, user: Editors, session: SessionDep, client
     if body.produced_on > clock.today():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "信息产生之日不能晚于今天")
     category = _category(session, body.category_id)
+    await calendar.fresh()  # a year another process published just now counts
     data = calendar.since(body.produced_on.year)
     deadline = publication_due(WorkCalendar(data), body.produced_on, working_days=settings.proactive_publication_working_days)
     inp = CatalogueItemInput(item_id=_new_id("ML"), kind="document", title=body.title, category_id=category.id,
@@ -276,6 +277,7 @@ async def create_interpretation(body: InterpretationBody, user: Editors, session
     policy = session.get(CatalogueItem, body.policy_id)
     if policy is None or policy.kind != "document":
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {body.policy_id} 的政策文件")
+    await calendar.fresh()
     data = calendar.since(policy.produced_on.year)
     deadline = interpretation_due(WorkCalendar(data), policy.produced_on)
     inp = CatalogueItemInput(item_id=_new_id("JD"), kind="interpretation", title=body.title,
