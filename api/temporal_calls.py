@@ -5,7 +5,8 @@ an action on a finished workflow 409, saying how it ended. Nothing is half-appli
 trace in the workflow's history.
 """
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import HTTPException, status
@@ -25,9 +26,11 @@ async def _exists(handle: WorkflowHandle) -> bool:
 
 
 async def run_update(
-    client: Client, workflow_id: str, update: str, arg: Any, result_type: type, *, what: str, ended: Callable[[], str]
+    client: Client, workflow_id: str, update: str, arg: Any, result_type: type, *, what: str,
+    ended: Callable[[], str | Awaitable[str]],
 ) -> Any:
-    """Run a staff action; `ended` words the refusal when the workflow has already finished."""
+    """Run a staff action; `ended` words the refusal when the workflow has already finished (a coroutine when it
+    reads the database: off the event loop, api/offloop.py)."""
     handle = client.get_workflow_handle(workflow_id)
     try:
         return await handle.execute_update(update, arg, result_type=result_type)
@@ -41,7 +44,10 @@ async def run_update(
             raise
         if not await _exists(handle):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {workflow_id} 的{what}") from None
-        raise HTTPException(status.HTTP_409_CONFLICT, ended()) from None
+        message = ended()
+        if inspect.isawaitable(message):
+            message = await message
+        raise HTTPException(status.HTTP_409_CONFLICT, message) from None
 
 
 async def run_query(client: Client, workflow_id: str, query: str, arg: Any, result_type: type, *, what: str) -> Any:

@@ -135,12 +135,12 @@ class CalendarSource:
     async def keep_fresh(self, every_seconds: float) -> None:
         """Run for the process's life (API lifespan): pick up other processes' publications."""
         while True:
-            await asyncio.sleep(every_seconds)
             try:
-                await self.fresh()
+                await self.fresh()  # first at once: the calendar is loaded before the first request needs it
             except Exception:  # the database is down: keep the calendar we have, try again later
                 log.warning("calendar check failed; keeping version %s", self._data and self._data.version,
                             exc_info=True)
+            await asyncio.sleep(every_seconds)
 
 
 # --- publishing ---------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.offloop import blocking
 from api.pages import staff_data
 from api.pages.common import api_call, csrf_ok, detail_of, field_errors
 from api.pages.staff_session import (
@@ -36,15 +37,15 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 OUTBOX_ROLES = tuple(sorted(ALL_DEPARTMENTS))
 
 
-def _who(request: Request) -> StaffUser | Response:
+async def _who(request: Request) -> StaffUser | Response:
     try:
-        return staff_user(request)
+        return await staff_user(request)
     except NotLoggedIn as why:
         return to_login(request, why.reason)
 
 
 async def _admin(request: Request) -> StaffUser | Response:
-    user = _who(request)
+    user = await _who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, "admin"):
@@ -179,7 +180,7 @@ async def calendar_publish(request: Request) -> Response:
     except InvalidSchedule as err:
         return await _calendar_page(request, values=values, error=str(err), status_code=422)
     if form.get("confirm") != "yes":
-        moved, considered = moved_by(request, schedule)
+        moved, considered = await blocking(moved_by, request, schedule)
         return await _calendar_page(request, values=values, preview={
             "year": year, "moved": moved, "considered": considered, "holidays": len(schedule.holidays),
             "makeup": len(schedule.makeup_workdays), "body": json.dumps(body, ensure_ascii=False)})
@@ -193,7 +194,7 @@ async def calendar_publish(request: Request) -> Response:
 
 
 async def _outbox_reader(request: Request) -> StaffUser | Response:
-    user = _who(request)
+    user = await _who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, *OUTBOX_ROLES):
@@ -213,8 +214,8 @@ async def outbox(request: Request, offset: int = 0) -> Response:
     from core import mailsink
 
     offset = max(offset, 0)
-    messages = mailsink.list_messages(_mail_dir(request), offset=offset, limit=50)
-    total = mailsink.count_messages(_mail_dir(request))
+    messages = await blocking(mailsink.list_messages, _mail_dir(request), offset=offset, limit=50)
+    total = await blocking(mailsink.count_messages, _mail_dir(request))
     return page(request, "staff/outbox.html", {"messages": messages, "total": total, "offset": offset},
                 current="outbox")
 
@@ -227,7 +228,7 @@ async def outbox_message(request: Request, name: str) -> Response:
     from core import mailsink
 
     try:
-        message = mailsink.read_message(_mail_dir(request), name)
+        message = await blocking(mailsink.read_message, _mail_dir(request), name)
     except (mailsink.InvalidMessageName, mailsink.MessageNotFound):
         return refused_page(request, "没有这封邮件", 404)
     return page(request, "staff/outbox_message.html", {"message": message}, current="outbox")
@@ -241,7 +242,7 @@ async def outbox_attachment(request: Request, name: str, index: int) -> Response
     from core import mailsink
 
     try:
-        filename, content_type, data = mailsink.attachment(_mail_dir(request), name, index)
+        filename, content_type, data = await blocking(mailsink.attachment, _mail_dir(request), name, index)
     except (mailsink.InvalidMessageName, mailsink.MessageNotFound):
         return refused_page(request, "没有这个附件", 404)
     inline = content_type == "application/pdf"

@@ -50,9 +50,9 @@ PHASES = {"in-review": "保密审查中", "returned": "审查退回", "approved"
 PLATFORMS = {"website": "网站", "wechat": "微信", "press": "纸质媒体", "press-conference": "新闻发布会"}
 
 
-def _who(request: Request):
+async def _who(request: Request):
     try:
-        return staff_user(request)
+        return await staff_user(request)
     except NotLoggedIn as why:
         return to_login(request, why.reason)
 
@@ -76,7 +76,7 @@ async def _overview(request: Request, user, *, errors: dict[str, str] | None = N
 
 @router.get("")
 async def overview(request: Request, done: str = "") -> Response:
-    user = _who(request)
+    user = await _who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, *READERS):
@@ -96,7 +96,7 @@ START = {
 
 @router.post("/new/{what}")
 async def start(request: Request, what: str) -> Response:
-    user = _who(request)
+    user = await _who(request)
     if isinstance(user, Response):
         return user
     form = await request.form()
@@ -128,7 +128,7 @@ async def _detail(request: Request, process: str, record_id: str, *, errors=None
 
 @router.get("/{process}/{record_id}")
 async def detail(request: Request, process: str, record_id: str, done: str = "") -> Response:
-    user = _who(request)
+    user = await _who(request)
     if isinstance(user, Response):
         return user
     if process not in PROCESSES:
@@ -139,7 +139,7 @@ async def detail(request: Request, process: str, record_id: str, done: str = "")
 
 @router.post("/{process}/{record_id}/{action}")
 async def act(request: Request, process: str, record_id: str, action: str) -> Response:
-    user = _who(request)
+    user = await _who(request)
     if isinstance(user, Response):
         return user
     form = await request.form()

@@ -22,6 +22,7 @@ from urllib.parse import quote
 from fastapi import HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
 
+from api.offloop import blocking
 from api.pages.common import csrf_ok, render
 from api.security import current_user, require
 from core.security import ROLE_NAMES, issue_access_token, read_access_token
@@ -43,13 +44,13 @@ def session_token(request: Request) -> str | None:
     return token if token and len(token) < 2000 and token.isascii() else None
 
 
-def staff_user(request: Request) -> StaffUser:
-    """The logged-in user, through the API's own dependency; NotLoggedIn otherwise."""
+async def staff_user(request: Request) -> StaffUser:
+    """The logged-in user, through the API's own dependency (a database read: off the loop); NotLoggedIn otherwise."""
     token = session_token(request)
     if token is None:
         raise NotLoggedIn(None)
     try:
-        user = current_user(request, token)
+        user = await blocking(current_user, request, token)
     except HTTPException as refused:
         raise NotLoggedIn(EXPIRED if refused.status_code == 401 else str(refused.detail)) from None
     request.state.staff_token = token
