@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator
 from datetime import date
 
 import httpx
-import pytest
 import pytest_asyncio
 from sqlalchemy import event, text
 

@@ -21,7 +21,7 @@ from api.pages import staff_data
 from api.pages.common import api_call, csrf_ok, detail_of, field_errors
 from api.pages.staff_session import (
     LOGGED_OUT, SESSION_COOKIE, NotLoggedIn, bearer, check_roles, csrf_refused, page, redirect, refused_page,
-    safe_next, set_session, staff_user, to_login,
+    safe_next, set_session, staff_user, who,
 )
 from api.security import STAFF_READERS
 from clock.deadline import working_days_left
@@ -59,13 +59,6 @@ LETTER_KINDS = {"acknowledgment": "登记回执", "supplement-notice": "补正�
                 "consultation-letter": "征求意见函", "override-notice": "公开决定告知书", "reply": "答复告知书"}
 LETTER_STATUS = {"composing": "生成中", "pending": "待发送", "sending": "发送中", "sent": "已发出", "failed": "发送失败",
                  "uncertain": "可能已送达（待核实）", "awaiting-staff": "待工作人员寄送或交付", "delivered": "已送达"}
-
-
-async def _who(request: Request) -> StaffUser | Response:
-    try:
-        return await staff_user(request)
-    except NotLoggedIn as why:
-        return to_login(request, why.reason)
 
 
 def _calendar(request: Request) -> WorkCalendar:
@@ -120,7 +113,7 @@ async def log_out(request: Request) -> Response:
 
 @router.get("/queue")
 async def queue(request: Request) -> Response:
-    user = await _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     today = clock.today()
@@ -144,7 +137,7 @@ def _desk_context(values: dict[str, Any], errors: dict[str, str] | None = None, 
 
 @router.get("/register")
 async def register_form(request: Request) -> Response:
-    user = await _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, "registrar"):
@@ -156,7 +149,7 @@ async def register_form(request: Request) -> Response:
 
 @router.post("/register")
 async def register(request: Request) -> Response:
-    user = await _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, "registrar"):
@@ -194,7 +187,7 @@ LIST_FILTERS = ("status", "open", "overdue", "due_before", "due_from", "handler"
 
 @router.get("/applications")
 async def applications(request: Request) -> Response:
-    user = await _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, *READERS):
@@ -376,7 +369,7 @@ async def _application_page(request: Request, user: StaffUser, application_id: s
 
 @router.get("/applications/{application_id}")
 async def application(request: Request, application_id: str, done: str = "") -> Response:
-    user = await _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, *READERS):
@@ -438,7 +431,7 @@ def _action_request(action: str, form: Any, application_id: str) -> tuple[str, d
 
 @router.post("/applications/{application_id}/{action}")
 async def act(request: Request, application_id: str, action: str) -> Response:
-    user = await _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     form = await request.form()
@@ -460,7 +453,7 @@ async def act(request: Request, application_id: str, action: str) -> Response:
 
 
 async def _pdf(request: Request, path: str) -> Response:
-    user = await _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     answer = await api_call(request, "GET", path, headers=bearer(request))
@@ -487,7 +480,7 @@ async def letter_pdf(request: Request, application_id: str, key: str) -> Respons
 
 @router.get("/dashboard")
 async def dashboard(request: Request) -> Response:
-    user = await _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, "supervisor"):

@@ -24,7 +24,7 @@ from api.offloop import blocking
 from api.pages import staff_data
 from api.pages.common import api_call, csrf_ok, detail_of, field_errors
 from api.pages.staff_session import (
-    NotLoggedIn, bearer, check_roles, csrf_refused, page, redirect, refused_page, staff_user, to_login,
+    bearer, check_roles, csrf_refused, page, redirect, refused_page, who,
 )
 from api.security import ALL_DEPARTMENTS
 from core import clock
@@ -37,15 +37,8 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 OUTBOX_ROLES = tuple(sorted(ALL_DEPARTMENTS))
 
 
-async def _who(request: Request) -> StaffUser | Response:
-    try:
-        return await staff_user(request)
-    except NotLoggedIn as why:
-        return to_login(request, why.reason)
-
-
 async def _admin(request: Request) -> StaffUser | Response:
-    user = await _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, "admin"):
@@ -194,7 +187,7 @@ async def calendar_publish(request: Request) -> Response:
 
 
 async def _outbox_reader(request: Request) -> StaffUser | Response:
-    user = await _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, *OUTBOX_ROLES):

@@ -63,6 +63,14 @@ async def staff_user(request: Request) -> StaffUser:
     return user
 
 
+async def who(request: Request) -> StaffUser | Response:
+    """The logged-in user, or the log-in page (with the reason) to answer with instead."""
+    try:
+        return await staff_user(request)
+    except NotLoggedIn as why:
+        return to_login(request, why.reason)
+
+
 async def check_roles(user: StaffUser, *roles: str) -> str | None:
     """None when the user holds one of `roles` (the API's own check), else the API's refusal in Chinese."""
     try:
@@ -137,5 +145,5 @@ def csrf_refused(request: Request) -> Response:
     return refused_page(request, "页面已过期或来源不明，请刷新页面后重新提交", status.HTTP_403_FORBIDDEN)
 
 
-__all__ = ["SESSION_COOKIE", "NotLoggedIn", "staff_user", "check_roles", "bearer", "set_session", "finish",
+__all__ = ["SESSION_COOKIE", "NotLoggedIn", "staff_user", "who", "check_roles", "bearer", "set_session", "finish",
            "to_login", "safe_next", "redirect", "page", "refused_page", "csrf_refused", "csrf_ok", "LOGGED_OUT"]
