@@ -174,3 +174,37 @@ async def test_a_year_the_admin_command_publishes_reaches_every_running_api_proc
     assert created["due_on"] == expected.due_on.isoformat() != stale["due_on"]
     assert this_year in (await first.get("/api/v1/calendar/years")).json()["published_years"]
     second_engine.dispose()
+
+
+def test_the_calendar_service_refuses_bad_input_with_its_own_errors():
+    from fastapi import HTTPException
+
+    from services.calendar import CalendarError, InvalidSchedule, parse_schedule
+
+    with pytest.raises(InvalidSchedule, match="年度应为 2000 至 2100"):
+        parse_schedule(1999, fictional_schedule(1999))
+    with pytest.raises(InvalidSchedule, match="放假安排有误"):
+        parse_schedule(2027, {"holidays": "not-a-list", "source": "某通知"})
+    assert parse_schedule(2027, {"holidays": ["2027-01-01"], "source": "某通知"}).makeup_workdays == []
+    assert issubclass(InvalidSchedule, CalendarError) and not issubclass(InvalidSchedule, HTTPException)
+
+
+async def test_concurrent_registrations_share_one_calendar_check(tmp_path: Path):
+    """A burst of requests costs one small query (two at most: one already running when they arrived)."""
+    import asyncio
+
+    from sqlalchemy import event
+
+    from db.session import init_db, make_engine
+    from services.calendar import CalendarSource
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    init_db(engine)
+    source = CalendarSource(engine)
+    source.refresh()
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    await asyncio.gather(*(source.fresh() for _ in range(50)))
+    checks = [s for s in statements if "published_calendar_year" in s]
+    assert 1 <= len(checks) <= 2, checks
+    engine.dispose()
