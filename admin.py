@@ -11,7 +11,8 @@
 The file holds the State Council's schedule for the year:
 {"holidays": ["2027-01-01", ...], "makeup_workdays": ["2027-02-07", ...], "source": "国办发明电〔2026〕X号"}
 It is stored, and every open application recomputes its due date, exactly as the API's
-PUT /api/v1/calendar/years/{year} does.
+PUT /api/v1/calendar/years/{year} does (both call services/calendar.py); running API processes
+load it within DISCLOSURE_CALENDAR_REFRESH_SECONDS (5 s), and before any registration.
 """
 
 import argparse
@@ -24,38 +25,37 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import HTTPException
 from sqlmodel import Session
 
-from api.deps import CalendarSource
-from api.routes.calendar import publish_year
-from api.schemas import CalendarYearIn
 from core.accounts import AccountError, create_user, list_users
 from core.security import password_problem
 from core.audit import verify_audit
 from core.config import get_settings
 from core.temporal import connect
 from db.session import init_db, make_engine
+from services.calendar import CalendarError, InvalidSchedule, parse_schedule, publish_year
 
 
 async def publish_calendar(year: int, file: Path, by: str) -> int:
+    try:
+        schedule = parse_schedule(year, json.loads(file.read_text(encoding="utf-8")))
+    except (ValueError, OSError, InvalidSchedule) as err:
+        print(f"Cannot read {file}: {err}", file=sys.stderr)
+        return 2
     settings = get_settings()
     engine = make_engine(settings.database_url)
     init_db(engine)
     try:
-        body = CalendarYearIn.model_validate(json.loads(file.read_text(encoding="utf-8")))
-    except (ValueError, OSError) as err:
-        print(f"Cannot read {file}: {err}", file=sys.stderr)
+        client = await connect(settings)
+        published = await publish_year(schedule, engine=engine, client=client, settings=settings, published_by=by)
+    except CalendarError as err:
+        print(err, file=sys.stderr)
         return 2
-    client = await connect(settings)
-    with Session(engine) as session:
-        try:
-            published = await publish_year(year, body, session, client, settings, CalendarSource(engine), by)
-        except HTTPException as err:
-            print(err.detail, file=sys.stderr)
-            return 2
+    finally:
+        engine.dispose()
     print(f"Published {year}: calendar {published.calendar_version}; "
-          f"open applications are told by workflow {published.open_applications_notified_by}")
+          f"open applications are told by workflow {published.broadcast_id}; "
+          f"running API processes pick it up within {settings.calendar_refresh_seconds:g} s")
     return 0
 
 

@@ -52,7 +52,6 @@ from outcomes import OutcomeCode
 
 DEFAULT_DOCUMENT_NUMBER_PREFIX = "某统"
 HEARTBEAT_SECONDS = 1.0
-RENDERS_AT_ONCE = 2  # per worker process; more worker replicas for more letters per second
 
 
 def document_number_prefix() -> str:
@@ -88,7 +87,8 @@ class LetterActivities:
         # letters are typeset by one Typst compiler per process (letters/documents.py, a few ms each, the
         # font parsed once) they take turns on its lock anyway; with fpdf2 each render parsed its own copy
         # of the 45,000-glyph font and 100 at once took the worker's RSS past 600 MiB.
-        self._render_slots = threading.BoundedSemaphore(RENDERS_AT_ONCE)
+        # Settings.renders_at_once (2): per process, the API's previews have the same limit (api/offloop.py).
+        self._render_slots = threading.BoundedSemaphore(settings.renders_at_once)
 
     # --- issue ---------------------------------------------------------------------------------
 

@@ -4,53 +4,12 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from temporalio.client import Client
 
 from api.registration import RegistrationWrites
 from core.config import Settings
-from db.repository import published_calendar_years
-from workcalendar import CalendarData, WorkCalendar, load_calendar_data, parse_year_schedule
-
-
-class CalendarSource:
-    """The calendar the agency works by: package data + shipped file + years published here.
-
-    Cached: it changes only when an admin publishes a year, which calls `refresh`.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._data: CalendarData | None = None
-        # Per receipt year, made once per calendar (intake asks on every registration).
-        self._since: dict[int, tuple[CalendarData, WorkCalendar]] = {}
-
-    def current(self) -> CalendarData:
-        if self._data is None:
-            self.refresh()
-        assert self._data is not None
-        return self._data
-
-    def since(self, year: int) -> CalendarData:
-        """Only the years an application received in `year` can touch: keeps workflow inputs small."""
-        return self._for_year(year)[0]
-
-    def work_calendar_since(self, year: int) -> WorkCalendar:
-        return self._for_year(year)[1]
-
-    def _for_year(self, year: int) -> tuple[CalendarData, WorkCalendar]:
-        since = self._since  # before current(): a refresh in between leaves the entry in the discarded dict
-        cached = since.get(year)
-        if cached is None:
-            data = CalendarData(years={y: s for y, s in self.current().years.items() if y >= year})
-            cached = since[year] = (data, WorkCalendar(data))
-        return cached
-
-    def refresh(self) -> None:
-        with Session(self._engine) as session:
-            published = [parse_year_schedule(p) for p in published_calendar_years(session)]
-        self._data, self._since = load_calendar_data(extra=published), {}
+from services.calendar import CalendarSource  # noqa: F401  (moved to services/; bench/ imports it from here)
 
 
 def get_session(request: Request) -> Iterator[Session]:

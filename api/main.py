@@ -1,5 +1,6 @@
 """The FastAPI application: thin HTTP translation over workflows (actions) and the database (lists)."""
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 
@@ -11,7 +12,6 @@ from opentelemetry.trace import TracerProvider
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
-from api.deps import CalendarSource
 from api.idempotency import IdempotencyKeys
 from api.middleware import AuditTrail, BodySizeLimit, CodecCORS
 from api.pages import mount_pages
@@ -26,6 +26,7 @@ from core.config import Settings, get_settings
 from core.observability import configure_logging, configure_tracing, install_api_metrics, instrument_app
 from core.temporal import connect
 from db.session import init_db, make_engine
+from services.calendar import CalendarSource
 from workcalendar import WorkCalendar
 
 log = logging.getLogger("disclosure.api")
@@ -54,7 +55,12 @@ def create_app(
     async def lifespan(app: FastAPI):
         if getattr(app.state, "temporal", None) is None:
             app.state.temporal = await connect(settings)
-        yield
+        # Another replica's or the admin command's publication reaches this process within seconds.
+        refresher = asyncio.create_task(app.state.calendar.keep_fresh(settings.calendar_refresh_seconds))
+        try:
+            yield
+        finally:
+            refresher.cancel()
 
     app = FastAPI(
         title="政府信息公开申请办理 API",

@@ -9,7 +9,8 @@ answers a repeated update id with the first outcome, so a retry whose first answ
 crash, a failed database write) never applies the action twice.
 """
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import HTTPException, status
@@ -32,9 +33,11 @@ async def _exists(handle: WorkflowHandle) -> bool:
 
 
 async def run_update(
-    client: Client, workflow_id: str, update: str, arg: Any, result_type: type, *, what: str, ended: Callable[[], str]
+    client: Client, workflow_id: str, update: str, arg: Any, result_type: type, *, what: str,
+    ended: Callable[[], str | Awaitable[str]],
 ) -> Any:
-    """Run a staff action; `ended` words the refusal when the workflow has already finished."""
+    """Run a staff action; `ended` words the refusal when the workflow has already finished (a coroutine when it
+    reads the database: off the event loop, api/offloop.py)."""
     handle = client.get_workflow_handle(workflow_id)
     try:
         return await handle.execute_update(update, arg, result_type=result_type,
@@ -49,7 +52,10 @@ async def run_update(
             raise
         if not await _exists(handle):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {workflow_id} 的{what}") from None
-        raise HTTPException(status.HTTP_409_CONFLICT, ended()) from None
+        message = ended()
+        if inspect.isawaitable(message):
+            message = await message
+        raise HTTPException(status.HTTP_409_CONFLICT, message) from None
 
 
 async def start_once(client: Client, workflow: Any, arg: Any, *, id: str, task_queue: str) -> None:

@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     # A receipt date older than this is almost always a typing error (2003 for 2026); a genuinely
     # late registration that old needs an administrator to raise the limit.
     max_receipt_age_days: int = 366
+    # Every API process checks the database's published calendar years this often (one small query) and
+    # reloads when another process published one (services/calendar.py); registration checks first anyway.
+    calendar_refresh_seconds: float = Field(default=5.0, gt=0)
+    # Letter PDFs rendered at once per process, by the worker's activities and by the API's previews
+    # alike: rendering is CPU-bound, so more at once only makes each slower and the process larger.
+    renders_at_once: int = Field(default=2, ge=1)
 
     # --- security (README "Security") ---------------------------------------------------------
     # HS256 key of staff access tokens (and, derived from it, of third-party links and query-code

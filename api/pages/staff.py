@@ -21,7 +21,7 @@ from api.pages import staff_data
 from api.pages.common import api_call, csrf_ok, detail_of, field_errors
 from api.pages.staff_session import (
     LOGGED_OUT, SESSION_COOKIE, NotLoggedIn, bearer, check_roles, csrf_refused, page, redirect, refused_page,
-    safe_next, set_session, staff_user, to_login,
+    safe_next, set_session, staff_user, who,
 )
 from api.security import STAFF_READERS
 from clock.deadline import working_days_left
@@ -64,13 +64,6 @@ LETTER_STATUS = {"composing": "生成中", "pending": "待发送", "sending": "�
                  "uncertain": "可能已送达（待核实）", "awaiting-staff": "待工作人员寄送或交付", "delivered": "已送达"}
 
 
-def _who(request: Request) -> StaffUser | Response:
-    try:
-        return staff_user(request)
-    except NotLoggedIn as why:
-        return to_login(request, why.reason)
-
-
 def _calendar(request: Request) -> WorkCalendar:
     return WorkCalendar(request.app.state.calendar.current())
 
@@ -82,7 +75,7 @@ def _calendar(request: Request) -> WorkCalendar:
 async def login_form(request: Request, next: str = "", why: str = "", out: str = "") -> Response:
     if why == "" and request.cookies.get(SESSION_COOKIE):
         try:
-            staff_user(request)
+            await staff_user(request)
             return redirect(request, safe_next(next))
         except NotLoggedIn:
             pass
@@ -123,7 +116,7 @@ async def log_out(request: Request) -> Response:
 
 @router.get("/queue")
 async def queue(request: Request) -> Response:
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     today = clock.today()
@@ -147,7 +140,7 @@ def _desk_context(values: dict[str, Any], errors: dict[str, str] | None = None, 
 
 @router.get("/register")
 async def register_form(request: Request) -> Response:
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, "registrar"):
@@ -159,7 +152,7 @@ async def register_form(request: Request) -> Response:
 
 @router.post("/register")
 async def register(request: Request) -> Response:
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, "registrar"):
@@ -197,7 +190,7 @@ LIST_FILTERS = ("status", "open", "overdue", "due_before", "due_from", "handler"
 
 @router.get("/applications")
 async def applications(request: Request) -> Response:
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, *READERS):
@@ -208,9 +201,7 @@ async def applications(request: Request) -> Response:
     if pending in ("extension", "objection"):
         if reason := await check_roles(user, "supervisor"):
             return refused_page(request, reason)
-        with request.app.state.engine.connect() as conn:
-            ids = staff_data.pending_decision_ids(conn, pending)
-        rows = _rows_by_ids(request, ids)
+        rows = await run_in_threadpool(_pending_rows, request, pending)
         page_data = {"items": rows, "total": len(rows), "total_is_lower_bound": False, "next_cursor": None}
     else:
         answer = await api_call(request, "GET", "/api/v1/applications", params=params | {"limit": 50},
@@ -230,6 +221,12 @@ async def applications(request: Request) -> Response:
                                                       | {"cursor": page_data["next_cursor"]})
     return page(request, "staff/list.html", {"data": page_data, "filters": described, "next_url": next_url,
                                               "params": params}, current="applications")
+
+
+def _pending_rows(request: Request, pending: str) -> list[dict]:
+    with request.app.state.engine.connect() as conn:
+        ids = staff_data.pending_decision_ids(conn, pending)
+    return _rows_by_ids(request, ids)
 
 
 def _rows_by_ids(request: Request, ids: list[str]) -> list[dict]:
@@ -378,7 +375,7 @@ async def _application_page(request: Request, user: StaffUser, application_id: s
 
 @router.get("/applications/{application_id}")
 async def application(request: Request, application_id: str, done: str = "") -> Response:
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, *READERS):
@@ -546,7 +543,7 @@ async def fee_proposal(request: Request, application_id: str) -> Response:
 
 @router.post("/applications/{application_id}/{action}")
 async def act(request: Request, application_id: str, action: str) -> Response:
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     form = await request.form()
@@ -575,7 +572,7 @@ async def act(request: Request, application_id: str, action: str) -> Response:
 
 
 async def _pdf(request: Request, path: str) -> Response:
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     answer = await api_call(request, "GET", path, headers=bearer(request))
@@ -616,7 +613,7 @@ async def letter_pdf(request: Request, application_id: str, key: str) -> Respons
 
 @router.get("/dashboard")
 async def dashboard(request: Request) -> Response:
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, "supervisor"):

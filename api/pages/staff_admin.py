@@ -20,30 +20,25 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.offloop import blocking
 from api.pages import staff_data
 from api.pages.common import api_call, csrf_ok, detail_of, field_errors
 from api.pages.staff_session import (
-    NotLoggedIn, bearer, check_roles, csrf_refused, page, redirect, refused_page, staff_user, to_login,
+    bearer, check_roles, csrf_refused, page, redirect, refused_page, who,
 )
 from api.security import ALL_DEPARTMENTS
 from core import clock
 from core.security import ROLE_NAMES, ROLES
 from db.models_security import StaffUser
-from workcalendar import CalendarData, WorkCalendar, YearSchedule, parse_year_schedule
+from services.calendar import InvalidSchedule, parse_schedule
+from workcalendar import CalendarData, WorkCalendar, YearSchedule
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 OUTBOX_ROLES = tuple(sorted(ALL_DEPARTMENTS))
 
 
-def _who(request: Request) -> StaffUser | Response:
-    try:
-        return staff_user(request)
-    except NotLoggedIn as why:
-        return to_login(request, why.reason)
-
-
 async def _admin(request: Request) -> StaffUser | Response:
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, "admin"):
@@ -174,11 +169,11 @@ async def calendar_publish(request: Request) -> Response:
         return await _calendar_page(request, values=values, error="年度应为 2000 至 2100 之间的整数", status_code=422)
     year = int(values["year"])
     try:
-        schedule = parse_year_schedule(body | {"year": year})
-    except ValueError as err:
-        return await _calendar_page(request, values=values, error=f"放假安排有误：{err}", status_code=422)
+        schedule = parse_schedule(year, body)
+    except InvalidSchedule as err:
+        return await _calendar_page(request, values=values, error=str(err), status_code=422)
     if form.get("confirm") != "yes":
-        moved, considered = moved_by(request, schedule)
+        moved, considered = await blocking(moved_by, request, schedule)
         return await _calendar_page(request, values=values, preview={
             "year": year, "moved": moved, "considered": considered, "holidays": len(schedule.holidays),
             "makeup": len(schedule.makeup_workdays), "body": json.dumps(body, ensure_ascii=False)})
@@ -192,7 +187,7 @@ async def calendar_publish(request: Request) -> Response:
 
 
 async def _outbox_reader(request: Request) -> StaffUser | Response:
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, *OUTBOX_ROLES):
@@ -212,8 +207,8 @@ async def outbox(request: Request, offset: int = 0) -> Response:
     from core import mailsink
 
     offset = max(offset, 0)
-    messages = mailsink.list_messages(_mail_dir(request), offset=offset, limit=50)
-    total = mailsink.count_messages(_mail_dir(request))
+    messages = await blocking(mailsink.list_messages, _mail_dir(request), offset=offset, limit=50)
+    total = await blocking(mailsink.count_messages, _mail_dir(request))
     return page(request, "staff/outbox.html", {"messages": messages, "total": total, "offset": offset},
                 current="outbox")
 
@@ -226,7 +221,7 @@ async def outbox_message(request: Request, name: str) -> Response:
     from core import mailsink
 
     try:
-        message = mailsink.read_message(_mail_dir(request), name)
+        message = await blocking(mailsink.read_message, _mail_dir(request), name)
     except (mailsink.InvalidMessageName, mailsink.MessageNotFound):
         return refused_page(request, "没有这封邮件", 404)
     return page(request, "staff/outbox_message.html", {"message": message}, current="outbox")
@@ -240,7 +235,7 @@ async def outbox_attachment(request: Request, name: str, index: int) -> Response
     from core import mailsink
 
     try:
-        filename, content_type, data = mailsink.attachment(_mail_dir(request), name, index)
+        filename, content_type, data = await blocking(mailsink.attachment, _mail_dir(request), name, index)
     except (mailsink.InvalidMessageName, mailsink.MessageNotFound):
         return refused_page(request, "没有这个附件", 404)
     inline = content_type == "application/pdf"

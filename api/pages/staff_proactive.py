@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from api.pages.common import api_call, csrf_ok, detail_of
 from api.pages.staff_session import (
-    NotLoggedIn, bearer, check_roles, csrf_refused, page, redirect, refused_page, staff_user, to_login,
+    bearer, check_roles, csrf_refused, page, redirect, refused_page, who,
 )
 from api.security import STAFF_READERS
 
@@ -50,13 +50,6 @@ PHASES = {"in-review": "保密审查中", "returned": "审查退回", "approved"
 PLATFORMS = {"website": "网站", "wechat": "微信", "press": "纸质媒体", "press-conference": "新闻发布会"}
 
 
-def _who(request: Request):
-    try:
-        return staff_user(request)
-    except NotLoggedIn as why:
-        return to_login(request, why.reason)
-
-
 async def _get(request: Request, path: str, **params) -> Any:
     response = await api_call(request, "GET", path, headers=bearer(request), params=params)
     return response.json() if response.status_code == 200 else []
@@ -76,7 +69,7 @@ async def _overview(request: Request, user, *, errors: dict[str, str] | None = N
 
 @router.get("")
 async def overview(request: Request, done: str = "") -> Response:
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, *READERS):
@@ -96,7 +89,7 @@ START = {
 
 @router.post("/new/{what}")
 async def start(request: Request, what: str) -> Response:
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     form = await request.form()
@@ -128,7 +121,7 @@ async def _detail(request: Request, process: str, record_id: str, *, errors=None
 
 @router.get("/{process}/{record_id}")
 async def detail(request: Request, process: str, record_id: str, done: str = "") -> Response:
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     if process not in PROCESSES:
@@ -139,7 +132,7 @@ async def detail(request: Request, process: str, record_id: str, done: str = "")
 
 @router.post("/{process}/{record_id}/{action}")
 async def act(request: Request, process: str, record_id: str, action: str) -> Response:
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     form = await request.form()

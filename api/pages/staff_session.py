@@ -22,6 +22,7 @@ from urllib.parse import quote
 from fastapi import HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
 
+from api.offloop import blocking
 from api.pages.common import csrf_ok, render
 from api.security import current_user, require
 from core.security import ROLE_NAMES, issue_access_token, read_access_token
@@ -43,13 +44,13 @@ def session_token(request: Request) -> str | None:
     return token if token and len(token) < 2000 and token.isascii() else None
 
 
-def staff_user(request: Request) -> StaffUser:
-    """The logged-in user, through the API's own dependency; NotLoggedIn otherwise."""
+async def staff_user(request: Request) -> StaffUser:
+    """The logged-in user, through the API's own dependency (a database read: off the loop); NotLoggedIn otherwise."""
     token = session_token(request)
     if token is None:
         raise NotLoggedIn(None)
     try:
-        user = current_user(request, token)
+        user = await blocking(current_user, request, token)
     except HTTPException as refused:
         raise NotLoggedIn(EXPIRED if refused.status_code == 401 else str(refused.detail)) from None
     request.state.staff_token = token
@@ -60,6 +61,14 @@ def staff_user(request: Request) -> StaffUser:
         request.state.renewed_token = issue_access_token(request.app.state.settings, user.username, user.token_version)
         request.state.staff_token = request.state.renewed_token
     return user
+
+
+async def who(request: Request) -> StaffUser | Response:
+    """The logged-in user, or the log-in page (with the reason) to answer with instead."""
+    try:
+        return await staff_user(request)
+    except NotLoggedIn as why:
+        return to_login(request, why.reason)
 
 
 async def check_roles(user: StaffUser, *roles: str) -> str | None:
@@ -136,5 +145,5 @@ def csrf_refused(request: Request) -> Response:
     return refused_page(request, "页面已过期或来源不明，请刷新页面后重新提交", status.HTTP_403_FORBIDDEN)
 
 
-__all__ = ["SESSION_COOKIE", "NotLoggedIn", "staff_user", "check_roles", "bearer", "set_session", "finish",
+__all__ = ["SESSION_COOKIE", "NotLoggedIn", "staff_user", "who", "check_roles", "bearer", "set_session", "finish",
            "to_login", "safe_next", "redirect", "page", "refused_page", "csrf_refused", "csrf_ok", "LOGGED_OUT"]

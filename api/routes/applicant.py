@@ -59,7 +59,7 @@ def _generic(text: str) -> str:
     return CONSULTEE.sub("征求意见", text)
 
 
-async def applicant_application(
+def applicant_application(  # def: a database read, run in the thread pool by FastAPI
     application_id: ApplicationId, request: Request, session: SessionDep, settings: SettingsDep,
     code: Annotated[str, Header(alias="X-Query-Code", min_length=1, max_length=64, description="查询码")],
 ) -> str:

@@ -14,6 +14,7 @@ from api import schemas
 from api import idempotency
 from api.registration import OWNER_MEMO, RESERVATION, RegistrationWrites, from_reservation, reservation, started_by
 from api.deps import CalendarDep, ClientDep, RegistrationDep, SessionDep, SettingsDep
+from api.offloop import blocking
 from api.schemas import ApplicationCreate, ApplicationCreated, ApplicationSummary, EventOut, Page, PublicApplicationCreate
 from api.security import (
     STAFF_READERS,
@@ -109,6 +110,7 @@ async def _register(
     policy = profile_named(settings.reply_period_profile).model_copy(
         update={"reminder_days_before_due": settings.reminder_days_before_due}
     )
+    await calendar.fresh()  # a year another process published just now counts (issue 12 point 5)
     calendar_data = calendar.since(body.received_on.year)
     due = compute_due(
         calendar.work_calendar_since(body.received_on.year), ClockInput(received_on=body.received_on, reply_days=policy.reply_days,
@@ -289,20 +291,26 @@ async def similar_earlier(
     view = await live_view(client, application_id)
     if not sees_department(user, view.department):
         raise not_found(application_id)
-    this = session.get(Application, application_id)
-    if this is None:
+
+    def earlier_rows() -> list:
+        this = session.get(Application, application_id)
+        if this is None:
+            return []
+        same_contact = [c for c in (
+            Application.applicant_email == this.applicant_email if this.applicant_email else None,
+            Application.applicant_phone == this.applicant_phone if this.applicant_phone else None) if c is not None]
+        if not same_contact:
+            return []
+        return list(session.exec(
+            select(Application, ApplicationItem).join(ApplicationItem, ApplicationItem.application_id == Application.id)
+            .where(Application.applicant_name == this.applicant_name, or_(*same_contact),
+                   Application.id != application_id, Application.received_on <= this.received_on)
+            .order_by(Application.received_on.desc()).limit(500)
+        ).all())
+
+    rows = await blocking(earlier_rows)
+    if not rows:
         return []
-    same_contact = [c for c in (
-        Application.applicant_email == this.applicant_email if this.applicant_email else None,
-        Application.applicant_phone == this.applicant_phone if this.applicant_phone else None) if c is not None]
-    if not same_contact:
-        return []
-    rows = session.exec(
-        select(Application, ApplicationItem).join(ApplicationItem, ApplicationItem.application_id == Application.id)
-        .where(Application.applicant_name == this.applicant_name, or_(*same_contact), Application.id != application_id,
-               Application.received_on <= this.received_on)
-        .order_by(Application.received_on.desc()).limit(500)
-    ).all()
     earlier = {(a.id, i.item_no): (a, i) for a, i in rows}
     found = similar_items([item.description for item in view.items],
                           [EarlierItem(a.id, i.item_no, i.description, i.outcome) for a, i in earlier.values()])
@@ -368,7 +376,7 @@ def _action(path: str, update: str, body_type: type[BaseModel], message: type[Ba
         await ensure_visible(user, application_id, client)
         command = message.model_validate(body.model_dump() | {"by": user.username})
         return await run_update(client, application_id, update, command, ApplicationView, what="申请",
-                                ended=lambda: _how_it_ended(session, application_id))
+                                ended=lambda: blocking(_how_it_ended, session, application_id))
 
     act.__annotations__["body"] = body_type
     act.__name__ = update

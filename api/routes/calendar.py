@@ -3,19 +3,15 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 
-from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
+from api.deps import CalendarDep, ClientDep, SettingsDep
 from api.schemas import CalendarYearIn, CalendarYearPublishedOut, CalendarYearsOut, DeadlineAnswer
 from api.security import CurrentUser, require
 from db.models_security import StaffUser
 from clock import ClockInput, compute_due
-from db.repository import store_calendar_year
-from workcalendar import WorkCalendar, parse_year_schedule
-from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow, CalendarBroadcastInput
-from workflows.messages import CalendarYearPublished
+from services.calendar import InvalidSchedule, parse_schedule, publish_year
+from workcalendar import WorkCalendar
 
 # Any logged-in staff member may ask the calendar; only an admin publishes a year.
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
@@ -40,37 +36,18 @@ def published_years(calendar: CalendarDep, user: CurrentUser) -> CalendarYearsOu
     return CalendarYearsOut(calendar_version=data.version, published_years=data.published_years())
 
 
-async def publish_year(
-    year: int, body: CalendarYearIn, session, client, settings, calendar, published_by: str
-) -> CalendarYearPublishedOut:
-    payload = body.model_dump(mode="json") | {"year": year}
-    try:
-        schedule = parse_year_schedule(payload)
-    except ValueError as err:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"放假安排有误：{err}") from None
-    store_calendar_year(session, year, schedule.model_dump(mode="json"), published_by)
-    session.commit()
-    calendar.refresh()
-    version = calendar.current().version
-    # Once per calendar version and deployment: the task queue names the deployment, so two agencies (or
-    # two test stacks) sharing a namespace and publishing the same data each reach their own applications.
-    broadcast_id = f"calendar-broadcast-{settings.task_queue}-{version}"
-    try:
-        await client.start_workflow(
-            CalendarBroadcastBatchesWorkflow.run, CalendarBroadcastInput(fact=CalendarYearPublished(schedule=schedule)),
-            id=broadcast_id,
-            task_queue=settings.task_queue, id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
-    except WorkflowAlreadyStartedError:
-        pass  # the same data was published before; its broadcast already ran
-    return CalendarYearPublishedOut(year=year, calendar_version=version, open_applications_notified_by=broadcast_id)
-
-
 @router.put("/years/{year}", response_model=CalendarYearPublishedOut)
 async def publish(
-    year: Annotated[int, Path(ge=2000, le=2100)], body: CalendarYearIn, session: SessionDep,
+    year: Annotated[int, Path(ge=2000, le=2100)], body: CalendarYearIn, request: Request,
     client: ClientDep, settings: SettingsDep, calendar: CalendarDep,
     admin: Annotated[StaffUser, Depends(require("admin"))],
 ) -> CalendarYearPublishedOut:
     """Publish (or correct) a year's official schedule (admins); open applications recompute their due dates."""
-    return await publish_year(year, body, session, client, settings, calendar, admin.username)
+    try:
+        schedule = parse_schedule(year, body.model_dump(mode="json"))
+    except InvalidSchedule as err:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from None
+    published = await publish_year(schedule, engine=request.app.state.engine, client=client, settings=settings,
+                                   published_by=admin.username, calendar=calendar)
+    return CalendarYearPublishedOut(year=year, calendar_version=published.calendar_version,
+                                    open_applications_notified_by=published.broadcast_id)

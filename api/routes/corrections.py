@@ -61,6 +61,7 @@ async def _start(body: CorrectionBody, received_on: date, channel: str, by: str,
     if received_on > clock.today():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "收到申请之日不能晚于今天")
     correction_id = f"GZ-{clock.today().year}-{idempotency.id_suffix('GZ')}"  # fixed by an Idempotency-Key
+    await calendar.fresh()  # a year another process published just now counts
     fields = body.model_dump(exclude={"received_on"})
     inp = CorrectionInput(correction_id=correction_id, **fields, channel=channel, received_on=received_on,
                           reply_days=settings.correction_reply_days, calendar=calendar.since(received_on.year),

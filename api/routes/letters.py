@@ -10,12 +10,13 @@ and hide other departments' applications from handlers (404), like the applicati
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api.deps import ClientDep, SessionDep, SettingsDep
+from api.offloop import blocking, rendering
 from api.routes.applicant import Owned
 from api.routes.applications import ensure_visible
 from api.schemas import _without_by
@@ -169,8 +170,12 @@ def _require_application(session: Session, application_id: str) -> None:
 @staff.get("/{application_id}/letters", response_model=list[LetterOut])
 async def letters_of(application_id: str, session: SessionDep, client: ClientDep, user: Reader) -> list[LetterOut]:
     """Every letter issued for the application: 文号, checksums, delivery status, attempts and last error."""
-    _require_application(session, application_id)
+    await blocking(_require_application, session, application_id)
     await ensure_visible(user, application_id, client)
+    return await blocking(_letters, session, application_id)
+
+
+def _letters(session: Session, application_id: str) -> list[LetterOut]:
     documents = {d.key: d for d in repo.documents_for_application(session, application_id)}
     return [_letter_out(row, documents.get(row.key)) for row in repo.outbox_for_application(session, application_id)]
 
@@ -326,19 +331,19 @@ async def letter_pdf(application_id: str, key: str, session: SessionDep, setting
                      user: Reader) -> Response:
     """The issued document exactly as stored (and sent): checksum verified."""
     await ensure_visible(user, application_id, client)
-    data, number = _stored_pdf(session, settings, application_id, key)
+    data, number = await blocking(_stored_pdf, session, settings, application_id, key)
     return _pdf_response(data, f"{number}.pdf")
 
 
 @staff.get("/{application_id}/letters/{key}/envelope.pdf", response_class=Response)
 async def envelope_pdf(application_id: str, key: str, session: SessionDep, settings: SettingsDep, client: ClientDep,
-                       user: Reader) -> Response:
+                       user: Reader, request: Request) -> Response:
     """A printable DL envelope for a letter going by post."""
     await ensure_visible(user, application_id, client)
-    row, document = repo.get_outbox(session, key), repo.get_document(session, key)
+    row, document = await blocking(lambda: (repo.get_outbox(session, key), repo.get_document(session, key)))
     if row is None or document is None or row.application_id != application_id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "没有该文书")
-    data = render_envelope_pdf(recipient_name=row.recipient_name, address=row.address or "",
+    data = await rendering(request, render_envelope_pdf, recipient_name=row.recipient_name, address=row.address or "",
                                sender=settings.agency_name, number=document.document_number, issued_on=document.issued_on)
     return _pdf_response(data, f"{document.document_number}-信封.pdf")
 
@@ -360,11 +365,11 @@ async def reply_draft(application_id: str, client: ClientDep, user: Reader) -> D
 
 
 @staff.get("/{application_id}/reply-draft.pdf", response_class=Response)
-async def reply_draft_pdf(application_id: str, client: ClientDep, user: Reader) -> Response:
+async def reply_draft_pdf(application_id: str, client: ClientDep, user: Reader, request: Request) -> Response:
     """A preview of the draft as a PDF, marked 草稿 and without a 文号 (numbered when it is signed)."""
     await ensure_visible(user, application_id, client)
     view, draft = await _draft(client, application_id)
-    data = render_letter_pdf(draft.body, number=None, issued_on=view.as_of, draft=True)
+    data = await rendering(request, render_letter_pdf, draft.body, number=None, issued_on=view.as_of, draft=True)
     return _pdf_response(data, f"{application_id}-答复告知书草稿-第{draft.version}稿.pdf")
 
 
@@ -391,16 +396,23 @@ async def upload_attachment(
     version: Annotated[str, Form(pattern="^(original|redacted)$")],
 ) -> AttachmentOut:
     """Store a file for an item: `original` goes with 予以公开, `redacted` with 部分公开 (区分处理)."""
-    _require_application(session, application_id)
+    await blocking(_require_application, session, application_id)
     await ensure_visible(user, application_id, client)
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     if not data or len(data) > MAX_UPLOAD_BYTES:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "文件为空或超过 50 MB")
+    # Hashing, writing and fsyncing up to 50 MB, then the row: in a worker thread.
+    return await blocking(_store_attachment, session, settings, application_id, item_no, version, file.filename,
+                          file.content_type, data, user.username)
+
+
+def _store_attachment(session: Session, settings: Settings, application_id: str, item_no: int, version: str,
+                      filename: str | None, content_type: str | None, data: bytes, by: str) -> AttachmentOut:
     sha = FileStore(settings.data_dir).put(data)
     repo.add_stored_file(session, sha, len(data))
     row = LetterAttachment(application_id=application_id, item_no=item_no, version=version,
-                           filename=file.filename or f"attachment-{sha[:8]}", sha256=sha, size=len(data),
-                           content_type=file.content_type or "application/octet-stream", uploaded_by=user.username)
+                           filename=filename or f"attachment-{sha[:8]}", sha256=sha, size=len(data),
+                           content_type=content_type or "application/octet-stream", uploaded_by=by)
     session.add(row)
     session.commit()
     session.refresh(row)
@@ -410,9 +422,9 @@ async def upload_attachment(
 @staff.get("/{application_id}/attachments", response_model=list[AttachmentOut])
 async def list_attachments(application_id: str, session: SessionDep, client: ClientDep,
                            user: Reader) -> list[AttachmentOut]:
-    _require_application(session, application_id)
+    await blocking(_require_application, session, application_id)
     await ensure_visible(user, application_id, client)
-    return [AttachmentOut(**row.model_dump()) for row in repo.attachments_for(session, application_id)]
+    return await blocking(lambda: [AttachmentOut(**row.model_dump()) for row in repo.attachments_for(session, application_id)])
 
 
 # --- the applicant's download (portal) ----------------------------------------------------------
@@ -435,10 +447,10 @@ def reply_pdf_for_download(engine: Engine, settings: Settings, application_id: s
 async def portal_reply_pdf(application_id: Owned, session: SessionDep, settings: SettingsDep, client: ClientDep) -> Response:
     """The applicant downloads the reply; a portal delivery is confirmed by the download (its date is the delivery date)."""
     engine = session.get_bind()
-    data = reply_pdf_for_download(engine, settings, application_id)
+    data = await blocking(reply_pdf_for_download, engine, settings, application_id)
     if data is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "答复尚未签发")
-    row = session.get(Application, application_id)
+    row = await blocking(session.get, Application, application_id)
     if row is not None and row.delivery_method == "portal" and row.status == "awaiting-delivery":
         today = clock.today()
         try:
@@ -479,7 +491,7 @@ class PortalLetters(BaseModel):
 
 
 @portal.get("/applications/{application_id}/letters", response_model=PortalLetters)
-async def portal_letters(application_id: Owned, session: SessionDep) -> PortalLetters:
+def portal_letters(application_id: Owned, session: SessionDep) -> PortalLetters:
     """The letters issued to the applicant so far (not the reply: see reply.pdf), and the reply's files once signed."""
     letters = []
     for which, title in PORTAL_LETTERS.items():
@@ -524,7 +536,7 @@ async def portal_letter_pdf(application_id: Owned, which: str, session: SessionD
 
 
 @portal.get("/applications/{application_id}/attachments/{attachment_id}", response_class=Response)
-async def portal_attachment(application_id: Owned, attachment_id: int, session: SessionDep,
+def portal_attachment(application_id: Owned, attachment_id: int, session: SessionDep,
                             settings: SettingsDep) -> Response:
     """A file that went with the signed reply (only those: the outbox row lists them), checksum verified."""
     reply = repo.get_outbox(session, f"{application_id}:reply")

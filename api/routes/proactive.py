@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from api import idempotency
 from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
+from api.offloop import blocking
 from api.security import STAFF_READERS, require
 from api.temporal_calls import run_query, run_update, start_once
 from core import clock
@@ -201,7 +202,8 @@ async def create_item(body: ItemBody, user: Editors, session: SessionDep, client
     20 days (seed 002 art. 13; working days when the agency sets it, Reg. 26)."""
     if body.produced_on > clock.today():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "信息产生之日不能晚于今天")
-    category = _category(session, body.category_id)
+    category = await blocking(_category, session, body.category_id)
+    await calendar.fresh()  # a year another process published just now counts
     data = calendar.since(body.produced_on.year)
     deadline = publication_due(WorkCalendar(data), body.produced_on, working_days=settings.proactive_publication_working_days)
     inp = CatalogueItemInput(item_id=_new_id("ML"), kind="document", title=body.title, category_id=category.id,
@@ -271,9 +273,10 @@ async def create_interpretation(body: InterpretationBody, user: Editors, session
                                 settings: SettingsDep, calendar: CalendarDep) -> ItemCreated:
     """An interpretation of a policy document: due with it, at the latest 3 working days after the
     document was issued (印发; seed 002 art. 20). Its steps are those of a catalogue item."""
-    policy = session.get(CatalogueItem, body.policy_id)
+    policy = await blocking(session.get, CatalogueItem, body.policy_id)
     if policy is None or policy.kind != "document":
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {body.policy_id} 的政策文件")
+    await calendar.fresh()
     data = calendar.since(policy.produced_on.year)
     deadline = interpretation_due(WorkCalendar(data), policy.produced_on)
     inp = CatalogueItemInput(item_id=_new_id("JD"), kind="interpretation", title=body.title,

@@ -11,12 +11,14 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import ClientDep, SessionDep, SettingsDep
+from api.offloop import blocking
 from api.routes.consultations import CONSULTATION_ENDED, application_of
 from api.schemas import ThirdPartyAnswerBody, ThirdPartyView
 from api.security import mark_actor, rate_limited
 from api.temporal_calls import run_query, run_update
 from core.security import read_third_party_token
 from db.models_security import ThirdPartyLinkUse
+from sqlmodel import Session
 from workflows.messages import ConsultationAnswer, ConsultationView
 
 router = APIRouter(prefix="/api/v1/third-party", tags=["third parties"],
@@ -65,21 +67,29 @@ async def letter(link: Link, client: ClientDep) -> ThirdPartyView:
 async def answer(link: Link, body: ThirdPartyAnswerBody, client: ClientDep, session: SessionDep) -> ThirdPartyView:
     """Consent or objection (with reasons); accepted once. It counts from the day it arrives: no date of one's own."""
     consultation_id, nonce = link
-    session.add(ThirdPartyLinkUse(nonce=nonce, consultation_id=consultation_id))
-    try:
-        session.commit()  # claim the link first: two answers racing, one wins
-    except IntegrityError:
-        session.rollback()
-        raise HTTPException(status.HTTP_409_CONFLICT, USED_LINK) from None
+    await blocking(_claim, session, nonce, consultation_id)  # claim the link first: two answers racing, one wins
     try:
         message = ConsultationAnswer(position=body.position, reasons=body.reasons)
         view = await run_update(client, consultation_id, "answer", message, ConsultationView, what="征求意见",
                                 ended=lambda: CONSULTATION_ENDED)
     except BaseException:
         # Not answered (refused, or the consultation has ended): the link is not spent by a failure.
-        used = session.get(ThirdPartyLinkUse, nonce)
-        if used is not None:
-            session.delete(used)
-            session.commit()
+        await blocking(_release, session, nonce)
         raise
     return _shown(view)
+
+
+def _claim(session: Session, nonce: str, consultation_id: str) -> None:
+    session.add(ThirdPartyLinkUse(nonce=nonce, consultation_id=consultation_id))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise HTTPException(status.HTTP_409_CONFLICT, USED_LINK) from None
+
+
+def _release(session: Session, nonce: str) -> None:
+    used = session.get(ThirdPartyLinkUse, nonce)
+    if used is not None:
+        session.delete(used)
+        session.commit()
