@@ -48,6 +48,24 @@ PHASES = {"in-review": "保密审查中", "returned": "审查退回", "approved"
           "withdrawn": "已撤下", "open": "办理中", "closed": "已办结", "handling": "办理中", "corrected": "已更正",
           "forwarded": "已转送"}
 PLATFORMS = {"website": "网站", "wechat": "微信", "press": "纸质媒体", "press-conference": "新闻发布会"}
+# The action forms offered in each phase (the workflows' validators still refuse a wrong one: a form
+# posted from a page left open while another person acted gets the reason).
+ACTIONS_IN_PHASE: dict[str, dict[str, tuple[str, ...]]] = {
+    "catalogue": {"in-review": ("review", "change", "withdraw"), "returned": ("change", "withdraw"),
+                  "approved": ("publish", "change", "withdraw"), "published": ("change", "withdraw"),
+                  "withdrawn": ()},
+    "opinion": {"open": ("responses", "close"), "closed": ()},
+    "correction": {"handling": ("correct", "forward"), "corrected": (), "forwarded": ()},
+}
+
+
+def offered_forms(process: str, view: dict) -> list:
+    """The forms valid in the record's phase: an event is closed only once a response is recorded."""
+    phase = view.get("phase") or view.get("status") or ""
+    valid = ACTIONS_IN_PHASE[process].get(phase, ())
+    if process == "opinion" and not view.get("responses"):
+        valid = tuple(a for a in valid if a != "close")
+    return [form for form in PROCESSES[process]["forms"] if form[0] in valid]
 
 
 def _who(request: Request):
@@ -82,6 +100,54 @@ async def overview(request: Request, done: str = "") -> Response:
     if reason := await check_roles(user, *READERS):
         return refused_page(request, reason)
     return await _overview(request, user, notice=f"已登记：{done}" if done else None)
+
+
+# --- the catalogue's categories, each with its responsible section (seed 002 art. 14) ------------
+
+CATEGORY_EDITORS = ("supervisor", "admin")  # the API's own rule (PUT /api/v1/catalogue/categories/{id})
+
+
+async def _categories_page(request: Request, *, errors: dict[str, str] | None = None, values: dict | None = None,
+                           notice: str | None = None, status_code: int = 200) -> Response:
+    user = request.state.staff_user
+    return page(request, "staff/gk_categories.html", {
+        "categories": await _get(request, "/api/v1/catalogue/categories"), "errors": errors or {},
+        "values": values or {}, "notice": notice, "can_edit": await check_roles(user, *CATEGORY_EDITORS) is None,
+    }, current="gk", status_code=status_code)
+
+
+@router.get("/categories")
+async def categories(request: Request, done: str = "") -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    if reason := await check_roles(user, *READERS, *CATEGORY_EDITORS):
+        return refused_page(request, reason)
+    return await _categories_page(request, notice=f"已保存类别：{done}" if done else None)
+
+
+@router.post("/categories")
+async def save_category(request: Request) -> Response:
+    """Add a category or change one's name or responsible section (the code stays: items carry it)."""
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return csrf_refused(request)
+    body = {k: str(form.get(k, "")).strip() for k in ("id", "name", "section")}
+    answer = await api_call(request, "PUT", f"/api/v1/catalogue/categories/{body['id'] or '-'}", json=body,
+                            headers=bearer(request))
+    if answer.status_code == 200:
+        return redirect(request, f"/staff/gk/categories?done={body['id']}")
+    key = body["id"] if form.get("existing") else "new"
+    message = detail_of(answer)
+    if answer.status_code == 422 and "errors" in answer.json():
+        fields = {str((e.get("loc") or ["", ""])[-1]) for e in answer.json()["errors"]}
+        hints = {"id": "代码只能用小写字母、数字和连字符（如 statistics-data），不超过 40 个字符",
+                 "name": "类别名称至少 2 个字", "section": "负责科室至少 2 个字"}
+        message = "；".join(hints[f] for f in ("id", "name", "section") if f in fields) or message
+    return await _categories_page(request, errors={key: message}, values={key: body}, status_code=answer.status_code)
 
 
 START = {
@@ -120,8 +186,16 @@ async def _detail(request: Request, process: str, record_id: str, *, errors=None
     response = await api_call(request, "GET", spec["api"].format(id=record_id), headers=bearer(request))
     if response.status_code != 200:
         return refused_page(request, detail_of(response), response.status_code)
+    view = response.json()
+    forms = offered_forms(process, view)
+    if errors:  # a refused form stays on the page with its reason, even if the phase no longer offers it
+        forms += [f for f in spec["forms"] if f[0] in errors and f not in forms]
+    shown = dict(view)
+    if view.get("category_id"):
+        names = {c["id"]: c["name"] for c in await _get(request, "/api/v1/catalogue/categories")}
+        shown["category_id"] = names.get(view["category_id"], view["category_id"])
     return page(request, "staff/gk_detail.html", {
-        "process": process, "spec": spec, "view": response.json(), "record_id": record_id,
+        "process": process, "spec": spec, "view": shown, "record_id": record_id, "forms": forms,
         "errors": errors or {}, "notice": notice, "platforms": PLATFORMS,
         "facts": FACTS, "phases": PHASES}, current="gk", status_code=status_code)
 

@@ -92,23 +92,34 @@ async def test_staff_register_review_and_publish_a_catalogue_item(browser, live_
     await item_form.get_by_role("button", name="登记").click()
     await handler.wait_for_url("**/staff/gk/catalogue/ML-*")
     item_url = handler.url
-    await handler.locator("#form-publish").get_by_label("公开网址").fill("/gk/energy.html")
-    await handler.locator("#form-publish").get_by_role("button").click()
-    await handler.wait_for_selector("#error-publish")
-    assert "保密审查" in await handler.locator("#error-publish").inner_text()
-    refused_as_expected(handler)
-    await check_page(handler, "staff-gk-item-refused")
+    main = handler.locator("main")
+    # The category's name, not its code; only the forms valid while it awaits review (no 公开发布).
+    assert "国民经济和社会发展统计信息" in await main.inner_text() and "statistics-data" not in await main.inner_text()
+    assert await handler.locator("#form-publish").count() == 0
+    assert await handler.locator("#form-review").count() == 1 and await handler.locator("#form-change").count() == 1
+    await check_page(handler, "staff-gk-item-in-review")
 
     reviewer = await staff_page(browser, live_server, "reviewer-zhao")
     await reviewer.goto(item_url)
+    stale = await reviewer.context.new_page()  # the same page left open in a second tab
+    stale.js_errors = []
+    await stale.goto(item_url)
     await reviewer.locator("#form-review").get_by_role("button").click()
     await reviewer.wait_for_url("**?done=review")
+    assert await reviewer.locator("#form-review").count() == 0
+    # The stale tab still shows the review form: the workflow refuses it, the page says why.
+    await stale.locator("#form-review").get_by_role("button").click()
+    await stale.wait_for_selector("#error-review")
+    assert "没有待保密审查的稿件" in await stale.locator("#error-review").inner_text()
+    refused_as_expected(stale)
+    await check_page(stale, "staff-gk-item-refused")
 
     await handler.goto(item_url)
     await handler.locator("#form-publish").get_by_label("公开网址").fill("/gk/energy.html")
     await handler.locator("#form-publish").get_by_role("button").click()
     await handler.wait_for_url("**?done=publish")
     assert "SHA-256" in await handler.locator("main").inner_text()
+    assert await handler.locator("#form-publish").count() == 0 and await handler.locator("#form-withdraw").count() == 1
     await check_page(handler, "staff-gk-item-published")
     await reviewer.context.close()
     await handler.context.close()
@@ -137,4 +148,41 @@ async def test_staff_forward_a_correction_and_see_an_events_hour_limits(browser,
     await handler.wait_for_url("**?done=forward")
     assert "转送市市场监督管理局" in await handler.locator("main").inner_text()
     await check_page(handler, "staff-gk-correction-forwarded")
+    await handler.context.close()
+
+
+async def test_staff_maintain_the_categories_with_their_responsible_sections(browser, live_server, api):
+    from tests.browser.test_staff import refused_as_expected, staff_page
+
+    code = f"cat-{uuid.uuid4().hex[:6]}"
+    chief = await staff_page(browser, live_server, "chief-liu")
+    await chief.goto("/staff/gk")
+    await chief.get_by_role("link", name="目录类别与负责科室").click()
+    await chief.wait_for_url("**/staff/gk/categories")
+    new = chief.locator("#form-new-category")
+    await new.get_by_label("代码").fill("Bad Code")
+    await new.get_by_label("类别名称").fill("财政预决算")
+    await new.get_by_label("负责科室").fill("办公室")
+    await new.get_by_role("button", name="新增类别").click()
+    await chief.wait_for_selector("#error-new")
+    assert "小写字母" in await chief.locator("#error-new").inner_text()
+    assert await new.get_by_label("类别名称").input_value() == "财政预决算"
+    refused_as_expected(chief)
+    await check_page(chief, "staff-gk-categories-error")
+    await new.get_by_label("代码").fill(code)
+    await new.get_by_role("button", name="新增类别").click()
+    await chief.wait_for_url(f"**/staff/gk/categories?done={code}")
+    row = chief.locator(f"#category-{code}")
+    await row.get_by_label("负责科室").fill("财务科")
+    await row.get_by_role("button", name="保存").click()
+    await chief.wait_for_url(f"**/staff/gk/categories?done={code}")
+    await check_page(chief, "staff-gk-categories")
+    found = {c["id"]: c for c in (await api.get("/api/v1/catalogue/categories")).json()}
+    assert found[code] == {"id": code, "name": "财政预决算", "section": "财务科"}
+    await chief.context.close()
+
+    handler = await staff_page(browser, live_server, "wang")  # reads the list, may not change it
+    await handler.goto("/staff/gk/categories")
+    assert "财务科" in await handler.locator("main").inner_text()
+    assert await handler.locator("#form-new-category").count() == 0
     await handler.context.close()
