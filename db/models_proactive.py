@@ -60,6 +60,24 @@ class CatalogueItem(SQLModel, table=True):
     history: list = Field(default_factory=list, sa_column=Column(JSONDocument, nullable=False))
     created_by: str
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+    # A public copy of a record released to an applicant (issue 13 point 5): the application and the
+    # checksum of the exact copy the applicant received, which stays sealed (stored_file, never altered).
+    source_application_id: str | None = None
+    source_sha256: str | None = None
+
+
+class AnnualFigure(SQLModel, table=True):
+    """Table 二 of the annual report (国办公开办函〔2021〕30号), recorded by staff per year and row:
+    规章 / 行政规范性文件 (made, repealed, in force), 行政许可 / 行政处罚 / 行政强制 (decisions), 行政事业性收费
+    (amount in 10,000 yuan). Keys and fields are reports.annual.PROACTIVE_ROWS'. Migration 0009."""
+
+    __tablename__ = "annual_figure"
+
+    year: int = Field(primary_key=True)
+    row_key: str = Field(primary_key=True, max_length=40)
+    cells: dict = Field(default_factory=dict, sa_column=Column(JSONDocument, nullable=False))
+    updated_by: str
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
 
 
 class OpinionEvent(SQLModel, table=True):

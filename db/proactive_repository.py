@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from db.models_proactive import CatalogueCategory, CatalogueItem, CorrectionRequest, OpinionEvent
+from db.models_proactive import AnnualFigure, CatalogueCategory, CatalogueItem, CorrectionRequest, OpinionEvent
 
 
 def search_catalogue(
@@ -95,3 +95,12 @@ def published_counts(session: Session, year: int) -> list[tuple[str, str, int, i
     new = {(c, k): n for c, k, n in published}
     held = {(c, k): n for c, k, n in public}
     return [(c, k, new.get((c, k), 0), held.get((c, k), 0)) for c, k in sorted(set(new) | set(held))]
+
+
+def annual_figures(session: Session, year: int) -> dict[str, dict]:
+    """Table 二's figures recorded for `year`: row key -> field -> value (reports.annual.PROACTIVE_ROWS)."""
+    return {row.row_key: dict(row.cells) for row in session.exec(select(AnnualFigure).where(AnnualFigure.year == year))}
+
+
+def annual_figure_rows(session: Session, year: int) -> list[AnnualFigure]:
+    return list(session.exec(select(AnnualFigure).where(AnnualFigure.year == year)))

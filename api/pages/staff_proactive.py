@@ -15,6 +15,7 @@ from api.pages.staff_session import (
     NotLoggedIn, bearer, check_roles, csrf_refused, page, redirect, refused_page, staff_user, to_login,
 )
 from api.security import STAFF_READERS
+from core import clock
 
 router = APIRouter(prefix="/staff/gk", include_in_schema=False)
 READERS = tuple(sorted(STAFF_READERS))
@@ -148,6 +149,64 @@ async def save_category(request: Request) -> Response:
                  "name": "类别名称至少 2 个字", "section": "负责科室至少 2 个字"}
         message = "；".join(hints[f] for f in ("id", "name", "section") if f in fields) or message
     return await _categories_page(request, errors={key: message}, values={key: body}, status_code=answer.status_code)
+
+
+# --- table 二 of the annual report: the figures recorded per year ---------------------------------
+
+
+async def _figures_page(request: Request, year: int, *, error: str | None = None, values: dict | None = None,
+                        status_code: int = 200) -> Response:
+    figures = await _get(request, f"/api/v1/catalogue/figures/{year}")
+    return page(request, "staff/gk_figures.html", {
+        "year": year, "rows": figures["rows"] if figures else [], "error": error, "values": values or {},
+        "can_edit": await check_roles(request.state.staff_user, "handler", "supervisor") is None,
+    }, current="gk", status_code=status_code)
+
+
+def _year(text: str) -> int | None:
+    return int(text) if text.isdigit() and 2008 <= int(text) <= 2100 else None
+
+
+@router.get("/figures")
+async def figures(request: Request, year: str = "") -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    if reason := await check_roles(user, *READERS):
+        return refused_page(request, reason)
+    chosen = _year(year) if year else clock.today().year
+    if chosen is None:
+        return refused_page(request, "年度应为 2008 至 2100 之间的四位数字", 422)
+    return await _figures_page(request, chosen)
+
+
+@router.post("/figures")
+async def save_figures(request: Request) -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return csrf_refused(request)
+    year = _year(str(form.get("year", "")))
+    if year is None:
+        return refused_page(request, "年度应为 2008 至 2100 之间的四位数字", 422)
+    values = {k: str(v).strip() for k, v in form.items() if "." in k}
+    body: dict[str, dict[str, float | None]] = {}
+    for name, text in values.items():
+        key, _, field = name.partition(".")
+        try:
+            body.setdefault(key, {})[field] = float(text) if text else None
+        except ValueError:
+            return await _figures_page(request, year, error=f"「{text}」不是数字", values=values, status_code=422)
+    answer = await api_call(request, "PUT", f"/api/v1/catalogue/figures/{year}", json={"figures": body},
+                            headers=bearer(request))
+    if answer.status_code == 200:
+        return redirect(request, f"/staff/gk/figures?year={year}&done=1")
+    message = detail_of(answer)
+    if answer.status_code == 422 and "errors" in answer.json():
+        message = "数字不能为负数，也不能超过 10 亿"
+    return await _figures_page(request, year, error=message, values=values, status_code=answer.status_code)
 
 
 START = {

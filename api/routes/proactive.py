@@ -229,6 +229,81 @@ def report(user: Staff, session: SessionDep, year: Annotated[int, Query(ge=2000,
             for c, k, n, h in repo.published_counts(session, year)]
 
 
+# --- table 二 of the annual report: figures staff record per year ---------------------------------
+
+FigureValue = Annotated[float, Field(ge=0, le=1e9)] | None
+
+
+class FiguresBody(Body):
+    figures: dict[str, dict[str, FigureValue]] = Field(
+        description="row -> field -> value, e.g. {'rules': {'made': 1, 'repealed': 0, 'in_force': 12}}; "
+                    "rows and fields as in the 30号 format's table 二 (GET answers them)")
+
+
+class FigureRow(BaseModel):
+    key: str
+    label: str
+    group: str
+    fields: dict[str, str] = Field(description="field -> its label")
+    cells: dict[str, int | float | None]
+    updated_by: str | None
+    updated_at: datetime | None
+
+
+class FiguresOut(BaseModel):
+    year: int
+    rows: list[FigureRow]
+
+
+def _figures(session: Session, year: int) -> FiguresOut:
+    from reports.annual import PROACTIVE_FIELD_LABELS, PROACTIVE_ROWS
+
+    kept = {r.row_key: r for r in repo.annual_figure_rows(session, year)}
+    return FiguresOut(year=year, rows=[FigureRow(
+        key=spec["key"], label=spec["label"], group=spec["group"],
+        fields={f: PROACTIVE_FIELD_LABELS[f] for f in spec["fields"]},
+        cells={f: (kept[spec["key"]].cells.get(f) if spec["key"] in kept else None) for f in spec["fields"]},
+        updated_by=kept[spec["key"]].updated_by if spec["key"] in kept else None,
+        updated_at=kept[spec["key"]].updated_at if spec["key"] in kept else None) for spec in PROACTIVE_ROWS])
+
+
+FigureYear = Annotated[int, Path(ge=2008, le=2100, description="the year the figures are for")]
+
+
+@router.get("/figures/{year}", response_model=FiguresOut)
+def figures(year: FigureYear, user: Staff, session: SessionDep) -> FiguresOut:
+    """Table 二's figures recorded for the year: what the annual report's table 二 shows."""
+    return _figures(session, year)
+
+
+@router.put("/figures/{year}", response_model=FiguresOut)
+def put_figures(year: FigureYear, body: FiguresBody, user: Editors, session: SessionDep) -> FiguresOut:
+    """Record table 二's figures: 规章 and 行政规范性文件 made, repealed, in force; 行政许可, 行政处罚, 行政强制
+    decisions; 行政事业性收费 amount (万元). Given rows are merged (a null clears a figure)."""
+    from db.models_proactive import AnnualFigure
+    from reports.annual import validate_table2
+
+    if reason := validate_table2(body.figures):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, reason)
+    if any(v is not None and not float(v).is_integer() for key, cells in body.figures.items() if key != "fees"
+           for v in cells.values()):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "件数、处理决定数量须为整数（收费金额可有小数）")
+    for key, cells in body.figures.items():
+        row = session.get(AnnualFigure, (year, key))
+        merged = {**(row.cells if row else {}), **cells}
+        merged = {f: (int(v) if v is not None and float(v).is_integer() and f != "amount_10k_yuan" else v)
+                  for f, v in merged.items() if v is not None}
+        if row is not None and row.cells == merged:
+            continue  # unchanged: who recorded it stays
+        if not merged:
+            if row is not None:
+                session.delete(row)
+            continue
+        session.merge(AnnualFigure(year=year, row_key=key, cells=merged, updated_by=user.username, updated_at=clock.now()))
+    session.commit()
+    return _figures(session, year)
+
+
 @router.get("/items", response_model=list[PublicItem])
 def staff_list(user: Staff, session: SessionDep,
                status_: Annotated[str | None, Query(alias="status", max_length=20)] = None) -> list[PublicItem]:

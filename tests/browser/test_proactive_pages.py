@@ -186,3 +186,31 @@ async def test_staff_maintain_the_categories_with_their_responsible_sections(bro
     assert "财务科" in await handler.locator("main").inner_text()
     assert await handler.locator("#form-new-category").count() == 0
     await handler.context.close()
+
+
+async def test_staff_record_table_two_figures_for_the_annual_report(browser, live_server, api):
+    from tests.browser.test_staff import refused_as_expected, staff_page
+
+    handler = await staff_page(browser, live_server, "wang")
+    await handler.goto("/staff/gk")
+    await handler.get_by_role("link", name="年度报告表二数字（规章、规范性文件、许可、处罚、强制、收费）").click()
+    await handler.wait_for_url("**/staff/gk/figures")
+    await handler.goto("/staff/gk/figures?year=2017")
+    await handler.get_by_label("规章·本年制发件数").fill("2")
+    await handler.get_by_label("行政规范性文件·现行有效件数").fill("-1")
+    await handler.get_by_role("button", name="保存").click()
+    await handler.wait_for_selector("#error-figures")
+    assert "负数" in await handler.locator("#error-figures").inner_text()
+    assert await handler.get_by_label("规章·本年制发件数").input_value() == "2"
+    refused_as_expected(handler)
+    await handler.get_by_label("行政规范性文件·现行有效件数").fill("15")
+    await handler.get_by_label("行政事业性收费·本年收费金额（单位：万元）").fill("3.2")
+    await handler.get_by_role("button", name="保存").click()
+    await handler.wait_for_selector("#saved")
+    await check_page(handler, "staff-gk-figures")
+    rows = {r["key"]: r["cells"] for r in (await api.get("/api/v1/catalogue/figures/2017")).json()["rows"]}
+    assert rows["rules"]["made"] == 2 and rows["normative-documents"]["in_force"] == 15
+    assert rows["fees"]["amount_10k_yuan"] == 3.2 and rows["penalties"]["decisions"] is None
+    assert await handler.get_by_label("规章·本年制发件数").input_value() == "2"
+    assert "行政处罚（" not in await handler.locator("main").inner_text()  # nothing recorded: no "登记于"
+    await handler.context.close()
