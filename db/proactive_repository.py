@@ -104,3 +104,17 @@ def annual_figures(session: Session, year: int) -> dict[str, dict]:
 
 def annual_figure_rows(session: Session, year: int) -> list[AnnualFigure]:
     return list(session.exec(select(AnnualFigure).where(AnnualFigure.year == year)))
+
+
+def recent_request_items(session: Session, since: date, limit: int = 2000) -> list[tuple]:
+    """(application, item) pairs of the applications received since `since`, newest first, for the
+    search of information several applicants asked for (proactive.from_requests)."""
+    from db.models import Application, ApplicationItem
+
+    return list(session.exec(
+        select(Application.id, Application.department, Application.applicant_name, Application.applicant_email,
+               Application.applicant_phone, Application.received_on, ApplicationItem.item_no,
+               ApplicationItem.description, ApplicationItem.outcome)
+        .join(ApplicationItem, ApplicationItem.application_id == Application.id)
+        .where(Application.received_on >= since)
+        .order_by(col(Application.received_on).desc(), col(Application.id).desc()).limit(limit)).all())

@@ -216,7 +216,7 @@ class CatalogueItemWorkflow:
             policy_id=self._inp.policy_id, summary=self._inp.summary, phase=self._phase, version=self._version,
             created_by=self._inp.created_by, last_editor=self._last_editor, content_sha256=content_sha256(self._content),
             deadline=self._deadline, overdue=self._overdue(), evidence=self._evidence, history=self._history,
-            alerts=self._alerts,
+            alerts=self._alerts, requested_in=self._inp.requested_in, source=self._inp.source,
         )
 
     def _overdue(self) -> bool:
@@ -243,6 +243,8 @@ class CatalogueItemWorkflow:
             url=shown.url if shown else None, content_sha256=shown.content_sha256 if shown else None,
             summary=self._inp.summary, history=[h.model_dump(mode="json") for h in self._history],
             created_by=self._inp.created_by,
+            source_application_id=self._inp.source.application_id if self._inp.source else None,
+            source_sha256=self._inp.source.sha256 if self._inp.source else None,
         )
         await workflow.execute_activity("save_catalogue_item", record, start_to_close_timeout=ACTIVITY_TIMEOUT,
                                         retry_policy=PERSIST_RETRY)
