@@ -45,6 +45,8 @@ FACTS = {
     "due_on": "办理期限", "version": "版本", "forwarded_to": "转送机关", "result": "办理结果",
     "content_sha256": "当前稿件 SHA-256",
 }
+SOURCE_FACTS = {"application_id": "公开副本所据申请", "item_no": "申请事项", "filename": "申请人收到的文件",
+                "sha256": "申请人收到的文件 SHA-256（封存，不改动）"}
 PHASES = {"in-review": "保密审查中", "returned": "审查退回", "approved": "待公开", "published": "已公开",
           "withdrawn": "已撤下", "open": "办理中", "closed": "已办结", "handling": "办理中", "corrected": "已更正",
           "forwarded": "已转送"}
@@ -88,6 +90,7 @@ async def _overview(request: Request, user, *, errors: dict[str, str] | None = N
         "categories": await _get(request, "/api/v1/catalogue/categories"),
         "events": await _get(request, "/api/v1/public-opinion/events"),
         "corrections": await _get(request, "/api/v1/corrections"),
+        "requested": await _get(request, "/api/v1/catalogue/requested-often"),
         "errors": errors or {}, "notice": notice,
     }
     return page(request, "staff/gk_overview.html", context, current="gk", status_code=status_code)
@@ -209,9 +212,34 @@ async def save_figures(request: Request) -> Response:
     return await _figures_page(request, year, error=message, values=values, status_code=answer.status_code)
 
 
+@router.post("/propose")
+async def propose(request: Request) -> Response:
+    """One click on a group of similar requests: a catalogue item starts with the request's subject,
+    naming the applications; the section writes the content before the confidentiality review."""
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return csrf_refused(request)
+    subject = str(form.get("subject", "")).strip()
+    applications = [a for a in str(form.get("applications", "")).split() if a]
+    body = {"title": subject[:300], "category_id": str(form.get("category_id", "")).strip(),
+            "produced_on": clock.today().isoformat(), "requested_in": applications[:100],
+            "content": f"拟主动公开：{subject}。依申请公开中 {len(applications)} 件申请（{'、'.join(applications[:20])}）"
+                       "申请过相似信息（《政府信息公开条例》第四十四条）。请负责科室补充正文后送保密审查。",
+            "summary": f"由依申请公开转为主动公开：{len(applications)} 件申请申请过相似信息"}
+    answer = await api_call(request, "POST", "/api/v1/catalogue/items", json=body, headers=bearer(request))
+    if answer.status_code == 201:
+        return redirect(request, f"/staff/gk/catalogue/{answer.json()['item_id']}")
+    return await _overview(request, user, errors={"propose": detail_of(answer)}, status_code=answer.status_code)
+
+
 START = {
     "item": ("/api/v1/catalogue/items", "catalogue", "item_id",
              ("title", "category_id", "document_number", "produced_on", "content", "summary")),
+    "public-copy": ("/api/v1/catalogue/public-copies", "catalogue", "item_id",
+                    ("application_id", "attachment_id", "title", "category_id", "content")),
     "interpretation": ("/api/v1/interpretations", "catalogue", "item_id", ("policy_id", "title", "content")),
     "event": ("/api/v1/public-opinion/events", "opinion", "event_id", ("title", "severity", "found_at")),
     "correction": ("/api/v1/corrections", "correction", "correction_id",
@@ -256,7 +284,7 @@ async def _detail(request: Request, process: str, record_id: str, *, errors=None
     return page(request, "staff/gk_detail.html", {
         "process": process, "spec": spec, "view": shown, "record_id": record_id, "forms": forms,
         "errors": errors or {}, "notice": notice, "platforms": PLATFORMS,
-        "facts": FACTS, "phases": PHASES}, current="gk", status_code=status_code)
+        "facts": FACTS, "phases": PHASES, "source_facts": SOURCE_FACTS}, current="gk", status_code=status_code)
 
 
 @router.get("/{process}/{record_id}")

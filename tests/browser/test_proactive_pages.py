@@ -214,3 +214,29 @@ async def test_staff_record_table_two_figures_for_the_annual_report(browser, liv
     assert await handler.get_by_label("规章·本年制发件数").input_value() == "2"
     assert "行政处罚（" not in await handler.locator("main").inner_text()  # nothing recorded: no "登记于"
     await handler.context.close()
+
+
+async def test_staff_propose_information_several_applicants_asked_for(browser, live_server, api):
+    from tests.browser.test_staff import staff_page
+    from tests.helpers import register
+
+    await api.put("/api/v1/catalogue/categories/statistics-data", json={
+        "id": "statistics-data", "name": "国民经济和社会发展统计信息", "section": "综合统计科"})
+    subject = f"全市养老机构床位数统计{uuid.uuid4().hex[:6]}"
+    ids = [(await register(api, applicant={"name": name, "type": "natural-person", "email": f"{uuid.uuid4().hex[:8]}@example.cn"},
+                           items=[{"description": text}]))["application_id"]
+           for name, text in (("甲", subject), ("乙", f"2025年{subject}"), ("丙", f"{subject}（分区）"))]
+    handler = await staff_page(browser, live_server, "chief-liu")
+    await handler.goto("/staff/gk")
+    row = handler.locator("#requested ~ table tbody tr", has_text=ids[0])
+    assert await row.count() == 1
+    text = await row.inner_text()
+    assert all(i in text for i in ids)
+    await check_page(handler, "staff-gk-requested-often")
+    await row.get_by_role("button", name="提议主动公开").click()
+    await handler.wait_for_url("**/staff/gk/catalogue/ML-*")
+    facts = await handler.locator("#requested-in").inner_text()
+    assert all(i in facts for i in ids)
+    assert subject in await handler.locator("main").inner_text()
+    await check_page(handler, "staff-gk-proposed-item")
+    await handler.context.close()
