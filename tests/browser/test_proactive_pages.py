@@ -240,3 +240,43 @@ async def test_staff_propose_information_several_applicants_asked_for(browser, l
     assert subject in await handler.locator("main").inner_text()
     await check_page(handler, "staff-gk-proposed-item")
     await handler.context.close()
+
+
+async def test_staff_register_a_public_copy_of_a_released_record(browser, live_server, api):
+    from tests.browser.test_staff import refused_as_expected, staff_page
+    from tests.helpers import act, eventually, register, through_review
+
+    await api.put("/api/v1/catalogue/categories/statistics-data", json={
+        "id": "statistics-data", "name": "国民经济和社会发展统计信息", "section": "综合统计科"})
+    app_id = (await register(api, applicant={"name": "吴六", "type": "natural-person", "email": "wuliu@example.cn"},
+                             items=[{"description": "统计执法检查处罚决定书"}]))["application_id"]
+    attachment = (await api.post(f"/api/v1/applications/{app_id}/attachments", data={"item_no": "1", "version": "original"},
+                                 files={"file": ("决定书.pdf", f"当事人吴六 {uuid.uuid4()}".encode(), "application/pdf")},
+                                 headers=api.as_user("wang"))).json()
+    await through_review(api, app_id, {1: ("disclosed", "")})
+    await act(api, app_id, "sign", {"by": "chief-liu"})
+    await eventually(api, app_id, lambda s: s["status"] == "closed")
+
+    handler = await staff_page(browser, live_server, "wang")
+    await handler.goto("/staff/gk")
+    form = handler.locator("form[action='/staff/gk/new/public-copy']")
+    await form.get_by_label("申请编号").fill(app_id)
+    await form.get_by_label("附件编号（随答复送出的文件）").fill(str(attachment["id"]))
+    await form.get_by_label("公开副本标题").fill("统计执法检查处罚决定（公开副本）")
+    await form.get_by_label("公开副本内容（已删除个人信息）").fill("当事人吴六，电话 13812345678")
+    await form.get_by_role("button", name="登记公开副本").click()
+    await handler.wait_for_selector("#error-public-copy")
+    assert "电话号码" in await handler.locator("#error-public-copy").inner_text()
+    refused_as_expected(handler)
+    await check_page(handler, "staff-gk-public-copy-refused")
+    form = handler.locator("form[action='/staff/gk/new/public-copy']")
+    await form.get_by_label("申请编号").fill(app_id)
+    await form.get_by_label("附件编号（随答复送出的文件）").fill(str(attachment["id"]))
+    await form.get_by_label("公开副本标题").fill("统计执法检查处罚决定（公开副本）")
+    await form.get_by_label("公开副本内容（已删除个人信息）").fill("当事人某企业，违法事实……")
+    await form.get_by_role("button", name="登记公开副本").click()
+    await handler.wait_for_url("**/staff/gk/catalogue/ML-*")
+    main = await handler.locator("main").inner_text()
+    assert attachment["sha256"] in main and "封存" in main and app_id in main
+    await check_page(handler, "staff-gk-public-copy")
+    await handler.context.close()
