@@ -90,6 +90,9 @@ def main() -> int:
                                       "date_to": (today - timedelta(days=700)).isoformat()},
             "title word": {"title": "农业普查"},
             "title word + category": {"title": "统计年鉴", "category": "cat-07"},
+            # Words that match one item or none: a LIKE '%…%' walks the whole date index to find them.
+            "title word, one match": {"title": f"第{wanted}号"},
+            "title word, no match": {"title": "没有这样的标题"},
         }
         with engine.connect() as connection:
             for name, sql in (("category", "SELECT id FROM catalogue_item WHERE status='published' AND kind='document' "

@@ -12,6 +12,9 @@ from sqlmodel import Column, Field, SQLModel
 from db.models import JSONDocument, timestamp_column, utcnow
 
 PUBLISHED = "status = 'published'"
+# The title search's dialect-specific structures, made by migration 0009 outside the models: an FTS5
+# trigram table (and its shadow tables and triggers) on SQLite, a pg_trgm GIN index on PostgreSQL.
+TITLE_SEARCH_OBJECTS = ("catalogue_item_title_fts", "ix_catalogue_item_title_trgm")
 HAS_POLICY = "policy_id IS NOT NULL"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func, or_, text
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
@@ -31,6 +31,8 @@ def search_catalogue(
     if title:
         escaped = title.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(col(CatalogueItem.title).like(f"%{escaped}%", escape="\\"))
+        if (few := _few_title_matches(session, title)) is not None:
+            query = query.where(col(CatalogueItem.id).in_(few))
     if after is not None:
         on, item_id = after
         query = query.where(or_(CatalogueItem.produced_on < on,
@@ -39,6 +41,24 @@ def search_catalogue(
     rows = list(session.exec(query))
     cursor = (rows[limit - 1].produced_on, rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], cursor
+
+
+# A title word matching at most this many items (any status) is looked up through the trigram index
+# and the few rows sorted; a commoner word walks the newest-first index, which finds a page early.
+FEW_MATCHES = 2000
+
+
+def _few_title_matches(session: Session, title: str) -> list[str] | None:
+    """SQLite: the ids of the items whose title contains `title`, from the FTS5 trigram table (migration
+    0009), when there are few; None when the word is common or shorter than a trigram (then LIKE alone).
+    PostgreSQL's planner uses the pg_trgm index for the LIKE itself."""
+    if len(title) < 3 or session.get_bind().dialect.name != "sqlite":
+        return None
+    phrase = '"' + title.replace('"', '""') + '"'
+    ids = [row[0] for row in session.connection().execute(
+        text("SELECT id FROM catalogue_item_title_fts WHERE catalogue_item_title_fts MATCH :q LIMIT :n"),
+        {"q": phrase, "n": FEW_MATCHES + 1})]
+    return ids if len(ids) <= FEW_MATCHES else None
 
 
 def interpretations_of(session: Session, policy_ids: list[str]) -> dict[str, list[CatalogueItem]]:
