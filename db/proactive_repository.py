@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import and_, func, or_, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
@@ -55,9 +56,12 @@ def _few_title_matches(session: Session, title: str) -> list[str] | None:
     if len(title) < 3 or session.get_bind().dialect.name != "sqlite":
         return None
     phrase = '"' + title.replace('"', '""') + '"'
-    ids = [row[0] for row in session.connection().execute(
-        text("SELECT id FROM catalogue_item_title_fts WHERE catalogue_item_title_fts MATCH :q LIMIT :n"),
-        {"q": phrase, "n": FEW_MATCHES + 1})]
+    try:
+        ids = [row[0] for row in session.connection().execute(
+            text("SELECT id FROM catalogue_item_title_fts WHERE catalogue_item_title_fts MATCH :q LIMIT :n"),
+            {"q": phrase, "n": FEW_MATCHES + 1})]
+    except DBAPIError:  # SQLite only (no aborted transaction): e.g. a database made before migration 0009, or text FTS5 cannot parse: LIKE alone
+        return None
     return ids if len(ids) <= FEW_MATCHES else None
 
 
@@ -126,7 +130,7 @@ def annual_figure_rows(session: Session, year: int) -> list[AnnualFigure]:
     return list(session.exec(select(AnnualFigure).where(AnnualFigure.year == year)))
 
 
-def recent_request_items(session: Session, since: date, limit: int = 2000) -> list[tuple]:
+def recent_request_items(session: Session, since: date, limit: int = 1000) -> list[tuple]:
     """(application, item) pairs of the applications received since `since`, newest first, for the
     search of information several applicants asked for (proactive.from_requests)."""
     from db.models import Application, ApplicationItem

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from outcomes.similar import SIMILAR_AT, EarlierItem, similar_items
+from rapidfuzz import fuzz, process, utils
+
+from outcomes.similar import SIMILAR_AT
 
 # Reg. 44 says 多个 (several): three different applicants by default.
 SEVERAL_APPLICANTS = 3
@@ -45,20 +47,19 @@ def requested_often(items: list[RequestedItem], *, min_applicants: int = SEVERAL
                     threshold: float = SIMILAR_AT) -> list[RequestCluster]:
     """Groups of similar requested items asked by at least `min_applicants` different applicants,
     most asked first. Greedy: each item (newest first) seeds a group of the not yet grouped items
-    similar to it; its description is the group's subject."""
+    similar to it; its description is the group's subject. The score is outcomes.similar's (WRatio on
+    default-processed text, at least SIMILAR_AT), each seed compared with the rest in one rapidfuzz call."""
     pending = sorted(items, key=lambda i: (i.received_on, i.application_id, i.item_no), reverse=True)
     clusters: list[RequestCluster] = []
-    grouped: set[tuple[str, int]] = set()
-    for seed in pending:
-        if (seed.application_id, seed.item_no) in grouped:
+    left = dict(enumerate(pending))
+    for n, seed in enumerate(pending):
+        if n not in left:
             continue
-        others = [i for i in pending if (i.application_id, i.item_no) not in grouped and i is not seed]
-        by_key = {(i.application_id, i.item_no): i for i in others}
-        found = similar_items([seed.description], [EarlierItem(i.application_id, i.item_no, i.description, i.outcome)
-                                                   for i in others], threshold)
-        members = (seed, *(by_key[(f.earlier.application_id, f.earlier.item_no)] for f in found))
-        grouped.update((m.application_id, m.item_no) for m in members)
-        cluster = RequestCluster(subject=seed.description, items=members)
+        del left[n]
+        found = process.extract(seed.description, {m: i.description for m, i in left.items()}, scorer=fuzz.WRatio,
+                                processor=utils.default_process, score_cutoff=threshold, limit=None)
+        members = sorted(m for _, _, m in found)
+        cluster = RequestCluster(subject=seed.description, items=(seed, *(left.pop(m) for m in members)))
         if cluster.applicants >= min_applicants:
             clusters.append(cluster)
     return sorted(clusters, key=lambda c: (-c.applicants, c.subject))

@@ -266,7 +266,7 @@ def requested_often(
 
 class PublicCopyBody(Body):
     application_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
-    attachment_id: int = Field(ge=1, description="the released file (as the applicant received it)")
+    attachment_id: int = Field(ge=1, le=2**31 - 1, description="the released file (as the applicant received it)")
     title: str = Field(min_length=2, max_length=300)
     category_id: str = Field(min_length=1, max_length=40)
     content: str = Field(min_length=1, max_length=200_000, description="the public copy: personal data removed")
@@ -305,7 +305,10 @@ async def create_public_copy(body: PublicCopyBody, user: Editors, session: Sessi
         found = "、".join(sorted({kinds.get(f.kind, f.kind) for f in findings}))
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"公开副本中仍有{found}，请删除个人信息等不应公开的内容后再提交")
-    letters_repo.FileStore(settings.data_dir).get_verified(attachment.sha256)  # the sealed copy is intact
+    try:
+        letters_repo.FileStore(settings.data_dir).get_verified(attachment.sha256)  # the sealed copy is intact
+    except letters_repo.ChecksumMismatch:  # missing or altered: nothing is published from it
+        raise HTTPException(status.HTTP_409_CONFLICT, "申请人收到的文件与封存的校验值不符或已缺失，请联系系统管理员") from None
     category = _category(session, body.category_id)
     data = calendar.since(clock.today().year)
     produced_on = clock.today()
