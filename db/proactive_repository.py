@@ -46,7 +46,7 @@ def search_catalogue(
 
 # A title word matching at most this many items (any status) is looked up through the trigram index
 # and the few rows sorted; a commoner word walks the newest-first index, which finds a page early.
-FEW_MATCHES = 2000
+FEW_MATCHES = 200
 
 
 def _few_title_matches(session: Session, title: str) -> list[str] | None:
