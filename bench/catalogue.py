@@ -4,7 +4,8 @@ Bulk-loads synthetic published catalogue items (12 categories, five years of pro
 文号 on a third of them, titles from a small vocabulary) into a fresh SQLite database, starts a
 Temporal dev server and the API (uvicorn), and times GET /api/v1/catalogue and the HTML page
 /catalogue for each search shape: newest first, by category, by 文号, by date range, by a title
-word, and a second page (keyset cursor). Prints p50/p95 per shape, the query plans, and its command.
+word (common, matching one item, matching none: the trigram index of migration 0009), and a second
+page (keyset cursor). Prints p50/p95 per shape, the query plans, and its command.
 
     .venv/bin/python bench/catalogue.py [--size 100000] [--repeat 40] [--worktree]
 """
