@@ -4,7 +4,8 @@ Bulk-loads synthetic published catalogue items (12 categories, five years of pro
 文号 on a third of them, titles from a small vocabulary) into a fresh SQLite database, starts a
 Temporal dev server and the API (uvicorn), and times GET /api/v1/catalogue and the HTML page
 /catalogue for each search shape: newest first, by category, by 文号, by date range, by a title
-word, and a second page (keyset cursor). Prints p50/p95 per shape, the query plans, and its command.
+word (common, matching one item, matching none: the trigram index of migration 0009), and a second
+page (keyset cursor). Prints p50/p95 per shape, the query plans, and its command.
 
     .venv/bin/python bench/catalogue.py [--size 100000] [--repeat 40] [--worktree]
 """
@@ -90,6 +91,9 @@ def main() -> int:
                                       "date_to": (today - timedelta(days=700)).isoformat()},
             "title word": {"title": "农业普查"},
             "title word + category": {"title": "统计年鉴", "category": "cat-07"},
+            # Words that match one item or none: a LIKE '%…%' walks the whole date index to find them.
+            "title word, one match": {"title": f"第{wanted}号"},
+            "title word, no match": {"title": "没有这样的标题"},
         }
         with engine.connect() as connection:
             for name, sql in (("category", "SELECT id FROM catalogue_item WHERE status='published' AND kind='document' "

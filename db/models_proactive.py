@@ -12,6 +12,9 @@ from sqlmodel import Column, Field, SQLModel
 from db.models import JSONDocument, timestamp_column, utcnow
 
 PUBLISHED = "status = 'published'"
+# The title search's dialect-specific structures, made by migration 0009 outside the models: an FTS5
+# trigram table (and its shadow tables and triggers) on SQLite, a pg_trgm GIN index on PostgreSQL.
+TITLE_SEARCH_OBJECTS = ("catalogue_item_title_fts", "ix_catalogue_item_title_trgm")
 HAS_POLICY = "policy_id IS NOT NULL"
 
 
@@ -59,6 +62,24 @@ class CatalogueItem(SQLModel, table=True):
     summary: str = ""
     history: list = Field(default_factory=list, sa_column=Column(JSONDocument, nullable=False))
     created_by: str
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+    # A public copy of a record released to an applicant (issue 13 point 5): the application and the
+    # checksum of the exact copy the applicant received, which stays sealed (stored_file, never altered).
+    source_application_id: str | None = None
+    source_sha256: str | None = None
+
+
+class AnnualFigure(SQLModel, table=True):
+    """Table 二 of the annual report (国办公开办函〔2021〕30号), recorded by staff per year and row:
+    规章 / 行政规范性文件 (made, repealed, in force), 行政许可 / 行政处罚 / 行政强制 (decisions), 行政事业性收费
+    (amount in 10,000 yuan). Keys and fields are reports.annual.PROACTIVE_ROWS'. Migration 0009."""
+
+    __tablename__ = "annual_figure"
+
+    year: int = Field(primary_key=True)
+    row_key: str = Field(primary_key=True, max_length=40)
+    cells: dict = Field(default_factory=dict, sa_column=Column(JSONDocument, nullable=False))
+    updated_by: str
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
 
 

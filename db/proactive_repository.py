@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func, or_, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from db.models_proactive import CatalogueCategory, CatalogueItem, CorrectionRequest, OpinionEvent
+from db.models_proactive import AnnualFigure, CatalogueCategory, CatalogueItem, CorrectionRequest, OpinionEvent
 
 
 def search_catalogue(
@@ -31,6 +32,8 @@ def search_catalogue(
     if title:
         escaped = title.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(col(CatalogueItem.title).like(f"%{escaped}%", escape="\\"))
+        if (few := _few_title_matches(session, title)) is not None:
+            query = query.where(col(CatalogueItem.id).in_(few))
     if after is not None:
         on, item_id = after
         query = query.where(or_(CatalogueItem.produced_on < on,
@@ -39,6 +42,27 @@ def search_catalogue(
     rows = list(session.exec(query))
     cursor = (rows[limit - 1].produced_on, rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], cursor
+
+
+# A title word matching at most this many items (any status) is looked up through the trigram index
+# and the few rows sorted; a commoner word walks the newest-first index, which finds a page early.
+FEW_MATCHES = 200
+
+
+def _few_title_matches(session: Session, title: str) -> list[str] | None:
+    """SQLite: the ids of the items whose title contains `title`, from the FTS5 trigram table (migration
+    0009), when there are few; None when the word is common or shorter than a trigram (then LIKE alone).
+    PostgreSQL's planner uses the pg_trgm index for the LIKE itself."""
+    if len(title) < 3 or session.get_bind().dialect.name != "sqlite":
+        return None
+    phrase = '"' + title.replace('"', '""') + '"'
+    try:
+        ids = [row[0] for row in session.connection().execute(
+            text("SELECT id FROM catalogue_item_title_fts WHERE catalogue_item_title_fts MATCH :q LIMIT :n"),
+            {"q": phrase, "n": FEW_MATCHES + 1})]
+    except DBAPIError:  # SQLite only (no aborted transaction): e.g. a database made before migration 0009, or text FTS5 cannot parse: LIKE alone
+        return None
+    return ids if len(ids) <= FEW_MATCHES else None
 
 
 def interpretations_of(session: Session, policy_ids: list[str]) -> dict[str, list[CatalogueItem]]:
@@ -95,3 +119,26 @@ def published_counts(session: Session, year: int) -> list[tuple[str, str, int, i
     new = {(c, k): n for c, k, n in published}
     held = {(c, k): n for c, k, n in public}
     return [(c, k, new.get((c, k), 0), held.get((c, k), 0)) for c, k in sorted(set(new) | set(held))]
+
+
+def annual_figures(session: Session, year: int) -> dict[str, dict]:
+    """Table 二's figures recorded for `year`: row key -> field -> value (reports.annual.PROACTIVE_ROWS)."""
+    return {row.row_key: dict(row.cells) for row in session.exec(select(AnnualFigure).where(AnnualFigure.year == year))}
+
+
+def annual_figure_rows(session: Session, year: int) -> list[AnnualFigure]:
+    return list(session.exec(select(AnnualFigure).where(AnnualFigure.year == year)))
+
+
+def recent_request_items(session: Session, since: date, limit: int = 1000) -> list[tuple]:
+    """(application, item) pairs of the applications received since `since`, newest first, for the
+    search of information several applicants asked for (proactive.from_requests)."""
+    from db.models import Application, ApplicationItem
+
+    return list(session.exec(
+        select(Application.id, Application.department, Application.applicant_name, Application.applicant_email,
+               Application.applicant_phone, Application.received_on, ApplicationItem.item_no,
+               ApplicationItem.description, ApplicationItem.outcome)
+        .join(ApplicationItem, ApplicationItem.application_id == Application.id)
+        .where(Application.received_on >= since)
+        .order_by(col(Application.received_on).desc(), col(Application.id).desc()).limit(limit)).all())

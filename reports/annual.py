@@ -160,7 +160,7 @@ def validate_adjustments(adjustments: Mapping[str, Mapping[str, int]]) -> str | 
     return None
 
 
-# --- table 二 (proactive disclosure): manual figures until a catalogue records them -----------
+# --- table 二 (proactive disclosure): the figures staff record per year (政务公开 module), or by hand --
 
 PROACTIVE_ROWS: tuple[dict, ...] = (
     {"group": "第二十条第（一）项", "key": "rules", "label": "规章", "fields": ("made", "repealed", "in_force")},
@@ -175,21 +175,39 @@ PROACTIVE_FIELD_LABELS = {"made": "本年制发件数", "repealed": "本年废�
                           "decisions": "本年处理决定数量", "amount_10k_yuan": "本年收费金额（单位：万元）"}
 
 
-def build_table2(manual: Mapping[str, Mapping[str, float | int | None]] | None) -> dict:
-    """Table 二 from the figures entered by hand (no proactive-disclosure records exist yet)."""
-    manual = manual or {}
-    rows, missing = [], []
+def build_table2(manual: Mapping[str, Mapping[str, float | int | None]] | None,
+                 recorded: Mapping[str, Mapping[str, float | int | None]] | None = None) -> dict:
+    """Table 二 from the figures recorded in the 政务公开 module (`recorded`, per row and field); a
+    figure entered in the report's draft (`manual`) overrides the recorded one, and says so."""
+    manual, recorded = manual or {}, recorded or {}
+    rows, missing, overridden = [], [], []
     for spec in PROACTIVE_ROWS:
-        entered = manual.get(spec["key"], {})
-        cells = {}
+        entered, kept = manual.get(spec["key"], {}), recorded.get(spec["key"], {})
+        cells, sources = {}, {}
         for field in spec["fields"]:
-            value = entered.get(field)
-            cells[field] = value
-            if value is None:
+            if entered.get(field) is not None:
+                cells[field], sources[field] = entered[field], "manual"
+                if kept.get(field) is not None and kept[field] != entered[field]:
+                    overridden.append(f"{spec['label']}·{PROACTIVE_FIELD_LABELS[field]}（登记 {_plain(kept[field])}，"
+                                      f"报告中改为 {_plain(entered[field])}）")
+            elif kept.get(field) is not None:
+                cells[field], sources[field] = kept[field], "recorded"
+            else:
+                cells[field], sources[field] = None, "missing"
                 missing.append(f"{spec['label']}·{PROACTIVE_FIELD_LABELS[field]}")
+        kinds = set(sources.values()) - {"missing"}
         rows.append({"group": spec["group"], "key": spec["key"], "label": spec["label"], "cells": cells,
-                     "source": "manual"})
-    return {"rows": rows, "missing": missing, "source_note": "本表数字由工作人员填报（系统尚无主动公开目录记录）"}
+                     "sources": sources, "source": kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "missing")})
+    note = "本表数字取自政务公开模块登记的年度数字（规章和规范性文件的制发、废止、现行有效件数，行政许可、行政处罚、行政强制的处理决定数量，行政事业性收费金额）"
+    if overridden:
+        note += "；以下数字在报告中手工调整：" + "；".join(overridden)
+    elif any(r["source"] in ("manual", "mixed") for r in rows):
+        note += "；部分数字在报告中手工填报"
+    return {"rows": rows, "missing": missing, "overridden": overridden, "source_note": note + "。"}
+
+
+def _plain(value: float | int) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def validate_table2(manual: Mapping[str, Mapping[str, float | int | None]]) -> str | None:

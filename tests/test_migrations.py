@@ -51,9 +51,18 @@ def bare_engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+def _modelled(name, type_, parent_names) -> bool:
+    """The title search's dialect-specific structures (db.models_proactive.TITLE_SEARCH_OBJECTS: an FTS5
+    table with its shadow tables on SQLite, a pg_trgm index on PostgreSQL) are made by migration 0009 only."""
+    from db.models_proactive import TITLE_SEARCH_OBJECTS
+
+    return not (name or "").startswith(TITLE_SEARCH_OBJECTS)
+
+
 def schema_differences(engine: Engine) -> list:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True,
+                                                               "include_name": _modelled})
         return compare_metadata(context, SQLModel.metadata)
 
 

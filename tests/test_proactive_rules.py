@@ -34,3 +34,23 @@ def test_opinion_hour_clocks():
     assert [lim.name for lim in opinion_limits("major", found, press_conference=False)] == ["authoritative-information"]
     (other,) = opinion_limits("other", found)
     assert other.due_at == found + timedelta(hours=48) and "press-conference" not in other.platforms
+
+
+def test_requests_of_several_applicants_are_grouped_by_the_repeat_detections_similarity():
+    from datetime import date
+
+    from outcomes.similar import EarlierItem, similar_items
+    from proactive.from_requests import RequestedItem, requested_often
+
+    texts = ["2025年全市规模以上工业企业名录", "2025年全市规模以上工业企业名录清单", "全市2025年规模以上工业企业名录",
+             "2025年全市规模以上工业企业名录", "2024年统计年鉴", "本区2023年财政预算执行情况"]
+    people = ["甲", "乙", "丙", "甲", "丁", "戊"]
+    items = [RequestedItem(f"GK-{n}", 1, t, p, date(2026, 3, 1 + n)) for n, (t, p) in enumerate(zip(texts, people))]
+    [group] = requested_often(items)
+    assert group.application_ids == ["GK-0", "GK-1", "GK-2", "GK-3"] and group.applicants == 3  # 甲 twice: once
+    assert group.subject == texts[3]  # the newest request's wording
+    # The same judgement as the repeat detection: every member scores >= SIMILAR_AT against the subject, no other does.
+    scored = {e.application_id for s in similar_items([group.subject], [EarlierItem(i.application_id, 1, i.description, None)
+                                                                        for i in items[:3] + items[4:]]) for e in [s.earlier]}
+    assert scored == {"GK-0", "GK-1", "GK-2"}
+    assert requested_often(items, min_applicants=4) == []

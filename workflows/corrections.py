@@ -2,7 +2,6 @@
 it and tells them, or forwards it to the competent agency and tells them, within the reply period
 (an agency setting, default the seeds' 15 working days) counted by the application's clock."""
 
-import asyncio
 from datetime import datetime, time, timedelta
 
 from temporalio import workflow
@@ -14,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from clock import SHANGHAI, ClockInput, compute_due, end_of_day_instant, local_date, reminder_date
     from outcomes import OutcomeCode
     from workcalendar import WorkCalendar
+    from workflows.deadline_loop import Pending, raise_staff_alert, reminder_or_escalation, run_deadline_loop
     from workflows.proactive_messages import (
         AlertRecord,
         CorrectionInput,
@@ -57,38 +57,31 @@ class CorrectionWorkflow:
     @workflow.run
     async def run(self, inp: CorrectionInput) -> CorrectionView:
         await self._persist()
-        while self._status == "handling":
-            seen = self._changes
-            instant = self._remind_at if not self._reminded else (
-                end_of_day_instant(self._due.due_on) if not self._escalated else None)
-            if instant is None:
-                await workflow.wait_condition(lambda: self._changes != seen)
-                continue
-            try:
-                await workflow.wait_condition(lambda: self._changes != seen,
-                                              timeout=max(instant - workflow.now(), timedelta(seconds=1)))
-            except asyncio.TimeoutError:
-                await self._alert()
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await run_deadline_loop(open_=lambda: self._status == "handling", changes=lambda: self._changes,
+                                next_alert=self._next_alert, fire=self._alert)
         return self.view()
 
-    async def _alert(self) -> None:
+    def _next_alert(self) -> Pending[None] | None:
+        if not self._reminded:
+            return Pending(self._remind_at, None)
+        if not self._escalated:
+            return Pending(end_of_day_instant(self._due.due_on), None)
+        return None
+
+    async def _alert(self, _: None) -> None:
         due = self._due.due_on.isoformat()
+        kind, role, recipient = reminder_or_escalation(self._reminded, self._inp.supervisor_email)
         if not self._reminded:
             self._reminded = True
-            kind, role, recipient = "reminder", "handler", None
             message = f"更正申请 {self._inp.correction_id} 应于 {due} 前办结（更正并告知或转送并告知），请抓紧办理"
         else:
             self._escalated = True
-            kind, role, recipient = "escalation", "supervisor", self._inp.supervisor_email
             message = f"更正申请 {self._inp.correction_id} 办理期限已于 {due} 届满仍未办结，请督办"
         self._alerts.append(AlertRecord(at=workflow.now(), kind=kind, role=role, message=message))
         self._history.append(HistoryEntry(at=workflow.now(), kind=kind, actor="system", summary=message))
-        await workflow.execute_activity(
-            "raise_staff_alert", StaffAlertInput(key=f"{self._inp.correction_id}:{kind}",
-                                                 application_id=self._inp.correction_id, kind=kind, role=role,
-                                                 recipient=recipient, message=message),
-            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+        await raise_staff_alert(StaffAlertInput(key=f"{self._inp.correction_id}:{kind}",
+                                                application_id=self._inp.correction_id, kind=kind, role=role,
+                                                recipient=recipient, message=message))
         await self._persist()
 
     @workflow.update

@@ -6,9 +6,8 @@ re-armed timer on an absolute instant (the next reminder or escalation); human s
 whose validators refuse, before anything is written to history, what the rules forbid.
 """
 
-import asyncio
 import hashlib
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -19,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from clock import local_date
     from proactive.rules import Deadline, interpretation_due, opinion_limits, publication_due
     from workcalendar import WorkCalendar
+    from workflows.deadline_loop import Pending, raise_staff_alert, reminder_or_escalation, run_deadline_loop
     from workflows.proactive_messages import (
         AlertRecord,
         CatalogueItemInput,
@@ -42,7 +42,6 @@ with workflow.unsafe.imports_passed_through():
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-ONE_SECOND = timedelta(seconds=1)
 
 
 def refuse(reason: str | None) -> None:
@@ -52,11 +51,6 @@ def refuse(reason: str | None) -> None:
 
 def content_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-async def _alert(inp: StaffAlertInput) -> None:
-    await workflow.execute_activity(
-        "raise_staff_alert", inp, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY)
 
 
 @workflow.defn(name="CatalogueItemWorkflow")
@@ -88,44 +82,33 @@ class CatalogueItemWorkflow:
     @workflow.run
     async def run(self, inp: CatalogueItemInput) -> CatalogueItemView:
         await self._persist()
-        while self._phase != "withdrawn":
-            seen = self._changes
-            instant = self._next_alert_at()
-            if instant is None:
-                await workflow.wait_condition(lambda: self._changes != seen)
-                continue
-            try:
-                await workflow.wait_condition(lambda: self._changes != seen,
-                                              timeout=max(instant - workflow.now(), ONE_SECOND))
-            except asyncio.TimeoutError:
-                await self._fire_alert()
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await run_deadline_loop(open_=lambda: self._phase != "withdrawn", changes=lambda: self._changes,
+                                next_alert=self._next_alert, fire=self._fire_alert)
         return self.view()
 
-    def _next_alert_at(self) -> datetime | None:
+    def _next_alert(self) -> Pending[None] | None:
         if self._phase in ("published", "withdrawn"):
             return None
         if not self._reminded:
-            return self._deadline.remind_at
+            return Pending(self._deadline.remind_at, None)
         if not self._escalated:
-            return self._deadline.due_at
+            return Pending(self._deadline.due_at, None)
         return None
 
-    async def _fire_alert(self) -> None:
+    async def _fire_alert(self, _: None) -> None:
         what = "解读材料" if self._inp.kind == "interpretation" else "主动公开信息"
         due = self._deadline.due_on.isoformat()
+        kind, role, recipient = reminder_or_escalation(self._reminded, self._inp.supervisor_email)
         if not self._reminded:
             self._reminded = True
-            kind, role, recipient = "reminder", "handler", None
             message = f"{what}「{self._title}」应于 {due} 前公开，尚未发布，请{self._inp.section}抓紧审查发布"
         else:
             self._escalated = True
-            kind, role, recipient = "escalation", "supervisor", self._inp.supervisor_email
             message = f"{what}「{self._title}」公开期限已于 {due} 届满仍未发布（{self._inp.section}负责），请督办"
         self._alerts.append(AlertRecord(at=workflow.now(), kind=kind, role=role, message=message))
         self._history.append(HistoryEntry(at=workflow.now(), kind=kind, actor="system", summary=message,
                                           version=self._version))
-        await _alert(StaffAlertInput(key=f"{self._inp.item_id}:v{self._version}:{kind}", application_id=self._inp.item_id,
+        await raise_staff_alert(StaffAlertInput(key=f"{self._inp.item_id}:v{self._version}:{kind}", application_id=self._inp.item_id,
                                      kind=kind, role=role, recipient=recipient, message=message))
         await self._persist()
 
@@ -233,7 +216,7 @@ class CatalogueItemWorkflow:
             policy_id=self._inp.policy_id, summary=self._inp.summary, phase=self._phase, version=self._version,
             created_by=self._inp.created_by, last_editor=self._last_editor, content_sha256=content_sha256(self._content),
             deadline=self._deadline, overdue=self._overdue(), evidence=self._evidence, history=self._history,
-            alerts=self._alerts,
+            alerts=self._alerts, requested_in=self._inp.requested_in, source=self._inp.source,
         )
 
     def _overdue(self) -> bool:
@@ -260,6 +243,8 @@ class CatalogueItemWorkflow:
             url=shown.url if shown else None, content_sha256=shown.content_sha256 if shown else None,
             summary=self._inp.summary, history=[h.model_dump(mode="json") for h in self._history],
             created_by=self._inp.created_by,
+            source_application_id=self._inp.source.application_id if self._inp.source else None,
+            source_sha256=self._inp.source.sha256 if self._inp.source else None,
         )
         await workflow.execute_activity("save_catalogue_item", record, start_to_close_timeout=ACTIVITY_TIMEOUT,
                                         retry_policy=PERSIST_RETRY)
@@ -285,22 +270,11 @@ class PublicOpinionWorkflow:
     @workflow.run
     async def run(self, inp: OpinionEventInput) -> OpinionEventView:
         await self._persist()
-        while not self._closed:
-            seen = self._changes
-            pending = self._next()
-            if pending is None:
-                await workflow.wait_condition(lambda: self._changes != seen)
-                continue
-            instant, state, stage = pending
-            try:
-                await workflow.wait_condition(lambda: self._changes != seen,
-                                              timeout=max(instant - workflow.now(), ONE_SECOND))
-            except asyncio.TimeoutError:
-                await self._escalate(state, stage)
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await run_deadline_loop(open_=lambda: not self._closed, changes=lambda: self._changes,
+                                next_alert=self._next, fire=lambda due: self._escalate(*due))
         return self.view()
 
-    def _next(self) -> tuple[datetime, LimitState, str] | None:
+    def _next(self) -> Pending[tuple[LimitState, str]] | None:
         candidates = []
         for state in self._limits:
             if state.met_at is not None:
@@ -309,7 +283,10 @@ class PublicOpinionWorkflow:
                 candidates.append((state.limit.warn_at, state, "before"))
             elif not state.escalated:
                 candidates.append((state.limit.due_at, state, "at"))
-        return min(candidates, key=lambda c: c[0]) if candidates else None
+        if not candidates:
+            return None
+        instant, state, stage = min(candidates, key=lambda c: c[0])
+        return Pending(instant, (state, stage))
 
     async def _escalate(self, state: LimitState, stage: str) -> None:
         lim = state.limit
@@ -322,7 +299,7 @@ class PublicOpinionWorkflow:
             message = f"舆情「{self._inp.title}」{lim.hours} 小时内{lim.label}的期限已届满，仍未完成，请督办"
         self._alerts.append(AlertRecord(at=workflow.now(), kind="escalation", role="supervisor", message=message))
         self._record(f"escalation-{stage}", "system", message)
-        await _alert(StaffAlertInput(key=f"{self._inp.event_id}:{lim.name}:{stage}", application_id=self._inp.event_id,
+        await raise_staff_alert(StaffAlertInput(key=f"{self._inp.event_id}:{lim.name}:{stage}", application_id=self._inp.event_id,
                                      kind="escalation", role="supervisor", recipient=self._inp.supervisor_email,
                                      message=message))
         await self._persist()

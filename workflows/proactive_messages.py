@@ -53,6 +53,23 @@ class CatalogueItemInput(BaseModel):
     working_days: bool = False
     calendar: CalendarData
     supervisor_email: str | None = None
+    # From requests to the catalogue (issue 13 point 5; optional: inputs recorded before keep decoding).
+    requested_in: list[str] = Field(default_factory=list, description="applications that asked for similar information")
+    source: "PublicCopySource | None" = None
+
+
+class PublicCopySource(BaseModel):
+    """The released record a public copy is made from: the exact copy the applicant received stays
+    sealed (content-addressed stored file, never altered); the public copy has its own checksum."""
+
+    application_id: str
+    item_no: int
+    attachment_id: int
+    filename: str
+    sha256: str = Field(description="of the copy the applicant received (sealed)")
+
+
+CatalogueItemInput.model_rebuild()
 
 
 class ReviewItem(BaseModel):
@@ -103,6 +120,8 @@ class CatalogueItemView(BaseModel):
     evidence: list[PublicationEvidence]
     history: list[HistoryEntry]
     alerts: list[AlertRecord]
+    requested_in: list[str] = []
+    source: PublicCopySource | None = None
 
 
 class CatalogueRecord(BaseModel):
@@ -126,6 +145,8 @@ class CatalogueRecord(BaseModel):
     summary: str
     history: list[dict]
     created_by: str
+    source_application_id: str | None = None
+    source_sha256: str | None = None
 
 
 # --- public opinion ------------------------------------------------------------------------------

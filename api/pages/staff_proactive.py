@@ -15,6 +15,7 @@ from api.pages.staff_session import (
     bearer, check_roles, csrf_refused, page, redirect, refused_page, who,
 )
 from api.security import STAFF_READERS
+from core import clock
 
 router = APIRouter(prefix="/staff/gk", include_in_schema=False)
 READERS = tuple(sorted(STAFF_READERS))
@@ -44,10 +45,30 @@ FACTS = {
     "due_on": "办理期限", "version": "版本", "forwarded_to": "转送机关", "result": "办理结果",
     "content_sha256": "当前稿件 SHA-256",
 }
+SOURCE_FACTS = {"application_id": "公开副本所据申请", "item_no": "申请事项", "filename": "申请人收到的文件",
+                "sha256": "申请人收到的文件 SHA-256（封存，不改动）"}
 PHASES = {"in-review": "保密审查中", "returned": "审查退回", "approved": "待公开", "published": "已公开",
           "withdrawn": "已撤下", "open": "办理中", "closed": "已办结", "handling": "办理中", "corrected": "已更正",
           "forwarded": "已转送"}
 PLATFORMS = {"website": "网站", "wechat": "微信", "press": "纸质媒体", "press-conference": "新闻发布会"}
+# The action forms offered in each phase (the workflows' validators still refuse a wrong one: a form
+# posted from a page left open while another person acted gets the reason).
+ACTIONS_IN_PHASE: dict[str, dict[str, tuple[str, ...]]] = {
+    "catalogue": {"in-review": ("review", "change", "withdraw"), "returned": ("change", "withdraw"),
+                  "approved": ("publish", "change", "withdraw"), "published": ("change", "withdraw"),
+                  "withdrawn": ()},
+    "opinion": {"open": ("responses", "close"), "closed": ()},
+    "correction": {"handling": ("correct", "forward"), "corrected": (), "forwarded": ()},
+}
+
+
+def offered_forms(process: str, view: dict) -> list:
+    """The forms valid in the record's phase: an event is closed only once a response is recorded."""
+    phase = view.get("phase") or view.get("status") or ""
+    valid = ACTIONS_IN_PHASE[process].get(phase, ())
+    if process == "opinion" and not view.get("responses"):
+        valid = tuple(a for a in valid if a != "close")
+    return [form for form in PROCESSES[process]["forms"] if form[0] in valid]
 
 
 async def _get(request: Request, path: str, **params) -> Any:
@@ -62,6 +83,7 @@ async def _overview(request: Request, user, *, errors: dict[str, str] | None = N
         "categories": await _get(request, "/api/v1/catalogue/categories"),
         "events": await _get(request, "/api/v1/public-opinion/events"),
         "corrections": await _get(request, "/api/v1/corrections"),
+        "requested": await _get(request, "/api/v1/catalogue/requested-often"),
         "errors": errors or {}, "notice": notice,
     }
     return page(request, "staff/gk_overview.html", context, current="gk", status_code=status_code)
@@ -77,9 +99,140 @@ async def overview(request: Request, done: str = "") -> Response:
     return await _overview(request, user, notice=f"已登记：{done}" if done else None)
 
 
+# --- the catalogue's categories, each with its responsible section (seed 002 art. 14) ------------
+
+CATEGORY_EDITORS = ("supervisor", "admin")  # the API's own rule (PUT /api/v1/catalogue/categories/{id})
+
+
+async def _categories_page(request: Request, *, errors: dict[str, str] | None = None, values: dict | None = None,
+                           notice: str | None = None, status_code: int = 200) -> Response:
+    user = request.state.staff_user
+    return page(request, "staff/gk_categories.html", {
+        "categories": await _get(request, "/api/v1/catalogue/categories"), "errors": errors or {},
+        "values": values or {}, "notice": notice, "can_edit": await check_roles(user, *CATEGORY_EDITORS) is None,
+    }, current="gk", status_code=status_code)
+
+
+@router.get("/categories")
+async def categories(request: Request, done: str = "") -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    if reason := await check_roles(user, *READERS, *CATEGORY_EDITORS):
+        return refused_page(request, reason)
+    return await _categories_page(request, notice=f"已保存类别：{done}" if done else None)
+
+
+@router.post("/categories")
+async def save_category(request: Request) -> Response:
+    """Add a category or change one's name or responsible section (the code stays: items carry it)."""
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return csrf_refused(request)
+    body = {k: str(form.get(k, "")).strip() for k in ("id", "name", "section")}
+    answer = await api_call(request, "PUT", f"/api/v1/catalogue/categories/{body['id'] or '-'}", json=body,
+                            headers=bearer(request))
+    if answer.status_code == 200:
+        return redirect(request, f"/staff/gk/categories?done={body['id']}")
+    key = body["id"] if form.get("existing") else "new"
+    message = detail_of(answer)
+    if answer.status_code == 422 and "errors" in answer.json():
+        fields = {str((e.get("loc") or ["", ""])[-1]) for e in answer.json()["errors"]}
+        hints = {"id": "代码只能用小写字母、数字和连字符（如 statistics-data），不超过 40 个字符",
+                 "name": "类别名称至少 2 个字", "section": "负责科室至少 2 个字"}
+        message = "；".join(hints[f] for f in ("id", "name", "section") if f in fields) or message
+    return await _categories_page(request, errors={key: message}, values={key: body}, status_code=answer.status_code)
+
+
+# --- table 二 of the annual report: the figures recorded per year ---------------------------------
+
+
+async def _figures_page(request: Request, year: int, *, error: str | None = None, values: dict | None = None,
+                        status_code: int = 200) -> Response:
+    figures = await _get(request, f"/api/v1/catalogue/figures/{year}")
+    return page(request, "staff/gk_figures.html", {
+        "year": year, "rows": figures["rows"] if figures else [], "error": error, "values": values or {},
+        "can_edit": await check_roles(request.state.staff_user, "handler", "supervisor") is None,
+    }, current="gk", status_code=status_code)
+
+
+def _year(text: str) -> int | None:
+    return int(text) if text.isdigit() and 2008 <= int(text) <= 2100 else None
+
+
+@router.get("/figures")
+async def figures(request: Request, year: str = "") -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    if reason := await check_roles(user, *READERS):
+        return refused_page(request, reason)
+    chosen = _year(year) if year else clock.today().year
+    if chosen is None:
+        return refused_page(request, "年度应为 2008 至 2100 之间的四位数字", 422)
+    return await _figures_page(request, chosen)
+
+
+@router.post("/figures")
+async def save_figures(request: Request) -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return csrf_refused(request)
+    year = _year(str(form.get("year", "")))
+    if year is None:
+        return refused_page(request, "年度应为 2008 至 2100 之间的四位数字", 422)
+    values = {k: str(v).strip() for k, v in form.items() if "." in k}
+    body: dict[str, dict[str, float | None]] = {}
+    for name, text in values.items():
+        key, _, field = name.partition(".")
+        try:
+            body.setdefault(key, {})[field] = float(text) if text else None
+        except ValueError:
+            return await _figures_page(request, year, error=f"「{text}」不是数字", values=values, status_code=422)
+    answer = await api_call(request, "PUT", f"/api/v1/catalogue/figures/{year}", json={"figures": body},
+                            headers=bearer(request))
+    if answer.status_code == 200:
+        return redirect(request, f"/staff/gk/figures?year={year}&done=1")
+    message = detail_of(answer)
+    if answer.status_code == 422 and "errors" in answer.json():
+        message = "数字不能为负数，也不能超过 10 亿"
+    return await _figures_page(request, year, error=message, values=values, status_code=answer.status_code)
+
+
+@router.post("/propose")
+async def propose(request: Request) -> Response:
+    """One click on a group of similar requests: a catalogue item starts with the request's subject,
+    naming the applications; the section writes the content before the confidentiality review."""
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return csrf_refused(request)
+    subject = str(form.get("subject", "")).strip()
+    applications = [a for a in str(form.get("applications", "")).split() if a]
+    body = {"title": subject[:300], "category_id": str(form.get("category_id", "")).strip(),
+            "produced_on": clock.today().isoformat(), "requested_in": applications[:100],
+            "content": f"拟主动公开：{subject}。依申请公开中 {len(applications)} 件申请（{'、'.join(applications[:20])}）"
+                       "申请过相似信息（《政府信息公开条例》第四十四条）。请负责科室补充正文后送保密审查。",
+            "summary": f"由依申请公开转为主动公开：{len(applications)} 件申请申请过相似信息"}
+    answer = await api_call(request, "POST", "/api/v1/catalogue/items", json=body, headers=bearer(request))
+    if answer.status_code == 201:
+        return redirect(request, f"/staff/gk/catalogue/{answer.json()['item_id']}")
+    return await _overview(request, user, errors={"propose": detail_of(answer)}, status_code=answer.status_code)
+
+
 START = {
     "item": ("/api/v1/catalogue/items", "catalogue", "item_id",
              ("title", "category_id", "document_number", "produced_on", "content", "summary")),
+    "public-copy": ("/api/v1/catalogue/public-copies", "catalogue", "item_id",
+                    ("application_id", "attachment_id", "title", "category_id", "content")),
     "interpretation": ("/api/v1/interpretations", "catalogue", "item_id", ("policy_id", "title", "content")),
     "event": ("/api/v1/public-opinion/events", "opinion", "event_id", ("title", "severity", "found_at")),
     "correction": ("/api/v1/corrections", "correction", "correction_id",
@@ -113,10 +266,18 @@ async def _detail(request: Request, process: str, record_id: str, *, errors=None
     response = await api_call(request, "GET", spec["api"].format(id=record_id), headers=bearer(request))
     if response.status_code != 200:
         return refused_page(request, detail_of(response), response.status_code)
+    view = response.json()
+    forms = offered_forms(process, view)
+    if errors:  # a refused form stays on the page with its reason, even if the phase no longer offers it
+        forms += [f for f in spec["forms"] if f[0] in errors and f not in forms]
+    shown = dict(view)
+    if view.get("category_id"):
+        names = {c["id"]: c["name"] for c in await _get(request, "/api/v1/catalogue/categories")}
+        shown["category_id"] = names.get(view["category_id"], view["category_id"])
     return page(request, "staff/gk_detail.html", {
-        "process": process, "spec": spec, "view": response.json(), "record_id": record_id,
+        "process": process, "spec": spec, "view": shown, "record_id": record_id, "forms": forms,
         "errors": errors or {}, "notice": notice, "platforms": PLATFORMS,
-        "facts": FACTS, "phases": PHASES}, current="gk", status_code=status_code)
+        "facts": FACTS, "phases": PHASES, "source_facts": SOURCE_FACTS}, current="gk", status_code=status_code)
 
 
 @router.get("/{process}/{record_id}")

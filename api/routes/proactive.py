@@ -67,6 +67,8 @@ class ItemBody(Body):
     produced_on: date = Field(description="信息产生（或变更）之日；政策文件为印发之日")
     content: str = Field(min_length=1, max_length=200_000)
     summary: str = Field(default="", max_length=2000)
+    requested_in: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")]] = Field(
+        default_factory=list, max_length=100, description="依申请公开中申请过相似信息的申请编号（由申请转为主动公开）")
 
 
 class InterpretationBody(Body):
@@ -210,7 +212,115 @@ async def create_item(body: ItemBody, user: Editors, session: SessionDep, client
                              section=category.section, document_number=body.document_number,
                              produced_on=body.produced_on, content=body.content, summary=body.summary,
                              created_by=user.username, working_days=settings.proactive_publication_working_days,
-                             calendar=data, supervisor_email=settings.supervisor_email)
+                             calendar=data, supervisor_email=settings.supervisor_email,
+                             requested_in=sorted(set(body.requested_in)))
+    await _start(client, settings, inp)
+    return ItemCreated(item_id=inp.item_id, deadline=deadline)
+
+
+# --- from requests to the catalogue (issue 13 point 5) ------------------------------------------------
+
+
+class RequestedItemOut(BaseModel):
+    application_id: str
+    item_no: int
+    description: str
+    received_on: date
+    outcome: str | None
+
+
+class RequestClusterOut(BaseModel):
+    subject: str = Field(description="the newest request's wording: the proposed catalogue item's title")
+    applicants: int = Field(description="different applicants who asked for it")
+    application_ids: list[str]
+    items: list[RequestedItemOut]
+
+
+@router.get("/requested-often", response_model=list[RequestClusterOut])
+def requested_often(
+    user: Staff, session: SessionDep,
+    days: Annotated[int, Query(ge=1, le=3660, description="applications received in the last `days` days")] = 365,
+    application_id: Annotated[str | None, Query(max_length=40, description="only the groups with this application")] = None,
+    min_applicants: Annotated[int, Query(ge=2, le=100)] = 3,
+) -> list[RequestClusterOut]:
+    """Information several applicants asked for (the repeat detection's similarity, across applicants):
+    candidates for proactive disclosure (Reg. 44). A handler sees only their department's applications."""
+    from datetime import timedelta
+
+    from api.security import sees_department
+    from proactive.from_requests import RequestedItem
+    from proactive.from_requests import requested_often as group
+
+    items = [RequestedItem(application_id=a, item_no=n, description=d, received_on=r, outcome=o,
+                           applicant=f"{name}|{email or phone or a}")
+             for a, dept, name, email, phone, r, n, d, o in repo.recent_request_items(session, clock.today() - timedelta(days=days))
+             if sees_department(user, dept)]
+    clusters = group(items, min_applicants=min_applicants)
+    if application_id:
+        clusters = [c for c in clusters if application_id in c.application_ids]
+    return [RequestClusterOut(subject=c.subject, applicants=c.applicants, application_ids=c.application_ids,
+                              items=[RequestedItemOut(application_id=i.application_id, item_no=i.item_no,
+                                                      description=i.description, received_on=i.received_on,
+                                                      outcome=i.outcome) for i in c.items]) for c in clusters[:50]]
+
+
+class PublicCopyBody(Body):
+    application_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+    attachment_id: int = Field(ge=1, le=2**31 - 1, description="the released file (as the applicant received it)")
+    title: str = Field(min_length=2, max_length=300)
+    category_id: str = Field(min_length=1, max_length=40)
+    content: str = Field(min_length=1, max_length=200_000, description="the public copy: personal data removed")
+    summary: str = Field(default="", max_length=2000)
+
+
+RELEASED = ("disclosed", "partly-disclosed")
+
+
+@router.post("/public-copies", response_model=ItemCreated, status_code=status.HTTP_201_CREATED)
+async def create_public_copy(body: PublicCopyBody, user: Editors, session: SessionDep, client: ClientDep,
+                             settings: SettingsDep, calendar: CalendarDep) -> ItemCreated:
+    """A record released to an applicant, published as a separate public copy: personal data removed
+    (checked by the confidentiality pre-screen), then reviewed and published like any catalogue item.
+    The exact copy the applicant received stays sealed: its stored file and checksum are not touched;
+    the public copy has its own checksum and names the application and the sealed checksum."""
+    from db import letters_repository as letters_repo
+    from db.models import Application, ApplicationItem
+    from db.models_letters import LetterAttachment
+    from screening.prescreen import PrescreenText, prescreen_texts
+    from workflows.proactive_messages import PublicCopySource
+
+    application = session.get(Application, body.application_id)
+    attachment = session.get(LetterAttachment, body.attachment_id)
+    if application is None or attachment is None or attachment.application_id != application.id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"申请 {body.application_id} 没有编号为 {body.attachment_id} 的附件")
+    item = session.get(ApplicationItem, (application.id, attachment.item_no))
+    sent = letters_repo.get_outbox(session, f"{application.id}:reply")
+    received = sent is not None and any(a.get("sha256") == attachment.sha256 for a in sent.attachments or [])
+    if item is None or item.outcome not in RELEASED or not received:
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            "只有已答复公开并随答复送出的文件才能发布公开副本（该附件尚未随答复告知书送出）")
+    findings = prescreen_texts([PrescreenText(label="公开副本", text=body.content)], today=clock.today())
+    if findings:
+        kinds = {"id-card": "身份证号", "phone": "电话号码", "secret-marking": "密级标志"}
+        found = "、".join(sorted({kinds.get(f.kind, f.kind) for f in findings}))
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"公开副本中仍有{found}，请删除个人信息等不应公开的内容后再提交")
+    try:
+        letters_repo.FileStore(settings.data_dir).get_verified(attachment.sha256)  # the sealed copy is intact
+    except letters_repo.ChecksumMismatch:  # missing or altered: nothing is published from it
+        raise HTTPException(status.HTTP_409_CONFLICT, "申请人收到的文件与封存的校验值不符或已缺失，请联系系统管理员") from None
+    category = _category(session, body.category_id)
+    data = calendar.since(clock.today().year)
+    produced_on = clock.today()
+    deadline = publication_due(WorkCalendar(data), produced_on, working_days=settings.proactive_publication_working_days)
+    summary = body.summary or f"依申请公开信息的公开副本（申请 {application.id} 第 {attachment.item_no} 项，已删除个人信息）"
+    inp = CatalogueItemInput(item_id=_new_id("ML"), kind="document", title=body.title, category_id=category.id,
+                             section=category.section, produced_on=produced_on, content=body.content, summary=summary,
+                             created_by=user.username, working_days=settings.proactive_publication_working_days,
+                             calendar=data, supervisor_email=settings.supervisor_email, requested_in=[application.id],
+                             source=PublicCopySource(application_id=application.id, item_no=attachment.item_no,
+                                                     attachment_id=attachment.id or 0, filename=attachment.filename,
+                                                     sha256=attachment.sha256))
     await _start(client, settings, inp)
     return ItemCreated(item_id=inp.item_id, deadline=deadline)
 
@@ -227,6 +337,81 @@ def report(user: Staff, session: SessionDep, year: Annotated[int, Query(ge=2000,
     """Counts by category for the annual report (主动公开信息数量)."""
     return [CategoryCount(category_id=c, kind=k, published_in_year=n, public_at_year_end=h)
             for c, k, n, h in repo.published_counts(session, year)]
+
+
+# --- table 二 of the annual report: figures staff record per year ---------------------------------
+
+FigureValue = Annotated[float, Field(ge=0, le=1e9)] | None
+
+
+class FiguresBody(Body):
+    figures: dict[str, dict[str, FigureValue]] = Field(
+        description="row -> field -> value, e.g. {'rules': {'made': 1, 'repealed': 0, 'in_force': 12}}; "
+                    "rows and fields as in the 30号 format's table 二 (GET answers them)")
+
+
+class FigureRow(BaseModel):
+    key: str
+    label: str
+    group: str
+    fields: dict[str, str] = Field(description="field -> its label")
+    cells: dict[str, int | float | None]
+    updated_by: str | None
+    updated_at: datetime | None
+
+
+class FiguresOut(BaseModel):
+    year: int
+    rows: list[FigureRow]
+
+
+def _figures(session: Session, year: int) -> FiguresOut:
+    from reports.annual import PROACTIVE_FIELD_LABELS, PROACTIVE_ROWS
+
+    kept = {r.row_key: r for r in repo.annual_figure_rows(session, year)}
+    return FiguresOut(year=year, rows=[FigureRow(
+        key=spec["key"], label=spec["label"], group=spec["group"],
+        fields={f: PROACTIVE_FIELD_LABELS[f] for f in spec["fields"]},
+        cells={f: (kept[spec["key"]].cells.get(f) if spec["key"] in kept else None) for f in spec["fields"]},
+        updated_by=kept[spec["key"]].updated_by if spec["key"] in kept else None,
+        updated_at=kept[spec["key"]].updated_at if spec["key"] in kept else None) for spec in PROACTIVE_ROWS])
+
+
+FigureYear = Annotated[int, Path(ge=2008, le=2100, description="the year the figures are for")]
+
+
+@router.get("/figures/{year}", response_model=FiguresOut)
+def figures(year: FigureYear, user: Staff, session: SessionDep) -> FiguresOut:
+    """Table 二's figures recorded for the year: what the annual report's table 二 shows."""
+    return _figures(session, year)
+
+
+@router.put("/figures/{year}", response_model=FiguresOut)
+def put_figures(year: FigureYear, body: FiguresBody, user: Editors, session: SessionDep) -> FiguresOut:
+    """Record table 二's figures: 规章 and 行政规范性文件 made, repealed, in force; 行政许可, 行政处罚, 行政强制
+    decisions; 行政事业性收费 amount (万元). Given rows are merged (a null clears a figure)."""
+    from db.models_proactive import AnnualFigure
+    from reports.annual import validate_table2
+
+    if reason := validate_table2(body.figures):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, reason)
+    if any(v is not None and not float(v).is_integer() for key, cells in body.figures.items() if key != "fees"
+           for v in cells.values()):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "件数、处理决定数量须为整数（收费金额可有小数）")
+    for key, cells in body.figures.items():
+        row = session.get(AnnualFigure, (year, key))
+        merged = {**(row.cells if row else {}), **cells}
+        merged = {f: (int(v) if v is not None and float(v).is_integer() and f != "amount_10k_yuan" else v)
+                  for f, v in merged.items() if v is not None}
+        if row is not None and row.cells == merged:
+            continue  # unchanged: who recorded it stays
+        if not merged:
+            if row is not None:
+                session.delete(row)
+            continue
+        session.merge(AnnualFigure(year=year, row_key=key, cells=merged, updated_by=user.username, updated_at=clock.now()))
+    session.commit()
+    return _figures(session, year)
 
 
 @router.get("/items", response_model=list[PublicItem])

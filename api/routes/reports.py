@@ -20,6 +20,7 @@ from db import reports_repository as repo
 from db.models import Application
 from db.models_reports import AccountabilityCase, RemedyCase
 from db.models_security import StaffUser
+from db.proactive_repository import annual_figures
 from reports.accountability import GROUNDS, LEVELS, next_level, why_not_escalate
 from reports.annual import SECTIONS, validate_adjustments, validate_table2
 from reports.assessment import DEFAULT_SCHEME, score_sheet, validate_manual_score, validate_scheme
@@ -107,6 +108,7 @@ def _live_report(session: Session, year: int, agency: str, content: dict | None 
         previous_carried_out=carried_out_of(previous[-1].report) if previous else None,
         generated_at=clock.now(),
         fee_counts=fee_counts(session, date(year, 1, 1), date(year, 12, 31)),  # issue 11 point 12
+        table2_recorded=annual_figures(session, year),
     )
 
 

@@ -1,0 +1,65 @@
+"""From requests to the catalogue (issue 13 point 5). Pure.
+
+Information that several applicants ask for is a candidate for proactive disclosure (Reg. 44: 多个
+申请人就相同政府信息向同一行政机关提出公开申请，且该政府信息属于可以公开的，行政机关可以纳入主动公开的
+范围). The comparison is the repeat detection's own (outcomes.similar: rapidfuzz's weighted ratio on
+characters, SIMILAR_AT), here across applicants instead of within one applicant's requests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from rapidfuzz import fuzz, process, utils
+
+from outcomes.similar import SIMILAR_AT
+
+# Reg. 44 says 多个 (several): three different applicants by default.
+SEVERAL_APPLICANTS = 3
+
+
+@dataclass(frozen=True)
+class RequestedItem:
+    application_id: str
+    item_no: int
+    description: str
+    applicant: str  # who asked (name and contact): one person asking twice counts once
+    received_on: date
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestCluster:
+    subject: str
+    items: tuple[RequestedItem, ...]
+
+    @property
+    def applicants(self) -> int:
+        return len({i.applicant for i in self.items})
+
+    @property
+    def application_ids(self) -> list[str]:
+        return sorted({i.application_id for i in self.items})
+
+
+def requested_often(items: list[RequestedItem], *, min_applicants: int = SEVERAL_APPLICANTS,
+                    threshold: float = SIMILAR_AT) -> list[RequestCluster]:
+    """Groups of similar requested items asked by at least `min_applicants` different applicants,
+    most asked first. Greedy: each item (newest first) seeds a group of the not yet grouped items
+    similar to it; its description is the group's subject. The score is outcomes.similar's (WRatio on
+    default-processed text, at least SIMILAR_AT), each seed compared with the rest in one rapidfuzz call."""
+    pending = sorted(items, key=lambda i: (i.received_on, i.application_id, i.item_no), reverse=True)
+    clusters: list[RequestCluster] = []
+    left = dict(enumerate(pending))
+    for n, seed in enumerate(pending):
+        if n not in left:
+            continue
+        del left[n]
+        found = process.extract(seed.description, {m: i.description for m, i in left.items()}, scorer=fuzz.WRatio,
+                                processor=utils.default_process, score_cutoff=threshold, limit=None)
+        members = sorted(m for _, _, m in found)
+        cluster = RequestCluster(subject=seed.description, items=(seed, *(left.pop(m) for m in members)))
+        if cluster.applicants >= min_applicants:
+            clusters.append(cluster)
+    return sorted(clusters, key=lambda c: (-c.applicants, c.subject))

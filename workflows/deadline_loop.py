@@ -1,0 +1,73 @@
+"""The deadline, reminder and escalation loop shared by the 政务公开 workflows (workflows/proactive.py:
+catalogue items and public-opinion events; workflows/corrections.py: corrections).
+
+Each workflow keeps its own state; this module only runs the one re-armed timer: wait until the next
+alert instant (the earliest pending reminder or escalation, absolute) or until a human step changes
+something, whichever comes first; at the instant, fire the alert; loop while the process is open.
+The commands it produces are exactly those the workflows produced before it was extracted
+(tests/histories/proactive_*.json, correction_*.json replay them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Generic, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.models import StaffAlertInput
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+ALERT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+ONE_SECOND = timedelta(seconds=1)
+
+T = TypeVar("T")
+
+
+class Pending(Generic[T]):
+    """The next alert: its absolute instant and what to fire then."""
+
+    __slots__ = ("at", "what")
+
+    def __init__(self, at: datetime, what: T) -> None:
+        self.at, self.what = at, what
+
+
+async def run_deadline_loop(
+    *,
+    open_: Callable[[], bool],
+    changes: Callable[[], int],
+    next_alert: Callable[[], Pending[T] | None],
+    fire: Callable[[T], Awaitable[None]],
+) -> None:
+    """While `open_()`: one timer on the next alert instant, re-armed whenever `changes()` moves (an
+    update ran); nothing pending: wait for a change. Returns when every handler has finished."""
+    while open_():
+        seen = changes()
+        pending = next_alert()
+        if pending is None:
+            await workflow.wait_condition(lambda: changes() != seen)
+            continue
+        try:
+            await workflow.wait_condition(lambda: changes() != seen,
+                                          timeout=max(pending.at - workflow.now(), ONE_SECOND))
+        except asyncio.TimeoutError:
+            await fire(pending.what)
+    await workflow.wait_condition(workflow.all_handlers_finished)
+
+
+def reminder_or_escalation(reminded: bool, supervisor_email: str | None) -> tuple[str, str, str | None]:
+    """(kind, role, recipient): the first alert reminds the handler, the next escalates to the supervisor."""
+    if not reminded:
+        return "reminder", "handler", None
+    return "escalation", "supervisor", supervisor_email
+
+
+async def raise_staff_alert(inp: StaffAlertInput) -> None:
+    """The alert row and its e-mail (activities: idempotent on `inp.key`)."""
+    await workflow.execute_activity(
+        "raise_staff_alert", inp, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ALERT_RETRY)
