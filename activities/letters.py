@@ -22,6 +22,7 @@ import hashlib
 import os
 import smtplib
 import threading
+from datetime import datetime
 from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -172,9 +173,9 @@ class LetterActivities:
             with session_scope(self._engine) as session:
                 if repo.get_outbox(session, inp.key) is None:
                     return  # a letter from before letters v2 has no outbox row
-                repo.update_outbox(session, inp.key, status="delivered", delivered_on=inp.delivered_on,
-                                   tracking_number=inp.tracking_number,
-                                   last_error=None)
+                repo.record_service(session, inp.key, served_on=inp.delivered_on, method=inp.method, by=inp.by,
+                                    tracking_number=inp.tracking_number, posted_on=inp.posted_on,
+                                    received_by=inp.received_by, handed_over_by=inp.handed_over_by, note=inp.note)
 
         await asyncio.to_thread(run)
 
@@ -212,7 +213,7 @@ class LetterActivities:
         except ChecksumMismatch as error:
             return self._fail_permanently(inp, f"文件校验失败：{error}")
         try:
-            self._smtp_transaction(inp.key, row, email)
+            accepted_at, smtp_reply = self._smtp_transaction(inp.key, row, email)
         except _Uncertain as error:
             # Left "sending": the next try turns it into "uncertain" and alerts staff.
             raise ApplicationError(f"{inp.key}: {error}", type="DeliveryUncertain") from error
@@ -224,8 +225,10 @@ class LetterActivities:
                                    attempts=row.attempts + 1, last_error=_describe(error))
             raise
         with session_scope(self._engine) as session:
+            # Proof of service: the instant the server answered DATA and its answer, with the Message-ID.
             row = repo.update_outbox(session, inp.key, status="sent", attempts=row.attempts + 1, last_error=None,
-                                     sent_at=utcnow(), message_id=email["Message-ID"])
+                                     sent_at=accepted_at, message_id=email["Message-ID"], smtp_reply=smtp_reply,
+                                     served_method="email")
             return self._result(row)
 
     def _fail_permanently(self, inp: SendLetterInput, error: str) -> SendLetterResult:
@@ -236,7 +239,8 @@ class LetterActivities:
                 message=f"{inp.application_id} 的文书无法通过电子邮件送出（{error[:200]}），请改为邮寄或联系申请人"))
             return self._result(row)
 
-    def _smtp_transaction(self, key: str, row: LetterOutbox, email: EmailMessage) -> None:
+    def _smtp_transaction(self, key: str, row: LetterOutbox, email: EmailMessage) -> tuple[datetime, str]:
+        """MAIL, RCPT, DATA; the instant the server accepted the message and its reply (proof of service)."""
         settings = self._settings
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds) as smtp:
             smtp.ehlo_or_helo_if_needed()
@@ -251,11 +255,13 @@ class LetterActivities:
             with session_scope(self._engine) as session:
                 repo.update_outbox(session, key, status="sending", sending_at=utcnow(), attempts=row.attempts + 1)
             try:
-                smtp.data(email.as_bytes(policy=email_policy.SMTP))
+                code, answer = smtp.data(email.as_bytes(policy=email_policy.SMTP))
+                accepted_at = utcnow()
             except smtplib.SMTPDataError:
                 raise  # a definite refusal: nothing was accepted
             except (OSError, smtplib.SMTPServerDisconnected) as error:
                 raise _Uncertain(f"connection lost during DATA: {_describe(error)}") from error
+            return accepted_at, f"{code} {answer.decode(errors='replace')}"[:500]
 
     def _build_email(self, row: LetterOutbox, document: LetterDocument) -> EmailMessage:
         email = EmailMessage()

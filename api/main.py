@@ -18,6 +18,7 @@ from api.registration import RegistrationWrites
 from api.routes import applicant, applications, auth, calendar, codec, consultations, health, letters, third_party
 from api.routes import reports
 from api.routes import corrections, proactive
+from api.routes import fees, guidance  # issue 11 points 12, 15
 from api.security import RateLimiter
 from core.codec import codec_from_spec
 from core.config import Settings, get_settings
@@ -99,6 +100,8 @@ def create_app(
         app.include_router(router)
     mount_pages(app)  # the web pages (api/pages) and /static
     app.include_router(reports.router)  # issue 14: annual report, remedies, assessment, accountability
+    app.include_router(fees.router)  # issue 11 point 12: the month's count computed from the database
+    app.include_router(guidance.router)  # issue 11 point 15: the practitioners' questions
     # Outermost last: size cap → audit → CORS (codec only) → routes.
     origins = [o.strip() for o in settings.codec_cors_origins.split(",") if o.strip()]
     app.add_middleware(CodecCORS, origins=origins)

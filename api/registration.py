@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from clock import DueDate
 from db.models import utcnow
 from db.models_security import ApplicantAccess
+from db.fees_repository import identity_rows, insert_identities
 from db.repository import allocate_application_numbers, insert_applications_if_absent
 from db.session import session_scope, write_turn
 from core.group_commit import GroupCommit
@@ -65,6 +66,10 @@ class RegistrationWrites:
                 (initial_record(listing.application, listing.due), [registration_event(listing.application, listing.due)])
                 for listing in listings
             ])
+            # 按件计收 counts the applicant's applications of a month by identity (issue 11 point 12).
+            insert_identities(session, identity_rows([(listing.application.application_id,
+                                                       listing.application.applicant.id_number,
+                                                       listing.application.received_on) for listing in listings]))
             now = utcnow()
             session.connection().execute(ApplicantAccess.__table__.insert(), [  # type: ignore[attr-defined]
                 {"application_id": listing.application.application_id, "code_hash": listing.code_hash, "created_at": now}

@@ -237,6 +237,8 @@ class RecordDeliveryInput(Payload):
     posted_on: date | None = None
     received_by: str | None = None
     by: str
+    handed_over_by: str | None = Field(default=None, description="pickup: the staff member who handed it over")
+    note: str | None = None
 
 
 class OpenApplicationsPage(Payload):

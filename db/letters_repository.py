@@ -3,6 +3,7 @@
 import hashlib
 import os
 import tempfile
+from datetime import date
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -129,3 +130,33 @@ def update_outbox(session: Session, key: str, *, only_if_status: tuple[str, ...]
         session.add(row)
         session.flush()
     return row
+
+
+def record_service(session: Session, key: str, *, served_on: date | None, method: str, by: str,
+                   tracking_number: str | None = None, posted_on: date | None = None, received_by: str | None = None,
+                   handed_over_by: str | None = None, note: str | None = None) -> LetterOutbox | None:
+    """Proof of service entered by staff (post: posting date, tracking number, signed-for date; pickup: signature).
+
+    Idempotent on the letter's key: entering the same evidence again changes nothing; a later entry adds what
+    was missing (a posting date first, the signed-for date when the post returns the receipt). None: no row
+    (a letter from before letters v2).
+    """
+    row = get_outbox(session, key)
+    if row is None:
+        return None
+    values = {"served_method": method, "served_entered_by": by, "served_entered_at": utcnow()}
+    for name, value in (("tracking_number", tracking_number), ("posted_on", posted_on), ("received_by", received_by),
+                        ("handed_over_by", handed_over_by), ("service_note", note)):
+        if value:
+            values[name] = value
+    if served_on is not None:
+        values |= {"status": "delivered", "delivered_on": served_on, "last_error": None}
+    return update_outbox(session, key, **values)
+
+
+def record_download(session: Session, key: str, *, by: str) -> LetterOutbox | None:
+    """The applicant's first download through the portal (later downloads do not change the receipt)."""
+    row = get_outbox(session, key)
+    if row is None or row.downloaded_at is not None:
+        return row
+    return update_outbox(session, key, downloaded_at=utcnow(), downloaded_by=by)

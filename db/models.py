@@ -187,3 +187,4 @@ from db import models_letters  # noqa: E402,F401  (letters: documents, outbox, a
 import db.models_security  # noqa: E402,F401  (security tables: staff users, query codes, third-party links, audit)
 import db.models_reports  # noqa: E402,F401  (report-grade records, remedies register, annual reports, assessment, accountability)
 import db.models_proactive  # noqa: E402,F401  (政务公开: catalogue, interpretations, public opinion)
+import db.models_fees  # noqa: E402,F401  (fees: applicants' identities for 按件计收, fee records for the annual report)

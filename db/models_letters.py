@@ -83,6 +83,17 @@ class LetterOutbox(SQLModel, table=True):
     delivered_on: date | None = None
     tracking_number: str | None = None
     downloaded_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    # Proof of service (issue 11 point 14, migration 0009): what a court would ask for.
+    smtp_reply: str | None = Field(default=None, description="the mail server's answer to DATA, e.g. '250 OK queued'")
+    posted_on: date | None = Field(default=None, description="post: the day the letter was handed to the post office")
+    served_method: str | None = Field(default=None, description="how it was served: email | post | pickup | portal | hand")
+    served_entered_by: str | None = Field(default=None, description="the staff member who entered the receipt date")
+    served_entered_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    received_by: str | None = Field(default=None, description="签收人 / 领取人")
+    handed_over_by: str | None = Field(default=None, description="pickup: the staff member who handed the letter over")
+    receipt_scan_sha256: str | None = Field(default=None, description="the signed receipt's scan (a stored file)")
+    downloaded_by: str | None = Field(default=None, description="portal: who downloaded it (authenticated by query code)")
+    service_note: str | None = None
 
 
 class StoredFile(SQLModel, table=True):

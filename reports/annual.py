@@ -229,10 +229,27 @@ def build_table4(cases: Iterable[tuple[str, str | None, date | None]], year_end:
 
 # --- fees (Reg. 42; 国办函〔2020〕109号) ---------------------------------------------------------
 
-def fee_figures() -> dict:
-    """No fee is recorded by the system yet (RULES §9): zeros, said so."""
-    return {"charged_applications": 0, "amount_yuan": 0, "waived_applications": 0,
-            "note": "本系统尚未登记信息处理费，以上为零（本年度未收取信息处理费）"}
+# The fee table of the annual report (section 六; Reg. 42, 50): keys of db.fees_repository.fee_counts, in order.
+FEE_ROWS: tuple[tuple[str, str], ...] = (
+    ("noticed_applications", "经批准发出收费通知（件）"),
+    ("noticed_amount_yuan", "收费通知金额（元）"),
+    ("charged_applications", "已缴费（件）"),
+    ("amount_yuan", "实收金额（元）"),
+    ("waived_applications", "减免（件）"),
+    ("unpaid_applications", "逾期未缴费、不再处理（件，计入表三“其他处理”第2项）"),
+    ("unpaid_amount_yuan", "逾期未缴金额（元）"),
+)
+FEE_RULE = ("收费通知按发出日期、缴费和减免按缴费（减免）日期、逾期未缴费按答复办结日期计入年度；"
+            "依据《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）")
+
+
+def fee_figures(counts: Mapping[str, int] | None = None) -> dict:
+    """The year's fee figures as recorded (db.fees_repository.fee_counts), with the table's rows and rule."""
+    figures = {key: int((counts or {}).get(key, 0)) for key, _ in FEE_ROWS}
+    note = FEE_RULE if figures["noticed_applications"] or figures["charged_applications"] or figures["waived_applications"] \
+        or figures["unpaid_applications"] else "本年度未收取信息处理费，以上为零"
+    return figures | {"rows": [{"key": key, "label": label, "value": figures[key]} for key, label in FEE_ROWS],
+                      "note": note}
 
 
 # --- narrative sections -------------------------------------------------------------------------
@@ -271,6 +288,8 @@ def draft_sections(year: int, agency: str, table3: Mapping[str, Mapping[str, int
                      if remedies_total else f"{year}年，本机关未发生政府信息公开行政复议、行政诉讼案件。") + TABLE4_RULE,
         "problems": "（请填写本年度政府信息公开工作存在的主要问题及改进情况。）",
         "other": (f"本年度收取信息处理费{fees['charged_applications']}件，金额{fees['amount_yuan']}元"
-                  f"（依据《政府信息公开信息处理费管理办法》，国办函〔2020〕109号）。"
-                  + ("" if fees["charged_applications"] else "本年度未收取信息处理费。")),
+                  f"（依据《政府信息公开信息处理费管理办法》，国办函〔2020〕109号）"
+                  + (f"；减免{fees.get('waived_applications', 0)}件" if fees.get("waived_applications") else "")
+                  + (f"；申请人逾期未缴费、不再处理{fees['unpaid_applications']}件" if fees.get("unpaid_applications") else "")
+                  + "。" + ("" if fees["charged_applications"] else "本年度未收取信息处理费。")),
     }

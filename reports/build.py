@@ -43,13 +43,14 @@ def assemble_report(
     draft: Mapping[str, Any] | None,
     previous_carried_out: Mapping[str, int] | None,
     generated_at: datetime,
+    fee_counts: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     draft = dict(draft or {})
     adjustments = draft.get("table3_adjustments") or {}
     table3 = build_table3(counts["new"], counts["carried_in"], counts["results"], counts["carried_out"], adjustments)
     table4 = build_table4(remedy_cases, date(year, 12, 31))
     table2 = build_table2(draft.get("table2"))
-    fees = fee_figures()
+    fees = fee_figures(fee_counts)
     generated = draft_sections(year, agency, table3, table4, fees, timeliness)
     texts = draft.get("sections") or {}
     sections = [{"key": key, "title": title, "text": texts.get(key) or generated[key], "draft_text": generated[key],

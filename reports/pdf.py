@@ -236,6 +236,7 @@ def render_report_pdf(report: Mapping[str, Any], *, status_line: str, generated_
         elif section["key"] == "other":
             fees = report["fees"]
             pdf.set_font("cjk", size=9)
-            pdf.multi_cell(0, 5, f"信息处理费：收费{fees['charged_applications']}件，金额{fees['amount_yuan']}元，"
-                                 f"减免{fees['waived_applications']}件。{fees['note']}", new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 5, "信息处理费：" + ("；".join(f"{r['label']} {r['value']}" for r in fees["rows"]) if fees.get("rows") else
+                                 f"收费{fees['charged_applications']}件，金额{fees['amount_yuan']}元，减免{fees['waived_applications']}件")
+                           + f"。{fees['note']}", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

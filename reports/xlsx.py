@@ -72,8 +72,13 @@ def report_workbook(report: Mapping[str, Any], status_line: str) -> bytes:
                    "是" if c["ok"] else "否"])
     fees = report["fees"]
     ck.append([])
-    ck.append(["信息处理费：收费件数", fees["charged_applications"], "金额（元）", fees["amount_yuan"], "减免件数",
-               fees["waived_applications"], fees["note"]])
+    if fees.get("rows"):  # issue 11 point 12: the fee table, one row per figure
+        ck.append(["信息处理费", "数量", fees["note"]])
+        for row in fees["rows"]:
+            ck.append([row["label"], row["value"]])
+    else:  # a version published before the fee table
+        ck.append(["信息处理费：收费件数", fees["charged_applications"], "金额（元）", fees["amount_yuan"], "减免件数",
+                   fees["waived_applications"], fees["note"]])
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.letters import LetterActivities
     from contracts.models import (
         ComposeLetterInput,
+        DispatchInput,
         EventRecord,
         Letter,
         LetterKind,
@@ -26,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         PrescreenInput,
         PrescreenText,
         ReplyItem,
+        SendLetterResult,
         StaffAlertInput,
     )
     from clock import (
@@ -43,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from fees import quote as fee_quote
     from outcomes import OutcomeCode, label_of
     from policy.intake import RECEIPT_BASIS
+    from workcalendar import WorkCalendar
     from workflows import search_attributes as sa
     from workflows.application_rules import (
         DISCLOSING_OUTCOMES,
@@ -55,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         report_outcome,
         status_of,
         unresolved_objection,
+        why_final,
         why_not_assign,
         why_not_confirm_delivery,
         why_not_ask_reasons,
@@ -119,6 +123,7 @@ with workflow.unsafe.imports_passed_through():
         ExtensionState,
         ItemView,
         LateConsultationAnswer,
+        LetterServed,
         LetterView,
         OverrideObjection,
         Proposal,
@@ -145,6 +150,17 @@ SUPPLEMENT_LAPSE_DECIDED = "supplement-lapse-decided"
 # Issue 11 point 12, Reg. 42: fees proposed, approved, noticed, paid or waived; unpaid -> 其他处理-2.
 FEES = "fees-v1"
 FEE_PAY_DAYS = 20  # 国办函〔2020〕109号: 20 working days from receipt of the fee notice
+# Issue 11 point 14: a supplement or fee notice's proof of service (e-mail accepted, signed for, picked up,
+# downloaded) dates the applicant's window; the e-mail's acceptance is applied as it happens.
+LETTER_EVIDENCE = "letter-evidence"
+
+
+def window_days_of(cal: WorkCalendar, issued_on: date, deadline_on: date) -> int:
+    """How many working days a notice dated `issued_on` gave until `deadline_on`: the same count then runs from its
+    receipt (Reg. 30 补正期限; 国办函〔2020〕109号 自收到收费通知之日起). At least 1."""
+    day0, _ = cal.next_workday_on_or_after(issued_on)
+    return max(1, cal.workdays_between(day0, deadline_on)[0])
+
 
 # Reg. 40: how the information is provided, by the form the applicant asked for (the handler may say otherwise).
 PROVISION_BY_FORM: dict[str, str] = {
@@ -343,6 +359,8 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             else:
                 fee.decision, fee.notice_sent_on = "approved", today
                 fee.pay_by = add_working_days_from(self._s.cal, today, FEE_PAY_DAYS)[0]
+                fee.pay_by_basis = (f"缴费通知送达日期尚未确认，暂按发出之日 {today} 起 {FEE_PAY_DAYS} 个工作日推算；"
+                                    "确认送达后自收到之日起重新计算")
                 self._recompute_due(announce=False)
                 self._record("fee-approved", cmd.by, f"同意收取信息处理费 {fee.amount_yuan} 元，发出缴费通知，缴费期限 {fee.pay_by}，"
                              "缴费期间不计入答复期限")
@@ -404,6 +422,8 @@ class DisclosureApplicationWorkflow(LetterDelivery):
                 assert cmd.new_deadline_on is not None
                 sup.earlier_deadlines.append(sup.deadline_on)
                 sup.deadline_on, sup.lapsed_on, sup.lapse_decision = cmd.new_deadline_on, None, "new-deadline"
+                sup.window_days, sup.notice_issued_on = self._supplement_window_days(today, cmd.new_deadline_on), today
+                sup.notice_served_on, sup.deadline_basis = None, ""
                 self._record("supplement-deadline-renewed", cmd.by,
                              f"申请人有正当理由（{cmd.reason}），补正期限重新确定为 {cmd.new_deadline_on}")
                 self._send_letter("supplement-notice", key_suffix=f"supplement-{len(sup.earlier_deadlines) + 1}",
@@ -478,6 +498,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             self._s.supplement = SupplementState(
                 needed=cmd.needed, requested_by=cmd.by, notice_sent_on=today, deadline_on=deadline
             )
+            self._s.supplement.window_days = self._supplement_window_days(today, deadline)
             self._s.phase = "awaiting-supplement"
             self._record("supplement-requested", cmd.by, f"一次性告知补正 {len(cmd.needed)} 项，补正期限 {deadline}")
             self._send_letter("supplement-notice", key_suffix="supplement", needed=cmd.needed, deadline_on=deadline)
@@ -999,6 +1020,84 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     @confirm_delivery.validator
     def _validate_confirm_delivery(self, cmd: ConfirmDelivery) -> None:
         self._refuse_if(why_not_confirm_delivery(self._s, cmd, self._today()))
+
+    # --- issue 11 point 14: a supplement or fee notice's receipt starts the applicant's window -------
+
+    @workflow.update
+    async def letter_served(self, cmd: LetterServed) -> ApplicationView:
+        async with self._lock:
+            self._refuse_if(self._why_not_letter_served(cmd))
+            self._letter_served(cmd)
+            await self._persist()
+            return application_view(self._s, self._today())
+
+    @letter_served.validator
+    def _validate_letter_served(self, cmd: LetterServed) -> None:
+        self._refuse_if(self._why_not_letter_served(cmd))
+
+    def _why_not_letter_served(self, cmd: LetterServed) -> str | None:
+        if reason := why_final(self._s):
+            return reason
+        sup, fee, app_id = self._s.supplement, self._s.fee, self._s.inp.application_id
+        if sup is not None and cmd.key == self._supplement_notice_key():
+            issued, served, what = sup.notice_issued_on or sup.notice_sent_on, sup.notice_served_on, "补正通知"
+        elif fee is not None and fee.decision == "approved" and fee.notice_sent_on and cmd.key == f"{app_id}:fee":
+            issued, served, what = fee.notice_sent_on, fee.notice_served_on, "缴费通知"
+        else:
+            return "该文书不是本申请当前的补正通知或缴费通知，其送达日期不影响申请人的期限"
+        if served is not None:
+            return f"{what}已于 {served} 送达，送达日期已登记"
+        if not issued <= cmd.served_on <= self._today():
+            return f"送达日期须在{what}发出之日 {issued} 至今天之间"
+        return None
+
+    def _email_accepted(self, dispatch: DispatchInput, result: SendLetterResult) -> None:
+        """The server's acceptance of an e-mailed supplement or fee notice is its receipt (proof of service)."""
+        if result.sent_at and dispatch.letter.kind in ("supplement-notice", "fee-notice") \
+                and workflow.patched(LETTER_EVIDENCE):
+            served = LetterServed(key=dispatch.key, served_on=local_date(result.sent_at), method="email", by="system",
+                                  evidence=f"电子邮件于 {result.sent_at.isoformat()} 由邮件服务器接收"
+                                           f"（Message-ID {result.message_id}）")
+            if self._why_not_letter_served(served) is None:
+                self._letter_served(served)
+
+    def _supplement_notice_key(self) -> str:
+        renewals = len(self._s.supplement.earlier_deadlines)
+        return f"{self._s.inp.application_id}:supplement" + (f"-{renewals + 1}" if renewals else "")
+
+    def _supplement_window_days(self, issued_on: date, deadline_on: date) -> int:
+        return window_days_of(self._s.cal, issued_on, deadline_on)
+
+    def _letter_served(self, cmd: LetterServed) -> None:
+        """Reg. 30 (补正期限), 国办函〔2020〕109号 (自收到收费通知之日起20个工作日): counted from receipt."""
+        how = {"email": "电子邮件", "post": "邮寄签收", "pickup": "当面领取", "portal": "申请人在线下载", "hand": "直接送达"}[cmd.method]
+        shown = f"（{how}" + (f"：{cmd.evidence}" if cmd.evidence else "") + "）"
+        if (letter := self._letter_view(cmd.key)) is not None and cmd.method != "email":
+            letter.status, letter.delivered_on = "delivered", cmd.served_on
+        sup, fee = self._s.supplement, self._s.fee
+        if sup is not None and cmd.key == self._supplement_notice_key():
+            sup.notice_served_on = cmd.served_on
+            summary = f"补正通知于 {cmd.served_on} 送达{shown}"
+            if self._s.phase == "awaiting-supplement" and sup.received_on is None:
+                days = sup.window_days or self._s.inp.policy.default_supplement_days
+                deadline, _ = add_working_days_from(self._s.cal, cmd.served_on, days)
+                sup.deadline_basis = f"补正通知于 {cmd.served_on} 送达，自收到之日起 {days} 个工作日，至 {deadline} 止"
+                if deadline > sup.deadline_on:
+                    sup.deadline_on = deadline
+                    if sup.lapsed_on is not None and workflow.now() < end_of_day_instant(deadline):
+                        sup.lapsed_on = None  # the deadline had not in fact passed
+                    self._clock_changed = True
+                summary += f"；补正期限自收到之日起 {days} 个工作日，为 {sup.deadline_on}"
+            self._record("supplement-notice-served", cmd.by, summary)
+        elif fee is not None:
+            fee.notice_served_on = cmd.served_on
+            summary = f"缴费通知于 {cmd.served_on} 送达{shown}"
+            if fee_running(self._s):
+                fee.pay_by = add_working_days_from(self._s.cal, cmd.served_on, FEE_PAY_DAYS)[0]
+                fee.pay_by_basis = f"缴费通知于 {cmd.served_on} 送达，自收到之日起 {FEE_PAY_DAYS} 个工作日，至 {fee.pay_by} 止"
+                self._recompute_due(announce=False)
+                summary += f"；缴费期限自收到之日起 {FEE_PAY_DAYS} 个工作日，为 {fee.pay_by}"
+            self._record("fee-notice-served", cmd.by, summary)
 
     @workflow.update
     async def withdraw(self, cmd: Withdraw) -> ApplicationView:

@@ -148,6 +148,7 @@ class LetterDelivery:
         async with self._lock:
             if result.status == "sent":
                 self._record("letter-sent", "system", f"{dispatch.letter.subject}{number} 已通过电子邮件送出")
+                self._email_accepted(dispatch, result)
                 if dispatch.letter.kind == "reply" and self._s.phase == "awaiting-delivery" and result.sent_at:
                     view.status, view.delivered_on = "delivered", local_date(result.sent_at)
                     self._close_delivered(local_date(result.sent_at), "system", "答复已通过电子邮件送达")
@@ -157,6 +158,9 @@ class LetterDelivery:
             else:
                 self._record("letter-awaiting-staff", "system", f"{dispatch.letter.subject}{number} 待工作人员寄送或交付")
             await self._persist()
+
+    def _email_accepted(self, dispatch: DispatchInput, result: SendLetterResult) -> None:
+        """Hook: the mail server accepted a letter (issue 11 point 14: proof of service). Nothing by default."""
 
     async def _send_with_backoff(self, view: LetterView, dispatch: DispatchInput) -> SendLetterResult:
         """Try until the outbox says sent (or that staff must act); every failed try is shown to staff."""

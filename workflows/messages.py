@@ -250,6 +250,18 @@ class FeeState(Strict):
     waived: bool = False
     settled_by: Actor | None = None
     lapsed_on: date | None = None
+    notice_served_on: date | None = Field(default=None, description="送达: the fee notice's receipt; pay_by counts from it")
+    pay_by_basis: str = ""
+
+
+class LetterServed(Strict):
+    """Proof of service of a supplement or fee notice: its receipt date starts the applicant's window."""
+
+    key: str = Field(description="the letter's key, e.g. '<application_id>:fee'")
+    served_on: date = Field(description="送达日期: accepted by the mail server, signed for, picked up, downloaded")
+    method: Literal["email", "post", "pickup", "portal", "hand"]
+    evidence: str = Field(default="", max_length=500, description="what shows it: tracking number, signatory, Message-ID")
+    by: Actor
 
 
 class Withdraw(Strict):
@@ -464,6 +476,10 @@ class SupplementState(Strict):
     lapse_decided_by: Actor | None = None
     lapse_reason: str = ""
     received_evidence: str = ""
+    window_days: int | None = Field(default=None, description="working days to supplement, counted from the notice's receipt")
+    notice_issued_on: date | None = Field(default=None, description="the current notice's date (a renewed deadline's)")
+    notice_served_on: date | None = Field(default=None, description="送达: the current notice's receipt date")
+    deadline_basis: str = ""
 
 
 class TimelineEntry(Strict):

@@ -53,11 +53,13 @@ ACTION_TITLES = {
     "override": "第三方异议：决定予以公开", "decisions": "提出拟办意见", "submit": "提交保密审查",
     "review": "保密审查", "sign": "签发答复告知书", "delivery": "确认送达", "withdraw": "登记书面撤回申请",
     "reply-draft": "修改答复告知书草稿", "consultation-answer": "登记纸质征求意见答复",
+    "letter-service": "登记送达证据（交邮、签收、当面领取）",
 }
 
 
 LETTER_KINDS = {"acknowledgment": "登记回执", "supplement-notice": "补正告知书", "extension-notice": "延期答复告知书",
-                "consultation-letter": "征求意见函", "override-notice": "公开决定告知书", "reply": "答复告知书"}
+                "consultation-letter": "征求意见函", "override-notice": "公开决定告知书", "reply": "答复告知书",
+                "agency-consultation-letter": "征求意见函（其他机关）", "fee-notice": "缴费通知"}
 LETTER_STATUS = {"composing": "生成中", "pending": "待发送", "sending": "发送中", "sent": "已发出", "failed": "发送失败",
                  "uncertain": "可能已送达（待核实）", "awaiting-staff": "待工作人员寄送或交付", "delivered": "已送达"}
 
@@ -367,6 +369,9 @@ async def _application_page(request: Request, user: StaffUser, application_id: s
         "unproposed": [i for i in view["items"] if not i.get("proposal")],
         "receipt_basis": RECEIPT_BASIS.get(view["channel"], ""),
         "letter_kinds": LETTER_KINDS, "letter_status": LETTER_STATUS,
+        # Letters staff deliver (post, pickup) whose receipt is not yet evidenced: the 送达证据 form.
+        "service_letters": [r for r in letter_rows if r["method"] in ("post", "pickup") and r["status"] != "delivered"]
+        if roles & {"registrar", "handler"} else [],
     }
     return page(request, "staff/application.html", context, current="applications", status_code=status_code)
 
@@ -409,7 +414,9 @@ def _action_request(action: str, form: Any, application_id: str) -> tuple[str, d
         return f"{base}/override", {"consultation_id": g("consultation_id"), "reason": g("reason")}
     if action == "decisions":
         return f"{base}/decisions", {"item_no": _opt(g("item_no")), "outcome": g("outcome"), "reasons": g("reasons"),
-                                     "referral": _opt(g("referral"))}
+                                     "referral": _opt(g("referral")), "withheld_ground": _opt(g("withheld_ground")),
+                                     "earlier_application_id": _opt(g("earlier_application_id")),
+                                     "provision": _opt(g("provision"))}
     if action == "submit":
         return f"{base}/submit", {}
     if action == "review":
@@ -430,7 +437,111 @@ def _action_request(action: str, form: Any, application_id: str) -> tuple[str, d
     if action == "consultation-answer":
         return (f"/api/v1/consultations/{quote(g('consultation_id'), safe='')}/answer",
                 {"position": g("position"), "reasons": g("reasons"), "answered_on": _opt(g("answered_on"))})
+    if action == "letter-service":
+        return f"{base}/letters/{quote(g('key'), safe='')}/service", {
+            "method": g("method"), "posted_on": _opt(g("posted_on")), "tracking_number": _opt(g("tracking_number")),
+            "served_on": _opt(g("served_on")), "received_by": _opt(g("received_by")),
+            "handed_over_by": _opt(g("handed_over_by"))}
     return None
+
+
+# --- decision guidance (issue 11 point 15): the practitioners' questions fill the 拟办意见 form ---------------
+
+from api.pages.common import templates as _templates  # noqa: E402
+from guidance import QUESTIONS as GUIDANCE_QUESTIONS  # noqa: E402
+from guidance.rules import QUESTION_BY_KEY as GUIDANCE_BY_KEY  # noqa: E402
+
+_templates.env.globals["GUIDANCE_QUESTIONS"] = GUIDANCE_QUESTIONS
+GUIDANCE_TEXT_FIELDS = ("referral", "earlier_application_id", "where")
+GUIDANCE_EXTRA_LABELS = {"earlier_application_id": "是不是：重复申请的，须填写此前已答复的申请编号"}
+
+
+def _next_label(key: str | None) -> str:
+    if key in GUIDANCE_BY_KEY:
+        return f"{GUIDANCE_BY_KEY[key].short}　{GUIDANCE_BY_KEY[key].prompt}"
+    return GUIDANCE_EXTRA_LABELS.get(key or "", key or "")
+
+
+@router.post("/applications/{application_id}/guidance")
+async def decision_guidance(request: Request, application_id: str) -> Response:
+    """The handler's answers → the API's proposal (POST …/guidance) → the 拟办意见 form filled (htmx: in place)."""
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return csrf_refused(request)
+    g = lambda k: str(form.get(k, "") or "").strip()  # noqa: E731
+    body = {"item_no": _opt(g("item_no")), **{q.key: _opt(g(f"q_{q.key}")) for q in GUIDANCE_QUESTIONS},
+            **{k: _opt(g(k)) for k in GUIDANCE_TEXT_FIELDS}}
+    path = f"/api/v1/applications/{quote(application_id, safe='')}"
+    answer = await api_call(request, "POST", f"{path}/guidance", json=body, headers=bearer(request))
+    kept = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    htmx = request.headers.get("HX-Request") == "true"
+    outcomes = {c.value: label for c, label in OUTCOME_LABELS.items() if c not in SYSTEM_ONLY_OUTCOMES}
+    if answer.status_code != 200:
+        if htmx:
+            return page(request, "staff/_guidance_result.html", {"error": detail_of(answer)})
+        return await _application_page(request, user, application_id, errors={"guidance": detail_of(answer)},
+                                       values={"guidance": kept}, status_code=answer.status_code)
+    proposal = answer.json()
+    if htmx:
+        view = await api_call(request, "GET", path, headers=bearer(request))
+        items = view.json()["items"] if view.status_code == 200 else []
+        return page(request, "staff/_guidance_result.html", {"g": proposal, "items": items, "outcomes": outcomes,
+                                                               "next_label": _next_label(proposal["next_question"])})
+    values: dict[str, dict] = {"guidance": kept}
+    if not proposal["complete"]:
+        notice = f"办理指引：请继续回答：{_next_label(proposal['next_question'])}"
+    elif proposal["action"] == "request-supplement":
+        notice = f"办理指引：应先发出补正通知。{proposal['reasons']}"
+    else:
+        notice = f"办理指引：拟处理结果“{proposal['outcome_label']}”，理由和依据已填入“提出拟办意见”，可修改后保存。"
+        values["decisions"] = {"item_no": str(proposal["item_no"]), "outcome": proposal["outcome"],
+                               "reasons": proposal["reasons"], "referral": proposal["referral"] or "",
+                               "withheld_ground": proposal["withheld_ground"] or "",
+                               "earlier_application_id": proposal["earlier_application_id"] or "",
+                               "provision": proposal["provision"] or ""}
+    return await _application_page(request, user, application_id, values=values, notice=notice)
+
+
+# --- fees (issue 11 point 12): the month's count from the database, shown with its list; the proposal --------
+
+ACTION_TITLES["fee-proposal"] = "提出收取信息处理费"
+
+
+@router.get("/applications/{application_id}/fee-count")
+async def fee_count_fragment(request: Request, application_id: str) -> Response:
+    """按件计收: the API's count and list (GET …/fee-count), as the fee form's htmx fragment."""
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    answer = await api_call(request, "GET", f"/api/v1/applications/{quote(application_id, safe='')}/fee-count",
+                            headers=bearer(request))
+    if answer.status_code != 200:
+        return page(request, "staff/_fee_count.html", {"error": detail_of(answer)})
+    return page(request, "staff/_fee_count.html", {"count": answer.json()})
+
+
+@router.post("/applications/{application_id}/fee-proposal")
+async def fee_proposal(request: Request, application_id: str) -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return csrf_refused(request)
+    g = lambda k: str(form.get(k, "") or "").strip()  # noqa: E731
+    body = {"standard": g("standard"), "reason": g("reason")}
+    if g("standard") == "per-page":
+        body["quantity"] = _opt(g("pages"))
+    answer = await api_call(request, "POST", f"/api/v1/applications/{quote(application_id, safe='')}/fee-proposal",
+                            json=body, headers=bearer(request))
+    if answer.status_code == 200:
+        return redirect(request, f"/staff/applications/{quote(application_id, safe='')}?done=fee-proposal#actions")
+    kept = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    return await _application_page(request, user, application_id, errors={"fee-proposal": detail_of(answer)},
+                                   values={"fee-proposal": kept}, status_code=answer.status_code)
 
 
 @router.post("/applications/{application_id}/{action}")
@@ -446,9 +557,16 @@ async def act(request: Request, application_id: str, action: str) -> Response:
         return refused_page(request, "没有这项操作", 404)
     path, body = call
     answer = await api_call(request, "POST", path, json=body, headers=bearer(request))
+    scan = form.get("scan") if action == "letter-service" else None
+    if answer.status_code == 200 and scan is not None and not isinstance(scan, str) and scan.filename:
+        # The signed receipt's scan, optional: stored with the letter's evidence.
+        answer = await api_call(request, "POST", f"{path.removesuffix('/service')}/receipt-scan", headers=bearer(request),
+                                files={"file": (scan.filename, await scan.read(), scan.content_type or "application/octet-stream")})
     if answer.status_code == 200:
-        return redirect(request, f"/staff/applications/{quote(application_id, safe='')}?done={action}#actions")
-    kept = {k: (form.getlist(k) if k == "item_nos" else str(v)) for k, v in form.items() if k != "csrf_token"}
+        anchor = "evidence" if action == "letter-service" else "actions"
+        return redirect(request, f"/staff/applications/{quote(application_id, safe='')}?done={action}#{anchor}")
+    kept = {k: (form.getlist(k) if k == "item_nos" else str(v)) for k, v in form.items()
+            if k not in ("csrf_token", "scan")}
     return await _application_page(request, user, application_id, errors={action: detail_of(answer)},
                                    values={action: kept}, status_code=answer.status_code)
 
@@ -471,6 +589,20 @@ async def _pdf(request: Request, path: str) -> Response:
 @router.get("/applications/{application_id}/draft.pdf")
 async def draft_pdf(request: Request, application_id: str) -> Response:
     return await _pdf(request, f"/api/v1/applications/{quote(application_id, safe='')}/reply-draft.pdf")
+
+
+@router.get("/applications/{application_id}/letters/{key}/receipt-scan")
+async def receipt_scan(request: Request, application_id: str, key: str) -> Response:
+    user = _who(request)
+    if isinstance(user, Response):
+        return user
+    answer = await api_call(request, "GET", f"/api/v1/applications/{quote(application_id, safe='')}/letters/"
+                                            f"{quote(key, safe='')}/receipt-scan", headers=bearer(request))
+    if answer.status_code != 200:
+        return refused_page(request, detail_of(answer), answer.status_code)
+    return Response(answer.content, media_type="application/octet-stream", headers={
+        "Content-Disposition": answer.headers.get("content-disposition", "attachment"), "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff"})
 
 
 @router.get("/applications/{application_id}/letters/{key}.pdf")

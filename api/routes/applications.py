@@ -42,11 +42,8 @@ from workflows.messages import (
     AssignHandler,
     ConfirmDelivery,
     DecideExtension,
-    DecideFee,
     DecideSupplementLapse,
-    FeeSettled,
     OverrideObjection,
-    ProposeFee,
     ProposeDecision,
     RequestExtension,
     RequestSupplement,
@@ -352,10 +349,7 @@ _action("supplement", "supplement_received", schemas.SupplementReceivedBody, Sup
         "Record the supplement; the period restarts")
 _action("supplement-lapse", "decide_supplement_lapse", schemas.DecideSupplementLapseBody, DecideSupplementLapse,
         "The supplement deadline passed: new deadline (good reason) or 其他处理-1 (Reg. 30)")
-_action("fee-proposal", "propose_fee", schemas.ProposeFeeBody, ProposeFee,
-        "Handler proposes a fee (Reg. 42: only beyond a reasonable range; one standard)")
-_action("fee-decision", "decide_fee", schemas.DecideFeeBody, DecideFee, "Supervisor approves the fee; the fee notice goes out")
-_action("fee-payment", "fee_settled", schemas.FeeSettledBody, FeeSettled, "Record payment or waiver (减免)")
+# fee-proposal, fee-decision, fee-payment: api/routes/fees.py (the month's count from the database; fee records).
 _action("extension-request", "request_extension", schemas.RequestExtensionBody, RequestExtension,
         "Handler asks for the one extension (延期)")
 _action("extension-decision", "decide_extension", schemas.DecideExtensionBody, DecideExtension,

@@ -7,8 +7,8 @@ code (X-Query-Code, api.routes.applicant); staff routes take the acting user fro
 and hide other departments' applications from handlers (404), like the application routes.
 """
 
-from datetime import date, datetime
-from typing import Annotated
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Response, UploadFile, status
 from pydantic import BaseModel, Field
@@ -21,15 +21,24 @@ from api.routes.applications import ensure_visible
 from api.schemas import _without_by
 from api.security import STAFF_READERS, require
 from api.temporal_calls import run_query, run_update
+from clock.deadline import SHANGHAI
 from core import clock
 from core.config import Settings
 from db import letters_repository as repo
 from db.letters_repository import ChecksumMismatch, FileStore
-from db.models import Application, utcnow
-from db.models_letters import LetterAttachment
+from db.models import Application
+from db.models_letters import LetterAttachment, LetterOutbox
 from db.models_security import StaffUser
 from letters.documents import render_envelope_pdf, render_letter_pdf
-from workflows.messages import ApplicationView, ConfirmDelivery, EditReplyDraft, StateQuery
+from workflows.messages import (
+    ApplicationView,
+    ConfirmDelivery,
+    ConsultationView,
+    EditReplyDraft,
+    LetterServed,
+    RecordService,
+    StateQuery,
+)
 
 staff = APIRouter(prefix="/api/v1/applications", tags=["letters"])
 portal = APIRouter(prefix="/api/v1/portal", tags=["portal"])
@@ -37,6 +46,78 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 EditReplyDraftBody = _without_by(EditReplyDraft)
 Reader = Annotated[StaffUser, Depends(require(*STAFF_READERS))]
 Handler = Annotated[StaffUser, Depends(require("handler"))]
+Desk = Annotated[StaffUser, Depends(require("registrar", "handler"))]
+
+
+class ServiceEvidence(BaseModel):
+    """送达证据: what shows that and when the letter reached its addressee (what a court would ask for)."""
+
+    served_on: date | None = Field(None, description="送达日期: the receipt date every window counted from receipt uses")
+    method: str | None = Field(None, description="email | post | pickup | portal | hand")
+    message_id: str | None = None
+    accepted_at: datetime | None = Field(None, description="the instant the mail server accepted the message (250 to DATA)")
+    smtp_reply: str | None = Field(None, description="the mail server's reply, as received")
+    posted_on: date | None = None
+    tracking_number: str | None = None
+    received_by: str | None = Field(None, description="签收人 / 领取人 (who signed)")
+    handed_over_by: str | None = Field(None, description="pickup: the staff member who handed it over")
+    entered_by: str | None = Field(None, description="who entered the receipt evidence")
+    entered_at: datetime | None = None
+    downloaded_at: datetime | None = Field(None, description="the applicant's first download through the portal")
+    downloaded_by: str | None = None
+    receipt_scan_sha256: str | None = Field(None, description="the uploaded scan of the signed receipt")
+    note: str | None = None
+    lines: list[str] = Field(default_factory=list, description="the evidence in words, one fact a line")
+
+
+def _at(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return f"{_local(moment):%Y-%m-%d %H:%M:%S}（北京时间）"
+
+
+def _local(moment: datetime) -> datetime:
+    """Shanghai time; stored timestamps are UTC (db.models.UTCDateTime)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(SHANGHAI)
+
+
+def service_evidence(row: LetterOutbox) -> ServiceEvidence:
+    """The proof of service of one letter, with each fact worded as staff would cite it."""
+    lines = []
+    if row.message_id and row.sent_at:
+        lines.append(f"电子邮件：邮件服务器于 {_at(row.sent_at)} 接收，服务器答复「{row.smtp_reply or '250'}」，"
+                     f"Message-ID {row.message_id}，收件地址 {row.email}")
+    if row.posted_on or row.tracking_number:
+        lines.append("邮寄：" + "，".join(filter(None, [
+            f"{row.posted_on} 交邮" if row.posted_on else "", f"邮件单号 {row.tracking_number}" if row.tracking_number else ""])))
+    entered = f"（{row.served_entered_by} 于 {_at(row.served_entered_at)} 登记）" if row.served_entered_by else ""
+    if row.delivered_on and row.served_method == "post":
+        lines.append(f"签收：{row.delivered_on} 签收" + (f"，签收人 {row.received_by}" if row.received_by else "") + entered)
+    elif row.delivered_on and row.served_method in ("pickup", "hand"):
+        lines.append(f"{'领取' if row.served_method == 'pickup' else '直接送达'}：{row.delivered_on}"
+                     + (f"，{row.received_by} 签收" if row.received_by else "")
+                     + (f"，经办人 {row.handed_over_by}" if row.handed_over_by else "") + entered)
+    elif row.posted_on and row.served_entered_by and not row.delivered_on:
+        lines.append(f"签收日期尚未登记{entered}")
+    if row.downloaded_at:
+        lines.append(f"在线下载：{row.downloaded_by or '申请人'}于 {_at(row.downloaded_at)} 下载")
+    if row.receipt_scan_sha256:
+        lines.append(f"签收单扫描件已上传（SHA-256 {row.receipt_scan_sha256[:16]}…）")
+    if row.service_note:
+        lines.append(f"备注：{row.service_note}")
+    served_on = row.delivered_on
+    if served_on is None and row.status == "sent" and row.sent_at:
+        served_on = _local(row.sent_at).date()  # 到达特定系统: accepted for delivery
+    if served_on is None and row.downloaded_at:
+        served_on = _local(row.downloaded_at).date()
+    return ServiceEvidence(
+        served_on=served_on, method=row.served_method or (("portal" if row.downloaded_at else None)),
+        message_id=row.message_id, accepted_at=row.sent_at if row.message_id else None, smtp_reply=row.smtp_reply,
+        posted_on=row.posted_on, tracking_number=row.tracking_number, received_by=row.received_by,
+        handed_over_by=row.handed_over_by, entered_by=row.served_entered_by, entered_at=row.served_entered_at,
+        downloaded_at=row.downloaded_at, downloaded_by=row.downloaded_by, receipt_scan_sha256=row.receipt_scan_sha256,
+        note=row.service_note, lines=lines or ["尚无送达证据"],
+    )
 
 
 class LetterOut(BaseModel):
@@ -56,6 +137,7 @@ class LetterOut(BaseModel):
     delivered_on: date | None
     tracking_number: str | None
     message_id: str | None
+    evidence: ServiceEvidence = Field(description="送达证据")
 
 
 class AttachmentOut(BaseModel):
@@ -90,19 +172,132 @@ async def letters_of(application_id: str, session: SessionDep, client: ClientDep
     _require_application(session, application_id)
     await ensure_visible(user, application_id, client)
     documents = {d.key: d for d in repo.documents_for_application(session, application_id)}
-    out = []
-    for row in repo.outbox_for_application(session, application_id):
-        document = documents.get(row.key)
-        out.append(LetterOut(
-            key=row.key, kind=row.kind, method=row.method, recipient_name=row.recipient_name, status=row.status,
-            attempts=row.attempts, last_error=row.last_error,
-            document_number=document.document_number if document else None,
-            issued_on=document.issued_on if document else None,
-            pdf_sha256=document.pdf_sha256 if document else None, body_sha256=document.body_sha256 if document else None,
-            attachments=row.attachments, sent_at=row.sent_at, delivered_on=row.delivered_on,
-            tracking_number=row.tracking_number, message_id=row.message_id,
-        ))
-    return out
+    return [_letter_out(row, documents.get(row.key)) for row in repo.outbox_for_application(session, application_id)]
+
+
+def _letter_out(row: LetterOutbox, document) -> LetterOut:
+    return LetterOut(
+        key=row.key, kind=row.kind, method=row.method, recipient_name=row.recipient_name, status=row.status,
+        attempts=row.attempts, last_error=row.last_error,
+        document_number=document.document_number if document else None,
+        issued_on=document.issued_on if document else None,
+        pdf_sha256=document.pdf_sha256 if document else None, body_sha256=document.body_sha256 if document else None,
+        attachments=row.attachments, sent_at=row.sent_at, delivered_on=row.delivered_on,
+        tracking_number=row.tracking_number, message_id=row.message_id, evidence=service_evidence(row),
+    )
+
+
+# --- proof of service entered by staff (issue 11 point 14) ---------------------------------------
+
+CONSULTATION_LETTERS = ("consultation-letter", "agency-consultation-letter")
+NOTICES = ("supplement-notice", "fee-notice")
+
+
+class ServiceIn(BaseModel):
+    """Post: the posting date and tracking number, then the signed-for date; pickup: the signature."""
+
+    method: Literal["post", "pickup"]
+    posted_on: date | None = Field(None, description="交邮之日 (post)")
+    tracking_number: str | None = Field(None, max_length=60, description="邮件单号")
+    served_on: date | None = Field(None, description="送达日期: the post's signed-for date (签收日期) or the pickup date")
+    received_by: str | None = Field(None, max_length=60, description="签收人 / 领取人")
+    handed_over_by: str | None = Field(None, max_length=60, description="pickup: staff who handed it over (default: you)")
+    note: str = Field("", max_length=300)
+
+
+def _evidence_text(body: ServiceIn, row: LetterOutbox, user: str) -> str:
+    """The evidence in one phrase, for the workflow's timeline and window basis (what is known so far)."""
+    if body.method == "pickup":
+        return "，".join(filter(None, [f"{body.received_by} 签名领取" if body.received_by else "",
+                                       f"经办人 {body.handed_over_by or user}", body.note]))
+    tracking = body.tracking_number or row.tracking_number
+    return "，".join(filter(None, [f"邮件单号 {tracking}" if tracking else "",
+                                   f"签收人 {body.received_by}" if body.received_by else "",
+                                   f"{user} 登记签收日期" if body.served_on else "", body.note]))
+
+
+@staff.post("/{application_id}/letters/{key}/service", response_model=LetterOut,
+            responses={404: {"description": "没有该文书"}, 409: {"description": "不能登记（附原因）"},
+                       422: {"description": "缺少日期或签收人"}})
+async def record_service(application_id: str, key: str, body: ServiceIn, session: SessionDep, client: ClientDep,
+                         user: Desk) -> LetterOut:
+    """送达证据 for a letter staff deliver: posted (tracking number), signed for (date, by whom), picked up (signature).
+
+    The receipt date starts what runs from receipt: a consultation letter's 15 working days (Reg. 32, 34), a
+    supplement notice's deadline (Reg. 30), a fee notice's 20 working days (国办函〔2020〕109号); for the reply it
+    is the delivery that closes the application.
+    """
+    await ensure_visible(user, application_id, client)
+    row = repo.get_outbox(session, key)
+    if row is None or row.application_id != application_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "没有该文书")
+    if body.posted_on is None and body.served_on is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "请填写交邮日期或送达（签收、领取）日期")
+    if body.method == "pickup" and (body.served_on is None or not (body.received_by or "").strip()):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "当面领取须填写领取日期和签名领取人")
+    if body.method == "post" and body.posted_on and body.served_on and body.served_on < body.posted_on:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "签收日期不能早于交邮日期")
+    handed_over_by = (body.handed_over_by or user.username) if body.method == "pickup" else None
+    evidence = _evidence_text(body, row, user.username)
+    kind = row.kind
+    session.commit()  # no read transaction held while the workflow (and its persistence) runs
+    if kind == "reply":
+        if body.served_on is not None:
+            await run_update(client, application_id, "confirm_delivery", ConfirmDelivery(
+                delivered_on=body.served_on, method=body.method, tracking_number=body.tracking_number, note=body.note,
+                posted_on=body.posted_on, received_by=body.received_by, by=user.username), ApplicationView,
+                what="申请", ended=lambda: "本申请已办结")
+    elif kind in CONSULTATION_LETTERS:
+        consultation_id = key.removesuffix(":letter")
+        await run_update(client, consultation_id, "record_service", RecordService(
+            dispatched_on=body.posted_on, served_on=body.served_on, evidence=evidence, by=user.username),
+            ConsultationView, what="征求意见", ended=lambda: "征求意见已结束，送达日期不再影响期限")
+    elif kind in NOTICES and body.served_on is not None:
+        await run_update(client, application_id, "letter_served", LetterServed(
+            key=key, served_on=body.served_on, method=body.method, evidence=evidence, by=user.username),
+            ApplicationView, what="申请", ended=lambda: "本申请已办结")
+    repo.record_service(session, key, served_on=body.served_on, method=body.method, by=user.username,
+                        tracking_number=body.tracking_number, posted_on=body.posted_on, received_by=body.received_by,
+                        handed_over_by=handed_over_by, note=body.note or None)
+    session.commit()
+    session.refresh(row)
+    return _letter_out(row, repo.get_document(session, key))
+
+
+@staff.post("/{application_id}/letters/{key}/receipt-scan", response_model=LetterOut,
+            responses={404: {"description": "没有该文书"}, 422: {"description": "文件为空或过大"}})
+async def upload_receipt_scan(application_id: str, key: str, session: SessionDep, settings: SettingsDep,
+                              client: ClientDep, user: Desk,
+                              file: Annotated[UploadFile, File(description="the signed receipt (签收单), scanned")]) -> LetterOut:
+    """The scan of the signed receipt (optional evidence of a pickup or a posted letter's 签收单)."""
+    await ensure_visible(user, application_id, client)
+    row = repo.get_outbox(session, key)
+    if row is None or row.application_id != application_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "没有该文书")
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    if not data or len(data) > MAX_UPLOAD_BYTES:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "文件为空或超过 50 MB")
+    sha = FileStore(settings.data_dir).put(data)
+    repo.add_stored_file(session, sha, len(data))
+    repo.update_outbox(session, key, receipt_scan_sha256=sha)
+    session.commit()
+    session.refresh(row)
+    return _letter_out(row, repo.get_document(session, key))
+
+
+@staff.get("/{application_id}/letters/{key}/receipt-scan", response_class=Response)
+async def receipt_scan(application_id: str, key: str, session: SessionDep, settings: SettingsDep, client: ClientDep,
+                       user: Reader) -> Response:
+    await ensure_visible(user, application_id, client)
+    row = repo.get_outbox(session, key)
+    if row is None or row.application_id != application_id or row.receipt_scan_sha256 is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "没有签收单扫描件")
+    try:
+        data = FileStore(settings.data_dir).get_verified(row.receipt_scan_sha256)
+    except ChecksumMismatch as error:
+        raise HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR, f"文件校验失败：{error}") from None
+    return Response(data, media_type="application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(key + '-签收单')}"})
 
 
 def _stored_pdf(session: Session, settings: Settings, application_id: str, key: str) -> tuple[bytes, str]:
@@ -231,10 +426,8 @@ def reply_pdf_for_download(engine: Engine, settings: Settings, application_id: s
         if document is None:
             return None
         data = FileStore(settings.data_dir).get_verified(document.pdf_sha256)
-        row = repo.get_outbox(session, key)
-        if row is not None and row.downloaded_at is None:
-            repo.update_outbox(session, key, downloaded_at=utcnow())
-            session.commit()
+        repo.record_download(session, key, by=PORTAL_DOWNLOADER)
+        session.commit()
         return data
 
 
@@ -259,7 +452,10 @@ async def portal_reply_pdf(application_id: Owned, session: SessionDep, settings:
 
 
 # The applicant's other letters and the files that went with the reply (same query code).
-PORTAL_LETTERS = {"ack": "回执", "supplement": "补正告知书", "extension": "延期答复告知书"}
+PORTAL_LETTERS = {"ack": "回执", "supplement": "补正告知书", "extension": "延期答复告知书", "fee": "缴费通知",
+                  "supplement-2": "补正告知书（重新确定补正期限）", "supplement-3": "补正告知书（重新确定补正期限）"}
+# Who downloads: the portal authenticates the applicant by the application number and its query code.
+PORTAL_DOWNLOADER = "申请人（凭申请编号和查询码验证）"
 
 
 class PortalLetter(BaseModel):
@@ -300,13 +496,30 @@ async def portal_letters(application_id: Owned, session: SessionDep) -> PortalLe
 
 
 @portal.get("/applications/{application_id}/letters/{which}.pdf", response_class=Response)
-async def portal_letter_pdf(application_id: Owned, which: str, session: SessionDep, settings: SettingsDep) -> Response:
-    """回执, 补正告知书 or 延期答复告知书 as issued (checksum verified)."""
+async def portal_letter_pdf(application_id: Owned, which: str, session: SessionDep, settings: SettingsDep,
+                            client: ClientDep) -> Response:
+    """回执, 补正告知书, 延期答复告知书 or 缴费通知 as issued (checksum verified); the first download is recorded,
+    and for a supplement or fee notice not yet shown to be received it is the receipt that starts the applicant's window."""
     if which not in PORTAL_LETTERS:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "没有该文书")
-    if repo.get_document(session, f"{application_id}:{which}") is None:
+    key = f"{application_id}:{which}"
+    if repo.get_document(session, key) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"{PORTAL_LETTERS[which]}尚未生成，请稍后再试")
-    data, number = _stored_pdf(session, settings, application_id, f"{application_id}:{which}")
+    data, number = _stored_pdf(session, settings, application_id, key)
+    first = (row := repo.get_outbox(session, key)) is not None and row.downloaded_at is None
+    repo.record_download(session, key, by=PORTAL_DOWNLOADER)
+    kind = row.kind if row is not None else None
+    session.commit()
+    if first and kind in NOTICES:
+        # The applicant's download is the notice's receipt when nothing earlier shows it (the workflow decides).
+        try:
+            await run_update(client, application_id, "letter_served", LetterServed(
+                key=key, served_on=clock.today(), method="portal", by="applicant-portal",
+                evidence=f"{PORTAL_DOWNLOADER}于 {_at(clock.now())} 在线下载"), ApplicationView, what="申请",
+                ended=lambda: "")
+        except HTTPException as refused:
+            if refused.status_code != status.HTTP_409_CONFLICT:
+                raise
     return _pdf_response(data, f"{number}.pdf")
 
 

@@ -24,6 +24,7 @@ from reports.accountability import GROUNDS, LEVELS, next_level, why_not_escalate
 from reports.annual import SECTIONS, validate_adjustments, validate_table2
 from reports.assessment import DEFAULT_SCHEME, score_sheet, validate_manual_score, validate_scheme
 from reports.build import assemble_report, carried_out_of
+from db.fees_repository import fee_counts
 from reports.pdf import render_report_pdf
 from reports.remedies import remedy_deadlines
 from reports.xlsx import assessment_workbook, report_workbook
@@ -105,6 +106,7 @@ def _live_report(session: Session, year: int, agency: str, content: dict | None 
         draft=content if content is not None else (draft.content if draft else None),
         previous_carried_out=carried_out_of(previous[-1].report) if previous else None,
         generated_at=clock.now(),
+        fee_counts=fee_counts(session, date(year, 1, 1), date(year, 12, 31)),  # issue 11 point 12
     )
 
 
