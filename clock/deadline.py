@@ -97,6 +97,12 @@ class ClockInput(BaseModel):
     pauses: list[Pause] = []
     extension_days: int = Field(default=0, ge=0)
     receipt_basis: str = Field(default="", description="which event fixed the receipt date, e.g. 挂号信函，本机关签收之日")
+    reasons_asked_on: date | None = Field(
+        default=None, description="Reg. 35: the applicant was asked for reasons (the period keeps running)"
+    )
+    reasonable_until: date | None = Field(
+        default=None, description="Reg. 35: the longer reasonable period the agency set, and told the applicant"
+    )
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> ClockInput:
@@ -163,10 +169,13 @@ def compute_due(cal: WorkCalendar, inp: ClockInput) -> DueDate:
     # excludes nothing from this period.
     days_by_pause = [(pause, {d for d in days if d <= due_on}) for pause, days in days_by_pause]
     excluded = {d for d in excluded if d <= due_on}
+    counted_due_on = due_on
+    if inp.reasonable_until is not None and inp.reasonable_until > due_on:
+        due_on = inp.reasonable_until  # Reg. 35: a longer reasonable period replaces the counted one
     unpublished_years = [y for y in range(period_start.year, due_on.year + 1) if not cal.is_known(y)]
     projected = any(pause.is_open and days for pause, days in days_by_pause)
 
-    steps = _explain(cal, inp, start_on, days_by_pause, excluded, due_on, unpublished_years)
+    steps = _explain(cal, inp, start_on, days_by_pause, excluded, counted_due_on, due_on, unpublished_years)
     return DueDate(
         due_on=due_on,
         provisional=bool(unpublished_years),
@@ -184,6 +193,7 @@ def _explain(
     start_on: date,
     days_by_pause: list[tuple[Pause, set[date]]],
     excluded: set[date],
+    counted_due_on: date,
     due_on: date,
     unpublished_years: list[int],
 ) -> list[str]:
@@ -210,6 +220,17 @@ def _explain(
         steps.append(
             f"上述期间有重叠，重叠部分只扣除一次，共扣除 {union_count} 个工作日"
             f"（overlapping pauses counted once: {union_count} working days excluded in total）"
+        )
+    if inp.reasons_asked_on is not None:
+        steps.append(
+            f"{inp.reasons_asked_on.isoformat()} 因申请数量、频次明显超过合理范围，要求申请人说明理由（条例第三十五条），"
+            "答复期限继续计算（Reg. 35: reasons asked; the period keeps running）"
+        )
+    if due_on != counted_due_on:
+        steps.append(
+            f"按上述计算答复期限为 {_show(counted_due_on)}；申请理由合理但无法在该期限内答复，本机关依条例第三十五条"
+            f"确定延迟答复的合理期限至 {_show(due_on)}，并已书面告知申请人"
+            f"（Reg. 35: a longer reasonable period, until {due_on.isoformat()}）"
         )
     steps.append(
         f"答复期限届满：{_show(due_on)}24:00（北京时间）（due by the end of {due_on.isoformat()}, Asia/Shanghai）"

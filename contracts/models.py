@@ -108,6 +108,8 @@ LetterKind = Literal[
     "acknowledgment",
     "supplement-notice",
     "extension-notice",
+    "reasons-request",  # Reg. 35: the applicant is asked to explain the reasons
+    "reasonable-period-notice",  # Reg. 35: a longer reasonable period
     "consultation-letter",
     "agency-consultation-letter",
     "override-notice",

@@ -75,6 +75,30 @@ def _extension_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
     ]
 
 
+def _reasons_request(inp: ComposeLetterInput) -> tuple[str, list[str]]:
+    """Reg. 35: quantity or frequency clearly beyond a reasonable range: the agency may ask for reasons."""
+    deadline = _required_deadline(inp, "说明理由的期限")
+    _require_reasons(inp, "a request for reasons must say what exceeds a reasonable range")
+    return "说明申请理由告知书", [
+        f"本机关于{chinese_date(inp.received_on)}收到您提出的政府信息公开申请。经审查，您申请公开政府信息的数量、"
+        f"频次明显超过合理范围（{inp.reasons}）。",
+        f"根据{REGULATION}第三十五条的规定，请您于{_by(deadline)}向本机关书面说明申请理由。",
+        "本机关认为申请理由不合理的，将告知您不予处理；认为申请理由合理，但是无法在规定期限内答复的，"
+        "将确定延迟答复的合理期限并告知您。在此期间，答复期限继续计算。",
+    ]
+
+
+def _reasonable_period_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
+    """Reg. 35: the reasons are reasonable but the period cannot be met: a longer reasonable period."""
+    new_due_on = _required_deadline(inp, "延迟答复的合理期限")
+    _require_reasons(inp, "a reasonable-period notice must say why the period cannot be met")
+    return "延迟答复告知书", [
+        f"本机关于{chinese_date(inp.received_on)}收到您提出的政府信息公开申请，并已收到您说明的申请理由。"
+        f"经审查，本机关认为您的申请理由合理，但因{inp.reasons}，无法在规定期限内答复。",
+        f"根据{REGULATION}第三十五条的规定，本机关确定延迟答复的合理期限，将于{_by(new_due_on)}作出答复。",
+    ]
+
+
 def _consultation_letter(inp: ComposeLetterInput) -> tuple[str, list[str]]:
     """Reg. 32: the third party has 15 working days from *receiving* the letter.
 
@@ -236,6 +260,8 @@ _COMPOSERS: dict[LetterKind, Callable[[ComposeLetterInput], tuple[str, list[str]
     "acknowledgment": _acknowledgment,
     "supplement-notice": _supplement_notice,
     "extension-notice": _extension_notice,
+    "reasons-request": _reasons_request,
+    "reasonable-period-notice": _reasonable_period_notice,
     "consultation-letter": _consultation_letter,
     "agency-consultation-letter": _agency_consultation_letter,
     "override-notice": _override_notice,

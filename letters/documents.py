@@ -41,6 +41,8 @@ SERIES: dict[str, str] = {
     "acknowledgment": "依公回",
     "supplement-notice": "依公补",
     "extension-notice": "依公延",
+    "reasons-request": "依公询",
+    "reasonable-period-notice": "依公期",
     "consultation-letter": "依公征",
     "agency-consultation-letter": "依公商",
     "override-notice": "依公决",

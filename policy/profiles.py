@@ -27,6 +27,9 @@ class PolicyProfile(BaseModel):
     consultation_days: int = Field(
         default=15, description="第三方/其他机关 answer window in working days (Reg. 32, 34)"
     )
+    excessive_reasons_days: int = Field(
+        default=15, description="Reg. 35: working days from receipt of the request for reasons to explain them"
+    )
     reminder_days_before_due: int = Field(
         default=3, description="remind the handler this many working days before the due date"
     )

@@ -71,6 +71,8 @@ def fields_for(kind: str, shift: int) -> dict:
         "supplement-notice": {"needed": [punctuated(shift, 3), "申请人身份证明", punctuated(shift + 7, 12)],
                               "deadline_on": date(2026, 3, 20), "reasons": punctuated(shift + 2, 5)},
         "extension-notice": {"extension_days": 15, "deadline_on": date(2026, 4, 14), "reasons": punctuated(shift)},
+        "reasons-request": {"deadline_on": date(2026, 3, 26), "reasons": punctuated(shift + 8, 3)},
+        "reasonable-period-notice": {"deadline_on": date(2026, 6, 30), "reasons": punctuated(shift + 9, 2)},
         "consultation-letter": {"items": items(shift)[:3], "deadline_on": date(2026, 3, 26),
                                 "reasons": punctuated(shift + 1),
                                 "answer_link": "https://gk.example.gov.cn/api/v1/third-party/eyJhbGciOiJIUzI1NiJ9."
@@ -133,7 +135,8 @@ KINDS = list(get_args(LetterKind))
 
 
 def test_every_kind_compose_makes_is_covered():
-    assert set(KINDS) == {"acknowledgment", "supplement-notice", "extension-notice", "consultation-letter",
+    assert set(KINDS) == {"acknowledgment", "supplement-notice", "extension-notice", "reasons-request",
+                          "reasonable-period-notice", "consultation-letter",
                           "agency-consultation-letter", "fee-notice", "override-notice", "reply", "correction-made",
                           "correction-forwarded"}
 

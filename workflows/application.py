@@ -61,7 +61,11 @@ with workflow.unsafe.imports_passed_through():
         why_final,
         why_not_assign,
         why_not_confirm_delivery,
+        why_not_ask_reasons,
+        why_not_decide_excessive,
         why_not_decide_extension,
+        why_not_reasons_received,
+        excessive_clock,
         why_not_decide_fee,
         why_not_decide_lapse,
         why_not_edit_reply,
@@ -105,8 +109,12 @@ with workflow.unsafe.imports_passed_through():
         ConsultationProgress,
         ConsultationResult,
         ConsultationState,
+        AskReasons,
+        DecideExcessive,
         DecideExtension,
         DecideFee,
+        ExcessiveState,
+        ReasonsReceived,
         DecideSupplementLapse,
         EditReplyDraft,
         FeeSettled,
@@ -241,6 +249,8 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         if fee_running(self._s):
             assert self._s.fee is not None and self._s.fee.pay_by is not None
             candidates.append(end_of_day_instant(self._s.fee.pay_by))
+        if (reasons_at := self._reasons_wake_at()) is not None:
+            candidates.append(reasons_at)
         if self._reminder_key() not in self._s.alerts_raised:
             candidates.append(self._reminder_at())
         if self._overdue_key() not in self._s.alerts_raised:
@@ -262,6 +272,8 @@ class DisclosureApplicationWorkflow(LetterDelivery):
                 and now >= end_of_day_instant(self._s.fee.pay_by):
             await self._fee_lapsed()
             return
+        if (reasons_at := self._reasons_wake_at()) is not None and now >= reasons_at:
+            await self._reasons_lapsed()
         if now >= self._reminder_at() and self._reminder_key() not in self._s.alerts_raised:
             self._s.alerts_raised.add(self._reminder_key())
             self._record("reminder", "system", f"提醒承办人：答复期限 {self._s.due.due_on} 将至")
@@ -563,6 +575,101 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     @decide_extension.validator
     def _validate_decide_extension(self, cmd: DecideExtension) -> None:
         self._refuse_if(why_not_decide_extension(self._s, cmd, self._today()))
+
+    # --- Reg. 35 (条例第三十五条): a request clearly beyond a reasonable range --------------------
+
+    @workflow.update
+    async def ask_reasons(self, cmd: AskReasons) -> ApplicationView:
+        """The handler asks the applicant to explain the reasons; the reply period keeps running."""
+        async with self._lock:
+            today = self._today()
+            self._refuse_if(why_not_ask_reasons(self._s, cmd, today))
+            reasons_by, _ = add_working_days_from(self._s.cal, today, self._s.inp.policy.excessive_reasons_days)
+            self._s.excessive = ExcessiveState(grounds=cmd.grounds, asked_by=cmd.by, asked_on=today,
+                                               reasons_by=reasons_by)
+            self._record("reasons-asked", cmd.by,
+                         f"申请数量、频次明显超过合理范围（{cmd.grounds}），依条例第三十五条要求申请人于 {reasons_by} 前说明理由")
+            self._send_letter("reasons-request", key_suffix="reasons-request", deadline_on=reasons_by,
+                              reasons=cmd.grounds)
+            self._recompute_due(announce=False)
+            await self._persist()
+            return application_view(self._s, today)
+
+    @ask_reasons.validator
+    def _validate_ask_reasons(self, cmd: AskReasons) -> None:
+        self._refuse_if(why_not_ask_reasons(self._s, cmd, self._today()))
+
+    @workflow.update
+    async def reasons_received(self, cmd: ReasonsReceived) -> ApplicationView:
+        async with self._lock:
+            today = self._today()
+            self._refuse_if(why_not_reasons_received(self._s, cmd, today))
+            ex = self._s.excessive
+            ex.reasons_received_on, ex.reasons, ex.reasons_entered_by, ex.reasons_evidence = (
+                cmd.received_on, cmd.reasons, cmd.by, cmd.evidence)
+            late = "（逾期）" if cmd.received_on > ex.reasons_by else ""
+            self._record("reasons-received", cmd.by,
+                         f"登记申请人于 {cmd.received_on} 提交的申请理由{late}" + (f"，依据：{cmd.evidence}" if cmd.evidence else ""))
+            await self._alert(f"{self._s.inp.application_id}:reasons-received", "reminder", "supervisor", None,
+                              f"{self._s.inp.application_id} 申请人已说明申请理由，请决定理由是否合理（条例第三十五条）")
+            self._clock_changed = True
+            await self._persist()
+            return application_view(self._s, today)
+
+    @reasons_received.validator
+    def _validate_reasons_received(self, cmd: ReasonsReceived) -> None:
+        self._refuse_if(why_not_reasons_received(self._s, cmd, self._today()))
+
+    @workflow.update
+    async def decide_excessive(self, cmd: DecideExcessive) -> ApplicationView:
+        async with self._lock:
+            today = self._today()
+            self._refuse_if(why_not_decide_excessive(self._s, cmd, today))
+            ex = self._s.excessive
+            ex.decided_by, ex.decided_on, ex.decision_reason = cmd.by, today, cmd.reason
+            if cmd.reasonable:
+                before = self._s.due.due_on
+                ex.decision, ex.period_until = "reasonable", cmd.period_until
+                self._recompute_due(announce=False)
+                self._record("reasonable-period-set", cmd.by,
+                             f"申请理由合理（{cmd.reason}），但无法在 {before} 前答复：依条例第三十五条确定延迟答复的合理期限至 "
+                             f"{self._s.due.due_on}，书面告知申请人")
+                self._send_letter("reasonable-period-notice", key_suffix="reasonable-period",
+                                  deadline_on=self._s.due.due_on, reasons=cmd.reason)
+            else:
+                ex.decision = "unreasonable"
+                given = (f"您于{ex.reasons_received_on}说明了申请理由，经审查，本机关认为申请理由不合理（{cmd.reason}）"
+                         if ex.reasons_received_on else
+                         f"您未在{ex.reasons_by}前说明理由（{cmd.reason}）")
+                reasons = (f"您申请公开政府信息的数量、频次明显超过合理范围（{ex.grounds}）。本机关于{ex.asked_on}"
+                           f"要求您说明理由，{given}。根据《中华人民共和国政府信息公开条例》第三十五条的规定，本机关不予处理")
+                for item in self._s.items:
+                    item.proposal = Proposal(outcome=OutcomeCode.NOT_PROCESSED_EXCESSIVE, reasons=reasons, by=cmd.by,
+                                             at=workflow.now())
+                self._record("excessive-unreasonable", cmd.by,
+                             f"认定申请理由不合理或未说明理由：拟按不予处理-4答复（{cmd.reason}），答复告知书须经保密审查和签发")
+            self._clock_changed = True
+            await self._persist()
+            return application_view(self._s, today)
+
+    @decide_excessive.validator
+    def _validate_decide_excessive(self, cmd: DecideExcessive) -> None:
+        self._refuse_if(why_not_decide_excessive(self._s, cmd, self._today()))
+
+    async def _reasons_lapsed(self) -> None:
+        ex = self._s.excessive
+        ex.lapsed_on = self._today()
+        self._record("reasons-deadline-passed", "system",
+                     f"说明理由的期限 {ex.reasons_by} 已届满，未登记申请人的理由：请负责人决定（条例第三十五条）")
+        await self._alert(f"{self._s.inp.application_id}:reasons-lapsed", "supplement-deadline", "supervisor", None,
+                          f"{self._s.inp.application_id} 说明理由的期限 {ex.reasons_by} 已届满，请决定是否不予处理")
+        await self._persist()
+
+    def _reasons_wake_at(self) -> datetime | None:
+        ex = self._s.excessive
+        if ex is None or ex.decision != "pending" or ex.reasons_received_on is not None or ex.lapsed_on is not None:
+            return None
+        return end_of_day_instant(ex.reasons_by)
 
     @workflow.update
     async def start_consultation(self, cmd: StartConsultation) -> ApplicationView:
@@ -1077,6 +1184,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             received_on=self._s.inp.received_on, reply_days=self._s.inp.policy.reply_days,
             restarted_on=self._s.restarted_on, pauses=pauses, extension_days=extension,
             receipt_basis=RECEIPT_BASIS[self._s.inp.channel],
+            **excessive_clock(self._s),
         ))
 
     def _recompute_due(self, *, announce: bool = True) -> None:

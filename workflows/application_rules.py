@@ -149,6 +149,77 @@ def why_not_decide_extension(s: ApplicationState, cmd: msg.DecideExtension, toda
     return None
 
 
+# --- Reg. 35 (条例第三十五条): requests clearly beyond a reasonable range -----------------------------
+
+
+def why_not_ask_reasons(s: ApplicationState, cmd: msg.AskReasons, today: date) -> str | None:
+    """Reg. 35: the agency may ask the applicant to explain why; asked once per application."""
+    if reason := (why_final(s) or why_replied(s) or why_not_while_supplementing(s, today)
+                  or why_closing_unsupplemented(s)):
+        return reason
+    if s.excessive is not None:
+        return f"已于 {s.excessive.asked_on} 要求申请人说明理由，不能重复要求"
+    return None
+
+
+def why_not_reasons_received(s: ApplicationState, cmd: msg.ReasonsReceived, today: date) -> str | None:
+    if reason := why_final(s) or why_replied(s):
+        return reason
+    ex = s.excessive
+    if ex is None:
+        return "尚未要求申请人说明理由（条例第三十五条），无需登记"
+    if ex.decision != "pending":
+        return "负责人已就申请理由作出决定，不能再登记"
+    if ex.reasons_received_on is not None:
+        return f"已登记 {ex.reasons_received_on} 收到的申请理由"
+    if cmd.received_on > today:
+        return "收到日期不能晚于今天"
+    if cmd.received_on < ex.asked_on:
+        return f"收到日期不能早于要求说明理由之日 {ex.asked_on}"
+    if cmd.received_on < today and len(cmd.evidence.strip()) < 2:
+        return "登记早于今天的收到日期，须写明依据（邮戳、签收单或系统记录）"
+    return None
+
+
+def why_not_decide_excessive(s: ApplicationState, cmd: msg.DecideExcessive, today: date) -> str | None:
+    if reason := why_final(s) or why_replied(s):
+        return reason
+    ex = s.excessive
+    if ex is None:
+        return "尚未依条例第三十五条要求申请人说明理由，不能作出此决定"
+    if ex.decision != "pending":
+        return "已就申请理由作出决定"
+    if cmd.by == ex.asked_by:
+        return "须由负责人决定，要求说明理由的承办人不能自行决定"
+    if ex.reasons_received_on is None and today <= ex.reasons_by:
+        return f"说明理由的期限 {ex.reasons_by} 尚未届满，且尚未收到申请人的理由"
+    if cmd.reasonable:
+        if ex.reasons_received_on is None:
+            return "申请人未说明理由，不能认定理由合理"
+        if cmd.period_until is None or cmd.period_until <= s.due.due_on:
+            return f"认定理由合理的，须确定晚于现答复期限 {s.due.due_on} 的合理期限"
+    elif cmd.period_until is not None:
+        return "认定理由不合理的，不确定延迟答复期限"
+    return None
+
+
+def why_not_excessive_outcome(s: ApplicationState) -> str | None:
+    """不予处理-4 (Reg. 35) only after the reasons were asked and judged unreasonable (or not given)."""
+    if s.excessive is None or s.excessive.decision != "unreasonable":
+        return ("「无正当理由大量反复申请」须先依条例第三十五条要求申请人说明理由，"
+                "并经负责人认定理由不合理（或逾期未说明理由）后才能作出")
+    return None
+
+
+def excessive_clock(s: ApplicationState) -> dict:
+    """What Reg. 35 adds to the deadline clock: when reasons were asked, and a longer period if set."""
+    ex = s.excessive
+    if ex is None:
+        return {}
+    return {"reasons_asked_on": ex.asked_on,
+            "reasonable_until": ex.period_until if ex.decision == "reasonable" else None}
+
+
 def why_not_start_consultation(s: ApplicationState, cmd: msg.StartConsultation, today: date) -> str | None:
     if reason := why_final(s) or why_not_handling(s, today) or why_closing_unsupplemented(s):
         return reason
@@ -229,6 +300,8 @@ def why_not_propose(s: ApplicationState, cmd: msg.ProposeDecision, today: date) 
     if cmd.outcome == OutcomeCode.PARTLY_DISCLOSED and (
             cmd.withheld_ground is None or not cmd.withheld_ground.value.startswith("withheld-")):
         return "「部分公开」须选择不予公开部分的理由类别（不予公开-1至8之一）（条例第三十七条）"
+    if cmd.outcome == OutcomeCode.NOT_PROCESSED_EXCESSIVE and (reason := why_not_excessive_outcome(s)):
+        return reason
     if cmd.outcome == OutcomeCode.NOT_PROCESSED_REPEAT:
         if not cmd.earlier_application_id:
             return "「重复申请」须写明此前已作出答复的申请编号"
@@ -398,6 +471,17 @@ def pending_actions(s: ApplicationState) -> list[PendingAction]:
         elif c.position == "objection" and c.kind == "third-party" and c.override_reason is None and phase == "handling":
             actions.append(PendingAction(action="override-objection", role="supervisor",
                                          description=f"第三方「{c.consultee_name}」不同意公开：如涉及重大公共利益可决定公开（可选）"))
+    ex = s.excessive
+    if ex and ex.decision == "pending" and s.replied_on is None:
+        if ex.reasons_received_on is None and ex.lapsed_on is None:
+            actions.append(PendingAction(action="explain-reasons", role="applicant",
+                                         description="申请人说明申请理由（条例第三十五条）", due_on=ex.reasons_by))
+        else:
+            actions.append(PendingAction(action="decide-excessive", role="supervisor",
+                                         description=("申请人已说明理由" if ex.reasons_received_on else
+                                                      f"申请人未在 {ex.reasons_by} 前说明理由")
+                                         + "：决定理由是否合理（不合理的不予处理；合理的可确定延迟答复的合理期限）",
+                                         due_on=due))
     if s.extension and s.extension.decision == "pending" and s.replied_on is None:
         actions.append(PendingAction(action="decide-extension", role="supervisor",
                                      description=f"审批延期 {s.extension.days} 个工作日", due_on=due))

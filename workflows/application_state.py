@@ -18,6 +18,7 @@ from workflows.messages import (
     ApplicationInput,
     ConsultationState,
     Consultee,
+    ExcessiveState,
     ExtensionState,
     FeeState,
     ItemView,
@@ -40,6 +41,7 @@ class ApplicationState(BaseModel):
     fee: FeeState | None = None
     restarted_on: date | None = None
     extension: ExtensionState | None = None
+    excessive: ExcessiveState | None = None  # Reg. 35
     consultations: list[ConsultationState] = Field(default_factory=list)
     consultees: dict[str, Consultee] = Field(default_factory=dict)
     findings: list[PrescreenFinding] = Field(default_factory=list)

@@ -48,7 +48,7 @@ def application_view(s: ApplicationState, today: date) -> ApplicationView:
                                          ended_on=c.ended_on, expected_end_on=c.window_ends_on)
                           for c in s.consultations if c.sent_on is not None],
         supplement=s.supplement, supplement_notice_by=s.supplement_notice_by,
-        extension=s.extension, consultations=s.consultations, prescreen_findings=s.findings,
+        extension=s.extension, excessive=s.excessive, consultations=s.consultations, prescreen_findings=s.findings,
         reply_draft=s.reply_draft, replied_on=s.replied_on, delivered_on=s.delivered_on,
         timeline=s.timeline, pending_actions=pending_actions(s),
         letters=s.letters, reply_draft_version=s.draft_version,

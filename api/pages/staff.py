@@ -54,10 +54,13 @@ ACTION_TITLES = {
     "review": "保密审查", "sign": "签发答复告知书", "delivery": "确认送达", "withdraw": "登记书面撤回申请",
     "reply-draft": "修改答复告知书草稿", "consultation-answer": "登记纸质征求意见答复",
     "letter-service": "登记送达证据（交邮、签收、当面领取）",
+    "reasons-request": "要求申请人说明理由（申请数量、频次明显超过合理范围）",
+    "reasons": "登记申请人说明的理由", "excessive-decision": "决定申请理由是否合理（条例第三十五条）",
 }
 
 
 LETTER_KINDS = {"acknowledgment": "登记回执", "supplement-notice": "补正告知书", "extension-notice": "延期答复告知书",
+                "reasons-request": "说明申请理由告知书", "reasonable-period-notice": "延迟答复告知书（第三十五条）",
                 "consultation-letter": "征求意见函", "override-notice": "公开决定告知书", "reply": "答复告知书",
                 "agency-consultation-letter": "征求意见函（其他机关）", "fee-notice": "缴费通知"}
 LETTER_STATUS = {"composing": "生成中", "pending": "待发送", "sending": "发送中", "sent": "已发出", "failed": "发送失败",
@@ -298,11 +301,18 @@ def _forms_for(view: dict, roles: frozenset[str]) -> list[str]:
         if view["replied_on"] is None and (ext is None or ext["decision"] == "refused"):
             forms.append("extension-request")
         forms.append("consultations")
+        if view.get("excessive") is None and view["replied_on"] is None:
+            forms.append("reasons-request")
     if "handler" in roles and status_ == "in-review" and view.get("reply_draft"):
         forms.append("reply-draft")
     if status_ == "awaiting-supplement" and roles & {"registrar", "handler"}:
         forms.append("supplement")
+    ex = view.get("excessive")
+    if ex and ex["decision"] == "pending" and ex["reasons_received_on"] is None and roles & {"registrar", "handler"}:
+        forms.append("reasons")
     if "supervisor" in roles:
+        if ("decide-excessive", "supervisor") in pending:
+            forms.append("excessive-decision")
         if ("decide-extension", "supervisor") in pending:
             forms.append("extension-decision")
         if ("override-objection", "supervisor") in pending:
@@ -403,6 +413,14 @@ def _action_request(action: str, form: Any, application_id: str) -> tuple[str, d
         return f"{base}/extension-request", {"days": _opt(g("days")), "reason": g("reason")}
     if action == "extension-decision":
         return f"{base}/extension-decision", {"approve": g("approve") == "yes", "comment": g("comment")}
+    if action == "reasons-request":
+        return f"{base}/reasons-request", {"grounds": g("grounds")}
+    if action == "reasons":
+        return f"{base}/reasons", {"received_on": _opt(g("received_on")), "reasons": g("reasons"),
+                                   "evidence": g("evidence")}
+    if action == "excessive-decision":
+        return f"{base}/excessive-decision", {"reasonable": g("reasonable") == "yes", "reason": g("reason"),
+                                              "period_until": _opt(g("period_until"))}
     if action == "consultations":
         consultee = {"kind": g("kind") or "third-party", "name": g("name"), "email": _opt(g("email")),
                      "address": _opt(g("address"))}

@@ -44,7 +44,10 @@ from workflows.messages import (
     ApplicationView,
     AssignHandler,
     ConfirmDelivery,
+    AskReasons,
+    DecideExcessive,
     DecideExtension,
+    ReasonsReceived,
     DecideSupplementLapse,
     OverrideObjection,
     ProposeDecision,
@@ -354,6 +357,9 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "fee-payment": ("registrar", "handler"),
     "extension-request": ("handler",),
     "extension-decision": ("supervisor",),
+    "reasons-request": ("handler",),
+    "reasons": ("registrar", "handler"),
+    "excessive-decision": ("supervisor",),
     "consultations": ("handler",),
     "override": ("supervisor",),
     "consultation-restart": ("handler", "supervisor"),
@@ -400,6 +406,12 @@ _action("extension-request", "request_extension", schemas.RequestExtensionBody, 
         "Handler asks for the one extension (延期)")
 _action("extension-decision", "decide_extension", schemas.DecideExtensionBody, DecideExtension,
         "Supervisor approves or refuses the extension")
+_action("reasons-request", "ask_reasons", schemas.AskReasonsBody, AskReasons,
+        "Reg. 35: ask the applicant to explain a request clearly beyond a reasonable range")
+_action("reasons", "reasons_received", schemas.ReasonsReceivedBody, ReasonsReceived,
+        "Reg. 35: record the applicant's reasons by their receipt date")
+_action("excessive-decision", "decide_excessive", schemas.DecideExcessiveBody, DecideExcessive,
+        "Reg. 35: supervisor decides: 不予处理-4, or a longer reasonable period (notice sent)")
 _action("consultations", "start_consultation", schemas.StartConsultationBody, StartConsultation,
         "Consult a third party or co-producing agency")
 _action("consultation-restart", "restart_consultation", schemas.RestartConsultationBody, RestartConsultation,
