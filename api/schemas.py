@@ -136,6 +136,8 @@ class ApplicationCreated(Out):
 class ApplicationSummary(ApplicationListed, ApplicationKey):
     """An item of the supervisors' list: the listing fields of the row (contracts/application.py) and its number."""
 
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)  # every field is in every answer
+
     @classmethod
     def of_row(cls, row) -> "ApplicationSummary":
         """From a db.models.Application row (its number is the column `id`)."""
