@@ -27,9 +27,9 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from core.accounts import AccountError, create_user, list_users
+from services.accounts import AccountError, create_user, list_users
 from core.security import password_problem
-from core.audit import verify_audit
+from services.audit import verify_audit
 from core.config import get_settings
 from core.temporal import connect
 from db.session import init_db, make_engine

@@ -11,7 +11,7 @@ import re
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.audit import AuditEntry, append_audit_rows
+from services.audit import AuditEntry, append_audit_rows
 from core.group_commit import GroupCommit
 
 log = logging.getLogger("disclosure.api.audit")
@@ -100,7 +100,7 @@ def _action(scope: Scope) -> str:
 
 
 class AuditTrail:
-    """One hash-chained audit row per request under `prefix` (see core/audit.py)."""
+    """One hash-chained audit row per request under `prefix` (see services/audit.py)."""
 
     def __init__(self, app: ASGIApp, engine, prefix: str = "/api/") -> None:
         self.app, self.engine, self.prefix = app, engine, prefix

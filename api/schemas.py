@@ -6,6 +6,7 @@ from typing import Generic, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
+from contracts.application import ApplicationKey, ApplicationListed
 from contracts.models import DeliveryMethod
 from policy.intake import Channel
 from workflows import messages
@@ -132,21 +133,15 @@ class ApplicationCreated(Out):
     calendar_version: str
 
 
-class ApplicationSummary(BaseModel):
-    application_id: str
-    received_on: date
-    channel: str
-    applicant_name: str
-    status: str
-    handler: str | None
-    department: str | None
-    due_on: date | None
-    due_provisional: bool
-    overdue: bool
-    paused: bool
-    extended: bool
-    closed_at: datetime | None
-    final_outcome: str | None
+class ApplicationSummary(ApplicationListed, ApplicationKey):
+    """An item of the supervisors' list: the listing fields of the row (contracts/application.py) and its number."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)  # every field is in every answer
+
+    @classmethod
+    def of_row(cls, row) -> "ApplicationSummary":
+        """From a db.models.Application row (its number is the column `id`)."""
+        return cls(application_id=row.id, **{name: getattr(row, name) for name in ApplicationListed.model_fields})
 
 
 class Page(BaseModel, Generic[T]):

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
-from core.accounts import find_user
+from services.accounts import find_user
 from core.security import ROLE_NAMES, read_access_token
 from db.models_security import StaffUser
 

@@ -303,18 +303,26 @@ def security_settings() -> dict[str, object]:
 
 
 def has_log_in() -> bool:
-    try:
-        import core.accounts  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return _accounts() is not None
+
+
+def _accounts():
+    """The staff-accounts module of the revision measured (core.accounts before it moved to services/)."""
+    import importlib
+
+    for name in ("services.accounts", "core.accounts"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None
 
 
 def seed_user(engine, username: str, roles: list[str], department: str | None = None) -> None:
-    """A staff user through core.accounts (as admin.py and tests/helpers.seed_test_users do)."""
+    """A staff user through services.accounts (as admin.py and tests/helpers.seed_test_users do)."""
     from sqlmodel import Session
 
-    from core.accounts import create_user
+    create_user = _accounts().create_user
     from db.models_security import StaffUser
 
     with Session(engine) as session:

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from contracts.application import ApplicationFields, ApplicationKey
 from contracts.payload import Payload
 
 from outcomes import OutcomeCode
@@ -33,28 +34,12 @@ class EventRecord(Payload):
     data: dict = Field(default_factory=dict)
 
 
-class ApplicationRecord(Payload):
-    """What the database keeps of an application: enough to list, filter and report without Temporal."""
+class ApplicationRecord(ApplicationFields, ApplicationKey, Payload):
+    """What the database keeps of an application: enough to list, filter and report without Temporal.
 
-    application_id: str
-    received_on: date
-    channel: str
-    applicant_name: str
-    applicant_type: str
-    applicant_email: str | None = None
-    applicant_phone: str | None = None
-    applicant_address: str | None = None
+    Its fields are the table's (contracts/application.py), with the vocabulary of two of them checked here."""
+
     delivery_method: DeliveryMethod
-    policy: str
-    status: str
-    handler: str | None = None
-    department: str | None = None
-    due_on: date | None = None
-    due_provisional: bool = False
-    overdue: bool = False
-    paused: bool = False
-    extended: bool = False
-    closed_at: datetime | None = None
     final_outcome: OutcomeCode | None = None
     items: list[ItemRecord]
 

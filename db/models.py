@@ -4,12 +4,13 @@ Temporal holds the authoritative state of a running application; these tables ar
 lists, searches, reports and audits read without replaying workflows.
 """
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import JSON, DateTime, Index, TypeDecorator, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Column, Field, SQLModel
 
+from contracts.application import ApplicationFields
 from contracts.status import FINAL_STATUS_ORDER
 
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
@@ -55,28 +56,9 @@ def timestamp_column(*, nullable: bool) -> Column:
     return Column(UTCDateTime(), nullable=nullable)
 
 
-class ApplicationBase(SQLModel):
-    received_on: date = Field(index=True)
-    channel: str
-    applicant_name: str
-    applicant_type: str
-    applicant_email: str | None = None
-    applicant_phone: str | None = None
-    applicant_address: str | None = None
-    delivery_method: str
-    policy: str
-    status: str
-    handler: str | None = None
-    department: str | None = None
-    due_on: date | None = None
-    due_provisional: bool = False
-    overdue: bool = False
-    paused: bool = False
-    extended: bool = False
-    final_outcome: str | None = None
+class Application(ApplicationFields, table=True):
+    """The listing row; its fields are declared once in contracts/application.py."""
 
-
-class Application(ApplicationBase, table=True):
     __tablename__ = "application"
     # The supervisors' list filters by one of these columns and pages in (due_on, id) order by keyset
     # (db.repository.list_applications): one index per filter, each ending in (due_on, id). Migration 0004.
@@ -94,7 +76,7 @@ class Application(ApplicationBase, table=True):
     )
 
     id: str = Field(primary_key=True, max_length=40, description="the application number")
-    closed_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))  # its UTC column type
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
 

@@ -1,6 +1,6 @@
 """Demo data: a working office in one minute (`make demo`, `python run.py --demo`, `python -m demo`).
 
-Staff of every role are created through core.accounts (the code path of admin.py and the admin API),
+Staff of every role are created through services.accounts (the code path of admin.py and the admin API),
 with random passwords kept in `<data_dir>/demo.json` and printed. Then a few dozen applications are
 registered and moved along THROUGH THE HTTP API, logged in as those staff (the public form and the
 applicant's own endpoints for what applicants do), so every rule, validator and role check applies:
@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core import clock
-from core.accounts import create_user, update_user
+from services.accounts import create_user, update_user
 from db.models_security import StaffUser
 
 API = "/api/v1"

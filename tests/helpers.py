@@ -1,7 +1,7 @@
 """Small steps the workflow and API tests share: register, act, wait for background work.
 
 The API needs a log-in: `StaffClient` holds a token per test user (TEST_USERS, created once per
-stack through core.accounts, logged in through /api/v1/auth/token) and sends the supervisor's by
+stack through services.accounts, logged in through /api/v1/auth/token) and sends the supervisor's by
 default. `act` and `register` keep their old signatures: the `by` / `registered_by` a test writes
 in the body picks whose token is sent and is removed from the body (the API takes identity only
 from the token); `by: "applicant"` goes through the applicant's own endpoint with the query code.
@@ -40,7 +40,7 @@ PUBLIC_FIELDS = ("applicant", "items", "delivery_method", "policy")
 
 def seed_test_users(engine, **changed: tuple[list[str], str | None]) -> None:
     """The test users, through the same code path as `admin.py` and the admin API; `changed` overrides some."""
-    from core.accounts import create_user
+    from services.accounts import create_user
     from db.models_security import StaffUser
 
     with Session(engine) as session:

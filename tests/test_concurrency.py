@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from sqlmodel import col, select
 
-from core.audit import verify_audit
+from services.audit import verify_audit
 from db.models import Application, ApplicationEvent, ApplicationItem
 from db.models_security import ApplicantAccess, AuditEvent
 from db.session import session_scope

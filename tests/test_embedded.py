@@ -21,7 +21,7 @@ from temporalio.client import Client
 
 from admin import ensure_first_admin
 from api.main import create_app
-from core.accounts import list_users
+from services.accounts import list_users
 from core.config import Settings
 from core.mailsink import (
     InvalidMessageName, MessageNotFound, attachment, list_messages, listening_socket, read_message, serve,

@@ -6,7 +6,7 @@ import threading
 import pytest
 from sqlalchemy import Engine
 
-from core.audit import AuditEntry, append_audit, append_audit_rows, verify_audit
+from services.audit import AuditEntry, append_audit, append_audit_rows, verify_audit
 from core.group_commit import GroupCommit
 from db.repository import allocate_application_number, allocate_application_numbers
 from db.session import session_scope

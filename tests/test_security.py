@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client
 
 from api.main import create_app
-from core.audit import verify_audit
+from services.audit import verify_audit
 from core.config import Settings
 from core.security import QUERY_CODE_ALPHABET, QUERY_CODE_LENGTH, issue_access_token, third_party_token
 from db.models_security import AuditEvent, StaffUser

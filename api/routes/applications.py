@@ -233,12 +233,7 @@ def list_for_supervisors(
 
 
 def _summary(row: Application) -> ApplicationSummary:
-    return ApplicationSummary(
-        application_id=row.id, received_on=row.received_on, channel=row.channel, applicant_name=row.applicant_name,
-        status=row.status, handler=row.handler, department=row.department, due_on=row.due_on,
-        due_provisional=row.due_provisional, overdue=row.overdue, paused=row.paused, extended=row.extended,
-        closed_at=row.closed_at, final_outcome=row.final_outcome,
-    )
+    return ApplicationSummary.of_row(row)
 
 
 def not_found(application_id: str) -> HTTPException:

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from api.deps import SessionDep
 from api.schemas import TokenOut, UserCreate, UserOut, UserUpdate
 from api.security import CurrentUser, mark_actor, rate_limited, require, unauthorized
-from core.accounts import AccountError, create_user, list_users, update_user
+from services.accounts import AccountError, create_user, list_users, update_user
 from core.security import issue_access_token, verify_password
 from db.models_security import StaffUser
 
