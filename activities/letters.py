@@ -22,7 +22,7 @@ import hashlib
 import os
 import smtplib
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -183,7 +183,17 @@ class LetterActivities:
 
     @activity.defn(name="send_letter")
     async def send_letter(self, inp: SendLetterInput) -> SendLetterResult:
-        worker = asyncio.ensure_future(asyncio.to_thread(self._send, inp))
+        info = activity.info()
+        # The server's clock for this try (the workflow's, also under time skipping) and when the server
+        # would try next if this one fails (its retry policy; the workflow's next round is as late).
+        policy = info.retry_policy
+        next_try_in = timedelta(0)
+        if policy is not None:
+            next_try_in = policy.initial_interval * policy.backoff_coefficient ** (info.attempt - 1)
+            if policy.maximum_interval is not None:
+                next_try_in = min(next_try_in, policy.maximum_interval)
+        worker = asyncio.ensure_future(asyncio.to_thread(
+            self._send, inp, tried_at=info.current_attempt_scheduled_time, next_try_in=next_try_in))
         while not worker.done():
             activity.heartbeat()  # a killed worker is noticed in seconds, not after the start-to-close timeout
             await asyncio.wait([worker], timeout=HEARTBEAT_SECONDS)
@@ -191,7 +201,8 @@ class LetterActivities:
         activity.logger.info("send %s: %s after %d attempts", inp.key, result.status, result.attempts)
         return result
 
-    def _send(self, inp: SendLetterInput) -> SendLetterResult:
+    def _send(self, inp: SendLetterInput, *, tried_at: datetime | None = None,
+              next_try_in: timedelta = timedelta(0)) -> SendLetterResult:
         with session_scope(self._engine) as session:
             row = repo.get_outbox(session, inp.key)
             if row is None:
@@ -220,10 +231,20 @@ class LetterActivities:
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
             return self._fail_permanently(inp, f"邮件服务器拒收：{_describe(error)}")
         except (OSError, smtplib.SMTPException) as error:
+            # Certain not to have been delivered: recorded on the row (staff see every failed try on the
+            # outbox and the application), then retried by the server, which adds no history events.
+            attempts = row.attempts + 1
             with session_scope(self._engine) as session:
                 repo.update_outbox(session, inp.key, only_if_status=("pending", "failed", "sending"), status="failed",
-                                   attempts=row.attempts + 1, last_error=_describe(error))
-            raise
+                                   attempts=attempts, last_error=_describe(error))
+                late = tried_at or utcnow()
+                if inp.due_at is not None and late + next_try_in > inp.due_at:
+                    repository.insert_staff_alert(session, StaffAlertInput(  # once per letter: keyed
+                        key=f"{inp.key}:before-due", application_id=inp.application_id, kind="delivery-problem",
+                        role="supervisor", message=f"{inp.application_id} 的文书无法在答复期限 {inp.due_on} 前送出"
+                        f"（已尝试 {attempts} 次：{type(error).__name__}: {error}），请安排其他方式送达"))
+            # The total number of tries travels with the error, for the workflow's view of the letter.
+            raise ApplicationError(str(error), attempts, type=type(error).__name__) from error
         with session_scope(self._engine) as session:
             # Proof of service: the instant the server answered DATA and its answer, with the Message-ID.
             row = repo.update_outbox(session, inp.key, status="sent", attempts=row.attempts + 1, last_error=None,

@@ -203,6 +203,11 @@ class IssuedLetter(Payload):
 class SendLetterInput(Payload):
     key: str
     application_id: str
+    # Issue 12 point 6: the server retries a send (no history events per try), so the activity itself
+    # warns the supervisor, once per letter, when a try fails so late that the next one may come after
+    # the end of the reply's due day (`due_at`, the end of `due_on` in Shanghai).
+    due_on: date | None = None
+    due_at: datetime | None = None
 
 
 class SendLetterResult(Payload):

@@ -17,9 +17,11 @@ from workflows.application_rules import (
     status_of,
     why_not_assign,
     why_not_decide_fee,
+    why_not_fee_settled,
     why_not_propose,
     why_not_request_supplement,
     why_not_review,
+    why_not_sign,
     why_not_withdraw,
 )
 from workflows.application_state import ApplicationState
@@ -30,15 +32,19 @@ from workflows.messages import (
     ConsultationState,
     Consultee,
     DecideFee,
+    FeeSettled,
     FeeState,
     ItemView,
+    Proposal,
     ProposeDecision,
     RequestSupplement,
     RequestedItem,
     ReviewDecision,
+    SignReply,
 )
 
 RECEIVED = date(2026, 3, 2)
+AT = datetime(2026, 3, 3, 2, tzinfo=timezone.utc)
 
 
 def a_state(**changes) -> ApplicationState:
@@ -120,3 +126,24 @@ def test_state_round_trips_through_json():
     s = a_state(alerts_raised={"x:reminder"})
     again = ApplicationState.model_validate_json(s.model_dump_json())
     assert again.model_dump() == s.model_dump() and again.cal.is_workday(date(2026, 3, 2)) is True
+
+
+def test_signing_with_an_item_left_without_a_proposal_is_refused_not_asserted():
+    """Issue 12 point 8: the sign handler asserted every item had a proposal; a third party's objection
+    withdraws a disclosing proposal, so the assert could fail the workflow task. Now a 409 reason."""
+    draft = Letter(kind="reply", subject="答复", body="正文")
+    items = [ItemView(item_no=1, description="预算", proposal=Proposal(outcome=OutcomeCode.DISCLOSED, by="handler1", at=AT)),
+             ItemView(item_no=2, description="纪要")]  # proposal withdrawn
+    s = a_state(phase="awaiting-signature", reply_draft=draft, items=items)
+    assert why_not_sign(s, SignReply(by="chief"), RECEIVED) == "第 2 项尚无拟办意见，请先提出拟办意见并重新审核"
+    items[1].proposal = Proposal(outcome=OutcomeCode.DISCLOSED, by="handler1", at=AT)
+    assert why_not_sign(s, SignReply(by="chief"), RECEIVED) is None
+    assert why_not_sign(a_state(phase="awaiting-signature", items=items), SignReply(by="chief"), RECEIVED) == \
+        "答复文书尚未生成，暂不能签发"
+
+
+def test_a_payment_before_the_fee_notice_is_refused_not_asserted():
+    fee = FeeState(standard="per-application", quantity=11, amount_yuan=100, basis="b", reason="r",
+                   proposed_by="handler1", decision="approved", decided_by="chief")
+    assert why_not_fee_settled(a_state(fee=fee), FeeSettled(paid_on=RECEIVED, by="registrar"), RECEIVED) == \
+        "缴费通知尚未发出，暂不能登记缴费"

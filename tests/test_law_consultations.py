@@ -6,6 +6,7 @@ a third party cannot date its own answer, and a consultation whose workflow ende
 shown to staff and can be restarted.
 """
 
+import asyncio
 from datetime import date, timedelta
 
 import httpx
@@ -14,7 +15,7 @@ from sqlmodel import Session, select
 from clock import add_working_days_from, local_date
 from core.security import third_party_token
 from db.models import StaffAlert
-from tests.helpers import act, eventually, mails_about, register, send_action, state, today
+from tests.helpers import act, eventually, mails_about, register, send_action, state, through_review, today
 from workcalendar import WorkCalendar, load_calendar_data
 
 CALENDAR = WorkCalendar(load_calendar_data())
@@ -165,8 +166,13 @@ async def test_a_terminated_consultation_is_shown_and_can_be_restarted(api, clie
     failed = await eventually(api, app_id, lambda s: consultation(s)["child_status"] == "failed")
     assert "restart-consultation" in [a["action"] for a in failed["pending_actions"]]
     assert "consultation-failed" in [e["kind"] for e in failed["timeline"]]
-    with Session(engine) as session:
-        alerts = session.exec(select(StaffAlert).where(StaffAlert.application_id == app_id)).all()
+    # The alert is written just after the state shows the failure: wait for it (bounded).
+    for _ in range(100):
+        with Session(engine) as session:
+            alerts = session.exec(select(StaffAlert).where(StaffAlert.application_id == app_id)).all()
+        if ("consultation-failed", "handler") in {(a.kind, a.role) for a in alerts}:
+            break
+        await asyncio.sleep(0.2)
     assert ("consultation-failed", "handler") in {(a.kind, a.role) for a in alerts}
 
     restarted = await act(api, app_id, "consultation-restart", {"consultation_id": cid, "by": "wang"})
@@ -178,6 +184,36 @@ async def test_a_terminated_consultation_is_shown_and_can_be_restarted(api, clie
     # The letter went out once: a restart does not send it again.
     to_agency = [e for e in mailbox.envelopes if "fgw@restart.example.cn" in e.rcpt_tos]
     assert len(to_agency) == 1
+    # And the application goes on to its reply (issue 12 point 2: it never waits forever).
+    await through_review(api, app_id, {1: ("disclosed", "")})
+    await act(api, app_id, "sign", {"by": "chief-liu"})
+    replied = await eventually(api, app_id, lambda s: s["status"] == "closed", timeout=40)
+    assert replied["delivered_on"] is not None
+
+
+async def test_a_terminated_consultation_can_be_closed_with_the_answer_the_agency_received(api, client, mailbox):
+    """Issue 12 point 2: instead of a restart, staff enter the answer received on paper and the consultation ends."""
+    app_id = (await register(api))["application_id"]
+    started = await act(api, app_id, "consultations", {
+        "consultee": {"kind": "third-party", "name": "某物流有限公司", "email": "legal@closed.example.cn"},
+        "item_nos": [1], "by": "wang"})
+    cid = consultation(started)["consultation_id"]
+    await eventually(api, app_id, lambda s: consultation(s)["served_on"] is not None)
+    await client.get_workflow_handle(cid).terminate("操作失误")
+    await eventually(api, app_id, lambda s: consultation(s)["child_status"] == "failed")
+
+    undated = await staff_answer(api, cid, {"position": "objection", "reasons": "涉及商业秘密"})
+    assert undated.status_code == 409 and "意外终止" in undated.json()["detail"]
+    entered = await staff_answer(api, cid, {"position": "objection", "reasons": "涉及商业秘密",
+                                            "received_on": today().isoformat(), "evidence": "EMS 签收"})
+    assert entered.status_code == 200, entered.text
+    closed = await eventually(api, app_id, lambda s: consultation(s)["position"] == "objection")
+    assert consultation(closed)["child_status"] == "ended"
+    assert consultation(closed)["answer_received_on"] == today().isoformat()
+    assert "restart-consultation" not in [a["action"] for a in closed["pending_actions"]]
+    assert closed["status"] == "handling"
+    again = await send_action(api, app_id, "consultation-restart", {"consultation_id": cid, "by": "wang"})
+    assert again.status_code == 409, again.text
 
 
 async def test_override_records_whose_views_were_heard_and_the_notice_says_what_and_why(api, mailbox):

@@ -9,6 +9,7 @@ action may have landed in between.
 
 import asyncio
 from datetime import date, datetime
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
@@ -176,6 +177,9 @@ PROVISION_BY_FORM: dict[str, str] = {
 
 # Re-exported for tests and other modules that import them from here.
 __all__ = ["DisclosureApplicationWorkflow", "ActionNotAllowed", "SYSTEM_ONLY_OUTCOMES", "body_sha256", "report_outcome"]
+
+
+T = TypeVar("T")
 
 
 class ActionNotAllowed(ApplicationError):
@@ -349,8 +353,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     async def decide_fee(self, cmd: DecideFee) -> ApplicationView:
         async with self._lock:
             self._refuse_if(why_not_decide_fee(self._s, cmd, self._today()))
-            fee = self._s.fee
-            assert fee is not None
+            fee = self._required(self._s.fee, "没有待审批的信息处理费")
             today = self._today()
             fee.decided_by = cmd.by
             if not cmd.approve:
@@ -378,8 +381,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     async def fee_settled(self, cmd: FeeSettled) -> ApplicationView:
         async with self._lock:
             self._refuse_if(why_not_fee_settled(self._s, cmd, self._today()))
-            fee = self._s.fee
-            assert fee is not None
+            fee = self._required(self._s.fee, "没有待缴纳的信息处理费")
             if fee.lapsed_on is not None:
                 fee.lapsed_on = None
                 for item in self._s.items:
@@ -414,12 +416,11 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     async def decide_supplement_lapse(self, cmd: DecideSupplementLapse) -> ApplicationView:
         async with self._lock:
             self._refuse_if(why_not_decide_lapse(self._s, cmd, self._today()))
-            sup = self._s.supplement
-            assert sup is not None
+            sup = self._required(self._s.supplement, "本申请没有补正")
             today = self._today()
             sup.lapse_decided_by, sup.lapse_reason = cmd.by, cmd.reason
             if cmd.justified:
-                assert cmd.new_deadline_on is not None
+                self._required(cmd.new_deadline_on, "有正当理由的，须确定晚于今天的新的补正期限")
                 sup.earlier_deadlines.append(sup.deadline_on)
                 sup.deadline_on, sup.lapsed_on, sup.lapse_decision = cmd.new_deadline_on, None, "new-deadline"
                 sup.window_days, sup.notice_issued_on = self._supplement_window_days(today, cmd.new_deadline_on), today
@@ -514,7 +515,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     async def supplement_received(self, cmd: SupplementReceived) -> ApplicationView:
         async with self._lock:
             self._refuse_if(why_not_supplement_received(self._s, cmd, self._today()))
-            assert self._s.supplement is not None
+            self._required(self._s.supplement, "本申请没有待补正的内容")
             if self._s.closing_unsupplemented:
                 # The supplement had in fact arrived by the deadline: the 其他处理-1 proposal falls.
                 self._s.closing_unsupplemented = False
@@ -556,8 +557,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     async def decide_extension(self, cmd: DecideExtension) -> ApplicationView:
         async with self._lock:
             self._refuse_if(why_not_decide_extension(self._s, cmd, self._today()))
-            assert self._s.extension is not None
-            ext = self._s.extension
+            ext = self._required(self._s.extension, "没有待审批的延期申请")
             ext.decision, ext.decided_by, ext.decided_on, ext.comment = (
                 "approved" if cmd.approve else "refused", cmd.by, self._today(), cmd.comment
             )
@@ -829,11 +829,15 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         """A paper answer received within the window, entered after the window was closed as silence."""
         async with self._lock:
             self._refuse_if(why_not_late_answer(self._s, cmd, self._today()))
-            state = consultation_of(self._s, cmd.consultation_id)
-            assert state is not None
+            state = self._required(consultation_of(self._s, cmd.consultation_id), f"本申请没有征求意见 {cmd.consultation_id}")
             state.answer_received_on, state.answer_entered_by, state.answer_evidence = cmd.received_on, cmd.by, cmd.evidence
+            ended_abnormally = state.child_status == "failed"
+            if ended_abnormally:
+                state.child_status = "ended"  # closed by staff instead of restarted
             self._record("consultation-answer-entered-late", cmd.by,
-                         f"登记「{state.consultee_name}」于 {cmd.received_on} 寄达本机关的意见（期限届满后登记，按收到之日计）"
+                         f"登记「{state.consultee_name}」于 {cmd.received_on} 寄达本机关的意见"
+                         + ("（征求意见流程意外终止，由工作人员登记后结束，按收到之日计）" if ended_abnormally
+                            else "（期限届满后登记，按收到之日计）")
                          + (f"：{cmd.evidence}" if cmd.evidence else ""))
             await self._apply_consultation_answer(state, cmd.position, cmd.reasons, cmd.received_on)
             return application_view(self._s, self._today())
@@ -846,8 +850,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     async def restart_consultation(self, cmd: RestartConsultation) -> ApplicationView:
         async with self._lock:
             self._refuse_if(why_not_restart(self._s, cmd, self._today()))
-            state = consultation_of(self._s, cmd.consultation_id)
-            assert state is not None
+            state = self._required(consultation_of(self._s, cmd.consultation_id), f"本申请没有征求意见 {cmd.consultation_id}")
             state.restarts += 1
             await self._start_consultation_child(state)
             self._record("consultation-restarted", cmd.by,
@@ -863,8 +866,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     async def override_objection(self, cmd: OverrideObjection) -> ApplicationView:
         async with self._lock:
             self._refuse_if(why_not_override(self._s, cmd, self._today()))
-            state = consultation_of(self._s, cmd.consultation_id)
-            assert state is not None
+            state = self._required(consultation_of(self._s, cmd.consultation_id), f"本申请没有征求意见 {cmd.consultation_id}")
             state.override_reason, state.override_by = cmd.reason, cmd.by
             # Seed 002 art. 18: whose views were heard before deciding: the third party's (its answer), and others.
             state.override_heard = [f"第三方「{state.consultee_name}」：{state.reasons}"] + [
@@ -934,7 +936,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             self._refuse_if(why_not_review(self._s, cmd, self._today()))
             if cmd.approve:
                 self._s.phase = "awaiting-signature"
-                assert self._s.reply_draft is not None
+                self._required(self._s.reply_draft, "答复文书尚未生成，暂不能审核")
                 self._s.approved_sha256 = body_sha256(self._s.reply_draft.body)
                 self._record("review-approved", cmd.by, "保密审查通过" + (f"：{cmd.comment}" if cmd.comment else ""))
             else:
@@ -953,7 +955,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         """The handler edits the reply draft; it is pre-screened again and goes (back) to review."""
         async with self._lock:
             self._refuse_if(why_not_edit_reply(self._s, cmd, self._today()))
-            assert self._s.reply_draft is not None
+            self._required(self._s.reply_draft, "答复文书尚未生成，暂不能修改")
             draft = Letter(kind="reply", subject=self._s.reply_draft.subject, body=cmd.body)
             screen = await workflow.execute_activity_method(
                 DisclosureActivities.prescreen, self._prescreen_input(draft),                 start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
@@ -976,11 +978,10 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     async def sign(self, cmd: SignReply) -> ApplicationView:
         async with self._lock:
             self._refuse_if(why_not_sign(self._s, cmd, self._today()))
-            assert self._s.reply_draft is not None
+            self._required(self._s.reply_draft, "答复文书尚未生成，暂不能签发")
             today = self._today()
             for item in self._s.items:
-                assert item.proposal is not None
-                item.final_outcome = item.proposal.outcome
+                item.final_outcome = self._required(item.proposal, f"第 {item.item_no} 项尚无拟办意见").outcome
             self._s.replied_on = today
             self._s.phase = "awaiting-delivery"
             on_time = today <= self._s.due.due_on
@@ -1121,6 +1122,14 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     def _refuse_if(reason: str | None) -> None:
         if reason is not None:
             raise ActionNotAllowed(reason)
+
+    @staticmethod
+    def _required(value: T | None, reason: str) -> T:
+        """What the rule already checked; were it missing, the update is refused (409), never an assert
+        (an AssertionError fails the workflow task and the action hangs: issue 12 point 8)."""
+        if value is None:
+            raise ActionNotAllowed(reason)
+        return value
 
     # --- letters: composed and dispatched in the background, never blocking an action --------
 

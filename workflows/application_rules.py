@@ -59,7 +59,8 @@ def why_not_fee_settled(s: ApplicationState, cmd: msg.FeeSettled, today: date) -
     fee = s.fee
     if fee is None or fee.decision != "approved" or fee.paid_on is not None:
         return "没有待缴纳的信息处理费"
-    assert fee.notice_sent_on is not None and fee.pay_by is not None
+    if fee.notice_sent_on is None or fee.pay_by is None:  # issue 12 point 8: a refusal, never an assert
+        return "缴费通知尚未发出，暂不能登记缴费"
     if not fee.notice_sent_on <= cmd.paid_on <= today:
         return f"缴费日期须在缴费通知发出之日 {fee.notice_sent_on} 至今天之间"
     if cmd.paid_on > fee.pay_by:
@@ -232,9 +233,11 @@ def why_not_late_answer(s: ApplicationState, cmd: msg.LateConsultationAnswer, to
     state = consultation_of(s, cmd.consultation_id)
     if state is None:
         return f"本申请没有征求意见 {cmd.consultation_id}"
-    if state.position == "pending":
+    # Issue 12 point 2: a consultation whose child failed or was terminated can also be closed this way,
+    # with the answer the agency received (or restarted: why_not_restart).
+    if state.position == "pending" and state.child_status != "failed":
         return "征求意见尚在进行中，请直接登记意见"
-    if state.position != "silence":
+    if state.position not in ("silence", "pending"):
         return "已收到该方意见，不能重复登记"
     if s.phase != "handling":
         return "决定已提交审核，请先退回再登记意见"
@@ -361,6 +364,11 @@ def why_not_sign(s: ApplicationState, cmd: msg.SignReply, today: date) -> str | 
         return "答复须先经保密审查通过，才能签发" if s.phase in ("handling", "in-review") else "本申请当前没有待签发的答复"
     if cmd.by in {i.proposal.by for i in s.items if i.proposal}:
         return "提出拟办意见的人员不能签发自己拟办的答复（谁签发、谁把关）"
+    if s.reply_draft is None:
+        return "答复文书尚未生成，暂不能签发"
+    if without := [i.item_no for i in s.items if i.proposal is None]:
+        # e.g. a third party's objection withdrew a proposal: the signature would sign nothing for it.
+        return f"第 {'、'.join(map(str, without))} 项尚无拟办意见，请先提出拟办意见并重新审核"
     return None
 
 

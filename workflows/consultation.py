@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from clock import add_working_days_from, end_of_day_instant, local_date
     from outcomes import OutcomeCode
     from workcalendar import WorkCalendar
+    from workflows.delivery import SEND_ROUNDS, send_through_outbox
     from workflows.messages import (
         ConsultationAnswer,
         ConsultationInput,
@@ -72,6 +73,7 @@ class ConsultationWorkflow:
         self._window_provisional = False
         self._window_basis = ""
         self._cal = WorkCalendar(inp.calendar) if inp.calendar is not None else None
+        self._letter_attempts, self._letter_error = 0, ""  # failed tries of the letter (outbox row has each)
 
     @workflow.run
     async def run(self, inp: ConsultationInput) -> ConsultationResult:
@@ -97,12 +99,8 @@ class ConsultationWorkflow:
                                  address=inp.consultee.address),
                 result_type=IssuedLetter, start_to_close_timeout=SEND_TIMEOUT, retry_policy=LETTER_RETRY,
             )
-            # The outbox sends once; an outage is retried here with backoff, an uncertain try goes to staff.
-            await workflow.execute_activity(
-                "send_letter", SendLetterInput(key=key, application_id=inp.application_id),
-                result_type=SendLetterResult, start_to_close_timeout=SEND_TIMEOUT,
-                heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT, retry_policy=LETTER_RETRY,
-            )
+            # The outbox sends once; an outage is retried with backoff, an uncertain try goes to staff.
+            await self._send(SendLetterInput(key=key, application_id=inp.application_id))
         else:
             await workflow.execute_activity(
                 "dispatch_letter",
@@ -122,6 +120,20 @@ class ConsultationWorkflow:
             return self._result("silence", "", inp.window_ends_on)
         assert self._answer is not None
         return self._result(self._answer.position, self._answer.reasons, self._answer.answered_on or local_date(workflow.now()))
+
+    async def _send(self, inp: SendLetterInput) -> SendLetterResult:
+        """The application's sending loop (workflows/delivery.py, issue 12 point 10): bounded rounds, the
+        tries on the outbox row, the handler alerted after three. Children started before keep the
+        server's unbounded retry of one send (no alerts)."""
+        if workflow.patched(SEND_ROUNDS):
+            return await send_through_outbox(inp, on_failed_round=self._letter_failed)
+        return await workflow.execute_activity(
+            "send_letter", inp, result_type=SendLetterResult, start_to_close_timeout=SEND_TIMEOUT,
+            heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT, retry_policy=LETTER_RETRY,
+        )
+
+    async def _letter_failed(self, attempts: int, last_error: str) -> None:
+        self._letter_attempts, self._letter_error = attempts, last_error
 
     def _result(self, position, reasons: str, ended_on) -> ConsultationResult:
         return ConsultationResult(
@@ -151,11 +163,7 @@ class ConsultationWorkflow:
                              address=inp.consultee.address),
             result_type=IssuedLetter, start_to_close_timeout=SEND_TIMEOUT, retry_policy=LETTER_RETRY,
         )
-        sent: SendLetterResult = await workflow.execute_activity(
-            "send_letter", SendLetterInput(key=key, application_id=inp.application_id),
-            result_type=SendLetterResult, start_to_close_timeout=SEND_TIMEOUT,
-            heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT, retry_policy=LETTER_RETRY,
-        )
+        sent = await self._send(SendLetterInput(key=key, application_id=inp.application_id))
         if sent.status == "sent" and sent.sent_at is not None and self._served_on is None:
             # E-mail: the day the mail server accepted it is both dispatch and receipt (到达特定系统).
             day = local_date(sent.sent_at)
@@ -307,9 +315,11 @@ class ConsultationWorkflow:
                 served_on=self._served_on, window_provisional=self._window_provisional, window_basis=self._window_basis,
                 answer_received_on=self._answer.received_on if self._answer else None,
                 answer_entered_by=self._answer.entered_by if self._answer else None,
+                letter_attempts=self._letter_attempts, letter_last_error=self._letter_error,
             )
         return ConsultationView(
             consultation_id=self._inp.consultation_id, consultee_kind=self._inp.consultee.kind,
             consultee_name=self._inp.consultee.name, item_descriptions=[d for _, d in self._inp.items],
             sent_on=self._sent_on, window_ends_on=self._inp.window_ends_on, answered=self._answer is not None,
+            letter_attempts=self._letter_attempts, letter_last_error=self._letter_error,
         )

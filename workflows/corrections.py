@@ -9,7 +9,10 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.models import ComposeLetterInput, DispatchInput, DispatchResult, Letter, ReplyItem, StaffAlertInput
+    from activities.letters import LetterActivities
+    from contracts.models import (ComposeLetterInput, DispatchInput, DispatchResult, IssueLetterInput, Letter, ReplyItem,
+                                  SendLetterInput, StaffAlertInput)
+    from workflows.delivery import PERSIST_RETRY, SEND_TIMEOUT, send_through_outbox
     from clock import SHANGHAI, ClockInput, compute_due, end_of_day_instant, local_date, reminder_date
     from outcomes import OutcomeCode
     from workcalendar import WorkCalendar
@@ -28,6 +31,8 @@ with workflow.unsafe.imports_passed_through():
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 REMIND_WORKING_DAYS = 3
+# Letters v2 for corrections (issue 12 point 10); corrections started before keep dispatch_letter on replay.
+CORRECTION_LETTERS_V2 = "correction-letters-v2"
 
 
 def refuse(reason: str | None) -> None:
@@ -130,12 +135,28 @@ class CorrectionWorkflow:
                                                 outcome=OutcomeCode.DISCLOSED)], **fields),
             result_type=Letter, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
         self._letter = letter
-        await workflow.execute_activity(
-            "dispatch_letter",
-            DispatchInput(key=f"{self._inp.correction_id}:{kind}", application_id=self._inp.correction_id,
-                          recipient_name=self._inp.person_name, method="email" if self._inp.email else "post",
-                          email=self._inp.email, letter=letter, address=self._inp.address),
-            result_type=DispatchResult, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+        key, method = f"{self._inp.correction_id}:{kind}", "email" if self._inp.email else "post"
+        if workflow.patched(CORRECTION_LETTERS_V2):
+            # Issue 12 point 10: the application's letters path: issued once (文号, PDF, outbox row), sent
+            # by the one bounded sending loop (workflows/delivery.py), each failed try on the outbox row.
+            await workflow.execute_activity_method(
+                LetterActivities.issue_letter,
+                IssueLetterInput(key=key, application_id=self._inp.correction_id, letter=letter,
+                                 letter_date=local_date(workflow.now()), recipient_name=self._inp.person_name,
+                                 method=method, email=self._inp.email, address=self._inp.address),
+                start_to_close_timeout=SEND_TIMEOUT, retry_policy=PERSIST_RETRY)
+            sent = await send_through_outbox(SendLetterInput(key=key, application_id=self._inp.correction_id))
+            if sent.status != "sent":
+                self._record("letter-awaiting-staff", "system", f"{letter.subject} 待工作人员寄送或交付（{sent.status}）")
+                await self._persist()
+                return
+        else:
+            await workflow.execute_activity(
+                "dispatch_letter",
+                DispatchInput(key=key, application_id=self._inp.correction_id,
+                              recipient_name=self._inp.person_name, method=method,
+                              email=self._inp.email, letter=letter, address=self._inp.address),
+                result_type=DispatchResult, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
         self._record("letter-sent", "system", f"已告知申请人：{letter.subject}")
         await self._persist()
 

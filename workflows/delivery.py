@@ -3,10 +3,12 @@
 Moved as-is out of workflows/application.py (issue 12, point 10b); behaviour unchanged. The mixin
 expects the host workflow to provide: `_s` (ApplicationState), `_lock`, `_letters_in_flight`,
 `_record`, `_alert`, `_persist`, `_today`, `_letter_input`, `_reply_items_final`, `_close_delivered`.
-(consultation.py still has its own copy; making it use this helper is the next step.)
+`send_through_outbox` is the one sending loop every workflow uses (the application through this
+mixin, the consultation child directly): bounded rounds of server-side retries (issue 12 point 6).
 """
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from temporalio import workflow
@@ -26,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         LetterKind,
         SendLetterInput,
         SendLetterResult,
+        StaffAlertInput,
     )
     from workflows.messages import LetterView
 
@@ -47,6 +50,68 @@ SEND_TIMEOUT = timedelta(minutes=2)
 SEND_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 # After this many failed tries the handler is told that a letter is held up.
 DELIVERY_ALERT_AFTER_ATTEMPTS = 3
+# Issue 12 point 6: a send is retried by the server in rounds (one activity execution each; its tries
+# add no history events) of 1, 2, 4, 8, 16 tries with DISPATCH_RETRY's backoff (2 s doubling to 5 min,
+# about two hours in all, as before), then rounds of 16 tries whose longest interval doubles each round
+# up to 12 h: a mail server down for days is tried twice a day, staff having been alerted (after 3
+# tries, and before the due date). A 60-day outage costs ~15 rounds (~200 history events, ~180
+# tries) instead of ~17,000 activities and timers. Workflows started before keep their loop on replay.
+SEND_ROUNDS = "letters-send-rounds"
+SEND_ROUND_MAX_TRIES = 16
+SEND_SHORT_ROUNDS = 5  # rounds at DISPATCH_RETRY's 5-minute maximum interval
+SEND_LONGEST_INTERVAL = timedelta(hours=12)
+
+FailedRound = Callable[[int, str], Awaitable[None]]
+
+
+async def send_through_outbox(inp: SendLetterInput, *, handler: str | None = None,
+                              on_failed_round: FailedRound | None = None) -> SendLetterResult:
+    """The one letter-sending loop of every workflow: send the issued letter until the outbox says sent.
+
+    Each round is one `send_letter` execution that the server retries with backoff (SEND_ROUNDS above);
+    the activity records every failed try on the outbox row (attempts, last error) and warns the
+    supervisor before the due date (`inp.due_at`). After each failed round `on_failed_round(attempts,
+    last_error)` lets the workflow show the tries; after DELIVERY_ALERT_AFTER_ATTEMPTS tries (the end
+    of the second round) the handler is told once (alert keyed by the letter).
+    """
+    initial, longest = DISPATCH_RETRY.initial_interval, DISPATCH_RETRY.maximum_interval
+    if initial is None or longest is None:  # pragma: no cover - constants above
+        raise ValueError("DISPATCH_RETRY needs an initial and a maximum interval")
+    delay, tries, rounds, attempts, told_handler = initial, 1, 0, 0, False
+    while True:
+        try:
+            return await workflow.execute_activity_method(
+                LetterActivities.send_letter, inp,
+                start_to_close_timeout=SEND_TIMEOUT, heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT,
+                retry_policy=RetryPolicy(initial_interval=delay, backoff_coefficient=2.0, maximum_interval=longest,
+                                         maximum_attempts=tries),
+            )
+        except ActivityError as err:
+            cause = err.cause
+            kind = getattr(cause, "type", None) or type(cause or err).__name__
+            details = getattr(cause, "details", None) or ()
+            counted = details[0] if details and isinstance(details[0], int) else None
+            attempts = max(attempts + 1, counted or 0)
+            last_error = f"{kind}: {cause or err}"[:300]
+        if on_failed_round is not None:
+            await on_failed_round(attempts, last_error)
+        if attempts >= DELIVERY_ALERT_AFTER_ATTEMPTS and not told_handler:
+            told_handler = True
+            await workflow.execute_activity_method(
+                DisclosureActivities.raise_staff_alert,
+                StaffAlertInput(key=f"{inp.key}:retrying", application_id=inp.application_id, kind="delivery-problem",
+                                role="handler", recipient=handler if handler and "@" in handler else None,
+                                message=f"{inp.application_id} 的文书已发送 {attempts} 次均未成功"
+                                        f"（{last_error}），系统继续重试，请关注"),
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY,
+            )
+        # The wait the server would have made next, then a round twice as long (at most 16 tries).
+        delay = min(delay * 2 ** (tries - 1), longest)
+        await workflow.sleep(delay)
+        rounds += 1
+        if rounds >= SEND_SHORT_ROUNDS:
+            longest = min(longest * 2, SEND_LONGEST_INTERVAL)
+        delay, tries = min(delay * 2, longest), min(tries * 2, SEND_ROUND_MAX_TRIES)
 
 
 class LetterDelivery:
@@ -164,6 +229,8 @@ class LetterDelivery:
 
     async def _send_with_backoff(self, view: LetterView, dispatch: DispatchInput) -> SendLetterResult:
         """Try until the outbox says sent (or that staff must act); every failed try is shown to staff."""
+        if workflow.patched(SEND_ROUNDS):
+            return await self._send_in_rounds(view, dispatch)
         delay = DISPATCH_RETRY.initial_interval
         assert delay is not None and DISPATCH_RETRY.maximum_interval is not None
         while True:
@@ -193,3 +260,19 @@ class LetterDelivery:
                                       f"（已尝试 {view.attempts} 次：{view.last_error}），请安排其他方式送达")
             await workflow.sleep(delay)
             delay = min(delay * 2, DISPATCH_RETRY.maximum_interval)
+
+    async def _send_in_rounds(self, view: LetterView, dispatch: DispatchInput) -> SendLetterResult:
+        """Issue 12 point 6: the shared bounded loop; the application shows each failed round's tries."""
+        async def failed_round(attempts: int, last_error: str) -> None:
+            first = view.attempts == 0
+            view.attempts, view.status, view.last_error = attempts, "failed", last_error
+            if first:
+                async with self._lock:
+                    self._record("letter-delayed", "system", f"{view.key} 发送失败，系统将自动重试：{view.last_error}")
+                    await self._persist()
+
+        due_on = self._s.due.due_on
+        return await send_through_outbox(
+            SendLetterInput(key=dispatch.key, application_id=dispatch.application_id, due_on=due_on,
+                            due_at=end_of_day_instant(due_on)),
+            handler=self._s.handler, on_failed_round=failed_round)

@@ -381,6 +381,9 @@ class ConsultationView(Strict):
     window_basis: str = ""
     answer_received_on: date | None = None
     answer_entered_by: Actor | None = None
+    # The consultation letter's failed tries while the mail server refuses (issue 12 point 10).
+    letter_attempts: int = 0
+    letter_last_error: str = ""
 
 
 # --- the whole state, as a query returns it ------------------------------------------------

@@ -69,9 +69,11 @@ async def answer(
     it goes to the application, which reopens the question with the answer's receipt date.
     """
     state = await _visible(user, consultation_id, client)
-    if state is not None and state.position == "silence":
+    # Closed as silence, or its workflow failed / was terminated (issue 12 point 2): the application takes it.
+    if state is not None and (state.position == "silence" or state.child_status == "failed"):
         if body.received_on is None:
-            raise HTTPException(status.HTTP_409_CONFLICT, "提出意见的期限已届满：请填写本机关收到该意见的日期（邮戳或签收日期）")
+            why = "提出意见的期限已届满" if state.position == "silence" else "征求意见流程已意外终止"
+            raise HTTPException(status.HTTP_409_CONFLICT, f"{why}：请填写本机关收到该意见的日期（邮戳或签收日期）")
         await run_update(client, application_of(consultation_id), "late_consultation_answer", LateConsultationAnswer(
             consultation_id=consultation_id, position=body.position, reasons=body.reasons,
             received_on=body.received_on, evidence=body.evidence, by=user.username,
