@@ -28,7 +28,6 @@ from core.config import Settings
 from db import repository
 from db.models import OutboundMessage, utcnow
 from db.session import session_scope
-from core.security import third_party_link
 from letters.compose import LetterInputError, compose_letter
 from screening.prescreen import prescreen_texts
 
@@ -82,7 +81,10 @@ class DisclosureActivities:
     async def compose_letter(self, inp: ComposeLetterInput) -> Letter:
         if inp.kind == "consultation-letter" and inp.consultation_id and not inp.answer_link:
             # The link is signed with a secret, so it is made here, not in the workflow; the same
-            # arguments give the same link, so a retried compose writes the same letter.
+            # arguments give the same link, so a retried compose writes the same letter. Imported here:
+            # core.security brings PyJWT and argon2 (about 9 MiB), which no other worker code needs.
+            from core.security import third_party_link
+
             inp = inp.model_copy(update={"answer_link": third_party_link(
                 inp.consultation_id, issued_on=inp.letter_date, expires_on=inp.deadline_on, settings=self._settings)})
         if inp.reconsideration_body is None and inp.court is None and inp.complaint_body is None:

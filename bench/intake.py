@@ -195,7 +195,7 @@ async def main(args: argparse.Namespace) -> int:
 
         # Raw phase: the same workflow and input, as the route builds it.
         create = ApplicationCreate.model_validate(body)
-        policy = profile_named(create.policy).model_copy(
+        policy = profile_named(getattr(create, "policy", None) or settings.reply_period_profile).model_copy(
             update={"reminder_days_before_due": settings.reminder_days_before_due}
         )
         calendar_data = CalendarSource(engine).since(create.received_on.year)

@@ -189,12 +189,14 @@ def main() -> int:
             times, size = time_page(base, who, path, args.repeat)
             p50, p95 = percentile(times, 50), percentile(times, 95)
             print(f"    {name:38s} p50 {p50 * 1e3:7.1f} ms  p95 {p95 * 1e3:7.1f} ms  ({size:,} bytes)", flush=True)
+            # Issue 15 point 5: the work queue keeps p95 under 50 ms at 1,000,000 applications.
+            point5 = ("yes" if p95 < 0.050 else "NO") if path == "/staff/queue" else ""
             lines.append(f"| {args.database} | {args.size:,} | {name} | {p50 * 1e3:.1f} | {p95 * 1e3:.1f} | "
-                         f"{target * 1e3:.0f} | {'yes' if p95 < target else 'NO'} |")
+                         f"{target * 1e3:.0f} | {'yes' if p95 < target else 'NO'} | {point5} |")
     print()
     print("RESULT staff pages through HTTP (times in ms, after one warm-up request)")
-    print("| database | applications | page | p50 | p95 | target p95 | met |")
-    print("|---|---|---|---|---|---|---|")
+    print("| database | applications | page | p50 | p95 | target p95 | met | queue p95 < 50 ms (issue 15 point 5) |")
+    print("|---|---|---|---|---|---|---|---|")
     print("\n".join(lines))
     print(f"  machine at the end: {load()} (nproc {os.cpu_count()})")
     print(f"  reproduce: {command_line()}")

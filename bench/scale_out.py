@@ -5,7 +5,12 @@ One Temporal dev server, one fresh PostgreSQL database, an SMTP sink, `--apis` u
 `--applications` applications through the APIs in turn (a registrar logged in on each API), waits until
 every one is acknowledged (letter issued and delivered to the sink: its `letter-sent` event), then reads
 each application back through an API other than the one that registered it, and prints what each
-process did (its CPU) and the rate. Exits non-zero if anything is missing.
+process did (its CPU) and the rate. It then reads every application's history from Temporal and counts
+the workflow tasks and activities each worker process completed (by the worker's identity, pid@host),
+and prints the CPU seconds per application per process kind (API, worker, Temporal, SMTP sink) and what
+they give for a province (`--province-applications` a year, `--peak-share` of a working day's
+applications in its busiest hour; working days counted from the project's calendar). Exits non-zero if
+anything is missing, or if a worker or an API did none of the work.
 
     .venv/bin/python bench/scale_out.py [--applications 200] [--apis 2] [--workers 2] [--temporal-db-dir /dev/shm]
 """
@@ -22,8 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
-    HOST, PY, app_env, bearer_headers, command_line, free_port, load, machine, postgres_database, seed_user, stack,
-    wait_for_port,
+    HOST, PY, app_env, bearer_headers, command_line, free_port, load, machine, postgres_database, security_settings,
+    seed_user, stack, wait_for_port,
 )
 from bench.intake import count_acknowledged, run_closed_loop  # noqa: E402
 
@@ -45,7 +50,7 @@ async def main(args: argparse.Namespace) -> int:
         seed_user(engine, REGISTRAR, ["registrar", "supervisor"])
         address = s.temporal(args.temporal_db_dir)
         env = app_env(address, database_url, s.smtp_sink(), s.workdir, "bench-scale", args.bytecode_cache)
-        ports = []
+        ports, workers = [], {}
         for a in range(args.apis):
             port = free_port()
             proc = s.start(f"api-{a + 1}", [PY, "-m", "uvicorn", "--factory", "api.main:create_app", "--host", HOST,
@@ -53,7 +58,7 @@ async def main(args: argparse.Namespace) -> int:
             wait_for_port(port, 90, f"API {a + 1}", proc)
             ports.append(port)
         for w in range(args.workers):
-            s.worker(env, name=f"worker-{w + 1}")
+            workers[s.worker(env, name=f"worker-{w + 1}").pid] = f"worker-{w + 1}"
         print(f"  stack: temporal {address}, PostgreSQL {database_url.rsplit('/', 1)[-1]}, "
               f"{args.apis} API processes on {ports}, {args.workers} worker processes; logs in {s.workdir}")
 
@@ -71,7 +76,8 @@ async def main(args: argparse.Namespace) -> int:
             registered[response.json()["application_id"]] = which
             return "ok"
 
-        await asyncio.sleep(3)  # workers polling
+        for name in workers.values():  # every worker polling before the first application
+            await wait_for_line(s.workdir / f"{name}.log", "worker polling task queue", 180, name)
         cpu0 = s.cpu()
         t0 = time.perf_counter()
         wall, _, outcomes = await run_closed_loop(args.applications, args.concurrency, post)
@@ -101,16 +107,86 @@ async def main(args: argparse.Namespace) -> int:
         for c in clients:
             await c.aclose()
         engine.dispose()
+        tasks = await tasks_by_worker(address, list(registered), workers)
+        working_days = working_days_in(args.calendar_year)
 
-    ok = outcomes.get("ok", 0) == args.applications and done >= n and all(seen)
+    per_api = [sum(1 for v in registered.values() if v == k) for k in range(args.apis)]
+    every_worker = all(tasks[w]["workflow tasks"] and tasks[w]["activities"] for w in workers.values())
+    ok = (outcomes.get("ok", 0) == args.applications and done >= n and all(seen) and every_worker
+          and all(per_api))
     print()
     print(f"RESULT scale-out apis={args.apis} workers={args.workers} applications={args.applications}: "
           f"{done}/{n} acknowledged in {settled:.1f} s ({n / settled:.1f}/s), {sum(seen)}/{n} read back through "
           f"the other API with their acknowledgment: {'OK' if ok else 'FAILED'}")
-    print("  CPU per application (ms): " + ", ".join(
-        f"{k} {(cpu1[k] - cpu0.get(k, 0)) * 1000 / max(n, 1):.1f}" for k in cpu1 if k != "load-generator"))
+    print("  registered per API: " + ", ".join(f"api-{k + 1} {c}" for k, c in enumerate(per_api)))
+    print("  completed per worker (from the applications' histories): " + "; ".join(
+        f"{w} {t['workflow tasks']} workflow tasks, {t['activities']} activities" for w, t in tasks.items()))
+    cpu = {k: cpu1[k] - cpu0.get(k, 0) for k in cpu1 if k != "load-generator"}
+    print("  CPU per application per process (ms): " + ", ".join(f"{k} {v * 1000 / max(n, 1):.1f}" for k, v in cpu.items()))
+    kinds = {"api": "API", "worker": "worker", "temporal": "Temporal", "smtp": "SMTP sink"}
+    per_kind = {label: sum(v for k, v in cpu.items() if k.split("-")[0] == prefix) / max(n, 1)
+                for prefix, label in kinds.items()}
+    print("  CPU seconds per application per process kind (all processes of the kind): " + ", ".join(
+        f"{label} {v:.4f} s" for label, v in per_kind.items()))
+    per_day = args.province_applications / working_days
+    peak = per_day * args.peak_share / 3600
+    print(f"  province: {args.province_applications:,} applications a year / {working_days} working days in "
+          f"{args.calendar_year} (project calendar) = {per_day:,.0f} a working day; {args.peak_share:.0%} of them in "
+          f"the busiest hour = {peak:.3f}/s; registering and acknowledging them needs " + ", ".join(
+              f"{label} {peak * v:.3f} cores" for label, v in per_kind.items()))
     print(f"  reproduce: {command_line()}")
     return 0 if ok else 1
+
+
+async def tasks_by_worker(address: str, application_ids: list[str], workers: dict[int, str]) -> dict[str, dict[str, int]]:
+    """Workflow tasks and activities each worker process completed, from the applications' histories.
+
+    A worker's identity is the SDK's default, `pid@host`; the pid names the process this script started.
+    """
+    from core.config import Settings
+    from core.temporal import connect
+
+    client = await connect(Settings(temporal_address=address, task_queue="bench-scale", **security_settings()))
+    counts = {name: {"workflow tasks": 0, "activities": 0} for name in workers.values()}
+    counts["other"] = {"workflow tasks": 0, "activities": 0}
+
+    def owner(identity: str) -> str:
+        pid = identity.split("@", 1)[0]
+        return workers.get(int(pid), "other") if pid.isdigit() else "other"
+
+    async def one(workflow_id: str) -> None:
+        async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
+            if event.HasField("workflow_task_completed_event_attributes"):
+                counts[owner(event.workflow_task_completed_event_attributes.identity)]["workflow tasks"] += 1
+            elif event.HasField("activity_task_started_event_attributes"):
+                counts[owner(event.activity_task_started_event_attributes.identity)]["activities"] += 1
+
+    for start in range(0, len(application_ids), 20):
+        await asyncio.gather(*(one(i) for i in application_ids[start:start + 20]))
+    if not any(counts["other"].values()):
+        del counts["other"]
+    return counts
+
+
+async def wait_for_line(path: Path, text: str, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in (path.read_text(errors="replace") if path.exists() else ""):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{what} did not log {text!r} within {timeout:.0f} s (see {path})")
+        await asyncio.sleep(0.5)
+
+
+def working_days_in(year: int) -> int:
+    """Working days of `year` by the project's calendar (statutory holidays and 调休 included)."""
+    from datetime import date
+
+    from workcalendar.loader import load_calendar_data
+    from workcalendar.schedule import WorkCalendar
+
+    days, provisional = WorkCalendar(load_calendar_data()).workdays_between(date(year - 1, 12, 31), date(year, 12, 31))
+    if provisional:
+        print(f"  note: {year} is not published in the calendar; its working days are provisional")
+    return days
 
 
 if __name__ == "__main__":
@@ -120,6 +196,10 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--province-applications", type=int, default=500_000, help="applications a year (sizing line)")
+    parser.add_argument("--peak-share", type=float, default=0.30,
+                        help="share of a working day's applications arriving in its busiest hour (sizing line)")
+    parser.add_argument("--calendar-year", type=int, default=2026, help="year whose working days are counted")
     parser.add_argument("--temporal-db-dir", default=None)
     parser.add_argument("--bytecode-cache", action="store_true")
     parser.add_argument("--rev", default="HEAD", help="git revision to benchmark (a frozen copy is run)")

@@ -43,9 +43,13 @@ class Settings(BaseSettings):
     # them saw a burst of parallel updates aborted, see bench/RESULTS.md).
     worker_max_concurrent_workflow_tasks: int | None = Field(default=None, ge=1)
     worker_max_concurrent_activities: int | None = Field(default=None, ge=1)
-    # Workflows a worker keeps in memory (the SDK's default, 1,000): about 0.55 MiB each once full
-    # (bench/worker_memory.py: 605 MiB with 1,000); fewer means more replays (bench/RESULTS.md).
-    worker_max_cached_workflows: int = Field(default=1000, ge=0)
+    # Workflows a worker keeps in memory. A worker's RSS follows this, not the number open
+    # (bench/worker_memory.py: 605 MiB with the SDK's default of 1,000, over the 600 MiB target of
+    # issue 15; 460 MiB with 500 and 10,000 open, 314 MiB with 500 and 1,500 open once the sandboxes share the
+    # workflow code, core/temporal.py). An application not cached is replayed from its history when it next
+    # gets a task (a timer, an update, a signal): a few ms each, paid by calendar publications reaching
+    # more applications than the cache holds (bench/RESULTS.md).
+    worker_max_cached_workflows: int = Field(default=500, ge=0)
     # OpenTelemetry traces go to this OTLP/HTTP endpoint (e.g. "http://otel-collector:4318"); None = not exported.
     otlp_endpoint: str | None = None
     log_level: str = "INFO"

@@ -270,11 +270,20 @@ class ServerSpanMiddleware:
 UNMATCHED_ROUTE = "<unmatched>"
 
 
-try:  # FastAPI >= 0.137.2 nests included routers; this yields every route with its full template
-    from fastapi.routing import iter_route_contexts as _iter_route_contexts
-except ImportError:  # pragma: no cover - older FastAPI: routes are flat already
-    def _iter_route_contexts(routes):
-        return iter(routes)
+def _iter_route_contexts(routes):
+    """Every route with its full template (FastAPI >= 0.137.2 nests included routers).
+
+    FastAPI is imported on the first request, not with this module: the worker imports this module
+    for logging and tracing and has no use for FastAPI (about 11 MiB of its memory).
+    """
+    global _iter_route_contexts
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # pragma: no cover - older FastAPI: routes are flat already
+        def iter_route_contexts(routes):
+            return iter(routes)
+    _iter_route_contexts = iter_route_contexts
+    return iter_route_contexts(routes)
 
 
 def route_template(scope) -> tuple[str, dict[str, Any]]:
