@@ -57,6 +57,9 @@ class ApplicationRecord(Payload):
     closed_at: datetime | None = None
     final_outcome: OutcomeCode | None = None
     items: list[ItemRecord]
+    version: int | None = Field(default=None, description=(
+        "monotonic per application (the workflow's): the store keeps the highest; None = unversioned "
+        "(intake's first row, writers from before versions), applied as before"))
 
 
 class PersistApplicationInput(Payload):

@@ -11,7 +11,7 @@ import asyncio
 from datetime import date, datetime
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from activities.disclosure import DisclosureActivities
@@ -137,6 +137,14 @@ SUPPLEMENT_LAPSE_DECIDED = "supplement-lapse-decided"
 # Issue 11 point 12, Reg. 42: fees proposed, approved, noticed, paid or waived; unpaid -> 其他处理-2.
 FEES = "fees-v1"
 FEE_PAY_DAYS = 20  # 国办函〔2020〕109号: 20 working days from receipt of the fee notice
+# Issue 12 point 4: the database copy is written by one background task, never under the lock: an
+# action answers once the state changed; several changes coalesce into one write of the latest record,
+# which carries a monotonic version (the store ignores an older copy). Histories from before keep the
+# inline write (persist activity awaited under the lock, then the search attributes).
+PERSIST_IN_BACKGROUND = "persist-in-background"
+# Issue 15 point 4, issue 11 point 13: a published year moves every deadline counted on the calendar, each
+# move explained; an application none of whose dates move records nothing.
+CALENDAR_MOVES = "calendar-moves-deadlines"
 
 # Reg. 40: how the information is provided, by the form the applicant asked for (the handler may say otherwise).
 PROVISION_BY_FORM: dict[str, str] = {
@@ -172,6 +180,10 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         self._letters_in_flight = 0
         self._lock = asyncio.Lock()
         self._clock_changed = False
+        self._dirty = False  # the database copy is behind the state (PERSIST_IN_BACKGROUND)
+        self._writing = False  # the background persister has a write in flight
+        self._persister: asyncio.Task | None = None
+        self._search_attributes: tuple | None = None  # the values last upserted
         self._s.supplement_notice_by, _ = supplement_notice_deadline(
             self._s.cal, inp.received_on, inp.policy.supplement_notice_days
         )
@@ -192,6 +204,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         await workflow.wait_condition(lambda: self._letters_in_flight == 0 and workflow.all_handlers_finished())
         async with self._lock:
             await self._persist()
+        await self._flushed()
         return ApplicationOutcome(
             application_id=inp.application_id,
             status=self._s.phase,
@@ -1007,12 +1020,75 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         )
 
     async def _persist(self) -> None:
+        """The state changed: bring the database copy and the search attributes up to date.
+
+        PERSIST_IN_BACKGROUND: returns at once; the background persister writes the latest record.
+        """
+        if not workflow.patched(PERSIST_IN_BACKGROUND):
+            await self._persist_inline()
+            return
+        self._dirty = True
+        if self._persister is None:
+            self._persister = asyncio.create_task(self._persist_in_background())
+        self._upsert_search_attributes()
+
+    async def _flushed(self) -> None:
+        """Wait until the database copy holds the latest state (before the workflow completes)."""
+        if self._persister is not None:
+            await workflow.wait_condition(lambda: not self._dirty and not self._writing)
+
+    async def _persist_in_background(self) -> None:
+        """One task per workflow: write the latest record whenever the copy is behind, one write at a time."""
+        while True:
+            await workflow.wait_condition(lambda: self._dirty)
+            self._dirty, self._writing = False, True
+            # Monotonic within the run and, being the workflow's clock in microseconds, across resets.
+            version = max(self._s.record_version + 1, int(workflow.now().timestamp() * 1_000_000))
+            self._s.record_version = version
+            unsaved = [e for e in self._s.timeline if e.seq > self._s.persisted_seq]
+            try:
+                await workflow.execute_activity_method(
+                    DisclosureActivities.persist_application,
+                    self._persist_input(unsaved, version),
+                    start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY,
+                )
+            except ActivityError as err:  # not retryable (PERSIST_RETRY retries everything else forever)
+                workflow.logger.warning("persisting %s failed: %s", self._s.inp.application_id, err.cause or err)
+                self._dirty = True
+                self._writing = False
+                await workflow.sleep(PERSIST_RETRY.maximum_interval or 60)
+                continue
+            self._writing = False
+            if unsaved:
+                self._s.persisted_seq = max(self._s.persisted_seq, unsaved[-1].seq)
+
+    def _persist_input(self, unsaved: list[TimelineEntry], version: int | None = None) -> PersistApplicationInput:
+        record = application_record(self._s, workflow.now())
+        if version is not None:
+            record.version = version
+        return PersistApplicationInput(record=record, events=[
+            EventRecord(seq=e.seq, at=e.at, kind=e.kind, actor=e.actor, summary=e.summary) for e in unsaved
+        ])
+
+    def _search_attribute_values(self) -> tuple:
+        return (status_of(self._s), end_of_day_instant(self._s.due.due_on), self._s.overdue)
+
+    def _upsert_search_attributes(self) -> None:
+        """Upsert the search attributes when one of them changed (each upsert is a history event)."""
+        values = self._search_attribute_values()
+        if values == self._search_attributes:
+            return
+        self._search_attributes = values
+        status, due_at, overdue = values
+        workflow.upsert_search_attributes([
+            sa.STATUS.value_set(status), sa.DUE_AT.value_set(due_at), sa.OVERDUE.value_set(overdue),
+        ])
+
+    async def _persist_inline(self) -> None:
+        """Before PERSIST_IN_BACKGROUND: the write awaited in place, then every search attribute."""
         unsaved = [e for e in self._s.timeline if e.seq > self._s.persisted_seq]
         await workflow.execute_activity_method(
-            DisclosureActivities.persist_application,
-            PersistApplicationInput(record=application_record(self._s, workflow.now()), events=[
-                EventRecord(seq=e.seq, at=e.at, kind=e.kind, actor=e.actor, summary=e.summary) for e in unsaved
-            ]),
+            DisclosureActivities.persist_application, self._persist_input(unsaved),
             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY,
         )
         if unsaved:
