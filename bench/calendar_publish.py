@@ -93,7 +93,7 @@ async def main(args: argparse.Namespace) -> int:
         if "registered_by" in ApplicationCreate.model_fields:
             body["registered_by"] = registered_by
         create = ApplicationCreate.model_validate(body)
-        policy = profile_named(create.policy).model_copy(update={"reminder_days_before_due": settings.reminder_days_before_due})
+        policy = profile_named(settings.reply_period_profile).model_copy(update={"reminder_days_before_due": settings.reminder_days_before_due})
         year = create.received_on.year
         calendar_data = CalendarSource(engine).since(year)
 

@@ -445,6 +445,9 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             data = self._s.calendar_data.with_year(fact.schedule)
             if data.version == self._s.calendar_data.version:
                 return
+            if workflow.patched(CALENDAR_MOVES):
+                await self._apply_published_year(fact, data)
+                return
             self._s.calendar_data = data
             self._s.supplement_notice_by, _ = supplement_notice_deadline(
                 self._s.cal, self._s.inp.received_on, self._s.inp.policy.supplement_notice_days
@@ -452,6 +455,74 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             self._record("calendar-updated", "system", f"{fact.schedule.year} 年放假安排已公布（{data.version}）")
             self._recompute_due()
             await self._persist()
+
+    async def _apply_published_year(self, fact: CalendarYearPublished, data) -> None:
+        """Issue 15 point 4 and issue 11 point 13: recount on the new calendar every deadline that was
+        counted on it (the reply period, the supplement notice period, the supplement deadline, the
+        consultation windows, the fee payment period) and explain each move; nothing moved: nothing is
+        recorded or persisted (the new calendar is kept for later counts), so most applications spend
+        one workflow task on a publication."""
+        s, policy = self._s, self._s.inp.policy
+        old_cal = s.cal
+        s.calendar_data = data
+        cal = s.cal
+        why = f"（{fact.schedule.year} 年放假安排公布）"
+        moves: list[tuple[str, str]] = []
+        told: list[str] = []
+        # Reg. 30: the one supplement notice within N working days of receipt.
+        notice_by, _ = supplement_notice_deadline(cal, s.inp.received_on, policy.supplement_notice_days)
+        if notice_by != s.supplement_notice_by:
+            moves.append(("supplement-notice-by-moved", f"一次性告知补正的期限由 {s.supplement_notice_by} 重新计算为 {notice_by}{why}"))
+            s.supplement_notice_by = notice_by
+        # Reg. 30: the supplement deadline, when it was counted on the calendar (not a date staff set).
+        sup = s.supplement
+        if sup is not None and sup.received_on is None and sup.lapsed_on is None and not sup.earlier_deadlines:
+            days = policy.default_supplement_days
+            if add_working_days_from(old_cal, sup.notice_sent_on, days)[0] == sup.deadline_on:
+                moved = add_working_days_from(cal, sup.notice_sent_on, days)[0]
+                if moved != sup.deadline_on:
+                    moves.append(("supplement-deadline-moved", f"补正期限由 {sup.deadline_on} 重新计算为 {moved}{why}"))
+                    sup.deadline_on = moved
+        # Reg. 32/34: a pending consultation's window, counted by its child from the letter's receipt.
+        for c in s.consultations:
+            start = c.served_on or c.sent_on
+            if not c.from_receipt or c.position != "pending" or c.ended_on is not None or start is None \
+                    or c.window_ends_on is None:
+                continue
+            days = policy.consultation_days
+            if add_working_days_from(old_cal, start, days)[0] != c.window_ends_on:
+                continue
+            moved = add_working_days_from(cal, start, days)[0]
+            if moved != c.window_ends_on:
+                moves.append(("consultation-window-moved",
+                              f"征求「{c.consultee_name}」意见的期限由 {c.window_ends_on} 重新计算为 {moved}{why}"))
+                c.window_ends_on = moved
+                told.append(c.consultation_id)
+        # 国办函〔2020〕109号: 20 working days to pay from the fee notice.
+        fee = s.fee
+        if fee is not None and fee.decision == "approved" and fee.notice_sent_on is not None and fee.pay_by is not None \
+                and fee.paid_on is None and not fee.waived and fee.lapsed_on is None:
+            moved = add_working_days_from(cal, fee.notice_sent_on, FEE_PAY_DAYS)[0]
+            if moved != fee.pay_by:
+                moves.append(("fee-deadline-moved", f"缴费期限由 {fee.pay_by} 重新计算为 {moved}{why}"))
+                fee.pay_by = moved
+        before = s.due
+        due = self._compute_due()
+        if not moves and (due.due_on, due.provisional) == (before.due_on, before.provisional):
+            s.due = due  # same dates; its explanation now names the published calendar
+            return
+        self._record("calendar-updated", "system", f"{fact.schedule.year} 年放假安排已公布（{data.version}）")
+        for kind, summary in moves:
+            self._record(kind, "system", summary)
+        self._recompute_due(announce=False)
+        if s.due.due_on != before.due_on:
+            self._record("due-date-changed", "system", f"答复期限由 {before.due_on} 重新计算为 {s.due.due_on}{why}")
+        for consultation_id in told:  # the child keeps the window's timer: it recounts on the same calendar
+            try:
+                await workflow.get_external_workflow_handle(consultation_id).signal("calendar_published", fact)
+            except ApplicationError:
+                pass  # ended meanwhile: its result carries the window it used
+        await self._persist()
 
     # --- staff and applicant actions (updates) ----------------------------------------------
 
