@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from tests.calendars import calendar_before, fictional_schedule
-from tests.helpers import act, eventually, register, today
+from tests.helpers import act, eventually, register, state, today
 from workcalendar import CalendarData, WorkCalendar, YearSchedule
 
 # Date-sensitive: the Makefile runs this module again with the clock pinned (tests/dates.py).
@@ -74,3 +74,45 @@ async def test_publishing_a_year_moves_supplement_consultation_and_fee_deadlines
     after = await eventually(api, paying, lambda s: s["fee"]["pay_by"] != old_pay_by.isoformat(), timeout=60)
     assert after["fee"]["pay_by"] == expected.isoformat()
     assert f"缴费期限由 {old_pay_by} 重新计算为 {expected}{note}" in [e["summary"] for e in after["timeline"]]
+
+
+async def test_an_application_the_published_year_does_not_touch_records_nothing(isolated_api, unpublished_from, client):
+    """Issue 15 point 4: publishing a year that none of an application's windows reaches costs it one
+    signal and one workflow task: no timeline entry, no database write, no timer re-armed."""
+    from temporalio.api.enums.v1 import EventType
+
+    api = isolated_api
+    app_id = (await register(api))["application_id"]
+    view = await eventually(api, app_id, lambda s: "letter-sent" in [e["kind"] for e in s["timeline"]], timeout=60)
+    year = date.fromisoformat(view["due"]["due_on"]).year + 1  # beyond every window of this application
+    unpublished_from(year)
+    api.app.state.calendar.refresh()
+    handle = client.get_workflow_handle(app_id)
+
+    async def settled_history():
+        for _ in range(100):
+            events = (await handle.fetch_history()).events
+            kinds = [e.event_type for e in events]
+            tasks = [k for k in kinds if k in (EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+                                              EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)]
+            if tasks[-1] == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED and \
+                    kinds.count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) == kinds.count(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED):
+                return events
+            await __import__("asyncio").sleep(0.2)
+        raise AssertionError("the workflow did not settle")
+
+    before = await settled_history()
+    published = await api.put(f"/api/v1/calendar/years/{year}", json=fictional_schedule(year), headers=api.as_user("admin"))
+    assert published.status_code == 200, published.text
+    for _ in range(150):
+        after = await settled_history()
+        if any(e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED for e in after[len(before):]):
+            break
+        await __import__("asyncio").sleep(0.2)
+    else:
+        raise AssertionError("the publication never reached the application")
+    added = [EventType.Name(e.event_type) for e in after[len(before):]]
+    assert added == ["EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED", "EVENT_TYPE_WORKFLOW_TASK_SCHEDULED",
+                     "EVENT_TYPE_WORKFLOW_TASK_STARTED", "EVENT_TYPE_WORKFLOW_TASK_COMPLETED"], added
+    now = await state(api, app_id)
+    assert now["timeline"] == view["timeline"] and now["due"]["due_on"] == view["due"]["due_on"]

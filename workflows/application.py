@@ -143,8 +143,10 @@ FEE_PAY_DAYS = 20  # 国办函〔2020〕109号: 20 working days from receipt of 
 # inline write (persist activity awaited under the lock, then the search attributes).
 PERSIST_IN_BACKGROUND = "persist-in-background"
 # Issue 15 point 4, issue 11 point 13: a published year moves every deadline counted on the calendar, each
-# move explained; an application none of whose dates move records nothing.
-CALENDAR_MOVES = "calendar-moves-deadlines"
+# move explained; an application none of whose dates move records nothing. Shipped with the background
+# persister, so it shares its patch: a workflow that has its marker (recorded at start) takes the new path
+# without a marker of its own (a first `patched` call adds a marker and a search-attribute upsert: 2 events).
+CALENDAR_MOVES = PERSIST_IN_BACKGROUND
 
 # Reg. 40: how the information is provided, by the form the applicant asked for (the handler may say otherwise).
 PROVISION_BY_FORM: dict[str, str] = {
