@@ -118,3 +118,19 @@ async def test_a_staff_action_answers_during_a_database_outage_and_the_row_catch
     await wait_until(lambda: "assigned" in listed_events(api_engine, app_id), timeout=30)
     listed = (await api.get("/api/v1/applications", params={"handler": handler})).json()
     assert [r["application_id"] for r in listed["items"]] == [app_id]
+
+
+async def test_an_application_listed_by_the_api_is_written_once_on_its_way_to_the_acknowledgment(stack, client) -> None:
+    """Issue 15 point 2: the API lists the row and the registration event itself, so the workflow's first
+    database write is the acknowledgment's: one persist activity until then, and the copy is complete."""
+    from temporalio.api.enums.v1 import EventType
+
+    api, _, api_engine = stack
+    app_id = (await register(api))["application_id"]
+    await wait_until(lambda: "letter-sent" in listed_events(api_engine, app_id), timeout=90)
+    assert listed_events(api_engine, app_id)[0] == "registered"
+    assert listed_handler(api_engine, app_id)[1] > 0  # the workflow's versioned row
+    history = (await client.get_workflow_handle(app_id).fetch_history()).events
+    activities = [e.activity_task_scheduled_event_attributes.activity_type.name for e in history
+                  if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
+    assert activities == ["compose_letter", "issue_letter", "send_letter", "persist_application"], activities

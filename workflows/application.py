@@ -198,7 +198,11 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     async def run(self, inp: ApplicationInput) -> ApplicationOutcome:
         async with self._lock:
             self._send_letter("acknowledgment", key_suffix="ack", deadline_on=self._s.due.due_on)
-            await self._persist()
+            if inp.listed_at_intake and workflow.patched(PERSIST_IN_BACKGROUND):
+                # The API listed it: the next write (the acknowledgment's) stores the row and every event.
+                self._upsert_search_attributes()
+            else:
+                await self._persist()
         while self._s.phase not in FINAL_STATUSES:
             await self._sleep_until_next_deadline()
             async with self._lock:

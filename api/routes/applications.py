@@ -124,6 +124,7 @@ async def _register(
             registered_at=clock.now(), registered_by=registered_by, applicant=body.applicant,
             items=body.items, delivery_method=body.delivery_method, policy=policy, calendar=calendar_data,
             agency_name=settings.agency_name, handler=body.handler, department=body.department,
+            listed_at_intake=True,  # writes.list_now below
         )
         try:
             await client.start_workflow(
