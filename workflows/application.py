@@ -265,6 +265,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
                 and now >= end_of_day_instant(self._s.fee.pay_by):
             await self._fee_lapsed()
             return
+        raised = len(self._s.alerts_raised)
         if now >= self._reminder_at() and self._reminder_key() not in self._s.alerts_raised:
             self._s.alerts_raised.add(self._reminder_key())
             self._record("reminder", "system", f"提醒承办人：答复期限 {self._s.due.due_on} 将至")
@@ -276,6 +277,8 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             self._record("overdue", "system", f"已超过答复期限 {self._s.due.due_on}，报负责人督办")
             await self._alert(self._overdue_key(), "overdue", "supervisor", None,
                               f"{self._s.inp.application_id} 已逾期（答复期限 {self._s.due.due_on}），请督办")
+        if len(self._s.alerts_raised) == raised and workflow.patched(PERSIST_IN_BACKGROUND):
+            return  # woken by a changed clock (its handler persisted): nothing new to write
         await self._persist()
 
     def _reminder_at(self) -> datetime:
