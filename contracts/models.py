@@ -42,6 +42,9 @@ class ApplicationRecord(ApplicationFields, ApplicationKey, Payload):
     delivery_method: DeliveryMethod
     final_outcome: OutcomeCode | None = None
     items: list[ItemRecord]
+    version: int | None = Field(default=None, description=(
+        "monotonic per application (the workflow's): the store keeps the highest; None = unversioned "
+        "(intake's first row, writers from before versions), applied as before"))
 
 
 class PersistApplicationInput(Payload):

@@ -6,7 +6,7 @@ lists, searches, reports and audits read without replaying workflows.
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, Index, TypeDecorator, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, DateTime, Index, TypeDecorator, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Column, Field, SQLModel
 
@@ -79,6 +79,9 @@ class Application(ApplicationFields, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))  # its UTC column type
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+    # The version of the workflow's record stored here (issue 12 point 4): an older copy arriving
+    # late never overwrites a newer one. 0: not versioned (intake's row, writers before 0009).
+    version: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0")))
 
 
 class ApplicationItem(SQLModel, table=True):

@@ -91,6 +91,18 @@ def _insert_statement(dialect: str, table: Table, conflict: tuple[str, ...], upd
     return statement
 
 
+@lru_cache(maxsize=8)
+def _versioned_upsert_statement(dialect: str, update: tuple[str, ...]) -> Insert:
+    """The application's upsert: updates only with a newer version (or an unversioned writer's, 0),
+    returning the id when the row was written (inserted or updated), nothing when the copy was older."""
+    table = _table(Application)
+    statement = _dialect_insert(dialect)(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.id], set_={name: statement.excluded[name] for name in update},
+        where=(statement.excluded.version == 0) | (statement.excluded.version > table.c.version),
+    ).returning(table.c.id)
+
+
 def _table(model: type[SQLModel]) -> Table:
     return model.__table__  # type: ignore[attr-defined, return-value]
 
@@ -98,7 +110,7 @@ def _table(model: type[SQLModel]) -> Table:
 def _application_values(record: ApplicationRecord, now) -> dict[str, Any]:
     values = record.model_dump(mode="python", exclude={"application_id", "items"})
     values.update(id=record.application_id, updated_at=now, created_at=now,
-                  final_outcome=_text_or_none(record.final_outcome))
+                  final_outcome=_text_or_none(record.final_outcome), version=record.version or 0)
     return values
 
 
@@ -122,7 +134,10 @@ def save_application(session: Session, record: ApplicationRecord, events: Sequen
     dialect, connection = _dialect(session), session.connection()
     values = _application_values(record, utcnow())
     changed = tuple(name for name in values if name not in ("id", "created_at"))
-    connection.execute(_insert_statement(dialect, _table(Application), ("id",), changed), values)
+    applied = connection.execute(_versioned_upsert_statement(dialect, changed), values).first()
+    if applied is None:  # an older copy arriving after a newer one: the row, items included, stay as they are
+        _insert_events(session, record.application_id, events)
+        return
 
     item_nos = [item.item_no for item in record.items]
     session.execute(

@@ -90,6 +90,34 @@ def test_saving_twice_keeps_one_set_of_rows(engine: Engine) -> None:
     assert {i.item_no: i.outcome for i in items} == {1: None, 2: "withheld-7"}
 
 
+def test_an_older_copy_arriving_late_never_overwrites_a_newer_one(engine: Engine) -> None:
+    """Issue 12 point 4: the workflow's background writes carry a monotonic version; a late, older one
+    (a timed-out attempt finishing after the next write) leaves the row and its items alone, and its
+    events, immutable by seq, are still stored."""
+    record = application_record()
+    with session_scope(engine) as session:  # intake's row: unversioned
+        save_application(session, record, [event_record(1)])
+    newer = record.model_copy(update={"status": "replied", "handler": "wang", "version": 20, "items": record.items[:1]})
+    older = record.model_copy(update={"status": "in-progress", "handler": "zhao", "version": 10})
+    with session_scope(engine) as session:
+        save_application(session, newer, [event_record(3)])
+    with session_scope(engine) as session:
+        save_application(session, older, [event_record(2)])
+    with session_scope(engine) as session:
+        save_application(session, older.model_copy(update={"handler": "sun", "version": 20}), [])  # same version
+    with session_scope(engine) as session:
+        row = session.exec(select(Application)).one()
+        assert (row.status, row.handler, row.version) == ("replied", "wang", 20)
+        assert [i.item_no for i in session.exec(select(ApplicationItem)).all()] == [1]
+        assert [e.seq for e in get_events(session, record.application_id)] == [1, 2, 3]
+    with session_scope(engine) as session:  # a newer one applies
+        save_application(session, older.model_copy(update={"handler": "sun", "version": 21}), [])
+    with session_scope(engine) as session:
+        row = session.exec(select(Application)).one()
+        assert (row.status, row.handler, row.version) == ("in-progress", "sun", 21)
+        assert sorted(i.item_no for i in session.exec(select(ApplicationItem)).all()) == [1, 2]
+
+
 def test_items_dropped_from_the_record_are_removed(engine: Engine) -> None:
     record = application_record()
     with session_scope(engine) as session:

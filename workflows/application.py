@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from activities.disclosure import DisclosureActivities
@@ -162,6 +162,16 @@ def window_days_of(cal: WorkCalendar, issued_on: date, deadline_on: date) -> int
     day0, _ = cal.next_workday_on_or_after(issued_on)
     return max(1, cal.workdays_between(day0, deadline_on)[0])
 
+# Issue 12 point 4: the database copy is written by one background task, never under the lock: an
+# action answers once the state changed; several changes coalesce into one write of the latest record,
+# which carries a monotonic version (the store ignores an older copy). Histories from before keep the
+# inline write (persist activity awaited under the lock, then the search attributes).
+PERSIST_IN_BACKGROUND = "persist-in-background"
+# Issue 15 point 4, issue 11 point 13: a published year moves every deadline counted on the calendar, each
+# move explained; an application none of whose dates move records nothing. Shipped with the background
+# persister, so it shares its patch: a workflow that has its marker (recorded at start) takes the new path
+# without a marker of its own (a first `patched` call adds a marker and a search-attribute upsert: 2 events).
+CALENDAR_MOVES = PERSIST_IN_BACKGROUND
 
 # Reg. 40: how the information is provided, by the form the applicant asked for (the handler may say otherwise).
 PROVISION_BY_FORM: dict[str, str] = {
@@ -200,6 +210,10 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         self._letters_in_flight = 0
         self._lock = asyncio.Lock()
         self._clock_changed = False
+        self._dirty = False  # the database copy is behind the state (PERSIST_IN_BACKGROUND)
+        self._writing = False  # the background persister has a write in flight
+        self._persister: asyncio.Task | None = None
+        self._search_attributes: tuple | None = None  # the values last upserted
         self._s.supplement_notice_by, _ = supplement_notice_deadline(
             self._s.cal, inp.received_on, inp.policy.supplement_notice_days
         )
@@ -212,7 +226,11 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     async def run(self, inp: ApplicationInput) -> ApplicationOutcome:
         async with self._lock:
             self._send_letter("acknowledgment", key_suffix="ack", deadline_on=self._s.due.due_on)
-            await self._persist()
+            if inp.listed_at_intake and workflow.patched(PERSIST_IN_BACKGROUND):
+                # The API listed it: the next write (the acknowledgment's) stores the row and every event.
+                self._upsert_search_attributes()
+            else:
+                await self._persist()
         while self._s.phase not in FINAL_STATUSES:
             await self._sleep_until_next_deadline()
             async with self._lock:
@@ -220,6 +238,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         await workflow.wait_condition(lambda: self._letters_in_flight == 0 and workflow.all_handlers_finished())
         async with self._lock:
             await self._persist()
+        await self._flushed()
         return ApplicationOutcome(
             application_id=inp.application_id,
             status=self._s.phase,
@@ -276,6 +295,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
                 and now >= end_of_day_instant(self._s.fee.pay_by):
             await self._fee_lapsed()
             return
+        raised = len(self._s.alerts_raised)
         if (reasons_at := self._reasons_wake_at()) is not None and now >= reasons_at:
             await self._reasons_lapsed()
         if now >= self._reminder_at() and self._reminder_key() not in self._s.alerts_raised:
@@ -289,6 +309,8 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             self._record("overdue", "system", f"已超过答复期限 {self._s.due.due_on}，报负责人督办")
             await self._alert(self._overdue_key(), "overdue", "supervisor", None,
                               f"{self._s.inp.application_id} 已逾期（答复期限 {self._s.due.due_on}），请督办")
+        if len(self._s.alerts_raised) == raised and workflow.patched(PERSIST_IN_BACKGROUND):
+            return  # woken by a changed clock (its handler persisted): nothing new to write
         await self._persist()
 
     def _reminder_at(self) -> datetime:
@@ -465,6 +487,9 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             data = self._s.calendar_data.with_year(fact.schedule)
             if data.version == self._s.calendar_data.version:
                 return
+            if workflow.patched(CALENDAR_MOVES):
+                await self._apply_published_year(fact, data)
+                return
             self._s.calendar_data = data
             self._s.supplement_notice_by, _ = supplement_notice_deadline(
                 self._s.cal, self._s.inp.received_on, self._s.inp.policy.supplement_notice_days
@@ -472,6 +497,85 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             self._record("calendar-updated", "system", f"{fact.schedule.year} 年放假安排已公布（{data.version}）")
             self._recompute_due()
             await self._persist()
+
+    async def _apply_published_year(self, fact: CalendarYearPublished, data) -> None:
+        """Issue 15 point 4 and issue 11 point 13: recount on the new calendar every deadline that was
+        counted on it (the reply period, the supplement notice period, the supplement deadline, the
+        consultation windows, the fee payment period) and explain each move; nothing moved: nothing is
+        recorded or persisted (the new calendar is kept for later counts), so most applications spend
+        one workflow task on a publication."""
+        s, policy = self._s, self._s.inp.policy
+        old_cal = s.cal
+        s.calendar_data = data
+        cal = s.cal
+        why = f"（{fact.schedule.year} 年放假安排公布）"
+        moves: list[tuple[str, str]] = []
+        told: list[str] = []
+        # Reg. 30: the one supplement notice within N working days of receipt.
+        notice_by, _ = supplement_notice_deadline(cal, s.inp.received_on, policy.supplement_notice_days)
+        if notice_by != s.supplement_notice_by:
+            moves.append(("supplement-notice-by-moved", f"一次性告知补正的期限由 {s.supplement_notice_by} 重新计算为 {notice_by}{why}"))
+            s.supplement_notice_by = notice_by
+        # Reg. 30: the supplement deadline, when it was counted on the calendar (not a date staff set).
+        sup = s.supplement
+        if sup is not None and sup.received_on is None and sup.lapsed_on is None:
+            # Counted from the notice's receipt once it is known (issue 11 point 14), else from its date.
+            start = sup.notice_served_on or sup.notice_issued_on or sup.notice_sent_on
+            days = sup.window_days or policy.default_supplement_days
+            if add_working_days_from(old_cal, start, days)[0] == sup.deadline_on:
+                moved = add_working_days_from(cal, start, days)[0]
+                if moved != sup.deadline_on:
+                    moves.append(("supplement-deadline-moved", f"补正期限由 {sup.deadline_on} 重新计算为 {moved}{why}"))
+                    sup.deadline_on = moved
+        # Reg. 32/34: a pending consultation's window, counted by its child from the letter's receipt.
+        for c in s.consultations:
+            start = c.served_on or c.sent_on
+            if not c.from_receipt or c.position != "pending" or c.ended_on is not None or start is None \
+                    or c.window_ends_on is None:
+                continue
+            days = policy.consultation_days
+            if add_working_days_from(old_cal, start, days)[0] != c.window_ends_on:
+                continue
+            moved = add_working_days_from(cal, start, days)[0]
+            if moved != c.window_ends_on:
+                moves.append(("consultation-window-moved",
+                              f"征求「{c.consultee_name}」意见的期限由 {c.window_ends_on} 重新计算为 {moved}{why}"))
+                c.window_ends_on = moved
+                told.append(c.consultation_id)
+        # 国办函〔2020〕109号: 20 working days to pay from the fee notice.
+        fee = s.fee
+        if fee is not None and fee.decision == "approved" and fee.notice_sent_on is not None and fee.pay_by is not None \
+                and fee.paid_on is None and not fee.waived and fee.lapsed_on is None:
+            moved = add_working_days_from(cal, fee.notice_served_on or fee.notice_sent_on, FEE_PAY_DAYS)[0]
+            if moved != fee.pay_by:
+                moves.append(("fee-deadline-moved", f"缴费期限由 {fee.pay_by} 重新计算为 {moved}{why}"))
+                fee.pay_by = moved
+        # Reg. 35: the applicant's time to explain the reasons, counted from the request's date.
+        ex = s.excessive
+        if ex is not None and ex.decision == "pending" and ex.reasons_received_on is None and ex.lapsed_on is None:
+            days = policy.excessive_reasons_days
+            if add_working_days_from(old_cal, ex.asked_on, days)[0] == ex.reasons_by:
+                moved = add_working_days_from(cal, ex.asked_on, days)[0]
+                if moved != ex.reasons_by:
+                    moves.append(("reasons-deadline-moved", f"说明理由的期限由 {ex.reasons_by} 重新计算为 {moved}{why}"))
+                    ex.reasons_by = moved
+        before = s.due
+        due = self._compute_due()
+        if not moves and (due.due_on, due.provisional) == (before.due_on, before.provisional):
+            s.due = due  # same dates; its explanation now names the published calendar
+            return
+        self._record("calendar-updated", "system", f"{fact.schedule.year} 年放假安排已公布（{data.version}）")
+        for kind, summary in moves:
+            self._record(kind, "system", summary)
+        self._recompute_due(announce=False)
+        if s.due.due_on != before.due_on:
+            self._record("due-date-changed", "system", f"答复期限由 {before.due_on} 重新计算为 {s.due.due_on}{why}")
+        for consultation_id in told:  # the child keeps the window's timer: it recounts on the same calendar
+            try:
+                await workflow.get_external_workflow_handle(consultation_id).signal("calendar_published", fact)
+            except ApplicationError:
+                pass  # ended meanwhile: its result carries the window it used
+        await self._persist()
 
     # --- staff and applicant actions (updates) ----------------------------------------------
 
@@ -1223,12 +1327,75 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         )
 
     async def _persist(self) -> None:
+        """The state changed: bring the database copy and the search attributes up to date.
+
+        PERSIST_IN_BACKGROUND: returns at once; the background persister writes the latest record.
+        """
+        if not workflow.patched(PERSIST_IN_BACKGROUND):
+            await self._persist_inline()
+            return
+        self._dirty = True
+        if self._persister is None:
+            self._persister = asyncio.create_task(self._persist_in_background())
+        self._upsert_search_attributes()
+
+    async def _flushed(self) -> None:
+        """Wait until the database copy holds the latest state (before the workflow completes)."""
+        if self._persister is not None:
+            await workflow.wait_condition(lambda: not self._dirty and not self._writing)
+
+    async def _persist_in_background(self) -> None:
+        """One task per workflow: write the latest record whenever the copy is behind, one write at a time."""
+        while True:
+            await workflow.wait_condition(lambda: self._dirty)
+            self._dirty, self._writing = False, True
+            # Monotonic within the run and, being the workflow's clock in microseconds, across resets.
+            version = max(self._s.record_version + 1, int(workflow.now().timestamp() * 1_000_000))
+            self._s.record_version = version
+            unsaved = [e for e in self._s.timeline if e.seq > self._s.persisted_seq]
+            try:
+                await workflow.execute_activity_method(
+                    DisclosureActivities.persist_application,
+                    self._persist_input(unsaved, version),
+                    start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY,
+                )
+            except ActivityError as err:  # not retryable (PERSIST_RETRY retries everything else forever)
+                workflow.logger.warning("persisting %s failed: %s", self._s.inp.application_id, err.cause or err)
+                self._dirty = True
+                self._writing = False
+                await workflow.sleep(PERSIST_RETRY.maximum_interval or 60)
+                continue
+            self._writing = False
+            if unsaved:
+                self._s.persisted_seq = max(self._s.persisted_seq, unsaved[-1].seq)
+
+    def _persist_input(self, unsaved: list[TimelineEntry], version: int | None = None) -> PersistApplicationInput:
+        record = application_record(self._s, workflow.now())
+        if version is not None:
+            record.version = version
+        return PersistApplicationInput(record=record, events=[
+            EventRecord(seq=e.seq, at=e.at, kind=e.kind, actor=e.actor, summary=e.summary) for e in unsaved
+        ])
+
+    def _search_attribute_values(self) -> tuple:
+        return (status_of(self._s), end_of_day_instant(self._s.due.due_on), self._s.overdue)
+
+    def _upsert_search_attributes(self) -> None:
+        """Upsert the search attributes when one of them changed (each upsert is a history event)."""
+        values = self._search_attribute_values()
+        if values == self._search_attributes:
+            return
+        self._search_attributes = values
+        status, due_at, overdue = values
+        workflow.upsert_search_attributes([
+            sa.STATUS.value_set(status), sa.DUE_AT.value_set(due_at), sa.OVERDUE.value_set(overdue),
+        ])
+
+    async def _persist_inline(self) -> None:
+        """Before PERSIST_IN_BACKGROUND: the write awaited in place, then every search attribute."""
         unsaved = [e for e in self._s.timeline if e.seq > self._s.persisted_seq]
         await workflow.execute_activity_method(
-            DisclosureActivities.persist_application,
-            PersistApplicationInput(record=application_record(self._s, workflow.now()), events=[
-                EventRecord(seq=e.seq, at=e.at, kind=e.kind, actor=e.actor, summary=e.summary) for e in unsaved
-            ]),
+            DisclosureActivities.persist_application, self._persist_input(unsaved),
             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY,
         )
         if unsaved:

@@ -56,6 +56,7 @@ class ApplicationState(BaseModel):
     alerts_raised: set[str] = Field(default_factory=set)
     timeline: list[TimelineEntry] = Field(default_factory=list)
     persisted_seq: int = 0
+    record_version: int = 0  # version of the last record sent to the database (PERSIST_IN_BACKGROUND)
     supplement_notice_by: date | None = None
     due: DueDate | None = None
 

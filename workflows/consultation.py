@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from workcalendar import WorkCalendar
     from workflows.delivery import SEND_ROUNDS, send_through_outbox
     from workflows.messages import (
+        CalendarYearPublished,
         ConsultationAnswer,
         ConsultationInput,
         ConsultationProgress,
@@ -185,14 +186,28 @@ class ConsultationWorkflow:
                 break
             await workflow.wait_condition(
                 lambda: self._answer is not None or reported != (self._dispatched_on, self._served_on))
-        assert self._window_ends_on is not None
-        window_closes = end_of_day_instant(self._window_ends_on)
-        try:
-            await workflow.wait_condition(
-                lambda: self._answer is not None, timeout=max(window_closes - workflow.now(), timedelta(seconds=1)))
-        except asyncio.TimeoutError:
-            return self._result_v2("silence", "", self._window_ends_on)
-        return self._answered_result()
+        while True:  # re-armed when a published year moves the window (calendar_published)
+            assert self._window_ends_on is not None
+            window = self._window_ends_on
+            window_closes = end_of_day_instant(window)
+            try:
+                await workflow.wait_condition(
+                    lambda: self._answer is not None or self._window_ends_on != window,
+                    timeout=max(window_closes - workflow.now(), timedelta(seconds=1)))
+            except asyncio.TimeoutError:
+                return self._result_v2("silence", "", self._window_ends_on)
+            if self._answer is not None:
+                return self._answered_result()
+
+    @workflow.signal
+    def calendar_published(self, fact: CalendarYearPublished) -> None:
+        """Issue 11 point 13: the application tells its child when a year's schedule is published; the
+        window, counted on the calendar, is counted again (the application records the move)."""
+        if self._cal is None or not self._from_receipt:
+            return
+        self._cal = WorkCalendar(self._cal.data.with_year(fact.schedule))
+        if self._dispatched_on is not None:
+            self._count_window()
 
     def _count_window(self) -> None:
         """Reg. 32/34: 15 working days from receipt; from dispatch, provisionally, until receipt is known."""

@@ -176,6 +176,7 @@ async def _start_new(body: ApplicationCreate, registered_by: str, writes: Regist
             registered_at=clock.now(), registered_by=registered_by, applicant=body.applicant,
             items=body.items, delivery_method=body.delivery_method, policy=policy, calendar=calendar_data,
             agency_name=settings.agency_name, handler=body.handler, department=body.department,
+            listed_at_intake=True,  # writes.list_now below
         )
         code = claim.query_code(application_id) if claim else new_query_code()
         if claim is not None:
