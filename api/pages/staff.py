@@ -480,8 +480,7 @@ def _next_label(key: str | None) -> str:
 @router.post("/applications/{application_id}/guidance")
 async def decision_guidance(request: Request, application_id: str) -> Response:
     """The handler's answers → the API's proposal (POST …/guidance) → the 拟办意见 form filled (htmx: in place)."""
-    got = await posted(request)
-    if isinstance(got, Response):
+    if isinstance(got := await posted(request), Response):
         return got
     user, form = got
     g = lambda k: str(form.get(k, "") or "").strip()  # noqa: E731
@@ -538,8 +537,7 @@ async def fee_count_fragment(request: Request, application_id: str) -> Response:
 
 @router.post("/applications/{application_id}/fee-proposal")
 async def fee_proposal(request: Request, application_id: str) -> Response:
-    got = await posted(request)
-    if isinstance(got, Response):
+    if isinstance(got := await posted(request), Response):
         return got
     user, form = got
     g = lambda k: str(form.get(k, "") or "").strip()  # noqa: E731
@@ -557,8 +555,7 @@ async def fee_proposal(request: Request, application_id: str) -> Response:
 
 @router.post("/applications/{application_id}/{action}")
 async def act(request: Request, application_id: str, action: str) -> Response:
-    got = await posted(request)
-    if isinstance(got, Response):
+    if isinstance(got := await posted(request), Response):
         return got
     user, form = got
     call = _action_request(action, form, application_id)

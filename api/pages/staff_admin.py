@@ -24,7 +24,7 @@ from api.offloop import blocking
 from api.pages import staff_data
 from api.pages.common import api_call, detail_of, field_errors
 from api.pages.staff_session import (
-    bearer, check_roles, page, posted, redirect, refused_page, who,
+    bearer, page, posted, redirect, refused_page, who_holding,
 )
 from api.security import ALL_DEPARTMENTS
 from core import clock
@@ -38,12 +38,7 @@ OUTBOX_ROLES = tuple(sorted(ALL_DEPARTMENTS))
 
 
 async def _admin(request: Request) -> StaffUser | Response:
-    user = await who(request)
-    if isinstance(user, Response):
-        return user
-    if reason := await check_roles(user, "admin"):
-        return refused_page(request, reason)
-    return user
+    return await who_holding(request, "admin")
 
 
 # --- users and roles --------------------------------------------------------------------------
@@ -68,8 +63,7 @@ async def admin_home(request: Request, done: str = "") -> Response:
 
 @router.post("/admin/users")
 async def create_user(request: Request) -> Response:
-    got = await posted(request, _admin)
-    if isinstance(got, Response):
+    if isinstance(got := await posted(request, _admin), Response):
         return got
     user, form = got
     g = lambda k: str(form.get(k, "") or "").strip()  # noqa: E731
@@ -85,8 +79,7 @@ async def create_user(request: Request) -> Response:
 
 @router.post("/admin/users/{username}")
 async def change_user(request: Request, username: str) -> Response:
-    got = await posted(request, _admin)
-    if isinstance(got, Response):
+    if isinstance(got := await posted(request, _admin), Response):
         return got
     user, form = got
     body: dict[str, Any] = {"roles": form.getlist("roles"), "department": str(form.get("department", "")).strip() or None,
@@ -152,8 +145,7 @@ async def calendar_form(request: Request, done: str = "") -> Response:
 
 @router.post("/admin/calendar")
 async def calendar_publish(request: Request) -> Response:
-    got = await posted(request, _admin)
-    if isinstance(got, Response):
+    if isinstance(got := await posted(request, _admin), Response):
         return got
     user, form = got
     values = {k: str(form.get(k, "") or "").strip() for k in ("year", "holidays", "makeup_workdays", "source", "published_on")}
@@ -181,11 +173,8 @@ async def calendar_publish(request: Request) -> Response:
 
 
 async def _outbox_reader(request: Request) -> StaffUser | Response:
-    user = await who(request)
-    if isinstance(user, Response):
+    if isinstance(user := await who_holding(request, *OUTBOX_ROLES), Response):
         return user
-    if reason := await check_roles(user, *OUTBOX_ROLES):
-        return refused_page(request, reason)
     return user
 
 

@@ -72,6 +72,16 @@ async def who(request: Request) -> StaffUser | Response:
         return to_login(request, why.reason)
 
 
+async def who_holding(request: Request, *roles: str) -> StaffUser | Response:
+    """The logged-in user holding one of `roles`; or the log-in page, or the refusal, to answer with instead."""
+    user = await who(request)
+    if isinstance(user, Response):
+        return user
+    if reason := await check_roles(user, *roles):
+        return refused_page(request, reason)
+    return user
+
+
 async def check_roles(user: StaffUser, *roles: str) -> str | None:
     """None when the user holds one of `roles` (the API's own check), else the API's refusal in Chinese."""
     try:
@@ -159,6 +169,6 @@ async def posted(request: Request, user_of: Callable[[Request], Awaitable[StaffU
     return user, form
 
 
-__all__ = ["SESSION_COOKIE", "NotLoggedIn", "staff_user", "who", "check_roles", "bearer", "set_session", "finish",
+__all__ = ["SESSION_COOKIE", "NotLoggedIn", "staff_user", "who", "who_holding", "check_roles", "bearer", "set_session", "finish",
            "to_login", "safe_next", "redirect", "page", "refused_page", "csrf_refused", "csrf_ok", "posted",
            "LOGGED_OUT"]
