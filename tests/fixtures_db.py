@@ -63,13 +63,16 @@ def postgres_schema() -> Iterator[str]:
     if reason := _postgres_unreachable_reason():
         skip_unless_ci(reason)
     schema = f"test_{uuid.uuid4().hex}"
-    with psycopg.connect(POSTGRES_CONNINFO, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
+    _on_server(f'CREATE SCHEMA "{schema}"')
     try:
         yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     finally:
-        with psycopg.connect(POSTGRES_CONNINFO, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        _on_server(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _on_server(statement: str) -> None:
+    with psycopg.connect(POSTGRES_CONNINFO, autocommit=True) as connection:
+        connection.execute(statement)
 
 
 def application_record(application_id: str = "GK-2026-000001", **overrides) -> ApplicationRecord:
