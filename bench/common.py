@@ -20,6 +20,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,22 +89,23 @@ def summary_ms(values_s: list[float]) -> str:
             f"max={max(ms):.1f} ms mean={statistics.fmean(ms):.1f} ms n={len(ms)}")
 
 
-def rss_bytes(pid: int) -> int:
-    """Resident set size of one process (VmRSS), from /proc."""
+def _status_bytes(pid: int, field: str) -> int:
+    """One kB figure of /proc/PID/status (e.g. VmRSS), in bytes; 0 when the kernel does not give it."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident set size of one process (VmRSS), from /proc."""
+    return _status_bytes(pid, "VmRSS")
 
 
 def hwm_bytes(pid: int) -> int:
     """Kernel-recorded peak RSS of the process (VmHWM)."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
+    return _status_bytes(pid, "VmHWM")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -118,6 +120,16 @@ def mib(n: int) -> str:
 
 
 # --- databases -----------------------------------------------------------------------------------
+
+
+def sqlite_value(value):
+    """A row value as SQLite stores it through SQLAlchemy (UTC datetimes without zone, ISO dates): for
+    bulk inserts with the sqlite3 module that bypass the ORM."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 @contextmanager

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
     app_env, bearer_headers, command_line, free_port, has_log_in, load, machine, percentile, postgres_database,
-    seed_user, stack,
+    seed_user, sqlite_value, stack,
 )
 
 SUPERVISOR = "bench-chief"
@@ -110,17 +110,10 @@ def bulk_insert(engine, url: str, start: int, stop: int, today: date) -> None:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA synchronous=OFF")
 
-    def convert(value):
-        if isinstance(value, datetime):
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
-        if isinstance(value, date):
-            return value.isoformat()
-        return value
-
     sql = f"INSERT INTO application ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     batch = []
     for row in synthetic_rows(start, stop, today):
-        batch.append(tuple(convert(row[c]) for c in columns))
+        batch.append(tuple(sqlite_value(row[c]) for c in columns))
         if len(batch) >= chunk:
             conn.executemany(sql, batch)
             conn.commit()

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import command_line, load, machine, postgres_database  # noqa: E402
+from bench.common import command_line, load, machine, postgres_database, sqlite_value  # noqa: E402
 
 TYPES = ["natural-person", "enterprise", "research-institution", "public-interest-org", "legal-service", "other-org"]
 TYPES_W = [80, 10, 3, 2, 3, 2]
@@ -118,22 +118,15 @@ def load_rows(engine, url: str, size: int, year: int) -> float:
         return time.perf_counter() - started
     import sqlite3
 
-    def convert(value):
-        if isinstance(value, datetime):
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
-        if isinstance(value, date):
-            return value.isoformat()
-        return value
-
     conn = sqlite3.connect(url.removeprefix("sqlite:///"))
     conn.execute("PRAGMA synchronous=OFF")
     app_sql = f"INSERT INTO application ({', '.join(app_cols)}) VALUES ({', '.join('?' * len(app_cols))})"
     rec_sql = f"INSERT INTO application_report_record ({', '.join(rec_cols)}) VALUES ({', '.join('?' * len(rec_cols))})"
     apps, recs = [], []
     for application, record in synthetic(size, year):
-        apps.append(tuple(convert(application[c]) for c in app_cols))
+        apps.append(tuple(sqlite_value(application[c]) for c in app_cols))
         if record:
-            recs.append(tuple(convert(record[c]) for c in rec_cols))
+            recs.append(tuple(sqlite_value(record[c]) for c in rec_cols))
         if len(apps) >= 50_000:
             conn.executemany(app_sql, apps)
             conn.executemany(rec_sql, recs)

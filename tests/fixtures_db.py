@@ -3,6 +3,7 @@
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -46,20 +47,32 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         engine.dispose()
         return
 
+    with postgres_schema() as url:
+        engine = make_engine(url)
+        try:
+            init_db(engine)
+            yield engine
+        finally:
+            engine.dispose()
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """The URL of a private, empty PostgreSQL schema, dropped afterwards (skipped, or failed on CI, when
+    no server answers). A schema per test keeps parallel runs and other test modules apart."""
     if reason := _postgres_unreachable_reason():
         skip_unless_ci(reason)
-    # A schema per test keeps parallel runs and other test modules apart.
     schema = f"test_{uuid.uuid4().hex}"
-    with psycopg.connect(POSTGRES_CONNINFO, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    engine = make_engine(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
+    _on_server(f'CREATE SCHEMA "{schema}"')
     try:
-        init_db(engine)
-        yield engine
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     finally:
-        engine.dispose()
-        with psycopg.connect(POSTGRES_CONNINFO, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        _on_server(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _on_server(statement: str) -> None:
+    with psycopg.connect(POSTGRES_CONNINFO, autocommit=True) as connection:
+        connection.execute(statement)
 
 
 def application_record(application_id: str = "GK-2026-000001", **overrides) -> ApplicationRecord:

@@ -208,3 +208,15 @@ async def listed_row(api: httpx.AsyncClient, application_id: str, check, timeout
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"{application_id} not listed as expected; last row: {row}")
         await asyncio.sleep(0.2)
+
+
+async def view_when(api: httpx.AsyncClient, path: str, check=lambda view: True, timeout: float = 20.0) -> dict[str, Any]:
+    """GET `path` until it answers 200 with a view for which `check(view)` holds (work done in the background)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        response = await api.get(path)
+        if response.status_code == 200 and check(response.json()):
+            return response.json()
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{path}: {response.status_code} {response.text[:800]}")
+        await asyncio.sleep(0.2)

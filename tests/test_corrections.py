@@ -4,21 +4,14 @@ person told by a letter carrying the remedies; the period is the reply period on
 import asyncio
 
 from core import clock
-from tests.helpers import mails_about
+from tests.helpers import mails_about, view_when
 
 BODY = {"person_name": "李四", "email": "lisi@example.cn", "record": "2025年统计执法检查公告中本人企业名称",
         "correction": "企业名称误写为“某某商贸”，应为“某某商务”", "evidence": "营业执照复印件"}
 
 
 async def _view(api, correction_id, check=lambda v: True, timeout=20.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        response = await api.get(f"/api/v1/corrections/{correction_id}")
-        if response.status_code == 200 and check(response.json()):
-            return response.json()
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{correction_id}: {response.status_code} {response.text[:800]}")
-        await asyncio.sleep(0.2)
+    return await view_when(api, f"/api/v1/corrections/{correction_id}", check, timeout)
 
 
 async def _letter(mailbox, correction_id, timeout=20.0):

@@ -185,12 +185,13 @@ async def test_a_retried_registration_registers_once_with_the_same_number_and_co
     assert applications_named(engine, name) == 1
 
 
-async def test_a_registration_whose_listing_failed_is_repaired_by_the_retry(api, failing_api, engine, client, monkeypatch):
-    """The workflow started, then writing the row and the query code failed: the applicant's retry
-    with the same key gets the same number and a query code that works."""
-    name = f"修复-{uuid.uuid4().hex[:6]}"
-    public = {"applicant": {"name": name, "type": "natural-person", "email": "repair@example.cn"},
-              "items": [{"description": "2025年统计公报"}], "delivery_method": "email"}
+def public_application(name: str, email: str) -> dict:
+    return {"applicant": {"name": name, "type": "natural-person", "email": email},
+            "items": [{"description": "2025年统计公报"}], "delivery_method": "email"}
+
+
+def fail_query_codes_once(monkeypatch) -> list:
+    """Writing the query codes fails once (the database went away); the rows it was given are returned."""
     real, failures = registration.insert_query_codes_if_absent, []
 
     def fail_once(session, rows):
@@ -200,6 +201,15 @@ async def test_a_registration_whose_listing_failed_is_repaired_by_the_retry(api,
         return real(session, rows)
 
     monkeypatch.setattr(registration, "insert_query_codes_if_absent", fail_once)
+    return failures
+
+
+async def test_a_registration_whose_listing_failed_is_repaired_by_the_retry(api, failing_api, engine, client, monkeypatch):
+    """The workflow started, then writing the row and the query code failed: the applicant's retry
+    with the same key gets the same number and a query code that works."""
+    name = f"修复-{uuid.uuid4().hex[:6]}"
+    public = public_application(name, "repair@example.cn")
+    failures = fail_query_codes_once(monkeypatch)
     headers = {KEY: key(), "Authorization": ""}
     first = await failing_api.post("/api/v1/public/applications", json=public, headers=headers)
     assert first.status_code == 500 and failures, first.text
@@ -223,17 +233,8 @@ async def test_a_registration_whose_listing_failed_is_repaired_by_the_retry(api,
 
 async def test_a_registration_whose_listing_failed_is_repaired_without_a_retry(api, failing_api, engine, client, monkeypatch):
     name = f"后台-{uuid.uuid4().hex[:6]}"
-    public = {"applicant": {"name": name, "type": "natural-person", "email": "later@example.cn"},
-              "items": [{"description": "2025年统计公报"}], "delivery_method": "email"}
-    real, failures = registration.insert_query_codes_if_absent, []
-
-    def fail_once(session, rows):
-        if not failures:
-            failures.append(rows)
-            raise RuntimeError("database went away")
-        return real(session, rows)
-
-    monkeypatch.setattr(registration, "insert_query_codes_if_absent", fail_once)
+    public = public_application(name, "later@example.cn")
+    failures = fail_query_codes_once(monkeypatch)
     monkeypatch.setattr(api.app.state.registration, "repair_soon", lambda client: None)  # only this test's repair
     raw = key()
     first = await failing_api.post("/api/v1/public/applications", json=public, headers={KEY: raw, "Authorization": ""})

@@ -3,6 +3,15 @@
 from tests.helpers import act, eventually, mails_about, register, send_action
 
 
+async def signed_reply(api, mailbox, app_id: str) -> str:
+    """Submitted, approved and signed: the application closes; the reply letter's text as mailed."""
+    await act(api, app_id, "submit", {"by": "wang"})
+    await act(api, app_id, "review", {"approve": True, "by": "reviewer-zhao"})
+    await act(api, app_id, "sign", {"by": "chief-liu"})
+    await eventually(api, app_id, lambda s: s["status"] == "closed")
+    return [m for m in mails_about(mailbox.envelopes, app_id) if "答复" in m["Subject"]][0].get_body(("plain",)).get_content()
+
+
 async def test_unclear_after_supplement_only_after_a_supplement(api):
     app_id = (await register(api))["application_id"]
     refused = await send_action(api, app_id, "decisions", {"item_no": 1, "outcome": "unavailable-3",
@@ -27,11 +36,7 @@ async def test_repeat_names_the_earlier_application_and_the_reply_names_remedies
                                          "earlier_application_id": earlier, "by": "wang"})
     await act(api, app_id, "decisions", {"item_no": 2, "outcome": "unavailable-1", "reasons": "不属于本机关负责公开",
                                          "referral": "市住房和城乡建设局，电话 0591-12345678", "by": "wang"})
-    await act(api, app_id, "submit", {"by": "wang"})
-    await act(api, app_id, "review", {"approve": True, "by": "reviewer-zhao"})
-    await act(api, app_id, "sign", {"by": "chief-liu"})
-    await eventually(api, app_id, lambda s: s["status"] == "closed")
-    body = [m for m in mails_about(mailbox.envelopes, app_id) if "答复" in m["Subject"]][0].get_body(("plain",)).get_content()
+    body = await signed_reply(api, mailbox, app_id)
     assert f"申请编号：{earlier}" in body
     assert "第三十六条第（五）项" in body
     assert "60日内依法向某市人民政府申请行政复议" in body and "6个月内依法向某市某区人民法院提起行政诉讼" in body
@@ -70,10 +75,6 @@ async def test_disclosure_says_how_and_partial_disclosure_names_its_ground(api, 
     await act(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "by": "wang"})
     await act(api, app_id, "decisions", {"item_no": 2, "outcome": "partly-disclosed", "reasons": "部分涉及商业秘密",
                                          "withheld_ground": "withheld-4", "by": "wang"})
-    await act(api, app_id, "submit", {"by": "wang"})
-    await act(api, app_id, "review", {"approve": True, "by": "reviewer-zhao"})
-    await act(api, app_id, "sign", {"by": "chief-liu"})
-    await eventually(api, app_id, lambda s: s["status"] == "closed")
-    body = [m for m in mails_about(mailbox.envelopes, app_id) if "答复" in m["Subject"]][0].get_body(("plain",)).get_content()
+    body = await signed_reply(api, mailbox, app_id)
     assert body.count("提供方式：以电子文档形式，随本告知书通过电子邮件提供") == 2
     assert "不予公开部分的理由类别：不予公开：保护第三方合法权益（依据：《中华人民共和国政府信息公开条例》第十五条、第三十二条、第三十六条第（三）项）" in body

@@ -5,6 +5,7 @@ On SQLite, and on PostgreSQL with DISCLOSURE_TEST_DATABASE=postgres (the `databa
 import asyncio
 import os
 import uuid
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,44 +64,72 @@ async def wait_for(predicate, timeout: float = 30.0):
         await asyncio.sleep(0.1)
 
 
-async def test_worker_killed_between_composing_and_sending_sends_once(client: Client, tmp_path: Path,
-                                                                     database_url: str, spare_port: int):  # noqa: F811
-    handler, port = CapturingHandler(), spare_port  # held: the server stops and starts again on it
-    smtp = SmtpController(handler, port=port)
-    smtp.start()
-    own, env, engine = stack(client, tmp_path, port, "compose", database_url)
-    log = tmp_path / "worker.log"
-    first = second = None
+@dataclass
+class Running:
+    """One application registered through the API in process, handled by a worker process."""
+
+    engine: object
+    env: dict
+    log: Path
+    workers: list = field(default_factory=list)
+    api: StaffClient | None = None
+    app_id: str = ""
+
+    async def start_worker(self) -> None:
+        self.workers.append(start_worker(self.env, self.log))
+        await wait_until_polling(self.workers[-1], self.log, already=len(self.workers) - 1)
+
+
+@asynccontextmanager
+async def registered(client: Client, tmp_path: Path, port: int, name: str, database_url: str,
+                     timeout: float = 20.0):
+    """A worker process polling, the API with the test users logged in, and an application whose
+    acknowledgment went out; afterwards every worker is killed and the database let go."""
+    own, env, engine = stack(client, tmp_path, port, name, database_url)
+    workers: list = []
     try:
-        first = start_worker(env, log)
-        await wait_until_polling(first, log, already=0)
+        run = Running(engine=engine, env=env, log=tmp_path / "worker.log", workers=workers)
+        await run.start_worker()
         app = create_app(own, client=client, engine=engine)
         seed_test_users(engine)
         async with StaffClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api:
             await api.log_in_all()
             app_id = (await register(api))["application_id"]
-            await eventually(api, app_id, lambda s: any(e["kind"] == "letter-sent" for e in s["timeline"]))
+            await eventually(api, app_id, lambda s: any(e["kind"] == "letter-sent" for e in s["timeline"]),
+                             timeout=timeout)
+            run.api, run.app_id = api, app_id
+            yield run
+    finally:
+        for worker in workers:
+            kill(worker)
+        engine.dispose()
+
+
+async def test_worker_killed_between_composing_and_sending_sends_once(client: Client, tmp_path: Path,
+                                                                     database_url: str, spare_port: int):  # noqa: F811
+    handler, port = CapturingHandler(), spare_port  # held: the server stops and starts again on it
+    smtp = SmtpController(handler, port=port)
+    smtp.start()
+    try:
+        async with registered(client, tmp_path, port, "compose", database_url) as run:
+            api, app_id, engine = run.api, run.app_id, run.engine
             smtp.stop()  # the reply is composed, numbered and stored, but cannot go out yet
             await through_review(api, app_id, {1: ("disclosed", "")})
             await act(api, app_id, "sign", {"by": "chief-liu"})
             key = f"{app_id}:reply"
             await wait_for(lambda: (row := outbox(engine, key)) is not None and row.status == "failed")
-            kill(first)
+            kill(run.workers[0])
             smtp = SmtpController(handler, port=port)
             smtp.start()
-            second = start_worker(env, log)
-            await wait_until_polling(second, log, already=1)
+            await run.start_worker()
             await eventually(api, app_id, lambda s: s["status"] == "closed", timeout=40)
-        replies = [m for m in mails_for(handler.envelopes, app_id) if "答复" in m["Subject"]]
-        assert len(replies) == 1
-        assert outbox(engine, key).status == "sent"
-        with Session(engine) as session:  # issued once: one document, one 文号
-            assert len(session.exec(select(LetterDocument).where(LetterDocument.key == key)).all()) == 1
+            replies = [m for m in mails_for(handler.envelopes, app_id) if "答复" in m["Subject"]]
+            assert len(replies) == 1
+            assert outbox(engine, key).status == "sent"
+            with Session(engine) as session:  # issued once: one document, one 文号
+                assert len(session.exec(select(LetterDocument).where(LetterDocument.key == key)).all()) == 1
     finally:
-        kill(first)
-        kill(second)
         smtp.stop()
-        engine.dispose()
 
 
 async def test_worker_killed_while_the_server_accepts_is_not_resent_but_shown_to_staff(client: Client, tmp_path: Path,
@@ -108,28 +137,17 @@ async def test_worker_killed_while_the_server_accepts_is_not_resent_but_shown_to
     handler = SlowHandler(delay=6.0)
     smtp = SmtpController(handler)
     smtp.start()
-    port = smtp.port
-    own, env, engine = stack(client, tmp_path, port, "data", database_url)
-    log = tmp_path / "worker.log"
-    first = second = None
     try:
-        first = start_worker(env, log)
-        await wait_until_polling(first, log, already=0)
-        app = create_app(own, client=client, engine=engine)
-        seed_test_users(engine)
-        async with StaffClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api:
-            await api.log_in_all()
-            app_id = (await register(api))["application_id"]
-            await eventually(api, app_id, lambda s: any(e["kind"] == "letter-sent" for e in s["timeline"]), timeout=30)
+        async with registered(client, tmp_path, smtp.port, "data", database_url, timeout=30) as run:
+            api, app_id, engine = run.api, run.app_id, run.engine
             handler.arrived.clear()
             await through_review(api, app_id, {1: ("disclosed", "")})
             await act(api, app_id, "sign", {"by": "chief-liu"})
             key = f"{app_id}:reply"
             await wait_for(lambda: handler.arrived.is_set())  # the server has the message; 250 not yet answered
             assert outbox(engine, key).status == "sending"
-            kill(first)
-            second = start_worker(env, log)
-            await wait_until_polling(second, log, already=1)
+            kill(run.workers[0])
+            await run.start_worker()
             held = await eventually(api, app_id, lambda s: any(
                 letter["kind"] == "reply" and letter["status"] == "uncertain" for letter in s["letters"]), timeout=40)
             assert held["status"] == "awaiting-delivery"
@@ -141,10 +159,7 @@ async def test_worker_killed_while_the_server_accepts_is_not_resent_but_shown_to
             closed = await act(api, app_id, "delivery", {"delivered_on": today().isoformat(), "method": "email",
                                                          "note": "已与申请人电话核实收到", "by": "desk-chen"})
             assert closed["status"] == "closed"
-        replies = [m for m in mails_for(handler.envelopes, app_id) if "答复" in m["Subject"]]
-        assert len(replies) == 1
+            replies = [m for m in mails_for(handler.envelopes, app_id) if "答复" in m["Subject"]]
+            assert len(replies) == 1
     finally:
-        kill(first)
-        kill(second)
         smtp.stop()
-        engine.dispose()

@@ -6,11 +6,9 @@ Each test runs on SQLite and on PostgreSQL (skipped when none answers on 127.0.0
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -20,7 +18,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
 from db.session import BASELINE_REVISION, alembic_config, init_db, make_engine
-from tests.fixtures_db import POSTGRES_CONNINFO, POSTGRES_URL, _postgres_unreachable_reason, engine, skip_unless_ci  # noqa: F401
+from tests.fixtures_db import engine, postgres_schema  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -32,16 +30,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    if reason := _postgres_unreachable_reason():
-        skip_unless_ci(reason)
-    schema = f"test_{uuid.uuid4().hex}"
-    with psycopg.connect(POSTGRES_CONNINFO, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(POSTGRES_CONNINFO, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture

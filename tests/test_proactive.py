@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from core import clock
 from db.models import StaffAlert
 from db.models_proactive import CatalogueItem
+from tests.helpers import view_when
 
 
 
@@ -30,14 +31,7 @@ async def _create(api, **overrides):
 
 
 async def _view(api, item_id, check=lambda v: True, timeout=20.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        response = await api.get(f"/api/v1/catalogue/items/{item_id}")
-        if response.status_code == 200 and check(response.json()):
-            return response.json()
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{item_id}: {response.status_code} {response.text[:500]}")
-        await asyncio.sleep(0.2)
+    return await view_when(api, f"/api/v1/catalogue/items/{item_id}", check, timeout)
 
 
 async def _row(engine, item_id, check, timeout=20.0):
@@ -198,14 +192,7 @@ async def test_normal_event_answered_within_48_hours_is_not_escalated(env, api, 
 
 
 async def _event(api, event_id, check, timeout=20.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        response = await api.get(f"/api/v1/public-opinion/events/{event_id}")
-        if response.status_code == 200 and check(response.json()):
-            return response.json()
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{event_id}: {response.status_code} {response.text[:800]}")
-        await asyncio.sleep(0.2)
+    return await view_when(api, f"/api/v1/public-opinion/events/{event_id}", check, timeout)
 
 
 async def test_withdrawn_item_leaves_the_catalogue_and_keeps_its_history(api, engine):

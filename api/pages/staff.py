@@ -21,7 +21,7 @@ from api.pages import staff_data
 from api.pages.common import api_call, csrf_ok, detail_of, field_errors
 from api.pages.staff_session import (
     LOGGED_OUT, SESSION_COOKIE, NotLoggedIn, bearer, check_roles, csrf_refused, page, redirect, refused_page,
-    safe_next, set_session, staff_user, who,
+    posted, safe_next, set_session, staff_user, who,
 )
 from api.security import STAFF_READERS
 from clock.deadline import working_days_left
@@ -480,12 +480,9 @@ def _next_label(key: str | None) -> str:
 @router.post("/applications/{application_id}/guidance")
 async def decision_guidance(request: Request, application_id: str) -> Response:
     """The handler's answers → the API's proposal (POST …/guidance) → the 拟办意见 form filled (htmx: in place)."""
-    user = await who(request)
-    if isinstance(user, Response):
-        return user
-    form = await request.form()
-    if not csrf_ok(request, form):
-        return csrf_refused(request)
+    if isinstance(got := await posted(request), Response):
+        return got
+    user, form = got
     g = lambda k: str(form.get(k, "") or "").strip()  # noqa: E731
     body = {"item_no": _opt(g("item_no")), **{q.key: _opt(g(f"q_{q.key}")) for q in GUIDANCE_QUESTIONS},
             **{k: _opt(g(k)) for k in GUIDANCE_TEXT_FIELDS}}
@@ -540,12 +537,9 @@ async def fee_count_fragment(request: Request, application_id: str) -> Response:
 
 @router.post("/applications/{application_id}/fee-proposal")
 async def fee_proposal(request: Request, application_id: str) -> Response:
-    user = await who(request)
-    if isinstance(user, Response):
-        return user
-    form = await request.form()
-    if not csrf_ok(request, form):
-        return csrf_refused(request)
+    if isinstance(got := await posted(request), Response):
+        return got
+    user, form = got
     g = lambda k: str(form.get(k, "") or "").strip()  # noqa: E731
     body = {"standard": g("standard"), "reason": g("reason")}
     if g("standard") == "per-page":
@@ -561,12 +555,9 @@ async def fee_proposal(request: Request, application_id: str) -> Response:
 
 @router.post("/applications/{application_id}/{action}")
 async def act(request: Request, application_id: str, action: str) -> Response:
-    user = await who(request)
-    if isinstance(user, Response):
-        return user
-    form = await request.form()
-    if not csrf_ok(request, form):
-        return csrf_refused(request)
+    if isinstance(got := await posted(request), Response):
+        return got
+    user, form = got
     call = _action_request(action, form, application_id)
     if call is None:
         return refused_page(request, "没有这项操作", 404)

@@ -22,9 +22,9 @@ from fastapi.responses import Response
 
 from api.offloop import blocking
 from api.pages import staff_data
-from api.pages.common import api_call, csrf_ok, detail_of, field_errors
+from api.pages.common import api_call, detail_of, field_errors
 from api.pages.staff_session import (
-    bearer, check_roles, csrf_refused, page, redirect, refused_page, who,
+    bearer, page, posted, redirect, refused_page, who_holding,
 )
 from api.security import ALL_DEPARTMENTS
 from core import clock
@@ -38,12 +38,7 @@ OUTBOX_ROLES = tuple(sorted(ALL_DEPARTMENTS))
 
 
 async def _admin(request: Request) -> StaffUser | Response:
-    user = await who(request)
-    if isinstance(user, Response):
-        return user
-    if reason := await check_roles(user, "admin"):
-        return refused_page(request, reason)
-    return user
+    return await who_holding(request, "admin")
 
 
 # --- users and roles --------------------------------------------------------------------------
@@ -68,12 +63,9 @@ async def admin_home(request: Request, done: str = "") -> Response:
 
 @router.post("/admin/users")
 async def create_user(request: Request) -> Response:
-    user = await _admin(request)
-    if isinstance(user, Response):
-        return user
-    form = await request.form()
-    if not csrf_ok(request, form):
-        return csrf_refused(request)
+    if isinstance(got := await posted(request, _admin), Response):
+        return got
+    user, form = got
     g = lambda k: str(form.get(k, "") or "").strip()  # noqa: E731
     body = {"username": g("username"), "password": str(form.get("password", "")), "roles": form.getlist("roles"),
             "department": g("department") or None, "full_name": g("full_name")}
@@ -87,12 +79,9 @@ async def create_user(request: Request) -> Response:
 
 @router.post("/admin/users/{username}")
 async def change_user(request: Request, username: str) -> Response:
-    user = await _admin(request)
-    if isinstance(user, Response):
-        return user
-    form = await request.form()
-    if not csrf_ok(request, form):
-        return csrf_refused(request)
+    if isinstance(got := await posted(request, _admin), Response):
+        return got
+    user, form = got
     body: dict[str, Any] = {"roles": form.getlist("roles"), "department": str(form.get("department", "")).strip() or None,
                             "active": form.get("active") == "yes",
                             "full_name": str(form.get("full_name", "")).strip()}
@@ -156,12 +145,9 @@ async def calendar_form(request: Request, done: str = "") -> Response:
 
 @router.post("/admin/calendar")
 async def calendar_publish(request: Request) -> Response:
-    user = await _admin(request)
-    if isinstance(user, Response):
-        return user
-    form = await request.form()
-    if not csrf_ok(request, form):
-        return csrf_refused(request)
+    if isinstance(got := await posted(request, _admin), Response):
+        return got
+    user, form = got
     values = {k: str(form.get(k, "") or "").strip() for k in ("year", "holidays", "makeup_workdays", "source", "published_on")}
     body = {"holidays": _dates(values["holidays"]), "makeup_workdays": _dates(values["makeup_workdays"]),
             "source": values["source"], "published_on": values["published_on"] or None}
@@ -187,11 +173,8 @@ async def calendar_publish(request: Request) -> Response:
 
 
 async def _outbox_reader(request: Request) -> StaffUser | Response:
-    user = await who(request)
-    if isinstance(user, Response):
+    if isinstance(user := await who_holding(request, *OUTBOX_ROLES), Response):
         return user
-    if reason := await check_roles(user, *OUTBOX_ROLES):
-        return refused_page(request, reason)
     return user
 
 

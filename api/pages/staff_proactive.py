@@ -10,9 +10,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.pages.common import api_call, csrf_ok, detail_of
+from api.pages.common import api_call, detail_of
 from api.pages.staff_session import (
-    bearer, check_roles, csrf_refused, page, redirect, refused_page, who,
+    bearer, check_roles, page, posted, redirect, refused_page, who, who_holding,
 )
 from api.security import STAFF_READERS
 from core import clock
@@ -91,11 +91,8 @@ async def _overview(request: Request, user, *, errors: dict[str, str] | None = N
 
 @router.get("")
 async def overview(request: Request, done: str = "") -> Response:
-    user = await who(request)
-    if isinstance(user, Response):
+    if isinstance(user := await who_holding(request, *READERS), Response):
         return user
-    if reason := await check_roles(user, *READERS):
-        return refused_page(request, reason)
     return await _overview(request, user, notice=f"已登记：{done}" if done else None)
 
 
@@ -115,23 +112,17 @@ async def _categories_page(request: Request, *, errors: dict[str, str] | None = 
 
 @router.get("/categories")
 async def categories(request: Request, done: str = "") -> Response:
-    user = await who(request)
-    if isinstance(user, Response):
+    if isinstance(user := await who_holding(request, *READERS, *CATEGORY_EDITORS), Response):
         return user
-    if reason := await check_roles(user, *READERS, *CATEGORY_EDITORS):
-        return refused_page(request, reason)
     return await _categories_page(request, notice=f"已保存类别：{done}" if done else None)
 
 
 @router.post("/categories")
 async def save_category(request: Request) -> Response:
     """Add a category or change one's name or responsible section (the code stays: items carry it)."""
-    user = await who(request)
-    if isinstance(user, Response):
-        return user
-    form = await request.form()
-    if not csrf_ok(request, form):
-        return csrf_refused(request)
+    if isinstance(got := await posted(request), Response):
+        return got
+    user, form = got
     body = {k: str(form.get(k, "")).strip() for k in ("id", "name", "section")}
     answer = await api_call(request, "PUT", f"/api/v1/catalogue/categories/{body['id'] or '-'}", json=body,
                             headers=bearer(request))
@@ -165,11 +156,8 @@ def _year(text: str) -> int | None:
 
 @router.get("/figures")
 async def figures(request: Request, year: str = "") -> Response:
-    user = await who(request)
-    if isinstance(user, Response):
+    if isinstance(user := await who_holding(request, *READERS), Response):
         return user
-    if reason := await check_roles(user, *READERS):
-        return refused_page(request, reason)
     chosen = _year(year) if year else clock.today().year
     if chosen is None:
         return refused_page(request, "年度应为 2008 至 2100 之间的四位数字", 422)
@@ -178,12 +166,9 @@ async def figures(request: Request, year: str = "") -> Response:
 
 @router.post("/figures")
 async def save_figures(request: Request) -> Response:
-    user = await who(request)
-    if isinstance(user, Response):
-        return user
-    form = await request.form()
-    if not csrf_ok(request, form):
-        return csrf_refused(request)
+    if isinstance(got := await posted(request), Response):
+        return got
+    user, form = got
     year = _year(str(form.get("year", "")))
     if year is None:
         return refused_page(request, "年度应为 2008 至 2100 之间的四位数字", 422)
@@ -209,12 +194,9 @@ async def save_figures(request: Request) -> Response:
 async def propose(request: Request) -> Response:
     """One click on a group of similar requests: a catalogue item starts with the request's subject,
     naming the applications; the section writes the content before the confidentiality review."""
-    user = await who(request)
-    if isinstance(user, Response):
-        return user
-    form = await request.form()
-    if not csrf_ok(request, form):
-        return csrf_refused(request)
+    if isinstance(got := await posted(request), Response):
+        return got
+    user, form = got
     subject = str(form.get("subject", "")).strip()
     applications = [a for a in str(form.get("applications", "")).split() if a]
     body = {"title": subject[:300], "category_id": str(form.get("category_id", "")).strip(),
@@ -242,12 +224,9 @@ START = {
 
 @router.post("/new/{what}")
 async def start(request: Request, what: str) -> Response:
-    user = await who(request)
-    if isinstance(user, Response):
-        return user
-    form = await request.form()
-    if not csrf_ok(request, form):
-        return csrf_refused(request)
+    if isinstance(got := await posted(request), Response):
+        return got
+    user, form = got
     if what not in START:
         return refused_page(request, "没有这项操作", 404)
     path, process, key, fields = START[what]
@@ -293,12 +272,9 @@ async def detail(request: Request, process: str, record_id: str, done: str = "")
 
 @router.post("/{process}/{record_id}/{action}")
 async def act(request: Request, process: str, record_id: str, action: str) -> Response:
-    user = await who(request)
-    if isinstance(user, Response):
-        return user
-    form = await request.form()
-    if not csrf_ok(request, form):
-        return csrf_refused(request)
+    if isinstance(got := await posted(request), Response):
+        return got
+    user, form = got
     spec = PROCESSES.get(process)
     forms = {a: fields for a, _, fields in spec["forms"]} if spec else {}
     if action not in forms:

@@ -16,11 +16,12 @@ SameSite=Strict is a second guard.
 from __future__ import annotations
 
 from core import clock
-from typing import Any
+from typing import Any, Awaitable, Callable
 from urllib.parse import quote
 
 from fastapi import HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from api.offloop import blocking
 from api.pages.common import csrf_ok, render
@@ -69,6 +70,16 @@ async def who(request: Request) -> StaffUser | Response:
         return await staff_user(request)
     except NotLoggedIn as why:
         return to_login(request, why.reason)
+
+
+async def who_holding(request: Request, *roles: str) -> StaffUser | Response:
+    """The logged-in user holding one of `roles`; or the log-in page, or the refusal, to answer with instead."""
+    user = await who(request)
+    if isinstance(user, Response):
+        return user
+    if reason := await check_roles(user, *roles):
+        return refused_page(request, reason)
+    return user
 
 
 async def check_roles(user: StaffUser, *roles: str) -> str | None:
@@ -145,5 +156,19 @@ def csrf_refused(request: Request) -> Response:
     return refused_page(request, "页面已过期或来源不明，请刷新页面后重新提交", status.HTTP_403_FORBIDDEN)
 
 
-__all__ = ["SESSION_COOKIE", "NotLoggedIn", "staff_user", "who", "check_roles", "bearer", "set_session", "finish",
-           "to_login", "safe_next", "redirect", "page", "refused_page", "csrf_refused", "csrf_ok", "LOGGED_OUT"]
+async def posted(request: Request, user_of: Callable[[Request], Awaitable[StaffUser | Response]] = who,
+                 ) -> tuple[StaffUser, FormData] | Response:
+    """A form post's user (from `user_of`: who, or a page's own role gate) and its form with a valid CSRF
+    token; or the answer to give instead (log-in page, refusal, expired form)."""
+    user = await user_of(request)
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return csrf_refused(request)
+    return user, form
+
+
+__all__ = ["SESSION_COOKIE", "NotLoggedIn", "staff_user", "who", "who_holding", "check_roles", "bearer", "set_session", "finish",
+           "to_login", "safe_next", "redirect", "page", "refused_page", "csrf_refused", "csrf_ok", "posted",
+           "LOGGED_OUT"]

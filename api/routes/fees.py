@@ -75,6 +75,13 @@ async def fee_count(application_id: ApplicationId, client: ClientDep, session: S
     return _count(session, application_id)
 
 
+async def _update(request: Request, session, client, application_id: str, name: str, command) -> ApplicationView:
+    """One fee update on the application's workflow, then the fee it now holds kept for the annual report."""
+    view = await run_update(client, application_id, name, command, ApplicationView, what="申请",
+                            ended=lambda: _how_it_ended(session, application_id))
+    return _keep(request, session, view)
+
+
 def _keep(request: Request, session, view: ApplicationView) -> ApplicationView:
     """The fee as the workflow now holds it, kept for the annual report (idempotent upsert)."""
     if view.fee is not None:
@@ -100,9 +107,7 @@ async def propose_fee(application_id: ApplicationId, body: FeeProposalBody, requ
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                                 f"按件计收的件数由系统按申请人身份统计：本申请为申请人本月第{quantity}件，不是第{body.quantity}件")
     command = ProposeFee(standard=body.standard, quantity=quantity, reason=body.reason, by=user.username)
-    view = await run_update(client, application_id, "propose_fee", command, ApplicationView, what="申请",
-                            ended=lambda: _how_it_ended(session, application_id))
-    return _keep(request, session, view)
+    return await _update(request, session, client, application_id, "propose_fee", command)
 
 
 @router.post("/{application_id}/fee-decision", response_model=ApplicationView, responses=RESPONSES,
@@ -112,9 +117,7 @@ async def decide_fee(application_id: ApplicationId, body: schemas.DecideFeeBody,
                      ) -> ApplicationView:
     await ensure_visible(user, application_id, client)
     command = DecideFee.model_validate(body.model_dump() | {"by": user.username})
-    view = await run_update(client, application_id, "decide_fee", command, ApplicationView, what="申请",
-                            ended=lambda: _how_it_ended(session, application_id))
-    return _keep(request, session, view)
+    return await _update(request, session, client, application_id, "decide_fee", command)
 
 
 @router.post("/{application_id}/fee-payment", response_model=ApplicationView, responses=RESPONSES,
@@ -124,6 +127,4 @@ async def fee_settled(application_id: ApplicationId, body: schemas.FeeSettledBod
                       ) -> ApplicationView:
     await ensure_visible(user, application_id, client)
     command = FeeSettled.model_validate(body.model_dump() | {"by": user.username})
-    view = await run_update(client, application_id, "fee_settled", command, ApplicationView, what="申请",
-                            ended=lambda: _how_it_ended(session, application_id))
-    return _keep(request, session, view)
+    return await _update(request, session, client, application_id, "fee_settled", command)
