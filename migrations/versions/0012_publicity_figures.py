@@ -45,8 +45,14 @@ def _title_search_up() -> None:
         for ddl in SQLITE_TRIGGERS.values():
             op.execute(ddl)
     elif dialect == "postgresql":
-        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        op.execute(f"CREATE INDEX {TRGM} ON catalogue_item USING gin (title gin_trgm_ops) WHERE status = 'published'")
+        # One pg_trgm per database, in `public`; its operator class is named with its schema, so the index
+        # is built whatever the search_path (the tests migrate one schema per test).
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
+        schema = op.get_bind().exec_driver_sql(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+            "WHERE e.extname = 'pg_trgm'").scalar_one()
+        op.execute(f'CREATE INDEX {TRGM} ON catalogue_item USING gin (title "{schema}".gin_trgm_ops) '
+                   "WHERE status = 'published'")
 
 
 def _title_search_down() -> None:
