@@ -480,7 +480,7 @@ def _next_label(key: str | None) -> str:
 @router.post("/applications/{application_id}/guidance")
 async def decision_guidance(request: Request, application_id: str) -> Response:
     """The handler's answers → the API's proposal (POST …/guidance) → the 拟办意见 form filled (htmx: in place)."""
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     form = await request.form()
@@ -528,7 +528,7 @@ ACTION_TITLES["fee-proposal"] = "提出收取信息处理费"
 @router.get("/applications/{application_id}/fee-count")
 async def fee_count_fragment(request: Request, application_id: str) -> Response:
     """按件计收: the API's count and list (GET …/fee-count), as the fee form's htmx fragment."""
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     answer = await api_call(request, "GET", f"/api/v1/applications/{quote(application_id, safe='')}/fee-count",
@@ -540,7 +540,7 @@ async def fee_count_fragment(request: Request, application_id: str) -> Response:
 
 @router.post("/applications/{application_id}/fee-proposal")
 async def fee_proposal(request: Request, application_id: str) -> Response:
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     form = await request.form()
@@ -608,7 +608,7 @@ async def draft_pdf(request: Request, application_id: str) -> Response:
 
 @router.get("/applications/{application_id}/letters/{key}/receipt-scan")
 async def receipt_scan(request: Request, application_id: str, key: str) -> Response:
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     answer = await api_call(request, "GET", f"/api/v1/applications/{quote(application_id, safe='')}/letters/"

@@ -115,7 +115,7 @@ async def _categories_page(request: Request, *, errors: dict[str, str] | None = 
 
 @router.get("/categories")
 async def categories(request: Request, done: str = "") -> Response:
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, *READERS, *CATEGORY_EDITORS):
@@ -126,7 +126,7 @@ async def categories(request: Request, done: str = "") -> Response:
 @router.post("/categories")
 async def save_category(request: Request) -> Response:
     """Add a category or change one's name or responsible section (the code stays: items carry it)."""
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     form = await request.form()
@@ -165,7 +165,7 @@ def _year(text: str) -> int | None:
 
 @router.get("/figures")
 async def figures(request: Request, year: str = "") -> Response:
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, *READERS):
@@ -178,7 +178,7 @@ async def figures(request: Request, year: str = "") -> Response:
 
 @router.post("/figures")
 async def save_figures(request: Request) -> Response:
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     form = await request.form()
@@ -209,7 +209,7 @@ async def save_figures(request: Request) -> Response:
 async def propose(request: Request) -> Response:
     """One click on a group of similar requests: a catalogue item starts with the request's subject,
     naming the applications; the section writes the content before the confidentiality review."""
-    user = _who(request)
+    user = await who(request)
     if isinstance(user, Response):
         return user
     form = await request.form()
