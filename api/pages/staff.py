@@ -365,7 +365,9 @@ async def _application_page(request: Request, user: StaffUser, application_id: s
     due_on = date.fromisoformat(view["due"]["due_on"]) if view.get("due") else None
     roles = user.role_set()
     forms = _forms_for(view, roles)
+    requested, gk_categories = await _requested_often(request, application_id, roles)
     context = {
+        "requested": requested, "gk_categories": gk_categories,
         "view": view, "letters": letter_rows, "draft": draft, "forms": forms, "titles": ACTION_TITLES,
         "errors": errors or {}, "values": values or {}, "action_notice": notice,
         "highlighted": _highlight(draft["body"], today) if draft else None,
@@ -381,6 +383,20 @@ async def _application_page(request: Request, user: StaffUser, application_id: s
         if roles & {"registrar", "handler"} else [],
     }
     return page(request, "staff/application.html", context, current="applications", status_code=status_code)
+
+
+async def _requested_often(request: Request, application_id: str, roles: frozenset[str]) -> tuple[list, list]:
+    """Issue 13 point 5: the groups of similar information several applicants asked for that this
+    application belongs to, with the catalogue's categories for the one-click proposal (handlers and
+    supervisors: they may start a catalogue item). The API's own answers; none when it refuses."""
+    if not roles & {"handler", "supervisor"}:
+        return [], []
+    got = await api_call(request, "GET", "/api/v1/catalogue/requested-often", params={"application_id": application_id},
+                         headers=bearer(request))
+    if got.status_code != 200 or not got.json():
+        return [], []
+    categories = await api_call(request, "GET", "/api/v1/catalogue/categories", headers=bearer(request))
+    return got.json(), categories.json() if categories.status_code == 200 else []
 
 
 @router.get("/applications/{application_id}")
