@@ -56,6 +56,7 @@ ACTION_TITLES = {
     "letter-service": "登记送达证据（交邮、签收、当面领取）",
     "reasons-request": "要求申请人说明理由（申请数量、频次明显超过合理范围）",
     "reasons": "登记申请人说明的理由", "excessive-decision": "决定申请理由是否合理（条例第三十五条）",
+    "fee-decision": "审批收取信息处理费", "fee-payment": "登记缴费或减免信息处理费",
 }
 
 
@@ -327,6 +328,10 @@ def _forms_for(view: dict, roles: frozenset[str]) -> list[str]:
         forms.append("withdraw")
     if roles & {"registrar", "handler"} and any(c["position"] == "pending" for c in view["consultations"]):
         forms.append("consultation-answer")
+    if "supervisor" in roles and ("decide-fee", "supervisor") in pending:  # issue 11 point 12
+        forms.append("fee-decision")
+    if roles & {"registrar", "handler"} and ("record-fee-payment", "registrar") in pending:
+        forms.append("fee-payment")
     return forms
 
 
@@ -468,6 +473,10 @@ def _action_request(action: str, form: Any, application_id: str) -> tuple[str, d
     if action == "consultation-answer":
         return (f"/api/v1/consultations/{quote(g('consultation_id'), safe='')}/answer",
                 {"position": g("position"), "reasons": g("reasons"), "answered_on": _opt(g("answered_on"))})
+    if action == "fee-decision":
+        return f"{base}/fee-decision", {"approve": g("approve") == "yes", "comment": g("comment")}
+    if action == "fee-payment":
+        return f"{base}/fee-payment", {"paid_on": _opt(g("paid_on")), "waived": g("waived") == "yes", "note": g("note")}
     if action == "letter-service":
         return f"{base}/letters/{quote(g('key'), safe='')}/service", {
             "method": g("method"), "posted_on": _opt(g("posted_on")), "tracking_number": _opt(g("tracking_number")),
