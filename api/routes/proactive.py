@@ -263,6 +263,10 @@ def requested_often(
                            applicant=f"{name}|{email or phone or a}")
              for a, dept, name, email, phone, r, n, d, o in repo.recent_request_items(session, clock.today() - timedelta(days=days))
              if sees_department(user, dept)]
+    if application_id:  # one application's page: only the requests that can share its groups
+        from proactive.from_requests import near_application
+
+        items = near_application(items, application_id)
     clusters = group(items, min_applicants=min_applicants)
     if application_id:
         clusters = [c for c in clusters if application_id in c.application_ids]
