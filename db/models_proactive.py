@@ -67,6 +67,12 @@ class CatalogueItem(SQLModel, table=True):
     # checksum of the exact copy the applicant received, which stays sealed (stored_file, never altered).
     source_application_id: str | None = None
     source_sha256: str | None = None
+    # Table 二 from the catalogue (issue 13 point 1): a 规章 or 行政规范性文件 (the row key of
+    # reports.annual.PROACTIVE_ROWS), its issue (印发/施行) date, and the date it was repealed (废止)
+    # when it was withdrawn as repealed. Migration 0013.
+    legal_kind: str | None = Field(default=None, max_length=40, description="rules | normative-documents")
+    issued_on: date | None = None
+    repealed_on: date | None = None
 
 
 class AnnualFigure(SQLModel, table=True):

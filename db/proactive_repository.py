@@ -126,6 +126,33 @@ def annual_figures(session: Session, year: int) -> dict[str, dict]:
     return {row.row_key: dict(row.cells) for row in session.exec(select(AnnualFigure).where(AnnualFigure.year == year))}
 
 
+def catalogue_table2(session: Session, year: int) -> dict[str, dict[str, int]]:
+    """Table 二's 规章 and 行政规范性文件 rows counted from the catalogue (issue 13 point 1): per legal kind,
+    published documents issued (印发) in `year` (made), repealed (废止) in it, and in force on 31 December
+    (issued by then, not repealed by then, not withdrawn otherwise). Kinds without any published
+    document issued by the year's end are absent (nothing to count from: staff record the figures)."""
+    end = date(year, 12, 31)
+    rows = session.exec(select(CatalogueItem.legal_kind, CatalogueItem.issued_on, CatalogueItem.repealed_on,
+                               CatalogueItem.status)
+                        .where(col(CatalogueItem.legal_kind).is_not(None), col(CatalogueItem.published_at).is_not(None),
+                               col(CatalogueItem.issued_on) <= end)).all()
+    found: dict[str, dict[str, int]] = {}
+    for kind, issued, repealed, status in rows:
+        cells = found.setdefault(kind, {"made": 0, "repealed": 0, "in_force": 0})
+        cells["made"] += issued.year == year
+        cells["repealed"] += repealed is not None and repealed.year == year
+        cells["in_force"] += (repealed is None or repealed > end) and (status != "withdrawn" or repealed is not None)
+    return found
+
+
+def table2_figures(session: Session, year: int) -> tuple[dict[str, dict], dict[str, dict[str, int]]]:
+    """Table 二's figures for `year`: (the figures the report uses, the catalogue's own counts). A
+    figure staff recorded overrides the catalogue's; the other rows have only recorded figures."""
+    recorded, counted = annual_figures(session, year), catalogue_table2(session, year)
+    merged = {key: {**counted.get(key, {}), **recorded.get(key, {})} for key in set(recorded) | set(counted)}
+    return merged, counted
+
+
 def annual_figure_rows(session: Session, year: int) -> list[AnnualFigure]:
     return list(session.exec(select(AnnualFigure).where(AnnualFigure.year == year)))
 

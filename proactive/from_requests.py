@@ -63,3 +63,24 @@ def requested_often(items: list[RequestedItem], *, min_applicants: int = SEVERAL
         if cluster.applicants >= min_applicants:
             clusters.append(cluster)
     return sorted(clusters, key=lambda c: (-c.applicants, c.subject))
+
+
+def near_application(items: list[RequestedItem], application_id: str, *,
+                     threshold: float = SIMILAR_AT) -> list[RequestedItem]:
+    """The items that can share a group with `application_id`'s: its own, those similar to them (a
+    group's seed), and those similar to these (the seed's other members). Grouping this subset instead
+    of every recent request makes one application's page linear in the requests, not quadratic."""
+    def similar_to(text: str, pool: dict[int, RequestedItem]) -> set[int]:
+        found = process.extract(text, {m: i.description for m, i in pool.items()}, scorer=fuzz.WRatio,
+                                processor=utils.default_process, score_cutoff=threshold, limit=None)
+        return {m for _, _, m in found}
+
+    pool = dict(enumerate(items))
+    kept = {m for m, i in pool.items() if i.application_id == application_id}
+    for hop in range(2):
+        frontier = set(kept)
+        for m in frontier:
+            kept |= similar_to(items[m].description, {k: v for k, v in pool.items() if k not in kept})
+        if hop == 0 and len(kept) == len(frontier):
+            break
+    return [items[m] for m in sorted(kept)]

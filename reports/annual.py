@@ -176,11 +176,13 @@ PROACTIVE_FIELD_LABELS = {"made": "本年制发件数", "repealed": "本年废�
 
 
 def build_table2(manual: Mapping[str, Mapping[str, float | int | None]] | None,
-                 recorded: Mapping[str, Mapping[str, float | int | None]] | None = None) -> dict:
-    """Table 二 from the figures recorded in the 政务公开 module (`recorded`, per row and field); a
+                 recorded: Mapping[str, Mapping[str, float | int | None]] | None = None,
+                 catalogue: Mapping[str, Mapping[str, int]] | None = None) -> dict:
+    """Table 二 from the figures recorded in the 政务公开 module (`recorded`, per row and field: the
+    catalogue's counts of 规章 and 规范性文件, `catalogue`, unless staff recorded another figure); a
     figure entered in the report's draft (`manual`) overrides the recorded one, and says so."""
-    manual, recorded = manual or {}, recorded or {}
-    rows, missing, overridden = [], [], []
+    manual, recorded, catalogue = manual or {}, recorded or {}, catalogue or {}
+    rows, missing, overridden, corrected = [], [], [], []
     for spec in PROACTIVE_ROWS:
         entered, kept = manual.get(spec["key"], {}), recorded.get(spec["key"], {})
         cells, sources = {}, {}
@@ -192,6 +194,12 @@ def build_table2(manual: Mapping[str, Mapping[str, float | int | None]] | None,
                                       f"报告中改为 {_plain(entered[field])}）")
             elif kept.get(field) is not None:
                 cells[field], sources[field] = kept[field], "recorded"
+                counted = catalogue.get(spec["key"], {}).get(field)
+                if counted is not None and counted == kept[field]:
+                    sources[field] = "catalogue"
+                elif counted is not None:
+                    corrected.append(f"{spec['label']}·{PROACTIVE_FIELD_LABELS[field]}（目录统计 {counted}，"
+                                      f"登记改为 {_plain(kept[field])}）")
             else:
                 cells[field], sources[field] = None, "missing"
                 missing.append(f"{spec['label']}·{PROACTIVE_FIELD_LABELS[field]}")
@@ -199,11 +207,16 @@ def build_table2(manual: Mapping[str, Mapping[str, float | int | None]] | None,
         rows.append({"group": spec["group"], "key": spec["key"], "label": spec["label"], "cells": cells,
                      "sources": sources, "source": kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "missing")})
     note = "本表数字取自政务公开模块登记的年度数字（规章和规范性文件的制发、废止、现行有效件数，行政许可、行政处罚、行政强制的处理决定数量，行政事业性收费金额）"
+    if any(s == "catalogue" for r in rows for s in r["sources"].values()):
+        note += "；规章和规范性文件的件数由主动公开目录按印发、废止日期统计"
+    if corrected:
+        note += "；以下数字由工作人员登记，替代目录统计：" + "；".join(corrected)
     if overridden:
         note += "；以下数字在报告中手工调整：" + "；".join(overridden)
     elif any(r["source"] in ("manual", "mixed") for r in rows):
         note += "；部分数字在报告中手工填报"
-    return {"rows": rows, "missing": missing, "overridden": overridden, "source_note": note + "。"}
+    return {"rows": rows, "missing": missing, "overridden": overridden, "corrected": corrected,
+            "source_note": note + "。"}
 
 
 def _plain(value: float | int) -> str:

@@ -45,12 +45,13 @@ def assemble_report(
     generated_at: datetime,
     fee_counts: Mapping[str, int] | None = None,
     table2_recorded: Mapping[str, Mapping[str, float | int | None]] | None = None,
+    table2_catalogue: Mapping[str, Mapping[str, int]] | None = None,
 ) -> dict[str, Any]:
     draft = dict(draft or {})
     adjustments = draft.get("table3_adjustments") or {}
     table3 = build_table3(counts["new"], counts["carried_in"], counts["results"], counts["carried_out"], adjustments)
     table4 = build_table4(remedy_cases, date(year, 12, 31))
-    table2 = build_table2(draft.get("table2"), table2_recorded)
+    table2 = build_table2(draft.get("table2"), table2_recorded, table2_catalogue)
     fees = fee_figures(fee_counts)
     generated = draft_sections(year, agency, table3, table4, fees, timeliness)
     texts = draft.get("sections") or {}

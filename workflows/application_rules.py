@@ -493,6 +493,12 @@ def pending_actions(s: ApplicationState) -> list[PendingAction]:
     if s.extension and s.extension.decision == "pending" and s.replied_on is None:
         actions.append(PendingAction(action="decide-extension", role="supervisor",
                                      description=f"审批延期 {s.extension.days} 个工作日", due_on=due))
+    if s.fee and s.fee.decision == "pending" and s.replied_on is None:  # Reg. 42: the supervisor approves
+        actions.append(PendingAction(action="decide-fee", role="supervisor",
+                                     description=f"审批收取信息处理费 {s.fee.amount_yuan} 元"))
+    if fee_running(s) and s.replied_on is None:
+        actions.append(PendingAction(action="record-fee-payment", role="registrar",
+                                     description="登记申请人缴费或减免信息处理费", due_on=s.fee.pay_by))
     if phase == "in-review":
         actions.append(PendingAction(action="review", role="reviewer", description="保密审查拟办意见", due_on=due))
     if phase == "awaiting-signature":

@@ -73,6 +73,7 @@ class CatalogueItemWorkflow:
         self._history = [HistoryEntry(at=workflow.now(), kind="entered", actor=inp.created_by, version=1,
                                       summary=f"信息{'产生' if inp.kind == 'document' else '（解读）'}登记：{inp.title}")]
         self._changes = 0  # bumped by every update: the timer loop re-arms on it
+        self._repealed_on = None  # a 规章 or 规范性文件 withdrawn as repealed (废止): table 二
 
     def _compute_deadline(self) -> Deadline:
         if self._inp.kind == "interpretation":
@@ -194,7 +195,11 @@ class CatalogueItemWorkflow:
     async def withdraw(self, cmd: WithdrawItem) -> CatalogueItemView:
         self._refuse_withdraw(cmd)
         self._phase = "withdrawn"
-        self._record("withdrawn", cmd.by, f"撤下：{cmd.reason}")
+        if cmd.repealed_on is not None:
+            self._repealed_on = cmd.repealed_on
+            self._record("repealed", cmd.by, f"废止（{cmd.repealed_on.isoformat()}）并撤下：{cmd.reason}")
+        else:
+            self._record("withdrawn", cmd.by, f"撤下：{cmd.reason}")
         await self._persist()
         return self.view()
 
@@ -204,6 +209,16 @@ class CatalogueItemWorkflow:
             refuse("该信息已撤下")
         if len(cmd.reason.strip()) < 2:
             refuse("撤下须说明理由")
+        if cmd.repealed_on is not None:
+            if self._inp.legal_kind is None:
+                refuse("只有规章或规范性文件才能登记废止")
+            if not self._evidence:
+                refuse("尚未公开的文件不能登记废止，请直接撤下")
+            issued = self._inp.issued_on or self._inp.produced_on
+            if cmd.repealed_on < issued:
+                refuse(f"废止日期不能早于印发日期 {issued.isoformat()}")
+            if cmd.repealed_on > local_date(workflow.now()):
+                refuse("废止日期不能晚于今天")
 
     @workflow.query
     def state(self, _: ItemQuery) -> CatalogueItemView:
@@ -217,6 +232,7 @@ class CatalogueItemWorkflow:
             created_by=self._inp.created_by, last_editor=self._last_editor, content_sha256=content_sha256(self._content),
             deadline=self._deadline, overdue=self._overdue(), evidence=self._evidence, history=self._history,
             alerts=self._alerts, requested_in=self._inp.requested_in, source=self._inp.source,
+            legal_kind=self._inp.legal_kind, issued_on=self._inp.issued_on, repealed_on=self._repealed_on,
         )
 
     def _overdue(self) -> bool:
@@ -245,6 +261,7 @@ class CatalogueItemWorkflow:
             created_by=self._inp.created_by,
             source_application_id=self._inp.source.application_id if self._inp.source else None,
             source_sha256=self._inp.source.sha256 if self._inp.source else None,
+            legal_kind=self._inp.legal_kind, issued_on=self._inp.issued_on, repealed_on=self._repealed_on,
         )
         await workflow.execute_activity("save_catalogue_item", record, start_to_close_timeout=ACTIVITY_TIMEOUT,
                                         retry_policy=PERSIST_RETRY)

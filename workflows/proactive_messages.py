@@ -11,6 +11,8 @@ from proactive.rules import Deadline, HourLimit, Severity
 from workcalendar import CalendarData
 
 ItemKind = Literal["document", "interpretation"]
+# Table 二's rows a catalogue document may count in (reports.annual.PROACTIVE_ROWS keys): 规章, 行政规范性文件.
+LegalKind = Literal["rules", "normative-documents"]
 ItemPhase = Literal["in-review", "returned", "approved", "published", "withdrawn"]
 Platform = Literal["website", "wechat", "press", "press-conference"]
 
@@ -56,6 +58,9 @@ class CatalogueItemInput(BaseModel):
     # From requests to the catalogue (issue 13 point 5; optional: inputs recorded before keep decoding).
     requested_in: list[str] = Field(default_factory=list, description="applications that asked for similar information")
     source: "PublicCopySource | None" = None
+    # Table 二 from the catalogue (optional: inputs recorded before keep decoding).
+    legal_kind: LegalKind | None = None
+    issued_on: date | None = Field(default=None, description="a 规章's or 规范性文件's 印发 (or 施行) day")
 
 
 class PublicCopySource(BaseModel):
@@ -94,6 +99,7 @@ class ChangeItem(BaseModel):
 class WithdrawItem(BaseModel):
     by: str
     reason: str
+    repealed_on: date | None = Field(default=None, description="withdrawn because it was repealed (废止) on this day")
 
 
 class ItemQuery(BaseModel):
@@ -122,6 +128,9 @@ class CatalogueItemView(BaseModel):
     alerts: list[AlertRecord]
     requested_in: list[str] = []
     source: PublicCopySource | None = None
+    legal_kind: LegalKind | None = None
+    issued_on: date | None = None
+    repealed_on: date | None = None
 
 
 class CatalogueRecord(BaseModel):
@@ -147,6 +156,9 @@ class CatalogueRecord(BaseModel):
     created_by: str
     source_application_id: str | None = None
     source_sha256: str | None = None
+    legal_kind: str | None = None
+    issued_on: date | None = None
+    repealed_on: date | None = None
 
 
 # --- public opinion ------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ ACTION_TITLES = {
     "letter-service": "登记送达证据（交邮、签收、当面领取）",
     "reasons-request": "要求申请人说明理由（申请数量、频次明显超过合理范围）",
     "reasons": "登记申请人说明的理由", "excessive-decision": "决定申请理由是否合理（条例第三十五条）",
+    "fee-decision": "审批收取信息处理费", "fee-payment": "登记缴费或减免信息处理费",
 }
 
 
@@ -327,6 +328,10 @@ def _forms_for(view: dict, roles: frozenset[str]) -> list[str]:
         forms.append("withdraw")
     if roles & {"registrar", "handler"} and any(c["position"] == "pending" for c in view["consultations"]):
         forms.append("consultation-answer")
+    if "supervisor" in roles and ("decide-fee", "supervisor") in pending:  # issue 11 point 12
+        forms.append("fee-decision")
+    if roles & {"registrar", "handler"} and ("record-fee-payment", "registrar") in pending:
+        forms.append("fee-payment")
     return forms
 
 
@@ -365,7 +370,9 @@ async def _application_page(request: Request, user: StaffUser, application_id: s
     due_on = date.fromisoformat(view["due"]["due_on"]) if view.get("due") else None
     roles = user.role_set()
     forms = _forms_for(view, roles)
+    requested, gk_categories = await _requested_often(request, application_id, roles)
     context = {
+        "requested": requested, "gk_categories": gk_categories,
         "view": view, "letters": letter_rows, "draft": draft, "forms": forms, "titles": ACTION_TITLES,
         "errors": errors or {}, "values": values or {}, "action_notice": notice,
         "highlighted": _highlight(draft["body"], today) if draft else None,
@@ -381,6 +388,20 @@ async def _application_page(request: Request, user: StaffUser, application_id: s
         if roles & {"registrar", "handler"} else [],
     }
     return page(request, "staff/application.html", context, current="applications", status_code=status_code)
+
+
+async def _requested_often(request: Request, application_id: str, roles: frozenset[str]) -> tuple[list, list]:
+    """Issue 13 point 5: the groups of similar information several applicants asked for that this
+    application belongs to, with the catalogue's categories for the one-click proposal (handlers and
+    supervisors: they may start a catalogue item). The API's own answers; none when it refuses."""
+    if not roles & {"handler", "supervisor"}:
+        return [], []
+    got = await api_call(request, "GET", "/api/v1/catalogue/requested-often", params={"application_id": application_id},
+                         headers=bearer(request))
+    if got.status_code != 200 or not got.json():
+        return [], []
+    categories = await api_call(request, "GET", "/api/v1/catalogue/categories", headers=bearer(request))
+    return got.json(), categories.json() if categories.status_code == 200 else []
 
 
 @router.get("/applications/{application_id}")
@@ -452,6 +473,10 @@ def _action_request(action: str, form: Any, application_id: str) -> tuple[str, d
     if action == "consultation-answer":
         return (f"/api/v1/consultations/{quote(g('consultation_id'), safe='')}/answer",
                 {"position": g("position"), "reasons": g("reasons"), "answered_on": _opt(g("answered_on"))})
+    if action == "fee-decision":
+        return f"{base}/fee-decision", {"approve": g("approve") == "yes", "comment": g("comment")}
+    if action == "fee-payment":
+        return f"{base}/fee-payment", {"paid_on": _opt(g("paid_on")), "waived": g("waived") == "yes", "note": g("note")}
     if action == "letter-service":
         return f"{base}/letters/{quote(g('key'), safe='')}/service", {
             "method": g("method"), "posted_on": _opt(g("posted_on")), "tracking_number": _opt(g("tracking_number")),

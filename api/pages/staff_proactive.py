@@ -27,7 +27,8 @@ PROCESSES: dict[str, dict[str, Any]] = {
         ("review", "保密审查（谁签发、谁把关）", [("approve", "审查结论", "yesno"), ("comment", "意见", "textarea")]),
         ("publish", "公开发布", [("url", "公开网址", "text")]),
         ("change", "登记变更（新版本重新审查）", [("content", "变更后的内容", "textarea"), ("reason", "变更原因", "text")]),
-        ("withdraw", "撤下", [("reason", "撤下理由", "text")]),
+        ("withdraw", "撤下", [("reason", "撤下理由", "text"),
+                              ("repealed_on", "废止日期（规章、规范性文件因废止而撤下时填写：计入年度报告表二）", "date")]),
     ]},
     "opinion": {"title": "政务舆情", "api": "/api/v1/public-opinion/events/{id}", "forms": [
         ("responses", "记录回应", [("platform", "平台", "platform"), ("url", "网址", "text"), ("summary", "内容摘要", "textarea")]),
@@ -44,7 +45,9 @@ FACTS = {
     "record": "需要更正的记录", "correction": "应当如何更正", "evidence": "证据材料", "received_on": "收到之日",
     "due_on": "办理期限", "version": "版本", "forwarded_to": "转送机关", "result": "办理结果",
     "content_sha256": "当前稿件 SHA-256",
+    "legal_kind": "文件类别（年度报告表二）", "issued_on": "印发（施行）日期", "repealed_on": "废止日期",
 }
+LEGAL_KINDS = {"rules": "规章", "normative-documents": "行政规范性文件"}
 SOURCE_FACTS = {"application_id": "公开副本所据申请", "item_no": "申请事项", "filename": "申请人收到的文件",
                 "sha256": "申请人收到的文件 SHA-256（封存，不改动）"}
 PHASES = {"in-review": "保密审查中", "returned": "审查退回", "approved": "待公开", "published": "已公开",
@@ -212,7 +215,7 @@ async def propose(request: Request) -> Response:
 
 START = {
     "item": ("/api/v1/catalogue/items", "catalogue", "item_id",
-             ("title", "category_id", "document_number", "produced_on", "content", "summary")),
+             ("title", "category_id", "document_number", "produced_on", "content", "summary", "legal_kind", "issued_on")),
     "public-copy": ("/api/v1/catalogue/public-copies", "catalogue", "item_id",
                     ("application_id", "attachment_id", "title", "category_id", "content")),
     "interpretation": ("/api/v1/interpretations", "catalogue", "item_id", ("policy_id", "title", "content")),
@@ -253,6 +256,8 @@ async def _detail(request: Request, process: str, record_id: str, *, errors=None
     if view.get("category_id"):
         names = {c["id"]: c["name"] for c in await _get(request, "/api/v1/catalogue/categories")}
         shown["category_id"] = names.get(view["category_id"], view["category_id"])
+    if view.get("legal_kind"):
+        shown["legal_kind"] = LEGAL_KINDS.get(view["legal_kind"], view["legal_kind"])
     return page(request, "staff/gk_detail.html", {
         "process": process, "spec": spec, "view": shown, "record_id": record_id, "forms": forms,
         "errors": errors or {}, "notice": notice, "platforms": PLATFORMS,

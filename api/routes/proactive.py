@@ -28,6 +28,7 @@ from workflows.proactive_messages import (
     ChangeItem,
     CloseEvent,
     ItemQuery,
+    LegalKind,
     OpinionEventInput,
     OpinionEventView,
     Platform,
@@ -69,6 +70,8 @@ class ItemBody(Body):
     summary: str = Field(default="", max_length=2000)
     requested_in: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")]] = Field(
         default_factory=list, max_length=100, description="依申请公开中申请过相似信息的申请编号（由申请转为主动公开）")
+    legal_kind: LegalKind | None = Field(default=None, description="规章（rules）或行政规范性文件（normative-documents）：计入年度报告表二")
+    issued_on: date | None = Field(default=None, description="规章、规范性文件的印发（施行）日期；默认为信息产生之日")
 
 
 class InterpretationBody(Body):
@@ -96,6 +99,7 @@ class ChangeBody(Body):
 
 class WithdrawBody(Body):
     reason: str = Field(min_length=2, max_length=2000)
+    repealed_on: date | None = Field(default=None, description="规章、规范性文件因废止而撤下的，废止日期（计入年度报告表二）")
 
 
 class ItemCreated(BaseModel):
@@ -204,6 +208,9 @@ async def create_item(body: ItemBody, user: Editors, session: SessionDep, client
     20 days (seed 002 art. 13; working days when the agency sets it, Reg. 26)."""
     if body.produced_on > clock.today():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "信息产生之日不能晚于今天")
+    if body.issued_on is not None and (body.legal_kind is None or body.issued_on > clock.today()):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "印发日期只用于规章或规范性文件，且不能晚于今天" if body.legal_kind else "印发日期只用于规章或规范性文件")
     category = await blocking(_category, session, body.category_id)
     await calendar.fresh()  # a year another process published just now counts
     data = calendar.since(body.produced_on.year)
@@ -213,7 +220,8 @@ async def create_item(body: ItemBody, user: Editors, session: SessionDep, client
                              produced_on=body.produced_on, content=body.content, summary=body.summary,
                              created_by=user.username, working_days=settings.proactive_publication_working_days,
                              calendar=data, supervisor_email=settings.supervisor_email,
-                             requested_in=sorted(set(body.requested_in)))
+                             requested_in=sorted(set(body.requested_in)), legal_kind=body.legal_kind,
+                             issued_on=(body.issued_on or body.produced_on) if body.legal_kind else None)
     await _start(client, settings, inp)
     return ItemCreated(item_id=inp.item_id, deadline=deadline)
 
@@ -255,6 +263,10 @@ def requested_often(
                            applicant=f"{name}|{email or phone or a}")
              for a, dept, name, email, phone, r, n, d, o in repo.recent_request_items(session, clock.today() - timedelta(days=days))
              if sees_department(user, dept)]
+    if application_id:  # one application's page: only the requests that can share its groups
+        from proactive.from_requests import near_application
+
+        items = near_application(items, application_id)
     clusters = group(items, min_applicants=min_applicants)
     if application_id:
         clusters = [c for c in clusters if application_id in c.application_ids]
@@ -355,9 +367,12 @@ class FigureRow(BaseModel):
     label: str
     group: str
     fields: dict[str, str] = Field(description="field -> its label")
-    cells: dict[str, int | float | None]
+    cells: dict[str, int | float | None] = Field(description="the figures the report uses: recorded, else the catalogue's")
     updated_by: str | None
     updated_at: datetime | None
+    recorded: dict[str, int | float | None] = Field(default_factory=dict, description="figures staff recorded (an override of the catalogue's)")
+    catalogue: dict[str, int] = Field(default_factory=dict, description="规章 and 规范性文件 counted from the catalogue")
+    sources: dict[str, Literal["catalogue", "recorded", "override", "missing"]] = Field(default_factory=dict)
 
 
 class FiguresOut(BaseModel):
@@ -369,12 +384,22 @@ def _figures(session: Session, year: int) -> FiguresOut:
     from reports.annual import PROACTIVE_FIELD_LABELS, PROACTIVE_ROWS
 
     kept = {r.row_key: r for r in repo.annual_figure_rows(session, year)}
-    return FiguresOut(year=year, rows=[FigureRow(
-        key=spec["key"], label=spec["label"], group=spec["group"],
-        fields={f: PROACTIVE_FIELD_LABELS[f] for f in spec["fields"]},
-        cells={f: (kept[spec["key"]].cells.get(f) if spec["key"] in kept else None) for f in spec["fields"]},
-        updated_by=kept[spec["key"]].updated_by if spec["key"] in kept else None,
-        updated_at=kept[spec["key"]].updated_at if spec["key"] in kept else None) for spec in PROACTIVE_ROWS])
+    counted = repo.catalogue_table2(session, year)  # issue 13 point 1: 规章 and 规范性文件 from the catalogue
+
+    def row(spec: dict) -> FigureRow:
+        key, fields = spec["key"], spec["fields"]
+        recorded = {f: kept[key].cells.get(f) for f in fields} if key in kept else {f: None for f in fields}
+        catalogue = counted.get(key, {})
+        sources = {f: ("catalogue" if recorded[f] is None else "override" if f in catalogue and catalogue[f] != recorded[f]
+                       else "recorded") if recorded[f] is not None or f in catalogue else "missing" for f in fields}
+        return FigureRow(key=key, label=spec["label"], group=spec["group"],
+                         fields={f: PROACTIVE_FIELD_LABELS[f] for f in fields},
+                         cells={f: recorded[f] if recorded[f] is not None else catalogue.get(f) for f in fields},
+                         updated_by=kept[key].updated_by if key in kept else None,
+                         updated_at=kept[key].updated_at if key in kept else None,
+                         recorded=recorded, catalogue=catalogue, sources=sources)
+
+    return FiguresOut(year=year, rows=[row(spec) for spec in PROACTIVE_ROWS])
 
 
 FigureYear = Annotated[int, Path(ge=2008, le=2100, description="the year the figures are for")]
@@ -447,7 +472,8 @@ async def change(item_id: ItemId, body: ChangeBody, user: Editors, client: Clien
 
 @router.post("/items/{item_id}/withdraw", response_model=CatalogueItemView)
 async def withdraw(item_id: ItemId, body: WithdrawBody, user: Editors, client: ClientDep) -> CatalogueItemView:
-    return await _update(client, item_id, "withdraw", WithdrawItem(by=user.username, reason=body.reason))
+    return await _update(client, item_id, "withdraw", WithdrawItem(by=user.username, reason=body.reason,
+                                                                     repealed_on=body.repealed_on))
 
 
 # --- interpretations -------------------------------------------------------------------------------

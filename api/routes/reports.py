@@ -20,7 +20,7 @@ from db import reports_repository as repo
 from db.models import Application
 from db.models_reports import AccountabilityCase, RemedyCase
 from db.models_security import StaffUser
-from db.proactive_repository import annual_figures
+from db.proactive_repository import table2_figures
 from reports.accountability import GROUNDS, LEVELS, next_level, why_not_escalate
 from reports.annual import SECTIONS, validate_adjustments, validate_table2
 from reports.assessment import DEFAULT_SCHEME, score_sheet, validate_manual_score, validate_scheme
@@ -101,6 +101,7 @@ def _live_report(session: Session, year: int, agency: str, content: dict | None 
     draft = repo.get_draft(session, year)
     previous = repo.versions(session, year - 1)
     counts = repo.table3_counts(session, year)
+    table2_recorded, table2_catalogue = table2_figures(session, year)  # issue 13 point 1: from the catalogue
     return assemble_report(
         year=year, agency=agency, counts=counts,
         remedy_cases=repo.remedy_cases_filed(session, year), timeliness=counts["timeliness"],
@@ -108,7 +109,7 @@ def _live_report(session: Session, year: int, agency: str, content: dict | None 
         previous_carried_out=carried_out_of(previous[-1].report) if previous else None,
         generated_at=clock.now(),
         fee_counts=fee_counts(session, date(year, 1, 1), date(year, 12, 31)),  # issue 11 point 12
-        table2_recorded=annual_figures(session, year),
+        table2_recorded=table2_recorded, table2_catalogue=table2_catalogue,
     )
 
 
