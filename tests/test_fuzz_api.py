@@ -1,7 +1,7 @@
 """Property-based fuzz of the whole API from its OpenAPI document (schemathesis): no request, however
 odd, gets a server error (5xx). Logged in as a supervisor (the client's default), plus anonymous calls.
 
-Bounded for CI: a few derandomized examples per operation (same inputs every run), well under a minute.
+Bounded for CI: a few derandomized examples per operation (same inputs every run), about two minutes.
 Cases are generated in a thread (Hypothesis is synchronous) and sent on the session's event loop,
 where the Temporal client lives.
 """
@@ -55,7 +55,7 @@ async def test_fuzzed_requests_never_get_a_server_error(api: StaffClient, anon: 
         for operation in operations:
             fuzz(operation)
 
-    await asyncio.wait_for(asyncio.to_thread(run_all), timeout=120)
+    await asyncio.wait_for(asyncio.to_thread(run_all), timeout=600)  # a hang guard, not a speed check
     print(f"fuzz: {len(operations)} operations, {sent} requests")
     assert sent > len(operations) * 2
     assert not problems, "\n".join(problems[:20])
