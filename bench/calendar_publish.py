@@ -26,8 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
-    add_stack_options, app_env, application_input, application_template, bench_parser, command_line, cpu_per,
-    database_url, load, machine, raw_application_body, security_settings, stack,
+    add_stack_options, application_input, application_template, bench_parser, command_line, cpu_per, load, machine,
+    raw_application_body, raw_client, services, stack,
 )
 from bench.intake import count_acknowledged, run_closed_loop  # noqa: E402
 
@@ -61,25 +61,15 @@ async def main(args: argparse.Namespace) -> int:
     with stack(keep=args.keep, worktree=args.worktree, rev=args.rev) as s, ExitStack() as resources:
         from temporalio.api.enums.v1 import EventType
 
-        from core.config import Settings
-        from core.temporal import connect
-        from db.session import init_db, make_engine
         from workflows.application import DisclosureApplicationWorkflow
         from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow, CalendarBroadcastInput
         from workflows.messages import CalendarYearPublished
 
-        url = database_url(args.database, s, resources, "bench_calendar")
-        engine = make_engine(url)
-        init_db(engine)
-        address = s.temporal(args.temporal_db_dir)
-        smtp_port = s.smtp_sink()
         task_queue = "bench-calendar"
-        env = app_env(address, url, smtp_port, s.workdir, task_queue, args.bytecode_cache)
+        url, engine, address, env = services(s, args, resources, "bench_calendar", task_queue)
         for w in range(args.workers):
             s.worker(env, name=f"worker-{w + 1}")
-        settings = Settings(temporal_address=address, database_url=url, task_queue=task_queue,
-                            **security_settings())
-        client = await connect(settings)
+        settings, client = await raw_client(address, url, task_queue)
         body, registered_by = raw_application_body()
         create, policy, calendar_data = application_template(body, settings, engine)
         year = create.received_on.year

@@ -554,3 +554,37 @@ def raw_application_body() -> tuple[dict, str]:
     if "registered_by" in ApplicationCreate.model_fields:
         body["registered_by"] = registered_by
     return body, registered_by
+
+
+def services(s: Stack, args, resources, prefix: str, task_queue: str):
+    """The application database (tables created), a Temporal dev server (`args.temporal_db_dir`) and an SMTP
+    sink, for a benchmark that starts workflows without the API: (database URL, engine, Temporal address,
+    environment for worker processes)."""
+    from db.session import init_db, make_engine
+
+    url = database_url(args.database, s, resources, prefix)
+    engine = make_engine(url)
+    init_db(engine)
+    address = s.temporal(args.temporal_db_dir)
+    env = app_env(address, url, s.smtp_sink(), s.workdir, task_queue, args.bytecode_cache)
+    return url, engine, address, env
+
+
+async def raw_client(address: str, url: str, task_queue: str, **extra):
+    """Settings as the worker's environment gives them (so core.temporal.connect gives the same encrypting
+    converter) and a Temporal client connected with them."""
+    from core.config import Settings
+    from core.temporal import connect
+
+    settings = Settings(temporal_address=address, database_url=url, task_queue=task_queue, **extra,
+                        **security_settings())
+    return settings, await connect(settings)
+
+
+def registrar_headers(engine, api_port: int, username: str) -> dict[str, str]:
+    """A registrar seeded in the database and logged in as the tests do (tests/helpers.py); {} on a
+    revision without log-in."""
+    if not has_log_in():
+        return {}
+    seed_user(engine, username, ["registrar"])
+    return bearer_headers(f"http://{HOST}:{api_port}", username)

@@ -30,9 +30,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
-    KeepAliveClient, PostPool, add_stack_options, app_env, application_input, application_template, bench_parser, bearer_headers,
-    database_url, free_port, has_log_in, machine, command_line, percentile, print_footer, security_settings,
-    seed_user, stack, summary_ms,
+    KeepAliveClient, PostPool, add_stack_options, app_env, application_input, application_template, bench_parser,
+    command_line, database_url, free_port, has_log_in, machine, percentile, print_footer, raw_client,
+    registrar_headers, stack, summary_ms,
 )
 
 REGISTRAR = "bench-desk"
@@ -100,8 +100,6 @@ async def main(args: argparse.Namespace) -> int:
     with stack(keep=args.keep, worktree=args.worktree, rev=args.rev) as s, ExitStack() as resources:
         import httpx
 
-        from core.config import Settings
-        from core.temporal import connect
         from db.session import make_engine
         from tests.helpers import application_body
         from workflows.application import DisclosureApplicationWorkflow
@@ -122,14 +120,10 @@ async def main(args: argparse.Namespace) -> int:
               f"uvicorn 1 process on :{api_port}; logs in {s.workdir}")
 
         # The raw client gets the same settings, so core.temporal.connect gives it the same encrypting converter.
-        settings = Settings(temporal_address=address, database_url=url, task_queue=task_queue,
-                            data_dir=s.workdir, **security_settings())
         engine = make_engine(url)
-        client = await connect(settings)
-        headers = {}
-        if has_log_in():  # a registrar, logged in as the tests do (tests/helpers.py)
-            seed_user(engine, REGISTRAR, ["registrar"])
-            headers = bearer_headers(f"http://127.0.0.1:{api_port}", REGISTRAR)
+        settings, client = await raw_client(address, url, task_queue, data_dir=s.workdir)
+        headers = registrar_headers(engine, api_port, REGISTRAR)
+        if has_log_in():
             print(f"  logged in as registrar {REGISTRAR!r}; payload codec on API, worker and raw client")
 
         body = application_body()
@@ -158,17 +152,22 @@ async def main(args: argparse.Namespace) -> int:
         if not args.no_worker:
             await drain(engine, args.warmup, 120)
 
+        async def measured_phase(label: str, call, acknowledged_before: int) -> tuple[float, list[float], dict[str, int]]:
+            """`--requests` calls, `--concurrency` at a time, then (with a worker) the wait until all are acknowledged."""
+            cpu0 = phase_cpu0 = s.cpu()
+            wall, latencies, outcomes = await run_closed_loop(args.requests, args.concurrency, call)
+            rate = report(label, args.requests, wall, latencies, outcomes)
+            print(f"  CPU during {label} phase: {s.cpu_delta(cpu0)}")
+            if not args.no_worker:
+                cpu0 = s.cpu()
+                drained = await drain(engine, acknowledged_before + outcomes.get("ok", 0), args.drain_timeout)
+                print(f"  worker caught up {drained:.1f} s after the {label} phase ended; CPU while draining: {s.cpu_delta(cpu0)}")
+                print(f"  worker CPU per application ({label} phase + drain): {worker_cpu_ms(s, phase_cpu0, outcomes):.1f} ms")
+            return rate, latencies, outcomes
+
         print(f"  API phase: {args.requests} x POST {api_path}, {args.concurrency} concurrent clients "
               f"({args.http_client} HTTP client)")
-        cpu0 = api_cpu0 = s.cpu()
-        api_wall, api_lat, api_out = await run_closed_loop(args.requests, args.concurrency, post)
-        api_rate = report("API", args.requests, api_wall, api_lat, api_out)
-        print(f"  CPU during API phase: {s.cpu_delta(cpu0)}")
-        if not args.no_worker:
-            cpu0 = s.cpu()
-            drained = await drain(engine, args.warmup + api_out.get("ok", 0), args.drain_timeout)
-            print(f"  worker caught up {drained:.1f} s after the API phase ended; CPU while draining: {s.cpu_delta(cpu0)}")
-            print(f"  worker CPU per application (API phase + drain): {worker_cpu_ms(s, api_cpu0, api_out):.1f} ms")
+        api_rate, api_lat, api_out = await measured_phase("API", post, args.warmup)
         if args.http_client == "httpx":
             await http.aclose()
         else:
@@ -188,15 +187,7 @@ async def main(args: argparse.Namespace) -> int:
             return "ok"
 
         print(f"  raw phase: {args.requests} x client.start_workflow, {args.concurrency} concurrent")
-        cpu0 = raw_cpu0 = s.cpu()
-        raw_wall, raw_lat, raw_out = await run_closed_loop(args.requests, args.concurrency, start)
-        raw_rate = report("raw", args.requests, raw_wall, raw_lat, raw_out)
-        print(f"  CPU during raw phase: {s.cpu_delta(cpu0)}")
-        if not args.no_worker:
-            cpu0 = s.cpu()
-            drained = await drain(engine, args.warmup + api_out.get("ok", 0) + raw_out.get("ok", 0), args.drain_timeout)
-            print(f"  worker caught up {drained:.1f} s after the raw phase ended; CPU while draining: {s.cpu_delta(cpu0)}")
-            print(f"  worker CPU per application (raw phase + drain): {worker_cpu_ms(s, raw_cpu0, raw_out):.1f} ms")
+        raw_rate, raw_lat, raw_out = await measured_phase("raw", start, args.warmup + api_out.get("ok", 0))
         engine.dispose()
 
     ratio = api_rate / raw_rate

@@ -34,8 +34,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
-    PY, KeepAliveClient, PostPool, add_stack_options, app_env, bearer_headers, bench_parser, command_line, cpu_per,
-    database_url, free_port, has_log_in, load, machine, security_settings, seed_user, stack,
+    PY, KeepAliveClient, PostPool, add_stack_options, app_env, bench_parser, command_line, cpu_per, database_url,
+    free_port, load, machine, raw_client, registrar_headers, stack,
 )
 from bench.intake import count_acknowledged, run_closed_loop  # noqa: E402
 
@@ -62,8 +62,6 @@ async def main(args: argparse.Namespace) -> int:
     counts = [int(w) for w in args.workers.split(",")]
     results: list[tuple[int, float, float]] = []
     with stack(keep=args.keep, worktree=args.worktree, rev=args.rev) as s, ExitStack() as resources:
-        from core.config import Settings
-        from core.temporal import connect
         from db.session import make_engine
         from tests.helpers import application_body
 
@@ -81,16 +79,11 @@ async def main(args: argparse.Namespace) -> int:
               f"db {url.split('@')[-1]}, uvicorn 1 process on :{api_port}, SMTP sink :{smtp_port}; "
               f"logs in {s.workdir}")
 
-        settings = Settings(temporal_address=address, database_url=url, task_queue=raw_queue,
-                            data_dir=s.workdir, **security_settings())
         engine = make_engine(url)
-        client = await connect(settings)
-        headers = {}
+        _, client = await raw_client(address, url, raw_queue, data_dir=s.workdir)
         body = application_body()
         body.pop("registered_by")
-        if has_log_in():
-            seed_user(engine, REGISTRAR, ["registrar"])
-            headers = bearer_headers(f"http://127.0.0.1:{api_port}", REGISTRAR)
+        headers = registrar_headers(engine, api_port, REGISTRAR)
         request = KeepAliveClient.encode("POST", "/api/v1/applications", f"127.0.0.1:{api_port}",
                                          {**headers, "Content-Type": "application/json"},
                                          json.dumps(body, ensure_ascii=False).encode())
@@ -130,23 +123,28 @@ async def main(args: argparse.Namespace) -> int:
 
             return await phase(n, counted, start, completed, "started")
 
+        async def measured_round(procs: list, run_phase, heading: str, verb: str) -> float:
+            """A warm-up phase, then the counted one, with the worker processes `procs` (stopped afterwards)."""
+            await run_phase(args.warmup, counted=False)
+            print(heading)
+            rate = await run_phase(args.applications, counted=True)
+            print(f"    {verb} {rate:.1f} /s")
+            for proc in procs:
+                s.stop(proc)
+            return rate
+
         for workers in counts:
             print(f"  == {workers} worker process(es)")
             procs = [s.worker(env, name=f"worker{workers}-{k}") for k in range(workers)]
             print(f"    worker pids {[p.pid for p in procs]}", flush=True)
-            await application_phase(args.warmup, counted=False)
-            print(f"  application: {args.applications} registered through the API and acknowledged")
-            app_rate = await application_phase(args.applications, counted=True)
-            print(f"    settled {app_rate:.1f} /s")
-            for proc in procs:
-                s.stop(proc)
+            app_rate = await measured_round(
+                procs, application_phase,
+                f"  application: {args.applications} registered through the API and acknowledged", "settled")
             procs = [s.start(f"raw{workers}-{k}", [PY, "-m", "bench.raw_workflow"], raw_env) for k in range(workers)]
-            await raw_phase(args.warmup, counted=False)
-            print(f"  raw: {args.applications} x start_workflow of a trivial workflow with one activity, to completion")
-            raw_rate = await raw_phase(args.applications, counted=True)
-            print(f"    completed {raw_rate:.1f} /s")
-            for proc in procs:
-                s.stop(proc)
+            raw_rate = await measured_round(
+                procs, raw_phase,
+                f"  raw: {args.applications} x start_workflow of a trivial workflow with one activity, to completion",
+                "completed")
             results.append((workers, app_rate, raw_rate))
         await pool.close()
         engine.dispose()

@@ -25,8 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
-    add_stack_options, app_env, application_input, application_template, bench_parser, command_line,
-    database_url, hwm_bytes, machine, mib, raw_application_body, rss_bytes, security_settings, stack,
+    add_stack_options, application_input, application_template, bench_parser, command_line, hwm_bytes, machine, mib,
+    raw_application_body, raw_client, rss_bytes, services, stack,
 )
 from bench.intake import count_acknowledged, run_closed_loop  # noqa: E402
 
@@ -65,19 +65,11 @@ async def main(args: argparse.Namespace) -> int:
     print(f"# command: {command_line()}")
     rows = []
     with stack(keep=args.keep, worktree=args.worktree, rev=args.rev) as s, ExitStack() as resources:
-        from core.config import Settings
-        from core.temporal import connect
-        from db.session import init_db, make_engine
         from workflows.application import DisclosureApplicationWorkflow
         from workflows.messages import StateQuery
 
-        url = database_url(args.database, s, resources, "bench_memory")
-        engine = make_engine(url)
-        init_db(engine)
-        address = s.temporal(args.temporal_db_dir)
-        smtp_port = s.smtp_sink()
         task_queue = "bench-memory"
-        env = app_env(address, url, smtp_port, s.workdir, task_queue, args.bytecode_cache)
+        url, engine, address, env = services(s, args, resources, "bench_memory", task_queue)
         worker = s.worker(env)
         time.sleep(3)
         sampler = RssSampler(worker.pid)
@@ -85,9 +77,7 @@ async def main(args: argparse.Namespace) -> int:
         rows.append(("worker idle, before any workflow", rss_bytes(worker.pid)))
 
         # Same settings as the worker's environment: core.temporal.connect gives the same encrypting converter.
-        settings = Settings(temporal_address=address, database_url=url, task_queue=task_queue,
-                            **security_settings())
-        client = await connect(settings)
+        settings, client = await raw_client(address, url, task_queue)
         body, registered_by = raw_application_body()
         create, policy, calendar_data = application_template(body, settings, engine)
 
