@@ -81,6 +81,7 @@ def synthetic_rows(start: int, stop: int, today: date, seed: int = 7):
             "closed_at": closed_at,
             "created_at": ts,
             "updated_at": closed_at or now,
+            "version": 0,  # not versioned, as intake's row (db.models.Application.version; ignored before it existed)
         }
 
 
