@@ -264,8 +264,10 @@ def http_once(s, url: str, today: date, repeat: int) -> dict[str, list[float]]:
             if filters is None:
                 continue
             names = {"open_only": "open", "after": "cursor"}
+            # No cursor (None: fewer rows than the cursor's position, at a small --sizes) is no parameter, as
+            # list_applications(after=None) in process; "cursor=None" would be refused with 422.
             params = {names.get(k, k): (str(v).lower() if isinstance(v, bool) else str(v))
-                      for k, v in filters.items()}
+                      for k, v in filters.items() if v is not None}
             params["limit"] = "50"
             times = []
             for i in range(repeat + 1):
