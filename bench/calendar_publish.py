@@ -20,12 +20,15 @@ import asyncio
 import sys
 import time
 from contextlib import ExitStack
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import app_env, command_line, load, machine, postgres_database, security_settings, stack  # noqa: E402
+from bench.common import (  # noqa: E402
+    add_stack_options, application_input, application_template, bench_parser, command_line, cpu_per, load, machine,
+    raw_application_body, raw_client, services, stack,
+)
 from bench.intake import count_acknowledged, run_closed_loop  # noqa: E402
 
 
@@ -52,60 +55,28 @@ async def wait_for(engine, kind: str, expected: int, timeout: float, t0: float, 
         await asyncio.sleep(1)
 
 
-def per_app(s, before: dict[str, float], n: int) -> str:
-    now = s.cpu()
-    return ", ".join(f"{k} {(now[k] - before.get(k, 0)) * 1000 / n:.1f}" for k in now
-                     if now[k] - before.get(k, 0) > 0.05) + " (ms CPU per application)"
-
-
 async def main(args: argparse.Namespace) -> int:
     print(f"# calendar publication benchmark — {machine()}")
     print(f"# command: {command_line()}")
     with stack(keep=args.keep, worktree=args.worktree, rev=args.rev) as s, ExitStack() as resources:
         from temporalio.api.enums.v1 import EventType
 
-        from api.deps import CalendarSource
-        from api.schemas import ApplicationCreate
-        from core.config import Settings
-        from core.temporal import connect
-        from db.session import init_db, make_engine
-        from policy import profile_named
-        from tests.helpers import application_body
         from workflows.application import DisclosureApplicationWorkflow
         from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow, CalendarBroadcastInput
-        from workflows.messages import ApplicationInput, CalendarYearPublished
+        from workflows.messages import CalendarYearPublished
 
-        database_url = (resources.enter_context(postgres_database("bench_calendar")) if args.database == "postgres"
-                        else f"sqlite:///{s.workdir / 'disclosure.db'}")
-        engine = make_engine(database_url)
-        init_db(engine)
-        address = s.temporal(args.temporal_db_dir)
-        smtp_port = s.smtp_sink()
         task_queue = "bench-calendar"
-        env = app_env(address, database_url, smtp_port, s.workdir, task_queue, args.bytecode_cache)
+        url, engine, address, env = services(s, args, resources, "bench_calendar", task_queue)
         for w in range(args.workers):
             s.worker(env, name=f"worker-{w + 1}")
-        settings = Settings(temporal_address=address, database_url=database_url, task_queue=task_queue,
-                            **security_settings())
-        client = await connect(settings)
-        body = application_body()
-        registered_by = body.pop("registered_by")
-        if "registered_by" in ApplicationCreate.model_fields:
-            body["registered_by"] = registered_by
-        create = ApplicationCreate.model_validate(body)
-        policy = profile_named(getattr(create, "policy", None) or settings.reply_period_profile).model_copy(update={"reminder_days_before_due": settings.reminder_days_before_due})
+        settings, client = await raw_client(address, url, task_queue)
+        body, registered_by = raw_application_body()
+        create, policy, calendar_data = application_template(body, settings, engine)
         year = create.received_on.year
-        calendar_data = CalendarSource(engine).since(year)
 
         async def start(i: int) -> str:
             application_id = f"CAL-{year}-{i:06d}"
-            inp = ApplicationInput(
-                application_id=application_id, channel=create.channel, received_on=create.received_on,
-                registered_at=datetime.now(timezone.utc), registered_by=registered_by,
-                applicant=create.applicant, items=create.items, delivery_method=create.delivery_method,
-                policy=policy, calendar=calendar_data, agency_name=settings.agency_name, handler=create.handler,
-                department=create.department,
-            )
+            inp = application_input(application_id, create, registered_by, policy, calendar_data, settings)
             await client.start_workflow(DisclosureApplicationWorkflow.run, inp, id=application_id, task_queue=task_queue)
             return "ok"
 
@@ -141,7 +112,7 @@ async def main(args: argparse.Namespace) -> int:
         describe = await handle.describe()
         if describe.close_time:
             broadcast_done = (describe.close_time - first_run.start_time).total_seconds()
-        cpu_text = per_app(s, cpu0, n)
+        cpu_text = cpu_per(s, cpu0, n, "application")
 
         largest, runs_seen, run_id = 0, 0, handle.first_execution_run_id
         while run_id and runs_seen < 10_000:
@@ -169,15 +140,11 @@ async def main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__)
     parser.add_argument("--applications", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--timeout", type=float, default=3600.0)
-    parser.add_argument("--temporal-db-dir", default=None)
-    parser.add_argument("--bytecode-cache", action="store_true")
-    parser.add_argument("--rev", default="HEAD", help="git revision to benchmark (a frozen copy is run)")
-    parser.add_argument("--worktree", action="store_true", help="run the working tree instead of HEAD")
-    parser.add_argument("--keep", action="store_true")
+    add_stack_options(parser)
     sys.exit(asyncio.run(main(parser.parse_args())))

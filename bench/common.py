@@ -430,3 +430,161 @@ class KeepAliveClient:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+# --- harness pieces the stack benchmarks share -----------------------------------------------------
+
+
+def bench_parser(doc: str | None):
+    """The argument parser of a benchmark script: its module docstring as the description."""
+    import argparse
+
+    return argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def add_code_options(parser) -> None:
+    """--rev / --worktree / --keep: which code a frozen copy runs, and whether the temp folder stays."""
+    parser.add_argument("--rev", default="HEAD", help="git revision to benchmark (a frozen copy is run)")
+    parser.add_argument("--worktree", action="store_true",
+                        help="run the working tree as it is now instead of the last commit (HEAD)")
+    parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs, databases)")
+
+
+def add_stack_options(parser) -> None:
+    """The options of a benchmark that starts the dev server, API and workers (Stack), then add_code_options."""
+    parser.add_argument("--temporal-db-dir", default=None,
+                        help="folder for the dev server's temp --db-filename (default: the run's temp folder on disk; "
+                             "/dev/shm takes fsync out of Temporal's persistence)")
+    parser.add_argument("--bytecode-cache", action="store_true",
+                        help="let API/worker write .pyc files to a temp PYTHONPYCACHEPREFIX despite PYTHONDONTWRITEBYTECODE")
+    add_code_options(parser)
+
+
+def database_url(kind: str, s: Stack, resources, prefix: str) -> str:
+    """The run's application database: a fresh PostgreSQL one (dropped when `resources` closes) or SQLite in the temp folder."""
+    if kind == "postgres":
+        return resources.enter_context(postgres_database(prefix))
+    return f"sqlite:///{s.workdir / 'disclosure.db'}"
+
+
+def cpu_per(s: Stack, before: dict[str, float], n: int, what: str) -> str:
+    """CPU of each process of the stack since `before`, in ms per unit of work (processes under 50 ms left out)."""
+    now = s.cpu()
+    return ", ".join(f"{k} {(now[k] - before.get(k, 0)) * 1000 / n:.1f}" for k in now
+                     if now[k] - before.get(k, 0) > 0.05) + f" (ms CPU per {what})"
+
+
+def print_footer() -> None:
+    """The last lines of a RESULT: how busy the machine was, and the command that reproduces the run."""
+    print(f"  machine at the end: {load()} (nproc {os.cpu_count()})")
+    print(f"  reproduce: {command_line()}")
+
+
+def print_result_table(title: str, columns: list[str], rows: list[str]) -> None:
+    """A RESULT line followed by a Markdown table of `rows` (already formatted) and the footer."""
+    print()
+    print(f"RESULT {title}")
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    print("\n".join(rows))
+    print_footer()
+
+
+class PostPool:
+    """`concurrency` keep-alive connections to the API, each sending one pre-encoded request at a time."""
+
+    def __init__(self, port: int, concurrency: int, request: bytes, timeout: float) -> None:
+        self.request, self.timeout = request, timeout
+        self.idle: asyncio.Queue[KeepAliveClient] = asyncio.Queue()
+        for _ in range(concurrency):
+            self.idle.put_nowait(KeepAliveClient(HOST, port))
+
+    async def post(self, _: int) -> str:
+        """One request; 'ok' on 201 Created, else 'http-<status>' (for run_closed_loop's outcomes)."""
+        connection = await self.idle.get()
+        try:
+            status, _ = await asyncio.wait_for(connection.request(self.request), self.timeout)
+        except BaseException:
+            await connection.close()
+            raise
+        finally:
+            self.idle.put_nowait(connection)
+        return "ok" if status == 201 else f"http-{status}"
+
+    async def close(self) -> None:
+        while not self.idle.empty():
+            await self.idle.get_nowait().close()
+
+
+def application_template(body: dict, settings, engine):
+    """What the intake route derives from a request body: the validated ApplicationCreate, its reply-period
+    policy and the calendar from its year on (for starting the application workflow without the API)."""
+    from api.deps import CalendarSource
+    from api.schemas import ApplicationCreate
+    from policy import profile_named
+
+    create = ApplicationCreate.model_validate(body)
+    policy = profile_named(getattr(create, "policy", None) or settings.reply_period_profile).model_copy(
+        update={"reminder_days_before_due": settings.reminder_days_before_due}
+    )
+    return create, policy, CalendarSource(engine).since(create.received_on.year)
+
+
+def application_input(application_id: str, create, registered_by: str, policy, calendar_data, settings):
+    """The application workflow's input, as the intake route builds it, registered now."""
+    from workflows.messages import ApplicationInput
+
+    return ApplicationInput(
+        application_id=application_id, channel=create.channel, received_on=create.received_on,
+        registered_at=datetime.now(UTC), registered_by=registered_by,
+        applicant=create.applicant, items=create.items, delivery_method=create.delivery_method,
+        policy=policy, calendar=calendar_data, agency_name=settings.agency_name, handler=create.handler,
+        department=create.department,
+    )
+
+
+def raw_application_body() -> tuple[dict, str]:
+    """The tests' application body for a workflow started without the API, and who registers it (a field of
+    ApplicationCreate only in revisions before the API took identity from the token)."""
+    from api.schemas import ApplicationCreate
+    from tests.helpers import application_body
+
+    body = application_body()
+    registered_by = body.pop("registered_by")
+    if "registered_by" in ApplicationCreate.model_fields:
+        body["registered_by"] = registered_by
+    return body, registered_by
+
+
+def services(s: Stack, args, resources, prefix: str, task_queue: str):
+    """The application database (tables created), a Temporal dev server (`args.temporal_db_dir`) and an SMTP
+    sink, for a benchmark that starts workflows without the API: (database URL, engine, Temporal address,
+    environment for worker processes)."""
+    from db.session import init_db, make_engine
+
+    url = database_url(args.database, s, resources, prefix)
+    engine = make_engine(url)
+    init_db(engine)
+    address = s.temporal(args.temporal_db_dir)
+    env = app_env(address, url, s.smtp_sink(), s.workdir, task_queue, args.bytecode_cache)
+    return url, engine, address, env
+
+
+async def raw_client(address: str, url: str, task_queue: str, **extra):
+    """Settings as the worker's environment gives them (so core.temporal.connect gives the same encrypting
+    converter) and a Temporal client connected with them."""
+    from core.config import Settings
+    from core.temporal import connect
+
+    settings = Settings(temporal_address=address, database_url=url, task_queue=task_queue, **extra,
+                        **security_settings())
+    return settings, await connect(settings)
+
+
+def registrar_headers(engine, api_port: int, username: str) -> dict[str, str]:
+    """A registrar seeded in the database and logged in as the tests do (tests/helpers.py); {} on a
+    revision without log-in."""
+    if not has_log_in():
+        return {}
+    seed_user(engine, username, ["registrar"])
+    return bearer_headers(f"http://{HOST}:{api_port}", username)

@@ -30,8 +30,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
-    KeepAliveClient, app_env, bearer_headers, command_line, free_port, has_log_in, load, machine, percentile, postgres_database,
-    security_settings, seed_user, stack, summary_ms,
+    KeepAliveClient, PostPool, add_stack_options, app_env, application_input, application_template, bench_parser,
+    command_line, database_url, free_port, has_log_in, machine, percentile, print_footer, raw_client,
+    registrar_headers, stack, summary_ms,
 )
 
 REGISTRAR = "bench-desk"
@@ -99,43 +100,30 @@ async def main(args: argparse.Namespace) -> int:
     with stack(keep=args.keep, worktree=args.worktree, rev=args.rev) as s, ExitStack() as resources:
         import httpx
 
-        from api.deps import CalendarSource
-        from api.schemas import ApplicationCreate
-        from core.config import Settings
-        from core.temporal import connect
         from db.session import make_engine
-        from policy import profile_named
         from tests.helpers import application_body
         from workflows.application import DisclosureApplicationWorkflow
-        from workflows.messages import ApplicationInput
         from temporalio.common import WorkflowIDReusePolicy
 
-        if args.database == "postgres":
-            database_url = resources.enter_context(postgres_database("bench_intake"))
-        else:
-            database_url = f"sqlite:///{s.workdir / 'disclosure.db'}"
+        url = database_url(args.database, s, resources, "bench_intake")
         # An existing server (e.g. the compose stack's Temporal on PostgreSQL) must have the project's
         # search attributes (docker-compose.yml's temporal-setup job creates them).
         address = args.temporal_address or s.temporal(args.temporal_db_dir)
         smtp_port = s.smtp_sink()
         task_queue = "bench-intake"
-        env = app_env(address, database_url, smtp_port, s.workdir, task_queue, args.bytecode_cache)
+        env = app_env(address, url, smtp_port, s.workdir, task_queue, args.bytecode_cache)
         api_port = free_port()
         s.api(env, api_port)  # creates the tables (init_db) before the workers start
         for w in range(0 if args.no_worker else args.workers):
             s.worker(env, name=f"worker{w}")
-        print(f"  stack: temporal {address}, db {database_url.split('@')[-1]}, {args.workers} worker process(es), "
+        print(f"  stack: temporal {address}, db {url.split('@')[-1]}, {args.workers} worker process(es), "
               f"uvicorn 1 process on :{api_port}; logs in {s.workdir}")
 
         # The raw client gets the same settings, so core.temporal.connect gives it the same encrypting converter.
-        settings = Settings(temporal_address=address, database_url=database_url, task_queue=task_queue,
-                            data_dir=s.workdir, **security_settings())
-        engine = make_engine(database_url)
-        client = await connect(settings)
-        headers = {}
-        if has_log_in():  # a registrar, logged in as the tests do (tests/helpers.py)
-            seed_user(engine, REGISTRAR, ["registrar"])
-            headers = bearer_headers(f"http://127.0.0.1:{api_port}", REGISTRAR)
+        engine = make_engine(url)
+        settings, client = await raw_client(address, url, task_queue, data_dir=s.workdir)
+        headers = registrar_headers(engine, api_port, REGISTRAR)
+        if has_log_in():
             print(f"  logged in as registrar {REGISTRAR!r}; payload codec on API, worker and raw client")
 
         body = application_body()
@@ -156,60 +144,42 @@ async def main(args: argparse.Namespace) -> int:
             request = KeepAliveClient.encode("POST", api_path, f"127.0.0.1:{api_port}",
                                              {**headers, "Content-Type": "application/json"},
                                              json.dumps(body, ensure_ascii=False).encode())
-            idle: asyncio.Queue[KeepAliveClient] = asyncio.Queue()
-            for _ in range(args.concurrency):
-                idle.put_nowait(KeepAliveClient("127.0.0.1", api_port))
-
-            async def post(_: int) -> str:
-                connection = await idle.get()
-                try:
-                    status, _ = await asyncio.wait_for(connection.request(request), 60)
-                except BaseException:
-                    await connection.close()
-                    raise
-                finally:
-                    idle.put_nowait(connection)
-                return "ok" if status == 201 else f"http-{status}"
+            pool = PostPool(api_port, args.concurrency, request, 60)
+            post = pool.post
 
         # Warm-up: connections, imports, first workflow tasks (not counted).
         await run_closed_loop(args.warmup, min(args.concurrency, args.warmup), post)
         if not args.no_worker:
             await drain(engine, args.warmup, 120)
 
+        async def measured_phase(label: str, call, acknowledged_before: int) -> tuple[float, list[float], dict[str, int]]:
+            """`--requests` calls, `--concurrency` at a time, then (with a worker) the wait until all are acknowledged."""
+            cpu0 = phase_cpu0 = s.cpu()
+            wall, latencies, outcomes = await run_closed_loop(args.requests, args.concurrency, call)
+            rate = report(label, args.requests, wall, latencies, outcomes)
+            print(f"  CPU during {label} phase: {s.cpu_delta(cpu0)}")
+            if not args.no_worker:
+                cpu0 = s.cpu()
+                drained = await drain(engine, acknowledged_before + outcomes.get("ok", 0), args.drain_timeout)
+                print(f"  worker caught up {drained:.1f} s after the {label} phase ended; CPU while draining: {s.cpu_delta(cpu0)}")
+                print(f"  worker CPU per application ({label} phase + drain): {worker_cpu_ms(s, phase_cpu0, outcomes):.1f} ms")
+            return rate, latencies, outcomes
+
         print(f"  API phase: {args.requests} x POST {api_path}, {args.concurrency} concurrent clients "
               f"({args.http_client} HTTP client)")
-        cpu0 = api_cpu0 = s.cpu()
-        api_wall, api_lat, api_out = await run_closed_loop(args.requests, args.concurrency, post)
-        api_rate = report("API", args.requests, api_wall, api_lat, api_out)
-        print(f"  CPU during API phase: {s.cpu_delta(cpu0)}")
-        if not args.no_worker:
-            cpu0 = s.cpu()
-            drained = await drain(engine, args.warmup + api_out.get("ok", 0), args.drain_timeout)
-            print(f"  worker caught up {drained:.1f} s after the API phase ended; CPU while draining: {s.cpu_delta(cpu0)}")
-            print(f"  worker CPU per application (API phase + drain): {worker_cpu_ms(s, api_cpu0, api_out):.1f} ms")
+        api_rate, api_lat, api_out = await measured_phase("API", post, args.warmup)
         if args.http_client == "httpx":
             await http.aclose()
         else:
-            while not idle.empty():
-                await idle.get_nowait().close()
+            await pool.close()
 
         # Raw phase: the same workflow and input, as the route builds it.
-        create = ApplicationCreate.model_validate(body)
-        policy = profile_named(getattr(create, "policy", None) or settings.reply_period_profile).model_copy(
-            update={"reminder_days_before_due": settings.reminder_days_before_due}
-        )
-        calendar_data = CalendarSource(engine).since(create.received_on.year)
+        create, policy, calendar_data = application_template(body, settings, engine)
         run_id = datetime.now(timezone.utc).strftime("%H%M%S")
 
         async def start(i: int) -> str:
             application_id = f"RAW{run_id}-{create.received_on.year}-{i:06d}"
-            inp = ApplicationInput(
-                application_id=application_id, channel=create.channel, received_on=create.received_on,
-                registered_at=datetime.now(timezone.utc), registered_by=registered_by,
-                applicant=create.applicant, items=create.items, delivery_method=create.delivery_method,
-                policy=policy, calendar=calendar_data, agency_name=settings.agency_name, handler=create.handler,
-                department=create.department,
-            )
+            inp = application_input(application_id, create, registered_by, policy, calendar_data, settings)
             await client.start_workflow(
                 DisclosureApplicationWorkflow.run, inp, id=application_id, task_queue=task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -217,15 +187,7 @@ async def main(args: argparse.Namespace) -> int:
             return "ok"
 
         print(f"  raw phase: {args.requests} x client.start_workflow, {args.concurrency} concurrent")
-        cpu0 = raw_cpu0 = s.cpu()
-        raw_wall, raw_lat, raw_out = await run_closed_loop(args.requests, args.concurrency, start)
-        raw_rate = report("raw", args.requests, raw_wall, raw_lat, raw_out)
-        print(f"  CPU during raw phase: {s.cpu_delta(cpu0)}")
-        if not args.no_worker:
-            cpu0 = s.cpu()
-            drained = await drain(engine, args.warmup + api_out.get("ok", 0) + raw_out.get("ok", 0), args.drain_timeout)
-            print(f"  worker caught up {drained:.1f} s after the raw phase ended; CPU while draining: {s.cpu_delta(cpu0)}")
-            print(f"  worker CPU per application (raw phase + drain): {worker_cpu_ms(s, raw_cpu0, raw_out):.1f} ms")
+        raw_rate, raw_lat, raw_out = await measured_phase("raw", start, args.warmup + api_out.get("ok", 0))
         engine.dispose()
 
     ratio = api_rate / raw_rate
@@ -240,13 +202,12 @@ async def main(args: argparse.Namespace) -> int:
     print(f"  raw  {raw_rate:8.1f} /s  p50 {percentile(raw_lat, 50) * 1000:7.1f} ms  "
           f"p99 {percentile(raw_lat, 99) * 1000:7.1f} ms")
     print(f"  ratio API/raw = {ratio:.2f}  (target >= 0.7 with API p99 < 1 s: {'MET' if met else 'NOT MET'})")
-    print(f"  machine at the end: {load()} (nproc {os.cpu_count()})")
-    print(f"  reproduce: {command_line()}")
+    print_footer()
     return 0
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
@@ -260,16 +221,8 @@ if __name__ == "__main__":
     parser.add_argument("--temporal-address", default=None,
                         help="host:port of an existing Temporal server to measure against (default: start a dev "
                              "server); both phases use it, in the default namespace")
-    parser.add_argument("--temporal-db-dir", default=None,
-                        help="folder for the dev server's temp --db-filename (default: the run's temp folder on disk; "
-                             "/dev/shm takes fsync out of Temporal's persistence)")
-    parser.add_argument("--bytecode-cache", action="store_true",
-                        help="let API/worker write .pyc files to a temp PYTHONPYCACHEPREFIX despite PYTHONDONTWRITEBYTECODE")
     parser.add_argument("--http-client", choices=["lean", "httpx"], default="lean",
                         help="load generator for the API phase: lean (bench.common.KeepAliveClient, default) or "
                              "httpx.AsyncClient (about 16 ms of CPU per request on this machine: it competes with the API)")
-    parser.add_argument("--rev", default="HEAD", help="git revision to benchmark (a frozen copy is run)")
-    parser.add_argument("--worktree", action="store_true",
-                        help="run the working tree as it is now instead of the last commit (HEAD)")
-    parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs, databases)")
+    add_stack_options(parser)
     sys.exit(asyncio.run(main(parser.parse_args())))

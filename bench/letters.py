@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, command_line, load, machine, mib, rss_bytes  # noqa: E402
+from bench.common import ROOT, bench_parser, command_line, load, machine, mib, rss_bytes  # noqa: E402
 
 OLD_REV = "c5a1daf"  # the last revision whose letters/documents.py renders with fpdf2
 
@@ -133,7 +133,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__)
     parser.add_argument("--letters", type=int, default=500, help="letters measured (default 500)")
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--old-rev", default=OLD_REV, help="revision of the fpdf2 path to measure as the peer "

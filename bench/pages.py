@@ -14,8 +14,6 @@ aggregates), a handler, the reviewer and the registrar, and prints p50/p95.
 
 from __future__ import annotations
 
-import argparse
-import os
 import random
 import sys
 import time
@@ -26,7 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
-    BENCH_PASSWORD, app_env, command_line, free_port, load, machine, percentile, postgres_database, seed_user, stack,
+    BENCH_PASSWORD, add_code_options, app_env, bench_parser, command_line, free_port, machine, percentile,
+    postgres_database, print_result_table, seed_user, stack,
 )
 from bench.list_query import bulk_insert, synthetic_rows  # noqa: E402
 
@@ -140,13 +139,11 @@ def time_page(base_url: str, username: str, path: str, repeat: int) -> tuple[lis
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=50)
-    parser.add_argument("--rev", default="HEAD")
-    parser.add_argument("--worktree", action="store_true", help="run the working tree as it is now instead of HEAD")
-    parser.add_argument("--keep", action="store_true")
+    add_code_options(parser)
     args = parser.parse_args()
     print(f"# staff pages benchmark — {machine()}")
     print(f"# command: {command_line()}")
@@ -193,13 +190,10 @@ def main() -> int:
             point5 = ("yes" if p95 < 0.050 else "NO") if path == "/staff/queue" else ""
             lines.append(f"| {args.database} | {args.size:,} | {name} | {p50 * 1e3:.1f} | {p95 * 1e3:.1f} | "
                          f"{target * 1e3:.0f} | {'yes' if p95 < target else 'NO'} | {point5} |")
-    print()
-    print("RESULT staff pages through HTTP (times in ms, after one warm-up request)")
-    print("| database | applications | page | p50 | p95 | target p95 | met | queue p95 < 50 ms (issue 15 point 5) |")
-    print("|---|---|---|---|---|---|---|---|")
-    print("\n".join(lines))
-    print(f"  machine at the end: {load()} (nproc {os.cpu_count()})")
-    print(f"  reproduce: {command_line()}")
+    print_result_table(
+        "staff pages through HTTP (times in ms, after one warm-up request)",
+        ["database", "applications", "page", "p50", "p95", "target p95", "met", "queue p95 < 50 ms (issue 15 point 5)"],
+        lines)
     return 0
 
 

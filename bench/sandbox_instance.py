@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import command_line  # noqa: E402
+from bench.common import bench_parser, command_line  # noqa: E402
 
 
 def rss_mib() -> float:
@@ -75,7 +75,7 @@ async def main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__)
     parser.add_argument("--instances", type=int, default=200)
     parser.add_argument("--trace", action="store_true", help="where the memory goes (tracemalloc, slower)")
     parser.add_argument("--no-shared-code", dest="shared_code", action="store_false",

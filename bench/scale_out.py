@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
-    HOST, PY, app_env, bearer_headers, command_line, free_port, load, machine, postgres_database, security_settings,
+    HOST, PY, add_stack_options, app_env, bearer_headers, bench_parser, command_line, free_port, load, machine, postgres_database, security_settings,
     seed_user, stack, wait_for_port,
 )
 from bench.intake import count_acknowledged, run_closed_loop  # noqa: E402
@@ -190,7 +190,7 @@ def working_days_in(year: int) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__)
     parser.add_argument("--applications", type=int, default=200)
     parser.add_argument("--apis", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
@@ -200,9 +200,5 @@ if __name__ == "__main__":
     parser.add_argument("--peak-share", type=float, default=0.30,
                         help="share of a working day's applications arriving in its busiest hour (sizing line)")
     parser.add_argument("--calendar-year", type=int, default=2026, help="year whose working days are counted")
-    parser.add_argument("--temporal-db-dir", default=None)
-    parser.add_argument("--bytecode-cache", action="store_true")
-    parser.add_argument("--rev", default="HEAD", help="git revision to benchmark (a frozen copy is run)")
-    parser.add_argument("--worktree", action="store_true", help="run the working tree instead of HEAD")
-    parser.add_argument("--keep", action="store_true")
+    add_stack_options(parser)
     sys.exit(asyncio.run(main(parser.parse_args())))

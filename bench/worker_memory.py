@@ -20,13 +20,13 @@ import sys
 import threading
 import time
 from contextlib import ExitStack
-from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
-    app_env, command_line, hwm_bytes, machine, mib, postgres_database, rss_bytes, security_settings, stack,
+    add_stack_options, application_input, application_template, bench_parser, command_line, hwm_bytes, machine, mib,
+    raw_application_body, raw_client, rss_bytes, services, stack,
 )
 from bench.intake import count_acknowledged, run_closed_loop  # noqa: E402
 
@@ -65,24 +65,11 @@ async def main(args: argparse.Namespace) -> int:
     print(f"# command: {command_line()}")
     rows = []
     with stack(keep=args.keep, worktree=args.worktree, rev=args.rev) as s, ExitStack() as resources:
-        from api.deps import CalendarSource
-        from api.schemas import ApplicationCreate
-        from core.config import Settings
-        from core.temporal import connect
-        from db.session import init_db, make_engine
-        from policy import profile_named
-        from tests.helpers import application_body
         from workflows.application import DisclosureApplicationWorkflow
-        from workflows.messages import ApplicationInput, StateQuery
+        from workflows.messages import StateQuery
 
-        database_url = (resources.enter_context(postgres_database("bench_memory")) if args.database == "postgres"
-                        else f"sqlite:///{s.workdir / 'disclosure.db'}")
-        engine = make_engine(database_url)
-        init_db(engine)
-        address = s.temporal(args.temporal_db_dir)
-        smtp_port = s.smtp_sink()
         task_queue = "bench-memory"
-        env = app_env(address, database_url, smtp_port, s.workdir, task_queue, args.bytecode_cache)
+        url, engine, address, env = services(s, args, resources, "bench_memory", task_queue)
         worker = s.worker(env)
         time.sleep(3)
         sampler = RssSampler(worker.pid)
@@ -90,26 +77,13 @@ async def main(args: argparse.Namespace) -> int:
         rows.append(("worker idle, before any workflow", rss_bytes(worker.pid)))
 
         # Same settings as the worker's environment: core.temporal.connect gives the same encrypting converter.
-        settings = Settings(temporal_address=address, database_url=database_url, task_queue=task_queue,
-                            **security_settings())
-        client = await connect(settings)
-        body = application_body()
-        registered_by = body.pop("registered_by")  # HEAD's ApplicationCreate has no registered_by (from the token)
-        if "registered_by" in ApplicationCreate.model_fields:
-            body["registered_by"] = registered_by
-        create = ApplicationCreate.model_validate(body)
-        policy = profile_named(getattr(create, "policy", None) or settings.reply_period_profile).model_copy(update={"reminder_days_before_due": settings.reminder_days_before_due})
-        calendar_data = CalendarSource(engine).since(create.received_on.year)
+        settings, client = await raw_client(address, url, task_queue)
+        body, registered_by = raw_application_body()
+        create, policy, calendar_data = application_template(body, settings, engine)
 
         async def start(i: int) -> str:
             application_id = f"MEM-{create.received_on.year}-{i:06d}"
-            inp = ApplicationInput(
-                application_id=application_id, channel=create.channel, received_on=create.received_on,
-                registered_at=datetime.now(timezone.utc), registered_by=registered_by,
-                applicant=create.applicant, items=create.items, delivery_method=create.delivery_method,
-                policy=policy, calendar=calendar_data, agency_name=settings.agency_name, handler=create.handler,
-                department=create.department,
-            )
+            inp = application_input(application_id, create, registered_by, policy, calendar_data, settings)
             await client.start_workflow(DisclosureApplicationWorkflow.run, inp, id=application_id, task_queue=task_queue)
             return "ok"
 
@@ -172,16 +146,11 @@ async def main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__)
     parser.add_argument("--workflows", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=2000, help="queries after the restart (0: skip)")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--settle", type=float, default=10.0, help="seconds averaged for a 'settled' figure")
     parser.add_argument("--timeout", type=float, default=1500.0, help="max seconds for all workflows to reach their timers")
-    parser.add_argument("--temporal-db-dir", default=None)
-    parser.add_argument("--bytecode-cache", action="store_true")
-    parser.add_argument("--rev", default="HEAD", help="git revision to benchmark (a frozen copy is run)")
-    parser.add_argument("--worktree", action="store_true",
-                        help="run the working tree as it is now instead of the last commit (HEAD)")
-    parser.add_argument("--keep", action="store_true")
+    add_stack_options(parser)
     sys.exit(asyncio.run(main(parser.parse_args())))

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from workcalendar import CalendarData, load_calendar_data
+from workcalendar import CalendarData, YearSchedule, load_calendar_data
 from workcalendar.schedule import FIXED_DATE_HOLIDAYS
 
 FICTIONAL_SOURCE = "测试用放假安排（非官方）"
@@ -33,3 +33,13 @@ def fictional_schedule(year: int, extra_days_off: Iterable[date] = (), makeup_wo
         "makeup_workdays": sorted(d.isoformat() for d in makeup_workdays if d.year == year),
         "source": FICTIONAL_SOURCE,
     }
+
+
+async def publish_fictional_years(api, years: Iterable[int], day_off: date) -> CalendarData:
+    """Publishes through the API, as admin, a fictional schedule for each of `years` with `day_off` added to
+    the fixed-date holidays; the calendar data of those years as published."""
+    fictional = {year: fictional_schedule(year, extra_days_off=[day_off]) for year in years}
+    for year, body in fictional.items():
+        published = await api.put(f"/api/v1/calendar/years/{year}", json=body, headers=api.as_user("admin"))
+        assert published.status_code == 200, published.text
+    return CalendarData(years={y: YearSchedule.model_validate(b | {"year": y}) for y, b in fictional.items()})

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from tests.calendars import calendar_before, fictional_schedule
+from tests.calendars import calendar_before, fictional_schedule, publish_fictional_years
 from tests.helpers import act, eventually, register, state, today
-from workcalendar import CalendarData, WorkCalendar, YearSchedule
+from workcalendar import WorkCalendar
 
 # Date-sensitive: the Makefile runs this module again with the clock pinned (tests/dates.py).
 pytestmark = pytest.mark.dates
@@ -48,11 +48,7 @@ async def test_publishing_a_year_moves_supplement_consultation_and_fee_deadlines
     day_off, provisional = WorkCalendar(calendar_before(this_year)).add_workdays(first, 1)
     assert provisional
     years = range(this_year, old_pay_by.year + 2)
-    fictional = {year: fictional_schedule(year, extra_days_off=[day_off]) for year in years}
-    for year, body in fictional.items():
-        published = await api.put(f"/api/v1/calendar/years/{year}", json=body, headers=api.as_user("admin"))
-        assert published.status_code == 200, published.text
-    new_cal = WorkCalendar(CalendarData(years={y: YearSchedule.model_validate(b | {"year": y}) for y, b in fictional.items()}))
+    new_cal = WorkCalendar(await publish_fictional_years(api, years, day_off))
     note = f"（{day_off.year} 年放假安排公布）"
 
     expected = new_cal.add_workdays(start, 15)[0]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from datetime import date
 
-from tests.calendars import FICTIONAL_SOURCE, calendar_before, fictional_schedule
+from tests.calendars import FICTIONAL_SOURCE, calendar_before, fictional_schedule, publish_fictional_years
 from tests.helpers import act, eventually, register, today
-from workcalendar import CalendarData, WorkCalendar, YearSchedule
+from workcalendar import WorkCalendar, YearSchedule
 import pytest
 
 
@@ -40,15 +40,10 @@ async def test_publishing_a_year_recomputes_open_applications(isolated_api, unpu
         date.fromisoformat(extended["due"]["start_on"]), 1)
     assert provisional
     years = range(this_year, provisional_due.year + 2)
-    fictional = {year: fictional_schedule(year, extra_days_off=[day_one]) for year in years}
-    for year, body in fictional.items():
-        published = await api.put(f"/api/v1/calendar/years/{year}", json=body, headers=api.as_user("admin"))
-        assert published.status_code == 200, published.text
+    published = await publish_fictional_years(api, years, day_one)
 
     after = await eventually(api, app_id, lambda s: not s["due"]["provisional"])
-    expected, _ = WorkCalendar(CalendarData(years={
-        y: YearSchedule.model_validate(body | {"year": y}) for y, body in fictional.items()
-    })).add_workdays(provisional_due, 1)
+    expected, _ = WorkCalendar(published).add_workdays(provisional_due, 1)
     assert after["due"]["due_on"] == expected.isoformat() > extended["due"]["due_on"]
     assert any(f"{day_one.year} 年依据 {FICTIONAL_SOURCE}" in step for step in after["due"]["steps"])
     assert {"calendar-updated", "due-date-changed"} <= {e["kind"] for e in after["timeline"]}

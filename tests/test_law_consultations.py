@@ -37,6 +37,15 @@ async def record_service(api, consultation_id: str, body: dict, user: str = "des
     return await api.post(f"/api/v1/consultations/{consultation_id}/service", json=body, headers=api.as_user(user))
 
 
+async def served_consultation(api, consultee: dict, **application) -> tuple[str, str]:
+    """A registered application and a consultation about its item 1, once served: (application id, consultation id)."""
+    app_id = (await register(api, **application))["application_id"]
+    started = await act(api, app_id, "consultations", {"consultee": consultee, "item_nos": [1], "by": "wang"})
+    cid = consultation(started)["consultation_id"]
+    await eventually(api, app_id, lambda s: consultation(s)["served_on"] is not None)
+    return app_id, cid
+
+
 def consultation(view: dict) -> dict:
     return view["consultations"][0]
 
@@ -153,12 +162,8 @@ async def test_a_third_party_cannot_date_its_own_answer(api, anon):
 
 async def test_a_terminated_consultation_is_shown_and_can_be_restarted(api, client, engine, mailbox):
     """Point 2: the application never waits forever on a consultation that ended abnormally."""
-    app_id = (await register(api))["application_id"]
-    started = await act(api, app_id, "consultations", {
-        "consultee": {"kind": "agency", "name": "市发展和改革委员会", "email": "fgw@restart.example.cn"},
-        "item_nos": [1], "by": "wang"})
-    cid = consultation(started)["consultation_id"]
-    await eventually(api, app_id, lambda s: consultation(s)["served_on"] is not None)
+    app_id, cid = await served_consultation(
+        api, {"kind": "agency", "name": "市发展和改革委员会", "email": "fgw@restart.example.cn"})
     refused = await send_action(api, app_id, "consultation-restart", {"consultation_id": cid, "by": "wang"})
     assert refused.status_code == 409 and "运行正常" in refused.json()["detail"]
 
@@ -193,12 +198,8 @@ async def test_a_terminated_consultation_is_shown_and_can_be_restarted(api, clie
 
 async def test_a_terminated_consultation_can_be_closed_with_the_answer_the_agency_received(api, client, mailbox):
     """Issue 12 point 2: instead of a restart, staff enter the answer received on paper and the consultation ends."""
-    app_id = (await register(api))["application_id"]
-    started = await act(api, app_id, "consultations", {
-        "consultee": {"kind": "third-party", "name": "某物流有限公司", "email": "legal@closed.example.cn"},
-        "item_nos": [1], "by": "wang"})
-    cid = consultation(started)["consultation_id"]
-    await eventually(api, app_id, lambda s: consultation(s)["served_on"] is not None)
+    app_id, cid = await served_consultation(
+        api, {"kind": "third-party", "name": "某物流有限公司", "email": "legal@closed.example.cn"})
     await client.get_workflow_handle(cid).terminate("操作失误")
     await eventually(api, app_id, lambda s: consultation(s)["child_status"] == "failed")
 
@@ -218,12 +219,9 @@ async def test_a_terminated_consultation_can_be_closed_with_the_answer_the_agenc
 
 async def test_override_records_whose_views_were_heard_and_the_notice_says_what_and_why(api, mailbox):
     """Point 4 (seed 002 art. 18): the views heard are recorded; the third party is told what is disclosed and why."""
-    app_id = (await register(api, items=[{"description": "某化工企业2025年排污监测数据"}]))["application_id"]
-    started = await act(api, app_id, "consultations", {
-        "consultee": {"kind": "third-party", "name": "某化工有限公司", "email": "ehs@heard.example.cn"},
-        "item_nos": [1], "by": "wang"})
-    cid = consultation(started)["consultation_id"]
-    await eventually(api, app_id, lambda s: consultation(s)["served_on"] is not None)
+    app_id, cid = await served_consultation(
+        api, {"kind": "third-party", "name": "某化工有限公司", "email": "ehs@heard.example.cn"},
+        items=[{"description": "某化工企业2025年排污监测数据"}])
     assert (await staff_answer(api, cid, {"position": "objection", "reasons": "涉及生产工艺"})).status_code == 200
     await eventually(api, app_id, lambda s: s["status"] == "handling")
     overridden = await act(api, app_id, "override", {

@@ -10,17 +10,12 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from api.main import create_app
 from clock import local_date
-from core.config import Settings
-from core.temporal import build_worker
 from db.models import StaffAlert
-from db.session import init_db, make_engine
 from letters.documents import pdf_text
-from tests.conftest import fresh_database
 from tests.fixtures_smtp import CapturingHandler, SmtpController, spare_port  # noqa: F401
-from tests.helpers import StaffClient, seed_test_users, act, eventually, register, state, since, through_review, today
-from tests.letters_support import mails_for, preview_png, require_pdf_tools, sha256
+from tests.helpers import act, eventually, register, state, since, through_review, today
+from tests.letters_support import mails_for, own_mail_stack, preview_png, require_pdf_tools, sha256
 
 pytestmark = pytest.mark.usefixtures("pdf_tools")
 
@@ -166,50 +161,39 @@ async def test_smtp_outage_is_retried_shown_to_staff_and_the_reply_arrives_once(
     port = spare_port  # held for the whole test: the server stops and starts again on it
     smtp = SmtpController(handler, port=port)
     smtp.start()
-    with fresh_database(tmp_path, "outage") as database_url:
-        own = Settings(data_dir=tmp_path, database_url=database_url, task_queue=f"outage-{uuid.uuid4()}",
-                       smtp_host="127.0.0.1", smtp_port=port, smtp_timeout_seconds=2,
-                       application_number_prefix=f"OUT{uuid.uuid4().hex[:6].upper()}")
-        engine = make_engine(database_url)
-        init_db(engine)
-        try:
-            async with build_worker(client, own, engine):
-                app = create_app(own, client=client, engine=engine)
-                seed_test_users(engine)
-                async with StaffClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api:
-                    await api.log_in_all()
-                    # Received long ago: the reply is already due, so the held-up letter cannot make the deadline.
-                    received = (today() - timedelta(days=40)).isoformat()
-                    app_id = (await register(api, received_on=received))["application_id"]
-                    await eventually(api, app_id, lambda s: any(e["kind"] == "letter-sent" for e in s["timeline"]))
-                    smtp.stop()
-                    await through_review(api, app_id, {1: ("disclosed", "")})
-                    await act(api, app_id, "sign", {"by": "chief-liu"})
-                    held = await eventually(api, app_id, lambda s: any(
-                        letter["kind"] == "reply" and letter["attempts"] >= 3 for letter in s["letters"]), timeout=40)
-                    reply = next(letter for letter in held["letters"] if letter["kind"] == "reply")
-                    assert reply["status"] == "failed" and "Connection" in reply["last_error"]
-                    assert held["status"] == "awaiting-delivery"
-                    assert "letter-delayed" in [e["kind"] for e in held["timeline"]]
-                    row = (await letters(api, app_id))["reply"]
-                    assert row["status"] == "failed" and row["attempts"] >= 3 and "Connection" in row["last_error"]
-                    with Session(engine) as session:
-                        alerts = {a.key: a for a in session.exec(select(StaffAlert).where(
-                            StaffAlert.application_id == app_id, StaffAlert.kind == "delivery-problem")).all()}
-                    assert alerts[f"{app_id}:reply:retrying"].role == "handler"
-                    assert alerts[f"{app_id}:reply:before-due"].role == "supervisor"
-
-                    smtp = SmtpController(handler, port=port)
-                    smtp.start()
-                    await env.fast_forward(client.get_workflow_handle(app_id), timedelta(minutes=6))  # the backoff
-                    closed = await eventually(api, app_id, lambda s: s["status"] == "closed", timeout=40)
-                    assert closed["delivered_on"] is not None
-                    row = (await letters(api, app_id))["reply"]
-                    assert row["status"] == "sent" and row["last_error"] is None
-                    # Once the workflow has ended nothing can send the reply again: then count.
-                    await asyncio.wait_for(client.get_workflow_handle(app_id).result(), timeout=40)
-                    replies = [m for m in mails_for(handler.envelopes, app_id) if "答复" in m["Subject"]]
-                    assert len(replies) == 1
-        finally:
+    try:
+        async with own_mail_stack(client, tmp_path, "outage", "OUT", port) as (api, engine):
+            # Received long ago: the reply is already due, so the held-up letter cannot make the deadline.
+            received = (today() - timedelta(days=40)).isoformat()
+            app_id = (await register(api, received_on=received))["application_id"]
+            await eventually(api, app_id, lambda s: any(e["kind"] == "letter-sent" for e in s["timeline"]))
             smtp.stop()
-            engine.dispose()
+            await through_review(api, app_id, {1: ("disclosed", "")})
+            await act(api, app_id, "sign", {"by": "chief-liu"})
+            held = await eventually(api, app_id, lambda s: any(
+                letter["kind"] == "reply" and letter["attempts"] >= 3 for letter in s["letters"]), timeout=40)
+            reply = next(letter for letter in held["letters"] if letter["kind"] == "reply")
+            assert reply["status"] == "failed" and "Connection" in reply["last_error"]
+            assert held["status"] == "awaiting-delivery"
+            assert "letter-delayed" in [e["kind"] for e in held["timeline"]]
+            row = (await letters(api, app_id))["reply"]
+            assert row["status"] == "failed" and row["attempts"] >= 3 and "Connection" in row["last_error"]
+            with Session(engine) as session:
+                alerts = {a.key: a for a in session.exec(select(StaffAlert).where(
+                    StaffAlert.application_id == app_id, StaffAlert.kind == "delivery-problem")).all()}
+            assert alerts[f"{app_id}:reply:retrying"].role == "handler"
+            assert alerts[f"{app_id}:reply:before-due"].role == "supervisor"
+
+            smtp = SmtpController(handler, port=port)
+            smtp.start()
+            await env.fast_forward(client.get_workflow_handle(app_id), timedelta(minutes=6))  # the backoff
+            closed = await eventually(api, app_id, lambda s: s["status"] == "closed", timeout=40)
+            assert closed["delivered_on"] is not None
+            row = (await letters(api, app_id))["reply"]
+            assert row["status"] == "sent" and row["last_error"] is None
+            # Once the workflow has ended nothing can send the reply again: then count.
+            await asyncio.wait_for(client.get_workflow_handle(app_id).result(), timeout=40)
+            replies = [m for m in mails_for(handler.envelopes, app_id) if "答复" in m["Subject"]]
+            assert len(replies) == 1
+    finally:
+        smtp.stop()

@@ -2,7 +2,6 @@
 small, staff see the failed tries and the alerts, and the reply goes out once when the server is back."""
 
 import asyncio
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,15 +10,10 @@ import pytest
 from sqlmodel import Session, select
 from temporalio.testing._timeskipping import TimeSkipper, TimeSkippingConfig
 
-from api.main import create_app
-from core.config import Settings
-from core.temporal import build_worker
 from db.models import StaffAlert
-from db.session import init_db, make_engine
-from tests.conftest import fresh_database
 from tests.fixtures_smtp import CapturingHandler, SmtpController, spare_port  # noqa: F401
-from tests.helpers import StaffClient, act, eventually, register, seed_test_users, through_review
-from tests.letters_support import mails_for, require_pdf_tools
+from tests.helpers import act, eventually, register, through_review
+from tests.letters_support import mails_for, own_mail_stack, require_pdf_tools
 from tests.test_replay import replayer
 
 # Far below Temporal's 50,000-event limit: what the issue asks of a whole life.
@@ -46,61 +40,50 @@ async def test_sixty_day_smtp_outage_keeps_the_history_small_and_sends_the_reply
     smtp.start()
     # Per-workflow time skipping through every retry of the outage (the server's default stops at 200 skips).
     skipper = TimeSkipper(client, config=TimeSkippingConfig(enabled=False, max_session_skip_count=1_000_000))
-    with fresh_database(tmp_path, "long-outage") as database_url:
-        own = Settings(data_dir=tmp_path, database_url=database_url, task_queue=f"long-outage-{uuid.uuid4()}",
-                       smtp_host="127.0.0.1", smtp_port=port, smtp_timeout_seconds=2,
-                       application_number_prefix=f"LO{uuid.uuid4().hex[:6].upper()}")
-        engine = make_engine(database_url)
-        init_db(engine)
-        try:
-            async with build_worker(client, own, engine):
-                app = create_app(own, client=client, engine=engine)
-                seed_test_users(engine)
-                async with StaffClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api:
-                    await api.log_in_all()
-                    app_id = (await register(api))["application_id"]
-                    await eventually(api, app_id, lambda s: any(e["kind"] == "letter-sent" for e in s["timeline"]))
-                    smtp.stop()  # the mail server is down from here on
-                    await through_review(api, app_id, {1: ("disclosed", "")})
-                    await act(api, app_id, "sign", {"by": "chief-liu"})
-                    held = await eventually(api, app_id, lambda s: any(
-                        letter["kind"] == "reply" and letter["attempts"] >= 1 for letter in s["letters"]), timeout=40)
-                    due_on = held["due"]["due_on"]
-                    handle = client.get_workflow_handle(app_id)
+    try:
+        async with own_mail_stack(client, tmp_path, "long-outage", "LO", port) as (api, engine):
+            app_id = (await register(api))["application_id"]
+            await eventually(api, app_id, lambda s: any(e["kind"] == "letter-sent" for e in s["timeline"]))
+            smtp.stop()  # the mail server is down from here on
+            await through_review(api, app_id, {1: ("disclosed", "")})
+            await act(api, app_id, "sign", {"by": "chief-liu"})
+            held = await eventually(api, app_id, lambda s: any(
+                letter["kind"] == "reply" and letter["attempts"] >= 1 for letter in s["letters"]), timeout=40)
+            due_on = held["due"]["due_on"]
+            handle = client.get_workflow_handle(app_id)
 
-                    assert await skipper.fast_forward(handle, timedelta(days=60))
+            assert await skipper.fast_forward(handle, timedelta(days=60))
 
-                    during = await eventually(api, app_id, lambda s: s["status"] == "awaiting-delivery")
-                    reply = next(letter for letter in during["letters"] if letter["kind"] == "reply")
-                    row = (await letter_rows(api, app_id))["reply"]
-                    # Every failed try is on the outbox row, and the application shows them.
-                    assert row["status"] == "failed" and "Connection" in row["last_error"]
-                    assert reply["status"] == "failed" and "Connection" in reply["last_error"]
-                    assert 100 <= row["attempts"] and reply["attempts"] <= row["attempts"]
-                    assert "letter-delayed" in [e["kind"] for e in during["timeline"]]
-                    with Session(engine) as session:
-                        alerts = {a.key: a for a in session.exec(select(StaffAlert).where(
-                            StaffAlert.application_id == app_id, StaffAlert.kind == "delivery-problem")).all()}
-                    assert alerts[f"{app_id}:reply:retrying"].role == "handler"
-                    before_due = alerts[f"{app_id}:reply:before-due"]
-                    assert before_due.role == "supervisor" and str(due_on) in before_due.message
+            during = await eventually(api, app_id, lambda s: s["status"] == "awaiting-delivery")
+            reply = next(letter for letter in during["letters"] if letter["kind"] == "reply")
+            row = (await letter_rows(api, app_id))["reply"]
+            # Every failed try is on the outbox row, and the application shows them.
+            assert row["status"] == "failed" and "Connection" in row["last_error"]
+            assert reply["status"] == "failed" and "Connection" in reply["last_error"]
+            assert 100 <= row["attempts"] and reply["attempts"] <= row["attempts"]
+            assert "letter-delayed" in [e["kind"] for e in during["timeline"]]
+            with Session(engine) as session:
+                alerts = {a.key: a for a in session.exec(select(StaffAlert).where(
+                    StaffAlert.application_id == app_id, StaffAlert.kind == "delivery-problem")).all()}
+            assert alerts[f"{app_id}:reply:retrying"].role == "handler"
+            before_due = alerts[f"{app_id}:reply:before-due"]
+            assert before_due.role == "supervisor" and str(due_on) in before_due.message
 
-                    smtp = SmtpController(handler, port=port)
-                    smtp.start()
-                    await skipper.fast_forward(handle, timedelta(hours=13))  # the longest wait between tries
-                    closed = await eventually(api, app_id, lambda s: s["status"] == "closed", timeout=60)
-                    assert closed["delivered_on"] is not None
-                    row = (await letter_rows(api, app_id))["reply"]
-                    assert row["status"] == "sent" and row["last_error"] is None
-                    await asyncio.wait_for(handle.result(), timeout=60)
-                    replies = [m for m in mails_for(handler.envelopes, app_id) if "答复" in m["Subject"]]
-                    assert len(replies) == 1
-                    history = await handle.fetch_history()
-                    events = len(history.events)
-                    print(f"\n60-day outage: {row['attempts']} tries, history {events} events")
-                    assert events < HISTORY_BOUND
-                    # The rounds are deterministic: the history replays with the worker's own code.
-                    assert (await replayer().replay_workflow(history)).replay_failure is None
-        finally:
-            smtp.stop(no_assert=True)
-            engine.dispose()
+            smtp = SmtpController(handler, port=port)
+            smtp.start()
+            await skipper.fast_forward(handle, timedelta(hours=13))  # the longest wait between tries
+            closed = await eventually(api, app_id, lambda s: s["status"] == "closed", timeout=60)
+            assert closed["delivered_on"] is not None
+            row = (await letter_rows(api, app_id))["reply"]
+            assert row["status"] == "sent" and row["last_error"] is None
+            await asyncio.wait_for(handle.result(), timeout=60)
+            replies = [m for m in mails_for(handler.envelopes, app_id) if "答复" in m["Subject"]]
+            assert len(replies) == 1
+            history = await handle.fetch_history()
+            events = len(history.events)
+            print(f"\n60-day outage: {row['attempts']} tries, history {events} events")
+            assert events < HISTORY_BOUND
+            # The rounds are deterministic: the history replays with the worker's own code.
+            assert (await replayer().replay_workflow(history)).replay_failure is None
+    finally:
+        smtp.stop(no_assert=True)

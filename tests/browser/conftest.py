@@ -19,6 +19,7 @@ import os
 import shutil
 import socket
 import threading
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -152,3 +153,28 @@ async def check_page(page, name: str) -> None:
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}" for v in violations)
     errors = getattr(page, "js_errors", [])
     assert not errors, f"{name}: errors in the browser console: {errors}"
+
+
+async def review_and_publish(api, engine, item_id: str) -> None:
+    """Through the JSON API, once its row is written: the reviewer approves the registered catalogue item and
+    its handler publishes it; returns when the row says published."""
+    from tests.test_proactive import _row
+
+    await _row(engine, item_id, lambda r: True)
+    assert (await api.post(f"/api/v1/catalogue/items/{item_id}/review", json={"approve": True},
+                           headers=api.as_user("reviewer-zhao"))).status_code == 200
+    assert (await api.post(f"/api/v1/catalogue/items/{item_id}/publish", json={"url": f"/gk/{item_id}.html"},
+                           headers=api.as_user("wang"))).status_code == 200
+    await _row(engine, item_id, lambda r: r.status == "published")
+
+
+async def register_similar_requests(api, subject: str) -> list[str]:
+    """The statistics category with its responsible section, and three applications by three applicants
+    asking for `subject` in other words (what the requested-often offer groups); their numbers."""
+    from tests.helpers import register
+
+    await api.put("/api/v1/catalogue/categories/statistics-data", json={
+        "id": "statistics-data", "name": "国民经济和社会发展统计信息", "section": "综合统计科"})
+    return [(await register(api, applicant={"name": name, "type": "natural-person", "email": f"{uuid.uuid4().hex[:8]}@example.cn"},
+                            items=[{"description": text}]))["application_id"]
+            for name, text in (("甲", subject), ("乙", f"2025年{subject}"), ("丙", f"{subject}（分区）"))]

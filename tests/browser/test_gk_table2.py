@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from core import clock
-from tests.browser.conftest import check_page
+from tests.browser.conftest import check_page, review_and_publish
 from tests.browser.test_staff import staff_page
 
 pytestmark = pytest.mark.usefixtures("live_server")
@@ -34,12 +34,7 @@ async def test_a_normative_document_registered_published_and_repealed_counts_in_
     main = await handler.locator("main").inner_text()
     assert "行政规范性文件" in main and f"{YEAR}-03-01" in main
 
-    await _row(engine, item_id, lambda r: True)
-    assert (await api.post(f"/api/v1/catalogue/items/{item_id}/review", json={"approve": True},
-                           headers=api.as_user("reviewer-zhao"))).status_code == 200
-    assert (await api.post(f"/api/v1/catalogue/items/{item_id}/publish", json={"url": f"/gk/{item_id}.html"},
-                           headers=api.as_user("wang"))).status_code == 200
-    await _row(engine, item_id, lambda r: r.status == "published")
+    await review_and_publish(api, engine, item_id)
 
     await handler.goto(f"/staff/gk/catalogue/{item_id}")
     withdraw = handler.locator("#form-withdraw")

@@ -8,24 +8,17 @@ import uuid
 import pytest
 
 from core import clock
-from tests.browser.conftest import check_page
+from tests.browser.conftest import check_page, register_similar_requests, review_and_publish
 
 pytestmark = pytest.mark.usefixtures("live_server")
 
 
 async def _published(api, engine, **body) -> str:
-    from tests.test_proactive import _row
-
     response = await api.post("/api/v1/catalogue/items", headers=api.as_user("wang"), json={
         "category_id": "statistics-data", "produced_on": clock.today().isoformat(), "content": "正文"} | body)
     assert response.status_code == 201, response.text
     item_id = response.json()["item_id"]
-    await _row(engine, item_id, lambda r: True)
-    assert (await api.post(f"/api/v1/catalogue/items/{item_id}/review", json={"approve": True},
-                           headers=api.as_user("reviewer-zhao"))).status_code == 200
-    assert (await api.post(f"/api/v1/catalogue/items/{item_id}/publish", json={"url": f"/gk/{item_id}.html"},
-                           headers=api.as_user("wang"))).status_code == 200
-    await _row(engine, item_id, lambda r: r.status == "published")
+    await review_and_publish(api, engine, item_id)
     return item_id
 
 
@@ -218,14 +211,9 @@ async def test_staff_record_table_two_figures_for_the_annual_report(browser, liv
 
 async def test_staff_propose_information_several_applicants_asked_for(browser, live_server, api):
     from tests.browser.test_staff import staff_page
-    from tests.helpers import register
 
-    await api.put("/api/v1/catalogue/categories/statistics-data", json={
-        "id": "statistics-data", "name": "国民经济和社会发展统计信息", "section": "综合统计科"})
     subject = f"全市养老机构床位数统计{uuid.uuid4().hex[:6]}"
-    ids = [(await register(api, applicant={"name": name, "type": "natural-person", "email": f"{uuid.uuid4().hex[:8]}@example.cn"},
-                           items=[{"description": text}]))["application_id"]
-           for name, text in (("甲", subject), ("乙", f"2025年{subject}"), ("丙", f"{subject}（分区）"))]
+    ids = await register_similar_requests(api, subject)
     handler = await staff_page(browser, live_server, "chief-liu")
     await handler.goto("/staff/gk")
     row = handler.locator("#requested ~ table tbody tr", has_text=ids[0])

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from tests.browser.conftest import check_page
+from tests.browser.conftest import check_page, register_similar_requests
 from tests.browser.test_staff import form, refused_as_expected, staff_page
 from tests.helpers import eventually, register
 
@@ -17,12 +17,8 @@ pytestmark = pytest.mark.usefixtures("live_server")
 
 
 async def test_the_application_page_offers_to_publish_what_several_applicants_asked_for(browser, live_server, api):
-    await api.put("/api/v1/catalogue/categories/statistics-data", json={
-        "id": "statistics-data", "name": "国民经济和社会发展统计信息", "section": "综合统计科"})
     subject = f"全市公共充电桩数量统计{uuid.uuid4().hex[:6]}"
-    ids = [(await register(api, applicant={"name": name, "type": "natural-person", "email": f"{uuid.uuid4().hex[:8]}@example.cn"},
-                           items=[{"description": text}]))["application_id"]
-           for name, text in (("甲", subject), ("乙", f"2025年{subject}"), ("丙", f"{subject}（分区）"))]
+    ids = await register_similar_requests(api, subject)
     alone = (await register(api, items=[{"description": f"某某街道某号门牌编制文件{uuid.uuid4().hex[:6]}"}]))["application_id"]
 
     supervisor = await staff_page(browser, live_server, "chief-liu")

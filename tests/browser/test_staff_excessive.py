@@ -16,27 +16,33 @@ from tests.helpers import register, state
 pytestmark = pytest.mark.usefixtures("live_server")
 
 
+async def submit_one_field(browser, live_server, username: str, number: str, action: str, label: str, value: str,
+                           button: str):
+    """`username` opens the application's page, fills the one field of its #form-<action> and submits it; the
+    page once the action is done."""
+    page = await staff_page(browser, live_server, username)
+    await page.goto(f"/staff/applications/{number}")
+    form = page.locator(f"#form-{action}")
+    await form.get_by_label(label).fill(value)
+    await form.get_by_role("button", name=button).click()
+    await page.wait_for_url(f"**done={action}**")
+    return page
+
+
 async def test_reasons_asked_recorded_and_a_longer_period_set_from_the_page(browser, live_server, api):
     created = await register(api, handler="wang", department="综合统计科",
                              items=[{"description": f"2015至2025年各乡镇第{n}类统计台账"} for n in range(1, 4)])
     number = created["application_id"]
 
-    handler = await staff_page(browser, live_server, "wang")
-    await handler.goto(f"/staff/applications/{number}")
-    form = handler.locator("#form-reasons-request")
-    await form.get_by_label("超过合理范围的情形（数量、频次）").fill("本月已提出申请42件，本申请含3类10年台账")
-    await form.get_by_role("button", name="发出说明理由告知书").click()
-    await handler.wait_for_url("**done=reasons-request**")
+    handler = await submit_one_field(browser, live_server, "wang", number, "reasons-request",
+                                     "超过合理范围的情形（数量、频次）", "本月已提出申请42件，本申请含3类10年台账",
+                                     "发出说明理由告知书")
     facts = await handler.locator("body").inner_text()
     assert "说明理由（第三十五条）" in facts and "尚未收到理由" in facts
     await handler.context.close()
 
-    desk = await staff_page(browser, live_server, "desk-chen")
-    await desk.goto(f"/staff/applications/{number}")
-    form = desk.locator("#form-reasons")
-    await form.get_by_label("申请人说明的理由").fill("本人承担课题研究，需要历年分乡镇统计台账")
-    await form.get_by_role("button", name="登记").click()
-    await desk.wait_for_url("**done=reasons**")
+    desk = await submit_one_field(browser, live_server, "desk-chen", number, "reasons",
+                                  "申请人说明的理由", "本人承担课题研究，需要历年分乡镇统计台账", "登记")
     await desk.context.close()
 
     due_on = date.fromisoformat((await state(api, number))["due"]["due_on"])
