@@ -51,7 +51,8 @@ PG_SKIP := --ignore=tests/browser --ignore=tests/test_demo.py --ignore=tests/tes
 	--ignore=tests/test_clock.py --ignore=tests/test_workcalendar.py --ignore=tests/test_prescreen.py \
 	--ignore=tests/test_proactive_rules.py --ignore=tests/test_compose.py --ignore=tests/test_guidance.py \
 	--ignore=tests/test_application_rules.py --ignore=tests/test_fees_counting.py --ignore=tests/test_proactive_near.py \
-	--ignore=tests/test_letter_outage_history.py
+	--ignore=tests/test_letter_outage_history.py --ignore=tests/test_law_letters.py --ignore=tests/test_letter_documents.py \
+	--ignore=tests/test_letters.py
 PINNED_DATES := 2026-12-20T10:00:00+08:00 2027-12-31T23:59:30+08:00 2028-02-29T10:00:00+08:00
 
 test: venv system-packages
