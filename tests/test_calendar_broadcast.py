@@ -7,7 +7,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 
 from tests.calendars import fictional_schedule
-from tests.helpers import eventually, register, today
+from tests.helpers import eventually, register, state, today
 from workcalendar import YearSchedule
 from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow, CalendarBroadcastInput
 from workflows.messages import CalendarYearPublished
@@ -30,6 +30,7 @@ async def test_a_broadcast_over_more_applications_than_a_page_reaches_all_and_co
     await asyncio.gather(*(eventually(api, i, lambda s: "letter-sent" in {e["kind"] for e in s["timeline"]}, 60)
                            for i in ids))
     before = {i: len((await client.get_workflow_handle(i).fetch_history()).events) for i in ids}
+    versions = {i: (await state(api, i))["due"]["calendar_version"] for i in ids}
 
     fact = CalendarYearPublished(schedule=YearSchedule.model_validate(fictional_schedule(this_year) | {"year": this_year}))
     handle = await client.start_workflow(
@@ -40,8 +41,10 @@ async def test_a_broadcast_over_more_applications_than_a_page_reaches_all_and_co
     assert (result.told, result.gone, result.runs) == (OPEN, 0, 3)
 
     for i in ids:
-        after = await eventually(api, i, lambda s: "calendar-updated" in {e["kind"] for e in s["timeline"]})
-        assert any(str(this_year) in e["summary"] for e in after["timeline"] if e["kind"] == "calendar-updated")
+        # Every application counts on the published year now; one whose dates do not move records nothing
+        # on its timeline (issue 15 point 4), one whose dates move says which year was published.
+        after = await eventually(api, i, lambda s, i=i: s["due"]["calendar_version"] != versions[i])
+        assert all(str(this_year) in e["summary"] for e in after["timeline"] if e["kind"] == "calendar-updated")
     grown = {i: len((await client.get_workflow_handle(i).fetch_history()).events) - before[i] for i in ids}
     # What one signal costs an application, whatever the size of the broadcast (workflows/application.py's
     # handler): the signal, 3 workflow tasks (3 events each), 2 activities (3 each: persisting the new due

@@ -4,6 +4,8 @@ and the fee payment deadline; each move is on the timeline with its reason. Real
 
 from datetime import date
 
+from clock import add_working_days_from
+
 import pytest
 
 from tests.calendars import calendar_before, fictional_schedule, publish_fictional_years
@@ -41,7 +43,7 @@ async def test_publishing_a_year_moves_supplement_consultation_and_fee_deadlines
     old_window = date.fromisoformat(consultation["window_ends_on"])
     old_pay_by = date.fromisoformat(approved["fee"]["pay_by"])
     notice_on = date.fromisoformat(approved["fee"]["notice_sent_on"])
-    assert old_supplement == WorkCalendar(calendar_before(this_year)).add_workdays(start, 15)[0]
+    assert old_supplement == add_working_days_from(WorkCalendar(calendar_before(this_year)), start, 15)[0]
 
     # One more day off: the first working day after the latest start, which every window counts.
     first = max(start, window_start, notice_on)
@@ -51,13 +53,13 @@ async def test_publishing_a_year_moves_supplement_consultation_and_fee_deadlines
     new_cal = WorkCalendar(await publish_fictional_years(api, years, day_off))
     note = f"（{day_off.year} 年放假安排公布）"
 
-    expected = new_cal.add_workdays(start, 15)[0]
+    expected = add_working_days_from(new_cal, start, 15)[0]
     assert expected > old_supplement
     after = await eventually(api, supplementing, lambda s: s["supplement"]["deadline_on"] != old_supplement.isoformat(), timeout=60)
     assert after["supplement"]["deadline_on"] == expected.isoformat()
     assert f"补正期限由 {old_supplement} 重新计算为 {expected}{note}" in [e["summary"] for e in after["timeline"]]
 
-    expected = new_cal.add_workdays(window_start, 15)[0]
+    expected = add_working_days_from(new_cal, window_start, 15)[0]
     assert expected > old_window
     after = await eventually(api, consulting, lambda s: s["consultations"][0]["window_ends_on"] != old_window.isoformat(), timeout=60)
     assert after["consultations"][0]["window_ends_on"] == expected.isoformat()
@@ -65,7 +67,7 @@ async def test_publishing_a_year_moves_supplement_consultation_and_fee_deadlines
     child = (await api.get(f"/api/v1/consultations/{consultation['consultation_id']}")).json()
     assert child["window_ends_on"] == expected.isoformat()  # the child's timer runs to the new date
 
-    expected = new_cal.add_workdays(notice_on, 20)[0]
+    expected = add_working_days_from(new_cal, notice_on, 20)[0]
     assert expected > old_pay_by
     after = await eventually(api, paying, lambda s: s["fee"]["pay_by"] != old_pay_by.isoformat(), timeout=60)
     assert after["fee"]["pay_by"] == expected.isoformat()
