@@ -38,22 +38,24 @@ async def test_publishing_a_year_moves_supplement_consultation_and_fee_deadlines
     approved = await act(api, paying, "fee-decision", {"approve": True, "by": "chief-liu"})
 
     old_supplement = date.fromisoformat(asked["supplement"]["deadline_on"])
+    # Counted from the notice's date (the workflow's today: the year may turn while the test runs).
+    notice_sent = date.fromisoformat(asked["supplement"]["notice_sent_on"])
     consultation = served["consultations"][0]
     window_start = date.fromisoformat(consultation["served_on"])
     old_window = date.fromisoformat(consultation["window_ends_on"])
     old_pay_by = date.fromisoformat(approved["fee"]["pay_by"])
     notice_on = date.fromisoformat(approved["fee"]["notice_sent_on"])
-    assert old_supplement == add_working_days_from(WorkCalendar(calendar_before(this_year)), start, 15)[0]
+    assert old_supplement == add_working_days_from(WorkCalendar(calendar_before(this_year)), notice_sent, 15)[0]
 
     # One more day off: the first working day after the latest start, which every window counts.
-    first = max(start, window_start, notice_on)
+    first = max(notice_sent, window_start, notice_on)
     day_off, provisional = WorkCalendar(calendar_before(this_year)).add_workdays(first, 1)
     assert provisional
     years = range(this_year, old_pay_by.year + 2)
     new_cal = WorkCalendar(await publish_fictional_years(api, years, day_off))
     note = f"（{day_off.year} 年放假安排公布）"
 
-    expected = add_working_days_from(new_cal, start, 15)[0]
+    expected = add_working_days_from(new_cal, notice_sent, 15)[0]
     assert expected > old_supplement
     after = await eventually(api, supplementing, lambda s: s["supplement"]["deadline_on"] != old_supplement.isoformat(), timeout=60)
     assert after["supplement"]["deadline_on"] == expected.isoformat()
