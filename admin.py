@@ -185,4 +185,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # The Temporal client's native runtime keeps threads that can abort the interpreter's finalization
+    # (seen: "PyGILState_Release ... finalizing") and turn a done publication into a failed exit code:
+    # everything is written and flushed here, so leave without finalizing.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
