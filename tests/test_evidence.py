@@ -14,6 +14,7 @@ import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core import clock
 from clock import add_working_days_from, end_of_day_instant, local_date
 from tests.helpers import act, eventually, mails_about, register, state, through_review, today
 from tests.test_replay import replayer
@@ -60,7 +61,7 @@ async def assert_replays(client, workflow_id: str) -> None:
 
 
 async def test_an_emailed_letter_shows_its_message_id_and_the_servers_acceptance_time_and_reply(api, client, mailbox):
-    before = datetime.now().astimezone()
+    before = clock.now()
     app_id = (await register(api, applicant={"name": "郑一", "type": "natural-person",
                                              "email": "zhengyi@evidence.example.cn"}))["application_id"]
     asked = await act(api, app_id, "supplement-request", {"needed": ["请明确所需信息的年份"], "by": "wang"})
@@ -72,7 +73,7 @@ async def test_an_emailed_letter_shows_its_message_id_and_the_servers_acceptance
     assert evidence["message_id"] == mail[0]["Message-ID"] and evidence["method"] == "email"
     assert evidence["smtp_reply"] == "250 Message accepted for delivery"
     accepted = datetime.fromisoformat(evidence["accepted_at"])
-    assert before - timedelta(seconds=5) <= accepted <= datetime.now().astimezone() + timedelta(seconds=5)
+    assert before - timedelta(seconds=5) <= accepted <= clock.now() + timedelta(seconds=5)
     assert evidence["served_on"] == asked["as_of"]
     assert any(line.startswith("电子邮件：邮件服务器于") and mail[0]["Message-ID"] in line
                and "250 Message accepted for delivery" in line for line in evidence["lines"])
