@@ -7,6 +7,7 @@ shown to staff and can be restarted.
 """
 
 import asyncio
+import uuid
 from datetime import date, timedelta
 
 import httpx
@@ -239,3 +240,33 @@ async def test_override_records_whose_views_were_heard_and_the_notice_says_what_
     assert "理由：涉及周边居民健康，不公开会对公共利益造成重大影响" in decided[0]
     assert ("本机关作出决定前听取了以下意见：\n1. 第三方「某化工有限公司」：涉及生产工艺\n"
             "2. 申请人「张三」：申请人说明用于了解周边环境风险") in decided[0]
+
+
+async def test_staff_can_record_the_post_in_the_consultations_very_first_workflow_task(env, client, settings, worker):
+    """Seen on CI: staff recorded the post right after starting a consultation; the child had not run its first
+    workflow task, so the update's validator ran before `run()` and refused it as an old-style consultation.
+    Update-with-start delivers the update in that first task, every time: it must be accepted."""
+    from temporalio.client import WithStartWorkflowOperation
+    from temporalio.common import WorkflowIDConflictPolicy
+
+    from workflows.consultation import ConsultationWorkflow
+    from workflows.messages import ConsultationInput, Consultee, RecordService
+
+    day = today()
+    cid = f"race-{uuid.uuid4()}.consult-1"
+    start = WithStartWorkflowOperation(
+        ConsultationWorkflow.run,
+        ConsultationInput(
+            application_id=cid.split(".")[0], consultation_id=cid,
+            consultee=Consultee(kind="third-party", name="某科技有限公司", address="福州市某路2号"),
+            items=[(1, "某公司2025年报送的统计报表")], agency_name="某市统计局", received_on=day,
+            calendar=load_calendar_data()),
+        id=cid, task_queue=settings.task_queue, id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+    try:
+        view = await client.execute_update_with_start_workflow(
+            ConsultationWorkflow.record_service,
+            RecordService(dispatched_on=day, evidence="挂号信 XA123456789CN", by="desk-chen"),
+            start_workflow_operation=start)
+        assert view.sent_on == day and view.window_provisional, view
+    finally:
+        await (await start.workflow_handle()).terminate("test over")

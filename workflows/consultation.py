@@ -66,7 +66,9 @@ class ConsultationWorkflow:
         self._inp = inp
         self._sent_on = local_date(workflow.now())
         self._answer: ConsultationAnswer | None = None
-        self._from_receipt = False
+        # Decided here, not in run(): an update that arrives with the first workflow task is validated
+        # before run() starts, and must already see how this consultation counts its window.
+        self._from_receipt = inp.calendar is not None and workflow.patched(FROM_RECEIPT)
         self._dispatched_on = inp.dispatched_on
         self._served_on = inp.served_on
         self._service_evidence = inp.service_evidence
@@ -78,8 +80,7 @@ class ConsultationWorkflow:
 
     @workflow.run
     async def run(self, inp: ConsultationInput) -> ConsultationResult:
-        if inp.calendar is not None and workflow.patched(FROM_RECEIPT):
-            self._from_receipt = True
+        if self._from_receipt:
             return await self._run_from_receipt(inp)
         letter = await workflow.execute_activity(
             "compose_letter",
