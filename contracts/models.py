@@ -87,6 +87,7 @@ class ReplyItem(Payload):
     outcome: OutcomeCode
     reasons: str = ""
     referral: str | None = Field(default=None, description="the competent agency and contact, for 无法提供-1")
+    not_this_agency: bool = Field(default=False, description="无法提供-1: not this agency's to disclose (Reg. 36(5))")
     earlier_application_id: str | None = Field(default=None, description="不予处理-2: the earlier answered application")
     provision: str | None = Field(default=None, description="予以公开/部分公开: how, where and when (Reg. 40)")
     withheld_ground: OutcomeCode | None = Field(default=None, description="部分公开: 不予公开-1…8 of the withheld part")

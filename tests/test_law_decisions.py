@@ -43,6 +43,22 @@ async def test_repeat_names_the_earlier_application_and_the_reply_names_remedies
     assert "第五十一条" in body and "投诉、举报" in body
 
 
+async def test_not_this_agencys_information_cites_36_5_even_when_the_competent_agency_is_unknown(api, mailbox):
+    """Reg. 36(4) (searched: it does not exist) and 36(5) (not this agency's to disclose) are cited separately;
+    36(5) does not depend on the handler being able to name the competent agency."""
+    app_id = (await register(api, items=[{"description": "2025年某区房价原始数据"},
+                                         {"description": "2019年某专项调查的原始问卷"}]))["application_id"]
+    await act(api, app_id, "decisions", {"item_no": 1, "outcome": "unavailable-1", "not_this_agency": True,
+                                         "reasons": "该信息不属于本机关负责公开，本机关无法确定负责公开该政府信息的机关",
+                                         "by": "wang"})
+    await act(api, app_id, "decisions", {"item_no": 2, "outcome": "unavailable-1",
+                                         "reasons": "经检索，本机关未制作、获取该信息", "by": "wang"})
+    body = await signed_reply(api, mailbox, app_id)
+    first, second = body.split("第1项：", 1)[1].split("第2项：", 1)
+    assert "依据：《中华人民共和国政府信息公开条例》第三十六条第（五）项。" in first and "第（四）项" not in first
+    assert "依据：《中华人民共和国政府信息公开条例》第三十六条第（四）项。" in second and "第（五）项" not in second
+
+
 async def test_disc_and_on_site_inspection_are_forms_of_delivery(api):
     for method in ("disc", "inspection", "portal", "pickup"):
         created = await register(api, delivery_method=method)

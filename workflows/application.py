@@ -999,6 +999,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             self._refuse_if(why_not_propose(self._s, cmd, self._today()))
             item = item_of(self._s, cmd.item_no)
             item.proposal = Proposal(outcome=cmd.outcome, reasons=cmd.reasons, referral=cmd.referral,
+                                     not_this_agency=cmd.not_this_agency and cmd.outcome == OutcomeCode.UNAVAILABLE_NOT_HELD,
                                      earlier_application_id=cmd.earlier_application_id, provision=cmd.provision,
                                      withheld_ground=cmd.withheld_ground, by=cmd.by, at=workflow.now())
             self._record("decision-proposed", cmd.by, f"第 {cmd.item_no} 项拟{label_of(cmd.outcome)}")
@@ -1268,6 +1269,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             item_no=item.item_no, description=item.description, outcome=outcome,
             reasons=proposal.reasons if proposal and proposal.outcome == outcome else "",
             referral=proposal.referral if proposal else None,
+            not_this_agency=bool(proposal and proposal.outcome == outcome and proposal.not_this_agency),
             earlier_application_id=proposal.earlier_application_id if proposal else None,
             provision=provision,
             withheld_ground=proposal.withheld_ground if proposal and proposal.outcome == outcome else None,
