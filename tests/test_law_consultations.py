@@ -244,29 +244,35 @@ async def test_override_records_whose_views_were_heard_and_the_notice_says_what_
 
 async def test_staff_can_record_the_post_in_the_consultations_very_first_workflow_task(env, client, settings, worker):
     """Seen on CI: staff recorded the post right after starting a consultation; the child had not run its first
-    workflow task, so the update's validator ran before `run()` and refused it as an old-style consultation.
-    Update-with-start delivers the update in that first task, every time: it must be accepted."""
-    from temporalio.client import WithStartWorkflowOperation
+    workflow task, so the update's validator ran before `run()` and refused it as an old-style consultation
+    ("按原办法办理…无需登记送达"). Update-with-start delivers the update in that first task, every time: the
+    validator must already apply the from-receipt rules. (It is asked without a date, so the answer does not
+    depend on the day the server's clock shows in that first task, before a pinned session's fast-forward.)"""
+    from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
     from temporalio.common import WorkflowIDConflictPolicy
 
     from workflows.consultation import ConsultationWorkflow
     from workflows.messages import ConsultationInput, Consultee, RecordService
 
-    day = today()
     cid = f"race-{uuid.uuid4()}.consult-1"
     start = WithStartWorkflowOperation(
         ConsultationWorkflow.run,
         ConsultationInput(
             application_id=cid.split(".")[0], consultation_id=cid,
             consultee=Consultee(kind="third-party", name="某科技有限公司", address="福州市某路2号"),
-            items=[(1, "某公司2025年报送的统计报表")], agency_name="某市统计局", received_on=day,
+            items=[(1, "某公司2025年报送的统计报表")], agency_name="某市统计局", received_on=today(),
             calendar=load_calendar_data()),
         id=cid, task_queue=settings.task_queue, id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
     try:
-        view = await client.execute_update_with_start_workflow(
-            ConsultationWorkflow.record_service,
-            RecordService(dispatched_on=day, evidence="挂号信 XA123456789CN", by="desk-chen"),
-            start_workflow_operation=start)
-        assert view.sent_on == day and view.window_provisional, view
+        try:
+            await client.execute_update_with_start_workflow(
+                ConsultationWorkflow.record_service, RecordService(evidence="挂号信 XA123456789CN", by="desk-chen"),
+                start_workflow_operation=start)
+            raise AssertionError("a service record without any date was accepted")
+        except WorkflowUpdateFailedError as refused:
+            assert "请填写寄出日期或送达日期" in str(refused.cause), refused.cause
+        # The consultation counts from receipt: staff are asked for the post, nothing is dispatched yet.
+        view = await (await start.workflow_handle()).query(ConsultationWorkflow.view)
+        assert view.sent_on is None and view.window_ends_on is None
     finally:
         await (await start.workflow_handle()).terminate("test over")
