@@ -17,7 +17,7 @@ def search_catalogue(
     date_from: date | None = None, date_to: date | None = None, after: tuple[date, str] | None = None, limit: int = 20,
 ) -> tuple[list[CatalogueItem], tuple[date, str] | None]:
     """Published policy documents and other items (not interpretations), newest first, by keyset
-    (produced_on, id) on the partial indexes of migration 0006; returns the page and the next cursor."""
+    (produced_on, id) on the partial indexes of migration 0008; returns the page and the next cursor."""
     # The history (JSON) is for staff: not read for the public page.
     query = select(CatalogueItem).options(defer(CatalogueItem.history)).where(
         CatalogueItem.status == "published", CatalogueItem.kind == "document")
@@ -60,7 +60,7 @@ def _few_title_matches(session: Session, title: str) -> list[str] | None:
         ids = [row[0] for row in session.connection().execute(
             text("SELECT id FROM catalogue_item_title_fts WHERE catalogue_item_title_fts MATCH :q LIMIT :n"),
             {"q": phrase, "n": FEW_MATCHES + 1})]
-    except DBAPIError:  # SQLite only (no aborted transaction): e.g. a database made before migration 0009, or text FTS5 cannot parse: LIKE alone
+    except DBAPIError:  # SQLite only (no aborted transaction): e.g. a database made before migration 0012, or text FTS5 cannot parse: LIKE alone
         return None
     return ids if len(ids) <= FEW_MATCHES else None
 

@@ -180,8 +180,12 @@ PROVISION_BY_FORM: dict[str, str] = {
     "pickup": "以纸质复制件形式提供，请于收到本告知书之日起在工作日到本机关政府信息公开受理窗口领取",
     "portal": "以电子文档形式提供，请通过本机关政府信息公开申请平台下载",
     "disc": "以光盘形式，随本告知书提供",
-    "inspection": "请于收到本告知书之日起在工作日到本机关政府信息公开受理窗口现场查阅",
+    # Reg. 40: 安排申请人查阅、抄录 — the form named, then where and when.
+    "inspection": "以现场查阅的形式提供，请于收到本告知书之日起在工作日到本机关政府信息公开受理窗口查阅、抄录",
 }
+# How a reply was delivered, in the timeline's words.
+DELIVERED_BY: dict[str, str] = {"post": "邮寄", "pickup": "当面领取", "portal": "申请人在线下载", "email": "电子邮件",
+                                "disc": "光盘", "inspection": "现场查阅"}
 
 
 
@@ -1107,7 +1111,8 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         async with self._lock:
             self._refuse_if(why_not_confirm_delivery(self._s, cmd, self._today()))
             self._close_delivered(cmd.delivered_on, cmd.by,
-                                  f"答复已送达（{cmd.method}{'，' + cmd.tracking_number if cmd.tracking_number else ''}）")
+                                  f"答复已送达（{DELIVERED_BY.get(cmd.method, cmd.method)}"
+                                  f"{'，邮件单号 ' + cmd.tracking_number if cmd.tracking_number else ''}）")
             if workflow.patched(LETTERS_V2):
                 key = f"{self._s.inp.application_id}:reply"
                 if letter := self._letter_view(key):
