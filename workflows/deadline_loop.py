@@ -19,7 +19,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.models import StaffAlertInput
+    from contracts.models import StaffAlertInput
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ALERT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
