@@ -1021,10 +1021,12 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             self._s.phase = "in-review"
             self._record("submitted-for-review", cmd.by, "拟办意见提交保密审查")
             draft = await workflow.execute_activity_method(
-                DisclosureActivities.compose_letter, self._letter_input("reply", items=self._reply_items()),                 start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
+                DisclosureActivities.compose_letter, self._letter_input("reply", items=self._reply_items()),
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
             )
             screen = await workflow.execute_activity_method(
-                DisclosureActivities.prescreen, self._prescreen_input(draft),                 start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
+                DisclosureActivities.prescreen, self._prescreen_input(draft),
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
             )
             self._s.reply_draft, self._s.findings = draft, screen.findings
             self._record(
@@ -1067,7 +1069,8 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             self._required(self._s.reply_draft, "答复文书尚未生成，暂不能修改")
             draft = Letter(kind="reply", subject=self._s.reply_draft.subject, body=cmd.body)
             screen = await workflow.execute_activity_method(
-                DisclosureActivities.prescreen, self._prescreen_input(draft),                 start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
+                DisclosureActivities.prescreen, self._prescreen_input(draft),
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
             )
             self._s.reply_draft, self._s.findings = draft, screen.findings
             self._s.draft_version += 1
