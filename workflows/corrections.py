@@ -1,6 +1,7 @@
 """A request to correct a record about the person (Reg. 41; seed 002 art. 19): the handler corrects
-it and tells them, or forwards it to the competent agency and tells them, within the reply period
-(an agency setting, default the seeds' 15 working days) counted by the application's clock."""
+it and tells them, or forwards it to the competent agency and tells them, within the period
+fixed at intake (an agency setting, default the agency's reply period: 15 working days, 20 under
+national-2019; api/routes/corrections.py) counted by the application's clock."""
 
 from datetime import datetime, time, timedelta
 
