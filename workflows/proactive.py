@@ -18,7 +18,9 @@ with workflow.unsafe.imports_passed_through():
     from clock import local_date
     from proactive.rules import Deadline, interpretation_due, opinion_limits, publication_due
     from workcalendar import WorkCalendar
-    from workflows.deadline_loop import Pending, raise_staff_alert, reminder_or_escalation, run_deadline_loop
+    from workflows.deadline_loop import (Pending, moved_note, newer_calendar, raise_staff_alert, reminder_or_escalation,
+                                         run_deadline_loop)
+    from workflows.messages import CalendarYearPublished
     from workflows.proactive_messages import (
         AlertRecord,
         CatalogueItemInput,
@@ -60,6 +62,7 @@ class CatalogueItemWorkflow:
     @workflow.init
     def __init__(self, inp: CatalogueItemInput) -> None:
         self._inp = inp
+        self._calendar_data = inp.calendar
         self._cal = WorkCalendar(inp.calendar)
         self._title, self._content, self._number = inp.title, inp.content, inp.document_number
         self._produced_on = inp.produced_on
@@ -111,6 +114,34 @@ class CatalogueItemWorkflow:
                                           version=self._version))
         await raise_staff_alert(StaffAlertInput(key=f"{self._inp.item_id}:v{self._version}:{kind}", application_id=self._inp.item_id,
                                      kind=kind, role=role, recipient=recipient, message=message))
+        await self._persist()
+
+    # --- facts ------------------------------------------------------------------------------------
+
+    @workflow.signal
+    async def calendar_published(self, fact: CalendarYearPublished) -> None:
+        """A calendar year was published (issue 13): an unpublished item's working-day deadline (an
+        interpretation's 3 working days, or 20 working days under the agency's setting) is recounted on it,
+        the move recorded with its reason and the one timer re-armed; nothing moved: nothing recorded. A
+        published or withdrawn item keeps the deadline it was held to (a later change counts on the new data)."""
+        data = newer_calendar(self._calendar_data, fact)
+        if data is None:
+            return
+        self._calendar_data, self._cal = data, WorkCalendar(data)
+        if self._phase in ("published", "withdrawn"):
+            return
+        before = self._deadline
+        deadline = self._compute_deadline()
+        if (deadline.due_on, deadline.provisional) == (before.due_on, before.provisional):
+            self._deadline = deadline  # same day; its explanation now names the published calendar
+            return
+        self._record("calendar-updated", "system", f"{fact.schedule.year} 年放假安排已公布（{data.version}）")
+        if deadline.due_on != before.due_on:
+            what = "解读材料发布期限" if self._inp.kind == "interpretation" else "公开期限"
+            note = moved_note(what, before.due_on, deadline.due_on, fact)
+            deadline = deadline.model_copy(update={"steps": [*deadline.steps, note]})
+            self._record("due-date-changed", "system", note)
+        self._deadline = deadline
         await self._persist()
 
     # --- human steps ----------------------------------------------------------------------------
