@@ -1,5 +1,6 @@
 """Issue 13: a published calendar year moves the working-day deadlines of the open 政务公开 processes —
-an interpretation's 3 working days (seed 002 art. 20) and a correction's period (Reg. 41) — each move
+an interpretation's 3 working days (seed 002 art. 20), a catalogue item's 20 working days (the agency's
+working-day setting, Reg. 26) and a correction's period (Reg. 41) — each move
 explained on the process's history and in its deadline's steps, and the escalation comes at the new
 instant, not the old. Real server with time skipping, isolated stack (the test publishes years)."""
 
@@ -9,7 +10,7 @@ import pytest
 
 from clock import ClockInput, compute_due, end_of_day_instant
 from core import clock
-from proactive.rules import interpretation_due
+from proactive.rules import interpretation_due, publication_due
 from tests.calendars import calendar_before, publish_fictional_years
 from tests.helpers import view_when
 from workcalendar import WorkCalendar
@@ -66,11 +67,24 @@ async def test_publishing_the_year_moves_interpretation_and_correction_deadlines
     old_correction = date.fromisoformat((await view_when(api, f"/api/v1/corrections/{correction_id}",
                                                          lambda v: True, 20))["due_on"])
     assert old_correction == compute_due(provisional, ClockInput(received_on=start, reply_days=15)).due_on
+    # A catalogue item under the agency's working-day setting (Reg. 26: 20 working days).
+    from api.main import create_app
+    from tests.conftest import staff_client
+
+    working = api.app.state.settings.model_copy(update={"proactive_publication_working_days": True})
+    async with staff_client(create_app(working, client=client, engine=api.app.state.engine)) as other:
+        other.app.state.calendar.refresh()
+        item = await other.post("/api/v1/catalogue/items", headers=other.as_user("wang"), json={
+            "title": "统计执法检查结果", "category_id": "calendar-moves", "produced_on": start.isoformat(),
+            "content": "检查结果"})
+    assert item.status_code == 201, item.text
+    item_id, old_item = item.json()["item_id"], date.fromisoformat(item.json()["deadline"]["due_on"])
+    assert old_item == publication_due(provisional, start, working_days=True).due_on
 
     # The year is published with one more day off: the first working day after the start, which both count.
     day_off, guessed = provisional.add_workdays(start, 1)
     assert guessed
-    new_cal = WorkCalendar(await publish_fictional_years(api, range(start.year, old_correction.year + 2), day_off))
+    new_cal = WorkCalendar(await publish_fictional_years(api, range(start.year, max(old_correction, old_item).year + 2), day_off))
     note = f"（{day_off.year} 年放假安排公布）"
 
     expected = interpretation_due(new_cal, start).due_on
@@ -89,6 +103,13 @@ async def test_publishing_the_year_moves_interpretation_and_correction_deadlines
     assert corr["due_on"] == expected_correction.isoformat()
     explained = f"办理期限由 {old_correction} 重新计算为 {expected_correction}{note}"
     assert explained in [h["summary"] for h in corr["history"]] and explained in corr["due_steps"]
+    expected_item = publication_due(new_cal, start, working_days=True).due_on
+    assert expected_item > old_item
+    view = await view_when(api, f"/api/v1/catalogue/items/{item_id}",
+                           lambda v: v["deadline"]["due_on"] != old_item.isoformat(), 60)
+    assert view["deadline"]["due_on"] == expected_item.isoformat()
+    explained = f"公开期限由 {old_item} 重新计算为 {expected_item}{note}"
+    assert explained in [h["summary"] for h in view["history"]] and explained in view["deadline"]["steps"]
     rows = (await api.get("/api/v1/corrections")).json()
     assert [r["due_on"] for r in rows if r["id"] == correction_id] == [expected_correction.isoformat()]
 
