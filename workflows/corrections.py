@@ -50,6 +50,7 @@ class CorrectionWorkflow:
         self._inp = inp
         self._calendar_data = inp.calendar
         self._due, self._remind_at = self._count(WorkCalendar(inp.calendar))
+        self._moves: list[str] = []  # how published calendar years moved the due date (explained in its steps)
         self._status = "handling"
         self._result, self._forwarded_to = "", None
         self._letter: Letter | None = None
@@ -81,15 +82,16 @@ class CorrectionWorkflow:
         if remind_at != self._remind_at:
             self._remind_at = remind_at
             self._changes += 1  # the timer is re-armed on the reminder's new instant
+        moved = due.due_on != before.due_on
+        if moved:
+            self._moves.append(moved_note("办理期限", before.due_on, due.due_on, fact))
+        # The steps name the calendar counted on and every move so far (a later year may recount again).
+        self._due = due.model_copy(update={"steps": [*due.steps, *self._moves]})
         if (due.due_on, due.provisional) == (before.due_on, before.provisional):
-            self._due = due  # same day; its explanation now names the published calendar
-            return
+            return  # same day; its explanation now names the published calendar
         self._record("calendar-updated", "system", f"{fact.schedule.year} 年放假安排已公布（{data.version}）")
-        if due.due_on != before.due_on:
-            note = moved_note("办理期限", before.due_on, due.due_on, fact)
-            due = due.model_copy(update={"steps": [*due.steps, note]})
-            self._record("due-date-changed", "system", note)
-        self._due = due
+        if moved:
+            self._record("due-date-changed", "system", self._moves[-1])
         await self._persist()
 
     @workflow.run

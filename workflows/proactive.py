@@ -70,6 +70,7 @@ class CatalogueItemWorkflow:
         self._version = 1
         self._last_editor = inp.created_by
         self._deadline = self._compute_deadline()
+        self._moves: list[str] = []  # how published calendar years moved the deadline (explained in its steps)
         self._reminded = self._escalated = False
         self._evidence: list[PublicationEvidence] = []
         self._alerts: list[AlertRecord] = []
@@ -132,16 +133,17 @@ class CatalogueItemWorkflow:
             return
         before = self._deadline
         deadline = self._compute_deadline()
-        if (deadline.due_on, deadline.provisional) == (before.due_on, before.provisional):
-            self._deadline = deadline  # same day; its explanation now names the published calendar
-            return
-        self._record("calendar-updated", "system", f"{fact.schedule.year} 年放假安排已公布（{data.version}）")
-        if deadline.due_on != before.due_on:
+        moved = deadline.due_on != before.due_on
+        if moved:
             what = "解读材料发布期限" if self._inp.kind == "interpretation" else "公开期限"
-            note = moved_note(what, before.due_on, deadline.due_on, fact)
-            deadline = deadline.model_copy(update={"steps": [*deadline.steps, note]})
-            self._record("due-date-changed", "system", note)
-        self._deadline = deadline
+            self._moves.append(moved_note(what, before.due_on, deadline.due_on, fact))
+        # The steps name the calendar counted on and every move so far (a later year may recount again).
+        self._deadline = deadline.model_copy(update={"steps": [*deadline.steps, *self._moves]})
+        if (deadline.due_on, deadline.provisional) == (before.due_on, before.provisional):
+            return  # same day; its explanation now names the published calendar
+        self._record("calendar-updated", "system", f"{fact.schedule.year} 年放假安排已公布（{data.version}）")
+        if moved:
+            self._record("due-date-changed", "system", self._moves[-1])
         await self._persist()
 
     # --- human steps ----------------------------------------------------------------------------
@@ -209,6 +211,7 @@ class CatalogueItemWorkflow:
             # published version stays in the history with its evidence until the new one replaces it.
             self._produced_on = local_date(workflow.now())
             self._deadline = self._compute_deadline()
+            self._moves = []
             self._reminded = self._escalated = False
         self._record("replaced" if was_published else "revised", cmd.by,
                      f"登记第 {self._version} 版" + (f"：{cmd.reason}" if cmd.reason else ""))
