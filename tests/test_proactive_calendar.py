@@ -124,3 +124,39 @@ async def test_publishing_the_year_moves_interpretation_and_correction_deadlines
             old_interp if workflow_id == interp_id else old_correction), workflow_id
         assert new_due.isoformat() in alerts[1]["message"]
 
+
+
+async def test_the_broadcast_reads_bounded_pages_of_both_tables(isolated_api, client):
+    """The processes are told a page at a time (continue-as-new between pages): the catalogue's, then the
+    corrections'; each open process once."""
+    from temporalio.client import WorkflowExecutionStatus
+
+    from tests.calendars import fictional_schedule
+    from workcalendar import YearSchedule
+    from workflows.messages import CalendarYearPublished
+    from workflows.proactive_calendar import DeadlineBroadcastInput, DeadlineBroadcastResult
+
+    api, start = isolated_api, clock.today()
+    await _interpretation(api, start)
+    submitted = await api.post("/api/v1/corrections", json=CORRECTION | {"received_on": start.isoformat()},
+                               headers=api.as_user("desk-chen"))
+    correction_id = submitted.json()["correction_id"]
+    await view_when(api, f"/api/v1/corrections/{correction_id}", lambda v: True, 20)
+
+    async def listed(_):  # the rows are written in the background
+        from db.proactive_repository import open_deadline_ids_page
+        from db.session import session_scope
+        with session_scope(api.app.state.engine) as session:
+            ids = [i for table in ("catalogue", "corrections")
+                   for i in open_deadline_ids_page(session, table, date(start.year, 1, 1), None, 10)]
+        return ids if len(ids) == 3 else None
+    await _until(listed)
+    schedule = YearSchedule.model_validate(fictional_schedule(start.year) | {"year": start.year})
+    settings = api.app.state.settings
+    handle = await client.start_workflow(
+        "DeadlineCalendarBroadcast", DeadlineBroadcastInput(fact=CalendarYearPublished(schedule=schedule), batch_size=1),
+        id=f"paged-broadcast-{correction_id}", task_queue=settings.task_queue, result_type=DeadlineBroadcastResult)
+    result = await handle.result()
+    # The policy document, its interpretation and the correction: one page each, plus an empty page per table.
+    assert (result.told, result.gone, result.runs) == (3, 0, 5)
+    assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
