@@ -103,9 +103,11 @@ def workflow_classes() -> Sequence[type]:
 
     from workflows.corrections import CorrectionWorkflow
     from workflows.proactive import CatalogueItemWorkflow, PublicOpinionWorkflow  # 政务公开 (issue 13)
+    from workflows.proactive_calendar import DeadlineCalendarBroadcastWorkflow
 
     return [DisclosureApplicationWorkflow, ConsultationWorkflow, CalendarBroadcastWorkflow,
-            CalendarBroadcastBatchesWorkflow, CatalogueItemWorkflow, PublicOpinionWorkflow, CorrectionWorkflow]
+            CalendarBroadcastBatchesWorkflow, CatalogueItemWorkflow, PublicOpinionWorkflow, CorrectionWorkflow,
+            DeadlineCalendarBroadcastWorkflow]
 
 
 def build_worker(client: Client, settings: Settings, engine) -> Worker:

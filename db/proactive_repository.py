@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
+from clock import start_of_day_instant
 from db.models_proactive import AnnualFigure, CatalogueCategory, CatalogueItem, CorrectionRequest, OpinionEvent
 
 
@@ -169,3 +170,21 @@ def recent_request_items(session: Session, since: date, limit: int = 1000) -> li
         .join(ApplicationItem, ApplicationItem.application_id == Application.id)
         .where(Application.received_on >= since)
         .order_by(col(Application.received_on).desc(), col(Application.id).desc()).limit(limit)).all())
+
+
+def open_deadline_ids_page(session: Session, table: str, due_from: date, after: str | None, limit: int) -> list[str]:
+    """A keyset page (by id) of the processes whose working-day deadline a calendar year published now may
+    move: catalogue items and interpretations not withdrawn (an item published since answers the signal with
+    nothing), corrections being handled; only those due on or after `due_from` (the year's first day: an
+    earlier deadline counted no day of that year)."""
+    if table == "catalogue":
+        since = start_of_day_instant(due_from)  # the year's first instant, Asia/Shanghai
+        query = select(CatalogueItem.id).where(CatalogueItem.status != "withdrawn", col(CatalogueItem.due_at) >= since)
+        key = col(CatalogueItem.id)
+    else:
+        query = select(CorrectionRequest.id).where(CorrectionRequest.status == "handling",
+                                                   col(CorrectionRequest.due_on) >= due_from)
+        key = col(CorrectionRequest.id)
+    if after is not None:
+        query = query.where(key > after)
+    return list(session.exec(query.order_by(key).limit(limit)).all())
