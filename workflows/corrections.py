@@ -10,6 +10,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.proactive import ProactiveActivities
     from activities.letters import LetterActivities
     from contracts.models import (ComposeLetterInput, DispatchInput, DispatchResult, IssueLetterInput, Letter, ReplyItem,
                                   SendLetterInput, StaffAlertInput)
@@ -214,8 +215,8 @@ class CorrectionWorkflow:
 
     async def _persist(self) -> None:
         i = self._inp
-        await workflow.execute_activity(
-            "save_correction",
+        await workflow.execute_activity_method(
+            ProactiveActivities.save_correction,
             CorrectionRecord(id=i.correction_id, person_name=i.person_name, email=i.email, address=i.address,
                              record=i.record, correction=i.correction, evidence=i.evidence, channel=i.channel,
                              received_on=i.received_on, due_on=self._due.due_on, status=self._status,

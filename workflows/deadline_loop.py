@@ -24,6 +24,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.disclosure import DisclosureActivities
     from contracts.models import StaffAlertInput
     from workcalendar import CalendarData
     from workflows.messages import CalendarYearPublished
@@ -80,8 +81,8 @@ def reminder_or_escalation(reminded: bool, supervisor_email: str | None) -> tupl
 
 async def raise_staff_alert(inp: StaffAlertInput) -> None:
     """The alert row and its e-mail (activities: idempotent on `inp.key`)."""
-    await workflow.execute_activity(
-        "raise_staff_alert", inp, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ALERT_RETRY)
+    await workflow.execute_activity_method(
+        DisclosureActivities.raise_staff_alert, inp, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ALERT_RETRY)
 
 
 def newer_calendar(current: CalendarData, fact: CalendarYearPublished) -> CalendarData | None:

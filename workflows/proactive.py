@@ -14,6 +14,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.proactive import ProactiveActivities
     from contracts.models import StaffAlertInput
     from clock import local_date
     from proactive.rules import Deadline, interpretation_due, opinion_limits, publication_due
@@ -297,8 +298,8 @@ class CatalogueItemWorkflow:
             source_sha256=self._inp.source.sha256 if self._inp.source else None,
             legal_kind=self._inp.legal_kind, issued_on=self._inp.issued_on, repealed_on=self._repealed_on,
         )
-        await workflow.execute_activity("save_catalogue_item", record, start_to_close_timeout=ACTIVITY_TIMEOUT,
-                                        retry_policy=PERSIST_RETRY)
+        await workflow.execute_activity_method(ProactiveActivities.save_catalogue_item, record,
+                                               start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY)
 
 
 @workflow.defn(name="PublicOpinionWorkflow")
@@ -410,5 +411,5 @@ class PublicOpinionWorkflow:
                                limits=[s.model_dump(mode="json") for s in self._limits],
                                responses=[r.model_dump(mode="json") for r in self._responses],
                                created_by=self._inp.created_by)
-        await workflow.execute_activity("save_opinion_event", record, start_to_close_timeout=ACTIVITY_TIMEOUT,
-                                         retry_policy=PERSIST_RETRY)
+        await workflow.execute_activity_method(ProactiveActivities.save_opinion_event, record,
+                                               start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY)

@@ -20,6 +20,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.proactive import ProactiveActivities
     from workflows.messages import CalendarYearPublished
     from workflows.proactive_messages import DeadlineTable, OpenDeadlinesPage
 
@@ -51,11 +52,11 @@ class DeadlineBroadcastResult(BaseModel):
 class DeadlineCalendarBroadcastWorkflow:
     @workflow.run
     async def run(self, inp: DeadlineBroadcastInput) -> DeadlineBroadcastResult:
-        page: list[str] = await workflow.execute_activity(
-            "open_deadline_ids_page",
+        page: list[str] = await workflow.execute_activity_method(
+            ProactiveActivities.open_deadline_ids_page,
             OpenDeadlinesPage(table=inp.table, due_from=date(inp.fact.schedule.year, 1, 1), after=inp.after,
                               limit=inp.batch_size),
-            result_type=list[str], start_to_close_timeout=timedelta(minutes=1), retry_policy=_READ_RETRY,
+            start_to_close_timeout=timedelta(minutes=1), retry_policy=_READ_RETRY,
         )
         outcomes = await asyncio.gather(*(self._tell(workflow_id, inp.fact) for workflow_id in page))
         tally = {"told": inp.told + sum(outcomes), "gone": inp.gone + len(outcomes) - sum(outcomes), "runs": inp.runs + 1}
