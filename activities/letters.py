@@ -33,6 +33,7 @@ from temporalio.exceptions import ApplicationError
 
 from contracts.models import (
     AttachmentRef,
+    DeliveredLetter,
     IssuedLetter,
     IssueLetterInput,
     RecordDeliveryInput,
@@ -52,6 +53,9 @@ from outcomes import OutcomeCode
 
 DEFAULT_DOCUMENT_NUMBER_PREFIX = "某统"
 HEARTBEAT_SECONDS = 1.0
+# deliver_letter's first try: if it fails, the workflow's next round starts after DISPATCH_RETRY's initial
+# interval (workflows/delivery.py), which the before-due warning needs to know.
+FIRST_RETRY_IN = timedelta(seconds=2)
 
 
 def document_number_prefix() -> str:
@@ -192,14 +196,39 @@ class LetterActivities:
             next_try_in = policy.initial_interval * policy.backoff_coefficient ** (info.attempt - 1)
             if policy.maximum_interval is not None:
                 next_try_in = min(next_try_in, policy.maximum_interval)
-        worker = asyncio.ensure_future(asyncio.to_thread(
+        result = await _heartbeating(asyncio.to_thread(
             self._send, inp, tried_at=info.current_attempt_scheduled_time, next_try_in=next_try_in))
-        while not worker.done():
-            activity.heartbeat()  # a killed worker is noticed in seconds, not after the start-to-close timeout
-            await asyncio.wait([worker], timeout=HEARTBEAT_SECONDS)
-        result = worker.result()
         activity.logger.info("send %s: %s after %d attempts", inp.key, result.status, result.attempts)
         return result
+
+    # --- issue and send in one activity (issue 15 point 2) ---------------------------------------
+
+    async def deliver(self, issue: IssueLetterInput, send: SendLetterInput) -> DeliveredLetter:
+        """The body of `deliver_letter` (activities/disclosure.py composes first): issue, then one try.
+
+        A retry of the activity is idempotent on the key: `_issue` returns the stored document and `_send`
+        reads the outbox row (sent: nothing to do; sending: marked uncertain, never resent). A try that
+        failed before DATA is recorded on the row as by `send_letter` and returned, not raised: the
+        workflow shows it and goes on with its rounds of `send_letter` (workflows/delivery.py).
+        """
+        tried_at = activity.info().current_attempt_scheduled_time
+        delivered = await _heartbeating(asyncio.to_thread(self._issue_and_send, issue, send, tried_at))
+        activity.logger.info("issued %s as %s, send: %s", issue.key, delivered.issued.document_number,
+                             delivered.sent.status if delivered.sent else f"{delivered.failed_type} (will retry)")
+        return delivered
+
+    def _issue_and_send(self, issue: IssueLetterInput, send: SendLetterInput,
+                        tried_at: datetime | None) -> DeliveredLetter:
+        issued = self._issue(issue)
+        try:
+            sent = self._send(send, tried_at=tried_at, next_try_in=FIRST_RETRY_IN)
+        except ApplicationError as error:
+            if error.non_retryable:
+                raise
+            counted = error.details[0] if error.details and isinstance(error.details[0], int) else None
+            return DeliveredLetter(letter=issue.letter, issued=issued, failed_type=error.type or type(error).__name__,
+                                   failed_message=str(error), failed_attempts=counted)
+        return DeliveredLetter(letter=issue.letter, issued=issued, sent=sent)
 
     def _send(self, inp: SendLetterInput, *, tried_at: datetime | None = None,
               next_try_in: timedelta = timedelta(0)) -> SendLetterResult:
@@ -319,6 +348,18 @@ class LetterActivities:
 
 class _Uncertain(Exception):
     pass
+
+
+async def _heartbeating(work):
+    """Await `work` (a thread), heartbeating while it runs: a killed worker is noticed in seconds, not after
+    the start-to-close timeout. The first heartbeat only after HEARTBEAT_SECONDS: most letters are done by
+    then, and each heartbeat is a call to the server (the heartbeat timeout counts from the start anyway)."""
+    worker = asyncio.ensure_future(work)
+    await asyncio.wait([worker], timeout=HEARTBEAT_SECONDS)
+    while not worker.done():
+        activity.heartbeat()
+        await asyncio.wait([worker], timeout=HEARTBEAT_SECONDS)
+    return worker.result()
 
 
 def _describe(error: Exception) -> str:
