@@ -18,9 +18,11 @@ Exactly once, and where it can only be "at most once, then a person decides":
 """
 
 import asyncio
+import functools
 import hashlib
 import os
 import smtplib
+import socket
 import threading
 from datetime import datetime, timedelta
 from email import policy as email_policy
@@ -292,7 +294,8 @@ class LetterActivities:
     def _smtp_transaction(self, key: str, row: LetterOutbox, email: EmailMessage) -> tuple[datetime, str]:
         """MAIL, RCPT, DATA; the instant the server accepted the message and its reply (proof of service)."""
         settings = self._settings
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds) as smtp:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds,
+                          local_hostname=_local_hostname()) as smtp:
             smtp.ehlo_or_helo_if_needed()
             code, answer = smtp.mail(settings.smtp_sender)
             if code != 250:
@@ -348,6 +351,12 @@ class LetterActivities:
 
 class _Uncertain(Exception):
     pass
+
+
+@functools.cache
+def _local_hostname() -> str:
+    """The name said in EHLO, looked up once per process (smtplib would call socket.getfqdn() on every connection)."""
+    return socket.getfqdn()
 
 
 async def _heartbeating(work):
