@@ -55,6 +55,10 @@ from outcomes import OutcomeCode
 
 DEFAULT_DOCUMENT_NUMBER_PREFIX = "某统"
 HEARTBEAT_SECONDS = 1.0
+# The first heartbeat only after this long: most letters are done by then, and each heartbeat is a call to
+# the server. Well inside the 10 s heartbeat timeout, which counts from the start until a first heartbeat
+# (then the SDK sends at most one per 8 s, each resetting it).
+FIRST_HEARTBEAT_AFTER = 3.0
 # deliver_letter's first try: if it fails, the workflow's next round starts after DISPATCH_RETRY's initial
 # interval (workflows/delivery.py), which the before-due warning needs to know.
 FIRST_RETRY_IN = timedelta(seconds=2)
@@ -361,10 +365,9 @@ def _local_hostname() -> str:
 
 async def _heartbeating(work):
     """Await `work` (a thread), heartbeating while it runs: a killed worker is noticed in seconds, not after
-    the start-to-close timeout. The first heartbeat only after HEARTBEAT_SECONDS: most letters are done by
-    then, and each heartbeat is a call to the server (the heartbeat timeout counts from the start anyway)."""
+    the start-to-close timeout. The first heartbeat after FIRST_HEARTBEAT_AFTER (see there)."""
     worker = asyncio.ensure_future(work)
-    await asyncio.wait([worker], timeout=HEARTBEAT_SECONDS)
+    await asyncio.wait([worker], timeout=FIRST_HEARTBEAT_AFTER)
     while not worker.done():
         activity.heartbeat()
         await asyncio.wait([worker], timeout=HEARTBEAT_SECONDS)
