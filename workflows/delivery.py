@@ -24,7 +24,6 @@ with workflow.unsafe.imports_passed_through():
         DeliveredLetter,
         DeliverLetterInput,
         DispatchInput,
-        IssuedLetter,
         IssueLetterInput,
         Letter,
         LetterKind,
