@@ -223,6 +223,28 @@ class SendLetterResult(Payload):
     last_error: str | None = None
 
 
+class DeliverLetterInput(Payload):
+    """Issue 15 point 2: compose (when `compose` is given), issue and try once to send, in one activity.
+
+    Idempotent on `issue.key` as its three parts are: composing is pure, issuing returns the stored
+    document on a retry, and the send reads the outbox row (sent: nothing to do; sending: never resent).
+    With `compose`, `issue.letter` is replaced by the composed letter.
+    """
+
+    compose: ComposeLetterInput | None = None
+    issue: IssueLetterInput
+    send: SendLetterInput
+
+
+class DeliveredLetter(Payload):
+    letter: Letter = Field(description="the letter as issued (composed here when asked)")
+    issued: IssuedLetter
+    sent: SendLetterResult | None = Field(default=None, description="the outbox's answer; None when the try failed")
+    failed_type: str | None = Field(default=None, description="the failed try: its error type (the workflow retries)")
+    failed_message: str | None = None
+    failed_attempts: int | None = Field(default=None, description="tries counted on the outbox row, if known")
+
+
 class RecordDeliveryInput(Payload):
     key: str
     delivered_on: date

@@ -217,7 +217,9 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         self._dirty = False  # the database copy is behind the state (PERSIST_IN_BACKGROUND)
         self._writing = False  # the background persister has a write in flight
         self._persister: asyncio.Task | None = None
-        self._search_attributes: tuple | None = None  # the values last upserted
+        # The values last upserted; those the API started the workflow with (issue 15 point 2: one upsert
+        # fewer at the start). Read from the start event, so replays of any history agree.
+        self._search_attributes: tuple | None = sa.started_with(workflow.info().typed_search_attributes)
         self._s.supplement_notice_by, _ = supplement_notice_deadline(
             self._s.cal, inp.received_on, inp.policy.supplement_notice_days
         )
