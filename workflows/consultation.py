@@ -20,13 +20,12 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.disclosure import DisclosureActivities
+    from activities.letters import LetterActivities
     from contracts.models import (
         ComposeLetterInput,
         DispatchInput,
-        DispatchResult,
-        IssuedLetter,
         IssueLetterInput,
-        Letter,
         ReplyItem,
         SendLetterInput,
         SendLetterResult,
@@ -82,36 +81,36 @@ class ConsultationWorkflow:
     async def run(self, inp: ConsultationInput) -> ConsultationResult:
         if self._from_receipt:
             return await self._run_from_receipt(inp)
-        letter = await workflow.execute_activity(
-            "compose_letter",
+        letter = await workflow.execute_activity_method(
+            DisclosureActivities.compose_letter,
             ComposeLetterInput(
                 application_id=inp.application_id, kind="consultation-letter", agency_name=inp.agency_name,
                 recipient_name=inp.consultee.name, letter_date=self._sent_on, received_on=inp.received_on,
                 items=[ReplyItem(item_no=n, description=d, outcome=OutcomeCode.DISCLOSED) for n, d in inp.items],
                 deadline_on=inp.window_ends_on, consultation_id=inp.consultation_id,
             ),
-            result_type=Letter, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=LETTER_RETRY,
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=LETTER_RETRY,
         )
         key, method = f"{inp.consultation_id}:letter", "email" if inp.consultee.email else "post"
         if workflow.patched(LETTERS_V2):
-            await workflow.execute_activity(
-                "issue_letter",
+            await workflow.execute_activity_method(
+                LetterActivities.issue_letter,
                 IssueLetterInput(key=key, application_id=inp.application_id, letter=letter, letter_date=self._sent_on,
                                  recipient_name=inp.consultee.name, method=method, email=inp.consultee.email,
                                  address=inp.consultee.address),
-                result_type=IssuedLetter, start_to_close_timeout=SEND_TIMEOUT, retry_policy=LETTER_RETRY,
+                start_to_close_timeout=SEND_TIMEOUT, retry_policy=LETTER_RETRY,
             )
             # The outbox sends once; an outage is retried with backoff, an uncertain try goes to staff.
             await self._send(SendLetterInput(key=key, application_id=inp.application_id))
         else:
-            await workflow.execute_activity(
-                "dispatch_letter",
+            await workflow.execute_activity_method(
+                DisclosureActivities.dispatch_letter,
                 DispatchInput(
                     key=key, application_id=inp.application_id,
                     recipient_name=inp.consultee.name, method=method,
                     email=inp.consultee.email, letter=letter,
                 ),
-                result_type=DispatchResult, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=LETTER_RETRY,
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=LETTER_RETRY,
             )
         window_closes = end_of_day_instant(inp.window_ends_on)
         try:
@@ -129,8 +128,8 @@ class ConsultationWorkflow:
         server's unbounded retry of one send (no alerts)."""
         if workflow.patched(SEND_ROUNDS):
             return await send_through_outbox(inp, on_failed_round=self._letter_failed)
-        return await workflow.execute_activity(
-            "send_letter", inp, result_type=SendLetterResult, start_to_close_timeout=SEND_TIMEOUT,
+        return await workflow.execute_activity_method(
+            LetterActivities.send_letter, inp, start_to_close_timeout=SEND_TIMEOUT,
             heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT, retry_policy=LETTER_RETRY,
         )
 
@@ -147,23 +146,23 @@ class ConsultationWorkflow:
 
     async def _run_from_receipt(self, inp: ConsultationInput) -> ConsultationResult:
         kind = "consultation-letter" if inp.consultee.kind == "third-party" else "agency-consultation-letter"
-        letter = await workflow.execute_activity(
-            "compose_letter",
+        letter = await workflow.execute_activity_method(
+            DisclosureActivities.compose_letter,
             ComposeLetterInput(
                 application_id=inp.application_id, kind=kind, agency_name=inp.agency_name,
                 recipient_name=inp.consultee.name, letter_date=self._sent_on, received_on=inp.received_on,
                 items=[ReplyItem(item_no=n, description=d, outcome=OutcomeCode.DISCLOSED) for n, d in inp.items],
                 consultation_id=inp.consultation_id,
             ),
-            result_type=Letter, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=LETTER_RETRY,
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=LETTER_RETRY,
         )
         key, method = f"{inp.consultation_id}:letter", "email" if inp.consultee.email else "post"
-        await workflow.execute_activity(
-            "issue_letter",
+        await workflow.execute_activity_method(
+            LetterActivities.issue_letter,
             IssueLetterInput(key=key, application_id=inp.application_id, letter=letter, letter_date=self._sent_on,
                              recipient_name=inp.consultee.name, method=method, email=inp.consultee.email,
                              address=inp.consultee.address),
-            result_type=IssuedLetter, start_to_close_timeout=SEND_TIMEOUT, retry_policy=LETTER_RETRY,
+            start_to_close_timeout=SEND_TIMEOUT, retry_policy=LETTER_RETRY,
         )
         sent = await self._send(SendLetterInput(key=key, application_id=inp.application_id))
         if sent.status == "sent" and sent.sent_at is not None and self._served_on is None:

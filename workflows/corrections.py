@@ -10,9 +10,10 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.disclosure import DisclosureActivities
     from activities.proactive import ProactiveActivities
     from activities.letters import LetterActivities
-    from contracts.models import (ComposeLetterInput, DispatchInput, DispatchResult, IssueLetterInput, Letter, ReplyItem,
+    from contracts.models import (ComposeLetterInput, DispatchInput, IssueLetterInput, Letter, ReplyItem,
                                   SendLetterInput, StaffAlertInput)
     from workflows.delivery import PERSIST_RETRY, SEND_TIMEOUT, send_through_outbox
     from clock import SHANGHAI, ClockInput, compute_due, end_of_day_instant, local_date, reminder_date
@@ -162,14 +163,14 @@ class CorrectionWorkflow:
 
     async def _notify(self, kind: str, **fields) -> None:
         self._changes += 1
-        letter = await workflow.execute_activity(
-            "compose_letter",
+        letter = await workflow.execute_activity_method(
+            DisclosureActivities.compose_letter,
             ComposeLetterInput(application_id=self._inp.correction_id, kind=kind, agency_name=self._inp.agency_name,
                                recipient_name=self._inp.person_name, letter_date=local_date(workflow.now()),
                                received_on=self._inp.received_on,
                                items=[ReplyItem(item_no=1, description=f"{self._inp.record}：{self._inp.correction}",
                                                 outcome=OutcomeCode.DISCLOSED)], **fields),
-            result_type=Letter, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
         self._letter = letter
         key, method = f"{self._inp.correction_id}:{kind}", "email" if self._inp.email else "post"
         if workflow.patched(CORRECTION_LETTERS_V2):
@@ -187,12 +188,12 @@ class CorrectionWorkflow:
                 await self._persist()
                 return
         else:
-            await workflow.execute_activity(
-                "dispatch_letter",
+            await workflow.execute_activity_method(
+                DisclosureActivities.dispatch_letter,
                 DispatchInput(key=key, application_id=self._inp.correction_id,
                               recipient_name=self._inp.person_name, method=method,
                               email=self._inp.email, letter=letter, address=self._inp.address),
-                result_type=DispatchResult, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
         self._record("letter-sent", "system", f"已告知申请人：{letter.subject}")
         await self._persist()
 
