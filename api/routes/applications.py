@@ -39,8 +39,11 @@ from db.repository import (
 from policy import profile_named
 from policy.intake import RECEIPT_BASIS
 from workflows.application import DisclosureApplicationWorkflow
+from workcalendar import CalendarData
 from workflows.messages import (
+    FINAL_STATUSES,
     ApplicationInput,
+    CalendarCatchUp,
     ApplicationView,
     AssignHandler,
     ConfirmDelivery,
@@ -258,12 +261,31 @@ async def ensure_visible(user: StaffUser, application_id: str, client) -> None:
 
 
 @router.get("/{application_id}", response_model=ApplicationView)
-async def live_state(application_id: ApplicationId, client: ClientDep, user: Annotated[StaffUser, READERS]) -> ApplicationView:
+async def live_state(application_id: ApplicationId, client: ClientDep, calendar: CalendarDep,
+                     user: Annotated[StaffUser, READERS]) -> ApplicationView:
     """The whole live state from the workflow: status, items, due date and why, timeline, pending actions."""
     view = await live_view(client, application_id)
     if not sees_department(user, view.department):
         raise not_found(application_id)
-    return view
+    return await counted_on_current_calendar(client, calendar, view)
+
+
+async def counted_on_current_calendar(client, calendar, view: ApplicationView) -> ApplicationView:
+    """Issue 15 point 4: an open application that has not yet counted on a year published since (the broadcaster
+    woke only those whose next deadline came earlier) counts on it before staff see it (catch_up_calendar)."""
+    if view.calendar_version is None or view.status in FINAL_STATUSES:
+        return view
+    await calendar.fresh()
+    current = calendar.current()
+    if not set(view.calendar_years) <= set(current.years):
+        return view  # it holds a year the agency has not published (a calendar given at start): nothing to compare
+    first = view.received_on.year
+    mine = CalendarData(years={year: s for year, s in current.years.items()
+                               if year >= first or year in view.calendar_years})
+    if mine.version == view.calendar_version:
+        return view
+    return await run_update(client, view.application_id, "catch_up_calendar", CalendarCatchUp(calendar=mine),
+                            ApplicationView, what="申请", ended=lambda: "申请已办结")
 
 
 class SimilarEarlierItem(BaseModel):
