@@ -26,8 +26,12 @@ JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 
 
 
 def upgrade() -> None:
-    op.add_column('application', sa.Column('clock', JSON_DOCUMENT, nullable=True))
-    op.add_column('application', sa.Column('calendar_note', sa.String(), nullable=True))
+    # A database made by create_all from the current models (adopted: stamped 0001, then upgraded) has them already.
+    existing = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("application")}
+    if 'clock' not in existing:
+        op.add_column('application', sa.Column('clock', JSON_DOCUMENT, nullable=True))
+    if 'calendar_note' not in existing:
+        op.add_column('application', sa.Column('calendar_note', sa.String(), nullable=True))
 
 
 def downgrade() -> None:
