@@ -10,7 +10,8 @@ Times, from that start: the broadcast's last run (every signal delivered) and th
 application has persisted its `calendar-updated` event; prints per-second rates, the CPU of each process
 per application, the broadcaster's runs and largest run history, and one application's history growth.
 
-Since issue 15 point 4's recount in the database (RECOUNT_IN_DATABASE): the broadcaster recounts every open
+`--earlier` publishes a make-up working day instead (every date moves earlier, so every application is woken:
+the worst case). Since issue 15 point 4's recount in the database (RECOUNT_IN_DATABASE): the broadcaster recounts every open
 application from its copy and signals only those whose next wake-up moves earlier; the figure is then the
 time until every open row shows its moved due date (`calendar_note` set by the broadcaster, or the
 `calendar-updated` event of one it woke), and the signals sent. Starting and acknowledging 100,000 real
@@ -160,11 +161,19 @@ async def main(args: argparse.Namespace) -> int:
 
         # A correction of the receipt year: one more day off after the receipt (every application recomputes).
         current = calendar_data.years[year]
-        extra = next((d for d in (create.received_on + timedelta(days=k) for k in range(1, 40))
-                     if d.year == year and d.weekday() < 5 and d not in current.holidays), None)
-        if extra is None:
-            raise SystemExit("no working day left in the receipt year to turn into a day off")
-        corrected = current.model_copy(update={"holidays": sorted([*current.holidays, extra])})
+        if args.earlier:  # a weekend day after the receipt becomes a make-up working day: every date moves earlier
+            extra = next((d for d in (create.received_on + timedelta(days=k) for k in range(1, 40))
+                         if d.year == year and d.weekday() >= 5 and d not in current.makeup_workdays
+                         and d not in current.holidays), None)
+            if extra is None:
+                raise SystemExit("no weekend day left in the receipt year to turn into a make-up working day")
+            corrected = current.model_copy(update={"makeup_workdays": sorted([*current.makeup_workdays, extra])})
+        else:
+            extra = next((d for d in (create.received_on + timedelta(days=k) for k in range(1, 40))
+                         if d.year == year and d.weekday() < 5 and d not in current.holidays), None)
+            if extra is None:
+                raise SystemExit("no working day left in the receipt year to turn into a day off")
+            corrected = current.model_copy(update={"holidays": sorted([*current.holidays, extra])})
         fact = CalendarYearPublished(schedule=corrected)
         from db.repository import store_calendar_year
         from db.session import session_scope
@@ -233,6 +242,8 @@ if __name__ == "__main__":
     parser = bench_parser(__doc__)
     parser.add_argument("--applications", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--earlier", action="store_true",
+                        help="a make-up working day instead of a day off: every date moves earlier (every application woken)")
     parser.add_argument("--seed-rows", type=int, default=0, help="copies of a real application's row (recount code only)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
