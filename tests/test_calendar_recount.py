@@ -5,16 +5,18 @@ publication only when its next deadline comes earlier. Real server (per-workflow
   application is not signalled (its history is unchanged); when its old timer fires it counts on the new year,
   reminds nobody early, and reminds the handler at the new instant;
 - a year that moves them earlier (a make-up working day): the application is woken at publication and reminds
-  the handler at the new, earlier instant.
+  the handler at the new, earlier instant;
+- staff opening an application not yet woken see it count on the published year, and an action on one counts
+  its deadlines on it.
 """
 
 from datetime import date, timedelta
 
 import asyncio
 
-from clock import end_of_day_instant, reminder_date, at_local_time
+from clock import add_working_days_from, at_local_time, end_of_day_instant, reminder_date
 from tests.calendars import calendar_before, fictional_schedule, listed_with_clock, settled_history
-from tests.helpers import listed_row, register, today
+from tests.helpers import act, listed_row, register, state, today
 from tests.test_evidence import assert_replays
 from workcalendar import WorkCalendar
 
@@ -134,3 +136,31 @@ async def test_a_year_moving_dates_earlier_wakes_the_application_at_publication(
     assert len(reminders) == 1 and new_due.isoformat() in reminders[0]["summary"]
     assert end_of_day_instant(new_due) > new_reminder
     await assert_replays(client, app_id)
+
+
+async def test_staff_see_and_act_on_the_published_year_before_the_application_wakes(
+        isolated_api, unpublished_from, client):
+    api = isolated_api
+    this_year = today().year
+    unpublished_from(this_year)
+    api.app.state.calendar.refresh()
+    app_id, view = await _registered_and_settled(api, client)
+    other_id, _ = await _registered_and_settled(api, client)
+    old_due = date.fromisoformat(view["due"]["due_on"])
+    before_cal = WorkCalendar(calendar_before(this_year))
+    day_off = before_cal.add_workdays(date.fromisoformat(view["due"]["start_on"]), 1)[0]
+    result = await _publish(api, client, range(this_year, old_due.year + 2), extra_days_off=[day_off])
+    assert result["told"] == 0
+    assert (await _query(client, app_id))["due"]["due_on"] == old_due.isoformat()  # not woken
+
+    # The detail page: the application counts on the published year before it is shown.
+    shown = await state(api, app_id)
+    assert date.fromisoformat(shown["due"]["due_on"]) > old_due
+    assert "due-date-changed" in [e["kind"] for e in shown["timeline"]]
+    # An action: the supplement deadline it sets is counted on the published year.
+    asked = await act(api, other_id, "supplement-request", {"needed": ["请明确所需信息的时间范围"], "by": "wang"})
+    new_cal = WorkCalendar(api.app.state.calendar.since(this_year))
+    sent_on = date.fromisoformat(asked["supplement"]["notice_sent_on"])
+    assert asked["supplement"]["deadline_on"] == add_working_days_from(new_cal, sent_on, 15)[0].isoformat()
+    kinds = [e["kind"] for e in asked["timeline"]]
+    assert kinds.index("calendar-updated") < kinds.index("supplement-requested")

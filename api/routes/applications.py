@@ -270,6 +270,38 @@ async def live_state(application_id: ApplicationId, client: ClientDep, calendar:
     return await counted_on_current_calendar(client, calendar, view)
 
 
+def _row_clock(session, application_id: str) -> tuple | None:
+    from sqlmodel import select
+
+    row = session.exec(select(Application.received_on, Application.clock).where(Application.id == application_id)).first()
+    return None if row is None or row[1] is None else (row[0], row[1])
+
+
+async def catch_up_before_acting(client, calendar, session, application_id: str) -> None:
+    """Issue 15 point 4: before a staff or applicant action, an application whose database copy counts on an
+    older calendar than the agency's counts on it first (catch_up_calendar), so the action's deadlines and
+    letters are counted on the published year. One row read; an update only when it is behind."""
+    if calendar is None:
+        return
+    found = await blocking(_row_clock, session, application_id)
+    if found is None:
+        return
+    received_on, copy = found
+    await calendar.fresh()
+    current = calendar.current()
+    if not set(copy["years"]) <= set(current.years):
+        return
+    mine = CalendarData(years={year: s for year, s in current.years.items()
+                               if year >= received_on.year or year in copy["years"]})
+    if mine.version == copy["calendar_version"]:
+        return
+    try:
+        await run_update(client, application_id, "catch_up_calendar", CalendarCatchUp(calendar=mine),
+                         ApplicationView, what="申请", ended=lambda: "申请已办结")
+    except HTTPException:
+        pass  # ended or gone: the action itself answers
+
+
 async def counted_on_current_calendar(client, calendar, view: ApplicationView) -> ApplicationView:
     """Issue 15 point 4: an open application that has not yet counted on a year published since (the broadcaster
     woke only those whose next deadline came earlier) counts on it before staff see it (catch_up_calendar)."""
@@ -394,10 +426,11 @@ def _action(path: str, update: str, body_type: type[BaseModel], message: type[Ba
     roles = ACTION_ROLES[path]
 
     async def act(
-        application_id: ApplicationId, body: Any, session: SessionDep, client: ClientDep,
+        application_id: ApplicationId, body: Any, session: SessionDep, client: ClientDep, calendar: CalendarDep,
         user: Annotated[StaffUser, Depends(require(*roles))],
     ) -> ApplicationView:
         await ensure_visible(user, application_id, client)
+        await catch_up_before_acting(client, calendar, session, application_id)
         command = message.model_validate(body.model_dump() | {"by": user.username})
         return await run_update(client, application_id, update, command, ApplicationView, what="申请",
                                 ended=lambda: blocking(_how_it_ended, session, application_id))
