@@ -63,16 +63,10 @@ class DisclosureActivities:
 
     @activity.defn(name="persist_application")
     async def persist_application(self, inp: PersistApplicationInput) -> PersistOutcome | None:
-        if inp.check_calendar and inp.record.clock is not None:
-            # Issue 15 point 4: a record counted on an older calendar than the agency's is not written (the
-            # listing keeps the broadcaster's recount); the workflow recounts on the calendar returned, then writes.
-            calendar = await asyncio.to_thread(self._application_calendar, inp.record.received_on.year,
-                                               inp.record.clock["years"])
-            if calendar.version != inp.record.clock["calendar_version"]:
-                activity.logger.info("application %s counts on an older calendar: not written",
-                                     inp.record.application_id)
-                return PersistOutcome(calendar=calendar.model_dump(mode="json"))
-        await self._in_transaction(repository.save_application, inp.record, inp.events)
+        stale = await asyncio.to_thread(self._persist_unless_stale, inp)
+        if stale is not None:
+            activity.logger.info("application %s counts on an older calendar: not written", inp.record.application_id)
+            return PersistOutcome(calendar=stale.model_dump(mode="json"))
         activity.logger.info(
             "persisted application %s (status %s, %d events offered)",
             inp.record.application_id,
@@ -168,6 +162,19 @@ class DisclosureActivities:
 
             self._calendar = CalendarSource(self._engine)
         return self._calendar
+
+    def _persist_unless_stale(self, inp: PersistApplicationInput):
+        """Write the record, unless (check_calendar) it was counted on an older calendar than the agency's: then
+        write nothing and answer that calendar (issue 15 point 4: the listing keeps the broadcaster's recount; the
+        workflow recounts on the calendar answered, then writes). One thread hop for both."""
+        clock_copy = inp.record.clock
+        if inp.check_calendar and clock_copy is not None:
+            calendar = self._application_calendar(inp.record.received_on.year, clock_copy["years"])
+            if set(clock_copy["years"]) <= set(calendar.years) and calendar.version != clock_copy["calendar_version"]:
+                return calendar
+        with session_scope(self._engine) as session:
+            repository.save_application(session, inp.record, inp.events)
+        return None
 
     def _application_calendar(self, received_year: int, years: list[int]):
         from activities.calendar_recount import application_calendar

@@ -19,6 +19,7 @@ from tests.calendars import calendar_before, fictional_schedule, listed_with_clo
 from tests.helpers import act, listed_row, register, state, today
 from tests.test_evidence import assert_replays
 from workcalendar import WorkCalendar
+from workflows.messages import ApplicationView, AssignHandler
 
 REMINDER_DAYS = 3  # Settings.reminder_days_before_due (the tests' settings keep the default)
 
@@ -44,6 +45,15 @@ async def _query(client, app_id: str, check=lambda view: True) -> dict:
             return view
         await asyncio.sleep(0.1)
     raise AssertionError(f"{app_id}: not as expected: {view['due']} {[e['kind'] for e in view['timeline']]}")
+
+
+def _note(api, app_id: str) -> str | None:
+    from sqlmodel import Session
+
+    from db.models import Application
+
+    with Session(api.app.state.engine) as session:
+        return session.get(Application, app_id).calendar_note
 
 
 def _reminder_instant(cal: WorkCalendar, due: dict):
@@ -79,6 +89,8 @@ async def test_a_year_moving_dates_later_updates_the_list_without_waking_the_app
     new_cal = WorkCalendar(api.app.state.calendar.since(this_year))
     row = await listed_row(api, app_id, lambda r: r["due_on"] != old_due.isoformat())
     assert date.fromisoformat(row["due_on"]) > old_due
+    note = _note(api, app_id)  # the copy says why, until the application records it on its timeline
+    assert f"答复期限由 {old_due} 重新计算为 {row['due_on']}" in note and str(day_off.year) in note
     # Not woken: its history is what it was, and it still counts on the old calendar...
     assert len((await handle.fetch_history()).events) == history
     assert (await _query(client, app_id))["due"]["due_on"] == old_due.isoformat()
@@ -91,6 +103,11 @@ async def test_a_year_moving_dates_later_updates_the_list_without_waking_the_app
     assert woken["due"]["due_on"] == row["due_on"] and "due-date-changed" in kinds and "reminder" not in kinds
     listed = await listed_row(api, app_id, lambda r: r["due_on"] == row["due_on"])
     assert listed["due_on"] == row["due_on"]
+    for _ in range(100):  # its own write (the events included) replaces the broadcaster's explanation
+        if _note(api, app_id) is None:
+            break
+        await asyncio.sleep(0.1)
+    assert _note(api, app_id) is None
 
     # At the new reminder's instant it reminds the handler of the new due date.
     new_reminder = _reminder_instant(new_cal, woken["due"])
@@ -146,6 +163,7 @@ async def test_staff_see_and_act_on_the_published_year_before_the_application_wa
     api.app.state.calendar.refresh()
     app_id, view = await _registered_and_settled(api, client)
     other_id, _ = await _registered_and_settled(api, client)
+    third_id, _ = await _registered_and_settled(api, client)
     old_due = date.fromisoformat(view["due"]["due_on"])
     before_cal = WorkCalendar(calendar_before(this_year))
     day_off = before_cal.add_workdays(date.fromisoformat(view["due"]["start_on"]), 1)[0]
@@ -164,3 +182,13 @@ async def test_staff_see_and_act_on_the_published_year_before_the_application_wa
     assert asked["supplement"]["deadline_on"] == add_working_days_from(new_cal, sent_on, 15)[0].isoformat()
     kinds = [e["kind"] for e in asked["timeline"]]
     assert kinds.index("calendar-updated") < kinds.index("supplement-requested")
+
+    # A change that reaches the workflow without the API (here an update sent straight to it): its write, counted
+    # on the old calendar, is refused; it counts on the published year, then writes. The list never goes back.
+    moved = await listed_row(api, third_id, lambda r: r["due_on"] != old_due.isoformat())
+    await client.get_workflow_handle(third_id).execute_update(
+        "assign", AssignHandler(handler="li", by="chief-liu"), result_type=ApplicationView)
+    settled = await _query(client, third_id, lambda v: "due-date-changed" in [e["kind"] for e in v["timeline"]])
+    assert settled["due"]["due_on"] == moved["due_on"] and settled["handler"] == "li"
+    row = await listed_row(api, third_id, lambda r: r["handler"] == "li")
+    assert row["due_on"] == moved["due_on"]
