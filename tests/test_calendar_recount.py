@@ -10,9 +10,10 @@ publication only when its next deadline comes earlier. Real server (per-workflow
   its deadlines on it.
 """
 
+import asyncio
 from datetime import date, timedelta
 
-import asyncio
+import pytest
 
 from clock import add_working_days_from, at_local_time, end_of_day_instant, reminder_date
 from tests.calendars import calendar_before, fictional_schedule, listed_with_clock, settled_history
@@ -21,6 +22,9 @@ from tests.test_evidence import assert_replays
 from workcalendar import WorkCalendar
 from workcalendar.schedule import FIXED_DATE_HOLIDAYS
 from workflows.messages import ApplicationView, AssignHandler
+
+# Date-sensitive: the Makefile runs this module again with the clock pinned (tests/dates.py).
+pytestmark = pytest.mark.dates
 
 REMINDER_DAYS = 3  # Settings.reminder_days_before_due (the tests' settings keep the default)
 
