@@ -33,20 +33,14 @@ with workflow.unsafe.imports_passed_through():
         StaffAlertInput,
     )
     from clock import (
-        ClockInput,
         DueDate,
-        Pause,
         add_working_days_from,
-        at_local_time,
-        compute_due,
         end_of_day_instant,
         local_date,
-        reminder_date,
         supplement_notice_deadline,
     )
     from fees import quote as fee_quote
     from outcomes import OutcomeCode, label_of
-    from policy.intake import RECEIPT_BASIS
     from workcalendar import CalendarData, WorkCalendar
     from workflows import search_attributes as sa
     from workflows.application_rules import (
@@ -67,7 +61,6 @@ with workflow.unsafe.imports_passed_through():
         why_not_decide_excessive,
         why_not_decide_extension,
         why_not_reasons_received,
-        excessive_clock,
         why_not_decide_fee,
         why_not_decide_lapse,
         why_not_edit_reply,
@@ -102,7 +95,6 @@ with workflow.unsafe.imports_passed_through():
         LETTERS_V2,
         PERSIST_RETRY,
         PURE_RETRY,
-        REMINDER_HOUR,
         LetterDelivery,
     )
     from workflows.consultation import ConsultationWorkflow
