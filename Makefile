@@ -53,13 +53,18 @@ PG_SKIP := --ignore=tests/browser --ignore=tests/test_demo.py --ignore=tests/tes
 	--ignore=tests/test_application_rules.py --ignore=tests/test_fees_counting.py --ignore=tests/test_proactive_near.py \
 	--ignore=tests/test_letter_outage_history.py --ignore=tests/test_law_letters.py --ignore=tests/test_letter_documents.py \
 	--ignore=tests/test_letters.py
+# The SQLite and PostgreSQL runs in two pytest processes, each with its own dev server, SMTP server and
+# databases (tests/conftest.py): a test waits on the server far more than it computes (27 s of CPU for 108 s
+# of a sample's wall time), so two processes nearly halve the run on CI's 2 cores. Whole files go to one
+# process (module fixtures). PARALLEL= runs in one process.
+PARALLEL ?= -n 2 --dist loadfile
 PINNED_DATES := 2026-12-20T10:00:00+08:00 2027-12-31T23:59:30+08:00 2028-02-29T10:00:00+08:00
 
 test: venv system-packages
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q $(PARALLEL) $(PYTEST_ARGS)
 	@if $(PY) -c '$(PG_PROBE)' 2>/dev/null; then \
 		echo "== PostgreSQL answers: the suite again with DISCLOSURE_TEST_DATABASE=postgres"; \
-		DISCLOSURE_TEST_DATABASE=postgres $(PY) -m pytest -q $(PG_SKIP) $(PYTEST_ARGS) || exit 1; \
+		DISCLOSURE_TEST_DATABASE=postgres $(PY) -m pytest -q $(PARALLEL) $(PG_SKIP) $(PYTEST_ARGS) || exit 1; \
 	elif [ -n "$$CI" ] && [ "$$CI" != "false" ]; then \
 		echo "== CI: no PostgreSQL answers (127.0.0.1:5432 or DISCLOSURE_TEST_POSTGRES_URL): failing"; exit 1; \
 	else \

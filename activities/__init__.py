@@ -1,5 +1,5 @@
 """I/O: every activity the workflows run. The activity class lives in activities.disclosure.
 
-Kept import-free so that pure modules could use activities.models (now contracts.models) without pulling in the database
-and SMTP code (and without an import cycle through letters).
+Kept import-free. The contracts the workflows, activities and pure rules share live in contracts/ (issue 12
+point 9), which depends on nothing of ours.
 """

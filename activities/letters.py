@@ -18,9 +18,11 @@ Exactly once, and where it can only be "at most once, then a person decides":
 """
 
 import asyncio
+import functools
 import hashlib
 import os
 import smtplib
+import socket
 import threading
 from datetime import datetime, timedelta
 from email import policy as email_policy
@@ -33,6 +35,7 @@ from temporalio.exceptions import ApplicationError
 
 from contracts.models import (
     AttachmentRef,
+    DeliveredLetter,
     IssuedLetter,
     IssueLetterInput,
     RecordDeliveryInput,
@@ -52,6 +55,13 @@ from outcomes import OutcomeCode
 
 DEFAULT_DOCUMENT_NUMBER_PREFIX = "某统"
 HEARTBEAT_SECONDS = 1.0
+# The first heartbeat only after this long: most letters are done by then, and each heartbeat is a call to
+# the server. Well inside the 10 s heartbeat timeout, which counts from the start until a first heartbeat
+# (then the SDK sends at most one per 8 s, each resetting it).
+FIRST_HEARTBEAT_AFTER = 3.0
+# deliver_letter's first try: if it fails, the workflow's next round starts after DISPATCH_RETRY's initial
+# interval (workflows/delivery.py), which the before-due warning needs to know.
+FIRST_RETRY_IN = timedelta(seconds=2)
 
 
 def document_number_prefix() -> str:
@@ -192,14 +202,39 @@ class LetterActivities:
             next_try_in = policy.initial_interval * policy.backoff_coefficient ** (info.attempt - 1)
             if policy.maximum_interval is not None:
                 next_try_in = min(next_try_in, policy.maximum_interval)
-        worker = asyncio.ensure_future(asyncio.to_thread(
+        result = await _heartbeating(asyncio.to_thread(
             self._send, inp, tried_at=info.current_attempt_scheduled_time, next_try_in=next_try_in))
-        while not worker.done():
-            activity.heartbeat()  # a killed worker is noticed in seconds, not after the start-to-close timeout
-            await asyncio.wait([worker], timeout=HEARTBEAT_SECONDS)
-        result = worker.result()
         activity.logger.info("send %s: %s after %d attempts", inp.key, result.status, result.attempts)
         return result
+
+    # --- issue and send in one activity (issue 15 point 2) ---------------------------------------
+
+    async def deliver(self, issue: IssueLetterInput, send: SendLetterInput) -> DeliveredLetter:
+        """The body of `deliver_letter` (activities/disclosure.py composes first): issue, then one try.
+
+        A retry of the activity is idempotent on the key: `_issue` returns the stored document and `_send`
+        reads the outbox row (sent: nothing to do; sending: marked uncertain, never resent). A try that
+        failed before DATA is recorded on the row as by `send_letter` and returned, not raised: the
+        workflow shows it and goes on with its rounds of `send_letter` (workflows/delivery.py).
+        """
+        tried_at = activity.info().current_attempt_scheduled_time
+        delivered = await _heartbeating(asyncio.to_thread(self._issue_and_send, issue, send, tried_at))
+        activity.logger.info("issued %s as %s, send: %s", issue.key, delivered.issued.document_number,
+                             delivered.sent.status if delivered.sent else f"{delivered.failed_type} (will retry)")
+        return delivered
+
+    def _issue_and_send(self, issue: IssueLetterInput, send: SendLetterInput,
+                        tried_at: datetime | None) -> DeliveredLetter:
+        issued = self._issue(issue)
+        try:
+            sent = self._send(send, tried_at=tried_at, next_try_in=FIRST_RETRY_IN)
+        except ApplicationError as error:
+            if error.non_retryable:
+                raise
+            counted = error.details[0] if error.details and isinstance(error.details[0], int) else None
+            return DeliveredLetter(letter=issue.letter, issued=issued, failed_type=error.type or type(error).__name__,
+                                   failed_message=str(error), failed_attempts=counted)
+        return DeliveredLetter(letter=issue.letter, issued=issued, sent=sent)
 
     def _send(self, inp: SendLetterInput, *, tried_at: datetime | None = None,
               next_try_in: timedelta = timedelta(0)) -> SendLetterResult:
@@ -263,7 +298,8 @@ class LetterActivities:
     def _smtp_transaction(self, key: str, row: LetterOutbox, email: EmailMessage) -> tuple[datetime, str]:
         """MAIL, RCPT, DATA; the instant the server accepted the message and its reply (proof of service)."""
         settings = self._settings
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds) as smtp:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds,
+                          local_hostname=_local_hostname()) as smtp:
             smtp.ehlo_or_helo_if_needed()
             code, answer = smtp.mail(settings.smtp_sender)
             if code != 250:
@@ -319,6 +355,23 @@ class LetterActivities:
 
 class _Uncertain(Exception):
     pass
+
+
+@functools.cache
+def _local_hostname() -> str:
+    """The name said in EHLO, looked up once per process (smtplib would call socket.getfqdn() on every connection)."""
+    return socket.getfqdn()
+
+
+async def _heartbeating(work):
+    """Await `work` (a thread), heartbeating while it runs: a killed worker is noticed in seconds, not after
+    the start-to-close timeout. The first heartbeat after FIRST_HEARTBEAT_AFTER (see there)."""
+    worker = asyncio.ensure_future(work)
+    await asyncio.wait([worker], timeout=FIRST_HEARTBEAT_AFTER)
+    while not worker.done():
+        activity.heartbeat()
+        await asyncio.wait([worker], timeout=HEARTBEAT_SECONDS)
+    return worker.result()
 
 
 def _describe(error: Exception) -> str:

@@ -8,9 +8,10 @@ import asyncio
 from sqlalchemy import Engine
 from temporalio import activity
 
+from db import proactive_repository
 from db.models_proactive import CatalogueItem, CorrectionRequest, OpinionEvent
 from db.session import session_scope
-from workflows.proactive_messages import CatalogueRecord, CorrectionRecord, OpinionRecord
+from workflows.proactive_messages import CatalogueRecord, CorrectionRecord, OpinionRecord, OpenDeadlinesPage
 
 
 class ProactiveActivities:
@@ -33,7 +34,16 @@ class ProactiveActivities:
     async def save_correction(self, record: CorrectionRecord) -> None:
         await asyncio.to_thread(self._merge, CorrectionRequest(**record.model_dump()))
 
+    @activity.defn(name="open_deadline_ids_page")
+    async def open_deadline_ids_page(self, page: OpenDeadlinesPage) -> list[str]:
+        """One page of the calendar broadcast to the 政务公开 processes (workflows/proactive_calendar.py)."""
+        def read() -> list[str]:
+            with session_scope(self._engine) as session:
+                return proactive_repository.open_deadline_ids_page(session, page.table, page.due_from, page.after,
+                                                                   page.limit)
+        return await asyncio.to_thread(read)
+
 
 def proactive_activities(engine: Engine) -> list:
     acts = ProactiveActivities(engine)
-    return [acts.save_catalogue_item, acts.save_opinion_event, acts.save_correction]
+    return [acts.save_catalogue_item, acts.save_opinion_event, acts.save_correction, acts.open_deadline_ids_page]

@@ -107,6 +107,7 @@ class ReplyItem(Payload):
     outcome: OutcomeCode
     reasons: str = ""
     referral: str | None = Field(default=None, description="the competent agency and contact, for 无法提供-1")
+    not_this_agency: bool = Field(default=False, description="无法提供-1: not this agency's to disclose (Reg. 36(5))")
     earlier_application_id: str | None = Field(default=None, description="不予处理-2: the earlier answered application")
     provision: str | None = Field(default=None, description="予以公开/部分公开: how, where and when (Reg. 40)")
     withheld_ground: OutcomeCode | None = Field(default=None, description="部分公开: 不予公开-1…8 of the withheld part")
@@ -240,6 +241,28 @@ class SendLetterResult(Payload):
     sent_at: datetime | None = None
     message_id: str | None = None
     last_error: str | None = None
+
+
+class DeliverLetterInput(Payload):
+    """Issue 15 point 2: compose (when `compose` is given), issue and try once to send, in one activity.
+
+    Idempotent on `issue.key` as its three parts are: composing is pure, issuing returns the stored
+    document on a retry, and the send reads the outbox row (sent: nothing to do; sending: never resent).
+    With `compose`, `issue.letter` is replaced by the composed letter.
+    """
+
+    compose: ComposeLetterInput | None = None
+    issue: IssueLetterInput
+    send: SendLetterInput
+
+
+class DeliveredLetter(Payload):
+    letter: Letter = Field(description="the letter as issued (composed here when asked)")
+    issued: IssuedLetter
+    sent: SendLetterResult | None = Field(default=None, description="the outbox's answer; None when the try failed")
+    failed_type: str | None = Field(default=None, description="the failed try: its error type (the workflow retries)")
+    failed_message: str | None = None
+    failed_attempts: int | None = Field(default=None, description="tries counted on the outbox row, if known")
 
 
 class RecordDeliveryInput(Payload):

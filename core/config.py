@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from policy.profiles import profile_named
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DISCLOSURE_", env_file=".env", extra="ignore")
@@ -79,8 +81,16 @@ class Settings(BaseSettings):
     complaint_body: str | None = "上一级行政机关或者政府信息公开工作主管部门"
     # 政务公开 (issue 13): seed 002 art. 13 counts 20 calendar days (default); Reg. 26 allows 20 working days.
     proactive_publication_working_days: bool = False
-    # Corrections (Reg. 41): the period, in working days (default: the seeds' reply period).
-    correction_reply_days: int = Field(default=15, ge=1)
+    # Corrections (Reg. 41; issue 13 point 4): the period, in working days, an agency setting; None (the
+    # default) = the reply period of `reply_period_profile` (15, or 20 under national-2019). Fixed on each
+    # correction at intake, like an application's period: a change affects new corrections only.
+    correction_reply_days: int | None = Field(default=None, ge=1)
+
+    def correction_period(self) -> int:
+        """The working days a correction registered now gets (Reg. 41 with the reply period's clock)."""
+        if self.correction_reply_days is not None:
+            return self.correction_reply_days
+        return profile_named(self.reply_period_profile).reply_days
     # A receipt date older than this is almost always a typing error (2003 for 2026); a genuinely
     # late registration that old needs an administrator to raise the limit.
     max_receipt_age_days: int = 366

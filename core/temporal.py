@@ -2,6 +2,7 @@
 
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import logging
 import os
 import sys
@@ -103,9 +104,11 @@ def workflow_classes() -> Sequence[type]:
 
     from workflows.corrections import CorrectionWorkflow
     from workflows.proactive import CatalogueItemWorkflow, PublicOpinionWorkflow  # 政务公开 (issue 13)
+    from workflows.proactive_calendar import DeadlineCalendarBroadcastWorkflow
 
     return [DisclosureApplicationWorkflow, ConsultationWorkflow, CalendarBroadcastWorkflow,
-            CalendarBroadcastBatchesWorkflow, CatalogueItemWorkflow, PublicOpinionWorkflow, CorrectionWorkflow]
+            CalendarBroadcastBatchesWorkflow, CatalogueItemWorkflow, PublicOpinionWorkflow, CorrectionWorkflow,
+            DeadlineCalendarBroadcastWorkflow]
 
 
 def build_worker(client: Client, settings: Settings, engine) -> Worker:
@@ -154,13 +157,26 @@ class _SharedWorkflowCodeLoader(importlib.machinery.SourceFileLoader):
 
 
 class _SharedWorkflowCodeFinder(importlib.abc.MetaPathFinder):
+    def __init__(self) -> None:
+        # Where each workflows.* module was found: the search of sys.path (a few stat calls per entry)
+        # is made once per process, not for every workflow instance's imports (issue 15 point 2).
+        self._found: dict[tuple[str, tuple[str, ...] | None], tuple[str, list[str] | None]] = {}
+
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         if fullname != "workflows" and not fullname.startswith("workflows."):
             return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if spec is not None and type(spec.loader) is importlib.machinery.SourceFileLoader:
-            spec.loader = _SharedWorkflowCodeLoader(spec.loader.name, spec.loader.path)
-        return spec
+        key = (fullname, tuple(path) if path is not None else None)
+        found = self._found.get(key)
+        if found is None:
+            spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+            if spec is None or type(spec.loader) is not importlib.machinery.SourceFileLoader or spec.origin is None:
+                return spec
+            locations = spec.submodule_search_locations
+            found = self._found[key] = (spec.origin, list(locations) if locations is not None else None)
+        origin, locations = found
+        return importlib.util.spec_from_file_location(
+            fullname, origin, loader=_SharedWorkflowCodeLoader(fullname, origin),
+            submodule_search_locations=list(locations) if locations is not None else None)
 
 
 def share_workflow_code() -> None:

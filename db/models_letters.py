@@ -83,7 +83,7 @@ class LetterOutbox(SQLModel, table=True):
     delivered_on: date | None = None
     tracking_number: str | None = None
     downloaded_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
-    # Proof of service (issue 11 point 14, migration 0009): what a court would ask for.
+    # Proof of service (issue 11 point 14, migration 0010): what a court would ask for.
     smtp_reply: str | None = Field(default=None, description="the mail server's answer to DATA, e.g. '250 OK queued'")
     posted_on: date | None = Field(default=None, description="post: the day the letter was handed to the post office")
     served_method: str | None = Field(default=None, description="how it was served: email | post | pickup | portal | hand")

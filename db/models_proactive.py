@@ -12,7 +12,7 @@ from sqlmodel import Column, Field, SQLModel
 from db.models import JSONDocument, timestamp_column, utcnow
 
 PUBLISHED = "status = 'published'"
-# The title search's dialect-specific structures, made by migration 0009 outside the models: an FTS5
+# The title search's dialect-specific structures, made by migration 0012 outside the models: an FTS5
 # trigram table (and its shadow tables and triggers) on SQLite, a pg_trgm GIN index on PostgreSQL.
 TITLE_SEARCH_OBJECTS = ("catalogue_item_title_fts", "ix_catalogue_item_title_trgm")
 HAS_POLICY = "policy_id IS NOT NULL"
@@ -31,7 +31,7 @@ class CatalogueItem(SQLModel, table=True):
     __tablename__ = "catalogue_item"
     # The public catalogue pages published items newest first by keyset (produced_on, id), filtered by
     # category, document number or a date range (db/proactive_repository.py); partial indexes on the
-    # published rows only. Migration 0006.
+    # published rows only. Migration 0008.
     __table_args__ = (
         Index("ix_catalogue_item_published", "produced_on", "id",
               postgresql_where=text(PUBLISHED), sqlite_where=text(PUBLISHED)),
@@ -69,7 +69,7 @@ class CatalogueItem(SQLModel, table=True):
     source_sha256: str | None = None
     # Table 二 from the catalogue (issue 13 point 1): a 规章 or 行政规范性文件 (the row key of
     # reports.annual.PROACTIVE_ROWS), its issue (印发/施行) date, and the date it was repealed (废止)
-    # when it was withdrawn as repealed. Migration 0013.
+    # when it was withdrawn as repealed. Migration 0014.
     legal_kind: str | None = Field(default=None, max_length=40, description="rules | normative-documents")
     issued_on: date | None = None
     repealed_on: date | None = None
@@ -78,7 +78,7 @@ class CatalogueItem(SQLModel, table=True):
 class AnnualFigure(SQLModel, table=True):
     """Table 二 of the annual report (国办公开办函〔2021〕30号), recorded by staff per year and row:
     规章 / 行政规范性文件 (made, repealed, in force), 行政许可 / 行政处罚 / 行政强制 (decisions), 行政事业性收费
-    (amount in 10,000 yuan). Keys and fields are reports.annual.PROACTIVE_ROWS'. Migration 0009."""
+    (amount in 10,000 yuan). Keys and fields are reports.annual.PROACTIVE_ROWS'. Migration 0012."""
 
     __tablename__ = "annual_figure"
 

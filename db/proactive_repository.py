@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
+from clock import start_of_day_instant
 from db.models_proactive import AnnualFigure, CatalogueCategory, CatalogueItem, CorrectionRequest, OpinionEvent
 
 
@@ -17,7 +18,7 @@ def search_catalogue(
     date_from: date | None = None, date_to: date | None = None, after: tuple[date, str] | None = None, limit: int = 20,
 ) -> tuple[list[CatalogueItem], tuple[date, str] | None]:
     """Published policy documents and other items (not interpretations), newest first, by keyset
-    (produced_on, id) on the partial indexes of migration 0006; returns the page and the next cursor."""
+    (produced_on, id) on the partial indexes of migration 0008; returns the page and the next cursor."""
     # The history (JSON) is for staff: not read for the public page.
     query = select(CatalogueItem).options(defer(CatalogueItem.history)).where(
         CatalogueItem.status == "published", CatalogueItem.kind == "document")
@@ -60,7 +61,7 @@ def _few_title_matches(session: Session, title: str) -> list[str] | None:
         ids = [row[0] for row in session.connection().execute(
             text("SELECT id FROM catalogue_item_title_fts WHERE catalogue_item_title_fts MATCH :q LIMIT :n"),
             {"q": phrase, "n": FEW_MATCHES + 1})]
-    except DBAPIError:  # SQLite only (no aborted transaction): e.g. a database made before migration 0009, or text FTS5 cannot parse: LIKE alone
+    except DBAPIError:  # SQLite only (no aborted transaction): e.g. a database made before migration 0012, or text FTS5 cannot parse: LIKE alone
         return None
     return ids if len(ids) <= FEW_MATCHES else None
 
@@ -169,3 +170,21 @@ def recent_request_items(session: Session, since: date, limit: int = 1000) -> li
         .join(ApplicationItem, ApplicationItem.application_id == Application.id)
         .where(Application.received_on >= since)
         .order_by(col(Application.received_on).desc(), col(Application.id).desc()).limit(limit)).all())
+
+
+def open_deadline_ids_page(session: Session, table: str, due_from: date, after: str | None, limit: int) -> list[str]:
+    """A keyset page (by id) of the processes whose working-day deadline a calendar year published now may
+    move: catalogue items and interpretations not withdrawn (an item published since answers the signal with
+    nothing), corrections being handled; only those due on or after `due_from` (the year's first day: an
+    earlier deadline counted no day of that year)."""
+    if table == "catalogue":
+        since = start_of_day_instant(due_from)  # the year's first instant, Asia/Shanghai
+        query = select(CatalogueItem.id).where(CatalogueItem.status != "withdrawn", col(CatalogueItem.due_at) >= since)
+        key = col(CatalogueItem.id)
+    else:
+        query = select(CorrectionRequest.id).where(CorrectionRequest.status == "handling",
+                                                   col(CorrectionRequest.due_on) >= due_from)
+        key = col(CorrectionRequest.id)
+    if after is not None:
+        query = query.where(key > after)
+    return list(session.exec(query.order_by(key).limit(limit)).all())

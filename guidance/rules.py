@@ -133,6 +133,7 @@ class Guidance(BaseModel):
     reasons: str = ""
     legal_basis: str = ""
     referral: str | None = None
+    not_this_agency: bool = Field(default=False, description="无法提供-1 under Reg. 36(5): not this agency's to disclose")
     earlier_application_id: str | None = None
     withheld_ground: OutcomeCode | None = None
     provision: str | None = None
@@ -233,7 +234,7 @@ def propose(answers: Answers, *, requested_form: str = "申请人要求的形式
                else "本机关无法确定负责公开该政府信息的机关")
         return _decided(OutcomeCode.UNAVAILABLE_NOT_HELD,
                         f"经核实，您申请公开的信息不属于本机关负责公开，{who}（{_reg('第三十六条第（五）项')}）。", steps,
-                        basis=NOT_THIS_AGENCY, referral=a.referral or None)
+                        basis=NOT_THIS_AGENCY, referral=a.referral or None, not_this_agency=True)
 
     # 有没有 — Reg. 36(4): does not exist; Reg. 38: no duty to create it.
     if a.exists is None:

@@ -191,7 +191,7 @@ def _reply_item(item: ReplyItem) -> str:
         lines.append(f"负责公开该政府信息的机关及联系方式：{item.referral}")
     if item.outcome == OutcomeCode.NOT_PROCESSED_REPEAT and item.earlier_application_id:
         lines.append(f"本机关已就您此前提出的相同申请（申请编号：{item.earlier_application_id}）作出答复。")
-    lines.append(f"依据：{legal_basis_for(item.outcome, referral=item.referral).citation()}。")
+    lines.append(f"依据：{legal_basis_for(item.outcome, referral=item.referral, not_this_agency=item.not_this_agency).citation()}。")
     return "\n".join(lines)
 
 

@@ -62,8 +62,10 @@ def legal_basis_of(code: OutcomeCode) -> LegalBasis:
 NOT_THIS_AGENCY = LegalBasis(("第三十六条第（五）项",))
 
 
-def legal_basis_for(code: OutcomeCode, *, referral: str | None = None) -> LegalBasis:
-    """The basis one item cites: 无法提供-1 with a competent agency named is Reg. 36(5), without it 36(4)."""
-    if code == OutcomeCode.UNAVAILABLE_NOT_HELD and referral:
+def legal_basis_for(code: OutcomeCode, *, referral: str | None = None, not_this_agency: bool = False) -> LegalBasis:
+    """The basis one item cites: 无法提供-1 for information that is not this agency's to disclose is Reg. 36(5),
+    whether or not the competent agency can be named (a named one implies it); otherwise (searched, it does
+    not exist) 36(4)."""
+    if code == OutcomeCode.UNAVAILABLE_NOT_HELD and (referral or not_this_agency):
         return NOT_THIS_AGENCY
     return LEGAL_BASIS[code]

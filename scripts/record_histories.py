@@ -145,6 +145,19 @@ async def letters_v2_post_delivered(api: httpx.AsyncClient) -> dict[str, str]:
     return {"letters_v2_post_delivered": app_id}
 
 
+async def letters_in_one_by_email(api: httpx.AsyncClient) -> dict[str, str]:
+    """Issue 15 point 2 (`workflow.patched("letters-in-one-activity")`): each letter composed, issued and sent
+    by one deliver_letter; registered, acknowledged, reply e-mailed, closed."""
+    app_id = (await plain_disclosure_by_email(api))["plain_disclosure_by_email"]
+    return {"letters_in_one_by_email": app_id}
+
+
+async def letters_in_one_post_delivered(api: httpx.AsyncClient) -> dict[str, str]:
+    """Letters in one activity, by post: issued and awaiting staff; delivery recorded, closed."""
+    app_id = (await letters_v2_post_delivered(api))["letters_v2_post_delivered"]
+    return {"letters_in_one_post_delivered": app_id}
+
+
 async def settled_history(handle: WorkflowHandle) -> WorkflowHistory:
     """The history once nothing is in flight: the workflow completed, or it waits for a person."""
     for _ in range(100):
@@ -170,6 +183,8 @@ SCENARIOS: list[Scenario] = [
     withdrawal,
     letters_v2_reply_edited_by_email,
     letters_v2_post_delivered,
+    letters_in_one_by_email,
+    letters_in_one_post_delivered,
 ]
 
 

@@ -30,6 +30,7 @@ from db.repository import store_calendar_year
 from db.session import session_scope
 from workcalendar import CalendarData, WorkCalendar, YearSchedule, load_calendar_data, parse_year_schedule
 from workflows.calendar_broadcast import RECOUNT_BATCH_SIZE, CalendarBroadcastBatchesWorkflow, CalendarBroadcastInput
+from workflows.proactive_calendar import DeadlineBroadcastInput, DeadlineCalendarBroadcastWorkflow
 from workflows.messages import CalendarYearPublished
 
 log = logging.getLogger("disclosure.calendar")
@@ -197,4 +198,18 @@ async def publish_year(
         )
     except WorkflowAlreadyStartedError:
         pass  # the same data was published before; its broadcast already ran
+    await tell_open_deadlines(schedule, client=client, settings=settings, version=version)
     return PublishedYear(year=schedule.year, calendar_version=version, broadcast_id=broadcast_id)
+
+
+async def tell_open_deadlines(schedule: YearSchedule, *, client: Client, settings: Settings, version: str) -> None:
+    """Issue 13: the open catalogue items, interpretations and corrections recount their working-day
+    deadlines on the published year (workflows/proactive_calendar.py); once per calendar version and deployment."""
+    try:
+        await client.start_workflow(
+            DeadlineCalendarBroadcastWorkflow.run, DeadlineBroadcastInput(fact=CalendarYearPublished(schedule=schedule)),
+            id=f"deadline-calendar-broadcast-{settings.task_queue}-{version}", task_queue=settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        pass  # the same data was published before; its broadcast already ran

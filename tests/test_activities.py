@@ -66,6 +66,7 @@ def test_all_activities_lists_every_activity(acts: DisclosureActivities) -> None
         "persist_application",
         "prescreen",
         "compose_letter",
+        "deliver_letter",
         "dispatch_letter",
         "raise_staff_alert",
         "open_application_ids",

@@ -64,3 +64,30 @@ async def test_a_correction_without_a_way_to_answer_is_refused(api):
     response = await api.post("/api/v1/public/corrections", json={k: v for k, v in BODY.items() if k != "email"},
                               headers={"Authorization": ""})
     assert response.status_code == 422 and "电子邮箱或通讯地址" in response.json()["detail"]
+
+
+async def test_the_period_is_the_agencys_reply_period_fixed_at_intake(api, client, engine):
+    """Issue 13 point 4: the period defaults to the agency's reply period (15 working days locally, 20
+    under national-2019, Reg. 33) and is fixed on each correction when it is received."""
+    from api.main import create_app
+    from tests.conftest import staff_client
+
+    body = BODY | {"received_on": clock.today().isoformat()}
+    before = (await api.post("/api/v1/corrections", json=body, headers=api.as_user("desk-chen"))).json()["correction_id"]
+    assert any("15 个工作日" in s for s in (await _view(api, before))["due_steps"])
+    national = api.app.state.settings.model_copy(update={"reply_period_profile": "national-2019"})
+    async with staff_client(create_app(national, client=client, engine=engine)) as changed:
+        created = await changed.post("/api/v1/corrections", json=body, headers=changed.as_user("desk-chen"))
+        assert created.status_code == 201, created.text
+        view = await _view(changed, created.json()["correction_id"])
+        assert any("20 个工作日" in s for s in view["due_steps"])
+        deadline = (await changed.get("/api/v1/calendar/deadline",
+                                      params={"received": body["received_on"], "days": 20})).json()
+        assert view["due_on"] == deadline["due_on"]
+        # Registered under the old setting: keeps its 15 working days.
+        assert any("15 个工作日" in s for s in (await _view(changed, before))["due_steps"])
+    # An explicit period set by the agency wins over the reply period.
+    own = api.app.state.settings.model_copy(update={"reply_period_profile": "national-2019", "correction_reply_days": 10})
+    async with staff_client(create_app(own, client=client, engine=engine)) as changed:
+        created = await changed.post("/api/v1/corrections", json=body, headers=changed.as_user("desk-chen"))
+        assert any("10 个工作日" in s for s in (await _view(changed, created.json()["correction_id"]))["due_steps"])

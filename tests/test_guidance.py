@@ -114,9 +114,10 @@ def test_any_answers_give_either_the_next_question_or_a_complete_lawful_proposal
     # Every outcome other than 予以公开 states reasons (the workflow refuses it otherwise), citing the Regulation.
     assert "《中华人民共和国政府信息公开条例》" in g.reasons or g.outcome == "disclosed"
     assert g.legal_basis.startswith("《中华人民共和国政府信息公开条例》")
-    # The basis is the outcome's own, except 36(5) for information that is not this agency's.
-    if values.get("responsible") != "other-agency" or g.outcome != "unavailable-1":
-        assert g.legal_basis == legal_basis_for(g.outcome, referral=g.referral).citation()
+    # The basis drafted is the one the reply letter will cite for the item (36(5) for information that is not
+    # this agency's, its competent agency named or not; 36(4) when it does not exist).
+    assert g.legal_basis == legal_basis_for(g.outcome, referral=g.referral, not_this_agency=g.not_this_agency).citation()
+    assert g.not_this_agency == (values.get("responsible") == "other-agency" and g.outcome == "unavailable-1")
     if g.outcome == "partly-disclosed":
         assert g.withheld_ground is not None and g.withheld_ground.startswith("withheld-")
     if g.outcome in ("disclosed", "partly-disclosed"):

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from clock import add_working_days_from, local_date
 from core.security import third_party_token
 from db.models import StaffAlert
+from letters.documents import pdf_text
 from tests.helpers import act, eventually, mails_about, register, send_action, state, through_review, today
 from workcalendar import WorkCalendar, load_calendar_data
 
@@ -244,29 +245,100 @@ async def test_override_records_whose_views_were_heard_and_the_notice_says_what_
 
 async def test_staff_can_record_the_post_in_the_consultations_very_first_workflow_task(env, client, settings, worker):
     """Seen on CI: staff recorded the post right after starting a consultation; the child had not run its first
-    workflow task, so the update's validator ran before `run()` and refused it as an old-style consultation.
-    Update-with-start delivers the update in that first task, every time: it must be accepted."""
-    from temporalio.client import WithStartWorkflowOperation
+    workflow task, so the update's validator ran before `run()` and refused it as an old-style consultation
+    ("按原办法办理…无需登记送达"). Update-with-start delivers the update in that first task, every time: the
+    validator must already apply the from-receipt rules. (It is asked without a date, so the answer does not
+    depend on the day the server's clock shows in that first task, before a pinned session's fast-forward.)"""
+    from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
     from temporalio.common import WorkflowIDConflictPolicy
 
     from workflows.consultation import ConsultationWorkflow
     from workflows.messages import ConsultationInput, Consultee, RecordService
 
-    day = today()
     cid = f"race-{uuid.uuid4()}.consult-1"
     start = WithStartWorkflowOperation(
         ConsultationWorkflow.run,
         ConsultationInput(
             application_id=cid.split(".")[0], consultation_id=cid,
             consultee=Consultee(kind="third-party", name="某科技有限公司", address="福州市某路2号"),
-            items=[(1, "某公司2025年报送的统计报表")], agency_name="某市统计局", received_on=day,
+            items=[(1, "某公司2025年报送的统计报表")], agency_name="某市统计局", received_on=today(),
             calendar=load_calendar_data()),
         id=cid, task_queue=settings.task_queue, id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
     try:
-        view = await client.execute_update_with_start_workflow(
-            ConsultationWorkflow.record_service,
-            RecordService(dispatched_on=day, evidence="挂号信 XA123456789CN", by="desk-chen"),
-            start_workflow_operation=start)
-        assert view.sent_on == day and view.window_provisional, view
+        try:
+            await client.execute_update_with_start_workflow(
+                ConsultationWorkflow.record_service, RecordService(evidence="挂号信 XA123456789CN", by="desk-chen"),
+                start_workflow_operation=start)
+            raise AssertionError("a service record without any date was accepted")
+        except WorkflowUpdateFailedError as refused:
+            assert "请填写寄出日期或送达日期" in str(refused.cause), refused.cause
+        # The consultation counts from receipt: staff are asked for the post, nothing is dispatched yet.
+        view = await (await start.workflow_handle()).query(ConsultationWorkflow.view)
+        assert view.sent_on is None and view.window_ends_on is None
     finally:
         await (await start.workflow_handle()).terminate("test over")
+
+
+async def test_a_co_producing_agency_gets_its_reg_34_letter_and_a_third_party_keeps_reg_32(env, api, client, mailbox):
+    """Point 3 on the real server: each consultee receives its own letter, checked word for word (mail and PDF);
+    the agency's silence within its 15 working days counts as consent (Reg. 34), and is shown so."""
+    from tests.letters_support import pdf_attachments, require_pdf_tools
+
+    require_pdf_tools()
+    app_id = (await register(api, items=[{"description": "某公司2025年报送的统计报表"},
+                                         {"description": "2025年全市工业经济运行联合分析报告"}]))["application_id"]
+    third = await act(api, app_id, "consultations", {
+        "consultee": {"kind": "third-party", "name": "某科技有限公司", "email": "legal@reg32.example.cn"},
+        "item_nos": [1], "by": "wang"})
+    agency = await act(api, app_id, "consultations", {
+        "consultee": {"kind": "agency", "name": "市发展和改革委员会", "email": "fgw@reg34.example.cn"},
+        "item_nos": [2], "by": "wang"})
+    agency_cid = agency["consultations"][1]["consultation_id"]
+    assert third["consultations"][0]["consultation_id"] != agency_cid
+    await eventually(api, app_id, lambda s: all(c["served_on"] is not None for c in s["consultations"]))
+
+    def letter_to(address: str):
+        mails = [m for m in mails_about([e for e in mailbox.envelopes if address in e.rcpt_tos], app_id)]
+        assert len(mails) == 1, [m["Subject"] for m in mails]
+        return mails[0]
+
+    def letter_paragraphs(mail) -> list[str]:
+        """The letter as mailed: after its 文号 line, before the list of attachments."""
+        number, *paragraphs, attached = mail.get_body(("plain",)).get_content().split("\n\n")
+        assert number.startswith("文号：") and attached.startswith("附件：")
+        return paragraphs
+
+    received = "本机关于{}收到政府信息公开申请，申请公开的下列政府信息".format(
+        "{0.year}年{0.month}月{0.day}日".format(today()))
+    to_agency = letter_to("fgw@reg34.example.cn")
+    assert to_agency["Subject"].startswith(f"政府信息公开征求意见函（{app_id}）")
+    paragraphs = letter_paragraphs(to_agency)
+    assert paragraphs[0] == "政府信息公开征求意见函" and paragraphs[2] == "市发展和改革委员会："
+    assert paragraphs[3] == received + "由本机关与贵机关共同制作："
+    assert paragraphs[4] == "1. 2025年全市工业经济运行联合分析报告"
+    assert paragraphs[5] == ("根据《中华人民共和国政府信息公开条例》第三十四条的规定，现征求贵机关对公开上述政府信息的意见。"
+                             "请贵机关自收到本函之日起15个工作日内书面提出意见；逾期未提出意见的，视为同意公开。")
+    agency_text = "\n\n".join(paragraphs)
+    assert "第三十二条" not in agency_text and "某公司2025年报送的统计报表" not in agency_text
+    (name, pdf), = pdf_attachments(to_agency)
+    squashed = "".join(pdf_text(pdf).split())
+    assert "".join(paragraphs[5].split()) in squashed and "2025年全市工业经济运行联合分析报告" in squashed
+
+    to_company = letter_to("legal@reg32.example.cn")
+    assert to_company["Subject"].startswith(f"第三方意见征询函（{app_id}）")
+    paragraphs = letter_paragraphs(to_company)
+    assert paragraphs[3] == received + "可能涉及您（单位）的商业秘密、个人隐私等合法权益："
+    assert paragraphs[4] == "1. 某公司2025年报送的统计报表"
+    assert paragraphs[5] == ("根据《中华人民共和国政府信息公开条例》第三十二条的规定，现书面征求您（单位）的意见。"
+                             "请自收到本函之日起15个工作日内书面提出是否同意公开的意见；不同意公开的，请说明理由。")
+    assert paragraphs[6] == "逾期未提出意见的，由本机关依照《中华人民共和国政府信息公开条例》的规定决定是否公开。"
+    company_text = "\n\n".join(paragraphs)
+    assert "视为同意" not in company_text and "第三十四条" not in company_text
+    assert "2025年全市工业经济运行联合分析报告" not in company_text
+
+    # The agency said nothing within its window: that is its consent, and the timeline says so.
+    await env.fast_forward(client.get_workflow_handle(agency_cid), timedelta(days=30))
+    silent = await eventually(api, app_id, lambda s: s["consultations"][1]["position"] == "silence")
+    assert any(e["summary"].startswith("「市发展和改革委员会」逾期未提出意见，视为同意；答复期限恢复计算")
+               for e in silent["timeline"] if e["kind"] == "consultation-answered")
+    assert silent["items"][1]["objection_from"] == []

@@ -60,6 +60,12 @@ def test_reg_36_4_and_36_5_are_cited_separately():
                                                   reasons="该信息不属于本机关负责公开", referral="市住房和城乡建设局，电话 0591-12345678")])
     assert "依据：《中华人民共和国政府信息公开条例》第三十六条第（五）项。" in elsewhere and "第（四）项" not in elsewhere
     assert "负责公开该政府信息的机关及联系方式：市住房和城乡建设局，电话 0591-12345678" in elsewhere
+    # Not this agency's, and the competent agency cannot be named: still 36(5), not "it does not exist".
+    unknown = letter("reply", items=[ReplyItem(item_no=1, description="x信息", outcome=OutcomeCode.UNAVAILABLE_NOT_HELD,
+                                                reasons="该信息不属于本机关负责公开，本机关无法确定负责公开该政府信息的机关",
+                                                not_this_agency=True)])
+    assert "依据：《中华人民共和国政府信息公开条例》第三十六条第（五）项。" in unknown and "第（四）项" not in unknown
+    assert "负责公开该政府信息的机关及联系方式" not in unknown
 
 
 def test_repeat_names_the_earlier_application():

@@ -1,4 +1,5 @@
-"""Issue 11, points 5 and 6: a lapsed supplement deadline closes nothing by itself (Reg. 30), on the real server.
+"""Issue 11, points 5 and 6 on the real server: a lapsed supplement deadline closes nothing by itself (Reg. 30),
+and the letters the acknowledgment promises are sent.
 
 The handler is told; the handler or supervisor decides: a good reason (正当理由) gives a new deadline,
 otherwise 其他处理-1, whose reply goes through review and signature like any other. A supplement that
@@ -108,3 +109,63 @@ async def test_a_supplement_received_by_the_deadline_but_entered_later_counts_by
     assert entered["due"]["start_on"] >= deadline and entered["due"]["start_on"] < \
         (await workflow_today(env, client, app_id)).isoformat()
     await act(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "by": "wang"})
+
+
+def chinese(day: str) -> str:
+    d = date.fromisoformat(day)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+async def test_the_letters_the_acknowledgment_promises_are_sent_when_it_happens(api, mailbox):
+    """Point 6 on the real server: the acknowledgment promises a written notice of a restart (supplement, Reg. 30)
+    and of an extension (Reg. 33), and each is mailed when it happens; a consultation's pause (Reg. 32, 34) is
+    promised no letter, and none is sent to the applicant."""
+    address = "promises@kept.example.cn"
+    registered = await register(api, applicant={"name": "孙八", "type": "natural-person", "email": address},
+                                items=[{"description": "某公司2025年报送的统计报表"}])
+    app_id = registered["application_id"]
+
+    def letters_to_applicant(count: int) -> list[list[str]]:
+        mails = mails_about([e for e in mailbox.envelopes if address in e.rcpt_tos], app_id)
+        assert len(mails) == count, [m["Subject"] for m in mails]
+        return [m.get_body(("plain",)).get_content().split("\n\n") for m in mails]
+
+    async def mailed(count: int) -> list[list[str]]:
+        await eventually(api, app_id, lambda s: [e["kind"] for e in s["timeline"]].count("letter-sent") >= count)
+        return letters_to_applicant(count)
+
+    ack = (await mailed(1))[0]
+    assert ack[1] == "政府信息公开申请登记回执"
+    assert ack[5] == (
+        f"本机关将依法于{chinese(registered['due_on'])}（含当日）前作出答复。需要您补正申请内容的，答复期限自本机关收到补正后的"
+        "申请之日起重新计算；经批准延长答复期限的，答复期限相应延长；以上情形本机关将另行书面告知。"
+        "征求第三方或者其他机关意见所需时间，不计算在答复期限内。")
+
+    # The restart: the supplement notice is mailed and says the period restarts from the supplement.
+    asked = await act(api, app_id, "supplement-request", {"needed": ["请写明报表的名称和报送年度"], "by": "wang"})
+    notice = (await mailed(2))[1]
+    assert notice[1] == "补正申请告知书"
+    assert (f"请于{chinese(asked['supplement']['deadline_on'])}（含当日）前向本机关提交补正材料。"
+            "答复期限自本机关收到补正后的申请之日起重新计算。") in notice
+    restarted = await act(api, app_id, "supplement", {"received_on": asked["as_of"], "by": "desk-chen"})
+    assert restarted["status"] == "handling"
+
+    # The pause: a consultation sends the consultee a letter, and the applicant none (none was promised).
+    await act(api, app_id, "consultations", {
+        "consultee": {"kind": "third-party", "name": "某贸易有限公司", "email": "legal@promise.example.cn"},
+        "item_nos": [1], "by": "wang"})
+    paused = await eventually(api, app_id, lambda s: s["consultations"][0]["served_on"] is not None)
+    assert paused["paused_intervals"] and [e for e in mailbox.envelopes if "legal@promise.example.cn" in e.rcpt_tos]
+    letters_to_applicant(2)
+    answered = await api.post(f"/api/v1/consultations/{paused['consultations'][0]['consultation_id']}/answer",
+                              json={"position": "consent"}, headers=api.as_user("desk-chen"))
+    assert answered.status_code == 200, answered.text
+    await eventually(api, app_id, lambda s: s["consultations"][0]["position"] == "consent")
+
+    # The extension: approved, then mailed with its length and the new date.
+    await act(api, app_id, "extension-request", {"days": 5, "reason": "需要调取档案", "by": "wang"})
+    extended = await act(api, app_id, "extension-decision", {"approve": True, "by": "chief-liu"})
+    extension = (await mailed(3))[2]  # exactly three: the consultation added none
+    assert extension[1] == "延期答复告知书"
+    assert extension[5] == ("根据《中华人民共和国政府信息公开条例》第三十三条第二款的规定，经本机关政府信息公开工作机构负责人同意，"
+                            f"答复期限延长5个工作日，本机关将于{chinese(extended['due']['due_on'])}（含当日）前作出答复。")

@@ -43,7 +43,7 @@ def bare_engine(database_url: str) -> Iterator[Engine]:
 
 def _modelled(name, type_, parent_names) -> bool:
     """The title search's dialect-specific structures (db.models_proactive.TITLE_SEARCH_OBJECTS: an FTS5
-    table with its shadow tables on SQLite, a pg_trgm index on PostgreSQL) are made by migration 0009 only."""
+    table with its shadow tables on SQLite, a pg_trgm index on PostgreSQL) are made by migration 0012 only."""
     from db.models_proactive import TITLE_SEARCH_OBJECTS
 
     return not (name or "").startswith(TITLE_SEARCH_OBJECTS)

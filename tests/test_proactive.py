@@ -1,10 +1,11 @@
 """政务公开 on the real server (issue 13): the catalogue item published on time and one escalated
 when late, an interpretation due 3 working days after its document across National Day 2026, a
-major public-opinion event's 5-hour escalation and a normal one answered within 48 hours."""
+major public-opinion event's 5-hour escalation and a normal one answered within 48 hours; the
+24-hour press conference and the 48-hour limit each warned before and escalated at, to the supervisor."""
 
 import asyncio
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -80,8 +81,6 @@ async def test_item_reviewed_and_published_on_time_is_found_in_the_catalogue(api
     assert (await api.get("/api/v1/catalogue", params={"document_number": number, "category": "nothing"})).json()["items"] == []
 
     # The annual report's count for this year's category includes it (and a withdrawn item would not).
-    from datetime import datetime
-
     from clock import local_date
 
     year = local_date(datetime.fromisoformat(evidence["published_at"])).year
@@ -214,3 +213,96 @@ async def test_withdrawn_item_leaves_the_catalogue_and_keeps_its_history(api, en
     again = await api.post(f"/api/v1/catalogue/items/{item_id}/change", json={"content": "新号码"},
                            headers=api.as_user("wang"))
     assert again.status_code == 409 and "已撤下" in again.json()["detail"]
+
+
+def _at(alert) -> datetime:
+    return datetime.fromisoformat(alert["at"])
+
+
+def _limit_times(limit) -> tuple[datetime, datetime]:
+    return datetime.fromisoformat(limit["warn_at"]), datetime.fromisoformat(limit["due_at"])
+
+
+async def _supervisor_alerts(engine, event_id, count, timeout=20.0):
+    """The alert rows (and their e-mails) are written by an activity after the workflow records them."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        with Session(engine) as session:
+            rows = session.exec(select(StaffAlert).where(StaffAlert.application_id == event_id)).all()
+        if len(rows) >= count or asyncio.get_running_loop().time() > deadline:
+            return sorted((r.kind, r.role) for r in rows)
+        await asyncio.sleep(0.2)
+
+
+async def test_major_event_press_conference_escalates_before_and_at_24_hours(env, api, client, engine):
+    """Seed 001 (三): a major emergency also needs a press conference within 24 hours; authoritative
+    information published at once meets the 5-hour limit but not this one: the supervisor is warned
+    before 24 hours (at 19.2 h) and escalated to at 24 hours."""
+    found_at = clock.now() - timedelta(minutes=10)
+    event_id = (await api.post("/api/v1/public-opinion/events", headers=api.as_user("wang"), json={
+        "title": "某区统计数据泄露传言", "severity": "major", "found_at": found_at.isoformat()})).json()["event_id"]
+    await _event(api, event_id, lambda v: True)
+    answered = await api.post(f"/api/v1/public-opinion/events/{event_id}/responses", headers=api.as_user("wang"),
+                              json={"platform": "website", "url": "/gk/sm.html", "summary": "发布权威信息"})
+    limits = {s["limit"]["name"]: s for s in answered.json()["limits"]}
+    assert limits["authoritative-information"]["met_at"] and limits["press-conference"]["met_at"] is None
+    warn_at, due_at = _limit_times(limits["press-conference"]["limit"])
+    assert due_at - found_at == timedelta(hours=24) and due_at - warn_at == timedelta(hours=24) / 5
+
+    await env.fast_forward(client.get_workflow_handle(event_id), timedelta(hours=20))
+    view = await _event(api, event_id, lambda v: len(v["alerts"]) == 1)
+    press = {s["limit"]["name"]: s for s in view["limits"]}["press-conference"]
+    assert press["warned"] and not press["escalated"]
+    warning = view["alerts"][0]
+    assert warning["role"] == "supervisor" and "24 小时内举行新闻发布会" in warning["message"]
+    assert warn_at <= _at(warning) < due_at
+
+    await env.fast_forward(client.get_workflow_handle(event_id), timedelta(hours=5))
+    view = await _event(api, event_id, lambda v: len(v["alerts"]) == 2)
+    press = {s["limit"]["name"]: s for s in view["limits"]}["press-conference"]
+    assert press["escalated"] and _at(view["alerts"][1]) >= due_at
+    assert "24 小时内举行新闻发布会的期限已届满" in view["alerts"][1]["message"]
+    # Met at once, the 5-hour limit raised nothing.
+    assert not any("5 小时" in a["message"] for a in view["alerts"])
+    assert await _supervisor_alerts(engine, event_id, 2) == [("escalation", "supervisor")] * 2
+
+
+async def test_major_event_without_a_press_conference_has_only_the_five_hour_limit(api):
+    """Where a press conference does not apply (the registration says so), no 24-hour clock runs."""
+    found_at = clock.now() - timedelta(minutes=10)
+    created = await api.post("/api/v1/public-opinion/events", headers=api.as_user("wang"), json={
+        "title": "某区统计数据异常传言", "severity": "major", "found_at": found_at.isoformat(), "press_conference": False})
+    view = await _event(api, created.json()["event_id"], lambda v: True)
+    assert [s["limit"]["name"] for s in view["limits"]] == ["authoritative-information"]
+    normal = await api.post("/api/v1/public-opinion/events", headers=api.as_user("wang"), json={
+        "title": "网民询问统计口径", "severity": "other", "found_at": found_at.isoformat(), "press_conference": True})
+    view = await _event(api, normal.json()["event_id"], lambda v: True)
+    assert [s["limit"]["name"] for s in view["limits"]] == ["response"]  # seed 001: major emergencies only
+
+
+async def test_normal_event_unanswered_escalates_before_and_at_48_hours(env, api, client, engine):
+    found_at = clock.now() - timedelta(minutes=10)
+    event_id = (await api.post("/api/v1/public-opinion/events", headers=api.as_user("wang"), json={
+        "title": "网民质疑统计公报数据", "severity": "other", "found_at": found_at.isoformat()})).json()["event_id"]
+    view = await _event(api, event_id, lambda v: True)
+    warn_at, due_at = _limit_times(view["limits"][0]["limit"])
+    assert due_at - found_at == timedelta(hours=48) and due_at - warn_at == timedelta(hours=48) / 5
+
+    await env.fast_forward(client.get_workflow_handle(event_id), timedelta(hours=39))
+    view = await _event(api, event_id, lambda v: len(v["alerts"]) == 1)
+    assert view["limits"][0]["warned"] and not view["limits"][0]["escalated"]
+    warning = view["alerts"][0]
+    assert warning["role"] == "supervisor" and "48 小时内予以回应" in warning["message"]
+    assert warn_at <= _at(warning) < due_at
+
+    await env.fast_forward(client.get_workflow_handle(event_id), timedelta(hours=10))
+    view = await _event(api, event_id, lambda v: len(v["alerts"]) == 2)
+    assert view["limits"][0]["escalated"] and _at(view["alerts"][1]) >= due_at
+    assert "48 小时内予以回应的期限已届满" in view["alerts"][1]["message"]
+    assert await _supervisor_alerts(engine, event_id, 2) == [("escalation", "supervisor")] * 2
+    # Answered late: the limit is met (after it), nothing more is raised, the event can be closed.
+    late = await api.post(f"/api/v1/public-opinion/events/{event_id}/responses", headers=api.as_user("wang"),
+                          json={"platform": "website", "url": "/gk/late.html", "summary": "发布说明"})
+    assert late.status_code == 200 and datetime.fromisoformat(late.json()["limits"][0]["met_at"]) > due_at
+    closed = await api.post(f"/api/v1/public-opinion/events/{event_id}/close", json={}, headers=api.as_user("wang"))
+    assert closed.status_code == 200 and len(closed.json()["alerts"]) == 2

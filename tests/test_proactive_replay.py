@@ -85,10 +85,36 @@ async def _correction_escalated_then_corrected(env, api, client) -> str:
     return correction_id
 
 
+async def _correction_recounted_on_a_published_year(env, api, client) -> str:
+    """Issue 13: the calendar signal (patch proactive-calendar-moves) moves the period and re-arms the timer."""
+    from tests.calendars import fictional_schedule
+    from workcalendar import WorkCalendar, YearSchedule, load_calendar_data
+    from workflows.messages import CalendarYearPublished
+
+    created = await api.post("/api/v1/corrections", headers=api.as_user("desk-chen"), json={
+        "person_name": "回放人", "email": "replay@example.cn", "record": "回放记录", "correction": "应为某某",
+        "evidence": "证明材料", "received_on": clock.today().isoformat()})
+    assert created.status_code == 201, created.text
+    correction_id = created.json()["correction_id"]
+    before = await _json(api, f"/api/v1/corrections/{correction_id}", lambda v: True)
+    day_off, _ = WorkCalendar(load_calendar_data()).add_workdays(clock.today(), 1)
+    schedule = YearSchedule.model_validate(fictional_schedule(day_off.year, [day_off]) | {"year": day_off.year})
+    await client.get_workflow_handle(correction_id).signal("calendar_published", CalendarYearPublished(schedule=schedule))
+    await _json(api, f"/api/v1/corrections/{correction_id}", lambda v: v["due_on"] != before["due_on"])
+    await env.fast_forward(client.get_workflow_handle(correction_id), timedelta(days=40))
+    await _json(api, f"/api/v1/corrections/{correction_id}", lambda v: len(v["alerts"]) == 2)
+    answer = await api.post(f"/api/v1/corrections/{correction_id}/correct", json={"result": "已更正为某某"},
+                            headers=api.as_user("wang"))
+    assert answer.status_code == 200, answer.text
+    await client.get_workflow_handle(correction_id).result()
+    return correction_id
+
+
 SCENARIOS = {
     "proactive_item_escalated_published_withdrawn": _item_escalated_then_published,
     "proactive_opinion_major_escalated_closed": _opinion_escalated_then_closed,
     "correction_escalated_corrected": _correction_escalated_then_corrected,
+    "correction_calendar_moved_escalated_corrected": _correction_recounted_on_a_published_year,
 }
 
 

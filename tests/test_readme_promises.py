@@ -85,7 +85,7 @@ async def test_pickup_reply_waits_at_the_desk_until_staff_record_the_collection(
     collected = await act(api, app_id, "delivery", {"delivered_on": signed["replied_on"], "method": "pickup",
                                                     "received_by": "张三", "by": "desk-chen"})
     assert collected["status"] == "closed" and collected["delivered_on"] == signed["replied_on"]
-    assert "pickup" in collected["timeline"][-1]["summary"] and actions(collected) == []
+    assert "答复已送达（当面领取）" == collected["timeline"][-1]["summary"] and actions(collected) == []
     assert reply_letter(collected)["status"] == "delivered"
     with Session(api.app.state.engine) as session:
         row = letters_repo.get_outbox(session, key)

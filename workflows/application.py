@@ -190,8 +190,12 @@ PROVISION_BY_FORM: dict[str, str] = {
     "pickup": "以纸质复制件形式提供，请于收到本告知书之日起在工作日到本机关政府信息公开受理窗口领取",
     "portal": "以电子文档形式提供，请通过本机关政府信息公开申请平台下载",
     "disc": "以光盘形式，随本告知书提供",
-    "inspection": "请于收到本告知书之日起在工作日到本机关政府信息公开受理窗口现场查阅",
+    # Reg. 40: 安排申请人查阅、抄录 — the form named, then where and when.
+    "inspection": "以现场查阅的形式提供，请于收到本告知书之日起在工作日到本机关政府信息公开受理窗口查阅、抄录",
 }
+# How a reply was delivered, in the timeline's words.
+DELIVERED_BY: dict[str, str] = {"post": "邮寄", "pickup": "当面领取", "portal": "申请人在线下载", "email": "电子邮件",
+                                "disc": "光盘", "inspection": "现场查阅"}
 
 
 
@@ -223,7 +227,9 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         self._dirty = False  # the database copy is behind the state (PERSIST_IN_BACKGROUND)
         self._writing = False  # the background persister has a write in flight
         self._persister: asyncio.Task | None = None
-        self._search_attributes: tuple | None = None  # the values last upserted
+        # The values last upserted; those the API started the workflow with (issue 15 point 2: one upsert
+        # fewer at the start). Read from the start event, so replays of any history agree.
+        self._search_attributes: tuple | None = sa.started_with(workflow.info().typed_search_attributes)
         self._check_calendar_on_write = True  # CALENDAR_AT_WAKE: a write counted on an older calendar is refused
         self._s.supplement_notice_by, _ = supplement_notice_deadline(
             self._s.cal, inp.received_on, inp.policy.supplement_notice_days
@@ -972,6 +978,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             self._refuse_if(why_not_propose(self._s, cmd, self._today()))
             item = item_of(self._s, cmd.item_no)
             item.proposal = Proposal(outcome=cmd.outcome, reasons=cmd.reasons, referral=cmd.referral,
+                                     not_this_agency=cmd.not_this_agency and cmd.outcome == OutcomeCode.UNAVAILABLE_NOT_HELD,
                                      earlier_application_id=cmd.earlier_application_id, provision=cmd.provision,
                                      withheld_ground=cmd.withheld_ground, by=cmd.by, at=workflow.now())
             self._record("decision-proposed", cmd.by, f"第 {cmd.item_no} 项拟{label_of(cmd.outcome)}")
@@ -989,10 +996,12 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             self._s.phase = "in-review"
             self._record("submitted-for-review", cmd.by, "拟办意见提交保密审查")
             draft = await workflow.execute_activity_method(
-                DisclosureActivities.compose_letter, self._letter_input("reply", items=self._reply_items()),                 start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
+                DisclosureActivities.compose_letter, self._letter_input("reply", items=self._reply_items()),
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
             )
             screen = await workflow.execute_activity_method(
-                DisclosureActivities.prescreen, self._prescreen_input(draft),                 start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
+                DisclosureActivities.prescreen, self._prescreen_input(draft),
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
             )
             self._s.reply_draft, self._s.findings = draft, screen.findings
             self._record(
@@ -1035,7 +1044,8 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             self._required(self._s.reply_draft, "答复文书尚未生成，暂不能修改")
             draft = Letter(kind="reply", subject=self._s.reply_draft.subject, body=cmd.body)
             screen = await workflow.execute_activity_method(
-                DisclosureActivities.prescreen, self._prescreen_input(draft),                 start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
+                DisclosureActivities.prescreen, self._prescreen_input(draft),
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
             )
             self._s.reply_draft, self._s.findings = draft, screen.findings
             self._s.draft_version += 1
@@ -1079,7 +1089,8 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         async with self._lock:
             self._refuse_if(why_not_confirm_delivery(self._s, cmd, self._today()))
             self._close_delivered(cmd.delivered_on, cmd.by,
-                                  f"答复已送达（{cmd.method}{'，' + cmd.tracking_number if cmd.tracking_number else ''}）")
+                                  f"答复已送达（{DELIVERED_BY.get(cmd.method, cmd.method)}"
+                                  f"{'，邮件单号 ' + cmd.tracking_number if cmd.tracking_number else ''}）")
             if workflow.patched(LETTERS_V2):
                 key = f"{self._s.inp.application_id}:reply"
                 if letter := self._letter_view(key):
@@ -1241,6 +1252,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             item_no=item.item_no, description=item.description, outcome=outcome,
             reasons=proposal.reasons if proposal and proposal.outcome == outcome else "",
             referral=proposal.referral if proposal else None,
+            not_this_agency=bool(proposal and proposal.outcome == outcome and proposal.not_this_agency),
             earlier_application_id=proposal.earlier_application_id if proposal else None,
             provision=provision,
             withheld_ground=proposal.withheld_ground if proposal and proposal.outcome == outcome else None,

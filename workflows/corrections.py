@@ -1,6 +1,7 @@
 """A request to correct a record about the person (Reg. 41; seed 002 art. 19): the handler corrects
-it and tells them, or forwards it to the competent agency and tells them, within the reply period
-(an agency setting, default the seeds' 15 working days) counted by the application's clock."""
+it and tells them, or forwards it to the competent agency and tells them, within the period
+fixed at intake (an agency setting, default the agency's reply period: 15 working days, 20 under
+national-2019; api/routes/corrections.py) counted by the application's clock."""
 
 from datetime import datetime, time, timedelta
 
@@ -9,6 +10,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.proactive import ProactiveActivities
     from activities.letters import LetterActivities
     from contracts.models import (ComposeLetterInput, DispatchInput, DispatchResult, IssueLetterInput, Letter, ReplyItem,
                                   SendLetterInput, StaffAlertInput)
@@ -16,7 +18,9 @@ with workflow.unsafe.imports_passed_through():
     from clock import SHANGHAI, ClockInput, compute_due, end_of_day_instant, local_date, reminder_date
     from outcomes import OutcomeCode
     from workcalendar import WorkCalendar
-    from workflows.deadline_loop import Pending, raise_staff_alert, reminder_or_escalation, run_deadline_loop
+    from workflows.deadline_loop import (Pending, moved_note, newer_calendar, raise_staff_alert, reminder_or_escalation,
+                                         run_deadline_loop)
+    from workflows.messages import CalendarYearPublished
     from workflows.proactive_messages import (
         AlertRecord,
         CorrectionInput,
@@ -45,11 +49,9 @@ class CorrectionWorkflow:
     @workflow.init
     def __init__(self, inp: CorrectionInput) -> None:
         self._inp = inp
-        cal = WorkCalendar(inp.calendar)
-        self._due = compute_due(cal, ClockInput(received_on=inp.received_on, reply_days=inp.reply_days,
-                                                receipt_basis="更正申请收到之日"))
-        remind_on = reminder_date(cal, self._due.due_on, REMIND_WORKING_DAYS, not_before=self._due.start_on)
-        self._remind_at = datetime.combine(remind_on, time(9), tzinfo=SHANGHAI)
+        self._calendar_data = inp.calendar
+        self._due, self._remind_at = self._count(WorkCalendar(inp.calendar))
+        self._moves: list[str] = []  # how published calendar years moved the due date (explained in its steps)
         self._status = "handling"
         self._result, self._forwarded_to = "", None
         self._letter: Letter | None = None
@@ -58,6 +60,40 @@ class CorrectionWorkflow:
                                       summary=f"登记更正申请（{'网上' if inp.channel == 'online' else '窗口'}）")]
         self._reminded = self._escalated = False
         self._changes = 0
+
+    def _count(self, cal: WorkCalendar):
+        """The due date (Reg. 41 on the reply period's clock, the period fixed at intake) and the reminder."""
+        due = compute_due(cal, ClockInput(received_on=self._inp.received_on, reply_days=self._inp.reply_days,
+                                          receipt_basis="更正申请收到之日"))
+        remind_on = reminder_date(cal, due.due_on, REMIND_WORKING_DAYS, not_before=due.start_on)
+        return due, datetime.combine(remind_on, time(9), tzinfo=SHANGHAI)
+
+    @workflow.signal
+    async def calendar_published(self, fact: CalendarYearPublished) -> None:
+        """A calendar year was published (issue 13): while the request is being handled, its due date and
+        reminder are recounted on it, the move recorded with its reason and the one timer re-armed."""
+        data = newer_calendar(self._calendar_data, fact)
+        if data is None:
+            return
+        self._calendar_data = data
+        if self._status != "handling":
+            return
+        before = self._due
+        due, remind_at = self._count(WorkCalendar(data))
+        if remind_at != self._remind_at:
+            self._remind_at = remind_at
+            self._changes += 1  # the timer is re-armed on the reminder's new instant
+        moved = due.due_on != before.due_on
+        if moved:
+            self._moves.append(moved_note("办理期限", before.due_on, due.due_on, fact))
+        # The steps name the calendar counted on and every move so far (a later year may recount again).
+        self._due = due.model_copy(update={"steps": [*due.steps, *self._moves]})
+        if (due.due_on, due.provisional) == (before.due_on, before.provisional):
+            return  # same day; its explanation now names the published calendar
+        self._record("calendar-updated", "system", f"{fact.schedule.year} 年放假安排已公布（{data.version}）")
+        if moved:
+            self._record("due-date-changed", "system", self._moves[-1])
+        await self._persist()
 
     @workflow.run
     async def run(self, inp: CorrectionInput) -> CorrectionView:
@@ -179,8 +215,8 @@ class CorrectionWorkflow:
 
     async def _persist(self) -> None:
         i = self._inp
-        await workflow.execute_activity(
-            "save_correction",
+        await workflow.execute_activity_method(
+            ProactiveActivities.save_correction,
             CorrectionRecord(id=i.correction_id, person_name=i.person_name, email=i.email, address=i.address,
                              record=i.record, correction=i.correction, evidence=i.evidence, channel=i.channel,
                              received_on=i.received_on, due_on=self._due.due_on, status=self._status,

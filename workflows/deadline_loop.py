@@ -6,24 +6,36 @@ alert instant (the earliest pending reminder or escalation, absolute) or until a
 something, whichever comes first; at the instant, fire the alert; loop while the process is open.
 The commands it produces are exactly those the workflows produced before it was extracted
 (tests/histories/proactive_*.json, correction_*.json replay them).
+
+A published calendar year (issue 13; services/calendar.py tells the open processes through
+workflows/proactive_calendar.py): `newer_calendar` gives the data to recount on, `moved_note` the
+explanation of each move; the workflow recounts its working-day deadline, records the move and bumps its
+change counter, so the one timer is re-armed on the new instant.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Generic, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.models import StaffAlertInput
+    from activities.disclosure import DisclosureActivities
+    from contracts.models import StaffAlertInput
+    from workcalendar import CalendarData
+    from workflows.messages import CalendarYearPublished
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ALERT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 ONE_SECOND = timedelta(seconds=1)
+# Issue 13: a published calendar year moves the working-day deadlines of catalogue items, interpretations
+# and corrections. Processes started before (their histories may hold a calendar signal no handler
+# consumed) ignore it on replay.
+CALENDAR_MOVES = "proactive-calendar-moves"
 
 T = TypeVar("T")
 
@@ -69,5 +81,21 @@ def reminder_or_escalation(reminded: bool, supervisor_email: str | None) -> tupl
 
 async def raise_staff_alert(inp: StaffAlertInput) -> None:
     """The alert row and its e-mail (activities: idempotent on `inp.key`)."""
-    await workflow.execute_activity(
-        "raise_staff_alert", inp, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ALERT_RETRY)
+    await workflow.execute_activity_method(
+        DisclosureActivities.raise_staff_alert, inp, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ALERT_RETRY)
+
+
+def newer_calendar(current: CalendarData, fact: CalendarYearPublished) -> CalendarData | None:
+    """The calendar data with the published year, or None: the same data (already counted on it), or a
+    history recorded before the process recounted on publication (replays as it ran)."""
+    data = current.with_year(fact.schedule)
+    if data.version == current.version:
+        return None
+    if not workflow.patched(CALENDAR_MOVES):
+        return None
+    return data
+
+
+def moved_note(what: str, old: date, new: date, fact: CalendarYearPublished) -> str:
+    """The explanation of one move, on the timeline and in the deadline's steps."""
+    return f"{what}由 {old.isoformat()} 重新计算为 {new.isoformat()}（{fact.schedule.year} 年放假安排公布）"

@@ -21,8 +21,9 @@ with workflow.unsafe.imports_passed_through():
     from clock import end_of_day_instant, local_date
     from contracts.models import (
         ComposeLetterInput,
+        DeliveredLetter,
+        DeliverLetterInput,
         DispatchInput,
-        IssuedLetter,
         IssueLetterInput,
         Letter,
         LetterKind,
@@ -61,38 +62,56 @@ SEND_ROUND_MAX_TRIES = 16
 SEND_SHORT_ROUNDS = 5  # rounds at DISPATCH_RETRY's 5-minute maximum interval
 SEND_LONGEST_INTERVAL = timedelta(hours=12)
 
+# Issue 15 point 2: a letter is composed, issued and tried once in one activity (`deliver_letter`), not
+# three (each a scheduled/started/completed triple and a workflow task); a failed first try goes on in
+# the rounds of `send_letter` above, shown as before. Workflows started before keep three activities.
+LETTERS_IN_ONE = "letters-in-one-activity"
+
 FailedRound = Callable[[int, str], Awaitable[None]]
+FailedTry = tuple[int | None, str]  # (tries counted on the outbox row if known, "<type>: <error>")
+
+
+def failed_first_try(delivered: DeliveredLetter) -> FailedTry:
+    """deliver_letter's failed try, as send_through_outbox would have read it from a failed `send_letter`."""
+    return delivered.failed_attempts, f"{delivered.failed_type}: {delivered.failed_message}"[:300]
 
 
 async def send_through_outbox(inp: SendLetterInput, *, handler: str | None = None,
-                              on_failed_round: FailedRound | None = None) -> SendLetterResult:
+                              on_failed_round: FailedRound | None = None,
+                              first_try: FailedTry | None = None) -> SendLetterResult:
     """The one letter-sending loop of every workflow: send the issued letter until the outbox says sent.
 
     Each round is one `send_letter` execution that the server retries with backoff (SEND_ROUNDS above);
     the activity records every failed try on the outbox row (attempts, last error) and warns the
     supervisor before the due date (`inp.due_at`). After each failed round `on_failed_round(attempts,
     last_error)` lets the workflow show the tries; after DELIVERY_ALERT_AFTER_ATTEMPTS tries (the end
-    of the second round) the handler is told once (alert keyed by the letter).
+    of the second round) the handler is told once (alert keyed by the letter). `first_try`: the first
+    round was deliver_letter's try, which failed; the loop goes on from the second round.
     """
     initial, longest = DISPATCH_RETRY.initial_interval, DISPATCH_RETRY.maximum_interval
     if initial is None or longest is None:  # pragma: no cover - constants above
         raise ValueError("DISPATCH_RETRY needs an initial and a maximum interval")
     delay, tries, rounds, attempts, told_handler = initial, 1, 0, 0, False
     while True:
-        try:
-            return await workflow.execute_activity_method(
-                LetterActivities.send_letter, inp,
-                start_to_close_timeout=SEND_TIMEOUT, heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT,
-                retry_policy=RetryPolicy(initial_interval=delay, backoff_coefficient=2.0, maximum_interval=longest,
-                                         maximum_attempts=tries),
-            )
-        except ActivityError as err:
-            cause = err.cause
-            kind = getattr(cause, "type", None) or type(cause or err).__name__
-            details = getattr(cause, "details", None) or ()
-            counted = details[0] if details and isinstance(details[0], int) else None
+        if first_try is not None:
+            counted, last_error = first_try
+            first_try = None
             attempts = max(attempts + 1, counted or 0)
-            last_error = f"{kind}: {cause or err}"[:300]
+        else:
+            try:
+                return await workflow.execute_activity_method(
+                    LetterActivities.send_letter, inp,
+                    start_to_close_timeout=SEND_TIMEOUT, heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT,
+                    retry_policy=RetryPolicy(initial_interval=delay, backoff_coefficient=2.0, maximum_interval=longest,
+                                             maximum_attempts=tries),
+                )
+            except ActivityError as err:
+                cause = err.cause
+                kind = getattr(cause, "type", None) or type(cause or err).__name__
+                details = getattr(cause, "details", None) or ()
+                counted = details[0] if details and isinstance(details[0], int) else None
+                attempts = max(attempts + 1, counted or 0)
+                last_error = f"{kind}: {cause or err}"[:300]
         if on_failed_round is not None:
             await on_failed_round(attempts, last_error)
         if attempts >= DELIVERY_ALERT_AFTER_ATTEMPTS and not told_handler:
@@ -141,7 +160,11 @@ class LetterDelivery:
 
     async def _deliver(self, dispatch: DispatchInput, compose: ComposeLetterInput | None) -> None:
         try:
-            if workflow.patched(LETTERS_V2):
+            # LETTERS_IN_ONE first: it implies letters v2 and send rounds, so a new workflow records one
+            # patch marker for its letters, not three (each marker comes with a search-attribute upsert).
+            if workflow.patched(LETTERS_IN_ONE):
+                await self._deliver_v2(dispatch, compose, in_one=True)
+            elif workflow.patched(LETTERS_V2):
                 await self._deliver_v2(dispatch, compose)
             else:
                 await self._deliver_v1(dispatch, compose)
@@ -174,31 +197,41 @@ class LetterDelivery:
                     self._record("letter-awaiting-staff", "system", f"{dispatch.letter.subject} 待工作人员寄送或交付")
                 await self._persist()
 
-    async def _deliver_v2(self, dispatch: DispatchInput, compose: ComposeLetterInput | None) -> None:
-        """Compose, issue once (文号, PDF, outbox row), send through the outbox with backoff."""
+    async def _deliver_v2(self, dispatch: DispatchInput, compose: ComposeLetterInput | None, *,
+                          in_one: bool = False) -> None:
+        """Compose, issue once (文号, PDF, outbox row), send through the outbox with backoff.
+
+        `in_one` (LETTERS_IN_ONE): the three are one `deliver_letter`; a failed first try goes on in rounds.
+        """
         view = LetterView(key=dispatch.key, kind=compose.kind if compose else dispatch.letter.kind,
                           recipient_name=dispatch.recipient_name, method=dispatch.method)
         self._s.letters.append(view)
         try:
-            if compose is not None:
-                dispatch.letter = await workflow.execute_activity_method(
-                    DisclosureActivities.compose_letter, compose,                     start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
+            if in_one:
+                # Composed, issued and tried once in one activity; a failed try goes on in rounds.
+                delivered: DeliveredLetter = await workflow.execute_activity_method(
+                    DisclosureActivities.deliver_letter,
+                    DeliverLetterInput(compose=compose, issue=self._issue_input(dispatch, compose),
+                                       send=self._send_input(dispatch)),
+                    start_to_close_timeout=SEND_TIMEOUT, heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT,
+                    retry_policy=PERSIST_RETRY,
                 )
-            is_reply = dispatch.letter.kind == "reply"
-            issued: IssuedLetter = await workflow.execute_activity_method(
-                LetterActivities.issue_letter,
-                IssueLetterInput(
-                    key=dispatch.key, application_id=dispatch.application_id, letter=dispatch.letter,
-                    letter_date=self._today(), recipient_name=dispatch.recipient_name, method=dispatch.method,
-                    email=dispatch.email, address=dispatch.address,
-                    expected_body_sha256=self._s.approved_sha256 if is_reply and compose is None else None,
-                    attach_for_items=self._reply_items_final() if is_reply else [],
-                ),
-                start_to_close_timeout=SEND_TIMEOUT, retry_policy=PERSIST_RETRY,
-            )
-            view.status, view.document_number, view.pdf_sha256, view.attachments = (
-                issued.status, issued.document_number, issued.pdf_sha256, len(issued.attachments))
-            result = await self._send_with_backoff(view, dispatch)
+                dispatch.letter, issued = delivered.letter, delivered.issued
+                view.status, view.document_number, view.pdf_sha256, view.attachments = (
+                    issued.status, issued.document_number, issued.pdf_sha256, len(issued.attachments))
+                result = delivered.sent or await self._send_in_rounds(view, dispatch, failed_first_try(delivered))
+            else:
+                if compose is not None:
+                    dispatch.letter = await workflow.execute_activity_method(
+                        DisclosureActivities.compose_letter, compose,                         start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
+                    )
+                issued = await workflow.execute_activity_method(
+                    LetterActivities.issue_letter, self._issue_input(dispatch, compose),
+                    start_to_close_timeout=SEND_TIMEOUT, retry_policy=PERSIST_RETRY,
+                )
+                view.status, view.document_number, view.pdf_sha256, view.attachments = (
+                    issued.status, issued.document_number, issued.pdf_sha256, len(issued.attachments))
+                result = await self._send_with_backoff(view, dispatch)
         except ActivityError as err:
             view.status, view.last_error = "failed", str(err.cause or err)[:300]
             async with self._lock:
@@ -223,6 +256,21 @@ class LetterDelivery:
             else:
                 self._record("letter-awaiting-staff", "system", f"{dispatch.letter.subject}{number} 待工作人员寄送或交付")
             await self._persist()
+
+    def _issue_input(self, dispatch: DispatchInput, compose: ComposeLetterInput | None) -> IssueLetterInput:
+        is_reply = (compose.kind if compose else dispatch.letter.kind) == "reply"
+        return IssueLetterInput(
+            key=dispatch.key, application_id=dispatch.application_id, letter=dispatch.letter,
+            letter_date=self._today(), recipient_name=dispatch.recipient_name, method=dispatch.method,
+            email=dispatch.email, address=dispatch.address,
+            expected_body_sha256=self._s.approved_sha256 if is_reply and compose is None else None,
+            attach_for_items=self._reply_items_final() if is_reply else [],
+        )
+
+    def _send_input(self, dispatch: DispatchInput) -> SendLetterInput:
+        due_on = self._s.due.due_on
+        return SendLetterInput(key=dispatch.key, application_id=dispatch.application_id, due_on=due_on,
+                               due_at=end_of_day_instant(due_on))
 
     def _email_accepted(self, dispatch: DispatchInput, result: SendLetterResult) -> None:
         """Hook: the mail server accepted a letter (issue 11 point 14: proof of service). Nothing by default."""
@@ -261,7 +309,8 @@ class LetterDelivery:
             await workflow.sleep(delay)
             delay = min(delay * 2, DISPATCH_RETRY.maximum_interval)
 
-    async def _send_in_rounds(self, view: LetterView, dispatch: DispatchInput) -> SendLetterResult:
+    async def _send_in_rounds(self, view: LetterView, dispatch: DispatchInput,
+                              first_try: FailedTry | None = None) -> SendLetterResult:
         """Issue 12 point 6: the shared bounded loop; the application shows each failed round's tries."""
         async def failed_round(attempts: int, last_error: str) -> None:
             first = view.attempts == 0
@@ -271,8 +320,5 @@ class LetterDelivery:
                     self._record("letter-delayed", "system", f"{view.key} 发送失败，系统将自动重试：{view.last_error}")
                     await self._persist()
 
-        due_on = self._s.due.due_on
-        return await send_through_outbox(
-            SendLetterInput(key=dispatch.key, application_id=dispatch.application_id, due_on=due_on,
-                            due_at=end_of_day_instant(due_on)),
-            handler=self._s.handler, on_failed_round=failed_round)
+        return await send_through_outbox(self._send_input(dispatch), handler=self._s.handler,
+                                         on_failed_round=failed_round, first_try=first_try)

@@ -172,6 +172,9 @@ class ProposeDecision(Strict):
     outcome: OutcomeCode
     reasons: str = ""
     referral: str | None = Field(default=None, description="无法提供-1: the competent agency and its contact")
+    not_this_agency: bool = Field(
+        default=False, description="无法提供-1 because the information is not this agency's to disclose (Reg. 36(5)), "
+                                   "whether or not the competent agency can be named")
     earlier_application_id: str | None = Field(
         default=None, max_length=40, description="不予处理-2: the earlier, answered application this one repeats")
     provision: str | None = Field(default=None, max_length=1000,
@@ -396,6 +399,7 @@ class Proposal(Strict):
     outcome: OutcomeCode
     reasons: str = ""
     referral: str | None = None
+    not_this_agency: bool = False
     earlier_application_id: str | None = None
     provision: str | None = None
     withheld_ground: OutcomeCode | None = None

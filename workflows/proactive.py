@@ -14,11 +14,14 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.proactive import ProactiveActivities
     from contracts.models import StaffAlertInput
     from clock import local_date
     from proactive.rules import Deadline, interpretation_due, opinion_limits, publication_due
     from workcalendar import WorkCalendar
-    from workflows.deadline_loop import Pending, raise_staff_alert, reminder_or_escalation, run_deadline_loop
+    from workflows.deadline_loop import (Pending, moved_note, newer_calendar, raise_staff_alert, reminder_or_escalation,
+                                         run_deadline_loop)
+    from workflows.messages import CalendarYearPublished
     from workflows.proactive_messages import (
         AlertRecord,
         CatalogueItemInput,
@@ -60,6 +63,7 @@ class CatalogueItemWorkflow:
     @workflow.init
     def __init__(self, inp: CatalogueItemInput) -> None:
         self._inp = inp
+        self._calendar_data = inp.calendar
         self._cal = WorkCalendar(inp.calendar)
         self._title, self._content, self._number = inp.title, inp.content, inp.document_number
         self._produced_on = inp.produced_on
@@ -67,6 +71,7 @@ class CatalogueItemWorkflow:
         self._version = 1
         self._last_editor = inp.created_by
         self._deadline = self._compute_deadline()
+        self._moves: list[str] = []  # how published calendar years moved the deadline (explained in its steps)
         self._reminded = self._escalated = False
         self._evidence: list[PublicationEvidence] = []
         self._alerts: list[AlertRecord] = []
@@ -111,6 +116,35 @@ class CatalogueItemWorkflow:
                                           version=self._version))
         await raise_staff_alert(StaffAlertInput(key=f"{self._inp.item_id}:v{self._version}:{kind}", application_id=self._inp.item_id,
                                      kind=kind, role=role, recipient=recipient, message=message))
+        await self._persist()
+
+    # --- facts ------------------------------------------------------------------------------------
+
+    @workflow.signal
+    async def calendar_published(self, fact: CalendarYearPublished) -> None:
+        """A calendar year was published (issue 13): an unpublished item's working-day deadline (an
+        interpretation's 3 working days, or 20 working days under the agency's setting) is recounted on it,
+        the move recorded with its reason and the one timer re-armed; nothing moved: nothing recorded. A
+        published or withdrawn item keeps the deadline it was held to (a later change counts on the new data)."""
+        data = newer_calendar(self._calendar_data, fact)
+        if data is None:
+            return
+        self._calendar_data, self._cal = data, WorkCalendar(data)
+        if self._phase in ("published", "withdrawn"):
+            return
+        before = self._deadline
+        deadline = self._compute_deadline()
+        moved = deadline.due_on != before.due_on
+        if moved:
+            what = "解读材料发布期限" if self._inp.kind == "interpretation" else "公开期限"
+            self._moves.append(moved_note(what, before.due_on, deadline.due_on, fact))
+        # The steps name the calendar counted on and every move so far (a later year may recount again).
+        self._deadline = deadline.model_copy(update={"steps": [*deadline.steps, *self._moves]})
+        if (deadline.due_on, deadline.provisional) == (before.due_on, before.provisional):
+            return  # same day; its explanation now names the published calendar
+        self._record("calendar-updated", "system", f"{fact.schedule.year} 年放假安排已公布（{data.version}）")
+        if moved:
+            self._record("due-date-changed", "system", self._moves[-1])
         await self._persist()
 
     # --- human steps ----------------------------------------------------------------------------
@@ -178,6 +212,7 @@ class CatalogueItemWorkflow:
             # published version stays in the history with its evidence until the new one replaces it.
             self._produced_on = local_date(workflow.now())
             self._deadline = self._compute_deadline()
+            self._moves = []
             self._reminded = self._escalated = False
         self._record("replaced" if was_published else "revised", cmd.by,
                      f"登记第 {self._version} 版" + (f"：{cmd.reason}" if cmd.reason else ""))
@@ -263,8 +298,8 @@ class CatalogueItemWorkflow:
             source_sha256=self._inp.source.sha256 if self._inp.source else None,
             legal_kind=self._inp.legal_kind, issued_on=self._inp.issued_on, repealed_on=self._repealed_on,
         )
-        await workflow.execute_activity("save_catalogue_item", record, start_to_close_timeout=ACTIVITY_TIMEOUT,
-                                        retry_policy=PERSIST_RETRY)
+        await workflow.execute_activity_method(ProactiveActivities.save_catalogue_item, record,
+                                               start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY)
 
 
 @workflow.defn(name="PublicOpinionWorkflow")
@@ -376,5 +411,5 @@ class PublicOpinionWorkflow:
                                limits=[s.model_dump(mode="json") for s in self._limits],
                                responses=[r.model_dump(mode="json") for r in self._responses],
                                created_by=self._inp.created_by)
-        await workflow.execute_activity("save_opinion_event", record, start_to_close_timeout=ACTIVITY_TIMEOUT,
-                                         retry_policy=PERSIST_RETRY)
+        await workflow.execute_activity_method(ProactiveActivities.save_opinion_event, record,
+                                               start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY)

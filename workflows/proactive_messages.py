@@ -288,3 +288,18 @@ class CorrectionRecord(BaseModel):
     status: str
     result: str
     forwarded_to: str | None
+
+
+# --- a published calendar year told to the open processes (workflows/proactive_calendar.py) -------
+
+DeadlineTable = Literal["catalogue", "corrections"]
+
+
+class OpenDeadlinesPage(BaseModel):
+    """open_deadline_ids_page: up to `limit` open processes of `table` whose id sorts after `after` and whose
+    deadline falls on or after `due_from` (an earlier one counted no day of the published year)."""
+
+    table: DeadlineTable
+    due_from: date
+    after: str | None = None
+    limit: int = Field(ge=1, le=2000)

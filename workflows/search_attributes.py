@@ -1,6 +1,10 @@
 """Search attributes the application workflow keeps current, so Temporal's UI can filter by them."""
 
-from temporalio.common import SearchAttributeKey
+from datetime import date, datetime
+
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+
+from clock import end_of_day_instant
 
 STATUS = SearchAttributeKey.for_keyword("DisclosureStatus")
 DUE_AT = SearchAttributeKey.for_datetime("DisclosureDueAt")
@@ -12,3 +16,19 @@ REGISTRATION: dict[str, str] = {"DisclosureStatus": "Keyword", "DisclosureDueAt"
 
 def dev_server_flags() -> list[str]:
     return [flag for name, kind in REGISTRATION.items() for flag in ("--search-attribute", f"{name}={kind}")]
+
+
+def at_registration(due_on: date) -> TypedSearchAttributes:
+    """Issue 15 point 2: the values a new application starts with (status handling, its due date, not overdue),
+    given by the API when it starts the workflow, so that the workflow's first task need not upsert them."""
+    return TypedSearchAttributes([SearchAttributePair(STATUS, "handling"),
+                                  SearchAttributePair(DUE_AT, end_of_day_instant(due_on)),
+                                  SearchAttributePair(OVERDUE, False)])
+
+
+def started_with(given: TypedSearchAttributes) -> tuple[str, datetime, bool] | None:
+    """The (status, due at, overdue) the workflow was started with, if all three were given."""
+    status, due_at, overdue = given.get(STATUS), given.get(DUE_AT), given.get(OVERDUE)
+    if status is None or due_at is None or overdue is None:
+        return None
+    return status, due_at, overdue

@@ -450,7 +450,8 @@ def _action_request(action: str, form: Any, application_id: str) -> tuple[str, d
         return f"{base}/override", {"consultation_id": g("consultation_id"), "reason": g("reason")}
     if action == "decisions":
         return f"{base}/decisions", {"item_no": _opt(g("item_no")), "outcome": g("outcome"), "reasons": g("reasons"),
-                                     "referral": _opt(g("referral")), "withheld_ground": _opt(g("withheld_ground")),
+                                     "referral": _opt(g("referral")),
+                                     "not_this_agency": g("not_this_agency") == "yes", "withheld_ground": _opt(g("withheld_ground")),
                                      "earlier_application_id": _opt(g("earlier_application_id")),
                                      "provision": _opt(g("provision"))}
     if action == "submit":
@@ -536,6 +537,7 @@ async def decision_guidance(request: Request, application_id: str) -> Response:
         notice = f"办理指引：拟处理结果“{proposal['outcome_label']}”，理由和依据已填入“提出拟办意见”，可修改后保存。"
         values["decisions"] = {"item_no": str(proposal["item_no"]), "outcome": proposal["outcome"],
                                "reasons": proposal["reasons"], "referral": proposal["referral"] or "",
+                               "not_this_agency": "yes" if proposal.get("not_this_agency") else "",
                                "withheld_ground": proposal["withheld_ground"] or "",
                                "earlier_application_id": proposal["earlier_application_id"] or "",
                                "provision": proposal["provision"] or ""}

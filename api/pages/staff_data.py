@@ -8,7 +8,7 @@ each links to exactly the applications behind it and equals GET /api/v1/applicat
 
 Two waiting decisions are not columns of `application`: a pending extension request and a third
 party's objection not yet overridden. They are read from partial indexes of the extension events and
-of the objection alerts (migration 0006), which hold a few percent of those tables' rows.
+of the objection alerts (migration 0007), which hold a few percent of those tables' rows.
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ def pending_extension_ids():
     """Applications with an extension requested and not yet approved or refused: more requests than
     decisions recorded (the workflow allows one request at a time; a refused one may be asked again).
 
-    One pass over the partial index of extension events (migration 0006; its predicate repeated as
+    One pass over the partial index of extension events (migration 0007; its predicate repeated as
     literal SQL so that both planners use it), grouped by application: it grows with the extensions
     ever asked for (a few percent of the applications), not with the open applications. Use with OPEN.
     """

@@ -38,6 +38,7 @@ from db.repository import (
 )
 from policy import profile_named
 from policy.intake import RECEIPT_BASIS
+from workflows import search_attributes as sa
 from workflows.application import DisclosureApplicationWorkflow
 from workcalendar import CalendarData
 from workflows.messages import (
@@ -129,7 +130,7 @@ async def _register(
     claim = idempotency.current()
     kept = from_reservation(claim.reserved[RESERVATION]) if claim and RESERVATION in claim.reserved else None
     listing: _Started | None = None
-    if kept is not None and claim is not None and await _start(client, settings, kept.application, claim):
+    if kept is not None and claim is not None and await _start(client, settings, kept.application, kept.due, claim):
         listing = _Started(kept.application, kept.due, claim.query_code(kept.application.application_id))
     if listing is None:  # none kept, or the kept number is another workflow's (a restored database): a new one
         listing = await _start_new(body, registered_by, writes, client, settings, calendar_data, policy, due, claim)
@@ -151,13 +152,17 @@ class _Started:
     code: str
 
 
-async def _start(client, settings, inp: ApplicationInput, claim: idempotency.Claim | None) -> bool:
-    """Start the application's workflow; False if its number is already another workflow's."""
+async def _start(client, settings, inp: ApplicationInput, due: DueDate, claim: idempotency.Claim | None) -> bool:
+    """Start the application's workflow; False if its number is already another workflow's.
+
+    It starts with its search attributes (status, due date, overdue), so its first task upserts none
+    (issue 15 point 2). Workers go first when deploying: an older worker would upsert them anyway."""
     try:
         await client.start_workflow(
             DisclosureApplicationWorkflow.run, inp, id=inp.application_id, task_queue=settings.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             memo={OWNER_MEMO: claim.scope} if claim else None,
+            search_attributes=sa.at_registration(due.due_on),
         )
     except WorkflowAlreadyStartedError:
         if claim is not None and await started_by(client, inp.application_id, claim.scope):
@@ -184,7 +189,7 @@ async def _start_new(body: ApplicationCreate, registered_by: str, writes: Regist
         code = claim.query_code(application_id) if claim else new_query_code()
         if claim is not None:
             await claim.reserve(RESERVATION, reservation(inp, due, hash_query_code(settings, application_id, code)))
-        if await _start(client, settings, inp, claim):
+        if await _start(client, settings, inp, due, claim):
             return _Started(inp, due, code)
     raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "申请编号分配异常，申请未登记，请联系管理员")
 

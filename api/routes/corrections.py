@@ -64,7 +64,7 @@ async def _start(body: CorrectionBody, received_on: date, channel: str, by: str,
     await calendar.fresh()  # a year another process published just now counts
     fields = body.model_dump(exclude={"received_on"})
     inp = CorrectionInput(correction_id=correction_id, **fields, channel=channel, received_on=received_on,
-                          reply_days=settings.correction_reply_days, calendar=calendar.since(received_on.year),
+                          reply_days=settings.correction_period(), calendar=calendar.since(received_on.year),
                           agency_name=settings.agency_name, registered_by=by, supervisor_email=settings.supervisor_email)
     await start_once(client, "CorrectionWorkflow", inp, id=correction_id, task_queue=settings.task_queue)
     return CorrectionCreated(correction_id=correction_id, received_on=received_on)

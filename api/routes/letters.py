@@ -245,12 +245,15 @@ async def record_service(application_id: str, key: str, body: ServiceIn, session
     handed_over_by = (body.handed_over_by or user.username) if body.method == "pickup" else None
     evidence = _evidence_text(body, row, user.username)
     kind = row.kind
+    # A posted reply is entered in two steps (posted with its tracking number, then signed for): the
+    # delivery carries what the first step recorded.
+    tracking_number, posted_on = body.tracking_number or row.tracking_number, body.posted_on or row.posted_on
     session.commit()  # no read transaction held while the workflow (and its persistence) runs
     if kind == "reply":
         if body.served_on is not None:
             await run_update(client, application_id, "confirm_delivery", ConfirmDelivery(
-                delivered_on=body.served_on, method=body.method, tracking_number=body.tracking_number, note=body.note,
-                posted_on=body.posted_on, received_by=body.received_by, by=user.username), ApplicationView,
+                delivered_on=body.served_on, method=body.method, tracking_number=tracking_number, note=body.note,
+                posted_on=posted_on, received_by=body.received_by, by=user.username), ApplicationView,
                 what="申请", ended=lambda: "本申请已办结")
     elif kind in CONSULTATION_LETTERS:
         consultation_id = key.removesuffix(":letter")

@@ -91,3 +91,28 @@ async def test_without_javascript_the_page_comes_back_with_the_decision_form_fil
     await handler.wait_for_selector("text=已完成：提出拟办意见")
     assert (await state(api, number))["items"][0]["proposal"]["outcome"] == "unavailable-2"
     await context.close()
+
+
+async def test_information_of_an_unknown_other_agency_is_proposed_under_36_5(browser, live_server, api):
+    """谁负责: not this agency's, and nobody can say whose. The form is ticked 'not this agency's' (Reg. 36(5)),
+    so the reply will not cite 36(4) ('it does not exist') for information that may well exist elsewhere."""
+    number = (await register(api, handler="wang", department="综合统计科"))["application_id"]
+    handler = await staff_page(browser, live_server, "wang")
+    await handler.goto(f"/staff/applications/{number}")
+    guidance = await form(handler, "guidance")
+    for answer in ("supplement-clear", "nature-disclosure", "responsible-other-agency"):
+        await guidance.locator(f"#gd-{answer}").check()
+    await guidance.get_by_role("button", name="生成拟办意见").click()
+    result = handler.locator("#guidance-outcome")
+    await result.wait_for()
+    assert "第三十六条第（五）项" in await result.inner_text()
+    decisions = await form(handler, "decisions")
+    assert await decisions.get_by_label("拟处理结果").input_value() == "unavailable-1"
+    assert await decisions.locator("#dec-not-this-agency").is_checked()
+    assert await decisions.locator("#dec-referral").input_value() == ""
+    await check_page(handler, "staff-guidance-not-this-agency")
+    await decisions.get_by_role("button", name="保存拟办意见").click()
+    await handler.wait_for_selector("text=已完成：提出拟办意见")
+    proposal = (await state(api, number))["items"][0]["proposal"]
+    assert proposal["outcome"] == "unavailable-1" and proposal["not_this_agency"] is True
+    await handler.context.close()

@@ -1,0 +1,76 @@
+"""Tells the open 政务公开 processes that a calendar year was published, so each recounts its working-day
+deadline (issue 13): catalogue items (20 working days under the agency's setting), policy
+interpretations (3 working days, seed 002 art. 20) and corrections (the reply period, Reg. 41).
+
+Like the applications' broadcast (workflows/calendar_broadcast.py, left as it is), a workflow rather than
+a loop in the API, so a crash half-way still tells the rest; its id carries the deployment and the
+calendar version, so publishing the same data twice is one run. Each run reads one page of ids from the
+processes' rows (keyset by id, only those due on or after the published year's first day: an earlier
+deadline counted no day of it), signals the page at once (one workflow task), then continues as new with
+its cursor and tally: its history stays bounded however many processes are open. The catalogue's pages
+come first, then the corrections'.
+"""
+
+import asyncio
+from datetime import date, timedelta
+
+from pydantic import BaseModel, Field
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.proactive import ProactiveActivities
+    from workflows.messages import CalendarYearPublished
+    from workflows.proactive_messages import DeadlineTable, OpenDeadlinesPage
+
+# A page's signals are commands of one workflow task (the server keeps at most 2,000 pending signals).
+DEFAULT_BATCH_SIZE = 500
+_READ_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+TABLES: tuple[DeadlineTable, ...] = ("catalogue", "corrections")
+
+
+class DeadlineBroadcastInput(BaseModel):
+    """Start (and continue-as-new) input: the fact to tell, the table and cursor, the tally so far."""
+
+    fact: CalendarYearPublished
+    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=2000)
+    table: DeadlineTable = "catalogue"
+    after: str | None = None
+    told: int = 0
+    gone: int = 0
+    runs: int = 0
+
+
+class DeadlineBroadcastResult(BaseModel):
+    told: int = Field(description="open processes that received the fact")
+    gone: int = Field(description="listed as open, closed before the signal reached them")
+    runs: int = Field(description="runs of the broadcast (one per page, chained by continue-as-new)")
+
+
+@workflow.defn(name="DeadlineCalendarBroadcast")
+class DeadlineCalendarBroadcastWorkflow:
+    @workflow.run
+    async def run(self, inp: DeadlineBroadcastInput) -> DeadlineBroadcastResult:
+        page: list[str] = await workflow.execute_activity_method(
+            ProactiveActivities.open_deadline_ids_page,
+            OpenDeadlinesPage(table=inp.table, due_from=date(inp.fact.schedule.year, 1, 1), after=inp.after,
+                              limit=inp.batch_size),
+            start_to_close_timeout=timedelta(minutes=1), retry_policy=_READ_RETRY,
+        )
+        outcomes = await asyncio.gather(*(self._tell(workflow_id, inp.fact) for workflow_id in page))
+        tally = {"told": inp.told + sum(outcomes), "gone": inp.gone + len(outcomes) - sum(outcomes), "runs": inp.runs + 1}
+        if len(page) == inp.batch_size:
+            workflow.continue_as_new(inp.model_copy(update={"after": page[-1], **tally}))
+        following = TABLES.index(inp.table) + 1
+        if following < len(TABLES):
+            workflow.continue_as_new(inp.model_copy(update={"table": TABLES[following], "after": None, **tally}))
+        return DeadlineBroadcastResult(**tally)
+
+    @staticmethod
+    async def _tell(workflow_id: str, fact: CalendarYearPublished) -> bool:
+        try:
+            await workflow.get_external_workflow_handle(workflow_id).signal("calendar_published", fact)
+        except ApplicationError:
+            return False  # ended since the page was read: nothing left to recount
+        return True
