@@ -63,7 +63,8 @@ class PersistApplicationInput(Payload):
 class PersistOutcome(Payload):
     calendar: dict | None = Field(default=None, description=(
         "the calendar the application should count on (CalendarData JSON), when its record was counted on an "
-        "older one: nothing was written"))
+        "older one: nothing was written, or the year was stored while it was written (the workflow recounts and "
+        "writes again)"))
 
 
 class CalendarAsked(Payload):

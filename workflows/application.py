@@ -1337,7 +1337,8 @@ class DisclosureApplicationWorkflow(LetterDelivery):
                 continue
             self._writing = False
             if outcome is not None and outcome.calendar is not None:
-                # Not written: counted on an older calendar. Recount, then write (CALENDAR_AT_WAKE).
+                # Counted on an older calendar (not written, or written as the year was stored): recount, then
+                # write (CALENDAR_AT_WAKE).
                 async with self._lock:
                     if not await self._catch_up_calendar(CalendarData.model_validate(outcome.calendar)):
                         self._check_calendar_on_write = False  # nothing of it to count on: write as it is
