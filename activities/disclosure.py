@@ -23,6 +23,10 @@ from contracts.models import (
     PersistApplicationInput,
     PrescreenInput,
     PrescreenResult,
+    CalendarAsked,
+    PersistOutcome,
+    RecountPage,
+    RecountPageResult,
     StaffAlertInput,
 )
 from core import clock
@@ -57,10 +61,14 @@ class DisclosureActivities:
         from activities.reports import ReportActivities
 
         self.reports = ReportActivities(engine)
+        self._calendar = None  # services.calendar.CalendarSource, made on first use
 
     @activity.defn(name="persist_application")
-    async def persist_application(self, inp: PersistApplicationInput) -> None:
-        await self._in_transaction(repository.save_application, inp.record, inp.events)
+    async def persist_application(self, inp: PersistApplicationInput) -> PersistOutcome | None:
+        stale = await asyncio.to_thread(self._persist_unless_stale, inp)
+        if stale is not None:
+            activity.logger.info("application %s counts on an older calendar: not written", inp.record.application_id)
+            return PersistOutcome(calendar=stale.model_dump(mode="json"))
         activity.logger.info(
             "persisted application %s (status %s, %d events offered)",
             inp.record.application_id,
@@ -164,6 +172,59 @@ class DisclosureActivities:
     async def open_application_ids(self) -> list[str]:
         return await self._in_transaction(repository.open_application_ids)
 
+    def calendar_source(self):
+        """The calendar this worker works by (services/calendar.py), made on first use."""
+        if self._calendar is None:
+            from services.calendar import CalendarSource
+
+            self._calendar = CalendarSource(self._engine)
+        return self._calendar
+
+    def _persist_unless_stale(self, inp: PersistApplicationInput):
+        """Write the record, unless (check_calendar) it was counted on an older calendar than the agency's: then
+        write nothing and answer that calendar (issue 15 point 4: the listing keeps the broadcaster's recount; the
+        workflow recounts on the calendar answered, then writes). One thread hop for both."""
+        clock_copy = inp.record.clock
+        checking = inp.check_calendar and clock_copy is not None
+
+        def newer_calendar():
+            assert clock_copy is not None
+            calendar = self._application_calendar(inp.record.received_on.year, clock_copy["years"])
+            if set(clock_copy["years"]) <= set(calendar.years) and calendar.version != clock_copy["calendar_version"]:
+                return calendar
+            return None
+
+        if checking and (calendar := newer_calendar()) is not None:
+            return calendar
+        with session_scope(self._engine) as session:
+            repository.save_application(session, inp.record, inp.events)
+        # Checked again once written: a year stored in between was stored before the broadcaster read this row, so
+        # it may have recounted the copy this write replaced; the workflow recounts and writes again.
+        return newer_calendar() if checking else None
+
+    def _application_calendar(self, received_year: int, years: list[int]):
+        from activities.calendar_recount import application_calendar
+
+        return application_calendar(self.calendar_source(), received_year, years)
+
+    @activity.defn(name="current_calendar")
+    async def current_calendar(self, asked: CalendarAsked) -> dict:
+        """Issue 15 point 4: the agency's calendar for one application (CalendarData JSON), read when it wakes."""
+        calendar = await asyncio.to_thread(self._application_calendar, asked.received_year, asked.years)
+        return calendar.model_dump(mode="json")
+
+    @activity.defn(name="recount_open_page")
+    async def recount_open_page(self, page: RecountPage) -> RecountPageResult:
+        """Issue 15 point 4: one page of the calendar broadcast, recounted from the database copy. Each open
+        application's deadlines are recounted on the published year (the pure rules the workflow applies); the
+        moved due dates go into the copy with their explanation; the applications to wake now are returned:
+        those whose next wake-up moves earlier (a deadline must not pass unseen), whose consultation window moved
+        (the child keeps its own timer), or whose copy cannot be recounted here. The others learn of the year
+        when they next wake (their timer is at or before the new instant)."""
+        from activities.calendar_recount import recount_page
+
+        return await asyncio.to_thread(recount_page, self._engine, self.calendar_source(), page)
+
     @activity.defn(name="open_application_ids_page")
     async def open_application_ids_page(self, page: OpenApplicationsPage) -> list[str]:
         """One page of the calendar broadcast: open applications after the cursor, by id."""
@@ -257,6 +318,8 @@ def all_activities(acts: DisclosureActivities) -> list[Callable[..., Any]]:
         acts.raise_staff_alert,
         acts.open_application_ids,
         acts.open_application_ids_page,
+        acts.recount_open_page,
+        acts.current_calendar,
         acts.letters.issue_letter,
         acts.letters.send_letter,
         acts.letters.record_letter_delivery,

@@ -10,7 +10,16 @@ Times, from that start: the broadcast's last run (every signal delivered) and th
 application has persisted its `calendar-updated` event; prints per-second rates, the CPU of each process
 per application, the broadcaster's runs and largest run history, and one application's history growth.
 
-    .venv/bin/python bench/calendar_publish.py [--applications 2000] [--batch 500] [--workers 1] [--temporal-db-dir /dev/shm]
+`--earlier` publishes a make-up working day instead (every date moves earlier, so every application is woken:
+the worst case). Since issue 15 point 4's recount in the database (RECOUNT_IN_DATABASE): the broadcaster recounts every open
+application from its copy and signals only those whose next wake-up moves earlier; the figure is then the
+time until every open row shows its moved due date (`calendar_note` set by the broadcaster, or the
+`calendar-updated` event of one it woke), and the signals sent. Starting and acknowledging 100,000 real
+applications takes hours on this machine (each renders its acknowledgment), so `--seed-rows K` adds K copies
+of a real application's database row (its clock included, under other numbers, with no workflow behind them:
+a signal to one would find it gone) to measure the recount of a large open population.
+
+    .venv/bin/python bench/calendar_publish.py [--applications 2000] [--seed-rows 0] [--batch 500] [--workers 1] [--temporal-db-dir /dev/shm]
 """
 
 from __future__ import annotations
@@ -55,6 +64,58 @@ async def wait_for(engine, kind: str, expected: int, timeout: float, t0: float, 
         await asyncio.sleep(1)
 
 
+def seed_rows(engine, template_id: str, k: int) -> None:
+    """K copies of the application row `template_id` (clock included) as SEED-000000..., open, no workflow."""
+    import copy as copying
+
+    from sqlalchemy import insert, select
+
+    from db.models import Application
+
+    table = Application.__table__
+    with engine.begin() as conn:
+        row = dict(conn.execute(select(table).where(table.c.id == template_id)).mappings().one())
+        chunk: list[dict] = []
+        for i in range(k):
+            seeded = dict(row, id=f"SEED-{i:06d}")
+            clock = copying.deepcopy(row["clock"])
+            clock["state"]["inp"]["application_id"] = seeded["id"]
+            seeded["clock"] = clock
+            chunk.append(seeded)
+            if len(chunk) == 2000:
+                conn.execute(insert(table), chunk)
+                chunk = []
+        if chunk:
+            conn.execute(insert(table), chunk)
+
+
+def count_rows_moved(engine) -> int:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM application WHERE calendar_note IS NOT NULL")).scalar_one()
+
+
+async def wait_broadcast(engine, result_task, expected: int, timeout: float, t0: float):
+    next_report = 0.0
+    while not result_task.done():
+        elapsed = time.perf_counter() - t0
+        if elapsed >= next_report:
+            done = await asyncio.to_thread(count_rows_moved, engine)
+            print(f"    t={elapsed:6.0f} s rows moved {done:6d}/{expected}  {load()}", flush=True)
+            next_report = elapsed + 15
+        if elapsed > timeout:
+            raise SystemExit(f"TIMEOUT: the broadcast did not end in {timeout:.0f} s")
+        await asyncio.wait([result_task], timeout=0.2)
+    return result_task.result()
+
+
+def has_column(engine, name: str) -> bool:
+    from sqlalchemy import inspect
+
+    return any(c["name"] == name for c in inspect(engine).get_columns("application"))
+
+
 async def main(args: argparse.Namespace) -> int:
     print(f"# calendar publication benchmark — {machine()}")
     print(f"# command: {command_line()}")
@@ -89,30 +150,64 @@ async def main(args: argparse.Namespace) -> int:
         await asyncio.sleep(5)
         sample = f"CAL-{year}-{n - 1:06d}"
         sample_before = len((await client.get_workflow_handle(sample).fetch_history()).events)
+        recount = has_column(engine, "clock")  # the code under test recounts in the database (issue 15 point 4)
+        seeded = 0
+        if args.seed_rows and recount:
+            t_seed = time.perf_counter()
+            await asyncio.to_thread(seed_rows, engine, sample, args.seed_rows)
+            seeded = args.seed_rows
+            print(f"  seeded {seeded} open rows (copies of {sample}'s) in {time.perf_counter() - t_seed:.0f} s", flush=True)
+        total = n + seeded
 
         # A correction of the receipt year: one more day off after the receipt (every application recomputes).
         current = calendar_data.years[year]
-        extra = next((d for d in (create.received_on + timedelta(days=k) for k in range(1, 40))
-                     if d.year == year and d.weekday() < 5 and d not in current.holidays), None)
-        if extra is None:
-            raise SystemExit("no working day left in the receipt year to turn into a day off")
-        corrected = current.model_copy(update={"holidays": sorted([*current.holidays, extra])})
+        if args.earlier:  # a weekend day after the receipt becomes a make-up working day: every date moves earlier
+            extra = next((d for d in (create.received_on + timedelta(days=k) for k in range(1, 40))
+                         if d.year == year and d.weekday() >= 5 and d not in current.makeup_workdays
+                         and d not in current.holidays), None)
+            if extra is None:
+                raise SystemExit("no weekend day left in the receipt year to turn into a make-up working day")
+            corrected = current.model_copy(update={"makeup_workdays": sorted([*current.makeup_workdays, extra])})
+        else:
+            extra = next((d for d in (create.received_on + timedelta(days=k) for k in range(1, 40))
+                         if d.year == year and d.weekday() < 5 and d not in current.holidays), None)
+            if extra is None:
+                raise SystemExit("no working day left in the receipt year to turn into a day off")
+            corrected = current.model_copy(update={"holidays": sorted([*current.holidays, extra])})
         fact = CalendarYearPublished(schedule=corrected)
+        from db.repository import store_calendar_year
+        from db.session import session_scope
+
+        with session_scope(engine) as session:  # published, as services/calendar.py publish_year stores it first
+            store_calendar_year(session, year, corrected.model_dump(mode="json"), "bench")
+        extra_input = {"previous": current} if "previous" in CalendarBroadcastInput.model_fields else {}
         cpu0 = s.cpu()
         t1 = time.perf_counter()
         handle = await client.start_workflow(
-            CalendarBroadcastBatchesWorkflow.run, CalendarBroadcastInput(fact=fact, batch_size=args.batch),
+            CalendarBroadcastBatchesWorkflow.run, CalendarBroadcastInput(fact=fact, batch_size=args.batch, **extra_input),
             id=f"calendar-broadcast-bench-{int(time.time())}", task_queue=task_queue,
         )
         result_task = asyncio.create_task(handle.result())
-        updated = await wait_for(engine, "calendar-updated", n, args.timeout, t1, "recomputed")
-        result = await result_task
+        if recount:
+            # Each page's rows are written before its run ends: once the broadcast has ended, every row it did not
+            # wake shows its moved date (progress printed while it runs).
+            result = await wait_broadcast(engine, result_task, total, args.timeout, t1)
+            moved_at = broadcast_end = time.perf_counter() - t1
+            print(f"    rows with the broadcaster's explanation: {await asyncio.to_thread(count_rows_moved, engine)}")
+            # The applications it woke record the year themselves: wait for their events too.
+            woken = result.told
+            updated = max(moved_at, await wait_for(engine, "calendar-updated", woken, args.timeout, t1, "woken recomputed")
+                          if woken else 0.0)
+        else:
+            updated = await wait_for(engine, "calendar-updated", n, args.timeout, t1, "recomputed")
+            result = await result_task
+            broadcast_end = time.perf_counter() - t1
         broadcast_done = float("nan")
         first_run = await client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id).describe()
         describe = await handle.describe()
         if describe.close_time:
             broadcast_done = (describe.close_time - first_run.start_time).total_seconds()
-        cpu_text = cpu_per(s, cpu0, n, "application")
+        cpu_text = cpu_per(s, cpu0, total, "open application")
 
         largest, runs_seen, run_id = 0, 0, handle.first_execution_run_id
         while run_id and runs_seen < 10_000:
@@ -125,12 +220,16 @@ async def main(args: argparse.Namespace) -> int:
         sample_after = len((await client.get_workflow_handle(sample).fetch_history()).events)
         engine.dispose()
 
-    rate = n / updated if updated == updated else float("nan")
+    rate = total / updated if updated == updated else float("nan")
     print()
-    print(f"RESULT calendar publish applications={n} batch={args.batch} workers={args.workers} database={args.database}")
-    print(f"  broadcast: told {result.told}, gone {result.gone}, {result.runs} runs (continue-as-new), largest run "
-          f"history {largest} events; last signal delivered after {broadcast_done:.1f} s")
-    print(f"  every application recomputed and persisted after {updated:.1f} s: {rate:.1f} applications/s")
+    print(f"RESULT calendar publish applications={n} seeded_rows={seeded} batch={args.batch} workers={args.workers} "
+          f"database={args.database}")
+    recounted = getattr(result, "recounted", 0)
+    moved = getattr(result, "moved", 0)
+    print(f"  broadcast: signals sent {result.told} (+{result.gone} to closed or seeded rows), recounted in the "
+          f"database {recounted}, rows moved without a signal {moved}, {result.runs} runs (continue-as-new), largest "
+          f"run history {largest} events; ended after {broadcast_end:.1f} s (close {broadcast_done:.1f} s)")
+    print(f"  every open row shows its moved due date after {updated:.1f} s: {rate:.1f} applications/s  {load()}")
     print(f"  one application's history: {sample_before} -> {sample_after} events (+{sample_after - sample_before})")
     print(f"  CPU: {cpu_text}")
     if rate == rate:
@@ -143,6 +242,9 @@ if __name__ == "__main__":
     parser = bench_parser(__doc__)
     parser.add_argument("--applications", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--earlier", action="store_true",
+                        help="a make-up working day instead of a day off: every date moves earlier (every application woken)")
+    parser.add_argument("--seed-rows", type=int, default=0, help="copies of a real application's row (recount code only)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--timeout", type=float, default=3600.0)

@@ -45,3 +45,6 @@ class ApplicationFields(ApplicationListed):
     applicant_address: str | None = None
     delivery_method: str
     policy: str
+    # Issue 15 point 4: the calendar broadcaster's explanation of a due date it moved in this copy, until the
+    # application records the move on its own timeline (its next write clears it).
+    calendar_note: str | None = None

@@ -45,6 +45,9 @@ class ApplicationRecord(ApplicationFields, ApplicationKey, Payload):
     version: int | None = Field(default=None, description=(
         "monotonic per application (the workflow's): the store keeps the highest; None = unversioned "
         "(intake's first row, writers from before versions), applied as before"))
+    clock: dict | None = Field(default=None, description=(
+        "the state its deadlines are counted from (workflows/calendar_recount.py clock_copy); None: not recountable "
+        "from the database (the calendar broadcaster signals it)"))
 
 
 class PersistApplicationInput(Payload):
@@ -52,6 +55,24 @@ class PersistApplicationInput(Payload):
     events: list[EventRecord] = Field(
         description="events not yet acknowledged as stored; already-stored seqs are skipped"
     )
+    check_calendar: bool = Field(default=False, description=(
+        "issue 15 point 4: write nothing when the record was counted on an older calendar than the agency's; "
+        "answer the calendar instead (the workflow recounts, then writes)"))
+
+
+class PersistOutcome(Payload):
+    calendar: dict | None = Field(default=None, description=(
+        "the calendar the application should count on (CalendarData JSON), when its record was counted on an "
+        "older one: nothing was written, or the year was stored while it was written (the workflow recounts and "
+        "writes again)"))
+
+
+class CalendarAsked(Payload):
+    """current_calendar: the agency's calendar for an application received in `received_year` whose own holds
+    `years` (the years from its receipt on, and any earlier year published since)."""
+
+    received_year: int
+    years: list[int]
 
 
 class PrescreenText(Payload):
@@ -255,6 +276,24 @@ class RecordDeliveryInput(Payload):
     by: str
     handed_over_by: str | None = Field(default=None, description="pickup: the staff member who handed it over")
     note: str | None = None
+
+
+class RecountPage(Payload):
+    """recount_open_page (issue 15 point 4): the open applications after `after`, recounted on the calendar with
+    `schedule` published (it replaced `previous`, None: the year was not published before)."""
+
+    after: str | None = None
+    limit: int = Field(ge=1, le=5000)
+    schedule: dict = Field(description="the published YearSchedule (JSON)")
+    previous: dict | None = Field(default=None, description="the year's schedule before (JSON), None: unpublished")
+
+
+class RecountPageResult(Payload):
+    read: int = Field(description="open applications read (a page shorter than the limit is the last)")
+    last: str | None = Field(default=None, description="the cursor: the last id read")
+    wake: list[str] = Field(description="applications to signal: a wake-up moves earlier, or not recountable here")
+    moved: int = Field(description="rows whose dates this page moved in the database copy")
+    unreadable: int = Field(default=0, description="of `wake`: no clock copy, or counted on another calendar")
 
 
 class OpenApplicationsPage(Payload):

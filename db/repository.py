@@ -9,7 +9,7 @@ from typing import Any
 
 from functools import lru_cache
 
-from sqlalchemy import Insert, Table, func, literal, nulls_last, text, tuple_
+from sqlalchemy import Insert, Table, bindparam, func, literal, nulls_last, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, delete, select
 
@@ -353,6 +353,30 @@ def open_application_ids_page(session: Session, after: str | None, limit: int) -
     if after is not None:
         statement = statement.where(col(Application.id) > after)
     return list(session.exec(statement.order_by(col(Application.id)).limit(limit)).all())
+
+
+def open_clock_page(session: Session, after: str | None, limit: int) -> list[tuple[str, int, dict | None]]:
+    """Up to `limit` open applications after `after` (keyset, by id): id, record version and clock copy."""
+    statement = select(Application.id, Application.version, Application.clock).where(
+        col(Application.status).not_in(CLOSED_STATUSES))
+    if after is not None:
+        statement = statement.where(col(Application.id) > after)
+    return [tuple(row) for row in session.exec(statement.order_by(col(Application.id)).limit(limit)).all()]
+
+
+def move_listed_dates(session: Session, moves: Sequence[dict[str, Any]]) -> None:
+    """The calendar broadcaster's recount (issue 15 point 4): each row's due date, flags and explanation, when
+    the row is still the version it was recounted from (a newer write of the workflow's wins)."""
+    if not moves:
+        return
+    table = _table(Application)
+    statement = table.update().where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version")) \
+        .values(due_on=bindparam("b_due_on"), due_provisional=bindparam("b_due_provisional"),
+                overdue=bindparam("b_overdue"), calendar_note=bindparam("b_note"), updated_at=bindparam("b_at"))
+    at = utcnow()
+    session.connection().execute(statement, [{"b_id": m["id"], "b_version": m["version"], "b_due_on": m["due_on"],
+                                              "b_due_provisional": m["due_provisional"], "b_overdue": m["overdue"],
+                                              "b_note": m["note"], "b_at": at} for m in moves])
 
 
 def store_calendar_year(session: Session, year: int, payload: dict[str, Any], published_by: str) -> None:

@@ -29,7 +29,7 @@ from db.models import PublishedCalendarYear
 from db.repository import store_calendar_year
 from db.session import session_scope
 from workcalendar import CalendarData, WorkCalendar, YearSchedule, load_calendar_data, parse_year_schedule
-from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow, CalendarBroadcastInput
+from workflows.calendar_broadcast import RECOUNT_BATCH_SIZE, CalendarBroadcastBatchesWorkflow, CalendarBroadcastInput
 from workflows.proactive_calendar import DeadlineBroadcastInput, DeadlineCalendarBroadcastWorkflow
 from workflows.messages import CalendarYearPublished
 
@@ -177,19 +177,23 @@ async def publish_year(
     """
     calendar = calendar or CalendarSource(engine)
 
-    def store() -> str:
+    def store() -> tuple[str, YearSchedule | None]:
+        calendar.refresh()
+        previous = calendar.current().years.get(schedule.year)  # what the open applications were counted on
         with session_scope(engine) as session:
             store_calendar_year(session, schedule.year, schedule.model_dump(mode="json"), published_by)
         calendar.refresh()
-        return calendar.current().version
+        return calendar.current().version, previous
 
-    version = await anyio.to_thread.run_sync(store)
+    version, previous = await anyio.to_thread.run_sync(store)
     # Once per calendar version and deployment: the task queue names the deployment, so two agencies (or
     # two test stacks) sharing a namespace and publishing the same data each reach their own applications.
     broadcast_id = f"calendar-broadcast-{settings.task_queue}-{version}"
     try:
         await client.start_workflow(
-            CalendarBroadcastBatchesWorkflow.run, CalendarBroadcastInput(fact=CalendarYearPublished(schedule=schedule)),
+            CalendarBroadcastBatchesWorkflow.run,
+            CalendarBroadcastInput(fact=CalendarYearPublished(schedule=schedule), previous=previous,
+                                   batch_size=RECOUNT_BATCH_SIZE),
             id=broadcast_id, task_queue=settings.task_queue, id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
     except WorkflowAlreadyStartedError:

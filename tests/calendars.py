@@ -43,3 +43,41 @@ async def publish_fictional_years(api, years: Iterable[int], day_off: date) -> C
         published = await api.put(f"/api/v1/calendar/years/{year}", json=body, headers=api.as_user("admin"))
         assert published.status_code == 200, published.text
     return CalendarData(years={y: YearSchedule.model_validate(b | {"year": y}) for y, b in fictional.items()})
+
+
+async def settled_history(handle) -> list:
+    """The workflow's history once it waits with nothing in flight (its last workflow task completed, every
+    activity it scheduled completed)."""
+    import asyncio
+
+    from temporalio.api.enums.v1 import EventType
+
+    tasks_kinds = (EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+                   EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+    for _ in range(100):
+        events = (await handle.fetch_history()).events
+        kinds = [e.event_type for e in events]
+        tasks = [k for k in kinds if k in tasks_kinds]
+        if tasks[-1] == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED and \
+                kinds.count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) == kinds.count(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED):
+            return events
+        await asyncio.sleep(0.2)
+    raise AssertionError("the workflow did not settle")
+
+
+async def listed_with_clock(api, application_id: str) -> dict[str, Any]:
+    """The database copy once it holds the application's clock (written with its record in the background),
+    the calendar broadcaster's input (issue 15 point 4)."""
+    import asyncio
+
+    from sqlmodel import Session
+
+    from db.models import Application
+
+    for _ in range(200):
+        with Session(api.app.state.engine) as session:
+            row = session.get(Application, application_id)
+            if row is not None and row.clock is not None:
+                return row.clock
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{application_id} has no clock copy in the database")

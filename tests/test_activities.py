@@ -71,6 +71,8 @@ def test_all_activities_lists_every_activity(acts: DisclosureActivities) -> None
         "raise_staff_alert",
         "open_application_ids",
         "open_application_ids_page",
+        "recount_open_page",
+        "current_calendar",
         "issue_letter",
         "send_letter",
         "record_letter_delivery",

@@ -147,3 +147,12 @@ def test_a_payment_before_the_fee_notice_is_refused_not_asserted():
                    proposed_by="handler1", decision="approved", decided_by="chief")
     assert why_not_fee_settled(a_state(fee=fee), FeeSettled(paid_on=RECEIVED, by="registrar"), RECEIVED) == \
         "缴费通知尚未发出，暂不能登记缴费"
+
+
+def test_the_pure_clock_shares_the_workflows_constants() -> None:
+    """workflows/calendar_recount.py (which the calendar broadcaster runs outside the workflow) counts the fee
+    period and sends reminders at the hour the workflow does."""
+    from workflows import application, calendar_recount, delivery
+
+    assert calendar_recount.FEE_PAY_DAYS == application.FEE_PAY_DAYS
+    assert calendar_recount.REMINDER_HOUR == delivery.REMINDER_HOUR

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.disclosure import DisclosureActivities
     from activities.letters import LetterActivities
     from contracts.models import (
+        CalendarAsked,
         ComposeLetterInput,
         DispatchInput,
         EventRecord,
@@ -32,21 +33,15 @@ with workflow.unsafe.imports_passed_through():
         StaffAlertInput,
     )
     from clock import (
-        ClockInput,
         DueDate,
-        Pause,
         add_working_days_from,
-        at_local_time,
-        compute_due,
         end_of_day_instant,
         local_date,
-        reminder_date,
         supplement_notice_deadline,
     )
     from fees import quote as fee_quote
     from outcomes import OutcomeCode, label_of
-    from policy.intake import RECEIPT_BASIS
-    from workcalendar import WorkCalendar
+    from workcalendar import CalendarData, WorkCalendar
     from workflows import search_attributes as sa
     from workflows.application_rules import (
         DISCLOSING_OUTCOMES,
@@ -66,7 +61,6 @@ with workflow.unsafe.imports_passed_through():
         why_not_decide_excessive,
         why_not_decide_extension,
         why_not_reasons_received,
-        excessive_clock,
         why_not_decide_fee,
         why_not_decide_lapse,
         why_not_edit_reply,
@@ -86,13 +80,21 @@ with workflow.unsafe.imports_passed_through():
         why_not_withdraw,
     )
     from workflows.application_state import ApplicationState
+    from workflows.calendar_recount import (
+        due_of,
+        next_wake_at,
+        overdue_key,
+        reasons_wake_at,
+        recount_deadlines,
+        reminder_at,
+        reminder_key,
+    )
     from workflows.application_views import application_record, application_view
     from workflows.delivery import (
         ACTIVITY_TIMEOUT,
         LETTERS_V2,
         PERSIST_RETRY,
         PURE_RETRY,
-        REMINDER_HOUR,
         LetterDelivery,
     )
     from workflows.consultation import ConsultationWorkflow
@@ -104,6 +106,7 @@ with workflow.unsafe.imports_passed_through():
         ApplicationOutcome,
         ApplicationView,
         AssignHandler,
+        CalendarCatchUp,
         CalendarYearPublished,
         ConfirmDelivery,
         ConsultationInput,
@@ -172,6 +175,13 @@ PERSIST_IN_BACKGROUND = "persist-in-background"
 # persister, so it shares its patch: a workflow that has its marker (recorded at start) takes the new path
 # without a marker of its own (a first `patched` call adds a marker and a search-attribute upsert: 2 events).
 CALENDAR_MOVES = PERSIST_IN_BACKGROUND
+# Issue 15 point 4: the calendar broadcaster recounts most open applications in the database copy without
+# waking them (workflows/calendar_broadcast.py RECOUNT_IN_DATABASE), so an application learns of a published
+# year when its timer fires (it reads the agency's calendar, a local activity, before acting on a deadline),
+# when it writes its copy (the write is refused while it counts on an older calendar: it recounts, then writes),
+# or when staff open it (the API's catch_up_calendar update). Its timer is never later than the new instant:
+# the broadcaster signals the applications whose next wake-up moves earlier.
+CALENDAR_AT_WAKE = "calendar-at-wake"
 
 # Reg. 40: how the information is provided, by the form the applicant asked for (the handler may say otherwise).
 PROVISION_BY_FORM: dict[str, str] = {
@@ -220,6 +230,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         # The values last upserted; those the API started the workflow with (issue 15 point 2: one upsert
         # fewer at the start). Read from the start event, so replays of any history agree.
         self._search_attributes: tuple | None = sa.started_with(workflow.info().typed_search_attributes)
+        self._check_calendar_on_write = True  # CALENDAR_AT_WAKE: a write counted on an older calendar is refused
         self._s.supplement_notice_by, _ = supplement_notice_deadline(
             self._s.cal, inp.received_on, inp.policy.supplement_notice_days
         )
@@ -238,8 +249,10 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             else:
                 await self._persist()
         while self._s.phase not in FINAL_STATUSES:
-            await self._sleep_until_next_deadline()
+            deadline_reached = await self._sleep_until_next_deadline()
             async with self._lock:
+                if deadline_reached and workflow.patched(CALENDAR_AT_WAKE):
+                    await self._catch_up_calendar(await self._agency_calendar())
                 await self._act_on_deadlines()
         await workflow.wait_condition(lambda: self._letters_in_flight == 0 and workflow.all_handlers_finished())
         async with self._lock:
@@ -254,37 +267,23 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             on_time=None if self._s.replied_on is None else self._s.replied_on <= self._s.due.due_on,
         )
 
-    async def _sleep_until_next_deadline(self) -> None:
+    async def _sleep_until_next_deadline(self) -> bool:
+        """Sleep until the next deadline or a clock change; True: a deadline's instant was reached."""
         wake_at = self._next_wake_at()
         self._clock_changed = False
         if wake_at is not None and wake_at <= workflow.now():
-            return
+            return True
         timeout = None if wake_at is None else wake_at - workflow.now()
         try:
             await workflow.wait_condition(
                 lambda: self._clock_changed or self._s.phase in FINAL_STATUSES, timeout=timeout
             )
         except asyncio.TimeoutError:
-            pass
+            return True
+        return False
 
     def _next_wake_at(self) -> datetime | None:
-        if self._s.phase == "awaiting-supplement" and self._s.supplement is not None:
-            if self._s.supplement.lapsed_on is not None:
-                return None  # the handler decides
-            return end_of_day_instant(self._s.supplement.deadline_on)
-        if self._s.replied_on is not None or self._s.phase in FINAL_STATUSES or closing(self._s):
-            return None
-        candidates = []
-        if fee_running(self._s):
-            assert self._s.fee is not None and self._s.fee.pay_by is not None
-            candidates.append(end_of_day_instant(self._s.fee.pay_by))
-        if (reasons_at := self._reasons_wake_at()) is not None:
-            candidates.append(reasons_at)
-        if self._reminder_key() not in self._s.alerts_raised:
-            candidates.append(self._reminder_at())
-        if self._overdue_key() not in self._s.alerts_raised:
-            candidates.append(end_of_day_instant(self._s.due.due_on))
-        return min(candidates, default=None)
+        return next_wake_at(self._s)
 
     async def _act_on_deadlines(self) -> None:
         now = workflow.now()
@@ -320,15 +319,13 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         await self._persist()
 
     def _reminder_at(self) -> datetime:
-        day = reminder_date(self._s.cal, self._s.due.due_on, self._s.inp.policy.reminder_days_before_due,
-                            not_before=self._s.due.start_on)
-        return at_local_time(day, REMINDER_HOUR)
+        return reminder_at(self._s)
 
     def _reminder_key(self) -> str:
-        return f"{self._s.inp.application_id}:reminder:{self._s.due.due_on}"
+        return reminder_key(self._s)
 
     def _overdue_key(self) -> str:
-        return f"{self._s.inp.application_id}:overdue:{self._s.due.due_on}"
+        return overdue_key(self._s)
 
     async def _abandon(self) -> None:
         assert self._s.supplement is not None
@@ -490,19 +487,49 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     @workflow.signal
     async def calendar_published(self, fact: CalendarYearPublished) -> None:
         async with self._lock:
-            data = self._s.calendar_data.with_year(fact.schedule)
-            if data.version == self._s.calendar_data.version:
-                return
-            if workflow.patched(CALENDAR_MOVES):
-                await self._apply_published_year(fact, data)
-                return
-            self._s.calendar_data = data
-            self._s.supplement_notice_by, _ = supplement_notice_deadline(
-                self._s.cal, self._s.inp.received_on, self._s.inp.policy.supplement_notice_days
-            )
-            self._record("calendar-updated", "system", f"{fact.schedule.year} 年放假安排已公布（{data.version}）")
-            self._recompute_due()
-            await self._persist()
+            await self._year_published(fact)
+
+    async def _year_published(self, fact: CalendarYearPublished) -> None:
+        data = self._s.calendar_data.with_year(fact.schedule)
+        if data.version == self._s.calendar_data.version:
+            return
+        if workflow.patched(CALENDAR_MOVES):
+            await self._apply_published_year(fact, data)
+            return
+        self._s.calendar_data = data
+        self._s.supplement_notice_by, _ = supplement_notice_deadline(
+            self._s.cal, self._s.inp.received_on, self._s.inp.policy.supplement_notice_days
+        )
+        self._record("calendar-updated", "system", f"{fact.schedule.year} 年放假安排已公布（{data.version}）")
+        self._recompute_due()
+        await self._persist()
+
+    @workflow.update
+    async def catch_up_calendar(self, cmd: CalendarCatchUp) -> ApplicationView:
+        """Issue 15 point 4: the API shows an application only once it counts on the agency's calendar."""
+        async with self._lock:
+            await self._catch_up_calendar(cmd.calendar)
+            return application_view(self._s, self._today())
+
+    async def _agency_calendar(self) -> CalendarData:
+        """The agency's calendar now, as this application holds it (a local activity: one marker event)."""
+        data = await workflow.execute_local_activity_method(
+            DisclosureActivities.current_calendar,
+            CalendarAsked(received_year=self._s.inp.received_on.year, years=sorted(self._s.calendar_data.years)),
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY,
+        )
+        return CalendarData.model_validate(data)
+
+    async def _catch_up_calendar(self, data: CalendarData) -> bool:
+        """Count on every year of `data` that differs from this application's (each as its publication's signal
+        would); a year `data` lacks stays as it is. True: the application's calendar changed."""
+        before = self._s.calendar_data.version
+        for year, schedule in sorted(data.years.items()):
+            mine = self._s.calendar_data.years.get(year)
+            if mine is not None and CalendarData(years={year: mine}).version == CalendarData(years={year: schedule}).version:
+                continue
+            await self._year_published(CalendarYearPublished(schedule=schedule))
+        return self._s.calendar_data.version != before
 
     async def _apply_published_year(self, fact: CalendarYearPublished, data) -> None:
         """Issue 15 point 4 and issue 11 point 13: recount on the new calendar every deadline that was
@@ -510,61 +537,10 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         consultation windows, the fee payment period) and explain each move; nothing moved: nothing is
         recorded or persisted (the new calendar is kept for later counts), so most applications spend
         one workflow task on a publication."""
-        s, policy = self._s, self._s.inp.policy
-        old_cal = s.cal
-        s.calendar_data = data
-        cal = s.cal
+        s = self._s
         why = f"（{fact.schedule.year} 年放假安排公布）"
-        moves: list[tuple[str, str]] = []
-        told: list[str] = []
-        # Reg. 30: the one supplement notice within N working days of receipt.
-        notice_by, _ = supplement_notice_deadline(cal, s.inp.received_on, policy.supplement_notice_days)
-        if notice_by != s.supplement_notice_by:
-            moves.append(("supplement-notice-by-moved", f"一次性告知补正的期限由 {s.supplement_notice_by} 重新计算为 {notice_by}{why}"))
-            s.supplement_notice_by = notice_by
-        # Reg. 30: the supplement deadline, when it was counted on the calendar (not a date staff set).
-        sup = s.supplement
-        if sup is not None and sup.received_on is None and sup.lapsed_on is None:
-            # Counted from the notice's receipt once it is known (issue 11 point 14), else from its date.
-            start = sup.notice_served_on or sup.notice_issued_on or sup.notice_sent_on
-            days = sup.window_days or policy.default_supplement_days
-            if add_working_days_from(old_cal, start, days)[0] == sup.deadline_on:
-                moved = add_working_days_from(cal, start, days)[0]
-                if moved != sup.deadline_on:
-                    moves.append(("supplement-deadline-moved", f"补正期限由 {sup.deadline_on} 重新计算为 {moved}{why}"))
-                    sup.deadline_on = moved
-        # Reg. 32/34: a pending consultation's window, counted by its child from the letter's receipt.
-        for c in s.consultations:
-            start = c.served_on or c.sent_on
-            if not c.from_receipt or c.position != "pending" or c.ended_on is not None or start is None \
-                    or c.window_ends_on is None:
-                continue
-            days = policy.consultation_days
-            if add_working_days_from(old_cal, start, days)[0] != c.window_ends_on:
-                continue
-            moved = add_working_days_from(cal, start, days)[0]
-            if moved != c.window_ends_on:
-                moves.append(("consultation-window-moved",
-                              f"征求「{c.consultee_name}」意见的期限由 {c.window_ends_on} 重新计算为 {moved}{why}"))
-                c.window_ends_on = moved
-                told.append(c.consultation_id)
-        # 国办函〔2020〕109号: 20 working days to pay from the fee notice.
-        fee = s.fee
-        if fee is not None and fee.decision == "approved" and fee.notice_sent_on is not None and fee.pay_by is not None \
-                and fee.paid_on is None and not fee.waived and fee.lapsed_on is None:
-            moved = add_working_days_from(cal, fee.notice_served_on or fee.notice_sent_on, FEE_PAY_DAYS)[0]
-            if moved != fee.pay_by:
-                moves.append(("fee-deadline-moved", f"缴费期限由 {fee.pay_by} 重新计算为 {moved}{why}"))
-                fee.pay_by = moved
-        # Reg. 35: the applicant's time to explain the reasons, counted from the request's date.
-        ex = s.excessive
-        if ex is not None and ex.decision == "pending" and ex.reasons_received_on is None and ex.lapsed_on is None:
-            days = policy.excessive_reasons_days
-            if add_working_days_from(old_cal, ex.asked_on, days)[0] == ex.reasons_by:
-                moved = add_working_days_from(cal, ex.asked_on, days)[0]
-                if moved != ex.reasons_by:
-                    moves.append(("reasons-deadline-moved", f"说明理由的期限由 {ex.reasons_by} 重新计算为 {moved}{why}"))
-                    ex.reasons_by = moved
+        recount = recount_deadlines(s, data, fact.schedule.year)
+        moves, told = recount.moves, recount.told
         before = s.due
         due = self._compute_due()
         if not moves and (due.due_on, due.provisional) == (before.due_on, before.provisional):
@@ -776,10 +752,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         await self._persist()
 
     def _reasons_wake_at(self) -> datetime | None:
-        ex = self._s.excessive
-        if ex is None or ex.decision != "pending" or ex.reasons_received_on is not None or ex.lapsed_on is not None:
-            return None
-        return end_of_day_instant(ex.reasons_by)
+        return reasons_wake_at(self._s)
 
     @workflow.update
     async def start_consultation(self, cmd: StartConsultation) -> ApplicationView:
@@ -1294,23 +1267,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     # --- clock -----------------------------------------------------------------------------------
 
     def _compute_due(self) -> DueDate:
-        extension = self._s.extension.days if self._s.extension and self._s.extension.decision == "approved" else 0
-        pauses = [
-            Pause(kind=c.kind, label=f"征求「{c.consultee_name}」意见", started_on=c.sent_on,
-                  ended_on=c.ended_on, expected_end_on=c.window_ends_on)
-            for c in self._s.consultations if c.sent_on is not None  # not yet dispatched: the clock runs
-        ]
-        fee = self._s.fee
-        if fee is not None and fee.decision == "approved" and fee.notice_sent_on is not None:
-            # 国办函〔2020〕109号: the time from the fee notice until payment is not counted.
-            pauses.append(Pause(kind="fee", label="缴纳信息处理费", started_on=fee.notice_sent_on,
-                                ended_on=fee.paid_on or (fee.pay_by if fee.lapsed_on else None), expected_end_on=fee.pay_by))
-        return compute_due(self._s.cal, ClockInput(
-            received_on=self._s.inp.received_on, reply_days=self._s.inp.policy.reply_days,
-            restarted_on=self._s.restarted_on, pauses=pauses, extension_days=extension,
-            receipt_basis=RECEIPT_BASIS[self._s.inp.channel],
-            **excessive_clock(self._s),
-        ))
+        return due_of(self._s)
 
     def _recompute_due(self, *, announce: bool = True) -> None:
         before = self._s.due.due_on
@@ -1365,10 +1322,11 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             version = max(self._s.record_version + 1, int(workflow.now().timestamp() * 1_000_000))
             self._s.record_version = version
             unsaved = [e for e in self._s.timeline if e.seq > self._s.persisted_seq]
+            persist = self._persist_input(unsaved, version)
+            persist.check_calendar = self._check_calendar_on_write and workflow.patched(CALENDAR_AT_WAKE)
             try:
-                await workflow.execute_activity_method(
-                    DisclosureActivities.persist_application,
-                    self._persist_input(unsaved, version),
+                outcome = await workflow.execute_activity_method(
+                    DisclosureActivities.persist_application, persist,
                     start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY,
                 )
             except ActivityError as err:  # not retryable (PERSIST_RETRY retries everything else forever)
@@ -1378,6 +1336,14 @@ class DisclosureApplicationWorkflow(LetterDelivery):
                 await workflow.sleep(PERSIST_RETRY.maximum_interval or 60)
                 continue
             self._writing = False
+            if outcome is not None and outcome.calendar is not None:
+                # Counted on an older calendar (not written, or written as the year was stored): recount, then
+                # write (CALENDAR_AT_WAKE).
+                async with self._lock:
+                    if not await self._catch_up_calendar(CalendarData.model_validate(outcome.calendar)):
+                        self._check_calendar_on_write = False  # nothing of it to count on: write as it is
+                self._dirty = True
+                continue
             if unsaved:
                 self._s.persisted_seq = max(self._s.persisted_seq, unsaved[-1].seq)
 

@@ -9,6 +9,7 @@ from clock import working_days_left
 from contracts.models import ApplicationRecord, ItemRecord
 from workflows.application_rules import closing, pending_actions, report_outcome, status_of
 from workflows.application_state import ApplicationState
+from workflows.calendar_recount import clock_copy
 from workflows.messages import FINAL_STATUSES, ApplicationView, PausedInterval
 
 
@@ -30,6 +31,7 @@ def application_record(s: ApplicationState, now: datetime) -> ApplicationRecord:
         items=[ItemRecord(item_no=i.item_no, description=i.description,
                           outcome=i.final_outcome or (i.proposal.outcome if i.proposal else None),
                           reasons=i.proposal.reasons if i.proposal else "") for i in s.items],
+        clock=None if s.phase in FINAL_STATUSES else clock_copy(s),
     )
 
 
@@ -52,5 +54,6 @@ def application_view(s: ApplicationState, today: date) -> ApplicationView:
         reply_draft=s.reply_draft, replied_on=s.replied_on, delivered_on=s.delivered_on,
         timeline=s.timeline, pending_actions=pending_actions(s),
         letters=s.letters, reply_draft_version=s.draft_version,
-        reply_approved_sha256=s.approved_sha256, fee=s.fee,
+        reply_approved_sha256=s.approved_sha256, fee=s.fee, calendar_version=s.calendar_data.version,
+        calendar_years=sorted(s.calendar_data.years),
     )

@@ -21,12 +21,19 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.models import OpenApplicationsPage
+    from contracts.models import OpenApplicationsPage, RecountPage, RecountPageResult
+    from workcalendar import YearSchedule
     from workflows.messages import CalendarYearPublished, Strict
 
 # A page's signals are commands of one workflow task; the server keeps at most 2,000 pending signals
 # per execution (limit.numPendingSignals), and a page adds about 2 events each to this run's history.
 DEFAULT_BATCH_SIZE = 500
+# Issue 15 point 4: a page is recounted from the database copy (activity recount_open_page), its moved due dates
+# written there; only the applications whose next wake-up moves earlier (or that the copy cannot recount) are
+# signalled. The others learn of the year when they next wake (workflows/application.py CALENDAR_AT_WAKE).
+RECOUNT_IN_DATABASE = "recount-in-database"
+# Pages recounted in the database are larger: few of their applications are signalled.
+RECOUNT_BATCH_SIZE = 1000
 _READ_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
 
 
@@ -34,23 +41,30 @@ class CalendarBroadcastInput(Strict):
     """Start (and continue-as-new) input: the fact to tell, the cursor and the tally so far."""
 
     fact: CalendarYearPublished
-    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=2000)
+    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=5000)
     after: str | None = None
     told: int = 0
     gone: int = 0
     runs: int = 0
+    previous: YearSchedule | None = Field(default=None, description="the year's schedule before this publication")
+    recounted: int = 0
+    moved: int = 0
 
 
 class CalendarBroadcastResult(Strict):
     told: int = Field(description="open applications that received the fact")
     gone: int = Field(description="listed as open, closed before the signal reached them")
     runs: int = Field(description="runs of the broadcast (one per page, chained by continue-as-new)")
+    recounted: int = Field(default=0, description="open applications recounted from the database copy")
+    moved: int = Field(default=0, description="of those, rows whose dates moved in the copy without a signal")
 
 
 @workflow.defn(name="CalendarBroadcastBatches")
 class CalendarBroadcastBatchesWorkflow:
     @workflow.run
     async def run(self, inp: CalendarBroadcastInput) -> CalendarBroadcastResult:
+        if workflow.patched(RECOUNT_IN_DATABASE):
+            return await self._recount(inp)
         page: list[str] = await workflow.execute_activity(
             "open_application_ids_page", OpenApplicationsPage(after=inp.after, limit=inp.batch_size),
             result_type=list[str], start_to_close_timeout=timedelta(minutes=1), retry_policy=_READ_RETRY,
@@ -62,6 +76,23 @@ class CalendarBroadcastBatchesWorkflow:
             return CalendarBroadcastResult(told=told, gone=gone, runs=inp.runs + 1)
         workflow.continue_as_new(inp.model_copy(update={"after": page[-1], "told": told, "gone": gone,
                                                         "runs": inp.runs + 1}))
+
+    async def _recount(self, inp: CalendarBroadcastInput) -> CalendarBroadcastResult:
+        """One page recounted in the database copy; its applications to wake are signalled (in one task)."""
+        result: RecountPageResult = await workflow.execute_activity(
+            "recount_open_page", RecountPage(after=inp.after, limit=inp.batch_size,
+                                             schedule=inp.fact.schedule.model_dump(mode="json"),
+                                             previous=inp.previous.model_dump(mode="json") if inp.previous else None),
+            result_type=RecountPageResult, start_to_close_timeout=timedelta(minutes=5), retry_policy=_READ_RETRY,
+        )
+        outcomes = await asyncio.gather(*(self._tell(application_id, inp.fact) for application_id in result.wake))
+        told = inp.told + sum(outcomes)
+        gone = inp.gone + len(outcomes) - sum(outcomes)
+        tally = {"told": told, "gone": gone, "runs": inp.runs + 1, "recounted": inp.recounted + result.read,
+                 "moved": inp.moved + result.moved}
+        if result.read < inp.batch_size:
+            return CalendarBroadcastResult(**tally)
+        workflow.continue_as_new(inp.model_copy(update={"after": result.last, **tally}))
 
     @staticmethod
     async def _tell(application_id: str, fact: CalendarYearPublished) -> bool:

@@ -564,6 +564,15 @@ class ApplicationView(Strict):
     reply_approved_sha256: str | None = Field(default=None, description="checksum of the approved reply text")
     fee: FeeState | None = None
     excessive: ExcessiveState | None = Field(default=None, description="Reg. 35: reasons asked and decided")
+    calendar_version: str | None = Field(default=None, description="the calendar its dates are counted on")
+    calendar_years: list[int] = Field(default_factory=list, description="the years of that calendar")
+
+
+class CalendarCatchUp(Strict):
+    """catch_up_calendar (issue 15 point 4): the agency's calendar, for an application that has not yet counted
+    on a year published since (the API sends it before showing the application)."""
+
+    calendar: CalendarData
 
 
 class StateQuery(Strict):

@@ -12,8 +12,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 
 from contracts.status import APPLICANT_LABELS
-from api.deps import ClientDep, SessionDep, SettingsDep
-from api.routes.applications import ApplicationId, _how_it_ended, live_view
+from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
+from api.routes.applications import (
+    ApplicationId,
+    _how_it_ended,
+    catch_up_before_acting,
+    counted_on_current_calendar,
+    live_view,
+)
 from api.schemas import (
     ApplicantItem,
     ApplicantStep,
@@ -94,15 +100,16 @@ def applicant_view(view: ApplicationView) -> ApplicantView:
 
 
 @router.get("/applications/{application_id}", response_model=ApplicantView)
-async def my_application(application_id: Owned, client: ClientDep) -> ApplicantView:
+async def my_application(application_id: Owned, client: ClientDep, calendar: CalendarDep) -> ApplicantView:
     """Status, due date and why, what to supplement, and the steps so far."""
-    return applicant_view(await live_view(client, application_id))
+    return applicant_view(await counted_on_current_calendar(client, calendar, await live_view(client, application_id)))
 
 
 @router.post("/applications/{application_id}/supplement", response_model=ApplicantView)
 async def supplement(application_id: Owned, body: ApplicantSupplementIn, client: ClientDep,
-                     session: SessionDep) -> ApplicantView:
+                     session: SessionDep, calendar: CalendarDep) -> ApplicantView:
     """Send the supplement asked for in the notice (online: received today)."""
+    await catch_up_before_acting(client, calendar, session, application_id)
     command = SupplementReceived(received_on=clock.today(), note=body.note, by=APPLICANT)
     view = await run_update(client, application_id, "supplement_received", command, ApplicationView, what="申请",
                             ended=lambda: _how_it_ended(session, application_id))

@@ -40,8 +40,11 @@ from policy import profile_named
 from policy.intake import RECEIPT_BASIS
 from workflows import search_attributes as sa
 from workflows.application import DisclosureApplicationWorkflow
+from workcalendar import CalendarData
 from workflows.messages import (
+    FINAL_STATUSES,
     ApplicationInput,
+    CalendarCatchUp,
     ApplicationView,
     AssignHandler,
     ConfirmDelivery,
@@ -263,12 +266,63 @@ async def ensure_visible(user: StaffUser, application_id: str, client) -> None:
 
 
 @router.get("/{application_id}", response_model=ApplicationView)
-async def live_state(application_id: ApplicationId, client: ClientDep, user: Annotated[StaffUser, READERS]) -> ApplicationView:
+async def live_state(application_id: ApplicationId, client: ClientDep, calendar: CalendarDep,
+                     user: Annotated[StaffUser, READERS]) -> ApplicationView:
     """The whole live state from the workflow: status, items, due date and why, timeline, pending actions."""
     view = await live_view(client, application_id)
     if not sees_department(user, view.department):
         raise not_found(application_id)
-    return view
+    return await counted_on_current_calendar(client, calendar, view)
+
+
+def _row_clock(session, application_id: str) -> tuple | None:
+    from sqlmodel import select
+
+    row = session.exec(select(Application.received_on, Application.clock).where(Application.id == application_id)).first()
+    return None if row is None or row[1] is None else (row[0], row[1])
+
+
+async def catch_up_before_acting(client, calendar, session, application_id: str) -> None:
+    """Issue 15 point 4: before a staff or applicant action, an application whose database copy counts on an
+    older calendar than the agency's counts on it first (catch_up_calendar), so the action's deadlines and
+    letters are counted on the published year. One row read; an update only when it is behind."""
+    if calendar is None:
+        return
+    found = await blocking(_row_clock, session, application_id)
+    if found is None:
+        return
+    received_on, copy = found
+    await calendar.fresh()
+    current = calendar.current()
+    if not set(copy["years"]) <= set(current.years):
+        return
+    mine = CalendarData(years={year: s for year, s in current.years.items()
+                               if year >= received_on.year or year in copy["years"]})
+    if mine.version == copy["calendar_version"]:
+        return
+    try:
+        await run_update(client, application_id, "catch_up_calendar", CalendarCatchUp(calendar=mine),
+                         ApplicationView, what="申请", ended=lambda: "申请已办结")
+    except HTTPException:
+        pass  # ended or gone: the action itself answers
+
+
+async def counted_on_current_calendar(client, calendar, view: ApplicationView) -> ApplicationView:
+    """Issue 15 point 4: an open application that has not yet counted on a year published since (the broadcaster
+    woke only those whose next deadline came earlier) counts on it before staff see it (catch_up_calendar)."""
+    if view.calendar_version is None or view.status in FINAL_STATUSES:
+        return view
+    await calendar.fresh()
+    current = calendar.current()
+    if not set(view.calendar_years) <= set(current.years):
+        return view  # it holds a year the agency has not published (a calendar given at start): nothing to compare
+    first = view.received_on.year
+    mine = CalendarData(years={year: s for year, s in current.years.items()
+                               if year >= first or year in view.calendar_years})
+    if mine.version == view.calendar_version:
+        return view
+    return await run_update(client, view.application_id, "catch_up_calendar", CalendarCatchUp(calendar=mine),
+                            ApplicationView, what="申请", ended=lambda: "申请已办结")
 
 
 class SimilarEarlierItem(BaseModel):
@@ -377,10 +431,11 @@ def _action(path: str, update: str, body_type: type[BaseModel], message: type[Ba
     roles = ACTION_ROLES[path]
 
     async def act(
-        application_id: ApplicationId, body: Any, session: SessionDep, client: ClientDep,
+        application_id: ApplicationId, body: Any, session: SessionDep, client: ClientDep, calendar: CalendarDep,
         user: Annotated[StaffUser, Depends(require(*roles))],
     ) -> ApplicationView:
         await ensure_visible(user, application_id, client)
+        await catch_up_before_acting(client, calendar, session, application_id)
         command = message.model_validate(body.model_dump() | {"by": user.username})
         return await run_update(client, application_id, update, command, ApplicationView, what="申请",
                                 ended=lambda: blocking(_how_it_ended, session, application_id))

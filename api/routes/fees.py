@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from api import schemas
 from api.deps import ClientDep, SessionDep
 from api.routes.applications import (
-    ACTION_ROLES, READERS, ApplicationId, _how_it_ended, ensure_visible, live_view, not_found,
+    ACTION_ROLES, READERS, ApplicationId, _how_it_ended, catch_up_before_acting, ensure_visible, live_view, not_found,
 )
 from api.security import require, sees_department
 from api.temporal_calls import run_update
@@ -77,6 +77,7 @@ async def fee_count(application_id: ApplicationId, client: ClientDep, session: S
 
 async def _update(request: Request, session, client, application_id: str, name: str, command) -> ApplicationView:
     """One fee update on the application's workflow, then the fee it now holds kept for the annual report."""
+    await catch_up_before_acting(client, request.app.state.calendar, session, application_id)
     view = await run_update(client, application_id, name, command, ApplicationView, what="申请",
                             ended=lambda: _how_it_ended(session, application_id))
     return _keep(request, session, view)

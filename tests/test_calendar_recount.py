@@ -1,0 +1,201 @@
+"""Issue 15 point 4: a published year is recounted from the database copy; an application is woken at
+publication only when its next deadline comes earlier. Real server (per-workflow time skipping), isolated stack.
+
+- a year that moves an application's dates later: the list shows the new due date at once, with the reason; the
+  application is not signalled (its history is unchanged); when its old timer fires it counts on the new year,
+  reminds nobody early, and reminds the handler at the new instant;
+- a year that moves them earlier (a make-up working day): the application is woken at publication and reminds
+  the handler at the new, earlier instant;
+- staff opening an application not yet woken see it count on the published year, and an action on one counts
+  its deadlines on it.
+"""
+
+import asyncio
+from datetime import date, timedelta
+
+import pytest
+
+from clock import add_working_days_from, at_local_time, end_of_day_instant, reminder_date
+from tests.calendars import calendar_before, fictional_schedule, listed_with_clock, settled_history
+from tests.helpers import act, listed_row, register, state, today
+from tests.test_evidence import assert_replays
+from workcalendar import WorkCalendar
+from workcalendar.schedule import FIXED_DATE_HOLIDAYS
+from workflows.messages import ApplicationView, AssignHandler
+
+# Date-sensitive: the Makefile runs this module again with the clock pinned (tests/dates.py).
+pytestmark = pytest.mark.dates
+
+REMINDER_DAYS = 3  # Settings.reminder_days_before_due (the tests' settings keep the default)
+
+
+async def _publish(api, client, years, **changes) -> dict:
+    """Publish each year; the broadcasts' tallies added up."""
+    total = {"told": 0, "moved": 0, "recounted": 0}
+    for year in years:
+        published = await api.put(f"/api/v1/calendar/years/{year}", json=fictional_schedule(year, **changes),
+                                  headers=api.as_user("admin"))
+        assert published.status_code == 200, published.text
+        result = await client.get_workflow_handle(published.json()["open_applications_notified_by"]).result()
+        total = {k: total[k] + result[k] for k in total}
+    return total
+
+
+async def _query(client, app_id: str, check=lambda view: True) -> dict:
+    """The workflow's own state, asked directly (the API's detail page would first make it catch up), once
+    `check` holds (the workflow acts on a fired timer in a workflow task of its own)."""
+    for _ in range(300):
+        view = await client.get_workflow_handle(app_id).query("state")
+        if check(view):
+            return view
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{app_id}: not as expected: {view['due']} {[e['kind'] for e in view['timeline']]}")
+
+
+def _note(api, app_id: str) -> str | None:
+    from sqlmodel import Session
+
+    from db.models import Application
+
+    with Session(api.app.state.engine) as session:
+        return session.get(Application, app_id).calendar_note
+
+
+def _reminder_instant(cal: WorkCalendar, due: dict):
+    day = reminder_date(cal, date.fromisoformat(due["due_on"]), REMINDER_DAYS,
+                        not_before=date.fromisoformat(due["start_on"]))
+    return at_local_time(day, 9)
+
+
+async def _registered_and_settled(api, client) -> tuple[str, dict]:
+    app_id = (await register(api, received_on=today().isoformat()))["application_id"]
+    await listed_with_clock(api, app_id)
+    await settled_history(client.get_workflow_handle(app_id))
+    return app_id, await _query(client, app_id)
+
+
+async def test_a_year_moving_dates_later_updates_the_list_without_waking_the_application(
+        isolated_api, unpublished_from, client, env):
+    api = isolated_api
+    this_year = today().year
+    unpublished_from(this_year)
+    api.app.state.calendar.refresh()
+    app_id, view = await _registered_and_settled(api, client)
+    old_due = date.fromisoformat(view["due"]["due_on"])
+    before_cal = WorkCalendar(calendar_before(this_year))
+    old_reminder = _reminder_instant(before_cal, view["due"])
+    handle = client.get_workflow_handle(app_id)
+    history = len(await settled_history(handle))
+
+    # One more day off on the first working day of the period: every date of it moves one working day later.
+    day_off = before_cal.add_workdays(date.fromisoformat(view["due"]["start_on"]), 1)[0]
+    result = await _publish(api, client, range(this_year, old_due.year + 2), extra_days_off=[day_off])
+    assert result["told"] == 0 and result["moved"] >= 1
+    new_cal = WorkCalendar(api.app.state.calendar.since(this_year))
+    row = await listed_row(api, app_id, lambda r: r["due_on"] != old_due.isoformat())
+    assert date.fromisoformat(row["due_on"]) > old_due
+    note = _note(api, app_id)  # the copy says why, until the application records it on its timeline
+    assert f"答复期限由 {old_due} 重新计算为 {row['due_on']}" in note and str(day_off.year) in note
+    # Not woken: its history is what it was, and it still counts on the old calendar...
+    assert len((await handle.fetch_history()).events) == history
+    assert (await _query(client, app_id))["due"]["due_on"] == old_due.isoformat()
+
+    # ...until its timer fires at the old reminder's instant: it counts on the published year, reminds nobody yet.
+    now = await env.get_current_time(handle)
+    await env.fast_forward(handle, old_reminder - now + timedelta(minutes=5))
+    woken = await _query(client, app_id, lambda v: v["due"]["due_on"] != old_due.isoformat())
+    kinds = [e["kind"] for e in woken["timeline"]]
+    assert woken["due"]["due_on"] == row["due_on"] and "due-date-changed" in kinds and "reminder" not in kinds
+    listed = await listed_row(api, app_id, lambda r: r["due_on"] == row["due_on"])
+    assert listed["due_on"] == row["due_on"]
+    for _ in range(100):  # its own write (the events included) replaces the broadcaster's explanation
+        if _note(api, app_id) is None:
+            break
+        await asyncio.sleep(0.1)
+    assert _note(api, app_id) is None
+
+    # At the new reminder's instant it reminds the handler of the new due date.
+    new_reminder = _reminder_instant(new_cal, woken["due"])
+    assert new_reminder > old_reminder
+    now = await env.get_current_time(handle)
+    await env.fast_forward(handle, new_reminder - now + timedelta(minutes=5))
+    reminded = await _query(client, app_id, lambda v: "reminder" in [e["kind"] for e in v["timeline"]])
+    reminders = [e for e in reminded["timeline"] if e["kind"] == "reminder"]
+    assert len(reminders) == 1 and row["due_on"] in reminders[0]["summary"]
+    await assert_replays(client, app_id)  # the catch-up at wake-up (its local activity, its patch) replays
+
+
+async def test_a_year_moving_dates_earlier_wakes_the_application_at_publication(
+        isolated_api, unpublished_from, client, env):
+    api = isolated_api
+    this_year = today().year
+    unpublished_from(this_year)
+    api.app.state.calendar.refresh()
+    app_id, view = await _registered_and_settled(api, client)
+    old_due = date.fromisoformat(view["due"]["due_on"])
+    before_cal = WorkCalendar(calendar_before(this_year))
+    old_reminder = _reminder_instant(before_cal, view["due"])
+    handle = client.get_workflow_handle(app_id)
+
+    # A make-up working day (a Saturday) inside the period: every date of it moves one working day earlier.
+    start = date.fromisoformat(view["due"]["start_on"])
+    saturday = start + timedelta(days=(5 - start.weekday()) % 7 or 7)
+    while (saturday.month, saturday.day) in FIXED_DATE_HOLIDAYS:  # a day off by law cannot be a make-up day
+        saturday += timedelta(days=7)
+    result = await _publish(api, client, range(this_year, old_due.year + 2), makeup_workdays=[saturday])
+    assert result["told"] == 1  # woken at publication: its reminder comes earlier
+    woken = await _query(client, app_id, lambda v: v["due"]["due_on"] != old_due.isoformat())
+    new_due = date.fromisoformat(woken["due"]["due_on"])
+    assert new_due < old_due and "due-date-changed" in [e["kind"] for e in woken["timeline"]]
+    row = await listed_row(api, app_id, lambda r: r["due_on"] == new_due.isoformat())
+    assert row["due_on"] == new_due.isoformat()
+
+    new_cal = WorkCalendar(api.app.state.calendar.since(this_year))
+    new_reminder = _reminder_instant(new_cal, woken["due"])
+    assert new_reminder < old_reminder
+    now = await env.get_current_time(handle)
+    await env.fast_forward(handle, new_reminder - now + timedelta(minutes=5))
+    reminded = await _query(client, app_id, lambda v: "reminder" in [e["kind"] for e in v["timeline"]])
+    reminders = [e for e in reminded["timeline"] if e["kind"] == "reminder"]
+    assert len(reminders) == 1 and new_due.isoformat() in reminders[0]["summary"]
+    assert end_of_day_instant(new_due) > new_reminder
+    await assert_replays(client, app_id)
+
+
+async def test_staff_see_and_act_on_the_published_year_before_the_application_wakes(
+        isolated_api, unpublished_from, client):
+    api = isolated_api
+    this_year = today().year
+    unpublished_from(this_year)
+    api.app.state.calendar.refresh()
+    app_id, view = await _registered_and_settled(api, client)
+    other_id, _ = await _registered_and_settled(api, client)
+    third_id, _ = await _registered_and_settled(api, client)
+    old_due = date.fromisoformat(view["due"]["due_on"])
+    before_cal = WorkCalendar(calendar_before(this_year))
+    day_off = before_cal.add_workdays(date.fromisoformat(view["due"]["start_on"]), 1)[0]
+    result = await _publish(api, client, range(this_year, old_due.year + 2), extra_days_off=[day_off])
+    assert result["told"] == 0
+    assert (await _query(client, app_id))["due"]["due_on"] == old_due.isoformat()  # not woken
+
+    # The detail page: the application counts on the published year before it is shown.
+    shown = await state(api, app_id)
+    assert date.fromisoformat(shown["due"]["due_on"]) > old_due
+    assert "due-date-changed" in [e["kind"] for e in shown["timeline"]]
+    # An action: the supplement deadline it sets is counted on the published year.
+    asked = await act(api, other_id, "supplement-request", {"needed": ["请明确所需信息的时间范围"], "by": "wang"})
+    new_cal = WorkCalendar(api.app.state.calendar.since(this_year))
+    sent_on = date.fromisoformat(asked["supplement"]["notice_sent_on"])
+    assert asked["supplement"]["deadline_on"] == add_working_days_from(new_cal, sent_on, 15)[0].isoformat()
+    kinds = [e["kind"] for e in asked["timeline"]]
+    assert kinds.index("calendar-updated") < kinds.index("supplement-requested")
+
+    # A change that reaches the workflow without the API (here an update sent straight to it): its write, counted
+    # on the old calendar, is refused; it counts on the published year, then writes. The list never goes back.
+    moved = await listed_row(api, third_id, lambda r: r["due_on"] != old_due.isoformat())
+    await client.get_workflow_handle(third_id).execute_update(
+        "assign", AssignHandler(handler="li", by="chief-liu"), result_type=ApplicationView)
+    settled = await _query(client, third_id, lambda v: "due-date-changed" in [e["kind"] for e in v["timeline"]])
+    assert settled["due"]["due_on"] == moved["due_on"] and settled["handler"] == "li"
+    row = await listed_row(api, third_id, lambda r: r["handler"] == "li")
+    assert row["due_on"] == moved["due_on"]
