@@ -21,6 +21,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.disclosure import DisclosureActivities
     from contracts.models import OpenApplicationsPage, RecountPage, RecountPageResult
     from workcalendar import YearSchedule
     from workflows.messages import CalendarYearPublished, Strict
@@ -65,9 +66,9 @@ class CalendarBroadcastBatchesWorkflow:
     async def run(self, inp: CalendarBroadcastInput) -> CalendarBroadcastResult:
         if workflow.patched(RECOUNT_IN_DATABASE):
             return await self._recount(inp)
-        page: list[str] = await workflow.execute_activity(
-            "open_application_ids_page", OpenApplicationsPage(after=inp.after, limit=inp.batch_size),
-            result_type=list[str], start_to_close_timeout=timedelta(minutes=1), retry_policy=_READ_RETRY,
+        page: list[str] = await workflow.execute_activity_method(
+            DisclosureActivities.open_application_ids_page, OpenApplicationsPage(after=inp.after, limit=inp.batch_size),
+            start_to_close_timeout=timedelta(minutes=1), retry_policy=_READ_RETRY,
         )
         outcomes = await asyncio.gather(*(self._tell(application_id, inp.fact) for application_id in page))
         told = inp.told + sum(outcomes)
@@ -79,11 +80,11 @@ class CalendarBroadcastBatchesWorkflow:
 
     async def _recount(self, inp: CalendarBroadcastInput) -> CalendarBroadcastResult:
         """One page recounted in the database copy; its applications to wake are signalled (in one task)."""
-        result: RecountPageResult = await workflow.execute_activity(
-            "recount_open_page", RecountPage(after=inp.after, limit=inp.batch_size,
-                                             schedule=inp.fact.schedule.model_dump(mode="json"),
-                                             previous=inp.previous.model_dump(mode="json") if inp.previous else None),
-            result_type=RecountPageResult, start_to_close_timeout=timedelta(minutes=5), retry_policy=_READ_RETRY,
+        result: RecountPageResult = await workflow.execute_activity_method(
+            DisclosureActivities.recount_open_page,
+            RecountPage(after=inp.after, limit=inp.batch_size, schedule=inp.fact.schedule.model_dump(mode="json"),
+                        previous=inp.previous.model_dump(mode="json") if inp.previous else None),
+            start_to_close_timeout=timedelta(minutes=5), retry_policy=_READ_RETRY,
         )
         outcomes = await asyncio.gather(*(self._tell(application_id, inp.fact) for application_id in result.wake))
         told = inp.told + sum(outcomes)
@@ -109,8 +110,8 @@ class CalendarBroadcastWorkflow:
 
     @workflow.run
     async def run(self, fact: CalendarYearPublished) -> list[str]:
-        open_ids: list[str] = await workflow.execute_activity(
-            "open_application_ids", result_type=list[str],
+        open_ids: list[str] = await workflow.execute_activity_method(
+            DisclosureActivities.open_application_ids,
             start_to_close_timeout=timedelta(minutes=1),
             retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)),
         )
