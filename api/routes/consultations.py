@@ -8,9 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 
-from api.deps import ClientDep
+from api.deps import CalendarDep, ClientDep, SessionDep
 from api.schemas import ConsultationAnswerBody, RecordServiceBody
 from api.security import STAFF_READERS, require, sees_department
+from api.routes.applications import catch_up_before_acting
 from api.temporal_calls import run_query, run_update
 from db.models_security import StaffUser
 from workflows.messages import (
@@ -60,8 +61,8 @@ async def consultation(
 
 @router.post("/{consultation_id}/answer", response_model=ConsultationView)
 async def answer(
-    consultation_id: ConsultationId, body: ConsultationAnswerBody, client: ClientDep,
-    user: Annotated[StaffUser, Depends(require("registrar", "handler"))],
+    consultation_id: ConsultationId, body: ConsultationAnswerBody, client: ClientDep, calendar: CalendarDep,
+    session: SessionDep, user: Annotated[StaffUser, Depends(require("registrar", "handler"))],
 ) -> ConsultationView:
     """Staff record an answer that arrived on paper: the day the agency received it counts (Reg. 32), and who entered it.
 
@@ -74,6 +75,8 @@ async def answer(
         if body.received_on is None:
             why = "提出意见的期限已届满" if state.position == "silence" else "征求意见流程已意外终止"
             raise HTTPException(status.HTTP_409_CONFLICT, f"{why}：请填写本机关收到该意见的日期（邮戳或签收日期）")
+        # The clock resumes on the agency's published calendar (issue 15 point 4).
+        await catch_up_before_acting(client, calendar, session, application_of(consultation_id))
         await run_update(client, application_of(consultation_id), "late_consultation_answer", LateConsultationAnswer(
             consultation_id=consultation_id, position=body.position, reasons=body.reasons,
             received_on=body.received_on, evidence=body.evidence, by=user.username,

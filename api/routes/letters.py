@@ -15,10 +15,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from api.deps import ClientDep, SessionDep, SettingsDep
+from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
 from api.offloop import blocking, rendering
 from api.routes.applicant import Owned
-from api.routes.applications import ensure_visible
+from api.routes.applications import catch_up_before_acting, ensure_visible
 from api.schemas import _without_by
 from api.security import STAFF_READERS, require
 from api.temporal_calls import run_query, run_update
@@ -225,7 +225,7 @@ def _evidence_text(body: ServiceIn, row: LetterOutbox, user: str) -> str:
             responses={404: {"description": "没有该文书"}, 409: {"description": "不能登记（附原因）"},
                        422: {"description": "缺少日期或签收人"}})
 async def record_service(application_id: str, key: str, body: ServiceIn, session: SessionDep, client: ClientDep,
-                         user: Desk) -> LetterOut:
+                         user: Desk, calendar: CalendarDep) -> LetterOut:
     """送达证据 for a letter staff deliver: posted (tracking number), signed for (date, by whom), picked up (signature).
 
     The receipt date starts what runs from receipt: a consultation letter's 15 working days (Reg. 32, 34), a
@@ -261,6 +261,8 @@ async def record_service(application_id: str, key: str, body: ServiceIn, session
             dispatched_on=body.posted_on, served_on=body.served_on, evidence=evidence, by=user.username),
             ConsultationView, what="征求意见", ended=lambda: "征求意见已结束，送达日期不再影响期限")
     elif kind in NOTICES and body.served_on is not None:
+        # The window from receipt is counted on the agency's published calendar (issue 15 point 4).
+        await catch_up_before_acting(client, calendar, session, application_id)
         await run_update(client, application_id, "letter_served", LetterServed(
             key=key, served_on=body.served_on, method=body.method, evidence=evidence, by=user.username),
             ApplicationView, what="申请", ended=lambda: "本申请已办结")
