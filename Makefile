@@ -56,8 +56,9 @@ PG_SKIP := --ignore=tests/browser --ignore=tests/test_demo.py --ignore=tests/tes
 # The SQLite and PostgreSQL runs in two pytest processes, each with its own dev server, SMTP server and
 # databases (tests/conftest.py): a test waits on the server far more than it computes (27 s of CPU for 108 s
 # of a sample's wall time), so two processes nearly halve the run on CI's 2 cores. Whole files go to one
-# process (module fixtures). PARALLEL= runs in one process.
-PARALLEL ?= -n 2 --dist loadfile
+# process (module fixtures), in collection order (tests/conftest.py puts the longest files first; xdist would
+# otherwise hand out the files with the most tests first and leave the 4-minute one for last). PARALLEL= runs in one process.
+PARALLEL ?= -n 2 --dist loadfile --no-loadscope-reorder
 PINNED_DATES := 2026-12-20T10:00:00+08:00 2027-12-31T23:59:30+08:00 2028-02-29T10:00:00+08:00
 
 test: venv system-packages
