@@ -73,10 +73,10 @@ test: venv system-packages
 	fi
 	@for pinned in $(PINNED_DATES); do \
 		echo "== the date-sensitive tests with the clock pinned at $$pinned"; \
-		DISCLOSURE_TEST_NOW=$$pinned $(PY) -m pytest -q -m dates $(PYTEST_ARGS) || exit 1; \
+		DISCLOSURE_TEST_NOW=$$pinned $(PY) -m pytest -q -m dates $(PARALLEL) $(PYTEST_ARGS) || exit 1; \
 	done
 	@echo "== the date-sensitive tests pinned at 2027-10-01T10:00:00+08:00, with a newer chinesecalendar release"
-	DISCLOSURE_TEST_NOW=2027-10-01T10:00:00+08:00 $(PY) -m pytest -q -m dates -p tests.newer_calendar $(PYTEST_ARGS)
+	DISCLOSURE_TEST_NOW=2027-10-01T10:00:00+08:00 $(PY) -m pytest -q -m dates -p tests.newer_calendar $(PARALLEL) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) data
