@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from clock import SHANGHAI, ClockInput, compute_due, end_of_day_instant, local_date, reminder_date
     from outcomes import OutcomeCode
     from workcalendar import WorkCalendar
-    from workflows.deadline_loop import (Pending, moved_note, newer_calendar, raise_staff_alert, reminder_or_escalation,
+    from workflows.deadline_loop import (Pending, newer_calendar, recounted, raise_staff_alert, reminder_or_escalation,
                                          run_deadline_loop)
     from workflows.messages import CalendarYearPublished
     from workflows.proactive_messages import (
@@ -84,17 +84,11 @@ class CorrectionWorkflow:
         if remind_at != self._remind_at:
             self._remind_at = remind_at
             self._changes += 1  # the timer is re-armed on the reminder's new instant
-        moved = due.due_on != before.due_on
-        if moved:
-            self._moves.append(moved_note("办理期限", before.due_on, due.due_on, fact))
-        # The steps name the calendar counted on and every move so far (a later year may recount again).
-        self._due = due.model_copy(update={"steps": [*due.steps, *self._moves]})
-        if (due.due_on, due.provisional) == (before.due_on, before.provisional):
-            return  # same day; its explanation now names the published calendar
-        self._record("calendar-updated", "system", f"{fact.schedule.year} 年放假安排已公布（{data.version}）")
-        if moved:
-            self._record("due-date-changed", "system", self._moves[-1])
-        await self._persist()
+        self._due, entries = recounted("办理期限", before, due, self._moves, fact, data.version)
+        for kind, summary in entries:
+            self._record(kind, "system", summary)
+        if entries:
+            await self._persist()
 
     @workflow.run
     async def run(self, inp: CorrectionInput) -> CorrectionView:

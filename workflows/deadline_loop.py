@@ -8,9 +8,9 @@ The commands it produces are exactly those the workflows produced before it was 
 (tests/histories/proactive_*.json, correction_*.json replay them).
 
 A published calendar year (issue 13; services/calendar.py tells the open processes through
-workflows/proactive_calendar.py): `newer_calendar` gives the data to recount on, `moved_note` the
-explanation of each move; the workflow recounts its working-day deadline, records the move and bumps its
-change counter, so the one timer is re-armed on the new instant.
+workflows/proactive_calendar.py): `newer_calendar` gives the data to recount on, `recounted` the
+deadline with every move explained (`moved_note`) and the timeline entries to record; the workflow records
+them and bumps its change counter, so the one timer is re-armed on the new instant.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ ONE_SECOND = timedelta(seconds=1)
 CALENDAR_MOVES = "proactive-calendar-moves"
 
 T = TypeVar("T")
+D = TypeVar("D")  # a deadline model with due_on, provisional and steps (DueDate, proactive.rules.Deadline)
 
 
 class Pending(Generic[T]):
@@ -99,3 +100,20 @@ def newer_calendar(current: CalendarData, fact: CalendarYearPublished) -> Calend
 def moved_note(what: str, old: date, new: date, fact: CalendarYearPublished) -> str:
     """The explanation of one move, on the timeline and in the deadline's steps."""
     return f"{what}由 {old.isoformat()} 重新计算为 {new.isoformat()}（{fact.schedule.year} 年放假安排公布）"
+
+
+def recounted(what: str, before: D, after: D, moves: list[str], fact: CalendarYearPublished,
+              version: str) -> tuple[D, list[tuple[str, str]]]:
+    """A deadline recounted on a published year (issue 13): `after` with its steps naming every move so far
+    (`moves`, appended to when it moved), and the timeline entries to record: none when it still ends on the
+    same day with the same provisional state (its explanation now names the published calendar)."""
+    moved = after.due_on != before.due_on
+    if moved:
+        moves.append(moved_note(what, before.due_on, after.due_on, fact))
+    explained = after.model_copy(update={"steps": [*after.steps, *moves]})
+    if (after.due_on, after.provisional) == (before.due_on, before.provisional):
+        return explained, []
+    entries = [("calendar-updated", f"{fact.schedule.year} 年放假安排已公布（{version}）")]
+    if moved:
+        entries.append(("due-date-changed", moves[-1]))
+    return explained, entries

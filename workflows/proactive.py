@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from clock import local_date
     from proactive.rules import Deadline, interpretation_due, opinion_limits, publication_due
     from workcalendar import WorkCalendar
-    from workflows.deadline_loop import (Pending, moved_note, newer_calendar, raise_staff_alert, reminder_or_escalation,
+    from workflows.deadline_loop import (Pending, newer_calendar, recounted, raise_staff_alert, reminder_or_escalation,
                                          run_deadline_loop)
     from workflows.messages import CalendarYearPublished
     from workflows.proactive_messages import (
@@ -134,18 +134,12 @@ class CatalogueItemWorkflow:
             return
         before = self._deadline
         deadline = self._compute_deadline()
-        moved = deadline.due_on != before.due_on
-        if moved:
-            what = "解读材料发布期限" if self._inp.kind == "interpretation" else "公开期限"
-            self._moves.append(moved_note(what, before.due_on, deadline.due_on, fact))
-        # The steps name the calendar counted on and every move so far (a later year may recount again).
-        self._deadline = deadline.model_copy(update={"steps": [*deadline.steps, *self._moves]})
-        if (deadline.due_on, deadline.provisional) == (before.due_on, before.provisional):
-            return  # same day; its explanation now names the published calendar
-        self._record("calendar-updated", "system", f"{fact.schedule.year} 年放假安排已公布（{data.version}）")
-        if moved:
-            self._record("due-date-changed", "system", self._moves[-1])
-        await self._persist()
+        what = "解读材料发布期限" if self._inp.kind == "interpretation" else "公开期限"
+        self._deadline, entries = recounted(what, before, deadline, self._moves, fact, data.version)
+        for kind, summary in entries:
+            self._record(kind, "system", summary)
+        if entries:
+            await self._persist()
 
     # --- human steps ----------------------------------------------------------------------------
 
