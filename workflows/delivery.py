@@ -176,10 +176,12 @@ class LetterDelivery:
         try:
             if compose is not None:
                 dispatch.letter = await workflow.execute_activity_method(
-                    DisclosureActivities.compose_letter, compose,                     start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
+                    DisclosureActivities.compose_letter, compose,
+                        start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
                 )
             result = await workflow.execute_activity_method(
-                DisclosureActivities.dispatch_letter, dispatch,                 start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=DISPATCH_RETRY,
+                DisclosureActivities.dispatch_letter, dispatch,
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=DISPATCH_RETRY,
             )
         except ActivityError as err:
             async with self._lock:
@@ -223,7 +225,8 @@ class LetterDelivery:
             else:
                 if compose is not None:
                     dispatch.letter = await workflow.execute_activity_method(
-                        DisclosureActivities.compose_letter, compose,                         start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
+                        DisclosureActivities.compose_letter, compose,
+                        start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
                     )
                 issued = await workflow.execute_activity_method(
                     LetterActivities.issue_letter, self._issue_input(dispatch, compose),
