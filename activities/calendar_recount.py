@@ -21,8 +21,7 @@ def application_calendar(source, received_year: int, years: list[int]) -> Calend
     """The agency's calendar as an application received in `received_year` holds it: the years from its receipt
     on (services/calendar.py `since`), and any earlier year it holds (a correction published after receipt)."""
     source.refresh_if_changed()  # one small query: a year another process published counts at once
-    current = source.current()
-    return CalendarData(years={year: s for year, s in current.years.items() if year >= received_year or year in years})
+    return source.held_by(received_year, years)
 
 
 def recount_page(engine: Engine, source, page: RecountPage) -> RecountPageResult:

@@ -73,6 +73,12 @@ class CalendarSource:
     def work_calendar_since(self, year: int) -> WorkCalendar:
         return self._for_year(year)[1]
 
+    def held_by(self, received_year: int, years: list[int]) -> CalendarData:
+        """The current calendar as an application received in `received_year` holds it: the years from its
+        receipt on (`since`), and any earlier year it holds (a correction published after receipt)."""
+        return CalendarData(years={year: s for year, s in self.current().years.items()
+                                   if year >= received_year or year in years})
+
     def _for_year(self, year: int) -> tuple[CalendarData, WorkCalendar]:
         since = self._since  # before current(): a refresh in between leaves the entry in the discarded dict
         cached = since.get(year)

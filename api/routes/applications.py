@@ -282,6 +282,17 @@ def _row_clock(session, application_id: str) -> tuple | None:
     return None if row is None or row[1] is None else (row[0], row[1])
 
 
+async def _calendar_to_catch_up(calendar, received_year: int, years: list[int], version: str) -> CalendarData | None:
+    """The agency's calendar as the application should hold it, when that is not the one (`version`) it counts
+    on; None when it is current, or when it holds a year the agency has not published (a calendar given at
+    start): nothing to compare."""
+    await calendar.fresh()
+    if not set(years) <= set(calendar.current().years):
+        return None
+    mine = calendar.held_by(received_year, years)
+    return None if mine.version == version else mine
+
+
 async def catch_up_before_acting(client, calendar, session, application_id: str) -> None:
     """Issue 15 point 4: before a staff or applicant action, an application whose database copy counts on an
     older calendar than the agency's counts on it first (catch_up_calendar), so the action's deadlines and
@@ -292,13 +303,8 @@ async def catch_up_before_acting(client, calendar, session, application_id: str)
     if found is None:
         return
     received_on, copy = found
-    await calendar.fresh()
-    current = calendar.current()
-    if not set(copy["years"]) <= set(current.years):
-        return
-    mine = CalendarData(years={year: s for year, s in current.years.items()
-                               if year >= received_on.year or year in copy["years"]})
-    if mine.version == copy["calendar_version"]:
+    mine = await _calendar_to_catch_up(calendar, received_on.year, copy["years"], copy["calendar_version"])
+    if mine is None:
         return
     try:
         await run_update(client, application_id, "catch_up_calendar", CalendarCatchUp(calendar=mine),
@@ -312,14 +318,8 @@ async def counted_on_current_calendar(client, calendar, view: ApplicationView) -
     woke only those whose next deadline came earlier) counts on it before staff see it (catch_up_calendar)."""
     if view.calendar_version is None or view.status in FINAL_STATUSES:
         return view
-    await calendar.fresh()
-    current = calendar.current()
-    if not set(view.calendar_years) <= set(current.years):
-        return view  # it holds a year the agency has not published (a calendar given at start): nothing to compare
-    first = view.received_on.year
-    mine = CalendarData(years={year: s for year, s in current.years.items()
-                               if year >= first or year in view.calendar_years})
-    if mine.version == view.calendar_version:
+    mine = await _calendar_to_catch_up(calendar, view.received_on.year, view.calendar_years, view.calendar_version)
+    if mine is None:
         return view
     return await run_update(client, view.application_id, "catch_up_calendar", CalendarCatchUp(calendar=mine),
                             ApplicationView, what="申请", ended=lambda: "申请已办结")
