@@ -77,6 +77,7 @@ def synthetic_rows(start: int, stop: int, today: date, seed: int = 7):
             "overdue": overdue,
             "paused": status == "consulting",
             "extended": extended,
+            "extension_pending": False,  # bench/pages.py sets it where its events leave a request undecided
             "final_outcome": None if is_open else rng.choice(OUTCOMES),
             "closed_at": closed_at,
             "created_at": ts,

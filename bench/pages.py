@@ -109,6 +109,23 @@ def bulk_extra(engine, url: str, start: int, stop: int, today) -> None:
     conn.close()
 
 
+def mark_pending_extensions(engine) -> None:
+    """`application.extension_pending` where the recorded events leave a request undecided, as the workflow
+    writes it with its record (migration 0016 sets existing rows the same way). Skipped on code without it."""
+    from sqlalchemy import inspect, text
+
+    if "extension_pending" not in {c["name"] for c in inspect(engine).get_columns("application")}:
+        return
+    with engine.begin() as conn:
+        conn.execute(text("""
+            UPDATE application SET extension_pending = true
+            WHERE status NOT IN ('closed', 'withdrawn', 'abandoned') AND id IN (
+                SELECT application_id FROM application_event WHERE kind >= 'extension-' AND kind < 'extension.'
+                GROUP BY application_id
+                HAVING sum(CASE WHEN kind = 'extension-requested' THEN 1
+                                WHEN kind IN ('extension-approved', 'extension-refused') THEN -1 ELSE 0 END) > 0)"""))
+
+
 def log_in(http, username: str) -> None:
     """Through the log-in page, as a browser: the page's CSRF cookie and field, then the session cookie."""
     import re
@@ -164,6 +181,7 @@ def main() -> int:
         t0 = time.perf_counter()
         bulk_insert(engine, url, 0, args.size, today)
         bulk_extra(engine, url, 0, args.size, today)
+        mark_pending_extensions(engine)
         loaded = time.perf_counter() - t0
         with engine.connect() as conn:
             if args.database == "postgres":

@@ -45,6 +45,9 @@ class ApplicationFields(ApplicationListed):
     applicant_address: str | None = None
     delivery_method: str
     policy: str
+    # An extension asked for and not yet decided (Reg. 33(2)): the supervisor's queue and dashboard read it from a
+    # partial index (issue 15 point 5; migration 0016). Written by the workflow with every record.
+    extension_pending: bool = False
     # Issue 15 point 4: the calendar broadcaster's explanation of a due date it moved in this copy, until the
     # application records the move on its own timeline (its next write clears it).
     calendar_note: str | None = None

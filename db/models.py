@@ -6,7 +6,7 @@ lists, searches, reports and audits read without replaying workflows.
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, TypeDecorator, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, TypeDecorator, UniqueConstraint, false, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Column, Field, SQLModel
 
@@ -20,6 +20,8 @@ CLOSED_STATUSES: tuple[str, ...] = FINAL_STATUS_ORDER
 OPEN_PREDICATE = "status NOT IN (" + ", ".join(f"'{s}'" for s in FINAL_STATUS_ORDER) + ")"
 # The partial index of objection alerts (migration 0006 spells the same out).
 OBJECTION_PREDICATE = "kind = 'consultation-objection'"
+# The partial index of applications waiting for an extension decision (migration 0016 spells the same out).
+EXTENSION_PENDING_PREDICATE = "extension_pending"
 # The partial index of extension events: requested, approved, refused ('-' < '.'). Migration 0006.
 EXTENSION_PREDICATE = "kind >= 'extension-' AND kind < 'extension.'"
 
@@ -73,6 +75,9 @@ class Application(ApplicationFields, table=True):
               postgresql_where=text(OPEN_PREDICATE), sqlite_where=text(OPEN_PREDICATE)),
         # The staff dashboard's counts and on-time rates, index-only (api/pages/staff_data.py). Migration 0006.
         Index("ix_application_status_due_on_rates", "status", "due_on", "overdue", "department", "handler"),
+        # Waiting for the supervisor's extension decision: a few rows (api/pages/staff_data.py). Migration 0016.
+        Index("ix_application_extension_pending", "due_on", "id", postgresql_where=text(EXTENSION_PENDING_PREDICATE),
+              sqlite_where=text(EXTENSION_PENDING_PREDICATE)),
     )
 
     id: str = Field(primary_key=True, max_length=40, description="the application number")
@@ -85,6 +90,8 @@ class Application(ApplicationFields, table=True):
     # The state the deadlines are counted from (workflows/calendar_recount.py clock_copy): the calendar
     # broadcaster recounts an open application from it without waking it (issue 15 point 4). Migration 0015.
     clock: dict | None = Field(default=None, sa_column=Column(JSONDocument, nullable=True))
+    # Issue 15 point 5 (contracts/application.py); false for rows written before it (migration 0016 sets them).
+    extension_pending: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
 
 
 class ApplicationItem(SQLModel, table=True):

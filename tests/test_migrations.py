@@ -147,3 +147,32 @@ def test_alembic_command_line_upgrades_the_configured_database(database_url: str
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert current_revision(bare_engine) == HEAD
+
+
+def test_extension_requests_recorded_before_0016_wait_for_the_supervisor_after_it(bare_engine: Engine) -> None:
+    """Migration 0016: an open application whose events leave an extension request undecided is marked as
+    waiting for the supervisor's decision; a decided one, a re-asked one and a closed one are set right."""
+    with bare_engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0015_calendar_recount")
+    rows = {"GK-1": ("handling", ["extension-requested"]),  # waits
+            "GK-2": ("handling", ["extension-requested", "extension-approved"]),
+            "GK-3": ("handling", ["extension-requested", "extension-refused", "extension-requested"]),  # waits again
+            "GK-4": ("withdrawn", ["extension-requested"]),  # closed: nothing to decide
+            "GK-5": ("handling", [])}
+    with bare_engine.begin() as connection:
+        for number, (status, kinds) in rows.items():
+            connection.execute(text(
+                "INSERT INTO application (id, received_on, channel, applicant_name, applicant_type, delivery_method,"
+                " policy, status, due_provisional, overdue, paused, extended, created_at, updated_at) VALUES"
+                " (:id, '2026-03-02', 'online', '张三', 'natural-person', 'email', 'national-2019', :status,"
+                " false, false, false, false, '2026-03-02 01:00:00+00', '2026-03-02 01:00:00+00')"),
+                {"id": number, "status": status})
+            for seq, kind in enumerate(["registered", *kinds], start=1):
+                connection.execute(text(
+                    "INSERT INTO application_event (application_id, seq, at, kind, actor, summary, data) VALUES"
+                    " (:id, :seq, '2026-03-02 01:00:00+00', :kind, 'wang', '', '{}')"),
+                    {"id": number, "seq": seq, "kind": kind})
+    init_db(bare_engine)
+    with bare_engine.connect() as connection:
+        waiting = {r[0] for r in connection.execute(text("SELECT id FROM application WHERE extension_pending"))}
+    assert waiting == {"GK-1", "GK-3"}

@@ -26,6 +26,7 @@ def application_record(s: ApplicationState, now: datetime) -> ApplicationRecord:
         due_provisional=s.due.provisional, overdue=s.overdue,
         paused=any(c.position == "pending" for c in s.consultations),
         extended=bool(s.extension and s.extension.decision == "approved"),
+        extension_pending=bool(s.extension and s.extension.decision == "pending" and s.phase not in FINAL_STATUSES),
         closed_at=now if s.phase in FINAL_STATUSES else None,
         final_outcome=report_outcome(finals) if finals else None,
         items=[ItemRecord(item_no=i.item_no, description=i.description,

@@ -6,9 +6,10 @@ applications the queue must answer in < 100 ms and the dashboard in < 200 ms (be
 Every figure is defined as a filter of the supervisors' list (db.repository.list_applications), so
 each links to exactly the applications behind it and equals GET /api/v1/applications' `total`.
 
-Two waiting decisions are not columns of `application`: a pending extension request and a third
-party's objection not yet overridden. They are read from partial indexes of the extension events and
-of the objection alerts (migration 0007), which hold a few percent of those tables' rows.
+A pending extension request is a column the workflow writes (`extension_pending`, with a partial index of
+the few rows where it is true, migration 0016). A third party's objection not yet overridden is not a
+column: it is read from the partial index of the objection alerts (migration 0007), which holds a few
+percent of that table's rows.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select, text
+from sqlalchemy import and_, func, literal, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from clock.deadline import working_days_left
 from db.models import (
-    EXTENSION_PREDICATE, OBJECTION_PREDICATE, OPEN_PREDICATE, Application, ApplicationEvent, ApplicationItem, StaffAlert,
+    EXTENSION_PENDING_PREDICATE, OBJECTION_PREDICATE, OPEN_PREDICATE, Application, ApplicationEvent, ApplicationItem, StaffAlert,
 )
 from workcalendar import WorkCalendar
 
@@ -32,6 +33,7 @@ E = ApplicationEvent.__table__  # type: ignore[attr-defined]
 I = ApplicationItem.__table__  # type: ignore[attr-defined]
 S = StaffAlert.__table__  # type: ignore[attr-defined]
 OPEN = text(OPEN_PREDICATE)  # literal SQL: SQLite uses the partial index only when the query repeats it
+EXTENSION_PENDING = text(EXTENSION_PENDING_PREDICATE)  # the same for the partial index of pending extensions
 # The same set spelled positively: (status, due_on, overdue, …) is then an index-only range per status.
 OPEN_STATUSES = ("handling", "awaiting-supplement", "consulting", "in-review", "awaiting-signature", "awaiting-delivery")
 OPEN_IN = A.c.status.in_(OPEN_STATUSES)
@@ -139,35 +141,17 @@ def _queue_selects(roles: frozenset[str], username: str, department: str | None)
         branches.append(branch("review", "reviewer", "保密审查拟办意见", A.c.status == "in-review"))
     if "supervisor" in roles:
         branches.append(branch("sign", "supervisor", "签发答复告知书", A.c.status == "awaiting-signature"))
-        # Two steps: the few pending ids first, then their rows (PostgreSQL, expecting many, would
-        # otherwise read every open application's row to join them).
-        def decide_extension(conn: Connection):
-            ids = list(conn.execute(select(A.c.id).where(OPEN, pending_extension())).scalars())
-            return conn.execute(branch("decide-extension", "supervisor", "审批延期申请",
-                                       A.c.id.in_(ids or [""]))).mappings().all()
-        branches.append(decide_extension)
+        branches.append(branch("decide-extension", "supervisor", "审批延期申请", OPEN, EXTENSION_PENDING))
         branches.append(branch("override-objection", "supervisor", "第三方不同意公开：决定是否公开（可选）",
                                A.c.status == "handling", pending_objection()))
     return branches
 
 
-def pending_extension_ids():
-    """Applications with an extension requested and not yet approved or refused: more requests than
-    decisions recorded (the workflow allows one request at a time; a refused one may be asked again).
-
-    One pass over the partial index of extension events (migration 0007; its predicate repeated as
-    literal SQL so that both planners use it), grouped by application: it grows with the extensions
-    ever asked for (a few percent of the applications), not with the open applications. Use with OPEN.
-    """
-    event = E.alias("extension_event")
-    balance = func.sum(case((event.c.kind == "extension-requested", 1),
-                            (event.c.kind.in_(("extension-approved", "extension-refused")), -1), else_=0))
-    return (select(event.c.application_id).where(text(EXTENSION_PREDICATE.replace("kind", "extension_event.kind")))
-            .group_by(event.c.application_id).having(balance > 0))
-
-
 def pending_extension():
-    return A.c.id.in_(pending_extension_ids())
+    """An extension requested and not yet approved or refused (Reg. 33(2); the workflow allows one request at
+    a time, a refused one may be asked again): the column the workflow writes with its record, read from its
+    partial index (migration 0016), a few rows. Use with OPEN."""
+    return EXTENSION_PENDING
 
 
 def pending_objection():

@@ -332,6 +332,42 @@ async def test_the_dashboard_figures_equal_the_apis_and_link_to_the_applications
     await chief.context.close()
 
 
+async def test_an_extension_request_waits_in_the_supervisors_queue_and_dashboard_until_decided(browser, live_server,
+                                                                                                 api):
+    """Reg. 33(2): the supervisor decides an extension. The request shows in their work queue and in the
+    dashboard's figure (and its list) until the decision, read from the column the workflow writes."""
+    number = (await register(api, handler="wang", department="综合统计科"))["application_id"]
+    await act(api, number, "extension-request", {"days": 10, "reason": "需要调取历史档案", "by": "wang"})
+    chief = await staff_page(browser, live_server, "chief-liu")
+    row = chief.locator("table.queue tr", has=chief.locator(f"a:text-is('{number}')"))
+
+    async def queued() -> int:
+        await chief.goto("/staff/queue")
+        return await row.count()
+
+    for _ in range(60):  # the database copy is written in the background
+        if await queued():
+            break
+        await asyncio.sleep(0.5)
+    assert await row.count() == 1 and "审批延期申请" in await row.inner_text()
+    await chief.goto("/staff/dashboard")
+    figure = chief.locator("li.figure[data-figure=extension]")
+    assert int(await figure.locator(".num").inner_text()) >= 1
+    await figure.locator("a").click()
+    await chief.wait_for_url(re.compile(r".*/staff/applications\?pending=extension$"))
+    assert await chief.locator(f"a:text-is('{number}')").count() == 1
+
+    await act(api, number, "extension-decision", {"approve": True, "comment": "同意", "by": "chief-liu"})
+    for _ in range(60):
+        if not await queued():
+            break
+        await asyncio.sleep(0.5)
+    assert await row.count() == 0, "a decided extension still waits in the supervisor's queue"
+    await chief.goto("/staff/applications?pending=extension")
+    assert await chief.locator(f"a:text-is('{number}')").count() == 0
+    await chief.context.close()
+
+
 async def test_administration_users_calendar_preview(browser, live_server, api):
     admin = await staff_page(browser, live_server, "admin")
     await admin.get_by_role("link", name="系统管理").click()
