@@ -22,6 +22,8 @@ OPEN_PREDICATE = "status NOT IN (" + ", ".join(f"'{s}'" for s in FINAL_STATUS_OR
 OBJECTION_PREDICATE = "kind = 'consultation-objection'"
 # The partial index of applications waiting for an extension decision (migration 0016 spells the same out).
 EXTENSION_PENDING_PREDICATE = "extension_pending"
+# The partial index of applications no handler is assigned to (migration 0016 spells the same out).
+UNASSIGNED_PREDICATE = "(handler IS NULL OR handler = '')"
 # The partial index of extension events: requested, approved, refused ('-' < '.'). Migration 0006.
 EXTENSION_PREDICATE = "kind >= 'extension-' AND kind < 'extension.'"
 
@@ -78,6 +80,9 @@ class Application(ApplicationFields, table=True):
         # Waiting for the supervisor's extension decision: a few rows (api/pages/staff_data.py). Migration 0016.
         Index("ix_application_extension_pending", "due_on", "id", postgresql_where=text(EXTENSION_PENDING_PREDICATE),
               sqlite_where=text(EXTENSION_PENDING_PREDICATE)),
+        # No handler assigned: the registrar's queue, in due order per status. Migration 0016.
+        Index("ix_application_unassigned", "status", "due_on", "id", postgresql_where=text(UNASSIGNED_PREDICATE),
+              sqlite_where=text(UNASSIGNED_PREDICATE)),
     )
 
     id: str = Field(primary_key=True, max_length=40, description="the application number")

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from clock.deadline import working_days_left
 from db.models import (
-    EXTENSION_PENDING_PREDICATE, OBJECTION_PREDICATE, OPEN_PREDICATE, Application, ApplicationEvent, ApplicationItem, StaffAlert,
+    EXTENSION_PENDING_PREDICATE, OBJECTION_PREDICATE, OPEN_PREDICATE, UNASSIGNED_PREDICATE, Application, ApplicationEvent, ApplicationItem, StaffAlert,
 )
 from workcalendar import WorkCalendar
 
@@ -34,6 +34,7 @@ I = ApplicationItem.__table__  # type: ignore[attr-defined]
 S = StaffAlert.__table__  # type: ignore[attr-defined]
 OPEN = text(OPEN_PREDICATE)  # literal SQL: SQLite uses the partial index only when the query repeats it
 EXTENSION_PENDING = text(EXTENSION_PENDING_PREDICATE)  # the same for the partial index of pending extensions
+UNASSIGNED = text(UNASSIGNED_PREDICATE)  # and for the partial index of applications without a handler
 # The same set spelled positively: (status, due_on, overdue, …) is then an index-only range per status.
 OPEN_STATUSES = ("handling", "awaiting-supplement", "consulting", "in-review", "awaiting-signature", "awaiting-delivery")
 OPEN_IN = A.c.status.in_(OPEN_STATUSES)
@@ -119,11 +120,10 @@ def _queue_selects(roles: frozenset[str], username: str, department: str | None)
 
     branches = []
     if "registrar" in roles:
-        # coalesce: keeps the planner on (status, due_on, id), in due order, rather than on the handler
-        # index's NULL entries (closed applications included).
+        # The partial index of unassigned applications (its predicate as literal SQL, which SQLite needs to
+        # use it), in due order per status: a few rows, not every open application of the status.
         for status_ in ("handling", "consulting"):
-            branches.append(branch("assign", "registrar", "指定承办人",
-                                   A.c.status == status_, func.coalesce(A.c.handler, "") == ""))
+            branches.append(branch("assign", "registrar", "指定承办人", A.c.status == status_, UNASSIGNED))
         branches.append(branch("confirm-delivery", "registrar", "寄送或交付答复并确认送达",
                                A.c.status == "awaiting-delivery", A.c.delivery_method != "email"))
     if "handler" in roles:

@@ -368,6 +368,31 @@ async def test_an_extension_request_waits_in_the_supervisors_queue_and_dashboard
     await chief.context.close()
 
 
+async def test_an_application_without_a_handler_waits_in_the_registrars_queue_until_assigned(browser, live_server, api):
+    """The registration desk assigns a handler (RULES §1): an application registered without one waits in the
+    registrar's queue (the partial index of unassigned applications) and leaves it once assigned."""
+    number = (await register(api, handler=None, department=None))["application_id"]
+    desk = await staff_page(browser, live_server, "desk-chen")
+    row = desk.locator("table.queue tr", has=desk.locator(f"a:text-is('{number}')"))
+
+    async def queued() -> int:
+        await desk.goto("/staff/queue")
+        return await row.count()
+
+    for _ in range(60):  # the database copy is written in the background
+        if await queued():
+            break
+        await asyncio.sleep(0.5)
+    assert await row.count() == 1 and "指定承办人" in await row.inner_text()
+    await act(api, number, "assign", {"handler": "wang", "department": "综合统计科", "by": "desk-chen"})
+    for _ in range(60):
+        if not await queued():
+            break
+        await asyncio.sleep(0.5)
+    assert await row.count() == 0, "an assigned application still waits in the registrar's queue"
+    await desk.context.close()
+
+
 async def test_administration_users_calendar_preview(browser, live_server, api):
     admin = await staff_page(browser, live_server, "admin")
     await admin.get_by_role("link", name="系统管理").click()
