@@ -1,13 +1,15 @@
-"""The calendar broadcaster's recount of a page of open applications from their database copy (issue 15
-point 4). Blocking (database and CPU): run in a thread by the `recount_open_page` activity."""
+"""The calendar broadcaster's recount of a page of open applications from their database copy, and its deferred
+wakes (issue 15 point 4). Blocking (database and CPU): run in a thread by the `recount_open_page` and
+`due_calendar_wakes` activities."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from contracts.models import RecountPage, RecountPageResult
+from contracts.models import DeferredWakes, DeferredWakesPage, RecountPage, RecountPageResult, WakeCursor
 from core import clock
 from db import repository
 from db.session import session_scope
@@ -38,7 +40,14 @@ def recount_page(engine: Engine, source, page: RecountPage) -> RecountPageResult
     with session_scope(engine) as session:
         rows = repository.open_clock_page(session, page.after, page.limit)
     now = clock.now()
+    # DEFERRED_WAKE: a wake-up that moves earlier but stays beyond `soon` is signalled later, by the broadcaster,
+    # `lead` before it. Never at or before the broadcaster's cursor among its deferred wakes (`floor`): it reads
+    # them in (wake_at, id) order and must find every one still ahead of the cursor.
+    deferring = page.wakes is not None
+    soon = now + timedelta(seconds=page.wakes.lead_seconds) if page.wakes is not None else now
+    floor = page.wakes.after.wake_at if page.wakes is not None and page.wakes.after is not None else None
     wake: list[str] = []
+    deferred: list[tuple[str, datetime]] = []
     moves: list[dict] = []
     unreadable = 0
     for application_id, version, copy in rows:
@@ -68,15 +77,57 @@ def recount_page(engine: Engine, source, page: RecountPage) -> RecountPageResult
             wake.append(application_id)
             unreadable += 1
             continue
-        if recounted.told or (recounted.wake_at is not None and (old_wake is None or recounted.wake_at < old_wake)):
-            wake.append(application_id)
+        if recounted.told:
+            wake.append(application_id)  # a consultation child's window moved: the application tells it now
             continue
+        if recounted.wake_at is not None and (old_wake is None or recounted.wake_at < old_wake):
+            # Its timer is later than its new wake-up: it must be signalled before that.
+            if not deferring or recounted.wake_at <= soon or (floor is not None and recounted.wake_at <= floor):
+                wake.append(application_id)
+                continue
+            deferred.append((application_id, recounted.wake_at))
         if recounted.changed:
             moves.append({"id": application_id, "version": version, "due_on": recounted.due_on,
                           "due_provisional": recounted.due_provisional, "overdue": recounted.overdue,
                           "note": recounted.explanation})
-    if moves:
-        with session_scope(engine) as session:
+    due = None
+    if moves or deferred or page.wakes is not None:
+        with session_scope(engine) as session:  # the moves and the deferred wakes in one transaction
             repository.move_listed_dates(session, moves)
+            if page.wakes is not None:
+                repository.defer_calendar_wakes(session, page.wakes.broadcast_id, deferred)
+                due = due_wakes(session, source, page.wakes, now)
     return RecountPageResult(read=len(rows), last=rows[-1][0] if rows else page.after, wake=wake,
-                             moved=len(moves), unreadable=unreadable)
+                             moved=len(moves), unreadable=unreadable, deferred=len(deferred), due=due)
+
+
+def due_wakes(session, source, wakes: DeferredWakes, now: datetime) -> DeferredWakesPage:
+    """The broadcast's deferred wakes after its cursor that are due (their instant within the lead of `now`), or
+    when the next one will be."""
+    until = now + timedelta(seconds=wakes.lead_seconds)
+    after = (wakes.after.wake_at, wakes.after.application_id) if wakes.after is not None else None
+    rows = repository.due_calendar_wakes(session, wakes.broadcast_id, after, until, wakes.limit)
+    if not rows:
+        following = repository.next_calendar_wake(session, wakes.broadcast_id, after)
+        return DeferredWakesPage(last=wakes.after, next_in_seconds=None if following is None
+                                 else max(0.0, (following - until).total_seconds()))
+    schedule = None
+    if wakes.year is not None:
+        # Signalled with the year as published now: a correction of it published since (whose own broadcast
+        # reaches every open application) is not undone by this older fact.
+        source.refresh_if_changed()
+        published = source.current().years.get(wakes.year)
+        schedule = published.model_dump(mode="json") if published is not None else None
+    application_id, wake_at = rows[-1]
+    return DeferredWakesPage(due=[row[0] for row in rows], last=WakeCursor(wake_at=wake_at, application_id=application_id),
+                             schedule=schedule)
+
+
+def due_page(engine: Engine, source, wakes: DeferredWakes) -> DeferredWakesPage:
+    with session_scope(engine) as session:
+        return due_wakes(session, source, wakes, clock.now())
+
+
+def forget_wakes(engine: Engine, broadcast_id: str) -> int:
+    with session_scope(engine) as session:
+        return repository.forget_calendar_wakes(session, broadcast_id)

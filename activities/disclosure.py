@@ -13,6 +13,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from contracts.models import (
+    DeferredWakes,
+    DeferredWakesPage,
     ComposeLetterInput,
     DeliveredLetter,
     DeliverLetterInput,
@@ -220,10 +222,28 @@ class DisclosureActivities:
         moved due dates go into the copy with their explanation; the applications to wake now are returned:
         those whose next wake-up moves earlier (a deadline must not pass unseen), whose consultation window moved
         (the child keeps its own timer), or whose copy cannot be recounted here. The others learn of the year
-        when they next wake (their timer is at or before the new instant)."""
+        when they next wake (their timer is at or before the new instant). With `page.wakes` (DEFERRED_WAKE),
+        a wake-up that moves earlier but not within the lead is recorded for the broadcaster to signal later
+        (its dates are moved now like the others'), and the deferred wakes due now are returned."""
         from activities.calendar_recount import recount_page
 
         return await asyncio.to_thread(recount_page, self._engine, self.calendar_source(), page)
+
+    @activity.defn(name="due_calendar_wakes")
+    async def due_calendar_wakes(self, wakes: DeferredWakes) -> DeferredWakesPage:
+        """Issue 15 point 4: the calendar broadcast's deferred wakes that are due now (their application's new,
+        earlier wake-up within the lead), after its cursor, with the year as published now; or, none due, how
+        long until the next one is."""
+        from activities.calendar_recount import due_page
+
+        return await asyncio.to_thread(due_page, self._engine, self.calendar_source(), wakes)
+
+    @activity.defn(name="forget_calendar_wakes")
+    async def forget_calendar_wakes(self, broadcast_id: str) -> int:
+        """Issue 15 point 4: the broadcast has signalled every deferred wake; its rows go (idempotent)."""
+        from activities.calendar_recount import forget_wakes
+
+        return await asyncio.to_thread(forget_wakes, self._engine, broadcast_id)
 
     @activity.defn(name="open_application_ids_page")
     async def open_application_ids_page(self, page: OpenApplicationsPage) -> list[str]:
@@ -319,6 +339,8 @@ def all_activities(acts: DisclosureActivities) -> list[Callable[..., Any]]:
         acts.open_application_ids,
         acts.open_application_ids_page,
         acts.recount_open_page,
+        acts.due_calendar_wakes,
+        acts.forget_calendar_wakes,
         acts.current_calendar,
         acts.letters.issue_letter,
         acts.letters.send_letter,

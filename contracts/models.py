@@ -278,14 +278,46 @@ class RecordDeliveryInput(Payload):
     note: str | None = None
 
 
+class WakeCursor(Payload):
+    """The calendar broadcaster's place among its deferred wakes: the last one signalled (keyset)."""
+
+    wake_at: datetime
+    application_id: str
+
+
+class DeferredWakes(Payload):
+    """Issue 15 point 4 (workflows/calendar_broadcast.py DEFERRED_WAKE): the broadcast's deferred wakes after
+    `after` that are due, i.e. whose instant is within `lead_seconds` of now."""
+
+    broadcast_id: str
+    lead_seconds: float = Field(ge=0)
+    after: WakeCursor | None = None
+    limit: int = Field(ge=1, le=2000)
+    year: int | None = Field(default=None, description="the published year: its schedule as published now is returned")
+
+
+class DeferredWakesPage(Payload):
+    due: list[str] = Field(default_factory=list, description="applications to signal now, in (wake_at, id) order")
+    last: WakeCursor | None = Field(default=None, description="the cursor after them (unchanged when none is due)")
+    next_in_seconds: float | None = Field(
+        default=None, description="none due: seconds until the next one is (None: none is left after the cursor)")
+    schedule: dict | None = Field(default=None, description="the year's schedule as published now (JSON), if asked")
+
+
 class RecountPage(Payload):
     """recount_open_page (issue 15 point 4): the open applications after `after`, recounted on the calendar with
-    `schedule` published (it replaced `previous`, None: the year was not published before)."""
+    `schedule` published (it replaced `previous`, None: the year was not published before).
+
+    With `wakes` (DEFERRED_WAKE), an application whose next wake-up moves earlier but not within `lead_seconds`
+    of now (nor to or before `wakes.after`) is not returned to signal now: its dates are moved like the others'
+    and a deferred wake is recorded for the broadcast; the broadcast's deferred wakes that have come due since are
+    returned in `due`."""
 
     after: str | None = None
     limit: int = Field(ge=1, le=5000)
     schedule: dict = Field(description="the published YearSchedule (JSON)")
     previous: dict | None = Field(default=None, description="the year's schedule before (JSON), None: unpublished")
+    wakes: DeferredWakes | None = None
 
 
 class RecountPageResult(Payload):
@@ -294,6 +326,8 @@ class RecountPageResult(Payload):
     wake: list[str] = Field(description="applications to signal: a wake-up moves earlier, or not recountable here")
     moved: int = Field(description="rows whose dates this page moved in the database copy")
     unreadable: int = Field(default=0, description="of `wake`: no clock copy, or counted on another calendar")
+    deferred: int = Field(default=0, description="applications whose wake is deferred (DEFERRED_WAKE; not in `wake`)")
+    due: DeferredWakesPage | None = Field(default=None, description="the broadcast's deferred wakes due now")
 
 
 class OpenApplicationsPage(Payload):

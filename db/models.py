@@ -177,6 +177,20 @@ class PublishedCalendarYear(SQLModel, table=True):
     published_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
 
 
+class CalendarWake(SQLModel, table=True):
+    """Issue 15 point 4: an open application a calendar broadcast recounted in the database copy whose next
+    wake-up moved earlier, but not soon: the broadcaster signals it `lead` before `wake_at` instead of at
+    publication (workflows/calendar_broadcast.py DEFERRED_WAKE); its rows go when the broadcast ends."""
+
+    __tablename__ = "calendar_wake"
+    __table_args__ = (Index("ix_calendar_wake_due", "broadcast_id", "wake_at", "application_id"),)
+
+    broadcast_id: str = Field(primary_key=True)
+    application_id: str = Field(primary_key=True)
+    wake_at: datetime = Field(sa_column=timestamp_column(nullable=False),
+                              description="the application's new next wake-up, recounted on the published year")
+
+
 class ApplicationNumberCounter(SQLModel, table=True):
     __tablename__ = "application_number_counter"
 

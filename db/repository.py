@@ -22,6 +22,7 @@ from db.models import (
     ApplicationEvent,
     ApplicationItem,
     ApplicationNumberCounter,
+    CalendarWake,
     OutboundMessage,
     PublishedCalendarYear,
     StaffAlert,
@@ -388,6 +389,46 @@ def move_listed_dates(session: Session, moves: Sequence[dict[str, Any]]) -> None
     session.connection().execute(statement, [{"b_id": m["id"], "b_version": m["version"], "b_due_on": m["due_on"],
                                               "b_due_provisional": m["due_provisional"], "b_overdue": m["overdue"],
                                               "b_note": m["note"], "b_at": at} for m in moves])
+
+
+def defer_calendar_wakes(session: Session, broadcast_id: str, wakes: Sequence[tuple[str, Any]]) -> None:
+    """The broadcaster's deferred wakes (issue 15 point 4): (application id, new wake instant) each; a page
+    recounted again (an activity retried) writes the same rows."""
+    if not wakes:
+        return
+    statement = _insert_statement(_dialect(session), _table(CalendarWake), ("broadcast_id", "application_id"),
+                                  ("wake_at",))
+    session.connection().execute(statement, [{"broadcast_id": broadcast_id, "application_id": application_id,
+                                              "wake_at": wake_at} for application_id, wake_at in wakes])
+
+
+def _wakes_after(broadcast_id: str, after: tuple[Any, str] | None):
+    statement = select(CalendarWake.application_id, CalendarWake.wake_at).where(
+        col(CalendarWake.broadcast_id) == broadcast_id)
+    if after is not None:  # keyset on (wake_at, application_id): index ix_calendar_wake_due
+        wake_at, application_id = after
+        statement = statement.where((col(CalendarWake.wake_at) > wake_at) | (
+            (col(CalendarWake.wake_at) == wake_at) & (col(CalendarWake.application_id) > application_id)))
+    return statement.order_by(col(CalendarWake.wake_at), col(CalendarWake.application_id))
+
+
+def due_calendar_wakes(session: Session, broadcast_id: str, after: tuple[Any, str] | None, until: Any,
+                       limit: int) -> list[tuple[str, Any]]:
+    """Up to `limit` deferred wakes of the broadcast after the cursor whose instant is at or before `until`, in
+    (wake_at, application_id) order."""
+    statement = _wakes_after(broadcast_id, after).where(col(CalendarWake.wake_at) <= until).limit(limit)
+    return [tuple(row) for row in session.exec(statement).all()]
+
+
+def next_calendar_wake(session: Session, broadcast_id: str, after: tuple[Any, str] | None) -> Any | None:
+    """The earliest deferred wake of the broadcast after the cursor, or None: none is left."""
+    row = session.exec(_wakes_after(broadcast_id, after).limit(1)).first()
+    return row[1] if row is not None else None
+
+
+def forget_calendar_wakes(session: Session, broadcast_id: str) -> int:
+    """The broadcast ended: its deferred wakes, all sent, go."""
+    return session.exec(delete(CalendarWake).where(col(CalendarWake.broadcast_id) == broadcast_id)).rowcount
 
 
 def store_calendar_year(session: Session, year: int, payload: dict[str, Any], published_by: str) -> None:

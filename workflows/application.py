@@ -180,7 +180,8 @@ CALENDAR_MOVES = PERSIST_IN_BACKGROUND
 # year when its timer fires (it reads the agency's calendar, a local activity, before acting on a deadline),
 # when it writes its copy (the write is refused while it counts on an older calendar: it recounts, then writes),
 # or when staff open it (the API's catch_up_calendar update). Its timer is never later than the new instant:
-# the broadcaster signals the applications whose next wake-up moves earlier.
+# the broadcaster signals the applications whose next wake-up moves earlier (at publication, or a day before
+# the new wake-up: workflows/calendar_broadcast.py DEFERRED_WAKE; a second signal of the same year is a no-op).
 CALENDAR_AT_WAKE = "calendar-at-wake"
 
 # Reg. 40: how the information is provided, by the form the applicant asked for (the handler may say otherwise).
