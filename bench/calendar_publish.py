@@ -10,11 +10,15 @@ Times, from that start: the broadcast's last run (every signal delivered) and th
 application has persisted its `calendar-updated` event; prints per-second rates, the CPU of each process
 per application, the broadcaster's runs and largest run history, and one application's history growth.
 
-`--earlier` publishes a make-up working day instead (every date moves earlier, so every application is woken:
-the worst case). Since issue 15 point 4's recount in the database (RECOUNT_IN_DATABASE): the broadcaster recounts every open
-application from its copy and signals only those whose next wake-up moves earlier; the figure is then the
-time until every open row shows its moved due date (`calendar_note` set by the broadcaster, or the
-`calendar-updated` event of one it woke), and the signals sent. Starting and acknowledging 100,000 real
+`--earlier` publishes a make-up working day instead (every date moves earlier: every application must be woken
+before its new wake-up, the worst case). Since issue 15 point 4's recount in the database (RECOUNT_IN_DATABASE):
+the broadcaster recounts every open application from its copy and signals only those whose next wake-up moves
+earlier; since DEFERRED_WAKE only those whose new wake-up is within a day: the others' dates are moved in the
+database like the rest and each is signalled a day before its new wake-up (the broadcaster waits for them with a
+timer after its last page; the bench does not wait days: it reports their number and instants). The figure is
+then the time until the broadcaster has recounted its last page and every open row shows its moved due date
+(`calendar_note` set by the broadcaster, or the `calendar-updated` event of one it woke at publication), and the
+signals sent at publication. Starting and acknowledging 100,000 real
 applications takes hours on this machine (each renders its acknowledgment), so `--seed-rows K` adds K copies
 of a real application's database row (its clock included, under other numbers, with no workflow behind them:
 a signal to one would find it gone) to measure the recount of a large open population.
@@ -29,6 +33,7 @@ import asyncio
 import sys
 import time
 from contextlib import ExitStack
+from types import SimpleNamespace
 from datetime import timedelta
 from pathlib import Path
 
@@ -96,18 +101,44 @@ def count_rows_moved(engine) -> int:
         return conn.execute(text("SELECT count(*) FROM application WHERE calendar_note IS NOT NULL")).scalar_one()
 
 
-async def wait_broadcast(engine, result_task, expected: int, timeout: float, t0: float):
-    next_report = 0.0
+async def recounted(handle) -> SimpleNamespace | None:
+    """The broadcast's tally once every page is recounted while it waits to signal the applications whose wake it
+    deferred (DEFERRED_WAKE: the `progress` query says `waking`); None before, or on code without the query."""
+    try:
+        progress = await handle.query("progress")
+    except Exception:
+        return None
+    return SimpleNamespace(**progress) if progress["waking"] else None
+
+
+async def wait_broadcast(engine, handle, result_task, expected: int, timeout: float, t0: float):
+    """Until the broadcast has recounted every page: it ended, or it waits for its deferred wakes."""
+    next_report, next_query = 0.0, 0.0
     while not result_task.done():
         elapsed = time.perf_counter() - t0
         if elapsed >= next_report:
             done = await asyncio.to_thread(count_rows_moved, engine)
             print(f"    t={elapsed:6.0f} s rows moved {done:6d}/{expected}  {load()}", flush=True)
             next_report = elapsed + 15
+        if elapsed >= next_query:
+            if (progress := await recounted(handle)) is not None:
+                return progress
+            next_query = elapsed + 0.5
         if elapsed > timeout:
             raise SystemExit(f"TIMEOUT: the broadcast did not end in {timeout:.0f} s")
         await asyncio.wait([result_task], timeout=0.2)
     return result_task.result()
+
+
+def deferred_wakes(engine, broadcast_id: str) -> tuple[int, object, object]:
+    """The broadcast's deferred wakes (calendar_wake rows): how many, the earliest and the latest instant."""
+    from sqlalchemy import inspect, text
+
+    if not inspect(engine).has_table("calendar_wake"):
+        return 0, None, None
+    with engine.connect() as conn:
+        return tuple(conn.execute(text("SELECT count(*), min(wake_at), max(wake_at) FROM calendar_wake "
+                                       "WHERE broadcast_id = :b"), {"b": broadcast_id}).one())
 
 
 def has_column(engine, name: str) -> bool:
@@ -188,13 +219,18 @@ async def main(args: argparse.Namespace) -> int:
             id=f"calendar-broadcast-bench-{int(time.time())}", task_queue=task_queue,
         )
         result_task = asyncio.create_task(handle.result())
+        deferred = (0, None, None)
         if recount:
-            # Each page's rows are written before its run ends: once the broadcast has ended, every row it did not
-            # wake shows its moved date (progress printed while it runs).
-            result = await wait_broadcast(engine, result_task, total, args.timeout, t1)
+            # Each page's rows are written before its run ends: once the broadcast has recounted its last page (it
+            # ended, or it waits to signal the wakes it deferred), every row it did not wake at publication shows
+            # its moved date (progress printed while it runs).
+            result = await wait_broadcast(engine, handle, result_task, total, args.timeout, t1)
             moved_at = broadcast_end = time.perf_counter() - t1
-            print(f"    rows with the broadcaster's explanation: {await asyncio.to_thread(count_rows_moved, engine)}")
-            # The applications it woke record the year themselves: wait for their events too.
+            rows_moved = await asyncio.to_thread(count_rows_moved, engine)
+            deferred = await asyncio.to_thread(deferred_wakes, engine, handle.id)
+            print(f"    rows with the broadcaster's explanation: {rows_moved}; deferred wakes {deferred[0]} "
+                  f"(from {deferred[1]} to {deferred[2]})")
+            # The applications it woke at publication record the year themselves: wait for their events too.
             woken = result.told
             updated = max(moved_at, await wait_for(engine, "calendar-updated", woken, args.timeout, t1, "woken recomputed")
                           if woken else 0.0)
@@ -217,6 +253,8 @@ async def main(args: argparse.Namespace) -> int:
             last = history.events[-1]
             run_id = (last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
                       if last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW else None)
+        if not result_task.done():
+            result_task.cancel()  # waiting for its deferred wakes (days): the dev server goes with the bench
         sample_after = len((await client.get_workflow_handle(sample).fetch_history()).events)
         engine.dispose()
 
@@ -224,11 +262,15 @@ async def main(args: argparse.Namespace) -> int:
     print()
     print(f"RESULT calendar publish applications={n} seeded_rows={seeded} batch={args.batch} workers={args.workers} "
           f"database={args.database}")
-    recounted = getattr(result, "recounted", 0)
+    recounted_rows = getattr(result, "recounted", 0)
     moved = getattr(result, "moved", 0)
-    print(f"  broadcast: signals sent {result.told} (+{result.gone} to closed or seeded rows), recounted in the "
-          f"database {recounted}, rows moved without a signal {moved}, {result.runs} runs (continue-as-new), largest "
-          f"run history {largest} events; ended after {broadcast_end:.1f} s (close {broadcast_done:.1f} s)")
+    waking = getattr(result, "waking", False)
+    print(f"  broadcast: signals sent at publication {result.told} (+{result.gone} to closed or seeded rows), "
+          f"recounted in the database {recounted_rows}, rows moved without a signal {moved}, wakes deferred "
+          f"{getattr(result, 'deferred', 0)}, {result.runs} runs (continue-as-new), largest run history {largest} events; "
+          + (f"every page recounted after {broadcast_end:.1f} s, then waiting to signal the {deferred[0]} deferred "
+             f"wakes each a day before its new wake-up ({deferred[1]} to {deferred[2]})" if waking else
+             f"ended after {broadcast_end:.1f} s (close {broadcast_done:.1f} s)"))
     print(f"  every open row shows its moved due date after {updated:.1f} s: {rate:.1f} applications/s  {load()}")
     print(f"  one application's history: {sample_before} -> {sample_after} events (+{sample_after - sample_before})")
     print(f"  CPU: {cpu_text}")
@@ -243,7 +285,7 @@ if __name__ == "__main__":
     parser.add_argument("--applications", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--earlier", action="store_true",
-                        help="a make-up working day instead of a day off: every date moves earlier (every application woken)")
+                        help="a make-up working day instead of a day off: every date moves earlier (every application to be woken)")
     parser.add_argument("--seed-rows", type=int, default=0, help="copies of a real application's row (recount code only)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
