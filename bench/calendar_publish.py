@@ -212,6 +212,27 @@ async def main(args: argparse.Namespace) -> int:
         with session_scope(engine) as session:  # published, as services/calendar.py publish_year stores it first
             store_calendar_year(session, year, corrected.model_dump(mode="json"), "bench")
         extra_input = {"previous": current} if "previous" in CalendarBroadcastInput.model_fields else {}
+        wake_starts = None
+        if args.wake_in is not None:
+            # The lead that makes the deferred wakes due `--wake-in` seconds from now: the sample's new wake-up (every
+            # application's: same receipt, same state) recounted from its copy with the workflow's pure rules.
+            from sqlalchemy import text
+
+            from core import clock
+            from workcalendar import CalendarData
+            from workflows.calendar_recount import recount_copy, state_from_copy
+
+            with engine.connect() as conn:
+                copy = conn.execute(text("SELECT clock FROM application WHERE id = :i"), {"i": sample}).scalar_one()
+            copy = copy if isinstance(copy, dict) else __import__("json").loads(copy)
+            old = CalendarData(years={y: calendar_data.years[y] for y in copy["years"]})
+            new = old.with_year(corrected)
+            now = clock.now()
+            wake = recount_copy(state_from_copy(copy, old), new, year, new.version, now).wake_at
+            lead = wake - now - timedelta(seconds=args.wake_in)
+            extra_input["wake_lead_seconds"] = lead.total_seconds()
+            print(f"  new wake-up {wake}; lead {lead} so that the deferred wakes are due {args.wake_in:.0f} s "
+                  f"after publication", flush=True)
         cpu0 = s.cpu()
         t1 = time.perf_counter()
         handle = await client.start_workflow(
@@ -245,6 +266,23 @@ async def main(args: argparse.Namespace) -> int:
             broadcast_done = (describe.close_time - first_run.start_time).total_seconds()
         cpu_text = cpu_per(s, cpu0, total, "open application")
 
+        sample_published = len((await client.get_workflow_handle(sample).fetch_history()).events)
+        wake_text = None
+        if args.wake_in is not None and getattr(result, "waking", False):
+            # The waking phase: from the instant the deferred wakes are due until the broadcast has ended and every
+            # real application woken has recorded the year.
+            wait = args.wake_in - (time.perf_counter() - t1)
+            if wait > 0:
+                await asyncio.sleep(wait)
+            cpu_w, t_w = s.cpu(), time.perf_counter()
+            woken_result = await asyncio.wait_for(result_task, args.timeout)
+            ended = time.perf_counter() - t_w
+            recorded = await wait_for(engine, "calendar-updated", n, args.timeout, t_w, "woken recomputed")
+            wake_text = (f"waking phase: {woken_result.woken} woken (+{woken_result.gone} seeded rows, no workflow) "
+                         f"{ended:.1f} s after they came due, every real one recorded the year after {recorded:.1f} s "
+                         f"({n / recorded:.1f}/s); {woken_result.runs} runs in all; CPU "
+                         + cpu_per(s, cpu_w, woken_result.woken + woken_result.gone, "deferred wake"))
+            result = SimpleNamespace(**{**vars(result), "runs": woken_result.runs})
         largest, runs_seen, run_id = 0, 0, handle.first_execution_run_id
         while run_id and runs_seen < 10_000:
             history = await client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
@@ -271,8 +309,11 @@ async def main(args: argparse.Namespace) -> int:
           + (f"every page recounted after {broadcast_end:.1f} s, then waiting to signal the {deferred[0]} deferred "
              f"wakes each a day before its new wake-up ({deferred[1]} to {deferred[2]})" if waking else
              f"ended after {broadcast_end:.1f} s (close {broadcast_done:.1f} s)"))
+    if wake_text:
+        print(f"  {wake_text}")
     print(f"  every open row shows its moved due date after {updated:.1f} s: {rate:.1f} applications/s  {load()}")
-    print(f"  one application's history: {sample_before} -> {sample_after} events (+{sample_after - sample_before})")
+    print(f"  one application's history: {sample_before} -> {sample_published} events at publication "
+          f"(+{sample_published - sample_before})" + (f", {sample_after} once woken" if wake_text else ""))
     print(f"  CPU: {cpu_text}")
     if rate == rate:
         print(f"  extrapolated to 100,000 at this rate: {100_000 / rate / 60:.1f} min (target < 10 min)")
@@ -287,6 +328,9 @@ if __name__ == "__main__":
     parser.add_argument("--earlier", action="store_true",
                         help="a make-up working day instead of a day off: every date moves earlier (every application to be woken)")
     parser.add_argument("--seed-rows", type=int, default=0, help="copies of a real application's row (recount code only)")
+    parser.add_argument("--wake-in", type=float, default=None,
+                        help="with --earlier: the broadcaster's lead set so that the deferred wakes come due this many "
+                             "seconds after publication; the bench then measures the waking phase too")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--timeout", type=float, default=3600.0)

@@ -80,6 +80,7 @@ class CalendarBroadcastInput(Strict):
     woken: int = 0
     waking: bool = Field(default=False, description="every page is recounted: the deferred wakes are being signalled")
     wake_after: WakeCursor | None = Field(default=None, description="the last deferred wake signalled")
+    wake_batch_size: int = Field(default=WAKE_BATCH_SIZE, ge=1, le=2000, description="deferred wakes signalled per run")
 
 
 class CalendarBroadcastResult(Strict):
@@ -154,7 +155,7 @@ class CalendarBroadcastBatchesWorkflow:
 
     def _wakes(self, inp: CalendarBroadcastInput) -> DeferredWakes:
         return DeferredWakes(broadcast_id=workflow.info().workflow_id, lead_seconds=inp.wake_lead_seconds,
-                             after=inp.wake_after, limit=WAKE_BATCH_SIZE, year=inp.fact.schedule.year)
+                             after=inp.wake_after, limit=inp.wake_batch_size, year=inp.fact.schedule.year)
 
     async def _recount_deferring(self, inp: CalendarBroadcastInput) -> CalendarBroadcastResult:
         """DEFERRED_WAKE: one page recounted; the applications to wake now are signalled, and any deferred wake that
