@@ -1,8 +1,8 @@
 """calendar_wake: the applications a calendar broadcast wakes later, before their new, earlier wake-up
 (issue 15 point 4)
 
-Revision ID: 0016_calendar_wake
-Revises: 0015_calendar_recount
+Revision ID: 0017_calendar_wake
+Revises: 0016_queue_indexes
 Create Date: 2026-12-01
 
 An open application whose next wake-up a published year moves earlier, but not within the broadcaster's lead
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0016_calendar_wake'
-down_revision: str | Sequence[str] | None = '0015_calendar_recount'
+revision: str = '0017_calendar_wake'
+down_revision: str | Sequence[str] | None = '0016_queue_indexes'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
