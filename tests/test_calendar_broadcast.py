@@ -177,3 +177,17 @@ def test_deferred_wakes_are_read_in_instant_order_past_the_cursor_and_forgotten(
         assert repository.forget_calendar_wakes(session, broadcast) == 4
         assert repository.next_calendar_wake(session, broadcast, None) is None
         assert repository.forget_calendar_wakes(session, f"{broadcast}-other") == 1
+
+
+def test_a_broadcast_input_and_result_written_before_deferred_wakes_still_decode():
+    """A broadcast continued-as-new (or finished) before DEFERRED_WAKE carries payloads without its fields."""
+    from workflows.calendar_broadcast import WAKE_LEAD, CalendarBroadcastResult
+
+    year = today().year
+    old_input = {"fact": {"schedule": fictional_schedule(year) | {"year": year}}, "batch_size": 1000, "after": "GK-1",
+                 "told": 2, "gone": 0, "runs": 3, "previous": None, "recounted": 3000, "moved": 12}
+    inp = CalendarBroadcastInput.model_validate(old_input)
+    assert (inp.waking, inp.deferred, inp.woken, inp.wake_after) == (False, 0, 0, None)
+    assert inp.wake_lead_seconds == WAKE_LEAD.total_seconds()
+    result = CalendarBroadcastResult.model_validate({"told": 2, "gone": 0, "runs": 4, "recounted": 3500, "moved": 12})
+    assert (result.deferred, result.woken) == (0, 0)
