@@ -24,12 +24,14 @@ import os
 import smtplib
 import socket
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -52,6 +54,10 @@ from db.models_letters import LetterAttachment, LetterDocument, LetterOutbox
 from db.session import session_scope
 from letters.documents import SERIES, document_number, render_letter_pdf
 from outcomes import OutcomeCode
+
+# deliver_letter's hook (activities/disclosure.py): called with the session, the outbox row and the document
+# in the transaction that finds or makes the letter sent or awaiting staff.
+OnOutcome = Callable[[Session, LetterOutbox, LetterDocument], None]
 
 DEFAULT_DOCUMENT_NUMBER_PREFIX = "某统"
 HEARTBEAT_SECONDS = 1.0
@@ -209,25 +215,28 @@ class LetterActivities:
 
     # --- issue and send in one activity (issue 15 point 2) ---------------------------------------
 
-    async def deliver(self, issue: IssueLetterInput, send: SendLetterInput) -> DeliveredLetter:
+    async def deliver(self, issue: IssueLetterInput, send: SendLetterInput,
+                      on_outcome: OnOutcome | None = None) -> DeliveredLetter:
         """The body of `deliver_letter` (activities/disclosure.py composes first): issue, then one try.
 
         A retry of the activity is idempotent on the key: `_issue` returns the stored document and `_send`
         reads the outbox row (sent: nothing to do; sending: marked uncertain, never resent). A try that
         failed before DATA is recorded on the row as by `send_letter` and returned, not raised: the
         workflow shows it and goes on with its rounds of `send_letter` (workflows/delivery.py).
+        `on_outcome(session, row, document)` is called in the transaction that finds or makes the row sent or
+        awaiting staff (deliver_letter writes the application's record there).
         """
         tried_at = activity.info().current_attempt_scheduled_time
-        delivered = await _heartbeating(asyncio.to_thread(self._issue_and_send, issue, send, tried_at))
+        delivered = await _heartbeating(asyncio.to_thread(self._issue_and_send, issue, send, tried_at, on_outcome))
         activity.logger.info("issued %s as %s, send: %s", issue.key, delivered.issued.document_number,
                              delivered.sent.status if delivered.sent else f"{delivered.failed_type} (will retry)")
         return delivered
 
     def _issue_and_send(self, issue: IssueLetterInput, send: SendLetterInput,
-                        tried_at: datetime | None) -> DeliveredLetter:
+                        tried_at: datetime | None, on_outcome: "OnOutcome | None" = None) -> DeliveredLetter:
         issued = self._issue(issue)
         try:
-            sent = self._send(send, tried_at=tried_at, next_try_in=FIRST_RETRY_IN)
+            sent = self._send(send, tried_at=tried_at, next_try_in=FIRST_RETRY_IN, on_outcome=on_outcome)
         except ApplicationError as error:
             if error.non_retryable:
                 raise
@@ -237,13 +246,15 @@ class LetterActivities:
         return DeliveredLetter(letter=issue.letter, issued=issued, sent=sent)
 
     def _send(self, inp: SendLetterInput, *, tried_at: datetime | None = None,
-              next_try_in: timedelta = timedelta(0)) -> SendLetterResult:
+              next_try_in: timedelta = timedelta(0), on_outcome: "OnOutcome | None" = None) -> SendLetterResult:
         with session_scope(self._engine) as session:
             row = repo.get_outbox(session, inp.key)
             if row is None:
                 raise ApplicationError(f"{inp.key}: no such letter in the outbox", type="UnknownLetter", non_retryable=True)
             document = repo.get_document(session, inp.key)
             if row.status in ("sent", "awaiting-staff", "delivered", "uncertain"):
+                if on_outcome is not None and row.status in ("sent", "awaiting-staff"):
+                    on_outcome(session, row, document)
                 return self._result(row)
             if row.status == "sending":
                 # The previous try may have reached the mail server: never resend blindly.
@@ -285,6 +296,8 @@ class LetterActivities:
             row = repo.update_outbox(session, inp.key, status="sent", attempts=row.attempts + 1, last_error=None,
                                      sent_at=accepted_at, message_id=email["Message-ID"], smtp_reply=smtp_reply,
                                      served_method="email")
+            if on_outcome is not None:
+                on_outcome(session, row, document)
             return self._result(row)
 
     def _fail_permanently(self, inp: SendLetterInput, error: str) -> SendLetterResult:

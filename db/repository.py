@@ -331,6 +331,22 @@ def insert_query_codes_if_absent(session: Session, rows: Sequence[dict[str, Any]
                                      list(rows))
 
 
+def stored_since(session: Session, application_id: str, seq: int) -> tuple[int | None, list[ApplicationEvent]]:
+    """The stored row's version (None when not listed; 0: intake's or an unversioned writer's) and the events
+    stored at `seq` or later, in one statement (Core: this runs in a letter's send transaction)."""
+    events, app = _table(ApplicationEvent), _table(Application)
+    version = select(app.c.version).where(app.c.id == application_id).scalar_subquery()
+    rows = session.connection().execute(
+        select(version.label("version"), events.c.seq, events.c.at, events.c.kind, events.c.actor, events.c.summary)
+        .select_from(app.outerjoin(events, (events.c.application_id == app.c.id) & (events.c.seq >= seq)))
+        .where(app.c.id == application_id)
+    ).all()
+    if not rows:
+        return None, []
+    return rows[0].version, [ApplicationEvent(application_id=application_id, seq=r.seq, at=r.at, kind=r.kind,
+                                               actor=r.actor, summary=r.summary) for r in rows if r.seq is not None]
+
+
 def get_events(session: Session, application_id: str) -> list[ApplicationEvent]:
     statement = (
         select(ApplicationEvent)
