@@ -27,7 +27,12 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email import policy as email_policy
-from email.message import EmailMessage
+from email import encoders
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
 
 from sqlalchemy import Engine
@@ -308,7 +313,7 @@ class LetterActivities:
                 message=f"{inp.application_id} 的文书无法通过电子邮件送出（{error[:200]}），请改为邮寄或联系申请人"))
             return self._result(row)
 
-    def _smtp_transaction(self, key: str, row: LetterOutbox, email: EmailMessage) -> tuple[datetime, str]:
+    def _smtp_transaction(self, key: str, row: LetterOutbox, email: Message) -> tuple[datetime, str]:
         """MAIL, RCPT, DATA; the instant the server accepted the message and its reply (proof of service)."""
         settings = self._settings
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds,
@@ -325,7 +330,7 @@ class LetterActivities:
             with session_scope(self._engine) as session:
                 repo.update_outbox(session, key, status="sending", sending_at=utcnow(), attempts=row.attempts + 1)
             try:
-                code, answer = smtp.data(email.as_bytes(policy=email_policy.SMTP))
+                code, answer = smtp.data(email.as_bytes(policy=_SMTP_COMPAT))
                 accepted_at = utcnow()
             except smtplib.SMTPDataError:
                 raise  # a definite refusal: nothing was accepted
@@ -333,26 +338,31 @@ class LetterActivities:
                 raise _Uncertain(f"connection lost during DATA: {_describe(error)}") from error
             return accepted_at, f"{code} {answer.decode(errors='replace')}"[:500]
 
-    def _build_email(self, row: LetterOutbox, document: LetterDocument) -> EmailMessage:
-        email = EmailMessage()
-        email["Subject"] = f"{document.subject}（{document.document_number}）"
-        email["From"] = formataddr((self._settings.agency_name, self._settings.smtp_sender))
-        email["To"] = formataddr((row.recipient_name, row.email))
+    def _build_email(self, row: LetterOutbox, document: LetterDocument) -> Message:
+        """The e-mail: the letter's text, its PDF and the reply's attachments, each with its checksum.
+
+        Built with the email package's compat32 classes, whose headers are stored as given (RFC 2047 words for
+        the Chinese subject and names, RFC 2231 for file names), not parsed and refolded as EmailMessage's
+        are: half the CPU for the same message as a mail client reads it (issue 15 point 2)."""
+        email = MIMEMultipart()
+        email["Subject"] = Header(f"{document.subject}（{document.document_number}）", "utf-8")
+        email["From"] = formataddr((self._settings.agency_name, self._settings.smtp_sender), "utf-8")
+        email["To"] = formataddr((row.recipient_name, row.email), "utf-8")
         email["Date"] = format_datetime(utcnow())
         email["Message-ID"] = self._message_id(row.key)
         attachments = [AttachmentRef(**a) for a in row.attachments]
         listing = "".join(f"\n{n}. {a.filename}（SHA-256 {a.sha256}）" for n, a in enumerate(attachments, start=2))
-        email.set_content(
+        email.attach(MIMEText(
             f"文号：{document.document_number}\n\n{document.body}\n\n"
             f"附件：\n1. {document.document_number}.pdf（本文书，SHA-256 {document.pdf_sha256}）{listing}\n",
-            charset="utf-8",
-        )
-        email.add_attachment(self.files.get_verified(document.pdf_sha256), maintype="application", subtype="pdf",
-                             filename=f"{document.document_number}.pdf")
+            "plain", "utf-8",
+        ))
+        email.attach(_attachment(self.files.get_verified(document.pdf_sha256), "application", "pdf",
+                                 f"{document.document_number}.pdf"))
         for attachment in attachments:
             maintype, _, subtype = attachment.content_type.partition("/")
-            email.add_attachment(self.files.get_verified(attachment.sha256), maintype=maintype or "application",
-                                 subtype=subtype or "octet-stream", filename=attachment.filename)
+            email.attach(_attachment(self.files.get_verified(attachment.sha256), maintype or "application",
+                                     subtype or "octet-stream", attachment.filename))
         return email
 
     def _message_id(self, key: str) -> str:
@@ -368,6 +378,18 @@ class LetterActivities:
 
 class _Uncertain(Exception):
     pass
+
+
+# The generator for compat32 messages with SMTP's line ends (headers are already encoded and folded).
+_SMTP_COMPAT = email_policy.compat32.clone(linesep="\r\n")
+
+
+def _attachment(data: bytes, maintype: str, subtype: str, filename: str) -> MIMEBase:
+    part = MIMEBase(maintype, subtype)
+    part.set_payload(data)
+    encoders.encode_base64(part)
+    part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", filename))
+    return part
 
 
 @functools.cache
