@@ -357,8 +357,9 @@ class _OutcomeWithRecord:
     task fewer. Written only when no copy as new as this record (its version) and no event from `seq` on is
     stored: the workflow holds its other writes back meanwhile, so a stored one means an earlier try of this
     activity wrote it (then its event is answered again) or the write is not this one's to make (nothing
-    written: the workflow records and persists the outcome as before). A record counted on an older calendar
-    is not written either (persist_application's rule; the workflow's write then gets the calendar)."""
+    written: the workflow records and persists the outcome as before). A record found counted on an older
+    calendar once written is answered with that calendar (DeliveredLetter.calendar): the workflow recounts and
+    writes again, as after persist_application."""
 
     def __init__(self, owner: DisclosureActivities, persist: PersistApplicationInput, seq: int, subject: str,
                  scheduled_at: datetime, started: float) -> None:
@@ -384,8 +385,9 @@ class _OutcomeWithRecord:
             return
         if later:
             return
-        if self.checking and self.newer_calendar() is not None:
-            return
+        # Counted on an older calendar? Checked once written (deliver_letter), not also before as
+        # persist_application does: a year published between intake and the acknowledgment is rare, and then
+        # the workflow recounts and writes again at once.
         at = self.scheduled_at + timedelta(seconds=time.monotonic() - self.started)
         event = EventRecord(seq=self.seq, at=at, kind=words[0], actor="system", summary=words[1])
         repository.save_application(session, record, [*self.persist.events, event])

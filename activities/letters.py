@@ -147,15 +147,16 @@ class LetterActivities:
                     pdf_sha256=pdf_sha, pdf_size=len(pdf),
                 )
                 session.add(document)
-                if repo.get_outbox(session, inp.key) is None:
-                    session.add(LetterOutbox(
+                if (outbox := repo.get_outbox(session, inp.key)) is None:
+                    outbox = LetterOutbox(
                         key=inp.key, application_id=inp.application_id, kind=inp.letter.kind, method=inp.method,
                         recipient_name=inp.recipient_name, email=inp.email, address=inp.address,
                         attachments=[a.model_dump() for a in attachments],
                         status="pending" if inp.method == "email" else "awaiting-staff",
-                    ))
+                    )
+                    session.add(outbox)
                 session.flush()
-                return self._issued(session, document)
+                return self._issued_as(document, outbox)  # the rows just written: not read back
         except _Existing:
             with session_scope(self._engine) as session:
                 return self._issued(session, repo.get_document(session, inp.key))
@@ -178,7 +179,10 @@ class LetterActivities:
             return reserved
 
     def _issued(self, session, document: LetterDocument) -> IssuedLetter:
-        outbox = repo.get_outbox(session, document.key)
+        return self._issued_as(document, repo.get_outbox(session, document.key))
+
+    @staticmethod
+    def _issued_as(document: LetterDocument, outbox: LetterOutbox | None) -> IssuedLetter:
         return IssuedLetter(
             key=document.key, document_number=document.document_number, body_sha256=document.body_sha256,
             pdf_sha256=document.pdf_sha256, pdf_size=document.pdf_size,

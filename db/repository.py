@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from sqlalchemy import Insert, Table, bindparam, func, literal, nulls_last, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, SQLModel, col, delete, select
+from sqlmodel import Session, SQLModel, col, select
 
 from contracts.models import ApplicationRecord, EventRecord, StaffAlertInput
 from db.models import (
@@ -140,12 +140,10 @@ def save_application(session: Session, record: ApplicationRecord, events: Sequen
         return
 
     item_nos = [item.item_no for item in record.items]
-    session.execute(
-        delete(ApplicationItem).where(
-            col(ApplicationItem.application_id) == record.application_id,
-            col(ApplicationItem.item_no).not_in(item_nos),
-        )
-    )
+    items = _table(ApplicationItem)
+    # Core, not the ORM's bulk delete (which evaluates the criteria against the session's objects: none here).
+    connection.execute(items.delete().where(items.c.application_id == record.application_id,
+                                            items.c.item_no.not_in(item_nos)))
     if record.items:
         connection.execute(
             _insert_statement(dialect, _table(ApplicationItem), ("application_id", "item_no"),
