@@ -120,9 +120,14 @@ class LetterActivities:
         return issued
 
     def _issue(self, inp: IssueLetterInput) -> IssuedLetter:
+        return self._issue_rows(inp)[0]
+
+    def _issue_rows(self, inp: IssueLetterInput) -> tuple[IssuedLetter, tuple[LetterOutbox, LetterDocument] | None]:
+        """The issued letter, and its outbox row and document when this call wrote them (else None: issued
+        before, by an earlier try, whose send may have begun)."""
         with session_scope(self._engine) as session:
             if (document := repo.get_document(session, inp.key)) is not None:
-                return self._issued(session, document)
+                return self._issued(session, document), None
         body_sha = sha256_of(inp.letter.body.encode())
         if inp.expected_body_sha256 is not None and body_sha != inp.expected_body_sha256:
             raise ApplicationError(f"{inp.key}: the text differs from the approved text", type="ApprovedTextMismatch",
@@ -147,7 +152,8 @@ class LetterActivities:
                     pdf_sha256=pdf_sha, pdf_size=len(pdf),
                 )
                 session.add(document)
-                if (outbox := repo.get_outbox(session, inp.key)) is None:
+                created = (outbox := repo.get_outbox(session, inp.key)) is None
+                if created:
                     outbox = LetterOutbox(
                         key=inp.key, application_id=inp.application_id, kind=inp.letter.kind, method=inp.method,
                         recipient_name=inp.recipient_name, email=inp.email, address=inp.address,
@@ -156,10 +162,12 @@ class LetterActivities:
                     )
                     session.add(outbox)
                 session.flush()
-                return self._issued_as(document, outbox)  # the rows just written: not read back
+                # The rows just written: not read back. A fresh outbox row is this call's to send.
+                fresh = (outbox, document) if created else None
+                return self._issued_as(document, outbox), fresh
         except _Existing:
             with session_scope(self._engine) as session:
-                return self._issued(session, repo.get_document(session, inp.key))
+                return self._issued(session, repo.get_document(session, inp.key)), None
 
     def _reserve_number(self, inp: IssueLetterInput) -> str:
         """The letter's 文号: the one reserved for its key by an earlier attempt, else the next of its series."""
@@ -243,9 +251,9 @@ class LetterActivities:
 
     def _issue_and_send(self, issue: IssueLetterInput, send: SendLetterInput,
                         tried_at: datetime | None, on_outcome: "OnOutcome | None" = None) -> DeliveredLetter:
-        issued = self._issue(issue)
+        issued, fresh = self._issue_rows(issue)
         try:
-            sent = self._send(send, tried_at=tried_at, next_try_in=FIRST_RETRY_IN, on_outcome=on_outcome)
+            sent = self._send(send, tried_at=tried_at, next_try_in=FIRST_RETRY_IN, on_outcome=on_outcome, fresh=fresh)
         except ApplicationError as error:
             if error.non_retryable:
                 raise
@@ -255,12 +263,16 @@ class LetterActivities:
         return DeliveredLetter(letter=issue.letter, issued=issued, sent=sent)
 
     def _send(self, inp: SendLetterInput, *, tried_at: datetime | None = None,
-              next_try_in: timedelta = timedelta(0), on_outcome: "OnOutcome | None" = None) -> SendLetterResult:
+              next_try_in: timedelta = timedelta(0), on_outcome: "OnOutcome | None" = None,
+              fresh: tuple[LetterOutbox, LetterDocument] | None = None) -> SendLetterResult:
+        """`fresh`: the outbox row and document this activity has just written (deliver_letter), not read again."""
         with session_scope(self._engine) as session:
-            row = repo.get_outbox(session, inp.key)
-            if row is None:
+            if fresh is not None:
+                row, document = fresh
+            elif (row := repo.get_outbox(session, inp.key)) is None:
                 raise ApplicationError(f"{inp.key}: no such letter in the outbox", type="UnknownLetter", non_retryable=True)
-            document = repo.get_document(session, inp.key)
+            else:
+                document = repo.get_document(session, inp.key)
             if row.status in ("sent", "awaiting-staff", "delivered", "uncertain"):
                 if on_outcome is not None and row.status in ("sent", "awaiting-staff"):
                     on_outcome(session, row, document)
@@ -302,9 +314,11 @@ class LetterActivities:
             raise ApplicationError(str(error), attempts, type=type(error).__name__) from error
         with session_scope(self._engine) as session:
             # Proof of service: the instant the server answered DATA and its answer, with the Message-ID.
-            row = repo.update_outbox(session, inp.key, status="sent", attempts=row.attempts + 1, last_error=None,
-                                     sent_at=accepted_at, message_id=email["Message-ID"], smtp_reply=smtp_reply,
-                                     served_method="email")
+            sent = dict(status="sent", attempts=row.attempts + 1, last_error=None, sent_at=accepted_at,
+                        message_id=email["Message-ID"], smtp_reply=smtp_reply, served_method="email")
+            repo.set_outbox(session, inp.key, **sent)
+            for name, value in sent.items():  # the row as now stored (read before the send: not read again)
+                setattr(row, name, value)
             if on_outcome is not None:
                 on_outcome(session, row, document)
             return self._result(row)
@@ -332,7 +346,7 @@ class LetterActivities:
             # The point of no return: recorded before the message goes, so a crash from here on is
             # seen by the next try as "may have been sent".
             with session_scope(self._engine) as session:
-                repo.update_outbox(session, key, status="sending", sending_at=utcnow(), attempts=row.attempts + 1)
+                repo.set_outbox(session, key, status="sending", sending_at=utcnow(), attempts=row.attempts + 1)
             try:
                 code, answer = smtp.data(email.as_bytes(policy=_SMTP_COMPAT))
                 accepted_at = utcnow()
