@@ -4,6 +4,8 @@ import asyncio
 import hashlib
 import smtplib
 from collections.abc import Callable
+import time
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import Any
@@ -13,6 +15,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from contracts.models import (
+    ApplicationRecord,
     DeferredWakes,
     DeferredWakesPage,
     ComposeLetterInput,
@@ -20,6 +23,7 @@ from contracts.models import (
     DeliverLetterInput,
     DispatchInput,
     DispatchResult,
+    EventRecord,
     Letter,
     OpenApplicationsPage,
     PersistApplicationInput,
@@ -30,6 +34,7 @@ from contracts.models import (
     RecountPage,
     RecountPageResult,
     StaffAlertInput,
+    letter_outcome_event,
 )
 from core import clock
 from core.config import Settings
@@ -103,7 +108,20 @@ class DisclosureActivities:
         issue = inp.issue
         if inp.compose is not None:
             issue = issue.model_copy(update={"letter": self._compose(inp.compose)})
-        return await self.letters.deliver(issue, inp.send)
+        if inp.record is None or inp.outcome_seq is None:
+            return await self.letters.deliver(issue, inp.send)
+        # The event is dated on the server's clock, as the workflow dates its timeline (also under time skipping):
+        # this try's scheduled time plus the time it took until the outcome.
+        recording = _OutcomeWithRecord(self, inp.record, inp.outcome_seq, issue.letter.subject,
+                                       activity.info().current_attempt_scheduled_time, time.monotonic())
+        delivered = await self.letters.deliver(issue, inp.send, on_outcome=recording)
+        if recording.event is not None and recording.checking:
+            # As persist_application: a year stored while this was written may have been recounted on the copy
+            # this write replaced; the workflow recounts and writes again.
+            stale = await asyncio.to_thread(recording.newer_calendar)
+            delivered.calendar = None if stale is None else stale.model_dump(mode="json")
+        delivered.recorded = recording.event
+        return delivered
 
     def _compose(self, inp: ComposeLetterInput) -> Letter:
         if inp.kind == "consultation-letter" and inp.consultation_id and not inp.answer_link:
@@ -182,6 +200,15 @@ class DisclosureActivities:
             self._calendar = CalendarSource(self._engine)
         return self._calendar
 
+    def _newer_calendar(self, record: ApplicationRecord):
+        """The agency's calendar for this record when its clock copy counts on an older one, else None."""
+        clock_copy = record.clock
+        assert clock_copy is not None
+        calendar = self._application_calendar(record.received_on.year, clock_copy["years"])
+        if set(clock_copy["years"]) <= set(calendar.years) and calendar.version != clock_copy["calendar_version"]:
+            return calendar
+        return None
+
     def _persist_unless_stale(self, inp: PersistApplicationInput):
         """Write the record, unless (check_calendar) it was counted on an older calendar than the agency's: then
         write nothing and answer that calendar (issue 15 point 4: the listing keeps the broadcaster's recount; the
@@ -190,11 +217,7 @@ class DisclosureActivities:
         checking = inp.check_calendar and clock_copy is not None
 
         def newer_calendar():
-            assert clock_copy is not None
-            calendar = self._application_calendar(inp.record.received_on.year, clock_copy["years"])
-            if set(clock_copy["years"]) <= set(calendar.years) and calendar.version != clock_copy["calendar_version"]:
-                return calendar
-            return None
+            return self._newer_calendar(inp.record)
 
         if checking and (calendar := newer_calendar()) is not None:
             return calendar
@@ -347,3 +370,47 @@ def all_activities(acts: DisclosureActivities) -> list[Callable[..., Any]]:
         acts.letters.record_letter_delivery,
         acts.reports.record_report_outcome,
     ]
+
+
+class _OutcomeWithRecord:
+    """deliver_letter's hook (issue 15 point 2): in the transaction that records the letter sent (or awaiting
+    staff), the application's record and unsaved events, with the letter's outcome event at `seq`, as
+    persist_application would write them after the workflow heard of the send: one activity and one workflow
+    task fewer. Written only when no copy as new as this record (its version) and no event from `seq` on is
+    stored: the workflow holds its other writes back meanwhile, so a stored one means an earlier try of this
+    activity wrote it (then its event is answered again) or the write is not this one's to make (nothing
+    written: the workflow records and persists the outcome as before). A record found counted on an older
+    calendar once written is answered with that calendar (DeliveredLetter.calendar): the workflow recounts and
+    writes again, as after persist_application."""
+
+    def __init__(self, owner: DisclosureActivities, persist: PersistApplicationInput, seq: int, subject: str,
+                 scheduled_at: datetime, started: float) -> None:
+        self.owner, self.persist, self.seq, self.subject = owner, persist, seq, subject
+        self.scheduled_at, self.started = scheduled_at, started
+        self.checking = persist.check_calendar and persist.record.clock is not None
+        self.event: EventRecord | None = None
+
+    def newer_calendar(self):
+        return self.owner._newer_calendar(self.persist.record)
+
+    def __call__(self, session, row, document) -> None:
+        words = letter_outcome_event(row.status, self.subject, document.document_number)
+        if words is None:
+            return
+        record = self.persist.record
+        stored_version, later = repository.stored_since(session, record.application_id, self.seq)
+        if stored_version is not None and stored_version >= (record.version or 0):
+            stored = next((e for e in later if e.seq == self.seq), None)
+            if stored_version == record.version and stored is not None and stored.kind == words[0]:
+                self.event = EventRecord(seq=stored.seq, at=stored.at, kind=stored.kind, actor=stored.actor,
+                                         summary=stored.summary)  # an earlier try of this activity wrote it
+            return
+        if later:
+            return
+        # Counted on an older calendar? Checked once written (deliver_letter), not also before as
+        # persist_application does: a year published between intake and the acknowledgment is rare, and then
+        # the workflow recounts and writes again at once.
+        at = self.scheduled_at + timedelta(seconds=time.monotonic() - self.started)
+        event = EventRecord(seq=self.seq, at=at, kind=words[0], actor="system", summary=words[1])
+        repository.save_application(session, record, [*self.persist.events, event])
+        self.event = event

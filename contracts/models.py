@@ -255,6 +255,11 @@ class DeliverLetterInput(Payload):
     compose: ComposeLetterInput | None = None
     issue: IssueLetterInput
     send: SendLetterInput
+    record: PersistApplicationInput | None = Field(default=None, description=(
+        "issue 15 point 2: the application's record (versioned) and unsaved events, written with the letter's "
+        "outcome event in the transaction that records the send (sent, or awaiting staff), when no newer copy "
+        "and no event from `outcome_seq` on is stored yet; else nothing of it is written (the workflow persists)"))
+    outcome_seq: int | None = Field(default=None, description="the outcome event's place in the timeline")
 
 
 class DeliveredLetter(Payload):
@@ -264,6 +269,21 @@ class DeliveredLetter(Payload):
     failed_type: str | None = Field(default=None, description="the failed try: its error type (the workflow retries)")
     failed_message: str | None = None
     failed_attempts: int | None = Field(default=None, description="tries counted on the outbox row, if known")
+    recorded: EventRecord | None = Field(default=None, description=(
+        "the outcome event written with the record (DeliverLetterInput.record); None when not written"))
+    calendar: dict | None = Field(default=None, description=(
+        "as PersistOutcome.calendar: the record was written, then found counted on an older calendar"))
+
+
+def letter_outcome_event(status: str, subject: str, document_number: str | None) -> tuple[str, str] | None:
+    """The timeline's words (kind, summary) for an issued letter that was sent or awaits staff, else None.
+    One wording for the workflow (workflows/delivery.py) and the activity that records it (deliver_letter)."""
+    number = f"（{document_number}）" if document_number else ""
+    if status == "sent":
+        return "letter-sent", f"{subject}{number} 已通过电子邮件送出"
+    if status == "awaiting-staff":
+        return "letter-awaiting-staff", f"{subject}{number} 待工作人员寄送或交付"
+    return None
 
 
 class RecordDeliveryInput(Payload):

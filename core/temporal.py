@@ -188,6 +188,15 @@ def share_workflow_code() -> None:
 # Pydantic's e-mail validation runs when workflow messages are built; its modules are pure and
 # stateless, so they are shared with the sandbox instead of re-imported for every workflow.
 # OpenTelemetry is shared too: the tracing interceptor's workflow side uses the process's context.
+# The application workflow's own module is shared as well (issue 15 point 2): re-executing it for every new
+# application (its class with some forty handlers, each inspected by @workflow.defn, and its hundred imports
+# through the sandbox's importer) was a fifth of a worker's CPU on the way to an acknowledgment. Every module
+# it imports was already passed through (its rules, messages and letter delivery); it keeps no module state
+# (constants only: each workflow's state is its instance's), and what it commands is checked against every
+# recorded history by tests/test_replay.py. What the sandbox no longer catches in that one file is a direct
+# non-deterministic call (datetime.now(), random): it uses workflow.now() only, as the rest of the workflows.
+SHARED_WORKFLOW_MODULES = ("workflows.application",)
 SANDBOX = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna", "opentelemetry")
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "email_validator", "idna", "opentelemetry", *SHARED_WORKFLOW_MODULES)
 )

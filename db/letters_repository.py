@@ -121,6 +121,12 @@ def attachments_for(session: Session, application_id: str) -> list[LetterAttachm
     ).all())
 
 
+def set_outbox(session: Session, key: str, **values) -> None:
+    """update_outbox without reading the row (the letter's own send, which read it earlier): one Core UPDATE."""
+    table = LetterOutbox.__table__  # type: ignore[attr-defined]
+    session.connection().execute(table.update().where(table.c.key == key).values(**values))
+
+
 def update_outbox(session: Session, key: str, *, only_if_status: tuple[str, ...] | None = None, **values) -> LetterOutbox:
     row = get_outbox(session, key)
     assert row is not None, key

@@ -142,12 +142,10 @@ def save_application(session: Session, record: ApplicationRecord, events: Sequen
         return
 
     item_nos = [item.item_no for item in record.items]
-    session.execute(
-        delete(ApplicationItem).where(
-            col(ApplicationItem.application_id) == record.application_id,
-            col(ApplicationItem.item_no).not_in(item_nos),
-        )
-    )
+    items = _table(ApplicationItem)
+    # Core, not the ORM's bulk delete (which evaluates the criteria against the session's objects: none here).
+    connection.execute(items.delete().where(items.c.application_id == record.application_id,
+                                            items.c.item_no.not_in(item_nos)))
     if record.items:
         connection.execute(
             _insert_statement(dialect, _table(ApplicationItem), ("application_id", "item_no"),
@@ -341,6 +339,22 @@ def insert_query_codes_if_absent(session: Session, rows: Sequence[dict[str, Any]
 
         session.connection().execute(_insert_statement(_dialect(session), _table(ApplicantAccess), ("application_id",)),
                                      list(rows))
+
+
+def stored_since(session: Session, application_id: str, seq: int) -> tuple[int | None, list[ApplicationEvent]]:
+    """The stored row's version (None when not listed; 0: intake's or an unversioned writer's) and the events
+    stored at `seq` or later, in one statement (Core: this runs in a letter's send transaction)."""
+    events, app = _table(ApplicationEvent), _table(Application)
+    version = select(app.c.version).where(app.c.id == application_id).scalar_subquery()
+    rows = session.connection().execute(
+        select(version.label("version"), events.c.seq, events.c.at, events.c.kind, events.c.actor, events.c.summary)
+        .select_from(app.outerjoin(events, (events.c.application_id == app.c.id) & (events.c.seq >= seq)))
+        .where(app.c.id == application_id)
+    ).all()
+    if not rows:
+        return None, []
+    return rows[0].version, [ApplicationEvent(application_id=application_id, seq=r.seq, at=r.at, kind=r.kind,
+                                               actor=r.actor, summary=r.summary) for r in rows if r.seq is not None]
 
 
 def get_events(session: Session, application_id: str) -> list[ApplicationEvent]:

@@ -158,6 +158,21 @@ async def letters_in_one_post_delivered(api: httpx.AsyncClient) -> dict[str, str
     return {"letters_in_one_post_delivered": app_id}
 
 
+async def letter_with_record_by_email(api: httpx.AsyncClient) -> dict[str, str]:
+    """Issue 15 point 2 (`workflow.patched("letter-with-record")`): the acknowledgment's deliver_letter also writes
+    the application's record and its letter-sent event (no persist activity after it); one patch marker at the
+    start; reply e-mailed, closed."""
+    app_id = (await plain_disclosure_by_email(api))["plain_disclosure_by_email"]
+    return {"letter_with_record_by_email": app_id}
+
+
+async def letter_with_record_post_delivered(api: httpx.AsyncClient) -> dict[str, str]:
+    """The same by post: the acknowledgment awaits staff (its event written by deliver_letter); delivery
+    recorded, closed."""
+    app_id = (await letters_v2_post_delivered(api))["letters_v2_post_delivered"]
+    return {"letter_with_record_post_delivered": app_id}
+
+
 async def settled_history(handle: WorkflowHandle) -> WorkflowHistory:
     """The history once nothing is in flight: the workflow completed, or it waits for a person."""
     for _ in range(100):
@@ -185,6 +200,8 @@ SCENARIOS: list[Scenario] = [
     letters_v2_post_delivered,
     letters_in_one_by_email,
     letters_in_one_post_delivered,
+    letter_with_record_by_email,
+    letter_with_record_post_delivered,
 ]
 
 

@@ -122,8 +122,11 @@ async def test_a_staff_action_answers_during_a_database_outage_and_the_row_catch
 
 async def test_an_application_listed_by_the_api_is_written_once_on_its_way_to_the_acknowledgment(stack, client) -> None:
     """Issue 15 point 2: the API lists the row and the registration event itself, so the workflow's first
-    database write is the acknowledgment's: one persist activity until then, and the copy is complete;
-    the letter itself is one activity."""
+    database write is the acknowledgment's, made by the letter's own activity in the transaction that records
+    the send (workflows/delivery.py LETTER_WITH_RECORD): no persist activity until then, and the copy is
+    complete; the letter itself is one activity."""
+    import asyncio
+
     from temporalio.api.enums.v1 import EventType
 
     api, _, api_engine = stack
@@ -134,5 +137,53 @@ async def test_an_application_listed_by_the_api_is_written_once_on_its_way_to_th
     history = (await client.get_workflow_handle(app_id).fetch_history()).events
     activities = [e.activity_task_scheduled_event_attributes.activity_type.name for e in history
                   if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
-    # The acknowledgment is composed, issued and sent by one activity (workflows/delivery.py LETTERS_IN_ONE).
-    assert activities == ["deliver_letter", "persist_application"], activities
+    # The acknowledgment is composed, issued, sent and recorded by one activity (workflows/delivery.py).
+    assert activities == ["deliver_letter"], activities
+    # The live timeline and the stored one agree (the event the activity wrote is the workflow's own).
+    for _ in range(100):
+        live = [(e["seq"], e["kind"], e["summary"]) for e in (await state(api, app_id))["timeline"]]
+        if any(kind == "letter-sent" for _, kind, _ in live):
+            break
+        await asyncio.sleep(0.1)
+    with api_engine.connect() as conn:
+        stored = [tuple(r) for r in conn.execute(text(
+            "SELECT seq, kind, summary FROM application_event WHERE application_id = :a ORDER BY seq"), {"a": app_id})]
+    assert stored == live, (stored, live)
+    # One patch marker (and its search-attribute upsert) for a new workflow; the timer; the letter; 3 tasks.
+    assert len(history) <= 13, [EventType.Name(e.event_type) for e in history]
+
+
+async def test_a_staff_action_while_the_acknowledgment_goes_out_is_stored_after_it(stack, mailbox, monkeypatch) -> None:
+    """Issue 15 point 2: the acknowledgment's activity writes the record with its letter-sent event; a staff action
+    that lands while the letter is at the mail server is neither lost nor overwritten: it is stored after the
+    letter's event, and the stored timeline is the live one, seq for seq."""
+    import asyncio
+    import threading
+
+    api, _, api_engine = stack
+    arrived, release = threading.Event(), threading.Event()
+    deliver = mailbox.handler.handle_DATA
+
+    async def held(server, session, envelope):  # the mail server answers DATA once the test says so
+        arrived.set()
+        while not release.is_set():
+            await asyncio.sleep(0.05)
+        return await deliver(server, session, envelope)
+
+    monkeypatch.setattr(mailbox.handler, "handle_DATA", held)
+    app_id = (await register(api, handler=None, department=None))["application_id"]
+    await wait_until(arrived.is_set, timeout=60)
+    handler = f"li-{uuid.uuid4().hex[:6]}"
+    assigned = await asyncio.wait_for(
+        act(api, app_id, "assign", {"handler": handler, "department": "综合统计科", "by": "desk-chen"}), timeout=20)
+    assert assigned["handler"] == handler
+    release.set()
+
+    await wait_until(lambda: {"letter-sent", "assigned"} <= set(listed_events(api_engine, app_id)), timeout=60)
+    await wait_until(lambda: listed_handler(api_engine, app_id)[0] == handler, timeout=30)
+    live = [(e["seq"], e["kind"], e["summary"]) for e in (await state(api, app_id))["timeline"]]
+    with api_engine.connect() as conn:
+        stored = [tuple(r) for r in conn.execute(text(
+            "SELECT seq, kind, summary FROM application_event WHERE application_id = :a ORDER BY seq"), {"a": app_id})]
+    assert stored == live, (stored, live)
+    assert [kind for _, kind, _ in live] == ["registered", "letter-sent", "assigned"]

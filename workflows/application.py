@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts.models import (
         CalendarAsked,
         ComposeLetterInput,
+        DeliveredLetter,
         DispatchInput,
         EventRecord,
         Letter,
@@ -92,6 +93,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.application_views import application_record, application_view
     from workflows.delivery import (
         ACTIVITY_TIMEOUT,
+        LETTER_WITH_RECORD,
         LETTERS_V2,
         PERSIST_RETRY,
         PURE_RETRY,
@@ -228,6 +230,8 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         self._dirty = False  # the database copy is behind the state (PERSIST_IN_BACKGROUND)
         self._writing = False  # the background persister has a write in flight
         self._persister: asyncio.Task | None = None
+        self._with_record = False  # LETTER_WITH_RECORD (set at the start of the run)
+        self._folding = False  # a letter's activity is writing the record (LETTER_WITH_RECORD)
         # The values last upserted; those the API started the workflow with (issue 15 point 2: one upsert
         # fewer at the start). Read from the start event, so replays of any history agree.
         self._search_attributes: tuple | None = sa.started_with(workflow.info().typed_search_attributes)
@@ -243,8 +247,11 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     @workflow.run
     async def run(self, inp: ApplicationInput) -> ApplicationOutcome:
         async with self._lock:
+            # Checked first: it implies the background persister, the calendar at wake-up and letters in one
+            # activity, so a new workflow records one patch marker (and one search-attribute upsert), not three.
+            self._with_record = workflow.patched(LETTER_WITH_RECORD)
             self._send_letter("acknowledgment", key_suffix="ack", deadline_on=self._s.due.due_on)
-            if inp.listed_at_intake and workflow.patched(PERSIST_IN_BACKGROUND):
+            if inp.listed_at_intake and self._in_background():
                 # The API listed it: the next write (the acknowledgment's) stores the row and every event.
                 self._upsert_search_attributes()
             else:
@@ -252,7 +259,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         while self._s.phase not in FINAL_STATUSES:
             deadline_reached = await self._sleep_until_next_deadline()
             async with self._lock:
-                if deadline_reached and workflow.patched(CALENDAR_AT_WAKE):
+                if deadline_reached and self._calendar_at_wake():
                     await self._catch_up_calendar(await self._agency_calendar())
                 await self._act_on_deadlines()
         await workflow.wait_condition(lambda: self._letters_in_flight == 0 and workflow.all_handlers_finished())
@@ -315,7 +322,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             self._record("overdue", "system", f"已超过答复期限 {self._s.due.due_on}，报负责人督办")
             await self._alert(self._overdue_key(), "overdue", "supervisor", None,
                               f"{self._s.inp.application_id} 已逾期（答复期限 {self._s.due.due_on}），请督办")
-        if len(self._s.alerts_raised) == raised and workflow.patched(PERSIST_IN_BACKGROUND):
+        if len(self._s.alerts_raised) == raised and self._in_background():
             return  # woken by a changed clock (its handler persisted): nothing new to write
         await self._persist()
 
@@ -494,7 +501,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         data = self._s.calendar_data.with_year(fact.schedule)
         if data.version == self._s.calendar_data.version:
             return
-        if workflow.patched(CALENDAR_MOVES):
+        if self._in_background():  # CALENDAR_MOVES
             await self._apply_published_year(fact, data)
             return
         self._s.calendar_data = data
@@ -1092,7 +1099,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             self._close_delivered(cmd.delivered_on, cmd.by,
                                   f"答复已送达（{DELIVERED_BY.get(cmd.method, cmd.method)}"
                                   f"{'，邮件单号 ' + cmd.tracking_number if cmd.tracking_number else ''}）")
-            if workflow.patched(LETTERS_V2):
+            if self._with_record or workflow.patched(LETTERS_V2):
                 key = f"{self._s.inp.application_id}:reply"
                 if letter := self._letter_view(key):
                     letter.status, letter.delivered_on, letter.tracking_number = (
@@ -1301,7 +1308,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
 
         PERSIST_IN_BACKGROUND: returns at once; the background persister writes the latest record.
         """
-        if not workflow.patched(PERSIST_IN_BACKGROUND):
+        if not self._in_background():
             await self._persist_inline()
             return
         self._dirty = True
@@ -1317,14 +1324,11 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     async def _persist_in_background(self) -> None:
         """One task per workflow: write the latest record whenever the copy is behind, one write at a time."""
         while True:
-            await workflow.wait_condition(lambda: self._dirty)
+            # Not while a letter writes the record (LETTER_WITH_RECORD): its write and this one would race.
+            await workflow.wait_condition(lambda: self._dirty and not self._folding)
             self._dirty, self._writing = False, True
-            # Monotonic within the run and, being the workflow's clock in microseconds, across resets.
-            version = max(self._s.record_version + 1, int(workflow.now().timestamp() * 1_000_000))
-            self._s.record_version = version
             unsaved = [e for e in self._s.timeline if e.seq > self._s.persisted_seq]
-            persist = self._persist_input(unsaved, version)
-            persist.check_calendar = self._check_calendar_on_write and workflow.patched(CALENDAR_AT_WAKE)
+            persist = self._versioned_input(unsaved)
             try:
                 outcome = await workflow.execute_activity_method(
                     DisclosureActivities.persist_application, persist,
@@ -1347,6 +1351,50 @@ class DisclosureApplicationWorkflow(LetterDelivery):
                 continue
             if unsaved:
                 self._s.persisted_seq = max(self._s.persisted_seq, unsaved[-1].seq)
+
+    def _versioned_input(self, unsaved: list[TimelineEntry]) -> PersistApplicationInput:
+        """The next write of the background persister (or of a letter, LETTER_WITH_RECORD): the record with a new
+        version, monotonic within the run and, being the workflow's clock in microseconds, across resets."""
+        version = max(self._s.record_version + 1, int(workflow.now().timestamp() * 1_000_000))
+        self._s.record_version = version
+        persist = self._persist_input(unsaved, version)
+        persist.check_calendar = self._check_calendar_on_write and self._calendar_at_wake()
+        return persist
+
+    def _in_background(self) -> bool:
+        """PERSIST_IN_BACKGROUND (and CALENDAR_MOVES, shipped with it), implied by LETTER_WITH_RECORD."""
+        return self._with_record or workflow.patched(PERSIST_IN_BACKGROUND)
+
+    def _calendar_at_wake(self) -> bool:
+        """CALENDAR_AT_WAKE, implied by LETTER_WITH_RECORD."""
+        return self._with_record or workflow.patched(CALENDAR_AT_WAKE)
+
+    def _letter_record(self, compose: ComposeLetterInput | None) -> tuple[PersistApplicationInput, int] | None:
+        """LETTER_WITH_RECORD: the acknowledgment's activity writes the record with the letter's outcome event
+        (its seq: the next), when nothing is waiting to be written or being written; the persister waits
+        until the activity has answered (`_letter_recorded`). Other letters change the record when they go
+        (a reply closes the application, a notice's e-mail dates the applicant's window): persisted as before."""
+        if not self._with_record or compose is None or compose.kind != "acknowledgment" \
+                or self._dirty or self._writing or self._folding:
+            return None
+        self._folding = True
+        unsaved = [e for e in self._s.timeline if e.seq > self._s.persisted_seq]
+        return self._versioned_input(unsaved), len(self._s.timeline) + 1
+
+    def _letter_recorded(self, delivered: DeliveredLetter | None) -> bool:
+        """The letter's activity answered (None: it failed): True when it wrote the record and the outcome event,
+        which then takes its place in the timeline. Entries recorded meanwhile (a staff action while the letter
+        went) were not written (the persister waited): they move one place on and are written next."""
+        self._folding = False
+        event = delivered.recorded if delivered is not None else None
+        if event is None:
+            return False
+        for entry in self._s.timeline[event.seq - 1:]:
+            entry.seq += 1
+        self._s.timeline.insert(event.seq - 1, TimelineEntry(seq=event.seq, at=event.at, kind=event.kind,
+                                                             actor=event.actor, summary=event.summary))
+        self._s.persisted_seq = max(self._s.persisted_seq, event.seq)
+        return True
 
     def _persist_input(self, unsaved: list[TimelineEntry], version: int | None = None) -> PersistApplicationInput:
         record = application_record(self._s, workflow.now())

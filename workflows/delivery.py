@@ -27,9 +27,11 @@ with workflow.unsafe.imports_passed_through():
         IssueLetterInput,
         Letter,
         LetterKind,
+        PersistApplicationInput,
         SendLetterInput,
         SendLetterResult,
         StaffAlertInput,
+        letter_outcome_event,
     )
     from workflows.messages import LetterView
 
@@ -66,6 +68,11 @@ SEND_LONGEST_INTERVAL = timedelta(hours=12)
 # three (each a scheduled/started/completed triple and a workflow task); a failed first try goes on in
 # the rounds of `send_letter` above, shown as before. Workflows started before keep three activities.
 LETTERS_IN_ONE = "letters-in-one-activity"
+# Issue 15 point 2: the acknowledgment's activity also writes the application's record with the letter's outcome
+# event, in the transaction that records the send: no persist activity (and workflow task) after it. Checked
+# once at the start of the application's run; implies LETTERS_IN_ONE (so LETTERS_V2 and SEND_ROUNDS) and the
+# application's PERSIST_IN_BACKGROUND and CALENDAR_AT_WAKE: one patch marker for a new workflow, not three.
+LETTER_WITH_RECORD = "letter-with-record"
 
 FailedRound = Callable[[int, str], Awaitable[None]]
 FailedTry = tuple[int | None, str]  # (tries counted on the outbox row if known, "<type>: <error>")
@@ -134,6 +141,18 @@ async def send_through_outbox(inp: SendLetterInput, *, handler: str | None = Non
 
 
 class LetterDelivery:
+    _with_record = False  # LETTER_WITH_RECORD: set by the application at the start of its run
+
+    def _letter_record(self, compose: ComposeLetterInput | None) -> tuple[PersistApplicationInput, int] | None:
+        """Hook (LETTER_WITH_RECORD): the record for the letter's activity to write with its outcome event, and that
+        event's seq; None: the workflow records and persists the outcome itself (the default)."""
+        return None
+
+    def _letter_recorded(self, delivered: DeliveredLetter | None) -> bool:
+        """Hook: the letter's activity answered (None: it failed) after `_letter_record` gave it a record; True
+        when it wrote the record and the outcome event (now in the timeline)."""
+        return False
+
     def _send_letter(
         self,
         kind: LetterKind,
@@ -162,7 +181,7 @@ class LetterDelivery:
         try:
             # LETTERS_IN_ONE first: it implies letters v2 and send rounds, so a new workflow records one
             # patch marker for its letters, not three (each marker comes with a search-attribute upsert).
-            if workflow.patched(LETTERS_IN_ONE):
+            if self._with_record or workflow.patched(LETTERS_IN_ONE):
                 await self._deliver_v2(dispatch, compose, in_one=True)
             elif workflow.patched(LETTERS_V2):
                 await self._deliver_v2(dispatch, compose)
@@ -208,16 +227,26 @@ class LetterDelivery:
         view = LetterView(key=dispatch.key, kind=compose.kind if compose else dispatch.letter.kind,
                           recipient_name=dispatch.recipient_name, method=dispatch.method)
         self._s.letters.append(view)
+        adopted = False  # the activity wrote the record with the outcome event (LETTER_WITH_RECORD)
         try:
             if in_one:
                 # Composed, issued and tried once in one activity; a failed try goes on in rounds.
-                delivered: DeliveredLetter = await workflow.execute_activity_method(
-                    DisclosureActivities.deliver_letter,
-                    DeliverLetterInput(compose=compose, issue=self._issue_input(dispatch, compose),
-                                       send=self._send_input(dispatch)),
-                    start_to_close_timeout=SEND_TIMEOUT, heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT,
-                    retry_policy=PERSIST_RETRY,
-                )
+                record = self._letter_record(compose)
+                try:
+                    delivered: DeliveredLetter = await workflow.execute_activity_method(
+                        DisclosureActivities.deliver_letter,
+                        DeliverLetterInput(compose=compose, issue=self._issue_input(dispatch, compose),
+                                           send=self._send_input(dispatch), record=record and record[0],
+                                           outcome_seq=record and record[1]),
+                        start_to_close_timeout=SEND_TIMEOUT, heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT,
+                        retry_policy=PERSIST_RETRY,
+                    )
+                except BaseException:
+                    if record is not None:
+                        self._letter_recorded(None)
+                    raise
+                # At once, before anything else runs: the persister waits for this.
+                adopted = record is not None and self._letter_recorded(delivered)
                 dispatch.letter, issued = delivered.letter, delivered.issued
                 view.status, view.document_number, view.pdf_sha256, view.attachments = (
                     issued.status, issued.document_number, issued.pdf_sha256, len(issued.attachments))
@@ -246,9 +275,13 @@ class LetterDelivery:
         view.status, view.attempts, view.sent_at, view.last_error = (
             result.status, max(view.attempts, result.attempts), result.sent_at, result.last_error)
         number = f"（{issued.document_number}）"
+        sent_words = letter_outcome_event("sent", dispatch.letter.subject, issued.document_number)
+        staff_words = letter_outcome_event("awaiting-staff", dispatch.letter.subject, issued.document_number)
+        assert sent_words is not None and staff_words is not None
         async with self._lock:
             if result.status == "sent":
-                self._record("letter-sent", "system", f"{dispatch.letter.subject}{number} 已通过电子邮件送出")
+                if not adopted:
+                    self._record(sent_words[0], "system", sent_words[1])
                 self._email_accepted(dispatch, result)
                 if dispatch.letter.kind == "reply" and self._s.phase == "awaiting-delivery" and result.sent_at:
                     view.status, view.delivered_on = "delivered", local_date(result.sent_at)
@@ -256,9 +289,10 @@ class LetterDelivery:
             elif result.status in ("uncertain", "failed"):
                 self._record("letter-" + result.status, "system",
                              f"{dispatch.letter.subject}{number} 发送情况不明或失败，未重发，请工作人员核实：{result.last_error}")
-            else:
-                self._record("letter-awaiting-staff", "system", f"{dispatch.letter.subject}{number} 待工作人员寄送或交付")
-            await self._persist()
+            elif not adopted:
+                self._record(staff_words[0], "system", staff_words[1])
+            if not adopted or delivered.calendar is not None:  # written, then found counted on an older calendar
+                await self._persist()
 
     def _issue_input(self, dispatch: DispatchInput, compose: ComposeLetterInput | None) -> IssueLetterInput:
         is_reply = (compose.kind if compose else dispatch.letter.kind) == "reply"
