@@ -195,8 +195,13 @@ def share_workflow_code() -> None:
 # (constants only: each workflow's state is its instance's), and what it commands is checked against every
 # recorded history by tests/test_replay.py. What the sandbox no longer catches in that one file is a direct
 # non-deterministic call (datetime.now(), random): it uses workflow.now() only, as the rest of the workflows.
+# The safety net kept for it: tests/test_replay.py also replays every recorded history in STRICT_SANDBOX, where
+# the module is executed in the sandbox with its restrictions, so such a call on a recorded path fails there.
 SHARED_WORKFLOW_MODULES = ("workflows.application",)
+_SHARED_LIBRARIES = ("email_validator", "idna", "opentelemetry")
 SANDBOX = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "email_validator", "idna", "opentelemetry", *SHARED_WORKFLOW_MODULES)
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(*_SHARED_LIBRARIES, *SHARED_WORKFLOW_MODULES)
+)
+STRICT_SANDBOX = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(*_SHARED_LIBRARIES)
 )

@@ -13,7 +13,7 @@ from temporalio import workflow
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
-from core.temporal import SANDBOX, workflow_classes
+from core.temporal import SANDBOX, STRICT_SANDBOX, workflow_classes
 from core.codec import encrypted_data_converter
 from tests.helpers import TEST_CODEC_KEYS, act, eventually, register, through_review
 from workflows.messages import ApplicationInput
@@ -45,6 +45,16 @@ async def test_recorded_history_replays(path: Path):
     # The file stem stands in for the workflow id; the workflows never read their own id.
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     result = await replayer().replay_workflow(history)
+    assert result.replay_failure is None
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
+async def test_recorded_history_replays_in_the_strict_sandbox(path: Path):
+    """The worker shares workflows/application.py with its sandbox (core.temporal SHARED_WORKFLOW_MODULES: the
+    sandbox no longer executes it, nor checks its calls); executed in the sandbox with its restrictions, a
+    non-deterministic call (datetime.now(), random) on a recorded path fails here."""
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    result = await replayer(runner=STRICT_SANDBOX).replay_workflow(history)
     assert result.replay_failure is None
 
 
