@@ -72,6 +72,8 @@ def test_all_activities_lists_every_activity(acts: DisclosureActivities) -> None
         "open_application_ids",
         "open_application_ids_page",
         "recount_open_page",
+        "due_calendar_wakes",
+        "forget_calendar_wakes",
         "current_calendar",
         "issue_letter",
         "send_letter",
