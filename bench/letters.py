@@ -92,6 +92,10 @@ def old_renderer(rev: str):
         return f"git show {rev}:letters/documents.py failed: {source.stderr.strip()}"
     if "fpdf" not in source.stdout:
         return f"letters/documents.py of {rev} does not use fpdf2"
+    # The shim it imported from (activities/models.py, since removed) re-exported contracts.models.
+    import importlib
+
+    sys.modules.setdefault("activities.models", importlib.import_module("contracts.models"))
     module = types.ModuleType("old_documents")
     exec(compile(source.stdout, f"{rev}:letters/documents.py", "exec"), module.__dict__)
     return module.render_letter_pdf
