@@ -350,6 +350,7 @@ async def test_an_extension_request_waits_in_the_supervisors_queue_and_dashboard
             break
         await asyncio.sleep(0.5)
     assert await row.count() == 1 and "审批延期申请" in await row.inner_text()
+    await check_page(chief, "staff-queue-supervisor")
     await chief.goto("/staff/dashboard")
     figure = chief.locator("li.figure[data-figure=extension]")
     assert int(await figure.locator(".num").inner_text()) >= 1
@@ -384,6 +385,7 @@ async def test_an_application_without_a_handler_waits_in_the_registrars_queue_un
             break
         await asyncio.sleep(0.5)
     assert await row.count() == 1 and "指定承办人" in await row.inner_text()
+    await check_page(desk, "staff-queue-registrar")
     await act(api, number, "assign", {"handler": "wang", "department": "综合统计科", "by": "desk-chen"})
     for _ in range(60):
         if not await queued():
