@@ -40,6 +40,18 @@ async def staff_page(browser, live_server, username: str):
     return page
 
 
+async def queue_row_once(page, number: str, *, present: bool, tries: int = 60):
+    """The work queue's row of application `number`, once it is there (`present`) or gone: the page is reloaded
+    until then (the database copy the queue reads is written in the background), at most `tries` times."""
+    row = page.locator("table.queue tr", has=page.locator(f"a:text-is('{number}')"))
+    for _ in range(tries):
+        await page.goto("/staff/queue")
+        if bool(await row.count()) == present:
+            break
+        await asyncio.sleep(0.5)
+    return row
+
+
 def refused_as_expected(page) -> None:
     """A refusal is answered with its 4xx status (409, 422, 403): Chromium logs that load as a console error."""
     page.js_errors[:] = [e for e in page.js_errors if not re.match(r"Failed to load resource: .* status of 4\d\d", e)]
@@ -339,16 +351,7 @@ async def test_an_extension_request_waits_in_the_supervisors_queue_and_dashboard
     number = (await register(api, handler="wang", department="综合统计科"))["application_id"]
     await act(api, number, "extension-request", {"days": 10, "reason": "需要调取历史档案", "by": "wang"})
     chief = await staff_page(browser, live_server, "chief-liu")
-    row = chief.locator("table.queue tr", has=chief.locator(f"a:text-is('{number}')"))
-
-    async def queued() -> int:
-        await chief.goto("/staff/queue")
-        return await row.count()
-
-    for _ in range(60):  # the database copy is written in the background
-        if await queued():
-            break
-        await asyncio.sleep(0.5)
+    row = await queue_row_once(chief, number, present=True)
     assert await row.count() == 1 and "审批延期申请" in await row.inner_text()
     await check_page(chief, "staff-queue-supervisor")
     await chief.goto("/staff/dashboard")
@@ -359,10 +362,7 @@ async def test_an_extension_request_waits_in_the_supervisors_queue_and_dashboard
     assert await chief.locator(f"a:text-is('{number}')").count() == 1
 
     await act(api, number, "extension-decision", {"approve": True, "comment": "同意", "by": "chief-liu"})
-    for _ in range(60):
-        if not await queued():
-            break
-        await asyncio.sleep(0.5)
+    row = await queue_row_once(chief, number, present=False)
     assert await row.count() == 0, "a decided extension still waits in the supervisor's queue"
     await chief.goto("/staff/applications?pending=extension")
     assert await chief.locator(f"a:text-is('{number}')").count() == 0
@@ -374,23 +374,11 @@ async def test_an_application_without_a_handler_waits_in_the_registrars_queue_un
     registrar's queue (the partial index of unassigned applications) and leaves it once assigned."""
     number = (await register(api, handler=None, department=None))["application_id"]
     desk = await staff_page(browser, live_server, "desk-chen")
-    row = desk.locator("table.queue tr", has=desk.locator(f"a:text-is('{number}')"))
-
-    async def queued() -> int:
-        await desk.goto("/staff/queue")
-        return await row.count()
-
-    for _ in range(60):  # the database copy is written in the background
-        if await queued():
-            break
-        await asyncio.sleep(0.5)
+    row = await queue_row_once(desk, number, present=True)
     assert await row.count() == 1 and "指定承办人" in await row.inner_text()
     await check_page(desk, "staff-queue-registrar")
     await act(api, number, "assign", {"handler": "wang", "department": "综合统计科", "by": "desk-chen"})
-    for _ in range(60):
-        if not await queued():
-            break
-        await asyncio.sleep(0.5)
+    row = await queue_row_once(desk, number, present=False)
     assert await row.count() == 0, "an assigned application still waits in the registrar's queue"
     await desk.context.close()
 
