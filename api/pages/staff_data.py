@@ -33,7 +33,10 @@ E = ApplicationEvent.__table__  # type: ignore[attr-defined]
 I = ApplicationItem.__table__  # type: ignore[attr-defined]
 S = StaffAlert.__table__  # type: ignore[attr-defined]
 OPEN = text(OPEN_PREDICATE)  # literal SQL: SQLite uses the partial index only when the query repeats it
-EXTENSION_PENDING = text(EXTENSION_PENDING_PREDICATE)  # the same for the partial index of pending extensions
+# An extension requested and not yet approved or refused (Reg. 33(2); one request at a time, a refused one may be
+# asked again): the column the workflow writes with its record, as its partial index's literal predicate
+# (migration 0016): a few rows. Use with OPEN.
+EXTENSION_PENDING = text(EXTENSION_PENDING_PREDICATE)
 UNASSIGNED = text(UNASSIGNED_PREDICATE)  # and for the partial index of applications without a handler
 # The same set spelled positively: (status, due_on, overdue, …) is then an index-only range per status.
 OPEN_STATUSES = ("handling", "awaiting-supplement", "consulting", "in-review", "awaiting-signature", "awaiting-delivery")
@@ -145,13 +148,6 @@ def _queue_selects(roles: frozenset[str], username: str, department: str | None)
         branches.append(branch("override-objection", "supervisor", "第三方不同意公开：决定是否公开（可选）",
                                A.c.status == "handling", pending_objection()))
     return branches
-
-
-def pending_extension():
-    """An extension requested and not yet approved or refused (Reg. 33(2); the workflow allows one request at
-    a time, a refused one may be asked again): the column the workflow writes with its record, read from its
-    partial index (migration 0016), a few rows. Use with OPEN."""
-    return EXTENSION_PENDING
 
 
 def pending_objection():
@@ -266,7 +262,7 @@ def dashboard(engine: Engine, cal: WorkCalendar, today: date, *, months: int = 1
             select(A.c.status, func.count()).where(A.c.status.in_(("consulting", "awaiting-supplement",
                                                                    "awaiting-signature")))
             .group_by(A.c.status)).all())),
-        "extension": on_connection(lambda c: _count(c, OPEN, pending_extension())),
+        "extension": on_connection(lambda c: _count(c, OPEN, EXTENSION_PENDING)),
         "override": on_connection(lambda c: _count(c, A.c.status == "handling", pending_objection())),
     }
 
@@ -327,7 +323,7 @@ def _int_type():
 
 
 def pending_decision_ids(conn: Connection, which: str, limit: int = 100) -> list[str]:
-    condition = and_(OPEN, pending_extension()) if which == "extension" else and_(
+    condition = and_(OPEN, EXTENSION_PENDING) if which == "extension" else and_(
         A.c.status == "handling", pending_objection())
     return list(conn.execute(select(A.c.id).where(condition).order_by(A.c.due_on, A.c.id).limit(limit)).scalars())
 
