@@ -43,9 +43,9 @@ def recount_page(engine: Engine, source, page: RecountPage) -> RecountPageResult
     # DEFERRED_WAKE: a wake-up that moves earlier but stays beyond `soon` is signalled later, by the broadcaster,
     # `lead` before it. Never at or before the broadcaster's cursor among its deferred wakes (`floor`): it reads
     # them in (wake_at, id) order and must find every one still ahead of the cursor.
-    deferring = page.wakes is not None
-    soon = now + timedelta(seconds=page.wakes.lead_seconds) if page.wakes is not None else now
-    floor = page.wakes.after.wake_at if page.wakes is not None and page.wakes.after is not None else None
+    wakes = page.wakes  # None: a broadcast started before DEFERRED_WAKE (it signals every earlier wake-up now)
+    soon = now + timedelta(seconds=wakes.lead_seconds) if wakes is not None else now
+    floor = wakes.after.wake_at if wakes is not None and wakes.after is not None else None
     wake: list[str] = []
     deferred: list[tuple[str, datetime]] = []
     moves: list[dict] = []
@@ -82,7 +82,7 @@ def recount_page(engine: Engine, source, page: RecountPage) -> RecountPageResult
             continue
         if recounted.wake_at is not None and (old_wake is None or recounted.wake_at < old_wake):
             # Its timer is later than its new wake-up: it must be signalled before that.
-            if not deferring or recounted.wake_at <= soon or (floor is not None and recounted.wake_at <= floor):
+            if wakes is None or recounted.wake_at <= soon or (floor is not None and recounted.wake_at <= floor):
                 wake.append(application_id)
                 continue
             deferred.append((application_id, recounted.wake_at))
@@ -91,12 +91,12 @@ def recount_page(engine: Engine, source, page: RecountPage) -> RecountPageResult
                           "due_provisional": recounted.due_provisional, "overdue": recounted.overdue,
                           "note": recounted.explanation})
     due = None
-    if moves or deferred or page.wakes is not None:
+    if moves or wakes is not None:
         with session_scope(engine) as session:  # the moves and the deferred wakes in one transaction
             repository.move_listed_dates(session, moves)
-            if page.wakes is not None:
-                repository.defer_calendar_wakes(session, page.wakes.broadcast_id, deferred)
-                due = due_wakes(session, source, page.wakes, now)
+            if wakes is not None:
+                repository.defer_calendar_wakes(session, wakes.broadcast_id, deferred)
+                due = due_wakes(session, source, wakes, now)
     return RecountPageResult(read=len(rows), last=rows[-1][0] if rows else page.after, wake=wake,
                              moved=len(moves), unreadable=unreadable, deferred=len(deferred), due=due)
 
