@@ -121,15 +121,20 @@ async def _registered_and_settled(api, client) -> tuple[str, dict]:
     return app_id, await _query(client, app_id)
 
 
-async def test_a_year_moving_dates_later_updates_the_list_without_waking_the_application(
-        isolated_api, unpublished_from, client, env):
-    api = isolated_api
+async def _settled_on_an_unpublished_year(api, client, unpublished_from) -> tuple[int, str, dict, date, WorkCalendar]:
+    """This year made unpublished (provisional counting), an application received today and settled on its
+    timers: the year, its number, its view, its due date and the calendar it counts on before a publication."""
     this_year = today().year
     unpublished_from(this_year)
     api.app.state.calendar.refresh()
     app_id, view = await _registered_and_settled(api, client)
-    old_due = date.fromisoformat(view["due"]["due_on"])
-    before_cal = WorkCalendar(calendar_before(this_year))
+    return this_year, app_id, view, date.fromisoformat(view["due"]["due_on"]), WorkCalendar(calendar_before(this_year))
+
+
+async def test_a_year_moving_dates_later_updates_the_list_without_waking_the_application(
+        isolated_api, unpublished_from, client, env):
+    api = isolated_api
+    this_year, app_id, view, old_due, before_cal = await _settled_on_an_unpublished_year(api, client, unpublished_from)
     old_reminder = _reminder_instant(before_cal, view["due"])
     handle = client.get_workflow_handle(app_id)
     history = len(await settled_history(handle))
@@ -229,12 +234,7 @@ async def test_a_year_moving_dates_earlier_wakes_the_application_before_its_new_
     from db.models import CalendarWake
 
     api = isolated_api
-    this_year = today().year
-    unpublished_from(this_year)
-    api.app.state.calendar.refresh()
-    app_id, view = await _registered_and_settled(api, client)
-    old_due = date.fromisoformat(view["due"]["due_on"])
-    before_cal = WorkCalendar(calendar_before(this_year))
+    this_year, app_id, view, old_due, before_cal = await _settled_on_an_unpublished_year(api, client, unpublished_from)
     old_reminder = _reminder_instant(before_cal, view["due"])
     handle = client.get_workflow_handle(app_id)
 
@@ -311,14 +311,9 @@ async def test_a_year_moving_dates_earlier_wakes_the_application_before_its_new_
 async def test_staff_see_and_act_on_the_published_year_before_the_application_wakes(
         isolated_api, unpublished_from, client):
     api = isolated_api
-    this_year = today().year
-    unpublished_from(this_year)
-    api.app.state.calendar.refresh()
-    app_id, view = await _registered_and_settled(api, client)
+    this_year, app_id, view, old_due, before_cal = await _settled_on_an_unpublished_year(api, client, unpublished_from)
     other_id, _ = await _registered_and_settled(api, client)
     third_id, _ = await _registered_and_settled(api, client)
-    old_due = date.fromisoformat(view["due"]["due_on"])
-    before_cal = WorkCalendar(calendar_before(this_year))
     day_off = before_cal.add_workdays(date.fromisoformat(view["due"]["start_on"]), 1)[0]
     result = await _publish(api, client, range(this_year, old_due.year + 2), extra_days_off=[day_off])
     assert result["told"] == 0
