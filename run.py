@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import os
 import shutil
+import secrets
 import signal
 import socket
 import subprocess
@@ -143,13 +144,18 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, stop_all)
     try:
         sink = None
+        api = bind(settings.api_host, settings.api_port, "The API", "DISCLOSURE_API_PORT")
+        base_url = f"http://{settings.api_host}:{api.getsockname()[1]}"
         if settings.runs_mail_sink():
             sink = bind(settings.smtp_host, settings.smtp_port, "The mail sink", "DISCLOSURE_SMTP_PORT")
             children["DISCLOSURE_SMTP_HOST"] = settings.smtp_host
             children["DISCLOSURE_SMTP_PORT"] = str(sink.getsockname()[1])
+            # The sink reports every letter's delivery (or bounce) to the API, as the agency's mail system would.
+            children.setdefault("DISCLOSURE_MAIL_RETURNS_TOKEN", settings.mail_returns_token or secrets.token_urlsafe(24))
             fd = inheritable(sink)
             processes.append(subprocess.Popen(
-                [sys.executable, "-m", "core.mailsink", "--dir", str(settings.mail_dir), "--fd", str(fd)],
+                [sys.executable, "-m", "core.mailsink", "--dir", str(settings.mail_dir), "--fd", str(fd),
+                 "--returns-url", f"{base_url}/api/v1/mail/returns"],
                 pass_fds=[fd], env=children))
             sink.close()  # the sink process holds its own copy
         if not args.temporal_address:
@@ -160,8 +166,6 @@ def main(argv: list[str] | None = None) -> None:
                 "--namespace", settings.temporal_namespace, *dev_server_flags(),
             ]))
             wait_for_port(host, int(port), 60, "The Temporal dev server")
-        api = bind(settings.api_host, settings.api_port, "The API", "DISCLOSURE_API_PORT")
-        base_url = f"http://{settings.api_host}:{api.getsockname()[1]}"
         if "public_base_url" not in settings.model_fields_set:
             children["DISCLOSURE_PUBLIC_BASE_URL"] = base_url  # links in letters
         processes.append(subprocess.Popen([sys.executable, str(HERE / "worker.py")], env=children))

@@ -24,6 +24,7 @@ import os
 import smtplib
 import socket
 import threading
+from letters.returns import NOTIFY_ALL, xtext
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email import policy as email_policy
@@ -337,10 +338,14 @@ class LetterActivities:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds,
                           local_hostname=_local_hostname()) as smtp:
             smtp.ehlo_or_helo_if_needed()
-            code, answer = smtp.mail(settings.smtp_sender)
+            # RULES §3 Service: acceptance here is only dispatch; a DSN-capable relay reports the delivery into the
+            # addressee's system (or its failure) to the return path, tagged with the letter's key (RFC 3461).
+            dsn = smtp.has_extn("dsn")
+            return_path = settings.smtp_return_path or settings.smtp_sender
+            code, answer = smtp.mail(return_path, ["RET=HDRS", f"ENVID={xtext(key)}"] if dsn else [])
             if code != 250:
-                raise smtplib.SMTPSenderRefused(code, answer, settings.smtp_sender)
-            code, answer = smtp.rcpt(row.email)
+                raise smtplib.SMTPSenderRefused(code, answer, return_path)
+            code, answer = smtp.rcpt(row.email, [NOTIFY_ALL, f"ORCPT=rfc822;{xtext(row.email)}"] if dsn else [])
             if code not in (250, 251):
                 raise smtplib.SMTPRecipientsRefused({row.email: (code, answer)})
             # The point of no return: recorded before the message goes, so a crash from here on is

@@ -139,6 +139,9 @@ class ComposeLetterInput(Payload):
     received_on: date
     items: list[ReplyItem] = Field(default_factory=list)
     deadline_on: date | None = Field(default=None, description="supplement / consultation / extended due date")
+    period_days: int | None = Field(
+        default=None, description="a notice whose period runs from its receipt (RULES §3 Service): the working days, "
+                                  "stated as 自收到本通知之日起N个工作日 instead of a date")
     needed: list[str] = Field(default_factory=list, description="补正: everything the applicant must supply")
     reasons: str = ""
     extension_days: int | None = None

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     smtp_port: int = 1025
     smtp_sender: str = "gkb@agency.example.gov.cn"
     smtp_timeout_seconds: float = 10.0
+    # RULES §3 Service: the relay's acceptance is dispatch; receipt is the addressee's system's delivery report. The
+    # agency's mail system posts every returned message (delivery report, bounce) to POST /api/v1/mail/returns with
+    # this token (api/routes/mail_returns.py); unset: returns are not processed and e-mails are served only by a
+    # download, a reply or staff's record.
+    mail_returns_token: str | None = None
+    # The envelope sender: where delivery reports and bounces go (default: smtp_sender).
+    smtp_return_path: str | None = None
     # `make run` only: a local mail sink on smtp_host:smtp_port keeping every letter under data_dir/mail
     # (core/mailsink.py). None = automatic: on while no SMTP server is configured (runs_mail_sink).
     mail_sink: bool | None = None

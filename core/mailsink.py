@@ -12,6 +12,13 @@ accepted (no separators, no "..": `InvalidMessageName`), and the file must be di
 
     python -m core.mailsink --dir data/mail --host 127.0.0.1 --port 1025     # on its own
     python -m core.mailsink --dir data/mail --fd 5                           # on a socket run.py bound
+
+It behaves like the agency's relay towards the world (RULES §3 "Service"): it advertises DSN (RFC 3461) and, for
+each message whose sender asked for one, reports what became of each recipient as a delivery status notification
+posted to the API's returns endpoint (`--returns-url`, `DISCLOSURE_MAIL_RETURNS_TOKEN`), as a real mail system
+would hand it to the return path. What becomes of an address is set by `DISCLOSURE_MAIL_SINK_RULES`, e.g.
+`bounce:*@nowhere.example;defer:*@slow.example` (first match wins; default: delivered), so a bounced or delayed
+notice can be tried on one machine.
 """
 
 from __future__ import annotations
@@ -31,6 +38,10 @@ from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+import fnmatch
+import logging
+
+import httpx
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from core import clock
@@ -74,12 +85,82 @@ def store_message(mail_dir: Path, content: bytes, *, at: datetime | None = None)
     return target
 
 
+log = logging.getLogger(__name__)
+# RFC 3461 parameters a DSN-capable relay accepts (aiosmtpd itself refuses every MAIL/RCPT parameter it does not know).
+DSN_PARAMETERS = ("ENVID", "RET", "NOTIFY", "ORCPT")
+
+
+class DsnSMTP(SMTP):
+    """aiosmtpd's server accepting the DSN extension's parameters (the handler advertises DSN in EHLO)."""
+
+    def _getparams(self, params):
+        found = super()._getparams(params)
+        if found is not None:
+            for name in DSN_PARAMETERS:
+                found.pop(name, None)
+        return found
+
+
+def parse_rules(text: str | None) -> list[tuple[str, str]]:
+    """`bounce:*@nowhere.example;defer:*@slow.example` -> [("bounce", "*@nowhere.example"), ...]."""
+    rules = []
+    for part in (text or "").replace(",", ";").split(";"):
+        if ":" in part:
+            fate, pattern = part.split(":", 1)
+            if fate.strip() in ("deliver", "bounce", "defer") and pattern.strip():
+                rules.append((fate.strip(), pattern.strip().lower()))
+    return rules
+
+
+def fate_of(rules: list[tuple[str, str]], address: str) -> str:
+    return next((fate for fate, pattern in rules if fnmatch.fnmatch(address.lower(), pattern)), "deliver")
+
+
+def envelope_option(options: list[str], name: str) -> str | None:
+    """The value of an ESMTP parameter as the server recorded it (upper-cased by aiosmtpd)."""
+    prefix = name.upper() + "="
+    return next((o[len(prefix):] for o in options if o.upper().startswith(prefix)), None)
+
+
+def delivery_reports(envelope: Envelope, *, rules: list[tuple[str, str]], reporting_mta: str,
+                     at: datetime) -> list[bytes]:
+    """The DSNs a relay owes the sender of `envelope`: one per recipient whose NOTIFY asks for its fate."""
+    from letters.returns import build_dsn  # pure; imported here so the sink starts without the letters package
+
+    notify = (envelope_option(envelope.rcpt_options, "NOTIFY") or "").upper()
+    if not notify or "NEVER" in notify or not envelope.mail_from:
+        return []
+    envelope_id = envelope_option(envelope.mail_options, "ENVID")
+    reports = []
+    for recipient in envelope.rcpt_tos:
+        fate = fate_of(rules, recipient)
+        action, status, diagnostic, wanted = {
+            "deliver": ("delivered", "2.0.0", "", "SUCCESS"),
+            "bounce": ("failed", "5.1.1", "550 5.1.1 <%s>: Recipient address rejected: User unknown" % recipient,
+                       "FAILURE"),
+            "defer": ("delayed", "4.4.1", "421 4.4.1 Connection timed out", "DELAY"),
+        }[fate]
+        if wanted in notify:
+            reports.append(build_dsn(envelope.original_content or b"", recipient=recipient, action=action,
+                                     status=status, diagnostic=diagnostic, reporting_mta=reporting_mta, at=at,
+                                     return_to=envelope.mail_from, envelope_id=envelope_id))
+    return reports
+
+
 @dataclass
 class StoringHandler:
     """aiosmtpd handler: every message accepted is stored before the server answers 250."""
 
     mail_dir: Path
     stored: list[Path] = field(default_factory=list)
+    returns_url: str | None = None  # the API's POST /api/v1/mail/returns
+    returns_token: str | None = None
+    rules: list[tuple[str, str]] = field(default_factory=list)
+
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str,
+                          responses: list[str]) -> list[str]:
+        session.host_name = hostname
+        return [*responses[:-1], "250-DSN", responses[-1]] if responses else responses
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
@@ -88,15 +169,37 @@ class StoringHandler:
         except OSError as error:  # a full disk: the sender keeps the letter and retries
             return f"451 Requested action aborted: cannot store the message ({error.strerror})"
         self.stored.append(path)
+        reports = delivery_reports(envelope, rules=self.rules, reporting_mta="mailsink.localhost", at=clock.now())
+        if reports and self.returns_url and self.returns_token:
+            asyncio.get_running_loop().create_task(self._post_reports(reports))
         return "250 Message accepted and stored"
 
+    async def _post_reports(self, reports: list[bytes]) -> None:
+        """Hand each report to the API's returns endpoint, as a mail system hands returns to the return path; a few
+        tries, then kept under mail/returns/ for staff (the API may still be starting)."""
+        async with httpx.AsyncClient(timeout=10) as client:
+            for report in reports:
+                for attempt in range(5):
+                    try:
+                        answer = await client.post(self.returns_url, content=report,
+                                                   headers={"X-Mail-Returns-Token": self.returns_token,
+                                                            "Content-Type": "message/rfc822"})
+                        if answer.status_code < 500:
+                            break
+                    except httpx.HTTPError as error:
+                        log.warning("posting a delivery report failed: %s", error)
+                    await asyncio.sleep(2 ** attempt)
+                else:
+                    await asyncio.to_thread(store_message, self.mail_dir / "returns", report)
 
-async def serve(mail_dir: Path, sock: socket.socket, stop: asyncio.Event) -> None:
+
+async def serve(mail_dir: Path, sock: socket.socket, stop: asyncio.Event, *, returns_url: str | None = None,
+                returns_token: str | None = None, rules: str | None = None) -> None:
     """Serve SMTP on an already bound, listening socket until `stop` is set."""
-    handler = StoringHandler(mail_dir)
+    handler = StoringHandler(mail_dir, returns_url=returns_url, returns_token=returns_token, rules=parse_rules(rules))
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(handler, data_size_limit=MAX_MESSAGE_BYTES, hostname="mailsink.localhost",
+        lambda: DsnSMTP(handler, data_size_limit=MAX_MESSAGE_BYTES, hostname="mailsink.localhost",
                      ident="disclosure mail sink"),
         sock=sock,
     )
@@ -243,6 +346,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fd", type=int, help="a listening socket inherited from the parent (run.py)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=1025)
+    parser.add_argument("--returns-url", help="where delivery reports go: the API's /api/v1/mail/returns")
     args = parser.parse_args(argv)
     sock = socket.socket(fileno=args.fd) if args.fd is not None else listening_socket(args.host, args.port)
     args.dir.mkdir(parents=True, exist_ok=True)
@@ -252,7 +356,9 @@ def main(argv: list[str] | None = None) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await serve(args.dir, sock, stop)
+        await serve(args.dir, sock, stop, returns_url=args.returns_url,
+                    returns_token=os.environ.get("DISCLOSURE_MAIL_RETURNS_TOKEN"),
+                    rules=os.environ.get("DISCLOSURE_MAIL_SINK_RULES"))
 
     asyncio.run(run())
 

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from db.models import utcnow
 from db.models_letters import (
+    MailReturn,
     DocumentNumberCounter,
     DocumentNumberReservation,
     LetterAttachment,
@@ -166,3 +167,14 @@ def record_download(session: Session, key: str, *, by: str) -> LetterOutbox | No
     if row is None or row.downloaded_at is not None:
         return row
     return update_outbox(session, key, downloaded_at=utcnow(), downloaded_by=by)
+
+
+def returns_for(session: Session, keys: list[str]) -> dict[str, list[MailReturn]]:
+    """The recorded returns of these letters, oldest first (their evidence lines)."""
+    found: dict[str, list[MailReturn]] = {}
+    if not keys:
+        return found
+    rows = session.exec(select(MailReturn).where(MailReturn.letter_key.in_(keys)).order_by(MailReturn.id)).all()
+    for row in rows:
+        found.setdefault(row.letter_key, []).append(row)
+    return found

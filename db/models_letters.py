@@ -117,3 +117,27 @@ class LetterAttachment(SQLModel, table=True):
     size: int
     uploaded_by: str
     uploaded_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class MailReturn(SQLModel, table=True):
+    """A delivery status notification or bounce about one of our e-mails (RULES §3 Service; letters/returns.py).
+
+    One row per reported recipient of each returned message, keyed by the return's own Message-ID (or its sha256)
+    and the recipient: a return posted twice is recorded once. `action` delivered = the e-mail reached the
+    addressee's mail system on `reported_at` (proof of service); failed = not served (staff told); delayed: noted.
+    """
+
+    __tablename__ = "mail_return"
+    __table_args__ = (UniqueConstraint("return_id", "recipient", name="uq_mail_return_recipient"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    return_id: str = Field(max_length=300, description="the returned message's Message-ID, or sha256 of its bytes")
+    recipient: str = Field(default="", max_length=300)
+    letter_key: str | None = Field(default=None, index=True, description="the outbox row it is about (None: unknown)")
+    action: str = Field(max_length=20, description="delivered | failed | delayed | relayed | expanded")
+    status: str = Field(default="", max_length=20, description="RFC 3463 code, e.g. 2.0.0, 5.1.1")
+    diagnostic: str = Field(default="", max_length=500)
+    reporting_mta: str = Field(default="", max_length=200)
+    reported_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    received_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+    raw_sha256: str = Field(max_length=64, description="the returned message as received (a stored file)")

@@ -49,7 +49,8 @@ def _acknowledgment(inp: ComposeLetterInput) -> tuple[str, list[str]]:
 
 
 def _supplement_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
-    deadline = _required_deadline(inp, "补正期限")
+    """Reg. 30: one notice of everything needed, with a reasonable period counted from its receipt (RULES §3)."""
+    by_when = _from_receipt(inp, "补正期限", "本告知书")
     if not inp.needed:
         raise LetterInputError("a supplement notice must list everything the applicant has to supply")
     unclear = f"经审查，{inp.reasons}" if inp.reasons else "经审查，您的申请内容不明确"
@@ -57,7 +58,7 @@ def _supplement_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
         f"本机关于{chinese_date(inp.received_on)}收到您提出的政府信息公开申请。{unclear}。"
         f"根据{REGULATION}第三十条的规定，现一次性告知您需要补正的全部事项：",
         _numbered(inp.needed),
-        f"请于{_by(deadline)}向本机关提交补正材料。答复期限自本机关收到补正后的申请之日起重新计算。",
+        f"请{by_when}向本机关提交补正材料。答复期限自本机关收到补正后的申请之日起重新计算。",
         "您无正当理由逾期不补正的，视为放弃申请，本机关不再处理该政府信息公开申请。",
     ]
 
@@ -77,12 +78,12 @@ def _extension_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
 
 def _reasons_request(inp: ComposeLetterInput) -> tuple[str, list[str]]:
     """Reg. 35: quantity or frequency clearly beyond a reasonable range: the agency may ask for reasons."""
-    deadline = _required_deadline(inp, "说明理由的期限")
+    by_when = _from_receipt(inp, "说明理由的期限", "本告知书")
     _require_reasons(inp, "a request for reasons must say what exceeds a reasonable range")
     return "说明申请理由告知书", [
         f"本机关于{chinese_date(inp.received_on)}收到您提出的政府信息公开申请。经审查，您申请公开政府信息的数量、"
         f"频次明显超过合理范围（{inp.reasons}）。",
-        f"根据{REGULATION}第三十五条的规定，请您于{_by(deadline)}向本机关书面说明申请理由。",
+        f"根据{REGULATION}第三十五条的规定，请您{by_when}向本机关书面说明申请理由。",
         "本机关认为申请理由不合理的，将告知您不予处理；认为申请理由合理，但是无法在规定期限内答复的，"
         "将确定延迟答复的合理期限并告知您。在此期间，答复期限继续计算。",
     ]
@@ -149,7 +150,10 @@ def _override_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
 
 def _fee_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
     """Reg. 42 and 国办函〔2020〕109号: basis, standard, amount, how to pay, 20 working days."""
-    pay_by = _required_deadline(inp, "缴费期限")
+    if inp.period_days is None:
+        _required_deadline(inp, "缴费期限")
+    by_when = ("自收到本通知之日起20个工作日内" if inp.period_days is not None
+               else f"自收到本通知之日起20个工作日内，即于{_by(inp.deadline_on)}")
     if inp.fee_amount_yuan is None:
         raise LetterInputError("a fee notice must state the amount")
     _require_reasons(inp, "a fee notice must state the basis and standard")
@@ -159,7 +163,7 @@ def _fee_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
         "本机关依法收取信息处理费。",
         f"收费标准及依据：{inp.reasons}。",
         f"应缴金额：人民币{inp.fee_amount_yuan}元。",
-        f"请自收到本通知之日起20个工作日内，即于{_by(pay_by)}，按本通知所附缴费方式缴纳（可通过非税收入缴款渠道缴纳，"
+        f"请{by_when}，按本通知所附缴费方式缴纳（可通过非税收入缴款渠道缴纳，"
         "缴费后请保留缴款凭证）。缴费期间不计算在答复期限内。",
         "您逾期未按本通知要求缴纳费用的，视为放弃申请，本机关不再处理该政府信息公开申请。",
     ]
@@ -238,6 +242,14 @@ def _correction_forwarded(inp: ComposeLetterInput) -> tuple[str, list[str]]:
 
 def _numbered(entries: Iterable[str]) -> str:
     return "\n".join(f"{number}. {entry}" for number, entry in enumerate(entries, start=1))
+
+
+def _from_receipt(inp: ComposeLetterInput, what: str, letter: str) -> str:
+    """RULES §3 Service: a period that runs from the notice's receipt is stated as such (自收到…之日起N个工作日内);
+    a letter composed with a date (`deadline_on`) names the date."""
+    if inp.period_days is not None:
+        return f"自收到{letter}之日起{inp.period_days}个工作日内"
+    return f"于{_by(_required_deadline(inp, what))}"
 
 
 def _required_deadline(inp: ComposeLetterInput, what: str) -> date:

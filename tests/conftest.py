@@ -41,10 +41,12 @@ os.environ.setdefault("DISCLOSURE_JWT_SECRET", TEST_JWT_SECRET)
 TEST_DATA_CONVERTER = encrypted_data_converter(TEST_CODEC_KEYS)
 # Security settings every test stack shares; the session's limits are high (tests share one client
 # address), tests of the limits build their own app with low ones.
+MAIL_RETURNS_TOKEN = "test-mail-returns-token"
 SECURITY_SETTINGS = dict(
     jwt_secret=TEST_JWT_SECRET, codec_keys=TEST_CODEC_KEYS, access_token_minutes=120,
     rate_limit_public_intake_per_minute=10_000, rate_limit_lookup_per_minute=10_000,
     rate_limit_login_per_minute=10_000,
+    mail_returns_token=MAIL_RETURNS_TOKEN,
 )
 
 

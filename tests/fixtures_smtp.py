@@ -11,16 +11,35 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
+from datetime import datetime
+
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from core import clock
+from core.mailsink import DsnSMTP, delivery_reports
 
 
 @dataclass
 class CapturingHandler:
+    """Keeps every message; as a DSN-capable relay (RFC 3461) it also keeps the delivery status notification owed
+    for each, in `returns`, for a test to hand to the API's returns endpoint (tests.helpers.deliver_returns).
+    `rules` (core.mailsink.parse_rules) bounce or delay addresses; `report_at` dates the reports (default: now)."""
+
     envelopes: list[Envelope] = field(default_factory=list)
+    returns: list[bytes] = field(default_factory=list)
+    rules: list[tuple[str, str]] = field(default_factory=list)
+    report_at: datetime | None = None
+
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str,
+                          responses: list[str]) -> list[str]:
+        session.host_name = hostname
+        return [*responses[:-1], "250-DSN", responses[-1]] if responses else responses
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.envelopes.append(envelope)
+        self.returns.extend(delivery_reports(envelope, rules=self.rules, reporting_mta="mx.addressee.example",
+                                             at=self.report_at or clock.now()))
         return "250 Message accepted for delivery"
 
 
@@ -40,6 +59,9 @@ class SmtpController(Controller):
 
     def __init__(self, handler, hostname: str = "127.0.0.1", port: int = 0, **kwargs) -> None:
         super().__init__(handler, hostname=hostname, port=port, **kwargs)
+
+    def factory(self) -> SMTP:
+        return DsnSMTP(self.handler, **self.SMTP_kwargs)
 
     def _trigger_server(self) -> None:
         # Called once the server is bound, before the controller's first connection to it.

@@ -220,3 +220,34 @@ async def view_when(api: httpx.AsyncClient, path: str, check=lambda view: True, 
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"{path}: {response.status_code} {response.text[:800]}")
         await asyncio.sleep(0.2)
+
+
+MAIL_RETURNS_TOKEN = "test-mail-returns-token"  # tests/conftest.py SECURITY_SETTINGS
+
+
+async def deliver_returns(api, mailbox, key: str | None = None) -> list[dict]:
+    """Hand the delivery status notifications the test SMTP server owes (tests/fixtures_smtp.py) to the API's returns
+    endpoint, as the agency's mail system would (RULES §3 Service: an e-mail is served when the addressee's system
+    reports it). `key`: only the reports about that letter (its key travels as the ENVID); the others stay pending.
+    Each endpoint answer, in order."""
+    answers, kept = [], []
+    for report in list(mailbox.handler.returns):
+        if key is not None and f"Original-Envelope-Id: {key}".upper().encode() not in report.upper():
+            kept.append(report)
+            continue
+        response = await api.post("/api/v1/mail/returns", content=report,
+                                  headers={"X-Mail-Returns-Token": MAIL_RETURNS_TOKEN, "Content-Type": "message/rfc822"})
+        assert response.status_code == 200, response.text
+        answers.append(response.json())
+    mailbox.handler.returns[:] = kept
+    return answers
+
+
+async def email_served(api, mailbox, key: str, timeout: float = 20.0) -> list[dict]:
+    """Wait until the letter `key` was e-mailed and its delivery report is owed, then deliver the report."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    marker = f"Original-Envelope-Id: {key}".upper().encode()
+    while not any(marker in report.upper() for report in mailbox.handler.returns):
+        assert asyncio.get_running_loop().time() < deadline, f"no delivery report for {key}"
+        await asyncio.sleep(0.1)
+    return await deliver_returns(api, mailbox, key)

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from clock import local_date
 from db.models import StaffAlert
-from tests.helpers import act, eventually, mails_about, register, send_action
+from tests.helpers import act, email_served, eventually, mails_about, register, send_action
 from workflows.messages import ApplicationOutcome
 
 
@@ -24,10 +24,12 @@ def actions(view: dict) -> list[str]:
     return [a["action"] for a in view["pending_actions"]]
 
 
-async def lapsed_application(env, api, client) -> tuple[str, dict]:
+async def lapsed_application(env, api, client, mailbox) -> tuple[str, dict]:
     """An application whose supplement deadline passed 40 days ago with nothing entered."""
     app_id = (await register(api))["application_id"]
     asked = await act(api, app_id, "supplement-request", {"needed": ["请明确所需信息的时间范围"], "by": "wang"})
+    await email_served(api, mailbox, f"{app_id}:supplement")  # RULES §3: the deadline runs from the proven receipt
+    await eventually(api, app_id, lambda s: s["supplement"]["notice_served_on"] is not None)
     await env.fast_forward(client.get_workflow_handle(app_id), timedelta(days=40))
     lapsed = await eventually(api, app_id, lambda s: "supplement-deadline-passed" in kinds(s))
     return app_id, {"asked": asked, "lapsed": lapsed}
@@ -38,7 +40,7 @@ async def workflow_today(env, client, app_id: str) -> date:
 
 
 async def test_lapsed_deadline_is_decided_by_a_person_and_the_reply_is_reviewed_and_signed(env, api, client, engine, mailbox):
-    app_id, seen = await lapsed_application(env, api, client)
+    app_id, seen = await lapsed_application(env, api, client, mailbox)
     lapsed = seen["lapsed"]
     # Nothing closed by itself: still awaiting the supplement, the handler asked to decide and alerted.
     assert lapsed["status"] == "awaiting-supplement" and lapsed["items"][0]["final_outcome"] is None
@@ -73,7 +75,7 @@ async def test_lapsed_deadline_is_decided_by_a_person_and_the_reply_is_reviewed_
 
 
 async def test_a_good_reason_gives_a_new_deadline_and_a_new_notice(env, api, client, mailbox):
-    app_id, seen = await lapsed_application(env, api, client)
+    app_id, seen = await lapsed_application(env, api, client, mailbox)
     today = await workflow_today(env, client, app_id)
     past = await send_action(api, app_id, "supplement-lapse",
                              {"justified": True, "reason": "申请人住院", "new_deadline_on": today.isoformat(), "by": "chief-liu"})
@@ -87,14 +89,16 @@ async def test_a_good_reason_gives_a_new_deadline_and_a_new_notice(env, api, cli
     assert actions(renewed) == ["supplement"]
     await eventually(api, app_id, lambda s: kinds(s).count("letter-sent") >= 3)
     notices = [m for m in mails_about(mailbox.envelopes, app_id) if "补正" in m["Subject"]]
-    assert len(notices) == 2 and f"{new_deadline.year}年{new_deadline.month}月{new_deadline.day}日" in \
+    # RULES §3 Service: the renewed period runs from the new notice's receipt, and the letter says so.
+    days = renewed["supplement"]["window_days"]
+    assert len(notices) == 2 and f"请自收到本告知书之日起{days}个工作日内向本机关提交补正材料" in \
         notices[-1].get_body(("plain",)).get_content()
     resumed = await act(api, app_id, "supplement", {"received_on": today.isoformat(), "by": "desk-chen"})
     assert resumed["status"] == "handling" and resumed["due"]["start_on"] >= today.isoformat()
 
 
-async def test_a_supplement_received_by_the_deadline_but_entered_later_counts_by_its_receipt_date(env, api, client):
-    app_id, seen = await lapsed_application(env, api, client)
+async def test_a_supplement_received_by_the_deadline_but_entered_later_counts_by_its_receipt_date(env, api, client, mailbox):
+    app_id, seen = await lapsed_application(env, api, client, mailbox)
     deadline = seen["asked"]["supplement"]["deadline_on"]
     # Already decided as abandoned; then the registrar finds the postmarked envelope.
     await act(api, app_id, "supplement-lapse", {"justified": False, "reason": "未收到补正", "by": "wang"})
@@ -145,7 +149,7 @@ async def test_the_letters_the_acknowledgment_promises_are_sent_when_it_happens(
     asked = await act(api, app_id, "supplement-request", {"needed": ["请写明报表的名称和报送年度"], "by": "wang"})
     notice = (await mailed(2))[1]
     assert notice[1] == "补正申请告知书"
-    assert (f"请于{chinese(asked['supplement']['deadline_on'])}（含当日）前向本机关提交补正材料。"
+    assert (f"请自收到本告知书之日起{asked['supplement']['window_days']}个工作日内向本机关提交补正材料。"
             "答复期限自本机关收到补正后的申请之日起重新计算。") in notice
     restarted = await act(api, app_id, "supplement", {"received_on": asked["as_of"], "by": "desk-chen"})
     assert restarted["status"] == "handling"
@@ -154,7 +158,8 @@ async def test_the_letters_the_acknowledgment_promises_are_sent_when_it_happens(
     await act(api, app_id, "consultations", {
         "consultee": {"kind": "third-party", "name": "某贸易有限公司", "email": "legal@promise.example.cn"},
         "item_nos": [1], "by": "wang"})
-    paused = await eventually(api, app_id, lambda s: s["consultations"][0]["served_on"] is not None)
+    # The clock stops on the letter's dispatch (our relay accepted it), before any proof of its receipt.
+    paused = await eventually(api, app_id, lambda s: s["consultations"][0]["sent_on"] is not None)
     assert paused["paused_intervals"] and [e for e in mailbox.envelopes if "legal@promise.example.cn" in e.rcpt_tos]
     letters_to_applicant(2)
     answered = await api.post(f"/api/v1/consultations/{paused['consultations'][0]['consultation_id']}/answer",

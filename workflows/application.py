@@ -21,7 +21,6 @@ with workflow.unsafe.imports_passed_through():
         CalendarAsked,
         ComposeLetterInput,
         DeliveredLetter,
-        DispatchInput,
         EventRecord,
         Letter,
         LetterKind,
@@ -30,7 +29,6 @@ with workflow.unsafe.imports_passed_through():
         PrescreenInput,
         PrescreenText,
         ReplyItem,
-        SendLetterResult,
         StaffAlertInput,
     )
     from clock import (
@@ -55,7 +53,6 @@ with workflow.unsafe.imports_passed_through():
         report_outcome,
         status_of,
         unresolved_objection,
-        why_final,
         why_not_assign,
         why_not_confirm_delivery,
         why_not_ask_reasons,
@@ -80,7 +77,9 @@ with workflow.unsafe.imports_passed_through():
         why_not_supplement_received,
         why_not_withdraw,
     )
+    from workflows.application_service import NoticeServiceHandlers
     from workflows.application_state import ApplicationState
+    import notices
     from workflows.calendar_recount import (
         due_of,
         next_wake_at,
@@ -93,8 +92,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.application_views import application_record, application_view
     from workflows.delivery import (
         ACTIVITY_TIMEOUT,
-        LETTER_WITH_RECORD,
-        LETTERS_V2,
         PERSIST_RETRY,
         PURE_RETRY,
         LetterDelivery,
@@ -129,7 +126,6 @@ with workflow.unsafe.imports_passed_through():
         ExtensionState,
         ItemView,
         LateConsultationAnswer,
-        LetterServed,
         LetterView,
         OverrideObjection,
         Proposal,
@@ -148,17 +144,7 @@ with workflow.unsafe.imports_passed_through():
         Withdraw,
     )
 
-# Issue 11: a consultation's window runs from the letter's receipt; the clock stops on its dispatch;
-# a failed or terminated consultation is shown to staff and can be restarted.
-CONSULT_FROM_RECEIPT = "consultation-from-receipt"
-# Issue 11, Reg. 30: a lapsed supplement deadline closes nothing by itself; the handler or supervisor decides.
-SUPPLEMENT_LAPSE_DECIDED = "supplement-lapse-decided"
-# Issue 11 point 12, Reg. 42: fees proposed, approved, noticed, paid or waived; unpaid -> 其他处理-2.
-FEES = "fees-v1"
 FEE_PAY_DAYS = 20  # 国办函〔2020〕109号: 20 working days from receipt of the fee notice
-# Issue 11 point 14: a supplement or fee notice's proof of service (e-mail accepted, signed for, picked up,
-# downloaded) dates the applicant's window; the e-mail's acceptance is applied as it happens.
-LETTER_EVIDENCE = "letter-evidence"
 
 
 def window_days_of(cal: WorkCalendar, issued_on: date, deadline_on: date) -> int:
@@ -167,24 +153,12 @@ def window_days_of(cal: WorkCalendar, issued_on: date, deadline_on: date) -> int
     day0, _ = cal.next_workday_on_or_after(issued_on)
     return max(1, cal.workdays_between(day0, deadline_on)[0])
 
-# Issue 12 point 4: the database copy is written by one background task, never under the lock: an
-# action answers once the state changed; several changes coalesce into one write of the latest record,
-# which carries a monotonic version (the store ignores an older copy). Histories from before keep the
-# inline write (persist activity awaited under the lock, then the search attributes).
-PERSIST_IN_BACKGROUND = "persist-in-background"
-# Issue 15 point 4, issue 11 point 13: a published year moves every deadline counted on the calendar, each
-# move explained; an application none of whose dates move records nothing. Shipped with the background
-# persister, so it shares its patch: a workflow that has its marker (recorded at start) takes the new path
-# without a marker of its own (a first `patched` call adds a marker and a search-attribute upsert: 2 events).
-CALENDAR_MOVES = PERSIST_IN_BACKGROUND
-# Issue 15 point 4: the calendar broadcaster recounts most open applications in the database copy without
-# waking them (workflows/calendar_broadcast.py RECOUNT_IN_DATABASE), so an application learns of a published
-# year when its timer fires (it reads the agency's calendar, a local activity, before acting on a deadline),
-# when it writes its copy (the write is refused while it counts on an older calendar: it recounts, then writes),
-# or when staff open it (the API's catch_up_calendar update). Its timer is never later than the new instant:
-# the broadcaster signals the applications whose next wake-up moves earlier (at publication, or a day before
-# the new wake-up: workflows/calendar_broadcast.py DEFERRED_WAKE; a second signal of the same year is a no-op).
-CALENDAR_AT_WAKE = "calendar-at-wake"
+# The database copy is written by one background task, never under the lock: an action answers once the state
+# changed; several changes coalesce into one write of the latest record, which carries a monotonic version (the store
+# ignores an older copy). A published year is recounted from the database copy (workflows/calendar_broadcast.py); an
+# application learns of it when its timer fires (it reads the agency's calendar, a local activity, before acting on a
+# deadline), when it writes its copy (refused while it counts on an older calendar: it recounts, then writes), or when
+# staff open it (the API's catch_up_calendar update).
 
 # Reg. 40: how the information is provided, by the form the applicant asked for (the handler may say otherwise).
 PROVISION_BY_FORM: dict[str, str] = {
@@ -217,7 +191,7 @@ class ActionNotAllowed(ApplicationError):
 
 
 @workflow.defn(name="DisclosureApplication")
-class DisclosureApplicationWorkflow(LetterDelivery):
+class DisclosureApplicationWorkflow(LetterDelivery, NoticeServiceHandlers):
     @workflow.init
     def __init__(self, inp: ApplicationInput) -> None:
         self._s = ApplicationState(
@@ -230,8 +204,8 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         self._dirty = False  # the database copy is behind the state (PERSIST_IN_BACKGROUND)
         self._writing = False  # the background persister has a write in flight
         self._persister: asyncio.Task | None = None
-        self._with_record = False  # LETTER_WITH_RECORD (set at the start of the run)
-        self._folding = False  # a letter's activity is writing the record (LETTER_WITH_RECORD)
+        self._with_record = True  # the acknowledgment's activity writes the record with its letter's event
+        self._folding = False  # a letter's activity is writing the record
         # The values last upserted; those the API started the workflow with (issue 15 point 2: one upsert
         # fewer at the start). Read from the start event, so replays of any history agree.
         self._search_attributes: tuple | None = sa.started_with(workflow.info().typed_search_attributes)
@@ -247,11 +221,8 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     @workflow.run
     async def run(self, inp: ApplicationInput) -> ApplicationOutcome:
         async with self._lock:
-            # Checked first: it implies the background persister, the calendar at wake-up and letters in one
-            # activity, so a new workflow records one patch marker (and one search-attribute upsert), not three.
-            self._with_record = workflow.patched(LETTER_WITH_RECORD)
             self._send_letter("acknowledgment", key_suffix="ack", deadline_on=self._s.due.due_on)
-            if inp.listed_at_intake and self._in_background():
+            if inp.listed_at_intake:
                 # The API listed it: the next write (the acknowledgment's) stores the row and every event.
                 self._upsert_search_attributes()
             else:
@@ -259,7 +230,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         while self._s.phase not in FINAL_STATUSES:
             deadline_reached = await self._sleep_until_next_deadline()
             async with self._lock:
-                if deadline_reached and self._calendar_at_wake():
+                if deadline_reached:
                     await self._catch_up_calendar(await self._agency_calendar())
                 await self._act_on_deadlines()
         await workflow.wait_condition(lambda: self._letters_in_flight == 0 and workflow.all_handlers_finished())
@@ -296,11 +267,9 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     async def _act_on_deadlines(self) -> None:
         now = workflow.now()
         if self._s.phase == "awaiting-supplement" and self._s.supplement is not None:
-            if now >= end_of_day_instant(self._s.supplement.deadline_on) and self._s.supplement.lapsed_on is None:
-                if workflow.patched(SUPPLEMENT_LAPSE_DECIDED):
-                    await self._supplement_lapsed()
-                else:
-                    await self._abandon()
+            sup = self._s.supplement
+            if notices.running(sup.service) and now >= end_of_day_instant(sup.deadline_on) and sup.lapsed_on is None:
+                await self._supplement_lapsed()
             return
         if self._s.replied_on is not None or self._s.phase in FINAL_STATUSES or closing(self._s):
             return
@@ -322,7 +291,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             self._record("overdue", "system", f"已超过答复期限 {self._s.due.due_on}，报负责人督办")
             await self._alert(self._overdue_key(), "overdue", "supervisor", None,
                               f"{self._s.inp.application_id} 已逾期（答复期限 {self._s.due.due_on}），请督办")
-        if len(self._s.alerts_raised) == raised and self._in_background():
+        if len(self._s.alerts_raised) == raised:
             return  # woken by a changed clock (its handler persisted): nothing new to write
         await self._persist()
 
@@ -334,22 +303,6 @@ class DisclosureApplicationWorkflow(LetterDelivery):
 
     def _overdue_key(self) -> str:
         return overdue_key(self._s)
-
-    async def _abandon(self) -> None:
-        assert self._s.supplement is not None
-        self._s.phase = "abandoned"
-        for item in self._s.items:
-            item.final_outcome = OutcomeCode.OTHER_NO_SUPPLEMENT
-        self._s.replied_on = self._today()
-        self._record("abandoned", "system", f"补正期限 {self._s.supplement.deadline_on} 届满未补正，视为放弃申请")
-        self._send_letter("reply", key_suffix="reply", items=[
-            ReplyItem(item_no=i.item_no, description=i.description, outcome=OutcomeCode.OTHER_NO_SUPPLEMENT,
-                      reasons=f"本机关于 {self._s.supplement.notice_sent_on} 告知补正，申请人未在补正期限 "
-                              f"{self._s.supplement.deadline_on} 前补正，视为放弃申请")
-            for i in self._s.items
-        ])
-        await self._persist()
-        await record_for_report(self, "abandoned")
 
     async def _fee_lapsed(self) -> None:
         """国办函〔2020〕109号: unpaid within 20 working days = 其他处理-2, replied through review and signature."""
@@ -370,7 +323,6 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     async def propose_fee(self, cmd: ProposeFee) -> ApplicationView:
         async with self._lock:
             self._refuse_if(why_not_propose_fee(self._s, cmd, self._today()))
-            workflow.patched(FEES)
             q = fee_quote(cmd.standard, cmd.quantity)
             self._s.fee = FeeState(standard=cmd.standard, quantity=cmd.quantity, amount_yuan=q.amount_yuan, basis=q.basis,
                                  reason=cmd.reason, proposed_by=cmd.by)
@@ -393,14 +345,12 @@ class DisclosureApplicationWorkflow(LetterDelivery):
                 fee.decision = "refused"
                 self._record("fee-refused", cmd.by, "不同意收费" + (f"：{cmd.comment}" if cmd.comment else ""))
             else:
-                fee.decision, fee.notice_sent_on = "approved", today
-                fee.pay_by = add_working_days_from(self._s.cal, today, FEE_PAY_DAYS)[0]
-                fee.pay_by_basis = (f"缴费通知送达日期尚未确认，暂按发出之日 {today} 起 {FEE_PAY_DAYS} 个工作日推算；"
-                                    "确认送达后自收到之日起重新计算")
-                self._recompute_due(announce=False)
-                self._record("fee-approved", cmd.by, f"同意收取信息处理费 {fee.amount_yuan} 元，发出缴费通知，缴费期限 {fee.pay_by}，"
-                             "缴费期间不计入答复期限")
-                self._send_letter("fee-notice", key_suffix="fee", deadline_on=fee.pay_by, reasons=fee.basis,
+                fee.decision, fee.approved_on = "approved", today
+                fee.service = notices.new_notice(f"{self._s.inp.application_id}:fee", "缴费通知", FEE_PAY_DAYS)
+                fee.pay_by_basis = notices.status_words(fee.service)
+                self._record("fee-approved", cmd.by, f"同意收取信息处理费 {fee.amount_yuan} 元，制发缴费通知：通知发出之日起"
+                             f"答复期限暂停计算，缴费期限自申请人收到通知之日起 {FEE_PAY_DAYS} 个工作日")
+                self._send_letter("fee-notice", key_suffix="fee", period_days=FEE_PAY_DAYS, reasons=fee.basis,
                                   fee_amount_yuan=fee.amount_yuan)
                 self._clock_changed = True
             await self._persist()
@@ -457,11 +407,13 @@ class DisclosureApplicationWorkflow(LetterDelivery):
                 sup.earlier_deadlines.append(sup.deadline_on)
                 sup.deadline_on, sup.lapsed_on, sup.lapse_decision = cmd.new_deadline_on, None, "new-deadline"
                 sup.window_days, sup.notice_issued_on = self._supplement_window_days(today, cmd.new_deadline_on), today
-                sup.notice_served_on, sup.deadline_basis = None, ""
+                sup.service = notices.new_notice(f"{self._s.inp.application_id}:supplement-{len(sup.earlier_deadlines) + 1}",
+                                                 "补正通知", sup.window_days)
+                sup.notice_served_on, sup.deadline_basis = None, notices.status_words(sup.service)
                 self._record("supplement-deadline-renewed", cmd.by,
                              f"申请人有正当理由（{cmd.reason}），补正期限重新确定为 {cmd.new_deadline_on}")
                 self._send_letter("supplement-notice", key_suffix=f"supplement-{len(sup.earlier_deadlines) + 1}",
-                                  needed=sup.needed, deadline_on=cmd.new_deadline_on,
+                                  needed=sup.needed, period_days=sup.window_days,
                                   reasons=f"您未能在原补正期限{sup.earlier_deadlines[-1]}前补正，经审查有正当理由（{cmd.reason}），"
                                           "现重新确定补正期限。您的申请内容仍不明确")
                 self._clock_changed = True
@@ -501,16 +453,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         data = self._s.calendar_data.with_year(fact.schedule)
         if data.version == self._s.calendar_data.version:
             return
-        if self._in_background():  # CALENDAR_MOVES
-            await self._apply_published_year(fact, data)
-            return
-        self._s.calendar_data = data
-        self._s.supplement_notice_by, _ = supplement_notice_deadline(
-            self._s.cal, self._s.inp.received_on, self._s.inp.policy.supplement_notice_days
-        )
-        self._record("calendar-updated", "system", f"{fact.schedule.year} 年放假安排已公布（{data.version}）")
-        self._recompute_due()
-        await self._persist()
+        await self._apply_published_year(fact, data)
 
     @workflow.update
     async def catch_up_calendar(self, cmd: CalendarCatchUp) -> ApplicationView:
@@ -590,13 +533,16 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             deadline = cmd.deadline_on or add_working_days_from(
                 self._s.cal, today, self._s.inp.policy.default_supplement_days
             )[0]
+            days = self._supplement_window_days(today, deadline)
+            service = notices.new_notice(f"{self._s.inp.application_id}:supplement", "补正通知", days)
             self._s.supplement = SupplementState(
-                needed=cmd.needed, requested_by=cmd.by, notice_sent_on=today, deadline_on=deadline
+                needed=cmd.needed, requested_by=cmd.by, notice_sent_on=today, deadline_on=deadline, window_days=days,
+                service=service, deadline_basis=notices.status_words(service),
             )
-            self._s.supplement.window_days = self._supplement_window_days(today, deadline)
             self._s.phase = "awaiting-supplement"
-            self._record("supplement-requested", cmd.by, f"一次性告知补正 {len(cmd.needed)} 项，补正期限 {deadline}")
-            self._send_letter("supplement-notice", key_suffix="supplement", needed=cmd.needed, deadline_on=deadline)
+            self._record("supplement-requested", cmd.by, f"一次性告知补正 {len(cmd.needed)} 项，补正期限为自申请人收到补正通知之日起"
+                         f" {days} 个工作日（如今天送达，至 {deadline} 止）")
+            self._send_letter("supplement-notice", key_suffix="supplement", needed=cmd.needed, period_days=days)
             self._clock_changed = True
             await self._persist()
             return application_view(self._s, today)
@@ -679,11 +625,14 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             today = self._today()
             self._refuse_if(why_not_ask_reasons(self._s, cmd, today))
             reasons_by, _ = add_working_days_from(self._s.cal, today, self._s.inp.policy.excessive_reasons_days)
-            self._s.excessive = ExcessiveState(grounds=cmd.grounds, asked_by=cmd.by, asked_on=today,
-                                               reasons_by=reasons_by)
+            days = self._s.inp.policy.excessive_reasons_days
+            self._s.excessive = ExcessiveState(
+                grounds=cmd.grounds, asked_by=cmd.by, asked_on=today, reasons_by=reasons_by,
+                service=notices.new_notice(f"{self._s.inp.application_id}:reasons-request", "说明理由通知", days))
             self._record("reasons-asked", cmd.by,
-                         f"申请数量、频次明显超过合理范围（{cmd.grounds}），依条例第三十五条要求申请人于 {reasons_by} 前说明理由")
-            self._send_letter("reasons-request", key_suffix="reasons-request", deadline_on=reasons_by,
+                         f"申请数量、频次明显超过合理范围（{cmd.grounds}），依条例第三十五条要求申请人自收到通知之日起 {days} "
+                         f"个工作日内说明理由（如今天送达，至 {reasons_by} 止）")
+            self._send_letter("reasons-request", key_suffix="reasons-request", period_days=days,
                               reasons=cmd.grounds)
             self._recompute_due(announce=False)
             await self._persist()
@@ -766,35 +715,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     async def start_consultation(self, cmd: StartConsultation) -> ApplicationView:
         async with self._lock:
             self._refuse_if(why_not_start_consultation(self._s, cmd, self._today()))
-            if workflow.patched(CONSULT_FROM_RECEIPT):
-                return await self._start_consultation_from_receipt(cmd)
-            today = self._today()
-            consultation_id = f"{self._s.inp.application_id}.consult-{len(self._s.consultations) + 1}"
-            window_ends_on, _ = add_working_days_from(self._s.cal, today, self._s.inp.policy.consultation_days)
-            state = ConsultationState(
-                consultation_id=consultation_id, kind=cmd.consultee.kind, consultee_name=cmd.consultee.name,
-                consultee_email=cmd.consultee.email,
-                item_nos=sorted(set(cmd.item_nos)), sent_on=today, window_ends_on=window_ends_on,
-            )
-            self._s.consultations.append(state)
-            handle = await workflow.start_child_workflow(
-                ConsultationWorkflow.run,
-                ConsultationInput(
-                    application_id=self._s.inp.application_id, consultation_id=consultation_id,
-                    consultee=cmd.consultee, items=[(n, item_of(self._s, n).description) for n in state.item_nos],
-                    agency_name=self._s.inp.agency_name, received_on=self._s.inp.received_on,
-                    window_ends_on=window_ends_on,
-                ),
-                id=consultation_id,
-            )
-            asyncio.create_task(self._await_consultation(state, handle))
-            who = "第三方" if cmd.consultee.kind == "third-party" else "其他机关"
-            self._recompute_due(announce=False)
-            self._record("consultation-started", cmd.by,
-                         f"书面征求{who}「{cmd.consultee.name}」意见，答复期限 {window_ends_on}，征求意见期间不计入答复期限")
-            self._clock_changed = True
-            await self._persist()
-            return application_view(self._s, today)
+            return await self._start_consultation_from_receipt(cmd)
 
     async def _start_consultation_from_receipt(self, cmd: StartConsultation) -> ApplicationView:
         """Issue 11: the letter goes out from the child; the clock stops when it is dispatched (progress signal)."""
@@ -840,20 +761,29 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             state = consultation_of(self._s, progress.consultation_id)
             if state is None or state.position != "pending":
                 return
-            if (state.sent_on, state.served_on, state.window_ends_on) == (
-                    progress.dispatched_on, progress.served_on, progress.window_ends_on):
+            if (state.sent_on, state.served_on, state.window_ends_on, state.unservable_on) == (
+                    progress.dispatched_on, progress.served_on, progress.window_ends_on, progress.unservable_on):
                 return  # a restarted consultation reports what is already known
             first_dispatch = state.sent_on is None
+            newly_unservable = progress.unservable_on is not None and state.unservable_on is None \
+                and progress.served_on is None
             state.sent_on, state.served_on, state.window_ends_on = (
                 progress.dispatched_on, progress.served_on, progress.window_ends_on)
             state.window_provisional, state.window_basis, state.service_evidence = (
                 progress.window_provisional, progress.window_basis, progress.service_evidence)
+            state.unservable_on, state.unservable_reason = progress.unservable_on, progress.unservable_reason
             self._recompute_due(announce=False)
-            if first_dispatch:
+            if newly_unservable:
+                self._record("consultation-unservable", "system", f"致「{state.consultee_name}」的{progress.window_basis}")
+                await self._alert(f"{state.consultation_id}:unservable:{progress.unservable_on}", "delivery-problem",
+                                  "handler", self._s.handler,
+                                  f"{self._s.inp.application_id}：致「{state.consultee_name}」的征求意见函未能送达"
+                                  f"（{progress.unservable_reason}），意见期限尚未起算：请以其他方式送达，确实无法送达的可公告送达")
+            elif first_dispatch:
                 self._record("consultation-dispatched", "system",
                              f"致「{state.consultee_name}」的征求意见函于 {progress.dispatched_on} 发出，"
                              f"答复期限自次日起暂停计算；{progress.window_basis}")
-            else:
+            elif progress.served_on is not None:
                 self._record("consultation-served", "system",
                              f"致「{state.consultee_name}」的征求意见函于 {progress.served_on} 送达；{progress.window_basis}")
             self._clock_changed = True
@@ -1099,18 +1029,17 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             self._close_delivered(cmd.delivered_on, cmd.by,
                                   f"答复已送达（{DELIVERED_BY.get(cmd.method, cmd.method)}"
                                   f"{'，邮件单号 ' + cmd.tracking_number if cmd.tracking_number else ''}）")
-            if self._with_record or workflow.patched(LETTERS_V2):
-                key = f"{self._s.inp.application_id}:reply"
-                if letter := self._letter_view(key):
-                    letter.status, letter.delivered_on, letter.tracking_number = (
-                        "delivered", cmd.delivered_on, cmd.tracking_number)
-                await workflow.execute_activity_method(
-                    LetterActivities.record_letter_delivery,
-                    RecordDeliveryInput(key=key, delivered_on=cmd.delivered_on, method=cmd.method,
-                                        tracking_number=cmd.tracking_number, posted_on=cmd.posted_on,
-                                        received_by=cmd.received_by, by=cmd.by),
-                    start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY,
-                )
+            key = f"{self._s.inp.application_id}:reply"
+            if letter := self._letter_view(key):
+                letter.status, letter.delivered_on, letter.tracking_number = (
+                    "delivered", cmd.delivered_on, cmd.tracking_number)
+            await workflow.execute_activity_method(
+                LetterActivities.record_letter_delivery,
+                RecordDeliveryInput(key=key, delivered_on=cmd.delivered_on, method=cmd.method,
+                                    tracking_number=cmd.tracking_number, posted_on=cmd.posted_on,
+                                    received_by=cmd.received_by, by=cmd.by),
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY,
+            )
             await self._persist()
             return application_view(self._s, self._today())
 
@@ -1118,83 +1047,8 @@ class DisclosureApplicationWorkflow(LetterDelivery):
     def _validate_confirm_delivery(self, cmd: ConfirmDelivery) -> None:
         self._refuse_if(why_not_confirm_delivery(self._s, cmd, self._today()))
 
-    # --- issue 11 point 14: a supplement or fee notice's receipt starts the applicant's window -------
-
-    @workflow.update
-    async def letter_served(self, cmd: LetterServed) -> ApplicationView:
-        async with self._lock:
-            self._refuse_if(self._why_not_letter_served(cmd))
-            self._letter_served(cmd)
-            await self._persist()
-            return application_view(self._s, self._today())
-
-    @letter_served.validator
-    def _validate_letter_served(self, cmd: LetterServed) -> None:
-        self._refuse_if(self._why_not_letter_served(cmd))
-
-    def _why_not_letter_served(self, cmd: LetterServed) -> str | None:
-        if reason := why_final(self._s):
-            return reason
-        sup, fee, app_id = self._s.supplement, self._s.fee, self._s.inp.application_id
-        if sup is not None and cmd.key == self._supplement_notice_key():
-            issued, served, what = sup.notice_issued_on or sup.notice_sent_on, sup.notice_served_on, "补正通知"
-        elif fee is not None and fee.decision == "approved" and fee.notice_sent_on and cmd.key == f"{app_id}:fee":
-            issued, served, what = fee.notice_sent_on, fee.notice_served_on, "缴费通知"
-        else:
-            return "该文书不是本申请当前的补正通知或缴费通知，其送达日期不影响申请人的期限"
-        if served is not None:
-            return f"{what}已于 {served} 送达，送达日期已登记"
-        if not issued <= cmd.served_on <= self._today():
-            return f"送达日期须在{what}发出之日 {issued} 至今天之间"
-        return None
-
-    def _email_accepted(self, dispatch: DispatchInput, result: SendLetterResult) -> None:
-        """The server's acceptance of an e-mailed supplement or fee notice is its receipt (proof of service)."""
-        if result.sent_at and dispatch.letter.kind in ("supplement-notice", "fee-notice") \
-                and workflow.patched(LETTER_EVIDENCE):
-            served = LetterServed(key=dispatch.key, served_on=local_date(result.sent_at), method="email", by="system",
-                                  evidence=f"电子邮件于 {result.sent_at.isoformat()} 由邮件服务器接收"
-                                           f"（Message-ID {result.message_id}）")
-            if self._why_not_letter_served(served) is None:
-                self._letter_served(served)
-
-    def _supplement_notice_key(self) -> str:
-        renewals = len(self._s.supplement.earlier_deadlines)
-        return f"{self._s.inp.application_id}:supplement" + (f"-{renewals + 1}" if renewals else "")
-
     def _supplement_window_days(self, issued_on: date, deadline_on: date) -> int:
         return window_days_of(self._s.cal, issued_on, deadline_on)
-
-    def _letter_served(self, cmd: LetterServed) -> None:
-        """Reg. 30 (补正期限), 国办函〔2020〕109号 (自收到收费通知之日起20个工作日): counted from receipt."""
-        how = {"email": "电子邮件", "post": "邮寄签收", "pickup": "当面领取", "portal": "申请人在线下载", "hand": "直接送达"}[cmd.method]
-        shown = f"（{how}" + (f"：{cmd.evidence}" if cmd.evidence else "") + "）"
-        if (letter := self._letter_view(cmd.key)) is not None and cmd.method != "email":
-            letter.status, letter.delivered_on = "delivered", cmd.served_on
-        sup, fee = self._s.supplement, self._s.fee
-        if sup is not None and cmd.key == self._supplement_notice_key():
-            sup.notice_served_on = cmd.served_on
-            summary = f"补正通知于 {cmd.served_on} 送达{shown}"
-            if self._s.phase == "awaiting-supplement" and sup.received_on is None:
-                days = sup.window_days or self._s.inp.policy.default_supplement_days
-                deadline, _ = add_working_days_from(self._s.cal, cmd.served_on, days)
-                sup.deadline_basis = f"补正通知于 {cmd.served_on} 送达，自收到之日起 {days} 个工作日，至 {deadline} 止"
-                if deadline > sup.deadline_on:
-                    sup.deadline_on = deadline
-                    if sup.lapsed_on is not None and workflow.now() < end_of_day_instant(deadline):
-                        sup.lapsed_on = None  # the deadline had not in fact passed
-                    self._clock_changed = True
-                summary += f"；补正期限自收到之日起 {days} 个工作日，为 {sup.deadline_on}"
-            self._record("supplement-notice-served", cmd.by, summary)
-        elif fee is not None:
-            fee.notice_served_on = cmd.served_on
-            summary = f"缴费通知于 {cmd.served_on} 送达{shown}"
-            if fee_running(self._s):
-                fee.pay_by = add_working_days_from(self._s.cal, cmd.served_on, FEE_PAY_DAYS)[0]
-                fee.pay_by_basis = f"缴费通知于 {cmd.served_on} 送达，自收到之日起 {FEE_PAY_DAYS} 个工作日，至 {fee.pay_by} 止"
-                self._recompute_due(announce=False)
-                summary += f"；缴费期限自收到之日起 {FEE_PAY_DAYS} 个工作日，为 {fee.pay_by}"
-            self._record("fee-notice-served", cmd.by, summary)
 
     @workflow.update
     async def withdraw(self, cmd: Withdraw) -> ApplicationView:
@@ -1304,13 +1158,8 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         )
 
     async def _persist(self) -> None:
-        """The state changed: bring the database copy and the search attributes up to date.
-
-        PERSIST_IN_BACKGROUND: returns at once; the background persister writes the latest record.
-        """
-        if not self._in_background():
-            await self._persist_inline()
-            return
+        """The state changed: bring the database copy and the search attributes up to date. Returns at once; the
+        background persister writes the latest record."""
         self._dirty = True
         if self._persister is None:
             self._persister = asyncio.create_task(self._persist_in_background())
@@ -1358,23 +1207,15 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         version = max(self._s.record_version + 1, int(workflow.now().timestamp() * 1_000_000))
         self._s.record_version = version
         persist = self._persist_input(unsaved, version)
-        persist.check_calendar = self._check_calendar_on_write and self._calendar_at_wake()
+        persist.check_calendar = self._check_calendar_on_write
         return persist
-
-    def _in_background(self) -> bool:
-        """PERSIST_IN_BACKGROUND (and CALENDAR_MOVES, shipped with it), implied by LETTER_WITH_RECORD."""
-        return self._with_record or workflow.patched(PERSIST_IN_BACKGROUND)
-
-    def _calendar_at_wake(self) -> bool:
-        """CALENDAR_AT_WAKE, implied by LETTER_WITH_RECORD."""
-        return self._with_record or workflow.patched(CALENDAR_AT_WAKE)
 
     def _letter_record(self, compose: ComposeLetterInput | None) -> tuple[PersistApplicationInput, int] | None:
         """LETTER_WITH_RECORD: the acknowledgment's activity writes the record with the letter's outcome event
         (its seq: the next), when nothing is waiting to be written or being written; the persister waits
         until the activity has answered (`_letter_recorded`). Other letters change the record when they go
         (a reply closes the application, a notice's e-mail dates the applicant's window): persisted as before."""
-        if not self._with_record or compose is None or compose.kind != "acknowledgment" \
+        if compose is None or compose.kind != "acknowledgment" \
                 or self._dirty or self._writing or self._folding:
             return None
         self._folding = True
@@ -1416,21 +1257,6 @@ class DisclosureApplicationWorkflow(LetterDelivery):
         status, due_at, overdue = values
         workflow.upsert_search_attributes([
             sa.STATUS.value_set(status), sa.DUE_AT.value_set(due_at), sa.OVERDUE.value_set(overdue),
-        ])
-
-    async def _persist_inline(self) -> None:
-        """Before PERSIST_IN_BACKGROUND: the write awaited in place, then every search attribute."""
-        unsaved = [e for e in self._s.timeline if e.seq > self._s.persisted_seq]
-        await workflow.execute_activity_method(
-            DisclosureActivities.persist_application, self._persist_input(unsaved),
-            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY,
-        )
-        if unsaved:
-            self._s.persisted_seq = unsaved[-1].seq
-        workflow.upsert_search_attributes([
-            sa.STATUS.value_set(status_of(self._s)),
-            sa.DUE_AT.value_set(end_of_day_instant(self._s.due.due_on)),
-            sa.OVERDUE.value_set(self._s.overdue),
         ])
 
     # --- the view --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ unchanged (issue 12, point 10).
 import hashlib
 from datetime import date
 
+import notices
 from fees import quote as fee_quote
 from outcomes import OutcomeCode, label_of
 from workflows.application_state import ApplicationState
@@ -59,11 +60,13 @@ def why_not_fee_settled(s: ApplicationState, cmd: msg.FeeSettled, today: date) -
     fee = s.fee
     if fee is None or fee.decision != "approved" or fee.paid_on is not None:
         return "没有待缴纳的信息处理费"
-    if fee.notice_sent_on is None or fee.pay_by is None:  # issue 12 point 8: a refusal, never an assert
-        return "缴费通知尚未发出，暂不能登记缴费"
-    if not fee.notice_sent_on <= cmd.paid_on <= today:
-        return f"缴费日期须在缴费通知发出之日 {fee.notice_sent_on} 至今天之间"
-    if cmd.paid_on > fee.pay_by:
+    issued_on = fee.approved_on or fee.notice_sent_on
+    if issued_on is None:  # issue 12 point 8: a refusal, never an assert
+        return "缴费通知尚未制发，暂不能登记缴费"
+    if not issued_on <= cmd.paid_on <= today:
+        return f"缴费日期须在缴费通知制发之日 {issued_on} 至今天之间"
+    # RULES §3 Service: the 20 working days run from the notice's receipt; before it, no payment is late.
+    if fee.pay_by is not None and cmd.paid_on > fee.pay_by:
         return f"缴费期限已于 {fee.pay_by} 届满"
     if cmd.waived and len(cmd.note.strip()) < 2:
         return "减免须说明理由"
@@ -76,6 +79,8 @@ def why_not_decide_lapse(s: ApplicationState, cmd: msg.DecideSupplementLapse, to
     if reason := why_final(s):
         return reason
     sup = s.supplement
+    if s.phase == "awaiting-supplement" and sup is not None and not notices.running(sup.service):
+        return "补正通知尚无送达证据，补正期限尚未起算，不能认定逾期未补正"
     if s.phase != "awaiting-supplement" or sup is None or sup.lapsed_on is None:
         return "补正期限尚未届满，或已作出决定，无需决定"
     if cmd.justified and (cmd.new_deadline_on is None or cmd.new_deadline_on <= today):
@@ -117,7 +122,7 @@ def why_not_supplement_received(s: ApplicationState, cmd: msg.SupplementReceived
         return "补正收到日期不能晚于今天"
     if cmd.received_on < s.supplement.notice_sent_on:
         return f"补正收到日期不能早于补正通知发出之日 {s.supplement.notice_sent_on}"
-    if cmd.received_on > s.supplement.deadline_on:
+    if notices.running(s.supplement.service) and cmd.received_on > s.supplement.deadline_on:
         return (f"补正期限已于 {s.supplement.deadline_on} 届满；申请人有正当理由的，"
                 "请先由承办人或负责人确定新的补正期限")
     if cmd.received_on < today and len(cmd.evidence.strip()) < 2:
@@ -192,6 +197,8 @@ def why_not_decide_excessive(s: ApplicationState, cmd: msg.DecideExcessive, toda
         return "已就申请理由作出决定"
     if cmd.by == ex.asked_by:
         return "须由负责人决定，要求说明理由的承办人不能自行决定"
+    if ex.reasons_received_on is None and ex.service is not None and not notices.running(ex.service):
+        return "说明理由通知尚无送达证据，说明理由的期限尚未起算，且尚未收到申请人的理由"
     if ex.reasons_received_on is None and today <= ex.reasons_by:
         return f"说明理由的期限 {ex.reasons_by} 尚未届满，且尚未收到申请人的理由"
     if cmd.reasonable:

@@ -23,6 +23,7 @@ from clock import (
     reminder_date,
     supplement_notice_deadline,
 )
+import notices
 from policy.intake import RECEIPT_BASIS
 from workcalendar import CalendarData
 from workflows.application_rules import closing, excessive_clock, fee_running
@@ -44,9 +45,11 @@ def due_of(s: ApplicationState) -> DueDate:
     ]
     fee = s.fee
     if fee is not None and fee.decision == "approved" and fee.notice_sent_on is not None:
-        # 国办函〔2020〕109号: the time from the fee notice until payment is not counted.
+        # 国办函〔2020〕109号: the time from the fee notice's dispatch until payment is not counted; its 20 working days
+        # run from its receipt (RULES §3 Service): until then the end is estimated from the dispatch.
+        expected = fee.pay_by or add_working_days_from(s.cal, fee.notice_sent_on, FEE_PAY_DAYS)[0]
         pauses.append(Pause(kind="fee", label="缴纳信息处理费", started_on=fee.notice_sent_on,
-                            ended_on=fee.paid_on or (fee.pay_by if fee.lapsed_on else None), expected_end_on=fee.pay_by))
+                            ended_on=fee.paid_on or (fee.pay_by if fee.lapsed_on else None), expected_end_on=expected))
     return compute_due(s.cal, ClockInput(
         received_on=s.inp.received_on, reply_days=s.inp.policy.reply_days,
         restarted_on=s.restarted_on, pauses=pauses, extension_days=extension,
@@ -74,14 +77,16 @@ def reasons_wake_at(s: ApplicationState) -> datetime | None:
     ex = s.excessive
     if ex is None or ex.decision != "pending" or ex.reasons_received_on is not None or ex.lapsed_on is not None:
         return None
+    if ex.service is not None and not notices.running(ex.service):
+        return None  # RULES §3 Service: the period has not started before the request reached the applicant
     return end_of_day_instant(ex.reasons_by)
 
 
 def next_wake_at(s: ApplicationState) -> datetime | None:
     """The earliest instant at which a deadline of the application needs acting on (its one timer)."""
     if s.phase == "awaiting-supplement" and s.supplement is not None:
-        if s.supplement.lapsed_on is not None:
-            return None  # the handler decides
+        if s.supplement.lapsed_on is not None or not notices.running(s.supplement.service):
+            return None  # the handler decides; or the notice has not been served: nothing runs (RULES §3 Service)
         return end_of_day_instant(s.supplement.deadline_on)
     if s.replied_on is not None or s.phase in FINAL_STATUSES or closing(s):
         return None
@@ -125,15 +130,13 @@ def recount_deadlines(s: ApplicationState, data: CalendarData, year: int) -> Rec
         s.supplement_notice_by = notice_by
     # Reg. 30: the supplement deadline, when it was counted on the calendar (not a date staff set).
     sup = s.supplement
-    if sup is not None and sup.received_on is None and sup.lapsed_on is None:
-        # Counted from the notice's receipt once it is known (issue 11 point 14), else from its date.
-        start = sup.notice_served_on or sup.notice_issued_on or sup.notice_sent_on
-        days = sup.window_days or policy.default_supplement_days
-        if add_working_days_from(old_cal, start, days)[0] == sup.deadline_on:
-            moved = add_working_days_from(cal, start, days)[0]
-            if moved != sup.deadline_on:
-                out.moves.append(("supplement-deadline-moved", f"补正期限由 {sup.deadline_on} 重新计算为 {moved}{why}"))
-                sup.deadline_on = moved
+    if sup is not None and sup.received_on is None and sup.lapsed_on is None and notices.running(sup.service):
+        # Counted from the notice's receipt (RULES §3 Service); before it there is no deadline to move.
+        served = notices.recount(sup.service, cal)
+        if sup.deadline_on == sup.service.ends_on and served.ends_on != sup.deadline_on:
+            out.moves.append(("supplement-deadline-moved", f"补正期限由 {sup.deadline_on} 重新计算为 {served.ends_on}{why}"))
+            sup.deadline_on = served.ends_on
+            sup.service, sup.deadline_basis = served, notices.status_words(served)
     # Reg. 32/34: a pending consultation's window, counted by its child from the letter's receipt.
     for c in s.consultations:
         start = c.served_on or c.sent_on
@@ -151,21 +154,20 @@ def recount_deadlines(s: ApplicationState, data: CalendarData, year: int) -> Rec
             out.told.append(c.consultation_id)
     # 国办函〔2020〕109号: 20 working days to pay from the fee notice.
     fee = s.fee
-    if fee is not None and fee.decision == "approved" and fee.notice_sent_on is not None and fee.pay_by is not None \
+    if fee is not None and fee.decision == "approved" and notices.running(fee.service) and fee.pay_by is not None \
             and fee.paid_on is None and not fee.waived and fee.lapsed_on is None:
-        moved = add_working_days_from(cal, fee.notice_served_on or fee.notice_sent_on, FEE_PAY_DAYS)[0]
-        if moved != fee.pay_by:
-            out.moves.append(("fee-deadline-moved", f"缴费期限由 {fee.pay_by} 重新计算为 {moved}{why}"))
-            fee.pay_by = moved
+        served = notices.recount(fee.service, cal)
+        if served.ends_on != fee.pay_by:
+            out.moves.append(("fee-deadline-moved", f"缴费期限由 {fee.pay_by} 重新计算为 {served.ends_on}{why}"))
+            fee.pay_by, fee.service, fee.pay_by_basis = served.ends_on, served, notices.status_words(served)
     # Reg. 35: the applicant's time to explain the reasons, counted from the request's date.
     ex = s.excessive
-    if ex is not None and ex.decision == "pending" and ex.reasons_received_on is None and ex.lapsed_on is None:
-        days = policy.excessive_reasons_days
-        if add_working_days_from(old_cal, ex.asked_on, days)[0] == ex.reasons_by:
-            moved = add_working_days_from(cal, ex.asked_on, days)[0]
-            if moved != ex.reasons_by:
-                out.moves.append(("reasons-deadline-moved", f"说明理由的期限由 {ex.reasons_by} 重新计算为 {moved}{why}"))
-                ex.reasons_by = moved
+    if ex is not None and ex.decision == "pending" and ex.reasons_received_on is None and ex.lapsed_on is None \
+            and notices.running(ex.service):
+        served = notices.recount(ex.service, cal)
+        if served.ends_on != ex.reasons_by:
+            out.moves.append(("reasons-deadline-moved", f"说明理由的期限由 {ex.reasons_by} 重新计算为 {served.ends_on}{why}"))
+            ex.reasons_by, ex.service = served.ends_on, served
     return out
 
 

@@ -43,36 +43,18 @@ PURE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 REMINDER_HOUR = 9
 
-# Letters v2 (issue 4): each letter is issued once (文号, PDF, outbox row) and sent by the outbox.
-# Workflows that ran the old compose → dispatch_letter path keep it on replay.
-LETTERS_V2 = "letters-v2-outbox"
-# One try per activity: the workflow retries with DISPATCH_RETRY's backoff itself, so that staff
-# see every failed try (attempts, last error) in the application's state.
-SEND_ONCE = RetryPolicy(maximum_attempts=1)
+# Each letter is composed, issued once (文号, PDF, outbox row) and tried once in one activity (`deliver_letter`); a
+# failed first try goes on in rounds of `send_letter` executions that the server retries with backoff: rounds of 1,
+# 2, 4, 8, 16 tries with DISPATCH_RETRY's backoff (2 s doubling to 5 min, about two hours in all), then rounds of 16
+# tries whose longest interval doubles each round up to 12 h: a mail server down for days is tried twice a day, staff
+# having been alerted (after 3 tries, and before the due date). A 60-day outage costs ~15 rounds (~200 history events).
 SEND_TIMEOUT = timedelta(minutes=2)
 SEND_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 # After this many failed tries the handler is told that a letter is held up.
 DELIVERY_ALERT_AFTER_ATTEMPTS = 3
-# Issue 12 point 6: a send is retried by the server in rounds (one activity execution each; its tries
-# add no history events) of 1, 2, 4, 8, 16 tries with DISPATCH_RETRY's backoff (2 s doubling to 5 min,
-# about two hours in all, as before), then rounds of 16 tries whose longest interval doubles each round
-# up to 12 h: a mail server down for days is tried twice a day, staff having been alerted (after 3
-# tries, and before the due date). A 60-day outage costs ~15 rounds (~200 history events, ~180
-# tries) instead of ~17,000 activities and timers. Workflows started before keep their loop on replay.
-SEND_ROUNDS = "letters-send-rounds"
 SEND_ROUND_MAX_TRIES = 16
 SEND_SHORT_ROUNDS = 5  # rounds at DISPATCH_RETRY's 5-minute maximum interval
 SEND_LONGEST_INTERVAL = timedelta(hours=12)
-
-# Issue 15 point 2: a letter is composed, issued and tried once in one activity (`deliver_letter`), not
-# three (each a scheduled/started/completed triple and a workflow task); a failed first try goes on in
-# the rounds of `send_letter` above, shown as before. Workflows started before keep three activities.
-LETTERS_IN_ONE = "letters-in-one-activity"
-# Issue 15 point 2: the acknowledgment's activity also writes the application's record with the letter's outcome
-# event, in the transaction that records the send: no persist activity (and workflow task) after it. Checked
-# once at the start of the application's run; implies LETTERS_IN_ONE (so LETTERS_V2 and SEND_ROUNDS) and the
-# application's PERSIST_IN_BACKGROUND and CALENDAR_AT_WAKE: one patch marker for a new workflow, not three.
-LETTER_WITH_RECORD = "letter-with-record"
 
 FailedRound = Callable[[int, str], Awaitable[None]]
 FailedTry = tuple[int | None, str]  # (tries counted on the outbox row if known, "<type>: <error>")
@@ -179,91 +161,39 @@ class LetterDelivery:
 
     async def _deliver(self, dispatch: DispatchInput, compose: ComposeLetterInput | None) -> None:
         try:
-            # LETTERS_IN_ONE first: it implies letters v2 and send rounds, so a new workflow records one
-            # patch marker for its letters, not three (each marker comes with a search-attribute upsert).
-            if self._with_record or workflow.patched(LETTERS_IN_ONE):
-                await self._deliver_v2(dispatch, compose, in_one=True)
-            elif workflow.patched(LETTERS_V2):
-                await self._deliver_v2(dispatch, compose)
-            else:
-                await self._deliver_v1(dispatch, compose)
+            await self._deliver_in_one(dispatch, compose)
         finally:
             self._letters_in_flight -= 1
 
-    async def _deliver_v1(self, dispatch: DispatchInput, compose: ComposeLetterInput | None) -> None:
-        """Before letters v2: compose, then dispatch_letter (kept for workflows that started on it)."""
-        try:
-            if compose is not None:
-                dispatch.letter = await workflow.execute_activity_method(
-                    DisclosureActivities.compose_letter, compose,
-                        start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
-                )
-            result = await workflow.execute_activity_method(
-                DisclosureActivities.dispatch_letter, dispatch,
-                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=DISPATCH_RETRY,
-            )
-        except ActivityError as err:
-            async with self._lock:
-                self._record("letter-failed", "system", f"{dispatch.letter.kind} 未能送出：{err.cause or err}")
-                await self._alert(f"{dispatch.key}:failed", "delivery-problem", "supervisor", None,
-                                  f"{self._s.inp.application_id} 的文书未能送出，请人工处理")
-                await self._persist()
-        else:
-            async with self._lock:
-                if result.status == "sent":
-                    self._record("letter-sent", "system", f"{dispatch.letter.subject} 已通过电子邮件送出")
-                    if dispatch.letter.kind == "reply" and self._s.phase == "awaiting-delivery" and result.sent_at:
-                        self._close_delivered(local_date(result.sent_at), "system", "答复已通过电子邮件送达")
-                else:
-                    self._record("letter-awaiting-staff", "system", f"{dispatch.letter.subject} 待工作人员寄送或交付")
-                await self._persist()
-
-    async def _deliver_v2(self, dispatch: DispatchInput, compose: ComposeLetterInput | None, *,
-                          in_one: bool = False) -> None:
-        """Compose, issue once (文号, PDF, outbox row), send through the outbox with backoff.
-
-        `in_one` (LETTERS_IN_ONE): the three are one `deliver_letter`; a failed first try goes on in rounds.
-        """
+    async def _deliver_in_one(self, dispatch: DispatchInput, compose: ComposeLetterInput | None) -> None:
+        """Compose, issue once (文号, PDF, outbox row) and try once in one `deliver_letter`; a failed first try goes
+        on in rounds through the outbox."""
         view = LetterView(key=dispatch.key, kind=compose.kind if compose else dispatch.letter.kind,
                           recipient_name=dispatch.recipient_name, method=dispatch.method)
         self._s.letters.append(view)
         adopted = False  # the activity wrote the record with the outcome event (LETTER_WITH_RECORD)
         try:
-            if in_one:
-                # Composed, issued and tried once in one activity; a failed try goes on in rounds.
-                record = self._letter_record(compose)
-                try:
-                    delivered: DeliveredLetter = await workflow.execute_activity_method(
-                        DisclosureActivities.deliver_letter,
-                        DeliverLetterInput(compose=compose, issue=self._issue_input(dispatch, compose),
-                                           send=self._send_input(dispatch), record=record and record[0],
-                                           outcome_seq=record and record[1]),
-                        start_to_close_timeout=SEND_TIMEOUT, heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT,
-                        retry_policy=PERSIST_RETRY,
-                    )
-                except BaseException:
-                    if record is not None:
-                        self._letter_recorded(None)
-                    raise
-                # At once, before anything else runs: the persister waits for this.
-                adopted = record is not None and self._letter_recorded(delivered)
-                dispatch.letter, issued = delivered.letter, delivered.issued
-                view.status, view.document_number, view.pdf_sha256, view.attachments = (
-                    issued.status, issued.document_number, issued.pdf_sha256, len(issued.attachments))
-                result = delivered.sent or await self._send_in_rounds(view, dispatch, failed_first_try(delivered))
-            else:
-                if compose is not None:
-                    dispatch.letter = await workflow.execute_activity_method(
-                        DisclosureActivities.compose_letter, compose,
-                        start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
-                    )
-                issued = await workflow.execute_activity_method(
-                    LetterActivities.issue_letter, self._issue_input(dispatch, compose),
-                    start_to_close_timeout=SEND_TIMEOUT, retry_policy=PERSIST_RETRY,
+            # Composed, issued and tried once in one activity; a failed try goes on in rounds.
+            record = self._letter_record(compose)
+            try:
+                delivered: DeliveredLetter = await workflow.execute_activity_method(
+                    DisclosureActivities.deliver_letter,
+                    DeliverLetterInput(compose=compose, issue=self._issue_input(dispatch, compose),
+                                       send=self._send_input(dispatch), record=record and record[0],
+                                       outcome_seq=record and record[1]),
+                    start_to_close_timeout=SEND_TIMEOUT, heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT,
+                    retry_policy=PERSIST_RETRY,
                 )
-                view.status, view.document_number, view.pdf_sha256, view.attachments = (
-                    issued.status, issued.document_number, issued.pdf_sha256, len(issued.attachments))
-                result = await self._send_with_backoff(view, dispatch)
+            except BaseException:
+                if record is not None:
+                    self._letter_recorded(None)
+                raise
+            # At once, before anything else runs: the persister waits for this.
+            adopted = record is not None and self._letter_recorded(delivered)
+            dispatch.letter, issued = delivered.letter, delivered.issued
+            view.status, view.document_number, view.pdf_sha256, view.attachments = (
+                issued.status, issued.document_number, issued.pdf_sha256, len(issued.attachments))
+            result = delivered.sent or await self._send_in_rounds(view, dispatch, failed_first_try(delivered))
         except ActivityError as err:
             view.status, view.last_error = "failed", str(err.cause or err)[:300]
             async with self._lock:
@@ -282,15 +212,17 @@ class LetterDelivery:
             if result.status == "sent":
                 if not adopted:
                     self._record(sent_words[0], "system", sent_words[1])
-                self._email_accepted(dispatch, result)
+                self._letter_left(dispatch, result)
                 if dispatch.letter.kind == "reply" and self._s.phase == "awaiting-delivery" and result.sent_at:
                     view.status, view.delivered_on = "delivered", local_date(result.sent_at)
                     self._close_delivered(local_date(result.sent_at), "system", "答复已通过电子邮件送达")
             elif result.status in ("uncertain", "failed"):
                 self._record("letter-" + result.status, "system",
                              f"{dispatch.letter.subject}{number} 发送情况不明或失败，未重发，请工作人员核实：{result.last_error}")
-            elif not adopted:
-                self._record(staff_words[0], "system", staff_words[1])
+            else:
+                if not adopted:
+                    self._record(staff_words[0], "system", staff_words[1])
+                self._letter_left(dispatch, result)
             if not adopted or delivered.calendar is not None:  # written, then found counted on an older calendar
                 await self._persist()
 
@@ -309,42 +241,9 @@ class LetterDelivery:
         return SendLetterInput(key=dispatch.key, application_id=dispatch.application_id, due_on=due_on,
                                due_at=end_of_day_instant(due_on))
 
-    def _email_accepted(self, dispatch: DispatchInput, result: SendLetterResult) -> None:
-        """Hook: the mail server accepted a letter (issue 11 point 14: proof of service). Nothing by default."""
-
-    async def _send_with_backoff(self, view: LetterView, dispatch: DispatchInput) -> SendLetterResult:
-        """Try until the outbox says sent (or that staff must act); every failed try is shown to staff."""
-        if workflow.patched(SEND_ROUNDS):
-            return await self._send_in_rounds(view, dispatch)
-        delay = DISPATCH_RETRY.initial_interval
-        assert delay is not None and DISPATCH_RETRY.maximum_interval is not None
-        while True:
-            try:
-                return await workflow.execute_activity_method(
-                    LetterActivities.send_letter, SendLetterInput(key=dispatch.key, application_id=dispatch.application_id),
-                    start_to_close_timeout=SEND_TIMEOUT,
-                    heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT, retry_policy=SEND_ONCE,
-                )
-            except ActivityError as err:
-                cause = err.cause
-                kind = getattr(cause, "type", None) or type(cause or err).__name__
-                view.attempts += 1
-                view.status, view.last_error = "failed", f"{kind}: {cause or err}"[:300]
-            async with self._lock:
-                if view.attempts == 1:
-                    self._record("letter-delayed", "system",
-                                 f"{view.key} 发送失败，系统将自动重试：{view.last_error}")
-                    await self._persist()
-                if view.attempts == DELIVERY_ALERT_AFTER_ATTEMPTS:
-                    await self._alert(f"{view.key}:retrying", "delivery-problem", "handler", self._s.handler,
-                                      f"{self._s.inp.application_id} 的文书已发送 {view.attempts} 次均未成功"
-                                      f"（{view.last_error}），系统继续重试，请关注")
-                if workflow.now() + delay > end_of_day_instant(self._s.due.due_on):
-                    await self._alert(f"{view.key}:before-due", "delivery-problem", "supervisor", None,
-                                      f"{self._s.inp.application_id} 的文书无法在答复期限 {self._s.due.due_on} 前送出"
-                                      f"（已尝试 {view.attempts} 次：{view.last_error}），请安排其他方式送达")
-            await workflow.sleep(delay)
-            delay = min(delay * 2, DISPATCH_RETRY.maximum_interval)
+    def _letter_left(self, dispatch: DispatchInput, result: SendLetterResult) -> None:
+        """Hook: the letter left the agency (the relay accepted the e-mail; or it awaits staff: posted, picked up,
+        on the portal). Dispatch only, never receipt (RULES §3 Service). Nothing by default."""
 
     async def _send_in_rounds(self, view: LetterView, dispatch: DispatchInput,
                               first_try: FailedTry | None = None) -> SendLetterResult:

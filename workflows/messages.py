@@ -12,6 +12,7 @@ from pydantic import ConfigDict, EmailStr, Field, model_validator
 
 from contracts.models import DeliveryMethod, Letter, PrescreenFinding
 from contracts.payload import Payload
+from contracts.service import NoticeService, ServiceHow
 from contracts.status import FINAL_STATUSES, Status  # noqa: F401  re-exported (one Status: contracts/status.py)
 from clock import DueDate
 from outcomes import OutcomeCode
@@ -258,6 +259,8 @@ class FeeState(Strict):
     lapsed_on: date | None = None
     notice_served_on: date | None = Field(default=None, description="送达: the fee notice's receipt; pay_by counts from it")
     pay_by_basis: str = ""
+    approved_on: date | None = Field(default=None, description="the supervisor's approval; the notice is issued that day")
+    service: NoticeService | None = Field(default=None, description="the fee notice: dispatched (the clock stops), served")
 
 
 class LetterServed(Strict):
@@ -265,8 +268,19 @@ class LetterServed(Strict):
 
     key: str = Field(description="the letter's key, e.g. '<application_id>:fee'")
     served_on: date = Field(description="送达日期: accepted by the mail server, signed for, picked up, downloaded")
-    method: Literal["email", "post", "pickup", "portal", "hand"]
+    method: ServiceHow
     evidence: str = Field(default="", max_length=500, description="what shows it: tracking number, signatory, Message-ID")
+    by: Actor
+
+
+class NoticeEvent(Strict):
+    """What happened to a notice on its way (RULES §3 Service): dispatched (posted, handed to a courier), unservable
+    (bounced, returned), or published for 公告送达 (the last resort, deemed served after the agency's days)."""
+
+    key: str = Field(description="the letter's key, e.g. '<application_id>:fee'")
+    event: Literal["dispatched", "unservable", "public-notice"]
+    on: date = Field(description="交邮 / 退回 / 公告 date")
+    detail: str = Field(default="", max_length=500, description="tracking number, the bounce's reason, where published")
     by: Actor
 
 
@@ -341,14 +355,22 @@ class ConsultationProgress(Strict):
     window_provisional: bool = Field(description="receipt not yet known: counted from dispatch for now")
     window_basis: str
     service_evidence: str = ""
+    unservable_on: date | None = None
+    unservable_reason: str = ""
 
 
 class RecordService(Strict):
-    """Staff record a posted or hand-delivered consultation letter: handed to the post, signed for."""
+    """A consultation letter's way (RULES §3 Service): handed to the post, signed for (or the consultee's mail system's
+    delivery report), unservable (bounced, returned), or published for 公告送达 after it proved unservable."""
 
     dispatched_on: date | None = Field(default=None, description="寄出日期: handed to the post / delivered by hand")
     served_on: date | None = Field(default=None, description="送达日期: the post's signed-for date, or the hand-over date")
+    how: ServiceHow | None = Field(default=None, description="the proof of receipt: post (default), hand, email, reply")
     evidence: str = Field(default="", max_length=500, description="tracking number, signature, etc.")
+    unservable_on: date | None = Field(default=None, description="退回 / 退信: the day it proved unservable")
+    unservable_reason: str = Field(default="", max_length=500)
+    published_on: date | None = Field(default=None, description="公告送达: the day the notice was published")
+    published_where: str = Field(default="", max_length=200)
     by: Actor
 
 
@@ -390,6 +412,7 @@ class ConsultationView(Strict):
     # The consultation letter's failed tries while the mail server refuses (issue 12 point 10).
     letter_attempts: int = 0
     letter_last_error: str = ""
+    service: NoticeService | None = None
 
 
 # --- the whole state, as a query returns it ------------------------------------------------
@@ -439,6 +462,8 @@ class ConsultationState(Strict):
     answer_received_on: date | None = None
     answer_entered_by: Actor | None = None
     answer_evidence: str = ""
+    unservable_on: date | None = Field(default=None, description="the letter proved unservable (bounce, returned)")
+    unservable_reason: str = ""
     child_status: Literal["running", "ended", "failed"] = "running"
     failure: str | None = None
     restarts: int = 0
@@ -472,6 +497,7 @@ class ExcessiveState(Strict):
     decided_on: date | None = None
     decision_reason: str = ""
     period_until: date | None = None
+    service: NoticeService | None = Field(default=None, description="the request for reasons: its period runs from receipt")
 
 
 class SupplementState(Strict):
@@ -490,6 +516,7 @@ class SupplementState(Strict):
     notice_issued_on: date | None = Field(default=None, description="the current notice's date (a renewed deadline's)")
     notice_served_on: date | None = Field(default=None, description="送达: the current notice's receipt date")
     deadline_basis: str = ""
+    service: NoticeService | None = Field(default=None, description="the current notice: its deadline runs from receipt")
 
 
 class TimelineEntry(Strict):

@@ -37,6 +37,7 @@ from workflows.messages import (
     ConsultationView,
     EditReplyDraft,
     LetterServed,
+    NoticeEvent,
     RecordService,
     StateQuery,
 )
@@ -82,12 +83,30 @@ def _local(moment: datetime) -> datetime:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(SHANGHAI)
 
 
-def service_evidence(row: LetterOutbox) -> ServiceEvidence:
-    """The proof of service of one letter, with each fact worded as staff would cite it."""
+def return_lines(rows: list, at) -> tuple[list[str], datetime | None]:
+    """Evidence lines, and the instant the addressee's mail system reported delivery (None: not reported)."""
+    lines, delivered = [], None
+    for row in rows:
+        where = f"（{row.reporting_mta}）" if row.reporting_mta else ""
+        if row.action == "delivered":
+            delivered = delivered or row.reported_at
+            lines.append(f"送达状态通知：收件人邮件系统{where}于 {at(row.reported_at)} 确认投递至 {row.recipient}（{row.status}）")
+        elif row.action == "failed":
+            lines.append(f"退信：收件人邮件系统{where}于 {at(row.reported_at)} 退回（{row.status} {row.diagnostic}），未送达")
+        else:
+            lines.append(f"延迟：收件人邮件系统{where}于 {at(row.reported_at)} 报告投递延迟（{row.status} {row.diagnostic}）")
+    return lines, delivered
+
+
+def service_evidence(row: LetterOutbox, returns: list | None = None) -> ServiceEvidence:
+    """The proof of service of one letter, with each fact worded as staff would cite it. Our relay's acceptance of an
+    e-mail is its dispatch; its receipt is the addressee's mail system's delivery report (RULES §3 Service)."""
     lines = []
     if row.message_id and row.sent_at:
-        lines.append(f"电子邮件：邮件服务器于 {_at(row.sent_at)} 接收，服务器答复「{row.smtp_reply or '250'}」，"
+        lines.append(f"电子邮件：本机关发信服务器于 {_at(row.sent_at)} 接收（发出），服务器答复「{row.smtp_reply or '250'}」，"
                      f"Message-ID {row.message_id}，收件地址 {row.email}")
+    returned, reported_at = return_lines(returns or [], _at)
+    lines += returned
     if row.posted_on or row.tracking_number:
         lines.append("邮寄：" + "，".join(filter(None, [
             f"{row.posted_on} 交邮" if row.posted_on else "", f"邮件单号 {row.tracking_number}" if row.tracking_number else ""])))
@@ -107,8 +126,10 @@ def service_evidence(row: LetterOutbox) -> ServiceEvidence:
     if row.service_note:
         lines.append(f"备注：{row.service_note}")
     served_on = row.delivered_on
-    if served_on is None and row.status == "sent" and row.sent_at:
-        served_on = _local(row.sent_at).date()  # 到达特定系统: accepted for delivery
+    if served_on is None and reported_at is not None:
+        served_on = _local(reported_at).date()  # 到达受送达人特定系统: the addressee's system reported delivery
+    if served_on is None and row.kind == "reply" and row.status == "sent" and row.sent_at:
+        served_on = _local(row.sent_at).date()  # the reply closes on acceptance (its remedies run from receipt)
     if served_on is None and row.downloaded_at:
         served_on = _local(row.downloaded_at).date()
     return ServiceEvidence(
@@ -177,10 +198,12 @@ async def letters_of(application_id: str, session: SessionDep, client: ClientDep
 
 def _letters(session: Session, application_id: str) -> list[LetterOut]:
     documents = {d.key: d for d in repo.documents_for_application(session, application_id)}
-    return [_letter_out(row, documents.get(row.key)) for row in repo.outbox_for_application(session, application_id)]
+    rows = repo.outbox_for_application(session, application_id)
+    returns = repo.returns_for(session, [row.key for row in rows])
+    return [_letter_out(row, documents.get(row.key), returns.get(row.key, [])) for row in rows]
 
 
-def _letter_out(row: LetterOutbox, document) -> LetterOut:
+def _letter_out(row: LetterOutbox, document, returns: list | None = None) -> LetterOut:
     return LetterOut(
         key=row.key, kind=row.kind, method=row.method, recipient_name=row.recipient_name, status=row.status,
         attempts=row.attempts, last_error=row.last_error,
@@ -188,14 +211,14 @@ def _letter_out(row: LetterOutbox, document) -> LetterOut:
         issued_on=document.issued_on if document else None,
         pdf_sha256=document.pdf_sha256 if document else None, body_sha256=document.body_sha256 if document else None,
         attachments=row.attachments, sent_at=row.sent_at, delivered_on=row.delivered_on,
-        tracking_number=row.tracking_number, message_id=row.message_id, evidence=service_evidence(row),
+        tracking_number=row.tracking_number, message_id=row.message_id, evidence=service_evidence(row, returns),
     )
 
 
 # --- proof of service entered by staff (issue 11 point 14) ---------------------------------------
 
 CONSULTATION_LETTERS = ("consultation-letter", "agency-consultation-letter")
-NOTICES = ("supplement-notice", "fee-notice")
+NOTICES = ("supplement-notice", "fee-notice", "reasons-request")
 
 
 class ServiceIn(BaseModel):
@@ -260,18 +283,74 @@ async def record_service(application_id: str, key: str, body: ServiceIn, session
         await run_update(client, consultation_id, "record_service", RecordService(
             dispatched_on=body.posted_on, served_on=body.served_on, evidence=evidence, by=user.username),
             ConsultationView, what="征求意见", ended=lambda: "征求意见已结束，送达日期不再影响期限")
-    elif kind in NOTICES and body.served_on is not None:
+    elif kind in NOTICES:
         # The window from receipt is counted on the agency's published calendar (issue 15 point 4).
         await catch_up_before_acting(client, calendar, session, application_id)
-        await run_update(client, application_id, "letter_served", LetterServed(
-            key=key, served_on=body.served_on, method=body.method, evidence=evidence, by=user.username),
-            ApplicationView, what="申请", ended=lambda: "本申请已办结")
+        if body.posted_on is not None:  # dispatched: the reply clock stops (fee); the period waits for receipt
+            try:
+                await run_update(client, application_id, "notice_event", NoticeEvent(
+                    key=key, event="dispatched", on=body.posted_on, detail=evidence, by=user.username),
+                    ApplicationView, what="申请", ended=lambda: "本申请已办结")
+            except HTTPException as refused:
+                if body.served_on is None or refused.status_code != status.HTTP_409_CONFLICT:
+                    raise
+        if body.served_on is not None:
+            await run_update(client, application_id, "letter_served", LetterServed(
+                key=key, served_on=body.served_on, method=body.method, evidence=evidence, by=user.username),
+                ApplicationView, what="申请", ended=lambda: "本申请已办结")
     repo.record_service(session, key, served_on=body.served_on, method=body.method, by=user.username,
                         tracking_number=body.tracking_number, posted_on=body.posted_on, received_by=body.received_by,
                         handed_over_by=handed_over_by, note=body.note or None)
     session.commit()
     session.refresh(row)
     return _letter_out(row, repo.get_document(session, key))
+
+
+class ServiceProblemIn(BaseModel):
+    """A notice that cannot be served (退信, 退回, 查无此人), or its 公告送达 after that (RULES §3 Service)."""
+
+    event: Literal["unservable", "public-notice"]
+    on: date = Field(description="退回之日 / 公告之日")
+    detail: str = Field(min_length=2, max_length=300, description="无法送达的原因，或公告的地点、网址")
+
+
+@staff.post("/{application_id}/letters/{key}/service-problem", response_model=LetterOut,
+            responses={404: {"description": "没有该文书"}, 409: {"description": "不能登记（附原因）"}})
+async def record_service_problem(application_id: str, key: str, body: ServiceProblemIn, session: SessionDep,
+                                 client: ClientDep, user: Desk) -> LetterOut:
+    """A notice that starts a period could not be served: nothing runs, staff serve it another way; 公告送达 is the
+    last resort, deemed served 30 days after publication (民事诉讼法 第九十五条 by analogy)."""
+    await ensure_visible(user, application_id, client)
+    row = await blocking(repo.get_outbox, session, key)
+    if row is None or row.application_id != application_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "没有该文书")
+    kind = row.kind
+    session.commit()
+    if kind in NOTICES:
+        await run_update(client, application_id, "notice_event", NoticeEvent(
+            key=key, event=body.event, on=body.on, detail=body.detail, by=user.username),
+            ApplicationView, what="申请", ended=lambda: "本申请已办结")
+    elif kind in CONSULTATION_LETTERS:
+        problem = ({"unservable_on": body.on, "unservable_reason": body.detail} if body.event == "unservable"
+                   else {"published_on": body.on, "published_where": body.detail})
+        await run_update(client, key.removesuffix(":letter"), "record_service", RecordService(
+            **problem, by=user.username), ConsultationView, what="征求意见", ended=lambda: "征求意见已结束")
+    else:
+        raise HTTPException(status.HTTP_409_CONFLICT, "该文书不启动期限，无需登记送达问题；请改为其他方式送达")
+    note = ("无法送达：" if body.event == "unservable" else "公告送达：") + f"{body.on} {body.detail}"
+    await blocking(_note_problem, session, key, note)
+    return await blocking(_one_letter, session, key)
+
+
+def _note_problem(session: Session, key: str, note: str) -> None:
+    row = repo.get_outbox(session, key)
+    repo.update_outbox(session, key, service_note="；".join(filter(None, [row.service_note, note]))[:1000])
+    session.commit()
+
+
+def _one_letter(session: Session, key: str) -> LetterOut:
+    row = repo.get_outbox(session, key)
+    return _letter_out(row, repo.get_document(session, key), repo.returns_for(session, [key]).get(key, []))
 
 
 @staff.post("/{application_id}/letters/{key}/receipt-scan", response_model=LetterOut,
@@ -470,6 +549,7 @@ async def portal_reply_pdf(application_id: Owned, session: SessionDep, settings:
 
 # The applicant's other letters and the files that went with the reply (same query code).
 PORTAL_LETTERS = {"ack": "回执", "supplement": "补正告知书", "extension": "延期答复告知书", "fee": "缴费通知",
+                  "reasons-request": "说明申请理由告知书",
                   "supplement-2": "补正告知书（重新确定补正期限）", "supplement-3": "补正告知书（重新确定补正期限）"}
 # Who downloads: the portal authenticates the applicant by the application number and its query code.
 PORTAL_DOWNLOADER = "申请人（凭申请编号和查询码验证）"
