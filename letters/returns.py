@@ -110,7 +110,10 @@ def parse_return(raw: bytes) -> list[ReturnReport]:
             ))
         return reports
     # Not RFC 3464: one of the formats flufl.bounce knows (qmail, Exim, Postfix's older ones, Exchange, …).
-    permanent, temporary = all_failures(msg)
+    try:
+        temporary, permanent = all_failures(msg)  # flufl.bounce: (temporary, permanent)
+    except Exception:  # a detector tripped over a malformed message: it reports nothing we can use
+        return []
     return [ReturnReport(action=action, recipient=address.decode(errors="replace"),
                          status="5.0.0" if action == "failed" else "4.0.0",
                          diagnostic=str(msg.get("Subject", "")), at=sent_at, reporting_mta="",

@@ -31,9 +31,11 @@ from api.main import create_app  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.temporal import build_worker  # noqa: E402
 from db.session import init_db, make_engine  # noqa: E402
-from tests.fixtures_smtp import CapturingHandler, SmtpController  # noqa: E402
+from tests.fixtures_smtp import CapturingHandler, SmtpController, SmtpServer  # noqa: E402
 from tests.helpers import (  # noqa: E402
+    MAIL_RETURNS_TOKEN,
     TEST_JWT_SECRET,
+    email_served,
     StaffClient,
     act,
     eventually,
@@ -46,6 +48,8 @@ from workflows import search_attributes as sa  # noqa: E402
 
 TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
 DEFAULT_OUT = REPO_ROOT / "tests" / "histories"
+
+MAILBOX: SmtpServer  # the recording's SMTP server (set by `record`): its delivery reports go to the API
 
 # A scenario drives one application and returns {file stem: workflow id} of what to record.
 Scenario = Callable[[httpx.AsyncClient], Awaitable[dict[str, str]]]
@@ -120,8 +124,8 @@ async def withdrawal(api: httpx.AsyncClient) -> dict[str, str]:
     return {"withdrawal": app_id}
 
 
-async def letters_v2_reply_edited_by_email(api: httpx.AsyncClient) -> dict[str, str]:
-    """Letters v2: the draft edited before review, approved version checked, reply issued and e-mailed."""
+async def reply_edited_by_email(api: httpx.AsyncClient) -> dict[str, str]:
+    """The draft edited before review, approved version checked, reply issued (文号, PDF) and e-mailed, closed."""
     app_id = (await register(api))["application_id"]
     await eventually(api, app_id, letters_sent(1))
     await act(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "reasons": "", "by": "wang"})
@@ -130,11 +134,11 @@ async def letters_v2_reply_edited_by_email(api: httpx.AsyncClient) -> dict[str, 
     await act(api, app_id, "reply-draft", {"body": draft["body"].replace("经审查，", "经审查核实，"), "by": "wang"})
     await act(api, app_id, "review", {"approve": True, "draft_version": 1, "by": "reviewer-zhao"})
     await sign_and_close(api, app_id)
-    return {"letters_v2_reply_edited_by_email": app_id}
+    return {"reply_edited_by_email": app_id}
 
 
-async def letters_v2_post_delivered(api: httpx.AsyncClient) -> dict[str, str]:
-    """Letters v2: reply by post, staff record the tracking number and the signed-for date."""
+async def reply_posted_and_delivered(api: httpx.AsyncClient) -> dict[str, str]:
+    """Reply by post: awaiting staff; the tracking number and the signed-for date recorded (outbox row), closed."""
     app_id = (await register(api, delivery_method="post"))["application_id"]
     await eventually(api, app_id, lambda s: any(e["kind"] == "letter-awaiting-staff" for e in s["timeline"]))
     await through_review(api, app_id, {1: ("disclosed", "")})
@@ -142,35 +146,36 @@ async def letters_v2_post_delivered(api: httpx.AsyncClient) -> dict[str, str]:
     await eventually(api, app_id, lambda s: [e["kind"] for e in s["timeline"]].count("letter-awaiting-staff") >= 2)
     await act(api, app_id, "delivery", {"delivered_on": today().isoformat(), "method": "post",
                                         "tracking_number": "EMS1234567890CN", "by": "desk-chen"})
-    return {"letters_v2_post_delivered": app_id}
+    return {"reply_posted_and_delivered": app_id}
 
 
-async def letters_in_one_by_email(api: httpx.AsyncClient) -> dict[str, str]:
-    """Issue 15 point 2 (`workflow.patched("letters-in-one-activity")`): each letter composed, issued and sent
-    by one deliver_letter; registered, acknowledged, reply e-mailed, closed."""
-    app_id = (await plain_disclosure_by_email(api))["plain_disclosure_by_email"]
-    return {"letters_in_one_by_email": app_id}
+async def supplement_served_by_delivery_report(api: httpx.AsyncClient) -> dict[str, str]:
+    """RULES §3 Service: the e-mailed supplement notice dispatched by our relay, served by the addressee's delivery
+    report (POST /api/v1/mail/returns); left open, awaiting the supplement."""
+    app_id = (await register(api))["application_id"]
+    await eventually(api, app_id, letters_sent(1))
+    await act(api, app_id, "supplement-request", {"needed": ["请写明所需信息的文号"], "by": "wang"})
+    await email_served(api, MAILBOX, f"{app_id}:supplement")
+    await eventually(api, app_id, lambda s: s["supplement"]["notice_served_on"] is not None)
+    return {"supplement_served_by_delivery_report": app_id}
 
 
-async def letters_in_one_post_delivered(api: httpx.AsyncClient) -> dict[str, str]:
-    """Letters in one activity, by post: issued and awaiting staff; delivery recorded, closed."""
-    app_id = (await letters_v2_post_delivered(api))["letters_v2_post_delivered"]
-    return {"letters_in_one_post_delivered": app_id}
-
-
-async def letter_with_record_by_email(api: httpx.AsyncClient) -> dict[str, str]:
-    """Issue 15 point 2 (`workflow.patched("letter-with-record")`): the acknowledgment's deliver_letter also writes
-    the application's record and its letter-sent event (no persist activity after it); one patch marker at the
-    start; reply e-mailed, closed."""
-    app_id = (await plain_disclosure_by_email(api))["plain_disclosure_by_email"]
-    return {"letter_with_record_by_email": app_id}
-
-
-async def letter_with_record_post_delivered(api: httpx.AsyncClient) -> dict[str, str]:
-    """The same by post: the acknowledgment awaits staff (its event written by deliver_letter); delivery
-    recorded, closed."""
-    app_id = (await letters_v2_post_delivered(api))["letters_v2_post_delivered"]
-    return {"letter_with_record_post_delivered": app_id}
+async def fee_posted_served_paid(api: httpx.AsyncClient) -> dict[str, str]:
+    """The fee notice: approved, posted (dispatched: the clock stops), signed for (the 20 working days run), paid."""
+    applicant = {"name": "钱二", "type": "natural-person", "id_number": "350102199002021234", "address": "福州市某路3号"}
+    app_id = (await register(api, applicant=applicant, delivery_method="post"))["application_id"]
+    await act(api, app_id, "fee-proposal", {"standard": "per-page", "quantity": 150,
+                                             "reason": "申请公开的信息达150页，数量明显超过合理范围", "by": "wang"})
+    await act(api, app_id, "fee-decision", {"approve": True, "by": "chief-liu"})
+    await eventually(api, app_id, lambda s: [e["kind"] for e in s["timeline"]].count("letter-awaiting-staff") >= 2)
+    key = f"{app_id}:fee"
+    for body in ({"method": "post", "posted_on": today().isoformat(), "tracking_number": "EMS9876543210CN"},
+                 {"method": "post", "served_on": today().isoformat(), "received_by": "钱二"}):
+        response = await api.post(f"/api/v1/applications/{app_id}/letters/{key}/service", json=body,
+                                  headers=api.as_user("desk-chen"))
+        assert response.status_code == 200, response.text
+    await act(api, app_id, "fee-payment", {"paid_on": today().isoformat(), "by": "desk-chen"})
+    return {"fee_posted_served_paid": app_id}
 
 
 async def settled_history(handle: WorkflowHandle) -> WorkflowHistory:
@@ -196,19 +201,20 @@ SCENARIOS: list[Scenario] = [
     consultation_objection_overridden,
     extension_approved,
     withdrawal,
-    letters_v2_reply_edited_by_email,
-    letters_v2_post_delivered,
-    letters_in_one_by_email,
-    letters_in_one_post_delivered,
-    letter_with_record_by_email,
-    letter_with_record_post_delivered,
+    reply_edited_by_email,
+    reply_posted_and_delivered,
+    supplement_served_by_delivery_report,
+    fee_posted_served_paid,
 ]
 
 
 async def record(out: Path, only: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    controller = SmtpController(CapturingHandler())
+    global MAILBOX
+    handler = CapturingHandler()
+    controller = SmtpController(handler)
     controller.start()
+    MAILBOX = SmtpServer(host="127.0.0.1", port=controller.port, handler=handler)
     env = await WorkflowEnvironment.start_time_skipping_v2(
         dev_server_existing_path=str(TEMPORAL_CLI),
         dev_server_extra_args=["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true"],
@@ -221,6 +227,7 @@ async def record(out: Path, only: list[str] | None = None) -> None:
             settings = Settings(
                 data_dir=Path(tmp), database_url=f"sqlite:///{tmp}/record.db", task_queue=f"record-{uuid.uuid4()}",
                 smtp_host="127.0.0.1", smtp_port=controller.port, jwt_secret=TEST_JWT_SECRET,
+                mail_returns_token=MAIL_RETURNS_TOKEN,
             )
             engine = make_engine(settings.database_url)
             init_db(engine)

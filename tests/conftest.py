@@ -5,6 +5,7 @@ skips unless a test fast-forwards a workflow: the API and tests use a plain clie
 workflow runs in real time. Each session gets its own task queue and database file.
 """
 
+import asyncio
 import os
 import sys
 import uuid
@@ -30,7 +31,7 @@ from db.session import init_db, make_engine
 from tests import hypothesis_profiles  # noqa: F401  (CI=true: the `ci` profile)
 from tests.dates import session_pin
 from tests.fixtures_smtp import CapturingHandler, SmtpController, SmtpServer
-from tests.helpers import TEST_CODEC_KEYS, TEST_JWT_SECRET, StaffClient, seed_test_users
+from tests.helpers import TEST_CODEC_KEYS, TEST_JWT_SECRET, StaffClient, relay_returns, seed_test_users
 from workflows import search_attributes as sa
 
 TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
@@ -161,12 +162,19 @@ async def staff_client(app, env: WorkflowEnvironment | None = None) -> AsyncIter
 
 
 @pytest_asyncio.fixture(scope="session")
-async def api(env: WorkflowEnvironment, client: Client, settings: Settings, engine, worker) -> AsyncIterator[StaffClient]:
-    """The session's API, logged in as every test user (tests.helpers.TEST_USERS); the supervisor by default."""
+async def api(env: WorkflowEnvironment, client: Client, settings: Settings, engine, worker,
+              mailbox: SmtpServer) -> AsyncIterator[StaffClient]:
+    """The session's API, logged in as every test user (tests.helpers.TEST_USERS); the supervisor by default. The
+    session's SMTP server's delivery reports reach it as the agency's mail system would hand them over
+    (tests.helpers.relay_returns)."""
     app = create_app(settings, client=client, engine=engine)
     seed_test_users(engine)
     async with staff_client(app, env) as http:
-        yield http
+        relay = asyncio.create_task(relay_returns(http, mailbox.handler))
+        try:
+            yield http
+        finally:
+            relay.cancel()
 
 
 @pytest_asyncio.fixture

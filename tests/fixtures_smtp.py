@@ -24,12 +24,15 @@ from core.mailsink import DsnSMTP, delivery_reports
 class CapturingHandler:
     """Keeps every message; as a DSN-capable relay (RFC 3461) it also keeps the delivery status notification owed
     for each, in `returns`, for a test to hand to the API's returns endpoint (tests.helpers.deliver_returns).
-    `rules` (core.mailsink.parse_rules) bounce or delay addresses; `report_at` dates the reports (default: now)."""
+    `rules` (core.mailsink.parse_rules) bounce or delay addresses; `report_at` dates the reports (default: now).
+    The session's API is handed every report at once (tests.helpers.relay_returns) except those about addresses
+    matching `hold` (fnmatch), which a test delivers itself (tests.helpers.deliver_returns, email_served)."""
 
     envelopes: list[Envelope] = field(default_factory=list)
     returns: list[bytes] = field(default_factory=list)
     rules: list[tuple[str, str]] = field(default_factory=list)
     report_at: datetime | None = None
+    hold: list[str] = field(default_factory=lambda: ["*@held.example.cn", "*.held.example.cn"])
 
     async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str,
                           responses: list[str]) -> list[str]:

@@ -8,6 +8,9 @@ from the token); `by: "applicant"` goes through the applicant's own endpoint wit
 """
 
 import asyncio
+import fnmatch
+import re
+from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -225,18 +228,59 @@ async def view_when(api: httpx.AsyncClient, path: str, check=lambda view: True, 
 MAIL_RETURNS_TOKEN = "test-mail-returns-token"  # tests/conftest.py SECURITY_SETTINGS
 
 
+async def _redated(api, report: bytes) -> bytes:
+    """The report dated by its application's clock: with per-workflow time skipping a workflow may be days ahead of
+    the process clock the SMTP server dated the report by (in production both are the same clock)."""
+    found = re.search(rb"Original-Envelope-Id: ([^\r\n]+)", report)
+    env = getattr(api, "env", None)
+    if found is None or env is None:
+        return report
+    application_id = found.group(1).decode().split(":")[0].split(".")[0]
+    try:
+        now = await env.get_current_time(api.app.state.temporal.get_workflow_handle(application_id))
+    except Exception:  # not a workflow of this session (or no time skipping): as dated
+        return report
+    stamp = format_datetime(now).encode()
+    return re.sub(rb"(Arrival-Date|Last-Attempt-Date): [^\r\n]+", lambda m: m.group(1) + b": " + stamp, report)
+
+
+async def post_return(api, report: bytes) -> httpx.Response:
+    return await api.post("/api/v1/mail/returns", content=await _redated(api, report),
+                          headers={"X-Mail-Returns-Token": MAIL_RETURNS_TOKEN, "Content-Type": "message/rfc822"})
+
+
+def held(handler, report: bytes) -> bool:
+    """A report about a recipient the test delivers itself (tests/fixtures_smtp.py `hold` patterns)."""
+    found = re.search(rb"Final-Recipient: rfc822; *([^\r\n]+)", report)
+    recipient = found.group(1).decode().strip().lower() if found else ""
+    return any(fnmatch.fnmatch(recipient, pattern) for pattern in handler.hold)
+
+
+async def relay_returns(api, handler) -> None:
+    """The agency's mail system, for the session's API: every delivery report the test SMTP server owes is handed
+    to the returns endpoint (an e-mailed notice is served as soon as the addressee's system reports it), except those
+    about addresses a test holds to deliver itself (`handler.hold`). Runs until cancelled."""
+    while True:
+        for report in [r for r in handler.returns if not held(handler, r)]:
+            handler.returns.remove(report)
+            try:
+                await post_return(api, report)
+            except Exception:  # the session is ending, or the report is about a workflow already gone
+                pass
+        await asyncio.sleep(0.05)
+
+
 async def deliver_returns(api, mailbox, key: str | None = None) -> list[dict]:
-    """Hand the delivery status notifications the test SMTP server owes (tests/fixtures_smtp.py) to the API's returns
-    endpoint, as the agency's mail system would (RULES §3 Service: an e-mail is served when the addressee's system
-    reports it). `key`: only the reports about that letter (its key travels as the ENVID); the others stay pending.
-    Each endpoint answer, in order."""
+    """Hand the delivery status notifications the test SMTP server holds for the test (tests/fixtures_smtp.py) to the
+    API's returns endpoint, as the agency's mail system would (RULES §3 Service: an e-mail is served when the
+    addressee's system reports it). `key`: only the reports about that letter (its key travels as the ENVID); the
+    others stay pending. Each endpoint answer, in order."""
     answers, kept = [], []
     for report in list(mailbox.handler.returns):
         if key is not None and f"Original-Envelope-Id: {key}".upper().encode() not in report.upper():
             kept.append(report)
             continue
-        response = await api.post("/api/v1/mail/returns", content=report,
-                                  headers={"X-Mail-Returns-Token": MAIL_RETURNS_TOKEN, "Content-Type": "message/rfc822"})
+        response = await post_return(api, report)
         assert response.status_code == 200, response.text
         answers.append(response.json())
     mailbox.handler.returns[:] = kept

@@ -191,7 +191,7 @@ class ActionNotAllowed(ApplicationError):
 
 
 @workflow.defn(name="DisclosureApplication")
-class DisclosureApplicationWorkflow(LetterDelivery, NoticeServiceHandlers):
+class DisclosureApplicationWorkflow(NoticeServiceHandlers, LetterDelivery):
     @workflow.init
     def __init__(self, inp: ApplicationInput) -> None:
         self._s = ApplicationState(

@@ -49,7 +49,12 @@ def application_view(s: ApplicationState, today: date) -> ApplicationView:
         as_of=today, overdue=s.overdue,
         paused_intervals=[PausedInterval(label=f"征求「{c.consultee_name}」意见", started_on=c.sent_on,
                                          ended_on=c.ended_on, expected_end_on=c.window_ends_on)
-                          for c in s.consultations if c.sent_on is not None],
+                          for c in s.consultations if c.sent_on is not None] + [
+            # 国办函〔2020〕109号: from the fee notice's dispatch until payment (RULES §3 Service).
+            PausedInterval(label="缴纳信息处理费", started_on=s.fee.notice_sent_on,
+                           ended_on=s.fee.paid_on or (s.fee.pay_by if s.fee.lapsed_on else None),
+                           expected_end_on=s.fee.pay_by)
+            for _ in [0] if s.fee is not None and s.fee.decision == "approved" and s.fee.notice_sent_on is not None],
         supplement=s.supplement, supplement_notice_by=s.supplement_notice_by,
         extension=s.extension, excessive=s.excessive, consultations=s.consultations, prescreen_findings=s.findings,
         reply_draft=s.reply_draft, replied_on=s.replied_on, delivered_on=s.delivered_on,

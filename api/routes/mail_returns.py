@@ -102,8 +102,7 @@ def _evidence(report: ReturnReport) -> str:
 
 async def _apply(client, report: ReturnReport, row: LetterOutbox) -> str:
     today = clock.today()
-    on = local_date(report.at) if report.at else today
-    on = min(on, today)
+    on = local_date(report.at) if report.at else today  # the workflow refuses a date after its own today
     if report.action == "delivered":
         if row.kind in NOTICES:
             await run_update(client, row.application_id, "letter_served", LetterServed(
