@@ -31,7 +31,7 @@ from db.session import init_db, make_engine
 from tests import hypothesis_profiles  # noqa: F401  (CI=true: the `ci` profile)
 from tests.dates import session_pin
 from tests.fixtures_smtp import CapturingHandler, SmtpController, SmtpServer
-from tests.helpers import TEST_CODEC_KEYS, TEST_JWT_SECRET, StaffClient, relay_returns, seed_test_users
+from tests.helpers import TEST_CODEC_KEYS, TEST_JWT_SECRET, RELAY_TARGETS, StaffClient, relay_returns, seed_test_users
 from workflows import search_attributes as sa
 
 TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
@@ -170,11 +170,13 @@ async def api(env: WorkflowEnvironment, client: Client, settings: Settings, engi
     app = create_app(settings, client=client, engine=engine)
     seed_test_users(engine)
     async with staff_client(app, env) as http:
-        relay = asyncio.create_task(relay_returns(http, mailbox.handler))
+        RELAY_TARGETS.append(http)
+        relay = asyncio.create_task(relay_returns(mailbox.handler))
         try:
             yield http
         finally:
             relay.cancel()
+            RELAY_TARGETS.remove(http)
 
 
 @pytest_asyncio.fixture
@@ -200,7 +202,8 @@ def unpublished_from(monkeypatch: pytest.MonkeyPatch):
 
 
 @pytest_asyncio.fixture
-async def isolated_api(env: WorkflowEnvironment, client: Client, mailbox: SmtpServer, tmp_path: Path) -> AsyncIterator[StaffClient]:
+async def isolated_api(env: WorkflowEnvironment, client: Client, mailbox: SmtpServer, tmp_path: Path,
+                       api: StaffClient) -> AsyncIterator[StaffClient]:
     """An API with its own task queue, worker and database, for tests that change shared data (the calendar)."""
     with fresh_database(tmp_path, "own") as database_url:
         own = Settings(
@@ -216,7 +219,11 @@ async def isolated_api(env: WorkflowEnvironment, client: Client, mailbox: SmtpSe
                 app = create_app(own, client=client, engine=own_engine)
                 seed_test_users(own_engine)
                 async with staff_client(app, env) as http:
-                    yield http
+                    RELAY_TARGETS.append(http)  # its letters' delivery reports reach it too
+                    try:
+                        yield http
+                    finally:
+                        RELAY_TARGETS.remove(http)
         finally:
             own_engine.dispose()
 

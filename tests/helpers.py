@@ -256,17 +256,27 @@ def held(handler, report: bytes) -> bool:
     return any(fnmatch.fnmatch(recipient, pattern) for pattern in handler.hold)
 
 
-async def relay_returns(api, handler) -> None:
-    """The agency's mail system, for the session's API: every delivery report the test SMTP server owes is handed
-    to the returns endpoint (an e-mailed notice is served as soon as the addressee's system reports it), except those
-    about addresses a test holds to deliver itself (`handler.hold`). Runs until cancelled."""
+RELAY_TARGETS: list = []  # the APIs of the session (and of tests with their own database) the relay hands reports to
+
+
+async def relay_returns(handler) -> None:
+    """The agency's mail system, for the session's APIs (RELAY_TARGETS): every delivery report the test SMTP server
+    owes is handed to their returns endpoint (an e-mailed notice is served as soon as the addressee's system reports
+    it; an API that did not send the letter records it as not its own), except those about addresses a test holds to
+    deliver itself (`handler.hold`). Runs until cancelled."""
+    tries: dict[bytes, int] = {}
     while True:
         for report in [r for r in handler.returns if not held(handler, r)]:
-            handler.returns.remove(report)
-            try:
-                await post_return(api, report)
-            except Exception:  # the session is ending, or the report is about a workflow already gone
-                pass
+            done = True
+            for api in list(RELAY_TARGETS):
+                try:
+                    answer = await post_return(api, report)
+                    done = done and answer.status_code < 500
+                except Exception:  # the API is closing, or a transient failure: tried again (recorded once)
+                    done = False
+            tries[report] = tries.get(report, 0) + 1
+            if (done or tries[report] >= 20) and report in handler.returns:  # a test may have taken it meanwhile
+                handler.returns.remove(report)
         await asyncio.sleep(0.05)
 
 

@@ -146,7 +146,7 @@ def test_a_payment_before_the_fee_notice_is_refused_not_asserted():
     fee = FeeState(standard="per-application", quantity=11, amount_yuan=100, basis="b", reason="r",
                    proposed_by="handler1", decision="approved", decided_by="chief")
     assert why_not_fee_settled(a_state(fee=fee), FeeSettled(paid_on=RECEIVED, by="registrar"), RECEIVED) == \
-        "缴费通知尚未发出，暂不能登记缴费"
+        "缴费通知尚未制发，暂不能登记缴费"
 
 
 def test_the_pure_clock_shares_the_workflows_constants() -> None:

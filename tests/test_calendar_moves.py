@@ -29,13 +29,15 @@ async def test_publishing_a_year_moves_supplement_consultation_and_fee_deadlines
     await act(api, consulting, "consultations", {
         "consultee": {"kind": "third-party", "name": "某科技有限公司", "email": "legal@moves.example.cn"},
         "item_nos": [1], "by": "wang"})
-    served = await eventually(api, consulting, lambda s: s["consultations"][0]["window_ends_on"] is not None, timeout=60)
+    served = await eventually(api, consulting, lambda s: s["consultations"][0]["served_on"] is not None, timeout=60)
     paying = (await register(api, received_on=start.isoformat(),
                              applicant={"name": "孙八", "type": "natural-person", "id_number": "350102199001011234",
                                         "email": "sunba@moves.example.cn"}))["application_id"]
     await act(api, paying, "fee-proposal", {"standard": "per-page", "quantity": 120,
                                             "reason": "申请公开的信息达120页，数量明显超过合理范围", "by": "wang"})
-    approved = await act(api, paying, "fee-decision", {"approve": True, "by": "chief-liu"})
+    await act(api, paying, "fee-decision", {"approve": True, "by": "chief-liu"})
+    # RULES §3 Service: the 20 working days run from the e-mail's delivery report (handed over by the relay).
+    approved = await eventually(api, paying, lambda s: s["fee"]["pay_by"] is not None, timeout=60)
 
     old_supplement = date.fromisoformat(asked["supplement"]["deadline_on"])
     # Counted from the notice's date (the workflow's today: the year may turn while the test runs).
@@ -44,7 +46,7 @@ async def test_publishing_a_year_moves_supplement_consultation_and_fee_deadlines
     window_start = date.fromisoformat(consultation["served_on"])
     old_window = date.fromisoformat(consultation["window_ends_on"])
     old_pay_by = date.fromisoformat(approved["fee"]["pay_by"])
-    notice_on = date.fromisoformat(approved["fee"]["notice_sent_on"])
+    notice_on = date.fromisoformat(approved["fee"]["notice_served_on"])
     assert old_supplement == add_working_days_from(WorkCalendar(calendar_before(this_year)), notice_sent, 15)[0]
 
     # One more day off: the first working day after the latest start, which every window counts.

@@ -65,7 +65,9 @@ async def test_an_emailed_letter_shows_its_message_id_and_the_servers_acceptance
     app_id = (await register(api, applicant={"name": "郑一", "type": "natural-person",
                                              "email": "zhengyi@evidence.example.cn"}))["application_id"]
     asked = await act(api, app_id, "supplement-request", {"needed": ["请明确所需信息的年份"], "by": "wang"})
-    row = await letter_row(api, app_id, "supplement", lambda r: r["status"] == "sent")
+    # Our relay accepts it (dispatch); the addressee's system reports the delivery (the session's relay hands the
+    # report to the API at once): that report is the proof of receipt (RULES §3 Service).
+    row = await letter_row(api, app_id, "supplement", lambda r: r["evidence"]["served_on"] is not None)
     mail = [m for m in mails_about(mailbox.envelopes, app_id) if "补正" in m["Subject"]]
     assert len(mail) == 1
     evidence = row["evidence"]
@@ -75,9 +77,11 @@ async def test_an_emailed_letter_shows_its_message_id_and_the_servers_acceptance
     accepted = datetime.fromisoformat(evidence["accepted_at"])
     assert before - timedelta(seconds=5) <= accepted <= clock.now() + timedelta(seconds=5)
     assert evidence["served_on"] == asked["as_of"]
-    assert any(line.startswith("电子邮件：邮件服务器于") and mail[0]["Message-ID"] in line
+    assert any(line.startswith("电子邮件：本机关发信服务器于") and mail[0]["Message-ID"] in line
                and "250 Message accepted for delivery" in line for line in evidence["lines"])
-    # The acceptance is the notice's receipt: the supplement window is counted from it, and says so.
+    assert any(line.startswith("送达状态通知：收件人邮件系统（mx.addressee.example）") and "zhengyi@evidence.example.cn" in line
+               for line in evidence["lines"])
+    # The delivery report is the notice's receipt: the supplement window is counted from it, and says so.
     view = await eventually(api, app_id, lambda s: "supplement-notice-served" in kinds(s))
     assert view["supplement"]["notice_served_on"] == asked["as_of"]
     assert view["supplement"]["deadline_on"] == asked["supplement"]["deadline_on"]
@@ -143,14 +147,13 @@ async def test_a_fee_notices_signed_for_date_starts_its_20_working_days(env, api
                                              "reason": "申请公开的信息达150页，数量明显超过合理范围", "by": "wang"})
     approved = await act(api, app_id, "fee-decision", {"approve": True, "by": "chief-liu"})
     noticed_on = date.fromisoformat(approved["as_of"])
-    provisional_pay_by = add_working_days_from(CALENDAR, noticed_on, 20)[0]
-    assert approved["fee"]["pay_by"] == provisional_pay_by.isoformat()
-    assert "暂按发出之日" in approved["fee"]["pay_by_basis"]
+    provisional_pay_by = add_working_days_from(CALENDAR, noticed_on, 20)[0]  # what the old code counted
+    assert approved["fee"]["pay_by"] is None and "尚未发出" in approved["fee"]["pay_by_basis"]
     await letter_row(api, app_id, "fee", lambda r: r["status"] == "awaiting-staff")
     posted = await serve(api, app_id, f"{app_id}:fee", {"method": "post", "posted_on": noticed_on.isoformat(),
                                                          "tracking_number": "EMS9876543210CN"})
     assert posted.status_code == 200, posted.text
-    assert (await state(api, app_id))["fee"]["pay_by"] == provisional_pay_by.isoformat()  # posted is not received
+    assert (await state(api, app_id))["fee"]["pay_by"] is None  # posted is not received
 
     await env.fast_forward(client.get_workflow_handle(app_id), timedelta(days=6))
     signed_on = local_date(await workflow_now(env, client, app_id))
@@ -161,7 +164,8 @@ async def test_a_fee_notices_signed_for_date_starts_its_20_working_days(env, api
     assert pay_by > provisional_pay_by
     view = await state(api, app_id)
     assert view["fee"]["notice_served_on"] == signed_on.isoformat() and view["fee"]["pay_by"] == pay_by.isoformat()
-    assert f"缴费通知于 {signed_on} 送达，自收到之日起 20 个工作日，至 {pay_by} 止" == view["fee"]["pay_by_basis"]
+    assert view["fee"]["pay_by_basis"].startswith(f"缴费通知于 {signed_on} 送达（邮寄签收")
+    assert f"自收到之日起 20 个工作日，至 {pay_by} 止" in view["fee"]["pay_by_basis"]
     served = [e for e in view["timeline"] if e["kind"] == "fee-notice-served"]
     assert len(served) == 1 and served[0]["actor"] == "desk-chen" and "签收人 钱二" in served[0]["summary"]
     # Past the provisional deadline, nothing lapses: the 20 working days run from receipt.
@@ -196,7 +200,7 @@ async def test_a_supplement_notices_portal_download_dates_the_supplement_window(
     view = await eventually(api, app_id, lambda s: "supplement-notice-served" in kinds(s))
     assert view["supplement"]["notice_served_on"] == downloaded_on.isoformat()
     assert view["supplement"]["deadline_on"] == deadline.isoformat()
-    assert "申请人在线下载" in [e for e in view["timeline"] if e["kind"] == "supplement-notice-served"][0]["summary"]
+    assert "申请人在线查看" in [e for e in view["timeline"] if e["kind"] == "supplement-notice-served"][0]["summary"]
     evidence = (await letters(api, app_id))["supplement"]["evidence"]
     assert evidence["downloaded_by"].startswith("申请人") and evidence["served_on"] == downloaded_on.isoformat()
     assert any(line.startswith("在线下载：申请人") for line in evidence["lines"])

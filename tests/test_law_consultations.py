@@ -73,7 +73,7 @@ async def test_posted_letter_stops_the_clock_on_dispatch_and_counts_the_window_f
     view = await eventually(api, app_id, lambda s: consultation(s)["sent_on"] is not None)
     assert consultation(view)["window_provisional"] is True
     assert consultation(view)["window_ends_on"] == window_from(dispatched).isoformat()
-    assert "送达日期尚未确认" in consultation(view)["window_basis"] and "暂按发出之日推算" in consultation(view)["window_basis"]
+    assert "尚无送达证据" in consultation(view)["window_basis"] and "暂按发出之日推算" in consultation(view)["window_basis"]
     assert view["paused_intervals"][0]["started_on"] == dispatched.isoformat()
     assert view["due"]["projected"] is True
     assert "consultation-dispatched" in [e["kind"] for e in view["timeline"]]
@@ -107,10 +107,10 @@ async def test_an_answer_counts_by_its_receipt_date_even_when_entered_after_the_
         "consultee": {"kind": "third-party", "name": "某某有限公司", "email": "legal@late.example.cn"},
         "item_nos": [1], "by": "wang"})
     cid = consultation(started)["consultation_id"]
-    # E-mail: the day the mail server accepted it is dispatch and receipt; the evidence names the Message-ID.
+    # E-mail: our relay's acceptance is dispatch; the consultee's mail system's delivery report is receipt.
     view = await eventually(api, app_id, lambda s: consultation(s)["served_on"] is not None)
     c = consultation(view)
-    assert c["sent_on"] == c["served_on"] and "Message-ID" in c["service_evidence"]
+    assert c["sent_on"] == c["served_on"] and "送达状态通知" in c["service_evidence"]
     window_ends_on = date.fromisoformat(c["window_ends_on"])
     assert window_ends_on == window_from(date.fromisoformat(c["served_on"]))
     letter = [m for m in mails_about(mailbox.envelopes, app_id) if "征询" in m["Subject"]][0]
@@ -271,7 +271,7 @@ async def test_staff_can_record_the_post_in_the_consultations_very_first_workflo
                 start_workflow_operation=start)
             raise AssertionError("a service record without any date was accepted")
         except WorkflowUpdateFailedError as refused:
-            assert "请填写寄出日期或送达日期" in str(refused.cause), refused.cause
+            assert "请填写寄出日期、送达日期" in str(refused.cause), refused.cause
         # The consultation counts from receipt: staff are asked for the post, nothing is dispatched yet.
         view = await (await start.workflow_handle()).query(ConsultationWorkflow.view)
         assert view.sent_on is None and view.window_ends_on is None

@@ -48,8 +48,12 @@ async def test_no_reasons_by_the_deadline_then_not_processed_4_through_review_an
     assert again.status_code == 409 and "不能重复" in again.json()["detail"]
     await eventually(api, app_id, lambda s: kinds(s).count("letter-sent") >= 2)
     body = letter_body(mailbox, app_id, "说明申请理由告知书")
-    reasons_by = date.fromisoformat(ex["reasons_by"])
-    assert "第三十五条" in body and f"请您于{chinese(reasons_by)}（含当日）前" in body and GROUNDS in body
+    # RULES §3 Service: the period runs from the request's receipt, and the letter says so (the e-mail's delivery
+    # report, handed over at once by the session's relay, serves it).
+    days = ex["service"]["days"]
+    assert "第三十五条" in body and f"请您自收到本告知书之日起{days}个工作日内" in body and GROUNDS in body
+    served = await eventually(api, app_id, lambda s: s["excessive"]["service"]["served_on"] is not None)
+    reasons_by = date.fromisoformat(served["excessive"]["reasons_by"])
 
     # Before the deadline nobody can decide without reasons.
     not_yet = await send_action(api, app_id, "excessive-decision",

@@ -33,8 +33,11 @@ async def test_fee_notice_states_basis_amount_and_20_working_days_and_stops_the_
     fee = approved["fee"]
     today = date.fromisoformat(approved["as_of"])
     assert fee["amount_yuan"] == 70 * 10 + 20 * 20 and fee["decision"] == "approved"
-    assert fee["pay_by"] == add_working_days_from(CALENDAR, today, 20)[0].isoformat()
-    assert any(s.startswith("缴纳费用期间") for s in approved["due"]["steps"])
+    # RULES §3 Service: the 20 working days run from the notice's receipt, the clock stops on its dispatch.
+    assert fee["pay_by"] is None and "尚未发出" in fee["pay_by_basis"]
+    served = await eventually(api, app_id, lambda s: s["fee"]["notice_served_on"] is not None)  # e-mail: its report
+    assert served["fee"]["pay_by"] == add_working_days_from(CALENDAR, today, 20)[0].isoformat()
+    assert any(s.startswith("缴纳费用期间") for s in served["due"]["steps"])
     own = await send_action(api, app_id, "decisions", {"item_no": 1, "outcome": "other-2", "reasons": "x", "by": "wang"})
     assert own.status_code == 409
     await eventually(api, app_id, lambda s: sum(e["kind"] == "letter-sent" for e in s["timeline"]) >= 2)

@@ -114,7 +114,7 @@ class ConsultationWorkflow:
                                             f"Message-ID {sent.message_id}")
         # What the application was last told; (None, None): nothing to tell until a dispatch is recorded
         # (waiting on `None` here returned at once and spun without yielding).
-        reported: NoticeService | None = None
+        reported: NoticeService | None = None  # what the application was last told
         while True:
             # Staff record dispatch (the clock stops), receipt (the window runs), or that it cannot be served.
             if self._notice.dispatched_on is not None and reported != self._notice:
@@ -125,7 +125,8 @@ class ConsultationWorkflow:
                 return self._answered_result()
             if notices.running(self._notice):
                 break
-            await workflow.wait_condition(lambda: self._answer is not None or reported != self._notice)
+            seen = self._notice
+            await workflow.wait_condition(lambda: self._answer is not None or self._notice != seen)
         while True:  # re-armed when a published year moves the window (calendar_published)
             assert self._window_ends_on is not None
             window = self._window_ends_on

@@ -2,7 +2,7 @@
 
 `DisclosureApplicationWorkflow` calls `record_for_report(self, ending)` once where the application's
 reporting facts become final: at signing (the reply date and the signed outcomes), at abandonment
-and at withdrawal. Behind `workflow.patched(REPORT_RECORDS)`: histories from before replay without it.
+and at withdrawal.
 """
 
 from datetime import timedelta
@@ -16,7 +16,6 @@ with workflow.unsafe.imports_passed_through():
     from reports.annual import application_outcome
     from reports.records import Ending, ItemOutcome, ReportRecordInput
 
-REPORT_RECORDS = "report-grade-records"
 # Our own database: keep trying, an outage must not lose a record (as PERSIST_RETRY).
 RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 
@@ -40,8 +39,6 @@ def report_record(wf, ending: Ending, signed_by: str | None = None) -> ReportRec
 
 
 async def record_for_report(wf, ending: Ending, signed_by: str | None = None) -> None:
-    if not workflow.patched(REPORT_RECORDS):
-        return
     await workflow.execute_activity_method(
         ReportActivities.record_report_outcome, report_record(wf, ending, signed_by),
         start_to_close_timeout=timedelta(seconds=30), retry_policy=RECORD_RETRY,
