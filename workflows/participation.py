@@ -70,7 +70,10 @@ class DraftForCommentWorkflow:
     @workflow.run
     async def run(self, inp: DraftInput) -> DraftView:
         await self._persist()
-        await run_deadline_loop(open_=lambda: self._phase not in FINISHED, changes=lambda: self._changes,
+        # Open until withdrawn or until the decision it led to is linked: after the feedback is published,
+        # meetings are still recorded and the decision (with its interpretation) is linked to it.
+        await run_deadline_loop(open_=lambda: self._phase != "withdrawn" and self._decision_item_id is None,
+                                changes=lambda: self._changes,
                                 next_alert=self._next_alert, fire=self._fire)
         return self.view()
 

@@ -37,7 +37,7 @@ Desk = Annotated[StaffUser, Depends(require("registrar", "handler", "supervisor"
 Routers = Annotated[StaffUser, Depends(require("registrar", "supervisor"))]
 PUBLIC_INTAKE = [Depends(rate_limited("public-intake", "rate_limit_public_intake_per_minute"))]
 LOOKUP = [Depends(rate_limited("lookup", "rate_limit_lookup_per_minute"))]
-DRAFT_ENDED = "该征求意见稿已办结，不能再办理"
+DRAFT_ENDED = "该征求意见稿已办结（已撤回或已关联正式决策文件），不能再办理"
 INQUIRY_ENDED = "该咨询已办结，不能再办理"
 OPEN_PHASES = ("open", "closed", "feedback-review", "feedback-published")
 
