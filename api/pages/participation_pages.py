@@ -1,0 +1,107 @@
+"""Public participation pages (issue 26; RULES §13): drafts for comment (with how and until when to
+comment, the comment form, the 意见收集和采纳情况 and the 列席 records) and 在线咨询 (the question form and
+the published questions and answers). Reads use the JSON API's own functions on the database; the forms
+post through the public API (its rate limit, its validation, the workflow's answer)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from api.pages.common import CSRF_FAILED, api_call, csrf_ok, detail_of, render
+
+router = APIRouter(include_in_schema=False)
+
+KINDS = {"major-decision": "重大行政决策", "normative-document": "行政规范性文件"}
+PHASES = {"open": "正在征求意见", "closed": "征求意见已截止", "feedback-review": "征求意见已截止",
+          "feedback-published": "已公布意见采纳情况"}
+CHANNELS = {"website": "本网站", "email": "电子邮件", "letter": "信函", "fax": "传真", "hearing": "听证会"}
+DECISIONS = {"adopted": "采纳", "partly": "部分采纳", "not-adopted": "未采纳"}
+INVITEES = {"stakeholders": "利益相关方", "public-representatives": "公众代表", "experts": "专家", "media": "媒体"}
+LABELS = {"kinds": KINDS, "phases": PHASES, "channels": CHANNELS, "decisions": DECISIONS, "invitees": INVITEES}
+COMMENT_FIELDS = ("name", "contact", "part", "text")
+QUESTION_FIELDS = ("question", "name", "contact")
+
+
+def _read(request: Request, what: str, *args):
+    from sqlmodel import Session
+
+    from api.routes import participation as api
+
+    with Session(request.app.state.engine) as session:
+        if what == "drafts":
+            return [d.model_dump(mode="json") for d in api.public_drafts(session)], \
+                [q.model_dump(mode="json") for q in api.published_questions(session, limit=10)]
+        if what == "draft":
+            found = api.public_draft(session, args[0])
+            return found.model_dump(mode="json") if found else None
+        return [q.model_dump(mode="json") for q in api.published_questions(session)]
+
+
+@router.get("/participation")
+async def drafts(request: Request):
+    found, questions = await run_in_threadpool(_read, request, "drafts")
+    return render(request, "public/participation.html", {"page": "participation", "drafts": found,
+                                                          "questions": questions} | LABELS)
+
+
+async def _draft_page(request: Request, draft_id: str, *, values=None, errors=None, error=None, status_code=200):
+    found = await run_in_threadpool(_read, request, "draft", draft_id[:60])
+    if found is None:
+        return render(request, "public/participation_missing.html", {"page": "participation"}, status_code=404)
+    return render(request, "public/participation_draft.html", {
+        "page": "participation", "draft": found, "values": values or {}, "errors": errors or {}, "error": error,
+    } | LABELS, status_code=status_code)
+
+
+@router.get("/participation/{draft_id}")
+async def draft(request: Request, draft_id: str):
+    return await _draft_page(request, draft_id)
+
+
+@router.post("/participation/{draft_id}")
+async def comment(request: Request, draft_id: str):
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in COMMENT_FIELDS}
+    if not csrf_ok(request, form):
+        return await _draft_page(request, draft_id, values=values, error=CSRF_FAILED, status_code=400)
+    body = {k: v for k, v in values.items() if v or k == "text"}
+    answer = await api_call(request, "POST", f"/api/v1/public/drafts/{draft_id[:60]}/comments", json=body)
+    if answer.status_code == 201:
+        return render(request, "public/participation_done.html", {"page": "participation", "draft_id": draft_id,
+                                                                   "receipt": answer.json()})
+    errors = {}
+    if answer.status_code == 422:
+        errors["text"] = "请填写意见内容（至少 2 个字）"
+    elif answer.status_code == 409 and "署名" in detail_of(answer):
+        errors["name"] = detail_of(answer)
+    return await _draft_page(request, draft_id, values=values, errors=errors,
+                             error=None if errors else detail_of(answer), status_code=answer.status_code)
+
+
+# --- 在线咨询 -------------------------------------------------------------------------------------------
+
+
+@router.get("/inquiry")
+async def question_form(request: Request):
+    questions = await run_in_threadpool(_read, request, "questions")
+    return render(request, "public/inquiry.html", {"page": "inquiry", "values": {}, "errors": {},
+                                                    "questions": questions})
+
+
+@router.post("/inquiry")
+async def ask(request: Request):
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in QUESTION_FIELDS}
+    consent = form.get("consent_publish") == "yes"
+    context = {"page": "inquiry", "values": values | {"consent_publish": consent}, "errors": {}, "questions": []}
+    if not csrf_ok(request, form):
+        return render(request, "public/inquiry.html", context | {"error": CSRF_FAILED}, status_code=400)
+    body = {k: v for k, v in values.items() if v or k == "question"} | {"consent_publish": consent}
+    answer = await api_call(request, "POST", "/api/v1/public/inquiries", json=body)
+    if answer.status_code == 201:
+        return render(request, "public/inquiry_done.html", {"page": "inquiry", "created": answer.json()})
+    if answer.status_code == 422:
+        return render(request, "public/inquiry.html", context | {"errors": {"question": "请填写您要咨询的问题（至少 5 个字）"}},
+                      status_code=422)
+    return render(request, "public/inquiry.html", context | {"error": detail_of(answer)}, status_code=answer.status_code)
