@@ -23,6 +23,7 @@ from workcalendar import WorkCalendar
 
 DraftKind = Literal["major-decision", "normative-document"]
 KIND_LABELS = {"major-decision": "重大行政决策", "normative-document": "行政规范性文件"}
+CHANNEL_LABELS = {"website": "本网站", "email": "电子邮件", "letter": "信函", "fax": "传真", "hearing": "听证会"}
 # 国务院令第713号 第十五条: 一般不少于30日 (calendar days).
 MAJOR_DECISION_MIN_DAYS = 30
 # 国办发〔2018〕37号: 一般不少于7个工作日.

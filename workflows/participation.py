@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
         InquiryRecord, InquiryView, LinkDecision, Meeting, Moderate, ProposeConversion, RecordFeedback, ReviewAnswer,
         ReviewDraft, ReviewFeedback, ReviseDraft, RouteInquiry, WithdrawDraft,
     )
-    from participation.rules import DECISION_LABELS, KIND_LABELS, comment_period, feedback_due, inquiry_due, why_not_period
+    from participation.rules import CHANNEL_LABELS, DECISION_LABELS, KIND_LABELS, comment_period, feedback_due, inquiry_due, why_not_period
     from workcalendar import WorkCalendar
     from workflows.deadline_loop import Pending, raise_staff_alert, reminder_or_escalation, run_deadline_loop
 
@@ -197,7 +197,7 @@ class DraftForCommentWorkflow:
                                       received_on=received_on, received_at=workflow.now(), entered_by=cmd.entered_by,
                                       late=late))
         self._changed.append(receipt)
-        self._record("comment", cmd.entered_by, f"收到意见 {receipt}（{cmd.channel}，{received_on.isoformat()}）"
+        self._record("comment", cmd.entered_by, f"收到意见 {receipt}（{CHANNEL_LABELS[cmd.channel]}，{received_on.isoformat()}）"
                      + ("，逾期提交" if late else ""))
         await self._persist()
         return CommentReceipt(receipt_no=receipt, received_on=received_on, late=late)

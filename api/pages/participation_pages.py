@@ -9,16 +9,15 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.pages.common import CSRF_FAILED, api_call, csrf_ok, detail_of, render
+from participation.rules import CHANNEL_LABELS, DECISION_LABELS, KIND_LABELS
 
 router = APIRouter(include_in_schema=False)
 
-KINDS = {"major-decision": "重大行政决策", "normative-document": "行政规范性文件"}
 PHASES = {"open": "正在征求意见", "closed": "征求意见已截止", "feedback-review": "征求意见已截止",
           "feedback-published": "已公布意见采纳情况"}
-CHANNELS = {"website": "本网站", "email": "电子邮件", "letter": "信函", "fax": "传真", "hearing": "听证会"}
-DECISIONS = {"adopted": "采纳", "partly": "部分采纳", "not-adopted": "未采纳"}
 INVITEES = {"stakeholders": "利益相关方", "public-representatives": "公众代表", "experts": "专家", "media": "媒体"}
-LABELS = {"kinds": KINDS, "phases": PHASES, "channels": CHANNELS, "decisions": DECISIONS, "invitees": INVITEES}
+LABELS = {"kinds": KIND_LABELS, "phases": PHASES, "channels": CHANNEL_LABELS, "decisions": DECISION_LABELS,
+          "invitees": INVITEES}
 COMMENT_FIELDS = ("name", "contact", "part", "text")
 QUESTION_FIELDS = ("question", "name", "contact")
 
