@@ -232,9 +232,9 @@ async def test_question_routed_answered_on_time_and_published_with_consent(api, 
 
     mine = [q for q in await published() if q["inquiry_id"] == inquiry_id][0]
     assert "2000万元" in mine["answer"] and "name" not in mine
-    own = await anon.get(f"/api/v1/public/inquiries/{inquiry_id}", params={"code": code})
+    own = await anon.get(f"/api/v1/public/inquiries/{inquiry_id}", headers={"X-Query-Code": code})
     assert own.status_code == 200 and own.json()["status"] == "answered" and "2000万元" in own.json()["answer"]
-    wrong = await anon.get(f"/api/v1/public/inquiries/{inquiry_id}", params={"code": "WRONGCODE"})
+    wrong = await anon.get(f"/api/v1/public/inquiries/{inquiry_id}", headers={"X-Query-Code": "WRONGCODE"})
     assert wrong.status_code == 404
     # Without consent an answer of general interest stays private.
     private = await _ask(anon, consent_publish=False, question="我单位的统计报表是否需要重新报送？")

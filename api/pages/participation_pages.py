@@ -104,3 +104,57 @@ async def ask(request: Request):
         return render(request, "public/inquiry.html", context | {"errors": {"question": "请填写您要咨询的问题（至少 5 个字）"}},
                       status_code=422)
     return render(request, "public/inquiry.html", context | {"error": detail_of(answer)}, status_code=answer.status_code)
+
+
+# --- the asker's own question: its answer, and the confirmation that it is a disclosure application ---
+
+STATUS_FOR_ASKER = {"unrouted": "办理中", "routed": "办理中", "in-review": "办理中", "answered": "已答复",
+                    "awaiting-confirmation": "待您确认是否转为政府信息公开申请", "converted": "已转为政府信息公开申请"}
+
+
+async def _track(request: Request, values: dict, *, errors=None, error=None, status_code=200):
+    found = None
+    if values.get("inquiry_id") and values.get("code") and not error:
+        answer = await api_call(request, "GET", f"/api/v1/public/inquiries/{values['inquiry_id'][:60]}",
+                                headers={"X-Query-Code": values["code"][:40]})
+        if answer.status_code == 200:
+            found = answer.json()
+        else:
+            error, status_code = detail_of(answer), answer.status_code
+    return render(request, "public/inquiry_track.html", {
+        "page": "inquiry", "values": values, "found": found, "errors": errors or {}, "error": error,
+        "status_labels": STATUS_FOR_ASKER}, status_code=status_code)
+
+
+@router.get("/inquiry/track")
+async def track(request: Request):
+    return await _track(request, {"inquiry_id": request.query_params.get("inquiry_id", "").strip()[:60]})
+
+
+@router.post("/inquiry/track")
+async def track_or_confirm(request: Request):
+    """Posted (the query code never in an address): the lookup, or the asker's confirmation that the question
+    is a disclosure application, registered today (its own receipt date)."""
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in ("inquiry_id", "code", "name", "email")}
+    if not csrf_ok(request, form):
+        return await _track(request, values, error=CSRF_FAILED, status_code=400)
+    if form.get("step") != "confirm":
+        if not values["inquiry_id"] or not values["code"]:
+            return await _track(request, values, error="请填写咨询编号和查询码", status_code=422)
+        return await _track(request, values)
+    errors = {}
+    if not values["name"]:
+        errors["name"] = "请填写申请人姓名或者名称"
+    if not values["email"]:
+        errors["email"] = "请填写电子邮箱，用于接收答复"
+    if errors:
+        return await _track(request, values, errors=errors, status_code=422)
+    answer = await api_call(request, "POST", f"/api/v1/public/inquiries/{values['inquiry_id'][:60]}/convert", json={
+        "code": values["code"], "applicant": {"name": values["name"], "email": values["email"]},
+        "delivery_method": "email"})
+    if answer.status_code == 201:
+        return render(request, "public/inquiry_converted.html", {"page": "inquiry", "created": answer.json()})
+    if answer.status_code == 422:
+        return await _track(request, values, errors={"email": "电子邮箱格式不正确，应类似 name@example.com"}, status_code=422)
+    return await _track(request, values, error=detail_of(answer), status_code=answer.status_code)

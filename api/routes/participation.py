@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
@@ -442,7 +442,10 @@ def _mine(session: Session, settings, inquiry_id: str, code: str) -> Inquiry:
 
 @public_inquiry_router.get("/{inquiry_id}", response_model=MyQuestion, dependencies=LOOKUP)
 def my_question(inquiry_id: Id, session: SessionDep, settings: SettingsDep,
-                code: Annotated[str, Query(min_length=4, max_length=40, description="查询码")]) -> MyQuestion:
+                code: Annotated[str, Header(alias="X-Query-Code", min_length=4, max_length=40, description="查询码")],
+                ) -> MyQuestion:
+    """The asker's own question (its number and query code): the answer once given, or the proposal to
+    turn it into a disclosure application awaiting their confirmation."""
     found = _mine(session, settings, inquiry_id, code)
     return MyQuestion(inquiry_id=found.id, question=found.question, received_on=found.received_on,
                       due_on=found.due_on, status=found.status, answer=found.answer, answered_at=found.answered_at,

@@ -90,3 +90,33 @@ async def test_question_form_then_its_published_answer(page, api, engine):
         await page.wait_for_timeout(200)
     assert "通过住户收支调查取得。" in await page.locator("#qa").inner_text()
     await check_page(page, "public-inquiry-answers")
+
+
+async def test_asker_sees_the_proposal_and_confirms_the_application(page, api, anon):
+    asked = (await anon.post("/api/v1/public/inquiries", json={"question": "请提供本局2025年统计执法检查的处罚决定书。"})).json()
+    inquiry_id, code = asked["inquiry_id"], asked["query_code"]
+    await view_when(api, f"/api/v1/inquiries/{inquiry_id}")
+    proposed = await api.post(f"/api/v1/inquiries/{inquiry_id}/propose-conversion",
+                              json={"reason": "所需为具体政府信息"}, headers=api.as_user("wang"))
+    assert proposed.status_code == 200
+
+    await page.goto(f"/inquiry/track?inquiry_id={inquiry_id}")
+    await page.get_by_label("查询码").fill(code)
+    await page.get_by_role("button", name="查询").click()
+    await page.wait_for_selector("#status")
+    assert "待您确认" in await page.locator("#status").inner_text()
+    assert code not in page.url
+    await check_page(page, "public-inquiry-proposal")
+    await page.get_by_role("button", name="确认转为政府信息公开申请").click()
+    await page.wait_for_selector("#error-summary")
+    refused = await page.locator("#error-summary").inner_text()
+    assert "姓名" in refused and "电子邮箱" in refused
+    page.js_errors.clear()  # the form shown again answers 422
+    await page.get_by_label("申请人姓名或者名称").fill("张三")
+    await page.get_by_label("电子邮箱（接收答复）").fill("zhangsan@example.cn")
+    await page.get_by_role("button", name="确认转为政府信息公开申请").click()
+    await page.wait_for_selector("#application-id")
+    application_id = await page.locator("#application-id").inner_text()
+    await check_page(page, "public-inquiry-converted")
+    view = await view_when(api, f"/api/v1/inquiries/{inquiry_id}", lambda v: v["status"] == "converted")
+    assert view["application_id"] == application_id and view["application_received_on"] == clock.today().isoformat()
