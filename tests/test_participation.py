@@ -150,6 +150,13 @@ async def test_draft_commented_closed_with_late_comments_and_feedback_published(
     figures = (await api.get("/api/v1/drafts/figures", params={"year": row.opens_on.year})).json()
     assert figures["drafts_published"] >= 1 and figures["feedback_on_time"] >= 1
     assert figures["comments_received"] >= 4 and figures["comments_adopted"] >= 1 and figures["comments_partly_adopted"] >= 2
+    report = (await api.get(f"/api/v1/reports/annual/{row.opens_on.year}", headers=api.as_user("chief-liu"))).json()
+    sections = {s["key"]: s["draft_text"] for s in report["sections"]}
+    assert f"公开征求意见的决策草案{figures['drafts_published']}件" in sections["overview"]
+    assert (f"采纳{figures['comments_adopted']}条、部分采纳{figures['comments_partly_adopted']}条" in sections["proactive"]
+            and f"其中按期公布{figures['feedback_on_time']}件" in sections["proactive"])
+    sheet = (await api.get(f"/api/v1/reports/assessment/{row.opens_on.year}/sheet", headers=api.as_user("chief-liu"))).json()
+    assert sheet["participation"] == {k: v for k, v in figures.items() if k != "year"}
 
 
 async def test_meeting_attendance_is_listed_on_the_drafts_page(api, anon, engine):

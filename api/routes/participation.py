@@ -138,27 +138,13 @@ class ParticipationFigures(BaseModel):
     inquiries_answered_on_time: int
 
 
-def participation_figures(session: Session, year: int) -> ParticipationFigures:
-    start, end = date(year, 1, 1), date(year + 1, 1, 1)
-    drafts = session.exec(select(Draft).where(col(Draft.opens_on) >= start, col(Draft.opens_on) < end)).all()
-    counts = [d.counts for d in drafts]
-    published = [d for d in drafts if d.feedback_published_at is not None]
-    answered = session.exec(select(Inquiry).where(col(Inquiry.answered_at).is_not(None),
-                                                  col(Inquiry.received_on) >= start,
-                                                  col(Inquiry.received_on) < end)).all()
-    return ParticipationFigures(
-        year=year, drafts_published=len(drafts), comments_received=sum(c.get("received", 0) for c in counts),
-        comments_adopted=sum(c.get("adopted", 0) for c in counts), comments_partly_adopted=sum(c.get("partly", 0) for c in counts),
-        comments_not_adopted=sum(c.get("not_adopted", 0) for c in counts), feedback_published=len(published),
-        feedback_on_time=sum(1 for d in published if d.feedback_on_time), inquiries_answered=len(answered),
-        inquiries_answered_on_time=sum(1 for i in answered if i.on_time))
-
-
 @router.get("/figures", response_model=ParticipationFigures)
 def figures(user: Staff, session: SessionDep, year: Annotated[int, Query(ge=2000, le=2100)]) -> ParticipationFigures:
     """Drafts published for comment in `year`, their comments received and adopted, feedback published on
     time, and questions (received in `year`) answered on time."""
-    return participation_figures(session, year)
+    from db.participation_repository import participation_figures
+
+    return ParticipationFigures(year=year, **participation_figures(session, date(year, 1, 1), date(year, 12, 31)))
 
 
 @router.get("/{draft_id}", response_model=DraftView)
