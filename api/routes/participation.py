@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from api import idempotency
 from api.deps import CalendarDep, ClientDep, RegistrationDep, SessionDep, SettingsDep
+from api.offloop import blocking
 from api.security import STAFF_READERS, rate_limited, require
 from api.temporal_calls import run_query, run_update, start_once
 from contracts.participation import (
@@ -341,7 +342,7 @@ class PublicCommentBody(Body):
                     dependencies=PUBLIC_INTAKE, responses={429: {"description": "请求过于频繁"}})
 async def public_comment(draft_id: Id, body: PublicCommentBody, client: ClientDep, session: SessionDep) -> CommentReceipt:
     """A comment from the public page (no log-in): a receipt number; after the deadline it is recorded as late."""
-    found = session.get(Draft, draft_id)
+    found = await blocking(session.get, Draft, draft_id)  # off the event loop (api/offloop.py)
     if found is None or found.phase not in OPEN_PHASES:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {draft_id} 的公开征求意见稿")
     return await _draft_update(client, draft_id, "comment",
@@ -453,7 +454,7 @@ async def convert(inquiry_id: Id, body: ConvertBody, request: Request, session: 
     from api.routes.applications import ONLINE_FORM, _register
     from api.schemas import ApplicationCreate
 
-    found = _mine(session, settings, inquiry_id, body.code)
+    found = await blocking(_mine, session, settings, inquiry_id, body.code)
     view: InquiryView = await run_query(client, inquiry_id, "state", InquiryQuery(), InquiryView, what="咨询")
     if view.status != "awaiting-confirmation":
         raise HTTPException(status.HTTP_409_CONFLICT, "该咨询没有待确认的转为申请事项")
