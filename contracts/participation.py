@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from contracts.models import PrescreenFinding
 from contracts.payload import Payload
 from workcalendar import CalendarData
 
@@ -217,6 +218,8 @@ class DraftView(Payload):
     counts: Counts
     alerts: list[AlertRecord]
     history: list[HistoryEntry]
+    prescreen: list[PrescreenFinding] = Field(default_factory=list, description="what the automatic pre-screen found "
+                                              "in the draft and its basis, for the confidentiality reviewer (RULES §14)")
 
 
 class DraftRecord(Payload):
@@ -334,6 +337,7 @@ class InquiryView(Payload):
     application_received_on: date | None
     alerts: list[AlertRecord]
     history: list[HistoryEntry]
+    prescreen: list[PrescreenFinding] = Field(default_factory=list, description="found in the answer, for its reviewer")
 
 
 class InquiryRecord(Payload):

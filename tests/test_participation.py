@@ -159,6 +159,16 @@ async def test_draft_commented_closed_with_late_comments_and_feedback_published(
     assert sheet["participation"] == {k: v for k, v in figures.items() if k != "year"}
 
 
+async def test_the_reviewer_sees_what_the_pre_screen_found_in_the_draft(api):
+    created = await api.post("/api/v1/drafts", headers=api.as_user("wang"), json=DRAFT | {
+        "basis": "起草说明（机密★1年）。联系人：张某，电话 13912345678。"})
+    draft_id = created.json()["draft_id"]
+    view = await view_when(api, f"/api/v1/drafts/{draft_id}")
+    found = {(f["label"], f["kind"]) for f in view["prescreen"]}
+    assert found == {("决策依据及说明", "phone"), ("决策依据及说明", "secret-marking")}
+    assert all("13912345678" not in f["excerpt"] for f in view["prescreen"])
+
+
 async def test_meeting_attendance_is_listed_on_the_drafts_page(api, anon, engine):
     draft_id = await published_draft(api, engine, kind="major-decision", days=30)
     recorded = await api.post(f"/api/v1/drafts/{draft_id}/meetings", json={

@@ -15,13 +15,14 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.participation import ParticipationActivities
     from clock import local_date
-    from contracts.models import StaffAlertInput
+    from contracts.models import PrescreenText, StaffAlertInput
     from contracts.participation import (
         AlertRecord, AnswerInquiry, ApproveDraft, Comment, CommentIn, CommentReceipt, CommentRecord, ConfirmConversion,
         Counts, DraftInput, DraftQuery, DraftRecord, DraftRows, DraftView, HistoryEntry, InquiryInput, InquiryQuery,
         InquiryRecord, InquiryView, LinkDecision, Meeting, Moderate, ProposeConversion, RecordFeedback, ReviewAnswer,
         ReviewDraft, ReviewFeedback, ReviseDraft, RouteInquiry, WithdrawDraft,
     )
+    from screening.prescreen import prescreen_texts
     from participation.rules import CHANNEL_LABELS, DECISION_LABELS, KIND_LABELS, comment_period, feedback_due, inquiry_due, why_not_period
     from workcalendar import WorkCalendar
     from workflows.deadline_loop import Pending, raise_staff_alert, reminder_or_escalation, run_deadline_loop
@@ -30,6 +31,12 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 FINISHED = ("feedback-published", "withdrawn")
 INVITEES = {"stakeholders": "利益相关方", "public-representatives": "公众代表", "experts": "专家", "media": "媒体"}
+
+
+def prescreened(*texts: tuple[str, str]):
+    """The automatic pre-screen (pure; RULES §14): what the confidentiality reviewer must look at."""
+    return prescreen_texts([PrescreenText(label=label, text=text) for label, text in texts],
+                           today=local_date(workflow.now()))
 
 
 def refuse(reason: str | None) -> None:
@@ -387,7 +394,8 @@ class DraftForCommentWorkflow:
             comments=self._comments, groups=self._groups, feedback_note=self._feedback_note,
             feedback_by=self._feedback_by, feedback_published_at=self._feedback_published_at,
             feedback_on_time=self._feedback_on_time, meetings=self._meetings, decision_item_id=self._decision_item_id,
-            counts=self._counts(), alerts=self._alerts, history=self._history)
+            counts=self._counts(), alerts=self._alerts, history=self._history,
+            prescreen=prescreened(("征求意见稿", self._content), ("决策依据及说明", self._basis)))
 
     def _public(self) -> dict:
         """What the public page shows: nothing before publication; the feedback only once reviewed."""
@@ -600,7 +608,8 @@ class InquiryWorkflow:
             answer=self._answer, answered_by=self._answered_by, answered_at=self._answered_at, on_time=self._on_time(),
             overdue=self._overdue(), general_interest=self._general, published=self._published(),
             conversion_reason=self._conversion_reason, application_id=self._application_id,
-            application_received_on=self._application_received_on, alerts=self._alerts, history=self._history)
+            application_received_on=self._application_received_on, alerts=self._alerts, history=self._history,
+            prescreen=prescreened(("答复", self._answer)) if self._answer else [])
 
     def _record(self, kind: str, actor: str, summary: str) -> None:
         self._changes += 1
