@@ -32,6 +32,16 @@ async def _draft_row(engine, draft_id, check, timeout=20.0):
         await asyncio.sleep(0.2)
 
 
+async def catalogue_document(api, engine, title: str) -> str:
+    """A document registered in the proactive catalogue (its row written): the decision a draft led to."""
+    from tests.test_proactive import _category, _create, _row
+
+    await _category(api)
+    item_id = (await _create(api, title=title))["item_id"]
+    await _row(engine, item_id, lambda r: True)
+    return item_id
+
+
 async def published_draft(api, engine, **overrides) -> str:
     """A draft registered by the handler, reviewed, approved by the supervisor: open for comment."""
     created = await api.post("/api/v1/drafts", json=DRAFT | overrides, headers=api.as_user("wang"))
@@ -141,10 +151,14 @@ async def test_draft_commented_closed_with_late_comments_and_feedback_published(
     assert after.status_code == 409 and "已公布" in after.json()["detail"]
 
     # The decision, once made and published with its interpretation, is linked to the draft: the process ends.
-    linked = await api.post(f"/api/v1/drafts/{draft_id}/decision", json={"decision_item_id": "ML-2026-decision1"},
+    unknown = await api.post(f"/api/v1/drafts/{draft_id}/decision", json={"decision_item_id": "ML-2026-nothing"},
+                             headers=api.as_user("wang"))
+    assert unknown.status_code == 404
+    decision_id = await catalogue_document(api, engine, "关于规范统计调查项目管理的规定")
+    linked = await api.post(f"/api/v1/drafts/{draft_id}/decision", json={"decision_item_id": decision_id},
                             headers=api.as_user("wang"))
-    assert linked.status_code == 200 and linked.json()["decision_item_id"] == "ML-2026-decision1"
-    await _draft_row(engine, draft_id, lambda r: r.public.get("decision_item_id") == "ML-2026-decision1")
+    assert linked.status_code == 200 and linked.json()["decision_item_id"] == decision_id
+    await _draft_row(engine, draft_id, lambda r: r.public.get("decision_item_id") == decision_id)
 
     # Counted for the annual report and the assessment.
     figures = (await api.get("/api/v1/drafts/figures", params={"year": row.opens_on.year})).json()

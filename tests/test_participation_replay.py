@@ -43,7 +43,10 @@ async def _draft_closed_fed_back_and_decided(env, api, anon, client) -> str:
     await _ok(await api.post(f"/api/v1/drafts/{draft_id}/meetings", headers=api.as_user("wang"), json={
         "held_on": (await api.get(f"/api/v1/drafts/{draft_id}")).json()["period"]["start_on"], "title": "回放会议",
         "invited": ["experts"], "attendees": ["专家"], "public": False}))
-    await _ok(await api.post(f"/api/v1/drafts/{draft_id}/decision", json={"decision_item_id": "ML-replay"},
+    from tests.test_participation import catalogue_document
+
+    decision_id = await catalogue_document(api, api.app.state.engine, "回放：正式决策文件")
+    await _ok(await api.post(f"/api/v1/drafts/{draft_id}/decision", json={"decision_item_id": decision_id},
                              headers=api.as_user("wang")))
     await client.get_workflow_handle(draft_id).result()
     return draft_id

@@ -259,7 +259,14 @@ async def meeting(draft_id: Id, body: MeetingBody, user: Editors, client: Client
 
 
 @router.post("/{draft_id}/decision", response_model=DraftView)
-async def decision(draft_id: Id, body: DecisionBody, user: Editors, client: ClientDep) -> DraftView:
+async def decision(draft_id: Id, body: DecisionBody, user: Editors, client: ClientDep, session: SessionDep) -> DraftView:
+    """The decision made on the draft, a document of the proactive catalogue (published with its interpretation
+    within 3 working days, RULES §8), linked to the draft's page: the process ends."""
+    from db.models_proactive import CatalogueItem
+
+    item = await blocking(session.get, CatalogueItem, body.decision_item_id)
+    if item is None or item.kind != "document":
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"主动公开目录中没有编号为 {body.decision_item_id} 的文件")
     return await _draft_update(client, draft_id, "link_decision",
                                LinkDecision(by=user.username, decision_item_id=body.decision_item_id))
 
