@@ -173,6 +173,15 @@ async def test_draft_commented_closed_with_late_comments_and_feedback_published(
     assert sheet["participation"] == {k: v for k, v in figures.items() if k != "year"}
 
 
+async def test_a_draft_that_requires_a_name_refuses_an_unsigned_comment(api, anon, engine):
+    draft_id = await published_draft(api, engine, name_required=True)
+    unsigned = await anon.post(f"/api/v1/public/drafts/{draft_id}/comments", json={"text": "没有署名的意见"})
+    assert unsigned.status_code == 409 and "署名" in unsigned.json()["detail"]
+    signed = await anon.post(f"/api/v1/public/drafts/{draft_id}/comments", json={"name": "李四", "text": "署名的意见"})
+    assert signed.status_code == 201 and signed.json()["receipt_no"] == f"{draft_id}-0001"
+    assert (await anon.get(f"/api/v1/public/drafts/{draft_id}")).json()["public"]["name_required"] is True
+
+
 async def test_the_reviewer_sees_what_the_pre_screen_found_in_the_draft(api):
     created = await api.post("/api/v1/drafts", headers=api.as_user("wang"), json=DRAFT | {
         "basis": "起草说明（机密★1年）。联系人：张某，电话 13912345678。"})
