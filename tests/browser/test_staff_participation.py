@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import pytest
 
-from core import clock
 from tests.browser.conftest import check_page
 from tests.browser.test_staff import refused_as_expected, staff_page
 from tests.helpers import view_when
