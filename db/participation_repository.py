@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
+
+from clock import start_of_day_instant
 
 from db.models_participation import Draft, Inquiry
 
@@ -24,3 +27,19 @@ def participation_figures(session: Session, start: date, end: date) -> dict[str,
             "comments_not_adopted": sum(c.get("not_adopted", 0) for c in counts),
             "feedback_published": len(published), "feedback_on_time": sum(1 for d in published if d.feedback_on_time),
             "inquiries_answered": len(answered), "inquiries_answered_on_time": sum(1 for i in answered if i.on_time)}
+
+
+OPEN_INQUIRY = ("unrouted", "routed", "in-review", "awaiting-confirmation")
+UNFINISHED_DRAFT = ("in-review", "returned", "reviewed", "open")
+
+
+def open_deadline_query(table: str, due_from: date):
+    """(query of ids, key) for the calendar broadcast (workflows/proactive_calendar.py): questions not yet
+    answered due on or after `due_from`; drafts not yet closed whose period ends on or after it, or not yet
+    published (their calendar is refreshed before the period is counted at publication)."""
+    if table == "inquiries":
+        return (select(Inquiry.id).where(col(Inquiry.status).in_(OPEN_INQUIRY), col(Inquiry.due_on) >= due_from),
+                col(Inquiry.id))
+    since = start_of_day_instant(due_from)
+    return (select(Draft.id).where(col(Draft.phase).in_(UNFINISHED_DRAFT),
+                                   or_(col(Draft.closes_at).is_(None), col(Draft.closes_at) >= since)), col(Draft.id))

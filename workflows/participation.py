@@ -25,7 +25,9 @@ with workflow.unsafe.imports_passed_through():
     from screening.prescreen import prescreen_texts
     from participation.rules import CHANNEL_LABELS, DECISION_LABELS, KIND_LABELS, comment_period, feedback_due, inquiry_due, why_not_period
     from workcalendar import WorkCalendar
-    from workflows.deadline_loop import Pending, raise_staff_alert, reminder_or_escalation, run_deadline_loop
+    from workflows.deadline_loop import (Pending, newer_calendar, raise_staff_alert, recounted, reminder_or_escalation,
+                                         run_deadline_loop)
+    from workflows.messages import CalendarYearPublished
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
@@ -53,7 +55,9 @@ class DraftForCommentWorkflow:
     @workflow.init
     def __init__(self, inp: DraftInput) -> None:
         self._inp = inp
+        self._calendar_data = inp.calendar
         self._cal = WorkCalendar(inp.calendar)
+        self._moves: list[str] = []  # how published calendar years moved the closing day (explained in its steps)
         self._content, self._basis = inp.content, inp.basis
         self._phase = "in-review"
         self._last_editor = inp.created_by
@@ -125,6 +129,24 @@ class DraftForCommentWorkflow:
         await raise_staff_alert(StaffAlertInput(key=key, application_id=self._inp.draft_id, kind=kind, role=role,
                                                 recipient=recipient, message=message))
         await self._persist()
+
+    @workflow.signal
+    async def calendar_published(self, fact: CalendarYearPublished) -> None:
+        """A calendar year was published (workflows/proactive_calendar.py): the calendar is kept for the period
+        counted at publication; an open 行政规范性文件's working-day period is recounted on it, the move recorded
+        with its reason and the one timer re-armed. A period already closed keeps the day it closed on."""
+        data = newer_calendar(self._calendar_data, fact)
+        if data is None:
+            return
+        self._calendar_data, self._cal = data, WorkCalendar(data)
+        if self._phase != "open" or self._inp.kind != "normative-document":
+            return
+        after = comment_period(self._cal, self._inp.kind, self._period.start_on, self._inp.days, self._inp.short_reason)
+        self._period, entries = recounted("征求意见截止日期", self._period, after, self._moves, fact, data.version)
+        for kind, summary in entries:
+            self._record(kind, "system", summary)
+        if entries:
+            await self._persist()
 
     # --- before publication ------------------------------------------------------------------------
 
@@ -446,7 +468,9 @@ class InquiryWorkflow:
     @workflow.init
     def __init__(self, inp: InquiryInput) -> None:
         self._inp = inp
+        self._calendar_data = inp.calendar
         self._period = inquiry_due(WorkCalendar(inp.calendar), inp.received_on, inp.answer_days)
+        self._moves: list[str] = []
         self._status = "unrouted"
         self._section: str | None = None
         self._answer: str | None = None
@@ -493,6 +517,26 @@ class InquiryWorkflow:
         await raise_staff_alert(StaffAlertInput(key=f"{self._inp.inquiry_id}:{kind}", application_id=self._inp.inquiry_id,
                                                 kind=kind, role=role, recipient=recipient, message=message))
         await self._persist()
+
+    @workflow.signal
+    async def calendar_published(self, fact: CalendarYearPublished) -> None:
+        """A calendar year was published: an unanswered question's period is recounted on it, the move recorded
+        with its reason and the one timer re-armed (the reminder's instant moves with it)."""
+        data = newer_calendar(self._calendar_data, fact)
+        if data is None:
+            return
+        self._calendar_data = data
+        if self._status in ("answered", "converted"):
+            return
+        before = self._period
+        after = inquiry_due(WorkCalendar(data), self._inp.received_on, self._inp.answer_days)
+        self._period, entries = recounted("答复期限", before, after, self._moves, fact, data.version)
+        if self._period.remind_at != before.remind_at:
+            self._changes += 1  # the timer is re-armed on the reminder's new instant
+        for kind, summary in entries:
+            self._record(kind, "system", summary)
+        if entries:
+            await self._persist()
 
     @workflow.update
     async def route(self, cmd: RouteInquiry) -> InquiryView:
