@@ -95,6 +95,15 @@ class ReviseDraft(Payload):
     reason: str = ""
 
 
+class CommentAttachment(Payload):
+    """A file sent with a comment, kept content-addressed (db.letters_repository.FileStore); for staff only."""
+
+    filename: str
+    sha256: str
+    size: int
+    content_type: str
+
+
 class CommentIn(Payload):
     channel: CommentChannel
     name: str | None = None
@@ -103,6 +112,7 @@ class CommentIn(Payload):
     text: str
     received_on: date | None = Field(default=None, description="desk: the date a letter or hearing comment was received")
     entered_by: str = Field(description="online-form, or the staff member who entered it")
+    attachment: CommentAttachment | None = None
 
 
 class Comment(Payload):
@@ -120,6 +130,7 @@ class Comment(Payload):
     hidden_reason: str | None = None
     hidden_by: str | None = None
     group: int | None = Field(default=None, description="the feedback group it was answered in (index)")
+    attachment: CommentAttachment | None = None
 
 
 class CommentReceipt(Payload):
@@ -259,6 +270,7 @@ class CommentRecord(Payload):
     hidden_reason: str | None
     hidden_by: str | None
     decision: str | None
+    attachment: dict | None = None
 
 
 class DraftRows(Payload):

@@ -54,6 +54,8 @@ class DraftComment(SQLModel, table=True):
     hidden_reason: str | None = None
     hidden_by: str | None = None
     decision: str | None = Field(default=None, description="adopted | partly | not-adopted, once the feedback is published")
+    attachment: dict | None = Field(default=None, sa_column=Column(JSONDocument, nullable=True),
+                                    description="filename, sha256, size, content_type of a file sent with it (staff only)")
 
 
 class Inquiry(SQLModel, table=True):

@@ -182,6 +182,33 @@ async def test_a_draft_that_requires_a_name_refuses_an_unsigned_comment(api, ano
     assert (await anon.get(f"/api/v1/public/drafts/{draft_id}")).json()["public"]["name_required"] is True
 
 
+async def test_a_comment_with_an_attachment_kept_for_staff_only(api, anon, engine):
+    draft_id = await published_draft(api, engine)
+    pdf = b"%PDF-1.4\n% comment attachment\n"
+    sent = await anon.post(f"/api/v1/public/drafts/{draft_id}/comments-with-attachment",
+                           data={"text": "详见附件中的修改建议。", "part": "第一条"},
+                           files={"file": ("修改建议.pdf", pdf, "application/pdf")})
+    assert sent.status_code == 201, sent.text
+    receipt = sent.json()["receipt_no"]
+    wrong = await anon.post(f"/api/v1/public/drafts/{draft_id}/comments-with-attachment", data={"text": "脚本附件"},
+                            files={"file": ("x.html", b"<script>alert(1)</script>", "text/html")})
+    assert wrong.status_code == 422 and "附件只接受" in wrong.json()["detail"]
+    view = (await api.get(f"/api/v1/drafts/{draft_id}")).json()
+    assert [c["attachment"]["filename"] for c in view["comments"]] == ["修改建议.pdf"]
+    path = f"/api/v1/drafts/{draft_id}/comments/{receipt}/attachment"
+    await _draft_row(engine, draft_id, lambda r: r.counts.get("received") == 1)
+    for _ in range(50):
+        got = await api.get(path)
+        if got.status_code == 200:
+            break
+        await asyncio.sleep(0.2)
+    assert got.content == pdf and got.headers["content-type"] == "application/octet-stream"
+    assert "attachment" in got.headers["content-disposition"]
+    assert (await anon.get(path)).status_code == 401
+    public = (await anon.get(f"/api/v1/public/drafts/{draft_id}")).json()
+    assert "attachment" not in public["comments"][0]
+
+
 async def test_the_reviewer_sees_what_the_pre_screen_found_in_the_draft(api):
     created = await api.post("/api/v1/drafts", headers=api.as_user("wang"), json=DRAFT | {
         "basis": "起草说明（机密★1年）。联系人：张某，电话 13912345678。"})

@@ -224,7 +224,7 @@ class DraftForCommentWorkflow:
         self._comments.append(Comment(receipt_no=receipt, channel=cmd.channel, name=cmd.name or None,
                                       contact=cmd.contact or None, part=cmd.part, text=cmd.text,
                                       received_on=received_on, received_at=workflow.now(), entered_by=cmd.entered_by,
-                                      late=late))
+                                      late=late, attachment=cmd.attachment))
         self._changed.append(receipt)
         self._record("comment", cmd.entered_by, f"收到意见 {receipt}（{CHANNEL_LABELS[cmd.channel]}，{received_on.isoformat()}）"
                      + ("，逾期提交" if late else ""))
@@ -452,7 +452,8 @@ class DraftForCommentWorkflow:
                               contact=c.contact, part=c.part, text=c.text, received_on=c.received_on,
                               received_at=c.received_at, entered_by=c.entered_by, late=c.late, hidden=c.hidden,
                               hidden_reason=c.hidden_reason, hidden_by=c.hidden_by,
-                              decision=self._decision_of(c) if self._phase == "feedback-published" else None)
+                              decision=self._decision_of(c) if self._phase == "feedback-published" else None,
+                              attachment=c.attachment.model_dump() if c.attachment else None)
                 for c in changed]
         await workflow.execute_activity_method(ParticipationActivities.save_draft, DraftRows(draft=draft, comments=rows),
                                                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY)

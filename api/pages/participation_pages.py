@@ -65,12 +65,22 @@ async def comment(request: Request, draft_id: str):
     if not csrf_ok(request, form):
         return await _draft_page(request, draft_id, values=values, error=CSRF_FAILED, status_code=400)
     body = {k: v for k, v in values.items() if v or k == "text"}
-    answer = await api_call(request, "POST", f"/api/v1/public/drafts/{draft_id[:60]}/comments", json=body)
+    upload = form.get("file")
+    data = await upload.read() if upload is not None and not isinstance(upload, str) and upload.filename else b""
+    if data:  # with an attachment: the API's multipart form
+        answer = await api_call(request, "POST", f"/api/v1/public/drafts/{draft_id[:60]}/comments-with-attachment",
+                                data=body, files={"file": (upload.filename, data, "application/octet-stream")})
+    else:
+        answer = await api_call(request, "POST", f"/api/v1/public/drafts/{draft_id[:60]}/comments", json=body)
     if answer.status_code == 201:
         return render(request, "public/participation_done.html", {"page": "participation", "draft_id": draft_id,
                                                                    "receipt": answer.json()})
     errors = {}
-    if answer.status_code == 422:
+    if answer.status_code == 422 and "附件" in detail_of(answer):
+        errors["file"] = detail_of(answer)
+    elif answer.status_code == 413:
+        errors["file"] = "附件过大，请压缩后再上传，或通过信函、电子邮件提交"
+    elif answer.status_code == 422:
         errors["text"] = "请填写意见内容（至少 2 个字）"
     elif answer.status_code == 409 and "署名" in detail_of(answer):
         errors["name"] = detail_of(answer)

@@ -115,8 +115,8 @@ async def _draft(request: Request, draft_id: str, *, errors=None, notice=None, s
 
 @router.get("/drafts/{draft_id}")
 async def draft(request: Request, draft_id: str, done: str = "") -> Response:
-    if isinstance(await who(request), Response):
-        return await who(request)
+    if isinstance(user := await who(request), Response):
+        return user
     titles = {a: t for a, t, _, _ in DRAFT_FORMS} | {"moderate": "隐藏或恢复意见"}
     return await _draft(request, draft_id, notice=f"已完成：{titles[done]}" if done in titles else None)
 
@@ -149,6 +149,20 @@ def _body(fields: list, form) -> dict[str, Any]:
         elif value:
             body[name] = value
     return body
+
+
+@router.get("/drafts/{draft_id}/attachments/{receipt_no}")
+async def attachment(request: Request, draft_id: str, receipt_no: str) -> Response:
+    """The file sent with a comment, downloaded through the API with the session's token."""
+    if isinstance(user := await who(request), Response):
+        return user
+    answer = await api_call(request, "GET", f"/api/v1/drafts/{draft_id}/comments/{receipt_no}/attachment",
+                            headers=bearer(request))
+    if answer.status_code != 200:
+        return refused_page(request, detail_of(answer), answer.status_code)
+    return Response(answer.content, media_type="application/octet-stream",
+                    headers={k: v for k, v in answer.headers.items()
+                             if k.lower() in ("content-disposition", "x-content-type-options")})
 
 
 @router.post("/drafts/{draft_id}/moderate")
@@ -194,8 +208,8 @@ async def _inquiry(request: Request, inquiry_id: str, *, errors=None, notice=Non
 
 @router.get("/inquiries/{inquiry_id}")
 async def inquiry(request: Request, inquiry_id: str, done: str = "") -> Response:
-    if isinstance(await who(request), Response):
-        return await who(request)
+    if isinstance(user := await who(request), Response):
+        return user
     titles = {a: t for a, t, _, _ in INQUIRY_FORMS}
     return await _inquiry(request, inquiry_id, notice=f"已完成：{titles[done]}" if done in titles else None)
 

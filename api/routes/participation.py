@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Path, Query, Request, Response, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
@@ -17,7 +17,7 @@ from api.offloop import blocking
 from api.security import STAFF_READERS, rate_limited, require
 from api.temporal_calls import run_query, run_update, start_once
 from contracts.participation import (
-    AnswerInquiry, ApproveDraft, Channel, CommentIn, CommentReceipt, ConfirmConversion, DraftInput, DraftKind,
+    AnswerInquiry, ApproveDraft, Channel, CommentAttachment, CommentIn, CommentReceipt, ConfirmConversion, DraftInput, DraftKind,
     DraftQuery, DraftView, FeedbackGroup, InquiryInput, InquiryQuery, InquiryView, Invitee, LinkDecision, Meeting,
     Moderate, ProposeConversion, RecordFeedback, ReviewAnswer, ReviewDraft, ReviewFeedback, ReviseDraft,
     RouteInquiry, WithdrawDraft,
@@ -354,6 +354,70 @@ async def public_comment(draft_id: Id, body: PublicCommentBody, client: ClientDe
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {draft_id} 的公开征求意见稿")
     return await _draft_update(client, draft_id, "comment",
                                CommentIn(channel="website", entered_by="online-form", **body.model_dump()), CommentReceipt)
+
+
+# A file sent with a comment: documents and images only (served to staff as a download, never shown inline).
+ATTACHMENT_TYPES = {".pdf": "application/pdf", ".doc": "application/msword", ".txt": "text/plain",
+                    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+
+
+@public_router.post("/{draft_id}/comments-with-attachment", response_model=CommentReceipt,
+                    status_code=status.HTTP_201_CREATED, dependencies=PUBLIC_INTAKE,
+                    responses={429: {"description": "请求过于频繁"}, 413: {"description": "附件过大"}})
+async def public_comment_with_attachment(
+    draft_id: Id, client: ClientDep, session: SessionDep, settings: SettingsDep,
+    text: Annotated[str, Form(min_length=2, max_length=20_000)],
+    file: Annotated[UploadFile, File(description="附件：PDF、Word、文本或图片")],
+    name: Annotated[str | None, Form(max_length=200)] = None,
+    contact: Annotated[str | None, Form(max_length=300)] = None,
+    part: Annotated[str, Form(max_length=300)] = "",
+) -> CommentReceipt:
+    """A comment from the public page with an attachment (the request's size cap applies): the file is kept
+    content-addressed and only staff can download it."""
+    from pathlib import PurePath
+
+    from db.letters_repository import FileStore
+
+    found = await blocking(session.get, Draft, draft_id)
+    if found is None or found.phase not in OPEN_PHASES:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {draft_id} 的公开征求意见稿")
+    filename = PurePath((file.filename or "").replace("\\", "/")).name[:200]
+    suffix = PurePath(filename).suffix.lower()
+    if suffix not in ATTACHMENT_TYPES:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "附件只接受 PDF、Word（doc、docx）、文本（txt）或图片（jpg、png）")
+    data = await file.read(settings.max_request_bytes + 1)
+    if not data:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "附件是空文件")
+    if len(data) > settings.max_request_bytes:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "附件过大")
+    sha = await blocking(FileStore(settings.data_dir).put, data)
+    attachment = CommentAttachment(filename=filename, sha256=sha, size=len(data), content_type=ATTACHMENT_TYPES[suffix])
+    cmd = CommentIn(channel="website", entered_by="online-form", name=(name or "").strip() or None,
+                    contact=(contact or "").strip() or None, part=part.strip(), text=text, attachment=attachment)
+    return await _draft_update(client, draft_id, "comment", cmd, CommentReceipt)
+
+
+@router.get("/{draft_id}/comments/{receipt_no}/attachment", response_class=Response,
+            responses={200: {"content": {"application/octet-stream": {}}}, 404: {"description": "没有该附件"}})
+async def comment_attachment(draft_id: Id, receipt_no: Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")],
+                             user: Staff, session: SessionDep, settings: SettingsDep) -> Response:
+    """The file sent with a comment, as a download (checked against its checksum)."""
+    from urllib.parse import quote
+
+    from db.letters_repository import ChecksumMismatch, FileStore
+
+    row = await blocking(session.get, DraftComment, receipt_no)
+    if row is None or row.draft_id != draft_id or not row.attachment:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "没有该附件")
+    try:
+        data = await blocking(FileStore(settings.data_dir).get_verified, row.attachment["sha256"])
+    except ChecksumMismatch:
+        raise HTTPException(status.HTTP_409_CONFLICT, "附件与其校验值不符或已缺失，请联系系统管理员") from None
+    filename = quote(row.attachment.get("filename") or "attachment")
+    return Response(data, media_type="application/octet-stream",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}",
+                             "X-Content-Type-Options": "nosniff"})
 
 
 # --- 在线咨询 -------------------------------------------------------------------------------------------

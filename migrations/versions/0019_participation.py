@@ -63,6 +63,7 @@ def upgrade() -> None:
     sa.Column('hidden_reason', sa.String(), nullable=True),
     sa.Column('hidden_by', sa.String(), nullable=True),
     sa.Column('decision', sa.String(), nullable=True),
+    sa.Column('attachment', _json(), nullable=True),
     sa.PrimaryKeyConstraint('receipt_no')
     )
     op.create_index('ix_participation_comment_draft', 'participation_comment', ['draft_id', 'receipt_no'], unique=False)

@@ -39,10 +39,14 @@ async def test_public_comment_from_the_drafts_page_then_its_feedback(page, api, 
     await page.wait_for_selector("#e-text")
     await check_page(page, "public-participation-comment-error")
     await page.get_by_label("意见和建议").fill("建议审批时限由20个工作日缩短为10个工作日。")
+    await page.get_by_label("附件").set_input_files(files=[{"name": "建议.txt", "mimeType": "text/plain",
+                                                            "buffer": "附件中的详细建议".encode()}])
     await page.get_by_role("button", name="提交意见").click()
     await page.wait_for_selector("#receipt-no")
     receipt = await page.locator("#receipt-no").inner_text()
     assert receipt == f"{draft_id}-0001"
+    sent = (await api.get(f"/api/v1/drafts/{draft_id}")).json()["comments"][0]
+    assert sent["attachment"]["filename"] == "建议.txt" and sent["attachment"]["size"] == len("附件中的详细建议".encode())
     await check_page(page, "public-participation-comment-done")
 
     # Closed at its deadline, feedback grouped, reviewed and published: the page shows it.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -76,6 +77,15 @@ async def test_staff_register_review_publish_moderate_and_feed_back_a_draft(brow
     await row.get_by_role("button", name="隐藏").click()
     await handler.wait_for_url("**?done=moderate")
     assert "已隐藏" in await handler.locator(f"#c-{draft_id}-0002").inner_text()
+    # A comment sent with a file: staff download it from the comment's row (the public never sees it).
+    with_file = await anon.post(f"/api/v1/public/drafts/{draft_id}/comments-with-attachment", data={"text": "见附件"},
+                                files={"file": ("意见.txt", "附件正文".encode(), "text/plain")})
+    assert with_file.status_code == 201, with_file.text
+    await handler.goto(draft_url)
+    async with handler.expect_download() as downloading:
+        await handler.locator(f"#c-{draft_id}-0003").get_by_role("link", name="意见.txt").click()
+    download = await downloading.value
+    assert Path(await download.path()).read_bytes() == "附件正文".encode()
     await check_page(handler, "staff-participation-draft-open")
 
     await env.fast_forward(client.get_workflow_handle(draft_id), timedelta(days=20))
@@ -83,7 +93,7 @@ async def test_staff_register_review_publish_moderate_and_feed_back_a_draft(brow
     await handler.goto(draft_url)
     feedback = handler.locator("#form-feedback")
     await feedback.locator("#g1-summary").fill("减轻填报负担")
-    await feedback.locator("#g1-receipts").fill(f"{draft_id}-0001")
+    await feedback.locator("#g1-receipts").fill(f"{draft_id}-0001 {draft_id}-0003")
     await feedback.locator("#g1-decision").select_option("partly")
     await feedback.locator("#g1-reason").fill("合并两张报表")
     await check_page(handler, "staff-participation-feedback-form")
@@ -91,7 +101,7 @@ async def test_staff_register_review_publish_moderate_and_feed_back_a_draft(brow
     await reviewer.goto(draft_url)
     await _act(reviewer, "feedback-review")
     assert "已公布采纳情况" in await reviewer.locator("h1").inner_text()
-    assert "部分采纳 1" in await reviewer.locator("#counts").inner_text()
+    assert "部分采纳 2" in await reviewer.locator("#counts").inner_text()
     await check_page(reviewer, "staff-participation-feedback-published")
     for page in (handler, reviewer, supervisor, desk):
         await page.context.close()
