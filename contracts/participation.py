@@ -293,6 +293,18 @@ class InquiryInput(Payload):
     code_hash: str = Field(description="the asker's query code, hashed")
     registered_by: str
     supervisor_email: str | None = None
+    agency_name: str = ""
+
+
+class AnswerNotice(Payload):
+    """The reviewed answer e-mailed to the asker (activities/participation.py; once per inquiry)."""
+
+    inquiry_id: str
+    email: str
+    name: str | None
+    question: str
+    answer: str
+    agency_name: str
 
 
 class RouteInquiry(Payload):

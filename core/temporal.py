@@ -127,8 +127,8 @@ def build_worker(client: Client, settings: Settings, engine) -> Worker:
         client,
         task_queue=settings.task_queue,
         workflows=workflow_classes(),
-        activities=all_activities(DisclosureActivities(engine, settings)) + proactive_activities(engine)
-                   + participation_activities(engine),  # issue 26
+        activities=all_activities(disclosure := DisclosureActivities(engine, settings)) + proactive_activities(engine)
+                   + participation_activities(engine, disclosure),  # issue 26
         workflow_runner=SANDBOX,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,

@@ -14,6 +14,7 @@ arm one timer on it and pages show the steps to people.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
@@ -131,6 +132,15 @@ def inquiry_due(cal: WorkCalendar, received_on: date, days: int = INQUIRY_WORKIN
     remind_on = reminder_date(cal, due_on, 1, not_before=received_on)
     return Period(start_on=start_on, due_on=due_on, due_at=end_of_day_instant(due_on), remind_at=_at9(remind_on),
                   working_days=True, days=days, provisional=provisional, steps=steps)
+
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def email_of(contact: str | None) -> str | None:
+    """The asker's contact when it is an e-mail address (the answer is sent there), else None (a phone number)."""
+    text = (contact or "").strip()
+    return text if EMAIL.match(text) else None
 
 
 Decision = Literal["adopted", "partly", "not-adopted"]

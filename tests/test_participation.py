@@ -260,6 +260,18 @@ async def test_feedback_not_published_in_time_reminds_then_escalates(env, api, c
 # --- 在线咨询 ---------------------------------------------------------------------------------------------
 
 
+async def _inquiry_row(engine, inquiry_id, check=lambda r: True, timeout=20.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        with Session(engine) as session:
+            row = session.get(Inquiry, inquiry_id)
+        if row is not None and check(row):
+            return row
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{inquiry_id}: {row}")
+        await asyncio.sleep(0.2)
+
+
 async def _ask(anon, **overrides):
     body = {"question": "请问规模以上工业企业的统计标准是什么？", "consent_publish": True} | overrides
     asked = await anon.post("/api/v1/public/inquiries", json=body)
@@ -267,8 +279,8 @@ async def _ask(anon, **overrides):
     return asked.json()
 
 
-async def test_question_routed_answered_on_time_and_published_with_consent(api, anon, engine):
-    asked = await _ask(anon)
+async def test_question_routed_answered_on_time_and_published_with_consent(api, anon, engine, mailbox):
+    asked = await _ask(anon, contact="asker@participation.example.cn", name="王五")
     inquiry_id, code = asked["inquiry_id"], asked["query_code"]
     view = await view_when(api, f"/api/v1/inquiries/{inquiry_id}")
     assert view["status"] == "unrouted" and view["period"]["days"] == 5 and view["period"]["due_on"] == asked["due_on"]
@@ -303,6 +315,15 @@ async def test_question_routed_answered_on_time_and_published_with_consent(api, 
     assert own.status_code == 200 and own.json()["status"] == "answered" and "2000万元" in own.json()["answer"]
     wrong = await anon.get(f"/api/v1/public/inquiries/{inquiry_id}", headers={"X-Query-Code": "WRONGCODE"})
     assert wrong.status_code == 404
+    # The reviewed answer is e-mailed to the asker, once.
+    sent = await view_when(api, f"/api/v1/inquiries/{inquiry_id}", lambda v: v["history"][-1]["kind"] == "answer-sent")
+    assert "电子邮箱" in sent["history"][-1]["summary"]
+    from tests.helpers import mails_about
+
+    mails = mails_about(mailbox.envelopes, inquiry_id)
+    assert len(mails) == 1 and "asker@participation.example.cn" in mails[0]["To"]
+    text = mails[0].get_body(("plain",)).get_content()
+    assert "年主营业务收入2000万元及以上" in text and "王五" in text
     # Without consent an answer of general interest stays private.
     private = await _ask(anon, consent_publish=False, question="我单位的统计报表是否需要重新报送？")
     await view_when(api, f"/api/v1/inquiries/{private['inquiry_id']}")
@@ -331,7 +352,7 @@ async def test_question_not_answered_in_time_reminds_then_escalates(env, api, an
 async def test_question_turned_into_an_application_once_the_asker_confirms(api, anon, engine):
     asked = await _ask(anon, question="请公开本局2025年统计执法检查的全部处罚决定书。", consent_publish=False)
     inquiry_id, code = asked["inquiry_id"], asked["query_code"]
-    await view_when(api, f"/api/v1/inquiries/{inquiry_id}")
+    await _inquiry_row(engine, inquiry_id)  # written in the background
     applicant = {"name": "张三", "email": "zhang@example.com"}
     unasked = await anon.post(f"/api/v1/public/inquiries/{inquiry_id}/convert",
                               json={"code": code, "applicant": applicant, "delivery_method": "email"})

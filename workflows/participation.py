@@ -10,19 +10,20 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.participation import ParticipationActivities
     from clock import local_date
     from contracts.models import PrescreenText, StaffAlertInput
     from contracts.participation import (
-        AlertRecord, AnswerInquiry, ApproveDraft, Comment, CommentIn, CommentReceipt, CommentRecord, ConfirmConversion,
+        AlertRecord, AnswerInquiry, AnswerNotice, ApproveDraft, Comment, CommentIn, CommentReceipt, CommentRecord, ConfirmConversion,
         Counts, DraftInput, DraftQuery, DraftRecord, DraftRows, DraftView, HistoryEntry, InquiryInput, InquiryQuery,
         InquiryRecord, InquiryView, LinkDecision, Meeting, Moderate, ProposeConversion, RecordFeedback, ReviewAnswer,
         ReviewDraft, ReviewFeedback, ReviseDraft, RouteInquiry, WithdrawDraft,
     )
     from screening.prescreen import prescreen_texts
+    from participation.rules import email_of
     from participation.rules import CHANNEL_LABELS, DECISION_LABELS, KIND_LABELS, comment_period, feedback_due, inquiry_due, why_not_period
     from workcalendar import WorkCalendar
     from workflows.deadline_loop import (Pending, newer_calendar, raise_staff_alert, recounted, reminder_or_escalation,
@@ -31,6 +32,8 @@ with workflow.unsafe.imports_passed_through():
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+# The answer's e-mail: retried for about a day (a mail server down), then staff are told to reach the asker.
+MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(hours=1), maximum_attempts=30)
 FINISHED = ("feedback-published", "withdrawn")
 INVITEES = {"stakeholders": "利益相关方", "public-representatives": "公众代表", "experts": "专家", "media": "媒体"}
 
@@ -492,6 +495,9 @@ class InquiryWorkflow:
         await self._persist()
         await run_deadline_loop(open_=lambda: self._status not in ("answered", "converted"),
                                 changes=lambda: self._changes, next_alert=self._next_alert, fire=self._fire)
+        if self._status == "answered":  # after the reviewer's update has returned: the e-mail may take retries
+            await self._send_answer()
+            await self._persist()
         return self.view()
 
     def _next_alert(self) -> Pending[None] | None:
@@ -585,6 +591,24 @@ class InquiryWorkflow:
             self._record("answer-returned", cmd.by, f"答复审查退回：{cmd.comment}")
         await self._persist()
         return self.view()
+
+    async def _send_answer(self) -> None:
+        """The reviewed answer to the asker's e-mail address; without one (a phone number, or none), staff reach
+        the asker, who can also read it with the query code."""
+        email = email_of(self._inp.contact)
+        if email is None:
+            self._record("answer-not-sent", "system", "咨询人未留电子邮箱：答复可凭查询码查看，或由承办科室电话告知")
+            return
+        try:
+            await workflow.execute_activity_method(
+                ParticipationActivities.send_inquiry_answer,
+                AnswerNotice(inquiry_id=self._inp.inquiry_id, email=email, name=self._inp.name,
+                             question=self._inp.question, answer=self._answer or "", agency_name=self._inp.agency_name),
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=MAIL_RETRY)
+        except ActivityError:
+            self._record("answer-not-sent", "system", "答复邮件未能发送，请承办科室联系咨询人（答复可凭查询码查看）")
+            return
+        self._record("answer-sent", "system", "答复已发送至咨询人的电子邮箱")
 
     @review.validator
     def _refuse_review(self, cmd: ReviewAnswer) -> None:

@@ -450,7 +450,7 @@ async def ask(body: QuestionBody, client: ClientDep, settings: SettingsDep, cale
                        contact=body.contact or None, consent_publish=body.consent_publish, received_on=received_on,
                        answer_days=settings.inquiry_answer_working_days, calendar=calendar.since(received_on.year),
                        code_hash=hash_query_code(settings, inquiry_id, code), registered_by="online-form",
-                       supervisor_email=settings.supervisor_email)
+                       supervisor_email=settings.supervisor_email, agency_name=settings.agency_name)
     await start_once(client, "InquiryWorkflow", inp, id=inquiry_id, task_queue=settings.task_queue)
     from participation.rules import inquiry_due
     from workcalendar import WorkCalendar

@@ -13,7 +13,7 @@ import pytest
 from core import clock
 from tests.browser.conftest import check_page
 from tests.helpers import view_when
-from tests.test_participation import _draft_row, published_draft
+from tests.test_participation import _draft_row, _inquiry_row, published_draft
 
 pytestmark = pytest.mark.usefixtures("live_server")
 
@@ -100,6 +100,7 @@ async def test_asker_sees_the_proposal_and_confirms_the_application(page, api, a
     asked = (await anon.post("/api/v1/public/inquiries", json={"question": "请提供本局2025年统计执法检查的处罚决定书。"})).json()
     inquiry_id, code = asked["inquiry_id"], asked["query_code"]
     await view_when(api, f"/api/v1/inquiries/{inquiry_id}")
+    await _inquiry_row(api.app.state.engine, inquiry_id)  # the lookup reads the row, written in the background
     proposed = await api.post(f"/api/v1/inquiries/{inquiry_id}/propose-conversion",
                               json={"reason": "所需为具体政府信息"}, headers=api.as_user("wang"))
     assert proposed.status_code == 200
