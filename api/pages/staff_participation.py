@@ -69,6 +69,7 @@ async def _get(request: Request, path: str) -> Any:
 async def _overview(request: Request, *, errors=None, values=None, status_code=200) -> Response:
     return page(request, "staff/participation.html", {
         "drafts": await _get(request, "/api/v1/drafts"), "inquiries": await _get(request, "/api/v1/inquiries"),
+        "figures": await _get(request, f"/api/v1/drafts/figures?year={clock.today().year}"), "now": clock.now().isoformat(),
         "errors": errors or {}, "values": values or {}, "staff_phases": STAFF_PHASES, "inquiry_status": INQUIRY_STATUS,
     } | LABELS, current="participation", status_code=status_code)
 
