@@ -22,6 +22,8 @@ from contracts.participation import (
     Moderate, ProposeConversion, RecordFeedback, ReviewAnswer, ReviewDraft, ReviewFeedback, ReviseDraft,
     RouteInquiry, WithdrawDraft,
 )
+from api.schemas import ApplicantIn
+from contracts.models import DeliveryMethod
 from core import clock
 from core.security import hash_query_code, new_query_code, query_code_matches
 from db.models_participation import Draft, DraftComment, Inquiry
@@ -512,9 +514,9 @@ def my_question(inquiry_id: Id, session: SessionDep, settings: SettingsDep,
 
 class ConvertBody(Body):
     code: str = Field(min_length=4, max_length=40, description="查询码")
-    applicant: dict = Field(description="申请人信息（与依申请公开的申请表相同）")
-    description: str | None = Field(default=None, max_length=4000, description="所需政府信息；默认为咨询内容")
-    delivery_method: str = Field(default="email")
+    applicant: ApplicantIn = Field(description="申请人信息（与依申请公开的申请表相同）")
+    description: str | None = Field(default=None, min_length=2, max_length=4000, description="所需政府信息；默认为咨询内容")
+    delivery_method: DeliveryMethod = "email"
 
 
 @public_inquiry_router.post("/{inquiry_id}/convert", status_code=status.HTTP_201_CREATED, dependencies=LOOKUP)
@@ -531,7 +533,7 @@ async def convert(inquiry_id: Id, body: ConvertBody, request: Request, session: 
         raise HTTPException(status.HTTP_409_CONFLICT, "该咨询没有待确认的转为申请事项")
     try:
         application = ApplicationCreate.model_validate({
-            "channel": "online", "received_on": clock.today().isoformat(), "applicant": body.applicant,
+            "channel": "online", "received_on": clock.today().isoformat(), "applicant": body.applicant.model_dump(),
             "items": [{"description": body.description or found.question}], "delivery_method": body.delivery_method})
     except ValueError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"申请信息不完整：{_first_error(error)}") from None
