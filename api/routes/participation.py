@@ -105,7 +105,8 @@ class DraftRow(BaseModel):
     section: str
     phase: str
     opens_on: date | None
-    closes_at: datetime | None
+    closes_at: datetime | None = Field(description="the instant the period ends (the end of closes_on, Beijing time)")
+    closes_on: date | None = Field(description="the last day for comments")
     feedback_due_at: datetime | None
     feedback_published_at: datetime | None
     feedback_on_time: bool | None
@@ -114,8 +115,9 @@ class DraftRow(BaseModel):
 
 
 def _row(d: Draft) -> DraftRow:
+    closes_on = (d.public.get("period") or {}).get("due_on")
     return DraftRow(draft_id=d.id, title=d.title, kind=d.kind, section=d.section, phase=d.phase, opens_on=d.opens_on,
-                    closes_at=d.closes_at, feedback_due_at=d.feedback_due_at,
+                    closes_at=d.closes_at, closes_on=closes_on, feedback_due_at=d.feedback_due_at,
                     feedback_published_at=d.feedback_published_at, feedback_on_time=d.feedback_on_time, url=d.url,
                     counts=d.counts)
 
