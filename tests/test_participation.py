@@ -32,6 +32,12 @@ async def _draft_row(engine, draft_id, check, timeout=20.0):
         await asyncio.sleep(0.2)
 
 
+async def _catalogue_row(engine, item_id, check=lambda r: True):
+    from tests.test_proactive import _row
+
+    return await _row(engine, item_id, check)
+
+
 async def catalogue_document(api, engine, title: str) -> str:
     """A document registered in the proactive catalogue (its row written): the decision a draft led to."""
     from tests.test_proactive import _category, _create, _row
@@ -159,6 +165,20 @@ async def test_draft_commented_closed_with_late_comments_and_feedback_published(
                             headers=api.as_user("wang"))
     assert linked.status_code == 200 and linked.json()["decision_item_id"] == decision_id
     await _draft_row(engine, draft_id, lambda r: r.public.get("decision_item_id") == decision_id)
+    # Once the catalogue publishes the decision and its interpretation, the draft's page links to both.
+    interpretation = await api.post("/api/v1/interpretations", headers=api.as_user("wang"), json={
+        "policy_id": decision_id, "title": "《规定》政策解读", "content": "一、起草背景……"})
+    assert interpretation.status_code == 201, interpretation.text
+    for item_id in (decision_id, interpretation.json()["item_id"]):
+        await _catalogue_row(engine, item_id)
+        assert (await api.post(f"/api/v1/catalogue/items/{item_id}/review", json={"approve": True},
+                               headers=api.as_user("reviewer-zhao"))).status_code == 200
+        assert (await api.post(f"/api/v1/catalogue/items/{item_id}/publish", json={"url": f"/gk/{item_id}.html"},
+                               headers=api.as_user("wang"))).status_code == 200
+        await _catalogue_row(engine, item_id, lambda r: r.status == "published")
+    linked_page = (await anon.get(f"/api/v1/public/drafts/{draft_id}")).json()
+    assert linked_page["decision"]["url"] == f"/gk/{decision_id}.html"
+    assert [i["title"] for i in linked_page["interpretations"]] == ["《规定》政策解读"]
 
     # Counted for the annual report and the assessment.
     figures = (await api.get("/api/v1/drafts/figures", params={"year": row.opens_on.year})).json()

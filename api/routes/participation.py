@@ -293,6 +293,14 @@ class PublicComment(BaseModel):
     decision: str | None
 
 
+class PublishedDocument(BaseModel):
+    item_id: str
+    title: str
+    document_number: str | None
+    published_at: datetime | None
+    url: str | None
+
+
 class PublicDraft(BaseModel):
     draft_id: str
     title: str
@@ -305,6 +313,8 @@ class PublicDraft(BaseModel):
     public: dict
     counts: dict
     comments: list[PublicComment]
+    decision: PublishedDocument | None = Field(default=None, description="the decision made, once published")
+    interpretations: list[PublishedDocument] = Field(default_factory=list, description="its published interpretations")
 
 
 def public_draft(session: Session, draft_id: str) -> PublicDraft | None:
@@ -314,12 +324,27 @@ def public_draft(session: Session, draft_id: str) -> PublicDraft | None:
         return None
     comments = session.exec(select(DraftComment).where(DraftComment.draft_id == draft_id, DraftComment.hidden == False)  # noqa: E712
                             .order_by(col(DraftComment.receipt_no))).all()
-    return PublicDraft(draft_id=found.id, title=found.title, kind=found.kind, section=found.section, phase=found.phase,
+    decision, interpretations = None, []
+    if decision_id := found.public.get("decision_item_id"):
+        from db import proactive_repository
+        from db.models_proactive import CatalogueItem
+
+        item = session.get(CatalogueItem, decision_id)
+        if item is not None and item.status == "published":  # shown once the catalogue has published it
+            decision = _document(item)
+            interpretations = [_document(i) for i in proactive_repository.interpretations_of(session, [item.id]).get(item.id, [])]
+    return PublicDraft(decision=decision, interpretations=interpretations,
+                       draft_id=found.id, title=found.title, kind=found.kind, section=found.section, phase=found.phase,
                        opens_on=found.opens_on, closes_at=found.closes_at, open_for_comment=found.phase == "open",
                        public=found.public, counts=found.counts,
                        comments=[PublicComment(receipt_no=c.receipt_no, channel=c.channel, part=c.part, text=c.text,
                                                received_on=c.received_on, late=c.late, decision=c.decision)
                                  for c in comments])
+
+
+def _document(item) -> PublishedDocument:
+    return PublishedDocument(item_id=item.id, title=item.title, document_number=item.document_number,
+                             published_at=item.published_at, url=item.url)
 
 
 def public_drafts(session: Session) -> list[DraftRow]:

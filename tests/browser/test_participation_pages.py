@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from core import clock
-from tests.browser.conftest import check_page
+from tests.browser.conftest import check_page, review_and_publish
 from tests.helpers import view_when
 from tests.test_participation import _draft_row, _inquiry_row, published_draft
 
@@ -63,6 +63,18 @@ async def test_public_comment_from_the_drafts_page_then_its_feedback(page, api, 
     assert "缩短为15个工作日" in await page.locator("main").inner_text()
     assert await page.get_by_role("button", name="提交意见").count() == 0
     await check_page(page, "public-participation-feedback")
+
+    # The decision, published in the catalogue, is linked from the draft's page.
+    from tests.test_participation import catalogue_document
+
+    decision_id = await catalogue_document(api, engine, "关于统计调查项目审批的规定")
+    await review_and_publish(api, engine, decision_id)
+    assert (await api.post(f"/api/v1/drafts/{draft_id}/decision", json={"decision_item_id": decision_id},
+                           headers=api.as_user("wang"))).status_code == 200
+    await _draft_row(engine, draft_id, lambda r: r.public.get("decision_item_id") == decision_id)
+    await page.goto(f"/participation/{draft_id}")
+    assert await page.get_by_role("link", name="关于统计调查项目审批的规定").get_attribute("href") == f"/gk/{decision_id}.html"
+    await check_page(page, "public-participation-decision")
 
 
 async def test_question_form_then_its_published_answer(page, api, engine):
