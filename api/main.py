@@ -21,6 +21,7 @@ from api.routes import reports
 from api.routes import corrections, proactive
 from api.routes import fees, guidance  # issue 11 points 12, 15
 from api.routes import mail_returns
+from api.routes import participation  # issue 26
 from api.security import RateLimiter
 from core.codec import codec_from_spec
 from core.config import Settings, get_settings
@@ -111,6 +112,9 @@ def create_app(
     app.include_router(fees.router)  # issue 11 point 12: the month's count computed from the database
     app.include_router(guidance.router)  # issue 11 point 15: the practitioners' questions
     app.include_router(mail_returns.router)  # issue 21 point 2: delivery reports and bounces (RULES §3 Service)
+    for router in (participation.router, participation.public_router, participation.inquiry_router,  # issue 26
+                   participation.public_inquiry_router):
+        app.include_router(router)
     # Outermost last: size cap → audit → CORS (codec only) → Idempotency-Key → routes.
     app.add_middleware(IdempotencyKeys, engine=engine, settings=settings)  # innermost: audited, replays too
     origins = [o.strip() for o in settings.codec_cors_origins.split(",") if o.strip()]

@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     # default) = the reply period of `reply_period_profile` (15, or 20 under national-2019). Fixed on each
     # correction at intake, like an application's period: a change affects new corrections only.
     correction_reply_days: int | None = Field(default=None, ge=1)
+    # Public participation (issue 26; RULES §13), the agency's settings, fixed on each process at its start:
+    # 在线咨询 answered within N working days; 意见收集和采纳情况 published within N days after the comment period
+    # closes; whether a comment from the public must carry a name.
+    inquiry_answer_working_days: int = Field(default=5, ge=1, le=60)
+    participation_feedback_days: int = Field(default=30, ge=1, le=365)
+    participation_comment_name_required: bool = False
 
     def correction_period(self) -> int:
         """The working days a correction registered now gets (Reg. 41 with the reply period's clock)."""

@@ -105,10 +105,11 @@ def workflow_classes() -> Sequence[type]:
     from workflows.corrections import CorrectionWorkflow
     from workflows.proactive import CatalogueItemWorkflow, PublicOpinionWorkflow  # 政务公开 (issue 13)
     from workflows.proactive_calendar import DeadlineCalendarBroadcastWorkflow
+    from workflows.participation import DraftForCommentWorkflow, InquiryWorkflow  # issue 26
 
     return [DisclosureApplicationWorkflow, ConsultationWorkflow, CalendarBroadcastWorkflow,
             CalendarBroadcastBatchesWorkflow, CatalogueItemWorkflow, PublicOpinionWorkflow, CorrectionWorkflow,
-            DeadlineCalendarBroadcastWorkflow]
+            DeadlineCalendarBroadcastWorkflow, DraftForCommentWorkflow, InquiryWorkflow]
 
 
 def build_worker(client: Client, settings: Settings, engine) -> Worker:
@@ -118,6 +119,7 @@ def build_worker(client: Client, settings: Settings, engine) -> Worker:
     `worker_graceful_shutdown_seconds` to finish before cancelling them.
     """
     from activities.disclosure import DisclosureActivities, all_activities
+    from activities.participation import participation_activities
     from activities.proactive import proactive_activities
 
     share_workflow_code()
@@ -125,7 +127,8 @@ def build_worker(client: Client, settings: Settings, engine) -> Worker:
         client,
         task_queue=settings.task_queue,
         workflows=workflow_classes(),
-        activities=all_activities(DisclosureActivities(engine, settings)) + proactive_activities(engine),
+        activities=all_activities(disclosure := DisclosureActivities(engine, settings)) + proactive_activities(engine)
+                   + participation_activities(engine, disclosure),  # issue 26
         workflow_runner=SANDBOX,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,

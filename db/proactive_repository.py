@@ -177,7 +177,11 @@ def open_deadline_ids_page(session: Session, table: str, due_from: date, after: 
     move: catalogue items and interpretations not withdrawn (an item published since answers the signal with
     nothing), corrections being handled; only those due on or after `due_from` (the year's first day: an
     earlier deadline counted no day of that year)."""
-    if table == "catalogue":
+    if table in ("inquiries", "drafts"):  # issue 26
+        from db.participation_repository import open_deadline_query
+
+        query, key = open_deadline_query(table, due_from)
+    elif table == "catalogue":
         since = start_of_day_instant(due_from)  # the year's first instant, Asia/Shanghai
         query = select(CatalogueItem.id).where(CatalogueItem.status != "withdrawn", col(CatalogueItem.due_at) >= since)
         key = col(CatalogueItem.id)

@@ -295,9 +295,26 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 )
 
 
+def participation_sentences(year: int, figures: Mapping[str, int] | None) -> tuple[str, str]:
+    """Public participation (RULES §13; seeds 000, 001, 003: 重大决策预公开, 意见收集和采纳情况, 在线咨询) in
+    sections 一 and 二: (a sentence for each), empty when the year has none (db.participation_repository)."""
+    f = figures or {}
+    if not (f.get("drafts_published") or f.get("inquiries_answered")):
+        return "", ""
+    overview = (f"全年公开征求意见的决策草案{f['drafts_published']}件，收到意见{f['comments_received']}条；"
+                f"答复在线咨询{f['inquiries_answered']}件，其中按期答复{f['inquiries_answered_on_time']}件。")
+    proactive = (f"重大决策预公开：公开征求意见{f['drafts_published']}件，收到意见{f['comments_received']}条，"
+                 f"采纳{f['comments_adopted']}条、部分采纳{f['comments_partly_adopted']}条、未采纳{f['comments_not_adopted']}条；"
+                 f"公布意见收集和采纳情况{f['feedback_published']}件，其中按期公布{f['feedback_on_time']}件。"
+                 f"在线咨询：答复{f['inquiries_answered']}件，其中按期答复{f['inquiries_answered_on_time']}件。")
+    return overview, proactive
+
+
 def draft_sections(year: int, agency: str, table3: Mapping[str, Mapping[str, int]],
-                   table4: Mapping[str, Mapping[str, int]], fees: Mapping, timeliness: Mapping) -> dict[str, str]:
+                   table4: Mapping[str, Mapping[str, int]], fees: Mapping, timeliness: Mapping,
+                   participation: Mapping[str, int] | None = None) -> dict[str, str]:
     """A first draft of every section from the figures; staff edit it before publication."""
+    took_part, consulted = participation_sentences(year, participation)
     t = {row: cells[TOTAL] for row, cells in table3.items()}
     by_category: dict[str, int] = {}
     for row in OUTCOME_ROWS:
@@ -310,8 +327,8 @@ def draft_sections(year: int, agency: str, table3: Mapping[str, Mapping[str, int
     return {
         "overview": (f"{year}年，{agency}认真贯彻落实《中华人民共和国政府信息公开条例》，依法做好主动公开和依申请公开工作。"
                      f"全年新收政府信息公开申请{t[NEW]}件，上年结转{t[CARRIED_IN]}件，办结{t[RESULTS_TOTAL]}件，"
-                     f"结转下年度继续办理{t[CARRIED_OUT]}件；按期答复率{rate}。"),
-        "proactive": f"{year}年主动公开政府信息情况见下表。",
+                     f"结转下年度继续办理{t[CARRIED_OUT]}件；按期答复率{rate}。" + took_part),
+        "proactive": f"{year}年主动公开政府信息情况见下表。" + consulted,
         "applications": (f"{year}年新收政府信息公开申请{t[NEW]}件，上年结转{t[CARRIED_IN]}件。本年度办结{t[RESULTS_TOTAL]}件"
                          + (f"，其中{results}" if results else "") + f"；结转下年度继续办理{t[CARRIED_OUT]}件。"
                          + COUNTING_RULE),

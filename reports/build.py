@@ -46,6 +46,7 @@ def assemble_report(
     fee_counts: Mapping[str, int] | None = None,
     table2_recorded: Mapping[str, Mapping[str, float | int | None]] | None = None,
     table2_catalogue: Mapping[str, Mapping[str, int]] | None = None,
+    participation: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     draft = dict(draft or {})
     adjustments = draft.get("table3_adjustments") or {}
@@ -53,7 +54,7 @@ def assemble_report(
     table4 = build_table4(remedy_cases, date(year, 12, 31))
     table2 = build_table2(draft.get("table2"), table2_recorded, table2_catalogue)
     fees = fee_figures(fee_counts)
-    generated = draft_sections(year, agency, table3, table4, fees, timeliness)
+    generated = draft_sections(year, agency, table3, table4, fees, timeliness, participation)
     texts = draft.get("sections") or {}
     sections = [{"key": key, "title": title, "text": texts.get(key) or generated[key], "draft_text": generated[key],
                  "edited": bool(texts.get(key))} for key, title in SECTIONS]

@@ -1,6 +1,7 @@
 """Tells the open 政务公开 processes that a calendar year was published, so each recounts its working-day
 deadline (issue 13): catalogue items (20 working days under the agency's setting), policy
-interpretations (3 working days, seed 002 art. 20) and corrections (the reply period, Reg. 41).
+interpretations (3 working days, seed 002 art. 20) and corrections (the reply period, Reg. 41); 在线咨询
+questions (the agency's answer period) and drafts for comment (a 行政规范性文件's working days; issue 26).
 
 Like the applications' broadcast (workflows/calendar_broadcast.py, left as it is), a workflow rather than
 a loop in the API, so a crash half-way still tells the rest; its id carries the deployment and the
@@ -8,7 +9,7 @@ calendar version, so publishing the same data twice is one run. Each run reads o
 processes' rows (keyset by id, only those due on or after the published year's first day: an earlier
 deadline counted no day of it), signals the page at once (one workflow task), then continues as new with
 its cursor and tally: its history stays bounded however many processes are open. The catalogue's pages
-come first, then the corrections'.
+come first, then the corrections', the questions' and the drafts'.
 """
 
 import asyncio
@@ -27,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
 # A page's signals are commands of one workflow task (the server keeps at most 2,000 pending signals).
 DEFAULT_BATCH_SIZE = 500
 _READ_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
-TABLES: tuple[DeadlineTable, ...] = ("catalogue", "corrections")
+TABLES: tuple[DeadlineTable, ...] = ("catalogue", "corrections", "inquiries", "drafts")  # issue 26: 在线咨询, drafts
 
 
 class DeadlineBroadcastInput(BaseModel):

@@ -292,7 +292,7 @@ class CorrectionRecord(BaseModel):
 
 # --- a published calendar year told to the open processes (workflows/proactive_calendar.py) -------
 
-DeadlineTable = Literal["catalogue", "corrections"]
+DeadlineTable = Literal["catalogue", "corrections", "inquiries", "drafts"]  # the last two: issue 26
 
 
 class OpenDeadlinesPage(BaseModel):

@@ -133,6 +133,7 @@ NAV = [
     ("applications", "/staff/applications", "申请列表", ("registrar", "handler", "reviewer", "supervisor")),
     ("dashboard", "/staff/dashboard", "督办看板", ("supervisor",)),
     ("gk", "/staff/gk", "政务公开", ("registrar", "handler", "reviewer", "supervisor")),
+    ("participation", "/staff/participation", "公众参与", ("registrar", "handler", "reviewer", "supervisor")),  # issue 26
     ("outbox", "/staff/outbox", "发件箱", ("registrar", "reviewer", "supervisor")),
     ("admin", "/staff/admin", "系统管理", ("admin",)),
 ]

@@ -20,6 +20,7 @@ from db import reports_repository as repo
 from db.models import Application
 from db.models_reports import AccountabilityCase, RemedyCase
 from db.models_security import StaffUser
+from db.participation_repository import participation_figures
 from db.proactive_repository import table2_figures
 from reports.accountability import GROUNDS, LEVELS, next_level, why_not_escalate
 from reports.annual import SECTIONS, validate_adjustments, validate_table2
@@ -110,6 +111,7 @@ def _live_report(session: Session, year: int, agency: str, content: dict | None 
         generated_at=clock.now(),
         fee_counts=fee_counts(session, date(year, 1, 1), date(year, 12, 31)),  # issue 11 point 12
         table2_recorded=table2_recorded, table2_catalogue=table2_catalogue,
+        participation=participation_figures(session, date(year, 1, 1), date(year, 12, 31)),  # issue 26
     )
 
 
@@ -374,6 +376,7 @@ def assessment(session: SessionDep, user: OVERSIGHT,
     figures, monthly = repo.assessment(session, start, end)
     return {"from": start.isoformat(), "to": end.isoformat(), "rows": figures,
             "departments": _by_department(figures), "monthly": monthly,
+            "participation": participation_figures(session, start, end),  # issue 26
             "not_recorded": ["主动公开按时率、政策解读按时率、舆情回应按时率：尚无主动公开记录，请在评分表中人工评分"]}
 
 
@@ -427,7 +430,8 @@ def _sheets(session: Session, year: int) -> dict[str, Any]:
         manual.setdefault(score.department, {})[score.criterion] = (score.score, score.note)
     names = sorted(set(departments) | set(manual))
     return {"year": year, "scheme": scheme,
-            "sheets": [score_sheet(scheme, name, departments.get(name), manual.get(name, {})) for name in names]}
+            "sheets": [score_sheet(scheme, name, departments.get(name), manual.get(name, {})) for name in names],
+            "participation": participation_figures(session, start, end)}  # issue 26: figures beside the sheets
 
 
 @router.get("/assessment/{year}/sheet")
