@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+
+import notices
+from contracts.service import NoticeService
 import re
 import secrets
 from datetime import date, datetime
@@ -115,6 +118,7 @@ templates.env.filters.update(
     channel_label=lambda c: CHANNEL_LABELS.get(c or "", c or ""),
     applicant_type_label=lambda t: APPLICANT_TYPES.get(t or "", t or ""),
     role_label=lambda r: ROLE_LABELS.get(r or "", r or ""),
+    notice_words=lambda n: notices.status_words(NoticeService.model_validate(n)) if n else "",
 )
 templates.env.globals.update(idempotency_key=lambda: new_idempotency_key(), idempotency_field="idempotency_key")
 templates.env.globals.update(APPLICANT_TYPES=APPLICANT_TYPES, ORGANISATION_TYPES=ORGANISATION_TYPES,

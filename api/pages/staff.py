@@ -54,6 +54,7 @@ ACTION_TITLES = {
     "review": "保密审查", "sign": "签发答复告知书", "delivery": "确认送达", "withdraw": "登记书面撤回申请",
     "reply-draft": "修改答复告知书草稿", "consultation-answer": "登记纸质征求意见答复",
     "letter-service": "登记送达证据（交邮、签收、当面领取）",
+    "service-problem": "登记无法送达或公告送达",
     "reasons-request": "要求申请人说明理由（申请数量、频次明显超过合理范围）",
     "reasons": "登记申请人说明的理由", "excessive-decision": "决定申请理由是否合理（条例第三十五条）",
     "fee-decision": "审批收取信息处理费", "fee-payment": "登记缴费或减免信息处理费",
@@ -64,6 +65,8 @@ LETTER_KINDS = {"acknowledgment": "登记回执", "supplement-notice": "补正�
                 "reasons-request": "说明申请理由告知书", "reasonable-period-notice": "延迟答复告知书（第三十五条）",
                 "consultation-letter": "征求意见函", "override-notice": "公开决定告知书", "reply": "答复告知书",
                 "agency-consultation-letter": "征求意见函（其他机关）", "fee-notice": "缴费通知"}
+# The notices whose receipt starts a period (RULES §3 Service): the addressee's days run from the proven receipt.
+PERIOD_NOTICES = ("supplement-notice", "fee-notice", "reasons-request", "consultation-letter", "agency-consultation-letter")
 LETTER_STATUS = {"composing": "生成中", "pending": "待发送", "sending": "发送中", "sent": "已发出", "failed": "发送失败",
                  "uncertain": "可能已送达（待核实）", "awaiting-staff": "待工作人员寄送或交付", "delivered": "已送达"}
 
@@ -386,6 +389,9 @@ async def _application_page(request: Request, user: StaffUser, application_id: s
         # Letters staff deliver (post, pickup) whose receipt is not yet evidenced: the 送达证据 form.
         "service_letters": [r for r in letter_rows if r["method"] in ("post", "pickup") and r["status"] != "delivered"]
         if roles & {"registrar", "handler"} else [],
+        # RULES §3 Service: notices that start a period, not yet served: unservable (退信、退回), then 公告送达.
+        "problem_letters": [r for r in letter_rows if r["kind"] in PERIOD_NOTICES and not r["evidence"]["served_on"]]
+        if roles & {"registrar", "handler"} else [],
     }
     return page(request, "staff/application.html", context, current="applications", status_code=status_code)
 
@@ -478,6 +484,9 @@ def _action_request(action: str, form: Any, application_id: str) -> tuple[str, d
         return f"{base}/fee-decision", {"approve": g("approve") == "yes", "comment": g("comment")}
     if action == "fee-payment":
         return f"{base}/fee-payment", {"paid_on": _opt(g("paid_on")), "waived": g("waived") == "yes", "note": g("note")}
+    if action == "service-problem":
+        return f"{base}/letters/{quote(g('key'), safe='')}/service-problem", {
+            "event": g("event"), "on": _opt(g("on")), "detail": g("detail")}
     if action == "letter-service":
         return f"{base}/letters/{quote(g('key'), safe='')}/service", {
             "method": g("method"), "posted_on": _opt(g("posted_on")), "tracking_number": _opt(g("tracking_number")),
@@ -596,7 +605,7 @@ async def act(request: Request, application_id: str, action: str) -> Response:
         answer = await api_call(request, "POST", f"{path.removesuffix('/service')}/receipt-scan", headers=bearer(request),
                                 files={"file": (scan.filename, await scan.read(), scan.content_type or "application/octet-stream")})
     if answer.status_code == 200:
-        anchor = "evidence" if action == "letter-service" else "actions"
+        anchor = "evidence" if action in ("letter-service", "service-problem") else "actions"
         return redirect(request, f"/staff/applications/{quote(application_id, safe='')}?done={action}#{anchor}")
     kept = {k: (form.getlist(k) if k == "item_nos" else str(v)) for k, v in form.items()
             if k not in ("csrf_token", "scan")}
