@@ -200,7 +200,10 @@ def share_workflow_code() -> None:
 # non-deterministic call (datetime.now(), random): it uses workflow.now() only, as the rest of the workflows.
 # The safety net kept for it: tests/test_replay.py also replays every recorded history in STRICT_SANDBOX, where
 # the module is executed in the sandbox with its restrictions, so such a call on a recorded path fails there.
-SHARED_WORKFLOW_MODULES = ("workflows.application",)
+SHARED_WORKFLOW_MODULES = ("workflows.application", "workflows.application_intake", "workflows.application_period",
+                           "workflows.application_fees", "workflows.application_consultations",
+                           "workflows.application_reply", "workflows.application_service",
+                           "workflows.application_calendar", "workflows.application_records")
 _SHARED_LIBRARIES = ("email_validator", "idna", "opentelemetry")
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(*_SHARED_LIBRARIES, *SHARED_WORKFLOW_MODULES)

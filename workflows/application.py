@@ -1,10 +1,24 @@
 """The disclosure application workflow: one durable execution per application, id = its number.
 
-Orchestration only. The rules it applies live in pure modules (clock, workcalendar, policy,
-outcomes); everything that touches the world is an activity. Staff actions that need an answer are
-Updates whose validators refuse, before anything is written to history, what the law or the
-application's state does not allow now; the handler re-checks under the lock because another
-action may have landed in between.
+Orchestration only. The rules it applies live in pure modules (clock, workcalendar, policy, outcomes, notices,
+workflows/application_rules.py); everything that touches the world is an activity. Staff actions that need an answer
+are Updates whose validators refuse, before anything is written to history, what the law or the application's state
+does not allow now; the handler re-checks under the lock because another action may have landed in between.
+
+This class keeps the run loop (sleep until the next deadline, act on it) and the shared helpers; each action's
+handler lives with its topic, one module each (a newcomer finds what an action does in one step):
+
+| topic | module |
+| --- | --- |
+| assignment, supplement (Reg. 30), withdrawal | `workflows/application_intake.py` |
+| extension (Reg. 33), request clearly beyond a reasonable range (Reg. 35) | `workflows/application_period.py` |
+| fees (Reg. 42, 国办函〔2020〕109号) | `workflows/application_fees.py` |
+| consultations (Reg. 32, 34) and the public-interest override | `workflows/application_consultations.py` |
+| decisions, review, edits, signature, delivery (Reg. 36-40) | `workflows/application_reply.py` |
+| service of notices (送达, RULES §3) | `workflows/application_service.py` |
+| a published calendar year | `workflows/application_calendar.py` |
+| the database copy and search attributes | `workflows/application_records.py` |
+| letters: compose, issue once, send through the outbox | `workflows/delivery.py` |
 """
 
 import asyncio
@@ -12,71 +26,36 @@ from datetime import date, datetime
 from typing import TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.disclosure import DisclosureActivities
-    from activities.letters import LetterActivities
     from contracts.models import (
-        CalendarAsked,
         ComposeLetterInput,
-        DeliveredLetter,
-        EventRecord,
-        Letter,
         LetterKind,
-        RecordDeliveryInput,
-        PersistApplicationInput,
-        PrescreenInput,
-        PrescreenText,
-        ReplyItem,
         StaffAlertInput,
     )
     from clock import (
         DueDate,
-        add_working_days_from,
         end_of_day_instant,
         local_date,
         supplement_notice_deadline,
     )
-    from fees import quote as fee_quote
-    from outcomes import OutcomeCode, label_of
-    from workcalendar import CalendarData, WorkCalendar
     from workflows import search_attributes as sa
     from workflows.application_rules import (
-        DISCLOSING_OUTCOMES,
         SYSTEM_ONLY_OUTCOMES,  # noqa: F401  re-exported for api/pages/staff.py
         body_sha256,
         closing,
-        consultation_of,
         fee_running,
-        item_of,
         report_outcome,
-        status_of,
-        unresolved_objection,
-        why_not_assign,
-        why_not_confirm_delivery,
-        why_not_ask_reasons,
-        why_not_decide_excessive,
-        why_not_decide_extension,
-        why_not_reasons_received,
-        why_not_decide_fee,
-        why_not_decide_lapse,
-        why_not_edit_reply,
-        why_not_fee_settled,
-        why_not_late_answer,
-        why_not_override,
-        why_not_propose,
-        why_not_propose_fee,
-        why_not_request_extension,
-        why_not_request_supplement,
-        why_not_restart,
-        why_not_review,
-        why_not_sign,
-        why_not_start_consultation,
-        why_not_submit,
-        why_not_supplement_received,
-        why_not_withdraw,
     )
+    from workflows.application_calendar import CalendarHandlers
+    from workflows.application_consultations import ConsultationHandlers
+    from workflows.application_fees import FEE_PAY_DAYS, FeeHandlers
+    from workflows.application_intake import IntakeHandlers, window_days_of
+    from workflows.application_period import PeriodHandlers
+    from workflows.application_records import RecordKeeping
+    from workflows.application_reply import DELIVERED_BY, PROVISION_BY_FORM, ReplyHandlers
     from workflows.application_service import NoticeServiceHandlers
     from workflows.application_state import ApplicationState
     import notices
@@ -84,74 +63,29 @@ with workflow.unsafe.imports_passed_through():
         due_of,
         next_wake_at,
         overdue_key,
-        reasons_wake_at,
-        recount_deadlines,
         reminder_at,
         reminder_key,
     )
-    from workflows.application_views import application_record, application_view
+    from workflows.application_views import application_view
     from workflows.delivery import (
         ACTIVITY_TIMEOUT,
         PERSIST_RETRY,
-        PURE_RETRY,
         LetterDelivery,
     )
-    from workflows.consultation import ConsultationWorkflow
     from workflows.records import registration_summary
-    from workflows.report_records import record_for_report
     from workflows.messages import (
         FINAL_STATUSES,
         ApplicationInput,
         ApplicationOutcome,
         ApplicationView,
-        AssignHandler,
-        CalendarCatchUp,
-        CalendarYearPublished,
-        ConfirmDelivery,
-        ConsultationInput,
-        ConsultationProgress,
-        ConsultationResult,
-        ConsultationState,
-        AskReasons,
-        DecideExcessive,
-        DecideExtension,
-        DecideFee,
-        ExcessiveState,
-        ReasonsReceived,
-        DecideSupplementLapse,
-        EditReplyDraft,
-        FeeSettled,
-        FeeState,
-        ProposeFee,
-        ExtensionState,
         ItemView,
-        LateConsultationAnswer,
         LetterView,
-        OverrideObjection,
-        Proposal,
-        ProposeDecision,
-        RequestExtension,
-        RequestSupplement,
-        RestartConsultation,
-        ReviewDecision,
-        SignReply,
-        StartConsultation,
         StateQuery,
-        SubmitForReview,
-        SupplementReceived,
-        SupplementState,
         TimelineEntry,
-        Withdraw,
     )
 
-FEE_PAY_DAYS = 20  # 国办函〔2020〕109号: 20 working days from receipt of the fee notice
 
 
-def window_days_of(cal: WorkCalendar, issued_on: date, deadline_on: date) -> int:
-    """How many working days a notice dated `issued_on` gave until `deadline_on`: the same count then runs from its
-    receipt (Reg. 30 补正期限; 国办函〔2020〕109号 自收到收费通知之日起). At least 1."""
-    day0, _ = cal.next_workday_on_or_after(issued_on)
-    return max(1, cal.workdays_between(day0, deadline_on)[0])
 
 # The database copy is written by one background task, never under the lock: an action answers once the state
 # changed; several changes coalesce into one write of the latest record, which carries a monotonic version (the store
@@ -160,24 +94,11 @@ def window_days_of(cal: WorkCalendar, issued_on: date, deadline_on: date) -> int
 # deadline), when it writes its copy (refused while it counts on an older calendar: it recounts, then writes), or when
 # staff open it (the API's catch_up_calendar update).
 
-# Reg. 40: how the information is provided, by the form the applicant asked for (the handler may say otherwise).
-PROVISION_BY_FORM: dict[str, str] = {
-    "email": "以电子文档形式，随本告知书通过电子邮件提供",
-    "post": "以纸质复制件形式，随本告知书邮寄提供",
-    "pickup": "以纸质复制件形式提供，请于收到本告知书之日起在工作日到本机关政府信息公开受理窗口领取",
-    "portal": "以电子文档形式提供，请通过本机关政府信息公开申请平台下载",
-    "disc": "以光盘形式，随本告知书提供",
-    # Reg. 40: 安排申请人查阅、抄录 — the form named, then where and when.
-    "inspection": "以现场查阅的形式提供，请于收到本告知书之日起在工作日到本机关政府信息公开受理窗口查阅、抄录",
-}
-# How a reply was delivered, in the timeline's words.
-DELIVERED_BY: dict[str, str] = {"post": "邮寄", "pickup": "当面领取", "portal": "申请人在线下载", "email": "电子邮件",
-                                "disc": "光盘", "inspection": "现场查阅"}
-
 
 
 # Re-exported for tests and other modules that import them from here.
-__all__ = ["DisclosureApplicationWorkflow", "ActionNotAllowed", "SYSTEM_ONLY_OUTCOMES", "body_sha256", "report_outcome"]
+__all__ = ["DisclosureApplicationWorkflow", "ActionNotAllowed", "SYSTEM_ONLY_OUTCOMES", "body_sha256", "report_outcome",
+           "PROVISION_BY_FORM", "DELIVERED_BY", "FEE_PAY_DAYS", "window_days_of"]
 
 
 T = TypeVar("T")
@@ -191,7 +112,8 @@ class ActionNotAllowed(ApplicationError):
 
 
 @workflow.defn(name="DisclosureApplication")
-class DisclosureApplicationWorkflow(NoticeServiceHandlers, LetterDelivery):
+class DisclosureApplicationWorkflow(IntakeHandlers, PeriodHandlers, FeeHandlers, ConsultationHandlers, ReplyHandlers,
+                                    NoticeServiceHandlers, CalendarHandlers, RecordKeeping, LetterDelivery):
     @workflow.init
     def __init__(self, inp: ApplicationInput) -> None:
         self._s = ApplicationState(
@@ -304,769 +226,11 @@ class DisclosureApplicationWorkflow(NoticeServiceHandlers, LetterDelivery):
     def _overdue_key(self) -> str:
         return overdue_key(self._s)
 
-    async def _fee_lapsed(self) -> None:
-        """国办函〔2020〕109号: unpaid within 20 working days = 其他处理-2, replied through review and signature."""
-        fee = self._s.fee
-        assert fee is not None and fee.pay_by is not None
-        fee.lapsed_on = self._today()
-        reasons = (f"本机关于{fee.notice_sent_on}向您发出缴费通知，您未在{fee.pay_by}前按通知要求缴纳信息处理费，"
-                   "根据《政府信息公开信息处理费管理办法》的规定，视为放弃申请，本机关不再处理该政府信息公开申请")
-        for item in self._s.items:
-            item.proposal = Proposal(outcome=OutcomeCode.OTHER_FEE_UNPAID, reasons=reasons, by="system", at=workflow.now())
-        self._recompute_due(announce=False)
-        self._record("fee-lapsed", "system", f"缴费期限 {fee.pay_by} 届满未缴费：拟按其他处理-2答复，答复告知书须经保密审查和签发")
-        await self._alert(f"{self._s.inp.application_id}:fee-lapsed", "supplement-deadline", "handler", self._s.handler,
-                          f"{self._s.inp.application_id} 缴费期限 {fee.pay_by} 届满未缴费，请提交其他处理-2答复")
-        await self._persist()
-
-    @workflow.update
-    async def propose_fee(self, cmd: ProposeFee) -> ApplicationView:
-        async with self._lock:
-            self._refuse_if(why_not_propose_fee(self._s, cmd, self._today()))
-            q = fee_quote(cmd.standard, cmd.quantity)
-            self._s.fee = FeeState(standard=cmd.standard, quantity=cmd.quantity, amount_yuan=q.amount_yuan, basis=q.basis,
-                                 reason=cmd.reason, proposed_by=cmd.by)
-            self._record("fee-proposed", cmd.by, f"拟收取信息处理费 {q.amount_yuan} 元（{q.basis}）：{cmd.reason}")
-            await self._persist()
-            return application_view(self._s, self._today())
-
-    @propose_fee.validator
-    def _validate_propose_fee(self, cmd: ProposeFee) -> None:
-        self._refuse_if(why_not_propose_fee(self._s, cmd, self._today()))
-
-    @workflow.update
-    async def decide_fee(self, cmd: DecideFee) -> ApplicationView:
-        async with self._lock:
-            self._refuse_if(why_not_decide_fee(self._s, cmd, self._today()))
-            fee = self._required(self._s.fee, "没有待审批的信息处理费")
-            today = self._today()
-            fee.decided_by = cmd.by
-            if not cmd.approve:
-                fee.decision = "refused"
-                self._record("fee-refused", cmd.by, "不同意收费" + (f"：{cmd.comment}" if cmd.comment else ""))
-            else:
-                fee.decision, fee.approved_on = "approved", today
-                fee.service = notices.new_notice(f"{self._s.inp.application_id}:fee", "缴费通知", FEE_PAY_DAYS)
-                fee.pay_by_basis = notices.status_words(fee.service)
-                self._record("fee-approved", cmd.by, f"同意收取信息处理费 {fee.amount_yuan} 元，制发缴费通知：通知发出之日起"
-                             f"答复期限暂停计算，缴费期限自申请人收到通知之日起 {FEE_PAY_DAYS} 个工作日")
-                self._send_letter("fee-notice", key_suffix="fee", period_days=FEE_PAY_DAYS, reasons=fee.basis,
-                                  fee_amount_yuan=fee.amount_yuan)
-                self._clock_changed = True
-            await self._persist()
-            return application_view(self._s, today)
-
-    @decide_fee.validator
-    def _validate_decide_fee(self, cmd: DecideFee) -> None:
-        self._refuse_if(why_not_decide_fee(self._s, cmd, self._today()))
-
-    @workflow.update
-    async def fee_settled(self, cmd: FeeSettled) -> ApplicationView:
-        async with self._lock:
-            self._refuse_if(why_not_fee_settled(self._s, cmd, self._today()))
-            fee = self._required(self._s.fee, "没有待缴纳的信息处理费")
-            if fee.lapsed_on is not None:
-                fee.lapsed_on = None
-                for item in self._s.items:
-                    item.proposal = None
-            fee.paid_on, fee.waived, fee.settled_by = cmd.paid_on, cmd.waived, cmd.by
-            self._recompute_due(announce=False)
-            self._record("fee-waived" if cmd.waived else "fee-paid", cmd.by,
-                         (f"减免信息处理费（{cmd.note}）" if cmd.waived else f"{cmd.paid_on} 缴纳信息处理费 {fee.amount_yuan} 元")
-                         + f"；答复期限恢复计算，现为 {self._s.due.due_on}")
-            self._clock_changed = True
-            await self._persist()
-            return application_view(self._s, self._today())
-
-    @fee_settled.validator
-    def _validate_fee_settled(self, cmd: FeeSettled) -> None:
-        self._refuse_if(why_not_fee_settled(self._s, cmd, self._today()))
-
-    async def _supplement_lapsed(self) -> None:
-        """Reg. 30: only an unjustified failure to supplement is abandonment, so a person decides."""
-        assert self._s.supplement is not None
-        self._s.supplement.lapsed_on = self._today()
-        self._record("supplement-deadline-passed", "system",
-                     f"补正期限 {self._s.supplement.deadline_on} 已届满，尚未登记收到补正：请承办人或负责人决定"
-                     "（有正当理由的给予新的补正期限；无正当理由的按其他处理-1答复）")
-        await self._alert(f"{self._s.inp.application_id}:supplement-lapsed:{self._s.supplement.deadline_on}",
-                          "supplement-deadline", "handler", self._s.handler,
-                          f"{self._s.inp.application_id} 补正期限 {self._s.supplement.deadline_on} 已届满，请决定："
-                          "如已在期限内收到补正请登记收到日期；有正当理由的给予新期限；否则按逾期不补正答复")
-        await self._persist()
-
-    @workflow.update
-    async def decide_supplement_lapse(self, cmd: DecideSupplementLapse) -> ApplicationView:
-        async with self._lock:
-            self._refuse_if(why_not_decide_lapse(self._s, cmd, self._today()))
-            sup = self._required(self._s.supplement, "本申请没有补正")
-            today = self._today()
-            sup.lapse_decided_by, sup.lapse_reason = cmd.by, cmd.reason
-            if cmd.justified:
-                self._required(cmd.new_deadline_on, "有正当理由的，须确定晚于今天的新的补正期限")
-                sup.earlier_deadlines.append(sup.deadline_on)
-                sup.deadline_on, sup.lapsed_on, sup.lapse_decision = cmd.new_deadline_on, None, "new-deadline"
-                sup.window_days, sup.notice_issued_on = self._supplement_window_days(today, cmd.new_deadline_on), today
-                sup.service = notices.new_notice(f"{self._s.inp.application_id}:supplement-{len(sup.earlier_deadlines) + 1}",
-                                                 "补正通知", sup.window_days)
-                sup.notice_served_on, sup.deadline_basis = None, notices.status_words(sup.service)
-                self._record("supplement-deadline-renewed", cmd.by,
-                             f"申请人有正当理由（{cmd.reason}），补正期限重新确定为 {cmd.new_deadline_on}")
-                self._send_letter("supplement-notice", key_suffix=f"supplement-{len(sup.earlier_deadlines) + 1}",
-                                  needed=sup.needed, period_days=sup.window_days,
-                                  reasons=f"您未能在原补正期限{sup.earlier_deadlines[-1]}前补正，经审查有正当理由（{cmd.reason}），"
-                                          "现重新确定补正期限。您的申请内容仍不明确")
-                self._clock_changed = True
-            else:
-                sup.lapse_decision = "abandoned"
-                self._s.closing_unsupplemented = True
-                self._s.phase = "handling"
-                reasons = (f"本机关于{sup.notice_sent_on}一次性告知您补正申请，补正期限为{sup.deadline_on}。"
-                           f"您无正当理由逾期未补正（{cmd.reason}），根据《中华人民共和国政府信息公开条例》第三十条的规定，"
-                           "视为放弃申请，本机关不再处理该政府信息公开申请")
-                for item in self._s.items:
-                    item.proposal = Proposal(outcome=OutcomeCode.OTHER_NO_SUPPLEMENT, reasons=reasons, by=cmd.by,
-                                             at=workflow.now())
-                self._record("supplement-lapse-decided", cmd.by,
-                             f"认定无正当理由逾期未补正：拟按其他处理-1答复（{cmd.reason}），答复告知书须经保密审查和签发")
-            await self._persist()
-            return application_view(self._s, today)
-
-    @decide_supplement_lapse.validator
-    def _validate_decide_lapse(self, cmd: DecideSupplementLapse) -> None:
-        self._refuse_if(why_not_decide_lapse(self._s, cmd, self._today()))
-
-    # --- queries -----------------------------------------------------------------------------
-
     @workflow.query
     def state(self, q: StateQuery | None = None) -> ApplicationView:
         return application_view(self._s, (q.today if q and q.today else None) or self._today())
 
-    # --- facts -------------------------------------------------------------------------------
-
-    @workflow.signal
-    async def calendar_published(self, fact: CalendarYearPublished) -> None:
-        async with self._lock:
-            await self._year_published(fact)
-
-    async def _year_published(self, fact: CalendarYearPublished) -> None:
-        data = self._s.calendar_data.with_year(fact.schedule)
-        if data.version == self._s.calendar_data.version:
-            return
-        await self._apply_published_year(fact, data)
-
-    @workflow.update
-    async def catch_up_calendar(self, cmd: CalendarCatchUp) -> ApplicationView:
-        """Issue 15 point 4: the API shows an application only once it counts on the agency's calendar."""
-        async with self._lock:
-            await self._catch_up_calendar(cmd.calendar)
-            return application_view(self._s, self._today())
-
-    async def _agency_calendar(self) -> CalendarData:
-        """The agency's calendar now, as this application holds it (a local activity: one marker event)."""
-        data = await workflow.execute_local_activity_method(
-            DisclosureActivities.current_calendar,
-            CalendarAsked(received_year=self._s.inp.received_on.year, years=sorted(self._s.calendar_data.years)),
-            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY,
-        )
-        return CalendarData.model_validate(data)
-
-    async def _catch_up_calendar(self, data: CalendarData) -> bool:
-        """Count on every year of `data` that differs from this application's (each as its publication's signal
-        would); a year `data` lacks stays as it is. True: the application's calendar changed."""
-        before = self._s.calendar_data.version
-        for year, schedule in sorted(data.years.items()):
-            mine = self._s.calendar_data.years.get(year)
-            if mine is not None and CalendarData(years={year: mine}).version == CalendarData(years={year: schedule}).version:
-                continue
-            await self._year_published(CalendarYearPublished(schedule=schedule))
-        return self._s.calendar_data.version != before
-
-    async def _apply_published_year(self, fact: CalendarYearPublished, data) -> None:
-        """Issue 15 point 4 and issue 11 point 13: recount on the new calendar every deadline that was
-        counted on it (the reply period, the supplement notice period, the supplement deadline, the
-        consultation windows, the fee payment period) and explain each move; nothing moved: nothing is
-        recorded or persisted (the new calendar is kept for later counts), so most applications spend
-        one workflow task on a publication."""
-        s = self._s
-        why = f"（{fact.schedule.year} 年放假安排公布）"
-        recount = recount_deadlines(s, data, fact.schedule.year)
-        moves, told = recount.moves, recount.told
-        before = s.due
-        due = self._compute_due()
-        if not moves and (due.due_on, due.provisional) == (before.due_on, before.provisional):
-            s.due = due  # same dates; its explanation now names the published calendar
-            return
-        self._record("calendar-updated", "system", f"{fact.schedule.year} 年放假安排已公布（{data.version}）")
-        for kind, summary in moves:
-            self._record(kind, "system", summary)
-        self._recompute_due(announce=False)
-        if s.due.due_on != before.due_on:
-            self._record("due-date-changed", "system", f"答复期限由 {before.due_on} 重新计算为 {s.due.due_on}{why}")
-        for consultation_id in told:  # the child keeps the window's timer: it recounts on the same calendar
-            try:
-                await workflow.get_external_workflow_handle(consultation_id).signal("calendar_published", fact)
-            except ApplicationError:
-                pass  # ended meanwhile: its result carries the window it used
-        await self._persist()
-
-    # --- staff and applicant actions (updates) ----------------------------------------------
-
-    @workflow.update
-    async def assign(self, cmd: AssignHandler) -> ApplicationView:
-        async with self._lock:
-            self._refuse_if(why_not_assign(self._s, cmd, self._today()))
-            self._s.handler, self._s.department = cmd.handler, cmd.department or self._s.department
-            self._record("assigned", cmd.by, f"交由 {cmd.handler} 承办")
-            await self._persist()
-            return application_view(self._s, self._today())
-
-    @assign.validator
-    def _validate_assign(self, cmd: AssignHandler) -> None:
-        self._refuse_if(why_not_assign(self._s, cmd, self._today()))
-
-    @workflow.update
-    async def request_supplement(self, cmd: RequestSupplement) -> ApplicationView:
-        async with self._lock:
-            self._refuse_if(why_not_request_supplement(self._s, cmd, self._today()))
-            today = self._today()
-            deadline = cmd.deadline_on or add_working_days_from(
-                self._s.cal, today, self._s.inp.policy.default_supplement_days
-            )[0]
-            days = self._supplement_window_days(today, deadline)
-            service = notices.new_notice(f"{self._s.inp.application_id}:supplement", "补正通知", days)
-            self._s.supplement = SupplementState(
-                needed=cmd.needed, requested_by=cmd.by, notice_sent_on=today, deadline_on=deadline, window_days=days,
-                service=service, deadline_basis=notices.status_words(service),
-            )
-            self._s.phase = "awaiting-supplement"
-            self._record("supplement-requested", cmd.by, f"一次性告知补正 {len(cmd.needed)} 项，补正期限为自申请人收到补正通知之日起"
-                         f" {days} 个工作日（如今天送达，至 {deadline} 止）")
-            self._send_letter("supplement-notice", key_suffix="supplement", needed=cmd.needed, period_days=days)
-            self._clock_changed = True
-            await self._persist()
-            return application_view(self._s, today)
-
-    @request_supplement.validator
-    def _validate_request_supplement(self, cmd: RequestSupplement) -> None:
-        self._refuse_if(why_not_request_supplement(self._s, cmd, self._today()))
-
-    @workflow.update
-    async def supplement_received(self, cmd: SupplementReceived) -> ApplicationView:
-        async with self._lock:
-            self._refuse_if(why_not_supplement_received(self._s, cmd, self._today()))
-            self._required(self._s.supplement, "本申请没有待补正的内容")
-            if self._s.closing_unsupplemented:
-                # The supplement had in fact arrived by the deadline: the 其他处理-1 proposal falls.
-                self._s.closing_unsupplemented = False
-                self._s.supplement.lapse_decision = None
-                for item in self._s.items:
-                    item.proposal = None
-            self._s.supplement.received_on = cmd.received_on
-            self._s.supplement.lapsed_on = None
-            self._s.supplement.received_evidence = cmd.evidence
-            self._s.restarted_on = cmd.received_on
-            self._s.phase = "handling"
-            self._recompute_due(announce=False)
-            self._record("supplement-received", cmd.by,
-                         f"{cmd.received_on} 收到补正，答复期限重新计算为 {self._s.due.due_on}" + (f"；{cmd.note}" if cmd.note else ""))
-            self._clock_changed = True
-            await self._persist()
-            return application_view(self._s, self._today())
-
-    @supplement_received.validator
-    def _validate_supplement_received(self, cmd: SupplementReceived) -> None:
-        self._refuse_if(why_not_supplement_received(self._s, cmd, self._today()))
-
-    @workflow.update
-    async def request_extension(self, cmd: RequestExtension) -> ApplicationView:
-        async with self._lock:
-            self._refuse_if(why_not_request_extension(self._s, cmd, self._today()))
-            self._s.extension = ExtensionState(
-                days=cmd.days, reason=cmd.reason, requested_by=cmd.by, requested_on=self._today()
-            )
-            self._record("extension-requested", cmd.by, f"申请延期 {cmd.days} 个工作日：{cmd.reason}")
-            await self._persist()
-            return application_view(self._s, self._today())
-
-    @request_extension.validator
-    def _validate_request_extension(self, cmd: RequestExtension) -> None:
-        self._refuse_if(why_not_request_extension(self._s, cmd, self._today()))
-
-    @workflow.update
-    async def decide_extension(self, cmd: DecideExtension) -> ApplicationView:
-        async with self._lock:
-            self._refuse_if(why_not_decide_extension(self._s, cmd, self._today()))
-            ext = self._required(self._s.extension, "没有待审批的延期申请")
-            ext.decision, ext.decided_by, ext.decided_on, ext.comment = (
-                "approved" if cmd.approve else "refused", cmd.by, self._today(), cmd.comment
-            )
-            if cmd.approve:
-                self._recompute_due(announce=False)
-                self._record("extension-approved", cmd.by, f"同意延期 {ext.days} 个工作日，答复期限延至 {self._s.due.due_on}")
-                self._send_letter("extension-notice", key_suffix="extension", deadline_on=self._s.due.due_on,
-                                  reasons=ext.reason, extension_days=ext.days)
-                self._clock_changed = True
-            else:
-                self._record("extension-refused", cmd.by, "不同意延期" + (f"：{cmd.comment}" if cmd.comment else ""))
-            await self._persist()
-            return application_view(self._s, self._today())
-
-    @decide_extension.validator
-    def _validate_decide_extension(self, cmd: DecideExtension) -> None:
-        self._refuse_if(why_not_decide_extension(self._s, cmd, self._today()))
-
-    # --- Reg. 35 (条例第三十五条): a request clearly beyond a reasonable range --------------------
-
-    @workflow.update
-    async def ask_reasons(self, cmd: AskReasons) -> ApplicationView:
-        """The handler asks the applicant to explain the reasons; the reply period keeps running."""
-        async with self._lock:
-            today = self._today()
-            self._refuse_if(why_not_ask_reasons(self._s, cmd, today))
-            reasons_by, _ = add_working_days_from(self._s.cal, today, self._s.inp.policy.excessive_reasons_days)
-            days = self._s.inp.policy.excessive_reasons_days
-            self._s.excessive = ExcessiveState(
-                grounds=cmd.grounds, asked_by=cmd.by, asked_on=today, reasons_by=reasons_by,
-                service=notices.new_notice(f"{self._s.inp.application_id}:reasons-request", "说明理由通知", days))
-            self._record("reasons-asked", cmd.by,
-                         f"申请数量、频次明显超过合理范围（{cmd.grounds}），依条例第三十五条要求申请人自收到通知之日起 {days} "
-                         f"个工作日内说明理由（如今天送达，至 {reasons_by} 止）")
-            self._send_letter("reasons-request", key_suffix="reasons-request", period_days=days,
-                              reasons=cmd.grounds)
-            self._recompute_due(announce=False)
-            await self._persist()
-            return application_view(self._s, today)
-
-    @ask_reasons.validator
-    def _validate_ask_reasons(self, cmd: AskReasons) -> None:
-        self._refuse_if(why_not_ask_reasons(self._s, cmd, self._today()))
-
-    @workflow.update
-    async def reasons_received(self, cmd: ReasonsReceived) -> ApplicationView:
-        async with self._lock:
-            today = self._today()
-            self._refuse_if(why_not_reasons_received(self._s, cmd, today))
-            ex = self._s.excessive
-            ex.reasons_received_on, ex.reasons, ex.reasons_entered_by, ex.reasons_evidence = (
-                cmd.received_on, cmd.reasons, cmd.by, cmd.evidence)
-            late = "（逾期）" if cmd.received_on > ex.reasons_by else ""
-            self._record("reasons-received", cmd.by,
-                         f"登记申请人于 {cmd.received_on} 提交的申请理由{late}" + (f"，依据：{cmd.evidence}" if cmd.evidence else ""))
-            await self._alert(f"{self._s.inp.application_id}:reasons-received", "reminder", "supervisor", None,
-                              f"{self._s.inp.application_id} 申请人已说明申请理由，请决定理由是否合理（条例第三十五条）")
-            self._clock_changed = True
-            await self._persist()
-            return application_view(self._s, today)
-
-    @reasons_received.validator
-    def _validate_reasons_received(self, cmd: ReasonsReceived) -> None:
-        self._refuse_if(why_not_reasons_received(self._s, cmd, self._today()))
-
-    @workflow.update
-    async def decide_excessive(self, cmd: DecideExcessive) -> ApplicationView:
-        async with self._lock:
-            today = self._today()
-            self._refuse_if(why_not_decide_excessive(self._s, cmd, today))
-            ex = self._s.excessive
-            ex.decided_by, ex.decided_on, ex.decision_reason = cmd.by, today, cmd.reason
-            if cmd.reasonable:
-                before = self._s.due.due_on
-                ex.decision, ex.period_until = "reasonable", cmd.period_until
-                self._recompute_due(announce=False)
-                self._record("reasonable-period-set", cmd.by,
-                             f"申请理由合理（{cmd.reason}），但无法在 {before} 前答复：依条例第三十五条确定延迟答复的合理期限至 "
-                             f"{self._s.due.due_on}，书面告知申请人")
-                self._send_letter("reasonable-period-notice", key_suffix="reasonable-period",
-                                  deadline_on=self._s.due.due_on, reasons=cmd.reason)
-            else:
-                ex.decision = "unreasonable"
-                given = (f"您于{ex.reasons_received_on}说明了申请理由，经审查，本机关认为申请理由不合理（{cmd.reason}）"
-                         if ex.reasons_received_on else
-                         f"您未在{ex.reasons_by}前说明理由（{cmd.reason}）")
-                reasons = (f"您申请公开政府信息的数量、频次明显超过合理范围（{ex.grounds}）。本机关于{ex.asked_on}"
-                           f"要求您说明理由，{given}。根据《中华人民共和国政府信息公开条例》第三十五条的规定，本机关不予处理")
-                for item in self._s.items:
-                    item.proposal = Proposal(outcome=OutcomeCode.NOT_PROCESSED_EXCESSIVE, reasons=reasons, by=cmd.by,
-                                             at=workflow.now())
-                self._record("excessive-unreasonable", cmd.by,
-                             f"认定申请理由不合理或未说明理由：拟按不予处理-4答复（{cmd.reason}），答复告知书须经保密审查和签发")
-            self._clock_changed = True
-            await self._persist()
-            return application_view(self._s, today)
-
-    @decide_excessive.validator
-    def _validate_decide_excessive(self, cmd: DecideExcessive) -> None:
-        self._refuse_if(why_not_decide_excessive(self._s, cmd, self._today()))
-
-    async def _reasons_lapsed(self) -> None:
-        ex = self._s.excessive
-        ex.lapsed_on = self._today()
-        self._record("reasons-deadline-passed", "system",
-                     f"说明理由的期限 {ex.reasons_by} 已届满，未登记申请人的理由：请负责人决定（条例第三十五条）")
-        await self._alert(f"{self._s.inp.application_id}:reasons-lapsed", "supplement-deadline", "supervisor", None,
-                          f"{self._s.inp.application_id} 说明理由的期限 {ex.reasons_by} 已届满，请决定是否不予处理")
-        await self._persist()
-
-    def _reasons_wake_at(self) -> datetime | None:
-        return reasons_wake_at(self._s)
-
-    @workflow.update
-    async def start_consultation(self, cmd: StartConsultation) -> ApplicationView:
-        async with self._lock:
-            self._refuse_if(why_not_start_consultation(self._s, cmd, self._today()))
-            return await self._start_consultation_from_receipt(cmd)
-
-    async def _start_consultation_from_receipt(self, cmd: StartConsultation) -> ApplicationView:
-        """Issue 11: the letter goes out from the child; the clock stops when it is dispatched (progress signal)."""
-        today = self._today()
-        consultation_id = f"{self._s.inp.application_id}.consult-{len(self._s.consultations) + 1}"
-        state = ConsultationState(
-            consultation_id=consultation_id, kind=cmd.consultee.kind, consultee_name=cmd.consultee.name,
-            consultee_email=cmd.consultee.email, item_nos=sorted(set(cmd.item_nos)), sent_on=None,
-            window_ends_on=None, from_receipt=True, created_on=today,
-            window_basis="征求意见函尚未发出：发出之日起暂停计算答复期限，意见期限自对方收到之日起计算",
-        )
-        self._s.consultations.append(state)
-        self._s.consultees[consultation_id] = cmd.consultee
-        await self._start_consultation_child(state)
-        who = "第三方" if cmd.consultee.kind == "third-party" else "其他机关"
-        article = "第三十二条" if cmd.consultee.kind == "third-party" else "第三十四条"
-        self._record("consultation-started", cmd.by,
-                     f"书面征求{who}「{cmd.consultee.name}」意见（条例{article}）：征求意见函发出之日起答复期限暂停计算，"
-                     f"对方自收到之日起 {self._s.inp.policy.consultation_days} 个工作日内提出意见")
-        self._clock_changed = True
-        await self._persist()
-        return application_view(self._s, today)
-
-    async def _start_consultation_child(self, state: ConsultationState) -> None:
-        consultee = self._s.consultees[state.consultation_id]
-        handle = await workflow.start_child_workflow(
-            ConsultationWorkflow.run,
-            ConsultationInput(
-                application_id=self._s.inp.application_id, consultation_id=state.consultation_id,
-                consultee=consultee, items=[(n, item_of(self._s, n).description) for n in state.item_nos],
-                agency_name=self._s.inp.agency_name, received_on=self._s.inp.received_on,
-                calendar=self._s.calendar_data, consultation_days=self._s.inp.policy.consultation_days,
-                dispatched_on=state.sent_on, served_on=state.served_on, service_evidence=state.service_evidence,
-            ),
-            id=state.consultation_id,
-        )
-        state.child_status, state.failure = "running", None
-        asyncio.create_task(self._await_consultation(state, handle))
-
-    @workflow.signal
-    async def consultation_progress(self, progress: ConsultationProgress) -> None:
-        async with self._lock:
-            state = consultation_of(self._s, progress.consultation_id)
-            if state is None or state.position != "pending":
-                return
-            if (state.sent_on, state.served_on, state.window_ends_on, state.unservable_on) == (
-                    progress.dispatched_on, progress.served_on, progress.window_ends_on, progress.unservable_on):
-                return  # a restarted consultation reports what is already known
-            first_dispatch = state.sent_on is None
-            newly_unservable = progress.unservable_on is not None and state.unservable_on is None \
-                and progress.served_on is None
-            state.sent_on, state.served_on, state.window_ends_on = (
-                progress.dispatched_on, progress.served_on, progress.window_ends_on)
-            state.window_provisional, state.window_basis, state.service_evidence = (
-                progress.window_provisional, progress.window_basis, progress.service_evidence)
-            state.unservable_on, state.unservable_reason = progress.unservable_on, progress.unservable_reason
-            self._recompute_due(announce=False)
-            if newly_unservable:
-                self._record("consultation-unservable", "system", f"致「{state.consultee_name}」的{progress.window_basis}")
-                await self._alert(f"{state.consultation_id}:unservable:{progress.unservable_on}", "delivery-problem",
-                                  "handler", self._s.handler,
-                                  f"{self._s.inp.application_id}：致「{state.consultee_name}」的征求意见函未能送达"
-                                  f"（{progress.unservable_reason}），意见期限尚未起算：请以其他方式送达，确实无法送达的可公告送达")
-            elif first_dispatch:
-                self._record("consultation-dispatched", "system",
-                             f"致「{state.consultee_name}」的征求意见函于 {progress.dispatched_on} 发出，"
-                             f"答复期限自次日起暂停计算；{progress.window_basis}")
-            elif progress.served_on is not None:
-                self._record("consultation-served", "system",
-                             f"致「{state.consultee_name}」的征求意见函于 {progress.served_on} 送达；{progress.window_basis}")
-            self._clock_changed = True
-            await self._persist()
-
-    @start_consultation.validator
-    def _validate_start_consultation(self, cmd: StartConsultation) -> None:
-        self._refuse_if(why_not_start_consultation(self._s, cmd, self._today()))
-
-    async def _await_consultation(self, state: ConsultationState, handle: workflow.ChildWorkflowHandle) -> None:
-        try:
-            result: ConsultationResult = await handle
-        except ChildWorkflowError as err:
-            # Failed, terminated, timed out: staff see it and can restart it; the application never waits forever.
-            async with self._lock:
-                state.child_status = "failed"
-                state.failure = f"{type(err.cause).__name__ if err.cause else 'ChildWorkflowError'}: {err.cause or err}"[:300]
-                self._record("consultation-failed", "system",
-                             f"征求「{state.consultee_name}」意见的流程意外终止（{state.failure}），请承办人重新启动")
-                await self._alert(f"{state.consultation_id}:failed:{state.restarts}", "consultation-failed", "handler",
-                                  self._s.handler, f"{self._s.inp.application_id}：征求「{state.consultee_name}」意见的流程意外终止，"
-                                                 "请在办理页面重新启动，以免申请无限期等待")
-                await self._persist()
-            return
-        async with self._lock:
-            state.child_status = "ended"
-            if state.from_receipt:
-                state.sent_on = state.sent_on or result.sent_on
-                state.served_on = result.served_on or state.served_on
-                state.window_ends_on = state.window_ends_on or result.window_ends_on
-                state.answer_received_on, state.answer_entered_by, state.answer_evidence = (
-                    result.answer_received_on, result.answer_entered_by, result.answer_evidence)
-            await self._apply_consultation_answer(state, result.position, result.reasons, result.ended_on)
-
-    async def _apply_consultation_answer(self, state: ConsultationState, position, reasons: str, ended_on: date) -> None:
-        state.position, state.reasons, state.ended_on = position, reasons, ended_on
-        self._recompute_due(announce=False)
-        if position == "objection" and state.kind == "third-party":
-            for n in state.item_nos:
-                item = item_of(self._s, n)
-                item.objection_from.append(state.consultation_id)
-                if item.proposal and item.proposal.outcome in DISCLOSING_OUTCOMES:
-                    item.proposal = None
-                    self._record("proposal-withdrawn", "system",
-                                 f"第三方不同意公开，第 {n} 项原拟公开的意见作废，请重新提出拟办意见")
-        summary = {
-            "consent": f"「{state.consultee_name}」同意公开",
-            "objection": f"「{state.consultee_name}」不同意公开：{reasons}",
-            "silence": f"「{state.consultee_name}」逾期未提出意见" + ("，视为同意" if state.kind == "agency" else "，由本机关依法决定"),
-        }[position]
-        if state.from_receipt and position != "silence":
-            summary += f"（本机关 {state.answer_received_on} 收到" + (
-                f"，{state.answer_entered_by} 登记" if state.answer_entered_by else "，通过在线链接提交") + "）"
-        self._record("consultation-answered", state.consultee_name, f"{summary}；答复期限恢复计算，现为 {self._s.due.due_on}")
-        if position == "objection" and state.kind == "third-party":
-            await self._alert(f"{state.consultation_id}:objection", "consultation-objection", "supervisor", None,
-                              f"{self._s.inp.application_id}：第三方「{state.consultee_name}」不同意公开。"
-                              "如认为不公开可能对公共利益造成重大影响，可决定予以公开并书面告知第三方。")
-        self._clock_changed = True
-        await self._persist()
-
-    @workflow.update
-    async def late_consultation_answer(self, cmd: LateConsultationAnswer) -> ApplicationView:
-        """A paper answer received within the window, entered after the window was closed as silence."""
-        async with self._lock:
-            self._refuse_if(why_not_late_answer(self._s, cmd, self._today()))
-            state = self._required(consultation_of(self._s, cmd.consultation_id), f"本申请没有征求意见 {cmd.consultation_id}")
-            state.answer_received_on, state.answer_entered_by, state.answer_evidence = cmd.received_on, cmd.by, cmd.evidence
-            ended_abnormally = state.child_status == "failed"
-            if ended_abnormally:
-                state.child_status = "ended"  # closed by staff instead of restarted
-            self._record("consultation-answer-entered-late", cmd.by,
-                         f"登记「{state.consultee_name}」于 {cmd.received_on} 寄达本机关的意见"
-                         + ("（征求意见流程意外终止，由工作人员登记后结束，按收到之日计）" if ended_abnormally
-                            else "（期限届满后登记，按收到之日计）")
-                         + (f"：{cmd.evidence}" if cmd.evidence else ""))
-            await self._apply_consultation_answer(state, cmd.position, cmd.reasons, cmd.received_on)
-            return application_view(self._s, self._today())
-
-    @late_consultation_answer.validator
-    def _validate_late_answer(self, cmd: LateConsultationAnswer) -> None:
-        self._refuse_if(why_not_late_answer(self._s, cmd, self._today()))
-
-    @workflow.update
-    async def restart_consultation(self, cmd: RestartConsultation) -> ApplicationView:
-        async with self._lock:
-            self._refuse_if(why_not_restart(self._s, cmd, self._today()))
-            state = self._required(consultation_of(self._s, cmd.consultation_id), f"本申请没有征求意见 {cmd.consultation_id}")
-            state.restarts += 1
-            await self._start_consultation_child(state)
-            self._record("consultation-restarted", cmd.by,
-                         f"重新启动征求「{state.consultee_name}」意见的流程（第 {state.restarts} 次）；已发出的函不重复发出")
-            await self._persist()
-            return application_view(self._s, self._today())
-
-    @restart_consultation.validator
-    def _validate_restart(self, cmd: RestartConsultation) -> None:
-        self._refuse_if(why_not_restart(self._s, cmd, self._today()))
-
-    @workflow.update
-    async def override_objection(self, cmd: OverrideObjection) -> ApplicationView:
-        async with self._lock:
-            self._refuse_if(why_not_override(self._s, cmd, self._today()))
-            state = self._required(consultation_of(self._s, cmd.consultation_id), f"本申请没有征求意见 {cmd.consultation_id}")
-            state.override_reason, state.override_by = cmd.reason, cmd.by
-            # Seed 002 art. 18: whose views were heard before deciding: the third party's (its answer), and others.
-            state.override_heard = [f"第三方「{state.consultee_name}」：{state.reasons}"] + [
-                f"{'申请人' if h.party == 'applicant' else '其他方面'}「{h.name}」：{h.summary}" for h in cmd.heard]
-            for n in state.item_nos:
-                item = item_of(self._s, n)
-                item.overridden = not unresolved_objection(self._s, item)
-            self._record("objection-overridden", cmd.by, f"认定不公开可能对公共利益造成重大影响，决定公开：{cmd.reason}；"
-                         f"听取了 {len(state.override_heard)} 方面意见（{'；'.join(state.override_heard)}）；书面告知第三方")
-            self._send_letter(
-                "override-notice", key_suffix=f"override-{state.consultation_id}", recipient=state.consultee_name,
-                items=[self._reply_item(item_of(self._s, n), OutcomeCode.DISCLOSED) for n in state.item_nos],
-                reasons=cmd.reason, recipient_email=state.consultee_email,
-                **({"heard": state.override_heard} if cmd.heard else {}),
-            )
-            await self._persist()
-            return application_view(self._s, self._today())
-
-    @override_objection.validator
-    def _validate_override(self, cmd: OverrideObjection) -> None:
-        self._refuse_if(why_not_override(self._s, cmd, self._today()))
-
-    @workflow.update
-    async def propose_decision(self, cmd: ProposeDecision) -> ApplicationView:
-        async with self._lock:
-            self._refuse_if(why_not_propose(self._s, cmd, self._today()))
-            item = item_of(self._s, cmd.item_no)
-            item.proposal = Proposal(outcome=cmd.outcome, reasons=cmd.reasons, referral=cmd.referral,
-                                     not_this_agency=cmd.not_this_agency and cmd.outcome == OutcomeCode.UNAVAILABLE_NOT_HELD,
-                                     earlier_application_id=cmd.earlier_application_id, provision=cmd.provision,
-                                     withheld_ground=cmd.withheld_ground, by=cmd.by, at=workflow.now())
-            self._record("decision-proposed", cmd.by, f"第 {cmd.item_no} 项拟{label_of(cmd.outcome)}")
-            await self._persist()
-            return application_view(self._s, self._today())
-
-    @propose_decision.validator
-    def _validate_propose(self, cmd: ProposeDecision) -> None:
-        self._refuse_if(why_not_propose(self._s, cmd, self._today()))
-
-    @workflow.update
-    async def submit_for_review(self, cmd: SubmitForReview) -> ApplicationView:
-        async with self._lock:
-            self._refuse_if(why_not_submit(self._s, self._today()))
-            self._s.phase = "in-review"
-            self._record("submitted-for-review", cmd.by, "拟办意见提交保密审查")
-            draft = await workflow.execute_activity_method(
-                DisclosureActivities.compose_letter, self._letter_input("reply", items=self._reply_items()),
-                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
-            )
-            screen = await workflow.execute_activity_method(
-                DisclosureActivities.prescreen, self._prescreen_input(draft),
-                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
-            )
-            self._s.reply_draft, self._s.findings = draft, screen.findings
-            self._record(
-                "prescreen", "system",
-                "保密预审未发现敏感信息" if screen.clean else
-                f"保密预审发现 {len(screen.findings)} 处需审查：" + "、".join(sorted({f.kind for f in screen.findings})),
-            )
-            await self._persist()
-            return application_view(self._s, self._today())
-
-    @submit_for_review.validator
-    def _validate_submit(self, cmd: SubmitForReview) -> None:
-        self._refuse_if(why_not_submit(self._s, self._today()))
-
-    @workflow.update
-    async def review(self, cmd: ReviewDecision) -> ApplicationView:
-        async with self._lock:
-            self._refuse_if(why_not_review(self._s, cmd, self._today()))
-            if cmd.approve:
-                self._s.phase = "awaiting-signature"
-                self._required(self._s.reply_draft, "答复文书尚未生成，暂不能审核")
-                self._s.approved_sha256 = body_sha256(self._s.reply_draft.body)
-                self._record("review-approved", cmd.by, "保密审查通过" + (f"：{cmd.comment}" if cmd.comment else ""))
-            else:
-                self._s.phase = "handling"
-                self._s.reply_draft, self._s.findings = None, []
-                self._record("review-returned", cmd.by, f"保密审查退回：{cmd.comment or '未说明'}")
-            await self._persist()
-            return application_view(self._s, self._today())
-
-    @review.validator
-    def _validate_review(self, cmd: ReviewDecision) -> None:
-        self._refuse_if(why_not_review(self._s, cmd, self._today()))
-
-    @workflow.update
-    async def edit_reply(self, cmd: EditReplyDraft) -> ApplicationView:
-        """The handler edits the reply draft; it is pre-screened again and goes (back) to review."""
-        async with self._lock:
-            self._refuse_if(why_not_edit_reply(self._s, cmd, self._today()))
-            self._required(self._s.reply_draft, "答复文书尚未生成，暂不能修改")
-            draft = Letter(kind="reply", subject=self._s.reply_draft.subject, body=cmd.body)
-            screen = await workflow.execute_activity_method(
-                DisclosureActivities.prescreen, self._prescreen_input(draft),
-                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PURE_RETRY,
-            )
-            self._s.reply_draft, self._s.findings = draft, screen.findings
-            self._s.draft_version += 1
-            self._s.approved_sha256 = None
-            self._s.phase = "in-review"
-            self._record("reply-edited", cmd.by, f"修改答复告知书草稿（第 {self._s.draft_version} 稿），须重新保密审查"
-                         + (f"：{cmd.note}" if cmd.note else "")
-                         + ("" if screen.clean else f"；保密预审发现 {len(screen.findings)} 处需审查"))
-            await self._persist()
-            return application_view(self._s, self._today())
-
-    @edit_reply.validator
-    def _validate_edit_reply(self, cmd: EditReplyDraft) -> None:
-        self._refuse_if(why_not_edit_reply(self._s, cmd, self._today()))
-
-    @workflow.update
-    async def sign(self, cmd: SignReply) -> ApplicationView:
-        async with self._lock:
-            self._refuse_if(why_not_sign(self._s, cmd, self._today()))
-            self._required(self._s.reply_draft, "答复文书尚未生成，暂不能签发")
-            today = self._today()
-            for item in self._s.items:
-                item.final_outcome = self._required(item.proposal, f"第 {item.item_no} 项尚无拟办意见").outcome
-            self._s.replied_on = today
-            self._s.phase = "awaiting-delivery"
-            on_time = today <= self._s.due.due_on
-            self._record("signed", cmd.by, "负责人签发答复告知书（逾期不补正，其他处理-1）" if self._s.closing_unsupplemented
-                         else f"负责人签发答复告知书（{'期限内' if on_time else '已逾期'}答复）")
-            self._send_letter("reply", key_suffix="reply", composed=self._s.reply_draft)
-            self._clock_changed = True
-            await self._persist()
-            await record_for_report(self, "replied", signed_by=cmd.by)
-            return application_view(self._s, today)
-
-    @sign.validator
-    def _validate_sign(self, cmd: SignReply) -> None:
-        self._refuse_if(why_not_sign(self._s, cmd, self._today()))
-
-    @workflow.update
-    async def confirm_delivery(self, cmd: ConfirmDelivery) -> ApplicationView:
-        async with self._lock:
-            self._refuse_if(why_not_confirm_delivery(self._s, cmd, self._today()))
-            self._close_delivered(cmd.delivered_on, cmd.by,
-                                  f"答复已送达（{DELIVERED_BY.get(cmd.method, cmd.method)}"
-                                  f"{'，邮件单号 ' + cmd.tracking_number if cmd.tracking_number else ''}）")
-            key = f"{self._s.inp.application_id}:reply"
-            if letter := self._letter_view(key):
-                letter.status, letter.delivered_on, letter.tracking_number = (
-                    "delivered", cmd.delivered_on, cmd.tracking_number)
-            await workflow.execute_activity_method(
-                LetterActivities.record_letter_delivery,
-                RecordDeliveryInput(key=key, delivered_on=cmd.delivered_on, method=cmd.method,
-                                    tracking_number=cmd.tracking_number, posted_on=cmd.posted_on,
-                                    received_by=cmd.received_by, by=cmd.by),
-                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY,
-            )
-            await self._persist()
-            return application_view(self._s, self._today())
-
-    @confirm_delivery.validator
-    def _validate_confirm_delivery(self, cmd: ConfirmDelivery) -> None:
-        self._refuse_if(why_not_confirm_delivery(self._s, cmd, self._today()))
-
-    def _supplement_window_days(self, issued_on: date, deadline_on: date) -> int:
-        return window_days_of(self._s.cal, issued_on, deadline_on)
-
-    @workflow.update
-    async def withdraw(self, cmd: Withdraw) -> ApplicationView:
-        async with self._lock:
-            self._refuse_if(why_not_withdraw(self._s, self._today()))
-            self._s.phase = "withdrawn"
-            for item in self._s.items:
-                item.final_outcome = OutcomeCode.OTHER
-            self._record("withdrawn", cmd.by, "申请人撤回申请" + (f"：{cmd.reason}" if cmd.reason else ""))
-            await self._persist()
-            await record_for_report(self, "withdrawn")
-            return application_view(self._s, self._today())
-
-    @withdraw.validator
-    def _validate_withdraw(self, cmd: Withdraw) -> None:
-        self._refuse_if(why_not_withdraw(self._s, self._today()))
-
-    # --- shared refusals -----------------------------------------------------------------------
+    # --- shared refusals -------------------------------------------------------------------------
 
     @staticmethod
     def _refuse_if(reason: str | None) -> None:
@@ -1086,14 +250,6 @@ class DisclosureApplicationWorkflow(NoticeServiceHandlers, LetterDelivery):
     def _letter_view(self, key: str) -> LetterView | None:
         return next((letter for letter in self._s.letters if letter.key == key), None)
 
-    def _reply_items_final(self) -> list[ReplyItem]:
-        return [self._reply_item(item, item.final_outcome) for item in self._s.items if item.final_outcome]
-
-    def _close_delivered(self, delivered_on: date, by: str, summary: str) -> None:
-        self._s.delivered_on = delivered_on
-        self._s.phase = "closed"
-        self._record("delivered", by, summary)
-
     def _letter_input(self, kind: LetterKind, *, recipient: str | None = None, **fields) -> ComposeLetterInput:
         return ComposeLetterInput(
             application_id=self._s.inp.application_id, kind=kind, agency_name=self._s.inp.agency_name,
@@ -1101,32 +257,6 @@ class DisclosureApplicationWorkflow(NoticeServiceHandlers, LetterDelivery):
             received_on=self._s.inp.received_on,
             **fields,
         )
-
-    def _reply_items(self) -> list[ReplyItem]:
-        return [self._reply_item(item, (item.final_outcome or item.proposal.outcome)) for item in self._s.items]  # type: ignore[union-attr]
-
-    def _reply_item(self, item: ItemView, outcome: OutcomeCode) -> ReplyItem:
-        proposal = item.proposal
-        provision = proposal.provision if proposal and proposal.outcome == outcome else None
-        if provision is None and outcome in DISCLOSING_OUTCOMES:
-            provision = PROVISION_BY_FORM.get(self._s.inp.delivery_method)
-        return ReplyItem(
-            item_no=item.item_no, description=item.description, outcome=outcome,
-            reasons=proposal.reasons if proposal and proposal.outcome == outcome else "",
-            referral=proposal.referral if proposal else None,
-            not_this_agency=bool(proposal and proposal.outcome == outcome and proposal.not_this_agency),
-            earlier_application_id=proposal.earlier_application_id if proposal else None,
-            provision=provision,
-            withheld_ground=proposal.withheld_ground if proposal and proposal.outcome == outcome else None,
-        )
-
-    def _prescreen_input(self, draft: Letter) -> PrescreenInput:
-        texts = [PrescreenText(label="答复告知书", text=draft.body)]
-        texts += [PrescreenText(item_no=i.item_no, label=f"第{i.item_no}项理由", text=i.proposal.reasons)
-                  for i in self._s.items if i.proposal and i.proposal.reasons]
-        return PrescreenInput(application_id=self._s.inp.application_id, texts=texts)
-
-    # --- clock -----------------------------------------------------------------------------------
 
     def _compute_due(self) -> DueDate:
         return due_of(self._s)
@@ -1156,107 +286,3 @@ class DisclosureApplicationWorkflow(NoticeServiceHandlers, LetterDelivery):
                             recipient=recipient if recipient and "@" in recipient else None, message=message),
             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY,
         )
-
-    async def _persist(self) -> None:
-        """The state changed: bring the database copy and the search attributes up to date. Returns at once; the
-        background persister writes the latest record."""
-        self._dirty = True
-        if self._persister is None:
-            self._persister = asyncio.create_task(self._persist_in_background())
-        self._upsert_search_attributes()
-
-    async def _flushed(self) -> None:
-        """Wait until the database copy holds the latest state (before the workflow completes)."""
-        if self._persister is not None:
-            await workflow.wait_condition(lambda: not self._dirty and not self._writing)
-
-    async def _persist_in_background(self) -> None:
-        """One task per workflow: write the latest record whenever the copy is behind, one write at a time."""
-        while True:
-            # Not while a letter writes the record (LETTER_WITH_RECORD): its write and this one would race.
-            await workflow.wait_condition(lambda: self._dirty and not self._folding)
-            self._dirty, self._writing = False, True
-            unsaved = [e for e in self._s.timeline if e.seq > self._s.persisted_seq]
-            persist = self._versioned_input(unsaved)
-            try:
-                outcome = await workflow.execute_activity_method(
-                    DisclosureActivities.persist_application, persist,
-                    start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY,
-                )
-            except ActivityError as err:  # not retryable (PERSIST_RETRY retries everything else forever)
-                workflow.logger.warning("persisting %s failed: %s", self._s.inp.application_id, err.cause or err)
-                self._dirty = True
-                self._writing = False
-                await workflow.sleep(PERSIST_RETRY.maximum_interval or 60)
-                continue
-            self._writing = False
-            if outcome is not None and outcome.calendar is not None:
-                # Counted on an older calendar (not written, or written as the year was stored): recount, then
-                # write (CALENDAR_AT_WAKE).
-                async with self._lock:
-                    if not await self._catch_up_calendar(CalendarData.model_validate(outcome.calendar)):
-                        self._check_calendar_on_write = False  # nothing of it to count on: write as it is
-                self._dirty = True
-                continue
-            if unsaved:
-                self._s.persisted_seq = max(self._s.persisted_seq, unsaved[-1].seq)
-
-    def _versioned_input(self, unsaved: list[TimelineEntry]) -> PersistApplicationInput:
-        """The next write of the background persister (or of a letter, LETTER_WITH_RECORD): the record with a new
-        version, monotonic within the run and, being the workflow's clock in microseconds, across resets."""
-        version = max(self._s.record_version + 1, int(workflow.now().timestamp() * 1_000_000))
-        self._s.record_version = version
-        persist = self._persist_input(unsaved, version)
-        persist.check_calendar = self._check_calendar_on_write
-        return persist
-
-    def _letter_record(self, compose: ComposeLetterInput | None) -> tuple[PersistApplicationInput, int] | None:
-        """LETTER_WITH_RECORD: the acknowledgment's activity writes the record with the letter's outcome event
-        (its seq: the next), when nothing is waiting to be written or being written; the persister waits
-        until the activity has answered (`_letter_recorded`). Other letters change the record when they go
-        (a reply closes the application, a notice's e-mail dates the applicant's window): persisted as before."""
-        if compose is None or compose.kind != "acknowledgment" \
-                or self._dirty or self._writing or self._folding:
-            return None
-        self._folding = True
-        unsaved = [e for e in self._s.timeline if e.seq > self._s.persisted_seq]
-        return self._versioned_input(unsaved), len(self._s.timeline) + 1
-
-    def _letter_recorded(self, delivered: DeliveredLetter | None) -> bool:
-        """The letter's activity answered (None: it failed): True when it wrote the record and the outcome event,
-        which then takes its place in the timeline. Entries recorded meanwhile (a staff action while the letter
-        went) were not written (the persister waited): they move one place on and are written next."""
-        self._folding = False
-        event = delivered.recorded if delivered is not None else None
-        if event is None:
-            return False
-        for entry in self._s.timeline[event.seq - 1:]:
-            entry.seq += 1
-        self._s.timeline.insert(event.seq - 1, TimelineEntry(seq=event.seq, at=event.at, kind=event.kind,
-                                                             actor=event.actor, summary=event.summary))
-        self._s.persisted_seq = max(self._s.persisted_seq, event.seq)
-        return True
-
-    def _persist_input(self, unsaved: list[TimelineEntry], version: int | None = None) -> PersistApplicationInput:
-        record = application_record(self._s, workflow.now())
-        if version is not None:
-            record.version = version
-        return PersistApplicationInput(record=record, events=[
-            EventRecord(seq=e.seq, at=e.at, kind=e.kind, actor=e.actor, summary=e.summary) for e in unsaved
-        ])
-
-    def _search_attribute_values(self) -> tuple:
-        return (status_of(self._s), end_of_day_instant(self._s.due.due_on), self._s.overdue)
-
-    def _upsert_search_attributes(self) -> None:
-        """Upsert the search attributes when one of them changed (each upsert is a history event)."""
-        values = self._search_attribute_values()
-        if values == self._search_attributes:
-            return
-        self._search_attributes = values
-        status, due_at, overdue = values
-        workflow.upsert_search_attributes([
-            sa.STATUS.value_set(status), sa.DUE_AT.value_set(due_at), sa.OVERDUE.value_set(overdue),
-        ])
-
-    # --- the view --------------------------------------------------------------------------------
