@@ -20,8 +20,8 @@ import asyncio
 from datetime import timedelta
 
 from pydantic import Field
+from workflows import policies
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -59,7 +59,7 @@ DEFERRED_WAKE = "calendar-deferred-wake"
 WAKE_LEAD = timedelta(days=1)
 # Deferred wakes signalled per run (one workflow task), like a page of the first broadcasts.
 WAKE_BATCH_SIZE = 500
-_READ_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+_READ_RETRY = policies.READ
 
 
 class CalendarBroadcastInput(Strict):
@@ -237,7 +237,7 @@ class CalendarBroadcastWorkflow:
         open_ids: list[str] = await workflow.execute_activity_method(
             DisclosureActivities.open_application_ids,
             start_to_close_timeout=timedelta(minutes=1),
-            retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)),
+            retry_policy=policies.READ,
         )
         told = []
         for application_id in open_ids:

@@ -16,8 +16,8 @@ party never sets its own date.
 import asyncio
 from datetime import timedelta
 
+from workflows import policies
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -46,8 +46,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from contracts.service import NoticeService
 
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-LETTER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
+ACTIVITY_TIMEOUT = policies.ACTIVITY_TIMEOUT
+LETTER_RETRY = policies.DISPATCH
 SEND_TIMEOUT = timedelta(minutes=2)
 
 

@@ -20,8 +20,8 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Generic, TypeVar
 
+from workflows import policies
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.disclosure import DisclosureActivities
@@ -29,8 +29,8 @@ with workflow.unsafe.imports_passed_through():
     from workcalendar import CalendarData
     from workflows.messages import CalendarYearPublished
 
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-ALERT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+ACTIVITY_TIMEOUT = policies.ACTIVITY_TIMEOUT
+ALERT_RETRY = policies.DATABASE
 ONE_SECOND = timedelta(seconds=1)
 # Issue 13: a published calendar year moves the working-day deadlines of catalogue items, interpretations
 # and corrections. Processes started before (their histories may hold a calendar signal no handler

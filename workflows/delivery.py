@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from workflows import policies
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
@@ -35,12 +36,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.messages import LetterView
 
-# Our own database: keep trying, an outage must not lose a record.
-PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+PERSIST_RETRY = policies.DATABASE
 # Letters: back off up to five minutes between tries; a bad address is not worth retrying.
-DISPATCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
-PURE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=10)
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
+DISPATCH_RETRY = policies.DISPATCH
+PURE_RETRY = policies.PURE
+ACTIVITY_TIMEOUT = policies.ACTIVITY_TIMEOUT
 REMINDER_HOUR = 9
 
 # Each letter is composed, issued once (文号, PDF, outbox row) and tried once in one activity (`deliver_letter`); a
@@ -92,7 +92,7 @@ async def send_through_outbox(inp: SendLetterInput, *, handler: str | None = Non
                     LetterActivities.send_letter, inp,
                     start_to_close_timeout=SEND_TIMEOUT, heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT,
                     retry_policy=RetryPolicy(initial_interval=delay, backoff_coefficient=2.0, maximum_interval=longest,
-                                             maximum_attempts=tries),
+                                             maximum_attempts=tries, non_retryable_error_types=policies.NEVER_RETRIED),
                 )
             except ActivityError as err:
                 cause = err.cause

@@ -6,10 +6,9 @@ re-armed timer on an absolute instant (workflows/deadline_loop.py); human steps 
 validators refuse, before anything is written to history, what the rules forbid.
 """
 
-from datetime import timedelta
 
+from workflows import policies
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -30,10 +29,10 @@ with workflow.unsafe.imports_passed_through():
                                          run_deadline_loop)
     from workflows.messages import CalendarYearPublished
 
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+ACTIVITY_TIMEOUT = policies.ACTIVITY_TIMEOUT
+PERSIST_RETRY = policies.DATABASE
 # The answer's e-mail: retried for about a day (a mail server down), then staff are told to reach the asker.
-MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(hours=1), maximum_attempts=30)
+MAIL_RETRY = policies.COURTESY_MAIL
 FINISHED = ("feedback-published", "withdrawn")
 INVITEES = {"stakeholders": "利益相关方", "public-representatives": "公众代表", "experts": "专家", "media": "媒体"}
 

@@ -9,8 +9,8 @@ whose validators refuse, before anything is written to history, what the rules f
 import hashlib
 from datetime import timedelta
 
+from workflows import policies
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -43,8 +43,8 @@ with workflow.unsafe.imports_passed_through():
         WithdrawItem,
     )
 
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+ACTIVITY_TIMEOUT = policies.ACTIVITY_TIMEOUT
+PERSIST_RETRY = policies.DATABASE
 
 
 def refuse(reason: str | None) -> None:

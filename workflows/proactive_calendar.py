@@ -16,8 +16,8 @@ import asyncio
 from datetime import date, timedelta
 
 from pydantic import BaseModel, Field
+from workflows import policies
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
 
 # A page's signals are commands of one workflow task (the server keeps at most 2,000 pending signals).
 DEFAULT_BATCH_SIZE = 500
-_READ_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+_READ_RETRY = policies.READ
 TABLES: tuple[DeadlineTable, ...] = ("catalogue", "corrections", "inquiries", "drafts")  # issue 26: 在线咨询, drafts
 
 

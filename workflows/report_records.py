@@ -5,10 +5,9 @@ reporting facts become final: at signing (the reply date and the signed outcomes
 and at withdrawal.
 """
 
-from datetime import timedelta
 
+from workflows import policies
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.reports import ReportActivities
@@ -16,8 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from reports.annual import application_outcome
     from reports.records import Ending, ItemOutcome, ReportRecordInput
 
-# Our own database: keep trying, an outage must not lose a record (as PERSIST_RETRY).
-RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+RECORD_RETRY = policies.DATABASE
 
 
 def report_record(wf, ending: Ending, signed_by: str | None = None) -> ReportRecordInput:
@@ -41,5 +39,5 @@ def report_record(wf, ending: Ending, signed_by: str | None = None) -> ReportRec
 async def record_for_report(wf, ending: Ending, signed_by: str | None = None) -> None:
     await workflow.execute_activity_method(
         ReportActivities.record_report_outcome, report_record(wf, ending, signed_by),
-        start_to_close_timeout=timedelta(seconds=30), retry_policy=RECORD_RETRY,
+        start_to_close_timeout=policies.ACTIVITY_TIMEOUT, retry_policy=RECORD_RETRY,
     )
