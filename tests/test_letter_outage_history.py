@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlmodel import Session, select
-from temporalio.testing._timeskipping import TimeSkipper, TimeSkippingConfig
+from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
 from db.models import StaffAlert
 from tests.fixtures_smtp import CapturingHandler, SmtpController, spare_port  # noqa: F401

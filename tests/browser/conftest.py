@@ -31,6 +31,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from core.config import Settings
+from tests.dates import pinned_client
 
 CHROMIUM = os.environ.get("DISCLOSURE_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -75,7 +76,8 @@ def live_server(env: WorkflowEnvironment, settings: Settings, engine, worker, ap
 
     def serve() -> None:
         async def main() -> None:
-            client = await Client.connect(target, namespace=namespace, data_converter=TEST_DATA_CONVERTER)
+            # Its workflows start on the tests' clock too (tests/dates.py).
+            client = pinned_client(await Client.connect(target, namespace=namespace, data_converter=TEST_DATA_CONVERTER))
             config.app = create_app(settings, client=client, engine=engine)
             await server.serve(sockets=[sock])
 
