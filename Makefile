@@ -7,16 +7,19 @@ PY := $(VENV)/bin/python
 
 # Debian packages the letters need: a CJK TrueType font for the PDFs (fonts-wqy-zenhei) and pdftoppm
 # (poppler-utils) for the tests' page previews. Installed only when missing and when we are root with
-# apt-get (CI: root on Debian); otherwise a hint, and the PDF tests skip (fail on CI, CI=true).
+# apt-get (CI: root on Debian); otherwise a hint, and the PDF tests skip (fail on CI, tests/ci.py). apt-get waits
+# up to 5 minutes for the dpkg lock another apt (unattended upgrades, a neighbour's install) holds.
 # Debian's chromium: the browser tests (tests/browser) drive it with Playwright (whose own download cannot work here).
 SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils chromium
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+APT_LOCK_SECONDS := 300
 
 system-packages:
 	@if [ -f $(CJK_FONT) ] && command -v pdftoppm >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "== installing $(SYSTEM_PACKAGES)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES); \
+		apt-get -o DPkg::Lock::Timeout=$(APT_LOCK_SECONDS) update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get -o DPkg::Lock::Timeout=$(APT_LOCK_SECONDS) install -y -q --no-install-recommends $(SYSTEM_PACKAGES); \
 	else \
 		echo "== missing $(SYSTEM_PACKAGES): install them (sudo apt-get install $(SYSTEM_PACKAGES)); PDF and browser tests are skipped"; \
 	fi
@@ -37,7 +40,8 @@ demo: venv system-packages
 	$(PY) run.py --demo
 
 # The suite on SQLite, then again on PostgreSQL (127.0.0.1:5432 as on CI, or DISCLOSURE_TEST_POSTGRES_URL):
-# each run makes its own databases and drops them. On CI (CI=true) a missing PostgreSQL is a failure.
+# each run makes its own databases and drops them. On CI a missing PostgreSQL is a failure (CI as tests/ci.py
+# reads it: set and not empty/0/false/no/off; .ci/run sets CI=true).
 # Then the date-sensitive tests (marker `dates`) again with the clock pinned (tests/dates.py): due dates
 # in an unpublished year, a holiday, the year turning during the test, a leap day; the holiday run
 # as if a newer chinesecalendar release were installed (tests/newer_calendar.py).
@@ -66,7 +70,7 @@ test: venv system-packages
 	@if $(PY) -c '$(PG_PROBE)' 2>/dev/null; then \
 		echo "== PostgreSQL answers: the suite again with DISCLOSURE_TEST_DATABASE=postgres"; \
 		DISCLOSURE_TEST_DATABASE=postgres $(PY) -m pytest -q $(PARALLEL) $(PG_SKIP) $(PYTEST_ARGS) || exit 1; \
-	elif [ -n "$$CI" ] && [ "$$CI" != "false" ]; then \
+	elif case "$$(printf %s "$${CI:-}" | tr A-Z a-z)" in ""|0|false|no|off) false;; *) true;; esac; then \
 		echo "== CI: no PostgreSQL answers (127.0.0.1:5432 or DISCLOSURE_TEST_POSTGRES_URL): failing"; exit 1; \
 	else \
 		echo "== no PostgreSQL answers: the PostgreSQL run is skipped"; \
