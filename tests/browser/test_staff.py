@@ -433,7 +433,8 @@ async def test_administration_users_calendar_preview_and_publication(browser, li
     # Confirmed: published (a year two years ahead: no open application's due date reaches it), and the page says so.
     await preview.get_by_role("button", name="确认发布").click()
     await admin.wait_for_selector(f"text=已发布 {year} 年放假安排")
-    assert str(year) in (await admin.locator("main p").first.inner_text()).split("已公布的年度：")[1]
+    published_years = (await admin.locator("main p", has_text="已公布的年度").inner_text()).split("已公布的年度：")[1]
+    assert str(year) in published_years, published_years
     with Session(engine) as session:
         stored = session.get(PublishedCalendarYear, year)
     assert stored is not None and stored.published_by == "admin" and stored.payload["holidays"] == [f"{year}-01-01"]
