@@ -31,6 +31,7 @@ from typing import Any
 import temporalio.api.common.v1 as common
 import temporalio.api.workflowservice.v1 as service
 import time_machine
+from temporalio.api.enums.v1 import EventType
 from temporalio.api.enums.v1.time_skipping_pb2 import FastForwardPollingResult
 from temporalio.client import Client, Interceptor, OutboundInterceptor, StartWorkflowInput, WorkflowHandle
 
@@ -41,6 +42,12 @@ PIN_ENV = "DISCLOSURE_TEST_NOW"
 # Below this the tests' clock is the real one (time-machine's own drift is microseconds).
 NO_OFFSET = timedelta(seconds=1)
 FAST_FORWARD_SECONDS = 60
+FIRST_TASK_OR_END = {
+    EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+}
 # The session's pin and the real instant the session's clock was moved to it (tests/conftest.py), or None.
 SESSION_PIN: tuple[datetime, datetime] | None = None
 
@@ -177,6 +184,7 @@ class _PinnedStart(OutboundInterceptor):
                 request, retry=True, timeout=timedelta(seconds=FAST_FORWARD_SECONDS))
             result = response.fast_forward_polling_result
             if result == FastForwardPollingResult.FAST_FORWARD_POLLING_RESULT_FAST_FORWARD_COMPLETED:
+                await self._first_task_scheduled(client, workflow_id)
                 return
             if result == FastForwardPollingResult.FAST_FORWARD_POLLING_RESULT_FAST_FORWARD_FAILED:
                 if "execution ended" in response.failed_reason:
@@ -184,6 +192,15 @@ class _PinnedStart(OutboundInterceptor):
                 raise AssertionError(f"{workflow_id}: its fast-forward to the tests' clock failed: "
                                      f"{response.failed_reason}")
         raise AssertionError(f"{workflow_id}: never fast-forwarded to the tests' clock")
+
+
+    @staticmethod
+    async def _first_task_scheduled(client: Client, workflow_id: str) -> None:
+        """The fast-forward is done before the skipped start delay schedules the first task: wait for that
+        too, so that a query right after the start finds a workflow (not "task not scheduled yet")."""
+        async for event in client.get_workflow_handle(workflow_id).fetch_history_events(wait_new_event=True):
+            if event.event_type in FIRST_TASK_OR_END:
+                return
 
 
 def pinned_client(client: Client) -> Client:
