@@ -151,6 +151,8 @@ class PinnedClockInterceptor(Interceptor):
 
 
 class _PinnedStart(OutboundInterceptor):
+    """start_workflow only: the product and the tests start workflows no other way (no update-with-start)."""
+
     def __init__(self, next: OutboundInterceptor, owner: PinnedClockInterceptor) -> None:
         super().__init__(next)
         self.owner = owner
@@ -192,7 +194,6 @@ class _PinnedStart(OutboundInterceptor):
                 raise AssertionError(f"{workflow_id}: its fast-forward to the tests' clock failed: "
                                      f"{response.failed_reason}")
         raise AssertionError(f"{workflow_id}: never fast-forwarded to the tests' clock")
-
 
     @staticmethod
     async def _first_task_scheduled(client: Client, workflow_id: str) -> None:
