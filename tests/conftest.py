@@ -1,8 +1,9 @@
 """One real Temporal dev server, worker, SMTP server and SQLite database for the whole session.
 
 The server runs with per-workflow time skipping available (start_time_skipping_v2), but nothing
-skips unless a test fast-forwards a workflow: the API and tests use a plain client, so every other
-workflow runs in real time. Each session gets its own task queue and database file.
+skips unless a test fast-forwards a workflow, or the tests' clock is ahead of the real one
+(tests/dates.py: the API's and the worker's client start workflows on the tests' clock); otherwise
+workflows run in real time. Each session gets its own task queue and database file.
 """
 
 import asyncio
@@ -21,7 +22,6 @@ import pytest_asyncio
 import time_machine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.testing._timeskipping import FastForwardConfig, TimeSkipper, TimeSkippingConfig
 
 from api.main import create_app
 from core.codec import encrypted_data_converter
@@ -29,7 +29,8 @@ from core.config import Settings
 from core.temporal import build_worker
 from db.session import init_db, make_engine
 from tests import hypothesis_profiles  # noqa: F401  (CI=true: the `ci` profile)
-from tests.dates import session_pin
+from tests import dates
+from tests.dates import at_instant, next_new_year, next_shanghai_midnight, pinned_client, real_now, session_pin
 from tests.fixtures_smtp import CapturingHandler, SmtpController, SmtpServer
 from tests.helpers import TEST_CODEC_KEYS, TEST_JWT_SECRET, RELAY_TARGETS, StaffClient, relay_returns, seed_test_users
 from workflows import search_attributes as sa
@@ -68,39 +69,57 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 REAL_START = datetime.now(timezone.utc)
 PINNED = session_pin(REAL_START)
-# How far the session's clock is ahead of the real one (the Temporal server's); zero when not pinned.
-PIN_OFFSET = (PINNED - REAL_START) if PINNED else timedelta(0)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def pinned_clock() -> Iterator[datetime | None]:
-    """With DISCLOSURE_TEST_NOW, the whole session runs from that instant (time-machine, ticking)."""
+    """With DISCLOSURE_TEST_NOW, the whole session runs from that instant (time-machine, ticking);
+    workflows follow through the pinned client (tests/dates.py)."""
     if PINNED is None:
         yield None
         return
     with time_machine.travel(PINNED, tick=True):
+        dates.SESSION_PIN = (PINNED, real_now())
         yield PINNED
+    dates.SESSION_PIN = None
 
 
-def pinned_client(client: Client) -> Client:
-    """A client whose new workflows start their virtual clock at the session's pinned time.
+@pytest.fixture
+def clock_at():
+    """`with clock_at(instant):` the tests' clock at `instant` for the block (API, activities and the
+    workflows started meanwhile); `clock_at.before_midnight(seconds)`: a few seconds before the next
+    Shanghai midnight, `clock_at.before_new_year(seconds)` a few seconds before the next Shanghai New Year
+    (both from the tests' clock of the moment). Log in again inside the block (`api.log_in_all()`): the
+    tokens issued before have expired there; an API of its own (`isolated_api`) keeps the jump from the
+    session's shared data."""
 
-    The server's clock is real; each workflow started through this client is fast-forwarded by the
-    pin's offset as soon as its first task is done (per-workflow time skipping, one-shot: afterwards
-    it runs in real time), and children inherit their parent's virtual time.
-    """
-    if PINNED is None:
-        return client
-    skipper = TimeSkipper(client, config=TimeSkippingConfig(
-        enabled=True, fast_forward_config=FastForwardConfig(id="pinned-clock", duration=PIN_OFFSET)))
-    return skipper.client
+    class ClockAt:
+        def __call__(self, instant: datetime):
+            return at_instant(instant)
+
+        def before_midnight(self, seconds: float):
+            after = max(datetime.now(timezone.utc), real_now())
+            return at_instant(next_shanghai_midnight(after) - timedelta(seconds=seconds))
+
+        def before_new_year(self, seconds: float):
+            after = max(datetime.now(timezone.utc), real_now())
+            return at_instant(next_new_year(after) - timedelta(seconds=seconds))
+
+    return ClockAt()
+
+
+# A workflow started on a pinned clock has its start delayed by the pin's offset (tests/dates.py). This server
+# (1.32) counts the first run's life from the end of that delay, so a broadcast that continues as new within a
+# second gets the guard against tight continue-as-new loops: a backoff of the rest of the second, a timer its
+# new run (whose time skipping has ended) never fires. No minimal interval on the tests' dev server.
+PINNED_CAN_CONFIG = ["--dynamic-config-value", 'history.workflowIdReuseMinimalInterval="0s"']
 
 
 @pytest_asyncio.fixture(scope="session")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping_v2(
         dev_server_existing_path=str(TEMPORAL_CLI),
-        dev_server_extra_args=["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true"],
+        dev_server_extra_args=["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true", *PINNED_CAN_CONFIG],
         search_attributes=[sa.STATUS, sa.DUE_AT, sa.OVERDUE],
         data_converter=TEST_DATA_CONVERTER,
     )
@@ -156,7 +175,7 @@ async def worker(client: Client, settings: Settings, engine) -> AsyncIterator[No
 async def staff_client(app, env: WorkflowEnvironment | None = None) -> AsyncIterator[StaffClient]:
     async with StaffClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
         http.app = app
-        http.env, http.pin_offset = env, PIN_OFFSET
+        http.env = env
         await http.log_in_all()
         yield http
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from contracts.models import ApplicationRecord, EventRecord, ItemRecord
 from db.session import init_db, make_engine
 from outcomes import OutcomeCode
+from tests.ci import skip_unless_ci  # noqa: F401  (re-exported for the tests that import it from here)
 
 # The server the PostgreSQL tests use (CI: 127.0.0.1:5432, trust auth); DISCLOSURE_TEST_POSTGRES_URL
 # names another. Tests work in private schemas (here) or databases (conftest.py) and drop them.
@@ -28,14 +29,6 @@ def _postgres_unreachable_reason() -> str | None:
             return None
     except psycopg.OperationalError as error:
         return f"PostgreSQL not reachable at {make_url(POSTGRES_URL)!r}: {error}"
-
-
-def skip_unless_ci(reason: str) -> None:
-    """Something a test needs is missing: a skip on a developer's machine, a failure on CI (CI=true),
-    where nothing the suite must test may vanish silently."""
-    if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-        pytest.fail(f"CI: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

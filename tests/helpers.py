@@ -19,7 +19,11 @@ from typing import Any
 import httpx
 from sqlmodel import Session
 
-from tests.dates import since, today  # noqa: F401  (re-exported: the session's clock)
+from tests.dates import NO_OFFSET, clock_offset, since, today  # noqa: F401  (re-exported: the session's clock)
+
+# How far a workflow's virtual clock may be from the tests' clock right after its start (the fast-forward's
+# target is the tests' clock when the start was sent).
+PIN_TOLERANCE = timedelta(seconds=5)
 
 # Fixed test secrets (never used outside tests).
 TEST_JWT_SECRET = "test-only-jwt-secret-0123456789-abcdefghijklmnop"
@@ -61,8 +65,7 @@ class StaffClient(httpx.AsyncClient):
         self.tokens: dict[str, str] = {}
         self.query_codes: dict[str, str] = {}
         self.app: Any = None
-        self.env: Any = None  # the WorkflowEnvironment, for the pinned clock (tests/dates.py)
-        self.pin_offset: Any = None
+        self.env: Any = None  # the WorkflowEnvironment: each workflow's clock (tests/dates.py)
 
     async def log_in(self, username: str, password: str = TEST_PASSWORD) -> str:
         response = await self.post("/api/v1/auth/token", data={"username": username, "password": password},
@@ -88,18 +91,19 @@ class StaffClient(httpx.AsyncClient):
 
 
 async def settle_clock(api: "StaffClient", application_id: str) -> None:
-    """On a pinned clock, wait until the application's workflow has been fast-forwarded to it."""
-    offset = getattr(api, "pin_offset", None)
-    if not offset or api.env is None:
+    """Check that a new application's workflow runs on the tests' clock (tests/dates.py): when that
+    clock is ahead of the real one, the workflow was fast-forwarded to it (a workflow started without
+    the pin has no virtual time at all) and is now within a few seconds of it."""
+    offset = clock_offset()
+    if offset < NO_OFFSET or api.env is None:
         return
     handle = api.env.client.get_workflow_handle(application_id)
-    target = datetime.now(timezone.utc) - timedelta(seconds=30)  # the pinned clock (time-machine)
-    # The skip happens once the workflow is idle (its acknowledgment sent): a burst waits for its letters.
-    deadline = asyncio.get_running_loop().time() + 180
-    while await api.env.get_current_time(handle) < target:
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{application_id}: its workflow never reached the pinned time {target}")
-        await asyncio.sleep(0.1)
+    info = await api.env.get_time_skipping_info(handle)
+    assert info is not None, f"{application_id}: its workflow was started off the tests' clock (no time skipping)"
+    virtual = info.current_time.ToDatetime().replace(tzinfo=timezone.utc)
+    now = datetime.now(timezone.utc)  # the tests' clock (time-machine)
+    assert abs(virtual - now) < PIN_TOLERANCE, (
+        f"{application_id}: its workflow is at {virtual.isoformat()}, the tests' clock at {now.isoformat()}")
 
 
 def application_body(**overrides: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Hypothesis settings profiles. On CI (CI=true) every failure prints what reproduces it.
+"""Hypothesis settings profiles. On CI (tests/ci.py) every failure prints what reproduces it.
 
 `ci`: no deadline (a shared CI machine is slow and uneven) and `print_blob`, so a failure prints,
 besides the falsifying example, the `@reproduce_failure(...)` decorator that replays exactly that
@@ -10,6 +10,7 @@ import os
 
 from hypothesis import settings
 
+from tests.ci import on_ci
+
 settings.register_profile("ci", print_blob=True, deadline=None)
-ON_CI = os.environ.get("CI", "").lower() in ("true", "1")
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if ON_CI else "default"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if on_ci() else "default"))

@@ -85,21 +85,23 @@ def post_body(**overrides: Any) -> dict[str, Any]:
     return {"delivery_method": "post", **overrides}
 
 
-VALID_BODIES: dict[str, dict[str, Any]] = {
-    "assign": {"handler": "li", "by": "desk-chen"},
-    "supplement-request": {"needed": ["请写明文号"], "by": "wang"},
-    "supplement": {"received_on": today().isoformat(), "by": "desk-chen"},
-    "extension-request": {"days": 5, "reason": "需要调取档案", "by": "wang"},
-    "extension-decision": {"approve": True, "by": "chief-liu"},
-    "consultations": {"consultee": {"kind": "third-party", "name": "某公司"}, "item_nos": [1], "by": "wang"},
-    "override": {"consultation_id": "x.consult-1", "reason": "涉及重大公共利益", "by": "chief-liu"},
-    "decisions": {"item_no": 1, "outcome": "disclosed", "by": "wang"},
-    "submit": {"by": "wang"},
-    "review": {"approve": True, "by": "reviewer-zhao"},
-    "sign": {"by": "chief-liu"},
-    "delivery": {"delivered_on": today().isoformat(), "method": "post", "by": "desk-chen"},
-    "withdraw": {"reason": "不再需要", "by": "applicant"},
-}
+def valid_bodies() -> dict[str, dict[str, Any]]:
+    """A valid body of every action, dated on the tests' clock when called (not at import: before the pin)."""
+    return {
+        "assign": {"handler": "li", "by": "desk-chen"},
+        "supplement-request": {"needed": ["请写明文号"], "by": "wang"},
+        "supplement": {"received_on": today().isoformat(), "by": "desk-chen"},
+        "extension-request": {"days": 5, "reason": "需要调取档案", "by": "wang"},
+        "extension-decision": {"approve": True, "by": "chief-liu"},
+        "consultations": {"consultee": {"kind": "third-party", "name": "某公司"}, "item_nos": [1], "by": "wang"},
+        "override": {"consultation_id": "x.consult-1", "reason": "涉及重大公共利益", "by": "chief-liu"},
+        "decisions": {"item_no": 1, "outcome": "disclosed", "by": "wang"},
+        "submit": {"by": "wang"},
+        "review": {"approve": True, "by": "reviewer-zhao"},
+        "sign": {"by": "chief-liu"},
+        "delivery": {"delivered_on": today().isoformat(), "method": "post", "by": "desk-chen"},
+        "withdraw": {"reason": "不再需要", "by": "applicant"},
+    }
 
 
 # --- unknown application, bad input ----------------------------------------------------------
@@ -111,7 +113,7 @@ async def test_unknown_application_is_404_for_reads_and_every_action(api):
         response = await api.get(path)
         assert response.status_code == 404, (path, response.text)
         assert missing in response.json()["detail"]
-    for action, body in VALID_BODIES.items():
+    for action, body in valid_bodies().items():
         if body.get("by") == "applicant":
             continue  # the applicant's own endpoint: a wrong number is the same 404 as a wrong code (test_security)
         response = await send_action(api, missing, action, body)
@@ -123,7 +125,7 @@ async def test_malformed_action_bodies_are_422_and_change_nothing(api):
     app_id = (await register(api))["application_id"]
     before = await snapshot(api, app_id)
     bad: list[tuple[str, dict[str, Any]]] = []
-    for action, body in VALID_BODIES.items():
+    for action, body in valid_bodies().items():
         bad.append((action, body | {"signed_by_mistake": True}))  # unknown field
         if "by" in body and action != "withdraw":
             # who did it comes from the token: naming someone in the body is refused (mass assignment)
@@ -182,6 +184,7 @@ async def test_assign_refused_once_the_reply_is_signed(api):
 # --- supplement (补正) --------------------------------------------------------------------------
 
 
+@pytest.mark.dates
 async def test_supplement_is_one_notice_and_restarts_the_period(api):
     first = today()
     created = await register(api)
@@ -231,6 +234,7 @@ async def test_second_notice_while_waiting_names_the_one_notice_rule(api):
     await refused(api, app_id, "supplement-request", {"needed": ["请再补充用途"], "by": "wang"}, "一次性")
 
 
+@pytest.mark.dates
 async def test_supplement_notice_refused_after_seven_working_days(api):
     received = today() - timedelta(days=40)
     app_id = (await register(api, received_on=received.isoformat()))["application_id"]
@@ -247,6 +251,7 @@ async def test_extension_beyond_the_maximum_is_refused(api):
                   "最长不超过 15 个工作日")
 
 
+@pytest.mark.dates
 async def test_extension_is_asked_once_and_approval_moves_the_due_date(api, mailbox):
     handler = f"wang-{uuid.uuid4().hex[:6]}"
     created = await register(api, handler=handler)
@@ -284,6 +289,7 @@ async def test_refused_extension_keeps_the_due_date(api):
     assert "decide-extension" not in actions(decided)
 
 
+@pytest.mark.dates
 async def test_extension_refused_once_the_period_has_ended(api):
     app_id = (await register(api, received_on=(today() - timedelta(days=40)).isoformat()))["application_id"]
     view = await eventually(api, app_id, lambda s: "overdue" in kinds(s))
@@ -294,6 +300,7 @@ async def test_extension_refused_once_the_period_has_ended(api):
 # --- consultations, objections, override -------------------------------------------------------
 
 
+@pytest.mark.dates
 async def test_third_party_objection_blocks_disclosure_until_overridden(api):
     first = today()
     created = await register(api, items=[{"description": "2025年统计执法检查结果"},
@@ -393,6 +400,7 @@ async def test_agency_consent_and_override_only_for_third_party_objections(api):
     await refused(api, app_id, "supplement-request", {"needed": ["请写明文号"], "by": "wang"}, "征求意见")
 
 
+@pytest.mark.dates
 async def test_answer_dated_outside_the_window_is_refused(api):
     app_id = (await register(api))["application_id"]
     consulting = await act(api, app_id, "consultations",
@@ -445,6 +453,7 @@ async def test_proposals_need_a_real_item_a_staff_outcome_and_reasons(api):
     assert changed["items"][0]["proposal"]["outcome"] == "unavailable-1"
 
 
+@pytest.mark.dates
 async def test_review_and_signature_in_order_by_different_people(api):
     first = today()
     app_id = (await register(api, **post_body(items=[{"description": "2025年统计公报"},
@@ -501,6 +510,7 @@ async def test_review_and_signature_in_order_by_different_people(api):
     assert response.status_code == 409 and "办结" in response.json()["detail"]
 
 
+@pytest.mark.dates
 async def test_emailed_reply_closes_the_application_by_itself(api, mailbox):
     first = today()
     app_id = (await register(api))["application_id"]
@@ -527,7 +537,7 @@ async def test_withdrawal_ends_the_application_and_refuses_every_later_action(ap
     assert [i["final_outcome"] for i in withdrawn["items"]] == ["other-3"]
     for action in ("assign", "supplement-request", "extension-request", "consultations", "decisions", "submit",
                    "withdraw"):
-        text = await refused(api, app_id, action, VALID_BODIES[action])
+        text = await refused(api, app_id, action, valid_bodies()[action])
         assert "撤回" in text or "办结" in text, (action, text)
     row = await listed_row(api, app_id, lambda r: r["status"] == "withdrawn", status="withdrawn", handler=handler)
     assert row["closed_at"] is not None and row["final_outcome"] == "other-3"

@@ -8,8 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
+from workcalendar.schedule import FIXED_DATE_HOLIDAYS
 from tests.calendars import fictional_schedule
-from tests.helpers import act, application_body, eventually, mails_about, register, state, today
+from tests.helpers import act, application_body, eventually, mails_about, register, since, state, today
 
 
 # Date-sensitive: the Makefile runs this module again with the clock pinned (tests/dates.py).
@@ -52,9 +53,10 @@ async def list_until(api: httpx.AsyncClient, check, timeout: float = 15.0, **par
 
 
 async def test_registration_gives_number_due_date_and_acknowledgment(api, mailbox):
-    created = await register(api)
+    first = today()
+    created = await register(api)  # received today: the body's default
     app_id = created["application_id"]
-    assert created["received_on"] == today().isoformat()
+    assert created["received_on"] in since(first)
     assert created["due_on"] == (await deadline(api, created["received_on"], 15))["due_on"]
     assert created["due_explanation"] and any("15" in step for step in created["due_explanation"])
 
@@ -223,11 +225,23 @@ async def test_publishing_a_year_updates_open_applications(isolated_api, unpubli
     extended = await act(isolated_api, app_id, "extension-decision", {"approve": True, "by": "chief-liu"})
     assert extended["due"]["provisional"] is True
 
-    # A day off unique to this test keeps the published data (and so its broadcast) distinct; every
-    # year the period can reach is published.
-    years = list(range(this_year, date.fromisoformat(extended["due"]["due_on"]).year + 2))
-    extra_day = date(years[-1], 3, 2) + timedelta(days=uuid.uuid4().int % 20)
-    extra_day -= timedelta(days=max(0, extra_day.weekday() - 4))
+    # The published schedule adds one day off inside the period (the provisional due date, or the working day
+    # before it): publication must move the due date to the next working day. Provisional counting already
+    # skips weekends and the fixed-date holidays, which the fictional schedule keeps.
+    received = date.fromisoformat(created["received_on"])
+    provisional_due = date.fromisoformat(extended["due"]["due_on"])
+
+    def working(day: date) -> bool:
+        return day.weekday() < 5 and (day.month, day.day) not in FIXED_DATE_HOLIDAYS
+
+    extra_day = provisional_due
+    while not working(extra_day):
+        extra_day -= timedelta(days=1)
+    assert received < extra_day <= provisional_due
+    expected_due = provisional_due + timedelta(days=1)
+    while not working(expected_due) or expected_due == extra_day:
+        expected_due += timedelta(days=1)
+    years = list(range(this_year, provisional_due.year + 2))  # every year the period can reach, published
     versions = []
     for year in years:
         body = fictional_schedule(year, extra_days_off=[extra_day])
@@ -242,7 +256,8 @@ async def test_publishing_a_year_updates_open_applications(isolated_api, unpubli
     assert (await deadline(isolated_api, f"{years[-1]}-06-01", 15))["provisional"] is False
 
     view = await eventually(isolated_api, app_id, lambda s: "calendar-updated" in kinds(s) and not s["due"]["provisional"])
-    assert view["due"]["due_on"] == (await deadline(isolated_api, created["received_on"], 30))["due_on"]
+    assert view["due"]["due_on"] == expected_due.isoformat(), (extra_day, provisional_due)
+    assert (await deadline(isolated_api, created["received_on"], 30))["due_on"] == expected_due.isoformat()
 
     again = await isolated_api.put(f"/api/v1/calendar/years/{years[-1]}", json=fictional_schedule(years[-1], [extra_day]),
                                    headers=isolated_api.as_user("admin"))

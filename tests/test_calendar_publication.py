@@ -13,9 +13,10 @@ from workcalendar import WorkCalendar, YearSchedule
 import pytest
 
 
-# Date-sensitive: the Makefile runs this module again with the clock pinned (tests/dates.py).
-pytestmark = pytest.mark.dates
+# The tests through the server are date-sensitive (marker `dates`): the Makefile runs them again with the clock
+# pinned (tests/dates.py). The others read no clock.
 
+@pytest.mark.dates
 async def test_publishing_a_year_recomputes_open_applications(isolated_api, unpublished_from):
     api = isolated_api
     this_year = today().year
@@ -54,6 +55,7 @@ async def test_publishing_a_year_recomputes_open_applications(isolated_api, unpu
     assert answer["provisional"] is False
 
 
+@pytest.mark.dates
 async def test_a_schedule_with_a_weekday_as_makeup_day_is_refused(isolated_api, unpublished_from):
     year = today().year + 1
     unpublished_from(year)
@@ -79,6 +81,7 @@ def test_admin_command_reports_a_bad_file_without_a_traceback(tmp_path: Path):
     assert "Cannot read" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.dates
 async def test_a_receipt_date_years_ago_is_refused_as_a_typo(isolated_api):
     from datetime import timedelta
 
@@ -93,6 +96,7 @@ async def test_a_receipt_date_years_ago_is_refused_as_a_typo(isolated_api):
     assert "请核对日期" in response.json()["detail"]
 
 
+@pytest.mark.dates
 async def test_a_year_the_admin_command_publishes_reaches_every_running_api_process(
     isolated_api, unpublished_from, client, env, tmp_path: Path
 ):

@@ -10,6 +10,7 @@ days (point 12).
 from datetime import date, datetime, timedelta
 
 import httpx
+import pytest
 import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -60,6 +61,7 @@ async def assert_replays(client, workflow_id: str) -> None:
     assert (await replayer().replay_workflow(history)).replay_failure is None
 
 
+@pytest.mark.dates
 async def test_an_emailed_letter_shows_its_message_id_and_the_servers_acceptance_time_and_reply(api, client, mailbox):
     before = clock.now()
     app_id = (await register(api, applicant={"name": "郑一", "type": "natural-person",
@@ -92,6 +94,7 @@ async def test_an_emailed_letter_shows_its_message_id_and_the_servers_acceptance
     await assert_replays(client, app_id)
 
 
+@pytest.mark.dates
 async def test_a_posted_consultation_letters_signed_for_date_moves_the_consultees_window(env, api, client):
     app_id = (await register(api, items=[{"description": "某公司2025年报送的统计报表"}]))["application_id"]
     started = await act(api, app_id, "consultations", {
@@ -139,6 +142,7 @@ async def test_a_posted_consultation_letters_signed_for_date_moves_the_consultee
     assert again.status_code == 409 and "已登记" in again.json()["detail"]
 
 
+@pytest.mark.dates
 async def test_a_fee_notices_signed_for_date_starts_its_20_working_days(env, api, client):
     applicant = {"name": "钱二", "type": "natural-person", "id_number": "350102199002021234",
                  "address": "福州市台江区某路3号"}
@@ -180,6 +184,7 @@ async def test_a_fee_notices_signed_for_date_starts_its_20_working_days(env, api
     await assert_replays(client, app_id)
 
 
+@pytest.mark.dates
 async def test_a_supplement_notices_portal_download_dates_the_supplement_window(env, api, client):
     app_id = (await register(api, delivery_method="portal"))["application_id"]
     asked = await act(api, app_id, "supplement-request", {"needed": ["请补充所需信息的文号"], "by": "wang"})
@@ -219,14 +224,16 @@ async def test_a_supplement_notices_portal_download_dates_the_supplement_window(
     await assert_replays(client, app_id)
 
 
+@pytest.mark.dates
 async def test_a_pickup_signature_is_recorded_and_delivers_the_reply(api):
     app_id = (await register(api, delivery_method="pickup"))["application_id"]
+    on = today()  # the signed-for date the desk enters, and so the delivery date
     await through_review(api, app_id, {1: ("disclosed", "")})
     await act(api, app_id, "sign", {"by": "chief-liu"})
     await letter_row(api, app_id, "reply", lambda r: r["status"] == "awaiting-staff")
-    unsigned = await serve(api, app_id, f"{app_id}:reply", {"method": "pickup", "served_on": today().isoformat()})
+    unsigned = await serve(api, app_id, f"{app_id}:reply", {"method": "pickup", "served_on": on.isoformat()})
     assert unsigned.status_code == 422 and "签名领取人" in unsigned.json()["detail"]
-    picked = await serve(api, app_id, f"{app_id}:reply", {"method": "pickup", "served_on": today().isoformat(),
+    picked = await serve(api, app_id, f"{app_id}:reply", {"method": "pickup", "served_on": on.isoformat(),
                                                            "received_by": "张三"}, user="desk-chen")
     assert picked.status_code == 200, picked.text
     scan = await api.post(f"/api/v1/applications/{app_id}/letters/{app_id}:reply/receipt-scan",
@@ -234,33 +241,35 @@ async def test_a_pickup_signature_is_recorded_and_delivers_the_reply(api):
                           headers=api.as_user("desk-chen"))
     assert scan.status_code == 200, scan.text
     evidence = scan.json()["evidence"]
-    assert evidence["method"] == "pickup" and evidence["served_on"] == today().isoformat()
+    assert evidence["method"] == "pickup" and evidence["served_on"] == on.isoformat()
     assert evidence["received_by"] == "张三" and evidence["handed_over_by"] == "desk-chen"
-    assert any(line.startswith(f"领取：{today()}，张三 签收，经办人 desk-chen（desk-chen 于") for line in evidence["lines"])
+    assert any(line.startswith(f"领取：{on}，张三 签收，经办人 desk-chen（desk-chen 于") for line in evidence["lines"])
     assert any(line.startswith("签收单扫描件已上传") for line in evidence["lines"])
     got = await api.get(f"/api/v1/applications/{app_id}/letters/{app_id}:reply/receipt-scan")
     assert got.status_code == 200 and got.content == b"\x89PNG signed receipt"
     closed = await eventually(api, app_id, lambda s: s["status"] == "closed")
-    assert closed["delivered_on"] == today().isoformat()
+    assert closed["delivered_on"] == on.isoformat()
 
 
+@pytest.mark.dates
 async def test_service_needs_a_date_and_only_staff_of_the_desk_or_the_handler_enter_it(api, anon):
     app_id = (await register(api, delivery_method="post"))["application_id"]
+    on = today()
     await letter_row(api, app_id, "ack", lambda r: r["status"] == "awaiting-staff")
     empty = await serve(api, app_id, f"{app_id}:ack", {"method": "post"})
     assert empty.status_code == 422 and "交邮日期" in empty.json()["detail"]
-    unknown = await serve(api, app_id, f"{app_id}:nothing", {"method": "post", "posted_on": today().isoformat()})
+    unknown = await serve(api, app_id, f"{app_id}:nothing", {"method": "post", "posted_on": on.isoformat()})
     assert unknown.status_code == 404
-    reviewer = await serve(api, app_id, f"{app_id}:ack", {"method": "post", "posted_on": today().isoformat()},
+    reviewer = await serve(api, app_id, f"{app_id}:ack", {"method": "post", "posted_on": on.isoformat()},
                            user="reviewer-zhao")
     assert reviewer.status_code == 403
     nobody = await anon.post(f"/api/v1/applications/{app_id}/letters/{app_id}:ack/service",
-                             json={"method": "post", "posted_on": today().isoformat()})
+                             json={"method": "post", "posted_on": on.isoformat()})
     assert nobody.status_code == 401
-    signed = await serve(api, app_id, f"{app_id}:ack", {"method": "post", "posted_on": today().isoformat(),
-                                                         "served_on": today().isoformat(), "received_by": "张三"})
+    signed = await serve(api, app_id, f"{app_id}:ack", {"method": "post", "posted_on": on.isoformat(),
+                                                         "served_on": on.isoformat(), "received_by": "张三"})
     assert signed.status_code == 200 and signed.json()["status"] == "delivered"
-    assert signed.json()["evidence"]["served_on"] == today().isoformat()
+    assert signed.json()["evidence"]["served_on"] == on.isoformat()
 
 
 # --- the pure rule: a window counted from receipt (hypothesis) ------------------------------------

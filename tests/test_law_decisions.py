@@ -1,5 +1,6 @@
 """Issue 11 points 9-11 on the real server: determination preconditions, reply content, forms of delivery."""
 
+import pytest
 import time_machine
 
 from clock import local_date
@@ -104,6 +105,7 @@ REPLY_ITEM = "第1项：2025年全市规模以上工业企业名录\n处理结�
 INSPECTION = "以现场查阅的形式提供，请于收到本告知书之日起在工作日到本机关政府信息公开受理窗口查阅、抄录"
 
 
+@pytest.mark.dates
 async def test_a_reply_on_disc_says_so_and_its_posting_and_signed_for_date_are_its_evidence(api, mailbox):
     """Point 11 (Reg. 29, 40) with point 14: the disc goes with the reply by post; the signed-for date delivers it."""
     require_pdf_tools()
@@ -129,6 +131,7 @@ async def test_a_reply_on_disc_says_so_and_its_posting_and_signed_for_date_are_i
     assert "答复已送达（邮寄，邮件单号 EMS5550001112CN）" in [e["summary"] for e in closed["timeline"]]
 
 
+@pytest.mark.dates
 async def test_a_reply_for_on_site_inspection_says_where_and_when_and_its_pickup_signature_is_its_evidence(api, mailbox):
     """Point 11 (Reg. 40: 安排申请人查阅、抄录) with point 14: the reply is signed for at the window."""
     require_pdf_tools()
@@ -148,6 +151,7 @@ async def test_a_reply_for_on_site_inspection_says_where_and_when_and_its_pickup
     assert "答复已送达（当面领取）" in [e["summary"] for e in closed["timeline"]]
 
 
+@pytest.mark.dates
 async def test_a_portal_reply_says_so_and_the_applicants_download_delivers_it(env, api, client, mailbox):
     """Point 11 with point 14: the portal download is the delivery and its evidence."""
     require_pdf_tools()

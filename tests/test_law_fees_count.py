@@ -3,6 +3,7 @@ identity), shown with the list it is based on; the fees are kept and reported in
 
 from datetime import date, timedelta
 
+import pytest
 from sqlmodel import Session
 
 from core import clock
@@ -18,16 +19,20 @@ def _applicant(name: str, id_number: str | None, email: str) -> dict:
             **({"id_number": id_number} if id_number is not None else {})}
 
 
+@pytest.mark.dates
 async def test_per_application_count_is_the_applicants_month_across_channels_from_the_database(api):
+    # Every application is received on the test's first day: the month is its receipt's (RULES §3), so a
+    # month turning during the registrations changes nothing.
     today = clock.today()
     last_month = today.replace(day=1) - timedelta(days=1)
     earlier = await register(api, received_on=last_month.isoformat(), applicant=_applicant("钱七", IDENTITY, "q@fees.example.cn"))
-    other = await register(api, applicant=_applicant("钱七", "350102198001010000", "q2@fees.example.cn"))
+    other = await register(api, received_on=today.isoformat(),
+                           applicant=_applicant("钱七", "350102198001010000", "q2@fees.example.cn"))
     ids = []
     for n in range(11):
         # The same identity written with spaces or a lower-case check letter is the same applicant.
         written = IDENTITY if n % 2 else " 350102 19900101123x "
-        created = await register(api, channel=CHANNELS[n % len(CHANNELS)],
+        created = await register(api, channel=CHANNELS[n % len(CHANNELS)], received_on=today.isoformat(),
                                  applicant=_applicant("钱七", written, f"q{n}@fees.example.cn"))
         ids.append(created["application_id"])
 
@@ -79,6 +84,7 @@ async def _approved(api, email: str, pages: int) -> tuple[str, dict]:
     return app_id, await act(api, app_id, "fee-decision", {"approve": True, "by": "chief-liu"})
 
 
+@pytest.mark.dates
 async def test_fee_figures_are_kept_for_the_annual_report(env, api, client, engine):
     year = clock.today().year
     before = {y: await _fees(api, y) for y in (year, year + 1)}

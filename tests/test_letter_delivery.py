@@ -3,7 +3,7 @@ post (envelope, tracking number, signed-for date); the applicant's download; an 
 
 import asyncio
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -104,6 +104,7 @@ async def test_reply_is_edited_approved_and_sent_byte_for_byte_with_its_attachme
     preview_png(document, "reply-as-sent", tmp_path / "letters-preview")
 
 
+@pytest.mark.dates
 async def test_post_reply_has_envelope_tracking_number_and_signed_for_date(api, tmp_path):
     app_id = (await register(api, delivery_method="post"))["application_id"]
     await through_review(api, app_id, {1: ("withheld-6", "属于内部讨论记录等过程性信息")})
@@ -132,6 +133,7 @@ async def test_post_reply_has_envelope_tracking_number_and_signed_for_date(api, 
     assert row["delivered_on"] == on
 
 
+@pytest.mark.dates
 async def test_portal_download_delivers_the_reply(api):
     first = today()
     app_id = (await register(api, delivery_method="portal"))["application_id"]
@@ -188,9 +190,11 @@ async def test_smtp_outage_is_retried_shown_to_staff_and_the_reply_arrives_once(
             smtp.start()
             await env.fast_forward(client.get_workflow_handle(app_id), timedelta(minutes=6))  # the backoff
             closed = await eventually(api, app_id, lambda s: s["status"] == "closed", timeout=40)
-            assert closed["delivered_on"] is not None
             row = (await letters(api, app_id))["reply"]
             assert row["status"] == "sent" and row["last_error"] is None
+            # Delivered the day the mail server finally accepted it (RULES §3 Service), not the day it was signed.
+            accepted = datetime.fromisoformat(row["evidence"]["accepted_at"])
+            assert closed["delivered_on"] == local_date(accepted).isoformat() >= closed["replied_on"]
             # Once the workflow has ended nothing can send the reply again: then count.
             await asyncio.wait_for(client.get_workflow_handle(app_id).result(), timeout=40)
             replies = [m for m in mails_for(handler.envelopes, app_id) if "答复" in m["Subject"]]

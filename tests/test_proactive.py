@@ -23,6 +23,14 @@ async def _category(api, cid="statistics-data", section="综合统计科"):
     assert response.status_code == 200, response.text
 
 
+async def _document_counts(api, year: int) -> tuple[int, int]:
+    """The annual report's (published in the year, public at its end) for the statistics documents."""
+    response = await api.get("/api/v1/catalogue/report", params={"year": year})
+    assert response.status_code == 200, response.text
+    mine = [c for c in response.json() if c["category_id"] == "statistics-data" and c["kind"] == "document"]
+    return (mine[0]["published_in_year"], mine[0]["public_at_year_end"]) if mine else (0, 0)
+
+
 async def _create(api, **overrides):
     body = {"title": "2026年第三季度全市规模以上工业增加值", "category_id": "statistics-data",
             "document_number": None, "produced_on": clock.today().isoformat(), "content": "增长 5.1%。"} | overrides
@@ -47,13 +55,18 @@ async def _row(engine, item_id, check, timeout=20.0):
         await asyncio.sleep(0.2)
 
 
+@pytest.mark.dates
 async def test_item_reviewed_and_published_on_time_is_found_in_the_catalogue(api, engine):
     await _category(api)
     number = f"统发〔2026〕{clock.now().microsecond}号"
-    created = await _create(api, document_number=number, content="第三季度规模以上工业增加值同比增长 5.1%。")
+    produced_on = clock.today()
+    # This year's and next year's counts before (the year may turn before publication).
+    counts_before = {year: await _document_counts(api, year) for year in (produced_on.year, produced_on.year + 1)}
+    created = await _create(api, document_number=number, content="第三季度规模以上工业增加值同比增长 5.1%。",
+                            produced_on=produced_on.isoformat())
     item_id = created["item_id"]
     # Seed 002 art. 13: 20 calendar days from production.
-    assert created["deadline"]["due_on"] == (clock.today() + timedelta(days=20)).isoformat()
+    assert created["deadline"]["due_on"] == (produced_on + timedelta(days=20)).isoformat()
     await _view(api, item_id)
 
     # Not reviewed yet: publication is refused with the reason; the handler cannot review (role).
@@ -75,7 +88,7 @@ async def test_item_reviewed_and_published_on_time_is_found_in_the_catalogue(api
 
     await _row(engine, item_id, lambda r: r.status == "published")
     for params in ({"document_number": number}, {"title": "规模以上工业增加值", "category": "statistics-data"},
-                   {"date_from": clock.today().isoformat(), "document_number": number}):
+                   {"date_from": produced_on.isoformat(), "document_number": number}):
         page = (await api.get("/api/v1/catalogue", params=params, headers={"Authorization": ""})).json()
         assert item_id in [i["item_id"] for i in page["items"]], params
     assert (await api.get("/api/v1/catalogue", params={"document_number": number, "category": "nothing"})).json()["items"] == []
@@ -84,9 +97,9 @@ async def test_item_reviewed_and_published_on_time_is_found_in_the_catalogue(api
     from clock import local_date
 
     year = local_date(datetime.fromisoformat(evidence["published_at"])).year
-    counts = (await api.get("/api/v1/catalogue/report", params={"year": year})).json()
-    mine = [c for c in counts if c["category_id"] == "statistics-data" and c["kind"] == "document"][0]
-    assert mine["published_in_year"] >= 1 and mine["public_at_year_end"] >= 1
+    before, after = counts_before[year], await _document_counts(api, year)
+    # The shared database holds other tests' items: this one adds exactly one to each count.
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 1), (before, after)
 
     # Replacement keeps the history: the published version stays public until the new one is published.
     changed = await api.post(f"/api/v1/catalogue/items/{item_id}/change",

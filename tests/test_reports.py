@@ -28,7 +28,7 @@ from outcomes import OutcomeCode
 from reports.annual import ROWS, application_outcome
 from reports.remedies import add_months, remedy_deadlines
 from tests.conftest import SECURITY_SETTINGS, fresh_database, staff_client
-from tests.helpers import act, eventually, register, seed_test_users, through_review
+from tests.helpers import act, eventually, register, seed_test_users, since, through_review
 from tests.report_support import TYPES, Synthetic, a_year, expected_table3, png_of_first_page, store, workbook
 
 YEAR = 2019  # a past year of its own, in a database of its own
@@ -203,6 +203,7 @@ async def test_publication_locks_the_year_and_an_amendment_keeps_both(reports_ap
     assert following["cross_check"]["previous_carried_out"] == cells_by_row(second)["carried-out"]
 
 
+@pytest.mark.dates
 async def test_publication_waits_for_the_end_of_the_year_and_bad_input_is_refused(reports_api):
     this_year = clock.today().year
     await reports_api.put(f"/api/v1/reports/annual/{this_year}/draft", json={"table2": TABLE2})
@@ -377,8 +378,10 @@ async def _report_record(api, application_id: str, timeout: float = 20.0) -> dic
         await asyncio.sleep(0.2)
 
 
+@pytest.mark.dates
 async def test_a_signed_application_appears_in_the_annual_report(api, engine):
-    year = clock.today().year
+    first = clock.today()
+    year = first.year
     before = cells_by_row((await api.get(f"/api/v1/reports/annual/{year}")).json())
     app_id = (await register(api, applicant={"name": "某律师事务所", "type": "legal-service", "email": "law@example.cn"},
                              items=[{"description": "2025年统计执法检查结果"}, {"description": "某企业的统计执法案卷"}]))["application_id"]
@@ -387,7 +390,8 @@ async def test_a_signed_application_appears_in_the_annual_report(api, engine):
     await act(api, app_id, "sign", {"by": "chief-liu"})
     await act(api, withdrawn_id, "withdraw", {"reason": "不再需要"})
     remedies = await _report_record(api, app_id)
-    assert remedies["replied_on"] == clock.today().isoformat()
+    replied_on = remedies["replied_on"]
+    assert replied_on in since(first)  # signed during the test, on the server's day
     delivered = date.fromisoformat(remedies["delivered_on"])
     assert date.fromisoformat(remedies["deadlines"]["reconsideration_by"]) >= delivered + timedelta(days=60)
     assert date.fromisoformat(remedies["deadlines"]["litigation_by"]) >= add_months(delivered, 6)
@@ -397,8 +401,7 @@ async def test_a_signed_application_appears_in_the_annual_report(api, engine):
         records = {row[0]: tuple(None if v is None else str(v) for v in row[1:]) for row in session.execute(text(
             "SELECT application_id, ending, outcome, applicant_type, replied_on, concluded_on, signed_by "
             "FROM application_report_record WHERE application_id IN (:a, :b)"), {"a": app_id, "b": withdrawn_id})}
-    today = clock.today().isoformat()
-    assert records[app_id] == ("replied", "partly-disclosed", "legal-service", today, today, "chief-liu")
+    assert records[app_id] == ("replied", "partly-disclosed", "legal-service", replied_on, replied_on, "chief-liu")
     assert records[withdrawn_id][:3] == ("withdrawn", "other-3", "natural-person") and records[withdrawn_id][3] is None
 
     after = cells_by_row((await api.get(f"/api/v1/reports/annual/{year}")).json())
@@ -411,12 +414,13 @@ async def test_a_signed_application_appears_in_the_annual_report(api, engine):
                        ("results-total", "total"): 2}
     # The case register links to the real application.
     filed = await api.post("/api/v1/reports/remedies", json={"application_id": app_id, "kind": "reconsideration",
-                                                              "filed_on": today})
+                                                              "filed_on": replied_on})
     assert filed.status_code == 201
     with Session(engine) as session:
         assert session.get(RemedyCase, filed.json()["id"]).application_id == app_id
 
 
+@pytest.mark.dates
 async def test_an_abandoned_application_is_recorded_as_other_1(env, api, client, engine):
     """No supplement by the deadline (RULES §3, Reg. 30): a person decides 其他处理-1, its reply is reviewed
     and signed (issue 11 point 5), and the record counts it under 其他处理-1."""

@@ -445,7 +445,8 @@ async def test_third_party_link_is_signed_single_use_and_expires(api: StaffClien
 
 async def test_errors_are_in_chinese(api: StaffClient, anon: httpx.AsyncClient):
     assert "没有找到" in chinese(await api.get("/api/v1/no-such-thing"))
-    assert chinese(await api.put("/api/v1/applications"))  # 405
+    wrong_method = await api.put("/api/v1/applications")
+    assert wrong_method.status_code == 405 and chinese(wrong_method) == "不支持此请求方式"
     bad_json = await api.post("/api/v1/applications", content=b"{not json", headers={
         "Content-Type": "application/json", **api.as_user("desk-chen")})
     assert bad_json.status_code == 422 and "提交的内容不符合要求" in chinese(bad_json)

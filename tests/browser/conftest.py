@@ -8,7 +8,7 @@ the port the OS picked is never released and re-bound. It is a second replica of
 settings, database and task queue as the `api` fixture, which drives the staff's side through JSON.
 
 Chromium is Debian's (`make system-packages` installs it; Playwright's own download cannot work
-here). Missing, the tests skip — on CI (CI=true) they fail. Every page a test visits is saved as
+here). Missing, the tests skip — on CI (tests/ci.py) they fail. Every page a test visits is saved as
 `build/screenshots/<name>.png` (full page) and checked with axe-core (no serious or critical violation).
 """
 
@@ -31,6 +31,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from core.config import Settings
+from tests.ci import skip_unless_ci
+from tests.dates import pinned_client
 
 CHROMIUM = os.environ.get("DISCLOSURE_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -75,7 +77,8 @@ def live_server(env: WorkflowEnvironment, settings: Settings, engine, worker, ap
 
     def serve() -> None:
         async def main() -> None:
-            client = await Client.connect(target, namespace=namespace, data_converter=TEST_DATA_CONVERTER)
+            # Its workflows start on the tests' clock too (tests/dates.py).
+            client = pinned_client(await Client.connect(target, namespace=namespace, data_converter=TEST_DATA_CONVERTER))
             config.app = create_app(settings, client=client, engine=engine)
             await server.serve(sockets=[sock])
 
@@ -100,10 +103,7 @@ def live_server(env: WorkflowEnvironment, settings: Settings, engine, worker, ap
 def _chromium_or_skip() -> str:
     if Path(CHROMIUM).exists() or shutil.which(CHROMIUM):
         return CHROMIUM
-    message = f"Debian's chromium is not installed at {CHROMIUM} (make system-packages)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message + ": on CI the browser tests must run", pytrace=False)
-    pytest.skip(message)
+    skip_unless_ci(f"Debian's chromium is not installed at {CHROMIUM} (make system-packages)")
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -13,7 +13,7 @@ import pytest
 
 from core.security import third_party_token
 from tests.browser.conftest import check_page
-from tests.helpers import act, eventually, register, state, through_review
+from tests.helpers import act, eventually, register, since, state, through_review, today
 
 pytestmark = pytest.mark.usefixtures("live_server")
 
@@ -181,6 +181,7 @@ async def test_enter_in_a_text_field_submits_the_application(page, api):
     await page.wait_for_selector("#query-code")
 
 
+@pytest.mark.dates
 async def test_the_applicant_tracks_with_the_code_and_downloads_the_reply(page, api, tmp_path: Path):
     created = await register(api, registered_by="online-form", delivery_method="portal",
                              items=[{"description": "2025年统计公报"}])
@@ -211,6 +212,7 @@ async def test_the_applicant_tracks_with_the_code_and_downloads_the_reply(page, 
     assert "予以公开" in await page.locator("#items-title + ol").inner_text()
     await check_page(page, "public-track-replied")
 
+    downloading_from = today()
     async with page.expect_download() as reply_download:
         await page.get_by_role("link", name="下载答复告知书（PDF）").click()
     reply_path = tmp_path / "reply.pdf"
@@ -223,7 +225,7 @@ async def test_the_applicant_tracks_with_the_code_and_downloads_the_reply(page, 
     assert file_path.read_bytes() == content
     # The portal download is the delivery (its date is the delivery date): the application closes.
     closed = await eventually(api, number, lambda s: s["status"] == "closed")
-    assert closed["delivered_on"] is not None
+    assert closed["delivered_on"] in since(downloading_from)
     # The acknowledgment (回执) is among the letters the applicant can download.
     await page.reload()
     assert await page.locator("#status").inner_text() == "已办结"

@@ -14,7 +14,10 @@ from email import message_from_bytes, policy
 import httpx
 import pytest
 
+from sqlmodel import Session
+
 from core import clock
+from db.models import PublishedCalendarYear
 from tests.browser.conftest import check_page
 from tests.helpers import TEST_PASSWORD, act, eventually, register, state
 
@@ -383,7 +386,7 @@ async def test_an_application_without_a_handler_waits_in_the_registrars_queue_un
     await desk.context.close()
 
 
-async def test_administration_users_calendar_preview(browser, live_server, api):
+async def test_administration_users_calendar_preview_and_publication(browser, live_server, api, engine):
     admin = await staff_page(browser, live_server, "admin")
     await admin.get_by_role("link", name="系统管理").click()
     await admin.wait_for_url("**/staff/admin")
@@ -427,6 +430,15 @@ async def test_administration_users_calendar_preview(browser, live_server, api):
     await preview.wait_for()
     assert re.search(r"其中 \d+ 件的答复期限将因此改变", await preview.inner_text())
     await check_page(admin, "staff-admin-calendar")
+    # Confirmed: published (a year two years ahead: no open application's due date reaches it), and the page says so.
+    await preview.get_by_role("button", name="确认发布").click()
+    await admin.wait_for_selector(f"text=已发布 {year} 年放假安排")
+    published_years = (await admin.locator("main p", has_text="已公布的年度").inner_text()).split("已公布的年度：")[1]
+    assert str(year) in published_years, published_years
+    with Session(engine) as session:
+        stored = session.get(PublishedCalendarYear, year)
+    assert stored is not None and stored.published_by == "admin" and stored.payload["holidays"] == [f"{year}-01-01"]
+    await check_page(admin, "staff-admin-calendar-published")
     await admin.context.close()
 
 

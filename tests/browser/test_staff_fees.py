@@ -8,16 +8,20 @@ import pytest
 
 from tests.browser.conftest import check_page
 from tests.browser.test_staff import form, staff_page
-from tests.helpers import register, state
+from tests.helpers import register, state, today
 
 pytestmark = pytest.mark.usefixtures("live_server")
 CHANNELS = ["online", "email", "fax", "in-person", "letter-registered"]
 
 
+@pytest.mark.dates
 async def test_the_fee_form_shows_the_months_count_and_its_list_and_proposes_it(browser, live_server, api):
+    # All received on the test's first day: the count is of the receipt's month, whatever day it is when the page shows.
+    first = today()
     ids = []
     for n in range(11):
         created = await register(api, handler="wang", department="综合统计科", channel=CHANNELS[n % len(CHANNELS)],
+                                 received_on=first.isoformat(),
                                  applicant={"name": "卫十三", "type": "natural-person", "id_number": "350102199202021111",
                                             "email": f"wei{n}@fees.example.cn"})
         ids.append(created["application_id"])
@@ -33,7 +37,8 @@ async def test_the_fee_form_shows_the_months_count_and_its_list_and_proposes_it(
     await handler.goto(f"/staff/applications/{ids[-1]}")
     figure = handler.locator("#fee-count-figure")
     await figure.wait_for()
-    assert "月第 11 件" in await figure.inner_text() and " 年 " in await figure.inner_text() and "应收 100 元" in await figure.inner_text()
+    shown = await figure.inner_text()
+    assert f"申请人 {first.year} 年 {first.month} 月第 11 件" in shown and "应收 100 元" in shown, shown
     listed = await handler.locator("#fee-count-list tbody tr td:first-child").all_inner_texts()
     assert listed == ids
     await check_page(handler, "staff-fee-proposal")
