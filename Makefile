@@ -9,14 +9,17 @@ PY := $(VENV)/bin/python
 # (poppler-utils) for the tests' page previews. Installed only when missing and when we are root with
 # apt-get (CI: root on Debian); otherwise a hint, and the PDF tests skip (fail on CI, CI=true).
 # Debian's chromium: the browser tests (tests/browser) drive it with Playwright (whose own download cannot work here).
-SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils chromium
+# Debian's tesseract with its Simplified Chinese model: OCR of scanned files to be released (release/ocr.py).
+SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils chromium tesseract-ocr tesseract-ocr-chi-sim
+TESSDATA_CHI_SIM := /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
 
 system-packages:
-	@if [ -f $(CJK_FONT) ] && command -v pdftoppm >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1; then :; \
+	@if [ -f $(CJK_FONT) ] && command -v pdftoppm >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 \
+		&& command -v tesseract >/dev/null 2>&1 && [ -f $(TESSDATA_CHI_SIM) ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "== installing $(SYSTEM_PACKAGES)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES); \
+		apt-get -o DPkg::Lock::Timeout=300 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends $(SYSTEM_PACKAGES); \
 	else \
 		echo "== missing $(SYSTEM_PACKAGES): install them (sudo apt-get install $(SYSTEM_PACKAGES)); PDF and browser tests are skipped"; \
 	fi
