@@ -1,0 +1,104 @@
+"""OCR with Debian's tesseract (tesseract-ocr + tesseract-ocr-chi-sim, installed by the Makefile).
+
+Run as a child process on a PNG of the page; its TSV output gives each word with its box. Nothing
+is downloaded: the Chinese model is the Debian package's file.
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+
+from PIL import Image
+
+LANGUAGES = "chi_sim"
+OCR_DPI = 300
+
+
+class OcrUnavailable(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class OcrWord:
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    line: tuple[int, int, int]  # block, paragraph, line
+    confidence: float
+
+
+def tesseract_path() -> str:
+    path = shutil.which("tesseract")
+    if not path:
+        raise OcrUnavailable("tesseract is not installed (make system-packages installs tesseract-ocr and tesseract-ocr-chi-sim)")
+    return path
+
+
+def _env() -> dict[str, str]:
+    # One thread per OCR: the machine's cores go to several pages (and several engineers) at once.
+    return {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
+
+def ocr_words(image: Image.Image, *, languages: str = LANGUAGES) -> list[OcrWord]:
+    with tempfile.TemporaryDirectory(prefix="ocr-") as tmp:
+        path = os.path.join(tmp, "page.png")
+        image.save(path, dpi=(OCR_DPI, OCR_DPI))
+        result = subprocess.run(
+            [tesseract_path(), path, "stdout", "-l", languages, "--psm", "3", "tsv"],
+            capture_output=True,
+            env=_env(),
+            check=True,
+            timeout=300,
+        )
+    return parse_tsv(result.stdout.decode("utf-8", "replace"))
+
+
+def ocr_pdf_page(image: Image.Image, *, languages: str = LANGUAGES) -> bytes:
+    """A one-page PDF of the image with tesseract's invisible text layer (the released copy's search)."""
+    with tempfile.TemporaryDirectory(prefix="ocr-") as tmp:
+        path = os.path.join(tmp, "page.png")
+        image.save(path, dpi=(OCR_DPI, OCR_DPI))
+        subprocess.run(
+            [tesseract_path(), path, os.path.join(tmp, "out"), "-l", languages, "--psm", "3", "pdf"],
+            capture_output=True,
+            env=_env(),
+            check=True,
+            timeout=300,
+        )
+        with open(os.path.join(tmp, "out.pdf"), "rb") as out:
+            return out.read()
+
+
+def parse_tsv(tsv: str) -> list[OcrWord]:
+    words = []
+    for row in tsv.splitlines()[1:]:
+        cols = row.split("\t")
+        if len(cols) < 12 or cols[0] != "5" or not cols[11].strip():
+            continue
+        words.append(
+            OcrWord(
+                text=cols[11].strip(),
+                left=int(cols[6]),
+                top=int(cols[7]),
+                width=int(cols[8]),
+                height=int(cols[9]),
+                line=(int(cols[2]), int(cols[3]), int(cols[4])),
+                confidence=float(cols[10]),
+            )
+        )
+    return words
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u3000" <= char <= "\u9fff" or "\uff00" <= char <= "\uffef"
+
+
+def joiner(previous: str, following: str) -> str:
+    """How two OCR words of a line join: Chinese runs without a space (tesseract splits them), others with one."""
+    if not previous or not following:
+        return ""
+    return "" if _is_cjk(previous[-1]) or _is_cjk(following[0]) else " "
