@@ -179,6 +179,13 @@ def _unit_level_table(page: PageText, table: Table) -> list[FileFinding]:
         if not below:
             continue
         head_cell = row[c]
+        # the place: the identifying column on the heading's page (choosing the finding removes the column)
+        column = [head_cell.box] + [o[c].box for o in below if o[c].page == head_cell.page and o[c].box]
+        place = (
+            (min(b[0] for b in column), min(b[1] for b in column), max(b[2] for b in column), max(b[3] for b in column))
+            if head_cell.box
+            else None
+        )
         names = "、".join(h for _, h in identifying)
         return [
             FileFinding(
@@ -186,7 +193,7 @@ def _unit_level_table(page: PageText, table: Table) -> list[FileFinding]:
                 kind="unit-level-table",
                 detail=f"单位级统计表：“{table.name}”有可识别单个调查对象的列（{names}），共 {len(below)} 行数据（统计法第二十五条）",
                 excerpt=f"【{heading}】列下：{below[0][c].text[:3]}…",
-                place=head_cell.box,
+                place=place,
                 ref=head_cell.ref,
                 start=0,
                 end=0,

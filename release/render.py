@@ -144,23 +144,24 @@ def render_blocks(blocks: list[Block]) -> tuple[bytes, list[PageText]]:
         pdf.add_page()
         pages.append(PageText(page=len(pages) + 1, source="cells"))
 
-    def wrap(text: str, room: float) -> list[str]:
-        lines: list[str] = []
+    def wrap(text: str, room: float) -> list[tuple[str, bool]]:
+        """Lines of at most `room` mm, each with whether a real line break follows it (a soft wrap
+        adds nothing to the page's text, so a value wrapped in a narrow cell is still one value)."""
+        lines: list[tuple[str, bool]] = []
         for raw in text.replace("\t", "    ").split("\n"):
             line, used = "", 0.0
             for ch in raw:
                 if used + width(ch) > room and line:
-                    lines.append(line)
+                    lines.append((line, False))
                     line, used = "", 0.0
                 line += ch
                 used += width(ch)
-            lines.append(line)
-        return lines or [""]
+            lines.append((line, True))
+        return lines or [("", True)]
 
-    def draw(x: float, y: float, lines: list[str], ref: str | None) -> tuple[float, float, float, float]:
+    def draw(x: float, y: float, lines: list[tuple[str, bool]], ref: str | None) -> None:
         page = pages[-1]
-        x1 = x
-        for i, line in enumerate(lines):
+        for i, (line, hard) in enumerate(lines):
             baseline = y + CELL_PAD + i * LINE + LINE * 0.75
             pdf.text(x + CELL_PAD, baseline, line)
             cx = x + CELL_PAD
@@ -170,10 +171,8 @@ def render_blocks(blocks: list[Block]) -> tuple[bytes, list[PageText]]:
                 bottom = baseline + FONT_SIZE * 0.3528 * 0.12
                 page.add(ch, (cx / page_w, top / page_h, (cx + w) / page_w, bottom / page_h), ref)
                 cx += w
-            x1 = max(x1, cx)
-            if i < len(lines) - 1:
+            if hard and i < len(lines) - 1:
                 page.add("\n", None, ref)
-        return (x, y, x1, y + CELL_PAD * 2 + len(lines) * LINE)
 
     new_page()
     y = MARGIN
@@ -182,12 +181,13 @@ def render_blocks(blocks: list[Block]) -> tuple[bytes, list[PageText]]:
         if block.table is None:
             text, ref = block.rows[0][0]
             lines = wrap(text, usable - 2 * CELL_PAD)
-            for line in lines:
+            for line, hard in lines:
                 if y + LINE + 2 * CELL_PAD > page_h - MARGIN:
                     new_page()
                     y = MARGIN
-                draw(MARGIN, y, [line], ref)
-                pages[-1].add("\n", None)
+                draw(MARGIN, y, [(line, hard)], ref)
+                if hard:
+                    pages[-1].add("\n", None)
                 y += LINE
             y += LINE * 0.4
             continue
