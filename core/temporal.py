@@ -105,10 +105,11 @@ def workflow_classes() -> Sequence[type]:
     from workflows.corrections import CorrectionWorkflow
     from workflows.proactive import CatalogueItemWorkflow, PublicOpinionWorkflow  # 政务公开 (issue 13)
     from workflows.proactive_calendar import DeadlineCalendarBroadcastWorkflow
+    from workflows.release_screening import ReleaseFileScreeningWorkflow  # issue 22: released files screened
 
     return [DisclosureApplicationWorkflow, ConsultationWorkflow, CalendarBroadcastWorkflow,
             CalendarBroadcastBatchesWorkflow, CatalogueItemWorkflow, PublicOpinionWorkflow, CorrectionWorkflow,
-            DeadlineCalendarBroadcastWorkflow]
+            DeadlineCalendarBroadcastWorkflow, ReleaseFileScreeningWorkflow]
 
 
 def build_worker(client: Client, settings: Settings, engine) -> Worker:
@@ -119,13 +120,15 @@ def build_worker(client: Client, settings: Settings, engine) -> Worker:
     """
     from activities.disclosure import DisclosureActivities, all_activities
     from activities.proactive import proactive_activities
+    from activities.release import release_activities
 
     share_workflow_code()
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=workflow_classes(),
-        activities=all_activities(DisclosureActivities(engine, settings)) + proactive_activities(engine),
+        activities=all_activities(DisclosureActivities(engine, settings)) + proactive_activities(engine)
+        + release_activities(engine, settings),
         workflow_runner=SANDBOX,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,

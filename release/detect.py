@@ -204,13 +204,15 @@ def _unit_level_table(page: PageText, table: Table) -> list[FileFinding]:
 
 
 def _unit_level_text(page: PageText, findings: list[FileFinding]) -> list[FileFinding]:
-    """A page without table structure (PDF, scan): an identifying heading and two or more identifying values."""
+    """A page without table structure (PDF, scan): an identifying heading and rows of identifying values
+    (three or more of one kind: one person's ID and phone in a decision letter are not a table)."""
     import hashlib
 
     text = re.sub(r"[ \t]+", "", page.text)
     headings = [h for h in IDENTIFYING_HEADINGS if h in text]
     values = [f for f in findings if f.kind in ("credit-code", "id-card", "phone", "address")]
-    if not headings or len(values) < 2:
+    most_of_one_kind = max((sum(1 for f in values if f.kind == kind) for kind in {f.kind for f in values}), default=0)
+    if not headings or most_of_one_kind < 3:
         return []
     heading = headings[0]
     start = page.text.find(heading)

@@ -19,12 +19,18 @@ from release.render import csv_blocks, docx_blocks, render_blocks, xlsx_blocks
 MIN_TEXT_LAYER_CHARS = 8
 
 
-def extract(kind: str, data: bytes, *, name: str = "file", ocr_scans: bool = True) -> ExtractedFile:
+def extract(kind: str, data: bytes, *, name: str = "file", ocr_scans: bool = True, progress=None) -> ExtractedFile:
+    """`progress(pages_done, pages_total)` is called as pages are read (the screening's progress)."""
     if kind == "pdf":
-        return ExtractedFile(kind, pdf_pages(data, ocr_scans=ocr_scans), data)
+        return ExtractedFile(kind, pdf_pages(data, ocr_scans=ocr_scans, progress=progress), data)
     if kind in ("png", "jpeg", "tiff"):
         images = image_frames(data)
-        pages = [ocr_page(i, image) for i, image in enumerate(images, start=1)] if ocr_scans else []
+        pages = []
+        for i, image in enumerate(images, start=1):
+            if ocr_scans:
+                pages.append(ocr_page(i, image))
+            if progress:
+                progress(i, len(images))
         return ExtractedFile(kind, pages, images_to_pdf(images))
     if kind == "docx":
         pdf, pages = render_blocks(docx_blocks(data))
@@ -38,7 +44,7 @@ def extract(kind: str, data: bytes, *, name: str = "file", ocr_scans: bool = Tru
     return ExtractedFile(kind, pages, pdf)
 
 
-def pdf_pages(data: bytes, *, ocr_scans: bool = True) -> list[PageText]:
+def pdf_pages(data: bytes, *, ocr_scans: bool = True, progress=None) -> list[PageText]:
     import pypdfium2
     import pypdfium2.raw as raw
 
@@ -70,6 +76,8 @@ def pdf_pages(data: bytes, *, ocr_scans: bool = True) -> list[PageText]:
                 result = ocr_page(index + 1, image)
             page.close()
             pages.append(result)
+            if progress and (result.source == "ocr" or (index + 1) % 20 == 0 or index + 1 == len(document)):
+                progress(index + 1, len(document))
     finally:
         document.close()
     return pages

@@ -177,3 +177,13 @@ def test_docx_and_xlsx_are_released_as_redacted_pdfs() -> None:
     check = verify_redacted(released, withheld_strings(extracted.pages, areas))
     assert check.passed, check.problems
     assert not any(code in "".join(squeeze(p.text) for p in extract("pdf", released, ocr_scans=False).pages) for code in codes)
+
+
+def test_a_pdf_listing_enterprises_is_a_unit_level_table_but_one_person_in_a_letter_is_not() -> None:
+    codes = [credit_code(f"913501{i:02d}MA{i:02d}XKQ15") for i in range(1, 4)]
+    table = text_pdf([["企业名称        统一社会信用代码"] + [f"某某{i}有限公司   {c}" for i, c in enumerate(codes, 1)]])
+    _, findings = screen("名录.pdf", table)
+    assert [f.kind for f in findings].count("unit-level-table") == 1
+    letter = text_pdf([["当事人姓名：王某", f"身份证号：{ID_NUMBER}", f"联系电话：{PHONE}"]])
+    _, findings = screen("决定书.pdf", letter)
+    assert "unit-level-table" not in [f.kind for f in findings]
