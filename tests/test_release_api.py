@@ -171,3 +171,65 @@ async def test_a_file_over_the_size_limit_is_refused_with_413(api) -> None:
     big_json = await api.post(f"/api/v1/applications/{app_id}/release-files/1/findings/1/accept",
                               json={"reason": "x" * (2 * 1024 * 1024)}, headers=api.as_user("wang"))
     assert big_json.status_code == 413
+
+
+async def test_a_file_that_cannot_be_read_fails_alone_and_the_others_are_screened(api, client, engine) -> None:
+    """A file the intake let through but the screen cannot read (here: bytes stored as a DOCX that are not one)
+    ends `failed` with its reason, is never retried, and blocks signing; the item's other file is screened."""
+    from contracts.release import ScreenFileInput
+    from db import letters_repository
+    from db.letters_repository import FileStore
+    from db.models_release import ReleaseScreening
+    from workflows.release_screening import ReleaseFileScreeningWorkflow, screening_workflow_id
+
+    app_id = (await register(api))["application_id"]
+    broken = b"PK\x03\x04 not really a document " + app_id.encode()
+    sha = FileStore(api.app.state.settings.data_dir).put(broken)
+    with Session(engine) as session:
+        letters_repository.add_stored_file(session, sha, len(broken))
+        session.add(ReleaseFile(application_id=app_id, item_no=1, sha256=sha, filename="损坏.docx", kind="docx",
+                                media_type="application/octet-stream", size=len(broken), uploaded_by="wang"))
+        session.add(ReleaseScreening(sha256=sha))
+        session.commit()
+    bad = await client.start_workflow(ReleaseFileScreeningWorkflow.run,
+                                      ScreenFileInput(sha256=sha, filename="损坏.docx", kind="docx"),
+                                      id=screening_workflow_id(sha), task_queue=api.app.state.settings.task_queue)
+    good = (await upload(api, app_id, "附件.pdf", text_pdf([["无敏感内容的公开材料", app_id]]))).json()["id"]
+    result = await bad.result()
+    assert result.state == "failed" and "无法读取文件内容" in result.error
+    assert (await screened(api, app_id, good))["screening"]["state"] == "done"
+    listed = {f["filename"]: f for f in (await api.get(files_url(app_id), headers=api.as_user("wang"))).json()}
+    assert listed["损坏.docx"]["screening"]["state"] == "failed"
+    assert listed["附件.pdf"]["open_findings"] == 0
+    with Session(engine) as session:
+        assert [why for _, _, why in release_repository.open_findings(session, app_id)] == ["文件未能读取，不能公开"]
+
+
+async def test_fuzzed_requests_to_the_release_routes_never_get_a_server_error(api) -> None:
+    """tests/test_fuzz_api.py's check on this module's routes alone (odd ids, bodies, files)."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from schemathesis.openapi import from_dict
+
+    schema = from_dict(api.app.openapi())
+    operations = [r.ok() for r in schema.get_all_operations() if "release-files" in r.ok().path]
+    assert len(operations) == 6
+    loop = asyncio.get_running_loop()
+    problems: list[str] = []
+
+    def fuzz(operation) -> None:
+        @settings(max_examples=15, deadline=None, derandomize=True, database=None, phases=[Phase.generate],
+                  suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy())
+        def check(case) -> None:
+            kwargs = case.as_transport_kwargs(base_url="http://api")
+            request = api.request(kwargs["method"], kwargs["url"], params=kwargs.get("params"),
+                                  headers=api.as_user("wang"), json=kwargs.get("json"), files=kwargs.get("files"),
+                                  data=kwargs.get("data"), content=kwargs.get("content"), timeout=60)
+            response = asyncio.run_coroutine_threadsafe(request, loop).result(timeout=120)
+            if response.status_code >= 500:
+                problems.append(f"{kwargs['method']} {kwargs['url']} -> {response.status_code}: {response.text[:200]}")
+
+        check()
+
+    await asyncio.wait_for(asyncio.to_thread(lambda: [fuzz(op) for op in operations]), timeout=600)
+    assert problems == []

@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, HTTPException, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -33,6 +33,9 @@ from release.intake import IntakeError, check_file
 from workflows.release_screening import ReleaseFileScreeningWorkflow, screening_workflow_id
 
 router = APIRouter(prefix="/api/v1/applications", tags=["release-files"])
+# Ids and numbers in paths stay within a database integer (a larger one is a 422, never a 500 on PostgreSQL).
+FileId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Number = Annotated[int, Path(ge=1, le=100_000)]
 Reader = Annotated[StaffUser, Depends(require(*STAFF_READERS))]
 Handler = Annotated[StaffUser, Depends(require("handler"))]
 # Above any file the intake accepts (Settings.release_max_bytes) by a margin: the rest is not read.
@@ -104,21 +107,21 @@ class AcceptBody(BaseModel):
 
 class ChosenFinding(BaseModel):
     model_config = {"extra": "forbid"}
-    seq: int = Field(ge=1)
+    seq: int = Field(ge=1, le=100_000)
     basis: str = Field(min_length=2, max_length=40, description="the legal basis shown in the box, e.g. 条例第十五条")
 
 
 class DrawnArea(BaseModel):
     model_config = {"extra": "forbid"}
-    page: int = Field(ge=1)
+    page: int = Field(ge=1, le=100_000)
     box: tuple[float, float, float, float] = Field(description="x0, y0, x1, y1 in fractions of the page")
     basis: str = Field(min_length=2, max_length=40)
 
 
 class RedactionBody(BaseModel):
     model_config = {"extra": "forbid"}
-    findings: list[ChosenFinding] = []
-    areas: list[DrawnArea] = []
+    findings: list[ChosenFinding] = Field(default_factory=list, max_length=2000)
+    areas: list[DrawnArea] = Field(default_factory=list, max_length=2000)
     text_layer: bool = Field(True, description="an OCR text layer of the redacted pixels (searchable copy)")
 
 
@@ -129,7 +132,7 @@ class RedactionBody(BaseModel):
              status_code=status.HTTP_201_CREATED,
              responses={200: {"description": "同一文件已上传过（按内容哈希）"}, 413: {"description": "文件过大"},
                         422: {"description": "文件被拒绝（附原因）"}})
-async def upload_release_file(application_id: str, item_no: int, response: Response, session: SessionDep,
+async def upload_release_file(application_id: str, item_no: Number, response: Response, session: SessionDep,
                               settings: SettingsDep, client: ClientDep, user: Handler,
                               file: Annotated[UploadFile, File(description="the file that answers the item")]) -> ReleaseFileOut:
     """A file that answers an item (PDF, scans, DOCX, XLSX/CSV), checked before anything is stored."""
@@ -207,7 +210,7 @@ async def list_release_files(application_id: str, session: SessionDep, client: C
 
 
 @router.get("/{application_id}/release-files/{file_id}", response_model=ReleaseFileDetail)
-async def release_file_detail(application_id: str, file_id: int, session: SessionDep, client: ClientDep,
+async def release_file_detail(application_id: str, file_id: FileId, session: SessionDep, client: ClientDep,
                               user: Reader) -> ReleaseFileDetail:
     row = await blocking(_file_of, session, application_id, file_id)
     await ensure_visible(user, application_id, client)
@@ -216,9 +219,9 @@ async def release_file_detail(application_id: str, file_id: int, session: Sessio
 
 @router.get("/{application_id}/release-files/{file_id}/pages/{page}.png",
             response_class=Response, responses={200: {"content": {"image/png": {}}}})
-async def release_file_page(application_id: str, file_id: int, page: int, request: Request, session: SessionDep,
+async def release_file_page(application_id: str, file_id: FileId, page: Number, request: Request, session: SessionDep,
                             settings: SettingsDep, client: ClientDep, user: Reader,
-                            redaction: int | None = None) -> Response:
+                            redaction: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> Response:
     """A page image for the reviewer: the file as screened, or (`?redaction=ID`) the released copy."""
     row = await blocking(_file_of, session, application_id, file_id)
     await ensure_visible(user, application_id, client)
@@ -296,7 +299,7 @@ def _detail(session: Session, row: ReleaseFile) -> ReleaseFileDetail:
 
 @router.post("/{application_id}/release-files/{file_id}/findings/{seq}/accept", response_model=FindingOut,
              responses={409: {"description": "已以其他理由接受"}})
-async def accept_finding(application_id: str, file_id: int, seq: int, body: AcceptBody, session: SessionDep,
+async def accept_finding(application_id: str, file_id: FileId, seq: Number, body: AcceptBody, session: SessionDep,
                          client: ClientDep, user: Handler) -> FindingOut:
     """The handler releases what a finding points at, with the reason (e.g. the enterprise list is already public)."""
     row = await blocking(_file_of, session, application_id, file_id)
@@ -322,7 +325,7 @@ def _accept(session: Session, row: ReleaseFile, seq: int, reason: str, by: str) 
 @router.post("/{application_id}/release-files/{file_id}/redactions", response_model=RedactionOut,
              status_code=status.HTTP_201_CREATED,
              responses={409: {"description": "未完成预审，或删除处理后的文件未通过核验（附原因）"}})
-async def make_redaction(application_id: str, file_id: int, body: RedactionBody, request: Request, session: SessionDep,
+async def make_redaction(application_id: str, file_id: FileId, body: RedactionBody, request: Request, session: SessionDep,
                          settings: SettingsDep, client: ClientDep, user: Handler) -> RedactionOut:
     """The released copy (区分处理): chosen findings and drawn areas burned into page pixels, each with its basis,
     then verified (text layer, OCR, structure, x-ray). A copy that fails the check is recorded, never released."""
