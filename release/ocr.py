@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from PIL import Image
 
 LANGUAGES = "chi_sim"
-OCR_DPI = 300
+# PDF pages without a text layer are rendered at this resolution for OCR: a 10.5 pt character is about
+# 29 px high, enough for tesseract's LSTM; 300 dpi took about twice as long for the same text
+# (bench/screening.py).
+OCR_DPI = 200
+# Page segmentation 4 (one column of text of variable sizes), not the default 3 (automatic): with 3, lines
+# alike in layout (a form, a list, "……，联系电话139……" line after line) were cut at the full-width comma into two
+# "columns" and the right one read as noise: the phone numbers were lost. 4 reads every line whole; a
+# two-column page comes out with its columns' lines interleaved, which the detectors do not mind.
+PAGE_SEGMENTATION = "4"
 
 
 class OcrUnavailable(RuntimeError):
@@ -48,7 +56,7 @@ def ocr_words(image: Image.Image, *, languages: str = LANGUAGES) -> list[OcrWord
         path = os.path.join(tmp, "page.png")
         image.save(path, dpi=(OCR_DPI, OCR_DPI))
         result = subprocess.run(
-            [tesseract_path(), path, "stdout", "-l", languages, "--psm", "3", "tsv"],
+            [tesseract_path(), path, "stdout", "-l", languages, "--psm", PAGE_SEGMENTATION, "tsv"],
             capture_output=True,
             env=_env(),
             check=True,
@@ -63,7 +71,7 @@ def ocr_pdf_page(image: Image.Image, *, languages: str = LANGUAGES) -> bytes:
         path = os.path.join(tmp, "page.png")
         image.save(path, dpi=(OCR_DPI, OCR_DPI))
         subprocess.run(
-            [tesseract_path(), path, os.path.join(tmp, "out"), "-l", languages, "--psm", "3", "pdf"],
+            [tesseract_path(), path, os.path.join(tmp, "out"), "-l", languages, "--psm", PAGE_SEGMENTATION, "pdf"],
             capture_output=True,
             env=_env(),
             check=True,

@@ -187,3 +187,10 @@ def test_a_pdf_listing_enterprises_is_a_unit_level_table_but_one_person_in_a_let
     letter = text_pdf([["当事人姓名：王某", f"身份证号：{ID_NUMBER}", f"联系电话：{PHONE}"]])
     _, findings = screen("决定书.pdf", letter)
     assert "unit-level-table" not in [f.kind for f in findings]
+
+
+def test_a_scanned_list_of_alike_lines_is_read_line_by_line() -> None:
+    """Lines alike in layout ("……，联系电话139……") must not be cut into two columns at the comma (the phones lost)."""
+    lines = [f"第{i}户 关于住户调查工作情况的说明，联系电话{PHONE[:-1]}{i}。" for i in range(8)]
+    _, findings = screen("住户名单.png", png_bytes(scan_image(lines, font_px=33)))
+    assert len([f for f in findings if f.kind == "phone"]) == 8
