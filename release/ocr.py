@@ -39,6 +39,31 @@ class OcrWord:
     confidence: float
 
 
+def parallel_pages() -> int:
+    """Pages OCRed at once (each tesseract on one thread): DISCLOSURE_OCR_PARALLEL, else the machine's cores."""
+    configured = os.environ.get("DISCLOSURE_OCR_PARALLEL", "").strip()
+    return max(1, int(configured)) if configured.isdigit() else max(1, os.cpu_count() or 1)
+
+
+def bounded_map(fn, items, *, workers: int | None = None):
+    """fn over items in `workers` threads, results in order; at most 2 × workers items are in flight, so a
+    long document's page images are never all in memory. `items` is consumed in this thread (PDFium, which
+    renders them, must not be called from two threads at once)."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = workers or parallel_pages()
+    results = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        for item in items:
+            pending.append(pool.submit(fn, *item))
+            if len(pending) >= 2 * workers:
+                results.append(pending.popleft().result())
+        results.extend(future.result() for future in pending)
+    return results
+
+
 def tesseract_path() -> str:
     path = shutil.which("tesseract")
     if not path:

@@ -11,6 +11,7 @@ copy stays searchable without a character of what was withheld. release/verify.p
 
 import io
 from dataclasses import dataclass
+from functools import partial
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -35,26 +36,28 @@ def redact_pdf(pdf: bytes, areas: list[Area], *, dpi: int = RELEASE_DPI, text_la
     import pypdfium2
 
     document = pypdfium2.PdfDocument(pdf)
-    pages: list[bytes] = []
-    images: list[Image.Image] = []
-    try:
+
+    def rendered():
         for index in range(len(document)):
             page = document[index]
-            bitmap = page.render(scale=dpi / 72, draw_annots=False, may_draw_forms=False)
-            image = bitmap.to_pil().convert("RGB")
+            image = page.render(scale=dpi / 72, draw_annots=False, may_draw_forms=False).to_pil().convert("RGB")
             page.close()
             burn(image, [a for a in areas if a.page == index + 1])
-            if text_layer:
-                pages.append(ocr.ocr_pdf_page(image))
-            else:
-                images.append(image)
+            yield (image,)
+
+    try:
+        # a one-page PDF per page (tesseract's: pixels + invisible text; or Pillow's: pixels), made side by
+        # side while the next pages render, at most a few page images in memory at once
+        make_page = ocr.ocr_pdf_page if text_layer else partial(_pixels_page, dpi=dpi)
+        return _assemble(ocr.bounded_map(make_page, rendered()))
     finally:
         document.close()
-    if text_layer:
-        return _assemble(pages)
+
+
+def _pixels_page(image: Image.Image, *, dpi: int) -> bytes:
     out = io.BytesIO()
-    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=dpi)
-    return _assemble([out.getvalue()])
+    image.save(out, format="PDF", resolution=dpi)
+    return out.getvalue()
 
 
 def burn(image: Image.Image, areas: list[Area]) -> None:

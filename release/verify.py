@@ -55,14 +55,17 @@ def verify_redacted(pdf: bytes, withheld: list[str], *, ocr_pages: bool = True, 
 
         document = pypdfium2.PdfDocument(pdf)
         try:
-            for index in range(len(document)):
-                image = document[index].render(scale=ocr.OCR_DPI / 72).to_pil()
-                haystack = squeeze(ocr_page(index + 1, image).text)
-                for needle in needles:
-                    if needle in haystack:
-                        result.problems.append(f"第 {index + 1} 页的图像经文字识别仍可读出被删除的内容（{_masked(needle)}）")
+            pages = ocr.bounded_map(
+                ocr_page,
+                ((index + 1, document[index].render(scale=ocr.OCR_DPI / 72).to_pil()) for index in range(len(document))),
+            )
         finally:
             document.close()
+        for page in pages:
+            haystack = squeeze(page.text)
+            for needle in needles:
+                if needle in haystack:
+                    result.problems.append(f"第 {page.page} 页的图像经文字识别仍可读出被删除的内容（{_masked(needle)}）")
     found, verdict = run_xray(pdf)
     result.xray = verdict
     if found is None:
