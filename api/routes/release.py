@@ -41,7 +41,7 @@ Handler = Annotated[StaffUser, Depends(require("handler"))]
 # Above any file the intake accepts (Settings.release_max_bytes) by a margin: the rest is not read.
 READ_MARGIN = 1024
 # The upload's path (api/middleware.py BodySizeLimit lets its body reach release_max_bytes plus the framing).
-UPLOAD_PATH = re.compile(r"/api/v1/applications/[^/]+/items/\d+/release-files")
+UPLOAD_PATH = re.compile(r"/api/v1/applications/[^/]+/items/\d+/release-files|/staff/applications/[^/]+/release-files")
 MULTIPART_MARGIN = 64 * 1024
 
 
@@ -98,6 +98,8 @@ class ReleaseFileOut(BaseModel):
 class ReleaseFileDetail(ReleaseFileOut):
     findings: list[FindingOut]
     redactions: list[RedactionOut]
+    page_sizes: list[tuple[float, float]] = Field(default_factory=list,
+                                                  description="each page's width and height in points, once screened")
 
 
 class AcceptBody(BaseModel):
@@ -210,11 +212,12 @@ async def list_release_files(application_id: str, session: SessionDep, client: C
 
 
 @router.get("/{application_id}/release-files/{file_id}", response_model=ReleaseFileDetail)
-async def release_file_detail(application_id: str, file_id: FileId, session: SessionDep, client: ClientDep,
+async def release_file_detail(application_id: str, file_id: FileId, session: SessionDep, settings: SettingsDep,
+                              client: ClientDep,
                               user: Reader) -> ReleaseFileDetail:
     row = await blocking(_file_of, session, application_id, file_id)
     await ensure_visible(user, application_id, client)
-    return await blocking(_detail, session, row)
+    return await blocking(_detail, session, row, settings)
 
 
 @router.get("/{application_id}/release-files/{file_id}/pages/{page}.png",
@@ -286,11 +289,21 @@ def _file_out(session: Session, row: ReleaseFile) -> ReleaseFileOut:
     return ReleaseFileOut(**row.model_dump(), screening=screening, open_findings=open_count)
 
 
-def _detail(session: Session, row: ReleaseFile) -> ReleaseFileDetail:
+def _detail(session: Session, row: ReleaseFile, settings: Settings) -> ReleaseFileDetail:
     base = _file_out(session, row)
+    sizes: list[tuple[float, float]] = []
+    screening = session.get(ReleaseScreening, row.sha256)
+    if screening is not None and screening.pages_sha256:
+        import pypdfium2
+
+        document = pypdfium2.PdfDocument(FileStore(settings.data_dir).get_verified(screening.pages_sha256))
+        try:
+            sizes = [tuple(document[i].get_size()) for i in range(len(document))]
+        finally:
+            document.close()
     return ReleaseFileDetail(
         **base.model_dump(), findings=_findings_out(session, row),
-        redactions=[RedactionOut(**r.model_dump()) for r in repo.redactions_of(session, row.id)],
+        redactions=[RedactionOut(**r.model_dump()) for r in repo.redactions_of(session, row.id)], page_sizes=sizes,
     )
 
 
