@@ -233,3 +233,28 @@ async def test_fuzzed_requests_to_the_release_routes_never_get_a_server_error(ap
 
     await asyncio.wait_for(asyncio.to_thread(lambda: [fuzz(op) for op in operations]), timeout=600)
     assert problems == []
+
+
+from tests.test_event_loop import watched  # noqa: E402,F401  (the guard of database, fsync and PDF work on the loop)
+
+
+async def test_the_release_routes_do_no_database_or_file_work_on_the_event_loop(watched) -> None:
+    api, guard = watched
+    app_id = (await register(api))["application_id"]
+    guard.seen.clear()
+    uploaded = await upload(api, app_id, "附件.pdf", text_pdf([["第一页"], [f"身份证号：{ID_NUMBER}"]]))
+    assert uploaded.status_code == 201
+    file_id = uploaded.json()["id"]
+    detail = await screened(api, app_id, file_id)
+    seq = detail["findings"][0]["seq"]
+    assert (await api.get(files_url(app_id), headers=api.as_user("wang"))).status_code == 200
+    assert (await api.get(f"{files_url(app_id)}/{file_id}/pages/2.png", headers=api.as_user("wang"))).status_code == 200
+    made = await api.post(f"{files_url(app_id)}/{file_id}/redactions", json={
+        "findings": [{"seq": seq, "basis": "条例第十五条"}], "text_layer": False}, headers=api.as_user("wang"))
+    assert made.status_code == 201, made.text
+    accepted = await api.post(f"{files_url(app_id)}/{file_id}/findings/{seq}/accept",
+                              json={"reason": "当事人本人申请公开其本人信息"}, headers=api.as_user("wang"))
+    assert accepted.status_code == 200
+    refused = await upload(api, app_id, "空.pdf", b"")
+    assert refused.status_code == 422
+    assert guard.seen == []
