@@ -56,3 +56,49 @@ def open_findings(session: Session, application_id: str) -> list[tuple[ReleaseFi
             if finding.seq not in accepted and finding.seq not in removed:
                 blocking.append((release_file, finding, "预审发现的内容既未删除也未说明理由予以公开"))
     return blocking
+
+
+FINDING_LABELS = {
+    "id-card": "身份证号码", "phone": "电话号码", "bank-card": "银行卡号", "credit-code": "统一社会信用代码",
+    "address": "详细地址", "secret-marking": "密级标志", "unit-level-table": "单位级统计资料",
+}
+
+
+def why_not_sign(session: Session, application_id: str) -> str | None:
+    """The Chinese reason a reply cannot be signed because of its files (RULES §14; issue 22 point 4), or None.
+    For the signature's Update validator (409 with this reason); the lead wires it in."""
+    blocking = open_findings(session, application_id)
+    if not blocking:
+        return None
+    parts = []
+    for release_file, finding, why in blocking[:5]:
+        where = f"第 {release_file.item_no} 项的文件“{release_file.filename}”"
+        if finding is None:
+            parts.append(f"{where}{why}")
+        else:
+            place = finding.ref or f"第 {finding.page} 页"
+            parts.append(f"{where}{place}的{FINDING_LABELS.get(finding.kind, finding.kind)}（{finding.excerpt}）{why}")
+    more = f"等共 {len(blocking)} 处" if len(blocking) > 5 else ""
+    return "公开的文件尚有未处理的保密预审发现，不能签发：" + "；".join(parts) + more
+
+
+def release_manifest(session: Session, application_id: str) -> list[dict]:
+    """What leaves for each file, to be sealed (hashed) with the reply (RULES §14 last sentence): the latest verified
+    redacted copy, or the file as uploaded when it needs none. Sorted by item and file; each with its sha256."""
+    manifest = []
+    for release_file in files_of(session, application_id):
+        redaction = latest_verified_redaction(session, release_file.id)
+        if redaction is not None:
+            manifest.append({"item_no": release_file.item_no, "filename": _pdf_name(release_file.filename),
+                             "sha256": redaction.released_sha256, "version": "redacted",
+                             "original_sha256": release_file.sha256, "media_type": "application/pdf"})
+        else:
+            manifest.append({"item_no": release_file.item_no, "filename": release_file.filename,
+                             "sha256": release_file.sha256, "version": "original",
+                             "original_sha256": release_file.sha256, "media_type": release_file.media_type})
+    return manifest
+
+
+def _pdf_name(filename: str) -> str:
+    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+    return f"{stem}（公开版）.pdf"

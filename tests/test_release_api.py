@@ -92,6 +92,10 @@ async def test_open_findings_close_by_acceptance_or_by_a_verified_redaction(api,
             return [f.kind if f else why for _, f, why in release_repository.open_findings(session, app_id)]
 
     assert sorted(still_open()) == ["id-card", "phone"]
+    with Session(engine) as session:
+        why = release_repository.why_not_sign(session, app_id)
+    assert why.startswith("公开的文件尚有未处理的保密预审发现，不能签发：第 1 项的文件“决定书.pdf”第 2 页的身份证号码")
+    assert ID_NUMBER not in why
 
     # the phone is the agency's own switchboard: released with a reason
     accepted = await api.post(f"{files_url(app_id)}/{file_id}/findings/{by_kind['phone']['seq']}/accept",
@@ -110,6 +114,12 @@ async def test_open_findings_close_by_acceptance_or_by_a_verified_redaction(api,
     redaction = made.json()
     assert redaction["verified"] and redaction["problems"] == [] and redaction["released_sha256"]
     assert still_open() == []
+    with Session(engine) as session:
+        assert release_repository.why_not_sign(session, app_id) is None
+        [sealed] = release_repository.release_manifest(session, app_id)
+    assert sealed == {"item_no": 1, "filename": "决定书（公开版）.pdf", "sha256": redaction["released_sha256"],
+                      "version": "redacted", "original_sha256": hashlib.sha256(pdf).hexdigest(),
+                      "media_type": "application/pdf"}
     page = await api.get(f"{files_url(app_id)}/{file_id}/pages/2.png?redaction={redaction['id']}",
                          headers=api.as_user("wang"))
     assert page.status_code == 200 and page.content.startswith(b"\x89PNG")
