@@ -13,13 +13,13 @@ from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from contracts.release import ScreenFileInput, ScreenFileResult
+from contracts.release import RedactFileInput, RedactFileResult, ScreenFileInput, ScreenFileResult
 from core import clock
 from core.config import Settings
 from db import letters_repository as letters
 from db.letters_repository import FileStore
 from db.models import utcnow
-from db.models_release import ReleaseFinding, ReleaseScreening
+from db.models_release import ReleaseFile, ReleaseFinding, ReleaseRedaction, ReleaseScreening
 from db.session import session_scope
 
 
@@ -95,6 +95,54 @@ def _findings(session: Session, sha256: str) -> list[ReleaseFinding]:
     return list(session.exec(select(ReleaseFinding).where(ReleaseFinding.sha256 == sha256).order_by(col(ReleaseFinding.seq))).all())
 
 
+class RedactionActivities:
+    """A redacted copy made and verified in the background (release/redaction_job.py): idempotent per row."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self._engine = engine
+        self._settings = settings
+
+    @activity.defn(name="redact_release_file")
+    async def redact_release_file(self, command: RedactFileInput) -> RedactFileResult:
+        return await asyncio.to_thread(self._redact, command)
+
+    def _redact(self, command: RedactFileInput) -> RedactFileResult:
+        from release.redaction_job import redact_and_verify
+
+        with Session(self._engine) as session:
+            redaction = session.get(ReleaseRedaction, command.redaction_id)
+            if redaction is None:
+                raise ApplicationError(f"no redaction {command.redaction_id}", non_retryable=True)
+            if redaction.state != "pending":
+                return RedactFileResult(redaction_id=redaction.id, state=redaction.state, verified=redaction.verified)
+            release_file = session.get(ReleaseFile, redaction.release_file_id)
+            screening = session.get(ReleaseScreening, release_file.sha256)
+            areas, text_layer, kind = list(redaction.areas), redaction.text_layer, release_file.kind
+        store = FileStore(self._settings.data_dir)
+        pages_pdf = store.get_verified(screening.pages_sha256)
+        original = store.get_verified(release_file.sha256)
+        try:
+            released, problems = redact_and_verify(pages_pdf, original, kind, areas, text_layer=text_layer)
+        except Exception as error:  # noqa: BLE001 - recorded on the row; the same input would fail again
+            self._finish(command.redaction_id, state="failed", problems=[f"无法生成删除处理后的文件：{type(error).__name__}"])
+            raise ApplicationError(str(error), non_retryable=True) from error
+        sha = None
+        if not problems:
+            sha = store.put(released)
+        self._finish(command.redaction_id, state="done", verified=not problems, problems=problems, released_sha256=sha,
+                     size=len(released))
+        return RedactFileResult(redaction_id=command.redaction_id, state="done", verified=not problems)
+
+    def _finish(self, redaction_id: int, *, size: int = 0, **values) -> None:
+        with session_scope(self._engine) as session:
+            if values.get("released_sha256"):
+                letters.add_stored_file(session, values["released_sha256"], size)
+            redaction = session.get(ReleaseRedaction, redaction_id)
+            for key, value in values.items():
+                setattr(redaction, key, value)
+            session.add(redaction)
+
+
 def release_activities(engine: Engine, settings: Settings) -> list:
-    acts = ReleaseActivities(engine, settings)
-    return [acts.screen_release_file]
+    acts, redactions = ReleaseActivities(engine, settings), RedactionActivities(engine, settings)
+    return [acts.screen_release_file, redactions.redact_release_file]

@@ -14,3 +14,13 @@ class ScreenFileResult(Payload):
     state: str  # done | failed
     findings: int = 0
     error: str | None = None
+
+
+class RedactFileInput(Payload):
+    redaction_id: int
+
+
+class RedactFileResult(Payload):
+    redaction_id: int
+    state: str  # done | failed
+    verified: bool = False

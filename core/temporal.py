@@ -105,11 +105,14 @@ def workflow_classes() -> Sequence[type]:
     from workflows.corrections import CorrectionWorkflow
     from workflows.proactive import CatalogueItemWorkflow, PublicOpinionWorkflow  # 政务公开 (issue 13)
     from workflows.proactive_calendar import DeadlineCalendarBroadcastWorkflow
-    from workflows.release_screening import ReleaseFileScreeningWorkflow  # issue 22: released files screened
+    from workflows.release_screening import (  # issue 22: released files screened and redacted
+        ReleaseFileRedactionWorkflow,
+        ReleaseFileScreeningWorkflow,
+    )
 
     return [DisclosureApplicationWorkflow, ConsultationWorkflow, CalendarBroadcastWorkflow,
             CalendarBroadcastBatchesWorkflow, CatalogueItemWorkflow, PublicOpinionWorkflow, CorrectionWorkflow,
-            DeadlineCalendarBroadcastWorkflow, ReleaseFileScreeningWorkflow]
+            DeadlineCalendarBroadcastWorkflow, ReleaseFileScreeningWorkflow, ReleaseFileRedactionWorkflow]
 
 
 def build_worker(client: Client, settings: Settings, engine) -> Worker:

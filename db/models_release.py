@@ -8,8 +8,8 @@
   rendered) and the error if the file could not be read.
 - `release_finding`: what the screen found, per sha256, in page order (`seq`).
 - `release_decision`: a finding accepted for release with a reason (per release_file, by a person).
-- `release_redaction`: a redacted copy made from a release_file: its areas with their bases, the released
-  PDF's sha256 (a stored file) and the verification's result.
+- `release_redaction`: a redacted copy made from a release_file (in the background, a Temporal workflow per row):
+  its areas with their bases, the released PDF's sha256 (a stored file) and the verification's result.
 """
 
 from datetime import datetime
@@ -82,6 +82,8 @@ class ReleaseRedaction(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     release_file_id: int = Field(foreign_key="release_file.id", index=True)
     areas: list = Field(default_factory=list, sa_column=Column(JSONDocument, nullable=False))
+    text_layer: bool = True
+    state: str = Field(default="pending", description="pending | done (verified or not) | failed (could not be made)")
     released_sha256: str | None = Field(default=None, description="the released PDF (a stored file)")
     verified: bool = False
     problems: list = Field(default_factory=list, sa_column=Column(JSONDocument, nullable=False))

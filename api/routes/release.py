@@ -21,7 +21,7 @@ from api.deps import ClientDep, SessionDep, SettingsDep
 from api.offloop import blocking, rendering
 from api.routes.applications import ensure_visible
 from api.security import STAFF_READERS, require
-from contracts.release import ScreenFileInput
+from contracts.release import RedactFileInput, ScreenFileInput
 from core.config import Settings
 from db import letters_repository as letters
 from db import release_repository as repo
@@ -30,7 +30,12 @@ from db.models import Application
 from db.models_release import ReleaseDecision, ReleaseFile, ReleaseRedaction, ReleaseScreening
 from db.models_security import StaffUser
 from release.intake import IntakeError, check_file
-from workflows.release_screening import ReleaseFileScreeningWorkflow, screening_workflow_id
+from workflows.release_screening import (
+    ReleaseFileRedactionWorkflow,
+    ReleaseFileScreeningWorkflow,
+    redaction_workflow_id,
+    screening_workflow_id,
+)
 
 router = APIRouter(prefix="/api/v1/applications", tags=["release-files"])
 # Ids and numbers in paths stay within a database integer (a larger one is a 422, never a 500 on PostgreSQL).
@@ -72,6 +77,8 @@ class FindingOut(BaseModel):
 
 class RedactionOut(BaseModel):
     id: int
+    state: str = Field(description="pending (being made) | done (see verified) | failed (could not be made)")
+    text_layer: bool
     areas: list[dict]
     released_sha256: str | None
     verified: bool
@@ -336,27 +343,29 @@ def _accept(session: Session, row: ReleaseFile, seq: int, reason: str, by: str) 
 
 
 @router.post("/{application_id}/release-files/{file_id}/redactions", response_model=RedactionOut,
-             status_code=status.HTTP_201_CREATED,
-             responses={409: {"description": "未完成预审，或删除处理后的文件未通过核验（附原因）"}})
-async def make_redaction(application_id: str, file_id: FileId, body: RedactionBody, request: Request, session: SessionDep,
+             status_code=status.HTTP_202_ACCEPTED,
+             responses={409: {"description": "未完成预审"}, 422: {"description": "所选发现或区域有误"}})
+async def make_redaction(application_id: str, file_id: FileId, body: RedactionBody, session: SessionDep,
                          settings: SettingsDep, client: ClientDep, user: Handler) -> RedactionOut:
     """The released copy (区分处理): chosen findings and drawn areas burned into page pixels, each with its basis,
-    then verified (text layer, OCR, structure, x-ray). A copy that fails the check is recorded, never released."""
+    then verified (text layer, OCR, structure, x-ray), in the background (a Temporal workflow per redaction:
+    OCR of every page takes minutes for a long file). `GET …/release-files/{file_id}` shows its state; a copy
+    that fails the check is recorded with the reasons and never released."""
     row = await blocking(_file_of, session, application_id, file_id)
     await ensure_visible(user, application_id, client)
     if not body.findings and not body.areas:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "请至少选择一处预审发现或在页面上划定一个删除区域")
-    plan = await blocking(_plan, session, settings, row, body)
-    from release.redaction_job import redact_and_verify
-
-    released, problems = await rendering(request, redact_and_verify, *plan, text_layer=body.text_layer)
-    redaction = await blocking(_record_redaction, session, settings, row, plan[3], released, problems, user.username)
-    if problems:
-        raise HTTPException(status.HTTP_409_CONFLICT, "删除处理后的文件未通过核验，不能公开：" + "；".join(problems))
+    areas = await blocking(_plan, session, row, body)
+    redaction = await blocking(_record_redaction, session, row, areas, body.text_layer, user.username)
+    await client.start_workflow(
+        ReleaseFileRedactionWorkflow.run, RedactFileInput(redaction_id=redaction.id),
+        id=redaction_workflow_id(redaction.id), task_queue=settings.task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
     return redaction
 
 
-def _plan(session: Session, settings: Settings, row: ReleaseFile, body: RedactionBody):
+def _plan(session: Session, row: ReleaseFile, body: RedactionBody) -> list[dict]:
     screening = session.get(ReleaseScreening, row.sha256)
     if screening is None or screening.state != "done" or not screening.pages_sha256:
         raise HTTPException(status.HTTP_409_CONFLICT, "文件尚未完成保密预审，暂不能作删除处理")
@@ -371,18 +380,11 @@ def _plan(session: Session, settings: Settings, row: ReleaseFile, body: Redactio
     areas = [{"page": findings[c.seq].page, "box": findings[c.seq].place, "basis": c.basis, "finding_seq": c.seq}
              for c in body.findings if findings[c.seq].place]
     areas += [{"page": a.page, "box": list(a.box), "basis": a.basis, "finding_seq": None} for a in body.areas]
-    store = FileStore(settings.data_dir)
-    return store.get_verified(screening.pages_sha256), store.get_verified(row.sha256), row.kind, areas
+    return areas
 
 
-def _record_redaction(session: Session, settings: Settings, row: ReleaseFile, areas: list[dict], released: bytes | None,
-                      problems: list[str], by: str) -> RedactionOut:
-    sha = None
-    if released is not None and not problems:
-        sha = FileStore(settings.data_dir).put(released)
-        letters.add_stored_file(session, sha, len(released))
-    redaction = ReleaseRedaction(release_file_id=row.id, areas=areas, released_sha256=sha, verified=not problems,
-                                 problems=problems, made_by=by)
+def _record_redaction(session: Session, row: ReleaseFile, areas: list[dict], text_layer: bool, by: str) -> RedactionOut:
+    redaction = ReleaseRedaction(release_file_id=row.id, areas=areas, text_layer=text_layer, state="pending", made_by=by)
     session.add(redaction)
     session.commit()
     session.refresh(redaction)

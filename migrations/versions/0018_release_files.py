@@ -80,6 +80,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('release_file_id', sa.Integer(), nullable=False),
     sa.Column('areas', JSONDocument, nullable=False),
+    sa.Column('text_layer', sa.Boolean(), nullable=False),
+    sa.Column('state', sa.String(), nullable=False),
     sa.Column('released_sha256', sa.String(), nullable=True),
     sa.Column('verified', sa.Boolean(), nullable=False),
     sa.Column('problems', JSONDocument, nullable=False),
