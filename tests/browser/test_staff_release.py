@@ -31,7 +31,7 @@ async def test_handler_uploads_a_file_and_the_review_page_shows_its_findings_on_
     await form.get_by_label("对应事项").select_option("1")
     await form.get_by_label("文件").set_input_files(str(pdf))
     await form.get_by_role("button", name="上传并进行保密预审").click()
-    await handler.wait_for_url("**uploaded=*")
+    await handler.wait_for_url("**uploaded=*")  # sent by staff.js with its progress bar, then to the page
     assert "文件已上传，正在后台进行保密预审" in await handler.locator("main").inner_text()
 
     # the screening runs in the background: the list shows it done with 2 open findings
@@ -69,3 +69,12 @@ async def test_handler_uploads_a_file_and_the_review_page_shows_its_findings_on_
     assert "已说明理由予以公开：本机关对外公布的办公电话（wang）" in listed
     assert "1 处：删除或说明理由后方可签发" in await handler.locator("main").inner_text()
     assert not handler.js_errors
+
+    # a refused file: the clerk reads why (the script shows the refusal page as the form would)
+    empty = tmp_path / "空白.pdf"
+    empty.write_bytes(b"")
+    await handler.goto(f"/staff/applications/{number}#release-files")
+    form = handler.locator("#form-release-upload")
+    await form.get_by_label("文件").set_input_files(str(empty))
+    await form.get_by_role("button", name="上传并进行保密预审").click()
+    await handler.get_by_text("是空文件（0 字节）").wait_for()
