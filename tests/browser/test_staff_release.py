@@ -27,11 +27,14 @@ async def test_handler_uploads_a_file_and_the_review_page_shows_its_findings_on_
 
     handler = await staff_page(browser, live_server, "wang")
     await handler.goto(f"/staff/applications/{number}#release-files")
+    sent_by: list[str] = []
+    handler.on("request", lambda r: sent_by.append(r.resource_type) if r.method == "POST" and r.url.endswith("/release-files") else None)
     form = handler.locator("#form-release-upload")
     await form.get_by_label("对应事项").select_option("1")
     await form.get_by_label("文件").set_input_files(str(pdf))
     await form.get_by_role("button", name="上传并进行保密预审").click()
-    await handler.wait_for_url("**uploaded=*")  # sent by staff.js with its progress bar, then to the page
+    await handler.wait_for_url("**uploaded=*")
+    assert sent_by == ["xhr"]  # sent by staff.js with its progress bar, then on to the page
     assert "文件已上传，正在后台进行保密预审" in await handler.locator("main").inner_text()
 
     # the screening runs in the background: the list shows it done with 2 open findings
