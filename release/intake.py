@@ -112,8 +112,6 @@ def check_file(name: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) ->
 def sniff(data: bytes) -> str | None:
     """The file's kind from its first bytes (and, for zip containers, its parts)."""
     head = data[:1024]
-    if head.lstrip(b"\r\n\t \x00")[:5] == b"%PDF-" or b"%PDF-" in head:
-        return "pdf"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
     if head.startswith(b"\xff\xd8\xff"):
@@ -131,6 +129,10 @@ def sniff(data: bytes) -> str | None:
         if "xl/workbook.xml" in names:
             return "xlsx"
         return None
+    # PDF readers accept the header anywhere in the first 1024 bytes; checked after the formats whose
+    # signature is their very first bytes, so an image or archive carrying "%PDF-" stays what it is.
+    if b"%PDF-" in head:
+        return "pdf"
     if _looks_like_csv(data):
         return "csv"
     return None

@@ -194,3 +194,14 @@ def test_a_scanned_list_of_alike_lines_is_read_line_by_line() -> None:
     lines = [f"第{i}户 关于住户调查工作情况的说明，联系电话{PHONE[:-1]}{i}。" for i in range(8)]
     _, findings = screen("住户名单.png", png_bytes(scan_image(lines, font_px=33)))
     assert len([f for f in findings if f.kind == "phone"]) == 8
+
+
+def test_a_png_carrying_a_pdf_header_is_a_png() -> None:
+    from release.intake import sniff
+
+    image = png_bytes(scan_image(["图"], size=(40, 40), font_px=10))
+    polyglot = image[:33] + b"\x00\x00\x00\x08tEXt%PDF-1.7" + image[33:]
+    assert sniff(polyglot) == "png"
+    with pytest.raises(IntakeError) as refused:
+        check_file("伪装.pdf", polyglot)
+    assert refused.value.code == "type-mismatch"
