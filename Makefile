@@ -55,7 +55,7 @@ PG_SKIP := --ignore=tests/browser --ignore=tests/test_demo.py --ignore=tests/tes
 	--ignore=tests/test_proactive_rules.py --ignore=tests/test_compose.py --ignore=tests/test_guidance.py \
 	--ignore=tests/test_application_rules.py --ignore=tests/test_fees_counting.py --ignore=tests/test_proactive_near.py \
 	--ignore=tests/test_letter_outage_history.py --ignore=tests/test_law_letters.py --ignore=tests/test_letter_documents.py \
-	--ignore=tests/test_letters.py
+	--ignore=tests/test_letters.py --ignore=tests/test_release_files.py
 # The SQLite and PostgreSQL runs in two pytest processes, each with its own dev server, SMTP server and
 # databases (tests/conftest.py): a test waits on the server far more than it computes (27 s of CPU for 108 s
 # of a sample's wall time), so two processes nearly halve the run on CI's 2 cores. Whole files go to one
