@@ -83,7 +83,7 @@ def bench_text(pages: int) -> float:
 def bench_scans(pages: int) -> tuple[float, float]:
     images = [scan_image(scan_lines(n), font_px=33) for n in range(pages)]
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    ours = bare = 0.0
+    ours = bare = ours_cpu = bare_cpu = 0.0
     found = 0
     with tempfile.TemporaryDirectory(prefix="bench-ocr-") as tmp:
         paths = []
@@ -92,18 +92,22 @@ def bench_scans(pages: int) -> tuple[float, float]:
             image.save(path, dpi=(ocr.OCR_DPI, ocr.OCR_DPI))
             paths.append(path)
         for n, (image, path) in enumerate(zip(images, paths)):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time() + children_cpu()
             subprocess.run([ocr.tesseract_path(), path, "stdout", "-l", ocr.LANGUAGES, "--psm", ocr.PAGE_SEGMENTATION,
                             "tsv"], capture_output=True, env=env, check=True)
             bare += time.perf_counter() - start
-            start = time.perf_counter()
+            bare_cpu += time.process_time() + children_cpu() - cpu
+            start, cpu = time.perf_counter(), time.process_time() + children_cpu()
             page = ocr_page(n + 1, image)
             found += sum(1 for f in screen_pages([page], today=TODAY) if f.kind == "phone")
             ours += time.perf_counter() - start
+            ours_cpu += time.process_time() + children_cpu() - cpu
     expected = sum(1 for n in range(pages) for line in scan_lines(n) if PHONE in line)
     ratio = bare / ours
     print(f"scans: {pages} pages at {ocr.OCR_DPI} dpi: ours {ours / pages:.2f} s per page (OCR + placing + screen), "
-          f"bare tesseract {bare / pages:.2f} s per page; throughput ratio {ratio:.2f}; phones found {found} of {expected}")
+          f"bare tesseract {bare / pages:.2f} s per page; throughput ratio {ratio:.2f}; phones found {found} of {expected}; "
+          f"CPU per page (ours with tesseract's / bare): {ours_cpu / pages:.2f} / {bare_cpu / pages:.2f} s, "
+          f"ratio {bare_cpu / ours_cpu:.2f}")
     return ours / pages, ratio
 
 
