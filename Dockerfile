@@ -15,8 +15,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # A CJK TrueType font: the worker renders the letters as PDFs with Chinese text (letters/documents.py).
+# tesseract with its Simplified Chinese model: the worker OCRs scanned files before they are released (release/).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-wqy-zenhei \
+    && apt-get install -y --no-install-recommends fonts-wqy-zenhei tesseract-ocr tesseract-ocr-chi-sim \
     && rm -rf /var/lib/apt/lists/*
 
 # The sources (.dockerignore leaves out tests, local state and secrets), then the package and its
@@ -25,7 +26,9 @@ RUN apt-get update \
 # workflow sandbox imports workflows/*.py afresh for every workflow instance, and without a .pyc each
 # import compiles the source again (about a quarter of the worker's CPU per new application).
 COPY . .
-RUN pip install .
+# The xray extra: the bad-redaction check every released copy must pass (release/verify.py; it brings PyMuPDF,
+# AGPL-3.0, run only as a child process: README "Released files").
+RUN pip install '.[xray]'
 RUN python -m compileall -q -j 0 /app \
     && useradd --system --uid 10001 --user-group --home-dir /app --no-create-home disclosure \
     && mkdir -p /app/data && chown disclosure:disclosure /app/data

@@ -10,12 +10,15 @@ PY := $(VENV)/bin/python
 # apt-get (CI: root on Debian); otherwise a hint, and the PDF tests skip (fail on CI, tests/ci.py). apt-get waits
 # up to 5 minutes for the dpkg lock another apt (unattended upgrades, a neighbour's install) holds.
 # Debian's chromium: the browser tests (tests/browser) drive it with Playwright (whose own download cannot work here).
-SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils chromium
+# Debian's tesseract with its Simplified Chinese model: OCR of scanned files to be released (release/ocr.py).
+SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils chromium tesseract-ocr tesseract-ocr-chi-sim
+TESSDATA_CHI_SIM := /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
 APT_LOCK_SECONDS := 300
 
 system-packages:
-	@if [ -f $(CJK_FONT) ] && command -v pdftoppm >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1; then :; \
+	@if [ -f $(CJK_FONT) ] && command -v pdftoppm >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 \
+		&& command -v tesseract >/dev/null 2>&1 && [ -f $(TESSDATA_CHI_SIM) ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "== installing $(SYSTEM_PACKAGES)"; \
 		apt-get -o DPkg::Lock::Timeout=$(APT_LOCK_SECONDS) update -qq && DEBIAN_FRONTEND=noninteractive \
@@ -58,7 +61,7 @@ PG_SKIP := --ignore=tests/browser --ignore=tests/test_demo.py --ignore=tests/tes
 	--ignore=tests/test_proactive_rules.py --ignore=tests/test_compose.py --ignore=tests/test_guidance.py \
 	--ignore=tests/test_application_rules.py --ignore=tests/test_fees_counting.py --ignore=tests/test_proactive_near.py \
 	--ignore=tests/test_letter_outage_history.py --ignore=tests/test_law_letters.py --ignore=tests/test_letter_documents.py \
-	--ignore=tests/test_letters.py
+	--ignore=tests/test_letters.py --ignore=tests/test_release_files.py
 # The SQLite and PostgreSQL runs in two pytest processes, each with its own dev server, SMTP server and
 # databases (tests/conftest.py): a test waits on the server far more than it computes (27 s of CPU for 108 s
 # of a sample's wall time), so two processes nearly halve the run on CI's 2 cores. Whole files go to one

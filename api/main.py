@@ -16,7 +16,7 @@ from api.idempotency import IdempotencyKeys
 from api.middleware import AuditTrail, BodySizeLimit, CodecCORS
 from api.pages import mount_pages
 from api.registration import RegistrationWrites
-from api.routes import applicant, applications, auth, calendar, codec, consultations, health, letters, third_party
+from api.routes import applicant, applications, auth, calendar, codec, consultations, health, letters, release, third_party
 from api.routes import reports
 from api.routes import corrections, proactive
 from api.routes import fees, guidance  # issue 11 points 12, 15
@@ -115,12 +115,15 @@ def create_app(
     for router in (participation.router, participation.public_router, participation.inquiry_router,  # issue 26
                    participation.public_inquiry_router):
         app.include_router(router)
+    app.include_router(release.router)  # issue 22: files released with a reply, screened and redacted
     # Outermost last: size cap → audit → CORS (codec only) → Idempotency-Key → routes.
     app.add_middleware(IdempotencyKeys, engine=engine, settings=settings)  # innermost: audited, replays too
     origins = [o.strip() for o in settings.codec_cors_origins.split(",") if o.strip()]
     app.add_middleware(CodecCORS, origins=origins)
     app.add_middleware(AuditTrail, engine=engine)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    # File uploads of released files (issue 22) may be larger: their own limit, the multipart framing on top.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
+                       uploads=(release.UPLOAD_PATH, settings.release_max_bytes + release.MULTIPART_MARGIN))
     install_api_metrics(app, engine, lambda: WorkCalendar(app.state.calendar.current()))
     instrument_app(app, tracer_provider)
     return app

@@ -30,20 +30,25 @@ async def _json(send: Send, status: int, detail: str) -> None:
 class BodySizeLimit:
     """413 for a body over `max_bytes`: by its Content-Length at once, or while a chunked body streams in."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, max_bytes: int, uploads: tuple[re.Pattern[str], int] | None = None) -> None:
+        """`uploads`: a path pattern whose requests may be larger (file uploads) and their own limit."""
+        self.app, self.max_bytes, self.uploads = app, max_bytes, uploads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes, too_large = self.max_bytes, TOO_LARGE
+        if self.uploads is not None and self.uploads[0].fullmatch(scope.get("path", "")):
+            max_bytes = self.uploads[1]
+            too_large = f"上传的文件超过单个文件 {self.uploads[1] // (1024 * 1024)} MB 的上限；请拆分后分别上传。"
         length = dict(scope.get("headers") or []).get(b"content-length")
         try:
             declared = int(length) if length is not None else None
         except ValueError:
             declared = None
-        if declared is not None and declared > self.max_bytes:
-            await _json(send, 413, TOO_LARGE)
+        if declared is not None and declared > max_bytes:
+            await _json(send, 413, too_large)
             return
         seen = 0
         started = refused = False
@@ -55,10 +60,10 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes and not started:
+                if seen > max_bytes and not started:
                     # Answer 413 now; the app sees the client gone and whatever it sends is dropped.
                     refused = True
-                    await _json(raw_send, 413, TOO_LARGE)
+                    await _json(raw_send, 413, too_large)
                     return {"type": "http.disconnect"}
             return message
 

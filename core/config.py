@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DISCLOSURE_", env_file=".env", extra="ignore")
 
     data_dir: Path = Path("data")
+    # Files released with a reply (issue 22, release/intake.py): the largest single upload accepted.
+    release_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     database_url: str = "sqlite:///data/disclosure.db"
 
     temporal_address: str = "127.0.0.1:7233"

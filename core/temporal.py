@@ -106,10 +106,15 @@ def workflow_classes() -> Sequence[type]:
     from workflows.proactive import CatalogueItemWorkflow, PublicOpinionWorkflow  # 政务公开 (issue 13)
     from workflows.proactive_calendar import DeadlineCalendarBroadcastWorkflow
     from workflows.participation import DraftForCommentWorkflow, InquiryWorkflow  # issue 26
+    from workflows.release_screening import (  # issue 22: released files screened and redacted
+        ReleaseFileRedactionWorkflow,
+        ReleaseFileScreeningWorkflow,
+    )
 
     return [DisclosureApplicationWorkflow, ConsultationWorkflow, CalendarBroadcastWorkflow,
             CalendarBroadcastBatchesWorkflow, CatalogueItemWorkflow, PublicOpinionWorkflow, CorrectionWorkflow,
-            DeadlineCalendarBroadcastWorkflow, DraftForCommentWorkflow, InquiryWorkflow]
+            DeadlineCalendarBroadcastWorkflow, DraftForCommentWorkflow, InquiryWorkflow,
+            ReleaseFileScreeningWorkflow, ReleaseFileRedactionWorkflow]
 
 
 def build_worker(client: Client, settings: Settings, engine) -> Worker:
@@ -121,6 +126,7 @@ def build_worker(client: Client, settings: Settings, engine) -> Worker:
     from activities.disclosure import DisclosureActivities, all_activities
     from activities.participation import participation_activities
     from activities.proactive import proactive_activities
+    from activities.release import release_activities
 
     share_workflow_code()
     return Worker(
@@ -128,7 +134,8 @@ def build_worker(client: Client, settings: Settings, engine) -> Worker:
         task_queue=settings.task_queue,
         workflows=workflow_classes(),
         activities=all_activities(disclosure := DisclosureActivities(engine, settings)) + proactive_activities(engine)
-                   + participation_activities(engine, disclosure),  # issue 26
+                   + participation_activities(engine, disclosure)  # issue 26
+                   + release_activities(engine, settings),  # issue 22
         workflow_runner=SANDBOX,
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,

@@ -204,3 +204,4 @@ import db.models_proactive  # noqa: E402,F401  (政务公开: catalogue, interpr
 import db.models_fees  # noqa: E402,F401  (fees: applicants' identities for 按件计收, fee records for the annual report)
 import db.models_idempotency  # noqa: E402,F401  (Idempotency-Key: retried POSTs answered once)
 import db.models_participation  # noqa: E402,F401  (public participation: drafts for comment, comments, 在线咨询)
+import db.models_release  # noqa: E402,F401  (files released with a reply: screening, findings, redactions; issue 22)

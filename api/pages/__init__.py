@@ -7,12 +7,14 @@ process (api.pages.common.api_call): the same routes, validators, role checks, r
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.pages import participation_pages, proactive_pages, public, staff, staff_admin, staff_participation, staff_proactive
+from api.pages import (participation_pages, proactive_pages, public, staff, staff_admin, staff_participation,
+                       staff_proactive, staff_release)
 from api.pages.common import STATIC_DIR
 
 # Page routers in the order they are matched; other page modules add theirs here.
-ROUTERS = [public.router, staff.router, staff_admin.router, proactive_pages.router, staff_proactive.router,
-           participation_pages.router, staff_participation.router]  # issue 26
+# staff_release before staff: its POST …/release-files would otherwise be taken for an action of staff.act.
+ROUTERS = [public.router, staff_release.router, staff.router, staff_admin.router, proactive_pages.router,
+           staff_proactive.router, participation_pages.router, staff_participation.router]  # issues 22, 26
 
 
 def mount_pages(app: FastAPI) -> None:

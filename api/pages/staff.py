@@ -374,7 +374,12 @@ async def _application_page(request: Request, user: StaffUser, application_id: s
     roles = user.role_set()
     forms = _forms_for(view, roles)
     requested, gk_categories = await _requested_often(request, application_id, roles)
+    from api.pages import staff_release  # issue 22: the files released with the reply
+
+    uploaded = request.query_params.get("uploaded")
     context = {
+        "release_files": await staff_release.release_files_for(request, application_id), "roles": roles,
+        "release_notice": "文件已上传，正在后台进行保密预审。" if uploaded else None, **staff_release.LABELS,
         "requested": requested, "gk_categories": gk_categories,
         "view": view, "letters": letter_rows, "draft": draft, "forms": forms, "titles": ACTION_TITLES,
         "errors": errors or {}, "values": values or {}, "action_notice": notice,

@@ -32,4 +32,40 @@
     channel.addEventListener("change", mark);
     mark();
   }
+  // Issue 22: a released file's upload shows its progress (large scans take a while); without this
+  // script the form posts as usual.
+  var upload = document.getElementById("form-release-upload");
+  if (upload && window.FormData && window.XMLHttpRequest) {
+    upload.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var bar = document.getElementById("release-upload-progress");
+      var status = document.getElementById("release-upload-status");
+      bar.hidden = false;
+      upload.querySelector("button[type=submit]").disabled = true;
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", upload.action);
+      xhr.upload.addEventListener("progress", function (e) {
+        if (e.lengthComputable) {
+          bar.max = e.total;
+          bar.value = e.loaded;
+          status.textContent = "已上传 " + Math.round(100 * e.loaded / e.total) + "%";
+        }
+      });
+      xhr.addEventListener("load", function () {
+        if (xhr.responseURL && xhr.responseURL.indexOf("uploaded=") !== -1) {
+          window.location.assign(xhr.responseURL);
+        } else {
+          document.open();
+          document.write(xhr.responseText);
+          document.close();
+        }
+      });
+      xhr.addEventListener("error", function () {
+        status.textContent = "上传中断，请检查网络后重新上传。";
+        upload.querySelector("button[type=submit]").disabled = false;
+      });
+      status.textContent = "正在上传…";
+      xhr.send(new FormData(upload));
+    });
+  }
 })();

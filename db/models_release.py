@@ -1,0 +1,91 @@
+"""Files released with a reply (issue 22; RULES §14, Reg. 37): per application item, screened per file hash.
+
+- `release_file`: a file a handler attached to an item (予以公开 / 部分公开); the bytes are a stored file
+  (content-addressed, `stored_file`), kept as uploaded: the original stays with the agency. One row per
+  (application, item, sha256): the same upload twice is one file.
+- `release_screening`: the pre-screen of a file's bytes, once per sha256 (a Temporal workflow per hash):
+  state, pages done of pages, the PDF pages it was screened on (the file itself, or DOCX/XLSX/CSV/images
+  rendered) and the error if the file could not be read.
+- `release_finding`: what the screen found, per sha256, in page order (`seq`).
+- `release_decision`: a finding accepted for release with a reason (per release_file, by a person).
+- `release_redaction`: a redacted copy made from a release_file (in the background, a Temporal workflow per row):
+  its areas with their bases, the released PDF's sha256 (a stored file) and the verification's result.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Column, Field, SQLModel
+
+from db.models import JSONDocument, timestamp_column, utcnow
+
+
+class ReleaseFile(SQLModel, table=True):
+    __tablename__ = "release_file"
+    __table_args__ = (UniqueConstraint("application_id", "item_no", "sha256", name="uq_release_file_item_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: str = Field(index=True)
+    item_no: int
+    sha256: str = Field(foreign_key="stored_file.sha256", index=True)
+    filename: str
+    kind: str = Field(description="pdf | png | jpeg | tiff | docx | xlsx | csv")
+    media_type: str
+    size: int
+    uploaded_by: str
+    uploaded_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class ReleaseScreening(SQLModel, table=True):
+    __tablename__ = "release_screening"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    state: str = Field(default="pending", description="pending | running | done | failed")
+    pages_total: int | None = None
+    pages_done: int = 0
+    pages_sha256: str | None = Field(default=None, description="the PDF pages screened (a stored file)")
+    error: str | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class ReleaseFinding(SQLModel, table=True):
+    __tablename__ = "release_finding"
+    __table_args__ = (UniqueConstraint("sha256", "seq", name="uq_release_finding_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(index=True)
+    seq: int
+    page: int
+    kind: str
+    detail: str
+    excerpt: str
+    place: list | None = Field(default=None, sa_column=Column(JSONDocument, nullable=True))
+    ref: str | None = None
+    value_hash: str
+
+
+class ReleaseDecision(SQLModel, table=True):
+    __tablename__ = "release_decision"
+    __table_args__ = (UniqueConstraint("release_file_id", "finding_seq", name="uq_release_decision_finding"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    release_file_id: int = Field(foreign_key="release_file.id", index=True)
+    finding_seq: int
+    reason: str
+    decided_by: str
+    decided_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class ReleaseRedaction(SQLModel, table=True):
+    __tablename__ = "release_redaction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    release_file_id: int = Field(foreign_key="release_file.id", index=True)
+    areas: list = Field(default_factory=list, sa_column=Column(JSONDocument, nullable=False))
+    text_layer: bool = True
+    state: str = Field(default="pending", description="pending | done (verified or not) | failed (could not be made)")
+    released_sha256: str | None = Field(default=None, description="the released PDF (a stored file)")
+    verified: bool = False
+    problems: list = Field(default_factory=list, sa_column=Column(JSONDocument, nullable=False))
+    made_by: str
+    made_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))

@@ -1,0 +1,104 @@
+"""Released files' rows (issue 22): what the API lists and what signing asks (open findings)."""
+
+from sqlmodel import Session, col, select
+
+from db.models_release import ReleaseDecision, ReleaseFile, ReleaseFinding, ReleaseRedaction, ReleaseScreening
+
+
+def files_of(session: Session, application_id: str) -> list[ReleaseFile]:
+    return list(session.exec(
+        select(ReleaseFile).where(ReleaseFile.application_id == application_id)
+        .order_by(col(ReleaseFile.item_no), col(ReleaseFile.id))
+    ).all())
+
+
+def findings_of(session: Session, sha256: str) -> list[ReleaseFinding]:
+    return list(session.exec(
+        select(ReleaseFinding).where(ReleaseFinding.sha256 == sha256).order_by(col(ReleaseFinding.seq))
+    ).all())
+
+
+def decisions_of(session: Session, file_id: int) -> dict[int, ReleaseDecision]:
+    rows = session.exec(select(ReleaseDecision).where(ReleaseDecision.release_file_id == file_id)).all()
+    return {row.finding_seq: row for row in rows}
+
+
+def redactions_of(session: Session, file_id: int) -> list[ReleaseRedaction]:
+    return list(session.exec(
+        select(ReleaseRedaction).where(ReleaseRedaction.release_file_id == file_id).order_by(col(ReleaseRedaction.id))
+    ).all())
+
+
+def latest_verified_redaction(session: Session, file_id: int) -> ReleaseRedaction | None:
+    verified = [r for r in redactions_of(session, file_id) if r.verified]
+    return verified[-1] if verified else None
+
+
+def redacted_seqs(redaction: ReleaseRedaction | None) -> set[int]:
+    return {a["finding_seq"] for a in (redaction.areas if redaction else []) if a.get("finding_seq")}
+
+
+def open_findings(session: Session, application_id: str) -> list[tuple[ReleaseFile, ReleaseFinding | None, str]]:
+    """What still stands in the way of signing (issue 22 point 4): per released file, each finding neither
+    removed by its latest verified redaction nor accepted with a reason, and each file not screened yet
+    (finding None, with why). The lead wires this into the signature's validator (409 with the reasons)."""
+    blocking: list[tuple[ReleaseFile, ReleaseFinding | None, str]] = []
+    for release_file in files_of(session, application_id):
+        screening = session.get(ReleaseScreening, release_file.sha256)
+        if screening is None or screening.state != "done":
+            state = screening.state if screening else "pending"
+            why = "文件未能读取，不能公开" if state == "failed" else "文件尚未完成保密预审"
+            blocking.append((release_file, None, why))
+            continue
+        accepted = decisions_of(session, release_file.id)
+        removed = redacted_seqs(latest_verified_redaction(session, release_file.id))
+        for finding in findings_of(session, release_file.sha256):
+            if finding.seq not in accepted and finding.seq not in removed:
+                blocking.append((release_file, finding, "预审发现的内容既未删除也未说明理由予以公开"))
+    return blocking
+
+
+FINDING_LABELS = {
+    "id-card": "身份证号码", "phone": "电话号码", "bank-card": "银行卡号", "credit-code": "统一社会信用代码",
+    "address": "详细地址", "secret-marking": "密级标志", "unit-level-table": "单位级统计资料",
+}
+
+
+def why_not_sign(session: Session, application_id: str) -> str | None:
+    """The Chinese reason a reply cannot be signed because of its files (RULES §14; issue 22 point 4), or None.
+    For the signature's Update validator (409 with this reason); the lead wires it in."""
+    blocking = open_findings(session, application_id)
+    if not blocking:
+        return None
+    parts = []
+    for release_file, finding, why in blocking[:5]:
+        where = f"第 {release_file.item_no} 项的文件“{release_file.filename}”"
+        if finding is None:
+            parts.append(f"{where}{why}")
+        else:
+            place = finding.ref or f"第 {finding.page} 页"
+            parts.append(f"{where}{place}的{FINDING_LABELS.get(finding.kind, finding.kind)}（{finding.excerpt}）{why}")
+    more = f"等共 {len(blocking)} 处" if len(blocking) > 5 else ""
+    return "公开的文件尚有未处理的保密预审发现，不能签发：" + "；".join(parts) + more
+
+
+def release_manifest(session: Session, application_id: str) -> list[dict]:
+    """What leaves for each file, to be sealed (hashed) with the reply (RULES §14 last sentence): the latest verified
+    redacted copy, or the file as uploaded when it needs none. Sorted by item and file; each with its sha256."""
+    manifest = []
+    for release_file in files_of(session, application_id):
+        redaction = latest_verified_redaction(session, release_file.id)
+        if redaction is not None:
+            manifest.append({"item_no": release_file.item_no, "filename": _pdf_name(release_file.filename),
+                             "sha256": redaction.released_sha256, "version": "redacted",
+                             "original_sha256": release_file.sha256, "media_type": "application/pdf"})
+        else:
+            manifest.append({"item_no": release_file.item_no, "filename": release_file.filename,
+                             "sha256": release_file.sha256, "version": "original",
+                             "original_sha256": release_file.sha256, "media_type": release_file.media_type})
+    return manifest
+
+
+def _pdf_name(filename: str) -> str:
+    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+    return f"{stem}（公开版）.pdf"
