@@ -1,7 +1,7 @@
 """participation: drafts for comment, their comments, 在线咨询 questions (issue 26)
 
 Revision ID: 0019_participation
-Revises: 0017_calendar_wake
+Revises: 0018_release_files
 Create Date: 2026-12-07
 
 Written in 0001's terms (plain VARCHAR, UTCDateTime as DateTime(timezone=True), JSON/JSONB).
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0019_participation'
-down_revision: str | Sequence[str] | None = '0017_calendar_wake'
+down_revision: str | Sequence[str] | None = '0018_release_files'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
