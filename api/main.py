@@ -20,6 +20,7 @@ from api.routes import applicant, applications, auth, calendar, codec, consultat
 from api.routes import reports
 from api.routes import corrections, proactive
 from api.routes import fees, guidance  # issue 11 points 12, 15
+from api.routes import assignees  # issue 23 point 1
 from api.security import RateLimiter
 from core.codec import codec_from_spec
 from core.config import Settings, get_settings
@@ -109,6 +110,7 @@ def create_app(
     app.include_router(reports.router)  # issue 14: annual report, remedies, assessment, accountability
     app.include_router(fees.router)  # issue 11 point 12: the month's count computed from the database
     app.include_router(guidance.router)  # issue 11 point 15: the practitioners' questions
+    app.include_router(assignees.router)  # issue 23 point 1: who an application may be assigned to
     # Outermost last: size cap → audit → CORS (codec only) → Idempotency-Key → routes.
     app.add_middleware(IdempotencyKeys, engine=engine, settings=settings)  # innermost: audited, replays too
     origins = [o.strip() for o in settings.codec_cors_origins.split(",") if o.strip()]

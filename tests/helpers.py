@@ -50,6 +50,23 @@ def seed_test_users(engine, **changed: tuple[list[str], str | None]) -> None:
         session.commit()
 
 
+def add_staff(api: "StaffClient", username: str, roles: list[str], department: str | None, *,
+              active: bool = True) -> str:
+    """A staff account in the API's database (services.accounts, as admin.py makes them); its username.
+
+    An application can only be assigned to a real, active handler of its 科室 (issue 23 point 1)."""
+    from services.accounts import create_user, update_user
+    from db.models_security import StaffUser
+
+    with Session(api.app.state.engine) as session:
+        user = session.get(StaffUser, username) or create_user(
+            session, username=username, password=TEST_PASSWORD, roles=roles, department=department)
+        if not active:
+            update_user(session, user, active=False)
+        session.commit()
+    return username
+
+
 class StaffClient(httpx.AsyncClient):
     """An httpx client on the app with every test user's token; the supervisor's is the default."""
 

@@ -136,8 +136,15 @@ def _queue_rows(request: Request, user: StaffUser, today: date) -> list[staff_da
 # --- the registration desk --------------------------------------------------------------------
 
 
-def _desk_context(values: dict[str, Any], errors: dict[str, str] | None = None, error: str | None = None) -> dict:
-    return {"values": values, "errors": errors or {}, "error": error, "channels": DESK_CHANNELS,
+async def _handlers(request: Request) -> list[dict]:
+    """The agency's active handlers by 科室 with their open load (GET /api/v1/handlers); [] when refused."""
+    got = await api_call(request, "GET", "/api/v1/handlers", headers=bearer(request))
+    return got.json() if got.status_code == 200 else []
+
+
+def _desk_context(values: dict[str, Any], errors: dict[str, str] | None = None, error: str | None = None,
+                  handlers: list[dict] | None = None) -> dict:
+    return {"handlers": handlers or [], "values": values, "errors": errors or {}, "error": error, "channels": DESK_CHANNELS,
             "receipt_rules": RECEIPT_RULES, "receipt_basis": RECEIPT_BASIS, "applicant_types": APPLICANT_TYPE_LABELS,
             "today": clock.today()}
 
@@ -151,7 +158,8 @@ async def register_form(request: Request) -> Response:
         return refused_page(request, reason)
     values = {"channel": "letter-registered", "received_on": clock.today().isoformat(), "delivery_method": "post",
               "applicant.type": "natural-person", "items": [""]}
-    return page(request, "staff/register.html", _desk_context(values), current="register")
+    return page(request, "staff/register.html", _desk_context(values, handlers=await _handlers(request)),
+                current="register")
 
 
 @router.post("/register")
@@ -181,7 +189,8 @@ async def register(request: Request) -> Response:
     if answer.status_code != 201:
         errors = field_errors(answer)
         errors = {("items" if k.startswith("items") else k): v for k, v in errors.items()}
-        return page(request, "staff/register.html", _desk_context(values, errors, detail_of(answer)),
+        return page(request, "staff/register.html", _desk_context(values, errors, detail_of(answer),
+                                                                  await _handlers(request)),
                     current="register", status_code=answer.status_code)
     created = answer.json()
     return page(request, "staff/registered.html", {"created": created}, current="register", status_code=201)
@@ -372,6 +381,7 @@ async def _application_page(request: Request, user: StaffUser, application_id: s
     forms = _forms_for(view, roles)
     requested, gk_categories = await _requested_often(request, application_id, roles)
     context = {
+        "handlers": await _handlers(request) if "assign" in forms else [],
         "requested": requested, "gk_categories": gk_categories,
         "view": view, "letters": letter_rows, "draft": draft, "forms": forms, "titles": ACTION_TITLES,
         "errors": errors or {}, "values": values or {}, "action_notice": notice,

@@ -29,6 +29,7 @@ from api.temporal_calls import run_query, run_update
 from core import clock
 from core.security import hash_query_code, new_query_code
 from db.models_security import StaffUser
+from services.assignees import AssigneeError, checked_assignment
 from clock import ClockInput, DueDate, compute_due
 from db.models import Application
 from db.repository import (
@@ -83,9 +84,12 @@ TEXT = r"^[^\x00-\x1f]*$"  # no control characters (PostgreSQL refuses NUL in te
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ApplicationCreated)
 async def register_application(
     body: ApplicationCreate, writes: RegistrationDep, client: ClientDep, settings: SettingsDep, calendar: CalendarDep,
-    registrar: Annotated[StaffUser, Depends(require("registrar"))], request: Request,
+    registrar: Annotated[StaffUser, Depends(require("registrar"))], request: Request, session: SessionDep,
 ) -> ApplicationCreated:
     """The registration desk registers an application; returns its number, query code and due date."""
+    if body.handler is not None:  # issue 23 point 1: the same check as the assignment's
+        handler, department = await blocking(_checked_assignee, session, body.handler, body.department)
+        body = body.model_copy(update={"handler": handler, "department": department})
     created = await _register(body, registrar.username, writes, client, settings, calendar)
     request.state.audit_application_id = created.application_id
     return created
@@ -104,6 +108,14 @@ async def submit_online(
     created = await _register(staffed, ONLINE_FORM, writes, client, settings, calendar)
     request.state.audit_application_id = created.application_id
     return created
+
+
+def _checked_assignee(session, handler: str | None, department: str | None) -> tuple[str | None, str | None]:
+    """services.assignees' check as the API's 422 (the clerk's slip named in Chinese)."""
+    try:
+        return checked_assignment(session.get_bind(), handler, department)
+    except AssigneeError as slip:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(slip)) from None
 
 
 async def _register(
@@ -446,8 +458,12 @@ def _action(path: str, update: str, body_type: type[BaseModel], message: type[Ba
         user: Annotated[StaffUser, Depends(require(*roles))],
     ) -> ApplicationView:
         await ensure_visible(user, application_id, client)
+        fields = body.model_dump()
+        if path == "assign":  # issue 23 point 1: a real, active handler of that 科室, before the workflow is asked
+            fields["handler"], fields["department"] = await blocking(
+                _checked_assignee, session, fields["handler"], fields["department"])
         await catch_up_before_acting(client, calendar, session, application_id)
-        command = message.model_validate(body.model_dump() | {"by": user.username})
+        command = message.model_validate(fields | {"by": user.username})
         return await run_update(client, application_id, update, command, ApplicationView, what="申请",
                                 ended=lambda: blocking(_how_it_ended, session, application_id))
 
