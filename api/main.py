@@ -80,6 +80,8 @@ def create_app(
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if wants_page(request):
+            return error_page(request, 500, "系统内部错误，操作未完成，请稍后重试或联系管理员")
         return JSONResponse(
             status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
             content={"detail": "系统内部错误，操作未完成，请稍后重试或联系管理员"},
@@ -89,6 +91,8 @@ def create_app(
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) and not exc.detail.isascii() else GENERIC.get(
             exc.status_code, "请求未能完成")
+        if wants_page(request):
+            return error_page(request, exc.status_code, detail)
         return JSONResponse(status_code=exc.status_code, content={"detail": detail}, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -120,6 +124,31 @@ def create_app(
     install_api_metrics(app, engine, lambda: WorkCalendar(app.state.calendar.current()))
     instrument_app(app, tracer_provider)
     return app
+
+
+ERROR_TITLES = {404: "没有找到该页面", 405: "不能这样打开此页面", 500: "系统出错"}
+ERROR_HINTS = {404: "请检查网址，或从导航栏重新进入。", 405: "请从页面上的链接或按钮进入，不要直接打开表单的提交地址。"}
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page (issue 23 point 2): not the JSON API, and HTML accepted before JSON."""
+    path = request.url.path
+    if path.startswith(("/api/", "/static/", "/docs", "/openapi", "/healthz", "/readyz")):
+        return False
+    accept = request.headers.get("accept", "")
+    html, json_ = accept.find("text/html"), accept.find("application/json")
+    return html >= 0 and (json_ < 0 or html < json_)
+
+
+def error_page(request: Request, status_code: int, reason: str):
+    """The error as a page in Chinese (JSON stays for `Accept: application/json` and for /api)."""
+    from api.pages.common import render
+
+    staff = request.url.path.startswith("/staff")
+    hint = ERROR_HINTS.get(status_code, "")
+    return render(request, "error.html", {"title": ERROR_TITLES.get(status_code, "不能办理"), "staff": staff,
+                                          "reason": f"{reason}。{hint}" if hint else reason,
+                                          "home": "/staff/queue" if staff else "/"}, status_code=status_code)
 
 
 GENERIC = {

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from api.pages import staff_data
 from api.pages.common import api_call, csrf_ok, detail_of, field_errors
 from api.pages.staff_session import (
-    LOGGED_OUT, SESSION_COOKIE, NotLoggedIn, bearer, check_roles, csrf_refused, page, redirect, refused_page,
+    LOGGED_OUT, RESTORED, SESSION_COOKIE, NotLoggedIn, bearer, expired_post, restored, check_roles, csrf_refused, page, redirect, refused_page,
     posted, safe_next, set_session, staff_user, who,
 )
 from api.security import STAFF_READERS
@@ -76,7 +76,7 @@ def _calendar(request: Request) -> WorkCalendar:
 
 
 @router.get("")
-async def login_form(request: Request, next: str = "", why: str = "", out: str = "") -> Response:
+async def login_form(request: Request, next: str = "", why: str = "", out: str = "", draft: str = "") -> Response:
     if why == "" and request.cookies.get(SESSION_COOKIE):
         try:
             await staff_user(request)
@@ -84,8 +84,13 @@ async def login_form(request: Request, next: str = "", why: str = "", out: str =
         except NotLoggedIn:
             pass
     error = why[:200] if why else None
-    return page(request, "staff/login.html", {"next": safe_next(next), "error": error,
+    return page(request, "staff/login.html", {"next": safe_next(next), "error": error, "draft": _draft_id(draft),
                                                "notice": LOGGED_OUT if out else None, "username": ""})
+
+
+def _draft_id(value: str) -> str:
+    """A kept form's id (services.drafts: token_urlsafe), carried through the log-in form; anything else dropped."""
+    return value if 20 <= len(value) <= 64 and all(c.isalnum() or c in "-_" for c in value) else ""
 
 
 @router.post("/login")
@@ -93,13 +98,16 @@ async def log_in(request: Request) -> Response:
     form = await request.form()
     username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
     target = safe_next(str(form.get("next", "")))
+    draft = _draft_id(str(form.get("draft", "")))
     if not csrf_ok(request, form):
-        return page(request, "staff/login.html", {"next": target, "username": username,
+        return page(request, "staff/login.html", {"next": target, "username": username, "draft": draft,
                                                    "error": "页面已过期，请重新输入后登录"}, status_code=403)
     answer = await api_call(request, "POST", "/api/v1/auth/token", data={"username": username, "password": password})
     if answer.status_code != 200:
-        return page(request, "staff/login.html", {"next": target, "username": username, "error": detail_of(answer)},
-                    status_code=answer.status_code)
+        return page(request, "staff/login.html", {"next": target, "username": username, "error": detail_of(answer),
+                                                   "draft": draft}, status_code=answer.status_code)
+    if draft:  # back to the page, the form filled in as it was (issue 23 point 2)
+        target += ("&" if "?" in target else "?") + f"draft={draft}"
     response = redirect(request, target)
     set_session(request, response, answer.json()["access_token"])
     return response
@@ -150,7 +158,7 @@ def _desk_context(values: dict[str, Any], errors: dict[str, str] | None = None, 
 
 
 @router.get("/register")
-async def register_form(request: Request) -> Response:
+async def register_form(request: Request, draft: str = "") -> Response:
     user = await who(request)
     if isinstance(user, Response):
         return user
@@ -158,15 +166,18 @@ async def register_form(request: Request) -> Response:
         return refused_page(request, reason)
     values = {"channel": "letter-registered", "received_on": clock.today().isoformat(), "delivery_method": "post",
               "applicant.type": "natural-person", "items": [""]}
-    return page(request, "staff/register.html", _desk_context(values, handlers=await _handlers(request)),
-                current="register")
+    notice = None
+    if kept := await restored(request, draft):  # typed before the log-in expired (issue 23 point 2)
+        values, notice = values | kept[1], RESTORED
+    return page(request, "staff/register.html", _desk_context(values, handlers=await _handlers(request))
+                | {"notice": notice}, current="register")
 
 
 @router.post("/register")
 async def register(request: Request) -> Response:
     user = await who(request)
     if isinstance(user, Response):
-        return user
+        return await expired_post(request)  # what was typed is kept (issue 23 point 2)
     if reason := await check_roles(user, "registrar"):
         return refused_page(request, reason)
     form = await request.form()
@@ -415,13 +426,16 @@ async def _requested_often(request: Request, application_id: str, roles: frozens
 
 
 @router.get("/applications/{application_id}")
-async def application(request: Request, application_id: str, done: str = "") -> Response:
+async def application(request: Request, application_id: str, done: str = "", draft: str = "") -> Response:
     user = await who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, *READERS):
         return refused_page(request, reason)
     notice = f"已完成：{ACTION_TITLES[done]}" if done in ACTION_TITLES else None
+    if kept := await restored(request, draft):  # typed before the log-in expired (issue 23 point 2)
+        action, fields = kept
+        return await _application_page(request, user, application_id, notice=RESTORED, values={action: fields})
     return await _application_page(request, user, application_id, notice=notice)
 
 

@@ -125,8 +125,8 @@ async def test_the_desk_registers_a_letter_with_the_receipt_rule_beside_the_date
     refused_as_expected(desk)
 
     await desk.locator("#f-received_on").fill(clock.today().isoformat())
-    await desk.get_by_label("承办人用户名（可稍后指定）").fill("wang")
-    await desk.get_by_label("承办科室").fill("综合统计科")
+    # the handler is picked from the agency's handlers (issue 23 point 1); the 科室 comes with them
+    await desk.get_by_label("承办人（可稍后指定；按科室，括号内为在办件数）").select_option("wang")
     await desk.get_by_role("button", name="登记").click()
     await desk.wait_for_selector("text=申请已登记")
     await check_page(desk, "staff-registered")
@@ -135,6 +135,7 @@ async def test_the_desk_registers_a_letter_with_the_receipt_rule_beside_the_date
     view = await state(api, number)
     assert view["channel"] == "letter-registered" and view["applicant_name"] == "李四"
     assert any("挂号信函" in step for step in view["due"]["steps"])
+    assert (view["handler"], view["department"]) == ("wang", "综合统计科")
     await desk.context.close()
 
 

@@ -6,11 +6,12 @@ and checked with axe-core."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.browser.conftest import check_page
-from tests.browser.test_staff import staff_page
-from tests.helpers import register, state
+from tests.browser.test_staff import refused_as_expected, staff_page
+from tests.helpers import TEST_PASSWORD, register, state
 
 pytestmark = pytest.mark.usefixtures("live_server")
 
@@ -46,3 +47,63 @@ async def test_the_desk_offers_the_handlers_at_registration(browser, live_server
     assert await picker.locator("option[value='wang']").count() == 1
     await check_page(desk, "staff-slips-register-form")
     await desk.context.close()
+
+
+# --- point 2: an expired log-in keeps what was typed, and errors are pages --------------------------
+
+
+async def test_an_expired_log_in_keeps_the_typed_proposal_and_returns_to_the_page(browser, live_server, api):
+    number = (await register(api, handler="wang", department="综合统计科"))["application_id"]
+    wang = await staff_page(browser, live_server, "wang")
+    await wang.goto(f"/staff/applications/{number}")
+    form = wang.locator("#form-decisions")
+    typed = "申请公开的名录涉及企业经营信息，须征求第三方意见后答复。\n第二行：另附说明。"
+    await form.get_by_label("拟处理结果").select_option("withheld-5")
+    await form.get_by_label("理由（予以公开以外的均须说明）").fill(typed)
+    # The 15 minutes pass: the browser drops the session cookie (its max-age), as it does at expiry.
+    cookies = [c for c in await wang.context.cookies() if c["name"] != "gk_staff"]
+    await wang.context.clear_cookies()
+    await wang.context.add_cookies(cookies)
+    await form.get_by_role("button", name="保存拟办意见").click()
+
+    await wang.wait_for_url("**/staff?*")
+    assert "登录已过期" in await wang.locator("main").inner_text()
+    await check_page(wang, "staff-slips-expired-login")
+    await wang.get_by_label("用户名").fill("wang")
+    await wang.get_by_label("密码").fill(TEST_PASSWORD)
+    await wang.get_by_role("button", name="登录").click()
+
+    await wang.wait_for_url(f"**/staff/applications/{number}?draft=*")
+    assert "填写的内容已恢复" in await wang.locator("main").inner_text()
+    form = wang.locator("#form-decisions")
+    assert await form.get_by_label("理由（予以公开以外的均须说明）").input_value() == typed
+    assert await form.get_by_label("拟处理结果").input_value() == "withheld-5"
+    await check_page(wang, "staff-slips-restored")
+    assert (await state(api, number))["items"][0].get("proposal") is None  # nothing was sent while logged out
+    await form.get_by_role("button", name="保存拟办意见").click()
+    await wang.wait_for_url(f"**/staff/applications/{number}?done=decisions*")
+    proposal = (await state(api, number))["items"][0]["proposal"]
+    assert (proposal["outcome"], proposal["reasons"].replace("\r\n", "\n")) == ("withheld-5", typed)
+    await wang.context.close()
+
+
+async def test_staff_and_public_errors_are_pages_in_chinese_and_json_only_when_asked(browser, live_server, api):
+    number = (await register(api, handler="wang", department="综合统计科"))["application_id"]
+    wang = await staff_page(browser, live_server, "wang")
+    for path, code, says in (("/staff/no-such-page", 404, "没有找到"), ("/no-such-page", 404, "没有找到"),
+                             (f"/staff/applications/{number}/decisions", 405, "不要直接打开表单的提交地址")):
+        response = await wang.goto(path)
+        assert response.status == code
+        assert "text/html" in response.headers["content-type"]
+        text = await wang.locator("main").inner_text()
+        assert says in text and "detail" not in text
+        refused_as_expected(wang)  # Chromium logs the 404 itself as a console error
+        await check_page(wang, f"staff-slips-error-{code}{'-staff' if path.startswith('/staff') else ''}")
+        if code == 405:
+            assert await wang.get_by_role("link", name="返回我的待办").count() == 1
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        asked = await http.get("/staff/no-such-page", headers={"Accept": "application/json"})
+        assert asked.status_code == 404 and asked.json()["detail"]
+        api_404 = await http.get("/api/v1/no-such-thing", headers={"Accept": "text/html"})
+        assert api_404.headers["content-type"].startswith("application/json")
+    await wang.context.close()
