@@ -4,7 +4,11 @@ from datetime import date, datetime
 from types import UnionType
 from typing import Generic, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from core import clock
+from identity import IdentityError, checked_identity, default_document
 
 from contracts.application import ApplicationKey, ApplicationListed
 from contracts.models import DeliveryMethod
@@ -43,8 +47,32 @@ class Body(Strict):
 
 
 # Strict HTTP versions of the workflow messages nested inside request bodies.
+IdDocument = Literal["resident-id", "credit-code", "passport", "hk-macao-permit", "taiwan-permit",
+                     "foreign-permanent-residence"]
+
+
 class ApplicantIn(messages.Applicant):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id_type: IdDocument | None = Field(default=None, description=(
+        "证件类型; absent: 居民身份证 for a natural person, 统一社会信用代码 for an organisation"))
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _identity_checked(cls, data: object, handler):
+        """Issue 23 point 5, RULES §2 (Reg. 29): the identity document is required and checked by its type
+        (identity.documents); the number is kept normalised, so the fee count counts the validated number.
+        The refusal is the field's own (`applicant.id_number`), in words the applicant understands."""
+        applicant = handler(data)
+        document = applicant.id_type or default_document(applicant.type)
+        try:
+            number = checked_identity(document, applicant.id_number, applicant.type, clock.today())
+        except IdentityError as wrong:
+            raise ValidationError.from_exception_data(cls.__name__, [InitErrorDetails(
+                type=PydanticCustomError("value_error", str(wrong)), loc=("id_number",),
+                input=applicant.id_number)]) from None
+        applicant.id_number = number
+        return applicant
 
 
 class RequestedItemIn(messages.RequestedItem):

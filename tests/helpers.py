@@ -120,7 +120,7 @@ def application_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "channel": "online",
         "received_on": today().isoformat(),
-        "applicant": {"name": "张三", "type": "natural-person", "email": "zhangsan@example.cn",
+        "applicant": {"name": "张三", "type": "natural-person", "id_number": some_identity(), "email": "zhangsan@example.cn",
                       "phone": "13812345678", "address": "福州市鼓楼区某路1号"},
         "items": [{"description": "2025年全市规模以上工业企业名录"}],
         "delivery_method": "email",
@@ -132,9 +132,26 @@ def application_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+def some_identity(applicant_type: str = "natural-person") -> str:
+    """A valid identity number nobody else in the session has (issue 23 point 5: Reg. 29 requires one, checked)."""
+    import random
+
+    from identity import credit_code, resident_id
+
+    n = random.randrange(10**7)
+    if applicant_type != "natural-person":
+        return credit_code(f"91350100MA{n:07d}")
+    return resident_id("350102", datetime(1950, 1, 1).date() + timedelta(days=n % 18000), n % 1000)
+
+
 async def send_registration(api: StaffClient, body: dict[str, Any]) -> httpx.Response:
-    """POST an intake body as its `registered_by` (a registrar's token, or the public online form)."""
+    """POST an intake body as its `registered_by` (a registrar's token, or the public online form).
+
+    An applicant given without an identity number gets a valid one of their own (some_identity); a test of
+    the number itself sends `"id_number": ""` or its own."""
     body = dict(body)
+    if isinstance(body.get("applicant"), dict) and "id_number" not in body["applicant"]:
+        body["applicant"] = body["applicant"] | {"id_number": some_identity(body["applicant"].get("type", "natural-person"))}
     registered_by = body.pop("registered_by", "desk-chen")
     if registered_by == ONLINE_FORM:
         public = {k: v for k, v in body.items() if k in PUBLIC_FIELDS}

@@ -270,7 +270,7 @@ async def test_flooding_is_429_and_oversized_bodies_are_413(api: StaffClient, st
 
 
 async def test_history_holds_no_personal_data_in_plain_text(api: StaffClient, client: Client):
-    person = {"name": "欧阳明月", "type": "natural-person", "id_number": "350102198807061234",
+    person = {"name": "欧阳明月", "type": "natural-person", "id_number": "350102198807061248",
               "email": "ouyang.mingyue@example.cn", "phone": "13698765432", "address": "福州市台江区某巷88号"}
     app_id = (await register(api, applicant=person, delivery_method="email"))["application_id"]
     await through_review(api, app_id, {1: ("disclosed", "")})

@@ -24,6 +24,7 @@ from fastapi.templating import Jinja2Templates
 from outcomes.codes import OUTCOME_LABELS, OutcomeCode
 from contracts.status import APPLICANT_LABELS, FINAL_STATUSES, STAFF_LABELS
 from policy.intake import APPLICANT_TYPE_LABELS
+from identity import DOCUMENT_LABELS
 from clock import SHANGHAI  # the one Asia/Shanghai zone (clock/deadline.py)
 
 HERE = Path(__file__).resolve().parent.parent
@@ -119,7 +120,7 @@ templates.env.filters.update(
 templates.env.globals.update(idempotency_key=lambda: new_idempotency_key(), idempotency_field="idempotency_key")
 templates.env.globals.update(APPLICANT_TYPES=APPLICANT_TYPES, ORGANISATION_TYPES=ORGANISATION_TYPES,
                              DELIVERY_LABELS=DELIVERY_LABELS, CHANNEL_LABELS=CHANNEL_LABELS,
-                             FINAL_STATUSES=FINAL_STATUSES)
+                             FINAL_STATUSES=FINAL_STATUSES, ID_DOCUMENTS=DOCUMENT_LABELS)
 
 # --- CSRF: double-submit token ----------------------------------------------------------------
 

@@ -32,7 +32,7 @@ TRACK_COOKIE = "gk_track"
 TRACK_MINUTES = 60
 NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 MAX_ITEMS = 50
-APPLICANT_FIELDS = ("name", "id_number", "email", "phone", "address")
+APPLICANT_FIELDS = ("name", "id_type", "id_number", "email", "phone", "address")
 # Letters an applicant receives, by the suffix of their key (workflows/application.py _send_letter).
 APPLICANT_LETTERS = {"ack": "回执（受理通知）", "supplement": "补正告知书", "extension": "延期答复告知书"}
 

@@ -186,12 +186,12 @@ async def register(request: Request) -> Response:
     g = lambda k: str(form.get(k, "") or "").strip()  # noqa: E731
     items = [str(v).strip() for v in form.getlist("items") if str(v).strip()]
     values = {k: g(k) for k in ("channel", "received_on", "delivery_method", "applicant.name", "applicant.type",
-                                "applicant.id_number", "applicant.email", "applicant.phone", "applicant.address",
+                                "applicant.id_type", "applicant.id_number", "applicant.email", "applicant.phone", "applicant.address",
                                 "handler", "department")} | {"items": items or [""]}
     body = {
         "channel": values["channel"], "received_on": values["received_on"] or None,
         "applicant": {"name": values["applicant.name"], "type": values["applicant.type"] or "natural-person",
-                      "id_number": values["applicant.id_number"] or None, "email": values["applicant.email"] or None,
+                      "id_type": values["applicant.id_type"] or None, "id_number": values["applicant.id_number"] or None, "email": values["applicant.email"] or None,
                       "phone": values["applicant.phone"] or None, "address": values["applicant.address"] or None},
         "items": [{"description": d} for d in items], "delivery_method": values["delivery_method"],
         "handler": values["handler"] or None, "department": values["department"] or None,

@@ -116,6 +116,7 @@ async def test_the_desk_registers_a_letter_with_the_receipt_rule_beside_the_date
     await desk.get_by_label("申请方式").select_option("letter-registered")
     await desk.locator("#f-received_on").fill(date.fromordinal(future).isoformat())
     await desk.get_by_label("姓名或名称").fill("李四")
+    await desk.get_by_label("身份证件号码或统一社会信用代码").fill("350102199202021117")
     await desk.get_by_label("通讯地址").fill("福州市台江区某路2号")
     await desk.get_by_label("第 1 项", exact=False).fill("2024年本市统计年鉴")
     await desk.get_by_label("获取信息的方式").select_option("post")

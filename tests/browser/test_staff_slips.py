@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlmodel import Session
+
+from db.models_fees import ApplicantIdentity
 
 from tests.browser.conftest import check_page
 from tests.browser.test_staff import refused_as_expected, staff_page
@@ -107,3 +110,38 @@ async def test_staff_and_public_errors_are_pages_in_chinese_and_json_only_when_a
         api_404 = await http.get("/api/v1/no-such-thing", headers={"Accept": "text/html"})
         assert api_404.headers["content-type"].startswith("application/json")
     await wang.context.close()
+
+
+# --- point 5: the identity document is required and checked by its type -----------------------------
+
+
+async def test_the_applicants_identity_is_required_and_checked_by_its_type(page, api):
+    await page.goto("/apply")
+    await page.get_by_label("姓名或者名称").fill("证件用户")
+    await page.get_by_label("电子邮箱").fill("id@example.cn")
+    await page.get_by_label("第 1 项所需信息").fill("2025年统计公报")
+    await page.get_by_role("radio", name="电子邮件").check()
+    number = page.get_by_label("身份证件号码或统一社会信用代码")
+    for typed, says in (("", "请填写居民身份证号码"), ("12345X", "应为 18 位"),
+                        ("350102199001011234", "校验位"), ("350102199002301235", "不是有效的日期")):
+        await number.fill(typed)
+        await page.get_by_role("button", name="提交申请").click()
+        await page.wait_for_selector("#e-applicant-id_number")
+        assert says in await page.locator("#e-applicant-id_number").inner_text(), typed
+        assert await number.input_value() == typed  # kept, to correct
+        assert await number.get_attribute("aria-invalid") == "true"
+        refused_as_expected(page)
+    await check_page(page, "public-apply-identity-error")
+    # Another document, by its type: a Hong Kong resident's permit.
+    await page.get_by_label("证件类型").select_option("hk-macao-permit")
+    await number.fill("H1234567")
+    await page.get_by_role("button", name="提交申请").click()
+    assert "H 或 M 加 8 位数字" in await page.locator("#e-applicant-id_number").inner_text()
+    refused_as_expected(page)
+    await number.fill("h 1234 5678")
+    await page.get_by_role("button", name="提交申请").click()
+    await page.wait_for_selector("#query-code")
+    application = (await page.locator("#application-number").inner_text()).strip()
+    # counted under the checked number: capitals, no spaces (the fee count compares this number)
+    with Session(api.app.state.engine) as session:
+        assert session.get(ApplicantIdentity, application).identity == "H12345678"
