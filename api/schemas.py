@@ -125,6 +125,9 @@ class ApplicationCreate(Body):
     delivery_method: DeliveryMethod
     handler: str | None = Field(default=None, max_length=100)
     department: str | None = Field(default=None, max_length=100)
+    resubmit: bool = Field(default=False, description=(
+        "issue 23 point 6: the same applicant's same items within a day are refused (409, naming the earlier "
+        "number) unless the applicant confirms they mean to apply again"))
 
     @model_validator(mode="after")
     def delivery_needs_an_address(self) -> "ApplicationCreate":
@@ -138,6 +141,7 @@ class PublicApplicationCreate(Body):
     applicant: ApplicantIn
     items: list[RequestedItemIn] = Field(min_length=1, max_length=50)
     delivery_method: DeliveryMethod
+    resubmit: bool = Field(default=False, description="issue 23 point 6: yes, the same request again (see ApplicationCreate)")
 
     @model_validator(mode="after")
     def delivery_needs_an_address(self) -> "PublicApplicationCreate":

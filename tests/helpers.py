@@ -35,7 +35,7 @@ TEST_USERS: dict[str, tuple[list[str], str | None]] = {
 }
 DEFAULT_USER = "chief-liu"
 ONLINE_FORM = "online-form"
-PUBLIC_FIELDS = ("applicant", "items", "delivery_method", "policy")
+PUBLIC_FIELDS = ("applicant", "items", "delivery_method", "policy", "resubmit")
 
 
 def seed_test_users(engine, **changed: tuple[list[str], str | None]) -> None:

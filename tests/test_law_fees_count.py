@@ -27,8 +27,9 @@ async def test_per_application_count_is_the_applicants_month_across_channels_fro
     for n in range(11):
         # The same identity written with spaces or a lower-case check letter is the same applicant.
         written = IDENTITY if n % 2 else " 350102 19900101122x "
-        created = await register(api, channel=CHANNELS[n % len(CHANNELS)],
-                                 applicant=_applicant("钱七", written, f"q{n}@fees.example.cn"))
+        created = await register(api, channel=CHANNELS[n % len(CHANNELS)],  # each a different request (issue 23 point 6)
+                                 applicant=_applicant("钱七", written, f"q{n}@fees.example.cn"),
+                                 items=[{"description": f"2025年统计资料汇编第{n + 1}册"}])
         ids.append(created["application_id"])
 
     fifth = (await api.get(f"/api/v1/applications/{ids[4]}/fee-count")).json()
@@ -74,7 +75,8 @@ async def _fees(api, year: int) -> dict:
 
 
 async def _approved(api, email: str, pages: int) -> tuple[str, dict]:
-    app_id = (await register(api, applicant=_applicant("郑十一", "350102198505053218", email)))["application_id"]
+    app_id = (await register(api, applicant=_applicant("郑十一", "350102198505053218", email),  # a request of its own
+                             items=[{"description": f"2025年统计资料（{email}）"}]))["application_id"]
     await act(api, app_id, "fee-proposal", {"standard": "per-page", "quantity": pages,
                                             "reason": f"申请公开的信息达{pages}页，数量明显超过合理范围", "by": "wang"})
     return app_id, await act(api, app_id, "fee-decision", {"approve": True, "by": "chief-liu"})

@@ -13,7 +13,9 @@ APPLICANT = {"name": "孙八", "type": "natural-person", "id_number": "350102199
 
 
 async def approved_fee(api, **applicant) -> tuple[str, dict]:
-    app_id = (await register(api, applicant=APPLICANT | applicant))["application_id"]
+    # each a request of its own (the same one within a day would be a resubmission: issue 23 point 6)
+    app_id = (await register(api, applicant=APPLICANT | applicant,
+                             items=[{"description": f"2025年统计资料（{applicant.get('email', 'first')}）"}]))["application_id"]
     await act(api, app_id, "fee-proposal", {"standard": "per-page", "quantity": 120,
                                              "reason": "申请公开的信息达120页，数量明显超过合理范围", "by": "wang"})
     approved = await act(api, app_id, "fee-decision", {"approve": True, "by": "chief-liu"})

@@ -219,6 +219,14 @@ async def _form_key(request: Request) -> str | None:
     return key if 16 <= len(key) <= 100 and key.isascii() and key.replace("-", "").replace("_", "").isalnum() else None
 
 
+DUPLICATE = re.compile(r"内容相同的申请，申请编号 ([A-Za-z0-9_-]{1,40})，")
+
+
+def duplicate_of(response: httpx.Response) -> str | None:
+    """The earlier application's number when the API refused a resubmission (issue 23 point 6), else None."""
+    return (m.group(1) if response.status_code == 409 and (m := DUPLICATE.search(detail_of(response))) else None)
+
+
 def detail_of(response: httpx.Response) -> str:
     """The API's reason in Chinese (every 4xx carries one)."""
     try:

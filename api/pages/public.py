@@ -22,6 +22,7 @@ from api.pages.common import (
     api_call,
     csrf_ok,
     detail_of,
+    duplicate_of,
     field_errors,
     render,
 )
@@ -83,6 +84,7 @@ def _form_values(form: FormData) -> dict[str, Any]:
         "applicant": {name: str(form.get(f"applicant.{name}", "")) for name in APPLICANT_FIELDS},
         "items": items,
         "delivery_method": str(form.get("delivery_method", "")),
+        "resubmit": form.get("resubmit") == "yes",
     }
 
 
@@ -101,7 +103,7 @@ def _body(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     if not items:
         errors["items.0.description"] = ITEM_FRIENDLY["missing"]
     body = {"applicant": applicant, "items": items or [{"description": ""}],
-            "delivery_method": values["delivery_method"] or None}
+            "delivery_method": values["delivery_method"] or None, "resubmit": values.get("resubmit", False)}
     return body, errors
 
 
@@ -168,7 +170,8 @@ async def apply_submit(request: Request) -> Response:
         return answer
     if response.status_code == 422 and response.json().get("errors"):
         return _apply_errors(request, context, errors | _api_errors(response, values))
-    return render(request, "public/apply.html", context | {"error": detail_of(response)},
+    return render(request, "public/apply.html", context | {"error": detail_of(response),
+                                                           "duplicate_of": duplicate_of(response)},
                   status_code=response.status_code)
 
 

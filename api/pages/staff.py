@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.pages import staff_data
-from api.pages.common import api_call, csrf_ok, detail_of, field_errors
+from api.pages.common import api_call, csrf_ok, detail_of, duplicate_of, field_errors
 from api.pages.staff_session import (
     LOGGED_OUT, RESTORED, SESSION_COOKIE, NotLoggedIn, bearer, expired_post, restored, check_roles, csrf_refused, page, redirect, refused_page,
     posted, safe_next, set_session, staff_user, who,
@@ -195,14 +195,15 @@ async def register(request: Request) -> Response:
                       "phone": values["applicant.phone"] or None, "address": values["applicant.address"] or None},
         "items": [{"description": d} for d in items], "delivery_method": values["delivery_method"],
         "handler": values["handler"] or None, "department": values["department"] or None,
+        "resubmit": form.get("resubmit") == "yes",
     }
     answer = await api_call(request, "POST", "/api/v1/applications", json=body, headers=bearer(request))
     if answer.status_code != 201:
         errors = field_errors(answer)
         errors = {("items" if k.startswith("items") else k): v for k, v in errors.items()}
         return page(request, "staff/register.html", _desk_context(values, errors, detail_of(answer),
-                                                                  await _handlers(request)),
-                    current="register", status_code=answer.status_code)
+                                                                  await _handlers(request))
+                    | {"duplicate_of": duplicate_of(answer)}, current="register", status_code=answer.status_code)
     created = answer.json()
     return page(request, "staff/registered.html", {"created": created}, current="register", status_code=201)
 
@@ -391,7 +392,9 @@ async def _application_page(request: Request, user: StaffUser, application_id: s
     roles = user.role_set()
     forms = _forms_for(view, roles)
     requested, gk_categories = await _requested_often(request, application_id, roles)
+    dupes = await api_call(request, "GET", f"{path}/possible-duplicates", headers=bearer(request))
     context = {
+        "duplicates": dupes.json() if dupes.status_code == 200 else [],
         "handlers": await _handlers(request) if "assign" in forms else [],
         "requested": requested, "gk_categories": gk_categories,
         "view": view, "letters": letter_rows, "draft": draft, "forms": forms, "titles": ACTION_TITLES,

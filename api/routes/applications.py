@@ -30,6 +30,7 @@ from core import clock
 from core.security import hash_query_code, new_query_code
 from db.models_security import StaffUser
 from services.assignees import AssigneeError, checked_assignment
+from services.duplicates import duplicates_of, same_requests
 from clock import ClockInput, DueDate, compute_due
 from db.models import Application
 from db.repository import (
@@ -118,6 +119,19 @@ def _checked_assignee(session, handler: str | None, department: str | None) -> t
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(slip)) from None
 
 
+async def _refuse_resubmission(engine, body: ApplicationCreate) -> None:
+    """Issue 23 point 6 (services.duplicates): the same applicant's same items within a day — 409 naming the
+    earlier number, unless the request says `resubmit`."""
+    earlier = await blocking(same_requests, engine, body.applicant.id_number, body.received_on,
+                             [item.description for item in body.items])
+    if earlier:
+        first = earlier[0]
+        raise HTTPException(status.HTTP_409_CONFLICT, (
+            f"同一申请人已于{first.received_on.year}年{first.received_on.month}月{first.received_on.day}日提交过"
+            f"内容相同的申请，申请编号 {first.application_id}，不必重复提交，可凭该编号查询办理进度。"
+            "如确需再次提交，请确认后重新提交"))
+
+
 async def _register(
     body: ApplicationCreate, registered_by: str, writes: RegistrationWrites, client, settings, calendar
 ) -> ApplicationCreated:
@@ -145,6 +159,8 @@ async def _register(
     listing: _Started | None = None
     if kept is not None and claim is not None and await _start(client, settings, kept.application, kept.due, claim):
         listing = _Started(kept.application, kept.due, claim.query_code(kept.application.application_id))
+    if listing is None and kept is None and not body.resubmit:
+        await _refuse_resubmission(writes.engine, body)
     if listing is None:  # none kept, or the kept number is another workflow's (a restored database): a new one
         listing = await _start_new(body, registered_by, writes, client, settings, calendar_data, policy, due, claim)
     inp, application_id = listing.application, listing.application.application_id
@@ -401,6 +417,23 @@ async def similar_earlier(
         earlier_item_no=f.earlier.item_no, earlier_description=f.earlier.description, earlier_outcome=f.earlier.outcome,
         earlier_status=earlier[(f.earlier.application_id, f.earlier.item_no)][0].status, score=f.score,
     ) for f in found]
+
+
+class PossibleDuplicate(BaseModel):
+    application_id: str
+    received_on: date
+    status: str
+
+
+@router.get("/{application_id}/possible-duplicates", response_model=list[PossibleDuplicate])
+async def possible_duplicates(application_id: ApplicationId, session: SessionDep,
+                              user: Annotated[StaffUser, READERS]) -> list[PossibleDuplicate]:
+    """Issue 23 point 6: the same applicant's applications with the same items within a day (可能重复), both ways."""
+    row = await blocking(session.get, Application, application_id)
+    if row is None or not sees_department(user, row.department):
+        raise not_found(application_id)
+    found = await blocking(duplicates_of, session.get_bind(), application_id)
+    return [PossibleDuplicate(application_id=d.application_id, received_on=d.received_on, status=d.status) for d in found]
 
 
 @router.get("/{application_id}/events", response_model=list[EventOut])

@@ -18,6 +18,7 @@ async def test_the_fee_form_shows_the_months_count_and_its_list_and_proposes_it(
     ids = []
     for n in range(11):
         created = await register(api, handler="wang", department="综合统计科", channel=CHANNELS[n % len(CHANNELS)],
+                                 items=[{"description": f"2025年统计资料汇编第{n + 1}册"}],  # different requests
                                  applicant={"name": "卫十三", "type": "natural-person", "id_number": "350102199202021117",
                                             "email": f"wei{n}@fees.example.cn"})
         ids.append(created["application_id"])

@@ -14,7 +14,7 @@ from db.models_fees import ApplicantIdentity
 
 from tests.browser.conftest import check_page
 from tests.browser.test_staff import refused_as_expected, staff_page
-from tests.helpers import TEST_PASSWORD, register, state
+from tests.helpers import TEST_PASSWORD, register, some_identity, state
 
 pytestmark = pytest.mark.usefixtures("live_server")
 
@@ -145,3 +145,45 @@ async def test_the_applicants_identity_is_required_and_checked_by_its_type(page,
     # counted under the checked number: capitals, no spaces (the fee count compares this number)
     with Session(api.app.state.engine) as session:
         assert session.get(ApplicantIdentity, application).identity == "H12345678"
+
+
+# --- point 6: the same application sent twice ---------------------------------------------------------
+
+
+async def test_back_and_submit_again_shows_the_earlier_number_and_staff_see_possible_duplicate(browser, page, api,
+                                                                                               live_server):
+    identity = some_identity()
+
+    async def fill_and_submit() -> None:
+        await page.goto("/apply")
+        await page.get_by_label("姓名或者名称").fill("再次提交")
+        await page.get_by_label("身份证件号码或统一社会信用代码").fill(identity)
+        await page.get_by_label("电子邮箱").fill("again@example.cn")
+        await page.get_by_label("第 1 项所需信息").fill("2025年全市规模以上工业企业名录（再次提交）")
+        await page.get_by_role("radio", name="电子邮件").check()
+        await page.get_by_role("button", name="提交申请").click()
+
+    await fill_and_submit()
+    await page.wait_for_selector("#query-code")
+    earlier = (await page.locator("#application-number").inner_text()).strip()
+    await fill_and_submit()  # as after Back: the same form again
+    alert = page.locator("[role=alert]").first
+    await alert.wait_for()
+    assert earlier in await alert.inner_text() and "不必重复提交" in await alert.inner_text()
+    assert await page.get_by_role("link", name=f"查询申请 {earlier} 的办理进度").count() == 1
+    refused_as_expected(page)
+    await check_page(page, "public-apply-resubmitted")
+    await page.get_by_label(f"我已看到申请编号 {earlier}，确需再次提交一份新的申请").check()
+    await page.get_by_role("button", name="提交申请").click()
+    await page.wait_for_selector("#query-code")
+    second = (await page.locator("#application-number").inner_text()).strip()
+    assert second != earlier
+
+    desk = await staff_page(browser, live_server, "desk-chen")
+    for one, other in ((second, earlier), (earlier, second)):
+        await desk.goto(f"/staff/applications/{one}")
+        assert "可能重复" in await desk.locator("h1").inner_text()
+        note = desk.locator("#possible-duplicates")
+        await note.get_by_role("link", name=other).wait_for()
+    await check_page(desk, "staff-slips-possible-duplicate")
+    await desk.context.close()
