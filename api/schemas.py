@@ -284,6 +284,17 @@ class UserCreate(Body):
     department: str | None = Field(default=None, max_length=100)
     full_name: str = Field(default="", max_length=100)
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _handler_has_a_department(cls, data: object, handler):
+        """Issue 23 point 10: a handler sees only their 科室's applications, so one without a 科室 would see none."""
+        user = handler(data)
+        if "handler" in user.roles and not user.department and not {"registrar", "reviewer", "supervisor"} & set(user.roles):
+            raise ValidationError.from_exception_data(cls.__name__, [InitErrorDetails(
+                type=PydanticCustomError("value_error", "承办人员须填写所属科室（承办人只能看到本科室的申请）"),
+                loc=("department",), input=user.department)])
+        return user
+
 
 class UserUpdate(Body):
     roles: list[RoleName] | None = Field(default=None, min_length=1)

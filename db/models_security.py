@@ -70,3 +70,15 @@ class PageDraft(SQLModel, table=True):
     action: str = Field(max_length=100, description="the form's action on that page (assign, decisions, …)")
     fields: str = Field(description="the form's fields, JSON")
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class LoginFailure(SQLModel, table=True):
+    """Issue 23 point 8: an account's consecutive wrong passwords and the lock they caused (services.lockout);
+    deleted by a successful log-in or an admin's unlock."""
+
+    __tablename__ = "login_failure"
+
+    username: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    locked_until: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    last_failure_at: datetime = Field(sa_column=timestamp_column(nullable=False))

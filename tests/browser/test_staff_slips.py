@@ -6,6 +6,8 @@ and checked with axe-core."""
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 from sqlmodel import Session
@@ -14,7 +16,8 @@ from db.models_fees import ApplicantIdentity
 
 from tests.browser.conftest import check_page
 from tests.browser.test_staff import refused_as_expected, staff_page
-from tests.helpers import TEST_PASSWORD, register, some_identity, state
+from services.lockout import LOCK_AFTER
+from tests.helpers import TEST_PASSWORD, add_staff, register, some_identity, state
 
 pytestmark = pytest.mark.usefixtures("live_server")
 
@@ -187,3 +190,47 @@ async def test_back_and_submit_again_shows_the_earlier_number_and_staff_see_poss
         await note.get_by_role("link", name=other).wait_for()
     await check_page(desk, "staff-slips-possible-duplicate")
     await desk.context.close()
+
+
+# --- point 8: lockout, the admin told and unlocking; point 10: a handler needs a 科室 ----------------
+
+
+async def test_a_locked_account_is_shown_to_the_admin_who_unlocks_it(browser, live_server, api):
+    name = add_staff(api, f"locked-{uuid.uuid4().hex[:6]}", ["registrar"], None)
+    for n in range(LOCK_AFTER):
+        await api.post("/api/v1/auth/token", data={"username": name, "password": f"wrong-{n}"})
+    person = await browser.new_context(base_url=live_server.url, locale="zh-CN")
+    login = await person.new_page()
+    await login.goto("/staff")
+    await login.get_by_label("用户名").fill(name)
+    await login.get_by_label("密码").fill(TEST_PASSWORD)
+    await login.get_by_role("button", name="登录").click()
+    assert "暂时锁定" in await login.locator("[role=alert]").inner_text()
+
+    admin = await staff_page(browser, live_server, "admin")
+    assert "因连续密码错误被锁定" in await admin.locator("main").inner_text()  # told on arrival
+    await admin.get_by_role("link", name="查看被锁定的账户").click()
+    await admin.wait_for_url("**/staff/admin*")
+    row = admin.locator("#locked ~ table tr", has=admin.locator(f"text={name}"))
+    assert str(LOCK_AFTER) in await row.inner_text()
+    await check_page(admin, "staff-slips-locked-accounts")
+    await row.get_by_role("button", name=f"解除 {name} 的锁定").click()
+    await admin.wait_for_url("**/staff/admin?done=unlocked")
+    assert "已解除锁定" in await admin.locator("main").inner_text()
+    assert await admin.get_by_role("button", name=f"解除 {name} 的锁定").count() == 0
+
+    await login.get_by_label("用户名").fill(name)
+    await login.get_by_label("密码").fill(TEST_PASSWORD)
+    await login.get_by_role("button", name="登录").click()
+    await login.wait_for_url("**/staff/queue")
+
+    # point 10: a handler cannot be created without the 科室 the label marks 必填
+    create = admin.locator("#form-create-user")
+    await create.get_by_label("用户名（字母、数字、点、横线）").fill(f"nodept-{uuid.uuid4().hex[:6]}")
+    await create.get_by_label("初始密码（至少 12 个字符）").fill("a-long-enough-password")
+    await create.get_by_label("承办人", exact=True).check()
+    await create.get_by_role("button", name="创建用户").click()
+    assert "承办人员须填写所属科室" in await admin.locator("#e-nu-department").inner_text()
+    refused_as_expected(admin)
+    await person.close()
+    await admin.context.close()
