@@ -99,6 +99,35 @@ def chinese_only(text: str) -> str:
     return _ENGLISH_NOTE.sub("", text).strip()
 
 
+# Who did it, for people (issue 23 point 9): the machine names of the actors that are not staff accounts.
+ACTOR_NAMES = {"system": "系统自动", "online-form": "申请人（网上申请）", "applicant": "申请人",
+               "applicant-portal": "申请人（网上）", "third-party": "第三方", "worker": "系统自动"}
+
+
+def actor_cn(actor: str | None) -> str:
+    return ACTOR_NAMES.get(actor or "", actor or "")
+
+
+CALENDAR_STEP = "工作日历版本"
+_LIBRARY_SOURCE = re.compile(r"chinesecalendar [0-9.]+")
+
+
+def staff_step(text: str) -> str:
+    """A due-date step for staff (issue 23 point 9): no English gloss; the calendar line in words — which year
+    follows which schedule — with the version kept last, for checking against the calendar page."""
+    step = chinese_only(text)
+    if not step.startswith(CALENDAR_STEP):
+        return step
+    version, _, sources = step.removeprefix(CALENDAR_STEP).strip().partition("：")
+    sources = _LIBRARY_SOURCE.sub("国务院办公厅公布的节假日安排（系统内置）", sources)
+    return f"所用工作日历：{sources or '按周末及固定日期节假日'}（日历编号 {version.strip()}）"
+
+
+def applicant_steps(steps: list[str]) -> list[str]:
+    """The due-date steps an applicant reads (issue 23 point 9): Chinese only, without the calendar's version."""
+    return [chinese_only(s) for s in steps if not s.startswith(CALENDAR_STEP)]
+
+
 def size_cn(size: int | None) -> str:
     """A file size people read: 812 字节, 35.2 KB, 4.1 MB."""
     if size is None:
@@ -109,6 +138,8 @@ def size_cn(size: int | None) -> str:
 
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.filters.update(staff_step=staff_step, applicant_steps=applicant_steps,
+                             actor_cn=lambda actor: actor_cn(actor))
 templates.env.filters.update(
     date_cn=date_cn, datetime_cn=datetime_cn, chinese_only=chinese_only, size_cn=size_cn, status_label=status_label, outcome_label=outcome_label,
     staff_status=lambda s: status_label(s, staff=True),

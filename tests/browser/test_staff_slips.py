@@ -6,6 +6,7 @@ and checked with axe-core."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import httpx
@@ -17,7 +18,7 @@ from db.models_fees import ApplicantIdentity
 from tests.browser.conftest import check_page
 from tests.browser.test_staff import refused_as_expected, staff_page
 from services.lockout import LOCK_AFTER
-from tests.helpers import TEST_PASSWORD, add_staff, register, some_identity, state
+from tests.helpers import TEST_PASSWORD, add_staff, eventually, register, some_identity, state
 
 pytestmark = pytest.mark.usefixtures("live_server")
 
@@ -234,3 +235,53 @@ async def test_a_locked_account_is_shown_to_the_admin_who_unlocks_it(browser, li
     refused_as_expected(admin)
     await person.close()
     await admin.context.close()
+
+
+# --- points 9 and 10: Chinese for people, and the small slips ------------------------------------------
+
+
+async def test_pages_speak_chinese_and_track_takes_a_lower_case_number(browser, page, api, live_server):
+    await page.goto("/apply")
+    await page.get_by_label("姓名或者名称").fill("中文用户")
+    await page.get_by_label("身份证件号码或统一社会信用代码").fill(some_identity())
+    await page.get_by_label("第 1 项所需信息").fill(f"2025年统计公报（{uuid.uuid4().hex[:6]}）")
+    await page.get_by_role("radio", name="电子邮件").check()
+    await page.get_by_role("button", name="提交申请").click()
+    # e-mail chosen, no address: asked for, not called malformed
+    assert "请填写申请人电子邮箱" in await page.locator("#e-applicant-email").inner_text()
+    refused_as_expected(page)
+    await page.get_by_label("电子邮箱").fill("words@example.cn")
+    await page.get_by_role("button", name="提交申请").click()
+    await page.wait_for_selector("#query-code")
+    applied = await page.locator("main").inner_text()
+    assert "工作日历版本" not in applied and "cal-" not in applied and "chinesecalendar" not in applied
+    assert not re.search(r"working day|calendar version", applied)
+    number = (await page.locator("#application-number").inner_text()).strip()
+    code = (await page.locator("#query-code").inner_text()).strip()
+
+    await page.context.clear_cookies()
+    await page.goto("/track")
+    await page.get_by_label("申请编号").fill(number.lower())  # typed in lower case
+    await page.get_by_label("查询码").fill(code)
+    await page.get_by_role("button", name="查询").click()
+    await page.wait_for_url(f"**/track/{number}")
+    tracked = await page.locator("main").inner_text()
+    assert "工作日历版本" not in tracked and "cal-" not in tracked
+    # received today (day 0): the 15 working days the 回执 promised, not 16
+    assert "今天之后还有 15 个工作日" in await page.locator("#due-on").inner_text()
+    await check_page(page, "public-track-in-chinese")
+
+    desk = await staff_page(browser, live_server, "desk-chen")
+    await desk.goto(f"/staff/applications/{number}")
+    await desk.get_by_text("答复期限是怎样算出来的").click()
+    text = await desk.locator("main").inner_text()
+    assert "所用工作日历" in text and "chinesecalendar" not in text and "calendar version" not in text
+    assert "is a working day" not in text
+    timeline = await desk.locator("ol.timeline").inner_text()
+    assert "申请人（网上申请）" in timeline and "online-form" not in timeline
+    await eventually(api, number, lambda s: any(e["actor"] == "system" for e in s["timeline"]))
+    await desk.reload()
+    timeline = await desk.locator("ol.timeline").inner_text()
+    assert "系统自动" in timeline and "— system" not in timeline
+    await check_page(desk, "staff-slips-in-chinese")
+    await desk.context.close()
