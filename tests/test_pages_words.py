@@ -40,3 +40,28 @@ async def test_the_due_date_explanation_is_in_chinese(api):
     # the receipt step had an English sentence inside ("is a working day: day 0"); the pages drop the other
     # steps' bracketed glosses (api.pages.common.chinese_only), this one was not bracketed apart
     assert not re.search("[A-Za-z]{3,}", created["due_explanation"][0]), created["due_explanation"][0]
+
+
+# --- point 4: the third party's link lives as long as its answer window ------------------------------
+
+
+def test_the_link_is_open_until_the_end_of_the_window_counted_from_receipt():
+    from datetime import timedelta
+
+    from api.routes.third_party import link_open
+    from core import clock
+    from workflows.messages import ConsultationView
+
+    today = clock.today()
+    expired_token = int((clock.now() - timedelta(days=3)).timestamp())  # the letter's fixed 20 days are over
+
+    def view(window_ends_on):
+        return ConsultationView(consultation_id="X.consult-1", consultee_kind="third-party", consultee_name="某公司",
+                                item_descriptions=["某报表"], sent_on=today - timedelta(days=25),
+                                window_ends_on=window_ends_on, answered=False)
+
+    assert link_open(view(today), expired_token)  # the whole last day
+    assert link_open(view(today + timedelta(days=6)), expired_token)  # a posted letter received late: moved on
+    assert link_open(view(None), expired_token)  # receipt not proven yet: the window has not started
+    assert not link_open(view(today - timedelta(days=1)), expired_token)
+    assert link_open(view(today - timedelta(days=1)), int((clock.now() + timedelta(hours=1)).timestamp()))

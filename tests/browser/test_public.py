@@ -250,6 +250,9 @@ async def test_the_third_party_answers_through_its_link(page, api):
     text = await page.locator("main").inner_text()
     assert "某科技有限公司" in text and "研发投入统计表" in text and "2025年统计公报" not in text
     assert number not in text
+    # until when the link works (issue 23 point 4): the end of the answer window, or from receipt until proven
+    valid = await page.locator("#link-valid-until").inner_text()
+    assert "24:00（北京时间）" in valid or "自贵方收到本函之日起计算" in valid
     await check_page(page, "public-third-party")
     await page.get_by_role("radio", name="不同意公开").check()
     await page.get_by_role("button", name="提交意见").click()
