@@ -197,16 +197,19 @@ def _mail_dir(request: Request):
 
 
 @router.get("/outbox")
-async def outbox(request: Request, offset: int = 0) -> Response:
+async def outbox(request: Request, offset: int = 0, q: str = "") -> Response:
     user = await _outbox_reader(request)
     if isinstance(user, Response):
         return user
     from core import mailsink
 
-    offset = max(offset, 0)
-    messages = await blocking(mailsink.list_messages, _mail_dir(request), offset=offset, limit=50)
+    offset, q = max(offset, 0), q.strip()[:100]
+    if q:  # issue 23 point 10: by application number, address or subject
+        messages = await blocking(mailsink.search_messages, _mail_dir(request), q, limit=100)
+    else:
+        messages = await blocking(mailsink.list_messages, _mail_dir(request), offset=offset, limit=50)
     total = await blocking(mailsink.count_messages, _mail_dir(request))
-    return page(request, "staff/outbox.html", {"messages": messages, "total": total, "offset": offset},
+    return page(request, "staff/outbox.html", {"messages": messages, "total": total, "offset": offset, "q": q},
                 current="outbox")
 
 

@@ -285,3 +285,26 @@ async def test_pages_speak_chinese_and_track_takes_a_lower_case_number(browser, 
     assert "系统自动" in timeline and "— system" not in timeline
     await check_page(desk, "staff-slips-in-chinese")
     await desk.context.close()
+
+
+async def test_the_outbox_finds_an_applications_mail(browser, live_server, api, settings):
+    from email.message import EmailMessage
+
+    from core import mailsink
+
+    number = f"GK-2026-{uuid.uuid4().int % 10**6:06d}"
+    for n, subject in enumerate([f"补正申请告知书（{number}）", "登记回执（GK-2026-999999）", "无关邮件"]):
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "gk@agency.example.cn", f"p{n}@example.cn", subject
+        message.set_content("正文")
+        mailsink.store_message(settings.data_dir / "mail", message.as_bytes())
+    chief = await staff_page(browser, live_server, "chief-liu")
+    await chief.goto("/staff/outbox")
+    await chief.get_by_label("查找邮件（申请编号、收件地址或主题中的文字）").fill(number.lower())
+    await chief.get_by_role("button", name="查找").click()
+    await chief.wait_for_url("**/staff/outbox?q=*")
+    rows = await chief.locator("main table tbody tr").all_inner_texts()
+    assert len(rows) == 1 and number in rows[0] and "p0@example.cn" in rows[0]
+    assert "含“" in await chief.locator("[role=status]").inner_text()
+    await check_page(chief, "staff-slips-outbox-search")
+    await chief.context.close()
