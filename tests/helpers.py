@@ -138,10 +138,11 @@ def some_identity(applicant_type: str = "natural-person") -> str:
 
     from identity import credit_code, resident_id
 
-    n = uuid.uuid4().int % 10**7  # not the `random` module: tests (hypothesis) seed it, and numbers would repeat
+    n = uuid.uuid4().int  # not the `random` module: tests (hypothesis) seed it, and numbers would repeat
     if applicant_type != "natural-person":
-        return credit_code(f"91350100MA{n:07d}")
-    return resident_id("350102", datetime(1950, 1, 1).date() + timedelta(days=n % 18000), n % 1000)
+        return credit_code(f"91{n % 10**15:015d}")
+    area = f"{110000 + (n // 10**7) % 540000:06d}"  # province codes 11–65
+    return resident_id(area, datetime(1950, 1, 1).date() + timedelta(days=n % 18000), (n // 18000) % 1000)
 
 
 async def send_registration(api: StaffClient, body: dict[str, Any]) -> httpx.Response:
