@@ -65,3 +65,22 @@ def test_the_link_is_open_until_the_end_of_the_window_counted_from_receipt():
     assert link_open(view(None), expired_token)  # receipt not proven yet: the window has not started
     assert not link_open(view(today - timedelta(days=1)), expired_token)
     assert link_open(view(today - timedelta(days=1)), int((clock.now() + timedelta(hours=1)).timestamp()))
+
+
+# --- point 7: publishing in the product itself needs no external URL ----------------------------------
+
+
+async def test_an_item_published_in_the_product_needs_no_external_url(api, settings):
+    from tests.test_proactive import _category, _create, _view
+
+    await _category(api)
+    title_marker = uuid.uuid4().hex[:6]
+    created = await _create(api, document_number=f"统发〔2026〕{title_marker}号", content="本产品内发布的目录条目。")
+    item_id = created["item_id"]
+    await _view(api, item_id)
+    assert (await api.post(f"/api/v1/catalogue/items/{item_id}/review", json={"approve": True},
+                           headers=api.as_user("reviewer-zhao"))).status_code == 200
+    published = await api.post(f"/api/v1/catalogue/items/{item_id}/publish", json={}, headers=api.as_user("wang"))
+    assert published.status_code == 200, published.text
+    url = published.json()["evidence"][0]["url"]
+    assert url.startswith(f"{settings.public_base_url.rstrip('/')}/catalogue?title="), url

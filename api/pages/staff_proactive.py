@@ -25,7 +25,7 @@ READERS = tuple(sorted(STAFF_READERS))
 PROCESSES: dict[str, dict[str, Any]] = {
     "catalogue": {"title": "主动公开信息", "api": "/api/v1/catalogue/items/{id}", "forms": [
         ("review", "保密审查（谁签发、谁把关）", [("approve", "审查结论", "yesno"), ("comment", "意见", "textarea")]),
-        ("publish", "公开发布", [("url", "公开网址", "text")]),
+        ("publish", "公开发布", [("url", "公开网址（在本网站主动公开目录发布的不必填写）", "text")]),
         ("change", "登记变更（新版本重新审查）", [("content", "变更后的内容", "textarea"), ("reason", "变更原因", "text")]),
         ("withdraw", "撤下", [("reason", "撤下理由", "text"),
                               ("repealed_on", "废止日期（规章、规范性文件因废止而撤下时填写：计入年度报告表二）", "date")]),
