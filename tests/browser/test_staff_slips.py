@@ -308,3 +308,24 @@ async def test_the_outbox_finds_an_applications_mail(browser, live_server, api, 
     assert "含“" in await chief.locator("[role=status]").inner_text()
     await check_page(chief, "staff-slips-outbox-search")
     await chief.context.close()
+
+
+# --- point 7: each role sees only the 政务公开 forms it may use ------------------------------------------
+
+
+async def test_gk_forms_are_shown_only_to_the_roles_that_may_use_them(browser, live_server, api):
+    reviewer = await staff_page(browser, live_server, "reviewer-zhao")
+    await reviewer.goto("/staff/gk")
+    for title in ("登记主动公开信息", "登记政策解读", "登记舆情", "发布已答复信息的公开副本", "登记更正申请（窗口、信函）"):
+        assert await reviewer.get_by_role("heading", name=title).count() == 0, title
+    await check_page(reviewer, "staff-slips-gk-reviewer")
+    desk = await staff_page(browser, live_server, "desk-chen")
+    await desk.goto("/staff/gk")
+    assert await desk.get_by_role("heading", name="登记更正申请（窗口、信函）").count() == 1
+    assert await desk.get_by_role("heading", name="登记主动公开信息").count() == 0
+    handler = await staff_page(browser, live_server, "wang")
+    await handler.goto("/staff/gk")
+    assert await handler.get_by_role("heading", name="登记主动公开信息").count() == 1
+    assert await handler.get_by_role("heading", name="登记更正申请（窗口、信函）").count() == 0
+    for p in (reviewer, desk, handler):
+        await p.context.close()
