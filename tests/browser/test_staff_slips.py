@@ -329,3 +329,19 @@ async def test_gk_forms_are_shown_only_to_the_roles_that_may_use_them(browser, l
     assert await handler.get_by_role("heading", name="登记更正申请（窗口、信函）").count() == 0
     for p in (reviewer, desk, handler):
         await p.context.close()
+
+
+async def test_the_queue_on_a_phone_is_a_stack_of_named_values(browser, live_server, api):
+    await register(api, handler=None, department=None)  # something in the registrar's queue
+    desk = await staff_page(browser, live_server, "desk-chen")
+    await desk.set_viewport_size({"width": 390, "height": 844})
+    await desk.goto("/staff/queue")
+    first = desk.locator("table.queue tbody tr").first
+    await first.wait_for()
+    cell = first.locator("td[data-label='答复期限']")
+    assert await cell.evaluate("td => getComputedStyle(td).display") == "block"
+    assert "答复期限：" in await cell.evaluate("td => getComputedStyle(td, '::before').content")
+    # nothing wider than the phone
+    assert await desk.evaluate("document.documentElement.scrollWidth") <= 390
+    await check_page(desk, "staff-slips-queue-phone")
+    await desk.context.close()
