@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from api.pages import staff_data
 from api.pages.common import api_call, csrf_ok, detail_of, duplicate_of, field_errors
 from api.pages.staff_session import (
-    LOGGED_OUT, RESTORED, SESSION_COOKIE, NotLoggedIn, bearer, expired_post, restored, check_roles, csrf_refused, page, redirect, refused_page,
+    LOGGED_OUT, RESTORED, SEEN_COOKIE, SESSION_COOKIE, NotLoggedIn, bearer, expired_post, restored, check_roles, csrf_refused, page, redirect, refused_page,
     posted, safe_next, set_session, staff_user, who,
 )
 from api.security import STAFF_READERS
@@ -120,6 +120,7 @@ async def log_out(request: Request) -> Response:
         return csrf_refused(request)
     response = redirect(request, "/staff?out=1")
     response.delete_cookie(SESSION_COOKIE, path="/staff")
+    response.delete_cookie(SEEN_COOKIE, path="/staff")
     return response
 
 

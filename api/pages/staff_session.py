@@ -97,10 +97,16 @@ def bearer(request: Request) -> dict[str, str]:
     return {"Authorization": f"Bearer {request.state.staff_token}"}
 
 
+SEEN_COOKIE = "gk_staff_seen"  # issue 23 point 2: logged in before on this browser, not logged out
+
+
 def set_session(request: Request, response: Response, token: str) -> None:
     settings = request.app.state.settings
     response.set_cookie(SESSION_COOKIE, token, max_age=settings.access_token_minutes * 60, httponly=True,
                         samesite="strict", secure=request.url.scheme == "https", path=STAFF)
+    # Outlives the session cookie: when that has expired (the browser drops it), the log-in page can say so.
+    response.set_cookie(SEEN_COOKIE, "1", max_age=30 * 24 * 3600, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path=STAFF)
 
 
 def finish(request: Request, response: Response) -> Response:
@@ -114,6 +120,8 @@ def to_login(request: Request, reason: str | None) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if request.method != "GET":  # back to the page the form was on, never to the form's POST address
         target, reason = page_of(request), reason or EXPIRED_BACK
+    elif reason is None and request.cookies.get(SEEN_COOKIE):  # the session cookie expired: say so
+        reason = EXPIRED
     location = f"{STAFF}?next={quote(target, safe='')}" + (f"&why={quote(reason, safe='')}" if reason else "")
     response = RedirectResponse(location, status_code=status.HTTP_303_SEE_OTHER)
     if reason:
@@ -229,4 +237,4 @@ async def restored(request: Request, draft_id: str) -> tuple[str, dict] | None:
 
 __all__ = ["SESSION_COOKIE", "NotLoggedIn", "staff_user", "who", "who_holding", "check_roles", "bearer", "set_session", "finish",
            "to_login", "safe_next", "redirect", "page", "refused_page", "csrf_refused", "csrf_ok", "posted",
-           "LOGGED_OUT", "expired_post", "restored", "RESTORED"]
+           "LOGGED_OUT", "expired_post", "restored", "RESTORED", "SEEN_COOKIE"]

@@ -91,6 +91,13 @@ async def test_an_expired_log_in_keeps_the_typed_proposal_and_returns_to_the_pag
     await wang.wait_for_url(f"**/staff/applications/{number}?done=decisions*")
     proposal = (await state(api, number))["items"][0]["proposal"]
     assert (proposal["outcome"], proposal["reasons"].replace("\r\n", "\n")) == ("withheld-5", typed)
+    # Expired again, now just opening a page: the log-in page says why, and brings the person back.
+    cookies = [c for c in await wang.context.cookies() if c["name"] != "gk_staff"]
+    await wang.context.clear_cookies()
+    await wang.context.add_cookies(cookies)
+    await wang.goto(f"/staff/applications/{number}")
+    await wang.wait_for_url("**/staff?next=*")
+    assert "登录已过期" in await wang.locator("main").inner_text()
     await wang.context.close()
 
 
