@@ -146,8 +146,10 @@ def field_cn(loc: list[str]) -> str:
     for part in loc[1:]:
         if part.isdigit():
             names.append(f"第 {int(part) + 1} 项")
-        elif FIELD_NAMES.get(part):
+        elif part in FIELD_NAMES:
             names.append(FIELD_NAMES[part])
+        else:  # a field with no Chinese name here yet: its own name, so an API client still knows which
+            names.append(part)
     return "".join(names) or "提交的内容"
 
 
