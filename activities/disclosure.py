@@ -132,6 +132,9 @@ class DisclosureActivities:
 
             inp = inp.model_copy(update={"answer_link": third_party_link(
                 inp.consultation_id, issued_on=inp.letter_date, expires_on=inp.deadline_on, settings=self._settings)})
+        if inp.kind == "supplement-notice" and not inp.track_link:
+            # Issue 23 point 10: the notice says where the supplement is answered online (/track).
+            inp = inp.model_copy(update={"track_link": f"{self._settings.public_base_url.rstrip('/')}/track"})
         if inp.reconsideration_body is None and inp.court is None and inp.complaint_body is None:
             # Issue 11 point 10: the remedies name the agency's reconsideration body, court and complaint route.
             inp = inp.model_copy(update={"reconsideration_body": self._settings.reconsideration_body,

@@ -22,6 +22,7 @@ from api.routes import corrections, proactive
 from api.routes import fees, guidance  # issue 11 points 12, 15
 from api.routes import mail_returns
 from api.routes import participation  # issue 26
+from api.routes import assignees  # issue 23 point 1
 from api.security import RateLimiter
 from core.codec import codec_from_spec
 from core.config import Settings, get_settings
@@ -81,6 +82,8 @@ def create_app(
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if wants_page(request):
+            return error_page(request, 500, "系统内部错误，操作未完成，请稍后重试或联系管理员")
         return JSONResponse(
             status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
             content={"detail": "系统内部错误，操作未完成，请稍后重试或联系管理员"},
@@ -90,14 +93,15 @@ def create_app(
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) and not exc.detail.isascii() else GENERIC.get(
             exc.status_code, "请求未能完成")
+        if wants_page(request):
+            return error_page(request, exc.status_code, detail)
         return JSONResponse(status_code=exc.status_code, content={"detail": detail}, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": _message(e), "type": e.get("type", "")}
                   for e in exc.errors()]
-        summary = "；".join(f"{'.'.join(e['loc'][1:]) or e['loc'][0] if e['loc'] else '请求'}：{e['msg']}"
-                           for e in errors[:10])
+        summary = "；".join(f"{field_cn(e['loc'])}：{e['msg']}" for e in errors[:10])
         return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
                             content={"detail": f"提交的内容不符合要求：{summary}", "errors": errors})
 
@@ -116,6 +120,7 @@ def create_app(
                    participation.public_inquiry_router):
         app.include_router(router)
     app.include_router(release.router)  # issue 22: files released with a reply, screened and redacted
+    app.include_router(assignees.router)  # issue 23 point 1: who an application may be assigned to
     # Outermost last: size cap → audit → CORS (codec only) → Idempotency-Key → routes.
     app.add_middleware(IdempotencyKeys, engine=engine, settings=settings)  # innermost: audited, replays too
     origins = [o.strip() for o in settings.codec_cors_origins.split(",") if o.strip()]
@@ -127,6 +132,59 @@ def create_app(
     install_api_metrics(app, engine, lambda: WorkCalendar(app.state.calendar.current()))
     instrument_app(app, tracer_provider)
     return app
+
+
+# A field named in Chinese in a 422's summary (issue 23 point 9: "password：内容过短" was shown to people).
+FIELD_NAMES = {
+    "applicant": "申请人", "name": "名称", "type": "类型", "id_type": "证件类型", "id_number": "证件号码",
+    "email": "电子邮箱", "phone": "联系电话", "address": "通讯地址", "items": "所需信息", "description": "",
+    "delivery_method": "获取信息的方式", "received_on": "收到申请之日", "channel": "申请方式", "handler": "承办人",
+    "department": "科室", "username": "用户名", "password": "密码", "roles": "角色", "full_name": "姓名",
+    "active": "是否启用", "url": "网址", "title": "标题", "body": "正文", "reason": "理由", "reasons": "理由",
+    "comment": "意见", "note": "说明", "days": "延长的工作日数", "outcome": "处理结果", "item_no": "事项",
+    "item_nos": "事项", "quantity": "数量", "standard": "收费方式", "consultee": "征求意见对象", "kind": "类别",
+    "position": "意见", "approve": "是否同意", "method": "方式", "delivered_on": "送达日期", "posted_on": "交邮日期",
+    "tracking_number": "邮件单号", "needed": "需要补正的事项", "deadline_on": "期限", "paid_on": "缴费日期",
+    "year": "年度", "category": "类别", "summary": "内容摘要", "published_on": "发布日期", "answered_on": "答复日期",
+}
+
+
+def field_cn(loc: list[str]) -> str:
+    """`body.applicant.id_number` → 申请人证件号码; `body.items.0.description` → 所需信息第 1 项."""
+    names = []
+    for part in loc[1:]:
+        if part.isdigit():
+            names.append(f"第 {int(part) + 1} 项")
+        elif part in FIELD_NAMES:
+            names.append(FIELD_NAMES[part])
+        else:  # a field with no Chinese name here yet: its own name, so an API client still knows which
+            names.append(part)
+    return "".join(names) or "提交的内容"
+
+
+ERROR_TITLES = {404: "没有找到该页面", 405: "不能这样打开此页面", 500: "系统出错"}
+ERROR_HINTS = {404: "请检查网址，或从导航栏重新进入。", 405: "请从页面上的链接或按钮进入，不要直接打开表单的提交地址。"}
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page (issue 23 point 2): not the JSON API, and HTML accepted before JSON."""
+    path = request.url.path
+    if path.startswith(("/api/", "/static/", "/docs", "/openapi", "/healthz", "/readyz")):
+        return False
+    accept = request.headers.get("accept", "")
+    html, json_ = accept.find("text/html"), accept.find("application/json")
+    return html >= 0 and (json_ < 0 or html < json_)
+
+
+def error_page(request: Request, status_code: int, reason: str):
+    """The error as a page in Chinese (JSON stays for `Accept: application/json` and for /api)."""
+    from api.pages.common import render
+
+    staff = request.url.path.startswith("/staff")
+    hint = ERROR_HINTS.get(status_code, "")
+    return render(request, "error.html", {"title": ERROR_TITLES.get(status_code, "不能办理"), "staff": staff,
+                                          "reason": f"{reason}。{hint}" if hint else reason,
+                                          "home": "/staff/queue" if staff else "/"}, status_code=status_code)
 
 
 GENERIC = {

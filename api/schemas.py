@@ -4,7 +4,11 @@ from datetime import date, datetime
 from types import UnionType
 from typing import Generic, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from core import clock
+from identity import IdentityError, checked_identity, default_document
 
 from contracts.application import ApplicationKey, ApplicationListed
 from contracts.models import DeliveryMethod
@@ -43,8 +47,32 @@ class Body(Strict):
 
 
 # Strict HTTP versions of the workflow messages nested inside request bodies.
+IdDocument = Literal["resident-id", "credit-code", "passport", "hk-macao-permit", "taiwan-permit",
+                     "foreign-permanent-residence"]
+
+
 class ApplicantIn(messages.Applicant):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id_type: IdDocument | None = Field(default=None, description=(
+        "证件类型; absent: 居民身份证 for a natural person, 统一社会信用代码 for an organisation"))
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _identity_checked(cls, data: object, handler):
+        """Issue 23 point 5, RULES §2 (Reg. 29): the identity document is required and checked by its type
+        (identity.documents); the number is kept normalised, so the fee count counts the validated number.
+        The refusal is the field's own (`applicant.id_number`), in words the applicant understands."""
+        applicant = handler(data)
+        document = applicant.id_type or default_document(applicant.type)
+        try:
+            number = checked_identity(document, applicant.id_number, applicant.type, clock.today())
+        except IdentityError as wrong:
+            raise ValidationError.from_exception_data(cls.__name__, [InitErrorDetails(
+                type=PydanticCustomError("value_error", str(wrong)), loc=("id_number",),
+                input=applicant.id_number)]) from None
+        applicant.id_number = number
+        return applicant
 
 
 class RequestedItemIn(messages.RequestedItem):
@@ -97,6 +125,9 @@ class ApplicationCreate(Body):
     delivery_method: DeliveryMethod
     handler: str | None = Field(default=None, max_length=100)
     department: str | None = Field(default=None, max_length=100)
+    resubmit: bool = Field(default=False, description=(
+        "issue 23 point 6: the same applicant's same items within a day are refused (409, naming the earlier "
+        "number) unless the applicant confirms they mean to apply again"))
 
     @model_validator(mode="after")
     def delivery_needs_an_address(self) -> "ApplicationCreate":
@@ -110,6 +141,7 @@ class PublicApplicationCreate(Body):
     applicant: ApplicantIn
     items: list[RequestedItemIn] = Field(min_length=1, max_length=50)
     delivery_method: DeliveryMethod
+    resubmit: bool = Field(default=False, description="issue 23 point 6: yes, the same request again (see ApplicationCreate)")
 
     @model_validator(mode="after")
     def delivery_needs_an_address(self) -> "PublicApplicationCreate":
@@ -251,6 +283,17 @@ class UserCreate(Body):
     roles: list[RoleName] = Field(min_length=1)
     department: str | None = Field(default=None, max_length=100)
     full_name: str = Field(default="", max_length=100)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _handler_has_a_department(cls, data: object, handler):
+        """Issue 23 point 10: a handler sees only their 科室's applications, so one without a 科室 would see none."""
+        user = handler(data)
+        if "handler" in user.roles and not user.department and not {"registrar", "reviewer", "supervisor"} & set(user.roles):
+            raise ValidationError.from_exception_data(cls.__name__, [InitErrorDetails(
+                type=PydanticCustomError("value_error", "承办人员须填写所属科室（承办人只能看到本科室的申请）"),
+                loc=("department",), input=user.department)])
+        return user
 
 
 class UserUpdate(Body):

@@ -131,11 +131,8 @@ def _show(d: date) -> str:
 def _start_step(what: str, raw: date, day0: date) -> str:
     if raw == day0:
         kind = "调休工作日" if is_weekend(raw) else "工作日"
-        return f"{what} {_show(raw)}，为{kind}，当日为第 0 日（{raw.isoformat()} is a working day: day 0）"
-    return (
-        f"{what} {_show(raw)}，非工作日，顺延至 {_show(day0)} 起算"
-        f"（{raw.isoformat()} is not a working day; counted from {day0.isoformat()}）"
-    )
+        return f"{what} {_show(raw)}，为{kind}，当日为第 0 日"
+    return f"{what} {_show(raw)}，非工作日，顺延至 {_show(day0)} 起算"
 
 
 def _count_workdays(cal: WorkCalendar, days: set[date]) -> int:

@@ -153,6 +153,8 @@ class ComposeLetterInput(Payload):
     court: str | None = Field(default=None, description="set by the compose activity: the competent court (setting)")
     complaint_body: str | None = Field(default=None, description="set by the compose activity: Reg. 51 投诉、举报 (setting)")
     referral: str | None = Field(default=None, description="correction forwarded: the competent agency (Reg. 41)")
+    track_link: str | None = Field(default=None, description=(
+        "set by the compose activity: the applicant's /track page, where a supplement is answered online"))
 
 
 class Letter(Payload):

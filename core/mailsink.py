@@ -318,6 +318,28 @@ def list_messages(mail_dir: Path, offset: int = 0, limit: int = 50) -> list[Mail
     return summaries
 
 
+def search_messages(mail_dir: Path, text: str, limit: int = 50) -> list[MailMessageSummary]:
+    """Issue 23 point 10: the messages whose subject or recipients contain `text` (an application number, an
+    address, a letter's name), newest first; only the headers of each file are read."""
+    from email.parser import BytesHeaderParser
+
+    wanted, found = text.strip().casefold(), []
+    parser = BytesHeaderParser(policy=policy.default)
+    for name in message_names(mail_dir):
+        path = mail_dir / name
+        try:
+            with path.open("rb") as handle:
+                headers = parser.parse(handle)
+        except FileNotFoundError:
+            continue
+        haystack = " ".join([str(headers["Subject"] or "")] + [str(v) for v in headers.get_all("To", [])]).casefold()
+        if wanted in haystack:
+            found.append(_summary(name, path.stat().st_size, _parse(path)))
+            if len(found) >= limit:
+                break
+    return found
+
+
 def read_message(mail_dir: Path, name: str) -> MailMessage:
     path = _checked_path(mail_dir, name)
     message = _parse(path)

@@ -143,10 +143,12 @@ def third_party_link(
     return f"{settings.public_base_url.rstrip('/')}/third-party/{token}"
 
 
-def read_third_party_token(settings: Settings, token: str) -> dict | None:
+def read_third_party_token(settings: Settings, token: str, *, verify_expiry: bool = True) -> dict | None:
+    """The claims of a genuine link's token. `verify_expiry=False`: also after its own `exp` — the API then holds
+    the link open until the consultation's answer window (counted from receipt) ends (issue 23 point 4)."""
     try:
         claims = jwt.decode(token, _key(settings, "third-party-link"), algorithms=[ALGORITHM], issuer=ISSUER,
-                            options={"require": ["exp", "iat", "cid", "nonce", "typ"]})
+                            options={"require": ["exp", "iat", "cid", "nonce", "typ"], "verify_exp": verify_expiry})
     except jwt.PyJWTError:
         return None
     if claims.get("typ") != "third-party" or not isinstance(claims.get("cid"), str):

@@ -56,3 +56,29 @@ class AuditEvent(SQLModel, table=True):
     client: str = ""
     prev_hash: str
     hash: str
+
+
+class PageDraft(SQLModel, table=True):
+    """Issue 23 point 2: what a person typed into a staff form when their log-in had expired. Kept under a
+    random id carried through the log-in page, restored once into the form after log-in, then deleted
+    (and never older than a day: services.drafts)."""
+
+    __tablename__ = "page_draft"
+
+    id: str = Field(primary_key=True, max_length=64)
+    page: str = Field(max_length=500, description="the staff page the form is on, /staff/…")
+    action: str = Field(max_length=100, description="the form's action on that page (assign, decisions, …)")
+    fields: str = Field(description="the form's fields, JSON")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class LoginFailure(SQLModel, table=True):
+    """Issue 23 point 8: an account's consecutive wrong passwords and the lock they caused (services.lockout);
+    deleted by a successful log-in or an admin's unlock."""
+
+    __tablename__ = "login_failure"
+
+    username: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    locked_until: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    last_failure_at: datetime = Field(sa_column=timestamp_column(nullable=False))

@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core import clock
+from identity import credit_code, resident_id
 from services.accounts import create_user, update_user
 from db.models_security import StaffUser
 
@@ -104,7 +105,9 @@ def _applicant(n: int, *, kind: str = "natural-person") -> dict[str, Any]:
     name = orgs.get(kind) or people[n % len(people)]
     applicant: dict[str, Any] = {"name": name, "type": kind, "phone": f"1380000{n:04d}",
                                  "email": f"applicant{n:02d}@example.cn", "address": f"福州市鼓楼区示例路{n}号"}
-    applicant["id_number"] = "91350100MA00000X0A" if kind != "natural-person" else None
+    # A real-looking, valid number of each applicant's document (identity: GB 11643 / GB 32100 check characters).
+    applicant["id_number"] = (credit_code(f"91350100MA{n:07d}") if kind != "natural-person"
+                              else resident_id("350102", date(1960 + n % 40, 1 + n % 12, 1 + n % 28), n % 1000))
     return applicant
 
 

@@ -59,6 +59,7 @@ def _supplement_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
         f"根据{REGULATION}第三十条的规定，现一次性告知您需要补正的全部事项：",
         _numbered(inp.needed),
         f"请{by_when}向本机关提交补正材料。答复期限自本机关收到补正后的申请之日起重新计算。",
+        *([f"您可以登录 {inp.track_link} ，凭申请编号{inp.application_id}和查询码在线提交补正。"] if inp.track_link else []),
         "您无正当理由逾期不补正的，视为放弃申请，本机关不再处理该政府信息公开申请。",
     ]
 

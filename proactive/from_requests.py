@@ -43,13 +43,19 @@ class RequestCluster:
         return sorted({i.application_id for i in self.items})
 
 
+# Issue 23 point 7: information withheld on a ground that forbids its disclosure is no candidate for proactive
+# disclosure: Reg. 14 (国家秘密; 法律、行政法规禁止公开; 危及"三安全一稳定") and Reg. 16 para. 1 (内部事务信息).
+NOT_FOR_PUBLIC = frozenset({"withheld-1", "withheld-2", "withheld-3", "withheld-5"})
+
+
 def requested_often(items: list[RequestedItem], *, min_applicants: int = SEVERAL_APPLICANTS,
                     threshold: float = SIMILAR_AT) -> list[RequestCluster]:
     """Groups of similar requested items asked by at least `min_applicants` different applicants,
     most asked first. Greedy: each item (newest first) seeds a group of the not yet grouped items
     similar to it; its description is the group's subject. The score is outcomes.similar's (WRatio on
     default-processed text, at least SIMILAR_AT), each seed compared with the rest in one rapidfuzz call."""
-    pending = sorted(items, key=lambda i: (i.received_on, i.application_id, i.item_no), reverse=True)
+    pending = sorted((i for i in items if i.outcome not in NOT_FOR_PUBLIC),
+                     key=lambda i: (i.received_on, i.application_id, i.item_no), reverse=True)
     clusters: list[RequestCluster] = []
     left = dict(enumerate(pending))
     for n, seed in enumerate(pending):

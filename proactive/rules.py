@@ -110,6 +110,8 @@ class HourLimit(BaseModel):
 
 
 ALL_PLATFORMS = ["website", "wechat", "press", "press-conference"]
+# Their names on pages and in the history (issue 23 point 9: "回应（website）" was shown).
+PLATFORM_LABELS = {"website": "网站", "wechat": "微信", "press": "纸质媒体", "press-conference": "新闻发布会"}
 
 
 def opinion_limits(severity: Severity, found_at: datetime, *, press_conference: bool = True) -> list[HourLimit]:

@@ -36,6 +36,7 @@ from tests.helpers import (  # noqa: E402
     MAIL_RETURNS_TOKEN,
     TEST_JWT_SECRET,
     email_served,
+    some_identity,
     StaffClient,
     act,
     eventually,
@@ -162,7 +163,7 @@ async def supplement_served_by_delivery_report(api: httpx.AsyncClient) -> dict[s
 
 async def fee_posted_served_paid(api: httpx.AsyncClient) -> dict[str, str]:
     """The fee notice: approved, posted (dispatched: the clock stops), signed for (the 20 working days run), paid."""
-    applicant = {"name": "钱二", "type": "natural-person", "id_number": "350102199002021234", "address": "福州市某路3号"}
+    applicant = {"name": "钱二", "type": "natural-person", "id_number": some_identity(), "address": "福州市某路3号"}
     app_id = (await register(api, applicant=applicant, delivery_method="post"))["application_id"]
     await act(api, app_id, "fee-proposal", {"standard": "per-page", "quantity": 150,
                                              "reason": "申请公开的信息达150页，数量明显超过合理范围", "by": "wang"})

@@ -42,7 +42,7 @@ TEST_USERS: dict[str, tuple[list[str], str | None]] = {
 }
 DEFAULT_USER = "chief-liu"
 ONLINE_FORM = "online-form"
-PUBLIC_FIELDS = ("applicant", "items", "delivery_method", "policy")
+PUBLIC_FIELDS = ("applicant", "items", "delivery_method", "policy", "resubmit")
 
 
 def seed_test_users(engine, **changed: tuple[list[str], str | None]) -> None:
@@ -55,6 +55,23 @@ def seed_test_users(engine, **changed: tuple[list[str], str | None]) -> None:
             if session.get(StaffUser, username) is None:
                 create_user(session, username=username, password=TEST_PASSWORD, roles=roles, department=department)
         session.commit()
+
+
+def add_staff(api: "StaffClient", username: str, roles: list[str], department: str | None, *,
+              active: bool = True) -> str:
+    """A staff account in the API's database (services.accounts, as admin.py makes them); its username.
+
+    An application can only be assigned to a real, active handler of its 科室 (issue 23 point 1)."""
+    from services.accounts import create_user, update_user
+    from db.models_security import StaffUser
+
+    with Session(api.app.state.engine) as session:
+        user = session.get(StaffUser, username) or create_user(
+            session, username=username, password=TEST_PASSWORD, roles=roles, department=department)
+        if not active:
+            update_user(session, user, active=False)
+        session.commit()
+    return username
 
 
 class StaffClient(httpx.AsyncClient):
@@ -110,7 +127,7 @@ def application_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "channel": "online",
         "received_on": today().isoformat(),
-        "applicant": {"name": "张三", "type": "natural-person", "email": "zhangsan@example.cn",
+        "applicant": {"name": "张三", "type": "natural-person", "id_number": some_identity(), "email": "zhangsan@example.cn",
                       "phone": "13812345678", "address": "福州市鼓楼区某路1号"},
         "items": [{"description": "2025年全市规模以上工业企业名录"}],
         "delivery_method": "email",
@@ -122,9 +139,27 @@ def application_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+def some_identity(applicant_type: str = "natural-person") -> str:
+    """A valid identity number nobody else in the session has (issue 23 point 5: Reg. 29 requires one, checked)."""
+    import uuid
+
+    from identity import credit_code, resident_id
+
+    n = uuid.uuid4().int  # not the `random` module: tests (hypothesis) seed it, and numbers would repeat
+    if applicant_type != "natural-person":
+        return credit_code(f"91{n % 10**15:015d}")
+    area = f"{110000 + (n // 10**7) % 540000:06d}"  # province codes 11–65
+    return resident_id(area, datetime(1950, 1, 1).date() + timedelta(days=n % 18000), (n // 18000) % 1000)
+
+
 async def send_registration(api: StaffClient, body: dict[str, Any]) -> httpx.Response:
-    """POST an intake body as its `registered_by` (a registrar's token, or the public online form)."""
+    """POST an intake body as its `registered_by` (a registrar's token, or the public online form).
+
+    An applicant given without an identity number gets a valid one of their own (some_identity); a test of
+    the number itself sends `"id_number": ""` or its own."""
     body = dict(body)
+    if isinstance(body.get("applicant"), dict) and "id_number" not in body["applicant"]:
+        body["applicant"] = body["applicant"] | {"id_number": some_identity(body["applicant"].get("type", "natural-person"))}
     registered_by = body.pop("registered_by", "desk-chen")
     if registered_by == ONLINE_FORM:
         public = {k: v for k, v in body.items() if k in PUBLIC_FIELDS}

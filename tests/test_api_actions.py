@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.helpers import (
-    act, eventually, listed_row, mails_about, register, send_action, since, state, through_review, today,
+    act, add_staff, eventually, listed_row, mails_about, register, send_action, since, state, through_review, today,
 )
 
 LETTER_CAUSES = {
@@ -161,7 +161,7 @@ async def test_malformed_action_bodies_are_422_and_change_nothing(api):
 
 
 async def test_assign_names_the_handler_and_clears_the_to_do(api):
-    handler = f"li-{uuid.uuid4().hex[:6]}"
+    handler = add_staff(api, f"li-{uuid.uuid4().hex[:6]}", ["handler"], "综合统计科")
     app_id = (await register(api, handler=None, department=None))["application_id"]
     view = await state(api, app_id)
     assert view["handler"] is None and "assign" in actions(view)
@@ -253,7 +253,7 @@ async def test_extension_beyond_the_maximum_is_refused(api):
 
 @pytest.mark.dates
 async def test_extension_is_asked_once_and_approval_moves_the_due_date(api, mailbox):
-    handler = f"wang-{uuid.uuid4().hex[:6]}"
+    handler = add_staff(api, f"wang-{uuid.uuid4().hex[:6]}", ["handler"], "综合统计科")
     created = await register(api, handler=handler)
     app_id = created["application_id"]
     asked = await act(api, app_id, "extension-request", {"days": 15, "reason": "需要调取历史档案", "by": "wang"})
@@ -528,7 +528,7 @@ async def test_emailed_reply_closes_the_application_by_itself(api, mailbox):
 
 
 async def test_withdrawal_ends_the_application_and_refuses_every_later_action(api):
-    handler = f"wang-{uuid.uuid4().hex[:6]}"
+    handler = add_staff(api, f"wang-{uuid.uuid4().hex[:6]}", ["handler"], "综合统计科")
     app_id = (await register(api, **post_body(handler=handler)))["application_id"]
     await act(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "by": "wang"})
     withdrawn = await act(api, app_id, "withdraw", {"reason": "已从其他渠道获得"})

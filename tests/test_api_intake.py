@@ -10,7 +10,7 @@ import pytest
 
 from workcalendar.schedule import FIXED_DATE_HOLIDAYS
 from tests.calendars import fictional_schedule
-from tests.helpers import act, application_body, eventually, mails_about, register, since, state, today
+from tests.helpers import act, add_staff, application_body, eventually, mails_about, register, since, state, today
 
 
 # Date-sensitive: the Makefile runs this module again with the clock pinned (tests/dates.py).
@@ -120,7 +120,7 @@ def bad_registrations() -> dict[str, tuple[dict[str, Any], str | None]]:
 @pytest.mark.parametrize("case", list(bad_registrations()))
 async def test_bad_registration_is_422_and_registers_nothing(api, case):
     body, reason = bad_registrations()[case]
-    handler = f"nobody-{uuid.uuid4().hex[:8]}"
+    handler = add_staff(api, f"nobody-{uuid.uuid4().hex[:8]}", ["handler"], "综合统计科")
     body = without(body, "registered_by")
     if body.pop("registered_by_in_body", False):
         body["registered_by"] = "desk-chen"  # who registers comes from the token, never the body
@@ -133,7 +133,7 @@ async def test_bad_registration_is_422_and_registers_nothing(api, case):
 
 
 async def test_registered_application_is_found_at_once(api):
-    handler = f"fresh-{uuid.uuid4().hex[:8]}"
+    handler = add_staff(api, f"fresh-{uuid.uuid4().hex[:8]}", ["handler"], "综合统计科")
     app_id = (await register(api, handler=handler))["application_id"]
     events = await api.get(f"/api/v1/applications/{app_id}/events")
     assert events.status_code == 200, f"just registered, but the events say: {events.text}"
@@ -144,7 +144,8 @@ async def test_registered_application_is_found_at_once(api):
 
 
 async def test_list_filters_orders_and_pages(api):
-    handler = f"list-{uuid.uuid4().hex[:8]}"
+    # a handler who is also a supervisor sees every 科室, so may take one in either
+    handler = add_staff(api, f"list-{uuid.uuid4().hex[:8]}", ["handler", "supervisor"], None)
     department = f"科室-{uuid.uuid4().hex[:4]}"
     a = await register(api, handler=handler)
     b = await register(api, handler=handler, department=department)

@@ -30,8 +30,8 @@ async def test_publishing_a_year_moves_supplement_consultation_and_fee_deadlines
         "consultee": {"kind": "third-party", "name": "某科技有限公司", "email": "legal@moves.example.cn"},
         "item_nos": [1], "by": "wang"})
     served = await eventually(api, consulting, lambda s: s["consultations"][0]["served_on"] is not None, timeout=60)
-    paying = (await register(api, received_on=start.isoformat(),
-                             applicant={"name": "孙八", "type": "natural-person", "id_number": "350102199001011234",
+    paying = (await register(api, received_on=start.isoformat(), items=[{"description": "2025年统计资料（调整日历）"}],
+                             applicant={"name": "孙八", "type": "natural-person", "id_number": "350102199001011246",
                                         "email": "sunba@moves.example.cn"}))["application_id"]
     await act(api, paying, "fee-proposal", {"standard": "per-page", "quantity": 120,
                                             "reason": "申请公开的信息达120页，数量明显超过合理范围", "by": "wang"})

@@ -14,7 +14,7 @@ from services.audit import verify_audit
 from db.models import Application, ApplicationEvent, ApplicationItem
 from db.models_security import ApplicantAccess, AuditEvent
 from db.session import session_scope
-from tests.helpers import listed_row, application_body, register, send_action, send_registration, since, state, today
+from tests.helpers import add_staff, listed_row, application_body, register, send_action, send_registration, since, state, today
 
 PARALLEL_ACTIONS = 20
 ITEMS = 3
@@ -67,6 +67,9 @@ async def test_parallel_actions_on_one_application_lose_and_duplicate_nothing(ap
     created = await register(api, items=[{"description": f"第{n}项 2025年统计资料"} for n in range(1, ITEMS + 1)])
     app_id = created["application_id"]
     before = len((await state(api, app_id))["timeline"])
+    for n in range(PARALLEL_ACTIONS):  # the re-assignments name real handlers of the 科室 (issue 23 point 1)
+        if action(n)[0] == "assign":
+            add_staff(api, action(n)[1]["handler"], ["handler"], "综合统计科")
 
     async def post(n: int) -> httpx.Response:
         path, body = action(n)

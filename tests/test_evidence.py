@@ -144,7 +144,7 @@ async def test_a_posted_consultation_letters_signed_for_date_moves_the_consultee
 
 @pytest.mark.dates
 async def test_a_fee_notices_signed_for_date_starts_its_20_working_days(env, api, client):
-    applicant = {"name": "钱二", "type": "natural-person", "id_number": "350102199002021234",
+    applicant = {"name": "钱二", "type": "natural-person", "id_number": "350102199002021243",
                  "address": "福州市台江区某路3号"}
     app_id = (await register(api, applicant=applicant, delivery_method="post"))["application_id"]
     await act(api, app_id, "fee-proposal", {"standard": "per-page", "quantity": 150,

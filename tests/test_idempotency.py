@@ -21,7 +21,7 @@ from api.idempotency import _scope, _secret, fingerprint
 from db.models import Application, utcnow
 from db.models_idempotency import IdempotencyKey
 from db.models_security import ApplicantAccess
-from tests.helpers import act, application_body, eventually, mails_about, register
+from tests.helpers import act, application_body, eventually, mails_about, register, some_identity
 
 KEY = "Idempotency-Key"
 
@@ -175,7 +175,7 @@ def applications_named(engine, name: str) -> int:
 
 async def test_a_retried_registration_registers_once_with_the_same_number_and_code(api, engine):
     name = f"重试-{uuid.uuid4().hex[:6]}"
-    body = {k: v for k, v in application_body(applicant={"name": name, "type": "natural-person",
+    body = {k: v for k, v in application_body(applicant={"name": name, "type": "natural-person", "id_number": some_identity(),
                                                           "email": "retry@example.cn"}).items() if k != "registered_by"}
     headers = api.as_user("desk-chen") | {KEY: key()}
     first = await api.post("/api/v1/applications", json=body, headers=headers)
@@ -186,7 +186,7 @@ async def test_a_retried_registration_registers_once_with_the_same_number_and_co
 
 
 def public_application(name: str, email: str) -> dict:
-    return {"applicant": {"name": name, "type": "natural-person", "email": email},
+    return {"applicant": {"name": name, "type": "natural-person", "id_number": some_identity(), "email": email},
             "items": [{"description": "2025年统计公报"}], "delivery_method": "email"}
 
 
@@ -265,7 +265,7 @@ async def test_a_double_submitted_public_form_creates_one_application(api, engin
         idem = re.search(r'name="idempotency_key" value="([^"]+)"', form_page.text).group(1)
         name = f"双击-{uuid.uuid4().hex[:6]}"
         form = {"csrf_token": csrf, "idempotency_key": idem, "applicant_kind": "natural-person",
-                "applicant.name": name, "applicant.email": "double@example.cn", "items.0.description": "2025年统计公报",
+                "applicant.name": name, "applicant.id_number": some_identity(), "applicant.email": "double@example.cn", "items.0.description": "2025年统计公报",
                 "delivery_method": "email", "action": "submit"}
         # Two clicks at once: the second waits for the first and shows its answer.
         first, second = await asyncio.gather(browser.post("/apply", data=form), browser.post("/apply", data=form))

@@ -8,9 +8,9 @@ from sqlmodel import Session
 
 from core import clock
 from db.models_reports import ApplicationReportRecord
-from tests.helpers import act, eventually, register, send_action
+from tests.helpers import act, application_body, eventually, register, send_action, send_registration
 
-IDENTITY = "35010219900101123X"
+IDENTITY = "35010219900101122X"
 CHANNELS = ["online", "email", "fax", "in-person", "letter-registered"]
 
 
@@ -27,13 +27,14 @@ async def test_per_application_count_is_the_applicants_month_across_channels_fro
     last_month = today.replace(day=1) - timedelta(days=1)
     earlier = await register(api, received_on=last_month.isoformat(), applicant=_applicant("钱七", IDENTITY, "q@fees.example.cn"))
     other = await register(api, received_on=today.isoformat(),
-                           applicant=_applicant("钱七", "350102198001010000", "q2@fees.example.cn"))
+                           applicant=_applicant("钱七", "350102198001010003", "q2@fees.example.cn"))
     ids = []
     for n in range(11):
         # The same identity written with spaces or a lower-case check letter is the same applicant.
-        written = IDENTITY if n % 2 else " 350102 19900101123x "
+        written = IDENTITY if n % 2 else " 350102 19900101122x "
         created = await register(api, channel=CHANNELS[n % len(CHANNELS)], received_on=today.isoformat(),
-                                 applicant=_applicant("钱七", written, f"q{n}@fees.example.cn"))
+                                 applicant=_applicant("钱七", written, f"q{n}@fees.example.cn"),
+                                 items=[{"description": f"2025年统计资料汇编第{n + 1}册"}])  # each a different request
         ids.append(created["application_id"])
 
     fifth = (await api.get(f"/api/v1/applications/{ids[4]}/fee-count")).json()
@@ -60,13 +61,14 @@ async def test_per_application_count_is_the_applicants_month_across_channels_fro
     assert proposed["fee"]["standard"] == "per-application" and proposed["fee"]["decision"] == "pending"
 
 
-async def test_without_the_applicants_identity_nothing_is_counted(api):
+async def test_without_the_applicants_identity_nothing_is_registered_so_nothing_goes_uncounted(api):
+    # Issue 23 point 5 (Reg. 29, RULES §2): the identity document is required and checked; the count rests on it.
+    for written, says in (("", "请填写居民身份证号码"), ("12345X", "应为 18 位"), ("350102199001011234", "校验位")):
+        refused = await send_registration(api, application_body(applicant=_applicant("吴十", written, "w@fees.example.cn")))
+        assert refused.status_code == 422, refused.text
+        assert [e["loc"] for e in refused.json()["errors"]] == [["body", "applicant", "id_number"]]
+        assert says in refused.json()["errors"][0]["msg"]
     bare = (await register(api, applicant=_applicant("吴十", None, "w@fees.example.cn")))["application_id"]
-    count = await api.get(f"/api/v1/applications/{bare}/fee-count")
-    assert count.status_code == 409 and "身份证件号码" in count.json()["detail"]
-    refused = await send_action(api, bare, "fee-proposal", {"standard": "per-application",
-                                                           "reason": "本月申请数量明显过多", "by": "wang"})
-    assert refused.status_code == 409 and "身份" in refused.json()["detail"]
     pages_missing = await send_action(api, bare, "fee-proposal", {"standard": "per-page", "reason": "页数很多", "by": "wang"})
     assert pages_missing.status_code == 422 and "页数" in pages_missing.json()["detail"]
 
@@ -78,7 +80,8 @@ async def _fees(api, year: int) -> dict:
 
 
 async def _approved(api, email: str, pages: int) -> tuple[str, dict]:
-    app_id = (await register(api, applicant=_applicant("郑十一", "91350100MA00000X0A", email)))["application_id"]
+    app_id = (await register(api, applicant=_applicant("郑十一", "350102198505053218", email),  # a request of its own
+                             items=[{"description": f"2025年统计资料（{email}）"}]))["application_id"]
     await act(api, app_id, "fee-proposal", {"standard": "per-page", "quantity": pages,
                                             "reason": f"申请公开的信息达{pages}页，数量明显超过合理范围", "by": "wang"})
     return app_id, await act(api, app_id, "fee-decision", {"approve": True, "by": "chief-liu"})

@@ -8,12 +8,14 @@ from workcalendar import WorkCalendar, load_calendar_data
 from workflows.messages import ApplicationOutcome
 
 CALENDAR = WorkCalendar(load_calendar_data())
-APPLICANT = {"name": "孙八", "type": "natural-person", "id_number": "350102199001011234",
+APPLICANT = {"name": "孙八", "type": "natural-person", "id_number": "350102199001011246",
              "email": "sunba@fees.example.cn"}
 
 
 async def approved_fee(api, **applicant) -> tuple[str, dict]:
-    app_id = (await register(api, applicant=APPLICANT | applicant))["application_id"]
+    # each a request of its own (the same one within a day would be a resubmission: issue 23 point 6)
+    app_id = (await register(api, applicant=APPLICANT | applicant,
+                             items=[{"description": f"2025年统计资料（{applicant.get('email', 'first')}）"}]))["application_id"]
     await act(api, app_id, "fee-proposal", {"standard": "per-page", "quantity": 120,
                                              "reason": "申请公开的信息达120页，数量明显超过合理范围", "by": "wang"})
     approved = await act(api, app_id, "fee-decision", {"approve": True, "by": "chief-liu"})
@@ -21,10 +23,8 @@ async def approved_fee(api, **applicant) -> tuple[str, dict]:
 
 
 async def test_fee_notice_states_basis_amount_and_20_working_days_and_stops_the_clock(api, mailbox):
+    # (An application without the applicant's identity is no longer registered at all: test_law_fees_count.)
     bare = (await register(api, applicant={"name": "周九", "type": "natural-person", "email": "z@fees.example.cn"}))
-    refused = await send_action(api, bare["application_id"], "fee-proposal",
-                                {"standard": "per-application", "quantity": 12, "reason": "本月申请数量明显过多", "by": "wang"})
-    assert refused.status_code == 409 and "身份" in refused.json()["detail"]
     free = await send_action(api, bare["application_id"], "fee-proposal",
                              {"standard": "per-page", "quantity": 30, "reason": "页数较多需要收费", "by": "wang"})
     assert free.status_code == 409 and "不收费" in free.json()["detail"]

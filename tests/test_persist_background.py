@@ -24,7 +24,7 @@ from core.temporal import build_worker
 from db.session import init_db, make_engine
 from tests.conftest import SECURITY_SETTINGS, fresh_database, staff_client
 from tests.fixtures_smtp import SmtpServer
-from tests.helpers import StaffClient, act, register, seed_test_users, state
+from tests.helpers import StaffClient, act, add_staff, register, seed_test_users, state
 
 
 class Outage:
@@ -98,7 +98,7 @@ async def test_a_staff_action_answers_during_a_database_outage_and_the_row_catch
 
     outage.down = True
     try:
-        handler = f"li-{uuid.uuid4().hex[:6]}"
+        handler = add_staff(api, f"li-{uuid.uuid4().hex[:6]}", ["handler"], "综合统计科")
         # the update answers although the activity cannot write (before: it waited, retrying forever)
         assigned = await asyncio.wait_for(
             act(api, app_id, "assign", {"handler": handler, "department": "综合统计科", "by": "desk-chen"}), timeout=20)
@@ -173,7 +173,7 @@ async def test_a_staff_action_while_the_acknowledgment_goes_out_is_stored_after_
     monkeypatch.setattr(mailbox.handler, "handle_DATA", held)
     app_id = (await register(api, handler=None, department=None))["application_id"]
     await wait_until(arrived.is_set, timeout=60)
-    handler = f"li-{uuid.uuid4().hex[:6]}"
+    handler = add_staff(api, f"li-{uuid.uuid4().hex[:6]}", ["handler"], "综合统计科")
     assigned = await asyncio.wait_for(
         act(api, app_id, "assign", {"handler": handler, "department": "综合统计科", "by": "desk-chen"}), timeout=20)
     assert assigned["handler"] == handler

@@ -197,6 +197,8 @@ async def test_normal_event_answered_within_48_hours_is_not_escalated(env, api, 
     view = answered.json()
     assert view["limits"][0]["limit"]["hours"] == 48 and view["limits"][0]["met_at"]
     assert view["responses"][0]["platform"] == "wechat"
+    # the history is read by people: the platform in Chinese (issue 23 point 9)
+    assert any(h["summary"].startswith("回应（微信）") for h in view["history"]), view["history"]
     await env.fast_forward(client.get_workflow_handle(event_id), timedelta(hours=30))
     closed = await api.post(f"/api/v1/public-opinion/events/{event_id}/close", json={"note": "已回应"},
                             headers=api.as_user("wang"))

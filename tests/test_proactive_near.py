@@ -30,3 +30,16 @@ def test_the_groups_of_one_application_are_those_of_all_requests():
             assert [c.application_ids for c in requested_often(near) if application_id in c.application_ids] == everything
     groups = [c.application_ids for c in requested_often(near_application(_items(0), "B1")) if "B1" in c.application_ids]
     assert len(groups) == 1 and {"B0", "B1", "B2"} <= set(groups[0])
+
+
+def test_information_withheld_on_a_forbidding_ground_is_never_proposed_for_proactive_disclosure():
+    """Issue 23 point 7: 国家秘密, a law's prohibition, 三安全一稳定 (Reg. 14) and 内部事务信息 (Reg. 16) are no candidates."""
+    subject = "本局机关内部人事管理办法"
+
+    def asked(outcomes: list[str | None]) -> list[RequestedItem]:
+        return [RequestedItem(application_id=f"C{i}", item_no=1, description=subject, received_on=date(2026, 3, 1),
+                              outcome=o, applicant=f"r{i}") for i, o in enumerate(outcomes)]
+
+    assert [c.applicants for c in requested_often(asked([None, "disclosed", "withheld-4"]))] == [3]
+    for ground in ("withheld-1", "withheld-2", "withheld-3", "withheld-5"):
+        assert requested_often(asked([None, "disclosed", ground])) == [], ground

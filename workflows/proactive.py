@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.proactive import ProactiveActivities
     from contracts.models import StaffAlertInput
     from clock import local_date
-    from proactive.rules import Deadline, interpretation_due, opinion_limits, publication_due
+    from proactive.rules import PLATFORM_LABELS, Deadline, interpretation_due, opinion_limits, publication_due
     from workcalendar import WorkCalendar
     from workflows.deadline_loop import (Pending, newer_calendar, recounted, raise_staff_alert, reminder_or_escalation,
                                          run_deadline_loop)
@@ -358,7 +358,7 @@ class PublicOpinionWorkflow:
         for state in self._limits:
             if state.met_at is None and cmd.platform in state.limit.platforms:
                 state.met_at = at
-        self._record("response", cmd.by, f"回应（{cmd.platform}）：{cmd.summary or cmd.url}")
+        self._record("response", cmd.by, f"回应（{PLATFORM_LABELS.get(cmd.platform, cmd.platform)}）：{cmd.summary or cmd.url}")
         await self._persist()
         return self.view()
 

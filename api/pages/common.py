@@ -27,6 +27,7 @@ from fastapi.templating import Jinja2Templates
 from outcomes.codes import OUTCOME_LABELS, OutcomeCode
 from contracts.status import APPLICANT_LABELS, FINAL_STATUSES, STAFF_LABELS
 from policy.intake import APPLICANT_TYPE_LABELS
+from identity import DOCUMENT_LABELS
 from clock import SHANGHAI  # the one Asia/Shanghai zone (clock/deadline.py)
 
 HERE = Path(__file__).resolve().parent.parent
@@ -101,6 +102,35 @@ def chinese_only(text: str) -> str:
     return _ENGLISH_NOTE.sub("", text).strip()
 
 
+# Who did it, for people (issue 23 point 9): the machine names of the actors that are not staff accounts.
+ACTOR_NAMES = {"system": "系统自动", "online-form": "申请人（网上申请）", "applicant": "申请人",
+               "applicant-portal": "申请人（网上）", "third-party": "第三方", "worker": "系统自动"}
+
+
+def actor_cn(actor: str | None) -> str:
+    return ACTOR_NAMES.get(actor or "", actor or "")
+
+
+CALENDAR_STEP = "工作日历版本"
+_LIBRARY_SOURCE = re.compile(r"chinesecalendar [0-9.]+")
+
+
+def staff_step(text: str) -> str:
+    """A due-date step for staff (issue 23 point 9): no English gloss; the calendar line in words — which year
+    follows which schedule — with the version kept last, for checking against the calendar page."""
+    step = chinese_only(text)
+    if not step.startswith(CALENDAR_STEP):
+        return step
+    version, _, sources = step.removeprefix(CALENDAR_STEP).strip().partition("：")
+    sources = _LIBRARY_SOURCE.sub("国务院办公厅公布的节假日安排（系统内置）", sources)
+    return f"所用工作日历：{sources or '按周末及固定日期节假日'}（日历编号 {version.strip()}）"
+
+
+def applicant_steps(steps: list[str]) -> list[str]:
+    """The due-date steps an applicant reads (issue 23 point 9): Chinese only, without the calendar's version."""
+    return [chinese_only(s) for s in steps if not s.startswith(CALENDAR_STEP)]
+
+
 def size_cn(size: int | None) -> str:
     """A file size people read: 812 字节, 35.2 KB, 4.1 MB."""
     if size is None:
@@ -111,6 +141,8 @@ def size_cn(size: int | None) -> str:
 
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.filters.update(staff_step=staff_step, applicant_steps=applicant_steps,
+                             actor_cn=lambda actor: actor_cn(actor))
 templates.env.filters.update(
     date_cn=date_cn, datetime_cn=datetime_cn, chinese_only=chinese_only, size_cn=size_cn, status_label=status_label, outcome_label=outcome_label,
     staff_status=lambda s: status_label(s, staff=True),
@@ -123,7 +155,7 @@ templates.env.filters.update(
 templates.env.globals.update(idempotency_key=lambda: new_idempotency_key(), idempotency_field="idempotency_key")
 templates.env.globals.update(APPLICANT_TYPES=APPLICANT_TYPES, ORGANISATION_TYPES=ORGANISATION_TYPES,
                              DELIVERY_LABELS=DELIVERY_LABELS, CHANNEL_LABELS=CHANNEL_LABELS,
-                             FINAL_STATUSES=FINAL_STATUSES)
+                             FINAL_STATUSES=FINAL_STATUSES, ID_DOCUMENTS=DOCUMENT_LABELS)
 
 # --- CSRF: double-submit token ----------------------------------------------------------------
 
@@ -220,6 +252,14 @@ async def _form_key(request: Request) -> str | None:
         return None
     key = str((await request.form()).get(IDEMPOTENCY_FIELD, "") or "")  # parsed once, cached by Starlette
     return key if 16 <= len(key) <= 100 and key.isascii() and key.replace("-", "").replace("_", "").isalnum() else None
+
+
+DUPLICATE = re.compile(r"内容相同的申请，申请编号 ([A-Za-z0-9_-]{1,40})，")
+
+
+def duplicate_of(response: httpx.Response) -> str | None:
+    """The earlier application's number when the API refused a resubmission (issue 23 point 6), else None."""
+    return (m.group(1) if response.status_code == 409 and (m := DUPLICATE.search(detail_of(response))) else None)
 
 
 def detail_of(response: httpx.Response) -> str:

@@ -16,12 +16,14 @@ from urllib.parse import quote, unquote
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
+from core import clock
 
 from api.pages.common import (
     CSRF_FAILED,
     api_call,
     csrf_ok,
     detail_of,
+    duplicate_of,
     field_errors,
     render,
 )
@@ -32,7 +34,7 @@ TRACK_COOKIE = "gk_track"
 TRACK_MINUTES = 60
 NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 MAX_ITEMS = 50
-APPLICANT_FIELDS = ("name", "id_number", "email", "phone", "address")
+APPLICANT_FIELDS = ("name", "id_type", "id_number", "email", "phone", "address")
 # Letters an applicant receives, by the suffix of their key (workflows/application.py _send_letter).
 APPLICANT_LETTERS = {"ack": "回执（受理通知）", "supplement": "补正告知书", "extension": "延期答复告知书"}
 
@@ -83,6 +85,7 @@ def _form_values(form: FormData) -> dict[str, Any]:
         "applicant": {name: str(form.get(f"applicant.{name}", "")) for name in APPLICANT_FIELDS},
         "items": items,
         "delivery_method": str(form.get("delivery_method", "")),
+        "resubmit": form.get("resubmit") == "yes",
     }
 
 
@@ -101,7 +104,7 @@ def _body(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     if not items:
         errors["items.0.description"] = ITEM_FRIENDLY["missing"]
     body = {"applicant": applicant, "items": items or [{"description": ""}],
-            "delivery_method": values["delivery_method"] or None}
+            "delivery_method": values["delivery_method"] or None, "resubmit": values.get("resubmit", False)}
     return body, errors
 
 
@@ -126,8 +129,11 @@ def _api_errors(response, values: dict[str, Any]) -> dict[str, str]:
         if path == "applicant.type":
             out.setdefault("org_type", FRIENDLY[(path, "literal_error")])
             continue
-        if not loc:  # a rule over several fields: put it beside the field it asks for
+        if not loc:  # a rule over several fields: put it beside the field it asks for, in its own words
             path = "applicant.email" if "邮箱" in message else "applicant.address" if "地址" in message else ""
+            message = message.replace("须填写", "请填写", 1)  # "请填写", not "格式不正确" (issue 23 point 10)
+            out.setdefault(path, message)
+            continue
         out.setdefault(path, FRIENDLY.get((path, kind), message))
     return out
 
@@ -168,7 +174,8 @@ async def apply_submit(request: Request) -> Response:
         return answer
     if response.status_code == 422 and response.json().get("errors"):
         return _apply_errors(request, context, errors | _api_errors(response, values))
-    return render(request, "public/apply.html", context | {"error": detail_of(response)},
+    return render(request, "public/apply.html", context | {"error": detail_of(response),
+                                                           "duplicate_of": duplicate_of(response)},
                   status_code=response.status_code)
 
 
@@ -225,6 +232,10 @@ async def track_lookup(request: Request) -> Response:
         return render(request, "public/track.html", context | {"errors": errors}, status_code=422)
     response = await api_call(request, "GET", f"/api/v1/applicant/applications/{number}",
                               headers=_applicant_headers(code))
+    if response.status_code == 404 and number.upper() != number:  # typed in lower case (issue 23 point 10)
+        number = number.upper()
+        response = await api_call(request, "GET", f"/api/v1/applicant/applications/{number}",
+                                  headers=_applicant_headers(code))
     if response.status_code == 200:
         redirect = RedirectResponse(f"/track/{number}", status_code=303)
         _remember(redirect, request, number, code)
@@ -240,6 +251,17 @@ async def _letters(request: Request, application_id: str, code: str) -> dict[str
     response = await api_call(request, "GET", f"/api/v1/portal/applications/{application_id}/letters",
                               headers=_applicant_headers(code))
     return response.json() if response.status_code == 200 else {"letters": [], "attachments": []}
+
+
+def _days_after_today(request: Request, left: int | None) -> int | None:
+    """Issue 23 point 10: the working days after today. The API's figure counts today too (the due date shows 1),
+    so right after the 回执 promised "15 个工作日" (counted from the day after receipt) the page said 16."""
+    if left is None or left <= 0:
+        return left
+    from workcalendar import WorkCalendar
+
+    today_works, _ = WorkCalendar(request.app.state.calendar.current()).workday_or_provisional(clock.today())
+    return left - 1 if today_works else left
 
 
 async def _track_page(request: Request, application_id: str, code: str, *, status_code: int = 200,
@@ -259,7 +281,8 @@ async def _track_page(request: Request, application_id: str, code: str, *, statu
                                 headers=_applicant_headers(code))
         reply = answer.json() if answer.status_code == 200 else None
     letters = await _letters(request, application_id, code)
-    context = {"page": "track", "view": view, "reply": reply, "letters": letters, "values": {}, "errors": {}}
+    context = {"page": "track", "view": view, "reply": reply, "letters": letters, "values": {}, "errors": {},
+               "days_after_today": _days_after_today(request, view.get("working_days_left"))}
     return render(request, "public/application.html", context | extra, status_code=status_code)
 
 

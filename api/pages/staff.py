@@ -18,9 +18,9 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.pages import staff_data
-from api.pages.common import api_call, csrf_ok, detail_of, field_errors
+from api.pages.common import api_call, csrf_ok, detail_of, duplicate_of, field_errors
 from api.pages.staff_session import (
-    LOGGED_OUT, SESSION_COOKIE, NotLoggedIn, bearer, check_roles, csrf_refused, page, redirect, refused_page,
+    LOGGED_OUT, RESTORED, SEEN_COOKIE, SESSION_COOKIE, NotLoggedIn, bearer, expired_post, restored, check_roles, csrf_refused, page, redirect, refused_page,
     posted, safe_next, set_session, staff_user, who,
 )
 from api.security import STAFF_READERS
@@ -79,7 +79,7 @@ def _calendar(request: Request) -> WorkCalendar:
 
 
 @router.get("")
-async def login_form(request: Request, next: str = "", why: str = "", out: str = "") -> Response:
+async def login_form(request: Request, next: str = "", why: str = "", out: str = "", draft: str = "") -> Response:
     if why == "" and request.cookies.get(SESSION_COOKIE):
         try:
             await staff_user(request)
@@ -87,8 +87,13 @@ async def login_form(request: Request, next: str = "", why: str = "", out: str =
         except NotLoggedIn:
             pass
     error = why[:200] if why else None
-    return page(request, "staff/login.html", {"next": safe_next(next), "error": error,
+    return page(request, "staff/login.html", {"next": safe_next(next), "error": error, "draft": _draft_id(draft),
                                                "notice": LOGGED_OUT if out else None, "username": ""})
+
+
+def _draft_id(value: str) -> str:
+    """A kept form's id (services.drafts: token_urlsafe), carried through the log-in form; anything else dropped."""
+    return value if 20 <= len(value) <= 64 and all(c.isalnum() or c in "-_" for c in value) else ""
 
 
 @router.post("/login")
@@ -96,13 +101,16 @@ async def log_in(request: Request) -> Response:
     form = await request.form()
     username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
     target = safe_next(str(form.get("next", "")))
+    draft = _draft_id(str(form.get("draft", "")))
     if not csrf_ok(request, form):
-        return page(request, "staff/login.html", {"next": target, "username": username,
+        return page(request, "staff/login.html", {"next": target, "username": username, "draft": draft,
                                                    "error": "页面已过期，请重新输入后登录"}, status_code=403)
     answer = await api_call(request, "POST", "/api/v1/auth/token", data={"username": username, "password": password})
     if answer.status_code != 200:
-        return page(request, "staff/login.html", {"next": target, "username": username, "error": detail_of(answer)},
-                    status_code=answer.status_code)
+        return page(request, "staff/login.html", {"next": target, "username": username, "error": detail_of(answer),
+                                                   "draft": draft}, status_code=answer.status_code)
+    if draft:  # back to the page, the form filled in as it was (issue 23 point 2)
+        target += ("&" if "?" in target else "?") + f"draft={draft}"
     response = redirect(request, target)
     set_session(request, response, answer.json()["access_token"])
     return response
@@ -115,6 +123,7 @@ async def log_out(request: Request) -> Response:
         return csrf_refused(request)
     response = redirect(request, "/staff?out=1")
     response.delete_cookie(SESSION_COOKIE, path="/staff")
+    response.delete_cookie(SEEN_COOKIE, path="/staff")
     return response
 
 
@@ -128,7 +137,13 @@ async def queue(request: Request) -> Response:
         return user
     today = clock.today()
     rows = await run_in_threadpool(_queue_rows, request, user, today)
-    return page(request, "staff/queue.html", {"rows": rows, "today": today}, current="queue")
+    notice = None
+    if "admin" in user.role_set():  # issue 23 point 8: the admin is told of locked accounts
+        locked = await api_call(request, "GET", "/api/v1/admin/locked", headers=bearer(request))
+        if locked.status_code == 200 and locked.json():
+            notice = f"有 {len(locked.json())} 个账户因连续密码错误被锁定，请到“系统管理”核实后处理"
+    return page(request, "staff/queue.html", {"rows": rows, "today": today, "notice": notice,
+                                               "locked_link": bool(notice)}, current="queue")
 
 
 def _queue_rows(request: Request, user: StaffUser, today: date) -> list[staff_data.QueueRow]:
@@ -139,14 +154,21 @@ def _queue_rows(request: Request, user: StaffUser, today: date) -> list[staff_da
 # --- the registration desk --------------------------------------------------------------------
 
 
-def _desk_context(values: dict[str, Any], errors: dict[str, str] | None = None, error: str | None = None) -> dict:
-    return {"values": values, "errors": errors or {}, "error": error, "channels": DESK_CHANNELS,
+async def _handlers(request: Request) -> list[dict]:
+    """The agency's active handlers by 科室 with their open load (GET /api/v1/handlers); [] when refused."""
+    got = await api_call(request, "GET", "/api/v1/handlers", headers=bearer(request))
+    return got.json() if got.status_code == 200 else []
+
+
+def _desk_context(values: dict[str, Any], errors: dict[str, str] | None = None, error: str | None = None,
+                  handlers: list[dict] | None = None) -> dict:
+    return {"handlers": handlers or [], "values": values, "errors": errors or {}, "error": error, "channels": DESK_CHANNELS,
             "receipt_rules": RECEIPT_RULES, "receipt_basis": RECEIPT_BASIS, "applicant_types": APPLICANT_TYPE_LABELS,
             "today": clock.today()}
 
 
 @router.get("/register")
-async def register_form(request: Request) -> Response:
+async def register_form(request: Request, draft: str = "") -> Response:
     user = await who(request)
     if isinstance(user, Response):
         return user
@@ -154,14 +176,18 @@ async def register_form(request: Request) -> Response:
         return refused_page(request, reason)
     values = {"channel": "letter-registered", "received_on": clock.today().isoformat(), "delivery_method": "post",
               "applicant.type": "natural-person", "items": [""]}
-    return page(request, "staff/register.html", _desk_context(values), current="register")
+    notice = None
+    if kept := await restored(request, draft):  # typed before the log-in expired (issue 23 point 2)
+        values, notice = values | kept[1], RESTORED
+    return page(request, "staff/register.html", _desk_context(values, handlers=await _handlers(request))
+                | {"notice": notice}, current="register")
 
 
 @router.post("/register")
 async def register(request: Request) -> Response:
     user = await who(request)
     if isinstance(user, Response):
-        return user
+        return await expired_post(request)  # what was typed is kept (issue 23 point 2)
     if reason := await check_roles(user, "registrar"):
         return refused_page(request, reason)
     form = await request.form()
@@ -170,22 +196,24 @@ async def register(request: Request) -> Response:
     g = lambda k: str(form.get(k, "") or "").strip()  # noqa: E731
     items = [str(v).strip() for v in form.getlist("items") if str(v).strip()]
     values = {k: g(k) for k in ("channel", "received_on", "delivery_method", "applicant.name", "applicant.type",
-                                "applicant.id_number", "applicant.email", "applicant.phone", "applicant.address",
+                                "applicant.id_type", "applicant.id_number", "applicant.email", "applicant.phone", "applicant.address",
                                 "handler", "department")} | {"items": items or [""]}
     body = {
         "channel": values["channel"], "received_on": values["received_on"] or None,
         "applicant": {"name": values["applicant.name"], "type": values["applicant.type"] or "natural-person",
-                      "id_number": values["applicant.id_number"] or None, "email": values["applicant.email"] or None,
+                      "id_type": values["applicant.id_type"] or None, "id_number": values["applicant.id_number"] or None, "email": values["applicant.email"] or None,
                       "phone": values["applicant.phone"] or None, "address": values["applicant.address"] or None},
         "items": [{"description": d} for d in items], "delivery_method": values["delivery_method"],
         "handler": values["handler"] or None, "department": values["department"] or None,
+        "resubmit": form.get("resubmit") == "yes",
     }
     answer = await api_call(request, "POST", "/api/v1/applications", json=body, headers=bearer(request))
     if answer.status_code != 201:
         errors = field_errors(answer)
         errors = {("items" if k.startswith("items") else k): v for k, v in errors.items()}
-        return page(request, "staff/register.html", _desk_context(values, errors, detail_of(answer)),
-                    current="register", status_code=answer.status_code)
+        return page(request, "staff/register.html", _desk_context(values, errors, detail_of(answer),
+                                                                  await _handlers(request))
+                    | {"duplicate_of": duplicate_of(answer)}, current="register", status_code=answer.status_code)
     created = answer.json()
     return page(request, "staff/registered.html", {"created": created}, current="register", status_code=201)
 
@@ -377,9 +405,12 @@ async def _application_page(request: Request, user: StaffUser, application_id: s
     from api.pages import staff_release  # issue 22: the files released with the reply
 
     uploaded = request.query_params.get("uploaded")
+    dupes = await api_call(request, "GET", f"{path}/possible-duplicates", headers=bearer(request))
     context = {
         "release_files": await staff_release.release_files_for(request, application_id), "roles": roles,
         "release_notice": "文件已上传，正在后台进行保密预审。" if uploaded else None, **staff_release.LABELS,
+        "duplicates": dupes.json() if dupes.status_code == 200 else [],
+        "handlers": await _handlers(request) if "assign" in forms else [],
         "requested": requested, "gk_categories": gk_categories,
         "view": view, "letters": letter_rows, "draft": draft, "forms": forms, "titles": ACTION_TITLES,
         "errors": errors or {}, "values": values or {}, "action_notice": notice,
@@ -416,13 +447,16 @@ async def _requested_often(request: Request, application_id: str, roles: frozens
 
 
 @router.get("/applications/{application_id}")
-async def application(request: Request, application_id: str, done: str = "") -> Response:
+async def application(request: Request, application_id: str, done: str = "", draft: str = "") -> Response:
     user = await who(request)
     if isinstance(user, Response):
         return user
     if reason := await check_roles(user, *READERS):
         return refused_page(request, reason)
     notice = f"已完成：{ACTION_TITLES[done]}" if done in ACTION_TITLES else None
+    if kept := await restored(request, draft):  # typed before the log-in expired (issue 23 point 2)
+        action, fields = kept
+        return await _application_page(request, user, application_id, notice=RESTORED, values={action: fields})
     return await _application_page(request, user, application_id, notice=notice)
 
 

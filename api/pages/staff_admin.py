@@ -48,8 +48,9 @@ async def _users_page(request: Request, *, error: str | None = None, errors: dic
                       values: dict | None = None, notice: str | None = None, status_code: int = 200) -> Response:
     answer = await api_call(request, "GET", "/api/v1/admin/users", headers=bearer(request))
     users = answer.json() if answer.status_code == 200 else []
+    locked = await api_call(request, "GET", "/api/v1/admin/locked", headers=bearer(request))
     return page(request, "staff/admin_users.html", {
-        "users": users, "roles": ROLES, "role_names": ROLE_NAMES, "error": error, "errors": errors or {},
+        "locked": locked.json() if locked.status_code == 200 else [], "users": users, "roles": ROLES, "role_names": ROLE_NAMES, "error": error, "errors": errors or {},
         "values": values or {}, "notice": notice}, current="admin", status_code=status_code)
 
 
@@ -58,7 +59,20 @@ async def admin_home(request: Request, done: str = "") -> Response:
     user = await _admin(request)
     if isinstance(user, Response):
         return user
-    return await _users_page(request, notice={"created": "已创建用户", "changed": "已保存修改（该用户须重新登录）"}.get(done))
+    return await _users_page(request, notice={"created": "已创建用户", "changed": "已保存修改（该用户须重新登录）",
+                                              "unlocked": "已解除锁定，该用户可以重新登录"}.get(done))
+
+
+@router.post("/admin/users/{username}/unlock")
+async def unlock_user(request: Request, username: str) -> Response:
+    """Issue 23 point 8: the admin lifts a lock (POST /api/v1/admin/users/{username}/unlock; audited)."""
+    if isinstance(got := await posted(request, _admin), Response):
+        return got
+    answer = await api_call(request, "POST", f"/api/v1/admin/users/{quote(username, safe='')}/unlock",
+                            headers=bearer(request))
+    if answer.status_code == 200:
+        return redirect(request, "/staff/admin?done=unlocked")
+    return await _users_page(request, error=f"{username}：{detail_of(answer)}", status_code=answer.status_code)
 
 
 @router.post("/admin/users")
@@ -183,16 +197,19 @@ def _mail_dir(request: Request):
 
 
 @router.get("/outbox")
-async def outbox(request: Request, offset: int = 0) -> Response:
+async def outbox(request: Request, offset: int = 0, q: str = "") -> Response:
     user = await _outbox_reader(request)
     if isinstance(user, Response):
         return user
     from core import mailsink
 
-    offset = max(offset, 0)
-    messages = await blocking(mailsink.list_messages, _mail_dir(request), offset=offset, limit=50)
+    offset, q = max(offset, 0), q.strip()[:100]
+    if q:  # issue 23 point 10: by application number, address or subject
+        messages = await blocking(mailsink.search_messages, _mail_dir(request), q, limit=100)
+    else:
+        messages = await blocking(mailsink.list_messages, _mail_dir(request), offset=offset, limit=50)
     total = await blocking(mailsink.count_messages, _mail_dir(request))
-    return page(request, "staff/outbox.html", {"messages": messages, "total": total, "offset": offset},
+    return page(request, "staff/outbox.html", {"messages": messages, "total": total, "offset": offset, "q": q},
                 current="outbox")
 
 

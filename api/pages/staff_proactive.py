@@ -25,7 +25,7 @@ READERS = tuple(sorted(STAFF_READERS))
 PROCESSES: dict[str, dict[str, Any]] = {
     "catalogue": {"title": "主动公开信息", "api": "/api/v1/catalogue/items/{id}", "forms": [
         ("review", "保密审查（谁签发、谁把关）", [("approve", "审查结论", "yesno"), ("comment", "意见", "textarea")]),
-        ("publish", "公开发布", [("url", "公开网址", "text")]),
+        ("publish", "公开发布", [("url", "公开网址（在本网站主动公开目录发布的不必填写）", "text")]),
         ("change", "登记变更（新版本重新审查）", [("content", "变更后的内容", "textarea"), ("reason", "变更原因", "text")]),
         ("withdraw", "撤下", [("reason", "撤下理由", "text"),
                               ("repealed_on", "废止日期（规章、规范性文件因废止而撤下时填写：计入年度报告表二）", "date")]),
@@ -65,13 +65,21 @@ ACTIONS_IN_PHASE: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-def offered_forms(process: str, view: dict) -> list:
-    """The forms valid in the record's phase: an event is closed only once a response is recorded."""
+# Who may use each form (the API's own role checks: api/routes/proactive.py, corrections.py): issue 23 point 7,
+# a form is shown only to the roles that may use it, not learnt after filling it in.
+FORM_ROLES: dict[str, frozenset[str]] = {"review": frozenset({"reviewer"})}
+EDITORS = frozenset({"handler", "supervisor"})
+
+
+def offered_forms(process: str, view: dict, roles: frozenset[str] | None = None) -> list:
+    """The forms valid in the record's phase (an event is closed only once a response is recorded) that
+    one of `roles` may use (None: any)."""
     phase = view.get("phase") or view.get("status") or ""
     valid = ACTIONS_IN_PHASE[process].get(phase, ())
     if process == "opinion" and not view.get("responses"):
         valid = tuple(a for a in valid if a != "close")
-    return [form for form in PROCESSES[process]["forms"] if form[0] in valid]
+    return [form for form in PROCESSES[process]["forms"] if form[0] in valid
+            and (roles is None or roles & FORM_ROLES.get(form[0], EDITORS))]
 
 
 async def _get(request: Request, path: str, **params) -> Any:
@@ -88,6 +96,8 @@ async def _overview(request: Request, user, *, errors: dict[str, str] | None = N
         "corrections": await _get(request, "/api/v1/corrections"),
         "requested": await _get(request, "/api/v1/catalogue/requested-often"),
         "errors": errors or {}, "notice": notice,
+        # issue 23 point 7: each form only for the roles the API lets use it
+        "editor": bool(user.role_set() & {"handler", "supervisor"}), "registrar": "registrar" in user.role_set(),
     }
     return page(request, "staff/gk_overview.html", context, current="gk", status_code=status_code)
 
@@ -249,7 +259,7 @@ async def _detail(request: Request, process: str, record_id: str, *, errors=None
     if response.status_code != 200:
         return refused_page(request, detail_of(response), response.status_code)
     view = response.json()
-    forms = offered_forms(process, view)
+    forms = offered_forms(process, view, request.state.staff_user.role_set())
     if errors:  # a refused form stays on the page with its reason, even if the phase no longer offers it
         forms += [f for f in spec["forms"] if f[0] in errors and f not in forms]
     shown = dict(view)

@@ -15,16 +15,18 @@ SameSite=Strict is a second guard.
 
 from __future__ import annotations
 
+import re
+
 from core import clock
 from typing import Any, Awaitable, Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from api.offloop import blocking
-from api.pages.common import csrf_ok, render
+from api.pages.common import CSRF_FIELD, csrf_ok, render
 from api.security import current_user, require
 from core.security import ROLE_NAMES, issue_access_token, read_access_token
 from db.models_security import StaffUser
@@ -95,10 +97,16 @@ def bearer(request: Request) -> dict[str, str]:
     return {"Authorization": f"Bearer {request.state.staff_token}"}
 
 
+SEEN_COOKIE = "gk_staff_seen"  # issue 23 point 2: logged in before on this browser, not logged out
+
+
 def set_session(request: Request, response: Response, token: str) -> None:
     settings = request.app.state.settings
     response.set_cookie(SESSION_COOKIE, token, max_age=settings.access_token_minutes * 60, httponly=True,
                         samesite="strict", secure=request.url.scheme == "https", path=STAFF)
+    # Outlives the session cookie: when that has expired (the browser drops it), the log-in page can say so.
+    response.set_cookie(SEEN_COOKIE, "1", max_age=30 * 24 * 3600, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path=STAFF)
 
 
 def finish(request: Request, response: Response) -> Response:
@@ -110,6 +118,10 @@ def finish(request: Request, response: Response) -> Response:
 
 def to_login(request: Request, reason: str | None) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":  # back to the page the form was on, never to the form's POST address
+        target, reason = page_of(request), reason or EXPIRED_BACK
+    elif reason is None and request.cookies.get(SEEN_COOKIE):  # the session cookie expired: say so
+        reason = EXPIRED
     location = f"{STAFF}?next={quote(target, safe='')}" + (f"&why={quote(reason, safe='')}" if reason else "")
     response = RedirectResponse(location, status_code=status.HTTP_303_SEE_OTHER)
     if reason:
@@ -163,6 +175,8 @@ async def posted(request: Request, user_of: Callable[[Request], Awaitable[StaffU
     token; or the answer to give instead (log-in page, refusal, expired form)."""
     user = await user_of(request)
     if isinstance(user, Response):
+        if getattr(request.state, "staff_user", None) is None:  # not logged in (expired), not a refusal
+            return await expired_post(request)
         return user
     form = await request.form()
     if not csrf_ok(request, form):
@@ -170,6 +184,58 @@ async def posted(request: Request, user_of: Callable[[Request], Awaitable[StaffU
     return user, form
 
 
+# --- issue 23 point 2: a form sent after the log-in expired -------------------------------------
+
+EXPIRED_KEPT = "登录已过期，请重新登录。您刚才填写的内容已保存，登录后将回到原页面并恢复"
+EXPIRED_BACK = "登录已过期，请重新登录。登录后将回到原页面"
+RESTORED = "登录已过期：您重新登录前填写的内容已恢复到下面的表单中，请核对后再提交"
+# The pages whose forms are restored after log-in (their GET reads `draft`): the application page and the desk.
+RESTORES = re.compile(r"^/staff/(applications/[A-Za-z0-9][A-Za-z0-9_-]{0,39}|register)$")
+
+
+def page_of(request: Request) -> str:
+    """The staff page a form was sent from: the Referer's path when it is one of ours, else the form's own
+    page (/staff/applications/X for /staff/applications/X/decisions)."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.path.startswith(STAFF + "/") and referer.netloc in ("", request.url.netloc):
+        return safe_next(referer.path)
+    path = request.url.path
+    parent = path.rsplit("/", 1)[0]
+    return safe_next(path if parent == STAFF else parent)
+
+
+async def expired_post(request: Request) -> Response:
+    """The log-in page, saying the log-in expired, and then back to the page the form was on, the typed
+    fields restored (services.drafts) when that page can restore them. Never the form's POST address
+    (a GET there was 405 in JSON)."""
+    from services.drafts import save_draft
+
+    target = page_of(request)
+    form = await request.form()
+    draft_id = None
+    if csrf_ok(request, form) and RESTORES.match(target):
+        fields = {k: (form.getlist(k) if len(form.getlist(k)) > 1 or k == "items" else str(v))
+                  for k, v in form.items() if k != CSRF_FIELD and isinstance(v, str)}
+        action = request.url.path.rsplit("/", 1)[1]
+        draft_id = await blocking(save_draft, request.app.state.engine, target, action, fields)
+    why = EXPIRED_KEPT if draft_id else EXPIRED_BACK
+    location = f"{STAFF}?next={quote(target, safe='')}&why={quote(why, safe='')}"
+    if draft_id:
+        location += f"&draft={draft_id}"
+    response = RedirectResponse(location, status_code=status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(SESSION_COOKIE, path=STAFF)
+    return response
+
+
+async def restored(request: Request, draft_id: str) -> tuple[str, dict] | None:
+    """(action, fields) typed on this page before the log-in expired, taken once; None if none."""
+    from services.drafts import take_draft
+
+    if not draft_id:
+        return None
+    return await blocking(take_draft, request.app.state.engine, draft_id, request.url.path)
+
+
 __all__ = ["SESSION_COOKIE", "NotLoggedIn", "staff_user", "who", "who_holding", "check_roles", "bearer", "set_session", "finish",
            "to_login", "safe_next", "redirect", "page", "refused_page", "csrf_refused", "csrf_ok", "posted",
-           "LOGGED_OUT"]
+           "LOGGED_OUT", "expired_post", "restored", "RESTORED", "SEEN_COOKIE"]

@@ -29,6 +29,8 @@ from api.temporal_calls import run_query, run_update
 from core import clock
 from core.security import hash_query_code, new_query_code
 from db.models_security import StaffUser
+from services.assignees import AssigneeError, checked_assignment
+from services.duplicates import duplicates_of, same_requests
 from clock import ClockInput, DueDate, compute_due
 from db.models import Application
 from db.repository import (
@@ -83,9 +85,12 @@ TEXT = r"^[^\x00-\x1f]*$"  # no control characters (PostgreSQL refuses NUL in te
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ApplicationCreated)
 async def register_application(
     body: ApplicationCreate, writes: RegistrationDep, client: ClientDep, settings: SettingsDep, calendar: CalendarDep,
-    registrar: Annotated[StaffUser, Depends(require("registrar"))], request: Request,
+    registrar: Annotated[StaffUser, Depends(require("registrar"))], request: Request, session: SessionDep,
 ) -> ApplicationCreated:
     """The registration desk registers an application; returns its number, query code and due date."""
+    if body.handler is not None:  # issue 23 point 1: the same check as the assignment's
+        handler, department = await blocking(_checked_assignee, session, body.handler, body.department)
+        body = body.model_copy(update={"handler": handler, "department": department})
     created = await _register(body, registrar.username, writes, client, settings, calendar)
     request.state.audit_application_id = created.application_id
     return created
@@ -104,6 +109,27 @@ async def submit_online(
     created = await _register(staffed, ONLINE_FORM, writes, client, settings, calendar)
     request.state.audit_application_id = created.application_id
     return created
+
+
+def _checked_assignee(session, handler: str | None, department: str | None) -> tuple[str | None, str | None]:
+    """services.assignees' check as the API's 422 (the clerk's slip named in Chinese)."""
+    try:
+        return checked_assignment(session.get_bind(), handler, department)
+    except AssigneeError as slip:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(slip)) from None
+
+
+async def _refuse_resubmission(engine, body: ApplicationCreate) -> None:
+    """Issue 23 point 6 (services.duplicates): the same applicant's same items within a day — 409 naming the
+    earlier number, unless the request says `resubmit`."""
+    earlier = await blocking(same_requests, engine, body.applicant.id_number, body.received_on,
+                             [item.description for item in body.items])
+    if earlier:
+        first = earlier[0]
+        raise HTTPException(status.HTTP_409_CONFLICT, (
+            f"同一申请人已于{first.received_on.year}年{first.received_on.month}月{first.received_on.day}日提交过"
+            f"内容相同的申请，申请编号 {first.application_id}，不必重复提交，可凭该编号查询办理进度。"
+            "如确需再次提交，请确认后重新提交"))
 
 
 async def _register(
@@ -133,6 +159,8 @@ async def _register(
     listing: _Started | None = None
     if kept is not None and claim is not None and await _start(client, settings, kept.application, kept.due, claim):
         listing = _Started(kept.application, kept.due, claim.query_code(kept.application.application_id))
+    if listing is None and kept is None and not body.resubmit:
+        await _refuse_resubmission(writes.engine, body)
     if listing is None:  # none kept, or the kept number is another workflow's (a restored database): a new one
         listing = await _start_new(body, registered_by, writes, client, settings, calendar_data, policy, due, claim)
     inp, application_id = listing.application, listing.application.application_id
@@ -391,6 +419,23 @@ async def similar_earlier(
     ) for f in found]
 
 
+class PossibleDuplicate(BaseModel):
+    application_id: str
+    received_on: date
+    status: str
+
+
+@router.get("/{application_id}/possible-duplicates", response_model=list[PossibleDuplicate])
+async def possible_duplicates(application_id: ApplicationId, session: SessionDep,
+                              user: Annotated[StaffUser, READERS]) -> list[PossibleDuplicate]:
+    """Issue 23 point 6: the same applicant's applications with the same items within a day (可能重复), both ways."""
+    row = await blocking(session.get, Application, application_id)
+    if row is None or not sees_department(user, row.department):
+        raise not_found(application_id)
+    found = await blocking(duplicates_of, session.get_bind(), application_id)
+    return [PossibleDuplicate(application_id=d.application_id, received_on=d.received_on, status=d.status) for d in found]
+
+
 @router.get("/{application_id}/events", response_model=list[EventOut])
 def recorded_events(application_id: ApplicationId, session: SessionDep, user: Annotated[StaffUser, READERS]) -> list[EventOut]:
     """The timeline as recorded in the database (what audit and reports read)."""
@@ -446,8 +491,12 @@ def _action(path: str, update: str, body_type: type[BaseModel], message: type[Ba
         user: Annotated[StaffUser, Depends(require(*roles))],
     ) -> ApplicationView:
         await ensure_visible(user, application_id, client)
+        fields = body.model_dump()
+        if path == "assign":  # issue 23 point 1: a real, active handler of that 科室, before the workflow is asked
+            fields["handler"], fields["department"] = await blocking(
+                _checked_assignee, session, fields["handler"], fields["department"])
         await catch_up_before_acting(client, calendar, session, application_id)
-        command = message.model_validate(body.model_dump() | {"by": user.username})
+        command = message.model_validate(fields | {"by": user.username})
         return await run_update(client, application_id, update, command, ApplicationView, what="申请",
                                 ended=lambda: blocking(_how_it_ended, session, application_id))
 

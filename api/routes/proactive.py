@@ -87,7 +87,8 @@ class ReviewBody(Body):
 
 
 class PublishBody(Body):
-    url: str = Field(min_length=1, max_length=500)
+    url: str = Field(default="", max_length=500, description=(
+        "where it is published; empty: this product's own 主动公开目录 (issue 23 point 7)"))
 
 
 class ChangeBody(Body):
@@ -471,8 +472,15 @@ async def review(item_id: ItemId, body: ReviewBody, user: Reviewer, client: Clie
 
 
 @router.post("/items/{item_id}/publish", response_model=CatalogueItemView)
-async def publish(item_id: ItemId, body: PublishBody, user: Editors, client: ClientDep) -> CatalogueItemView:
-    return await _update(client, item_id, "publish", PublishItem(by=user.username, url=body.url))
+async def publish(item_id: ItemId, body: PublishBody, user: Editors, client: ClientDep,
+                  settings: SettingsDep) -> CatalogueItemView:
+    url = body.url.strip()
+    if not url:  # published in the product itself: its own public catalogue, searched by the item's title
+        from urllib.parse import urlencode
+
+        view = await run_query(client, item_id, "state", ItemQuery(), CatalogueItemView, what="目录条目")
+        url = f"{settings.public_base_url.rstrip('/')}/catalogue?{urlencode({'title': view.title})}"
+    return await _update(client, item_id, "publish", PublishItem(by=user.username, url=url))
 
 
 @router.post("/items/{item_id}/change", response_model=CatalogueItemView)

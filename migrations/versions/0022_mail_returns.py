@@ -1,7 +1,7 @@
 """mail_return: delivery status notifications and bounces about our e-mails (issue 21 point 2, RULES §3 Service)
 
 Revision ID: 0022_mail_returns
-Revises: 0019_participation
+Revises: 0020_pages
 Create Date: 2026-12-07
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0022_mail_returns'
-down_revision: str | Sequence[str] | None = '0019_participation'
+down_revision: str | Sequence[str] | None = '0020_pages'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

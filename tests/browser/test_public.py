@@ -13,7 +13,7 @@ import pytest
 
 from core.security import third_party_token
 from tests.browser.conftest import check_page
-from tests.helpers import act, eventually, register, since, state, through_review, today
+from tests.helpers import act, eventually, register, since, some_identity, state, through_review, today
 
 pytestmark = pytest.mark.usefixtures("live_server")
 
@@ -75,7 +75,7 @@ async def test_apply_track_supplement_and_withdraw(page, api):
     name = f"王小明-{uuid.uuid4().hex[:6]}"
     await page.goto("/apply")
     await page.get_by_label("姓名或者名称").fill(name)
-    await page.get_by_label("身份证件号码或统一社会信用代码").fill("350102199001011234")
+    await page.get_by_label("身份证件号码或统一社会信用代码").fill("350102199001011246")
     await page.get_by_label("联系电话").fill("13800000000")
     await page.get_by_label("电子邮箱").fill("wang@example.cn")
     await page.get_by_label("第 1 项所需信息").fill("2025年全市居民消费价格指数月度数据")
@@ -148,6 +148,8 @@ async def test_the_application_form_works_with_the_keyboard_alone(page, api):
     await page.wait_for_url("**/apply")
     await tab_to(page, "#f-applicant-name")
     await page.keyboard.type("键盘用户")
+    await tab_to(page, "#f-applicant-id_number")
+    await page.keyboard.type(some_identity())
     await tab_to(page, "#f-applicant-email")
     await page.keyboard.type("keys@example.cn")
     await tab_to(page, "#f-items-0-description")
@@ -175,6 +177,7 @@ async def test_the_application_form_works_with_the_keyboard_alone(page, api):
 async def test_enter_in_a_text_field_submits_the_application(page, api):
     await page.goto("/apply")
     await page.get_by_label("姓名或者名称").fill("回车用户")
+    await page.get_by_label("身份证件号码或统一社会信用代码").fill(some_identity())
     await page.get_by_label("第 1 项所需信息").fill("2025年人口抽样调查主要数据")
     await page.get_by_role("radio", name="在本网站下载").check()
     await page.get_by_label("联系电话").press("Enter")  # implicit submission: submit, not "再添加一项"
@@ -249,6 +252,9 @@ async def test_the_third_party_answers_through_its_link(page, api):
     text = await page.locator("main").inner_text()
     assert "某科技有限公司" in text and "研发投入统计表" in text and "2025年统计公报" not in text
     assert number not in text
+    # until when the link works (issue 23 point 4): the end of the answer window, or from receipt until proven
+    valid = await page.locator("#link-valid-until").inner_text()
+    assert "24:00（北京时间）" in valid or "自贵方收到本函之日起计算" in valid
     await check_page(page, "public-third-party")
     await page.get_by_role("radio", name="不同意公开").check()
     await page.get_by_role("button", name="提交意见").click()
@@ -271,7 +277,8 @@ async def test_a_form_posted_without_its_csrf_token_is_refused(page, api):
     """Double-submit: the browser holds the cookie, but a post must also carry the page's token."""
     await page.goto("/apply")  # sets the cookie
     name = f"跨站-{uuid.uuid4().hex[:6]}"
-    form = {"applicant_kind": "natural-person", "applicant.name": name, "items.0.description": "2025年统计公报",
+    form = {"applicant_kind": "natural-person", "applicant.name": name, "applicant.id_number": some_identity(),
+            "items.0.description": "2025年统计公报",
             "delivery_method": "pickup", "action": "submit"}
     refused = await page.request.post("/apply", form=form | {"csrf_token": "forged-token-forged-token-0000"})
     assert refused.status == 400 and "页面已过期或来源不明" in await refused.text()

@@ -119,6 +119,7 @@ async def test_the_desk_registers_a_letter_with_the_receipt_rule_beside_the_date
     await desk.get_by_label("申请方式").select_option("letter-registered")
     await desk.locator("#f-received_on").fill(date.fromordinal(future).isoformat())
     await desk.get_by_label("姓名或名称").fill("李四")
+    await desk.get_by_label("身份证件号码或统一社会信用代码").fill("350102199202021117")
     await desk.get_by_label("通讯地址").fill("福州市台江区某路2号")
     await desk.get_by_label("第 1 项", exact=False).fill("2024年本市统计年鉴")
     await desk.get_by_label("获取信息的方式").select_option("post")
@@ -128,8 +129,8 @@ async def test_the_desk_registers_a_letter_with_the_receipt_rule_beside_the_date
     refused_as_expected(desk)
 
     await desk.locator("#f-received_on").fill(clock.today().isoformat())
-    await desk.get_by_label("承办人用户名（可稍后指定）").fill("wang")
-    await desk.get_by_label("承办科室").fill("综合统计科")
+    # the handler is picked from the agency's handlers (issue 23 point 1); the 科室 comes with them
+    await desk.get_by_label("承办人（可稍后指定；按科室，括号内为在办件数）").select_option("wang")
     await desk.get_by_role("button", name="登记").click()
     await desk.wait_for_selector("text=申请已登记")
     await check_page(desk, "staff-registered")
@@ -138,6 +139,7 @@ async def test_the_desk_registers_a_letter_with_the_receipt_rule_beside_the_date
     view = await state(api, number)
     assert view["channel"] == "letter-registered" and view["applicant_name"] == "李四"
     assert any("挂号信函" in step for step in view["due"]["steps"])
+    assert (view["handler"], view["department"]) == ("wang", "综合统计科")
     await desk.context.close()
 
 
