@@ -99,6 +99,8 @@ async def test_fee_figures_are_kept_for_the_annual_report(env, api, client, engi
     await act(api, waived_id, "fee-payment", {"paid_on": today.isoformat(), "waived": True, "note": "经济困难，依申请减免",
                                               "by": "desk-chen"})
     unpaid_id, _ = await _approved(api, "unpaid2@fees.example.cn", 31)  # 10 yuan, never paid
+    # The 20 working days run from the notice's proven receipt (its e-mail's delivery report; RULES §3 Service).
+    await eventually(api, unpaid_id, lambda s: s["fee"]["notice_served_on"] is not None)
     await env.fast_forward(client.get_workflow_handle(unpaid_id), timedelta(days=40))
     await eventually(api, unpaid_id, lambda s: "fee-lapsed" in [e["kind"] for e in s["timeline"]])
     await act(api, unpaid_id, "submit", {"by": "wang"})
