@@ -152,6 +152,15 @@ def save_application(session: Session, record: ApplicationRecord, events: Sequen
                               ("description", "outcome", "reasons")),
             _item_rows(record),
         )
+    # The fee figures (Reg. 42, the annual report's count) come with the record: the workflow is their one writer,
+    # so a notice dispatched, served or lapsed in the background is counted like one approved by staff.
+    fee = (record.clock or {}).get("state", {}).get("fee")
+    if fee:
+        from db.fees_repository import save_fee
+
+        from workflows.messages import FeeState
+
+        save_fee(session, record.application_id, FeeState.model_validate(fee).model_dump())
     _insert_events(session, record.application_id, events)
 
 
