@@ -150,6 +150,9 @@ class ComposeLetterInput(Payload):
     court: str | None = Field(default=None, description="set by the compose activity: the competent court (setting)")
     complaint_body: str | None = Field(default=None, description="set by the compose activity: Reg. 51 投诉、举报 (setting)")
     referral: str | None = Field(default=None, description="correction forwarded: the competent agency (Reg. 41)")
+    fee_counted: str = Field(default="", description="fee notice: how the amount was counted (109号)")
+    fee_payment: str | None = Field(default=None, description="set by the compose activity: the payment channel (setting)")
+    example_mark: bool = Field(default=False, description="set by the compose activity: the example agency (make run) signs")
 
 
 class Letter(Payload):

@@ -8,6 +8,10 @@ from outcomes import OutcomeCode, label_of
 from outcomes.legal import REGULATION, legal_basis_for
 
 
+# Issue 24 point 6: a letter of the embedded system on example settings (make run) says so where it is signed.
+EXAMPLE_MARK = "（示例机关，示例文书不得对外使用）"
+
+
 class LetterInputError(ValueError):
     """The input lacks something the letter must state; retrying cannot fix it."""
 
@@ -29,7 +33,7 @@ def compose_letter(inp: ComposeLetterInput) -> Letter:
             f"（申请编号：{inp.application_id}）",
             f"{inp.recipient_name}：",
             *paragraphs,
-            f"{inp.agency_name}\n{chinese_date(inp.letter_date)}",
+            f"{inp.agency_name}{EXAMPLE_MARK if inp.example_mark else ''}\n{chinese_date(inp.letter_date)}",
         ]
     )
     return Letter(kind=inp.kind, subject=f"{title}（{inp.application_id}）", body=body)
@@ -148,20 +152,26 @@ def _override_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
 
 
 def _fee_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
-    """Reg. 42 and 国办函〔2020〕109号: basis, standard, amount, how to pay, 20 working days."""
+    """Reg. 42 and 国办函〔2020〕109号: basis, standard, how the amount was counted, the amount, how to pay (the
+    agency's payment channel, a setting), 20 working days from receipt, what happens unpaid; and the remedies, like
+    every decision letter (issue 24 points 1, 2)."""
     pay_by = _required_deadline(inp, "缴费期限")
     if inp.fee_amount_yuan is None:
         raise LetterInputError("a fee notice must state the amount")
     _require_reasons(inp, "a fee notice must state the basis and standard")
+    if not inp.fee_payment:
+        raise LetterInputError("a fee notice must state how to pay (the agency's payment channel is not set)")
     return "政府信息公开信息处理费缴费通知书", [
         f"本机关于{chinese_date(inp.received_on)}收到您提出的政府信息公开申请。经审查，您申请公开政府信息的数量、频次"
         f"明显超过合理范围，根据{REGULATION}第四十二条和《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）的规定，"
         "本机关依法收取信息处理费。",
         f"收费标准及依据：{inp.reasons}。",
+        *([f"计算方法：{inp.fee_counted}。"] if inp.fee_counted else []),
         f"应缴金额：人民币{inp.fee_amount_yuan}元。",
-        f"请自收到本通知之日起20个工作日内，即于{_by(pay_by)}，按本通知所附缴费方式缴纳（可通过非税收入缴款渠道缴纳，"
-        "缴费后请保留缴款凭证）。缴费期间不计算在答复期限内。",
+        f"请自收到本通知之日起20个工作日内，即于{_by(pay_by)}，按以下方式缴纳：{inp.fee_payment}。"
+        "缴费时请注明申请编号，缴费后请保留缴款凭证。缴费期间不计算在答复期限内。",
         "您逾期未按本通知要求缴纳费用的，视为放弃申请，本机关不再处理该政府信息公开申请。",
+        _remedies(inp, "本通知"),
     ]
 
 
@@ -195,14 +205,14 @@ def _reply_item(item: ReplyItem) -> str:
     return "\n".join(lines)
 
 
-def _remedies(inp: ComposeLetterInput) -> str:
+def _remedies(inp: ComposeLetterInput, letter: str = "本告知书") -> str:
     """Remedies: reconsideration (行政复议法 art. 20: 60 days), litigation (行政诉讼法 art. 46: 6 months), and
     Reg. 51's complaint route; the bodies are the agency's settings, filled in by the compose activity."""
     body = f"向{inp.reconsideration_body}" if inp.reconsideration_body else ""
     court = f"向{inp.court}" if inp.court else "向人民法院"
     text = (
-        f"如对本告知书不服，可以自收到本告知书之日起60日内依法{body}申请行政复议，"
-        f"或者自收到本告知书之日起6个月内依法{court}提起行政诉讼。"
+        f"如对{letter}不服，可以自收到{letter}之日起60日内依法{body}申请行政复议，"
+        f"或者自收到{letter}之日起6个月内依法{court}提起行政诉讼。"
     )
     if inp.complaint_body:
         text += (f"认为本机关在政府信息公开工作中侵犯您合法权益的，也可以根据{REGULATION}第五十一条的规定，"

@@ -78,7 +78,8 @@ def fields_for(kind: str, shift: int) -> dict:
                                 "answer_link": "https://gk.example.gov.cn/api/v1/third-party/eyJhbGciOiJIUzI1NiJ9."
                                                "eyJjaWQiOiJHSy0yMDI2LTAwMDAxMi1jMSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"},
         "agency-consultation-letter": {"items": items(shift)[:3], "reasons": punctuated(shift + 2)},
-        "fee-notice": {"deadline_on": date(2026, 4, 10), "fee_amount_yuan": 300, "reasons": punctuated(shift + 3, 4)},
+        "fee-notice": {"deadline_on": date(2026, 4, 10), "fee_amount_yuan": 300, "reasons": punctuated(shift + 3, 4),
+                       "fee_payment": "到缴费窗口缴纳：市民服务中心一楼非税收入缴费窗口"},
         "override-notice": {"items": items(shift)[:4], "reasons": punctuated(shift + 5)},
         "reply": {"items": items(shift), "reasons": punctuated(shift + 11)},
         "correction-made": {"items": items(shift)[:2], "reasons": punctuated(shift + 4, 3)},

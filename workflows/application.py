@@ -401,7 +401,8 @@ class DisclosureApplicationWorkflow(LetterDelivery):
                 self._record("fee-approved", cmd.by, f"同意收取信息处理费 {fee.amount_yuan} 元，发出缴费通知，缴费期限 {fee.pay_by}，"
                              "缴费期间不计入答复期限")
                 self._send_letter("fee-notice", key_suffix="fee", deadline_on=fee.pay_by, reasons=fee.basis,
-                                  fee_amount_yuan=fee.amount_yuan)
+                                  fee_amount_yuan=fee.amount_yuan,
+                                  fee_counted=fee_quote(fee.standard, fee.quantity).counted)  # issue 24 point 1
                 self._clock_changed = True
             await self._persist()
             return application_view(self._s, today)

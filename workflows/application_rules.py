@@ -36,6 +36,11 @@ def why_not_propose_fee(s: ApplicationState, cmd: msg.ProposeFee, today: date) -
         return reason
     if s.fee is not None and s.fee.decision != "refused":
         return "本申请已提出收费"
+    if reason := why_reply_period_over_for_fee(s, today):
+        return reason
+    if cmd.standard == "per-page" and s.inp.delivery_method == "inspection":
+        # 办法 art. 4(2) counts the pages provided; inspection on site provides no copies (RULES §9).
+        return "申请人选择现场查阅，本机关不提供复制件，不能按量计收（按量计收按提供的页数计算）"
     if cmd.standard == "per-application" and not s.inp.applicant.id_number:
         return "按件计收须按申请人身份统计当月申请件数，申请人身份证件号码未登记"
     if fee_quote(cmd.standard, cmd.quantity).amount_yuan == 0:
@@ -50,6 +55,15 @@ def why_not_decide_fee(s: ApplicationState, cmd: msg.DecideFee, today: date) -> 
         return "没有待审批的收费"
     if cmd.by == s.fee.proposed_by:
         return "收费须经负责人批准，提出收费的承办人不能自行批准"
+    if cmd.approve and (reason := why_reply_period_over_for_fee(s, today)):
+        return reason
+    return None
+
+
+def why_reply_period_over_for_fee(s: ApplicationState, today: date) -> str | None:
+    """国办函〔2020〕109号: the fee notice goes out within the reply period; after it, no fee (issue 24 point 2)."""
+    if s.due is not None and today > s.due.due_on:
+        return f"答复期限已于 {s.due.due_on} 届满：收费须在答复期限内通知申请人（国办函〔2020〕109号），期限届满后不能再收费"
     return None
 
 
@@ -65,8 +79,10 @@ def why_not_fee_settled(s: ApplicationState, cmd: msg.FeeSettled, today: date) -
         return f"缴费日期须在缴费通知发出之日 {fee.notice_sent_on} 至今天之间"
     if cmd.paid_on > fee.pay_by:
         return f"缴费期限已于 {fee.pay_by} 届满"
-    if cmd.waived and len(cmd.note.strip()) < 2:
-        return "减免须说明理由"
+    if cmd.waived and len(cmd.note.strip()) < 4:
+        return "减免须由负责人说明理由"
+    if cmd.waived and cmd.by == fee.proposed_by:
+        return "减免须由负责人决定，提出收费的承办人不能自行减免"
     if s.phase != "handling":
         return "答复已提交审核，请先退回"
     return None

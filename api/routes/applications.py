@@ -420,7 +420,7 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "supplement-lapse": ("handler", "supervisor"),
     "fee-proposal": ("handler",),
     "fee-decision": ("supervisor",),
-    "fee-payment": ("registrar", "handler"),
+    "fee-payment": ("registrar", "handler", "supervisor"),  # 减免 (waiver): the supervisor only (api/routes/fees.py)
     "extension-request": ("handler",),
     "extension-decision": ("supervisor",),
     "reasons-request": ("handler",),

@@ -1,0 +1,160 @@
+"""Issue 24 ("the law, exactly (II)") on the real server: nothing placeholder outside the embedded system (point 6),
+fee notices that say how to pay and how the amount was counted (point 1), and no fee where the law allows none
+(point 2). RULES §9; 国办函〔2020〕109号."""
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from api.main import create_app
+from core.config import EXAMPLE_PAYMENT_TEXT, NO_PAYMENT_CHANNEL
+from tests.conftest import staff_client
+from tests.helpers import act, eventually, mails_about, register, send_action
+from tests.letters_support import REPO_ROOT, pdf_attachments, pdf_text, preview_png, require_pdf_tools
+
+APPLICANT = {"name": "钱七", "type": "natural-person", "id_number": "350102199001011234", "email": "qianqi@exact.example.cn"}
+# A real agency's settings (the example values replaced), as an operator fills them in.
+REAL = {"agency_name": "福州市统计局", "document_number_prefix": "榕统", "reconsideration_body": "福州市人民政府",
+        "court": "福州市鼓楼区人民法院", "example_agency": False}
+REMEDIES_OF_THE_FEE_NOTICE = (
+    "如对本通知不服，可以自收到本通知之日起60日内依法向某市人民政府申请行政复议，"
+    "或者自收到本通知之日起6个月内依法向某市某区人民法院提起行政诉讼。"
+    "认为本机关在政府信息公开工作中侵犯您合法权益的，也可以根据《中华人民共和国政府信息公开条例》第五十一条的规定，"
+    "向上一级行政机关或者政府信息公开工作主管部门投诉、举报。")
+
+
+def _plain(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+# --- point 6: example values ---------------------------------------------------------------------------------
+
+
+def _worker(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "worker.py"], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_the_worker_refuses_to_start_on_example_values_naming_each_setting(client, tmp_path: Path):
+    base = {k: v for k, v in os.environ.items() if k != "DISCLOSURE_EXAMPLE_AGENCY"} | {
+        "DISCLOSURE_TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "DISCLOSURE_TEMPORAL_NAMESPACE": client.namespace, "DISCLOSURE_TASK_QUEUE": "example-values",
+        "DISCLOSURE_DATABASE_URL": f"sqlite:///{tmp_path / 'example.db'}", "DISCLOSURE_DATA_DIR": str(tmp_path)}
+    started = _worker(base)
+    last = started.stderr.strip().splitlines()[-1]
+    assert started.returncode != 0 and "worker polling" not in started.stdout + started.stderr
+    for setting in ("DISCLOSURE_AGENCY_NAME（本机关名称（文书落款、页面抬头））仍为示例值「某市统计局」",
+                    "DISCLOSURE_DOCUMENT_NUMBER_PREFIX", "DISCLOSURE_RECONSIDERATION_BODY", "DISCLOSURE_COURT"):
+        assert setting in last, last
+    # Everything real but the payment channel's text, still the example's: that one is named, and only it.
+    real = base | {f"DISCLOSURE_{k.upper()}": str(v) for k, v in REAL.items() if k != "example_agency"} | {
+        "DISCLOSURE_FEE_PAYMENT_CHANNEL": "counter", "DISCLOSURE_FEE_PAYMENT_TEXT": "某市财政局一楼缴费窗口"}
+    started = _worker(real)
+    last = started.stderr.strip().splitlines()[-1]
+    assert started.returncode != 0 and "DISCLOSURE_FEE_PAYMENT_TEXT" in last and "DISCLOSURE_COURT" not in last, last
+
+
+async def test_the_api_refuses_example_values_outside_the_embedded_system_and_marks_them_inside(
+        env, api, client, settings, engine, mailbox):
+    with pytest.raises(RuntimeError) as refused:
+        create_app(settings.model_copy(update={"example_agency": False}), client=client, engine=engine)
+    assert "DISCLOSURE_AGENCY_NAME" in str(refused.value) and "DISCLOSURE_COURT" in str(refused.value)
+    # The session's stack is the embedded one, on example values: every page and letter says 示例机关.
+    page = await api.get("/")
+    assert "示例机关" in page.text and "某市统计局（示例机关）" in page.text
+    created = await register(api, applicant={"name": "赵六", "type": "natural-person", "email": "zl@exact.example.cn"})
+    app_id = created["application_id"]
+    await eventually(api, app_id, lambda s: any(e["kind"] == "letter-sent" for e in s["timeline"]))
+    acknowledgment = mails_about(mailbox.envelopes, app_id)[0]
+    assert "某市统计局（示例机关，示例文书不得对外使用）\n" in _plain(acknowledgment)
+    # A real agency's settings start, and nothing says 示例.
+    real = create_app(settings.model_copy(update=REAL | {"fee_payment_channel": "account",
+                                                          "fee_payment_text": "户名：福州市财政局；账号：3501"}),
+                      client=client, engine=engine)
+    async with staff_client(real, env) as http:
+        page = await http.get("/")
+    assert "福州市统计局" in page.text and "示例" not in page.text
+
+
+# --- point 1: the payment channel, and how the amount was counted --------------------------------------------
+
+
+async def test_no_fee_is_proposed_while_the_payment_channel_is_unset(env, api, client, settings, engine):
+    app_id = (await register(api, applicant=APPLICANT | {"email": "unset@exact.example.cn"}))["application_id"]
+    unset = create_app(settings.model_copy(update=REAL | {"fee_payment_channel": None, "fee_payment_text": None}),
+                       client=client, engine=engine)
+    async with staff_client(unset, env) as http:
+        refused = await send_action(http, app_id, "fee-proposal", {"standard": "per-page", "quantity": 120,
+                                                                  "reason": "申请公开的信息达120页", "by": "wang"})
+    assert refused.status_code == 409 and refused.json()["detail"] == NO_PAYMENT_CHANNEL
+    assert "DISCLOSURE_FEE_PAYMENT_CHANNEL" in NO_PAYMENT_CHANNEL and "DISCLOSURE_FEE_PAYMENT_TEXT" in NO_PAYMENT_CHANNEL
+    assert (await api.get(f"/api/v1/applications/{app_id}")).json()["fee"] is None  # nothing happened
+
+
+async def test_the_fee_notice_says_how_the_amount_was_counted_how_to_pay_and_the_remedies(api, mailbox, tmp_path):
+    app_id = (await register(api, applicant=APPLICANT))["application_id"]
+    await act(api, app_id, "fee-proposal", {"standard": "per-page", "quantity": 120,
+                                             "reason": "申请公开的信息达120页，数量明显超过合理范围", "by": "wang"})
+    approved = await act(api, app_id, "fee-decision", {"approve": True, "by": "chief-liu"})
+    pay_by = approved["fee"]["pay_by"]
+    await eventually(api, app_id, lambda s: sum(e["kind"] == "letter-sent" for e in s["timeline"]) >= 2)
+    mail = [m for m in mails_about(mailbox.envelopes, app_id) if "缴费通知" in m["Subject"]][0]
+    paragraphs = _plain(mail).split("\n\n")
+    y, m, d = (int(part) for part in pay_by.split("-"))
+    assert "计算方法：共120页：30页以下（含30页）的部分不收费，第31-100页共70页×10元＝700元，" \
+           "第101-120页共20页×20元＝400元；合计1100元。" in paragraphs
+    assert "应缴金额：人民币1100元。" in paragraphs
+    assert (f"请自收到本通知之日起20个工作日内，即于{y}年{m}月{d}日（含当日）前，按以下方式缴纳：到缴费窗口缴纳，"
+            f"{EXAMPLE_PAYMENT_TEXT}。缴费时请注明申请编号，缴费后请保留缴款凭证。缴费期间不计算在答复期限内。") in paragraphs
+    assert REMEDIES_OF_THE_FEE_NOTICE in paragraphs
+    assert "按本通知所附缴费方式" not in _plain(mail)
+    require_pdf_tools()
+    [(_, pdf)] = [a for a in pdf_attachments(mail) if a[0].endswith(".pdf")][:1]
+    squashed = "".join(pdf_text(pdf).split())
+    assert "合计1100元" in squashed and "到缴费窗口缴纳" in squashed and "向某市某区人民法院提起行政诉讼" in squashed
+    preview_png(pdf, "fee-notice-issue24", tmp_path)
+
+
+# --- point 2: no fee where the law allows none ---------------------------------------------------------------
+
+
+async def test_no_fee_after_the_reply_period_nor_per_page_for_inspection_and_a_waiver_is_the_supervisors(env, api, client):
+    inspect = (await register(api, applicant=APPLICANT | {"email": "look@exact.example.cn"},
+                              delivery_method="inspection"))["application_id"]
+    refused = await send_action(api, inspect, "fee-proposal", {"standard": "per-page", "quantity": 120,
+                                                               "reason": "申请查阅的信息达120页", "by": "wang"})
+    assert refused.status_code == 409 and "现场查阅" in refused.json()["detail"] and "不能按量计收" in refused.json()["detail"]
+
+    late = (await register(api, applicant=APPLICANT | {"email": "late@exact.example.cn"}))["application_id"]
+    proposed = await act(api, late, "fee-proposal", {"standard": "per-page", "quantity": 120,
+                                                      "reason": "申请公开的信息达120页", "by": "wang"})
+    due_on = proposed["due"]["due_on"]
+    await env.fast_forward(client.get_workflow_handle(late), timedelta(days=45))
+    await eventually(api, late, lambda s: s["overdue"])
+    refused = await send_action(api, late, "fee-decision", {"approve": True, "by": "chief-liu"})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["detail"] == (f"答复期限已于 {due_on} 届满：收费须在答复期限内通知申请人（国办函〔2020〕109号），"
+                                        "期限届满后不能再收费")
+    await act(api, late, "fee-decision", {"approve": False, "comment": "期限已过", "by": "chief-liu"})
+    again = await send_action(api, late, "fee-proposal", {"standard": "per-page", "quantity": 120,
+                                                           "reason": "申请公开的信息达120页", "by": "wang"})
+    assert again.status_code == 409 and f"答复期限已于 {due_on} 届满" in again.json()["detail"]
+
+    fee_id = (await register(api, applicant=APPLICANT | {"email": "waive@exact.example.cn"}))["application_id"]
+    await act(api, fee_id, "fee-proposal", {"standard": "per-page", "quantity": 120, "reason": "信息达120页", "by": "wang"})
+    approved = await act(api, fee_id, "fee-decision", {"approve": True, "by": "chief-liu"})
+    today = approved["as_of"]
+    for who in ("desk-chen", "wang"):
+        refused = await send_action(api, fee_id, "fee-payment", {"paid_on": today, "waived": True,
+                                                                 "note": "经济困难，依申请减免", "by": who})
+        assert refused.status_code == 409 and "减免信息处理费须由负责人决定" in refused.json()["detail"]
+    no_reason = await send_action(api, fee_id, "fee-payment", {"paid_on": today, "waived": True, "note": "减免",
+                                                               "by": "chief-liu"})
+    assert no_reason.status_code == 409 and no_reason.json()["detail"] == "减免须由负责人说明理由"
+    waived = await act(api, fee_id, "fee-payment", {"paid_on": today, "waived": True, "note": "申请人经济困难，依申请减免",
+                                                    "by": "chief-liu"})
+    assert waived["fee"]["waived"] and waived["fee"]["settled_by"] == "chief-liu"
