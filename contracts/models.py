@@ -127,6 +127,7 @@ LetterKind = Literal[
     "reply",
     "correction-made",  # Reg. 41 / seed 002 art. 19 (issue 13)
     "correction-forwarded",
+    "correction-refused",  # Reg. 41: 不予更正 (issue 24 point 4)
 ]
 
 
@@ -152,6 +153,8 @@ class ComposeLetterInput(Payload):
     referral: str | None = Field(default=None, description="correction forwarded: the competent agency (Reg. 41)")
     fee_counted: str = Field(default="", description="fee notice: how the amount was counted (109号)")
     fee_payment: str | None = Field(default=None, description="set by the compose activity: the payment channel (setting)")
+    record_accurate: bool | None = Field(default=None, description="不予更正: the record is accurate (True) or the "
+                                         "evidence does not show it wrong (False), Reg. 41")
     example_mark: bool = Field(default=False, description="set by the compose activity: the example agency (make run) signs")
 
 

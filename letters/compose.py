@@ -246,6 +246,28 @@ def _correction_forwarded(inp: ComposeLetterInput) -> tuple[str, list[str]]:
     ]
 
 
+# Reg. 41 (RULES §7): why a correction is refused: the record is accurate, or the evidence does not show it wrong.
+CORRECTION_REFUSAL_GROUNDS = {
+    True: "经核实，该政府信息记录准确",
+    False: "经审查，您提供的证据不能证明该政府信息记录不准确",
+}
+
+
+def _correction_refused(inp: ComposeLetterInput) -> tuple[str, list[str]]:
+    """Reg. 41 (RULES §7; issue 24 point 4): 不予更正, in writing, with its reasons and the remedies."""
+    _require_items(inp, "a refusal must say which record was asked to be corrected")
+    _require_reasons(inp, "a refusal to correct must give its reasons")
+    if inp.record_accurate is None:
+        raise LetterInputError("a refusal to correct must say whether the record is accurate or the evidence falls short")
+    return "不予更正政府信息告知书", [
+        f"本机关于{chinese_date(inp.received_on)}收到您提出的更正与您自身相关的政府信息记录的申请：",
+        _numbered(item.description for item in inp.items),
+        f"{CORRECTION_REFUSAL_GROUNDS[inp.record_accurate]}。理由：{inp.reasons.strip().rstrip('。')}。",
+        f"根据{REGULATION}第四十一条的规定，本机关决定不予更正。",
+        _remedies(inp),
+    ]
+
+
 def _numbered(entries: Iterable[str]) -> str:
     return "\n".join(f"{number}. {entry}" for number, entry in enumerate(entries, start=1))
 
@@ -279,4 +301,5 @@ _COMPOSERS: dict[LetterKind, Callable[[ComposeLetterInput], tuple[str, list[str]
     "reply": _reply,
     "correction-made": _correction_made,
     "correction-forwarded": _correction_forwarded,
+    "correction-refused": _correction_refused,
 }

@@ -158,3 +158,57 @@ async def test_no_fee_after_the_reply_period_nor_per_page_for_inspection_and_a_w
     waived = await act(api, fee_id, "fee-payment", {"paid_on": today, "waived": True, "note": "申请人经济困难，依申请减免",
                                                     "by": "chief-liu"})
     assert waived["fee"]["waived"] and waived["fee"]["settled_by"] == "chief-liu"
+
+
+# --- point 4: Reg. 41 不予更正, and every decision's letter through the confidentiality review ----------------
+
+
+async def test_a_correction_is_refused_with_reasons_and_remedies_after_the_review(api, mailbox, tmp_path):
+    from core import clock
+
+    body = {"person_name": "孙五", "email": "sunwu@exact.example.cn", "record": "2025年统计执法检查公告中本人企业的违法事实",
+            "correction": "公告称本企业未按期报送年报，实际已按期报送", "evidence": "报送系统截图",
+            "received_on": clock.today().isoformat()}
+    created = await api.post("/api/v1/corrections", json=body, headers=api.as_user("desk-chen"))
+    correction_id = created.json()["correction_id"]
+    path = f"/api/v1/corrections/{correction_id}"
+    short = await api.post(f"{path}/refuse", json={"record_accurate": False, "reasons": "无"}, headers=api.as_user("wang"))
+    assert short.status_code == 422
+    reasons = "报送系统记录显示该企业2025年年报于2026年4月2日提交，晚于3月31日的报送期限，截图所示为草稿保存时间"
+    drafted = await api.post(f"{path}/refuse", json={"record_accurate": False, "reasons": reasons},
+                             headers=api.as_user("wang"))
+    assert drafted.status_code == 200 and drafted.json()["status"] == "in-review", drafted.text
+    assert "本机关决定不予更正" in drafted.json()["letter_draft"] and drafted.json()["decided_by"] == "wang"
+    assert not mails_about(mailbox.envelopes, correction_id)  # nothing leaves before the review
+    assert (await api.post(f"{path}/correct", json={"result": "已更正为按期报送"}, headers=api.as_user("wang"))).status_code == 409
+    assert (await api.post(f"{path}/review", json={"approve": True}, headers=api.as_user("wang"))).status_code == 403
+    returned = await api.post(f"{path}/review", json={"approve": False, "comment": "理由中不宜写明报送系统内部记录方式"},
+                              headers=api.as_user("reviewer-zhao"))
+    assert returned.status_code == 200 and returned.json()["status"] == "handling"
+    await api.post(f"{path}/refuse", json={"record_accurate": False, "reasons": reasons}, headers=api.as_user("wang"))
+    sent = await api.post(f"{path}/review", json={"approve": True}, headers=api.as_user("reviewer-zhao"))
+    assert sent.status_code == 200 and sent.json()["status"] == "refused", sent.text
+    for _ in range(100):
+        if mails := mails_about(mailbox.envelopes, correction_id):
+            break
+        import asyncio
+        await asyncio.sleep(0.2)
+    [mail] = mails
+    received = clock.today()
+    paragraphs = _plain(mail).split("\n\n")
+    assert "不予更正政府信息告知书" in mail["Subject"]
+    for expected in (
+        f"本机关于{received.year}年{received.month}月{received.day}日收到您提出的更正与您自身相关的政府信息记录的申请：",
+        "1. 2025年统计执法检查公告中本人企业的违法事实：公告称本企业未按期报送年报，实际已按期报送",
+        f"经审查，您提供的证据不能证明该政府信息记录不准确。理由：{reasons}。",
+        "根据《中华人民共和国政府信息公开条例》第四十一条的规定，本机关决定不予更正。",
+        "如对本告知书不服，可以自收到本告知书之日起60日内依法向某市人民政府申请行政复议，"
+        "或者自收到本告知书之日起6个月内依法向某市某区人民法院提起行政诉讼。"
+        "认为本机关在政府信息公开工作中侵犯您合法权益的，也可以根据《中华人民共和国政府信息公开条例》第五十一条的规定，"
+        "向上一级行政机关或者政府信息公开工作主管部门投诉、举报。",
+    ):
+        assert expected in paragraphs, (expected, paragraphs)
+    require_pdf_tools()
+    [(_, pdf)] = [a for a in pdf_attachments(mail) if a[0].endswith(".pdf")][:1]
+    assert "本机关决定不予更正" in "".join(pdf_text(pdf).split())
+    preview_png(pdf, "correction-refused-issue24", tmp_path)
