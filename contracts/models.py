@@ -112,6 +112,7 @@ class ReplyItem(Payload):
     earlier_application_id: str | None = Field(default=None, description="不予处理-2: the earlier answered application")
     provision: str | None = Field(default=None, description="予以公开/部分公开: how, where and when (Reg. 40)")
     withheld_ground: OutcomeCode | None = Field(default=None, description="部分公开: 不予公开-1…8 of the withheld part")
+    published_at: str | None = Field(default=None, description="予以公开 under Reg. 36(1): where it was proactively disclosed")
 
 
 LetterKind = Literal[

@@ -137,6 +137,7 @@ class Guidance(BaseModel):
     earlier_application_id: str | None = None
     withheld_ground: OutcomeCode | None = None
     provision: str | None = None
+    published_at: str | None = Field(default=None, description="予以公开 under Reg. 36(1): where it was proactively disclosed")
     steps: list[Step] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="preconditions the workflow will check")
 
@@ -166,7 +167,7 @@ def _step(key: str, value: str) -> Step:
 
 def _decided(code: OutcomeCode, reasons: str, steps: list[Step], *, basis: LegalBasis | None = None,
              **extra) -> Guidance:
-    basis = basis or legal_basis_for(code, referral=extra.get("referral"))
+    basis = basis or legal_basis_for(code, referral=extra.get("referral"), published_at=extra.get("published_at"))
     return Guidance(complete=True, action="propose-decision", outcome=code, outcome_label=label_of(code),
                     reasons=reasons, legal_basis=basis.citation(), steps=steps, **extra)
 
@@ -278,8 +279,12 @@ def propose(answers: Answers, *, requested_form: str = "申请人要求的形式
     if a.form is None:
         return _ask("form", steps)
     steps.append(_step("form", a.form))
+    published_at = None
     if a.form == "already-public":
-        where = a.where or "本机关政府信息公开平台"
+        # Reg. 36(1) (issue 24 point 5): already proactively disclosed: the reply says where; 36(2) is not cited.
+        if not a.where:
+            return _ask("where", steps)
+        where = published_at = a.where
         disclosed_reasons = f"您申请的信息已经主动公开，可以通过{where}获取（{_reg('第三十六条第（一）项')}）。"
         provision = f"已主动公开，获取途径：{where}"
     elif a.form == "other-form":
@@ -300,4 +305,4 @@ def propose(answers: Answers, *, requested_form: str = "申请人要求的形式
                    f"其余部分能够作区分处理，予以公开（{_reg('第三十七条')}）。" + disclosed_reasons)
         return _decided(OutcomeCode.PARTLY_DISCLOSED, reasons, steps, withheld_ground=ground, provision=provision)
     return _decided(OutcomeCode.DISCLOSED, disclosed_reasons or f"经审查，您申请公开的信息属于可以公开的政府信息，予以公开"
-                    f"（{_reg('第三十六条第（二）项')}）。", steps, provision=provision)
+                    f"（{_reg('第三十六条第（二）项')}）。", steps, provision=provision, published_at=published_at)

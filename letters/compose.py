@@ -192,7 +192,9 @@ def _reply_item(item: ReplyItem) -> str:
     lines = [f"第{item.item_no}项：{item.description}", f"处理结果：{label_of(item.outcome)}"]
     if item.reasons:
         lines.append(f"理由：{item.reasons}")
-    if item.outcome in (OutcomeCode.DISCLOSED, OutcomeCode.PARTLY_DISCLOSED) and item.provision:
+    if item.outcome == OutcomeCode.DISCLOSED and item.published_at:  # Reg. 36(1): say where
+        lines.append(f"获取方式：该信息已主动公开，可以通过{item.published_at}获取")
+    elif item.outcome in (OutcomeCode.DISCLOSED, OutcomeCode.PARTLY_DISCLOSED) and item.provision:
         lines.append(f"提供方式：{item.provision}")
     if item.outcome == OutcomeCode.PARTLY_DISCLOSED and item.withheld_ground:
         # Reg. 37: the withheld part's own ground and basis.
@@ -201,7 +203,7 @@ def _reply_item(item: ReplyItem) -> str:
         lines.append(f"负责公开该政府信息的机关及联系方式：{item.referral}")
     if item.outcome == OutcomeCode.NOT_PROCESSED_REPEAT and item.earlier_application_id:
         lines.append(f"本机关已就您此前提出的相同申请（申请编号：{item.earlier_application_id}）作出答复。")
-    lines.append(f"依据：{legal_basis_for(item.outcome, referral=item.referral, not_this_agency=item.not_this_agency).citation()}。")
+    lines.append(f"依据：{legal_basis_for(item.outcome, referral=item.referral, not_this_agency=item.not_this_agency, published_at=item.published_at).citation()}。")
     return "\n".join(lines)
 
 

@@ -212,3 +212,35 @@ async def test_a_correction_is_refused_with_reasons_and_remedies_after_the_revie
     [(_, pdf)] = [a for a in pdf_attachments(mail) if a[0].endswith(".pdf")][:1]
     assert "本机关决定不予更正" in "".join(pdf_text(pdf).split())
     preview_png(pdf, "correction-refused-issue24", tmp_path)
+
+
+# --- point 5: Reg. 36(1) when already proactively disclosed (where), 36(2) when provided now ------------------
+
+
+async def test_the_reply_cites_36_1_with_where_for_published_information_and_36_2_for_information_provided_now(
+        api, client, mailbox):
+    app_id = (await register(api, applicant={"name": "周一", "type": "natural-person", "email": "zhouyi@exact.example.cn"},
+                             items=[{"description": "2025年全市统计公报"}, {"description": "2025年全市规模以上工业企业户数"}]))[
+        "application_id"]
+    # The guidance decides: already public needs where, and then cites 36(1) only.
+    guided = (await api.post(f"/api/v1/applications/{app_id}/guidance", headers=api.as_user("wang"), json={
+        "item_no": 1, "supplement": "clear", "nature": "disclosure", "responsible": "this-agency", "exists": "yes",
+        "exemption": "none", "third_party": "none", "form": "already-public", "where": "本局门户网站“统计公报”栏目"}))
+    assert guided.status_code == 200, guided.text
+    g = guided.json()
+    assert g["legal_basis"] == "《中华人民共和国政府信息公开条例》第三十六条第（一）项" and g["published_at"] == "本局门户网站“统计公报”栏目"
+    await act(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "reasons": g["reasons"],
+                                         "published_at": g["published_at"], "by": "wang"})
+    await act(api, app_id, "decisions", {"item_no": 2, "outcome": "disclosed", "by": "wang"})
+    await act(api, app_id, "submit", {"by": "wang"})
+    await act(api, app_id, "review", {"approve": True, "by": "reviewer-zhao"})
+    await act(api, app_id, "sign", {"by": "chief-liu"})
+    await eventually(api, app_id, lambda s: any("答复" in m["Subject"] for m in mails_about(mailbox.envelopes, app_id)))
+    reply = _plain([m for m in mails_about(mailbox.envelopes, app_id) if "答复" in m["Subject"]][0])
+    first, second = (p for p in reply.split("\n\n") if p.startswith("第1项") or p.startswith("第2项"))
+    assert first == ("第1项：2025年全市统计公报\n处理结果：予以公开\n"
+                     "理由：您申请的信息已经主动公开，可以通过本局门户网站“统计公报”栏目获取（《中华人民共和国政府信息公开条例》第三十六条第（一）项）。\n"
+                     "获取方式：该信息已主动公开，可以通过本局门户网站“统计公报”栏目获取\n"
+                     "依据：《中华人民共和国政府信息公开条例》第三十六条第（一）项。")
+    assert second.startswith("第2项：2025年全市规模以上工业企业户数\n处理结果：予以公开\n")
+    assert second.endswith("依据：《中华人民共和国政府信息公开条例》第三十六条第（二）项。") and "第（一）项" not in second

@@ -989,7 +989,8 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             item.proposal = Proposal(outcome=cmd.outcome, reasons=cmd.reasons, referral=cmd.referral,
                                      not_this_agency=cmd.not_this_agency and cmd.outcome == OutcomeCode.UNAVAILABLE_NOT_HELD,
                                      earlier_application_id=cmd.earlier_application_id, provision=cmd.provision,
-                                     withheld_ground=cmd.withheld_ground, by=cmd.by, at=workflow.now())
+                                     withheld_ground=cmd.withheld_ground, by=cmd.by, at=workflow.now(),
+                                     published_at=cmd.published_at if cmd.outcome == OutcomeCode.DISCLOSED else None)
             self._record("decision-proposed", cmd.by, f"第 {cmd.item_no} 项拟{label_of(cmd.outcome)}")
             await self._persist()
             return application_view(self._s, self._today())
@@ -1265,6 +1266,7 @@ class DisclosureApplicationWorkflow(LetterDelivery):
             earlier_application_id=proposal.earlier_application_id if proposal else None,
             provision=provision,
             withheld_ground=proposal.withheld_ground if proposal and proposal.outcome == outcome else None,
+            published_at=proposal.published_at if proposal and proposal.outcome == outcome else None,  # issue 24 point 5
         )
 
     def _prescreen_input(self, draft: Letter) -> PrescreenInput:

@@ -181,6 +181,9 @@ class ProposeDecision(Strict):
                                   description="予以公开/部分公开: how, where and when it is provided (Reg. 40); "
                                               "defaults to the applicant's requested form")
     withheld_ground: OutcomeCode | None = Field(default=None, description="部分公开: the ground (不予公开-1…8) of the withheld part")
+    published_at: str | None = Field(default=None, max_length=500,
+                                     description="予以公开, already proactively disclosed: where (Reg. 36(1)); "
+                                                 "unset: provided now (Reg. 36(2))")
     by: Actor
 
 
@@ -403,6 +406,7 @@ class Proposal(Strict):
     earlier_application_id: str | None = None
     provision: str | None = None
     withheld_ground: OutcomeCode | None = None
+    published_at: str | None = None  # 予以公开 under Reg. 36(1): where it was proactively disclosed (issue 24 point 5)
     by: Actor
     at: datetime
 

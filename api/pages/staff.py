@@ -453,7 +453,7 @@ def _action_request(action: str, form: Any, application_id: str) -> tuple[str, d
                                      "referral": _opt(g("referral")),
                                      "not_this_agency": g("not_this_agency") == "yes", "withheld_ground": _opt(g("withheld_ground")),
                                      "earlier_application_id": _opt(g("earlier_application_id")),
-                                     "provision": _opt(g("provision"))}
+                                     "provision": _opt(g("provision")), "published_at": _opt(g("published_at"))}
     if action == "submit":
         return f"{base}/submit", {}
     if action == "review":
@@ -494,7 +494,8 @@ from guidance.rules import QUESTION_BY_KEY as GUIDANCE_BY_KEY  # noqa: E402
 
 _templates.env.globals["GUIDANCE_QUESTIONS"] = GUIDANCE_QUESTIONS
 GUIDANCE_TEXT_FIELDS = ("referral", "earlier_application_id", "where")
-GUIDANCE_EXTRA_LABELS = {"earlier_application_id": "是不是：重复申请的，须填写此前已答复的申请编号"}
+GUIDANCE_EXTRA_LABELS = {"earlier_application_id": "是不是：重复申请的，须填写此前已答复的申请编号",
+                         "where": "怎么给：已主动公开的，须填写公开的位置（网站栏目或网址），答复据此援引第三十六条第（一）项"}
 
 
 def _next_label(key: str | None) -> str:
@@ -540,7 +541,8 @@ async def decision_guidance(request: Request, application_id: str) -> Response:
                                "not_this_agency": "yes" if proposal.get("not_this_agency") else "",
                                "withheld_ground": proposal["withheld_ground"] or "",
                                "earlier_application_id": proposal["earlier_application_id"] or "",
-                               "provision": proposal["provision"] or ""}
+                               "provision": proposal["provision"] or "",
+                               "published_at": proposal.get("published_at") or ""}
     return await _application_page(request, user, application_id, values=values, notice=notice)
 
 
