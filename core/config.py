@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # 20+20), fixed on each application at intake; neither the applicant's form nor the desk chooses it,
     # and a change affects new applications only.
     reply_period_profile: Literal["local", "national-2019"] = "local"
+    # Issue 24 point 10 (Reg. 30: 合理的补正期限): a supplement deadline gives at least this many working days from the
+    # notice's receipt; a shorter one is refused with the reason. Fixed on each application at intake.
+    supplement_min_working_days: int = Field(default=10, ge=1, le=60)
     # Remedies every letter names (Reg. 51; 行政复议法, 行政诉讼法): the agency's own bodies. None = not named.
     reconsideration_body: str | None = "某市人民政府"
     court: str | None = "某市某区人民法院"

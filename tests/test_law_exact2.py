@@ -244,3 +244,29 @@ async def test_the_reply_cites_36_1_with_where_for_published_information_and_36_
                      "依据：《中华人民共和国政府信息公开条例》第三十六条第（一）项。")
     assert second.startswith("第2项：2025年全市规模以上工业企业户数\n处理结果：予以公开\n")
     assert second.endswith("依据：《中华人民共和国政府信息公开条例》第三十六条第（二）项。") and "第（一）项" not in second
+
+
+# --- point 10: the supplement deadline's minimum, an agency setting --------------------------------------------
+
+
+@pytest.mark.dates
+async def test_a_supplement_deadline_shorter_than_the_agencys_minimum_is_refused_with_the_reason(api):
+    from clock import add_working_days_from
+    from core.clock import today
+    from workcalendar import WorkCalendar, load_calendar_data
+
+    calendar = WorkCalendar(load_calendar_data())
+    app_id = (await register(api, applicant={"name": "吴二", "type": "natural-person", "email": "wuer@exact.example.cn"}))[
+        "application_id"]
+    assert api.app.state.settings.supplement_min_working_days == 10  # the default
+    for days in (1, 9):
+        deadline = add_working_days_from(calendar, today(), days)[0]
+        refused = await send_action(api, app_id, "supplement-request",
+                                    {"needed": ["所需信息的文号"], "deadline_on": deadline.isoformat(), "by": "wang"})
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["detail"] == (f"补正期限须给申请人合理的时间：至少 10 个工作日（自收到补正通知之日起计算，本机关设置），"
+                                            f"截至 {deadline} 只有 {days} 个工作日")
+    deadline = add_working_days_from(calendar, today(), 10)[0]
+    asked = await act(api, app_id, "supplement-request",
+                      {"needed": ["所需信息的文号"], "deadline_on": deadline.isoformat(), "by": "wang"})
+    assert asked["supplement"]["deadline_on"] == deadline.isoformat()

@@ -120,6 +120,15 @@ def why_not_request_supplement(s: ApplicationState, cmd: msg.RequestSupplement, 
         return "补正事项不能为空"
     if cmd.deadline_on is not None and cmd.deadline_on <= today:
         return "补正期限须晚于今天"
+    if cmd.deadline_on is not None:
+        # Reg. 30 合理的补正期限 (issue 24 point 10): the window, which runs from the notice's receipt, has the agency's
+        # minimum of working days (counted as the notice's window is: from the next working day on or after today).
+        day0, _ = s.cal.next_workday_on_or_after(today)
+        given = s.cal.workdays_between(day0, cmd.deadline_on)[0]
+        minimum = s.inp.policy.min_supplement_days
+        if given < minimum:
+            return (f"补正期限须给申请人合理的时间：至少 {minimum} 个工作日（自收到补正通知之日起计算，本机关设置），"
+                    f"截至 {cmd.deadline_on} 只有 {given} 个工作日")
     return None
 
 

@@ -115,8 +115,12 @@ async def _register(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"收到申请之日 {body.received_on} 早于 {settings.max_receipt_age_days} 天前，请核对日期")
     # The agency's setting, not the form's (issue 11 point 7): fixed here for the application's whole life.
-    policy = profile_named(settings.reply_period_profile).model_copy(
-        update={"reminder_days_before_due": settings.reminder_days_before_due}
+    profile = profile_named(settings.reply_period_profile)
+    policy = profile.model_copy(
+        update={"reminder_days_before_due": settings.reminder_days_before_due,
+                # Issue 24 point 10 (Reg. 30 合理的补正期限): the agency's minimum, and a default no shorter.
+                "min_supplement_days": settings.supplement_min_working_days,
+                "default_supplement_days": max(profile.default_supplement_days, settings.supplement_min_working_days)}
     )
     await calendar.fresh()  # a year another process published just now counts (issue 12 point 5)
     calendar_data = calendar.since(body.received_on.year)
