@@ -270,3 +270,53 @@ async def test_a_supplement_deadline_shorter_than_the_agencys_minimum_is_refused
     asked = await act(api, app_id, "supplement-request",
                       {"needed": ["所需信息的文号"], "deadline_on": deadline.isoformat(), "by": "wang"})
     assert asked["supplement"]["deadline_on"] == deadline.isoformat()
+
+
+# --- point 7: 不予处理-2 names an answered application of the same applicant with a matching item ---------------
+
+
+async def test_a_repeat_must_name_an_answered_application_of_the_same_applicant_with_a_matching_item(api, mailbox):
+    same = {"name": "冯四", "type": "natural-person", "id_number": "11010519491231002X", "email": "fengsi@exact.example.cn"}
+    other = same | {"id_number": "350102199001011234"}  # the same name and e-mail, another person's identity number
+    wanted = "2025年全市规模以上工业企业名录"
+
+    async def answered(applicant, description):
+        app_id = (await register(api, applicant=applicant, items=[{"description": description}]))["application_id"]
+        await act(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "by": "wang"})
+        await act(api, app_id, "submit", {"by": "wang"})
+        await act(api, app_id, "review", {"approve": True, "by": "reviewer-zhao"})
+        await act(api, app_id, "sign", {"by": "chief-liu"})
+        await eventually(api, app_id, lambda s: s["status"] == "closed")
+        return app_id
+
+    open_one = (await register(api, applicant=same, items=[{"description": wanted}]))["application_id"]
+    others = await answered(other, wanted)
+    unlike = await answered(same, "2024年全市居民消费价格指数月度数据")
+    earlier = await answered(same, wanted)
+    app_id = (await register(api, applicant=same, items=[{"description": "2025年全市规上工业企业名录"}]))["application_id"]
+
+    async def propose(earlier_id):
+        return await send_action(api, app_id, "decisions", {"item_no": 1, "outcome": "not-processed-2",
+                                                            "reasons": "与此前申请内容相同",
+                                                            "earlier_application_id": earlier_id, "by": "wang"})
+
+    for earlier_id, reason in (
+        ("GK-2020-999999", "没有申请编号为 GK-2020-999999 的此前申请，不能认定为重复申请"),
+        (open_one, f"申请 {open_one} 尚未作出答复（办理中），不能认定为重复申请"),
+        (others, f"申请 {others} 不是同一申请人（身份证件号码不同）提出的，不能认定为重复申请"),
+    ):
+        refused = await propose(earlier_id)
+        assert refused.status_code == 409 and refused.json()["detail"] == reason, refused.text
+    refused = await propose(unlike)
+    assert refused.status_code == 409 and f"第 1 项与申请 {unlike} 的各项内容不相同" in refused.json()["detail"]
+    assert "相似度" in refused.json()["detail"] and "须达到 80" in refused.json()["detail"]
+    # The body cannot carry a score of its own.
+    forged = await send_action(api, app_id, "decisions", {"item_no": 1, "outcome": "not-processed-2", "reasons": "重复",
+                                                          "earlier_application_id": earlier, "earlier_similarity": 100,
+                                                          "by": "wang"})
+    assert forged.status_code == 422
+    proposed = await propose(earlier)
+    assert proposed.status_code == 200, proposed.text
+    score = proposed.json()["items"][0]["proposal"]["earlier_similarity"]
+    assert 80 <= score < 100
+    assert any(f"与 {earlier} 的事项相似度 {score:.1f}" in e["summary"] for e in proposed.json()["timeline"])

@@ -990,8 +990,11 @@ class DisclosureApplicationWorkflow(LetterDelivery):
                                      not_this_agency=cmd.not_this_agency and cmd.outcome == OutcomeCode.UNAVAILABLE_NOT_HELD,
                                      earlier_application_id=cmd.earlier_application_id, provision=cmd.provision,
                                      withheld_ground=cmd.withheld_ground, by=cmd.by, at=workflow.now(),
-                                     published_at=cmd.published_at if cmd.outcome == OutcomeCode.DISCLOSED else None)
-            self._record("decision-proposed", cmd.by, f"第 {cmd.item_no} 项拟{label_of(cmd.outcome)}")
+                                     published_at=cmd.published_at if cmd.outcome == OutcomeCode.DISCLOSED else None,
+                                     earlier_similarity=cmd.earlier_similarity)
+            self._record("decision-proposed", cmd.by, f"第 {cmd.item_no} 项拟{label_of(cmd.outcome)}" + (
+                f"（与 {cmd.earlier_application_id} 的事项相似度 {cmd.earlier_similarity:.1f}）"
+                if cmd.earlier_similarity is not None else ""))  # issue 24 point 7
             await self._persist()
             return application_view(self._s, self._today())
 

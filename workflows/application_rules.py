@@ -335,6 +335,8 @@ def why_not_propose(s: ApplicationState, cmd: msg.ProposeDecision, today: date) 
             return "「重复申请」须写明此前已作出答复的申请编号"
         if cmd.earlier_application_id == s.inp.application_id:
             return "「重复申请」须指向此前的另一件申请，不能是本申请"
+        if cmd.earlier_similarity is None:  # issue 24 point 7: checked against the database by the API
+            return "「重复申请」须经核对：此前的申请须为同一申请人提出、已作出答复，且事项相同"
     return None
 
 

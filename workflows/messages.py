@@ -184,6 +184,9 @@ class ProposeDecision(Strict):
     published_at: str | None = Field(default=None, max_length=500,
                                      description="予以公开, already proactively disclosed: where (Reg. 36(1)); "
                                                  "unset: provided now (Reg. 36(2))")
+    earlier_similarity: float | None = Field(default=None, description=(
+        "不予处理-2: set by the API after checking the earlier application (same applicant, answered, matching item): "
+        "the similarity score of the best matching item (issue 24 point 7); not part of the request body"))
     by: Actor
 
 
@@ -407,6 +410,7 @@ class Proposal(Strict):
     provision: str | None = None
     withheld_ground: OutcomeCode | None = None
     published_at: str | None = None  # 予以公开 under Reg. 36(1): where it was proactively disclosed (issue 24 point 5)
+    earlier_similarity: float | None = None  # 不予处理-2: the matching earlier item's score (issue 24 point 7)
     by: Actor
     at: datetime
 

@@ -37,6 +37,7 @@ from db.repository import (
     get_events,
     list_applications,
 )
+from outcomes import OutcomeCode
 from policy import profile_named
 from policy.intake import RECEIPT_BASIS
 from workflows import search_attributes as sa
@@ -442,7 +443,21 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _action(path: str, update: str, body_type: type[BaseModel], message: type[BaseModel], summary: str) -> None:
+async def _repeat_checked(session: Session, application_id: str, command: ProposeDecision) -> ProposeDecision:
+    """不予处理-2 names an earlier application of the same applicant, answered, with a matching item (issue 24 point
+    7; db/repeat_repository.py): otherwise 409 with the reason; the score goes with the proposal."""
+    if command.outcome != OutcomeCode.NOT_PROCESSED_REPEAT or not command.earlier_application_id:
+        return command
+    from db.repeat_repository import check_repeat
+
+    checked = await blocking(check_repeat, session, application_id, command.item_no, command.earlier_application_id)
+    if checked.refusal:
+        raise HTTPException(status.HTTP_409_CONFLICT, checked.refusal)
+    return command.model_copy(update={"earlier_similarity": checked.score})
+
+
+def _action(path: str, update: str, body_type: type[BaseModel], message: type[BaseModel], summary: str,
+            check=None) -> None:
     roles = ACTION_ROLES[path]
 
     async def act(
@@ -452,6 +467,8 @@ def _action(path: str, update: str, body_type: type[BaseModel], message: type[Ba
         await ensure_visible(user, application_id, client)
         await catch_up_before_acting(client, calendar, session, application_id)
         command = message.model_validate(body.model_dump() | {"by": user.username})
+        if check is not None:
+            command = await check(session, application_id, command)
         return await run_update(client, application_id, update, command, ApplicationView, what="申请",
                                 ended=lambda: blocking(_how_it_ended, session, application_id))
 
@@ -490,7 +507,7 @@ _action("consultation-restart", "restart_consultation", schemas.RestartConsultat
 _action("override", "override_objection", schemas.OverrideObjectionBody, OverrideObjection,
         "Supervisor discloses despite an objection (public interest)")
 _action("decisions", "propose_decision", schemas.ProposeDecisionBody, ProposeDecision,
-        "Handler proposes one item's outcome (拟办意见)")
+        "Handler proposes one item's outcome (拟办意见)", check=_repeat_checked)
 _action("submit", "submit_for_review", schemas.SubmitForReviewBody, SubmitForReview,
         "Submit proposals; runs the confidentiality pre-screen")
 _action("review", "review", schemas.ReviewDecisionBody, ReviewDecision, "Confidentiality reviewer approves or returns")
