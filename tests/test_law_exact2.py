@@ -320,3 +320,25 @@ async def test_a_repeat_must_name_an_answered_application_of_the_same_applicant_
     score = proposed.json()["items"][0]["proposal"]["earlier_similarity"]
     assert 80 <= score < 100
     assert any(f"与 {earlier} 的事项相似度 {score:.1f}" in e["summary"] for e in proposed.json()["timeline"])
+
+
+# --- point 8: Reg. 35: the handler drafts from the head's decision; that head may sign ---------------------------
+
+
+async def test_the_supervisor_who_found_the_reasons_unreasonable_may_sign_the_reply_the_handler_drafted(env, api, client):
+    from workflows.messages import ApplicationOutcome
+
+    app_id = (await register(api, applicant={"name": "陈九", "type": "natural-person", "email": "chenjiu@exact.example.cn"}))[
+        "application_id"]
+    await act(api, app_id, "reasons-request", {"grounds": "本月已提出申请42件，涉及全市各年度统计报表", "by": "wang"})
+    await env.fast_forward(client.get_workflow_handle(app_id), timedelta(days=30))
+    await eventually(api, app_id, lambda s: any(e["kind"] == "reasons-deadline-passed" for e in s["timeline"]))
+    decided = await act(api, app_id, "excessive-decision",
+                        {"reasonable": False, "reason": "申请人逾期未说明理由", "by": "chief-liu"})
+    proposal = decided["items"][0]["proposal"]
+    assert proposal["outcome"] == "not-processed-4" and proposal["by"] == "wang" and proposal["decided_by"] == "chief-liu"
+    await act(api, app_id, "submit", {"by": "wang"})
+    await act(api, app_id, "review", {"approve": True, "by": "reviewer-zhao"})
+    await act(api, app_id, "sign", {"by": "chief-liu"})  # the same supervisor: drafter and signer differ
+    outcome = await client.get_workflow_handle(app_id, result_type=ApplicationOutcome).result()
+    assert outcome.status == "closed" and [i.final_outcome for i in outcome.items] == ["not-processed-4"]

@@ -62,6 +62,7 @@ with workflow.unsafe.imports_passed_through():
         why_not_decide_excessive,
         why_not_decide_extension,
         why_not_reasons_received,
+        drafter_of_decision,
         why_not_decide_fee,
         why_not_decide_lapse,
         why_not_edit_reply,
@@ -474,8 +475,8 @@ class DisclosureApplicationWorkflow(LetterDelivery):
                            f"您无正当理由逾期未补正（{cmd.reason}），根据《中华人民共和国政府信息公开条例》第三十条的规定，"
                            "视为放弃申请，本机关不再处理该政府信息公开申请")
                 for item in self._s.items:
-                    item.proposal = Proposal(outcome=OutcomeCode.OTHER_NO_SUPPLEMENT, reasons=reasons, by=cmd.by,
-                                             at=workflow.now())
+                    item.proposal = Proposal(outcome=OutcomeCode.OTHER_NO_SUPPLEMENT, reasons=reasons, decided_by=cmd.by,
+                                             by=drafter_of_decision(self._s, cmd.by), at=workflow.now())  # issue 24 pt 8
                 self._record("supplement-lapse-decided", cmd.by,
                              f"认定无正当理由逾期未补正：拟按其他处理-1答复（{cmd.reason}），答复告知书须经保密审查和签发")
             await self._persist()
@@ -739,8 +740,8 @@ class DisclosureApplicationWorkflow(LetterDelivery):
                 reasons = (f"您申请公开政府信息的数量、频次明显超过合理范围（{ex.grounds}）。本机关于{ex.asked_on}"
                            f"要求您说明理由，{given}。根据《中华人民共和国政府信息公开条例》第三十五条的规定，本机关不予处理")
                 for item in self._s.items:
-                    item.proposal = Proposal(outcome=OutcomeCode.NOT_PROCESSED_EXCESSIVE, reasons=reasons, by=cmd.by,
-                                             at=workflow.now())
+                    item.proposal = Proposal(outcome=OutcomeCode.NOT_PROCESSED_EXCESSIVE, reasons=reasons, decided_by=cmd.by,
+                                             by=drafter_of_decision(self._s, cmd.by), at=workflow.now())  # issue 24 pt 8
                 self._record("excessive-unreasonable", cmd.by,
                              f"认定申请理由不合理或未说明理由：拟按不予处理-4答复（{cmd.reason}），答复告知书须经保密审查和签发")
             self._clock_changed = True

@@ -384,6 +384,12 @@ def why_not_edit_reply(s: ApplicationState, cmd: msg.EditReplyDraft, today: date
     return None
 
 
+def drafter_of_decision(s: ApplicationState, decided_by: str) -> str:
+    """Who drafts the reply an outcome resting on `decided_by`'s decision gets (issue 24 point 8, Reg. 35): the
+    handler; separation of duties is between drafter and signer, not between a supervisor's two decisions."""
+    return s.handler if s.handler and s.handler != decided_by else "system"
+
+
 def why_not_sign(s: ApplicationState, cmd: msg.SignReply, today: date) -> str | None:
     if reason := why_final(s):
         return reason

@@ -411,6 +411,9 @@ class Proposal(Strict):
     withheld_ground: OutcomeCode | None = None
     published_at: str | None = None  # 予以公开 under Reg. 36(1): where it was proactively disclosed (issue 24 point 5)
     earlier_similarity: float | None = None  # 不予处理-2: the matching earlier item's score (issue 24 point 7)
+    # Issue 24 point 8: an outcome resting on a supervisor's decision (Reg. 35 不予处理-4, Reg. 30 其他处理-1) is drafted
+    # by the handler (`by`) from that decision: the deciding supervisor is not its drafter and may sign it.
+    decided_by: Actor | None = None
     by: Actor
     at: datetime
 
