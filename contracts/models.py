@@ -129,6 +129,7 @@ LetterKind = Literal[
     "correction-made",  # Reg. 41 / seed 002 art. 19 (issue 13)
     "correction-forwarded",
     "correction-refused",  # Reg. 41: 不予更正 (issue 24 point 4)
+    "objection-unreasonable-notice",  # Reg. 32, RULES §5: the objection's grounds are not reasonable (issue 24 point 3)
 ]
 
 

@@ -20,7 +20,7 @@ Responsible = Literal["this-agency", "other-agency"]
 Exists = Literal["yes", "no", "needs-creation"]
 Exemption = Literal["none", "withheld-1", "withheld-2", "withheld-3", "withheld-4", "withheld-5", "withheld-6",
                     "withheld-7", "withheld-8"]
-ThirdParty = Literal["none", "consented", "objected", "overridden", "silent", "silent-harm"]
+ThirdParty = Literal["none", "consented", "objected", "objected-unreasonably", "overridden", "silent", "silent-harm"]
 Separable = Literal["yes", "no"]
 Form = Literal["as-requested", "already-public", "other-form"]
 
@@ -77,6 +77,8 @@ QUESTIONS: tuple[Question, ...] = (
         "none": "不涉及第三方",
         "consented": "第三方同意公开",
         "objected": "第三方不同意公开，理由合理",
+        # RULES §5 (issue 24 point 3): an objection without reasonable grounds does not bind the agency.
+        "objected-unreasonably": "第三方不同意公开，但理由不合理（负责人记录理由，答复前书面告知第三方）",
         "overridden": "第三方不同意，但负责人认定不公开会对公共利益造成重大影响",
         "silent": "第三方逾期未提出意见，经审查公开不损害其合法权益",
         "silent-harm": "第三方逾期未提出意见，经审查公开会损害其合法权益",
@@ -294,6 +296,9 @@ def propose(answers: Answers, *, requested_form: str = "申请人要求的形式
     else:
         disclosed_reasons = ""
         provision = f"按申请人要求的形式（{requested_form}）提供（{_reg('第四十条')}）"
+    if a.third_party == "objected-unreasonably":
+        disclosed_reasons += ("第三方不同意公开，但其理由不合理，本机关决定予以公开，并已在答复前将决定公开的内容和理由书面告知第三方"
+                              f"（{_reg('第十五条、第三十二条')}）。")
     if a.third_party == "overridden":
         disclosed_reasons += ("第三方不同意公开，但本机关认为不公开会对公共利益造成重大影响，决定予以公开，并将决定公开的内容和理由"
                               f"书面告知第三方（{_reg('第十五条、第三十二条')}）。")

@@ -151,6 +151,24 @@ def _override_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
     ]
 
 
+def _objection_unreasonable_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
+    """RULES §5 (Reg. 15, 32; issue 24 point 3): an objection without reasonable grounds does not bind the agency; the
+    third party is told in writing, before the reply goes out, what will be disclosed, why, and its remedies. This is
+    not the public-interest override."""
+    _require_items(inp, "the notice must say what will be disclosed")
+    _require_reasons(inp, "the notice must say why the objection's grounds are not reasonable")
+    return "第三方意见不予采纳告知书", [
+        "本机关在办理政府信息公开申请过程中，就下列政府信息书面征求了您（单位）的意见，您（单位）不同意公开。",
+        f"经审查，本机关认为您（单位）不同意公开的理由不合理，根据{REGULATION}第十五条、第三十二条的规定，"
+        "决定予以公开。现将决定公开的政府信息内容和理由书面告知如下。",
+        "决定公开的内容：\n" + _numbered(item.description for item in inp.items),
+        f"理由：{inp.reasons.strip().rstrip('。')}。",
+        *(["本机关作出决定前听取了以下意见：\n" + _numbered(inp.heard)] if inp.heard else []),
+        "本机关将在向申请人答复时公开上述政府信息。",
+        _remedies(inp),
+    ]
+
+
 def _fee_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
     """Reg. 42 and 国办函〔2020〕109号: basis, standard, how the amount was counted, the amount, how to pay (the
     agency's payment channel, a setting), 20 working days from receipt, what happens unpaid; and the remedies, like
@@ -304,4 +322,5 @@ _COMPOSERS: dict[LetterKind, Callable[[ComposeLetterInput], tuple[str, list[str]
     "correction-made": _correction_made,
     "correction-forwarded": _correction_forwarded,
     "correction-refused": _correction_refused,
+    "objection-unreasonable-notice": _objection_unreasonable_notice,
 }

@@ -342,3 +342,59 @@ async def test_the_supervisor_who_found_the_reasons_unreasonable_may_sign_the_re
     await act(api, app_id, "sign", {"by": "chief-liu"})  # the same supervisor: drafter and signer differ
     outcome = await client.get_workflow_handle(app_id, result_type=ApplicationOutcome).result()
     assert outcome.status == "closed" and [i.final_outcome for i in outcome.items] == ["not-processed-4"]
+
+
+# --- point 3: an objection without reasonable grounds (RULES §5), apart from the public-interest override ---------
+
+
+async def test_an_objection_without_reasonable_grounds_is_recorded_told_in_writing_and_not_an_override(
+        api, client, mailbox, tmp_path):
+    from workflows.messages import ApplicationOutcome
+
+    app_id = (await register(api, applicant={"name": "褚十", "type": "natural-person", "email": "chushi@exact.example.cn"},
+                             items=[{"description": "某商贸有限公司2025年统计执法检查结果"}]))["application_id"]
+    consulting = await act(api, app_id, "consultations", {
+        "consultee": {"kind": "third-party", "name": "某商贸有限公司", "email": "legal@objection.example.cn"},
+        "item_nos": [1], "by": "wang"})
+    consultation_id = consulting["consultations"][0]["consultation_id"]
+    answered = await api.post(f"/api/v1/consultations/{consultation_id}/answer", headers=api.as_user("desk-chen"),
+                              json={"position": "objection", "reasons": "不同意公开，公开对本公司不利"})
+    assert answered.status_code == 200, answered.text
+    await eventually(api, app_id, lambda s: any(e["kind"] == "consultation-answered" for e in s["timeline"]))
+    why = "检查结果属于行政执法结果，依法应当公开，不涉及商业秘密，第三方未说明公开会损害其何种合法权益"
+    decided = await act(api, app_id, "override", {"consultation_id": consultation_id, "basis": "grounds-not-reasonable",
+                                                  "reason": why, "by": "chief-liu"})
+    item = decided["items"][0]
+    assert item["objection_unreasonable"] is True and item["overridden"] is False  # not the public-interest override
+    assert decided["consultations"][0]["override_basis"] == "grounds-not-reasonable"
+    assert decided["timeline"][-1]["kind"] == "objection-not-reasonable"
+    assert not any(e["kind"] == "objection-overridden" for e in decided["timeline"])
+    await eventually(api, app_id, lambda s: any("不予采纳" in m["Subject"] for m in mails_about(mailbox.envelopes, app_id)))
+    notice = [m for m in mails_about(mailbox.envelopes, app_id) if "legal@objection.example.cn" in (m["To"] or "")
+              and "不予采纳" in m["Subject"]][0]
+    paragraphs = _plain(notice).split("\n\n")
+    for expected in (
+        "第三方意见不予采纳告知书",
+        "某商贸有限公司：",
+        "本机关在办理政府信息公开申请过程中，就下列政府信息书面征求了您（单位）的意见，您（单位）不同意公开。",
+        "经审查，本机关认为您（单位）不同意公开的理由不合理，根据《中华人民共和国政府信息公开条例》第十五条、第三十二条的规定，"
+        "决定予以公开。现将决定公开的政府信息内容和理由书面告知如下。",
+        "决定公开的内容：\n1. 某商贸有限公司2025年统计执法检查结果",
+        f"理由：{why}。",
+        "本机关将在向申请人答复时公开上述政府信息。",
+    ):
+        assert expected in paragraphs, (expected, paragraphs)
+    assert any(p.startswith("如对本告知书不服，可以自收到本告知书之日起60日内依法向某市人民政府申请行政复议") for p in paragraphs)
+    assert "公共利益" not in _plain(notice)
+    require_pdf_tools()
+    [(_, pdf)] = [a for a in pdf_attachments(notice) if a[0].endswith(".pdf")][:1]
+    assert "您（单位）不同意公开的理由不合理" in "".join(pdf_text(pdf).split())
+    preview_png(pdf, "objection-unreasonable-notice-issue24", tmp_path)
+    await act(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "by": "wang"})
+    await act(api, app_id, "submit", {"by": "wang"})
+    await act(api, app_id, "review", {"approve": True, "by": "reviewer-zhao"})
+    await eventually(api, app_id, lambda s: any(l["key"] == f"{app_id}:override-{consultation_id}"
+                                                and l["status"] == "sent" for l in s["letters"]))
+    await act(api, app_id, "sign", {"by": "chief-liu"})
+    outcome = await client.get_workflow_handle(app_id, result_type=ApplicationOutcome).result()
+    assert [i.final_outcome for i in outcome.items] == ["disclosed"]

@@ -86,6 +86,7 @@ def fields_for(kind: str, shift: int) -> dict:
         "correction-forwarded": {"items": items(shift)[:2], "reasons": punctuated(shift + 6, 2),
                                  "referral": "某市市场监督管理局"},
         "correction-refused": {"items": items(shift)[:2], "reasons": punctuated(shift + 7, 2), "record_accurate": True},
+        "objection-unreasonable-notice": {"items": items(shift)[:3], "reasons": punctuated(shift + 8, 2)},
     }[kind]
 
 
@@ -140,7 +141,7 @@ def test_every_kind_compose_makes_is_covered():
     assert set(KINDS) == {"acknowledgment", "supplement-notice", "extension-notice", "reasons-request",
                           "reasonable-period-notice", "consultation-letter",
                           "agency-consultation-letter", "fee-notice", "override-notice", "reply", "correction-made",
-                          "correction-forwarded", "correction-refused"}
+                          "correction-forwarded", "correction-refused", "objection-unreasonable-notice"}
 
 
 @pytest.mark.parametrize("shift", [0, 1, 2, 3, 4, 5, 6])

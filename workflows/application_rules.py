@@ -399,6 +399,12 @@ def why_not_sign(s: ApplicationState, cmd: msg.SignReply, today: date) -> str | 
         return "提出拟办意见的人员不能签发自己拟办的答复（谁签发、谁把关）"
     if s.reply_draft is None:
         return "答复文书尚未生成，暂不能签发"
+    for c in s.consultations:  # RULES §5 (issue 24 point 3): the third party is told before the reply goes out
+        if c.override_reason is not None and c.override_basis == "grounds-not-reasonable":
+            notice = next((l for l in s.letters if l.key == f"{s.inp.application_id}:override-{c.consultation_id}"), None)
+            if notice is None or notice.status not in ("sent", "delivered"):
+                return (f"须先将不予采纳「{c.consultee_name}」意见的决定书面告知第三方（告知书尚未发出），"
+                        "才能签发答复")
     if without := [i.item_no for i in s.items if i.proposal is None]:
         # e.g. a third party's objection withdrew a proposal: the signature would sign nothing for it.
         return f"第 {'、'.join(map(str, without))} 项尚无拟办意见，请先提出拟办意见并重新审核"

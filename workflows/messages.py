@@ -160,8 +160,16 @@ class HeardView(Strict):
 
 
 class OverrideObjection(Strict):
+    """The head discloses despite a third party's objection (Reg. 32, RULES §5), on one of two grounds, recorded and
+    counted apart: withholding would seriously affect the public interest, or the objection has no reasonable
+    grounds (合理理由; issue 24 point 3) and so does not bind the agency."""
+
     consultation_id: str
-    reason: str = Field(min_length=4, description="why withholding would seriously harm the public interest")
+    basis: Literal["public-interest", "grounds-not-reasonable"] = Field(
+        default="public-interest", description="public-interest: 不公开会对公共利益造成重大影响; "
+                                               "grounds-not-reasonable: 第三方不同意公开的理由不合理")
+    reason: str = Field(min_length=4, description="why withholding would seriously harm the public interest, or why "
+                                                  "the third party's grounds are not reasonable")
     heard: list[HeardView] = Field(default_factory=list, max_length=20,
                                    description="views heard besides the third party's own (recorded from its answer)")
     by: Actor
@@ -424,7 +432,8 @@ class ItemView(Strict):
     proposal: Proposal | None = None
     final_outcome: OutcomeCode | None = None
     objection_from: list[str] = Field(default_factory=list, description="consultations that objected")
-    overridden: bool = False
+    overridden: bool = False  # the public-interest override (Reg. 32)
+    objection_unreasonable: bool = False  # the objection had no reasonable grounds (issue 24 point 3; not an override)
 
 
 class ConsultationState(Strict):
@@ -440,6 +449,7 @@ class ConsultationState(Strict):
     ended_on: date | None = None
     override_reason: str | None = None
     override_by: Actor | None = None
+    override_basis: Literal["public-interest", "grounds-not-reasonable"] = "public-interest"  # issue 24 point 3
     override_heard: list[str] = Field(default_factory=list, description="whose views were heard before the override")
     from_receipt: bool = Field(default=False, description="issue 11: window counted from the letter's receipt")
     created_on: date | None = None

@@ -447,7 +447,8 @@ def _action_request(action: str, form: Any, application_id: str) -> tuple[str, d
                      "address": _opt(g("address"))}
         return f"{base}/consultations", {"consultee": consultee, "item_nos": [v for v in form.getlist("item_nos")]}
     if action == "override":
-        return f"{base}/override", {"consultation_id": g("consultation_id"), "reason": g("reason")}
+        return f"{base}/override", {"consultation_id": g("consultation_id"), "reason": g("reason"),
+                                    "basis": g("basis") or "public-interest"}
     if action == "decisions":
         return f"{base}/decisions", {"item_no": _opt(g("item_no")), "outcome": g("outcome"), "reasons": g("reasons"),
                                      "referral": _opt(g("referral")),
