@@ -92,6 +92,8 @@ class ApplicationCreate(Body):
 
     channel: Channel
     received_on: date = Field(description="收到申请之日 (Reg. 31): the date the channel's receipt event happened")
+    receipt_evidence: str | None = Field(default=None, max_length=500, description=(
+        "收到日期的证据 (e.g. 挂号信签收记录): required for a receipt date outside the current year (issue 24 point 9)"))
     applicant: ApplicantIn
     items: list[RequestedItemIn] = Field(min_length=1, max_length=50)
     delivery_method: DeliveryMethod

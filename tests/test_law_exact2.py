@@ -398,3 +398,51 @@ async def test_an_objection_without_reasonable_grounds_is_recorded_told_in_writi
     await act(api, app_id, "sign", {"by": "chief-liu"})
     outcome = await client.get_workflow_handle(app_id, result_type=ApplicationOutcome).result()
     assert [i.final_outcome for i in outcome.items] == ["disclosed"]
+
+
+# --- point 9: back-dated receipts: evidence outside the current year; a published year's amendment raised --------
+
+TABLE2 = {"rules": {"made": 0, "repealed": 0, "in_force": 2}, "normative-documents": {"made": 3, "repealed": 1, "in_force": 12},
+          "licensing": {"decisions": 0}, "penalties": {"decisions": 5}, "coercion": {"decisions": 0},
+          "fees": {"amount_10k_yuan": 0}}
+
+
+@pytest.mark.dates
+async def test_a_receipt_in_an_earlier_year_needs_its_evidence_and_a_published_year_is_flagged_for_amendment(isolated_api):
+    from datetime import date
+
+    from core.clock import today
+    from tests.helpers import application_body, send_registration
+
+    api = isolated_api
+    year = today().year - 1
+    received = date(year, 12, 15)
+    draft = await api.put(f"/api/v1/reports/annual/{year}/draft", json={"table2": TABLE2})
+    assert draft.status_code == 200, draft.text
+    published = await api.post(f"/api/v1/reports/annual/{year}/publish")
+    assert published.status_code == 200, published.text
+    assert published.json()["amendment_needed"] is None
+
+    body = application_body(received_on=received.isoformat(), channel="letter-registered",
+                            applicant={"name": "蒋七", "type": "natural-person", "email": "jiangqi@exact.example.cn"})
+    body.pop("receipt_evidence")
+    refused = await send_registration(api, body)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"] == (f"收到申请之日 {received} 不在本年度，须写明收到日期的证据（receipt_evidence，"
+                                        f"如挂号信签收记录、邮戳、传真或系统接收记录）：该申请计入 {year} 年度报告")
+    evidence = f"挂号信 XA123456789CN，{received} 签收记录"
+    created = await send_registration(api, body | {"receipt_evidence": evidence})
+    assert created.status_code == 201, created.text
+    app_id = created.json()["application_id"]
+
+    report = (await api.get(f"/api/v1/reports/annual/{year}")).json()
+    needed = report["amendment_needed"]
+    assert needed["reason"].startswith(f"{year}年度报告第1版公布后，又登记了 1 件收到于{year}年的申请，"
+                                       "已公布的数字（表三）与记录不再一致，须提交更正（amendments）并说明理由：")
+    assert f"{app_id}（收到于 {received}" in needed["reason"]
+    [late] = needed["applications"]
+    assert late["application_id"] == app_id and f"收到日期的证据：{evidence}" in late["registration"]
+    amended = await api.post(f"/api/v1/reports/annual/{year}/amendments",
+                             json={"reason": f"补登记 {app_id}（{evidence}）"})
+    assert amended.status_code == 200, amended.text
+    assert amended.json()["version"] == 2 and amended.json()["amendment_needed"] is None

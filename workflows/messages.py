@@ -62,6 +62,8 @@ class ApplicationInput(Strict):
     agency_name: str
     handler: Actor | None = None
     department: str | None = None
+    receipt_evidence: str | None = Field(default=None, description=(
+        "a receipt date outside the current year: the evidence named at registration (issue 24 point 9)"))
     listed_at_intake: bool = Field(default=False, description=(
         "the API stored the listing row and the registration event before answering (issue 15 point 2): "
         "the workflow's first database write waits for its first change"))

@@ -168,9 +168,10 @@ async def register(request: Request) -> Response:
     items = [str(v).strip() for v in form.getlist("items") if str(v).strip()]
     values = {k: g(k) for k in ("channel", "received_on", "delivery_method", "applicant.name", "applicant.type",
                                 "applicant.id_number", "applicant.email", "applicant.phone", "applicant.address",
-                                "handler", "department")} | {"items": items or [""]}
+                                "handler", "department", "receipt_evidence")} | {"items": items or [""]}
     body = {
         "channel": values["channel"], "received_on": values["received_on"] or None,
+        "receipt_evidence": values["receipt_evidence"] or None,  # issue 24 point 9
         "applicant": {"name": values["applicant.name"], "type": values["applicant.type"] or "natural-person",
                       "id_number": values["applicant.id_number"] or None, "email": values["applicant.email"] or None,
                       "phone": values["applicant.phone"] or None, "address": values["applicant.address"] or None},

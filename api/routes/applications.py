@@ -112,6 +112,13 @@ async def _register(
 ) -> ApplicationCreated:
     if body.received_on > clock.today():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "收到申请之日不能晚于今天")
+    evidence = (getattr(body, "receipt_evidence", None) or "").strip()
+    if body.received_on.year != clock.today().year and len(evidence) < 4:
+        # Issue 24 point 9: a receipt in an earlier year moves that year's annual report: the evidence is named.
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"收到申请之日 {body.received_on} 不在本年度，须写明收到日期的证据（receipt_evidence，"
+                            "如挂号信签收记录、邮戳、传真或系统接收记录）：该申请计入 "
+                            f"{body.received_on.year} 年度报告")
     if (clock.today() - body.received_on).days > settings.max_receipt_age_days:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"收到申请之日 {body.received_on} 早于 {settings.max_receipt_age_days} 天前，请核对日期")
@@ -190,6 +197,7 @@ async def _start_new(body: ApplicationCreate, registered_by: str, writes: Regist
             registered_at=clock.now(), registered_by=registered_by, applicant=body.applicant,
             items=body.items, delivery_method=body.delivery_method, policy=policy, calendar=calendar_data,
             agency_name=settings.agency_name, handler=body.handler, department=body.department,
+            receipt_evidence=(getattr(body, "receipt_evidence", None) or "").strip() or None,  # issue 24 point 9
             listed_at_intake=True,  # writes.list_now below
         )
         code = claim.query_code(application_id) if claim else new_query_code()
