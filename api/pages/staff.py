@@ -331,7 +331,7 @@ def _forms_for(view: dict, roles: frozenset[str]) -> list[str]:
         forms.append("consultation-answer")
     if "supervisor" in roles and ("decide-fee", "supervisor") in pending:  # issue 11 point 12
         forms.append("fee-decision")
-    if roles & {"registrar", "handler"} and ("record-fee-payment", "registrar") in pending:
+    if roles & {"registrar", "handler", "supervisor"} and ("record-fee-payment", "registrar") in pending:  # 减免: supervisor
         forms.append("fee-payment")
     return forms
 
