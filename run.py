@@ -119,6 +119,8 @@ def main(argv: list[str] | None = None) -> None:
 
     # One machine, development: secrets generated once into data/dev-secrets.json (core/config.py).
     os.environ.setdefault("DISCLOSURE_DEV_SECRETS", "true")
+    # The embedded system may run on the example agency, marked "示例机关" on every page and letter (issue 24 point 6).
+    os.environ.setdefault("DISCLOSURE_EXAMPLE_AGENCY", "true")
     if args.temporal_address:
         os.environ["DISCLOSURE_TEMPORAL_ADDRESS"] = args.temporal_address
     settings = get_settings()

@@ -78,6 +78,7 @@ async def serve(worker: Worker, ready_message: str, *args: object) -> None:
 
 async def main() -> None:
     settings = get_settings()
+    settings.refuse_example_values()  # issue 24 point 6: no letter in the example agency's name outside `make run`
     ensure_bytecode()
     configure_tracing("disclosure-worker", otlp_endpoint=settings.otlp_endpoint)
     engine = make_engine(settings.database_url)

@@ -139,6 +139,10 @@ class DisclosureActivities:
             # Issue 11 point 10: the remedies name the agency's reconsideration body, court and complaint route.
             inp = inp.model_copy(update={"reconsideration_body": self._settings.reconsideration_body,
                                          "court": self._settings.court, "complaint_body": self._settings.complaint_body})
+        if inp.kind == "fee-notice" and not inp.fee_payment:  # issue 24 point 1: the agency's payment channel
+            inp = inp.model_copy(update={"fee_payment": self._settings.payment_channel_line()})
+        if self._settings.marks_example():  # issue 24 point 6: make run on example settings says so on every letter
+            inp = inp.model_copy(update={"example_mark": True})
         try:
             return compose_letter(inp)
         except LetterInputError as error:

@@ -49,6 +49,7 @@ def create_app(
     """
     settings = settings or get_settings()
     settings.require_jwt_secret()  # refuses to start without it
+    settings.refuse_example_values()  # issue 24 point 6: nor on example values, outside the embedded system
     temporal_codec = codec_from_spec(settings.codec_keys.get_secret_value()) if settings.codec_keys else None
     if client is None:
         configure_logging(settings.log_level)

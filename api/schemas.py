@@ -120,6 +120,8 @@ class ApplicationCreate(Body):
 
     channel: Channel
     received_on: date = Field(description="收到申请之日 (Reg. 31): the date the channel's receipt event happened")
+    receipt_evidence: str | None = Field(default=None, max_length=500, description=(
+        "收到日期的证据 (e.g. 挂号信签收记录): required for a receipt date outside the current year (issue 24 point 9)"))
     applicant: ApplicantIn
     items: list[RequestedItemIn] = Field(min_length=1, max_length=50)
     delivery_method: DeliveryMethod
@@ -224,8 +226,10 @@ class EventOut(BaseModel):
 # --- staff action bodies: the workflow messages without `by` (who acted comes from the token) ----
 
 
-def _without_by(message: type[BaseModel]) -> type[Strict]:
-    fields = {name: (_strict_annotation(info.annotation), info) for name, info in message.model_fields.items() if name != "by"}
+def _without_by(message: type[BaseModel], *, internal: tuple[str, ...] = ()) -> type[Strict]:
+    """The request body of a staff action: the message without `by` (the logged-in user) nor the fields the API fills."""
+    fields = {name: (_strict_annotation(info.annotation), info) for name, info in message.model_fields.items()
+              if name != "by" and name not in internal}
     body = create_model(f"{message.__name__}Body", __base__=Body, **fields)
     body.__doc__ = message.__doc__ or f"{message.__name__} (the acting user is the logged-in one)"
     return body
@@ -244,7 +248,7 @@ StartConsultationBody = _without_by(messages.StartConsultation)
 OverrideObjectionBody = _without_by(messages.OverrideObjection)
 RestartConsultationBody = _without_by(messages.RestartConsultation)
 RecordServiceBody = _without_by(messages.RecordService)
-ProposeDecisionBody = _without_by(messages.ProposeDecision)
+ProposeDecisionBody = _without_by(messages.ProposeDecision, internal=("earlier_similarity",))
 SubmitForReviewBody = _without_by(messages.SubmitForReview)
 ReviewDecisionBody = _without_by(messages.ReviewDecision)
 SignReplyBody = _without_by(messages.SignReply)

@@ -302,6 +302,8 @@ SECURITY_ENV = {
     "DISCLOSURE_RATE_LIMIT_PUBLIC_INTAKE_PER_MINUTE": "1000000",
     "DISCLOSURE_RATE_LIMIT_LOOKUP_PER_MINUTE": "1000000",
     "DISCLOSURE_RATE_LIMIT_LOGIN_PER_MINUTE": "1000000",
+    # The example agency (issue 24 point 6): benchmarks run on example values, like `make run`.
+    "DISCLOSURE_EXAMPLE_AGENCY": "true",
 }
 
 

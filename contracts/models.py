@@ -112,6 +112,7 @@ class ReplyItem(Payload):
     earlier_application_id: str | None = Field(default=None, description="不予处理-2: the earlier answered application")
     provision: str | None = Field(default=None, description="予以公开/部分公开: how, where and when (Reg. 40)")
     withheld_ground: OutcomeCode | None = Field(default=None, description="部分公开: 不予公开-1…8 of the withheld part")
+    published_at: str | None = Field(default=None, description="予以公开 under Reg. 36(1): where it was proactively disclosed")
 
 
 LetterKind = Literal[
@@ -127,6 +128,8 @@ LetterKind = Literal[
     "reply",
     "correction-made",  # Reg. 41 / seed 002 art. 19 (issue 13)
     "correction-forwarded",
+    "correction-refused",  # Reg. 41: 不予更正 (issue 24 point 4)
+    "objection-unreasonable-notice",  # Reg. 32, RULES §5: the objection's grounds are not reasonable (issue 24 point 3)
 ]
 
 
@@ -155,6 +158,11 @@ class ComposeLetterInput(Payload):
     referral: str | None = Field(default=None, description="correction forwarded: the competent agency (Reg. 41)")
     track_link: str | None = Field(default=None, description=(
         "set by the compose activity: the applicant's /track page, where a supplement is answered online"))
+    fee_counted: str = Field(default="", description="fee notice: how the amount was counted (109号)")
+    fee_payment: str | None = Field(default=None, description="set by the compose activity: the payment channel (setting)")
+    record_accurate: bool | None = Field(default=None, description="不予更正: the record is accurate (True) or the "
+                                         "evidence does not show it wrong (False), Reg. 41")
+    example_mark: bool = Field(default=False, description="set by the compose activity: the example agency (make run) signs")
 
 
 class Letter(Payload):

@@ -84,10 +84,26 @@ class Settings(BaseSettings):
     # 20+20), fixed on each application at intake; neither the applicant's form nor the desk chooses it,
     # and a change affects new applications only.
     reply_period_profile: Literal["local", "national-2019"] = "local"
+    # Issue 24 point 10 (Reg. 30: 合理的补正期限): a supplement deadline gives at least this many working days from the
+    # notice's receipt; a shorter one is refused with the reason. Fixed on each application at intake.
+    supplement_min_working_days: int = Field(default=10, ge=1, le=60)
     # Remedies every letter names (Reg. 51; 行政复议法, 行政诉讼法): the agency's own bodies. None = not named.
     reconsideration_body: str | None = "某市人民政府"
     court: str | None = "某市某区人民法院"
     complaint_body: str | None = "上一级行政机关或者政府信息公开工作主管部门"
+    # The 机关代字 of every 文号 (某统依公〔2026〕第12号): part of the letterhead. activities/letters.py reads the
+    # same variable from the environment; it is here so that the example value is refused (issue 24 point 6).
+    document_number_prefix: str = "某统"
+    # Issue 24 point 1 (Reg. 42; 国办函〔2020〕109号 第七条: the fee notice states 缴纳方式): how an applicant pays the
+    # information processing fee into the treasury (非税收入): a payment code (缴款码), an account, or a counter,
+    # with the text the fee notice prints (the code, the account's name, number and bank, or the counter's address
+    # and hours). Unset = no fee can be proposed (409 saying what to set).
+    fee_payment_channel: Literal["payment-code", "account", "counter"] | None = None
+    fee_payment_text: str | None = None
+    # Issue 24 point 6: the embedded system (`make run`, run.py sets it; the tests) runs with the example values
+    # above, marked "示例机关" on every page and letter. Without it the API and the worker refuse to start while the
+    # agency's name, its 文号 letterhead, the remedy bodies or the payment channel are example values.
+    example_agency: bool = False
     # 政务公开 (issue 13): seed 002 art. 13 counts 20 calendar days (default); Reg. 26 allows 20 working days.
     proactive_publication_working_days: bool = False
     # Corrections (Reg. 41; issue 13 point 4): the period, in working days, an agency setting; None (the
@@ -140,6 +156,7 @@ class Settings(BaseSettings):
     @field_validator(
         "temporal_tls_cert_path", "temporal_tls_key_path", "temporal_tls_server_ca_path", "temporal_api_key",
         "supervisor_email", "worker_metrics_address", "otlp_endpoint", "jwt_secret", "codec_keys", "mail_sink",
+        "reconsideration_body", "court", "complaint_body", "fee_payment_channel", "fee_payment_text",
         mode="before",
     )
     @classmethod
@@ -165,6 +182,47 @@ class Settings(BaseSettings):
         self.codec_keys = self.codec_keys or SecretStr(stored["codec_keys"])
         return self
 
+    @model_validator(mode="after")
+    def _example_payment_channel(self) -> "Settings":
+        """The embedded system's example payment channel, when none is set (marked, like every example value)."""
+        if self.example_agency and self.fee_payment_channel is None and self.fee_payment_text is None:
+            self.fee_payment_channel = "counter"
+            self.fee_payment_text = EXAMPLE_PAYMENT_TEXT
+        return self
+
+    def example_values(self) -> list[str]:
+        """The settings that still hold example values, each with what to fill in (issue 24 point 6)."""
+        found = []
+        for setting, what, value, required in (
+            ("agency_name", "本机关名称（文书落款、页面抬头）", self.agency_name, True),
+            ("document_number_prefix", "文号中的机关代字", self.document_number_prefix, True),
+            ("reconsideration_body", "行政复议机关", self.reconsideration_body, True),
+            ("court", "管辖的人民法院", self.court, True),
+            ("fee_payment_text", "信息处理费缴纳方式", self.fee_payment_text, False),
+        ):
+            if (value is None and required) or (value is not None and is_example_value(value)):
+                shown = "未设置" if value is None else f"仍为示例值「{value}」"
+                found.append(f"DISCLOSURE_{setting.upper()}（{what}）{shown}")
+        return found
+
+    def marks_example(self) -> bool:
+        """Pages and letters carry "示例机关": the embedded system running on example values."""
+        return self.example_agency and bool(self.example_values())
+
+    def refuse_example_values(self) -> None:
+        """The API and the worker do not start on example values outside the embedded system (issue 24 point 6)."""
+        if self.example_agency:
+            return
+        if found := self.example_values():
+            raise RuntimeError("本机关的设置仍为示例值，不能对外办理（文书会以示例机关的名义发出）。请设置："
+                               + "；".join(found) + "。仅在本机演示时可设 DISCLOSURE_EXAMPLE_AGENCY=true（页面和文书标明“示例机关”）。")
+
+    def payment_channel_line(self) -> str | None:
+        """The fee notice's 缴纳方式 sentence; None while the agency has not set its payment channel."""
+        if not self.fee_payment_channel or not self.fee_payment_text or not self.fee_payment_text.strip():
+            return None
+        return f"{PAYMENT_CHANNELS[self.fee_payment_channel]}，{self.fee_payment_text.strip()}"
+
     def runs_mail_sink(self) -> bool:
         """run.py starts the mail sink unless DISCLOSURE_SMTP_HOST is set (environment or .env) or MAIL_SINK=false."""
         return self.mail_sink if self.mail_sink is not None else "smtp_host" not in self.model_fields_set
@@ -179,6 +237,19 @@ class Settings(BaseSettings):
             raise RuntimeError("DISCLOSURE_JWT_SECRET must be set (at least 32 characters); "
                                "e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'")
         return value.encode()
+
+
+# Example values the shipped defaults use: "某市…", "某区…", anything saying 示例 or example.
+EXAMPLE_MARKERS = ("某", "示例", "example")
+EXAMPLE_PAYMENT_TEXT = "示例机关的缴费窗口（示例值，不得实际缴费）"
+PAYMENT_CHANNELS = {"payment-code": "通过非税收入缴款码缴纳", "account": "汇入非税收入账户", "counter": "到缴费窗口缴纳"}
+NO_PAYMENT_CHANNEL = ("本机关尚未设置信息处理费的缴纳方式，不能提出收费（缴费通知须写明缴纳方式，国办函〔2020〕109号）："
+                      "请管理员设置 DISCLOSURE_FEE_PAYMENT_CHANNEL（payment-code 缴款码、account 账户或 counter 窗口）"
+                      "和 DISCLOSURE_FEE_PAYMENT_TEXT（缴款码、账户名称账号开户行或窗口地址时间）")
+
+
+def is_example_value(value: str) -> bool:
+    return any(marker in value.lower() for marker in EXAMPLE_MARKERS)
 
 
 @lru_cache

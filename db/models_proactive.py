@@ -117,7 +117,7 @@ class CorrectionRequest(SQLModel, table=True):
     channel: str = Field(description="online | desk")
     received_on: date
     due_on: date
-    status: str = Field(description="handling | corrected | forwarded")
+    status: str = Field(description="handling | in-review | corrected | forwarded | refused")
     result: str = ""
     forwarded_to: str | None = None
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))

@@ -350,3 +350,21 @@ def backfill_report_records(session: Session) -> tuple[int, list[str]]:
             extended=application.extended, review_returns=int(returns),
             signed_by=actor if ending == "replied" else None))
     return written, skipped
+
+
+def registered_after(session: Session, year: int, published_at) -> list[dict[str, Any]]:
+    """Applications received in `year` but registered after its report was published (issue 24 point 9): each moves
+    the published figures; with the registration's record (which names the receipt's evidence)."""
+    from db.models import ApplicationEvent
+
+    event = ApplicationEvent.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        select(Application.id, Application.received_on, Application.created_at, event.c.summary)
+        .select_from(Application.__table__.outerjoin(  # type: ignore[attr-defined]
+            event, and_(event.c.application_id == Application.id, event.c.kind == "registered")))
+        .where(Application.received_on >= date(year, 1, 1), Application.received_on <= date(year, 12, 31),
+               Application.created_at > published_at)
+        .order_by(Application.created_at, Application.id).limit(200)
+    ).all()
+    return [{"application_id": r[0], "received_on": r[1].isoformat(), "registered_at": r[2].isoformat(),
+             "registration": r[3] or ""} for r in rows]

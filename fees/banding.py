@@ -55,6 +55,29 @@ class FeeQuote(BaseModel):
     quantity: int = Field(description="the application's ordinal in the month, or its pages")
     amount_yuan: int
     basis: str = Field(description="the rule as the fee notice states it")
+    counted: str = Field(default="", description="how the amount was counted, as the fee notice states it (109号)")
+
+
+def counted_per_application(ordinal_in_month: int) -> str:
+    """办法 art. 4(1): the band this application falls in and its rate."""
+    amount = fee_per_application(ordinal_in_month)
+    if ordinal_in_month <= FIRST_CHARGED_BAND_END:
+        band = f"{FREE_APPLICATIONS_PER_MONTH + 1}-{FIRST_CHARGED_BAND_END}件"
+    else:
+        first = FIRST_CHARGED_BAND_END + 1 + (ordinal_in_month - FIRST_CHARGED_BAND_END - 1) // BAND_SIZE * BAND_SIZE
+        band = f"{first}-{first + BAND_SIZE - 1}件"
+    return f"本申请为本月第{ordinal_in_month}件，属于{band}一档，每件{amount}元，应缴{amount}元"
+
+
+def counted_per_pages(pages: int) -> str:
+    """办法 art. 4(2): each band's pages times its rate, then the sum."""
+    parts = ["30页以下（含30页）的部分不收费"]
+    for first, last, rate in PAGE_BANDS:
+        upper = pages if last is None else min(pages, last)
+        if upper >= first:
+            n = upper - first + 1
+            parts.append(f"第{first}-{upper}页共{n}页×{rate}元＝{n * rate}元")
+    return f"共{pages}页：" + "，".join(parts) + f"；合计{fee_per_pages(pages)}元"
 
 
 def quote(standard: FeeStandard, quantity: int) -> FeeQuote:
@@ -67,5 +90,7 @@ def quote(standard: FeeStandard, quantity: int) -> FeeQuote:
         amount = fee_per_pages(quantity)
         basis = (f"按量计收：本申请所需信息共{quantity}页；30页以下（含30页）不收费，31-100页的部分每页10元，"
                  "101-200页的部分每页20元，200页以上的部分每页40元")
-    return FeeQuote(standard=standard, quantity=quantity, amount_yuan=amount,
+    counted = (counted_per_application(quantity) if standard == "per-application" else counted_per_pages(quantity)) \
+        if amount else ""
+    return FeeQuote(standard=standard, quantity=quantity, amount_yuan=amount, counted=counted,
                     basis=f"{basis}（《政府信息公开信息处理费管理办法》（国办函〔2020〕109号））")

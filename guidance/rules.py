@@ -20,7 +20,7 @@ Responsible = Literal["this-agency", "other-agency"]
 Exists = Literal["yes", "no", "needs-creation"]
 Exemption = Literal["none", "withheld-1", "withheld-2", "withheld-3", "withheld-4", "withheld-5", "withheld-6",
                     "withheld-7", "withheld-8"]
-ThirdParty = Literal["none", "consented", "objected", "overridden", "silent", "silent-harm"]
+ThirdParty = Literal["none", "consented", "objected", "objected-unreasonably", "overridden", "silent", "silent-harm"]
 Separable = Literal["yes", "no"]
 Form = Literal["as-requested", "already-public", "other-form"]
 
@@ -77,6 +77,8 @@ QUESTIONS: tuple[Question, ...] = (
         "none": "不涉及第三方",
         "consented": "第三方同意公开",
         "objected": "第三方不同意公开，理由合理",
+        # RULES §5 (issue 24 point 3): an objection without reasonable grounds does not bind the agency.
+        "objected-unreasonably": "第三方不同意公开，但理由不合理（负责人记录理由，答复前书面告知第三方）",
         "overridden": "第三方不同意，但负责人认定不公开会对公共利益造成重大影响",
         "silent": "第三方逾期未提出意见，经审查公开不损害其合法权益",
         "silent-harm": "第三方逾期未提出意见，经审查公开会损害其合法权益",
@@ -137,6 +139,7 @@ class Guidance(BaseModel):
     earlier_application_id: str | None = None
     withheld_ground: OutcomeCode | None = None
     provision: str | None = None
+    published_at: str | None = Field(default=None, description="予以公开 under Reg. 36(1): where it was proactively disclosed")
     steps: list[Step] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="preconditions the workflow will check")
 
@@ -166,7 +169,7 @@ def _step(key: str, value: str) -> Step:
 
 def _decided(code: OutcomeCode, reasons: str, steps: list[Step], *, basis: LegalBasis | None = None,
              **extra) -> Guidance:
-    basis = basis or legal_basis_for(code, referral=extra.get("referral"))
+    basis = basis or legal_basis_for(code, referral=extra.get("referral"), published_at=extra.get("published_at"))
     return Guidance(complete=True, action="propose-decision", outcome=code, outcome_label=label_of(code),
                     reasons=reasons, legal_basis=basis.citation(), steps=steps, **extra)
 
@@ -278,8 +281,12 @@ def propose(answers: Answers, *, requested_form: str = "申请人要求的形式
     if a.form is None:
         return _ask("form", steps)
     steps.append(_step("form", a.form))
+    published_at = None
     if a.form == "already-public":
-        where = a.where or "本机关政府信息公开平台"
+        # Reg. 36(1) (issue 24 point 5): already proactively disclosed: the reply says where; 36(2) is not cited.
+        if not a.where:
+            return _ask("where", steps)
+        where = published_at = a.where
         disclosed_reasons = f"您申请的信息已经主动公开，可以通过{where}获取（{_reg('第三十六条第（一）项')}）。"
         provision = f"已主动公开，获取途径：{where}"
     elif a.form == "other-form":
@@ -289,6 +296,9 @@ def propose(answers: Answers, *, requested_form: str = "申请人要求的形式
     else:
         disclosed_reasons = ""
         provision = f"按申请人要求的形式（{requested_form}）提供（{_reg('第四十条')}）"
+    if a.third_party == "objected-unreasonably":
+        disclosed_reasons += ("第三方不同意公开，但其理由不合理，本机关决定予以公开，并已在答复前将决定公开的内容和理由书面告知第三方"
+                              f"（{_reg('第十五条、第三十二条')}）。")
     if a.third_party == "overridden":
         disclosed_reasons += ("第三方不同意公开，但本机关认为不公开会对公共利益造成重大影响，决定予以公开，并将决定公开的内容和理由"
                               f"书面告知第三方（{_reg('第十五条、第三十二条')}）。")
@@ -300,4 +310,4 @@ def propose(answers: Answers, *, requested_form: str = "申请人要求的形式
                    f"其余部分能够作区分处理，予以公开（{_reg('第三十七条')}）。" + disclosed_reasons)
         return _decided(OutcomeCode.PARTLY_DISCLOSED, reasons, steps, withheld_ground=ground, provision=provision)
     return _decided(OutcomeCode.DISCLOSED, disclosed_reasons or f"经审查，您申请公开的信息属于可以公开的政府信息，予以公开"
-                    f"（{_reg('第三十六条第（二）项')}）。", steps, provision=provision)
+                    f"（{_reg('第三十六条第（二）项')}）。", steps, provision=provision, published_at=published_at)

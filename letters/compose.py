@@ -8,6 +8,10 @@ from outcomes import OutcomeCode, label_of
 from outcomes.legal import REGULATION, legal_basis_for
 
 
+# Issue 24 point 6: a letter of the embedded system on example settings (make run) says so where it is signed.
+EXAMPLE_MARK = "（示例机关，示例文书不得对外使用）"
+
+
 class LetterInputError(ValueError):
     """The input lacks something the letter must state; retrying cannot fix it."""
 
@@ -29,7 +33,7 @@ def compose_letter(inp: ComposeLetterInput) -> Letter:
             f"（申请编号：{inp.application_id}）",
             f"{inp.recipient_name}：",
             *paragraphs,
-            f"{inp.agency_name}\n{chinese_date(inp.letter_date)}",
+            f"{inp.agency_name}{EXAMPLE_MARK if inp.example_mark else ''}\n{chinese_date(inp.letter_date)}",
         ]
     )
     return Letter(kind=inp.kind, subject=f"{title}（{inp.application_id}）", body=body)
@@ -149,8 +153,28 @@ def _override_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
     ]
 
 
+def _objection_unreasonable_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
+    """RULES §5 (Reg. 15, 32; issue 24 point 3): an objection without reasonable grounds does not bind the agency; the
+    third party is told in writing, before the reply goes out, what will be disclosed, why, and its remedies. This is
+    not the public-interest override."""
+    _require_items(inp, "the notice must say what will be disclosed")
+    _require_reasons(inp, "the notice must say why the objection's grounds are not reasonable")
+    return "第三方意见不予采纳告知书", [
+        "本机关在办理政府信息公开申请过程中，就下列政府信息书面征求了您（单位）的意见，您（单位）不同意公开。",
+        f"经审查，本机关认为您（单位）不同意公开的理由不合理，根据{REGULATION}第十五条、第三十二条的规定，"
+        "决定予以公开。现将决定公开的政府信息内容和理由书面告知如下。",
+        "决定公开的内容：\n" + _numbered(item.description for item in inp.items),
+        f"理由：{inp.reasons.strip().rstrip('。')}。",
+        *(["本机关作出决定前听取了以下意见：\n" + _numbered(inp.heard)] if inp.heard else []),
+        "本机关将在向申请人答复时公开上述政府信息。",
+        _remedies(inp),
+    ]
+
+
 def _fee_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
-    """Reg. 42 and 国办函〔2020〕109号: basis, standard, amount, how to pay, 20 working days."""
+    """Reg. 42 and 国办函〔2020〕109号: basis, standard, how the amount was counted, the amount, how to pay (the
+    agency's payment channel, a setting), 20 working days from receipt, what happens unpaid; and the remedies, like
+    every decision letter (issue 24 points 1, 2). The 20 working days run from the notice's receipt (RULES §3)."""
     if inp.period_days is None:
         _required_deadline(inp, "缴费期限")
     by_when = ("自收到本通知之日起20个工作日内" if inp.period_days is not None
@@ -158,15 +182,19 @@ def _fee_notice(inp: ComposeLetterInput) -> tuple[str, list[str]]:
     if inp.fee_amount_yuan is None:
         raise LetterInputError("a fee notice must state the amount")
     _require_reasons(inp, "a fee notice must state the basis and standard")
+    if not inp.fee_payment:
+        raise LetterInputError("a fee notice must state how to pay (the agency's payment channel is not set)")
     return "政府信息公开信息处理费缴费通知书", [
         f"本机关于{chinese_date(inp.received_on)}收到您提出的政府信息公开申请。经审查，您申请公开政府信息的数量、频次"
         f"明显超过合理范围，根据{REGULATION}第四十二条和《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）的规定，"
         "本机关依法收取信息处理费。",
         f"收费标准及依据：{inp.reasons}。",
+        *([f"计算方法：{inp.fee_counted}。"] if inp.fee_counted else []),
         f"应缴金额：人民币{inp.fee_amount_yuan}元。",
-        f"请{by_when}，按本通知所附缴费方式缴纳（可通过非税收入缴款渠道缴纳，"
-        "缴费后请保留缴款凭证）。缴费期间不计算在答复期限内。",
+        f"请{by_when}，按以下方式缴纳：{inp.fee_payment}。"
+        "缴费时请注明申请编号，缴费后请保留缴款凭证。缴费期间不计算在答复期限内。",
         "您逾期未按本通知要求缴纳费用的，视为放弃申请，本机关不再处理该政府信息公开申请。",
+        _remedies(inp, "本通知"),
     ]
 
 
@@ -187,7 +215,9 @@ def _reply_item(item: ReplyItem) -> str:
     lines = [f"第{item.item_no}项：{item.description}", f"处理结果：{label_of(item.outcome)}"]
     if item.reasons:
         lines.append(f"理由：{item.reasons}")
-    if item.outcome in (OutcomeCode.DISCLOSED, OutcomeCode.PARTLY_DISCLOSED) and item.provision:
+    if item.outcome == OutcomeCode.DISCLOSED and item.published_at:  # Reg. 36(1): say where
+        lines.append(f"获取方式：该信息已主动公开，可以通过{item.published_at}获取")
+    elif item.outcome in (OutcomeCode.DISCLOSED, OutcomeCode.PARTLY_DISCLOSED) and item.provision:
         lines.append(f"提供方式：{item.provision}")
     if item.outcome == OutcomeCode.PARTLY_DISCLOSED and item.withheld_ground:
         # Reg. 37: the withheld part's own ground and basis.
@@ -196,18 +226,18 @@ def _reply_item(item: ReplyItem) -> str:
         lines.append(f"负责公开该政府信息的机关及联系方式：{item.referral}")
     if item.outcome == OutcomeCode.NOT_PROCESSED_REPEAT and item.earlier_application_id:
         lines.append(f"本机关已就您此前提出的相同申请（申请编号：{item.earlier_application_id}）作出答复。")
-    lines.append(f"依据：{legal_basis_for(item.outcome, referral=item.referral, not_this_agency=item.not_this_agency).citation()}。")
+    lines.append(f"依据：{legal_basis_for(item.outcome, referral=item.referral, not_this_agency=item.not_this_agency, published_at=item.published_at).citation()}。")
     return "\n".join(lines)
 
 
-def _remedies(inp: ComposeLetterInput) -> str:
+def _remedies(inp: ComposeLetterInput, letter: str = "本告知书") -> str:
     """Remedies: reconsideration (行政复议法 art. 20: 60 days), litigation (行政诉讼法 art. 46: 6 months), and
     Reg. 51's complaint route; the bodies are the agency's settings, filled in by the compose activity."""
     body = f"向{inp.reconsideration_body}" if inp.reconsideration_body else ""
     court = f"向{inp.court}" if inp.court else "向人民法院"
     text = (
-        f"如对本告知书不服，可以自收到本告知书之日起60日内依法{body}申请行政复议，"
-        f"或者自收到本告知书之日起6个月内依法{court}提起行政诉讼。"
+        f"如对{letter}不服，可以自收到{letter}之日起60日内依法{body}申请行政复议，"
+        f"或者自收到{letter}之日起6个月内依法{court}提起行政诉讼。"
     )
     if inp.complaint_body:
         text += (f"认为本机关在政府信息公开工作中侵犯您合法权益的，也可以根据{REGULATION}第五十一条的规定，"
@@ -237,6 +267,28 @@ def _correction_forwarded(inp: ComposeLetterInput) -> tuple[str, list[str]]:
         _numbered(item.description for item in inp.items),
         f"经审查，本机关无权更正该政府信息记录。根据{REGULATION}第四十一条的规定，"
         f"本机关已将您的申请转送有权更正的{inp.referral}处理。" + (f"说明：{inp.reasons}" if inp.reasons else ""),
+        _remedies(inp),
+    ]
+
+
+# Reg. 41 (RULES §7): why a correction is refused: the record is accurate, or the evidence does not show it wrong.
+CORRECTION_REFUSAL_GROUNDS = {
+    True: "经核实，该政府信息记录准确",
+    False: "经审查，您提供的证据不能证明该政府信息记录不准确",
+}
+
+
+def _correction_refused(inp: ComposeLetterInput) -> tuple[str, list[str]]:
+    """Reg. 41 (RULES §7; issue 24 point 4): 不予更正, in writing, with its reasons and the remedies."""
+    _require_items(inp, "a refusal must say which record was asked to be corrected")
+    _require_reasons(inp, "a refusal to correct must give its reasons")
+    if inp.record_accurate is None:
+        raise LetterInputError("a refusal to correct must say whether the record is accurate or the evidence falls short")
+    return "不予更正政府信息告知书", [
+        f"本机关于{chinese_date(inp.received_on)}收到您提出的更正与您自身相关的政府信息记录的申请：",
+        _numbered(item.description for item in inp.items),
+        f"{CORRECTION_REFUSAL_GROUNDS[inp.record_accurate]}。理由：{inp.reasons.strip().rstrip('。')}。",
+        f"根据{REGULATION}第四十一条的规定，本机关决定不予更正。",
         _remedies(inp),
     ]
 
@@ -282,4 +334,6 @@ _COMPOSERS: dict[LetterKind, Callable[[ComposeLetterInput], tuple[str, list[str]
     "reply": _reply,
     "correction-made": _correction_made,
     "correction-forwarded": _correction_forwarded,
+    "correction-refused": _correction_refused,
+    "objection-unreasonable-notice": _objection_unreasonable_notice,
 }

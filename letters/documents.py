@@ -48,6 +48,8 @@ SERIES: dict[str, str] = {
     "override-notice": "依公决",
     "correction-made": "依公更",
     "correction-forwarded": "依公转",
+    "correction-refused": "依公不更",
+    "objection-unreasonable-notice": "依公异",
     "fee-notice": "依公费",
 }
 

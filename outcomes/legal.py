@@ -25,7 +25,8 @@ class LegalBasis:
 _REFUSAL = "第三十六条第（三）项"
 
 LEGAL_BASIS: dict[OutcomeCode, LegalBasis] = {
-    OutcomeCode.DISCLOSED: LegalBasis(("第三十六条第（一）项", "第（二）项")),
+    # Reg. 36(2) (provided now); 36(1) when it was already proactively disclosed: legal_basis_for (issue 24 point 5).
+    OutcomeCode.DISCLOSED: LegalBasis(("第三十六条第（二）项",)),
     OutcomeCode.PARTLY_DISCLOSED: LegalBasis(("第三十七条",)),
     OutcomeCode.WITHHELD_STATE_SECRET: LegalBasis(("第十四条", _REFUSAL)),
     OutcomeCode.WITHHELD_LAW_PROHIBITS: LegalBasis(("第十四条", _REFUSAL)),
@@ -62,10 +63,20 @@ def legal_basis_of(code: OutcomeCode) -> LegalBasis:
 NOT_THIS_AGENCY = LegalBasis(("第三十六条第（五）项",))
 
 
-def legal_basis_for(code: OutcomeCode, *, referral: str | None = None, not_this_agency: bool = False) -> LegalBasis:
+# Issue 24 point 5: 予以公开 cites one of the two, never both: Reg. 36(1) 所申请公开信息已经主动公开的，告知申请人获取该
+# 政府信息的方式、途径; Reg. 36(2) 所申请公开信息可以公开的，向申请人提供该政府信息，或者告知申请人获取该政府信息的方式、途径和时间.
+ALREADY_PUBLIC = LegalBasis(("第三十六条第（一）项",))
+PROVIDED_NOW = LEGAL_BASIS[OutcomeCode.DISCLOSED]
+
+
+def legal_basis_for(code: OutcomeCode, *, referral: str | None = None, not_this_agency: bool = False,
+                    published_at: str | None = None) -> LegalBasis:
     """The basis one item cites: 无法提供-1 for information that is not this agency's to disclose is Reg. 36(5),
     whether or not the competent agency can be named (a named one implies it); otherwise (searched, it does
-    not exist) 36(4)."""
+    not exist) 36(4). 予以公开 is 36(1) when it was already proactively disclosed (`published_at`: where),
+    otherwise 36(2) (provided now)."""
     if code == OutcomeCode.UNAVAILABLE_NOT_HELD and (referral or not_this_agency):
         return NOT_THIS_AGENCY
+    if code == OutcomeCode.DISCLOSED:
+        return ALREADY_PUBLIC if published_at else PROVIDED_NOW
     return LEGAL_BASIS[code]

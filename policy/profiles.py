@@ -24,6 +24,10 @@ class PolicyProfile(BaseModel):
     default_supplement_days: int = Field(
         default=15, description="合理的补正期限 offered to the applicant unless the handler sets another"
     )
+    min_supplement_days: int = Field(
+        default=10, description="补正期限 at least this many working days from receipt of the notice (Reg. 30 合理的补正期限; "
+                                "an agency setting fixed at intake, issue 24 point 10)"
+    )
     consultation_days: int = Field(
         default=15, description="第三方/其他机关 answer window in working days (Reg. 32, 34)"
     )

@@ -39,6 +39,8 @@ TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
 # Worker subprocesses (worker.py, tests/drain_worker.py) read their settings from the environment.
 os.environ.setdefault("DISCLOSURE_CODEC_KEYS", TEST_CODEC_KEYS)
 os.environ.setdefault("DISCLOSURE_JWT_SECRET", TEST_JWT_SECRET)
+# The tests run on the example agency (its pages and letters marked 示例机关), as `make run` does (issue 24 point 6).
+os.environ.setdefault("DISCLOSURE_EXAMPLE_AGENCY", "true")
 # What the worker and the API use (core.temporal.data_converter): Pydantic JSON + AES-GCM payloads.
 TEST_DATA_CONVERTER = encrypted_data_converter(TEST_CODEC_KEYS)
 # Security settings every test stack shares; the session's limits are high (tests share one client

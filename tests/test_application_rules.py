@@ -156,3 +156,28 @@ def test_the_pure_clock_shares_the_workflows_constants() -> None:
 
     assert calendar_recount.FEE_PAY_DAYS == application.FEE_PAY_DAYS
     assert calendar_recount.REMINDER_HOUR == delivery.REMINDER_HOUR
+
+
+def test_the_reply_waits_for_the_notice_to_a_third_party_whose_objection_had_no_reasonable_grounds():
+    """Issue 24 point 3 (RULES §5): the third party is told in writing before the reply goes out."""
+    from workflows.messages import ConsultationState, LetterView
+
+    draft = Letter(kind="reply", subject="答复", body="正文")
+    items = [ItemView(item_no=n, description=d, proposal=Proposal(outcome=OutcomeCode.DISCLOSED, by="handler1", at=AT))
+             for n, d in ((1, "预算"), (2, "纪要"))]
+    consultation = ConsultationState(consultation_id="GK-2026-000001.consult-1", kind="third-party", consultee_name="某公司",
+                                     item_nos=[2], sent_on=RECEIVED, window_ends_on=date(2026, 3, 23), position="objection",
+                                     reasons="不同意", override_reason="理由不合理", override_by="chief",
+                                     override_basis="grounds-not-reasonable")
+    s = a_state(phase="awaiting-signature", reply_draft=draft, items=items, consultations=[consultation])
+    assert why_not_sign(s, SignReply(by="chief"), RECEIVED) == \
+        "须先将不予采纳「某公司」意见的决定书面告知第三方（告知书尚未发出），才能签发答复"
+    notice = LetterView(key="GK-2026-000001:override-GK-2026-000001.consult-1", kind="objection-unreasonable-notice",
+                        recipient_name="某公司", method="post", status="awaiting-staff")
+    s.letters = [notice]
+    assert why_not_sign(s, SignReply(by="chief"), RECEIVED) is not None
+    notice.status = "delivered"
+    assert why_not_sign(s, SignReply(by="chief"), RECEIVED) is None
+    consultation.override_basis = "public-interest"  # the override's notice does not hold the reply (unchanged)
+    s.letters = []
+    assert why_not_sign(s, SignReply(by="chief"), RECEIVED) is None

@@ -33,7 +33,10 @@ async def test_desk_registered_correction_is_made_and_the_person_told(api, mailb
     done = await api.post(f"/api/v1/corrections/{correction_id}/correct", json={"result": "已将企业名称更正为“某某商务”"},
                           headers=api.as_user("wang"))
     assert done.status_code == 200, done.text
-    assert done.json()["status"] == "corrected"
+    assert done.json()["status"] == "in-review"  # issue 24 point 4: the letter goes out after the review
+    reviewed = await api.post(f"/api/v1/corrections/{correction_id}/review", json={"approve": True},
+                              headers=api.as_user("reviewer-zhao"))
+    assert reviewed.status_code == 200 and reviewed.json()["status"] == "corrected", reviewed.text
     again = await api.post(f"/api/v1/corrections/{correction_id}/forward", json={"agency": "市市场监督管理局"},
                            headers=api.as_user("wang"))
     assert again.status_code == 409 and "已办结" in again.json()["detail"]
@@ -53,7 +56,10 @@ async def test_public_request_forwarded_to_the_competent_agency(api, mailbox):
     forwarded = await api.post(f"/api/v1/corrections/{correction_id}/forward",
                                json={"agency": "市市场监督管理局", "reason": "企业登记信息由登记机关更正"},
                                headers=api.as_user("wang"))
-    assert forwarded.status_code == 200 and forwarded.json()["forwarded_to"] == "市市场监督管理局"
+    assert forwarded.status_code == 200 and forwarded.json()["status"] == "in-review", forwarded.text
+    reviewed = await api.post(f"/api/v1/corrections/{correction_id}/review", json={"approve": True},
+                              headers=api.as_user("reviewer-zhao"))
+    assert reviewed.status_code == 200 and reviewed.json()["forwarded_to"] == "市市场监督管理局", reviewed.text
     text = (await _letter(mailbox, correction_id))[0].get_body(("plain",)).get_content()
     assert "无权更正" in text and "市市场监督管理局" in text and "行政复议" in text
     rows = (await api.get("/api/v1/corrections")).json()

@@ -36,7 +36,7 @@ TABLE = [
     (DISCLOSABLE | dict(third_party="silent-harm", separable="no"), "withheld-4", "逾期未提出意见", "第三十二条"),
     (DISCLOSABLE | dict(exemption="withheld-5", separable="yes", form="as-requested"), "partly-disclosed",
      "其余部分能够作区分处理，予以公开", "第三十七条"),
-    (DISCLOSABLE | dict(form="as-requested"), "disclosed", "予以公开", "第三十六条第（一）项"),
+    (DISCLOSABLE | dict(form="as-requested"), "disclosed", "予以公开", "第三十六条第（二）项"),
     (DISCLOSABLE | dict(form="already-public", where="本局门户网站“法定主动公开内容”栏目"), "disclosed",
      "可以通过本局门户网站“法定主动公开内容”栏目获取", "第三十六条第（一）项"),
     (DISCLOSABLE | dict(third_party="overridden", form="as-requested"), "disclosed", "对公共利益造成重大影响", "第三十六条"),
@@ -140,3 +140,14 @@ def test_answers_after_the_deciding_question_do_not_change_the_proposal(values):
     later = [q.key for q in QUESTIONS][[q.key for q in QUESTIONS].index(decided_at) + 1:]
     changed = dict(values) | {k: None for k in later if k != "form" or g.outcome not in ("disclosed", "partly-disclosed")}
     assert propose(Answers(**changed)).model_dump() == g.model_dump()
+
+
+def test_reg_36_1_when_already_public_and_36_2_when_provided_now_never_both():
+    """Issue 24 point 5: the guidance decides which; 36(1) says where, and the reply cites only that one."""
+    asked = propose(Answers(**DISCLOSABLE, form="already-public"))
+    assert not asked.complete and asked.next_question == "where"
+    public = propose(Answers(**DISCLOSABLE, form="already-public", where="本局门户网站“统计数据”栏目"))
+    assert public.legal_basis == "《中华人民共和国政府信息公开条例》第三十六条第（一）项"
+    assert public.published_at == "本局门户网站“统计数据”栏目"
+    now = propose(Answers(**DISCLOSABLE, form="as-requested"))
+    assert now.legal_basis == "《中华人民共和国政府信息公开条例》第三十六条第（二）项" and now.published_at is None

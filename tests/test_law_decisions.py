@@ -30,9 +30,13 @@ async def test_unclear_after_supplement_only_after_a_supplement(api):
 
 
 async def test_repeat_names_the_earlier_application_and_the_reply_names_remedies(api, mailbox):
-    earlier = (await register(api))["application_id"]
-    app_id = (await register(api, items=[{"description": "2025年全市规模以上工业企业名录"},
-                                         {"description": "2025年某区房价原始数据"}]))["application_id"]
+    # Issue 24 point 7: the earlier application is the same applicant's (identity number) and already answered.
+    repeater = {"name": "郑三", "type": "natural-person", "id_number": "11010519491231002X", "email": "zs@decisions.example.cn"}
+    earlier = (await register(api, applicant=repeater))["application_id"]
+    await act(api, earlier, "decisions", {"item_no": 1, "outcome": "disclosed", "by": "wang"})
+    await signed_reply(api, mailbox, earlier)
+    app_id = (await register(api, applicant=repeater, items=[{"description": "2025年全市规模以上工业企业名录"},
+                                                             {"description": "2025年某区房价原始数据"}]))["application_id"]
     for body in ({"item_no": 1, "outcome": "not-processed-2", "reasons": "重复申请", "by": "wang"},
                  {"item_no": 1, "outcome": "not-processed-2", "reasons": "重复申请", "earlier_application_id": app_id,
                   "by": "wang"}):

@@ -97,7 +97,7 @@ async def test_fee_figures_are_kept_for_the_annual_report(env, api, client, engi
     await act(api, paid_id, "fee-payment", {"paid_on": today.isoformat(), "by": "desk-chen"})
     waived_id, _ = await _approved(api, "waived@fees.example.cn", 40)  # 100 yuan, waived
     await act(api, waived_id, "fee-payment", {"paid_on": today.isoformat(), "waived": True, "note": "经济困难，依申请减免",
-                                              "by": "desk-chen"})
+                                              "by": "chief-liu"})
     unpaid_id, _ = await _approved(api, "unpaid2@fees.example.cn", 31)  # 10 yuan, never paid
     # The 20 working days run from the notice's proven receipt (its e-mail's delivery report; RULES §3 Service).
     await eventually(api, unpaid_id, lambda s: s["fee"]["notice_served_on"] is not None)

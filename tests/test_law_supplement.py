@@ -62,10 +62,10 @@ async def test_lapsed_deadline_is_decided_by_a_person_and_the_reply_is_reviewed_
     assert refused.status_code == 409
     await act(api, app_id, "submit", {"by": "wang"})
     await act(api, app_id, "review", {"approve": True, "by": "reviewer-zhao"})
-    # Point 9: the supervisor who proposed 其他处理-1 cannot sign it; another supervisor does.
-    own = await send_action(api, app_id, "sign", {"by": "chief-liu"})
-    assert own.status_code == 409 and "不能签发自己拟办" in own.json()["detail"]
-    await act(api, app_id, "sign", {"by": "director-liu"})
+    # Issue 24 point 8: the handler drafts 其他处理-1 from the supervisor's decision; drafter and signer differ, so the
+    # supervisor who decided may sign it (the drafter may not: the signature is a supervisor's).
+    assert decided["items"][0]["proposal"]["by"] == "wang" and decided["items"][0]["proposal"]["decided_by"] == "chief-liu"
+    await act(api, app_id, "sign", {"by": "chief-liu"})
     outcome = await client.get_workflow_handle(app_id, result_type=ApplicationOutcome).result()
     assert outcome.status == "closed" and [i.final_outcome for i in outcome.items] == ["other-1"]
     replies = [m for m in mails_about(mailbox.envelopes, app_id) if "答复" in m["Subject"]]

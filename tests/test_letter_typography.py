@@ -78,12 +78,15 @@ def fields_for(kind: str, shift: int) -> dict:
                                 "answer_link": "https://gk.example.gov.cn/api/v1/third-party/eyJhbGciOiJIUzI1NiJ9."
                                                "eyJjaWQiOiJHSy0yMDI2LTAwMDAxMi1jMSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"},
         "agency-consultation-letter": {"items": items(shift)[:3], "reasons": punctuated(shift + 2)},
-        "fee-notice": {"deadline_on": date(2026, 4, 10), "fee_amount_yuan": 300, "reasons": punctuated(shift + 3, 4)},
+        "fee-notice": {"deadline_on": date(2026, 4, 10), "fee_amount_yuan": 300, "reasons": punctuated(shift + 3, 4),
+                       "fee_payment": "到缴费窗口缴纳：市民服务中心一楼非税收入缴费窗口"},
         "override-notice": {"items": items(shift)[:4], "reasons": punctuated(shift + 5)},
         "reply": {"items": items(shift), "reasons": punctuated(shift + 11)},
         "correction-made": {"items": items(shift)[:2], "reasons": punctuated(shift + 4, 3)},
         "correction-forwarded": {"items": items(shift)[:2], "reasons": punctuated(shift + 6, 2),
                                  "referral": "某市市场监督管理局"},
+        "correction-refused": {"items": items(shift)[:2], "reasons": punctuated(shift + 7, 2), "record_accurate": True},
+        "objection-unreasonable-notice": {"items": items(shift)[:3], "reasons": punctuated(shift + 8, 2)},
     }[kind]
 
 
@@ -138,7 +141,7 @@ def test_every_kind_compose_makes_is_covered():
     assert set(KINDS) == {"acknowledgment", "supplement-notice", "extension-notice", "reasons-request",
                           "reasonable-period-notice", "consultation-letter",
                           "agency-consultation-letter", "fee-notice", "override-notice", "reply", "correction-made",
-                          "correction-forwarded"}
+                          "correction-forwarded", "correction-refused", "objection-unreasonable-notice"}
 
 
 @pytest.mark.parametrize("shift", [0, 1, 2, 3, 4, 5, 6])

@@ -81,6 +81,9 @@ async def _correction_escalated_then_corrected(env, api, client) -> str:
     answer = await api.post(f"/api/v1/corrections/{correction_id}/correct", json={"result": "已更正为某某"},
                             headers=api.as_user("wang"))
     assert answer.status_code == 200, answer.text
+    answer = await api.post(f"/api/v1/corrections/{correction_id}/review", json={"approve": True},
+                            headers=api.as_user("reviewer-zhao"))  # issue 24 point 4: the letter through review
+    assert answer.status_code == 200, answer.text
     await client.get_workflow_handle(correction_id).result()
     return correction_id
 
@@ -105,6 +108,9 @@ async def _correction_recounted_on_a_published_year(env, api, client) -> str:
     await _json(api, f"/api/v1/corrections/{correction_id}", lambda v: len(v["alerts"]) == 2)
     answer = await api.post(f"/api/v1/corrections/{correction_id}/correct", json={"result": "已更正为某某"},
                             headers=api.as_user("wang"))
+    assert answer.status_code == 200, answer.text
+    answer = await api.post(f"/api/v1/corrections/{correction_id}/review", json={"approve": True},
+                            headers=api.as_user("reviewer-zhao"))  # issue 24 point 4: the letter through review
     assert answer.status_code == 200, answer.text
     await client.get_workflow_handle(correction_id).result()
     return correction_id

@@ -189,7 +189,8 @@ def test_worker_refuses_to_start_without_codec_keys(client: Client, tmp_path: Pa
     base = {key: value for key, value in os.environ.items() if not key.startswith("DISCLOSURE_")}
     base |= {"DISCLOSURE_TEMPORAL_ADDRESS": client.service_client.config.target_host,
              "DISCLOSURE_TEMPORAL_NAMESPACE": client.namespace, "DISCLOSURE_TASK_QUEUE": f"nokeys-{uuid.uuid4()}",
-             "DISCLOSURE_DATABASE_URL": f"sqlite:///{tmp_path / 'nokeys.db'}", "DISCLOSURE_DATA_DIR": str(tmp_path)}
+             "DISCLOSURE_DATABASE_URL": f"sqlite:///{tmp_path / 'nokeys.db'}", "DISCLOSURE_DATA_DIR": str(tmp_path),
+             "DISCLOSURE_EXAMPLE_AGENCY": "true"}
     for keys, reason in (("", "DISCLOSURE_CODEC_KEYS is required"), ("k1:c2hvcnQ=", "'k1' must be 32 bytes")):
         started = subprocess.run([sys.executable, "worker.py"], cwd=REPO_ROOT, env=base | {"DISCLOSURE_CODEC_KEYS": keys},
                                  capture_output=True, text=True, timeout=120)

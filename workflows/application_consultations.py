@@ -217,16 +217,27 @@ class ConsultationHandlers:
             self._refuse_if(why_not_override(self._s, cmd, self._today()))
             state = self._required(consultation_of(self._s, cmd.consultation_id), f"本申请没有征求意见 {cmd.consultation_id}")
             state.override_reason, state.override_by = cmd.reason, cmd.by
+            state.override_basis = cmd.basis  # issue 24 point 3: recorded and counted apart from the override
+            unreasonable = cmd.basis == "grounds-not-reasonable"
             # Seed 002 art. 18: whose views were heard before deciding: the third party's (its answer), and others.
             state.override_heard = [f"第三方「{state.consultee_name}」：{state.reasons}"] + [
                 f"{'申请人' if h.party == 'applicant' else '其他方面'}「{h.name}」：{h.summary}" for h in cmd.heard]
             for n in state.item_nos:
                 item = item_of(self._s, n)
-                item.overridden = not unresolved_objection(self._s, item)
-            self._record("objection-overridden", cmd.by, f"认定不公开可能对公共利益造成重大影响，决定公开：{cmd.reason}；"
-                         f"听取了 {len(state.override_heard)} 方面意见（{'；'.join(state.override_heard)}）；书面告知第三方")
+                resolved = not unresolved_objection(self._s, item)
+                if unreasonable:
+                    item.objection_unreasonable = item.objection_unreasonable or resolved
+                else:
+                    item.overridden = resolved
+            if unreasonable:
+                self._record("objection-not-reasonable", cmd.by, f"认定第三方不同意公开的理由不合理，决定公开：{cmd.reason}；"
+                             f"听取了 {len(state.override_heard)} 方面意见（{'；'.join(state.override_heard)}）；答复前书面告知第三方")
+            else:
+                self._record("objection-overridden", cmd.by, f"认定不公开可能对公共利益造成重大影响，决定公开：{cmd.reason}；"
+                             f"听取了 {len(state.override_heard)} 方面意见（{'；'.join(state.override_heard)}）；书面告知第三方")
             self._send_letter(
-                "override-notice", key_suffix=f"override-{state.consultation_id}", recipient=state.consultee_name,
+                "objection-unreasonable-notice" if unreasonable else "override-notice",
+                key_suffix=f"override-{state.consultation_id}", recipient=state.consultee_name,
                 items=[self._reply_item(item_of(self._s, n), OutcomeCode.DISCLOSED) for n in state.item_nos],
                 reasons=cmd.reason, recipient_email=state.consultee_email,
                 **({"heard": state.override_heard} if cmd.heard else {}),

@@ -79,7 +79,8 @@ class FeeHandlers:
                 self._record("fee-approved", cmd.by, f"同意收取信息处理费 {fee.amount_yuan} 元，制发缴费通知：通知发出之日起"
                              f"答复期限暂停计算，缴费期限自申请人收到通知之日起 {FEE_PAY_DAYS} 个工作日")
                 self._send_letter("fee-notice", key_suffix="fee", period_days=FEE_PAY_DAYS, reasons=fee.basis,
-                                  fee_amount_yuan=fee.amount_yuan)
+                                  fee_amount_yuan=fee.amount_yuan,
+                                  fee_counted=fee_quote(fee.standard, fee.quantity).counted)  # issue 24 point 1
                 self._clock_changed = True
             await self._persist()
             return application_view(self._s, today)

@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from outcomes import OutcomeCode
     from workcalendar import WorkCalendar
     from workflows.application_rules import (
+        drafter_of_decision,
         why_not_assign,
         why_not_decide_lapse,
         why_not_request_supplement,
@@ -152,8 +153,8 @@ class IntakeHandlers:
                            f"您无正当理由逾期未补正（{cmd.reason}），根据《中华人民共和国政府信息公开条例》第三十条的规定，"
                            "视为放弃申请，本机关不再处理该政府信息公开申请")
                 for item in self._s.items:
-                    item.proposal = Proposal(outcome=OutcomeCode.OTHER_NO_SUPPLEMENT, reasons=reasons, by=cmd.by,
-                                             at=workflow.now())
+                    item.proposal = Proposal(outcome=OutcomeCode.OTHER_NO_SUPPLEMENT, reasons=reasons, decided_by=cmd.by,
+                                             by=drafter_of_decision(self._s, cmd.by), at=workflow.now())  # issue 24 pt 8
                 self._record("supplement-lapse-decided", cmd.by,
                              f"认定无正当理由逾期未补正：拟按其他处理-1答复（{cmd.reason}），答复告知书须经保密审查和签发")
             await self._persist()

@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from clock import add_working_days_from
     from outcomes import OutcomeCode
     from workflows.application_rules import (
+        drafter_of_decision,
         why_not_ask_reasons,
         why_not_decide_excessive,
         why_not_decide_extension,
@@ -143,8 +144,8 @@ class PeriodHandlers:
                 reasons = (f"您申请公开政府信息的数量、频次明显超过合理范围（{ex.grounds}）。本机关于{ex.asked_on}"
                            f"要求您说明理由，{given}。根据《中华人民共和国政府信息公开条例》第三十五条的规定，本机关不予处理")
                 for item in self._s.items:
-                    item.proposal = Proposal(outcome=OutcomeCode.NOT_PROCESSED_EXCESSIVE, reasons=reasons, by=cmd.by,
-                                             at=workflow.now())
+                    item.proposal = Proposal(outcome=OutcomeCode.NOT_PROCESSED_EXCESSIVE, reasons=reasons, decided_by=cmd.by,
+                                             by=drafter_of_decision(self._s, cmd.by), at=workflow.now())  # issue 24 pt 8
                 self._record("excessive-unreasonable", cmd.by,
                              f"认定申请理由不合理或未说明理由：拟按不予处理-4答复（{cmd.reason}），答复告知书须经保密审查和签发")
             self._clock_changed = True

@@ -75,8 +75,12 @@ class ReplyHandlers:
             item.proposal = Proposal(outcome=cmd.outcome, reasons=cmd.reasons, referral=cmd.referral,
                                      not_this_agency=cmd.not_this_agency and cmd.outcome == OutcomeCode.UNAVAILABLE_NOT_HELD,
                                      earlier_application_id=cmd.earlier_application_id, provision=cmd.provision,
-                                     withheld_ground=cmd.withheld_ground, by=cmd.by, at=workflow.now())
-            self._record("decision-proposed", cmd.by, f"第 {cmd.item_no} 项拟{label_of(cmd.outcome)}")
+                                     withheld_ground=cmd.withheld_ground, by=cmd.by, at=workflow.now(),
+                                     published_at=cmd.published_at if cmd.outcome == OutcomeCode.DISCLOSED else None,
+                                     earlier_similarity=cmd.earlier_similarity)
+            self._record("decision-proposed", cmd.by, f"第 {cmd.item_no} 项拟{label_of(cmd.outcome)}" + (
+                f"（与 {cmd.earlier_application_id} 的事项相似度 {cmd.earlier_similarity:.1f}）"
+                if cmd.earlier_similarity is not None else ""))  # issue 24 point 7
             await self._persist()
             return application_view(self._s, self._today())
 
@@ -223,6 +227,7 @@ class ReplyHandlers:
             earlier_application_id=proposal.earlier_application_id if proposal else None,
             provision=provision,
             withheld_ground=proposal.withheld_ground if proposal and proposal.outcome == outcome else None,
+            published_at=proposal.published_at if proposal and proposal.outcome == outcome else None,  # issue 24 point 5
         )
 
     def _prescreen_input(self, draft: Letter) -> PrescreenInput:

@@ -37,6 +37,11 @@ def why_not_propose_fee(s: ApplicationState, cmd: msg.ProposeFee, today: date) -
         return reason
     if s.fee is not None and s.fee.decision != "refused":
         return "本申请已提出收费"
+    if reason := why_reply_period_over_for_fee(s, today):
+        return reason
+    if cmd.standard == "per-page" and s.inp.delivery_method == "inspection":
+        # 办法 art. 4(2) counts the pages provided; inspection on site provides no copies (RULES §9).
+        return "申请人选择现场查阅，本机关不提供复制件，不能按量计收（按量计收按提供的页数计算）"
     if cmd.standard == "per-application" and not s.inp.applicant.id_number:
         return "按件计收须按申请人身份统计当月申请件数，申请人身份证件号码未登记"
     if fee_quote(cmd.standard, cmd.quantity).amount_yuan == 0:
@@ -51,6 +56,15 @@ def why_not_decide_fee(s: ApplicationState, cmd: msg.DecideFee, today: date) -> 
         return "没有待审批的收费"
     if cmd.by == s.fee.proposed_by:
         return "收费须经负责人批准，提出收费的承办人不能自行批准"
+    if cmd.approve and (reason := why_reply_period_over_for_fee(s, today)):
+        return reason
+    return None
+
+
+def why_reply_period_over_for_fee(s: ApplicationState, today: date) -> str | None:
+    """国办函〔2020〕109号: the fee notice goes out within the reply period; after it, no fee (issue 24 point 2)."""
+    if s.due is not None and today > s.due.due_on:
+        return f"答复期限已于 {s.due.due_on} 届满：收费须在答复期限内通知申请人（国办函〔2020〕109号），期限届满后不能再收费"
     return None
 
 
@@ -68,8 +82,10 @@ def why_not_fee_settled(s: ApplicationState, cmd: msg.FeeSettled, today: date) -
     # RULES §3 Service: the 20 working days run from the notice's receipt; before it, no payment is late.
     if fee.pay_by is not None and cmd.paid_on > fee.pay_by:
         return f"缴费期限已于 {fee.pay_by} 届满"
-    if cmd.waived and len(cmd.note.strip()) < 2:
-        return "减免须说明理由"
+    if cmd.waived and len(cmd.note.strip()) < 4:
+        return "减免须由负责人说明理由"
+    if cmd.waived and cmd.by == fee.proposed_by:
+        return "减免须由负责人决定，提出收费的承办人不能自行减免"
     if s.phase != "handling":
         return "答复已提交审核，请先退回"
     return None
@@ -109,6 +125,15 @@ def why_not_request_supplement(s: ApplicationState, cmd: msg.RequestSupplement, 
         return "补正事项不能为空"
     if cmd.deadline_on is not None and cmd.deadline_on <= today:
         return "补正期限须晚于今天"
+    if cmd.deadline_on is not None:
+        # Reg. 30 合理的补正期限 (issue 24 point 10): the window, which runs from the notice's receipt, has the agency's
+        # minimum of working days (counted as the notice's window is: from the next working day on or after today).
+        day0, _ = s.cal.next_workday_on_or_after(today)
+        given = s.cal.workdays_between(day0, cmd.deadline_on)[0]
+        minimum = s.inp.policy.min_supplement_days
+        if given < minimum:
+            return (f"补正期限须给申请人合理的时间：至少 {minimum} 个工作日（自收到补正通知之日起计算，本机关设置），"
+                    f"截至 {cmd.deadline_on} 只有 {given} 个工作日")
     return None
 
 
@@ -317,6 +342,8 @@ def why_not_propose(s: ApplicationState, cmd: msg.ProposeDecision, today: date) 
             return "「重复申请」须写明此前已作出答复的申请编号"
         if cmd.earlier_application_id == s.inp.application_id:
             return "「重复申请」须指向此前的另一件申请，不能是本申请"
+        if cmd.earlier_similarity is None:  # issue 24 point 7: checked against the database by the API
+            return "「重复申请」须经核对：此前的申请须为同一申请人提出、已作出答复，且事项相同"
     return None
 
 
@@ -364,6 +391,12 @@ def why_not_edit_reply(s: ApplicationState, cmd: msg.EditReplyDraft, today: date
     return None
 
 
+def drafter_of_decision(s: ApplicationState, decided_by: str) -> str:
+    """Who drafts the reply an outcome resting on `decided_by`'s decision gets (issue 24 point 8, Reg. 35): the
+    handler; separation of duties is between drafter and signer, not between a supervisor's two decisions."""
+    return s.handler if s.handler and s.handler != decided_by else "system"
+
+
 def why_not_sign(s: ApplicationState, cmd: msg.SignReply, today: date) -> str | None:
     if reason := why_final(s):
         return reason
@@ -373,6 +406,12 @@ def why_not_sign(s: ApplicationState, cmd: msg.SignReply, today: date) -> str | 
         return "提出拟办意见的人员不能签发自己拟办的答复（谁签发、谁把关）"
     if s.reply_draft is None:
         return "答复文书尚未生成，暂不能签发"
+    for c in s.consultations:  # RULES §5 (issue 24 point 3): the third party is told before the reply goes out
+        if c.override_reason is not None and c.override_basis == "grounds-not-reasonable":
+            notice = next((l for l in s.letters if l.key == f"{s.inp.application_id}:override-{c.consultation_id}"), None)
+            if notice is None or notice.status not in ("sent", "delivered"):
+                return (f"须先将不予采纳「{c.consultee_name}」意见的决定书面告知第三方（告知书尚未发出），"
+                        "才能签发答复")
     if without := [i.item_no for i in s.items if i.proposal is None]:
         # e.g. a third party's objection withdrew a proposal: the signature would sign nothing for it.
         return f"第 {'、'.join(map(str, without))} 项尚无拟办意见，请先提出拟办意见并重新审核"

@@ -31,6 +31,8 @@ with workflow.unsafe.imports_passed_through():
         ForwardCorrection,
         HistoryEntry,
         ItemQuery,
+        RefuseCorrection,
+        ReviewCorrectionLetter,
     )
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
@@ -38,6 +40,11 @@ RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=time
 REMIND_WORKING_DAYS = 3
 # Letters v2 for corrections (issue 12 point 10); corrections started before keep dispatch_letter on replay.
 CORRECTION_LETTERS_V2 = "correction-letters-v2"
+# Issue 24 point 4: each decision (correct, forward, refuse) drafts its letter, which goes out only after the
+# confidentiality review (RULES §14); corrections decided before keep their direct letter on replay.
+CORRECTION_REVIEW = "correction-review"
+OPEN = ("handling", "in-review")
+OUTCOME_LABELS = {"corrected": "予以更正", "forwarded": "转送有权机关", "refused": "不予更正"}
 
 
 def refuse(reason: str | None) -> None:
@@ -61,6 +68,8 @@ class CorrectionWorkflow:
                                       summary=f"登记更正申请（{'网上' if inp.channel == 'online' else '窗口'}）")]
         self._reminded = self._escalated = False
         self._changes = 0
+        # The decision awaiting review: (status it leads to, who decided, result, forwarded to, letter kind).
+        self._pending: tuple[str, str, str, str | None, str] | None = None
 
     def _count(self, cal: WorkCalendar):
         """The due date (Reg. 41 on the reply period's clock, the period fixed at intake) and the reminder."""
@@ -77,7 +86,7 @@ class CorrectionWorkflow:
         if data is None:
             return
         self._calendar_data = data
-        if self._status != "handling":
+        if self._status not in OPEN:
             return
         before = self._due
         due, remind_at = self._count(WorkCalendar(data))
@@ -93,7 +102,7 @@ class CorrectionWorkflow:
     @workflow.run
     async def run(self, inp: CorrectionInput) -> CorrectionView:
         await self._persist()
-        await run_deadline_loop(open_=lambda: self._status == "handling", changes=lambda: self._changes,
+        await run_deadline_loop(open_=lambda: self._status in OPEN, changes=lambda: self._changes,
                                 next_alert=self._next_alert, fire=self._alert)
         return self.view()
 
@@ -123,6 +132,9 @@ class CorrectionWorkflow:
     @workflow.update
     async def correct(self, cmd: CorrectRecord) -> CorrectionView:
         self._refuse_correct(cmd)
+        if workflow.patched(CORRECTION_REVIEW):
+            return await self._propose("corrected", cmd.by, cmd.result, None, "correction-made", f"拟予更正：{cmd.result}",
+                                       reasons=cmd.result)
         self._status, self._result = "corrected", cmd.result
         self._record("corrected", cmd.by, f"已更正：{cmd.result}")
         await self._notify("correction-made", reasons=cmd.result)
@@ -137,6 +149,9 @@ class CorrectionWorkflow:
     @workflow.update
     async def forward(self, cmd: ForwardCorrection) -> CorrectionView:
         self._refuse_forward(cmd)
+        if workflow.patched(CORRECTION_REVIEW):
+            return await self._propose("forwarded", cmd.by, cmd.reason, cmd.agency, "correction-forwarded",
+                                       f"本机关无权更正，拟转送{cmd.agency}", reasons=cmd.reason, referral=cmd.agency)
         self._status, self._forwarded_to, self._result = "forwarded", cmd.agency, cmd.reason
         self._record("forwarded", cmd.by, f"本机关无权更正，转送{cmd.agency}")
         await self._notify("correction-forwarded", reasons=cmd.reason, referral=cmd.agency)
@@ -148,16 +163,72 @@ class CorrectionWorkflow:
         if len(cmd.agency.strip()) < 2:
             refuse("请写明有权更正的机关名称")
 
+    @workflow.update
+    async def refuse_correction(self, cmd: RefuseCorrection) -> CorrectionView:
+        """Reg. 41 (RULES §7; issue 24 point 4): 不予更正, with its reasons and the remedies, through review."""
+        self._refuse_refusal(cmd)
+        why = "记录准确" if cmd.record_accurate else "证据不能证明记录有误"
+        return await self._propose("refused", cmd.by, cmd.reasons, None, "correction-refused",
+                                   f"拟不予更正（{why}）：{cmd.reasons}", reasons=cmd.reasons,
+                                   record_accurate=cmd.record_accurate)
+
+    @refuse_correction.validator
+    def _refuse_refusal(self, cmd: RefuseCorrection) -> None:
+        refuse(self._why_final())
+        if len(cmd.reasons.strip()) < 4:
+            refuse("不予更正须写明理由（记录为何准确，或证据为何不能证明记录有误）")
+
+    async def _propose(self, outcome: str, by: str, result: str, forwarded_to: str | None, kind: str, summary: str,
+                       **fields) -> CorrectionView:
+        """The decision drafts its letter; it goes out when the confidentiality review approves it."""
+        self._status, self._pending = "in-review", (outcome, by, result, forwarded_to, kind)
+        self._record("proposed", by, summary + "；告知书送保密审查")
+        self._letter = await self._compose(kind, **fields)
+        await self._persist()
+        return self.view()
+
+    @workflow.update
+    async def review_letter(self, cmd: ReviewCorrectionLetter) -> CorrectionView:
+        self._refuse_review(cmd)
+        assert self._pending is not None and self._letter is not None
+        outcome, _, result, forwarded_to, kind = self._pending
+        self._pending = None
+        if not cmd.approve:
+            self._status, self._letter = "handling", None
+            self._record("returned", cmd.by, f"保密审查退回：{cmd.comment}")
+            await self._persist()
+            return self.view()
+        self._status, self._result, self._forwarded_to = outcome, result, forwarded_to
+        self._record("reviewed", cmd.by, f"保密审查通过，{OUTCOME_LABELS[outcome]}告知书发出" +
+                     (f"：{cmd.comment}" if cmd.comment else ""))
+        self._changes += 1
+        await self._send(kind, self._letter)
+        return self.view()
+
+    @review_letter.validator
+    def _refuse_review(self, cmd: ReviewCorrectionLetter) -> None:
+        if self._status != "in-review" or self._pending is None:
+            refuse(self._why_final() or "没有待保密审查的告知书")
+        if self._letter is None:
+            refuse("告知书正在生成，请稍后再审查")
+        if cmd.by == self._pending[1]:
+            refuse("告知书须由作出决定的承办人以外的人员审查（谁签发、谁把关）")
+        if not cmd.approve and len(cmd.comment.strip()) < 2:
+            refuse("退回须写明意见")
+
     def _why_final(self) -> str | None:
         if self._status == "corrected":
             return "该更正申请已更正并告知申请人"
         if self._status == "forwarded":
             return f"该更正申请已转送{self._forwarded_to}"
+        if self._status == "refused":
+            return "该更正申请已决定不予更正并告知申请人"
+        if self._status == "in-review":
+            return "已作出决定，告知书正在保密审查，审查退回后才能改变决定"
         return None
 
-    async def _notify(self, kind: str, **fields) -> None:
-        self._changes += 1
-        letter = await workflow.execute_activity_method(
+    async def _compose(self, kind: str, **fields) -> Letter:
+        return await workflow.execute_activity_method(
             DisclosureActivities.compose_letter,
             ComposeLetterInput(application_id=self._inp.correction_id, kind=kind, agency_name=self._inp.agency_name,
                                recipient_name=self._inp.person_name, letter_date=local_date(workflow.now()),
@@ -165,7 +236,15 @@ class CorrectionWorkflow:
                                items=[ReplyItem(item_no=1, description=f"{self._inp.record}：{self._inp.correction}",
                                                 outcome=OutcomeCode.DISCLOSED)], **fields),
             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+
+    async def _notify(self, kind: str, **fields) -> None:
+        """Before issue 24: the decision's letter composed and sent at once (replayed histories)."""
+        self._changes += 1
+        letter = await self._compose(kind, **fields)
         self._letter = letter
+        await self._send(kind, letter)
+
+    async def _send(self, kind: str, letter: Letter) -> None:
         key, method = f"{self._inp.correction_id}:{kind}", "email" if self._inp.email else "post"
         if workflow.patched(CORRECTION_LETTERS_V2):
             # Issue 12 point 10: the application's letters path: issued once (文号, PDF, outbox row), sent
@@ -202,6 +281,8 @@ class CorrectionWorkflow:
                               received_on=i.received_on, due_on=self._due.due_on, due_steps=self._due.steps,
                               status=self._status, result=self._result, forwarded_to=self._forwarded_to,
                               letter_subject=self._letter.subject if self._letter else None,
+                              letter_draft=self._letter.body if self._letter and self._status == "in-review" else None,
+                              decided_by=self._pending[1] if self._pending else None,
                               alerts=self._alerts, history=self._history)
 
     def _record(self, kind: str, actor: str, summary: str) -> None:

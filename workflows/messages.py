@@ -63,6 +63,8 @@ class ApplicationInput(Strict):
     agency_name: str
     handler: Actor | None = None
     department: str | None = None
+    receipt_evidence: str | None = Field(default=None, description=(
+        "a receipt date outside the current year: the evidence named at registration (issue 24 point 9)"))
     listed_at_intake: bool = Field(default=False, description=(
         "the API stored the listing row and the registration event before answering (issue 15 point 2): "
         "the workflow's first database write waits for its first change"))
@@ -161,8 +163,16 @@ class HeardView(Strict):
 
 
 class OverrideObjection(Strict):
+    """The head discloses despite a third party's objection (Reg. 32, RULES §5), on one of two grounds, recorded and
+    counted apart: withholding would seriously affect the public interest, or the objection has no reasonable
+    grounds (合理理由; issue 24 point 3) and so does not bind the agency."""
+
     consultation_id: str
-    reason: str = Field(min_length=4, description="why withholding would seriously harm the public interest")
+    basis: Literal["public-interest", "grounds-not-reasonable"] = Field(
+        default="public-interest", description="public-interest: 不公开会对公共利益造成重大影响; "
+                                               "grounds-not-reasonable: 第三方不同意公开的理由不合理")
+    reason: str = Field(min_length=4, description="why withholding would seriously harm the public interest, or why "
+                                                  "the third party's grounds are not reasonable")
     heard: list[HeardView] = Field(default_factory=list, max_length=20,
                                    description="views heard besides the third party's own (recorded from its answer)")
     by: Actor
@@ -182,6 +192,12 @@ class ProposeDecision(Strict):
                                   description="予以公开/部分公开: how, where and when it is provided (Reg. 40); "
                                               "defaults to the applicant's requested form")
     withheld_ground: OutcomeCode | None = Field(default=None, description="部分公开: the ground (不予公开-1…8) of the withheld part")
+    published_at: str | None = Field(default=None, max_length=500,
+                                     description="予以公开, already proactively disclosed: where (Reg. 36(1)); "
+                                                 "unset: provided now (Reg. 36(2))")
+    earlier_similarity: float | None = Field(default=None, description=(
+        "不予处理-2: set by the API after checking the earlier application (same applicant, answered, matching item): "
+        "the similarity score of the best matching item (issue 24 point 7); not part of the request body"))
     by: Actor
 
 
@@ -426,6 +442,11 @@ class Proposal(Strict):
     earlier_application_id: str | None = None
     provision: str | None = None
     withheld_ground: OutcomeCode | None = None
+    published_at: str | None = None  # 予以公开 under Reg. 36(1): where it was proactively disclosed (issue 24 point 5)
+    earlier_similarity: float | None = None  # 不予处理-2: the matching earlier item's score (issue 24 point 7)
+    # Issue 24 point 8: an outcome resting on a supervisor's decision (Reg. 35 不予处理-4, Reg. 30 其他处理-1) is drafted
+    # by the handler (`by`) from that decision: the deciding supervisor is not its drafter and may sign it.
+    decided_by: Actor | None = None
     by: Actor
     at: datetime
 
@@ -436,7 +457,8 @@ class ItemView(Strict):
     proposal: Proposal | None = None
     final_outcome: OutcomeCode | None = None
     objection_from: list[str] = Field(default_factory=list, description="consultations that objected")
-    overridden: bool = False
+    overridden: bool = False  # the public-interest override (Reg. 32)
+    objection_unreasonable: bool = False  # the objection had no reasonable grounds (issue 24 point 3; not an override)
 
 
 class ConsultationState(Strict):
@@ -452,6 +474,7 @@ class ConsultationState(Strict):
     ended_on: date | None = None
     override_reason: str | None = None
     override_by: Actor | None = None
+    override_basis: Literal["public-interest", "grounds-not-reasonable"] = "public-interest"  # issue 24 point 3
     override_heard: list[str] = Field(default_factory=list, description="whose views were heard before the override")
     from_receipt: bool = Field(default=False, description="issue 11: window counted from the letter's receipt")
     created_on: date | None = None

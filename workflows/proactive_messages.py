@@ -256,6 +256,22 @@ class ForwardCorrection(BaseModel):
     reason: str = ""
 
 
+class RefuseCorrection(BaseModel):
+    """Reg. 41 (RULES §7): 不予更正 when the record is accurate or the evidence does not show it wrong."""
+
+    by: str
+    record_accurate: bool = Field(description="True: the record is accurate; False: the evidence does not show it wrong")
+    reasons: str = Field(description="why, as the letter states it")
+
+
+class ReviewCorrectionLetter(BaseModel):
+    """The confidentiality review of the decision's letter (RULES §14: 谁签发、谁把关) before it goes out."""
+
+    by: str
+    approve: bool
+    comment: str = ""
+
+
 class CorrectionView(BaseModel):
     correction_id: str
     person_name: str
@@ -266,10 +282,13 @@ class CorrectionView(BaseModel):
     received_on: date
     due_on: date
     due_steps: list[str]
-    status: Literal["handling", "corrected", "forwarded"]
+    status: Literal["handling", "in-review", "corrected", "forwarded", "refused"]
     result: str
     forwarded_to: str | None
     letter_subject: str | None
+    # Issue 24 point 4: the decision's letter waits for the confidentiality review: its text and who decided.
+    letter_draft: str | None = None
+    decided_by: str | None = None
     alerts: list[AlertRecord]
     history: list[HistoryEntry]
 

@@ -10,7 +10,8 @@ from workflows.messages import ApplicationInput
 
 
 def registration_summary(inp: ApplicationInput, due: DueDate) -> str:
-    return f"登记受理，收到申请之日 {inp.received_on}，答复期限 {due.due_on}"
+    evidence = f"（收到日期的证据：{inp.receipt_evidence}）" if inp.receipt_evidence else ""  # issue 24 point 9
+    return f"登记受理，收到申请之日 {inp.received_on}{evidence}，答复期限 {due.due_on}"
 
 
 def registration_event(inp: ApplicationInput, due: DueDate) -> EventRecord:

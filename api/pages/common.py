@@ -190,7 +190,8 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     """A page, with the CSRF token available as `csrf_token` and its cookie set."""
     token = csrf_token(request)
     values = {"request": request, "csrf_token": token, "csrf_field": CSRF_FIELD,
-              "agency_name": request.app.state.settings.agency_name}
+              "agency_name": request.app.state.settings.agency_name,
+              "example_agency": request.app.state.settings.marks_example()}  # issue 24 point 6
     response = templates.TemplateResponse(request, template, values | (context or {}), status_code=status_code)
     if request.cookies.get(CSRF_COOKIE) != token:
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https",

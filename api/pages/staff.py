@@ -197,9 +197,10 @@ async def register(request: Request) -> Response:
     items = [str(v).strip() for v in form.getlist("items") if str(v).strip()]
     values = {k: g(k) for k in ("channel", "received_on", "delivery_method", "applicant.name", "applicant.type",
                                 "applicant.id_type", "applicant.id_number", "applicant.email", "applicant.phone", "applicant.address",
-                                "handler", "department")} | {"items": items or [""]}
+                                "handler", "department", "receipt_evidence")} | {"items": items or [""]}
     body = {
         "channel": values["channel"], "received_on": values["received_on"] or None,
+        "receipt_evidence": values["receipt_evidence"] or None,  # issue 24 point 9
         "applicant": {"name": values["applicant.name"], "type": values["applicant.type"] or "natural-person",
                       "id_type": values["applicant.id_type"] or None, "id_number": values["applicant.id_number"] or None, "email": values["applicant.email"] or None,
                       "phone": values["applicant.phone"] or None, "address": values["applicant.address"] or None},
@@ -361,7 +362,7 @@ def _forms_for(view: dict, roles: frozenset[str]) -> list[str]:
         forms.append("consultation-answer")
     if "supervisor" in roles and ("decide-fee", "supervisor") in pending:  # issue 11 point 12
         forms.append("fee-decision")
-    if roles & {"registrar", "handler"} and ("record-fee-payment", "registrar") in pending:
+    if roles & {"registrar", "handler", "supervisor"} and ("record-fee-payment", "registrar") in pending:  # 减免: supervisor
         forms.append("fee-payment")
     return forms
 
@@ -492,13 +493,14 @@ def _action_request(action: str, form: Any, application_id: str) -> tuple[str, d
                      "address": _opt(g("address"))}
         return f"{base}/consultations", {"consultee": consultee, "item_nos": [v for v in form.getlist("item_nos")]}
     if action == "override":
-        return f"{base}/override", {"consultation_id": g("consultation_id"), "reason": g("reason")}
+        return f"{base}/override", {"consultation_id": g("consultation_id"), "reason": g("reason"),
+                                    "basis": g("basis") or "public-interest"}
     if action == "decisions":
         return f"{base}/decisions", {"item_no": _opt(g("item_no")), "outcome": g("outcome"), "reasons": g("reasons"),
                                      "referral": _opt(g("referral")),
                                      "not_this_agency": g("not_this_agency") == "yes", "withheld_ground": _opt(g("withheld_ground")),
                                      "earlier_application_id": _opt(g("earlier_application_id")),
-                                     "provision": _opt(g("provision"))}
+                                     "provision": _opt(g("provision")), "published_at": _opt(g("published_at"))}
     if action == "submit":
         return f"{base}/submit", {}
     if action == "review":
@@ -542,7 +544,8 @@ from guidance.rules import QUESTION_BY_KEY as GUIDANCE_BY_KEY  # noqa: E402
 
 _templates.env.globals["GUIDANCE_QUESTIONS"] = GUIDANCE_QUESTIONS
 GUIDANCE_TEXT_FIELDS = ("referral", "earlier_application_id", "where")
-GUIDANCE_EXTRA_LABELS = {"earlier_application_id": "是不是：重复申请的，须填写此前已答复的申请编号"}
+GUIDANCE_EXTRA_LABELS = {"earlier_application_id": "是不是：重复申请的，须填写此前已答复的申请编号",
+                         "where": "怎么给：已主动公开的，须填写公开的位置（网站栏目或网址），答复据此援引第三十六条第（一）项"}
 
 
 def _next_label(key: str | None) -> str:
@@ -588,7 +591,8 @@ async def decision_guidance(request: Request, application_id: str) -> Response:
                                "not_this_agency": "yes" if proposal.get("not_this_agency") else "",
                                "withheld_ground": proposal["withheld_ground"] or "",
                                "earlier_application_id": proposal["earlier_application_id"] or "",
-                               "provision": proposal["provision"] or ""}
+                               "provision": proposal["provision"] or "",
+                               "published_at": proposal.get("published_at") or ""}
     return await _application_page(request, user, application_id, values=values, notice=notice)
 
 

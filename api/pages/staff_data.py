@@ -157,7 +157,7 @@ def pending_objection():
         select(S.c.application_id).where(
             text(OBJECTION_PREDICATE),  # literal: the partial index's own predicate (SQLite matches it only so)
             ~select(literal(1)).where(overridden.c.application_id == S.c.application_id,
-                                      overridden.c.kind == "objection-overridden").exists(),
+                                      overridden.c.kind.in_(("objection-overridden", "objection-not-reasonable"))).exists(),
         )
     )
 

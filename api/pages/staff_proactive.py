@@ -37,6 +37,9 @@ PROCESSES: dict[str, dict[str, Any]] = {
     "correction": {"title": "更正申请", "api": "/api/v1/corrections/{id}", "forms": [
         ("correct", "予以更正并告知", [("result", "更正的内容", "textarea")]),
         ("forward", "无权更正：转送有权机关并告知", [("agency", "有权更正的机关", "text"), ("reason", "说明", "textarea")]),
+        ("refuse", "不予更正并告知（条例第四十一条）", [("record_accurate", "记录是否准确（否：证据不能证明记录有误）", "yesno"),
+                                                ("reasons", "理由", "textarea")]),
+        ("review", "告知书保密审查（谁签发、谁把关）", [("approve", "审查结论", "yesno"), ("comment", "意见", "textarea")]),
     ]},
 }
 FACTS = {
@@ -44,7 +47,7 @@ FACTS = {
     "produced_on": "产生（变更）日期", "policy_id": "所解读的政策文件", "severity": "级别", "found_at": "发现时间",
     "record": "需要更正的记录", "correction": "应当如何更正", "evidence": "证据材料", "received_on": "收到之日",
     "due_on": "办理期限", "version": "版本", "forwarded_to": "转送机关", "result": "办理结果",
-    "content_sha256": "当前稿件 SHA-256",
+    "content_sha256": "当前稿件 SHA-256", "decided_by": "作出决定的承办人", "letter_draft": "待审查的告知书",
     "legal_kind": "文件类别（年度报告表二）", "issued_on": "印发（施行）日期", "repealed_on": "废止日期",
 }
 LEGAL_KINDS = {"rules": "规章", "normative-documents": "行政规范性文件"}
@@ -52,7 +55,7 @@ SOURCE_FACTS = {"application_id": "公开副本所据申请", "item_no": "申请
                 "sha256": "申请人收到的文件 SHA-256（封存，不改动）"}
 PHASES = {"in-review": "保密审查中", "returned": "审查退回", "approved": "待公开", "published": "已公开",
           "withdrawn": "已撤下", "open": "办理中", "closed": "已办结", "handling": "办理中", "corrected": "已更正",
-          "forwarded": "已转送"}
+          "forwarded": "已转送", "refused": "不予更正"}
 PLATFORMS = {"website": "网站", "wechat": "微信", "press": "纸质媒体", "press-conference": "新闻发布会"}
 # The action forms offered in each phase (the workflows' validators still refuse a wrong one: a form
 # posted from a page left open while another person acted gets the reason).
@@ -61,7 +64,8 @@ ACTIONS_IN_PHASE: dict[str, dict[str, tuple[str, ...]]] = {
                   "approved": ("publish", "change", "withdraw"), "published": ("change", "withdraw"),
                   "withdrawn": ()},
     "opinion": {"open": ("responses", "close"), "closed": ()},
-    "correction": {"handling": ("correct", "forward"), "corrected": (), "forwarded": ()},
+    "correction": {"handling": ("correct", "forward", "refuse"), "in-review": ("review",), "corrected": (),
+                   "forwarded": (), "refused": ()},
 }
 
 

@@ -39,6 +39,7 @@ from db.repository import (
     get_events,
     list_applications,
 )
+from outcomes import OutcomeCode
 from policy import profile_named
 from policy.intake import RECEIPT_BASIS
 from workflows import search_attributes as sa
@@ -137,12 +138,23 @@ async def _register(
 ) -> ApplicationCreated:
     if body.received_on > clock.today():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "收到申请之日不能晚于今天")
+    evidence = (getattr(body, "receipt_evidence", None) or "").strip()
+    if body.received_on.year != clock.today().year and len(evidence) < 4:
+        # Issue 24 point 9: a receipt in an earlier year moves that year's annual report: the evidence is named.
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"收到申请之日 {body.received_on} 不在本年度，须写明收到日期的证据（receipt_evidence，"
+                            "如挂号信签收记录、邮戳、传真或系统接收记录）：该申请计入 "
+                            f"{body.received_on.year} 年度报告")
     if (clock.today() - body.received_on).days > settings.max_receipt_age_days:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"收到申请之日 {body.received_on} 早于 {settings.max_receipt_age_days} 天前，请核对日期")
     # The agency's setting, not the form's (issue 11 point 7): fixed here for the application's whole life.
-    policy = profile_named(settings.reply_period_profile).model_copy(
-        update={"reminder_days_before_due": settings.reminder_days_before_due}
+    profile = profile_named(settings.reply_period_profile)
+    policy = profile.model_copy(
+        update={"reminder_days_before_due": settings.reminder_days_before_due,
+                # Issue 24 point 10 (Reg. 30 合理的补正期限): the agency's minimum, and a default no shorter.
+                "min_supplement_days": settings.supplement_min_working_days,
+                "default_supplement_days": max(profile.default_supplement_days, settings.supplement_min_working_days)}
     )
     await calendar.fresh()  # a year another process published just now counts (issue 12 point 5)
     calendar_data = calendar.since(body.received_on.year)
@@ -213,6 +225,7 @@ async def _start_new(body: ApplicationCreate, registered_by: str, writes: Regist
             registered_at=clock.now(), registered_by=registered_by, applicant=body.applicant,
             items=body.items, delivery_method=body.delivery_method, policy=policy, calendar=calendar_data,
             agency_name=settings.agency_name, handler=body.handler, department=body.department,
+            receipt_evidence=(getattr(body, "receipt_evidence", None) or "").strip() or None,  # issue 24 point 9
             listed_at_intake=True,  # writes.list_now below
         )
         code = claim.query_code(application_id) if claim else new_query_code()
@@ -465,7 +478,7 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "supplement-lapse": ("handler", "supervisor"),
     "fee-proposal": ("handler",),
     "fee-decision": ("supervisor",),
-    "fee-payment": ("registrar", "handler"),
+    "fee-payment": ("registrar", "handler", "supervisor"),  # 减免 (waiver): the supervisor only (api/routes/fees.py)
     "extension-request": ("handler",),
     "extension-decision": ("supervisor",),
     "reasons-request": ("handler",),
@@ -483,7 +496,21 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _action(path: str, update: str, body_type: type[BaseModel], message: type[BaseModel], summary: str) -> None:
+async def _repeat_checked(session: Session, application_id: str, command: ProposeDecision) -> ProposeDecision:
+    """不予处理-2 names an earlier application of the same applicant, answered, with a matching item (issue 24 point
+    7; db/repeat_repository.py): otherwise 409 with the reason; the score goes with the proposal."""
+    if command.outcome != OutcomeCode.NOT_PROCESSED_REPEAT or not command.earlier_application_id:
+        return command
+    from db.repeat_repository import check_repeat
+
+    checked = await blocking(check_repeat, session, application_id, command.item_no, command.earlier_application_id)
+    if checked.refusal:
+        raise HTTPException(status.HTTP_409_CONFLICT, checked.refusal)
+    return command.model_copy(update={"earlier_similarity": checked.score})
+
+
+def _action(path: str, update: str, body_type: type[BaseModel], message: type[BaseModel], summary: str,
+            check=None) -> None:
     roles = ACTION_ROLES[path]
 
     async def act(
@@ -497,6 +524,8 @@ def _action(path: str, update: str, body_type: type[BaseModel], message: type[Ba
                 _checked_assignee, session, fields["handler"], fields["department"])
         await catch_up_before_acting(client, calendar, session, application_id)
         command = message.model_validate(fields | {"by": user.username})
+        if check is not None:
+            command = await check(session, application_id, command)
         return await run_update(client, application_id, update, command, ApplicationView, what="申请",
                                 ended=lambda: blocking(_how_it_ended, session, application_id))
 
@@ -535,7 +564,7 @@ _action("consultation-restart", "restart_consultation", schemas.RestartConsultat
 _action("override", "override_objection", schemas.OverrideObjectionBody, OverrideObjection,
         "Supervisor discloses despite an objection (public interest)")
 _action("decisions", "propose_decision", schemas.ProposeDecisionBody, ProposeDecision,
-        "Handler proposes one item's outcome (拟办意见)")
+        "Handler proposes one item's outcome (拟办意见)", check=_repeat_checked)
 _action("submit", "submit_for_review", schemas.SubmitForReviewBody, SubmitForReview,
         "Submit proposals; runs the confidentiality pre-screen")
 _action("review", "review", schemas.ReviewDecisionBody, ReviewDecision, "Confidentiality reviewer approves or returns")

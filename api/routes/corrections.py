@@ -18,7 +18,8 @@ from api.temporal_calls import run_query, run_update, start_once
 from core import clock
 from db import proactive_repository as repo
 from db.models_security import StaffUser
-from workflows.proactive_messages import CorrectionInput, CorrectionView, CorrectRecord, ForwardCorrection, ItemQuery
+from workflows.proactive_messages import (CorrectionInput, CorrectionView, CorrectRecord, ForwardCorrection, ItemQuery,
+                                         RefuseCorrection, ReviewCorrectionLetter)
 
 router = APIRouter(prefix="/api/v1/corrections", tags=["corrections"])
 public_router = APIRouter(prefix="/api/v1/public/corrections", tags=["corrections"])
@@ -48,6 +49,20 @@ class ForwardBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     agency: str = Field(min_length=2, max_length=200)
     reason: str = Field(default="", max_length=2000)
+
+
+class RefuseBody(BaseModel):
+    """Reg. 41 (RULES §7): 不予更正 — the record is accurate, or the evidence does not show it wrong."""
+
+    model_config = ConfigDict(extra="forbid")
+    record_accurate: bool = Field(description="true: 记录准确; false: 证据不能证明记录有误")
+    reasons: str = Field(min_length=4, max_length=4000)
+
+
+class ReviewBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    approve: bool
+    comment: str = Field(default="", max_length=2000)
 
 
 class CorrectionCreated(BaseModel):
@@ -108,4 +123,22 @@ async def correct(correction_id: ItemId, body: CorrectBody, client: ClientDep, u
 async def forward(correction_id: ItemId, body: ForwardBody, client: ClientDep, user: Handler) -> CorrectionView:
     return await run_update(client, correction_id, "forward",
                             ForwardCorrection(by=user.username, agency=body.agency, reason=body.reason),
+                            CorrectionView, what="更正申请", ended=lambda: ENDED)
+
+
+@router.post("/{correction_id}/refuse", response_model=CorrectionView)
+async def refuse(correction_id: ItemId, body: RefuseBody, client: ClientDep, user: Handler) -> CorrectionView:
+    """Reg. 41: 不予更正 with its reasons; the letter (with the remedies) goes out after the confidentiality review."""
+    return await run_update(client, correction_id, "refuse_correction",
+                            RefuseCorrection(by=user.username, record_accurate=body.record_accurate, reasons=body.reasons),
+                            CorrectionView, what="更正申请", ended=lambda: ENDED)
+
+
+@router.post("/{correction_id}/review", response_model=CorrectionView)
+async def review(correction_id: ItemId, body: ReviewBody, client: ClientDep,
+                 user: Annotated[StaffUser, Depends(require("reviewer"))]) -> CorrectionView:
+    """The confidentiality review of the decision's letter (谁签发、谁把关): approved, it goes out; returned, the
+    handler decides again (issue 24 point 4)."""
+    return await run_update(client, correction_id, "review_letter",
+                            ReviewCorrectionLetter(by=user.username, approve=body.approve, comment=body.comment),
                             CorrectionView, what="更正申请", ended=lambda: ENDED)

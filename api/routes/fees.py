@@ -18,11 +18,13 @@ from api.security import require, sees_department
 from api.temporal_calls import run_update
 from db.fees_repository import applications_in_month_up_to, save_fee
 from db.models_security import StaffUser
+from core.config import NO_PAYMENT_CHANNEL
 from db.session import write_turn
 from fees import quote
 from workflows.messages import ApplicationView, DecideFee, FeeSettled, ProposeFee
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
+WAIVER_BY_SUPERVISOR = "减免信息处理费须由负责人决定并说明理由（与收费决定相同），登记人员和承办人只能登记缴费"
 NO_IDENTITY = "按件计收须按申请人身份统计当月申请件数，申请人身份证件号码（统一社会信用代码）未登记"
 RESPONSES = {401: {"description": "未登录"}, 403: {"description": "角色不符"}, 404: {"description": "没有该申请"},
              409: {"description": "当前不能办理此事项（附原因）"}}
@@ -98,6 +100,8 @@ async def propose_fee(application_id: ApplicationId, body: FeeProposalBody, requ
                       client: ClientDep, user: Annotated[StaffUser, Depends(require(*ACTION_ROLES["fee-proposal"]))],
                       ) -> ApplicationView:
     await ensure_visible(user, application_id, client)
+    if request.app.state.settings.payment_channel_line() is None:  # issue 24 point 1: no notice without 缴纳方式
+        raise HTTPException(status.HTTP_409_CONFLICT, NO_PAYMENT_CHANNEL)
     if body.standard == "per-page":
         if body.quantity is None:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "按量计收须填写所需信息的页数（quantity）")
@@ -127,5 +131,7 @@ async def fee_settled(application_id: ApplicationId, body: schemas.FeeSettledBod
                       client: ClientDep, user: Annotated[StaffUser, Depends(require(*ACTION_ROLES["fee-payment"]))],
                       ) -> ApplicationView:
     await ensure_visible(user, application_id, client)
+    if body.waived and "supervisor" not in user.role_set():  # issue 24 point 2 (RULES §9): 减免 is the head's decision
+        raise HTTPException(status.HTTP_409_CONFLICT, WAIVER_BY_SUPERVISOR)
     command = FeeSettled.model_validate(body.model_dump() | {"by": user.username})
     return await _update(request, session, client, application_id, "fee_settled", command)

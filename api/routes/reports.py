@@ -133,6 +133,8 @@ def _report(session: Session, year: int, agency: str, version: int | None, draft
         report = dict(chosen.report)
         report.update(status="published", version=chosen.version, published_at=chosen.published_at.isoformat(),
                       published_by=chosen.published_by, amendment_reason=chosen.reason)
+        if chosen is published[-1]:
+            report["amendment_needed"] = _amendment_needed(session, year, chosen)
     else:
         report = _live_report(session, year, agency)
         report.update(status="draft", version=None, locked=bool(published))
@@ -140,11 +142,25 @@ def _report(session: Session, year: int, agency: str, version: int | None, draft
     return report
 
 
+def _amendment_needed(session: Session, year: int, latest) -> dict[str, Any] | None:
+    """Issue 24 point 9: applications received in the year but registered after its latest version was published
+    (a back-dated receipt, with its evidence) change the published figures: the report says an amendment is due."""
+    late = repo.registered_after(session, year, latest.published_at)
+    if not late:
+        return None
+    listed = "；".join(f"{a['application_id']}（收到于 {a['received_on']}，登记于 {a['registered_at'][:10]}）" for a in late)
+    return {"reason": f"{year}年度报告第{latest.version}版公布后，又登记了 {len(late)} 件收到于{year}年的申请，"
+                      f"已公布的数字（表三）与记录不再一致，须提交更正（amendments）并说明理由：{listed}",
+            "applications": late}
+
+
 def _status_line(report: dict[str, Any]) -> str:
     if report["status"] == "published":
         line = f"第{report['version']}版，{report['published_at'][:10]} 公布"
         if report.get("amendment_reason"):
             line += f"（更正：{report['amendment_reason']}）"
+        if report.get("amendment_needed"):
+            line += f"；须更正：公布后又登记了 {len(report['amendment_needed']['applications'])} 件收到于本年度的申请"
         return line
     return "草稿（未公布），生成于 " + report["generated_at"][:10]
 

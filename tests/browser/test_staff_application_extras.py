@@ -69,10 +69,11 @@ async def test_fee_approved_by_the_supervisor_and_payment_recorded_on_the_applic
     await handler.goto(f"/staff/applications/{application_id}")
     payment = await form(handler, "fee-payment")
     await check_page(handler, "staff-fee-payment")
-    await payment.get_by_label("减免（须说明理由）").check()
+    await payment.get_by_label("减免（由负责人决定，须说明理由）").check()
     await payment.get_by_role("button", name="登记").click()
     await handler.wait_for_selector("#error-fee-payment")
-    assert "减免须说明理由" in await handler.locator("#error-fee-payment").inner_text()
+    # Issue 24 point 2: a waiver (减免) is the supervisor's decision, with reasons.
+    assert "减免信息处理费须由负责人决定并说明理由" in await handler.locator("#error-fee-payment").inner_text()
     refused_as_expected(handler)
     payment = await form(handler, "fee-payment")
     await payment.get_by_label("申请人已缴纳").check()
