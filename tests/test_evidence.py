@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core import clock
-from clock import add_working_days_from, end_of_day_instant, local_date
+from clock import add_working_days_from, end_of_day_instant, local_date, start_of_day_instant
 from tests.helpers import act, eventually, mails_about, register, state, through_review, today
 from tests.test_replay import replayer
 from workcalendar import WorkCalendar, load_calendar_data
@@ -193,8 +193,12 @@ async def test_a_supplement_notices_portal_download_dates_the_supplement_window(
     days = CALENDAR.workdays_between(CALENDAR.next_workday_on_or_after(asked_on)[0], first_deadline)[0]
     await letter_row(api, app_id, "supplement", lambda r: r["status"] == "awaiting-staff")
 
-    await env.fast_forward(client.get_workflow_handle(app_id), timedelta(days=3))
+    # Downloaded three working days into the window (three calendar days can fall in a holiday week and move nothing).
+    download_day = add_working_days_from(CALENDAR, CALENDAR.next_workday_on_or_after(asked_on)[0], 3)[0]
+    await env.fast_forward(client.get_workflow_handle(app_id),
+                           start_of_day_instant(download_day) + timedelta(hours=10) - await workflow_now(env, client, app_id))
     now = await workflow_now(env, client, app_id)
+    assert local_date(now) == download_day
     with time_machine.travel(now, tick=False):  # the API's clock and the server's agree, as in production
         download = await api.get(f"/api/v1/portal/applications/{app_id}/letters/supplement.pdf",
                                  headers=api.as_applicant(app_id))
