@@ -16,7 +16,7 @@ from tests.conftest import staff_client
 from tests.helpers import act, eventually, mails_about, register, send_action
 from tests.letters_support import REPO_ROOT, pdf_attachments, pdf_text, preview_png, require_pdf_tools
 
-APPLICANT = {"name": "钱七", "type": "natural-person", "id_number": "350102199001011234", "email": "qianqi@exact.example.cn"}
+APPLICANT = {"name": "钱七", "type": "natural-person", "id_number": "350102199001011238", "email": "qianqi@exact.example.cn"}
 # A real agency's settings (the example values replaced), as an operator fills them in.
 REAL = {"agency_name": "福州市统计局", "document_number_prefix": "榕统", "reconsideration_body": "福州市人民政府",
         "court": "福州市鼓楼区人民法院", "example_agency": False}
@@ -84,7 +84,7 @@ async def test_the_api_refuses_example_values_outside_the_embedded_system_and_ma
 
 
 async def test_no_fee_is_proposed_while_the_payment_channel_is_unset(env, api, client, settings, engine):
-    app_id = (await register(api, applicant=APPLICANT | {"email": "unset@exact.example.cn"}))["application_id"]
+    app_id = (await register(api, resubmit=True, applicant=APPLICANT | {"email": "unset@exact.example.cn"}))["application_id"]
     unset = create_app(settings.model_copy(update=REAL | {"fee_payment_channel": None, "fee_payment_text": None}),
                        client=client, engine=engine)
     async with staff_client(unset, env) as http:
@@ -96,19 +96,18 @@ async def test_no_fee_is_proposed_while_the_payment_channel_is_unset(env, api, c
 
 
 async def test_the_fee_notice_says_how_the_amount_was_counted_how_to_pay_and_the_remedies(api, mailbox, tmp_path):
-    app_id = (await register(api, applicant=APPLICANT))["application_id"]
+    app_id = (await register(api, resubmit=True, applicant=APPLICANT))["application_id"]
     await act(api, app_id, "fee-proposal", {"standard": "per-page", "quantity": 120,
                                              "reason": "申请公开的信息达120页，数量明显超过合理范围", "by": "wang"})
     approved = await act(api, app_id, "fee-decision", {"approve": True, "by": "chief-liu"})
-    pay_by = approved["fee"]["pay_by"]
+    assert approved["fee"]["pay_by"] is None  # RULES §3 Service: the 20 working days run from the notice's receipt
     await eventually(api, app_id, lambda s: sum(e["kind"] == "letter-sent" for e in s["timeline"]) >= 2)
     mail = [m for m in mails_about(mailbox.envelopes, app_id) if "缴费通知" in m["Subject"]][0]
     paragraphs = _plain(mail).split("\n\n")
-    y, m, d = (int(part) for part in pay_by.split("-"))
     assert "计算方法：共120页：30页以下（含30页）的部分不收费，第31-100页共70页×10元＝700元，" \
            "第101-120页共20页×20元＝400元；合计1100元。" in paragraphs
     assert "应缴金额：人民币1100元。" in paragraphs
-    assert (f"请自收到本通知之日起20个工作日内，即于{y}年{m}月{d}日（含当日）前，按以下方式缴纳：到缴费窗口缴纳，"
+    assert (f"请自收到本通知之日起20个工作日内，按以下方式缴纳：到缴费窗口缴纳，"
             f"{EXAMPLE_PAYMENT_TEXT}。缴费时请注明申请编号，缴费后请保留缴款凭证。缴费期间不计算在答复期限内。") in paragraphs
     assert REMEDIES_OF_THE_FEE_NOTICE in paragraphs
     assert "按本通知所附缴费方式" not in _plain(mail)
@@ -123,13 +122,13 @@ async def test_the_fee_notice_says_how_the_amount_was_counted_how_to_pay_and_the
 
 
 async def test_no_fee_after_the_reply_period_nor_per_page_for_inspection_and_a_waiver_is_the_supervisors(env, api, client):
-    inspect = (await register(api, applicant=APPLICANT | {"email": "look@exact.example.cn"},
+    inspect = (await register(api, resubmit=True, applicant=APPLICANT | {"email": "look@exact.example.cn"},
                               delivery_method="inspection"))["application_id"]
     refused = await send_action(api, inspect, "fee-proposal", {"standard": "per-page", "quantity": 120,
                                                                "reason": "申请查阅的信息达120页", "by": "wang"})
     assert refused.status_code == 409 and "现场查阅" in refused.json()["detail"] and "不能按量计收" in refused.json()["detail"]
 
-    late = (await register(api, applicant=APPLICANT | {"email": "late@exact.example.cn"}))["application_id"]
+    late = (await register(api, resubmit=True, applicant=APPLICANT | {"email": "late@exact.example.cn"}))["application_id"]
     proposed = await act(api, late, "fee-proposal", {"standard": "per-page", "quantity": 120,
                                                       "reason": "申请公开的信息达120页", "by": "wang"})
     due_on = proposed["due"]["due_on"]
@@ -144,7 +143,7 @@ async def test_no_fee_after_the_reply_period_nor_per_page_for_inspection_and_a_w
                                                            "reason": "申请公开的信息达120页", "by": "wang"})
     assert again.status_code == 409 and f"答复期限已于 {due_on} 届满" in again.json()["detail"]
 
-    fee_id = (await register(api, applicant=APPLICANT | {"email": "waive@exact.example.cn"}))["application_id"]
+    fee_id = (await register(api, resubmit=True, applicant=APPLICANT | {"email": "waive@exact.example.cn"}))["application_id"]
     await act(api, fee_id, "fee-proposal", {"standard": "per-page", "quantity": 120, "reason": "信息达120页", "by": "wang"})
     approved = await act(api, fee_id, "fee-decision", {"approve": True, "by": "chief-liu"})
     today = approved["as_of"]
@@ -277,11 +276,11 @@ async def test_a_supplement_deadline_shorter_than_the_agencys_minimum_is_refused
 
 async def test_a_repeat_must_name_an_answered_application_of_the_same_applicant_with_a_matching_item(api, mailbox):
     same = {"name": "冯四", "type": "natural-person", "id_number": "11010519491231002X", "email": "fengsi@exact.example.cn"}
-    other = same | {"id_number": "350102199001011234"}  # the same name and e-mail, another person's identity number
+    other = same | {"id_number": "350102199001011238"}  # the same name and e-mail, another person's identity number
     wanted = "2025年全市规模以上工业企业名录"
 
     async def answered(applicant, description):
-        app_id = (await register(api, applicant=applicant, items=[{"description": description}]))["application_id"]
+        app_id = (await register(api, resubmit=True, applicant=applicant, items=[{"description": description}]))["application_id"]
         await act(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "by": "wang"})
         await act(api, app_id, "submit", {"by": "wang"})
         await act(api, app_id, "review", {"approve": True, "by": "reviewer-zhao"})
@@ -289,11 +288,11 @@ async def test_a_repeat_must_name_an_answered_application_of_the_same_applicant_
         await eventually(api, app_id, lambda s: s["status"] == "closed")
         return app_id
 
-    open_one = (await register(api, applicant=same, items=[{"description": wanted}]))["application_id"]
+    open_one = (await register(api, resubmit=True, applicant=same, items=[{"description": wanted}]))["application_id"]
     others = await answered(other, wanted)
     unlike = await answered(same, "2024年全市居民消费价格指数月度数据")
     earlier = await answered(same, wanted)
-    app_id = (await register(api, applicant=same, items=[{"description": "2025年全市规上工业企业名录"}]))["application_id"]
+    app_id = (await register(api, resubmit=True, applicant=same, items=[{"description": "2025年全市规上工业企业名录"}]))["application_id"]
 
     async def propose(earlier_id):
         return await send_action(api, app_id, "decisions", {"item_no": 1, "outcome": "not-processed-2",
@@ -331,6 +330,8 @@ async def test_the_supervisor_who_found_the_reasons_unreasonable_may_sign_the_re
     app_id = (await register(api, applicant={"name": "陈九", "type": "natural-person", "email": "chenjiu@exact.example.cn"}))[
         "application_id"]
     await act(api, app_id, "reasons-request", {"grounds": "本月已提出申请42件，涉及全市各年度统计报表", "by": "wang"})
+    # RULES §3 Service: the period runs from the request's proven receipt (its e-mail's delivery report).
+    await eventually(api, app_id, lambda s: s["excessive"]["service"]["served_on"] is not None)
     await env.fast_forward(client.get_workflow_handle(app_id), timedelta(days=30))
     await eventually(api, app_id, lambda s: any(e["kind"] == "reasons-deadline-passed" for e in s["timeline"]))
     decided = await act(api, app_id, "excessive-decision",
