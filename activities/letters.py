@@ -76,9 +76,11 @@ FIRST_HEARTBEAT_AFTER = 3.0
 FIRST_RETRY_IN = timedelta(seconds=2)
 
 
-def document_number_prefix() -> str:
-    # TODO(settings): a Settings field once core/config.py is free to change; the environment until then.
-    return os.environ.get("DISCLOSURE_DOCUMENT_NUMBER_PREFIX", "").strip() or DEFAULT_DOCUMENT_NUMBER_PREFIX
+def document_number_prefix(settings=None) -> str:
+    """文号's agency code: the setting (`DISCLOSURE_DOCUMENT_NUMBER_PREFIX`, environment or .env), as the start-up check
+    reads it (core/config.py)."""
+    configured = getattr(settings, "document_number_prefix", None) if settings is not None else None
+    return (configured or os.environ.get("DISCLOSURE_DOCUMENT_NUMBER_PREFIX", "")).strip() or DEFAULT_DOCUMENT_NUMBER_PREFIX
 
 
 class _Existing(Exception):
@@ -177,7 +179,7 @@ class LetterActivities:
             with session_scope(self._engine) as session:
                 # The counter first: on SQLite a transaction that read first cannot take the write lock.
                 seq = repo.allocate_document_number(session, SERIES[inp.letter.kind], year)
-                number = document_number(document_number_prefix(), inp.letter.kind, year, seq)
+                number = document_number(document_number_prefix(self._settings), inp.letter.kind, year, seq)
                 if not repo.reserve_document_number(session, inp.key, number):
                     raise _Existing  # rolled back: the counter gives this number back
                 return number

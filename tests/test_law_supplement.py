@@ -80,6 +80,11 @@ async def test_a_good_reason_gives_a_new_deadline_and_a_new_notice(env, api, cli
     past = await send_action(api, app_id, "supplement-lapse",
                              {"justified": True, "reason": "申请人住院", "new_deadline_on": today.isoformat(), "by": "chief-liu"})
     assert past.status_code == 409
+    # Reg. 30 合理的补正期限: a renewed deadline gives the agency's minimum of working days too (issue 24 point 10).
+    short = await send_action(api, app_id, "supplement-lapse", {"justified": True, "reason": "申请人住院",
+                                                               "new_deadline_on": (today + timedelta(days=3)).isoformat(),
+                                                               "by": "chief-liu"})
+    assert short.status_code == 409 and "至少 10 个工作日" in short.json()["detail"]
     new_deadline = today + timedelta(days=20)
     renewed = await act(api, app_id, "supplement-lapse", {"justified": True, "reason": "申请人住院治疗，无法按期补正",
                                                            "new_deadline_on": new_deadline.isoformat(), "by": "chief-liu"})

@@ -103,6 +103,15 @@ def why_not_decide_lapse(s: ApplicationState, cmd: msg.DecideSupplementLapse, to
         return "有正当理由的，须确定晚于今天的新的补正期限"
     if not cmd.justified and cmd.new_deadline_on is not None:
         return "认定无正当理由的，不能再确定补正期限"
+    if cmd.justified:
+        # Reg. 30 合理的补正期限 (issue 24 point 10): a renewed deadline gives the agency's minimum too, counted from the
+        # new notice's receipt as the first one's.
+        day0, _ = s.cal.next_workday_on_or_after(today)
+        given = s.cal.workdays_between(day0, cmd.new_deadline_on)[0]
+        minimum = s.inp.policy.min_supplement_days
+        if given < minimum:
+            return (f"新的补正期限须给申请人合理的时间：至少 {minimum} 个工作日（自收到新的补正通知之日起计算，本机关设置），"
+                    f"截至 {cmd.new_deadline_on} 只有 {given} 个工作日")
     return None
 
 
