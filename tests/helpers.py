@@ -278,9 +278,12 @@ async def _redated(api, report: bytes) -> bytes:
     env = getattr(api, "env", None)
     if found is None or env is None:
         return report
-    application_id = found.group(1).decode().split(":")[0].split(".")[0]
+    # The workflow the letter is about: the application, or its consultation child (whose clock may differ from the
+    # application's under per-workflow time skipping); the relay upper-cases the key (aiosmtpd's ENVID).
+    application_id, _, child = found.group(1).decode().split(":")[0].partition(".")
+    workflow_id = f"{application_id}.{child.lower()}" if child else application_id
     try:
-        now = await env.get_current_time(api.app.state.temporal.get_workflow_handle(application_id))
+        now = await env.get_current_time(api.app.state.temporal.get_workflow_handle(workflow_id))
     except Exception:  # not a workflow of this session (or no time skipping): as dated
         return report
     stamp = format_datetime(now).encode()

@@ -118,9 +118,10 @@ class ConsultationWorkflow:
         while True:
             # Staff record dispatch (the clock stops), receipt (the window runs), or that it cannot be served.
             if self._notice.dispatched_on is not None and reported != self._notice:
-                reported = self._notice
                 self._count_window()
+                reported = self._notice
                 await self._report()
+                continue  # the notice may have changed while the application was told (a receipt recorded meanwhile)
             if self._answer is not None:
                 return self._answered_result()
             if notices.running(self._notice):
