@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from core import clock
 from db.models import StaffAlert
 from db.models_participation import Draft, DraftComment, Inquiry
-from tests.helpers import view_when
+from tests.helpers import view_when, some_identity
 
 DRAFT = {"title": "关于规范统计调查项目管理的规定（征求意见稿）", "kind": "normative-document", "section": "综合统计科",
          "content": "第一条 为规范统计调查项目管理……\n第二条 本规定适用于……", "basis": "依据《统计法》第十二条起草。",
@@ -373,7 +373,7 @@ async def test_question_turned_into_an_application_once_the_asker_confirms(api, 
     asked = await _ask(anon, question="请公开本局2025年统计执法检查的全部处罚决定书。", consent_publish=False)
     inquiry_id, code = asked["inquiry_id"], asked["query_code"]
     await _inquiry_row(engine, inquiry_id)  # written in the background
-    applicant = {"name": "张三", "email": "zhang@example.com"}
+    applicant = {"name": "张三", "email": "zhang@example.com", "id_number": some_identity()}
     unasked = await anon.post(f"/api/v1/public/inquiries/{inquiry_id}/convert",
                               json={"code": code, "applicant": applicant, "delivery_method": "email"})
     assert unasked.status_code == 409

@@ -146,7 +146,7 @@ async def track_or_confirm(request: Request):
     """Posted (the query code never in an address): the lookup, or the asker's confirmation that the question
     is a disclosure application, registered today (its own receipt date)."""
     form = await request.form()
-    values = {k: str(form.get(k, "")).strip() for k in ("inquiry_id", "code", "name", "email")}
+    values = {k: str(form.get(k, "")).strip() for k in ("inquiry_id", "code", "name", "email", "id_type", "id_number")}
     if not csrf_ok(request, form):
         return await _track(request, values, error=CSRF_FAILED, status_code=400)
     if form.get("step") != "confirm":
@@ -158,13 +158,25 @@ async def track_or_confirm(request: Request):
         errors["name"] = "请填写申请人姓名或者名称"
     if not values["email"]:
         errors["email"] = "请填写电子邮箱，用于接收答复"
+    if not values["id_number"]:  # Reg. 29: the applicant's identity document (issue 23 point 5)
+        errors["id_number"] = "请填写身份证件号码（组织填写统一社会信用代码）"
     if errors:
         return await _track(request, values, errors=errors, status_code=422)
     answer = await api_call(request, "POST", f"/api/v1/public/inquiries/{values['inquiry_id'][:60]}/convert", json={
-        "code": values["code"], "applicant": {"name": values["name"], "email": values["email"]},
+        "code": values["code"], "applicant": {"name": values["name"], "email": values["email"],
+                                              "id_number": values["id_number"], **({"id_type": values["id_type"]}
+                                                                                     if values["id_type"] else {})},
         "delivery_method": "email"})
     if answer.status_code == 201:
         return render(request, "public/inquiry_converted.html", {"page": "inquiry", "created": answer.json()})
     if answer.status_code == 422:
-        return await _track(request, values, errors={"email": "电子邮箱格式不正确，应类似 name@example.com"}, status_code=422)
+        found = {}
+        for error in answer.json().get("errors", []):
+            loc = [str(part) for part in error.get("loc", [])]
+            name = "id_number" if "id_number" in loc or "id_type" in loc else "email" if "email" in loc else None
+            if name:
+                found.setdefault(name, error.get("msg") or "格式不正确")
+        if "email" in found:
+            found["email"] = "电子邮箱格式不正确，应类似 name@example.com"
+        return await _track(request, values, errors=found or {"email": detail_of(answer)}, status_code=422)
     return await _track(request, values, error=detail_of(answer), status_code=answer.status_code)

@@ -12,7 +12,7 @@ import pytest
 
 from core import clock
 from tests.browser.conftest import check_page, review_and_publish
-from tests.helpers import view_when
+from tests.helpers import view_when, some_identity
 from tests.test_participation import _draft_row, _inquiry_row, published_draft
 
 pytestmark = pytest.mark.usefixtures("live_server")
@@ -127,10 +127,11 @@ async def test_asker_sees_the_proposal_and_confirms_the_application(page, api, a
     await page.get_by_role("button", name="确认转为政府信息公开申请").click()
     await page.wait_for_selector("#error-summary")
     refused = await page.locator("#error-summary").inner_text()
-    assert "姓名" in refused and "电子邮箱" in refused
+    assert "姓名" in refused and "电子邮箱" in refused and "身份证件号码" in refused
     page.js_errors.clear()  # the form shown again answers 422
     await page.get_by_label("申请人姓名或者名称").fill("张三")
     await page.get_by_label("电子邮箱（接收答复）").fill("zhangsan@example.cn")
+    await page.get_by_label("身份证件号码或统一社会信用代码").fill(some_identity())  # Reg. 29
     await page.get_by_role("button", name="确认转为政府信息公开申请").click()
     await page.wait_for_selector("#application-id")
     application_id = await page.locator("#application-id").inner_text()

@@ -8,7 +8,7 @@ import pytest
 
 from tests.browser.conftest import check_page
 from tests.browser.test_staff import form, staff_page
-from tests.helpers import register, state, today
+from tests.helpers import register, some_identity, state, today
 
 pytestmark = pytest.mark.usefixtures("live_server")
 CHANNELS = ["online", "email", "fax", "in-person", "letter-registered"]
@@ -18,12 +18,13 @@ CHANNELS = ["online", "email", "fax", "in-person", "letter-registered"]
 async def test_the_fee_form_shows_the_months_count_and_its_list_and_proposes_it(browser, live_server, api):
     # All received on the test's first day: the count is of the receipt's month, whatever day it is when the page shows.
     first = today()
+    identity = some_identity()  # this applicant's alone: the month's count is of its applications only
     ids = []
     for n in range(11):
         created = await register(api, handler="wang", department="综合统计科", channel=CHANNELS[n % len(CHANNELS)],
                                  received_on=first.isoformat(),
                                  items=[{"description": f"2025年统计资料汇编第{n + 1}册"}],  # different requests
-                                 applicant={"name": "卫十三", "type": "natural-person", "id_number": "350102199202021117",
+                                 applicant={"name": "卫十三", "type": "natural-person", "id_number": identity,
                                             "email": f"wei{n}@fees.example.cn"})
         ids.append(created["application_id"])
     # (An application without the applicant's identity is no longer registered (issue 23 point 5): no "missing" case.)
