@@ -324,8 +324,10 @@ class ApplicantStep(Out):
 
 class ApplicantSupplement(Out):
     needed: list[str]
-    deadline_on: date
+    deadline_on: date = Field(description="the deadline: counted from the notice's receipt once that is proven")
     received_on: date | None
+    window_days: int | None = Field(default=None, description="working days to supplement, from the notice's receipt")
+    notice_served_on: date | None = Field(default=None, description="the day the applicant received the notice (送达)")
 
 
 class ApplicantView(Out):

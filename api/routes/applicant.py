@@ -93,7 +93,8 @@ def applicant_view(view: ApplicationView) -> ApplicantView:
         paused=any(p.ended_on is None for p in view.paused_intervals),
         extended=view.extension is not None and view.extension.decision == "approved",
         supplement=ApplicantSupplement(needed=view.supplement.needed, deadline_on=view.supplement.deadline_on,
-                                       received_on=view.supplement.received_on) if view.supplement else None,
+                                       received_on=view.supplement.received_on, window_days=view.supplement.window_days,
+                                       notice_served_on=view.supplement.notice_served_on) if view.supplement else None,
         replied_on=view.replied_on, reply_available=replied and view.reply_draft is not None,
         timeline=[ApplicantStep(at=e.at, what=APPLICANT_STEPS[e.kind]) for e in view.timeline if e.kind in APPLICANT_STEPS],
     )

@@ -109,7 +109,10 @@ async def test_apply_track_supplement_and_withdraw(page, api):
     await act(api, number, "supplement-request", {"needed": ["请说明所需价格指数的具体类别（如食品类）"], "by": "wang"})
     await page.reload()
     assert await page.locator("#status").inner_text() == "等待您补正"
-    assert "具体类别" in await page.locator("#supplement-title + .warning").inner_text()
+    asked = await page.locator("#supplement-title + .warning").inner_text()
+    assert "具体类别" in asked
+    # RULES §3 Service: the period from the notice's receipt, in working days; or, once received, until when.
+    assert re.search(r"自收到通知之日起 \d+ 个工作日内|您于 .+ 收到，请在 .+ 前补正", asked), asked
     await check_page(page, "public-track-supplement")
     await page.get_by_role("button", name="提交补正").click()  # empty: explained beside the field
     assert "请填写补正内容" in await page.locator("#e-note").inner_text()
