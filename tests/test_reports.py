@@ -428,6 +428,8 @@ async def test_an_abandoned_application_is_recorded_as_other_1(env, api, client,
 
     app_id = (await register(api, applicant={"name": "某研究院", "type": "research-institution", "email": "r@example.cn"}))["application_id"]
     await act(api, app_id, "supplement-request", {"needed": ["请明确所需信息的时间范围"], "by": "wang"})
+    # RULES §3 Service: the deadline runs from the notice's proven receipt (its e-mail's delivery report).
+    await eventually(api, app_id, lambda s: s["supplement"]["notice_served_on"] is not None)
     handle = client.get_workflow_handle(app_id, result_type=ApplicationOutcome)
     await env.fast_forward(handle, timedelta(days=40))
     await eventually(api, app_id, lambda s: any(e["kind"] == "supplement-deadline-passed" for e in s["timeline"]))
