@@ -202,7 +202,7 @@ def _staff_body(n: int, *, department: str = STATS, channel: str = "letter-regis
     }
     if assign:
         body |= {"handler": HANDLER_OF[department], "department": department}
-    if received_on.year != date.today().year:  # issue 24 point 9: an earlier year's receipt names its evidence
+    if received_on.year != clock.today().year:  # issue 24 point 9: an earlier year's receipt names its evidence
         body["receipt_evidence"] = "挂号信签收记录（演示）"
     return body
 
