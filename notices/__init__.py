@@ -38,7 +38,13 @@ HOW_WORDS: dict[ServiceHow, str] = {
     "public-notice": "公告送达",
 }
 
-__all__ = ["PUBLIC_NOTICE_DAYS", "HOW_WORDS", "NoticeService", "new_notice", "dispatch", "serve", "unservable",
+# The letter kinds whose receipt starts a period: the application's notices (served through its `letter_served` and
+# `notice_event`) and the consultation letters (served through the consultation child's `record_service`).
+APPLICATION_NOTICE_KINDS = ("supplement-notice", "fee-notice", "reasons-request")
+CONSULTATION_LETTER_KINDS = ("consultation-letter", "agency-consultation-letter")
+PERIOD_NOTICE_KINDS = APPLICATION_NOTICE_KINDS + CONSULTATION_LETTER_KINDS
+
+__all__ = ["APPLICATION_NOTICE_KINDS", "CONSULTATION_LETTER_KINDS", "PERIOD_NOTICE_KINDS", "PUBLIC_NOTICE_DAYS", "HOW_WORDS", "NoticeService", "new_notice", "dispatch", "serve", "unservable",
            "publish", "recount", "running", "status_words", "why_not_serve"]
 
 

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+import notices
 from api.pages import staff_data
 from api.pages.common import api_call, csrf_ok, detail_of, duplicate_of, field_errors
 from api.pages.staff_session import (
@@ -66,7 +67,7 @@ LETTER_KINDS = {"acknowledgment": "登记回执", "supplement-notice": "补正�
                 "consultation-letter": "征求意见函", "override-notice": "公开决定告知书", "reply": "答复告知书",
                 "agency-consultation-letter": "征求意见函（其他机关）", "fee-notice": "缴费通知"}
 # The notices whose receipt starts a period (RULES §3 Service): the addressee's days run from the proven receipt.
-PERIOD_NOTICES = ("supplement-notice", "fee-notice", "reasons-request", "consultation-letter", "agency-consultation-letter")
+PERIOD_NOTICES = notices.PERIOD_NOTICE_KINDS
 LETTER_STATUS = {"composing": "生成中", "pending": "待发送", "sending": "发送中", "sent": "已发出", "failed": "发送失败",
                  "uncertain": "可能已送达（待核实）", "awaiting-staff": "待工作人员寄送或交付", "delivered": "已送达"}
 

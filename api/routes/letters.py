@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+import notices
 from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
 from api.offloop import blocking, rendering
 from api.routes.applicant import Owned
@@ -217,8 +218,8 @@ def _letter_out(row: LetterOutbox, document, returns: list | None = None) -> Let
 
 # --- proof of service entered by staff (issue 11 point 14) ---------------------------------------
 
-CONSULTATION_LETTERS = ("consultation-letter", "agency-consultation-letter")
-NOTICES = ("supplement-notice", "fee-notice", "reasons-request")
+CONSULTATION_LETTERS = notices.CONSULTATION_LETTER_KINDS
+NOTICES = notices.APPLICATION_NOTICE_KINDS
 
 
 class ServiceIn(BaseModel):

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+import notices
 from api.deps import ClientDep, SessionDep, SettingsDep
 from api.offloop import blocking
 from api.temporal_calls import run_update
@@ -37,8 +38,8 @@ from workflows.messages import ApplicationView, ConsultationView, LetterServed, 
 
 router = APIRouter(prefix="/api/v1/mail", tags=["mail-returns"])
 
-CONSULTATION_LETTERS = ("consultation-letter", "agency-consultation-letter")
-NOTICES = ("supplement-notice", "fee-notice", "reasons-request")
+CONSULTATION_LETTERS = notices.CONSULTATION_LETTER_KINDS
+NOTICES = notices.APPLICATION_NOTICE_KINDS
 MAX_RETURN_BYTES = 10 * 1024 * 1024
 
 
