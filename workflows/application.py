@@ -126,7 +126,6 @@ class DisclosureApplicationWorkflow(IntakeHandlers, PeriodHandlers, FeeHandlers,
         self._dirty = False  # the database copy is behind the state (PERSIST_IN_BACKGROUND)
         self._writing = False  # the background persister has a write in flight
         self._persister: asyncio.Task | None = None
-        self._with_record = True  # the acknowledgment's activity writes the record with its letter's event
         self._folding = False  # a letter's activity is writing the record
         # The values last upserted; those the API started the workflow with (issue 15 point 2: one upsert
         # fewer at the start). Read from the start event, so replays of any history agree.

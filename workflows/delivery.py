@@ -123,7 +123,6 @@ async def send_through_outbox(inp: SendLetterInput, *, handler: str | None = Non
 
 
 class LetterDelivery:
-    _with_record = False  # LETTER_WITH_RECORD: set by the application at the start of its run
 
     def _letter_record(self, compose: ComposeLetterInput | None) -> tuple[PersistApplicationInput, int] | None:
         """Hook (LETTER_WITH_RECORD): the record for the letter's activity to write with its outcome event, and that
