@@ -30,6 +30,8 @@ class CapturingHandler:
 
     envelopes: list[Envelope] = field(default_factory=list)
     returns: list[bytes] = field(default_factory=list)
+    reported: list[bytes] = field(default_factory=list)  # every report ever owed (`returns` are those still pending)
+    relayed: list[bytes] = field(default_factory=list)  # those tests.helpers.relay_returns has handed to the APIs
     rules: list[tuple[str, str]] = field(default_factory=list)
     report_at: datetime | None = None
     hold: list[str] = field(default_factory=lambda: ["*@held.example.cn", "*.held.example.cn"])
@@ -41,8 +43,10 @@ class CapturingHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.envelopes.append(envelope)
-        self.returns.extend(delivery_reports(envelope, rules=self.rules, reporting_mta="mx.addressee.example",
-                                             at=self.report_at or clock.now()))
+        reports = delivery_reports(envelope, rules=self.rules, reporting_mta="mx.addressee.example",
+                                   at=self.report_at or clock.now())
+        self.reported.extend(reports)
+        self.returns.extend(reports)
         return "250 Message accepted for delivery"
 
 
