@@ -2,6 +2,8 @@
 
   python admin.py create-admin --username NAME [--full-name ...]
       the first administrator; the password comes from DISCLOSURE_ADMIN_PASSWORD or a prompt, never argv
+  python admin.py create-agency --code CODE --name NAME --admin-username USER [--region ...]
+      a new agency on the platform (issue 25) and its first administrator (password as create-admin's)
   python admin.py verify-audit
       checks the audit trail's hash chain; names the first altered, missing or re-linked row (exit 1)
   python admin.py publish-calendar --year 2027 --file 2027.json --by NAME
@@ -32,7 +34,9 @@ from core.security import password_problem
 from services.audit import verify_audit
 from core.config import get_settings
 from core.temporal import connect
+from db import tenancy
 from db.session import init_db, make_engine
+from services.agencies import AgencyError, create_agency, ensure_first_agency
 from services.calendar import CalendarError, InvalidSchedule, parse_schedule, publish_year
 
 
@@ -60,9 +64,46 @@ async def publish_calendar(year: int, file: Path, by: str) -> int:
 
 
 def _engine():
-    engine = make_engine(get_settings().database_url)
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
     init_db(engine)
+    ensure_first_agency(engine, settings)  # issue 25: the installation's own agency owns what is made here
     return engine
+
+
+def _new_password() -> str | None:
+    password = os.environ.get("DISCLOSURE_ADMIN_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            print("Set DISCLOSURE_ADMIN_PASSWORD or run in a terminal to be asked for the password.", file=sys.stderr)
+            return None
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Password again: "):
+            print("The passwords differ.", file=sys.stderr)
+            return None
+    return password
+
+
+def create_agency_command(code: str, name: str, region: str, admin_username: str, full_name: str) -> int:
+    """Issue 25: a new agency on the platform and its first administrator (who then creates its staff through
+    POST /api/v1/admin/users: they belong to it). The platform administrator reads no applications here."""
+    password = _new_password()
+    if password is None:
+        return 2
+    engine = _engine()
+    try:
+        with Session(engine) as session:
+            agency = create_agency(session, code=code, name=name, region=region)
+            with tenancy.acting_for(agency.code):
+                create_user(session, username=admin_username, password=password, roles=["admin"], full_name=full_name)
+                session.commit()
+    except (AgencyError, AccountError) as err:
+        print(err, file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"Agency {agency.code} ({agency.name}) created with its administrator {admin_username}.")
+    return 0
 
 
 def create_admin(username: str, full_name: str) -> int:
@@ -173,10 +214,18 @@ def main() -> int:
     admin.add_argument("--username", required=True)
     admin.add_argument("--full-name", default="")
     commands.add_parser("verify-audit", help="verify the audit trail's hash chain")
+    agency = commands.add_parser("create-agency", help="add an agency to the platform with its first administrator")
+    agency.add_argument("--code", required=True, help="2-20 lowercase letters, digits or hyphens (in its numbers)")
+    agency.add_argument("--name", required=True)
+    agency.add_argument("--region", default="")
+    agency.add_argument("--admin-username", required=True)
+    agency.add_argument("--admin-full-name", default="")
     commands.add_parser("backfill-report-records", help="report-grade records of applications ended before they existed")
     args = parser.parse_args()
     if args.command == "backfill-report-records":
         return backfill_report_records()
+    if args.command == "create-agency":
+        return create_agency_command(args.code, args.name, args.region, args.admin_username, args.admin_full_name)
     if args.command == "create-admin":
         return create_admin(args.username, args.full_name)
     if args.command == "verify-audit":

@@ -24,6 +24,7 @@ from core.config import get_settings
 from core.observability import configure_logging, configure_tracing, shutdown_observability
 from core.temporal import build_worker, connect
 from db.session import init_db, make_engine
+from services.agencies import ensure_first_agency
 
 log = logging.getLogger("disclosure.worker")
 PROJECT_ROOT = Path(__file__).resolve().parent
@@ -83,6 +84,7 @@ async def main() -> None:
     configure_tracing("disclosure-worker", otlp_endpoint=settings.otlp_endpoint)
     engine = make_engine(settings.database_url)
     init_db(engine)
+    ensure_first_agency(engine, settings)  # issue 25: rows written outside a request belong to the first agency
     client = await connect(settings, worker_process=True)
     worker = build_worker(client, settings, engine)
     if settings.worker_metrics_address:

@@ -4,7 +4,7 @@ import asyncio
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, status
+from fastapi import Depends, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -23,12 +23,15 @@ from api.routes import fees, guidance  # issue 11 points 12, 15
 from api.routes import mail_returns
 from api.routes import participation  # issue 26
 from api.routes import assignees  # issue 23 point 1
+from api.routes import agencies  # issue 25
+from api.tenancy import AgencyScope, agency_guard
 from api.security import RateLimiter
 from core.codec import codec_from_spec
 from core.config import Settings, get_settings
 from core.observability import configure_logging, configure_tracing, install_api_metrics, instrument_app
 from core.temporal import connect
 from db.session import init_db, make_engine
+from services.agencies import ensure_first_agency
 from services.calendar import CalendarSource
 from workcalendar import WorkCalendar
 
@@ -67,6 +70,7 @@ def create_app(
             refresher.cancel()
 
     app = FastAPI(
+        dependencies=[Depends(agency_guard)],  # issue 25: another agency's object is 404 on every route
         title="政府信息公开申请办理 API",
         version="0.1.0",
         description="Disclosure applications (依申请公开) as durable workflows.",
@@ -74,6 +78,7 @@ def create_app(
     )
     engine = engine or make_engine(settings.database_url)
     init_db(engine)
+    ensure_first_agency(engine, settings)  # issue 25: the installation's own agency, from the settings
     app.state.settings, app.state.engine, app.state.temporal = settings, engine, client
     app.state.calendar = CalendarSource(engine)
     app.state.registration = RegistrationWrites(engine)
@@ -122,11 +127,13 @@ def create_app(
         app.include_router(router)
     app.include_router(release.router)  # issue 22: files released with a reply, screened and redacted
     app.include_router(assignees.router)  # issue 23 point 1: who an application may be assigned to
+    app.include_router(agencies.router)  # issue 25: the agencies on the platform
     # Outermost last: size cap → audit → CORS (codec only) → Idempotency-Key → routes.
     app.add_middleware(IdempotencyKeys, engine=engine, settings=settings)  # innermost: audited, replays too
     origins = [o.strip() for o in settings.codec_cors_origins.split(",") if o.strip()]
     app.add_middleware(CodecCORS, origins=origins)
     app.add_middleware(AuditTrail, engine=engine)
+    app.add_middleware(AgencyScope, settings=settings)  # issue 25: the staff member's agency for the whole request
     # File uploads of released files (issue 22) may be larger: their own limit, the multipart framing on top.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
                        uploads=(release.UPLOAD_PATH, settings.release_max_bytes + release.MULTIPART_MARGIN))

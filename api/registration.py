@@ -29,6 +29,8 @@ from workflows.records import initial_record, registration_event
 class NumberRequest:
     year: int
     prefix: str
+    agency: str | None = None  # issue 25: numbers are per agency and year (None: the first agency)
+    pattern: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,8 @@ class RegistrationWrites:
 
         self._repair = asyncio.get_running_loop().create_task(repair())
 
-    async def next_number(self, year: int, prefix: str) -> str:
-        return await self.numbers.submit(NumberRequest(year, prefix))
+    async def next_number(self, year: int, prefix: str, agency: str | None = None, pattern: str | None = None) -> str:
+        return await self.numbers.submit(NumberRequest(year, prefix, agency, pattern))
 
     async def list_now(self, application: ApplicationInput, due: DueDate, code_hash: str) -> None:
         await self.listings.submit(FirstListing(application, due, code_hash))
@@ -78,7 +80,8 @@ class RegistrationWrites:
         numbers = [""] * len(requests)
         with write_turn(self.engine), session_scope(self.engine) as session:
             for request, wanting in positions.items():
-                allocated = allocate_application_numbers(session, request.year, len(wanting), request.prefix)
+                allocated = allocate_application_numbers(session, request.year, len(wanting), request.prefix,
+                                                         request.agency, request.pattern)
                 for i, number in zip(wanting, allocated, strict=True):
                     numbers[i] = number
         return numbers

@@ -130,6 +130,8 @@ class ApplicationCreate(Body):
     resubmit: bool = Field(default=False, description=(
         "issue 23 point 6: the same applicant's same items within a day are refused (409, naming the earlier "
         "number) unless the applicant confirms they mean to apply again"))
+    agency: str | None = Field(default=None, max_length=20, description=(
+        "受理机关代码 (issue 25; GET /api/v1/agencies): the registration desk's own agency if omitted"))
 
     @model_validator(mode="after")
     def delivery_needs_an_address(self) -> "ApplicationCreate":
@@ -144,6 +146,8 @@ class PublicApplicationCreate(Body):
     items: list[RequestedItemIn] = Field(min_length=1, max_length=50)
     delivery_method: DeliveryMethod
     resubmit: bool = Field(default=False, description="issue 23 point 6: yes, the same request again (see ApplicationCreate)")
+    agency: str | None = Field(default=None, max_length=20, description=(
+        "受理机关代码 (issue 25; GET /api/v1/agencies): required when the platform has more than one agency"))
 
     @model_validator(mode="after")
     def delivery_needs_an_address(self) -> "PublicApplicationCreate":

@@ -45,6 +45,8 @@ def current_user(request: Request, token: Annotated[str | None, Depends(oauth2_s
     user = find_user(request.app.state.engine, claims["sub"])
     if user is None or not user.active or user.token_version != claims["ver"]:
         raise unauthorized(LOGIN_EXPIRED)
+    if user.agency != (claims.get("agency") or request.app.state.settings.agency_code):  # issue 25: never another's
+        raise unauthorized(LOGIN_EXPIRED)
     mark_actor(request, user.username, user.roles)
     return user
 

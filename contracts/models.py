@@ -48,6 +48,7 @@ class ApplicationRecord(ApplicationFields, ApplicationKey, Payload):
     clock: dict | None = Field(default=None, description=(
         "the state its deadlines are counted from (workflows/calendar_recount.py clock_copy); None: not recountable "
         "from the database (the calendar broadcaster signals it)"))
+    agency: str | None = Field(default=None, description="the agency it was made to (issue 25); None: the first one")
 
 
 class PersistApplicationInput(Payload):

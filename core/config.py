@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     api_port: int = 8000
 
     agency_name: str = "某市统计局"
+    # Issue 25 (RULES §12): the installation's first agency on the platform; its code names it in URLs, forms and
+    # numbers. Its name, prefixes, remedy bodies and payment channel are the settings below (copied into its agency
+    # record at start: services/agencies.py); agencies added later carry their own (admin.py create-agency).
+    agency_code: str = Field(default="main", pattern=r"^[a-z0-9][a-z0-9-]{1,19}$")
+    agency_region: str = ""
     application_number_prefix: str = "GK"
 
     smtp_host: str = "127.0.0.1"

@@ -60,10 +60,13 @@ def _key(settings: Settings, purpose: str) -> bytes:
 # --- staff access tokens -------------------------------------------------------------------------
 
 
-def issue_access_token(settings: Settings, username: str, token_version: int, *, now: datetime | None = None) -> str:
+def issue_access_token(settings: Settings, username: str, token_version: int, *, now: datetime | None = None,
+                       agency: str | None = None) -> str:
+    """`agency`: the staff member's agency (issue 25): every read of the request is limited to it (api/tenancy.py)."""
     now = now or clock.now()
     claims = {
         "iss": ISSUER, "typ": "access", "sub": username, "ver": token_version, "jti": uuid.uuid4().hex,
+        "agency": agency or settings.agency_code,
         "iat": int(now.timestamp()), "exp": int((now + timedelta(minutes=settings.access_token_minutes)).timestamp()),
     }
     return jwt.encode(claims, _key(settings, "access-token"), algorithm=ALGORITHM)

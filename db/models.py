@@ -12,6 +12,7 @@ from sqlmodel import Column, Field, SQLModel
 
 from contracts.application import ApplicationFields
 from contracts.status import FINAL_STATUS_ORDER
+from db.tenancy import AgencyOwned, agency_column
 
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
 
@@ -60,7 +61,7 @@ def timestamp_column(*, nullable: bool) -> Column:
     return Column(UTCDateTime(), nullable=nullable)
 
 
-class Application(ApplicationFields, table=True):
+class Application(ApplicationFields, AgencyOwned, table=True):
     """The listing row; its fields are declared once in contracts/application.py."""
 
     __tablename__ = "application"
@@ -86,6 +87,7 @@ class Application(ApplicationFields, table=True):
     )
 
     id: str = Field(primary_key=True, max_length=40, description="the application number")
+    agency: str = Field(sa_column=agency_column())  # issue 25: the agency it was made to (db/tenancy.py)
     closed_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))  # its UTC column type
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
@@ -194,6 +196,7 @@ class CalendarWake(SQLModel, table=True):
 class ApplicationNumberCounter(SQLModel, table=True):
     __tablename__ = "application_number_counter"
 
+    agency: str = Field(primary_key=True, max_length=20)  # numbers are per agency and year (issue 25)
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     last: int = 0
 from db import models_letters  # noqa: E402,F401  (letters: documents, outbox, attachments)
@@ -205,3 +208,4 @@ import db.models_fees  # noqa: E402,F401  (fees: applicants' identities for 按�
 import db.models_idempotency  # noqa: E402,F401  (Idempotency-Key: retried POSTs answered once)
 import db.models_participation  # noqa: E402,F401  (public participation: drafts for comment, comments, 在线咨询)
 import db.models_release  # noqa: E402,F401  (files released with a reply: screening, findings, redactions; issue 22)
+import db.models_agency  # noqa: E402,F401  (the agencies on the platform; issue 25)

@@ -5,12 +5,14 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel
 
 from db.models import timestamp_column, utcnow
+from db.tenancy import AgencyOwned, agency_column
 
 
-class StaffUser(SQLModel, table=True):
+class StaffUser(SQLModel, AgencyOwned, table=True):
     __tablename__ = "staff_user"
 
     username: str = Field(primary_key=True, max_length=64)
+    agency: str = Field(sa_column=agency_column())  # issue 25: staff belong to one agency (db/tenancy.py)
     full_name: str = ""
     password_hash: str
     roles: str = Field(default="", description="comma-separated: registrar,handler,reviewer,supervisor,admin")

@@ -15,6 +15,8 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from contracts.models import ApplicationRecord, EventRecord, StaffAlertInput
+from db import tenancy
+from db.models_agency import FIRST_AGENCY_NUMBER_PATTERN
 from db.models import (
     CLOSED_STATUSES,
     OPEN_PREDICATE,
@@ -37,22 +39,30 @@ def _insert(session: Session, model: type[SQLModel]) -> Insert:
     return _dialect_insert(_dialect(session))(model)
 
 
-def allocate_application_number(session: Session, year: int, prefix: str = DEFAULT_NUMBER_PREFIX) -> str:
+def allocate_application_number(session: Session, year: int, prefix: str = DEFAULT_NUMBER_PREFIX,
+                                agency: str | None = None, pattern: str | None = None) -> str:
     """Next number of the year, e.g. GK-2026-000123.
 
     A single atomic upsert: the counter row stays locked until the caller's transaction ends, so
     concurrent callers queue and a rolled-back registration gives its number back. Call it before
     any read in the transaction: SQLite cannot upgrade a stale read snapshot to a write lock.
     """
-    return allocate_application_numbers(session, year, 1, prefix)[0]
+    return allocate_application_numbers(session, year, 1, prefix, agency, pattern)[0]
 
 
-def allocate_application_numbers(session: Session, year: int, count: int, prefix: str = DEFAULT_NUMBER_PREFIX) -> list[str]:
-    """The next `count` numbers of the year, in order, from one atomic upsert (as allocate_application_number)."""
+def allocate_application_numbers(session: Session, year: int, count: int, prefix: str = DEFAULT_NUMBER_PREFIX,
+                                 agency: str | None = None, pattern: str | None = None) -> list[str]:
+    """The next `count` numbers of the agency's year, in order, from one atomic upsert (as allocate_application_number).
+
+    Numbers are per agency and year (issue 25; db/models_agency.py patterns): the first agency's, GK-2026-000123,
+    as before; another's carries its code, GK-{code}-2026-000123 (or its own pattern)."""
     if count < 1:
         raise ValueError(f"count must be at least 1, not {count}")
-    last = session.connection().execute(_next_number_statement(_dialect(session)), {"year": year, "last": count}).scalar_one()
-    return [f"{prefix}-{year:04d}-{n:06d}" for n in range(last - count + 1, last + 1)]
+    agency = agency or tenancy.FIRST_AGENCY
+    pattern = pattern or FIRST_AGENCY_NUMBER_PATTERN
+    last = session.connection().execute(_next_number_statement(_dialect(session)),
+                                        {"agency": agency, "year": year, "last": count}).scalar_one()
+    return [pattern.format(prefix=prefix, code=agency, year=year, seq=n) for n in range(last - count + 1, last + 1)]
 
 
 # Intake's and the workflows' hot writes are Core statements built once per dialect and shape, with
@@ -76,7 +86,7 @@ def _next_number_statement(dialect: str) -> Insert:
     table = _table(ApplicationNumberCounter)
     statement = _dialect_insert(dialect)(table)
     return statement.on_conflict_do_update(  # a new year starts at `last` = count; else count more
-        index_elements=[table.c.year], set_={"last": table.c.last + statement.excluded.last}
+        index_elements=[table.c.agency, table.c.year], set_={"last": table.c.last + statement.excluded.last}
     ).returning(table.c.last)
 
 
@@ -111,7 +121,7 @@ def _table(model: type[SQLModel]) -> Table:
 
 def _application_values(record: ApplicationRecord, now) -> dict[str, Any]:
     values = record.model_dump(mode="python", exclude={"application_id", "items"})
-    values.update(id=record.application_id, updated_at=now, created_at=now,
+    values.update(id=record.application_id, updated_at=now, created_at=now, agency=record.agency or tenancy.default_agency(),
                   final_outcome=_text_or_none(record.final_outcome), version=record.version or 0)
     return values
 
@@ -135,7 +145,7 @@ def save_application(session: Session, record: ApplicationRecord, events: Sequen
     """Upsert the application and its items; store the events not stored yet (retries are harmless)."""
     dialect, connection = _dialect(session), session.connection()
     values = _application_values(record, utcnow())
-    changed = tuple(name for name in values if name not in ("id", "created_at"))
+    changed = tuple(name for name in values if name not in ("id", "created_at", "agency"))  # an agency never changes
     applied = connection.execute(_versioned_upsert_statement(dialect, changed), values).first()
     if applied is None:  # an older copy arriving after a newer one: the row, items included, stay as they are
         _insert_events(session, record.application_id, events)

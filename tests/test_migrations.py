@@ -96,17 +96,20 @@ def test_downgrade_to_nothing_and_up_again(bare_engine: Engine) -> None:
 
 # The tables create_all made before migrations existed (revision 0001); later tables come from migrations.
 PRE_MIGRATION_TABLES = ("application", "application_item", "application_event", "outbound_message", "staff_alert",
-                        "published_calendar_year", "application_number_counter")
+                        "published_calendar_year")
+# The counter as create_all made it then: one row per year (per agency and year since 0030_agencies).
+OLD_COUNTER = "CREATE TABLE application_number_counter (year INTEGER NOT NULL PRIMARY KEY, last INTEGER NOT NULL)"
 
 
 def test_a_database_made_by_create_all_before_migrations_is_adopted(bare_engine: Engine) -> None:
     SQLModel.metadata.create_all(bare_engine, tables=[SQLModel.metadata.tables[t] for t in PRE_MIGRATION_TABLES])
     with bare_engine.begin() as connection:
+        connection.execute(text(OLD_COUNTER))
         connection.execute(text("INSERT INTO application_number_counter (year, last) VALUES (2026, 41)"))
     init_db(bare_engine)
     assert current_revision(bare_engine) == HEAD
-    with bare_engine.connect() as connection:
-        assert connection.execute(text("SELECT last FROM application_number_counter")).scalar_one() == 41
+    with bare_engine.connect() as connection:  # the single agency's count, now the first agency's (issue 25)
+        assert connection.execute(text("SELECT agency, last FROM application_number_counter")).one() == ("main", 41)
 
 
 STARTER = """

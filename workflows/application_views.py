@@ -33,6 +33,7 @@ def application_record(s: ApplicationState, now: datetime) -> ApplicationRecord:
                           outcome=i.final_outcome or (i.proposal.outcome if i.proposal else None),
                           reasons=i.proposal.reasons if i.proposal else "") for i in s.items],
         clock=None if s.phase in FINAL_STATUSES else clock_copy(s),
+        agency=s.inp.agency,
     )
 
 

@@ -61,6 +61,7 @@ class ApplicationInput(Strict):
     policy: PolicyProfile
     calendar: CalendarData
     agency_name: str
+    agency: str | None = Field(default=None, description="the agency's code on the platform (issue 25); None: the first")
     handler: Actor | None = None
     department: str | None = None
     receipt_evidence: str | None = Field(default=None, description=(

@@ -28,4 +28,5 @@ def initial_record(inp: ApplicationInput, due: DueDate) -> ApplicationRecord:
         delivery_method=inp.delivery_method, policy=inp.policy.name, status="handling",
         handler=inp.handler, department=inp.department, due_on=due.due_on, due_provisional=due.provisional,
         items=[ItemRecord(item_no=n, description=item.description) for n, item in enumerate(inp.items, start=1)],
+        agency=inp.agency,
     )

@@ -61,7 +61,8 @@ async def staff_user(request: Request) -> StaffUser:
     claims = read_access_token(request.app.state.settings, token) or {}
     lifetime = request.app.state.settings.access_token_minutes * 60
     if claims and claims["exp"] - clock.now().timestamp() < lifetime / 2:
-        request.state.renewed_token = issue_access_token(request.app.state.settings, user.username, user.token_version)
+        request.state.renewed_token = issue_access_token(request.app.state.settings, user.username, user.token_version,
+                                                           agency=user.agency)
         request.state.staff_token = request.state.renewed_token
     return user
 

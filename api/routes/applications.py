@@ -26,6 +26,8 @@ from api.security import (
     sees_department,
 )
 from api.temporal_calls import run_query, run_update
+from api.tenancy import registering_agency
+from db.models_agency import Agency
 from core import clock
 from core.security import hash_query_code, new_query_code
 from db.models_security import StaffUser
@@ -92,7 +94,11 @@ async def register_application(
     if body.handler is not None:  # issue 23 point 1: the same check as the assignment's
         handler, department = await blocking(_checked_assignee, session, body.handler, body.department)
         body = body.model_copy(update={"handler": handler, "department": department})
-    created = await _register(body, registrar.username, writes, client, settings, calendar)
+    if body.agency is not None and body.agency != registrar.agency:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "只能登记本机关收到的申请：受理机关与您所在机关不一致（应向其他机关提出的申请，请按第三十六条第五项答复）")
+    agency = await blocking(registering_agency, request.app.state.engine, registrar.agency)
+    created = await _register(body, registrar.username, writes, client, settings, calendar, agency)
     request.state.audit_application_id = created.application_id
     return created
 
@@ -107,7 +113,8 @@ async def submit_online(
     """The public online form (no log-in): received today; keep the number and the query code."""
     mark_actor(request, ONLINE_FORM, "applicant")
     staffed = ApplicationCreate(channel="online", received_on=clock.today(), **body.model_dump())
-    created = await _register(staffed, ONLINE_FORM, writes, client, settings, calendar)
+    agency = await blocking(registering_agency, request.app.state.engine, body.agency)
+    created = await _register(staffed, ONLINE_FORM, writes, client, settings, calendar, agency)
     request.state.audit_application_id = created.application_id
     return created
 
@@ -134,7 +141,7 @@ async def _refuse_resubmission(engine, body: ApplicationCreate) -> None:
 
 
 async def _register(
-    body: ApplicationCreate, registered_by: str, writes: RegistrationWrites, client, settings, calendar
+    body: ApplicationCreate, registered_by: str, writes: RegistrationWrites, client, settings, calendar, agency: Agency
 ) -> ApplicationCreated:
     if body.received_on > clock.today():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "收到申请之日不能晚于今天")
@@ -149,7 +156,7 @@ async def _register(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"收到申请之日 {body.received_on} 早于 {settings.max_receipt_age_days} 天前，请核对日期")
     # The agency's setting, not the form's (issue 11 point 7): fixed here for the application's whole life.
-    profile = profile_named(settings.reply_period_profile)
+    profile = profile_named(agency.reply_period)  # issue 25: each agency's own setting
     policy = profile.model_copy(
         update={"reminder_days_before_due": settings.reminder_days_before_due,
                 # Issue 24 point 10 (Reg. 30 合理的补正期限): the agency's minimum, and a default no shorter.
@@ -174,7 +181,8 @@ async def _register(
     if listing is None and kept is None and not body.resubmit:
         await _refuse_resubmission(writes.engine, body)
     if listing is None:  # none kept, or the kept number is another workflow's (a restored database): a new one
-        listing = await _start_new(body, registered_by, writes, client, settings, calendar_data, policy, due, claim)
+        listing = await _start_new(body, registered_by, writes, client, settings, calendar_data, policy, due, claim,
+                                   agency)
     inp, application_id = listing.application, listing.application.application_id
     code = listing.code
     await writes.list_now(inp, listing.due, hash_query_code(settings, application_id, code))
@@ -215,16 +223,17 @@ async def _start(client, settings, inp: ApplicationInput, due: DueDate, claim: i
 
 
 async def _start_new(body: ApplicationCreate, registered_by: str, writes: RegistrationWrites, client, settings,
-                     calendar_data, policy, due, claim: idempotency.Claim | None) -> _Started:
+                     calendar_data, policy, due, claim: idempotency.Claim | None, agency: Agency) -> _Started:
     for _ in range(NUMBER_ATTEMPTS):
         # Committed (with the other requests' numbers of the moment, in one transaction): the number
         # is spent even if the start fails: a gap, never a duplicate.
-        application_id = await writes.next_number(clock.today().year, settings.application_number_prefix)
+        application_id = await writes.next_number(clock.today().year, agency.number_prefix, agency.code,
+                                                  agency.number_pattern)
         inp = ApplicationInput(
             application_id=application_id, channel=body.channel, received_on=body.received_on,
             registered_at=clock.now(), registered_by=registered_by, applicant=body.applicant,
             items=body.items, delivery_method=body.delivery_method, policy=policy, calendar=calendar_data,
-            agency_name=settings.agency_name, handler=body.handler, department=body.department,
+            agency_name=agency.name, agency=agency.code, handler=body.handler, department=body.department,
             receipt_evidence=(getattr(body, "receipt_evidence", None) or "").strip() or None,  # issue 24 point 9
             listed_at_intake=True,  # writes.list_now below
         )

@@ -51,7 +51,7 @@ def log_in(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends(
     lockout.record_success(engine, username)
     settings = request.app.state.settings
     mark_actor(request, user.username, user.roles)
-    return TokenOut(access_token=issue_access_token(settings, user.username, user.token_version),
+    return TokenOut(access_token=issue_access_token(settings, user.username, user.token_version, agency=user.agency),
                     token_type="bearer", expires_in=settings.access_token_minutes * 60)
 
 

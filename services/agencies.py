@@ -1,0 +1,88 @@
+"""The agencies on the platform (issue 25, RULES §12): the first one from the settings, others created by the
+platform administrator (`python admin.py create-agency`), the public list, and what registration needs to know."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import Engine, or_
+from sqlmodel import Session, col, select
+
+from core.config import Settings
+from db import tenancy
+from db.models_agency import AGENCY_NUMBER_PATTERN, FIRST_AGENCY_NUMBER_PATTERN, Agency
+
+CODE = re.compile(tenancy.AGENCY_CODE_PATTERN)
+
+
+class AgencyError(ValueError):
+    """A refused agency change; the message is for the administrator (Chinese)."""
+
+
+def first_agency_record(settings: Settings) -> Agency:
+    """The single-agency installation's settings as its agency record (its numbers unchanged: issue 25 point 6)."""
+    return Agency(
+        code=settings.agency_code, name=settings.agency_name, region=settings.agency_region,
+        number_prefix=settings.application_number_prefix, number_pattern=FIRST_AGENCY_NUMBER_PATTERN,
+        document_number_prefix=settings.document_number_prefix, reply_period=settings.reply_period_profile,
+        reconsideration_body=settings.reconsideration_body, court=settings.court, complaint_body=settings.complaint_body,
+        fee_payment_channel=settings.fee_payment_channel, fee_payment_text=settings.fee_payment_text,
+        mail_sender=settings.smtp_sender,
+    )
+
+
+def ensure_first_agency(engine: Engine, settings: Settings) -> None:
+    """At start (API, worker, admin): the first agency is the settings' (kept in step with them: the settings stay
+    the single-agency installation's way to configure it), and rows written outside a request belong to it."""
+    tenancy.configure(settings.agency_code)
+    wanted = first_agency_record(settings)
+    with Session(engine) as session, tenancy.all_agencies():
+        kept = session.get(Agency, settings.agency_code)
+        if kept is None:
+            session.add(wanted)
+        else:
+            for name, value in wanted.model_dump(exclude={"code", "created_at", "catalogue_sections", "active"}).items():
+                setattr(kept, name, value)
+        session.commit()
+
+
+def create_agency(session: Session, *, code: str, name: str, region: str = "", number_prefix: str = "GK",
+                  document_number_prefix: str = "", **profile) -> Agency:
+    code = code.strip().lower()
+    if not CODE.fullmatch(code):
+        raise AgencyError(f"机关代码 {code!r} 不符合要求：2 至 20 位小写字母、数字或连字符，以字母或数字开头")
+    if not name.strip():
+        raise AgencyError("机关名称不能为空")
+    if session.get(Agency, code) is not None:
+        raise AgencyError(f"机关代码 {code} 已存在")
+    if session.exec(select(Agency).where(Agency.name == name.strip())).first() is not None:
+        raise AgencyError(f"机关 {name.strip()} 已在平台上")
+    agency = Agency(code=code, name=name.strip(), region=region.strip(), number_prefix=number_prefix,
+                    number_pattern=AGENCY_NUMBER_PATTERN, document_number_prefix=document_number_prefix or name.strip()[:2],
+                    **profile)
+    session.add(agency)
+    session.flush()
+    return agency
+
+
+def list_agencies(engine: Engine, q: str | None = None) -> list[Agency]:
+    """The active agencies, by region and name; `q` matches the name or the region."""
+    statement = select(Agency).where(col(Agency.active)).order_by(Agency.region, Agency.name)
+    if q:
+        like = f"%{q.strip()}%"
+        statement = statement.where(or_(col(Agency.name).like(like), col(Agency.region).like(like)))
+    with Session(engine) as session:
+        return list(session.exec(statement).all())
+
+
+def get_agency(engine: Engine, code: str) -> Agency | None:
+    with Session(engine) as session:
+        return session.get(Agency, code)
+
+
+def agency_of_application(engine: Engine, application_id: str) -> str | None:
+    """The agency an application belongs to, whoever asks (the isolation guard's lookup: api/tenancy.py)."""
+    from db.models import Application
+
+    with Session(engine) as session, tenancy.all_agencies():
+        return session.exec(select(Application.agency).where(Application.id == application_id)).first()
