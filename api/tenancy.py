@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from core.security import read_access_token
 from db import tenancy
 from db.models_agency import Agency
-from services.agencies import agency_of_application, get_agency, list_agencies
+from services.agencies import agency_of_application, agency_of_user, get_agency, list_agencies
 
 STAFF_COOKIE = "gk_staff"  # api/pages/staff_session.py SESSION_COOKIE (the staff pages' token)
 NOT_FOUND = "未找到该事项（编号有误，或不属于本机关）"
@@ -61,6 +61,7 @@ class AgencyScope:
 # Path parameters naming an object, and how to find the agency it belongs to (None: not found, left to the route).
 OWNERS: dict[str, Callable[[Engine, str], str | None]] = {
     "application_id": agency_of_application,
+    "username": agency_of_user,  # the agency administrator's staff accounts
 }
 
 

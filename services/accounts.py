@@ -7,6 +7,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from core.security import ROLES, hash_password, password_problem
+from db import tenancy
 from db.models_security import StaffUser
 
 
@@ -38,7 +39,9 @@ def create_user(
     session: Session, *, username: str, password: str, roles: list[str], department: str | None = None,
     full_name: str = "",
 ) -> StaffUser:
-    if session.get(StaffUser, username) is not None:
+    with tenancy.all_agencies():  # user names are the platform's (issue 25): one of another agency's counts too
+        taken = session.get(StaffUser, username) is not None
+    if taken:
         raise AccountError(f"用户名 {username} 已存在")
     if problem := password_problem(password):
         raise AccountError(problem)

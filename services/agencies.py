@@ -86,3 +86,10 @@ def agency_of_application(engine: Engine, application_id: str) -> str | None:
 
     with Session(engine) as session, tenancy.all_agencies():
         return session.exec(select(Application.agency).where(Application.id == application_id)).first()
+
+
+def agency_of_user(engine: Engine, username: str) -> str | None:
+    from db.models_security import StaffUser
+
+    with Session(engine) as session, tenancy.all_agencies():
+        return session.exec(select(StaffUser.agency).where(StaffUser.username == username)).first()

@@ -1,0 +1,128 @@
+"""Issue 25 (RULES §12): one platform, many agencies, each its own office that no other agency's staff can see into.
+
+On the real server with a database of its own (isolated_api): the installation's own agency ("main", from the
+settings) and a second one made as `admin.py create-agency` makes it, each with its staff. Every route that names an
+application or a staff account is tried with the other agency's: 404, the same answer as a number never given.
+"""
+
+import re
+
+import pytest
+from sqlmodel import Session, select
+
+from db import tenancy
+from db.models import Application
+from services.accounts import create_user
+from services.agencies import create_agency
+from tests.helpers import TEST_PASSWORD, application_body, send_registration
+
+WEST = "west-stats"
+WEST_STAFF = {"west-desk": ["registrar"], "west-chief": ["supervisor"], "west-admin": ["admin"],
+              "west-wang": ["handler"]}
+
+
+async def second_agency(api) -> None:
+    """A second agency with its staff, as `python admin.py create-agency` and its administrator make them."""
+    with Session(api.app.state.engine) as session:
+        create_agency(session, code=WEST, name="某县统计局", region="某市某县")
+        with tenancy.acting_for(WEST):
+            for username, roles in WEST_STAFF.items():
+                create_user(session, username=username, password=TEST_PASSWORD, roles=roles,
+                            department="综合统计科" if roles == ["handler"] else None)
+            session.commit()
+    for username in WEST_STAFF:
+        await api.log_in(username)
+
+
+def every_route(app):
+    """(path, methods) of every route, included routers' too (FastAPI ≥ 0.16x keeps them as included routers)."""
+    for route in app.routes:
+        if hasattr(route, "effective_route_contexts"):
+            for context in route.effective_route_contexts():
+                yield context.path, set(context.methods or ())
+        else:
+            yield getattr(route, "path", ""), set(getattr(route, "methods", None) or ())
+
+
+def route_calls(app, application_id: str):
+    """Every route of the app whose path names an application (JSON API and pages), with that application's id."""
+    for path, methods in every_route(app):
+        if "{application_id}" not in path:
+            continue
+        concrete = path.replace("{application_id}", application_id)
+        concrete = re.sub(r"\{item_no\}|\{index\}|\{seq\}|\{attachment_id\}|\{file_id\}", "1", concrete)
+        concrete = re.sub(r"\{[a-z_]+(:path)?\}", "x", concrete)
+        for method in sorted(methods - {"HEAD", "OPTIONS"}):
+            yield method, concrete
+
+
+async def test_two_agencies_cannot_see_each_others_anything(isolated_api):
+    api = isolated_api
+    await second_agency(api)
+
+    # The public list, and numbers per agency: the first agency's as before, the second's carrying its code.
+    listed = (await api.get("/api/v1/agencies", headers={"Authorization": ""})).json()
+    assert {a["code"] for a in listed} == {"main", WEST}
+    assert [a["code"] for a in (await api.get("/api/v1/agencies", params={"q": "某县"})).json()] == [WEST]
+    ours = (await send_registration(api, application_body())).json()["application_id"]
+    west_body = application_body(registered_by="west-desk", handler="west-wang")
+    theirs_response = await api.post("/api/v1/applications", json={k: v for k, v in west_body.items()
+                                                                   if k != "registered_by"},
+                                     headers=api.as_user("west-desk"))
+    assert theirs_response.status_code == 201, theirs_response.text
+    theirs = theirs_response.json()["application_id"]
+    assert re.fullmatch(r"T[0-9A-F]{6}-\d{4}-\d{6}", ours) and re.fullmatch(rf"GK-{WEST}-\d{{4}}-000001", theirs)
+
+    # With several agencies the public form must name one; a registrar cannot register for another agency.
+    public = {k: v for k, v in application_body().items() if k in ("applicant", "items", "delivery_method")}
+    unnamed = await api.post("/api/v1/public/applications", json=public, headers={"Authorization": ""})
+    assert unnamed.status_code == 422 and "请选择受理机关" in unnamed.json()["detail"]
+    named = await api.post("/api/v1/public/applications", json=public | {"agency": WEST}, headers={"Authorization": ""})
+    assert named.status_code == 201 and named.json()["application_id"].startswith(f"GK-{WEST}-")
+    wrong = await api.post("/api/v1/applications", json={**{k: v for k, v in application_body().items()
+                                                            if k != "registered_by"}, "agency": WEST},
+                           headers=api.as_user("desk-chen"))
+    assert wrong.status_code == 422 and "本机关" in wrong.json()["detail"]
+    with Session(api.app.state.engine) as session:
+        owners = dict(session.exec(select(Application.id, Application.agency)).all())
+    assert owners[ours] == "main" and owners[theirs] == WEST
+
+    # Lists: each supervisor sees their own agency's only.
+    mine = (await api.get("/api/v1/applications", headers=api.as_user("chief-liu"))).json()
+    west = (await api.get("/api/v1/applications", headers=api.as_user("west-chief"))).json()
+    assert ours in {r["application_id"] for r in mine["items"]} and theirs not in {r["application_id"] for r in mine["items"]}
+    assert {r["application_id"] for r in west["items"]} == {theirs, named.json()["application_id"]}
+    users = (await api.get("/api/v1/admin/users", headers=api.as_user("west-admin"))).json()
+    assert {u["username"] for u in users} == set(WEST_STAFF)
+
+    # Every route naming an application, with the other agency's: 404 (both ways), never its data.
+    calls = list(route_calls(api.app, theirs))
+    assert len(calls) > 30  # the JSON API's actions and reads, and the staff pages
+    for method, path in calls:
+        answer = await api.request(method, path, headers=api.as_user("chief-liu"), json={})
+        assert answer.status_code == 404, (method, path, answer.status_code, answer.text[:200])
+        assert theirs not in answer.text or "未找到" in answer.text
+    for method, path in route_calls(api.app, ours):
+        answer = await api.request(method, path, headers=api.as_user("west-chief"), json={})
+        assert answer.status_code == 404, (method, path, answer.status_code, answer.text[:200])
+    # The staff pages (their cookie) too.
+    page = await api.get(f"/staff/applications/{theirs}", cookies={"gk_staff": api.tokens["chief-liu"]},
+                         headers={"Authorization": "", "Accept": "text/html"})
+    assert page.status_code == 404
+    # Their own application is theirs to read.
+    assert (await api.get(f"/api/v1/applications/{theirs}", headers=api.as_user("west-chief"))).status_code == 200
+    # Staff accounts: another agency's administrator cannot touch them.
+    touched = await api.patch("/api/v1/admin/users/west-wang", json={"active": False}, headers=api.as_user("admin"))
+    assert touched.status_code == 404
+    taken = await api.post("/api/v1/admin/users", json={"username": "west-wang", "password": "Another-Passw0rd!x",
+                                                        "roles": ["handler"], "department": "综合统计科"},
+                           headers=api.as_user("admin"))
+    assert taken.status_code == 409  # user names are the platform's
+
+
+@pytest.mark.parametrize("code", ["A", "x", "has space", "toolong-" * 4])
+def test_an_agency_code_is_checked(code, engine):
+    from services.agencies import AgencyError
+
+    with Session(engine) as session, pytest.raises(AgencyError, match="机关代码"):
+        create_agency(session, code=code, name="某局")
