@@ -306,7 +306,17 @@ def test_tls_to_temporal_is_set_by_the_environment_and_the_certificates_are_moun
         assert f"{tmp_path}:/certs:ro" in services[name]["volumes"]
         config = tls_config(check_the_app_starts(services[name]["environment"]))
         assert config.domain == "temporal-frontend" and config.server_root_ca_cert.startswith(b"-----BEGIN")
-    assert resolved()["services"]["api"]["volumes"] == ["./deploy/certs:/certs:ro"]
+    assert resolved()["services"]["api"]["volumes"][1] == "./deploy/certs:/certs:ro"
+
+
+def test_every_replica_shares_one_file_store() -> None:
+    """Letters and released files are written by a worker and read by any API replica (FileStore under
+    DISCLOSURE_DATA_DIR, which the image sets to /app/data): one named volume mounted there in each."""
+    assert re.search(r"^\s*DISCLOSURE_DATA_DIR=/app/data\b", (ROOT / "Dockerfile").read_text(), re.MULTILINE)
+    compose = resolved()
+    for name in APP_SERVICES:
+        assert "app-data:/app/data" in compose["services"][name]["volumes"], name
+    assert "app-data" in compose["volumes"]
 
 
 def test_configuration_is_only_disclosure_settings_from_the_environment() -> None:
