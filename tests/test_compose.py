@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from core.config import Settings
-from core.temporal import tls_config
+from core.temporal import TemporalTLSError, tls_config
 from tests.deploy_checks import OPERATOR_AGENCY, OPERATOR_SECRETS, check_the_app_starts
 from workflows.search_attributes import REGISTRATION
 
@@ -365,3 +365,78 @@ def test_env_example_names_every_required_variable_and_holds_no_secret() -> None
             assert value == "", f".env.example must leave {name} empty for the operator"
     ignored = (ROOT / ".gitignore").read_text().split()
     assert ".env" in ignored
+
+
+# --- optional mTLS to the bundled server: deploy/compose/temporal-tls.yml -------------------------------------------
+
+TLS_OVERRIDE = ROOT / "deploy" / "compose" / "temporal-tls.yml"
+CERTIFICATE_FILES = ("ca.pem", "cluster.pem", "cluster.key", "client.pem", "client.key")
+
+
+def merged_with_tls_override(environment: dict[str, str]) -> dict[str, Any]:
+    """`docker compose -f docker-compose.yml -f deploy/compose/temporal-tls.yml`: environment mappings merged key by
+    key, volumes merged by their mount point (the later file wins), as Compose merges them."""
+    base = resolved(environment)
+    override = interpolate(yaml.safe_load(TLS_OVERRIDE.read_text()), environment)
+    for name, service in override["services"].items():
+        target = base["services"][name]
+        target["environment"] = {**target.get("environment", {}), **service.get("environment", {})}
+        mounts = {volume.split(":")[1]: volume for volume in target.get("volumes", [])}
+        mounts.update({volume.split(":")[1]: volume for volume in service.get("volumes", [])})
+        if mounts:
+            target["volumes"] = list(mounts.values())
+    return base
+
+
+def test_the_tls_override_is_valid_and_wires_every_client_to_the_same_certificates(tmp_path: Path) -> None:
+    for name in CERTIFICATE_FILES:
+        (tmp_path / name).write_bytes(f"-----BEGIN {name}-----\n-----END {name}-----\n".encode())
+    environment = {**operator_environment(), **OPERATOR_SECRETS, **OPERATOR_AGENCY,
+                   "DISCLOSURE_TEMPORAL_TLS_DIR": str(tmp_path), "TEMPORAL_TLS_SERVER_NAME": "temporal.gk.internal"}
+    compose = merged_with_tls_override(environment)
+    errors = list(jsonschema.Draft7Validator(SCHEMA).iter_errors(compose))
+    assert not errors, [error.message for error in errors]
+    services = compose["services"]
+
+    def on_the_host(path: str, service: str) -> Path:
+        """A path inside a container, as the file on the host its read-only mount shows."""
+        for volume in services[service]["volumes"]:
+            source, target, *mode = volume.split(":")
+            if path.startswith(target + "/"):
+                assert mode == ["ro"], f"{service}: certificates are mounted read-only"
+                return Path(source) / path.removeprefix(target + "/")
+        raise AssertionError(f"{service}: {path} is in no mounted volume")
+
+    server = services["temporal"]["environment"]
+    assert server["TEMPORAL_TLS_REQUIRE_CLIENT_AUTH"] == "true"
+    for key in ("TEMPORAL_TLS_SERVER_CA_CERT", "TEMPORAL_TLS_SERVER_CERT", "TEMPORAL_TLS_SERVER_KEY",
+                "TEMPORAL_TLS_FRONTEND_CERT", "TEMPORAL_TLS_FRONTEND_KEY", "TEMPORAL_TLS_CLIENT1_CA_CERT"):
+        assert on_the_host(server[key], "temporal").is_file(), key
+    name = server["TEMPORAL_TLS_FRONTEND_SERVER_NAME"]
+    assert name == server["TEMPORAL_TLS_INTERNODE_SERVER_NAME"] == "temporal.gk.internal"
+    for service in ("temporal-namespace", "temporal-search-attributes", "temporal-ui"):
+        client = services[service]["environment"]
+        assert client["TEMPORAL_TLS_SERVER_NAME"] == name
+        for key in ("TEMPORAL_TLS_CA", "TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY"):
+            assert on_the_host(client[key], service).is_file(), f"{service} {key}"
+    for service in APP_SERVICES:
+        inside = services[service]["environment"]
+        on_host = {key: str(on_the_host(value, service)) if key.endswith("_PATH") and value else value
+                   for key, value in inside.items()}
+        config = tls_config(check_the_app_starts(on_host))
+        assert config.domain == name
+        assert config.client_cert == (tmp_path / "client.pem").read_bytes()
+        assert config.server_root_ca_cert == (tmp_path / "ca.pem").read_bytes()
+    # Without the override nothing of this is on: TLS to Temporal is off by default.
+    assert "TEMPORAL_TLS_FRONTEND_CERT" not in resolved(environment)["services"]["temporal"]["environment"]
+
+
+def test_the_tls_override_names_a_missing_certificate(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_bytes(b"-----BEGIN CERTIFICATE-----\n")
+    environment = {**operator_environment(), **OPERATOR_SECRETS, **OPERATOR_AGENCY,
+                   "DISCLOSURE_TEMPORAL_TLS_DIR": str(tmp_path)}
+    worker = merged_with_tls_override(environment)["services"]["worker"]["environment"]
+    on_host = {key: value.replace("/certs", str(tmp_path)) if key.endswith("_PATH") else value
+               for key, value in worker.items()}
+    with pytest.raises(TemporalTLSError, match="DISCLOSURE_TEMPORAL_TLS_CERT_PATH=.*client.pem: no such file"):
+        check_the_app_starts(on_host)

@@ -164,7 +164,8 @@ def test_api_and_workers_are_our_image_with_the_commands_compose_runs() -> None:
                                                              jobs["disclosure-migrate"])}
     assert len(images) == 1, "the API, the workers and the migrations run one image"
     image = images.pop()
-    assert image.startswith("disclosure-workflow:") and not image.endswith(":latest")
+    version = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.MULTILINE).group(1)
+    assert image == f"disclosure-workflow:{version}", "the release's own tag, never latest"
     assert container(deployments["disclosure-api"])["command"] == compose["api"]["command"]
     assert container(deployments["disclosure-worker"])["command"] == compose["worker"]["command"]
     assert container(jobs["disclosure-migrate"])["command"] == compose["migrate"]["command"]
