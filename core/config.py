@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     temporal_api_key: str | None = None
     # A private CA for a self-hosted cluster's server certificate (PEM); None = the system's roots.
     temporal_tls_server_ca_path: Path | None = None
+    # The name the frontend's certificate is checked against when it differs from the host in
+    # temporal_address (e.g. "temporal-frontend" behind a service address); None = that host. Any of
+    # the certificate paths or this name turns TLS on (core/temporal.py tls_config).
+    temporal_tls_server_name: str | None = None
     # The worker's Temporal SDK runtime metrics (Prometheus), e.g. "0.0.0.0:9464"; None = off.
     worker_metrics_address: str | None = None
     # On SIGTERM the worker stops polling and waits this long for activities in flight to finish.
@@ -159,7 +163,8 @@ class Settings(BaseSettings):
     rate_limit_login_per_minute: int = 20
 
     @field_validator(
-        "temporal_tls_cert_path", "temporal_tls_key_path", "temporal_tls_server_ca_path", "temporal_api_key",
+        "temporal_tls_cert_path", "temporal_tls_key_path", "temporal_tls_server_ca_path", "temporal_tls_server_name",
+        "temporal_api_key",
         "supervisor_email", "worker_metrics_address", "otlp_endpoint", "jwt_secret", "codec_keys", "mail_sink",
         "reconsideration_body", "court", "complaint_body", "fee_payment_channel", "fee_payment_text",
         mode="before",

@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
@@ -55,20 +56,44 @@ def worker_runtime(settings: Settings) -> Runtime:
     return _worker_runtime
 
 
-def tls_config(settings: Settings) -> bool | TLSConfig | None:
-    """TLS from settings: mTLS (client cert + key, optional private CA), plain TLS, or None.
+class TemporalTLSError(ValueError):
+    """A TLS setting that cannot work: the message names the DISCLOSURE_ variable and what to fix."""
 
+
+def _pem(variable: str, path: Path | None) -> bytes | None:
+    """The bytes of one PEM file of the TLS settings, or a TemporalTLSError naming the setting."""
+    if path is None:
+        return None
+    if not path.is_file():
+        raise TemporalTLSError(f"{variable}={path}: no such file (mount it into the container, or unset the setting)")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise TemporalTLSError(f"{variable}={path}: cannot be read ({error.strerror})") from error
+    if not data.strip():
+        raise TemporalTLSError(f"{variable}={path}: the file is empty")
+    return data
+
+
+def tls_config(settings: Settings) -> bool | TLSConfig | None:
+    """TLS to Temporal from settings, off unless a TLS setting is given.
+
+    mTLS: client certificate + key (DISCLOSURE_TEMPORAL_TLS_CERT_PATH, _KEY_PATH); a private CA for the
+    server's certificate (_SERVER_CA_PATH); the name that certificate must carry (_SERVER_NAME). Any of
+    them gives a TLSConfig; DISCLOSURE_TEMPORAL_TLS=true alone gives TLS with the system's roots (True).
     None lets the SDK decide: TLS on when an API key is set (Temporal Cloud), off otherwise.
+    A missing, unreadable or empty file is a TemporalTLSError naming the setting, at start-up.
     """
-    cert, key, ca = settings.temporal_tls_cert_path, settings.temporal_tls_key_path, settings.temporal_tls_server_ca_path
-    if (cert is None) != (key is None):
-        raise ValueError("DISCLOSURE_TEMPORAL_TLS_CERT_PATH and DISCLOSURE_TEMPORAL_TLS_KEY_PATH must be set together")
-    if cert is not None or ca is not None:
-        return TLSConfig(
-            client_cert=cert.read_bytes() if cert is not None else None,
-            client_private_key=key.read_bytes() if key is not None else None,
-            server_root_ca_cert=ca.read_bytes() if ca is not None else None,
-        )
+    cert_path, key_path = settings.temporal_tls_cert_path, settings.temporal_tls_key_path
+    if (cert_path is None) != (key_path is None):
+        raise TemporalTLSError(
+            "DISCLOSURE_TEMPORAL_TLS_CERT_PATH and DISCLOSURE_TEMPORAL_TLS_KEY_PATH must be set together")
+    cert = _pem("DISCLOSURE_TEMPORAL_TLS_CERT_PATH", cert_path)
+    key = _pem("DISCLOSURE_TEMPORAL_TLS_KEY_PATH", key_path)
+    ca = _pem("DISCLOSURE_TEMPORAL_TLS_SERVER_CA_PATH", settings.temporal_tls_server_ca_path)
+    server_name = settings.temporal_tls_server_name
+    if cert is not None or ca is not None or server_name:
+        return TLSConfig(client_cert=cert, client_private_key=key, server_root_ca_cert=ca, domain=server_name or None)
     if settings.temporal_tls:
         return True
     return None
