@@ -38,6 +38,7 @@ from contracts.models import (
 )
 from core import clock
 from core.config import Settings
+from services.agencies import AgencyProfiles, payment_channel_line
 from db import repository
 from db.models import OutboundMessage, utcnow
 from db.session import session_scope
@@ -62,6 +63,7 @@ class DisclosureActivities:
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self._engine = engine
         self._settings = settings
+        self._agencies = AgencyProfiles(engine)
         from activities.letters import LetterActivities
 
         self.letters = LetterActivities(engine, settings)
@@ -135,12 +137,15 @@ class DisclosureActivities:
         if inp.kind == "supplement-notice" and not inp.track_link:
             # Issue 23 point 10: the notice says where the supplement is answered online (/track).
             inp = inp.model_copy(update={"track_link": f"{self._settings.public_base_url.rstrip('/')}/track"})
+        agency = self._agencies.for_application(inp.application_id)  # issue 25: another agency's own bodies
         if inp.reconsideration_body is None and inp.court is None and inp.complaint_body is None:
             # Issue 11 point 10: the remedies name the agency's reconsideration body, court and complaint route.
-            inp = inp.model_copy(update={"reconsideration_body": self._settings.reconsideration_body,
-                                         "court": self._settings.court, "complaint_body": self._settings.complaint_body})
+            bodies = agency or self._settings
+            inp = inp.model_copy(update={"reconsideration_body": bodies.reconsideration_body,
+                                         "court": bodies.court, "complaint_body": bodies.complaint_body})
         if inp.kind == "fee-notice" and not inp.fee_payment:  # issue 24 point 1: the agency's payment channel
-            inp = inp.model_copy(update={"fee_payment": self._settings.payment_channel_line()})
+            inp = inp.model_copy(update={"fee_payment": payment_channel_line(agency) if agency
+                                         else self._settings.payment_channel_line()})
         if self._settings.marks_example():  # issue 24 point 6: make run on example settings says so on every letter
             inp = inp.model_copy(update={"example_mark": True})
         try:

@@ -58,6 +58,7 @@ from db.letters_repository import ChecksumMismatch, FileStore, sha256_of
 from db.models import utcnow
 from db.models_letters import LetterAttachment, LetterDocument, LetterOutbox
 from db.session import session_scope
+from services.agencies import AgencyProfiles
 from letters.documents import SERIES, document_number, render_letter_pdf
 from outcomes import OutcomeCode
 
@@ -106,6 +107,7 @@ class LetterActivities:
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self._engine = engine
         self._settings = settings
+        self._agencies = AgencyProfiles(engine)  # issue 25: each agency's 文号 prefix and sender
         self.files = FileStore(settings.data_dir)
         # Renders are CPU-bound: a burst of intake queues here rather than in every activity slot. Since
         # letters are typeset by one Typst compiler per process (letters/documents.py, a few ms each, the
@@ -178,8 +180,10 @@ class LetterActivities:
         try:
             with session_scope(self._engine) as session:
                 # The counter first: on SQLite a transaction that read first cannot take the write lock.
-                seq = repo.allocate_document_number(session, SERIES[inp.letter.kind], year)
-                number = document_number(document_number_prefix(self._settings), inp.letter.kind, year, seq)
+                agency = self._agencies.for_application(inp.application_id)
+                seq = repo.allocate_document_number(session, SERIES[inp.letter.kind], year, agency and agency.code)
+                prefix = (agency.document_number_prefix if agency else None) or document_number_prefix(self._settings)
+                number = document_number(prefix, inp.letter.kind, year, seq)
                 if not repo.reserve_document_number(session, inp.key, number):
                     raise _Existing  # rolled back: the counter gives this number back
                 return number
@@ -371,7 +375,9 @@ class LetterActivities:
         are: half the CPU for the same message as a mail client reads it (issue 15 point 2)."""
         email = MIMEMultipart()
         email["Subject"] = Header(f"{document.subject}（{document.document_number}）", "utf-8")
-        email["From"] = formataddr((self._settings.agency_name, self._settings.smtp_sender), "utf-8")
+        agency = self._agencies.for_application(row.application_id)  # issue 25: the agency the letter is from
+        email["From"] = formataddr((agency.name if agency else self._settings.agency_name,
+                                    (agency.mail_sender if agency else None) or self._settings.smtp_sender), "utf-8")
         email["To"] = formataddr((row.recipient_name, row.email), "utf-8")
         email["Date"] = format_datetime(utcnow())
         email["Message-ID"] = self._message_id(row.key)

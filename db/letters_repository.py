@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from db import tenancy
 from db.models import utcnow
 from db.models_letters import (
     MailReturn,
@@ -62,11 +63,13 @@ class ChecksumMismatch(RuntimeError):
     pass
 
 
-def allocate_document_number(session: Session, series: str, year: int) -> int:
-    """Next number of the series and year (atomic upsert, as application numbers)."""
-    statement = _insert(session, DocumentNumberCounter).values(series=series, year=year, last=1)
+def allocate_document_number(session: Session, series: str, year: int, agency: str | None = None) -> int:
+    """Next number of the agency's series and year (atomic upsert, as application numbers; issue 25: each agency
+    numbers its own letters; None: the first agency)."""
+    statement = _insert(session, DocumentNumberCounter).values(agency=agency or tenancy.FIRST_AGENCY, series=series,
+                                                               year=year, last=1)
     statement = statement.on_conflict_do_update(
-        index_elements=[DocumentNumberCounter.series, DocumentNumberCounter.year],
+        index_elements=[DocumentNumberCounter.agency, DocumentNumberCounter.series, DocumentNumberCounter.year],
         set_={"last": DocumentNumberCounter.last + 1},
     ).returning(DocumentNumberCounter.last)
     return session.execute(statement).scalar_one()

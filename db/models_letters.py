@@ -23,6 +23,7 @@ from db.models import JSONDocument, timestamp_column, utcnow
 class DocumentNumberCounter(SQLModel, table=True):
     __tablename__ = "document_number_counter"
 
+    agency: str = Field(primary_key=True, max_length=20)  # each agency its own 文号 series (issue 25)
     series: str = Field(primary_key=True, max_length=20)
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     last: int = 0

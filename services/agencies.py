@@ -8,7 +8,7 @@ import re
 from sqlalchemy import Engine, or_
 from sqlmodel import Session, col, select
 
-from core.config import Settings
+from core.config import PAYMENT_CHANNELS, Settings
 from db import tenancy
 from db.models_agency import AGENCY_NUMBER_PATTERN, FIRST_AGENCY_NUMBER_PATTERN, Agency
 
@@ -93,3 +93,51 @@ def agency_of_user(engine: Engine, username: str) -> str | None:
 
     with Session(engine) as session, tenancy.all_agencies():
         return session.exec(select(StaffUser.agency).where(StaffUser.username == username)).first()
+
+
+class AgencyProfiles:
+    """The agency a letter is written for, by its application (issue 25: each agency's own 文号 prefix, remedy bodies,
+    payment channel and sender). For the workers' letters; an application's agency never changes, so it is kept."""
+
+    REFRESH_SECONDS = 30.0
+
+    def __init__(self, engine: Engine) -> None:
+        import threading
+
+        self._engine = engine
+        self._owners: dict[str, str | None] = {}
+        self._agencies: dict[str, tuple[float, Agency | None]] = {}
+        self._lock = threading.Lock()
+
+    def for_application(self, application_id: str) -> Agency | None:
+        """The agency of the application (or of the application a consultation or letter key starts with); None for
+        the installation's first agency or an id that is no application's (corrections, 政务公开): the settings'."""
+        import time
+
+        application_id = application_id.split(":")[0].split(".")[0]
+        with self._lock:
+            known = application_id in self._owners
+            code = self._owners.get(application_id)
+        if not known:
+            code = agency_of_application(self._engine, application_id)
+            if code is not None:
+                with self._lock:
+                    if len(self._owners) > 100_000:
+                        self._owners.clear()
+                    self._owners[application_id] = code
+        if code is None or code == tenancy.FIRST_AGENCY:
+            return None
+        with self._lock:
+            kept = self._agencies.get(code)
+        if kept is None or time.monotonic() - kept[0] > self.REFRESH_SECONDS:
+            kept = (time.monotonic(), get_agency(self._engine, code))
+            with self._lock:
+                self._agencies[code] = kept
+        return kept[1]
+
+
+def payment_channel_line(agency: Agency) -> str | None:
+    """The fee notice's 缴纳方式 sentence for the agency (as core.config.Settings.payment_channel_line)."""
+    if not agency.fee_payment_channel or not (agency.fee_payment_text or "").strip():
+        return None
+    return f"{PAYMENT_CHANNELS.get(agency.fee_payment_channel, agency.fee_payment_channel)}，{agency.fee_payment_text.strip()}"

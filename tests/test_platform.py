@@ -5,7 +5,9 @@ settings) and a second one made as `admin.py create-agency` makes it, each with 
 application or a staff account is tried with the other agency's: 404, the same answer as a number never given.
 """
 
+import asyncio
 import re
+from email.header import decode_header, make_header
 
 import pytest
 from sqlmodel import Session, select
@@ -14,7 +16,7 @@ from db import tenancy
 from db.models import Application
 from services.accounts import create_user
 from services.agencies import create_agency
-from tests.helpers import TEST_PASSWORD, application_body, send_registration
+from tests.helpers import TEST_PASSWORD, application_body, mails_about, send_registration
 
 WEST = "west-stats"
 WEST_STAFF = {"west-desk": ["registrar"], "west-chief": ["supervisor"], "west-admin": ["admin"],
@@ -24,7 +26,8 @@ WEST_STAFF = {"west-desk": ["registrar"], "west-chief": ["supervisor"], "west-ad
 async def second_agency(api) -> None:
     """A second agency with its staff, as `python admin.py create-agency` and its administrator make them."""
     with Session(api.app.state.engine) as session:
-        create_agency(session, code=WEST, name="某县统计局", region="某市某县")
+        create_agency(session, code=WEST, name="某县统计局", region="某市某县", document_number_prefix="西统",
+                      reconsideration_body="某县人民政府")
         with tenancy.acting_for(WEST):
             for username, roles in WEST_STAFF.items():
                 create_user(session, username=username, password=TEST_PASSWORD, roles=roles,
@@ -56,7 +59,16 @@ def route_calls(app, application_id: str):
             yield method, concrete
 
 
-async def test_two_agencies_cannot_see_each_others_anything(isolated_api):
+async def letters_of(api, application_id: str, username: str) -> list[dict]:
+    for _ in range(200):
+        letters = (await api.get(f"/api/v1/applications/{application_id}/letters", headers=api.as_user(username))).json()
+        if letters and all(letter["document_number"] for letter in letters):
+            return letters
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no issued letter for {application_id}")
+
+
+async def test_two_agencies_cannot_see_each_others_anything(isolated_api, mailbox):
     api = isolated_api
     await second_agency(api)
 
@@ -72,6 +84,18 @@ async def test_two_agencies_cannot_see_each_others_anything(isolated_api):
     assert theirs_response.status_code == 201, theirs_response.text
     theirs = theirs_response.json()["application_id"]
     assert re.fullmatch(r"T[0-9A-F]{6}-\d{4}-\d{6}", ours) and re.fullmatch(rf"GK-{WEST}-\d{{4}}-000001", theirs)
+
+    # Each agency's letters: its own 文号 series, its name as the sender, its own remedy bodies.
+    west_letters = await letters_of(api, theirs, "west-chief")
+    our_letters = await letters_of(api, ours, "chief-liu")
+    assert west_letters[0]["document_number"].startswith("西统") and west_letters[0]["document_number"].endswith("第1号")
+    assert not our_letters[0]["document_number"].startswith("西统")
+    for _ in range(200):
+        sent = [m for m in mails_about(mailbox.envelopes, theirs)]
+        if sent:
+            break
+        await asyncio.sleep(0.1)
+    assert sent and "某县统计局" in str(make_header(decode_header(sent[0]["From"])))
 
     # With several agencies the public form must name one; a registrar cannot register for another agency.
     public = {k: v for k, v in application_body().items() if k in ("applicant", "items", "delivery_method")}

@@ -60,6 +60,19 @@ def upgrade() -> None:
         with op.batch_alter_table(table) as batch:
             batch.alter_column('agency', server_default=None)
             batch.create_index(f'ix_{table}_agency', ['agency'], unique=False)
+    # The 文号 counter: per agency, series and year (the counts so far are the first agency's).
+    if 'agency' not in _columns('document_number_counter'):
+        op.create_table('document_number_counter_new',
+        sa.Column('agency', sa.String(length=20), nullable=False),
+        sa.Column('series', sa.String(length=20), nullable=False),
+        sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('last', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('agency', 'series', 'year')
+        )
+        op.execute(sa.text("INSERT INTO document_number_counter_new (agency, series, year, last) "
+                           "SELECT :first, series, year, last FROM document_number_counter").bindparams(first=FIRST))
+        op.drop_table('document_number_counter')
+        op.rename_table('document_number_counter_new', 'document_number_counter')
     # The counter: per agency and year (the year's count so far is the first agency's).
     if 'agency' in _columns('application_number_counter'):
         return
@@ -91,6 +104,16 @@ def downgrade() -> None:
                        "SELECT year, last FROM application_number_counter WHERE agency = :first").bindparams(first=FIRST))
     op.drop_table('application_number_counter')
     op.rename_table('application_number_counter_old', 'application_number_counter')
+    op.create_table('document_number_counter_old',
+    sa.Column('series', sa.String(length=20), nullable=False),
+    sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('last', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('series', 'year')
+    )
+    op.execute(sa.text("INSERT INTO document_number_counter_old (series, year, last) "
+                       "SELECT series, year, last FROM document_number_counter WHERE agency = :first").bindparams(first=FIRST))
+    op.drop_table('document_number_counter')
+    op.rename_table('document_number_counter_old', 'document_number_counter')
     for table in ('staff_user', 'application'):
         with op.batch_alter_table(table) as batch:
             batch.drop_index(f'ix_{table}_agency')
