@@ -44,3 +44,16 @@ class Agency(AgencyBase, table=True):
 
     def number(self, year: int, seq: int) -> str:
         return self.number_pattern.format(prefix=self.number_prefix, code=self.code, year=year, seq=seq)
+
+
+class ApplicationLink(SQLModel, table=True):
+    """Issue 25 point 4: an application re-submitted in one step to the competent agency on the platform after the
+    first agency answered Reg. 36(5): the new one (its own number and receipt date) and where it came from."""
+
+    __tablename__ = "application_link"
+
+    from_id: str = Field(primary_key=True, max_length=40)
+    to_agency: str = Field(primary_key=True, max_length=20)
+    to_id: str = Field(max_length=40, index=True)
+    items: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))

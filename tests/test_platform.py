@@ -16,7 +16,7 @@ from db import tenancy
 from db.models import Application
 from services.accounts import create_user
 from services.agencies import create_agency
-from tests.helpers import TEST_PASSWORD, application_body, mails_about, send_registration
+from tests.helpers import TEST_PASSWORD, act, application_body, mails_about, send_registration
 
 WEST = "west-stats"
 WEST_STAFF = {"west-desk": ["registrar"], "west-chief": ["supervisor"], "west-admin": ["admin"],
@@ -150,3 +150,52 @@ def test_an_agency_code_is_checked(code, engine):
 
     with Session(engine) as session, pytest.raises(AgencyError, match="机关代码"):
         create_agency(session, code=code, name="某局")
+
+
+async def test_the_wrong_agency_answers_36_5_and_the_applicant_resubmits_there_in_one_step(isolated_api):
+    api = isolated_api
+    await second_agency(api)
+    created = (await send_registration(api, application_body())).json()
+    first, code = created["application_id"], created["query_code"]
+    # The handler names the competent agency by its code on the platform: the letter names it (Reg. 36(5)).
+    unknown = await api.post(f"/api/v1/applications/{first}/decisions", headers=api.as_user("wang"), json={
+        "item_no": 1, "outcome": "unavailable-1", "reasons": "该信息由县统计局负责公开", "referral_agency": "nowhere"})
+    assert unknown.status_code == 422 and "平台上没有" in unknown.json()["detail"]
+    proposed = await act(api, first, "decisions", {"item_no": 1, "outcome": "unavailable-1", "by": "wang",
+                                                   "reasons": "该信息由县统计局负责公开", "referral_agency": WEST})
+    proposal = proposed["items"][0]["proposal"]
+    assert proposal["referral_agency"] == WEST and proposal["not_this_agency"] and "某县统计局" in proposal["referral"]
+    early = await api.post(f"/api/v1/public/applications/{first}/resubmit", json={},
+                           headers={"X-Query-Code": code, "Authorization": ""})
+    assert early.status_code == 409 and "尚未答复" in early.json()["detail"]
+    await act(api, first, "submit", {"by": "wang"})
+    await act(api, first, "review", {"approve": True, "by": "reviewer-zhao"})
+    signed = await act(api, first, "sign", {"by": "chief-liu"})
+    assert "第三十六条第（五）项" in signed["reply_draft"]["body"] and "某县统计局" in signed["reply_draft"]["body"]
+
+    wrong_code = await api.post(f"/api/v1/public/applications/{first}/resubmit", json={},
+                                headers={"X-Query-Code": "WRONGCODE000", "Authorization": ""})
+    assert wrong_code.status_code == 404
+    moved = await api.post(f"/api/v1/public/applications/{first}/resubmit", json={},
+                           headers={"X-Query-Code": code, "Authorization": ""})
+    assert moved.status_code == 201, moved.text
+    new = moved.json()
+    assert new["application_id"].startswith(f"GK-{WEST}-") and new["agency_name"] == "某县统计局" and new["query_code"]
+    again = await api.post(f"/api/v1/public/applications/{first}/resubmit", json={},
+                           headers={"X-Query-Code": code, "Authorization": ""})
+    assert again.status_code == 201 and again.json()["application_id"] == new["application_id"]
+    assert again.json()["query_code"] is None  # shown once
+    # The new application is the competent agency's, with its own receipt date, the item, and the link back.
+    theirs = (await api.get(f"/api/v1/applications/{new['application_id']}", headers=api.as_user("west-chief"))).json()
+    assert theirs["items"][0]["description"] == application_body()["items"][0]["description"]
+    assert theirs["received_on"] == new["received_on"]
+    assert (await api.get(f"/api/v1/applications/{new['application_id']}",
+                          headers=api.as_user("chief-liu"))).status_code == 404
+    linked = (await api.get(f"/api/v1/applications/{new['application_id']}/links",
+                            headers=api.as_user("west-chief"))).json()
+    assert linked == [{"from_id": first, "to_id": new["application_id"], "to_agency": WEST, "items": [1],
+                       "direction": "from"}]
+    # The applicant tracks it with its own number and code.
+    tracked = await api.get(f"/api/v1/applicant/applications/{new['application_id']}",
+                            headers={"X-Query-Code": new["query_code"], "Authorization": ""})
+    assert tracked.status_code == 200

@@ -72,8 +72,10 @@ class ReplyHandlers:
         async with self._lock:
             self._refuse_if(why_not_propose(self._s, cmd, self._today()))
             item = item_of(self._s, cmd.item_no)
+            not_ours = cmd.outcome == OutcomeCode.UNAVAILABLE_NOT_HELD
             item.proposal = Proposal(outcome=cmd.outcome, reasons=cmd.reasons, referral=cmd.referral,
-                                     not_this_agency=cmd.not_this_agency and cmd.outcome == OutcomeCode.UNAVAILABLE_NOT_HELD,
+                                     referral_agency=cmd.referral_agency if not_ours else None,
+                                     not_this_agency=(cmd.not_this_agency or bool(cmd.referral_agency)) and not_ours,
                                      earlier_application_id=cmd.earlier_application_id, provision=cmd.provision,
                                      withheld_ground=cmd.withheld_ground, by=cmd.by, at=workflow.now(),
                                      published_at=cmd.published_at if cmd.outcome == OutcomeCode.DISCLOSED else None,

@@ -184,6 +184,9 @@ class ProposeDecision(Strict):
     outcome: OutcomeCode
     reasons: str = ""
     referral: str | None = Field(default=None, description="无法提供-1: the competent agency and its contact")
+    referral_agency: str | None = Field(default=None, max_length=20, description=(
+        "无法提供-1 (Reg. 36(5)): the competent agency's code when it is on this platform (GET /api/v1/agencies): "
+        "the applicant may then re-submit there in one step (issue 25 point 4)"))
     not_this_agency: bool = Field(
         default=False, description="无法提供-1 because the information is not this agency's to disclose (Reg. 36(5)), "
                                    "whether or not the competent agency can be named")
@@ -439,6 +442,7 @@ class Proposal(Strict):
     outcome: OutcomeCode
     reasons: str = ""
     referral: str | None = None
+    referral_agency: str | None = None  # issue 25 point 4: the competent agency on this platform
     not_this_agency: bool = False
     earlier_application_id: str | None = None
     provision: str | None = None

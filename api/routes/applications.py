@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response, status
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -78,6 +78,8 @@ public_router = APIRouter(prefix="/api/v1/public", tags=["applicants"])
 log = logging.getLogger("disclosure.api")
 NUMBER_ATTEMPTS = 5
 ONLINE_FORM = "online-form"
+PLATFORM_TRANSFER = "platform-transfer"  # issue 25 point 4: re-submitted by the applicant through the platform
+APPLICANT_ROLE_NAME = "applicant"
 # Application numbers (and, with a suffix, consultation ids): anything else is 422 before Temporal is asked.
 APPLICATION_ID = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$", description="the application number")
 ApplicationId = Annotated[str, APPLICATION_ID]
@@ -518,6 +520,26 @@ async def _repeat_checked(session: Session, application_id: str, command: Propos
     return command.model_copy(update={"earlier_similarity": checked.score})
 
 
+async def _decision_checked(session: Session, application_id: str, command: ProposeDecision) -> ProposeDecision:
+    """Issue 25 point 4: a competent agency named by its code is an agency of this platform, not this one; the
+    letter names it with its contact (Reg. 36(5)) unless the handler wrote that already. Then the repeat check."""
+    if command.referral_agency:
+        from services.agencies import agency_of_application, get_agency
+
+        engine = session.get_bind()
+        target = await blocking(get_agency, engine, command.referral_agency.strip().lower())
+        own = await blocking(agency_of_application, engine, application_id)
+        if target is None or not target.active:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                                f"平台上没有代码为 {command.referral_agency} 的机关，请从机关列表中选择负责公开的机关")
+        if target.code == own:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "负责公开的机关不能是本机关")
+        named = f"{target.name}（{target.contact}）" if target.contact else target.name
+        command = command.model_copy(update={"referral_agency": target.code,
+                                             "referral": command.referral or f"{named}，可通过本平台向其提出申请"})
+    return await _repeat_checked(session, application_id, command)
+
+
 def _action(path: str, update: str, body_type: type[BaseModel], message: type[BaseModel], summary: str,
             check=None) -> None:
     roles = ACTION_ROLES[path]
@@ -573,7 +595,7 @@ _action("consultation-restart", "restart_consultation", schemas.RestartConsultat
 _action("override", "override_objection", schemas.OverrideObjectionBody, OverrideObjection,
         "Supervisor discloses despite an objection (public interest)")
 _action("decisions", "propose_decision", schemas.ProposeDecisionBody, ProposeDecision,
-        "Handler proposes one item's outcome (拟办意见)", check=_repeat_checked)
+        "Handler proposes one item's outcome (拟办意见)", check=_decision_checked)
 _action("submit", "submit_for_review", schemas.SubmitForReviewBody, SubmitForReview,
         "Submit proposals; runs the confidentiality pre-screen")
 _action("review", "review", schemas.ReviewDecisionBody, ReviewDecision, "Confidentiality reviewer approves or returns")
@@ -582,3 +604,125 @@ _action("delivery", "confirm_delivery", schemas.ConfirmDeliveryBody, ConfirmDeli
         "Staff confirm postal or pickup delivery")
 _action("withdraw", "withdraw", schemas.WithdrawBody, Withdraw,
         "Registrar records a written withdrawal (applicants withdraw online via /applicant)")
+
+
+# --- issue 25 point 4: the wrong agency, and the one-step re-submission to the competent one ------------------------
+
+class ResubmitIn(BaseModel):
+    agency: str | None = None  # which competent agency, when the reply names more than one
+
+
+class ResubmitOut(BaseModel):
+    application_id: str = Field(description="the new application's number at the competent agency")
+    agency: str
+    agency_name: str
+    query_code: str | None = Field(description="its query code, shown once (None: re-submitted before)")
+    received_on: date
+    due_on: date | None
+
+
+def _applicant_owns(engine, settings, application_id: str, code: str) -> bool:
+    from db.models_security import ApplicantAccess
+    from core.security import query_code_matches
+
+    with Session(engine) as session:
+        access = session.get(ApplicantAccess, application_id)
+    return query_code_matches(settings, application_id, code, access.code_hash if access else None)
+
+
+def _link_of(engine, application_id: str, agency: str):
+    from db.models_agency import ApplicationLink
+
+    with Session(engine) as session:
+        return session.get(ApplicationLink, (application_id, agency))
+
+
+def _record_link(engine, application_id: str, agency: str, to_id: str, items: list[int]) -> None:
+    from db.models_agency import ApplicationLink
+
+    with Session(engine) as session:
+        if session.get(ApplicationLink, (application_id, agency)) is None:
+            session.add(ApplicationLink(from_id=application_id, to_agency=agency, to_id=to_id, items=items))
+            session.commit()
+
+
+async def _started_with(client, application_id: str) -> ApplicationInput:
+    """The application's input as the workflow was started with it (the applicant's whole data, decrypted)."""
+    history = await client.get_workflow_handle(application_id).fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    return (await client.data_converter.decode(started.input.payloads, [ApplicationInput]))[0]
+
+
+@public_router.post("/applications/{application_id}/resubmit", response_model=ResubmitOut,
+                    status_code=status.HTTP_201_CREATED,
+                    dependencies=[Depends(rate_limited("public-intake", "rate_limit_public_intake_per_minute"))],
+                    responses={404: {"description": "编号或查询码有误"}, 409: {"description": "不能转交（附原因）"}})
+async def resubmit_to_the_competent_agency(
+    application_id: ApplicationId, body: ResubmitIn, request: Request, writes: RegistrationDep, client: ClientDep,
+    settings: SettingsDep, calendar: CalendarDep,
+    code: Annotated[str, Header(alias="X-Query-Code", min_length=1, max_length=64, description="查询码")],
+) -> ResubmitOut:
+    """Reg. 36(5) on the platform: the agency answered that the information is another agency's, named on this
+    platform; the applicant re-submits those items there in one step — a new application with its own number and
+    its own receipt date (today), linked to this one. Asked twice, the same new number."""
+    mark_actor(request, APPLICANT_ROLE_NAME, "applicant", application_id)
+    engine = request.app.state.engine
+    if not await blocking(_applicant_owns, engine, settings, application_id, code):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "未找到该申请，请核对申请编号和查询码")
+    view = await live_view(client, application_id)
+    if view.replied_on is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "本申请尚未答复：答复告知由其他机关负责公开后，方可向该机关转交")
+    referred: dict[str, list[int]] = {}
+    for item in view.items:
+        proposal = item.proposal
+        if item.final_outcome == OutcomeCode.UNAVAILABLE_NOT_HELD and proposal and proposal.referral_agency:
+            referred.setdefault(proposal.referral_agency, []).append(item.item_no)
+    if not referred:
+        raise HTTPException(status.HTTP_409_CONFLICT, "答复中没有告知由本平台上的其他机关负责公开的事项，不能一键转交")
+    if body.agency is None and len(referred) > 1:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"答复告知了多个负责公开的机关（{'、'.join(referred)}），请选择向哪一个转交")
+    target_code = body.agency or next(iter(referred))
+    if target_code not in referred:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"答复没有告知由 {target_code} 负责公开，不能向其转交")
+    target = await blocking(registering_agency, engine, target_code)
+    earlier = await blocking(_link_of, engine, application_id, target.code)
+    if earlier is not None:
+        row = await blocking(_application_row, engine, earlier.to_id)
+        return ResubmitOut(application_id=earlier.to_id, agency=target.code, agency_name=target.name, query_code=None,
+                           received_on=row.received_on if row else clock.today(), due_on=row.due_on if row else None)
+    first = await _started_with(client, application_id)
+    wanted = referred[target_code]
+    applicant = schemas.ApplicantIn.model_construct(**first.applicant.model_dump())  # checked at the first intake
+    new = ApplicationCreate.model_construct(
+        channel="online", received_on=clock.today(), applicant=applicant,
+        items=[first.items[n - 1] for n in wanted], delivery_method=first.delivery_method, handler=None,
+        department=None, resubmit=True, agency=target.code,
+        receipt_evidence=f"经本平台由{first.agency_name}转来（原申请 {application_id}，第三十六条第五项）")
+    created = await _register(new, PLATFORM_TRANSFER, writes, client, settings, calendar, target)
+    await blocking(_record_link, engine, application_id, target.code, created.application_id, wanted)
+    return ResubmitOut(application_id=created.application_id, agency=target.code, agency_name=target.name,
+                       query_code=created.query_code, received_on=created.received_on, due_on=created.due_on)
+
+
+def _application_row(engine, application_id: str):
+    with Session(engine) as session:
+        return session.get(Application, application_id)
+
+
+@router.get("/{application_id}/links", response_model=list[dict])
+async def links(application_id: ApplicationId, request: Request,
+                user: Annotated[StaffUser, READERS]) -> list[dict]:
+    """Applications this one was re-submitted to, or came from (issue 25 point 4), with their agency."""
+    from sqlmodel import or_, select as select_
+
+    from db.models_agency import ApplicationLink
+
+    def read() -> list[dict]:
+        with Session(request.app.state.engine) as session:
+            rows = session.exec(select_(ApplicationLink).where(or_(ApplicationLink.from_id == application_id,
+                                                                    ApplicationLink.to_id == application_id))).all()
+        return [{"from_id": r.from_id, "to_id": r.to_id, "to_agency": r.to_agency, "items": r.items,
+                 "direction": "to" if r.from_id == application_id else "from"} for r in rows]
+
+    return await blocking(read)

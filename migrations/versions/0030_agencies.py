@@ -51,6 +51,15 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('code')
     )
     op.create_index('ix_agency_region', 'agency', ['region'], unique=False)
+    op.create_table('application_link',
+    sa.Column('from_id', sa.String(length=40), nullable=False),
+    sa.Column('to_agency', sa.String(length=20), nullable=False),
+    sa.Column('to_id', sa.String(length=40), nullable=False),
+    sa.Column('items', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('from_id', 'to_agency')
+    )
+    op.create_index('ix_application_link_to_id', 'application_link', ['to_id'], unique=False)
     for table in ('application', 'staff_user'):
         if 'agency' in _columns(table):  # a database create_all made from today's models
             continue
@@ -118,5 +127,7 @@ def downgrade() -> None:
         with op.batch_alter_table(table) as batch:
             batch.drop_index(f'ix_{table}_agency')
             batch.drop_column('agency')
+    op.drop_index('ix_application_link_to_id', table_name='application_link')
+    op.drop_table('application_link')
     op.drop_index('ix_agency_region', table_name='agency')
     op.drop_table('agency')
