@@ -137,7 +137,7 @@ class DisclosureActivities:
         if inp.kind == "supplement-notice" and not inp.track_link:
             # Issue 23 point 10: the notice says where the supplement is answered online (/track).
             inp = inp.model_copy(update={"track_link": f"{self._settings.public_base_url.rstrip('/')}/track"})
-        agency = self._agencies.for_application(inp.application_id)  # issue 25: another agency's own bodies
+        agency = self._agencies.of(inp.agency, inp.application_id)  # issue 25: another agency's own bodies
         if inp.reconsideration_body is None and inp.court is None and inp.complaint_body is None:
             # Issue 11 point 10: the remedies name the agency's reconsideration body, court and complaint route.
             bodies = agency or self._settings

@@ -180,7 +180,7 @@ class LetterActivities:
         try:
             with session_scope(self._engine) as session:
                 # The counter first: on SQLite a transaction that read first cannot take the write lock.
-                agency = self._agencies.for_application(inp.application_id)
+                agency = self._agencies.of(inp.agency, inp.application_id)
                 seq = repo.allocate_document_number(session, SERIES[inp.letter.kind], year, agency and agency.code)
                 prefix = (agency.document_number_prefix if agency else None) or document_number_prefix(self._settings)
                 number = document_number(prefix, inp.letter.kind, year, seq)
@@ -294,7 +294,7 @@ class LetterActivities:
                     f"可能已送达申请人，系统未重发。请核实（Message-ID {self._message_id(inp.key)}）后确认送达或重新寄送。"))
                 return self._result(row)
         try:
-            email = self._build_email(row, document)
+            email = self._build_email(row, document, inp.agency)
         except ChecksumMismatch as error:
             return self._fail_permanently(inp, f"文件校验失败：{error}")
         try:
@@ -367,7 +367,7 @@ class LetterActivities:
                 raise _Uncertain(f"connection lost during DATA: {_describe(error)}") from error
             return accepted_at, f"{code} {answer.decode(errors='replace')}"[:500]
 
-    def _build_email(self, row: LetterOutbox, document: LetterDocument) -> Message:
+    def _build_email(self, row: LetterOutbox, document: LetterDocument, agency_code: str | None = None) -> Message:
         """The e-mail: the letter's text, its PDF and the reply's attachments, each with its checksum.
 
         Built with the email package's compat32 classes, whose headers are stored as given (RFC 2047 words for
@@ -375,7 +375,7 @@ class LetterActivities:
         are: half the CPU for the same message as a mail client reads it (issue 15 point 2)."""
         email = MIMEMultipart()
         email["Subject"] = Header(f"{document.subject}（{document.document_number}）", "utf-8")
-        agency = self._agencies.for_application(row.application_id)  # issue 25: the agency the letter is from
+        agency = self._agencies.of(agency_code, row.application_id)  # issue 25: the agency the letter is from
         email["From"] = formataddr((agency.name if agency else self._settings.agency_name,
                                     (agency.mail_sender if agency else None) or self._settings.smtp_sender), "utf-8")
         email["To"] = formataddr((row.recipient_name, row.email), "utf-8")

@@ -138,6 +138,7 @@ class ComposeLetterInput(Payload):
     application_id: str
     kind: LetterKind
     agency_name: str
+    agency: str | None = None  # issue 25: the agency's code (its remedy bodies, payment channel); None: looked up
     recipient_name: str
     letter_date: date
     received_on: date
@@ -221,6 +222,8 @@ class IssueLetterInput(Payload):
     application_id: str
     letter: Letter
     letter_date: date = Field(description="the issue date; the 文号's year")
+    agency: str | None = Field(default=None, description="the agency's code (issue 25: its 文号 series and sender); "
+                                                         "None: the application's, looked up, or the first agency")
     recipient_name: str
     method: DeliveryMethod
     email: str | None = None
@@ -242,6 +245,7 @@ class IssuedLetter(Payload):
 class SendLetterInput(Payload):
     key: str
     application_id: str
+    agency: str | None = None  # issue 25: the agency the e-mail is from (its name and sender); None: looked up
     # Issue 12 point 6: the server retries a send (no history events per try), so the activity itself
     # warns the supervisor, once per letter, when a try fails so late that the next one may come after
     # the end of the reply's due day (`due_at`, the end of `due_on` in Shanghai).

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from sqlalchemy import Column, String, event
+from sqlalchemy import Column, CompoundSelect, Engine, Select, String, event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 AGENCY_CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{1,19}$"
@@ -75,3 +75,34 @@ def _limit_to_the_callers_agency(state: ORMExecuteState) -> None:
         state.statement = state.statement.options(*(
             with_loader_criteria(owned, lambda cls: cls.agency == agency, include_aliases=True)
             for owned in AgencyOwned.__subclasses__()))
+
+
+# --- Core statements (the pages' and reports' hand-written SELECTs) ------------------------------------------------
+# They bypass the ORM's criteria; the engine rewrites them instead, in the same one place: every agency-owned table
+# a SELECT reads becomes that table limited to the caller's agency (a subquery the databases flatten back into the
+# query, indexes included). INSERT/UPDATE/DELETE by Core are the workers' and intake's, keyed by business ids.
+
+def _owned_tables() -> dict:
+    return {owned.__table__: owned for owned in AgencyOwned.__subclasses__()}  # type: ignore[attr-defined]
+
+
+def _limited(statement, agency: str):
+    from sqlalchemy import select as core_select
+    from sqlalchemy.sql.util import ClauseAdapter, find_tables
+
+    owned = _owned_tables()
+    read = [t for t in find_tables(statement, check_columns=True, include_aliases=False) if t in owned]
+    for table in dict.fromkeys(read):
+        scoped = core_select(table).where(table.c.agency == agency).subquery(f"{table.name}_of_agency")
+        statement = ClauseAdapter(scoped).traverse(statement)
+    return statement
+
+
+@event.listens_for(Engine, "before_execute", retval=True)
+def _limit_core_reads(conn, clauseelement, multiparams, params, execution_options):
+    agency = CURRENT_AGENCY.get()
+    if agency is None or not isinstance(clauseelement, (Select, CompoundSelect)):
+        return clauseelement, multiparams, params
+    if clauseelement._propagate_attrs.get("compile_state_plugin") == "orm":
+        return clauseelement, multiparams, params  # the ORM's own criteria (above) limit it
+    return _limited(clauseelement, agency), multiparams, params

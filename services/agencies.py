@@ -109,6 +109,23 @@ class AgencyProfiles:
         self._agencies: dict[str, tuple[float, Agency | None]] = {}
         self._lock = threading.Lock()
 
+    def of(self, agency: str | None, application_id: str) -> Agency | None:
+        """The agency named (a letter's input carries it), else the application's."""
+        return self.for_code(agency) if agency else self.for_application(application_id)
+
+    def for_code(self, code: str | None) -> Agency | None:
+        import time
+
+        if code is None or code == tenancy.FIRST_AGENCY:
+            return None
+        with self._lock:
+            kept = self._agencies.get(code)
+        if kept is None or time.monotonic() - kept[0] > self.REFRESH_SECONDS:
+            kept = (time.monotonic(), get_agency(self._engine, code))
+            with self._lock:
+                self._agencies[code] = kept
+        return kept[1]
+
     def for_application(self, application_id: str) -> Agency | None:
         """The agency of the application (or of the application a consultation or letter key starts with); None for
         the installation's first agency or an id that is no application's (corrections, 政务公开): the settings'."""
@@ -125,15 +142,7 @@ class AgencyProfiles:
                     if len(self._owners) > 100_000:
                         self._owners.clear()
                     self._owners[application_id] = code
-        if code is None or code == tenancy.FIRST_AGENCY:
-            return None
-        with self._lock:
-            kept = self._agencies.get(code)
-        if kept is None or time.monotonic() - kept[0] > self.REFRESH_SECONDS:
-            kept = (time.monotonic(), get_agency(self._engine, code))
-            with self._lock:
-                self._agencies[code] = kept
-        return kept[1]
+        return self.for_code(code)
 
 
 def payment_channel_line(agency: Agency) -> str | None:

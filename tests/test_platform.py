@@ -10,6 +10,7 @@ import re
 from email.header import decode_header, make_header
 
 import pytest
+from sqlalchemy import func, select as core_select
 from sqlmodel import Session, select
 
 from db import tenancy
@@ -118,6 +119,18 @@ async def test_two_agencies_cannot_see_each_others_anything(isolated_api, mailbo
     assert {r["application_id"] for r in west["items"]} == {theirs, named.json()["application_id"]}
     users = (await api.get("/api/v1/admin/users", headers=api.as_user("west-admin"))).json()
     assert {u["username"] for u in users} == set(WEST_STAFF)
+
+    # The staff pages' own queries (Core SELECTs: the queue, the list, the dashboard) are limited the same way.
+    for path in ("/staff/queue", "/staff/applications", "/staff/dashboard"):
+        for who, sees, never in (("chief-liu", ours, theirs), ("west-chief", theirs, ours)):
+            page = await api.get(path, cookies={"gk_staff": api.tokens[who]},
+                                 headers={"Authorization": "", "Accept": "text/html"})
+            assert page.status_code == 200 and never not in page.text, (path, who)
+            if path == "/staff/applications":
+                assert sees in page.text, (path, who)
+    with api.app.state.engine.connect() as connection, tenancy.acting_for(WEST):
+        counted = connection.execute(core_select(func.count()).select_from(Application.__table__)).scalar_one()
+    assert counted == 2  # the desk's and the public form's
 
     # Every route naming an application, with the other agency's: 404 (both ways), never its data.
     calls = list(route_calls(api.app, theirs))

@@ -252,7 +252,7 @@ class DisclosureApplicationWorkflow(IntakeHandlers, PeriodHandlers, FeeHandlers,
     def _letter_input(self, kind: LetterKind, *, recipient: str | None = None, **fields) -> ComposeLetterInput:
         return ComposeLetterInput(
             application_id=self._s.inp.application_id, kind=kind, agency_name=self._s.inp.agency_name,
-            recipient_name=recipient or self._s.inp.applicant.name, letter_date=self._today(),
+            agency=self._s.inp.agency, recipient_name=recipient or self._s.inp.applicant.name, letter_date=self._today(),
             received_on=self._s.inp.received_on,
             **fields,
         )

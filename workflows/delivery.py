@@ -230,7 +230,7 @@ class LetterDelivery:
         return IssueLetterInput(
             key=dispatch.key, application_id=dispatch.application_id, letter=dispatch.letter,
             letter_date=self._today(), recipient_name=dispatch.recipient_name, method=dispatch.method,
-            email=dispatch.email, address=dispatch.address,
+            email=dispatch.email, address=dispatch.address, agency=self._s.inp.agency,
             expected_body_sha256=self._s.approved_sha256 if is_reply and compose is None else None,
             attach_for_items=self._reply_items_final() if is_reply else [],
         )
@@ -238,7 +238,7 @@ class LetterDelivery:
     def _send_input(self, dispatch: DispatchInput) -> SendLetterInput:
         due_on = self._s.due.due_on
         return SendLetterInput(key=dispatch.key, application_id=dispatch.application_id, due_on=due_on,
-                               due_at=end_of_day_instant(due_on))
+                               due_at=end_of_day_instant(due_on), agency=self._s.inp.agency)
 
     def _letter_left(self, dispatch: DispatchInput, result: SendLetterResult) -> None:
         """Hook: the letter left the agency (the relay accepted the e-mail; or it awaits staff: posted, picked up,
