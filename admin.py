@@ -4,6 +4,8 @@
       the first administrator; the password comes from DISCLOSURE_ADMIN_PASSWORD or a prompt, never argv
   python admin.py create-agency --code CODE --name NAME --admin-username USER [--region ...]
       a new agency on the platform (issue 25) and its first administrator (password as create-admin's)
+  python admin.py create-oversight --username NAME
+      an account of the platform's 政府信息公开工作主管部门: every agency's figures and the consolidated report
   python admin.py verify-audit
       checks the audit trail's hash chain; names the first altered, missing or re-linked row (exit 1)
   python admin.py publish-calendar --year 2027 --file 2027.json --by NAME
@@ -103,6 +105,25 @@ def create_agency_command(code: str, name: str, region: str, admin_username: str
     finally:
         engine.dispose()
     print(f"Agency {agency.code} ({agency.name}) created with its administrator {admin_username}.")
+    return 0
+
+
+def create_oversight(username: str, full_name: str) -> int:
+    """Issue 25 point 5: an account of the platform's 政府信息公开工作主管部门 (every agency's figures, no case files)."""
+    password = _new_password()
+    if password is None:
+        return 2
+    engine = _engine()
+    try:
+        with Session(engine) as session:
+            create_user(session, username=username, password=password, roles=["oversight"], full_name=full_name)
+            session.commit()
+    except AccountError as err:
+        print(err, file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"Oversight account {username} created.")
     return 0
 
 
@@ -214,6 +235,9 @@ def main() -> int:
     admin.add_argument("--username", required=True)
     admin.add_argument("--full-name", default="")
     commands.add_parser("verify-audit", help="verify the audit trail's hash chain")
+    oversight = commands.add_parser("create-oversight", help="an account of the platform's 主管部门 (figures only)")
+    oversight.add_argument("--username", required=True)
+    oversight.add_argument("--full-name", default="")
     agency = commands.add_parser("create-agency", help="add an agency to the platform with its first administrator")
     agency.add_argument("--code", required=True, help="2-20 lowercase letters, digits or hyphens (in its numbers)")
     agency.add_argument("--name", required=True)
@@ -224,6 +248,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.command == "backfill-report-records":
         return backfill_report_records()
+    if args.command == "create-oversight":
+        return create_oversight(args.username, args.full_name)
     if args.command == "create-agency":
         return create_agency_command(args.code, args.name, args.region, args.admin_username, args.admin_full_name)
     if args.command == "create-admin":

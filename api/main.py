@@ -23,7 +23,7 @@ from api.routes import fees, guidance  # issue 11 points 12, 15
 from api.routes import mail_returns
 from api.routes import participation  # issue 26
 from api.routes import assignees  # issue 23 point 1
-from api.routes import agencies  # issue 25
+from api.routes import agencies, oversight  # issue 25
 from api.tenancy import AgencyScope, agency_guard
 from api.security import RateLimiter
 from core.codec import codec_from_spec
@@ -128,6 +128,7 @@ def create_app(
     app.include_router(release.router)  # issue 22: files released with a reply, screened and redacted
     app.include_router(assignees.router)  # issue 23 point 1: who an application may be assigned to
     app.include_router(agencies.router)  # issue 25: the agencies on the platform
+    app.include_router(oversight.router)  # issue 25 point 5: the platform's 主管部门
     # Outermost last: size cap → audit → CORS (codec only) → Idempotency-Key → routes.
     app.add_middleware(IdempotencyKeys, engine=engine, settings=settings)  # innermost: audited, replays too
     origins = [o.strip() for o in settings.codec_cors_origins.split(",") if o.strip()]

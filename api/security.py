@@ -14,7 +14,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
 from services.accounts import find_user
-from core.security import ROLE_NAMES, read_access_token
+from core.security import PLATFORM, ROLE_NAMES, read_access_token
 from db.models_security import StaffUser
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -45,13 +45,19 @@ def current_user(request: Request, token: Annotated[str | None, Depends(oauth2_s
     user = find_user(request.app.state.engine, claims["sub"])
     if user is None or not user.active or user.token_version != claims["ver"]:
         raise unauthorized(LOGIN_EXPIRED)
-    if user.agency != (claims.get("agency") or request.app.state.settings.agency_code):  # issue 25: never another's
+    if claims.get("agency") != token_agency(user) and not (  # issue 25: never another agency's
+            claims.get("agency") is None and user.agency == request.app.state.settings.agency_code):
         raise unauthorized(LOGIN_EXPIRED)
     mark_actor(request, user.username, user.roles)
     return user
 
 
 CurrentUser = Annotated[StaffUser, Depends(current_user)]
+
+
+def token_agency(user: StaffUser) -> str:
+    """What a user's token names as their agency: their own, or every agency for the platform's 主管部门 (issue 25)."""
+    return PLATFORM if "oversight" in user.role_set() else user.agency
 
 
 def require(*roles: str) -> Callable[..., Awaitable[StaffUser]]:

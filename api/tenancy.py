@@ -17,7 +17,7 @@ from collections.abc import Callable
 from fastapi import HTTPException, Request, status
 from sqlalchemy import Engine
 
-from core.security import read_access_token
+from core.security import PLATFORM, read_access_token
 from db import tenancy
 from db.models_agency import Agency
 from services.agencies import agency_of_application, agency_of_user, get_agency, list_agencies
@@ -55,7 +55,8 @@ class AgencyScope:
         claims = read_access_token(self.settings, token)
         if claims is None:
             return None  # refused by the route's own dependency (401)
-        return claims.get("agency") or tenancy.FIRST_AGENCY
+        agency = claims.get("agency") or tenancy.FIRST_AGENCY
+        return None if agency == PLATFORM else agency  # the 主管部门: every agency (its routes show figures only)
 
 
 # Path parameters naming an object, and how to find the agency it belongs to (None: not found, left to the route).

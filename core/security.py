@@ -22,9 +22,12 @@ from core.config import Settings, get_settings
 from clock import SHANGHAI  # the one Asia/Shanghai zone (clock/deadline.py)
 
 Role = Literal["registrar", "handler", "reviewer", "supervisor", "admin"]
-ROLES: tuple[str, ...] = ("registrar", "handler", "reviewer", "supervisor", "admin")
+ROLES: tuple[str, ...] = ("registrar", "handler", "reviewer", "supervisor", "admin", "oversight")
 ROLE_NAMES = {"registrar": "登记人员", "handler": "承办人", "reviewer": "保密审查人员", "supervisor": "负责人",
-              "admin": "系统管理员"}
+              "admin": "系统管理员", "oversight": "政府信息公开工作主管部门"}
+# Issue 25 point 5 (Reg. 49, RULES §12): the platform's 主管部门 sees every agency's figures; its token's agency is
+# PLATFORM (every agency), so it holds that role alone and is made only by `python admin.py create-oversight`.
+PLATFORM = "*"
 ALGORITHM = "HS256"
 ISSUER = "disclosure-api"
 

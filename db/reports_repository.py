@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, func, insert, literal, select, text
 from sqlmodel import Session, col
 
 from clock import local_date
+from db import tenancy
 from db.models import OPEN_PREDICATE, Application, utcnow
 from db.models_letters import LetterOutbox
 from db.models_reports import (
@@ -100,11 +101,14 @@ def table3_counts(session: Session, year: int) -> dict[str, Any]:
                           .where(a.received_on < start, ~done_before).group_by(a.applicant_type))
     results: dict[tuple[str, str], int] = {}
     replied = on_time = 0
+    concluded = [r.concluded_on >= start, r.concluded_on <= end]
+    if tenancy.CURRENT_AGENCY.get() is not None:  # issue 25: the agency's records (its applications: db/tenancy.py)
+        concluded.append(r.application_id.in_(select(a.id)))
     for outcome, kind, n, n_replied, n_on_time in session.execute(
             select(r.outcome, r.applicant_type, func.count(),
                    func.sum(case((r.replied_on.is_not(None), one), else_=0)),
                    func.sum(case((r.on_time.is_(True), one), else_=0)))
-            .where(r.concluded_on >= start, r.concluded_on <= end)
+            .where(*concluded)
             .group_by(r.outcome, r.applicant_type)):
         results[(outcome, kind)] = int(n)
         replied, on_time = replied + int(n_replied or 0), on_time + int(n_on_time or 0)

@@ -69,8 +69,8 @@ def all_agencies() -> Iterator[None]:
 @event.listens_for(Session, "do_orm_execute")
 def _limit_to_the_callers_agency(state: ORMExecuteState) -> None:
     agency = CURRENT_AGENCY.get()
-    if agency is None or state.is_column_load or state.is_relationship_load:
-        return
+    if agency is None or state.is_column_load or state.is_relationship_load or not state.is_orm_statement:
+        return  # a Core statement run through a session: the engine's rewrite below limits it
     if state.is_select or state.is_update or state.is_delete:
         state.statement = state.statement.options(*(
             with_loader_criteria(owned, lambda cls: cls.agency == agency, include_aliases=True)

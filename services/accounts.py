@@ -32,6 +32,8 @@ def _roles(roles: list[str] | tuple[str, ...] | frozenset[str]) -> str:
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         raise AccountError(f"未知角色：{', '.join(unknown)}")
+    if "oversight" in roles and len(set(roles)) > 1:  # issue 25: sees every agency's figures, handles nothing
+        raise AccountError("政府信息公开工作主管部门的账号不能兼任其他角色")
     return ",".join(r for r in ROLES if r in roles)
 
 

@@ -6,6 +6,7 @@ application or a staff account is tried with the other agency's: 404, the same a
 """
 
 import asyncio
+from datetime import date
 import re
 from email.header import decode_header, make_header
 
@@ -212,3 +213,45 @@ async def test_the_wrong_agency_answers_36_5_and_the_applicant_resubmits_there_i
     tracked = await api.get(f"/api/v1/applicant/applications/{new['application_id']}",
                             headers={"X-Query-Code": new["query_code"], "Authorization": ""})
     assert tracked.status_code == 200
+
+
+async def test_the_platforms_oversight_sees_every_agencys_figures_and_sums_table_3(isolated_api):
+    api = isolated_api
+    await second_agency(api)
+    with Session(api.app.state.engine) as session:
+        create_user(session, username="province", password=TEST_PASSWORD, roles=["oversight"])
+        session.commit()
+    await api.log_in("province")
+    refused = await api.post("/api/v1/admin/users", headers=api.as_user("west-admin"), json={
+        "username": "sneaky", "password": "Another-Passw0rd!x", "roles": ["oversight"]})
+    assert refused.status_code in (403, 422)  # an agency's administrator cannot make a platform account
+    ours = (await send_registration(api, application_body())).json()["application_id"]
+    west_body = {k: v for k, v in application_body(handler="west-wang").items() if k != "registered_by"}
+    for _ in range(2):
+        created = await api.post("/api/v1/applications", json=west_body | {"resubmit": True},
+                                 headers=api.as_user("west-desk"))
+        assert created.status_code == 201, created.text
+    await act(api, ours, "withdraw", {"by": "desk-chen", "reason": "申请人书面撤回"})
+
+    figures = {row["agency"]: row for row in (await api.get("/api/v1/oversight/agencies",
+                                                            headers=api.as_user("province"))).json()}
+    assert figures[WEST]["open"] == 2 and figures[WEST]["name"] == "某县统计局"
+    assert figures["main"]["open"] == 0
+    assert (await api.get("/api/v1/oversight/agencies", headers=api.as_user("chief-liu"))).status_code == 403
+    # Figures, never case files: the applications' routes refuse the role.
+    assert (await api.get(f"/api/v1/applications/{ours}", headers=api.as_user("province"))).status_code == 403
+    assert (await api.get("/api/v1/applications", headers=api.as_user("province"))).status_code == 403
+    overdue = await api.get(f"/api/v1/oversight/agencies/{WEST}/overdue", headers=api.as_user("province"))
+    assert overdue.status_code == 200 and overdue.json() == []
+
+    year = date.fromisoformat(application_body()["received_on"]).year
+    report = (await api.get(f"/api/v1/oversight/annual/{year}", headers=api.as_user("province"))).json()
+    parts = {part["agency"]: part["table3"] for part in report["agencies"]}
+    assert set(parts) == {"main", WEST}
+    for row, cells in report["table3"].items():
+        for column, n in cells.items():
+            assert n == parts["main"][row][column] + parts[WEST][row][column], (row, column)
+    new_total = {code: sum(table[row]["total"] for row in table if row.startswith("new") or row == "1")
+                 for code, table in parts.items()}
+    assert report["check"]["ok"], report["check"]
+    assert sum(report["table3"][r]["total"] for r in report["table3"]) > 0, new_total

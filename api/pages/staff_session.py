@@ -27,7 +27,7 @@ from starlette.datastructures import FormData
 
 from api.offloop import blocking
 from api.pages.common import CSRF_FIELD, csrf_ok, render
-from api.security import current_user, require
+from api.security import current_user, require, token_agency
 from core.security import ROLE_NAMES, issue_access_token, read_access_token
 from db.models_security import StaffUser
 
@@ -62,7 +62,7 @@ async def staff_user(request: Request) -> StaffUser:
     lifetime = request.app.state.settings.access_token_minutes * 60
     if claims and claims["exp"] - clock.now().timestamp() < lifetime / 2:
         request.state.renewed_token = issue_access_token(request.app.state.settings, user.username, user.token_version,
-                                                           agency=user.agency)
+                                                           agency=token_agency(user))
         request.state.staff_token = request.state.renewed_token
     return user
 

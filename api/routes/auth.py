@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from api.deps import SessionDep
 from api.schemas import TokenOut, UserCreate, UserOut, UserUpdate
-from api.security import CurrentUser, client_address, mark_actor, rate_limited, require, unauthorized
+from api.security import CurrentUser, client_address, mark_actor, rate_limited, require, unauthorized, token_agency
 from core import clock
 from services import lockout
 from services.accounts import AccountError, create_user, list_users, update_user
@@ -51,7 +51,7 @@ def log_in(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends(
     lockout.record_success(engine, username)
     settings = request.app.state.settings
     mark_actor(request, user.username, user.roles)
-    return TokenOut(access_token=issue_access_token(settings, user.username, user.token_version, agency=user.agency),
+    return TokenOut(access_token=issue_access_token(settings, user.username, user.token_version, agency=token_agency(user)),
                     token_type="bearer", expires_in=settings.access_token_minutes * 60)
 
 
@@ -96,6 +96,12 @@ def me(user: CurrentUser) -> UserOut:
 admin_only = [Depends(require("admin"))]
 
 
+def _no_platform_roles(roles) -> None:
+    """An agency's administrator manages that agency's staff; the platform's 主管部门 is the platform's (issue 25)."""
+    if "oversight" in roles:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "政府信息公开工作主管部门的账号只能由平台管理员创建（admin.py create-oversight）")
+
+
 @router.get("/admin/users", response_model=list[UserOut], dependencies=admin_only, tags=["admin"])
 def users(session: SessionDep) -> list[UserOut]:
     return [user_out(u) for u in list_users(session)]
@@ -104,6 +110,7 @@ def users(session: SessionDep) -> list[UserOut]:
 @router.post("/admin/users", response_model=UserOut, status_code=status.HTTP_201_CREATED, dependencies=admin_only,
              tags=["admin"])
 def add_user(body: UserCreate, session: SessionDep) -> UserOut:
+    _no_platform_roles(body.roles)
     try:
         user = create_user(session, username=body.username, password=body.password, roles=body.roles,
                            department=body.department, full_name=body.full_name)
@@ -117,6 +124,7 @@ def add_user(body: UserCreate, session: SessionDep) -> UserOut:
 def change_user(username: Annotated[str, USERNAME], body: UserUpdate, session: SessionDep,
                 admin: CurrentUser) -> UserOut:
     """Roles, department, activity, password; any of them revokes the user's current tokens."""
+    _no_platform_roles(body.roles or [])
     user = session.get(StaffUser, username)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有用户 {username}")
