@@ -121,6 +121,7 @@ def create_app(
                    participation.public_inquiry_router):
         app.include_router(router)
     app.include_router(release.router)  # issue 22: files released with a reply, screened and redacted
+    app.include_router(release.portal)  # issue 22: the released files' signed links (applicant)
     app.include_router(assignees.router)  # issue 23 point 1: who an application may be assigned to
     # Outermost last: size cap → audit → CORS (codec only) → Idempotency-Key → routes.
     app.add_middleware(IdempotencyKeys, engine=engine, settings=settings)  # innermost: audited, replays too

@@ -43,7 +43,17 @@ async def release_files_for(request: Request, application_id: str) -> list[dict]
     return answer.json() if answer.status_code == 200 else []
 
 
-LABELS = {"finding_kinds": FINDING_KINDS, "screening_states": SCREENING_STATES, "file_kinds": FILE_KINDS}
+async def release_seal_for(request: Request, application_id: str) -> dict | None:
+    """The sealed release record (at signature): which file versions left, and each download; None before."""
+    answer = await api_call(request, "GET", f"{_api(application_id)}/release-seal", headers=bearer(request))
+    return answer.json() if answer.status_code == 200 else None
+
+
+DELIVERY_WORDS = {"attached": "随答复电子邮件附送", "link": "申请人通过查询页面的下载链接获取", "none": "无文件"}
+VERSION_WORDS = {"redacted": "区分处理后的公开版（已核验）", "as-uploaded": "原样公开（无需删除）"}
+
+
+LABELS = {"delivery_words": DELIVERY_WORDS, "version_words": VERSION_WORDS, "finding_kinds": FINDING_KINDS, "screening_states": SCREENING_STATES, "file_kinds": FILE_KINDS}
 
 
 @router.post("/{application_id}/release-files")

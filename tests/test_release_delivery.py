@@ -1,0 +1,153 @@
+"""Issue 22, what leaves: the signature refused while a disclosed item's file has an open finding (the workflow's
+validator, on the state the workflow holds), the release sealed at signature, the files delivered with the reply
+(attached to the e-mail when small enough, else a signed link on /track), each download recorded, never an original.
+
+One redaction (OCR of the copy) in the whole file; the other files are text PDFs screened from their text layer."""
+
+import asyncio
+import hashlib
+
+from db.letters_repository import FileStore
+from release import links
+from release.extract import pdf_pages
+from tests.helpers import act, eventually, mails_about, register, send_action, through_review
+from tests.release_samples import ID_NUMBER, PHONE, text_pdf
+from tests.test_release_api import files_url, redacted, screened, upload
+
+
+def told(view: dict, files: int) -> bool:
+    """The workflow holds the files' state as now stored (its read after the last change is back)."""
+    return not view["release_reading"] and len(view["release_files"]) == files
+
+
+async def settled(api, app_id: str, check, timeout: float = 30.0) -> dict:
+    return await eventually(api, app_id, lambda v: not v["release_reading"] and check(v), timeout=timeout)
+
+
+def reply_mail(mailbox, app_id: str):
+    replies = [m for m in mails_about(mailbox.envelopes, app_id) if "答复" in m["Subject"]]
+    return replies[0] if replies else None
+
+
+async def mail_of(mailbox, app_id: str, timeout: float = 20.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (message := reply_mail(mailbox, app_id)) is None:
+        assert asyncio.get_running_loop().time() < deadline, "no reply e-mail"
+        await asyncio.sleep(0.2)
+    return message
+
+
+async def test_signing_waits_for_every_finding_then_the_redacted_copy_is_sealed_and_emailed(api, mailbox) -> None:
+    app_id = (await register(api, items=[{"description": "某行政处罚决定书"},
+                                         {"description": "某企业的调查表"}]))["application_id"]
+    pdf = text_pdf([["行政处罚决定书", "公开部分"], ["第二页", f"当事人身份证号：{ID_NUMBER}", "其余予以公开"]])
+    withheld_item = text_pdf([["调查表", f"联系电话：{PHONE}"]])
+    file_id = (await upload(api, app_id, "决定书.pdf", pdf)).json()["id"]
+    other_id = (await upload(api, app_id, "调查表.pdf", withheld_item, item_no=2)).json()["id"]
+    detail = await screened(api, app_id, file_id)
+    await screened(api, app_id, other_id)
+    [finding] = detail["findings"]
+    await act(api, app_id, "decisions", {"item_no": 1, "outcome": "partly-disclosed", "withheld_ground": "withheld-4",
+                                         "reasons": "当事人身份证号码属个人隐私，已作区分处理", "by": "wang"})
+    await through_review(api, app_id, {2: ("withheld-4", "涉及第三方商业秘密")})
+
+    # The validator refuses on the state the workflow holds: the file, the page, what was found.
+    await settled(api, app_id, lambda v: told(v, 2) and v["release_files"][0]["problems"])
+    refused = await send_action(api, app_id, "sign", {"by": "chief-liu"})
+    assert refused.status_code == 409, refused.text
+    reason = refused.json()["detail"]
+    assert "第 1 项的文件“决定书.pdf”第 2 页的身份证号码" in reason and ID_NUMBER not in reason, reason
+    assert "调查表.pdf" not in reason  # item 2 is withheld: its file does not leave, its findings do not block
+    view = await eventually(api, app_id, lambda v: True)
+    assert view["status"] == "awaiting-signature" and view["release_sealed"] == []
+
+    # A copy being made is not yet a copy to release.
+    made = await api.post(f"{files_url(app_id)}/{file_id}/redactions",
+                          json={"findings": [{"seq": finding["seq"], "basis": "条例第十五条"}]},
+                          headers=api.as_user("wang"))
+    assert made.status_code == 202, made.text
+    waiting = await send_action(api, app_id, "sign", {"by": "chief-liu"})
+    assert waiting.status_code == 409 and "正在" in waiting.json()["detail"], waiting.text
+    redaction = await redacted(api, app_id, file_id, made)
+    assert redaction["verified"], redaction
+    await settled(api, app_id, lambda v: told(v, 2) and v["release_files"][0]["problems"] == [])
+
+    signed = await act(api, app_id, "sign", {"by": "chief-liu"})
+    assert signed["release_delivery"] == "attached"
+    [sealed] = signed["release_sealed"]
+    assert (sealed["item_no"], sealed["filename"], sealed["version"], sealed["bases"]) == (
+        1, "决定书（公开版）.pdf", "redacted", ["条例第十五条"])
+    assert sealed["sha256"] == redaction["released_sha256"] and sealed["original_sha256"] == hashlib.sha256(pdf).hexdigest()
+    assert any(e["kind"] == "release-sealed" and signed["release_manifest_sha256"] in e["summary"]
+               for e in signed["timeline"])
+
+    # The staff's sealed record says the same, and no change is taken after it.
+    record = (await api.get(f"/api/v1/applications/{app_id}/release-seal", headers=api.as_user("wang"))).json()
+    assert [(f["sha256"], f["version"]) for f in record["files"]] == [(sealed["sha256"], "redacted")]
+    assert record["manifest_sha256"] == signed["release_manifest_sha256"] and record["signed_by"] == "chief-liu"
+    late = await upload(api, app_id, "补充.pdf", text_pdf([["补充"]]))
+    assert late.status_code == 409 and "已封存" in late.json()["detail"], late.text
+
+    # What was delivered is what was sealed: the redacted copy, byte for byte, and the withheld text is not in it.
+    message = await mail_of(mailbox, app_id)
+    attached = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
+    files = {name: data for name, data in attached.items() if not name.endswith(f"{app_id}.pdf") and "公开版" in name}
+    assert list(files) == ["决定书（公开版）.pdf"], list(attached)
+    data = files["决定书（公开版）.pdf"]
+    assert hashlib.sha256(data).hexdigest() == record["files"][0]["sha256"]
+    text = "".join(p.text for p in pdf_pages(data, ocr_scans=False)).replace(" ", "")
+    assert ID_NUMBER not in text and "公开部分" in text
+    assert all(hashlib.sha256(d).hexdigest() != hashlib.sha256(pdf).hexdigest() for d in attached.values())
+    assert all(hashlib.sha256(d).hexdigest() != hashlib.sha256(withheld_item).hexdigest() for d in attached.values())
+
+    # The same file on /track by its signed link: served, recorded; an original is never served, even signed.
+    listed = (await api.get(f"/api/v1/portal/applications/{app_id}/released", headers=api.as_applicant(app_id))).json()
+    assert [(f["sha256"], f["original_sha256"]) for f in listed] == [(sealed["sha256"], None)]
+    got = await api.get(listed[0]["link"])
+    assert got.status_code == 200 and got.content == data
+    record = (await api.get(f"/api/v1/applications/{app_id}/release-seal", headers=api.as_user("wang"))).json()
+    assert [(d["sha256"], d["filename"]) for d in record["downloads"]] == [(sealed["sha256"], "决定书（公开版）.pdf")]
+    secret = api.app.state.settings.require_jwt_secret()
+    expires = listed[0]["link"].split("expires=")[1].split("&")[0]
+    from datetime import date
+
+    for original in (hashlib.sha256(pdf).hexdigest(), hashlib.sha256(withheld_item).hexdigest()):
+        forged = await api.get(links.link(secret, app_id, original, date.fromisoformat(expires)))
+        assert forged.status_code == 404 and "没有该公开文件" in forged.text, forged.text
+    tampered = await api.get(listed[0]["link"][:-4] + "0000")
+    assert tampered.status_code == 403 and "下载链接无效" in tampered.text
+    record = (await api.get(f"/api/v1/applications/{app_id}/release-seal", headers=api.as_user("wang"))).json()
+    assert len(record["downloads"]) == 1  # refusals are not downloads
+
+
+async def test_large_files_go_by_a_signed_link_on_track_whose_download_delivers_a_portal_reply(api, monkeypatch) -> None:
+    settings = api.app.state.settings
+    monkeypatch.setattr(settings, "release_email_max_bytes", 0)
+    app_id = (await register(api, delivery_method="portal"))["application_id"]
+    table = text_pdf([["2025年统计公报"], ["附表：主要指标"]])
+    file_id = (await upload(api, app_id, "统计公报.pdf", table)).json()["id"]
+    assert (await screened(api, app_id, file_id))["findings"] == []
+    await through_review(api, app_id, {1: ("disclosed", "")})
+    await settled(api, app_id, lambda v: told(v, 1))
+    signed = await act(api, app_id, "sign", {"by": "chief-liu"})
+    assert signed["release_delivery"] == "link"
+    [sealed] = signed["release_sealed"]
+    assert (sealed["version"], sealed["sha256"]) == ("as-uploaded", hashlib.sha256(table).hexdigest())
+
+    # The applicant's page lists it with its link (after the query code), valid past the remedies period.
+    await api.post("/track", data={"number": app_id, "code": api.query_codes[app_id]})
+    listed = (await api.get(f"/api/v1/portal/applications/{app_id}/released", headers=api.as_applicant(app_id))).json()
+    link = listed[0]["link"]
+    expires = link.split("expires=")[1].split("&")[0]
+    from datetime import date
+
+    from core import clock
+
+    assert (date.fromisoformat(expires) - clock.today()).days >= 184
+    got = await api.get(link)
+    assert got.status_code == 200 and hashlib.sha256(got.content).hexdigest() == sealed["sha256"]
+    assert got.headers["x-content-sha256"] == sealed["sha256"]
+    # The download is the portal reply's delivery (RULES §3 Service: the day the addressee opened it).
+    view = await eventually(api, app_id, lambda v: v["status"] == "closed")
+    assert view["delivered_on"] == clock.today().isoformat()
+    assert FileStore(settings.data_dir).get_verified(sealed["sha256"]) == table
