@@ -6,6 +6,10 @@ One redaction (OCR of the copy) in the whole file; the other files are text PDFs
 
 import asyncio
 import hashlib
+import html
+import re
+
+import httpx
 
 from db.letters_repository import FileStore
 from release import links
@@ -119,6 +123,15 @@ async def test_signing_waits_for_every_finding_then_the_redacted_copy_is_sealed_
     record = (await api.get(f"/api/v1/applications/{app_id}/release-seal", headers=api.as_user("wang"))).json()
     assert len(record["downloads"]) == 1  # refusals are not downloads
 
+    # The staff's application page shows the sealed record and the download.
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api.app), base_url="http://api") as browser:
+        browser.cookies.set("gk_staff", api.tokens["wang"], path="/staff")
+        page = await browser.get(f"/staff/applications/{app_id}")
+    assert page.status_code == 200
+    sealed_part = page.text[page.text.index('id="release-seal"'):]
+    assert sealed["sha256"] in sealed_part and "区分处理后的公开版（已核验）" in sealed_part and "条例第十五条" in sealed_part
+    assert "随答复电子邮件附送" in sealed_part and "下载“决定书（公开版）.pdf”" in sealed_part
+
 
 async def test_large_files_go_by_a_signed_link_on_track_whose_download_delivers_a_portal_reply(api, monkeypatch) -> None:
     settings = api.app.state.settings
@@ -135,9 +148,15 @@ async def test_large_files_go_by_a_signed_link_on_track_whose_download_delivers_
     assert (sealed["version"], sealed["sha256"]) == ("as-uploaded", hashlib.sha256(table).hexdigest())
 
     # The applicant's page lists it with its link (after the query code), valid past the remedies period.
-    await api.post("/track", data={"number": app_id, "code": api.query_codes[app_id]})
     listed = (await api.get(f"/api/v1/portal/applications/{app_id}/released", headers=api.as_applicant(app_id))).json()
     link = listed[0]["link"]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api.app), base_url="http://api") as browser:
+        form = await browser.get("/track")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        await browser.post("/track", data={"number": app_id, "query_code": api.query_codes[app_id], "csrf_token": csrf})
+        page = await browser.get(f"/track/{app_id}")
+    assert page.status_code == 200 and "公开的政府信息文件" in page.text, page.text[:500]
+    assert html.escape(link) in page.text and "统计公报.pdf" in page.text
     expires = link.split("expires=")[1].split("&")[0]
     from datetime import date
 
