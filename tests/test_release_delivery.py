@@ -170,3 +170,60 @@ async def test_large_files_go_by_a_signed_link_on_track_whose_download_delivers_
     view = await eventually(api, app_id, lambda v: v["status"] == "closed")
     assert view["delivered_on"] == clock.today().isoformat()
     assert FileStore(settings.data_dir).get_verified(sealed["sha256"]) == table
+
+
+async def test_a_file_the_workflow_was_not_told_of_still_stops_the_signature(api, engine) -> None:
+    """A change whose signal was lost (here: a row written behind the API's back) is caught by the seal's own read,
+    under the signature's lock, in the transaction that would write the seal: refused, nothing sealed."""
+    from sqlmodel import Session
+
+    from db import letters_repository
+    from db import release_repository
+    from db.models_release import ReleaseFile, ReleaseScreening
+
+    app_id = (await register(api))["application_id"]
+    await through_review(api, app_id, {1: ("disclosed", "")})
+    data = text_pdf([["未经预审的文件"]])
+    sha = hashlib.sha256(data).hexdigest()
+    FileStore(api.app.state.settings.data_dir).put(data)
+    with Session(engine) as session:
+        letters_repository.add_stored_file(session, sha, len(data))
+        session.add(ReleaseFile(application_id=app_id, item_no=1, sha256=sha, filename="未预审.pdf", kind="pdf",
+                                media_type="application/pdf", size=len(data), uploaded_by="wang"))
+        if session.get(ReleaseScreening, sha) is None:
+            session.add(ReleaseScreening(sha256=sha))
+        session.commit()
+    refused = await send_action(api, app_id, "sign", {"by": "chief-liu"})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["detail"].endswith("第 1 项的文件“未预审.pdf”文件尚未完成保密预审"), refused.text
+    view = await eventually(api, app_id, lambda v: True)
+    assert view["status"] == "awaiting-signature" and [f["filename"] for f in view["release_files"]] == ["未预审.pdf"]
+    with Session(engine) as session:
+        assert release_repository.seal_of(session, app_id) is None
+
+
+def test_the_rule_names_each_file_of_a_disclosed_item_and_only_those() -> None:
+    from contracts.release import ReleaseFileStatus
+    from workflows.release_rules import why_not_release_files
+
+    files = [ReleaseFileStatus(file_id=1, item_no=1, filename="甲.pdf", problems=["第 3 页的电话号码（139****5678）…"]),
+             ReleaseFileStatus(file_id=2, item_no=2, filename="乙.xlsx", problems=["调查单位!C2的统一社会信用代码…"]),
+             ReleaseFileStatus(file_id=3, item_no=1, filename="丙.pdf", problems=[])]
+    assert why_not_release_files(files, {1}) == "公开的文件尚有未处理的保密预审发现，不能签发：第 1 项的文件“甲.pdf”第 3 页的电话号码（139****5678）…"
+    assert "乙.xlsx" in why_not_release_files(files, {1, 2})
+    assert why_not_release_files(files, {3}) is None and why_not_release_files([], {1}) is None
+
+
+def test_a_link_opens_its_file_until_its_day_and_not_after_nor_altered() -> None:
+    from datetime import date, timedelta
+
+    secret, day = b"s" * 40, date(2026, 6, 30)
+    url = links.link(secret, "GK-2026-000001", "a" * 64, day)
+    sig = url.rsplit("sig=", 1)[1]
+    assert links.why_not_download(secret, "GK-2026-000001", "a" * 64, day.isoformat(), sig, day) is None
+    assert "已于 2026-06-30 过期" in links.why_not_download(secret, "GK-2026-000001", "a" * 64, day.isoformat(), sig,
+                                                          day + timedelta(days=1))
+    assert "无效" in links.why_not_download(secret, "GK-2026-000002", "a" * 64, day.isoformat(), sig, day)
+    assert "无效" in links.why_not_download(secret, "GK-2026-000001", "b" * 64, day.isoformat(), sig, day)
+    assert "无效" in links.why_not_download(secret, "GK-2026-000001", "a" * 64, "2027-06-30", sig, day)
+    assert "不完整" in links.why_not_download(secret, "GK-2026-000001", "a" * 64, "tomorrow", sig, day)
