@@ -171,6 +171,30 @@ async def test_large_files_go_by_a_signed_link_on_track_whose_download_delivers_
     assert view["delivered_on"] == clock.today().isoformat()
     assert FileStore(settings.data_dir).get_verified(sealed["sha256"]) == table
 
+    # Proposed for proactive publication in one step (its text read from the sealed copy), reviewed again.
+    from tests.test_proactive import _category, _view
+
+    await _category(api)
+    body = {"application_id": app_id, "released_sha256": sealed["sha256"], "title": "2025年统计公报（公开副本）",
+            "category_id": "statistics-data"}
+    created = await api.post("/api/v1/catalogue/public-copies", json=body, headers=api.as_user("wang"))
+    assert created.status_code == 201, created.text
+    item = await _view(api, created.json()["item_id"])
+    assert (item["source"]["sha256"], item["source"]["filename"], item["phase"]) == (
+        sealed["sha256"], "统计公报.pdf", "in-review")
+    # Its content is the sealed copy's text (the catalogue keeps its checksum).
+    from release.extract import pdf_pages
+
+    text = "\n\n".join(p.text for p in pdf_pages(table, ocr_scans=False)).strip()
+    assert "2025年统计公报" in text.replace(" ", "")
+    assert item["content_sha256"] == hashlib.sha256(text.encode()).hexdigest()
+    unsealed = await api.post("/api/v1/catalogue/public-copies", json=body | {"released_sha256": "0" * 64},
+                              headers=api.as_user("wang"))
+    assert unsealed.status_code == 404 and "没有封存该公开文件" in unsealed.json()["detail"]
+    both = await api.post("/api/v1/catalogue/public-copies", json=body | {"attachment_id": 1},
+                          headers=api.as_user("wang"))
+    assert both.status_code == 422
+
 
 async def test_a_file_the_workflow_was_not_told_of_still_stops_the_signature(api, engine) -> None:
     """A change whose signal was lost (here: a row written behind the API's back) is caught by the seal's own read,
