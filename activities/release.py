@@ -212,6 +212,7 @@ class SealActivities:
                 if files:  # a link on /track whatever the form: the applicant can download them again
                     expires = clock.today() + timedelta(days=self._settings.release_link_days)
                 existing = ReleaseSeal(application_id=command.application_id, signed_by=command.signed_by,
+                                       sealed_at=clock.now(),
                                        files=files, manifest_sha256=repo.manifest_sha256(files), delivery=delivery,
                                        link_expires_on=expires)
                 session.add(existing)

@@ -527,6 +527,6 @@ def _record_download(session: Session, application_id: str, sha256: str, peer: s
         # An original kept with the agency, another application's file, or nothing: the same answer.
         raise HTTPException(status.HTTP_404_NOT_FOUND, "本申请没有该公开文件")
     session.add(ReleaseDownload(application_id=application_id, sha256=sha256, filename=found["filename"],
-                                downloaded_on=clock.today(), client=peer[:100]))
+                                downloaded_on=clock.today(), downloaded_at=clock.now(), client=peer[:100]))
     session.commit()
     return found
