@@ -196,6 +196,30 @@ async def test_large_files_go_by_a_signed_link_on_track_whose_download_delivers_
     assert both.status_code == 422
 
 
+async def test_an_emailed_reply_over_the_size_limit_carries_signed_links_instead_of_the_files(api, mailbox,
+                                                                                                monkeypatch) -> None:
+    settings = api.app.state.settings
+    monkeypatch.setattr(settings, "release_email_max_bytes", 1024)  # below any PDF
+    app_id = (await register(api))["application_id"]
+    data = text_pdf([["2025年统计年鉴", "第一章 综合"]])
+    file_id = (await upload(api, app_id, "统计年鉴.pdf", data)).json()["id"]
+    assert (await screened(api, app_id, file_id))["findings"] == []
+    await through_review(api, app_id, {1: ("disclosed", "")})
+    await settled(api, app_id, lambda v: told(v, 1))
+    signed = await act(api, app_id, "sign", {"by": "chief-liu"})
+    assert signed["release_delivery"] == "link"
+    message = await mail_of(mailbox, app_id)
+    names = [part.get_filename() for part in message.iter_attachments()]
+    assert not any("统计年鉴" in name for name in names), names
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "公开的政府信息文件较大，未随本邮件附送" in body and hashlib.sha256(data).hexdigest() in body
+    [url] = re.findall(r"https?://\S+/track/\S+", body)
+    base = settings.public_base_url.rstrip("/")
+    assert url.startswith(base)
+    got = await api.get(url[len(base):])
+    assert got.status_code == 200 and got.content == data
+
+
 async def test_a_file_the_workflow_was_not_told_of_still_stops_the_signature(api, engine) -> None:
     """A change whose signal was lost (here: a row written behind the API's back) is caught by the seal's own read,
     under the signature's lock, in the transaction that would write the seal: refused, nothing sealed."""

@@ -11,6 +11,7 @@ there too, and the update is refused with the same reason.
 """
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from contracts.release import (
@@ -35,11 +36,17 @@ class ReleaseHandlers:
         try:
             while self._release_stale:
                 self._release_stale = False
-                result = await workflow.execute_activity(
-                    "release_status", ReleaseStatusInput(application_id=self._s.inp.application_id),
-                    result_type=ReleaseStatusResult, start_to_close_timeout=ACTIVITY_TIMEOUT,
-                    retry_policy=PERSIST_RETRY,
-                )
+                try:
+                    result = await workflow.execute_activity(
+                        "release_status", ReleaseStatusInput(application_id=self._s.inp.application_id),
+                        result_type=ReleaseStatusResult, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                        retry_policy=PERSIST_RETRY,
+                    )
+                except ActivityError as error:
+                    # Only an error no retry mends ends the tries: never the workflow's failure (a signal handler's
+                    # error would fail it). The seal reads the files again under the signature anyway.
+                    workflow.logger.warning("release_status failed: %s", error.cause or error)
+                    continue
                 self._s.release_files = result.files
         finally:
             self._release_reader = False
