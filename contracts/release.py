@@ -70,6 +70,7 @@ class SealedFile(Payload):
     media_type: str
     bases: list[str] = []  # the legal bases of the removals (redacted copies)
     accepted: list[str] = []  # findings released with a reason
+    pages: int | None = None
 
 
 class SealReleaseResult(Payload):

@@ -142,18 +142,21 @@ def sealed_files(session: Session, application_id: str, items: set[int]) -> list
             continue
         redaction = latest_verified_redaction(session, release_file.id)
         accepted = [f"第 {seq} 处：{d.reason}" for seq, d in sorted(decisions_of(session, release_file.id).items())]
+        screening = session.get(ReleaseScreening, release_file.sha256)
+        pages = screening.pages_total if screening else None  # the released copy has the pages screened
         if redaction is not None and redaction.released_sha256:
             stored = session.get(StoredFile, redaction.released_sha256)
             out.append({"item_no": release_file.item_no, "filename": _pdf_name(release_file.filename),
                         "sha256": redaction.released_sha256, "size": stored.size if stored else 0,
                         "version": "redacted", "original_sha256": release_file.sha256,
                         "media_type": "application/pdf",
-                        "bases": sorted({a["basis"] for a in redaction.areas}), "accepted": accepted})
+                        "bases": sorted({a["basis"] for a in redaction.areas}), "accepted": accepted,
+                        "pages": pages})
         else:
             out.append({"item_no": release_file.item_no, "filename": release_file.filename,
                         "sha256": release_file.sha256, "size": release_file.size, "version": "as-uploaded",
                         "original_sha256": release_file.sha256, "media_type": release_file.media_type,
-                        "bases": [], "accepted": accepted})
+                        "bases": [], "accepted": accepted, "pages": pages})
     return out
 
 

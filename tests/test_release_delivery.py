@@ -131,6 +131,14 @@ async def test_signing_waits_for_every_finding_then_the_redacted_copy_is_sealed_
     sealed_part = page.text[page.text.index('id="release-seal"'):]
     assert sealed["sha256"] in sealed_part and "区分处理后的公开版（已核验）" in sealed_part and "条例第十五条" in sealed_part
     assert "随答复电子邮件附送" in sealed_part and "下载“决定书（公开版）.pdf”" in sealed_part
+    # The list printed for the counter: names, pages, hashes.
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api.app), base_url="http://api") as browser:
+        browser.cookies.set("gk_staff", api.tokens["wang"], path="/staff")
+        printed = await browser.get(f"/staff/applications/{app_id}/release-manifest")
+    assert printed.status_code == 200
+    table = printed.text[printed.text.index('id="release-manifest-table"'):]
+    assert "决定书（公开版）.pdf" in table and sealed["sha256"] in table and "<td>2</td>" in table
+    assert signed["release_manifest_sha256"] in printed.text
 
 
 async def test_large_files_go_by_a_signed_link_on_track_whose_download_delivers_a_portal_reply(api, monkeypatch) -> None:

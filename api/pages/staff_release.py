@@ -100,6 +100,27 @@ async def review(request: Request, application_id: str, file_id: int) -> Respons
     }, current="applications")
 
 
+@router.get("/{application_id}/release-manifest")
+async def release_manifest(request: Request, application_id: str) -> Response:
+    """The sealed files' list for the counter (光盘, 当面领取, 现场查阅): names, pages, sizes and sha256, printed
+    and handed over with the reply (the applicant can check each file's hash)."""
+    user = await who(request)
+    if isinstance(user, Response):
+        return user
+    if reason := await check_roles(user, *READERS):
+        return refused_page(request, reason)
+    seal = await api_call(request, "GET", f"{_api(application_id)}/release-seal", headers=bearer(request))
+    if seal.status_code != 200:
+        return refused_page(request, detail_of(seal), seal.status_code)
+    view = await api_call(request, "GET", _api(application_id), headers=bearer(request))
+    letters = view.json().get("letters", []) if view.status_code == 200 else []
+    number = next((l["document_number"] for l in letters if l["kind"] == "reply" and l.get("document_number")), None)
+    return page(request, "staff/release_manifest.html", {
+        "application_id": application_id, "seal": seal.json(), "reply_number": number,
+        "applicant": view.json().get("applicant_name") if view.status_code == 200 else "", **LABELS,
+    }, current="applications")
+
+
 @router.get("/{application_id}/release-files/{file_id}/pages/{number}.png")
 async def page_image(request: Request, application_id: str, file_id: int, number: int) -> Response:
     user = await who(request)

@@ -437,6 +437,7 @@ class SealedFileOut(BaseModel):
     media_type: str
     bases: list[str] = Field(default_factory=list, description="the legal bases of the removals")
     accepted: list[str] = Field(default_factory=list, description="findings released with a reason (staff only)")
+    pages: int | None = None
     link: str | None = Field(None, description="the signed download link on /track (applicant)")
 
 

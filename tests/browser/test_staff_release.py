@@ -126,4 +126,8 @@ async def test_the_sealed_release_on_the_staff_page_and_the_applicants_download_
     assert "下载“统计公报.pdf”" in downloads
     await handler.locator("#release-seal").scroll_into_view_if_needed()
     await check_page(handler, "staff-release-seal")
+    await handler.get_by_role("link", name="打印文件清单（光盘、当面领取、现场查阅时交申请人核对）").click()
+    await handler.locator("#release-manifest-table").wait_for()
+    assert sealed["sha256"] in await handler.locator("#release-manifest-table").inner_text()
+    await check_page(handler, "staff-release-manifest")
     assert not handler.js_errors
