@@ -382,10 +382,12 @@ class LetterActivities:
         email["Date"] = format_datetime(utcnow())
         email["Message-ID"] = self._message_id(row.key)
         attachments = [AttachmentRef(**a) for a in row.attachments]
+        released, links = self._released_with(row, document)
+        attachments += released
         listing = "".join(f"\n{n}. {a.filename}（SHA-256 {a.sha256}）" for n, a in enumerate(attachments, start=2))
         email.attach(MIMEText(
             f"文号：{document.document_number}\n\n{document.body}\n\n"
-            f"附件：\n1. {document.document_number}.pdf（本文书，SHA-256 {document.pdf_sha256}）{listing}\n",
+            f"附件：\n1. {document.document_number}.pdf（本文书，SHA-256 {document.pdf_sha256}）{listing}\n{links}",
             "plain", "utf-8",
         ))
         email.attach(_attachment(self.files.get_verified(document.pdf_sha256), "application", "pdf",
@@ -395,6 +397,31 @@ class LetterActivities:
             email.attach(_attachment(self.files.get_verified(attachment.sha256), maintype or "application",
                                      subtype or "octet-stream", attachment.filename))
         return email
+
+    def _released_with(self, row: LetterOutbox, document: LetterDocument) -> tuple[list[AttachmentRef], str]:
+        """The reply's released files as sealed at signature (issue 22; RULES §14): attached when the seal says so
+        (small enough, by e-mail), else the signed download links on /track, valid until the seal's date. Only the
+        sealed versions (redacted and verified, or needing no removal), never an original kept with the agency."""
+        if document.kind != "reply":
+            return [], ""
+        from db import release_repository
+        from release import links
+
+        with Session(self._engine) as session:
+            seal = release_repository.seal_of(session, row.application_id)
+        if seal is None or not seal.files:
+            return [], ""
+        if seal.delivery == "attached":
+            return [AttachmentRef(attachment_id=0, item_no=f["item_no"], filename=f["filename"], sha256=f["sha256"],
+                                  size=f["size"], content_type=f["media_type"]) for f in seal.files], ""
+        secret = self._settings.require_jwt_secret()
+        base = self._settings.public_base_url.rstrip("/")
+        lines = "".join(
+            f"\n第 {f['item_no']} 项：{f['filename']}（SHA-256 {f['sha256']}）\n"
+            f"{base}{links.link(secret, row.application_id, f['sha256'], seal.link_expires_on)}"
+            for f in seal.files)
+        return [], (f"\n公开的政府信息文件较大，未随本邮件附送，请通过以下链接下载"
+                    f"（有效期至 {seal.link_expires_on}，也可在本机关申请查询页面下载）：{lines}\n")
 
     def _message_id(self, key: str) -> str:
         digest = hashlib.sha256(key.encode()).hexdigest()[:32]

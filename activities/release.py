@@ -6,14 +6,25 @@ ends `failed` with the reason (never retried: the same bytes would fail the same
 """
 
 import asyncio
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Engine, delete
 from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from contracts.release import RedactFileInput, RedactFileResult, ScreenFileInput, ScreenFileResult
+from contracts.release import (
+    RedactFileInput,
+    RedactFileResult,
+    ReleaseFileStatus,
+    ReleaseStatusInput,
+    ReleaseStatusResult,
+    ScreenFileInput,
+    ScreenFileResult,
+    SealedFile,
+    SealReleaseInput,
+    SealReleaseResult,
+)
 from core import clock
 from core.config import Settings
 from db import letters_repository as letters
@@ -143,6 +154,82 @@ class RedactionActivities:
             session.add(redaction)
 
 
+class SealActivities:
+    """What the application workflow reads of its released files (issue 22 point 4), and the seal at signature."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self._engine = engine
+        self._settings = settings
+
+    @activity.defn(name="release_status")
+    async def release_status(self, command: ReleaseStatusInput) -> ReleaseStatusResult:
+        return await asyncio.to_thread(self._status, command.application_id)
+
+    def _status(self, application_id: str) -> ReleaseStatusResult:
+        from db import release_repository as repo
+
+        with Session(self._engine) as session:
+            return ReleaseStatusResult(files=[ReleaseFileStatus(**f) for f in repo.file_status(session, application_id)])
+
+    @activity.defn(name="release_applications_of")
+    async def release_applications_of(self, sha256: str) -> list[str]:
+        """The applications with a file of these bytes (told when its screening ends)."""
+        def run() -> list[str]:
+            from sqlmodel import select
+
+            with Session(self._engine) as session:
+                rows = session.exec(select(ReleaseFile.application_id).where(ReleaseFile.sha256 == sha256)).all()
+                return sorted(set(rows))
+        return await asyncio.to_thread(run)
+
+    @activity.defn(name="seal_release")
+    async def seal_release(self, command: SealReleaseInput) -> SealReleaseResult:
+        return await asyncio.to_thread(self._seal, command)
+
+    def _seal(self, command: SealReleaseInput) -> SealReleaseResult:
+        """Idempotent per application: a seal written before (a retry, a replay) is returned as written. Otherwise
+        the files' state is read again under the signature (a change the workflow was not told of is caught here):
+        with anything open, the refusal and nothing written; else the seal, in one transaction."""
+        from db import release_repository as repo
+        from db.models_release import ReleaseSeal
+
+        items = set(command.items)
+        with session_scope(self._engine) as session:
+            existing = repo.seal_of(session, command.application_id)
+            status = [ReleaseFileStatus(**f) for f in repo.file_status(session, command.application_id)]
+            if existing is None:
+                refusal = release_refusal(status, items)
+                if refusal is not None:
+                    return SealReleaseResult(refusal=refusal, files=status)
+                files = repo.sealed_files(session, command.application_id, items)
+                total = sum(f["size"] for f in files)
+                if not files:
+                    delivery, expires = "none", None
+                elif command.delivery_method == "email" and total <= self._settings.release_email_max_bytes:
+                    delivery, expires = "attached", None
+                else:
+                    delivery, expires = "link", None
+                if files:  # a link on /track whatever the form: the applicant can download them again
+                    expires = clock.today() + timedelta(days=self._settings.release_link_days)
+                existing = ReleaseSeal(application_id=command.application_id, signed_by=command.signed_by,
+                                       sealed_at=clock.now(),
+                                       files=files, manifest_sha256=repo.manifest_sha256(files), delivery=delivery,
+                                       link_expires_on=expires)
+                session.add(existing)
+                session.flush()
+            return SealReleaseResult(files=status, sealed=[SealedFile(**f) for f in existing.files],
+                                     manifest_sha256=existing.manifest_sha256, delivery=existing.delivery)
+
+
+def release_refusal(files: list[ReleaseFileStatus], items: set[int]) -> str | None:
+    """Why the reply cannot be signed because of the files of its disclosed items (RULES §14), or None."""
+    from workflows.release_rules import why_not_release_files
+
+    return why_not_release_files(files, items)
+
+
 def release_activities(engine: Engine, settings: Settings) -> list:
     acts, redactions = ReleaseActivities(engine, settings), RedactionActivities(engine, settings)
-    return [acts.screen_release_file, redactions.redact_release_file]
+    seals = SealActivities(engine, settings)
+    return [acts.screen_release_file, redactions.redact_release_file, seals.release_status,
+            seals.release_applications_of, seals.seal_release]

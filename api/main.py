@@ -126,6 +126,7 @@ def create_app(
                    participation.public_inquiry_router):
         app.include_router(router)
     app.include_router(release.router)  # issue 22: files released with a reply, screened and redacted
+    app.include_router(release.portal)  # issue 22: the released files' signed links (applicant)
     app.include_router(assignees.router)  # issue 23 point 1: who an application may be assigned to
     app.include_router(agencies.router)  # issue 25: the agencies on the platform
     app.include_router(oversight.router)  # issue 25 point 5: the platform's 主管部门

@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     # Files released with a reply (issue 22, release/intake.py): the largest single upload accepted.
     release_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    # The released files go with the reply's e-mail while together no larger than this; above it (or by another
+    # form) the applicant downloads them on /track through a signed link valid this many days (no earlier than the
+    # end of the remedies period: 行政诉讼法 第四十六条, six months from knowing of the decision).
+    release_email_max_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
+    release_link_days: int = Field(default=190, ge=184)
     database_url: str = "sqlite:///data/disclosure.db"
 
     temporal_address: str = "127.0.0.1:7233"

@@ -10,9 +10,13 @@
 - `release_decision`: a finding accepted for release with a reason (per release_file, by a person).
 - `release_redaction`: a redacted copy made from a release_file (in the background, a Temporal workflow per row):
   its areas with their bases, the released PDF's sha256 (a stored file) and the verification's result.
+- `release_seal`: at signature, exactly which file versions leave for each item (sha256), with the bases of their
+  removals; written once per application (RULES §14: the exact bytes sent are sealed with the reply), and how they
+  go (attached to the reply's e-mail, or a download link on /track).
+- `release_download`: each download of a released file by the applicant (proof the file reached them).
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
@@ -89,3 +93,27 @@ class ReleaseRedaction(SQLModel, table=True):
     problems: list = Field(default_factory=list, sa_column=Column(JSONDocument, nullable=False))
     made_by: str
     made_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class ReleaseSeal(SQLModel, table=True):
+    __tablename__ = "release_seal"
+
+    application_id: str = Field(primary_key=True)
+    signed_by: str
+    sealed_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+    files: list = Field(default_factory=list, sa_column=Column(JSONDocument, nullable=False))
+    manifest_sha256: str = Field(description="sha256 of the manifest's canonical JSON")
+    delivery: str = Field(description="attached (to the reply's e-mail) | link (download on /track) | none")
+    link_expires_on: date | None = None
+
+
+class ReleaseDownload(SQLModel, table=True):
+    __tablename__ = "release_download"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: str = Field(index=True)
+    sha256: str
+    filename: str
+    downloaded_on: date
+    downloaded_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+    client: str = Field(default="", description="the address the request came from")

@@ -13,6 +13,7 @@ Re-record only on purpose: see tests/histories/README.md.
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import uuid
@@ -21,6 +22,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
+# As the tests run (tests/conftest.py): the example agency's settings, marked as such, are allowed here.
+os.environ.setdefault("DISCLOSURE_EXAMPLE_AGENCY", "true")
 
 import httpx  # noqa: E402
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory  # noqa: E402
@@ -179,6 +182,24 @@ async def fee_posted_served_paid(api: httpx.AsyncClient) -> dict[str, str]:
     return {"fee_posted_served_paid": app_id}
 
 
+async def released_file_sealed_and_emailed(api: httpx.AsyncClient) -> dict[str, str]:
+    """Issue 22: a file uploaded for the item (`release_changed` from the API and from its screening: the workflow
+    reads the files' state), disclosed, signed (the release sealed under the lock), the file e-mailed with the reply."""
+    from tests.release_samples import text_pdf
+
+    app_id = (await register(api))["application_id"]
+    await eventually(api, app_id, letters_sent(1))
+    uploaded = await api.post(f"/api/v1/applications/{app_id}/items/1/release-files",
+                              files={"file": ("统计公报.pdf", text_pdf([["2025年统计公报"]]), "application/pdf")},
+                              headers=api.as_user("wang"))
+    assert uploaded.status_code == 201, uploaded.text
+    await eventually(api, app_id, lambda s: not s["release_reading"] and bool(s["release_files"])
+                     and s["release_files"][0]["problems"] == [])
+    await through_review(api, app_id, {1: ("disclosed", "")})
+    await sign_and_close(api, app_id)
+    return {"released_file_sealed_and_emailed": app_id}
+
+
 async def settled_history(handle: WorkflowHandle) -> WorkflowHistory:
     """The history once nothing is in flight: the workflow completed, or it waits for a person."""
     for _ in range(100):
@@ -206,6 +227,7 @@ SCENARIOS: list[Scenario] = [
     reply_posted_and_delivered,
     supplement_served_by_delivery_report,
     fee_posted_served_paid,
+    released_file_sealed_and_emailed,
 ]
 
 

@@ -181,3 +181,25 @@ def test_the_reply_waits_for_the_notice_to_a_third_party_whose_objection_had_no_
     consultation.override_basis = "public-interest"  # the override's notice does not hold the reply (unchanged)
     s.letters = []
     assert why_not_sign(s, SignReply(by="chief"), RECEIVED) is None
+
+
+def test_signing_waits_for_the_files_of_the_disclosed_items_only():
+    """Issue 22 (RULES §14): the validator reads the files' state the workflow holds; a file of a withheld item does
+    not leave and does not block; while the state is being read again the signature waits."""
+    from contracts.release import ReleaseFileStatus
+
+    draft = Letter(kind="reply", subject="答复", body="正文")
+    items = [ItemView(item_no=1, description="预算", proposal=Proposal(outcome=OutcomeCode.PARTLY_DISCLOSED, by="handler1", at=AT)),
+             ItemView(item_no=2, description="纪要", proposal=Proposal(outcome=OutcomeCode.WITHHELD_INTERNAL_AFFAIRS, by="handler1", at=AT))]
+    files = [ReleaseFileStatus(file_id=1, item_no=1, filename="预算表.xlsx", problems=["预算!B7的身份证号码（1101**********002X）预审发现的内容既未删除也未说明理由予以公开"]),
+             ReleaseFileStatus(file_id=2, item_no=2, filename="纪要.pdf", problems=["文件尚未完成保密预审"])]
+    s = a_state(phase="awaiting-signature", reply_draft=draft, items=items, release_files=files)
+    reason = why_not_sign(s, SignReply(by="chief"), RECEIVED)
+    assert reason == ("公开的文件尚有未处理的保密预审发现，不能签发：第 1 项的文件“预算表.xlsx”预算!B7的身份证号码"
+                      "（1101**********002X）预审发现的内容既未删除也未说明理由予以公开")
+    files[0].problems = []
+    assert why_not_sign(s, SignReply(by="chief"), RECEIVED) is None  # 纪要.pdf belongs to a withheld item
+    s.release_reading = True
+    assert why_not_sign(s, SignReply(by="chief"), RECEIVED) == "公开文件的保密预审状态正在更新，请稍候再签发"
+    items[0].proposal = Proposal(outcome=OutcomeCode.WITHHELD_INTERNAL_AFFAIRS, by="handler1", at=AT)
+    assert why_not_sign(s, SignReply(by="chief"), RECEIVED) is None  # nothing disclosed: no file leaves

@@ -234,8 +234,8 @@ async def test_fuzzed_requests_to_the_release_routes_never_get_a_server_error(ap
     from schemathesis.openapi import from_dict
 
     schema = from_dict(api.app.openapi())
-    operations = [r.ok() for r in schema.get_all_operations() if "release-files" in r.ok().path]
-    assert len(operations) == 6
+    operations = [r.ok() for r in schema.get_all_operations() if "release" in r.ok().path]
+    assert len(operations) == 9  # the files' 6, the sealed record, the applicant's list and a file by its link
     loop = asyncio.get_running_loop()
     problems: list[str] = []
 
@@ -280,4 +280,16 @@ async def test_the_release_routes_do_no_database_or_file_work_on_the_event_loop(
     assert accepted.status_code == 200
     refused = await upload(api, app_id, "空.pdf", b"")
     assert refused.status_code == 422
+    # the seal at signature, the staff's record, the applicant's list and a download by its link
+    from tests.helpers import act, eventually
+
+    await act(api, app_id, "decisions", {"item_no": 1, "outcome": "disclosed", "reasons": "", "by": "wang"})
+    await act(api, app_id, "submit", {"by": "wang"})
+    await act(api, app_id, "review", {"approve": True, "by": "reviewer-zhao"})
+    await eventually(api, app_id, lambda v: not v["release_reading"] and v["release_files"]
+                     and v["release_files"][0]["problems"] == [])
+    await act(api, app_id, "sign", {"by": "chief-liu"})
+    assert (await api.get(f"/api/v1/applications/{app_id}/release-seal", headers=api.as_user("wang"))).status_code == 200
+    listed = await api.get(f"/api/v1/portal/applications/{app_id}/released", headers=api.as_applicant(app_id))
+    assert (await api.get(listed.json()[0]["link"])).status_code == 200
     assert guard.seen == []

@@ -15,6 +15,7 @@ handler lives with its topic, one module each (a newcomer finds what an action d
 | fees (Reg. 42, 国办函〔2020〕109号) | `workflows/application_fees.py` |
 | consultations (Reg. 32, 34) and the public-interest override | `workflows/application_consultations.py` |
 | decisions, review, edits, signature, delivery (Reg. 36-40) | `workflows/application_reply.py` |
+| released files: their state for the signature, the seal (RULES §14) | `workflows/application_release.py` |
 | service of notices (送达, RULES §3) | `workflows/application_service.py` |
 | a published calendar year | `workflows/application_calendar.py` |
 | the database copy and search attributes | `workflows/application_records.py` |
@@ -56,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.application_period import PeriodHandlers
     from workflows.application_records import RecordKeeping
     from workflows.application_reply import DELIVERED_BY, PROVISION_BY_FORM, ReplyHandlers
+    from workflows.application_release import ReleaseHandlers
     from workflows.application_service import NoticeServiceHandlers
     from workflows.application_state import ApplicationState
     import notices
@@ -113,7 +115,7 @@ class ActionNotAllowed(ApplicationError):
 
 @workflow.defn(name="DisclosureApplication")
 class DisclosureApplicationWorkflow(IntakeHandlers, PeriodHandlers, FeeHandlers, ConsultationHandlers, ReplyHandlers,
-                                    NoticeServiceHandlers, CalendarHandlers, RecordKeeping, LetterDelivery):
+                                    ReleaseHandlers, NoticeServiceHandlers, CalendarHandlers, RecordKeeping, LetterDelivery):
     @workflow.init
     def __init__(self, inp: ApplicationInput) -> None:
         self._s = ApplicationState(
@@ -123,6 +125,8 @@ class DisclosureApplicationWorkflow(IntakeHandlers, PeriodHandlers, FeeHandlers,
         self._letters_in_flight = 0
         self._lock = asyncio.Lock()
         self._clock_changed = False
+        self._release_stale = False  # a `release_changed` came since the files' state was last read
+        self._release_reader = False  # that read is running
         self._dirty = False  # the database copy is behind the state (PERSIST_IN_BACKGROUND)
         self._writing = False  # the background persister has a write in flight
         self._persister: asyncio.Task | None = None

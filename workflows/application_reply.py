@@ -167,6 +167,8 @@ class ReplyHandlers:
         async with self._lock:
             self._refuse_if(why_not_sign(self._s, cmd, self._today()))
             self._required(self._s.reply_draft, "答复文书尚未生成，暂不能签发")
+            sealed = await self._seal_release(cmd.by)  # issue 22: what leaves with the reply, or why not yet
+            self._refuse_if(sealed.refusal)
             today = self._today()
             for item in self._s.items:
                 item.final_outcome = self._required(item.proposal, f"第 {item.item_no} 项尚无拟办意见").outcome
@@ -175,6 +177,10 @@ class ReplyHandlers:
             on_time = today <= self._s.due.due_on
             self._record("signed", cmd.by, "负责人签发答复告知书（逾期不补正，其他处理-1）" if self._s.closing_unsupplemented
                          else f"负责人签发答复告知书（{'期限内' if on_time else '已逾期'}答复）")
+            if sealed.sealed:
+                how = {"attached": "随答复邮件附送", "link": "申请人在查询页面下载"}.get(sealed.delivery or "", "")
+                self._record("release-sealed", cmd.by,
+                             f"公开文件清单已封存：{len(sealed.sealed)} 个文件（{how}，清单 SHA-256 {sealed.manifest_sha256}）")
             self._send_letter("reply", key_suffix="reply", composed=self._s.reply_draft)
             self._clock_changed = True
             await self._persist()

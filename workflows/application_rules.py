@@ -14,6 +14,7 @@ import notices
 from fees import quote as fee_quote
 from outcomes import OutcomeCode, label_of
 from workflows.application_state import ApplicationState
+from workflows.release_rules import why_not_release_files
 from workflows import messages as msg
 from workflows.messages import FINAL_STATUSES, ConsultationState, ItemView, PendingAction, Status
 
@@ -424,7 +425,20 @@ def why_not_sign(s: ApplicationState, cmd: msg.SignReply, today: date) -> str | 
     if without := [i.item_no for i in s.items if i.proposal is None]:
         # e.g. a third party's objection withdrew a proposal: the signature would sign nothing for it.
         return f"第 {'、'.join(map(str, without))} 项尚无拟办意见，请先提出拟办意见并重新审核"
-    return None
+    return why_not_release(s)
+
+
+def disclosed_items(s: ApplicationState) -> set[int]:
+    return {i.item_no for i in s.items if i.proposal and i.proposal.outcome in DISCLOSING_OUTCOMES}
+
+
+def why_not_release(s: ApplicationState) -> str | None:
+    """RULES §14 (seed 002 art. 10 谁签发、谁把关; Reg. 37 区分处理): every file released with a disclosed item passed
+    the pre-screen, each finding removed by a verified redaction or released with a reason (issue 22 point 4)."""
+    items = disclosed_items(s)
+    if s.release_reading and items:
+        return "公开文件的保密预审状态正在更新，请稍候再签发"
+    return why_not_release_files(s.release_files, items)
 
 
 def why_not_confirm_delivery(s: ApplicationState, cmd: msg.ConfirmDelivery, today: date) -> str | None:

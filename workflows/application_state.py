@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, PrivateAttr
 
 from clock import DueDate
 from contracts.models import Letter, PrescreenFinding
+from contracts.release import ReleaseFileStatus, SealReleaseResult
 from workcalendar import CalendarData, WorkCalendar
 from workflows.messages import (
     ApplicationInput,
@@ -59,6 +60,11 @@ class ApplicationState(BaseModel):
     record_version: int = 0  # version of the last record sent to the database (PERSIST_IN_BACKGROUND)
     supplement_notice_by: date | None = None
     due: DueDate | None = None
+    # Issue 22: the released files' state as last read (an activity, after each `release_changed` signal), for the
+    # signature's validator; True while a read is due or running. The seal written at signature.
+    release_files: list[ReleaseFileStatus] = Field(default_factory=list)
+    release_reading: bool = False
+    release_seal: SealReleaseResult | None = None
 
     _cal: WorkCalendar | None = PrivateAttr(default=None)
     _cal_of: object = PrivateAttr(default=None)

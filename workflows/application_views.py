@@ -63,4 +63,8 @@ def application_view(s: ApplicationState, today: date) -> ApplicationView:
         letters=s.letters, reply_draft_version=s.draft_version,
         reply_approved_sha256=s.approved_sha256, fee=s.fee, calendar_version=s.calendar_data.version,
         calendar_years=sorted(s.calendar_data.years),
+        release_files=s.release_files, release_reading=s.release_reading,
+        release_sealed=s.release_seal.sealed if s.release_seal else [],
+        release_manifest_sha256=s.release_seal.manifest_sha256 if s.release_seal else None,
+        release_delivery=s.release_seal.delivery if s.release_seal else None,
     )

@@ -12,6 +12,7 @@ from pydantic import ConfigDict, EmailStr, Field, model_validator
 
 from contracts.models import DeliveryMethod, Letter, PrescreenFinding
 from contracts.payload import Payload
+from contracts.release import ReleaseFileStatus, SealedFile
 from contracts.service import NoticeService, ServiceHow
 from contracts.status import FINAL_STATUSES, Status  # noqa: F401  re-exported (one Status: contracts/status.py)
 from clock import DueDate
@@ -621,6 +622,13 @@ class ApplicationView(Strict):
     excessive: ExcessiveState | None = Field(default=None, description="Reg. 35: reasons asked and decided")
     calendar_version: str | None = Field(default=None, description="the calendar its dates are counted on")
     calendar_years: list[int] = Field(default_factory=list, description="the years of that calendar")
+    release_files: list[ReleaseFileStatus] = Field(
+        default_factory=list, description="issue 22: each released file and what stands in the way of releasing it")
+    release_reading: bool = Field(default=False, description="the released files' state is being read again")
+    release_sealed: list[SealedFile] = Field(default_factory=list,
+                                             description="at signature: exactly which file versions leave, per item")
+    release_manifest_sha256: str | None = None
+    release_delivery: str | None = Field(default=None, description="attached | link | none")
 
 
 class CalendarCatchUp(Strict):

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.release import RedactFileInput, RedactFileResult, ScreenFileInput, ScreenFileResult
+    from contracts.release import ReleaseChanged, RedactFileInput, RedactFileResult, ScreenFileInput, ScreenFileResult
 
 # Reading the store or the database may fail for a while; a file that cannot be read fails at once
 # (non-retryable, recorded by the activity).
@@ -32,7 +32,7 @@ class ReleaseFileScreeningWorkflow:
     @workflow.run
     async def run(self, command: ScreenFileInput) -> ScreenFileResult:
         try:
-            return await workflow.execute_activity(
+            result = await workflow.execute_activity(
                 "screen_release_file",
                 command,
                 result_type=ScreenFileResult,
@@ -40,7 +40,14 @@ class ReleaseFileScreeningWorkflow:
                 retry_policy=SCREEN_RETRY,
             )
         except ActivityError as error:
-            return ScreenFileResult(sha256=command.sha256, state="failed", error=str(error.cause or error))
+            result = ScreenFileResult(sha256=command.sha256, state="failed", error=str(error.cause or error))
+        applications = await workflow.execute_activity(
+            "release_applications_of", command.sha256, result_type=list[str],
+            start_to_close_timeout=timedelta(minutes=1), retry_policy=SCREEN_RETRY,
+        )
+        for application_id in applications:
+            await tell_application(application_id, f"screened {command.sha256[:12]}")
+        return result
 
 
 def redaction_workflow_id(redaction_id: int) -> str:
@@ -58,7 +65,7 @@ class ReleaseFileRedactionWorkflow:
     @workflow.run
     async def run(self, command: RedactFileInput) -> RedactFileResult:
         try:
-            return await workflow.execute_activity(
+            result = await workflow.execute_activity(
                 "redact_release_file",
                 command,
                 result_type=RedactFileResult,
@@ -66,4 +73,16 @@ class ReleaseFileRedactionWorkflow:
                 retry_policy=SCREEN_RETRY,
             )
         except ActivityError:
-            return RedactFileResult(redaction_id=command.redaction_id, state="failed")
+            result = RedactFileResult(redaction_id=command.redaction_id, state="failed")
+        if command.application_id:
+            await tell_application(command.application_id, f"redaction {command.redaction_id}")
+        return result
+
+
+async def tell_application(application_id: str, what: str) -> None:
+    """The application reads its files' state again (workflows/application_release.py); one that has ended (or
+    that this test or tool never started) hears nothing."""
+    try:
+        await workflow.get_external_workflow_handle(application_id).signal("release_changed", ReleaseChanged(what=what))
+    except FailureError as error:  # the workflow was not found (ended): nothing to tell
+        workflow.logger.info("release_changed not delivered to %s: %s", application_id, error)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -281,6 +281,11 @@ async def _track_page(request: Request, application_id: str, code: str, *, statu
                                 headers=_applicant_headers(code))
         reply = answer.json() if answer.status_code == 200 else None
     letters = await _letters(request, application_id, code)
+    released = await api_call(request, "GET", f"/api/v1/portal/applications/{application_id}/released",
+                              headers=_applicant_headers(code))
+    letters["released"] = released.json() if released.status_code == 200 else []
+    if letters["released"]:
+        letters["released_until"] = parse_qs(urlsplit(letters["released"][0]["link"]).query)["expires"][0]
     context = {"page": "track", "view": view, "reply": reply, "letters": letters, "values": {}, "errors": {},
                "days_after_today": _days_after_today(request, view.get("working_days_left"))}
     return render(request, "public/application.html", context | extra, status_code=status_code)
@@ -378,6 +383,23 @@ async def track_letter_pdf(request: Request, application_id: str, which: str) ->
 async def track_attachment(request: Request, application_id: str, attachment_id: int) -> Response:
     return await _download(request, application_id,
                            f"/api/v1/portal/applications/{application_id}/attachments/{attachment_id}")
+
+
+@router.get("/track/{application_id}/files/{sha256}")
+async def track_released_file(request: Request, application_id: str, sha256: str, expires: str = "",
+                              sig: str = "") -> Response:
+    """A released file by its signed link (issue 22): from the reply's e-mail, no query code needed."""
+    response = await api_call(request, "GET", f"/api/v1/portal/applications/{quote(application_id, safe='')}"
+                                              f"/released/{quote(sha256, safe='')}",
+                              params={"expires": expires[:10], "sig": sig[:64]})
+    if response.status_code != 200:
+        return render(request, "public/track.html", {"page": "track", "values": {"number": application_id[:40]},
+                                                     "errors": {}, "error": detail_of(response)},
+                      status_code=response.status_code)
+    headers = {k: v for k, v in response.headers.items() if k.lower() in ("content-disposition", "x-content-sha256")}
+    headers["Cache-Control"] = "no-store"
+    return Response(response.content, media_type=response.headers.get("content-type", "application/octet-stream"),
+                    headers=headers)
 
 
 # --- the third party's page behind its signed link (Reg. 32) ----------------------------------

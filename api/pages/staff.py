@@ -410,6 +410,7 @@ async def _application_page(request: Request, user: StaffUser, application_id: s
     dupes = await api_call(request, "GET", f"{path}/possible-duplicates", headers=bearer(request))
     context = {
         "release_files": await staff_release.release_files_for(request, application_id), "roles": roles,
+        "release_seal": await staff_release.release_seal_for(request, application_id),
         "release_notice": "文件已上传，正在后台进行保密预审。" if uploaded else None, **staff_release.LABELS,
         "duplicates": dupes.json() if dupes.status_code == 200 else [],
         "handlers": await _handlers(request) if "assign" in forms else [],

@@ -43,7 +43,17 @@ async def release_files_for(request: Request, application_id: str) -> list[dict]
     return answer.json() if answer.status_code == 200 else []
 
 
-LABELS = {"finding_kinds": FINDING_KINDS, "screening_states": SCREENING_STATES, "file_kinds": FILE_KINDS}
+async def release_seal_for(request: Request, application_id: str) -> dict | None:
+    """The sealed release record (at signature): which file versions left, and each download; None before."""
+    answer = await api_call(request, "GET", f"{_api(application_id)}/release-seal", headers=bearer(request))
+    return answer.json() if answer.status_code == 200 else None
+
+
+DELIVERY_WORDS = {"attached": "随答复电子邮件附送", "link": "申请人通过查询页面的下载链接获取", "none": "无文件"}
+VERSION_WORDS = {"redacted": "区分处理后的公开版（已核验）", "as-uploaded": "原样公开（无需删除）"}
+
+
+LABELS = {"delivery_words": DELIVERY_WORDS, "version_words": VERSION_WORDS, "finding_kinds": FINDING_KINDS, "screening_states": SCREENING_STATES, "file_kinds": FILE_KINDS}
 
 
 @router.post("/{application_id}/release-files")
@@ -87,6 +97,27 @@ async def review(request: Request, application_id: str, file_id: int) -> Respons
     return page(request, "staff/release_file.html", {
         "application_id": application_id, "file": detail, "pages": pages, "roles": user.role_set(),
         "accepted_notice": request.query_params.get("accepted"), **LABELS,
+    }, current="applications")
+
+
+@router.get("/{application_id}/release-manifest")
+async def release_manifest(request: Request, application_id: str) -> Response:
+    """The sealed files' list for the counter (光盘, 当面领取, 现场查阅): names, pages, sizes and sha256, printed
+    and handed over with the reply (the applicant can check each file's hash)."""
+    user = await who(request)
+    if isinstance(user, Response):
+        return user
+    if reason := await check_roles(user, *READERS):
+        return refused_page(request, reason)
+    seal = await api_call(request, "GET", f"{_api(application_id)}/release-seal", headers=bearer(request))
+    if seal.status_code != 200:
+        return refused_page(request, detail_of(seal), seal.status_code)
+    view = await api_call(request, "GET", _api(application_id), headers=bearer(request))
+    letters = view.json().get("letters", []) if view.status_code == 200 else []
+    number = next((l["document_number"] for l in letters if l["kind"] == "reply" and l.get("document_number")), None)
+    return page(request, "staff/release_manifest.html", {
+        "application_id": application_id, "seal": seal.json(), "reply_number": number,
+        "applicant": view.json().get("applicant_name") if view.status_code == 200 else "", **LABELS,
     }, current="applications")
 
 

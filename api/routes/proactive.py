@@ -289,10 +289,15 @@ def requested_often(
 
 class PublicCopyBody(Body):
     application_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
-    attachment_id: int = Field(ge=1, le=2**31 - 1, description="the released file (as the applicant received it)")
+    attachment_id: int | None = Field(None, ge=1, le=2**31 - 1,
+                                      description="the released file (as the applicant received it)")
+    released_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$",
+                                        description="issue 22: a file sealed with the reply (its released version)")
     title: str = Field(min_length=2, max_length=300)
     category_id: str = Field(min_length=1, max_length=40)
-    content: str = Field(min_length=1, max_length=200_000, description="the public copy: personal data removed")
+    content: str | None = Field(None, min_length=1, max_length=200_000,
+                                description="the public copy: personal data removed (a sealed file's: its text if "
+                                            "not given)")
     summary: str = Field(default="", max_length=2000)
 
 
@@ -312,6 +317,12 @@ async def create_public_copy(body: PublicCopyBody, user: Editors, session: Sessi
     from screening.prescreen import PrescreenText, prescreen_texts
     from workflows.proactive_messages import PublicCopySource
 
+    if (body.attachment_id is None) == (body.released_sha256 is None):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "请指明一个附件（attachment_id）或一个随答复封存的公开文件（released_sha256）")
+    if body.released_sha256 is not None:
+        return await _public_copy_of_sealed(body, user, session, client, settings, calendar)
+    if body.content is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "请填写公开副本的内容（已删除个人信息）")
     application = session.get(Application, body.application_id)
     attachment = session.get(LetterAttachment, body.attachment_id)
     if application is None or attachment is None or attachment.application_id != application.id:
@@ -346,6 +357,74 @@ async def create_public_copy(body: PublicCopyBody, user: Editors, session: Sessi
                                                      sha256=attachment.sha256))
     await _start(client, settings, inp)
     return ItemCreated(item_id=inp.item_id, deadline=deadline)
+
+
+async def _public_copy_of_sealed(body: PublicCopyBody, user: StaffUser, session: Session, client, settings,
+                                 calendar) -> ItemCreated:
+    """Issue 22 point 6 (RULES §8, Reg. 44): a file sealed with the reply (the redacted and verified copy, or one that
+    needed no removal) proposed for proactive publication in one step. Its text (or the editor's) passes the
+    pre-screen again (what one applicant may receive is not always for everyone), then the catalogue's own
+    confidentiality review before it is published; the sealed copy is not touched."""
+    from workflows.proactive_messages import PublicCopySource
+
+    sealed, content = await blocking(_sealed_public_text, session, settings, body)
+    _refuse_personal_data(content)
+    category = _category(session, body.category_id)
+    data = calendar.since(clock.today().year)
+    produced_on = clock.today()
+    deadline = publication_due(WorkCalendar(data), produced_on, working_days=settings.proactive_publication_working_days)
+    summary = body.summary or (f"依申请公开信息的公开副本（申请 {body.application_id} 第 {sealed['item_no']} 项"
+                               f"{'，已作区分处理' if sealed['version'] == 'redacted' else ''}）")
+    inp = CatalogueItemInput(item_id=_new_id("ML"), kind="document", title=body.title, category_id=category.id,
+                             section=category.section, produced_on=produced_on, content=content, summary=summary,
+                             created_by=user.username, working_days=settings.proactive_publication_working_days,
+                             calendar=data, supervisor_email=settings.supervisor_email,
+                             requested_in=[body.application_id],
+                             source=PublicCopySource(application_id=body.application_id, item_no=sealed["item_no"],
+                                                     attachment_id=0, filename=sealed["filename"],
+                                                     sha256=sealed["sha256"]))
+    await _start(client, settings, inp)
+    return ItemCreated(item_id=inp.item_id, deadline=deadline)
+
+
+def _sealed_public_text(session: Session, settings, body: PublicCopyBody) -> tuple[dict, str]:
+    from db import letters_repository as letters_repo
+    from db import release_repository
+    from db.models import ApplicationItem
+
+    seal = release_repository.seal_of(session, body.application_id)
+    sealed = next((f for f in (seal.files if seal else []) if f["sha256"] == body.released_sha256), None)
+    if sealed is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"申请 {body.application_id} 的答复没有封存该公开文件（只有随答复公开的文件版本才能发布公开副本）")
+    item = session.get(ApplicationItem, (body.application_id, sealed["item_no"]))
+    if item is None or item.outcome not in RELEASED:
+        raise HTTPException(status.HTTP_409_CONFLICT, "该事项尚未答复公开，不能发布公开副本")
+    try:
+        data = letters_repo.FileStore(settings.data_dir).get_verified(sealed["sha256"])
+    except letters_repo.ChecksumMismatch:
+        raise HTTPException(status.HTTP_409_CONFLICT, "封存的公开文件与校验值不符或已缺失，请联系系统管理员") from None
+    if body.content is not None:
+        return sealed, body.content
+    text = ""
+    if sealed["media_type"] == "application/pdf":
+        from release.extract import pdf_pages
+
+        text = "\n\n".join(p.text for p in pdf_pages(data, ocr_scans=False)).strip()
+    if not text:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "无法从该文件读出文字，请填写公开副本的内容")
+    return sealed, text[:200_000]
+
+
+def _refuse_personal_data(content: str) -> None:
+    from screening.prescreen import PrescreenText, prescreen_texts
+
+    findings = prescreen_texts([PrescreenText(label="公开副本", text=content)], today=clock.today())
+    if findings:
+        kinds = {"id-card": "身份证号", "phone": "电话号码", "secret-marking": "密级标志"}
+        found = "、".join(sorted({kinds.get(f.kind, f.kind) for f in findings}))
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"公开副本中仍有{found}，请删除个人信息等不应公开的内容后再提交")
 
 
 class CategoryCount(BaseModel):

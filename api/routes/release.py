@@ -7,29 +7,36 @@ The screening runs in the background, one Temporal workflow per file hash (workf
 """
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from temporalio.common import WorkflowIDReusePolicy
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.deps import ClientDep, SessionDep, SettingsDep
 from api.offloop import blocking, rendering
+from api.routes.applicant import Owned
 from api.routes.applications import ensure_visible
 from api.security import STAFF_READERS, require
-from contracts.release import RedactFileInput, ScreenFileInput
+from api.temporal_calls import run_update
+from core import clock
+from contracts.release import RedactFileInput, ReleaseChanged, ScreenFileInput
 from core.config import Settings
 from db import letters_repository as letters
 from db import release_repository as repo
 from db.letters_repository import FileStore
 from db.models import Application
-from db.models_release import ReleaseDecision, ReleaseFile, ReleaseRedaction, ReleaseScreening
+from db.models_release import ReleaseDecision, ReleaseDownload, ReleaseFile, ReleaseRedaction, ReleaseScreening
 from db.models_security import StaffUser
+from release import links
 from release.intake import IntakeError, check_file
+from workflows.messages import ApplicationView, ConfirmDelivery
 from workflows.release_screening import (
     ReleaseFileRedactionWorkflow,
     ReleaseFileScreeningWorkflow,
@@ -145,7 +152,7 @@ async def upload_release_file(application_id: str, item_no: Number, response: Re
                               settings: SettingsDep, client: ClientDep, user: Handler,
                               file: Annotated[UploadFile, File(description="the file that answers the item")]) -> ReleaseFileOut:
     """A file that answers an item (PDF, scans, DOCX, XLSX/CSV), checked before anything is stored."""
-    await blocking(_require_item, session, application_id, item_no)
+    await blocking(lambda: _require_item(session, application_id, item_no, changing=True))
     await ensure_visible(user, application_id, client)
     name = (file.filename or "").strip() or "未命名文件"
     data = await file.read(settings.release_max_bytes + READ_MARGIN)
@@ -156,17 +163,20 @@ async def upload_release_file(application_id: str, item_no: Number, response: Re
         raise HTTPException(code, refused.message) from None
     row, created = await blocking(_store, session, settings, application_id, item_no, name, accepted, data, user.username)
     await _start_screening(client, settings, row)
+    await _tell_application(client, application_id, "uploaded")
     if not created:
         response.status_code = status.HTTP_200_OK
     return await blocking(_file_out, session, row)
 
 
-def _require_item(session: Session, application_id: str, item_no: int) -> None:
+def _require_item(session: Session, application_id: str, item_no: int, *, changing: bool = False) -> None:
     application = session.get(Application, application_id)
     if application is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {application_id} 的申请")
     if item_no < 1 or item_no > 200:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"申请 {application_id} 没有第 {item_no} 项")
+    if changing:
+        _refuse_if_sealed(session, application_id)
 
 
 def _store(session: Session, settings: Settings, application_id: str, item_no: int, name: str, accepted, data: bytes,
@@ -206,6 +216,21 @@ async def _start_screening(client, settings: Settings, row: ReleaseFile) -> None
         )
     except WorkflowAlreadyStartedError:
         pass  # these bytes are being (or were) screened
+
+
+async def _tell_application(client, application_id: str, what: str) -> None:
+    """The application reads its files' state again (its signature's validator holds it; issue 22 point 4). An
+    application that has ended hears nothing: its files were sealed at its signature."""
+    try:
+        await client.get_workflow_handle(application_id).signal("release_changed", ReleaseChanged(what=what))
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+
+
+def _refuse_if_sealed(session: Session, application_id: str) -> None:
+    if repo.seal_of(session, application_id) is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "答复已签发，随答复公开的文件已封存，不能再更改")
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -324,7 +349,10 @@ async def accept_finding(application_id: str, file_id: FileId, seq: Number, body
     """The handler releases what a finding points at, with the reason (e.g. the enterprise list is already public)."""
     row = await blocking(_file_of, session, application_id, file_id)
     await ensure_visible(user, application_id, client)
-    return await blocking(_accept, session, row, seq, body.reason.strip(), user.username)
+    await blocking(_refuse_if_sealed, session, application_id)
+    accepted = await blocking(_accept, session, row, seq, body.reason.strip(), user.username)
+    await _tell_application(client, application_id, "accepted")
+    return accepted
 
 
 def _accept(session: Session, row: ReleaseFile, seq: int, reason: str, by: str) -> FindingOut:
@@ -355,10 +383,12 @@ async def make_redaction(application_id: str, file_id: FileId, body: RedactionBo
     await ensure_visible(user, application_id, client)
     if not body.findings and not body.areas:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "请至少选择一处预审发现或在页面上划定一个删除区域")
+    await blocking(_refuse_if_sealed, session, application_id)
     areas = await blocking(_plan, session, row, body)
     redaction = await blocking(_record_redaction, session, row, areas, body.text_layer, user.username)
+    await _tell_application(client, application_id, "redaction-asked")
     await client.start_workflow(
-        ReleaseFileRedactionWorkflow.run, RedactFileInput(redaction_id=redaction.id),
+        ReleaseFileRedactionWorkflow.run, RedactFileInput(redaction_id=redaction.id, application_id=application_id),
         id=redaction_workflow_id(redaction.id), task_queue=settings.task_queue,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
@@ -389,3 +419,115 @@ def _record_redaction(session: Session, row: ReleaseFile, areas: list[dict], tex
     session.commit()
     session.refresh(redaction)
     return RedactionOut(**redaction.model_dump())
+
+
+# --- the seal and the applicant's downloads (RULES §14; §3 Service) ------------------------------
+
+portal = APIRouter(prefix="/api/v1/portal", tags=["portal"])
+Sha = Annotated[str, Path(pattern="^[0-9a-f]{64}$")]
+
+
+class SealedFileOut(BaseModel):
+    item_no: int
+    filename: str
+    sha256: str
+    size: int
+    version: str = Field(description="redacted (区分处理后的公开版) | as-uploaded (无需删除)")
+    original_sha256: str | None = Field(None, description="staff only: the file kept with the agency")
+    media_type: str
+    bases: list[str] = Field(default_factory=list, description="the legal bases of the removals")
+    accepted: list[str] = Field(default_factory=list, description="findings released with a reason (staff only)")
+    pages: int | None = None
+    link: str | None = Field(None, description="the signed download link on /track (applicant)")
+
+
+class DownloadOut(BaseModel):
+    sha256: str
+    filename: str
+    downloaded_on: date
+    downloaded_at: datetime
+    client: str
+
+
+class SealOut(BaseModel):
+    application_id: str
+    signed_by: str
+    sealed_at: datetime
+    manifest_sha256: str
+    delivery: str = Field(description="attached (随答复邮件附送) | link (申请人在查询页面下载) | none")
+    link_expires_on: date | None
+    files: list[SealedFileOut]
+    downloads: list[DownloadOut] = Field(default_factory=list)
+
+
+@router.get("/{application_id}/release-seal", response_model=SealOut, responses={404: {"description": "尚未签发"}})
+async def release_seal(application_id: str, session: SessionDep, client: ClientDep, user: Reader) -> SealOut:
+    """The sealed release record: exactly which file versions left with the reply (sha256), with the bases of their
+    removals, and each download by the applicant."""
+    await blocking(_require_item, session, application_id, 1)
+    await ensure_visible(user, application_id, client)
+    return await blocking(_seal_out, session, application_id)
+
+
+def _seal_out(session: Session, application_id: str) -> SealOut:
+    seal = repo.seal_of(session, application_id)
+    if seal is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "答复尚未签发，公开文件清单尚未封存")
+    return SealOut(**seal.model_dump(exclude={"files"}), files=[SealedFileOut(**f) for f in seal.files],
+                   downloads=[DownloadOut(**d.model_dump()) for d in repo.downloads_of(session, application_id)])
+
+
+@portal.get("/applications/{application_id}/released", response_model=list[SealedFileOut])
+def portal_released(application_id: Owned, session: SessionDep, settings: SettingsDep) -> list[SealedFileOut]:
+    """The files that went with the reply, for the applicant (query code): each with its signed download link."""
+    seal = repo.seal_of(session, application_id)
+    if seal is None or not seal.files or seal.link_expires_on is None:
+        return []
+    secret = settings.require_jwt_secret()
+    return [SealedFileOut(**(f | {"original_sha256": None, "accepted": []}),
+                          link=links.link(secret, application_id, f["sha256"], seal.link_expires_on))
+            for f in seal.files]
+
+
+@portal.get("/applications/{application_id}/released/{sha256}", response_class=Response,
+            responses={403: {"description": "链接无效或已过期"}, 404: {"description": "没有该文件"}})
+async def portal_released_file(application_id: str, sha256: Sha, request: Request, session: SessionDep,
+                               settings: SettingsDep, client: ClientDep,
+                               expires: Annotated[str, Query(max_length=10)] = "",
+                               sig: Annotated[str, Query(max_length=64)] = "") -> Response:
+    """A released file by its signed link (the reply's e-mail, the /track page). Only a file sealed for this
+    application leaves (the redacted and verified copy, or one that needed no removal), never an original kept
+    with the agency; each download is recorded (the file reached the applicant: RULES §3 Service). A portal reply
+    still awaiting delivery is delivered by it, as by the reply's own download."""
+    refusal = links.why_not_download(settings.require_jwt_secret(), application_id, sha256, expires, sig,
+                                     clock.today())
+    if refusal is not None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, refusal)
+    peer = request.client.host if request.client else ""
+    found = await blocking(_record_download, session, application_id, sha256, peer)
+    data = await blocking(FileStore(settings.data_dir).get_verified, sha256)
+    row = await blocking(session.get, Application, application_id)
+    if row is not None and row.delivery_method == "portal" and row.status == "awaiting-delivery":
+        try:
+            await run_update(client, application_id, "confirm_delivery",
+                             ConfirmDelivery(delivered_on=clock.today(), method="portal", by="applicant-portal",
+                                             note=f"申请人在线下载公开文件“{found['filename']}”"),
+                             ApplicationView, what="申请", ended=lambda: "")
+        except HTTPException as refused:
+            if refused.status_code != status.HTTP_409_CONFLICT:
+                raise
+    return Response(data, media_type=found["media_type"], headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found['filename'])}",
+        "Cache-Control": "no-store", "X-Content-SHA256": sha256})
+
+
+def _record_download(session: Session, application_id: str, sha256: str, peer: str) -> dict:
+    seal = repo.seal_of(session, application_id)
+    found = next((f for f in (seal.files if seal else []) if f["sha256"] == sha256), None)
+    if found is None:
+        # An original kept with the agency, another application's file, or nothing: the same answer.
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "本申请没有该公开文件")
+    session.add(ReleaseDownload(application_id=application_id, sha256=sha256, filename=found["filename"],
+                                downloaded_on=clock.today(), downloaded_at=clock.now(), client=peer[:100]))
+    session.commit()
+    return found

@@ -81,3 +81,53 @@ async def test_handler_uploads_a_file_and_the_review_page_shows_its_findings_on_
     await form.get_by_label("文件").set_input_files(str(empty))
     await form.get_by_role("button", name="上传并进行保密预审").click()
     await handler.get_by_text("是空文件（0 字节）").wait_for()
+
+
+async def test_the_sealed_release_on_the_staff_page_and_the_applicants_download_on_track(
+        browser, live_server, api, page) -> None:
+    """After the signature: the staff page's sealed record (versions, hashes, delivery, downloads) and the
+    applicant's /track list of released files with their links; a download from /track is recorded.
+    Screenshots: staff-release-seal.png, public-track-released.png."""
+    from tests.helpers import act, eventually, through_review
+
+    created = await register(api, delivery_method="portal", items=[{"description": "2025年统计公报"}])
+    number, code = created["application_id"], created["query_code"]
+    uploaded = await api.post(f"/api/v1/applications/{number}/items/1/release-files",
+                              files={"file": ("统计公报.pdf", text_pdf([["2025年统计公报", number]]), "application/pdf")},
+                              headers=api.as_user("wang"))
+    assert uploaded.status_code == 201, uploaded.text
+    await eventually(api, number, lambda v: not v["release_reading"] and bool(v["release_files"])
+                     and v["release_files"][0]["problems"] == [], timeout=60)
+    await through_review(api, number, {1: ("disclosed", "")})
+    signed = await act(api, number, "sign", {"by": "chief-liu"})
+    [sealed] = signed["release_sealed"]
+
+    await page.goto("/track")
+    await page.get_by_label("申请编号").fill(number)
+    await page.get_by_label("查询码").fill(code)
+    await page.get_by_role("button", name="查询").click()
+    await page.wait_for_url(f"**/track/{number}")
+    link = page.get_by_role("link", name="统计公报.pdf")
+    await link.wait_for()
+    await check_page(page, "public-track-released")
+    async with page.expect_download() as download:
+        await link.click()
+    path = await (await download.value).path()
+    import hashlib
+    from pathlib import Path
+
+    assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == sealed["sha256"]
+
+    handler = await staff_page(browser, live_server, "wang")
+    await handler.goto(f"/staff/applications/{number}#release-seal")
+    seal = await handler.locator("#release-seal-table").inner_text()
+    assert "原样公开（无需删除）" in seal and sealed["sha256"] in seal
+    downloads = await handler.locator("#release-downloads").inner_text()
+    assert "下载“统计公报.pdf”" in downloads
+    await handler.locator("#release-seal").scroll_into_view_if_needed()
+    await check_page(handler, "staff-release-seal")
+    await handler.get_by_role("link", name="打印文件清单（光盘、当面领取、现场查阅时交申请人核对）").click()
+    await handler.locator("#release-manifest-table").wait_for()
+    assert sealed["sha256"] in await handler.locator("#release-manifest-table").inner_text()
+    await check_page(handler, "staff-release-manifest")
+    assert not handler.js_errors
