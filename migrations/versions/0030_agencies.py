@@ -5,7 +5,7 @@ An installation that served one agency upgrades in place: its agency record is m
 (DISCLOSURE_AGENCY_CODE, default "main", as core/config.py reads it). Nothing is renumbered.
 
 Revision ID: 0030_agencies
-Revises: 0022_mail_returns
+Revises: 0023_release_seal
 Create Date: 2026-12-07
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0030_agencies'
-down_revision: str | Sequence[str] | None = '0022_mail_returns'
+down_revision: str | Sequence[str] | None = '0023_release_seal'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
