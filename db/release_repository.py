@@ -67,19 +67,35 @@ FINDING_LABELS = {
 def why_not_sign(session: Session, application_id: str) -> str | None:
     """The Chinese reason a reply cannot be signed because of its files (RULES §14; issue 22 point 4), or None.
     For the signature's Update validator (409 with this reason); the lead wires it in."""
-    blocking = open_findings(session, application_id)
+    return _why_blocked(open_findings(session, application_id), "公开的文件尚有未处理的保密预审发现，不能签发：",
+                        lambda f: f"第 {f.item_no} 项的文件“{f.filename}”")
+
+
+def _why_blocked(blocking: list, heading: str, where_of) -> str | None:
     if not blocking:
         return None
     parts = []
     for release_file, finding, why in blocking[:5]:
-        where = f"第 {release_file.item_no} 项的文件“{release_file.filename}”"
+        where = where_of(release_file)
         if finding is None:
             parts.append(f"{where}{why}")
         else:
             place = finding.ref or f"第 {finding.page} 页"
             parts.append(f"{where}{place}的{FINDING_LABELS.get(finding.kind, finding.kind)}（{finding.excerpt}）{why}")
     more = f"等共 {len(blocking)} 处" if len(blocking) > 5 else ""
-    return "公开的文件尚有未处理的保密预审发现，不能签发：" + "；".join(parts) + more
+    return heading + "；".join(parts) + more
+
+
+def cleared_files(session: Session, owner_id: str) -> list[int]:
+    """The files (ids) of an application or a draft with nothing standing in the way of their publication."""
+    blocked = {release_file.id for release_file, _, _ in open_findings(session, owner_id)}
+    return [f.id for f in files_of(session, owner_id) if f.id not in blocked]
+
+
+def why_not_publish_basis(session: Session, draft_id: str) -> str | None:
+    """The Chinese reason a draft cannot be published for comment because of its basis files (issue 26), or None."""
+    return _why_blocked(open_findings(session, draft_id), "决策依据文件尚未完成保密审查，不能公开征求意见：",
+                        lambda f: f"决策依据文件“{f.filename}”")
 
 
 def release_manifest(session: Session, application_id: str) -> list[dict]:
