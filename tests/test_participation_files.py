@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from db.models_participation import DraftComment
 from tests.release_samples import ID_NUMBER, PHONE, text_pdf
 from tests.test_participation import DRAFT, _draft_row, published_draft
+from tests.test_replay import replayer
 
 
 async def test_a_draft_with_many_comments_continues_as_new_and_keeps_every_comment_and_its_deadline(
@@ -48,6 +49,12 @@ async def test_a_draft_with_many_comments_continues_as_new_and_keeps_every_comme
     with Session(engine) as session:
         rows = session.exec(select(DraftComment).where(DraftComment.draft_id == draft_id)).all()
     assert sorted(r.receipt_no for r in rows)[:12] == receipts
+
+    # both runs replay on the code as it is: the first ends in its continue-as-new with the state carried
+    first = await client.get_workflow_handle(draft_id, run_id=first_run).fetch_history()
+    assert "workflow_execution_continued_as_new_event_attributes" in {e.WhichOneof("attributes") for e in first.events}
+    for history in (first, await handle.fetch_history()):
+        assert (await replayer().replay_workflow(history)).replay_failure is None
 
 
 async def _screened(api, draft_id: str, file_id: int, timeout: float = 60.0) -> dict:

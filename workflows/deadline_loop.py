@@ -150,13 +150,6 @@ def why_not_review(cmd, author: str | None, *, nothing: str | None, own: str) ->
     return None
 
 
-def review_entry(cmd) -> tuple[str, str]:
-    """The history entry of a confidentiality review: approved (with its comment) or returned (with why)."""
-    if cmd.approve:
-        return "review-approved", "保密审查通过" + (f"：{cmd.comment}" if cmd.comment else "")
-    return "review-returned", f"保密审查退回：{cmd.comment}"
-
-
 def prescreened(*texts: tuple[str, str]):
     """The automatic pre-screen (pure; RULES §14): what the confidentiality reviewer must look at."""
     return prescreen_texts([PrescreenText(label=label, text=text) for label, text in texts],
@@ -233,6 +226,16 @@ class StaffProcess:
         self._record(entry or kind, "system", message)
         await raise_staff_alert(StaffAlertInput(key=key, application_id=self._pid, kind=kind, role=role,
                                                 recipient=recipient, message=message))
+        await self._persist()
+
+    async def _confidentiality_review(self, cmd, approved: str) -> None:
+        """A confidentiality review's result: `approved` (the phase it leads to, recorded with its comment) or
+        returned (with why); the rows saved."""
+        self._phase = approved if cmd.approve else "returned"
+        if cmd.approve:
+            self._record("review-approved", cmd.by, "保密审查通过" + (f"：{cmd.comment}" if cmd.comment else ""))
+        else:
+            self._record("review-returned", cmd.by, f"保密审查退回：{cmd.comment}")
         await self._persist()
 
     def _take_calendar(self, fact: CalendarYearPublished) -> CalendarData | None:

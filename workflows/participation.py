@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from participation.rules import CHANNEL_LABELS, DECISION_LABELS, KIND_LABELS, comment_period, feedback_due, why_not_period
     from workcalendar import WorkCalendar
-    from workflows.deadline_loop import (Pending, StaffProcess, prescreened, recounted, refuse, review_entry, save,
+    from workflows.deadline_loop import (Pending, StaffProcess, prescreened, recounted, refuse, save,
                                          why_not_review, why_not_url)
     from workflows.messages import CalendarYearPublished
 
@@ -129,10 +129,7 @@ class DraftForCommentWorkflow(StaffProcess):
     @workflow.update
     async def review(self, cmd: ReviewDraft) -> DraftView:
         self._refuse_review(cmd)
-        self._phase = "reviewed" if cmd.approve else "returned"
-        kind, summary = review_entry(cmd)
-        self._record(kind, cmd.by, summary)
-        await self._persist()
+        await self._confidentiality_review(cmd, "reviewed")
         return self.view()
 
     @review.validator

@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from clock import local_date
     from proactive.rules import PLATFORM_LABELS, Deadline, interpretation_due, opinion_limits, publication_due
     from workcalendar import WorkCalendar
-    from workflows.deadline_loop import (Pending, StaffProcess, recounted, refuse, review_entry, save, why_not_review,
+    from workflows.deadline_loop import (Pending, StaffProcess, recounted, refuse, save, why_not_review,
                                          why_not_url)
     from workflows.messages import CalendarYearPublished
     from workflows.proactive_messages import (
@@ -118,10 +118,7 @@ class CatalogueItemWorkflow(StaffProcess):
     @workflow.update
     async def review(self, cmd: ReviewItem) -> CatalogueItemView:
         self._refuse_review(cmd)
-        self._phase = "approved" if cmd.approve else "returned"
-        kind, summary = review_entry(cmd)
-        self._record(kind, cmd.by, summary)
-        await self._persist()
+        await self._confidentiality_review(cmd, "approved")
         return self.view()
 
     @review.validator

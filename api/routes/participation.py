@@ -4,6 +4,7 @@ pages read the tables the workflows' activities write."""
 
 from __future__ import annotations
 
+import inspect
 from datetime import date, datetime
 from typing import Annotated, Literal
 
@@ -99,7 +100,7 @@ async def register_draft(body: DraftBody, user: Editors, client: ClientDep, sett
     return DraftCreated(draft_id=draft_id)
 
 
-class DraftRow(BaseModel):
+class DraftHead(BaseModel):
     draft_id: str
     title: str
     kind: str
@@ -107,6 +108,9 @@ class DraftRow(BaseModel):
     phase: str
     opens_on: date | None
     closes_at: datetime | None = Field(description="the instant the period ends (the end of closes_on, Beijing time)")
+
+
+class DraftRow(DraftHead):
     closes_on: date | None = Field(description="the last day for comments")
     feedback_due_at: datetime | None
     feedback_published_at: datetime | None
@@ -213,17 +217,6 @@ class WithdrawBody(Body):
     reason: str = Field(min_length=2, max_length=2000)
 
 
-@router.post("/{draft_id}/review", response_model=DraftView)
-async def review_draft(draft_id: Id, body: ReviewBody, user: Reviewer, client: ClientDep) -> DraftView:
-    """Confidentiality review of the draft and its basis (谁签发、谁把关): a reviewer who did not write it."""
-    return await _draft_update(client, draft_id, "review", ReviewDraft(by=user.username, **body.model_dump()))
-
-
-@router.post("/{draft_id}/revise", response_model=DraftView)
-async def revise_draft(draft_id: Id, body: ReviseBody, user: Editors, client: ClientDep) -> DraftView:
-    return await _draft_update(client, draft_id, "revise", ReviseDraft(by=user.username, **body.model_dump()))
-
-
 @router.post("/{draft_id}/approve", response_model=DraftView)
 async def approve_draft(draft_id: Id, body: ApproveBody, user: Supervisor, client: ClientDep,
                         session: SessionDep) -> DraftView:
@@ -267,38 +260,6 @@ async def basis_files(draft_id: Id, user: Staff, session: SessionDep):
     return await blocking(lambda: [_file_out(session, r) for r in release_repository.files_of(session, draft_id)])
 
 
-@router.post("/{draft_id}/comments", response_model=CommentReceipt, status_code=status.HTTP_201_CREATED)
-async def desk_comment(draft_id: Id, body: DeskCommentBody, user: Desk, client: ClientDep) -> CommentReceipt:
-    """A comment received by letter, e-mail, fax or at a hearing, entered by the desk with its date."""
-    return await _draft_update(client, draft_id, "comment", CommentIn(entered_by=user.username, **body.model_dump()),
-                               CommentReceipt)
-
-
-@router.post("/{draft_id}/moderate", response_model=DraftView)
-async def moderate(draft_id: Id, body: ModerateBody, user: Editors, client: ClientDep) -> DraftView:
-    """Hide an abusive comment (or show it again) with the reason: audited, never deleted."""
-    return await _draft_update(client, draft_id, "moderate", Moderate(by=user.username, **body.model_dump()))
-
-
-@router.post("/{draft_id}/feedback", response_model=DraftView)
-async def feedback(draft_id: Id, body: FeedbackBody, user: Editors, client: ClientDep) -> DraftView:
-    """Group the comments; for each group, adopted / partly / not adopted and why; then review."""
-    return await _draft_update(client, draft_id, "feedback",
-                               RecordFeedback(by=user.username, groups=body.groups, note=body.note))
-
-
-@router.post("/{draft_id}/feedback-review", response_model=DraftView)
-async def review_feedback(draft_id: Id, body: ReviewBody, user: Reviewer, client: ClientDep) -> DraftView:
-    """Approved: the 意见收集和采纳情况 is published on the draft's page (seed 001)."""
-    return await _draft_update(client, draft_id, "review_feedback", ReviewFeedback(by=user.username, **body.model_dump()))
-
-
-@router.post("/{draft_id}/meetings", response_model=DraftView)
-async def meeting(draft_id: Id, body: MeetingBody, user: Editors, client: ClientDep) -> DraftView:
-    """列席 (seed 003): a meeting on the matter, who was invited and attended, whether it was public."""
-    return await _draft_update(client, draft_id, "meeting", Meeting(recorded_by=user.username, **body.model_dump()))
-
-
 @router.post("/{draft_id}/decision", response_model=DraftView)
 async def decision(draft_id: Id, body: DecisionBody, user: Editors, client: ClientDep, session: SessionDep) -> DraftView:
     """The decision made on the draft, a document of the proactive catalogue (published with its interpretation
@@ -310,11 +271,6 @@ async def decision(draft_id: Id, body: DecisionBody, user: Editors, client: Clie
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"主动公开目录中没有编号为 {body.decision_item_id} 的文件")
     return await _draft_update(client, draft_id, "link_decision",
                                LinkDecision(by=user.username, decision_item_id=body.decision_item_id))
-
-
-@router.post("/{draft_id}/withdraw", response_model=DraftView)
-async def withdraw(draft_id: Id, body: WithdrawBody, user: Editors, client: ClientDep) -> DraftView:
-    return await _draft_update(client, draft_id, "withdraw", WithdrawDraft(by=user.username, reason=body.reason))
 
 
 # --- the public side of drafts ------------------------------------------------------------------------
@@ -338,14 +294,7 @@ class PublishedDocument(BaseModel):
     url: str | None
 
 
-class PublicDraft(BaseModel):
-    draft_id: str
-    title: str
-    kind: str
-    section: str
-    phase: str
-    opens_on: date | None
-    closes_at: datetime | None
+class PublicDraft(DraftHead):
     open_for_comment: bool
     public: dict
     counts: dict
@@ -398,8 +347,14 @@ def open_drafts(session: SessionDep) -> list[DraftRow]:
 
 @public_router.get("/{draft_id}", response_model=PublicDraft)
 def published_draft(draft_id: Id, session: SessionDep) -> PublicDraft:
-    found = public_draft(session, draft_id)
-    if found is None:
+    _published(session, draft_id)
+    return public_draft(session, draft_id)
+
+
+def _published(session: Session, draft_id: str) -> Draft:
+    """The draft as published for comment, or 404 (nothing of it is public before the supervisor's approval)."""
+    found = session.get(Draft, draft_id)
+    if found is None or found.phase not in OPEN_PHASES:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {draft_id} 的公开征求意见稿")
     return found
 
@@ -415,9 +370,7 @@ class PublicCommentBody(Body):
                     dependencies=PUBLIC_INTAKE, responses={429: {"description": "请求过于频繁"}})
 async def public_comment(draft_id: Id, body: PublicCommentBody, client: ClientDep, session: SessionDep) -> CommentReceipt:
     """A comment from the public page (no log-in): a receipt number; after the deadline it is recorded as late."""
-    found = await blocking(session.get, Draft, draft_id)  # off the event loop (api/offloop.py)
-    if found is None or found.phase not in OPEN_PHASES:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {draft_id} 的公开征求意见稿")
+    await blocking(_published, session, draft_id)  # off the event loop (api/offloop.py)
     return await _draft_update(client, draft_id, "comment",
                                CommentIn(channel="website", entered_by="online-form", **body.model_dump()), CommentReceipt)
 
@@ -445,9 +398,7 @@ async def public_comment_with_attachment(
 
     from db.letters_repository import FileStore
 
-    found = await blocking(session.get, Draft, draft_id)
-    if found is None or found.phase not in OPEN_PHASES:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {draft_id} 的公开征求意见稿")
+    await blocking(_published, session, draft_id)
     filename = PurePath((file.filename or "").replace("\\", "/")).name[:200]
     suffix = PurePath(filename).suffix.lower()
     if suffix not in ATTACHMENT_TYPES:
@@ -632,8 +583,6 @@ async def inquiry(inquiry_id: Id, user: Staff, client: ClientDep) -> InquiryView
     return await run_query(client, inquiry_id, "state", InquiryQuery(), InquiryView, what="咨询")
 
 
-async def _inquiry_update(client, inquiry_id: str, name: str, cmd) -> InquiryView:
-    return await run_update(client, inquiry_id, name, cmd, InquiryView, what="咨询", ended=lambda: INQUIRY_ENDED)
 
 
 class RouteBody(Body):
@@ -649,24 +598,55 @@ class ProposeBody(Body):
     reason: str = Field(min_length=2, max_length=2000)
 
 
-@inquiry_router.post("/{inquiry_id}/route", response_model=InquiryView)
-async def route(inquiry_id: Id, body: RouteBody, user: Routers, client: ClientDep) -> InquiryView:
-    return await _inquiry_update(client, inquiry_id, "route", RouteInquiry(by=user.username, section=body.section))
+# --- the human steps that are one Update each ------------------------------------------------------------
 
 
-@inquiry_router.post("/{inquiry_id}/answer", response_model=InquiryView)
-async def answer(inquiry_id: Id, body: AnswerBody, user: Editors, client: ClientDep) -> InquiryView:
-    return await _inquiry_update(client, inquiry_id, "answer", AnswerInquiry(by=user.username, **body.model_dump()))
+def _step(router: APIRouter, key: str, what: str, ended: str, name: str, path: str, update: str, body: type, role,
+          command, doc: str = "", *, result: type, code: int = status.HTTP_200_OK) -> None:
+    """POST `path`: the workflow's Update `update` with `command(username, body)`; a refusal is 409 with its
+    reason, an ended process 409 with `ended` (api/temporal_calls.py run_update)."""
+
+    async def endpoint(**given):
+        cmd = command(given["user"].username, given["body"])
+        return await run_update(given["client"], given[key], update, cmd, result, what=what, ended=lambda: ended)
+
+    endpoint.__signature__ = inspect.Signature([
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
+        for name, annotation in ((key, Id), ("body", body), ("user", role), ("client", ClientDep))])
+    endpoint.__doc__, endpoint.__name__ = doc or None, name
+    router.add_api_route(path, endpoint, methods=["POST"], response_model=result, status_code=code, name=name)
 
 
-@inquiry_router.post("/{inquiry_id}/review", response_model=InquiryView)
-async def review_answer(inquiry_id: Id, body: ReviewBody, user: Reviewer, client: ClientDep) -> InquiryView:
-    return await _inquiry_update(client, inquiry_id, "review", ReviewAnswer(by=user.username, **body.model_dump()))
+def _by(field: str, cmd: type):
+    return lambda username, body: cmd(**{field: username}, **body.model_dump())
 
 
-@inquiry_router.post("/{inquiry_id}/propose-conversion", response_model=InquiryView)
-async def propose_conversion(inquiry_id: Id, body: ProposeBody, user: Editors, client: ClientDep) -> InquiryView:
-    """The question is really a disclosure application: the asker is asked to confirm (nothing is registered
-    until they do; the application's receipt date is the day they confirm)."""
-    return await _inquiry_update(client, inquiry_id, "propose_conversion",
-                                 ProposeConversion(by=user.username, reason=body.reason))
+for _name, _path, _update, _body, _role, _command, _doc in (
+    ("review_draft", "/review", "review", ReviewBody, Reviewer, _by("by", ReviewDraft),
+     "Confidentiality review of the draft and its basis (谁签发、谁把关): a reviewer who did not write it."),
+    ("revise_draft", "/revise", "revise", ReviseBody, Editors, _by("by", ReviseDraft), ""),
+    ("moderate", "/moderate", "moderate", ModerateBody, Editors, _by("by", Moderate),
+     "Hide an abusive comment (or show it again) with the reason: audited, never deleted."),
+    ("feedback", "/feedback", "feedback", FeedbackBody, Editors, _by("by", RecordFeedback),
+     "Group the comments; for each group, adopted / partly / not adopted and why; then review."),
+    ("review_feedback", "/feedback-review", "review_feedback", ReviewBody, Reviewer, _by("by", ReviewFeedback),
+     "Approved: the 意见收集和采纳情况 is published on the draft's page (seed 001)."),
+    ("meeting", "/meetings", "meeting", MeetingBody, Editors, _by("recorded_by", Meeting),
+     "列席 (seed 003): a meeting on the matter, who was invited and attended, whether it was public."),
+    ("withdraw", "/withdraw", "withdraw", WithdrawBody, Editors, _by("by", WithdrawDraft), ""),
+):
+    _step(router, "draft_id", "征求意见稿", DRAFT_ENDED, _name, "/{draft_id}" + _path, _update, _body, _role, _command, _doc,
+          result=DraftView)
+_step(router, "draft_id", "征求意见稿", DRAFT_ENDED, "desk_comment", "/{draft_id}/comments", "comment", DeskCommentBody, Desk,
+      _by("entered_by", CommentIn), "A comment received by letter, e-mail, fax or at a hearing, entered by the desk "
+      "with its date.", result=CommentReceipt, code=status.HTTP_201_CREATED)
+for _name, _path, _update, _body, _role, _command, _doc in (
+    ("route", "/route", "route", RouteBody, Routers, _by("by", RouteInquiry), ""),
+    ("answer", "/answer", "answer", AnswerBody, Editors, _by("by", AnswerInquiry), ""),
+    ("review_answer", "/review", "review", ReviewBody, Reviewer, _by("by", ReviewAnswer), ""),
+    ("propose_conversion", "/propose-conversion", "propose_conversion", ProposeBody, Editors, _by("by", ProposeConversion),
+     "The question is really a disclosure application: the asker is asked to confirm (nothing is registered until "
+     "they do; the application's receipt date is the day they confirm)."),
+):
+    _step(inquiry_router, "inquiry_id", "咨询", INQUIRY_ENDED, _name, "/{inquiry_id}" + _path, _update, _body, _role, _command,
+          _doc, result=InquiryView)
