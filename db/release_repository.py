@@ -101,18 +101,19 @@ def why_not_publish_basis(session: Session, draft_id: str) -> str | None:
 def release_manifest(session: Session, application_id: str) -> list[dict]:
     """What leaves for each file, to be sealed (hashed) with the reply (RULES §14 last sentence): the latest verified
     redacted copy, or the file as uploaded when it needs none. Sorted by item and file; each with its sha256."""
-    manifest = []
-    for release_file in files_of(session, application_id):
-        redaction = latest_verified_redaction(session, release_file.id)
-        if redaction is not None:
-            manifest.append({"item_no": release_file.item_no, "filename": _pdf_name(release_file.filename),
-                             "sha256": redaction.released_sha256, "version": "redacted",
-                             "original_sha256": release_file.sha256, "media_type": "application/pdf"})
-        else:
-            manifest.append({"item_no": release_file.item_no, "filename": release_file.filename,
-                             "sha256": release_file.sha256, "version": "original",
-                             "original_sha256": release_file.sha256, "media_type": release_file.media_type})
-    return manifest
+    return [released_version(session, release_file) for release_file in files_of(session, application_id)]
+
+
+def released_version(session: Session, release_file: ReleaseFile) -> dict:
+    """What leaves of one file: its latest verified redacted copy, or the file as uploaded when it needs none."""
+    redaction = latest_verified_redaction(session, release_file.id)
+    if redaction is not None:
+        return {"item_no": release_file.item_no, "filename": _pdf_name(release_file.filename),
+                "sha256": redaction.released_sha256, "version": "redacted",
+                "original_sha256": release_file.sha256, "media_type": "application/pdf"}
+    return {"item_no": release_file.item_no, "filename": release_file.filename,
+            "sha256": release_file.sha256, "version": "original",
+            "original_sha256": release_file.sha256, "media_type": release_file.media_type}
 
 
 def _pdf_name(filename: str) -> str:

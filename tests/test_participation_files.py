@@ -4,6 +4,7 @@ go through the release review (screened, redacted and verified, or accepted with
 cannot be published for comment (409, the reason in Chinese) while one is unreviewed."""
 
 import asyncio
+import hashlib
 from datetime import timedelta
 
 from sqlmodel import Session, select
@@ -128,6 +129,12 @@ async def test_basis_files_go_through_the_release_review_before_the_draft_is_pub
     assert approved.status_code == 200 and approved.json()["phase"] == "open", approved.text
     public = (await anon.get(f"/api/v1/public/drafts/{draft_id}")).json()
     assert public["public"]["basis_files"] == [{"file_id": file_id, "filename": "起草说明.pdf"}]
+    # the public downloads the copy cleared for publication: the verified redacted one, not the original
+    download = await anon.get(f"/api/v1/public/drafts/{draft_id}/basis-files/{file_id}")
+    assert download.status_code == 200 and download.content.startswith(b"%PDF")
+    assert hashlib.sha256(download.content).hexdigest() == redaction["released_sha256"] != upload.json()["sha256"]
+    assert "%E5%85%AC%E5%BC%80%E7%89%88" in download.headers["content-disposition"]  # 起草说明（公开版）.pdf
+    assert (await anon.get(f"/api/v1/public/drafts/{draft_id}/basis-files/{file_id + 1000}")).status_code == 404
     late = await api.post(url, files={"file": ("补充说明.pdf", text_pdf([["补充"]]), "application/pdf")},
                           headers=api.as_user("wang"))
     assert late.status_code == 409 and late.json()["detail"] == "征求意见稿已公布，不能再附上决策依据文件"

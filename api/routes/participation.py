@@ -375,6 +375,43 @@ async def public_comment(draft_id: Id, body: PublicCommentBody, client: ClientDe
                                CommentIn(channel="website", entered_by="online-form", **body.model_dump()), CommentReceipt)
 
 
+@public_router.get("/{draft_id}/basis-files/{file_id}", response_class=Response,
+                   responses={200: {"content": {"application/octet-stream": {}}}, 404: {"description": "没有该文件"}})
+async def published_basis_file(draft_id: Id, file_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep,
+                               settings: SettingsDep) -> Response:
+    """A basis file of a published draft, as it was cleared for publication: its verified redacted copy, or the
+    file as uploaded when it needed none (db.release_repository.released_version). No log-in."""
+    return await blocking(_basis_download, session, settings, draft_id, file_id)
+
+
+def _basis_download(session: Session, settings, draft_id: str, file_id: int) -> Response:
+    from db.release_repository import released_version
+    from db.models_release import ReleaseFile
+
+    found = _published(session, draft_id)
+    row = session.get(ReleaseFile, file_id)
+    if row is None or file_id not in {f["file_id"] for f in found.public.get("basis_files", [])}:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "该征求意见稿没有此决策依据文件")
+    version = released_version(session, row)
+    return _download(settings, version["sha256"], version["filename"], version["media_type"])
+
+
+def _download(settings, sha256: str, filename: str, media_type: str = "application/octet-stream", *,
+              what: str = "文件") -> Response:
+    """A stored file as a download (checked against its checksum), never shown inline."""
+    from urllib.parse import quote
+
+    from db.letters_repository import ChecksumMismatch, FileStore
+
+    try:
+        data = FileStore(settings.data_dir).get_verified(sha256)
+    except ChecksumMismatch:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"{what}与其校验值不符或已缺失，请联系系统管理员") from None
+    return Response(data, media_type=media_type,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename or 'attachment')}",
+                             "X-Content-Type-Options": "nosniff"})
+
+
 # A file sent with a comment: documents and images only (served to staff as a download, never shown inline).
 ATTACHMENT_TYPES = {".pdf": "application/pdf", ".doc": "application/msword", ".txt": "text/plain",
                     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -420,21 +457,10 @@ async def public_comment_with_attachment(
 async def comment_attachment(draft_id: Id, receipt_no: Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")],
                              user: Staff, session: SessionDep, settings: SettingsDep) -> Response:
     """The file sent with a comment, as a download (checked against its checksum)."""
-    from urllib.parse import quote
-
-    from db.letters_repository import ChecksumMismatch, FileStore
-
     row = await blocking(session.get, DraftComment, receipt_no)
     if row is None or row.draft_id != draft_id or not row.attachment:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "没有该附件")
-    try:
-        data = await blocking(FileStore(settings.data_dir).get_verified, row.attachment["sha256"])
-    except ChecksumMismatch:
-        raise HTTPException(status.HTTP_409_CONFLICT, "附件与其校验值不符或已缺失，请联系系统管理员") from None
-    filename = quote(row.attachment.get("filename") or "attachment")
-    return Response(data, media_type="application/octet-stream",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}",
-                             "X-Content-Type-Options": "nosniff"})
+    return await blocking(lambda: _download(settings, row.attachment["sha256"], row.attachment.get("filename"), what="附件"))
 
 
 # --- 在线咨询 -------------------------------------------------------------------------------------------
