@@ -7,8 +7,11 @@ import asyncio
 import hashlib
 from datetime import timedelta
 
+import pytest
 from sqlmodel import Session, select
+from temporalio.client import WorkflowUpdateFailedError
 
+from contracts.participation import ApproveDraft, DraftView
 from db.models_participation import DraftComment
 from tests.release_samples import ID_NUMBER, PHONE, text_pdf
 from tests.test_participation import DRAFT, _draft_row, published_draft
@@ -79,7 +82,7 @@ async def _redaction_done(api, draft_id: str, file_id: int, redaction_id: int, t
         await asyncio.sleep(0.3)
 
 
-async def test_basis_files_go_through_the_release_review_before_the_draft_is_published(api, anon, engine):
+async def test_basis_files_go_through_the_release_review_before_the_draft_is_published(api, anon, engine, client):
     created = await api.post("/api/v1/drafts", json=DRAFT | {"title": "附起草说明的征求意见稿"}, headers=api.as_user("wang"))
     assert created.status_code == 201, created.text
     draft_id = created.json()["draft_id"]
@@ -125,6 +128,11 @@ async def test_basis_files_go_through_the_release_review_before_the_draft_is_pub
     redaction = await _redaction_done(api, draft_id, file_id, made.json()["id"])
     assert redaction["verified"], redaction
 
+    # the workflow itself refuses an approval that does not name the file as cleared (a file attached meanwhile)
+    with pytest.raises(WorkflowUpdateFailedError) as refused_update:
+        await client.get_workflow_handle(draft_id).execute_update(
+            "approve", ApproveDraft(by="chief-liu", url=f"/participation/{draft_id}", cleared=[]), result_type=DraftView)
+    assert "决策依据文件“起草说明.pdf”尚未完成保密审查" in str(refused_update.value.cause)
     approved = await api.post(f"/api/v1/drafts/{draft_id}/approve", json={}, headers=api.as_user("chief-liu"))
     assert approved.status_code == 200 and approved.json()["phase"] == "open", approved.text
     public = (await anon.get(f"/api/v1/public/drafts/{draft_id}")).json()
