@@ -1,5 +1,8 @@
 """The deadline, reminder and escalation loop shared by the 政务公开 workflows (workflows/proactive.py:
-catalogue items and public-opinion events; workflows/corrections.py: corrections).
+catalogue items and public-opinion events; workflows/corrections.py: corrections; workflows/participation.py
+and workflows/inquiry.py: drafts for comment and 在线咨询), and `StaffProcess`, what they share besides it:
+the history and alerts, the reminder-then-escalation pair, the calendar recount's recording, the
+confidentiality review, refusals and saving the rows.
 
 Each workflow keeps its own state; this module only runs the one re-armed timer: wait until the next
 alert instant (the earliest pending reminder or escalation, absolute) or until a human step changes
