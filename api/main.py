@@ -125,6 +125,7 @@ def create_app(
     for router in (participation.router, participation.public_router, participation.inquiry_router,  # issue 26
                    participation.public_inquiry_router):
         app.include_router(router)
+    app.include_router(release.draft_router)  # issue 26: a draft's basis files through the same review
     app.include_router(release.router)  # issue 22: files released with a reply, screened and redacted
     app.include_router(release.portal)  # issue 22: the released files' signed links (applicant)
     app.include_router(assignees.router)  # issue 23 point 1: who an application may be assigned to

@@ -73,6 +73,50 @@ class DraftInput(Payload):
     created_by: str
     calendar: CalendarData
     supervisor_email: str | None = None
+    continue_after: int = Field(default=2000, description="history events after which the run continues as new")
+    carried: DraftState | None = Field(default=None, description="the state a continued run starts from")
+
+
+class BasisFile(Payload):
+    """A file of the draft's basis (起草说明 etc.), attached through the release review (release/, RULES §14):
+    screened, its findings redacted or accepted; the draft is published only once every such file is cleared."""
+
+    file_id: int = Field(description="release_file.id")
+    filename: str
+    sha256: str
+    by: str
+
+
+class AttachBasisFile(Payload):
+    file: BasisFile
+
+
+class DraftState(Payload):
+    """Everything a draft holds besides its input, carried into the next run when it continues as new: every
+    comment with its receipt number, the periods (the deadline), feedback, meetings, alerts and the history."""
+
+    content: str
+    basis: str
+    basis_files: list[BasisFile] = Field(default_factory=list)
+    phase: DraftPhase
+    last_editor: str
+    url: str | None
+    period: Period | None
+    feedback_period: Period | None
+    comments: list[Comment]
+    groups: list[FeedbackGroup]
+    feedback_note: str
+    feedback_by: str | None
+    feedback_published_at: datetime | None
+    feedback_on_time: bool | None
+    meetings: list[Meeting]
+    decision_item_id: str | None
+    reminded: bool
+    escalated: bool
+    moves: list[str]
+    alerts: list[AlertRecord]
+    history: list[HistoryEntry]
+    runs: int = Field(default=1, description="the runs so far (continued as new runs - 1 times)")
 
 
 class ReviewDraft(Payload):
@@ -86,6 +130,8 @@ class ApproveDraft(Payload):
 
     by: str
     url: str
+    cleared: list[int] = Field(default_factory=list, description="the basis files (release_file ids) the release "
+                               "review has cleared: screened, every finding redacted or accepted")
 
 
 class ReviseDraft(Payload):
@@ -231,6 +277,8 @@ class DraftView(Payload):
     history: list[HistoryEntry]
     prescreen: list[PrescreenFinding] = Field(default_factory=list, description="what the automatic pre-screen found "
                                               "in the draft and its basis, for the confidentiality reviewer (RULES §14)")
+    basis_files: list[BasisFile] = Field(default_factory=list)
+    runs: int = Field(default=1, description="the workflow's runs (a draft with very many comments continues as new)")
 
 
 class DraftRecord(Payload):
@@ -381,3 +429,4 @@ class InquiryRecord(Payload):
     published: bool
     application_id: str | None
     code_hash: str
+DraftInput.model_rebuild()  # its `carried` state is declared below it

@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     inquiry_answer_working_days: int = Field(default=5, ge=1, le=60)
     participation_feedback_days: int = Field(default=30, ge=1, le=365)
     participation_comment_name_required: bool = False
+    # A draft with very many comments continues as new once its run's history reaches this many events (its
+    # state carried in the new run's input), so the history stays bounded (Temporal also suggests it earlier).
+    participation_continue_after_events: int = Field(default=2000, ge=20, le=40_000)
 
     def correction_period(self) -> int:
         """The working days a correction registered now gets (Reg. 41 with the reply period's clock)."""

@@ -130,7 +130,8 @@ def workflow_classes() -> Sequence[type]:
     from workflows.corrections import CorrectionWorkflow
     from workflows.proactive import CatalogueItemWorkflow, PublicOpinionWorkflow  # 政务公开 (issue 13)
     from workflows.proactive_calendar import DeadlineCalendarBroadcastWorkflow
-    from workflows.participation import DraftForCommentWorkflow, InquiryWorkflow  # issue 26
+    from workflows.inquiry import InquiryWorkflow  # issue 26
+    from workflows.participation import DraftForCommentWorkflow  # issue 26
     from workflows.release_screening import (  # issue 22: released files screened and redacted
         ReleaseFileRedactionWorkflow,
         ReleaseFileScreeningWorkflow,

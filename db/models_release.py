@@ -2,7 +2,8 @@
 
 - `release_file`: a file a handler attached to an item (予以公开 / 部分公开); the bytes are a stored file
   (content-addressed, `stored_file`), kept as uploaded: the original stays with the agency. One row per
-  (application, item, sha256): the same upload twice is one file.
+  (application, item, sha256): the same upload twice is one file. A draft for comment's basis files (起草说明 etc.;
+  issue 26) go through the same review: their rows carry the draft's number (ZQ-…) as `application_id`, item 1.
 - `release_screening`: the pre-screen of a file's bytes, once per sha256 (a Temporal workflow per hash):
   state, pages done of pages, the PDF pages it was screened on (the file itself, or DOCX/XLSX/CSV/images
   rendered) and the error if the file could not be read.

@@ -99,31 +99,48 @@ FINDING_LABELS = {
 def why_not_sign(session: Session, application_id: str) -> str | None:
     """The Chinese reason a reply cannot be signed because of its files (RULES §14; issue 22 point 4), or None.
     For the signature's Update validator (409 with this reason); the lead wires it in."""
-    blocking = open_findings(session, application_id)
+    return _why_blocked(open_findings(session, application_id), "公开的文件尚有未处理的保密预审发现，不能签发：",
+                        lambda f: f"第 {f.item_no} 项的文件“{f.filename}”")
+
+
+def _why_blocked(blocking: list, heading: str, where_of) -> str | None:
     if not blocking:
         return None
     parts = []
     for release_file, finding, why in blocking[:5]:
-        parts.append(f"第 {release_file.item_no} 项的文件“{release_file.filename}”{_problem(finding, why)}")
+        parts.append(f"{where_of(release_file)}{_problem(finding, why)}")
     more = f"等共 {len(blocking)} 处" if len(blocking) > 5 else ""
-    return "公开的文件尚有未处理的保密预审发现，不能签发：" + "；".join(parts) + more
+    return heading + "；".join(parts) + more
+
+
+def cleared_files(session: Session, owner_id: str) -> list[int]:
+    """The files (ids) of an application or a draft with nothing standing in the way of their publication."""
+    blocked = {release_file.id for release_file, _, _ in open_findings(session, owner_id)}
+    return [f.id for f in files_of(session, owner_id) if f.id not in blocked]
+
+
+def why_not_publish_basis(session: Session, draft_id: str) -> str | None:
+    """The Chinese reason a draft cannot be published for comment because of its basis files (issue 26), or None."""
+    return _why_blocked(open_findings(session, draft_id), "决策依据文件尚未完成保密审查，不能公开征求意见：",
+                        lambda f: f"决策依据文件“{f.filename}”")
 
 
 def release_manifest(session: Session, application_id: str) -> list[dict]:
     """What leaves for each file, to be sealed (hashed) with the reply (RULES §14 last sentence): the latest verified
     redacted copy, or the file as uploaded when it needs none. Sorted by item and file; each with its sha256."""
-    manifest = []
-    for release_file in files_of(session, application_id):
-        redaction = latest_verified_redaction(session, release_file.id)
-        if redaction is not None:
-            manifest.append({"item_no": release_file.item_no, "filename": _pdf_name(release_file.filename),
-                             "sha256": redaction.released_sha256, "version": "redacted",
-                             "original_sha256": release_file.sha256, "media_type": "application/pdf"})
-        else:
-            manifest.append({"item_no": release_file.item_no, "filename": release_file.filename,
-                             "sha256": release_file.sha256, "version": "original",
-                             "original_sha256": release_file.sha256, "media_type": release_file.media_type})
-    return manifest
+    return [released_version(session, release_file) for release_file in files_of(session, application_id)]
+
+
+def released_version(session: Session, release_file: ReleaseFile) -> dict:
+    """What leaves of one file: its latest verified redacted copy, or the file as uploaded when it needs none."""
+    redaction = latest_verified_redaction(session, release_file.id)
+    if redaction is not None:
+        return {"item_no": release_file.item_no, "filename": _pdf_name(release_file.filename),
+                "sha256": redaction.released_sha256, "version": "redacted",
+                "original_sha256": release_file.sha256, "media_type": "application/pdf"}
+    return {"item_no": release_file.item_no, "filename": release_file.filename,
+            "sha256": release_file.sha256, "version": "original",
+            "original_sha256": release_file.sha256, "media_type": release_file.media_type}
 
 
 def _pdf_name(filename: str) -> str:

@@ -64,9 +64,43 @@ async def _question_escalated_then_answered(env, api, anon, client) -> str:
     return inquiry_id
 
 
+async def _draft_with_basis_file_closed_then_continued(env, api, anon, client) -> tuple[str, str]:
+    """A draft with a basis file cleared by the release review, closed by its timer, then so many late comments that
+    its run continues as new (a small threshold): the first run, ending in its continue-as-new, is the history."""
+    from tests.release_samples import text_pdf
+
+    settings = api.app.state.settings
+    kept, settings.participation_continue_after_events = settings.participation_continue_after_events, 60
+    try:
+        draft_id = (await _ok(await api.post("/api/v1/drafts", json=DRAFT | {"title": "回放：续作的征求意见稿"},
+                                             headers=api.as_user("wang")), 201))["draft_id"]
+    finally:
+        settings.participation_continue_after_events = kept
+    await view_when(api, f"/api/v1/drafts/{draft_id}")
+    await _ok(await api.post(f"/api/v1/drafts/{draft_id}/basis-files", headers=api.as_user("wang"),
+                             files={"file": ("起草说明.pdf", text_pdf([["起草说明：无个人信息"]]), "application/pdf")}), 201)
+    await view_when(api, f"/api/v1/drafts/{draft_id}/basis-files",
+                    lambda files: files[0]["screening"]["state"] == "done" and files[0]["open_findings"] == 0)
+    await _ok(await api.post(f"/api/v1/drafts/{draft_id}/review", json={"approve": True}, headers=api.as_user("reviewer-zhao")))
+    await _ok(await api.post(f"/api/v1/drafts/{draft_id}/approve", json={}, headers=api.as_user("chief-liu")))
+    handle = client.get_workflow_handle(draft_id)
+    first_run = (await handle.describe()).run_id
+    await env.fast_forward(handle, timedelta(days=20))
+    await view_when(api, f"/api/v1/drafts/{draft_id}", lambda v: v["phase"] == "closed")
+    n = 0
+    while (await handle.describe()).run_id == first_run:
+        n += 1
+        assert n < 30, "the draft never continued as new"
+        await _ok(await anon.post(f"/api/v1/public/drafts/{draft_id}/comments", json={"text": f"回放逾期意见 {n}"}), 201)
+    view = await view_when(api, f"/api/v1/drafts/{draft_id}", lambda v: v["runs"] == 2)
+    assert len(view["comments"]) == n and view["phase"] == "closed"
+    return draft_id, first_run
+
+
 SCENARIOS = {
     "participation_draft_closed_fed_back_decided": _draft_closed_fed_back_and_decided,
     "participation_question_escalated_answered": _question_escalated_then_answered,
+    "participation_draft_basis_file_continued_as_new": _draft_with_basis_file_closed_then_continued,
 }
 
 
@@ -77,8 +111,9 @@ def test_the_participation_histories_are_recorded():
 async def test_participation_histories_recorded_now_replay(env, api, anon, client: Client):
     out = os.environ.get("PARTICIPATION_RECORD_TO")
     for stem, scenario in SCENARIOS.items():
-        workflow_id = await scenario(env, api, anon, client)
-        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        found = await scenario(env, api, anon, client)
+        workflow_id, run_id = found if isinstance(found, tuple) else (found, None)
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
         kinds = {e.WhichOneof("attributes") for e in history.events}
         assert "timer_fired_event_attributes" in kinds, stem  # the deadline loop's timers are in it
         for candidate in (history, WorkflowHistory.from_json(workflow_id, history.to_json())):

@@ -7,20 +7,18 @@ from datetime import datetime, time, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.disclosure import DisclosureActivities
     from activities.proactive import ProactiveActivities
     from activities.letters import LetterActivities
     from contracts.models import (ComposeLetterInput, DispatchInput, IssueLetterInput, Letter, ReplyItem,
-                                  SendLetterInput, StaffAlertInput)
+                                  SendLetterInput)
     from workflows.delivery import PERSIST_RETRY, SEND_TIMEOUT, send_through_outbox
     from clock import SHANGHAI, ClockInput, compute_due, end_of_day_instant, local_date, reminder_date
     from outcomes import OutcomeCode
     from workcalendar import WorkCalendar
-    from workflows.deadline_loop import (Pending, newer_calendar, recounted, raise_staff_alert, reminder_or_escalation,
-                                         run_deadline_loop)
+    from workflows.deadline_loop import Pending, StaffProcess, recounted, refuse
     from workflows.messages import CalendarYearPublished
     from workflows.proactive_messages import (
         AlertRecord,
@@ -47,27 +45,20 @@ OPEN = ("handling", "in-review")
 OUTCOME_LABELS = {"corrected": "予以更正", "forwarded": "转送有权机关", "refused": "不予更正"}
 
 
-def refuse(reason: str | None) -> None:
-    if reason:
-        raise ApplicationError(reason, type="ActionNotAllowed", non_retryable=True)
-
-
 @workflow.defn(name="CorrectionWorkflow")
-class CorrectionWorkflow:
+class CorrectionWorkflow(StaffProcess):
+    Entry, Alert = HistoryEntry, AlertRecord
+
     @workflow.init
     def __init__(self, inp: CorrectionInput) -> None:
         self._inp = inp
         self._calendar_data = inp.calendar
         self._due, self._remind_at = self._count(WorkCalendar(inp.calendar))
-        self._moves: list[str] = []  # how published calendar years moved the due date (explained in its steps)
         self._status = "handling"
         self._result, self._forwarded_to = "", None
         self._letter: Letter | None = None
-        self._alerts: list[AlertRecord] = []
-        self._history = [HistoryEntry(at=workflow.now(), kind="registered", actor=inp.registered_by,
-                                      summary=f"登记更正申请（{'网上' if inp.channel == 'online' else '窗口'}）")]
-        self._reminded = self._escalated = False
-        self._changes = 0
+        self._begin(inp.correction_id, "registered", inp.registered_by,
+                    f"登记更正申请（{'网上' if inp.channel == 'online' else '窗口'}）")
         # The decision awaiting review: (status it leads to, who decided, result, forwarded to, letter kind).
         self._pending: tuple[str, str, str, str | None, str] | None = None
 
@@ -82,10 +73,9 @@ class CorrectionWorkflow:
     async def calendar_published(self, fact: CalendarYearPublished) -> None:
         """A calendar year was published (issue 13): while the request is being handled, its due date and
         reminder are recounted on it, the move recorded with its reason and the one timer re-armed."""
-        data = newer_calendar(self._calendar_data, fact)
+        data = self._take_calendar(fact)
         if data is None:
             return
-        self._calendar_data = data
         if self._status not in OPEN:
             return
         before = self._due
@@ -94,40 +84,22 @@ class CorrectionWorkflow:
             self._remind_at = remind_at
             self._changes += 1  # the timer is re-armed on the reminder's new instant
         self._due, entries = recounted("办理期限", before, due, self._moves, fact, data.version)
-        for kind, summary in entries:
-            self._record(kind, "system", summary)
-        if entries:
-            await self._persist()
+        await self._recount_recorded(entries)
 
     @workflow.run
     async def run(self, inp: CorrectionInput) -> CorrectionView:
         await self._persist()
-        await run_deadline_loop(open_=lambda: self._status in OPEN, changes=lambda: self._changes,
-                                next_alert=self._next_alert, fire=self._alert)
+        await self._deadline_loop(lambda: self._status in OPEN)
         return self.view()
 
     def _next_alert(self) -> Pending[None] | None:
-        if not self._reminded:
-            return Pending(self._remind_at, None)
-        if not self._escalated:
-            return Pending(end_of_day_instant(self._due.due_on), None)
-        return None
+        return self._remind_then_escalate(self._remind_at, end_of_day_instant(self._due.due_on))
 
-    async def _alert(self, _: None) -> None:
-        due = self._due.due_on.isoformat()
-        kind, role, recipient = reminder_or_escalation(self._reminded, self._inp.supervisor_email)
-        if not self._reminded:
-            self._reminded = True
-            message = f"更正申请 {self._inp.correction_id} 应于 {due} 前办结（更正并告知或转送并告知），请抓紧办理"
-        else:
-            self._escalated = True
-            message = f"更正申请 {self._inp.correction_id} 办理期限已于 {due} 届满仍未办结，请督办"
-        self._alerts.append(AlertRecord(at=workflow.now(), kind=kind, role=role, message=message))
-        self._history.append(HistoryEntry(at=workflow.now(), kind=kind, actor="system", summary=message))
-        await raise_staff_alert(StaffAlertInput(key=f"{self._inp.correction_id}:{kind}",
-                                                application_id=self._inp.correction_id, kind=kind, role=role,
-                                                recipient=recipient, message=message))
-        await self._persist()
+    async def _fire(self, _: None) -> None:
+        due, number = self._due.due_on.isoformat(), self._inp.correction_id
+        await self._remind_or_escalate(number, self._inp.supervisor_email,
+                                       remind=f"更正申请 {number} 应于 {due} 前办结（更正并告知或转送并告知），请抓紧办理",
+                                       escalate=f"更正申请 {number} 办理期限已于 {due} 届满仍未办结，请督办")
 
     @workflow.update
     async def correct(self, cmd: CorrectRecord) -> CorrectionView:
@@ -284,10 +256,6 @@ class CorrectionWorkflow:
                               letter_draft=self._letter.body if self._letter and self._status == "in-review" else None,
                               decided_by=self._pending[1] if self._pending else None,
                               alerts=self._alerts, history=self._history)
-
-    def _record(self, kind: str, actor: str, summary: str) -> None:
-        self._changes += 1
-        self._history.append(HistoryEntry(at=workflow.now(), kind=kind, actor=actor, summary=summary))
 
     async def _persist(self) -> None:
         i = self._inp

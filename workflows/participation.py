@@ -1,5 +1,5 @@
-"""Public participation as workflows (RULES §13; issue 26): a draft published for comment, from
-registration to the published 意见收集和采纳情况, and a 在线咨询 question from receipt to its answer.
+"""Public participation as a workflow (RULES §13; issue 26): a draft published for comment, from
+registration to the published 意见收集和采纳情况 (在线咨询: workflows/inquiry.py).
 
 Orchestration only: the periods come from the pure rules in `participation/`; each deadline is one
 re-armed timer on an absolute instant (workflows/deadline_loop.py); human steps are Updates whose
@@ -7,60 +7,41 @@ validators refuse, before anything is written to history, what the rules forbid.
 """
 
 
-from workflows import policies
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.participation import ParticipationActivities
     from clock import local_date
-    from contracts.models import PrescreenText, StaffAlertInput
     from contracts.participation import (
-        AlertRecord, AnswerInquiry, AnswerNotice, ApproveDraft, Comment, CommentIn, CommentReceipt, CommentRecord, ConfirmConversion,
-        Counts, DraftInput, DraftQuery, DraftRecord, DraftRows, DraftView, HistoryEntry, InquiryInput, InquiryQuery,
-        InquiryRecord, InquiryView, LinkDecision, Meeting, Moderate, ProposeConversion, RecordFeedback, ReviewAnswer,
-        ReviewDraft, ReviewFeedback, ReviseDraft, RouteInquiry, WithdrawDraft,
+        AlertRecord, ApproveDraft, AttachBasisFile, BasisFile, Comment, CommentIn, CommentReceipt, CommentRecord, Counts, DraftInput, DraftQuery,
+        DraftRecord, DraftRows, DraftState, DraftView, HistoryEntry, LinkDecision, Meeting, Moderate, RecordFeedback, ReviewDraft,
+        ReviewFeedback, ReviseDraft, WithdrawDraft,
     )
-    from screening.prescreen import prescreen_texts
-    from participation.rules import email_of
-    from participation.rules import CHANNEL_LABELS, DECISION_LABELS, KIND_LABELS, comment_period, feedback_due, inquiry_due, why_not_period
+    from participation.rules import CHANNEL_LABELS, DECISION_LABELS, KIND_LABELS, comment_period, feedback_due, why_not_period
     from workcalendar import WorkCalendar
-    from workflows.deadline_loop import (Pending, newer_calendar, raise_staff_alert, recounted, reminder_or_escalation,
-                                         run_deadline_loop)
+    from workflows.deadline_loop import (Pending, StaffProcess, prescreened, recounted, refuse, save,
+                                         why_not_review, why_not_url)
     from workflows.messages import CalendarYearPublished
 
-ACTIVITY_TIMEOUT = policies.ACTIVITY_TIMEOUT
-PERSIST_RETRY = policies.DATABASE
-# The answer's e-mail: retried for about a day (a mail server down), then staff are told to reach the asker.
-MAIL_RETRY = policies.COURTESY_MAIL
 FINISHED = ("feedback-published", "withdrawn")
 INVITEES = {"stakeholders": "利益相关方", "public-representatives": "公众代表", "experts": "专家", "media": "媒体"}
 
 
-def prescreened(*texts: tuple[str, str]):
-    """The automatic pre-screen (pure; RULES §14): what the confidentiality reviewer must look at."""
-    return prescreen_texts([PrescreenText(label=label, text=text) for label, text in texts],
-                           today=local_date(workflow.now()))
-
-
-def refuse(reason: str | None) -> None:
-    if reason:
-        raise ApplicationError(reason, type="ActionNotAllowed", non_retryable=True)
-
-
 @workflow.defn(name="DraftForCommentWorkflow")
-class DraftForCommentWorkflow:
+class DraftForCommentWorkflow(StaffProcess):
     """One draft (决策草案 and its basis) published for comment: confidentiality review, the supervisor's
     approval (published at once, the period counted from that day), comments, closing at the deadline,
     feedback grouped and reviewed, then the 意见收集和采纳情况 published (seed 001)."""
+
+    Entry, Alert = HistoryEntry, AlertRecord
 
     @workflow.init
     def __init__(self, inp: DraftInput) -> None:
         self._inp = inp
         self._calendar_data = inp.calendar
         self._cal = WorkCalendar(inp.calendar)
-        self._moves: list[str] = []  # how published calendar years moved the closing day (explained in its steps)
         self._content, self._basis = inp.content, inp.basis
+        self._basis_files: list[BasisFile] = []
         self._phase = "in-review"
         self._last_editor = inp.created_by
         self._url: str | None = None
@@ -73,22 +54,32 @@ class DraftForCommentWorkflow:
         self._feedback_on_time: bool | None = None
         self._meetings: list[Meeting] = []
         self._decision_item_id: str | None = None
-        self._reminded = self._escalated = False
-        self._alerts: list[AlertRecord] = []
         self._changed: list[str] = []  # receipt numbers whose rows the next persist writes
-        self._history = [HistoryEntry(at=workflow.now(), kind="registered", actor=inp.created_by,
-                                      summary=f"登记征求意见稿（{KIND_LABELS[inp.kind]}）：{inp.title}")]
-        self._changes = 0
+        self._begin(inp.draft_id, "registered", inp.created_by, f"登记征求意见稿（{KIND_LABELS[inp.kind]}）：{inp.title}")
+        self._runs = 1
+        if inp.carried is not None:  # a continued run: the state the previous run carried over
+            for name in DraftState.model_fields:
+                setattr(self, f"_{name}", getattr(inp.carried, name))
+            self._runs += 1
 
     @workflow.run
     async def run(self, inp: DraftInput) -> DraftView:
-        await self._persist()
+        if inp.carried is None:
+            await self._persist()
         # Open until withdrawn or until the decision it led to is linked: after the feedback is published,
         # meetings are still recorded and the decision (with its interpretation) is linked to it.
-        await run_deadline_loop(open_=lambda: self._phase != "withdrawn" and self._decision_item_id is None,
-                                changes=lambda: self._changes,
-                                next_alert=self._next_alert, fire=self._fire)
+        await self._deadline_loop(lambda: self._open() and not self._history_full())
+        if self._open():  # very many comments: the history stays bounded, every comment and the deadline carried
+            workflow.continue_as_new(inp.model_copy(update={"calendar": self._calendar_data, "carried": DraftState(
+                **{name: getattr(self, f"_{name}") for name in DraftState.model_fields})}))
         return self.view()
+
+    def _open(self) -> bool:
+        return self._phase != "withdrawn" and self._decision_item_id is None
+
+    def _history_full(self) -> bool:
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() >= self._inp.continue_after
 
     # --- the one timer: closing, then the feedback's reminder and escalation ------------------------
 
@@ -96,25 +87,18 @@ class DraftForCommentWorkflow:
         if self._phase == "open" and self._period is not None:
             return Pending(self._period.due_at, "close")
         if self._phase in ("closed", "feedback-review") and self._feedback_period is not None:
-            if not self._reminded:
-                return Pending(self._feedback_period.remind_at, "feedback")
-            if not self._escalated:
-                return Pending(self._feedback_period.due_at, "feedback")
+            return self._remind_then_escalate(self._feedback_period.remind_at, self._feedback_period.due_at, "feedback")
         return None
 
     async def _fire(self, what: str) -> None:
         if what == "close":
             await self._close()
             return
-        due = self._feedback_period.due_on.isoformat()
-        kind, role, recipient = reminder_or_escalation(self._reminded, self._inp.supervisor_email)
-        if not self._reminded:
-            self._reminded = True
-            message = f"征求意见稿「{self._inp.title}」的意见收集和采纳情况应于 {due} 前公布，尚未公布，请{self._inp.section}抓紧办理"
-        else:
-            self._escalated = True
-            message = f"征求意见稿「{self._inp.title}」的意见收集和采纳情况公布期限已于 {due} 届满仍未公布（{self._inp.section}负责），请督办"
-        await self._alert(kind, role, recipient, message, key=f"{self._inp.draft_id}:feedback:{kind}")
+        due, title, section = self._feedback_period.due_on.isoformat(), self._inp.title, self._inp.section
+        await self._remind_or_escalate(
+            f"{self._inp.draft_id}:feedback", self._inp.supervisor_email,
+            remind=f"征求意见稿「{title}」的意见收集和采纳情况应于 {due} 前公布，尚未公布，请{section}抓紧办理",
+            escalate=f"征求意见稿「{title}」的意见收集和采纳情况公布期限已于 {due} 届满仍未公布（{section}负责），请督办")
 
     async def _close(self) -> None:
         self._phase = "closed"
@@ -125,53 +109,50 @@ class DraftForCommentWorkflow:
                    f"请汇总意见，于 {self._feedback_period.due_on.isoformat()} 前公布意见收集和采纳情况")
         await self._alert("reminder", "handler", None, message, key=f"{self._inp.draft_id}:closed")
 
-    async def _alert(self, kind: str, role: str, recipient: str | None, message: str, *, key: str) -> None:
-        self._alerts.append(AlertRecord(at=workflow.now(), kind=kind, role=role, message=message))
-        self._record(kind, "system", message)
-        await raise_staff_alert(StaffAlertInput(key=key, application_id=self._inp.draft_id, kind=kind, role=role,
-                                                recipient=recipient, message=message))
-        await self._persist()
-
     @workflow.signal
     async def calendar_published(self, fact: CalendarYearPublished) -> None:
         """A calendar year was published (workflows/proactive_calendar.py): the calendar is kept for the period
         counted at publication; an open 行政规范性文件's working-day period is recounted on it, the move recorded
         with its reason and the one timer re-armed. A period already closed keeps the day it closed on."""
-        data = newer_calendar(self._calendar_data, fact)
+        data = self._take_calendar(fact)
         if data is None:
             return
-        self._calendar_data, self._cal = data, WorkCalendar(data)
+        self._cal = WorkCalendar(data)
         if self._phase != "open" or self._inp.kind != "normative-document":
             return
         after = comment_period(self._cal, self._inp.kind, self._period.start_on, self._inp.days, self._inp.short_reason)
         self._period, entries = recounted("征求意见截止日期", self._period, after, self._moves, fact, data.version)
-        for kind, summary in entries:
-            self._record(kind, "system", summary)
-        if entries:
-            await self._persist()
+        await self._recount_recorded(entries)
 
     # --- before publication ------------------------------------------------------------------------
 
     @workflow.update
     async def review(self, cmd: ReviewDraft) -> DraftView:
         self._refuse_review(cmd)
-        if cmd.approve:
-            self._phase = "reviewed"
-            self._record("review-approved", cmd.by, "保密审查通过" + (f"：{cmd.comment}" if cmd.comment else ""))
-        else:
-            self._phase = "returned"
-            self._record("review-returned", cmd.by, f"保密审查退回：{cmd.comment}")
-        await self._persist()
+        await self._confidentiality_review(cmd, "reviewed")
         return self.view()
 
     @review.validator
     def _refuse_review(self, cmd: ReviewDraft) -> None:
-        if self._phase != "in-review":
-            refuse("该征求意见稿当前没有待保密审查的稿件")
-        if cmd.by == self._last_editor:
-            refuse("起草或修改征求意见稿的人员不能审查自己的稿件（谁签发、谁把关）")
-        if not cmd.approve and len(cmd.comment.strip()) < 2:
-            refuse("退回须说明理由")
+        refuse(why_not_review(cmd, self._last_editor, own="起草或修改征求意见稿的人员不能审查自己的稿件",
+                              nothing=None if self._phase == "in-review" else "该征求意见稿当前没有待保密审查的稿件"))
+
+    @workflow.update
+    async def attach_basis(self, cmd: AttachBasisFile) -> DraftView:
+        """A basis file (起草说明 etc.) attached through the release review: a draft already reviewed goes back
+        to the confidentiality review; the same file again changes nothing."""
+        self._refuse_attach(cmd)
+        if all(f.file_id != cmd.file.file_id for f in self._basis_files):
+            self._basis_files.append(cmd.file)
+            self._last_editor, self._phase = cmd.file.by, "in-review"
+            self._record("basis-file", cmd.file.by, f"附上决策依据文件“{cmd.file.filename}”，送保密审查")
+            await self._persist()
+        return self.view()
+
+    @attach_basis.validator
+    def _refuse_attach(self, cmd: AttachBasisFile) -> None:
+        if self._phase not in ("in-review", "returned", "reviewed"):
+            refuse("征求意见稿已公布，不能再附上决策依据文件")
 
     @workflow.update
     async def revise(self, cmd: ReviseDraft) -> DraftView:
@@ -209,9 +190,10 @@ class DraftForCommentWorkflow:
             refuse("该征求意见稿已公开征求意见")
         if cmd.by == self._inp.created_by:
             refuse("起草人不能批准自己的征求意见稿")
+        if unreviewed := [f.filename for f in self._basis_files if f.file_id not in cmd.cleared]:
+            refuse(f"决策依据文件“{'”“'.join(unreviewed)}”尚未完成保密审查（预审发现须删除或说明理由予以公开），不能公开")
         refuse(why_not_period(self._inp.kind, self._inp.days, self._inp.short_reason))
-        if not (cmd.url.startswith("/") or cmd.url.startswith("https://") or cmd.url.startswith("http://")):
-            refuse("公开网址应以 / 或 http(s):// 开头")
+        refuse(why_not_url(cmd.url))
 
     # --- comments ----------------------------------------------------------------------------------
 
@@ -336,12 +318,8 @@ class DraftForCommentWorkflow:
 
     @review_feedback.validator
     def _refuse_review_feedback(self, cmd: ReviewFeedback) -> None:
-        if self._phase != "feedback-review":
-            refuse("没有待审查的意见收集和采纳情况")
-        if cmd.by == self._feedback_by:
-            refuse("汇总反馈的人员不能审查自己的反馈（谁签发、谁把关）")
-        if not cmd.approve and len(cmd.comment.strip()) < 2:
-            refuse("退回须说明理由")
+        refuse(why_not_review(cmd, self._feedback_by, own="汇总反馈的人员不能审查自己的反馈",
+                              nothing=None if self._phase == "feedback-review" else "没有待审查的意见收集和采纳情况"))
 
     # --- 列席, the decision, withdrawal ---------------------------------------------------------------
 
@@ -418,7 +396,7 @@ class DraftForCommentWorkflow:
             comments=self._comments, groups=self._groups, feedback_note=self._feedback_note,
             feedback_by=self._feedback_by, feedback_published_at=self._feedback_published_at,
             feedback_on_time=self._feedback_on_time, meetings=self._meetings, decision_item_id=self._decision_item_id,
-            counts=self._counts(), alerts=self._alerts, history=self._history,
+            counts=self._counts(), alerts=self._alerts, history=self._history, basis_files=self._basis_files, runs=self._runs,
             prescreen=prescreened(("征求意见稿", self._content), ("决策依据及说明", self._basis)))
 
     def _public(self) -> dict:
@@ -426,6 +404,7 @@ class DraftForCommentWorkflow:
         if self._period is None:
             return {}
         public = {"content": self._content, "basis": self._basis, "how_to_comment": self._inp.how_to_comment,
+                  "basis_files": [{"file_id": f.file_id, "filename": f.filename} for f in self._basis_files],
                   "channels": list(self._inp.channels), "name_required": self._inp.name_required,
                   "period": self._period.model_dump(mode="json"),
                   "meetings": [m.model_dump(mode="json", exclude={"recorded_by"}) for m in self._meetings],
@@ -435,10 +414,6 @@ class DraftForCommentWorkflow:
                                   "groups": [g.model_dump(mode="json") for g in self._groups],
                                   "published_at": self._feedback_published_at.isoformat()}
         return public
-
-    def _record(self, kind: str, actor: str, summary: str) -> None:
-        self._changes += 1
-        self._history.append(HistoryEntry(at=workflow.now(), kind=kind, actor=actor, summary=summary))
 
     async def _persist(self) -> None:
         i = self._inp
@@ -457,239 +432,5 @@ class DraftForCommentWorkflow:
                               decision=self._decision_of(c) if self._phase == "feedback-published" else None,
                               attachment=c.attachment.model_dump() if c.attachment else None)
                 for c in changed]
-        await workflow.execute_activity_method(ParticipationActivities.save_draft, DraftRows(draft=draft, comments=rows),
-                                               start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY)
+        await save(ParticipationActivities.save_draft, DraftRows(draft=draft, comments=rows))
         self._changed = []
-
-
-@workflow.defn(name="InquiryWorkflow")
-class InquiryWorkflow:
-    """A 在线咨询 question: routed to a 科室, answered and reviewed within the agency's period (working days),
-    reminded and escalated like an application; published with the asker's consent when of general
-    interest; or turned into a disclosure application once the asker confirms."""
-
-    @workflow.init
-    def __init__(self, inp: InquiryInput) -> None:
-        self._inp = inp
-        self._calendar_data = inp.calendar
-        self._period = inquiry_due(WorkCalendar(inp.calendar), inp.received_on, inp.answer_days)
-        self._moves: list[str] = []
-        self._status = "unrouted"
-        self._section: str | None = None
-        self._answer: str | None = None
-        self._answered_by: str | None = None
-        self._answered_at = None
-        self._general = False
-        self._conversion_reason: str | None = None
-        self._application_id: str | None = None
-        self._application_received_on = None
-        self._reminded = self._escalated = False
-        self._alerts: list[AlertRecord] = []
-        self._history = [HistoryEntry(at=workflow.now(), kind="received", actor=inp.registered_by,
-                                      summary="收到咨询" + ("（同意公开答复）" if inp.consent_publish else ""))]
-        self._changes = 0
-
-    @workflow.run
-    async def run(self, inp: InquiryInput) -> InquiryView:
-        await self._persist()
-        await run_deadline_loop(open_=lambda: self._status not in ("answered", "converted"),
-                                changes=lambda: self._changes, next_alert=self._next_alert, fire=self._fire)
-        if self._status == "answered":  # after the reviewer's update has returned: the e-mail may take retries
-            await self._send_answer()
-            await self._persist()
-        return self.view()
-
-    def _next_alert(self) -> Pending[None] | None:
-        if self._status == "awaiting-confirmation":
-            return None  # waiting for the asker: the question is no longer the office's to answer
-        if not self._reminded:
-            return Pending(self._period.remind_at, None)
-        if not self._escalated:
-            return Pending(self._period.due_at, None)
-        return None
-
-    async def _fire(self, _: None) -> None:
-        due = self._period.due_on.isoformat()
-        kind, role, recipient = reminder_or_escalation(self._reminded, self._inp.supervisor_email)
-        where = self._section or "登记窗口（尚未分办）"
-        if not self._reminded:
-            self._reminded = True
-            message = f"咨询 {self._inp.inquiry_id} 应于 {due} 前答复，尚未答复，请{where}抓紧办理"
-        else:
-            self._escalated = True
-            message = f"咨询 {self._inp.inquiry_id} 答复期限已于 {due} 届满仍未答复（{where}），请督办"
-        self._alerts.append(AlertRecord(at=workflow.now(), kind=kind, role=role, message=message))
-        self._record(kind, "system", message)
-        await raise_staff_alert(StaffAlertInput(key=f"{self._inp.inquiry_id}:{kind}", application_id=self._inp.inquiry_id,
-                                                kind=kind, role=role, recipient=recipient, message=message))
-        await self._persist()
-
-    @workflow.signal
-    async def calendar_published(self, fact: CalendarYearPublished) -> None:
-        """A calendar year was published: an unanswered question's period is recounted on it, the move recorded
-        with its reason and the one timer re-armed (the reminder's instant moves with it)."""
-        data = newer_calendar(self._calendar_data, fact)
-        if data is None:
-            return
-        self._calendar_data = data
-        if self._status in ("answered", "converted"):
-            return
-        before = self._period
-        after = inquiry_due(WorkCalendar(data), self._inp.received_on, self._inp.answer_days)
-        self._period, entries = recounted("答复期限", before, after, self._moves, fact, data.version)
-        if self._period.remind_at != before.remind_at:
-            self._changes += 1  # the timer is re-armed on the reminder's new instant
-        for kind, summary in entries:
-            self._record(kind, "system", summary)
-        if entries:
-            await self._persist()
-
-    @workflow.update
-    async def route(self, cmd: RouteInquiry) -> InquiryView:
-        self._refuse_route(cmd)
-        self._section, self._status = cmd.section, "routed"
-        self._record("routed", cmd.by, f"分办至{cmd.section}")
-        await self._persist()
-        return self.view()
-
-    @route.validator
-    def _refuse_route(self, cmd: RouteInquiry) -> None:
-        if self._status not in ("unrouted", "routed"):
-            refuse(self._why_busy())
-        if len(cmd.section.strip()) < 2:
-            refuse("请填写承办科室")
-
-    @workflow.update
-    async def answer(self, cmd: AnswerInquiry) -> InquiryView:
-        self._refuse_answer(cmd)
-        self._answer, self._answered_by, self._general = cmd.answer, cmd.by, cmd.general_interest
-        self._status = "in-review"
-        self._record("answer-drafted", cmd.by, "拟写答复，送审查")
-        await self._persist()
-        return self.view()
-
-    @answer.validator
-    def _refuse_answer(self, cmd: AnswerInquiry) -> None:
-        if self._status == "unrouted":
-            refuse("请先将咨询分办至承办科室")
-        if self._status != "routed":
-            refuse(self._why_busy())
-        if len(cmd.answer.strip()) < 2:
-            refuse("请填写答复内容")
-
-    @workflow.update
-    async def review(self, cmd: ReviewAnswer) -> InquiryView:
-        self._refuse_review(cmd)
-        if cmd.approve:
-            self._status, self._answered_at = "answered", workflow.now()
-            late = workflow.now() > self._period.due_at
-            self._record("answered", cmd.by, "审查通过，答复咨询人" + ("（超过答复期限）" if late else "")
-                         + ("；答复具有普遍性，经咨询人同意予以公开" if self._published() else ""))
-        else:
-            self._status = "routed"
-            self._record("answer-returned", cmd.by, f"答复审查退回：{cmd.comment}")
-        await self._persist()
-        return self.view()
-
-    async def _send_answer(self) -> None:
-        """The reviewed answer to the asker's e-mail address; without one (a phone number, or none), staff reach
-        the asker, who can also read it with the query code."""
-        email = email_of(self._inp.contact)
-        if email is None:
-            self._record("answer-not-sent", "system", "咨询人未留电子邮箱：答复可凭查询码查看，或由承办科室电话告知")
-            return
-        try:
-            await workflow.execute_activity_method(
-                ParticipationActivities.send_inquiry_answer,
-                AnswerNotice(inquiry_id=self._inp.inquiry_id, email=email, name=self._inp.name,
-                             question=self._inp.question, answer=self._answer or "", agency_name=self._inp.agency_name),
-                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=MAIL_RETRY)
-        except ActivityError:
-            self._record("answer-not-sent", "system", "答复邮件未能发送，请承办科室联系咨询人（答复可凭查询码查看）")
-            return
-        self._record("answer-sent", "system", "答复已发送至咨询人的电子邮箱")
-
-    @review.validator
-    def _refuse_review(self, cmd: ReviewAnswer) -> None:
-        if self._status != "in-review":
-            refuse("没有待审查的答复")
-        if cmd.by == self._answered_by:
-            refuse("拟写答复的人员不能审查自己的答复（谁签发、谁把关）")
-        if not cmd.approve and len(cmd.comment.strip()) < 2:
-            refuse("退回须说明理由")
-
-    @workflow.update
-    async def propose_conversion(self, cmd: ProposeConversion) -> InquiryView:
-        self._refuse_propose(cmd)
-        self._status, self._conversion_reason = "awaiting-confirmation", cmd.reason
-        self._record("conversion-proposed", cmd.by, f"该咨询实为政府信息公开申请，待咨询人确认后转为申请：{cmd.reason}")
-        await self._persist()
-        return self.view()
-
-    @propose_conversion.validator
-    def _refuse_propose(self, cmd: ProposeConversion) -> None:
-        if self._status not in ("unrouted", "routed"):
-            refuse(self._why_busy())
-        if len(cmd.reason.strip()) < 2:
-            refuse("请说明为何转为政府信息公开申请")
-
-    @workflow.update
-    async def confirm_conversion(self, cmd: ConfirmConversion) -> InquiryView:
-        self._refuse_confirm(cmd)
-        self._status = "converted"
-        self._application_id, self._application_received_on = cmd.application_id, cmd.received_on
-        self._record("converted", "asker", f"咨询人确认，转为政府信息公开申请 {cmd.application_id}"
-                     f"（收到申请之日 {cmd.received_on.isoformat()}）")
-        await self._persist()
-        return self.view()
-
-    @confirm_conversion.validator
-    def _refuse_confirm(self, cmd: ConfirmConversion) -> None:
-        if self._status != "awaiting-confirmation":
-            refuse("该咨询没有待确认的转为申请事项")
-
-    def _why_busy(self) -> str:
-        return {"in-review": "答复正在审查中", "answered": "该咨询已答复",
-                "awaiting-confirmation": "该咨询正等待咨询人确认是否转为政府信息公开申请",
-                "converted": "该咨询已转为政府信息公开申请"}.get(self._status, "当前不能办理")
-
-    def _published(self) -> bool:
-        return self._status == "answered" and self._general and self._inp.consent_publish
-
-    @workflow.query
-    def state(self, _: InquiryQuery) -> InquiryView:
-        return self.view()
-
-    def _on_time(self) -> bool | None:
-        return None if self._answered_at is None else self._answered_at <= self._period.due_at
-
-    def _overdue(self) -> bool:
-        if self._answered_at is not None:
-            return self._answered_at > self._period.due_at
-        return self._status != "converted" and workflow.now() > self._period.due_at
-
-    def view(self) -> InquiryView:
-        i = self._inp
-        return InquiryView(
-            inquiry_id=i.inquiry_id, question=i.question, name=i.name, consent_publish=i.consent_publish,
-            received_on=i.received_on, period=self._period, status=self._status, section=self._section,
-            answer=self._answer, answered_by=self._answered_by, answered_at=self._answered_at, on_time=self._on_time(),
-            overdue=self._overdue(), general_interest=self._general, published=self._published(),
-            conversion_reason=self._conversion_reason, application_id=self._application_id,
-            application_received_on=self._application_received_on, alerts=self._alerts, history=self._history,
-            prescreen=prescreened(("答复", self._answer)) if self._answer else [])
-
-    def _record(self, kind: str, actor: str, summary: str) -> None:
-        self._changes += 1
-        self._history.append(HistoryEntry(at=workflow.now(), kind=kind, actor=actor, summary=summary))
-
-    async def _persist(self) -> None:
-        i = self._inp
-        record = InquiryRecord(
-            id=i.inquiry_id, question=i.question, name=i.name, contact=i.contact, consent_publish=i.consent_publish,
-            received_on=i.received_on, due_on=self._period.due_on, status=self._status, section=self._section,
-            answer=self._answer if self._status == "answered" else None, answered_at=self._answered_at,
-            on_time=self._on_time(), overdue=self._overdue(), published=self._published(),
-            application_id=self._application_id, code_hash=i.code_hash)
-        await workflow.execute_activity_method(ParticipationActivities.save_inquiry, record,
-                                               start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY)

@@ -9,18 +9,15 @@ whose validators refuse, before anything is written to history, what the rules f
 import hashlib
 from datetime import timedelta
 
-from workflows import policies
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.proactive import ProactiveActivities
-    from contracts.models import StaffAlertInput
     from clock import local_date
     from proactive.rules import PLATFORM_LABELS, Deadline, interpretation_due, opinion_limits, publication_due
     from workcalendar import WorkCalendar
-    from workflows.deadline_loop import (Pending, newer_calendar, recounted, raise_staff_alert, reminder_or_escalation,
-                                         run_deadline_loop)
+    from workflows.deadline_loop import (Pending, StaffProcess, recounted, refuse, save, why_not_review,
+                                         why_not_url)
     from workflows.messages import CalendarYearPublished
     from workflows.proactive_messages import (
         AlertRecord,
@@ -43,22 +40,16 @@ with workflow.unsafe.imports_passed_through():
         WithdrawItem,
     )
 
-ACTIVITY_TIMEOUT = policies.ACTIVITY_TIMEOUT
-PERSIST_RETRY = policies.DATABASE
-
-
-def refuse(reason: str | None) -> None:
-    if reason:
-        raise ApplicationError(reason, type="ActionNotAllowed", non_retryable=True)
-
 
 def content_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @workflow.defn(name="CatalogueItemWorkflow")
-class CatalogueItemWorkflow:
+class CatalogueItemWorkflow(StaffProcess):
     """One item of the proactive catalogue, or one interpretation of a policy document (kind)."""
+
+    Entry, Alert = HistoryEntry, AlertRecord
 
     @workflow.init
     def __init__(self, inp: CatalogueItemInput) -> None:
@@ -71,13 +62,9 @@ class CatalogueItemWorkflow:
         self._version = 1
         self._last_editor = inp.created_by
         self._deadline = self._compute_deadline()
-        self._moves: list[str] = []  # how published calendar years moved the deadline (explained in its steps)
-        self._reminded = self._escalated = False
         self._evidence: list[PublicationEvidence] = []
-        self._alerts: list[AlertRecord] = []
-        self._history = [HistoryEntry(at=workflow.now(), kind="entered", actor=inp.created_by, version=1,
-                                      summary=f"信息{'产生' if inp.kind == 'document' else '（解读）'}登记：{inp.title}")]
-        self._changes = 0  # bumped by every update: the timer loop re-arms on it
+        self._begin(inp.item_id, "entered", inp.created_by,
+                    f"信息{'产生' if inp.kind == 'document' else '（解读）'}登记：{inp.title}")
         self._repealed_on = None  # a 规章 or 规范性文件 withdrawn as repealed (废止): table 二
 
     def _compute_deadline(self) -> Deadline:
@@ -88,35 +75,24 @@ class CatalogueItemWorkflow:
     @workflow.run
     async def run(self, inp: CatalogueItemInput) -> CatalogueItemView:
         await self._persist()
-        await run_deadline_loop(open_=lambda: self._phase != "withdrawn", changes=lambda: self._changes,
-                                next_alert=self._next_alert, fire=self._fire_alert)
+        await self._deadline_loop(lambda: self._phase != "withdrawn")
         return self.view()
+
+    def _entry(self, kind: str, actor: str, summary: str) -> HistoryEntry:
+        return HistoryEntry(at=workflow.now(), kind=kind, actor=actor, summary=summary, version=self._version)
 
     def _next_alert(self) -> Pending[None] | None:
         if self._phase in ("published", "withdrawn"):
             return None
-        if not self._reminded:
-            return Pending(self._deadline.remind_at, None)
-        if not self._escalated:
-            return Pending(self._deadline.due_at, None)
-        return None
+        return self._remind_then_escalate(self._deadline.remind_at, self._deadline.due_at)
 
-    async def _fire_alert(self, _: None) -> None:
+    async def _fire(self, _: None) -> None:
         what = "解读材料" if self._inp.kind == "interpretation" else "主动公开信息"
         due = self._deadline.due_on.isoformat()
-        kind, role, recipient = reminder_or_escalation(self._reminded, self._inp.supervisor_email)
-        if not self._reminded:
-            self._reminded = True
-            message = f"{what}「{self._title}」应于 {due} 前公开，尚未发布，请{self._inp.section}抓紧审查发布"
-        else:
-            self._escalated = True
-            message = f"{what}「{self._title}」公开期限已于 {due} 届满仍未发布（{self._inp.section}负责），请督办"
-        self._alerts.append(AlertRecord(at=workflow.now(), kind=kind, role=role, message=message))
-        self._history.append(HistoryEntry(at=workflow.now(), kind=kind, actor="system", summary=message,
-                                          version=self._version))
-        await raise_staff_alert(StaffAlertInput(key=f"{self._inp.item_id}:v{self._version}:{kind}", application_id=self._inp.item_id,
-                                     kind=kind, role=role, recipient=recipient, message=message))
-        await self._persist()
+        await self._remind_or_escalate(
+            f"{self._inp.item_id}:v{self._version}", self._inp.supervisor_email,
+            remind=f"{what}「{self._title}」应于 {due} 前公开，尚未发布，请{self._inp.section}抓紧审查发布",
+            escalate=f"{what}「{self._title}」公开期限已于 {due} 届满仍未发布（{self._inp.section}负责），请督办")
 
     # --- facts ------------------------------------------------------------------------------------
 
@@ -126,47 +102,29 @@ class CatalogueItemWorkflow:
         interpretation's 3 working days, or 20 working days under the agency's setting) is recounted on it,
         the move recorded with its reason and the one timer re-armed; nothing moved: nothing recorded. A
         published or withdrawn item keeps the deadline it was held to (a later change counts on the new data)."""
-        data = newer_calendar(self._calendar_data, fact)
+        data = self._take_calendar(fact)
         if data is None:
             return
-        self._calendar_data, self._cal = data, WorkCalendar(data)
+        self._cal = WorkCalendar(data)
         if self._phase in ("published", "withdrawn"):
             return
-        before = self._deadline
-        deadline = self._compute_deadline()
         what = "解读材料发布期限" if self._inp.kind == "interpretation" else "公开期限"
-        self._deadline, entries = recounted(what, before, deadline, self._moves, fact, data.version)
-        for kind, summary in entries:
-            self._record(kind, "system", summary)
-        if entries:
-            await self._persist()
+        self._deadline, entries = recounted(what, self._deadline, self._compute_deadline(), self._moves, fact,
+                                            data.version)
+        await self._recount_recorded(entries)
 
     # --- human steps ----------------------------------------------------------------------------
 
     @workflow.update
     async def review(self, cmd: ReviewItem) -> CatalogueItemView:
         self._refuse_review(cmd)
-        if cmd.approve:
-            self._phase = "approved"
-            self._record("review-approved", cmd.by, "保密审查通过" + (f"：{cmd.comment}" if cmd.comment else ""))
-        else:
-            self._phase = "returned"
-            self._record("review-returned", cmd.by, f"保密审查退回：{cmd.comment}")
-        await self._persist()
+        await self._confidentiality_review(cmd, "approved")
         return self.view()
 
     @review.validator
     def _refuse_review(self, cmd: ReviewItem) -> None:
-        refuse(self._why_not_review(cmd))
-
-    def _why_not_review(self, cmd: ReviewItem) -> str | None:
-        if self._phase != "in-review":
-            return "该信息当前没有待保密审查的稿件"
-        if cmd.by == self._last_editor:
-            return "起草或修改该信息的人员不能审查自己的稿件（谁签发、谁把关）"
-        if not cmd.approve and len(cmd.comment.strip()) < 2:
-            return "退回须说明理由"
-        return None
+        refuse(why_not_review(cmd, self._last_editor, own="起草或修改该信息的人员不能审查自己的稿件",
+                              nothing=None if self._phase == "in-review" else "该信息当前没有待保密审查的稿件"))
 
     @workflow.update
     async def publish(self, cmd: PublishItem) -> CatalogueItemView:
@@ -187,8 +145,7 @@ class CatalogueItemWorkflow:
             refuse("该信息已公开；内容有变化的，请登记变更后重新审查")
         if self._phase != "approved":
             refuse("未经保密审查通过的信息不能公开（谁签发、谁把关）")
-        if not (cmd.url.startswith("/") or cmd.url.startswith("https://") or cmd.url.startswith("http://")):
-            refuse("公开网址应以 / 或 http(s):// 开头")
+        refuse(why_not_url(cmd.url))
 
     @workflow.update
     async def change(self, cmd: ChangeItem) -> CatalogueItemView:
@@ -269,11 +226,6 @@ class CatalogueItemWorkflow:
             return self._evidence[-1].published_at >= self._deadline.due_at
         return self._phase != "withdrawn" and workflow.now() >= self._deadline.due_at
 
-    def _record(self, kind: str, actor: str, summary: str) -> None:
-        self._changes += 1
-        self._history.append(HistoryEntry(at=workflow.now(), kind=kind, actor=actor, summary=summary,
-                                          version=self._version))
-
     async def _persist(self) -> None:
         # The public row shows the version last published until a replacement is published.
         shown = self._evidence[-1] if self._evidence else None
@@ -292,14 +244,15 @@ class CatalogueItemWorkflow:
             source_sha256=self._inp.source.sha256 if self._inp.source else None,
             legal_kind=self._inp.legal_kind, issued_on=self._inp.issued_on, repealed_on=self._repealed_on,
         )
-        await workflow.execute_activity_method(ProactiveActivities.save_catalogue_item, record,
-                                               start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY)
+        await save(ProactiveActivities.save_catalogue_item, record)
 
 
 @workflow.defn(name="PublicOpinionWorkflow")
-class PublicOpinionWorkflow:
+class PublicOpinionWorkflow(StaffProcess):
     """A public-opinion event: hour clocks from the instant it was found, a warning to the supervisor
     before each limit and an escalation at it while unmet (seed 002 art. 21; seed 001)."""
+
+    Entry, Alert = HistoryEntry, AlertRecord
 
     @workflow.init
     def __init__(self, inp: OpinionEventInput) -> None:
@@ -307,20 +260,16 @@ class PublicOpinionWorkflow:
         self._limits = [LimitState(limit=lim) for lim in opinion_limits(inp.severity, inp.found_at,
                                                                          press_conference=inp.press_conference)]
         self._responses: list[OpinionResponse] = []
-        self._alerts: list[AlertRecord] = []
-        self._history = [HistoryEntry(at=workflow.now(), kind="registered", actor=inp.created_by,
-                                      summary=f"登记舆情：{inp.title}")]
+        self._begin(inp.event_id, "registered", inp.created_by, f"登记舆情：{inp.title}")
         self._closed = False
-        self._changes = 0
 
     @workflow.run
     async def run(self, inp: OpinionEventInput) -> OpinionEventView:
         await self._persist()
-        await run_deadline_loop(open_=lambda: not self._closed, changes=lambda: self._changes,
-                                next_alert=self._next, fire=lambda due: self._escalate(*due))
+        await self._deadline_loop(lambda: not self._closed)
         return self.view()
 
-    def _next(self) -> Pending[tuple[LimitState, str]] | None:
+    def _next_alert(self) -> Pending[tuple[LimitState, str]] | None:
         candidates = []
         for state in self._limits:
             if state.met_at is not None:
@@ -334,7 +283,8 @@ class PublicOpinionWorkflow:
         instant, state, stage = min(candidates, key=lambda c: c[0])
         return Pending(instant, (state, stage))
 
-    async def _escalate(self, state: LimitState, stage: str) -> None:
+    async def _fire(self, due: tuple[LimitState, str]) -> None:
+        state, stage = due
         lim = state.limit
         if stage == "before":
             state.warned = True
@@ -343,12 +293,8 @@ class PublicOpinionWorkflow:
         else:
             state.escalated = True
             message = f"舆情「{self._inp.title}」{lim.hours} 小时内{lim.label}的期限已届满，仍未完成，请督办"
-        self._alerts.append(AlertRecord(at=workflow.now(), kind="escalation", role="supervisor", message=message))
-        self._record(f"escalation-{stage}", "system", message)
-        await raise_staff_alert(StaffAlertInput(key=f"{self._inp.event_id}:{lim.name}:{stage}", application_id=self._inp.event_id,
-                                     kind="escalation", role="supervisor", recipient=self._inp.supervisor_email,
-                                     message=message))
-        await self._persist()
+        await self._alert("escalation", "supervisor", self._inp.supervisor_email, message,
+                          key=f"{self._inp.event_id}:{lim.name}:{stage}", entry=f"escalation-{stage}")
 
     @workflow.update
     async def respond(self, cmd: RecordResponse) -> OpinionEventView:
@@ -395,15 +341,10 @@ class PublicOpinionWorkflow:
                                 limits=self._limits, responses=self._responses, alerts=self._alerts,
                                 history=self._history)
 
-    def _record(self, kind: str, actor: str, summary: str) -> None:
-        self._changes += 1
-        self._history.append(HistoryEntry(at=workflow.now(), kind=kind, actor=actor, summary=summary))
-
     async def _persist(self) -> None:
         record = OpinionRecord(id=self._inp.event_id, title=self._inp.title, severity=self._inp.severity,
                                found_at=self._inp.found_at, status="closed" if self._closed else "open",
                                limits=[s.model_dump(mode="json") for s in self._limits],
                                responses=[r.model_dump(mode="json") for r in self._responses],
                                created_by=self._inp.created_by)
-        await workflow.execute_activity_method(ProactiveActivities.save_opinion_event, record,
-                                               start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=PERSIST_RETRY)
+        await save(ProactiveActivities.save_opinion_event, record)

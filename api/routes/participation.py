@@ -4,6 +4,7 @@ pages read the tables the workflows' activities write."""
 
 from __future__ import annotations
 
+import inspect
 from datetime import date, datetime
 from typing import Annotated, Literal
 
@@ -93,12 +94,13 @@ async def register_draft(body: DraftBody, user: Editors, client: ClientDep, sett
                      channels=sorted(set(body.channels)), how_to_comment=body.how_to_comment,
                      name_required=name_required, feedback_days=settings.participation_feedback_days,
                      created_by=user.username, calendar=calendar.since(clock.today().year),
-                     supervisor_email=settings.supervisor_email)
+                     supervisor_email=settings.supervisor_email,
+                     continue_after=settings.participation_continue_after_events)
     await start_once(client, "DraftForCommentWorkflow", inp, id=draft_id, task_queue=settings.task_queue)
     return DraftCreated(draft_id=draft_id)
 
 
-class DraftRow(BaseModel):
+class DraftHead(BaseModel):
     draft_id: str
     title: str
     kind: str
@@ -106,6 +108,9 @@ class DraftRow(BaseModel):
     phase: str
     opens_on: date | None
     closes_at: datetime | None = Field(description="the instant the period ends (the end of closes_on, Beijing time)")
+
+
+class DraftRow(DraftHead):
     closes_on: date | None = Field(description="the last day for comments")
     feedback_due_at: datetime | None
     feedback_published_at: datetime | None
@@ -212,54 +217,47 @@ class WithdrawBody(Body):
     reason: str = Field(min_length=2, max_length=2000)
 
 
-@router.post("/{draft_id}/review", response_model=DraftView)
-async def review_draft(draft_id: Id, body: ReviewBody, user: Reviewer, client: ClientDep) -> DraftView:
-    """Confidentiality review of the draft and its basis (谁签发、谁把关): a reviewer who did not write it."""
-    return await _draft_update(client, draft_id, "review", ReviewDraft(by=user.username, **body.model_dump()))
-
-
-@router.post("/{draft_id}/revise", response_model=DraftView)
-async def revise_draft(draft_id: Id, body: ReviseBody, user: Editors, client: ClientDep) -> DraftView:
-    return await _draft_update(client, draft_id, "revise", ReviseDraft(by=user.username, **body.model_dump()))
-
-
 @router.post("/{draft_id}/approve", response_model=DraftView)
-async def approve_draft(draft_id: Id, body: ApproveBody, user: Supervisor, client: ClientDep) -> DraftView:
-    """The supervisor approves: published for comment today, on the public page, until the period ends."""
-    return await _draft_update(client, draft_id, "approve",
-                               ApproveDraft(by=user.username, url=body.url or f"/participation/{draft_id}"))
+async def approve_draft(draft_id: Id, body: ApproveBody, user: Supervisor, client: ClientDep,
+                        session: SessionDep) -> DraftView:
+    """The supervisor approves: published for comment today, on the public page, until the period ends; refused
+    (409) while a basis file has not been through the release review (screened, each finding removed or accepted)."""
+    from db import release_repository
+
+    if reason := await blocking(release_repository.why_not_publish_basis, session, draft_id):
+        raise HTTPException(status.HTTP_409_CONFLICT, reason)
+    cleared = await blocking(release_repository.cleared_files, session, draft_id)
+    return await _draft_update(client, draft_id, "approve", ApproveDraft(
+        by=user.username, url=body.url or f"/participation/{draft_id}", cleared=cleared))
 
 
-@router.post("/{draft_id}/comments", response_model=CommentReceipt, status_code=status.HTTP_201_CREATED)
-async def desk_comment(draft_id: Id, body: DeskCommentBody, user: Desk, client: ClientDep) -> CommentReceipt:
-    """A comment received by letter, e-mail, fax or at a hearing, entered by the desk with its date."""
-    return await _draft_update(client, draft_id, "comment", CommentIn(entered_by=user.username, **body.model_dump()),
-                               CommentReceipt)
+@router.post("/{draft_id}/basis-files", status_code=status.HTTP_201_CREATED,
+             responses={200: {"description": "同一文件已附上过（按内容哈希）"}, 409: {"description": "征求意见稿已公布"},
+                        413: {"description": "文件过大"}, 422: {"description": "文件被拒绝（附原因）"}})
+async def attach_basis_file(draft_id: Id, response: Response, user: Editors, client: ClientDep, session: SessionDep,
+                            settings: SettingsDep, file: Annotated[UploadFile, File(description="起草说明等决策依据文件")]):
+    """A basis file (起草说明 etc.), checked, screened and reviewed as a file released with a reply (RULES §14):
+    `GET /api/v1/drafts/{id}/basis-files/{file_id}` shows its findings, which are redacted or accepted there."""
+    from api.routes.release import _file_out, receive_file
+    from contracts.participation import AttachBasisFile, BasisFile
+
+    view: DraftView = await run_query(client, draft_id, "state", DraftQuery(), DraftView, what="征求意见稿")
+    if view.phase not in ("in-review", "returned", "reviewed"):
+        raise HTTPException(status.HTTP_409_CONFLICT, "征求意见稿已公布，不能再附上决策依据文件")
+    row, created = await receive_file(draft_id, 1, file, session, settings, client, user.username)
+    await _draft_update(client, draft_id, "attach_basis", AttachBasisFile(file=BasisFile(
+        file_id=row.id, filename=row.filename, sha256=row.sha256, by=user.username)))
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return await blocking(_file_out, session, row)
 
 
-@router.post("/{draft_id}/moderate", response_model=DraftView)
-async def moderate(draft_id: Id, body: ModerateBody, user: Editors, client: ClientDep) -> DraftView:
-    """Hide an abusive comment (or show it again) with the reason: audited, never deleted."""
-    return await _draft_update(client, draft_id, "moderate", Moderate(by=user.username, **body.model_dump()))
+@router.get("/{draft_id}/basis-files")
+async def basis_files(draft_id: Id, user: Staff, session: SessionDep):
+    """The draft's basis files with their screening and open findings."""
+    from api.routes.release import _file_out
+    from db import release_repository
 
-
-@router.post("/{draft_id}/feedback", response_model=DraftView)
-async def feedback(draft_id: Id, body: FeedbackBody, user: Editors, client: ClientDep) -> DraftView:
-    """Group the comments; for each group, adopted / partly / not adopted and why; then review."""
-    return await _draft_update(client, draft_id, "feedback",
-                               RecordFeedback(by=user.username, groups=body.groups, note=body.note))
-
-
-@router.post("/{draft_id}/feedback-review", response_model=DraftView)
-async def review_feedback(draft_id: Id, body: ReviewBody, user: Reviewer, client: ClientDep) -> DraftView:
-    """Approved: the 意见收集和采纳情况 is published on the draft's page (seed 001)."""
-    return await _draft_update(client, draft_id, "review_feedback", ReviewFeedback(by=user.username, **body.model_dump()))
-
-
-@router.post("/{draft_id}/meetings", response_model=DraftView)
-async def meeting(draft_id: Id, body: MeetingBody, user: Editors, client: ClientDep) -> DraftView:
-    """列席 (seed 003): a meeting on the matter, who was invited and attended, whether it was public."""
-    return await _draft_update(client, draft_id, "meeting", Meeting(recorded_by=user.username, **body.model_dump()))
+    return await blocking(lambda: [_file_out(session, r) for r in release_repository.files_of(session, draft_id)])
 
 
 @router.post("/{draft_id}/decision", response_model=DraftView)
@@ -273,11 +271,6 @@ async def decision(draft_id: Id, body: DecisionBody, user: Editors, client: Clie
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"主动公开目录中没有编号为 {body.decision_item_id} 的文件")
     return await _draft_update(client, draft_id, "link_decision",
                                LinkDecision(by=user.username, decision_item_id=body.decision_item_id))
-
-
-@router.post("/{draft_id}/withdraw", response_model=DraftView)
-async def withdraw(draft_id: Id, body: WithdrawBody, user: Editors, client: ClientDep) -> DraftView:
-    return await _draft_update(client, draft_id, "withdraw", WithdrawDraft(by=user.username, reason=body.reason))
 
 
 # --- the public side of drafts ------------------------------------------------------------------------
@@ -301,14 +294,7 @@ class PublishedDocument(BaseModel):
     url: str | None
 
 
-class PublicDraft(BaseModel):
-    draft_id: str
-    title: str
-    kind: str
-    section: str
-    phase: str
-    opens_on: date | None
-    closes_at: datetime | None
+class PublicDraft(DraftHead):
     open_for_comment: bool
     public: dict
     counts: dict
@@ -361,8 +347,14 @@ def open_drafts(session: SessionDep) -> list[DraftRow]:
 
 @public_router.get("/{draft_id}", response_model=PublicDraft)
 def published_draft(draft_id: Id, session: SessionDep) -> PublicDraft:
-    found = public_draft(session, draft_id)
-    if found is None:
+    _published(session, draft_id)
+    return public_draft(session, draft_id)
+
+
+def _published(session: Session, draft_id: str) -> Draft:
+    """The draft as published for comment, or 404 (nothing of it is public before the supervisor's approval)."""
+    found = session.get(Draft, draft_id)
+    if found is None or found.phase not in OPEN_PHASES:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {draft_id} 的公开征求意见稿")
     return found
 
@@ -378,11 +370,46 @@ class PublicCommentBody(Body):
                     dependencies=PUBLIC_INTAKE, responses={429: {"description": "请求过于频繁"}})
 async def public_comment(draft_id: Id, body: PublicCommentBody, client: ClientDep, session: SessionDep) -> CommentReceipt:
     """A comment from the public page (no log-in): a receipt number; after the deadline it is recorded as late."""
-    found = await blocking(session.get, Draft, draft_id)  # off the event loop (api/offloop.py)
-    if found is None or found.phase not in OPEN_PHASES:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {draft_id} 的公开征求意见稿")
+    await blocking(_published, session, draft_id)  # off the event loop (api/offloop.py)
     return await _draft_update(client, draft_id, "comment",
                                CommentIn(channel="website", entered_by="online-form", **body.model_dump()), CommentReceipt)
+
+
+@public_router.get("/{draft_id}/basis-files/{file_id}", response_class=Response,
+                   responses={200: {"content": {"application/octet-stream": {}}}, 404: {"description": "没有该文件"}})
+async def published_basis_file(draft_id: Id, file_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep,
+                               settings: SettingsDep) -> Response:
+    """A basis file of a published draft, as it was cleared for publication: its verified redacted copy, or the
+    file as uploaded when it needed none (db.release_repository.released_version). No log-in."""
+    return await blocking(_basis_download, session, settings, draft_id, file_id)
+
+
+def _basis_download(session: Session, settings, draft_id: str, file_id: int) -> Response:
+    from db.release_repository import released_version
+    from db.models_release import ReleaseFile
+
+    found = _published(session, draft_id)
+    row = session.get(ReleaseFile, file_id)
+    if row is None or file_id not in {f["file_id"] for f in found.public.get("basis_files", [])}:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "该征求意见稿没有此决策依据文件")
+    version = released_version(session, row)
+    return _download(settings, version["sha256"], version["filename"], version["media_type"])
+
+
+def _download(settings, sha256: str, filename: str, media_type: str = "application/octet-stream", *,
+              what: str = "文件") -> Response:
+    """A stored file as a download (checked against its checksum), never shown inline."""
+    from urllib.parse import quote
+
+    from db.letters_repository import ChecksumMismatch, FileStore
+
+    try:
+        data = FileStore(settings.data_dir).get_verified(sha256)
+    except ChecksumMismatch:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"{what}与其校验值不符或已缺失，请联系系统管理员") from None
+    return Response(data, media_type=media_type,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename or 'attachment')}",
+                             "X-Content-Type-Options": "nosniff"})
 
 
 # A file sent with a comment: documents and images only (served to staff as a download, never shown inline).
@@ -408,9 +435,7 @@ async def public_comment_with_attachment(
 
     from db.letters_repository import FileStore
 
-    found = await blocking(session.get, Draft, draft_id)
-    if found is None or found.phase not in OPEN_PHASES:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {draft_id} 的公开征求意见稿")
+    await blocking(_published, session, draft_id)
     filename = PurePath((file.filename or "").replace("\\", "/")).name[:200]
     suffix = PurePath(filename).suffix.lower()
     if suffix not in ATTACHMENT_TYPES:
@@ -432,21 +457,10 @@ async def public_comment_with_attachment(
 async def comment_attachment(draft_id: Id, receipt_no: Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")],
                              user: Staff, session: SessionDep, settings: SettingsDep) -> Response:
     """The file sent with a comment, as a download (checked against its checksum)."""
-    from urllib.parse import quote
-
-    from db.letters_repository import ChecksumMismatch, FileStore
-
     row = await blocking(session.get, DraftComment, receipt_no)
     if row is None or row.draft_id != draft_id or not row.attachment:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "没有该附件")
-    try:
-        data = await blocking(FileStore(settings.data_dir).get_verified, row.attachment["sha256"])
-    except ChecksumMismatch:
-        raise HTTPException(status.HTTP_409_CONFLICT, "附件与其校验值不符或已缺失，请联系系统管理员") from None
-    filename = quote(row.attachment.get("filename") or "attachment")
-    return Response(data, media_type="application/octet-stream",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}",
-                             "X-Content-Type-Options": "nosniff"})
+    return await blocking(lambda: _download(settings, row.attachment["sha256"], row.attachment.get("filename"), what="附件"))
 
 
 # --- 在线咨询 -------------------------------------------------------------------------------------------
@@ -595,8 +609,6 @@ async def inquiry(inquiry_id: Id, user: Staff, client: ClientDep) -> InquiryView
     return await run_query(client, inquiry_id, "state", InquiryQuery(), InquiryView, what="咨询")
 
 
-async def _inquiry_update(client, inquiry_id: str, name: str, cmd) -> InquiryView:
-    return await run_update(client, inquiry_id, name, cmd, InquiryView, what="咨询", ended=lambda: INQUIRY_ENDED)
 
 
 class RouteBody(Body):
@@ -612,24 +624,55 @@ class ProposeBody(Body):
     reason: str = Field(min_length=2, max_length=2000)
 
 
-@inquiry_router.post("/{inquiry_id}/route", response_model=InquiryView)
-async def route(inquiry_id: Id, body: RouteBody, user: Routers, client: ClientDep) -> InquiryView:
-    return await _inquiry_update(client, inquiry_id, "route", RouteInquiry(by=user.username, section=body.section))
+# --- the human steps that are one Update each ------------------------------------------------------------
 
 
-@inquiry_router.post("/{inquiry_id}/answer", response_model=InquiryView)
-async def answer(inquiry_id: Id, body: AnswerBody, user: Editors, client: ClientDep) -> InquiryView:
-    return await _inquiry_update(client, inquiry_id, "answer", AnswerInquiry(by=user.username, **body.model_dump()))
+def _step(router: APIRouter, key: str, what: str, ended: str, name: str, path: str, update: str, body: type, role,
+          command, doc: str = "", *, result: type, code: int = status.HTTP_200_OK) -> None:
+    """POST `path`: the workflow's Update `update` with `command(username, body)`; a refusal is 409 with its
+    reason, an ended process 409 with `ended` (api/temporal_calls.py run_update)."""
+
+    async def endpoint(**given):
+        cmd = command(given["user"].username, given["body"])
+        return await run_update(given["client"], given[key], update, cmd, result, what=what, ended=lambda: ended)
+
+    endpoint.__signature__ = inspect.Signature([
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
+        for name, annotation in ((key, Id), ("body", body), ("user", role), ("client", ClientDep))])
+    endpoint.__doc__, endpoint.__name__ = doc or None, name
+    router.add_api_route(path, endpoint, methods=["POST"], response_model=result, status_code=code, name=name)
 
 
-@inquiry_router.post("/{inquiry_id}/review", response_model=InquiryView)
-async def review_answer(inquiry_id: Id, body: ReviewBody, user: Reviewer, client: ClientDep) -> InquiryView:
-    return await _inquiry_update(client, inquiry_id, "review", ReviewAnswer(by=user.username, **body.model_dump()))
+def _by(field: str, cmd: type):
+    return lambda username, body: cmd(**{field: username}, **body.model_dump())
 
 
-@inquiry_router.post("/{inquiry_id}/propose-conversion", response_model=InquiryView)
-async def propose_conversion(inquiry_id: Id, body: ProposeBody, user: Editors, client: ClientDep) -> InquiryView:
-    """The question is really a disclosure application: the asker is asked to confirm (nothing is registered
-    until they do; the application's receipt date is the day they confirm)."""
-    return await _inquiry_update(client, inquiry_id, "propose_conversion",
-                                 ProposeConversion(by=user.username, reason=body.reason))
+for _name, _path, _update, _body, _role, _command, _doc in (
+    ("review_draft", "/review", "review", ReviewBody, Reviewer, _by("by", ReviewDraft),
+     "Confidentiality review of the draft and its basis (谁签发、谁把关): a reviewer who did not write it."),
+    ("revise_draft", "/revise", "revise", ReviseBody, Editors, _by("by", ReviseDraft), ""),
+    ("moderate", "/moderate", "moderate", ModerateBody, Editors, _by("by", Moderate),
+     "Hide an abusive comment (or show it again) with the reason: audited, never deleted."),
+    ("feedback", "/feedback", "feedback", FeedbackBody, Editors, _by("by", RecordFeedback),
+     "Group the comments; for each group, adopted / partly / not adopted and why; then review."),
+    ("review_feedback", "/feedback-review", "review_feedback", ReviewBody, Reviewer, _by("by", ReviewFeedback),
+     "Approved: the 意见收集和采纳情况 is published on the draft's page (seed 001)."),
+    ("meeting", "/meetings", "meeting", MeetingBody, Editors, _by("recorded_by", Meeting),
+     "列席 (seed 003): a meeting on the matter, who was invited and attended, whether it was public."),
+    ("withdraw", "/withdraw", "withdraw", WithdrawBody, Editors, _by("by", WithdrawDraft), ""),
+):
+    _step(router, "draft_id", "征求意见稿", DRAFT_ENDED, _name, "/{draft_id}" + _path, _update, _body, _role, _command, _doc,
+          result=DraftView)
+_step(router, "draft_id", "征求意见稿", DRAFT_ENDED, "desk_comment", "/{draft_id}/comments", "comment", DeskCommentBody, Desk,
+      _by("entered_by", CommentIn), "A comment received by letter, e-mail, fax or at a hearing, entered by the desk "
+      "with its date.", result=CommentReceipt, code=status.HTTP_201_CREATED)
+for _name, _path, _update, _body, _role, _command, _doc in (
+    ("route", "/route", "route", RouteBody, Routers, _by("by", RouteInquiry), ""),
+    ("answer", "/answer", "answer", AnswerBody, Editors, _by("by", AnswerInquiry), ""),
+    ("review_answer", "/review", "review", ReviewBody, Reviewer, _by("by", ReviewAnswer), ""),
+    ("propose_conversion", "/propose-conversion", "propose_conversion", ProposeBody, Editors, _by("by", ProposeConversion),
+     "The question is really a disclosure application: the asker is asked to confirm (nothing is registered until "
+     "they do; the application's receipt date is the day they confirm)."),
+):
+    _step(inquiry_router, "inquiry_id", "咨询", INQUIRY_ENDED, _name, "/{inquiry_id}" + _path, _update, _body, _role, _command,
+          _doc, result=InquiryView)

@@ -45,11 +45,16 @@ from workflows.release_screening import (
 )
 
 router = APIRouter(prefix="/api/v1/applications", tags=["release-files"])
+# A draft's basis files (起草说明 etc.; issue 26) go through the same review: rows keyed by the draft's id.
+draft_router = APIRouter(prefix="/api/v1/drafts", tags=["public-comment"])
 # Ids and numbers in paths stay within a database integer (a larger one is a 422, never a 500 on PostgreSQL).
 FileId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Number = Annotated[int, Path(ge=1, le=100_000)]
+# A draft's number (api/routes/participation.py: ZQ-year-…): never an application's, whose files stay behind ensure_visible.
+DraftId = Annotated[str, Path(pattern=r"^ZQ-[A-Za-z0-9_-]{1,57}$", description="征求意见稿编号")]
 Reader = Annotated[StaffUser, Depends(require(*STAFF_READERS))]
 Handler = Annotated[StaffUser, Depends(require("handler"))]
+Editors = Annotated[StaffUser, Depends(require("handler", "supervisor"))]
 # Above any file the intake accepts (Settings.release_max_bytes) by a margin: the rest is not read.
 READ_MARGIN = 1024
 # The upload's path (api/middleware.py BodySizeLimit lets its body reach release_max_bytes plus the framing).
@@ -154,6 +159,17 @@ async def upload_release_file(application_id: str, item_no: Number, response: Re
     """A file that answers an item (PDF, scans, DOCX, XLSX/CSV), checked before anything is stored."""
     await blocking(lambda: _require_item(session, application_id, item_no, changing=True))
     await ensure_visible(user, application_id, client)
+    row, created = await receive_file(application_id, item_no, file, session, settings, client, user.username)
+    await _tell_application(client, application_id, "uploaded")
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return await blocking(_file_out, session, row)
+
+
+async def receive_file(owner_id: str, item_no: int, file: UploadFile, session: Session, settings: Settings, client,
+                       by: str) -> tuple[ReleaseFile, bool]:
+    """An upload checked (a refusal: 413 or 422 with its reason, nothing stored), stored once by hash for its
+    owner (an application's item, or a draft's basis) and screened in the background; created or found again."""
     name = (file.filename or "").strip() or "未命名文件"
     data = await file.read(settings.release_max_bytes + READ_MARGIN)
     try:
@@ -161,12 +177,9 @@ async def upload_release_file(application_id: str, item_no: Number, response: Re
     except IntakeError as refused:
         code = status.HTTP_413_CONTENT_TOO_LARGE if refused.code == "too-large" else status.HTTP_422_UNPROCESSABLE_CONTENT
         raise HTTPException(code, refused.message) from None
-    row, created = await blocking(_store, session, settings, application_id, item_no, name, accepted, data, user.username)
+    row, created = await blocking(_store, session, settings, owner_id, item_no, name, accepted, data, by)
     await _start_screening(client, settings, row)
-    await _tell_application(client, application_id, "uploaded")
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return await blocking(_file_out, session, row)
+    return row, created
 
 
 def _require_item(session: Session, application_id: str, item_no: int, *, changing: bool = False) -> None:
@@ -252,6 +265,13 @@ async def release_file_detail(application_id: str, file_id: FileId, session: Ses
     return await blocking(_detail, session, row, settings)
 
 
+@draft_router.get("/{draft_id}/basis-files/{file_id}", response_model=ReleaseFileDetail)
+async def basis_file_detail(draft_id: DraftId, file_id: FileId, session: SessionDep, settings: SettingsDep,
+                            user: Reader) -> ReleaseFileDetail:
+    """A basis file's screening, findings and redactions, as for a file released with a reply."""
+    return await blocking(_detail, session, await blocking(_file_of, session, draft_id, file_id), settings)
+
+
 @router.get("/{application_id}/release-files/{file_id}/pages/{page}.png",
             response_class=Response, responses={200: {"content": {"image/png": {}}}})
 async def release_file_page(application_id: str, file_id: FileId, page: Number, request: Request, session: SessionDep,
@@ -260,6 +280,20 @@ async def release_file_page(application_id: str, file_id: FileId, page: Number, 
     """A page image for the reviewer: the file as screened, or (`?redaction=ID`) the released copy."""
     row = await blocking(_file_of, session, application_id, file_id)
     await ensure_visible(user, application_id, client)
+    return await _page_image(request, session, settings, row, page, redaction)
+
+
+@draft_router.get("/{draft_id}/basis-files/{file_id}/pages/{page}.png",
+                  response_class=Response, responses={200: {"content": {"image/png": {}}}})
+async def basis_file_page(draft_id: DraftId, file_id: FileId, page: Number, request: Request, session: SessionDep,
+                          settings: SettingsDep, user: Reader,
+                          redaction: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> Response:
+    row = await blocking(_file_of, session, draft_id, file_id)
+    return await _page_image(request, session, settings, row, page, redaction)
+
+
+async def _page_image(request: Request, session: Session, settings: Settings, row: ReleaseFile, page: int,
+                      redaction: int | None) -> Response:
     sha = await blocking(_pages_sha, session, row, redaction)
     from release.redact import image_of_page
 
@@ -286,7 +320,7 @@ def _pages_sha(session: Session, row: ReleaseFile, redaction_id: int | None) -> 
 def _file_of(session: Session, application_id: str, file_id: int) -> ReleaseFile:
     row = session.get(ReleaseFile, file_id)
     if row is None or row.application_id != application_id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"申请 {application_id} 没有该公开文件")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{application_id} 没有该文件")
     return row
 
 
@@ -355,6 +389,15 @@ async def accept_finding(application_id: str, file_id: FileId, seq: Number, body
     return accepted
 
 
+@draft_router.post("/{draft_id}/basis-files/{file_id}/findings/{seq}/accept", response_model=FindingOut,
+                   responses={409: {"description": "已以其他理由接受"}})
+async def accept_basis_finding(draft_id: DraftId, file_id: FileId, seq: Number, body: AcceptBody, session: SessionDep,
+                               user: Editors) -> FindingOut:
+    """What a finding in a basis file points at is published, with the reason."""
+    row = await blocking(_file_of, session, draft_id, file_id)
+    return await blocking(_accept, session, row, seq, body.reason.strip(), user.username)
+
+
 def _accept(session: Session, row: ReleaseFile, seq: int, reason: str, by: str) -> FindingOut:
     if seq not in {f.seq for f in repo.findings_of(session, row.sha256)}:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"该文件没有第 {seq} 条预审发现")
@@ -381,14 +424,30 @@ async def make_redaction(application_id: str, file_id: FileId, body: RedactionBo
     that fails the check is recorded with the reasons and never released."""
     row = await blocking(_file_of, session, application_id, file_id)
     await ensure_visible(user, application_id, client)
+    redaction = await _redact(session, settings, client, row, body, user.username)
+    await _tell_application(client, application_id, "redaction-asked")
+    return redaction
+
+
+@draft_router.post("/{draft_id}/basis-files/{file_id}/redactions", response_model=RedactionOut,
+                   status_code=status.HTTP_202_ACCEPTED,
+                   responses={409: {"description": "未完成预审"}, 422: {"description": "所选发现或区域有误"}})
+async def redact_basis_file(draft_id: DraftId, file_id: FileId, body: RedactionBody, session: SessionDep,
+                            settings: SettingsDep, client: ClientDep, user: Editors) -> RedactionOut:
+    """The published copy of a basis file, redacted and verified as a released file is."""
+    row = await blocking(_file_of, session, draft_id, file_id)
+    return await _redact(session, settings, client, row, body, user.username)
+
+
+async def _redact(session: Session, settings: Settings, client, row: ReleaseFile, body: RedactionBody,
+                  by: str) -> RedactionOut:
     if not body.findings and not body.areas:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "请至少选择一处预审发现或在页面上划定一个删除区域")
-    await blocking(_refuse_if_sealed, session, application_id)
+    await blocking(_refuse_if_sealed, session, row.application_id)
     areas = await blocking(_plan, session, row, body)
-    redaction = await blocking(_record_redaction, session, row, areas, body.text_layer, user.username)
-    await _tell_application(client, application_id, "redaction-asked")
+    redaction = await blocking(_record_redaction, session, row, areas, body.text_layer, by)
     await client.start_workflow(
-        ReleaseFileRedactionWorkflow.run, RedactFileInput(redaction_id=redaction.id, application_id=application_id),
+        ReleaseFileRedactionWorkflow.run, RedactFileInput(redaction_id=redaction.id, application_id=row.application_id),
         id=redaction_workflow_id(redaction.id), task_queue=settings.task_queue,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
