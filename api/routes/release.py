@@ -443,11 +443,12 @@ async def _redact(session: Session, settings: Settings, client, row: ReleaseFile
                   by: str) -> RedactionOut:
     if not body.findings and not body.areas:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "请至少选择一处预审发现或在页面上划定一个删除区域")
-    await blocking(_refuse_if_sealed, session, row.application_id)
+    owner = row.application_id  # read now: the commit below expires the row (a reload would run on the event loop)
+    await blocking(_refuse_if_sealed, session, owner)
     areas = await blocking(_plan, session, row, body)
     redaction = await blocking(_record_redaction, session, row, areas, body.text_layer, by)
     await client.start_workflow(
-        ReleaseFileRedactionWorkflow.run, RedactFileInput(redaction_id=redaction.id, application_id=row.application_id),
+        ReleaseFileRedactionWorkflow.run, RedactFileInput(redaction_id=redaction.id, application_id=owner),
         id=redaction_workflow_id(redaction.id), task_queue=settings.task_queue,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
