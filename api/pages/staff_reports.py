@@ -165,7 +165,7 @@ async def annual_xlsx(request: Request, year: int, version: str = "") -> Respons
 
 def rate_bars(departments: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """A horizontal SVG bar per section: its on-time reply rate, its figure as text (no inline style: CSP)."""
-    rows, left, width, bar_h, gap = [], 150, 640, 22, 10
+    rows, left, width, bar_h, gap = [], 110, 480, 22, 10
     for i, (name, d) in enumerate(sorted(departments.items())):
         rate = d.get("on_time_rate")
         w = 0 if rate is None else round((width - left - 140) * rate, 1)
@@ -182,7 +182,7 @@ def month_bars(year: int, monthly: list[dict[str, Any]]) -> dict[str, Any]:
         m = months.setdefault(row["month"], {"on_time": 0, "late": 0})
         m["on_time"] += row["on_time"]
         m["late"] += row["late"]
-    width, height, top, bottom, left = 640, 200, 16, 34, 36
+    width, height, top, bottom, left = 480, 190, 16, 30, 8
     peak = max([m["on_time"] + m["late"] for m in months.values()] + [1])
     slot = (width - left - 10) / max(len(months), 1)
     plot = height - top - bottom
