@@ -456,17 +456,15 @@ def _gk_rows(conn: Connection, roles: frozenset[str], department: str | None) ->
 
 
 def hours_left(due_at, now) -> tuple[str, str]:
-    """An hour clock's time left in words, and its mark: overdue, or soon within 6 hours."""
-    from datetime import datetime
-
-    moment = datetime.fromisoformat(due_at) if isinstance(due_at, str) else due_at
+    """An hour clock's time left in words (whole minutes, never rounded up), and its mark: overdue, or soon within
+    6 hours."""
+    moment = datetime_of(due_at)
     seconds = (moment - now).total_seconds()
+    hours, minutes = divmod(int(abs(seconds)) // 60, 60)
+    span = f"{hours} 小时 {minutes} 分钟" if hours else f"{minutes} 分钟"
     if seconds < 0:
-        late = -seconds / 3600
-        return (f"已超时 {late:.0f} 小时" if late >= 1 else f"已超时 {-seconds / 60:.0f} 分钟"), "overdue"
-    hours = seconds / 3600
-    text = f"还剩 {hours:.0f} 小时" if hours >= 1 else f"还剩 {seconds / 60:.0f} 分钟"
-    return text, ("soon" if hours <= 6 else "")
+        return f"已超时 {span}", "overdue"
+    return f"还剩 {span}", ("soon" if seconds <= 6 * 3600 else "")
 
 
 def gk_queue(engine: Engine, roles: frozenset[str], department: str | None, cal: WorkCalendar, today: date,
