@@ -123,11 +123,27 @@ async def annual_action(request: Request, year: int, action: str) -> Response:
     if isinstance(got := await posted(request, lambda r: who_holding(r, *OVERSIGHT)), Response):
         return got
     _, form = got
-    if _year(str(year), 0) is None or action not in ("draft", "publish", "amend"):
+    if _year(str(year), 0) is None or action not in ("draft", "publish", "amend", "adjust"):
         return refused_page(request, "没有这个操作", 404)
     values = {k: str(v) for k, v in form.items() if k.startswith("section.") or k == "reason"}
     if action == "publish":
         answer = await api_call(request, "POST", f"{API}/annual/{year}/publish", headers=bearer(request))
+    elif action == "adjust":  # one cell of table 三 handled outside the system; the others kept as they are
+        values = {k: str(v).strip() for k, v in form.items() if k in ("row", "column", "count", "adjust_reason")}
+        try:
+            count = int(values.get("count", ""))
+        except ValueError:
+            return await _annual_page(request, year, error="调整件数须是整数（减少填负数，填 0 撤销该格的调整）",
+                                      values=values, status_code=422)
+        code, live = await _get(request, f"{API}/annual/{year}", draft="true")
+        adjustments = {row: dict(cells) for row, cells in ((live or {}).get("table3", {}).get("adjustments") or {}).items()}
+        cells = adjustments.setdefault(values.get("row", ""), {})
+        if count:
+            cells[values.get("column", "")] = count
+        else:
+            cells.pop(values.get("column", ""), None)
+        answer = await api_call(request, "PUT", f"{API}/annual/{year}/draft", headers=bearer(request), json={
+            "table3_adjustments": adjustments, "table3_adjustment_reason": values.get("adjust_reason", "")})
     else:
         body: dict[str, Any] = {"sections": _section_changes(form, await _generated(request, year))}
         if action == "amend":

@@ -42,6 +42,24 @@ async def test_supervisor_publishes_and_corrects_the_annual_report(browser, live
 
     await chief.goto(f"/staff/reports/annual?year={year}")
     assert await chief.locator("#check-ok").count() == 1
+    # One application received on paper and handled outside the system: new +1 alone breaks 一＋二＝三（七）＋四 …
+    adjust = chief.locator("#form-adjust")
+    await adjust.get_by_label("行").select_option("new")
+    await adjust.get_by_label("申请人类别（列）").select_option("natural-person")
+    await adjust.get_by_label("调整件数").fill("1")
+    await adjust.get_by_label("调整理由").fill("窗口受理的纸质申请一件，未录入系统，年底仍在办理")
+    await adjust.get_by_role("button", name="保存调整").click()
+    await chief.wait_for_url("**done=adjust")
+    assert "不相等" in await chief.locator("#blocking").inner_text()
+    # … and carried over to next year with it, the check passes again
+    adjust = chief.locator("#form-adjust")
+    await adjust.get_by_label("行").select_option("carried-out")
+    await adjust.get_by_label("申请人类别（列）").select_option("natural-person")
+    await adjust.get_by_label("调整件数").fill("1")
+    await adjust.get_by_role("button", name="保存调整").click()
+    await chief.wait_for_url("**done=adjust")
+    assert await chief.locator("#check-ok").count() == 1
+    assert "+1" in await chief.locator("#adjustments").inner_text()
     overview = chief.get_by_label("一、总体情况")
     await overview.fill(f"{year}年，本机关认真贯彻落实《政府信息公开条例》。")
     await chief.locator("#form-draft").get_by_role("button", name="保存草稿").click()
