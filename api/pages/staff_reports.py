@@ -31,6 +31,10 @@ CASE_SOURCES = {"manual": "人工登记", "records": "从办理记录发现"}
 TABLE4_CELLS = tuple(TABLE4_RESULTS.items())
 
 
+def _case_number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and 1 <= int(text) <= 2_147_483_647
+
+
 def _year(text: str, default: int) -> int | None:
     if not text:
         return default
@@ -119,12 +123,13 @@ async def _generated(request: Request, year: int) -> dict[str, str]:
 
 
 @router.post("/annual/{year}/{action}")
-async def annual_action(request: Request, year: int, action: str) -> Response:
+async def annual_action(request: Request, year: str, action: str) -> Response:
     if isinstance(got := await posted(request, lambda r: who_holding(r, *OVERSIGHT)), Response):
         return got
     _, form = got
-    if _year(str(year), 0) is None or action not in ("draft", "publish", "amend", "adjust"):
-        return refused_page(request, "没有这个操作", 404)
+    if (chosen := _year(year, 0)) is None or action not in ("draft", "publish", "amend", "adjust"):
+        return refused_page(request, "没有这个页面或操作", 404)
+    year = chosen
     values = {k: str(v) for k, v in form.items() if k.startswith("section.") or k == "reason"}
     if action == "publish":
         answer = await api_call(request, "POST", f"{API}/annual/{year}/publish", headers=bearer(request))
@@ -156,9 +161,12 @@ async def annual_action(request: Request, year: int, action: str) -> Response:
     return await _annual_page(request, year, error=_message(answer), values=values, status_code=answer.status_code)
 
 
-async def _download(request: Request, path: str, params: dict[str, Any]) -> Response:
+async def _download(request: Request, year: str, path: str, params: dict[str, Any]) -> Response:
     if isinstance(user := await who_holding(request, *OVERSIGHT), Response):
         return user
+    if _year(year, 0) is None:
+        return refused_page(request, "年度应为 2008 至 2100 之间的四位数字", 404)
+    path = path.format(year=year)
     answer = await api_call(request, "GET", path, headers=bearer(request), params={k: v for k, v in params.items() if v})
     if answer.status_code != 200:
         return refused_page(request, detail_of(answer), answer.status_code)
@@ -167,13 +175,13 @@ async def _download(request: Request, path: str, params: dict[str, Any]) -> Resp
 
 
 @router.get("/annual/{year}.pdf")
-async def annual_pdf(request: Request, year: int, version: str = "") -> Response:
-    return await _download(request, f"{API}/annual/{year}.pdf", {"version": version if version.isdigit() else None})
+async def annual_pdf(request: Request, year: str, version: str = "") -> Response:
+    return await _download(request, year, f"{API}/annual/{{year}}.pdf", {"version": version if version.isdigit() else None})
 
 
 @router.get("/annual/{year}.xlsx")
-async def annual_xlsx(request: Request, year: int, version: str = "") -> Response:
-    return await _download(request, f"{API}/annual/{year}.xlsx", {"version": version if version.isdigit() else None})
+async def annual_xlsx(request: Request, year: str, version: str = "") -> Response:
+    return await _download(request, year, f"{API}/annual/{{year}}.xlsx", {"version": version if version.isdigit() else None})
 
 
 # --- 考核评议 --------------------------------------------------------------------------------------------
@@ -238,10 +246,13 @@ async def assessment(request: Request, year: str = "") -> Response:
 
 
 @router.post("/assessment/{year}/scores")
-async def assessment_score(request: Request, year: int) -> Response:
+async def assessment_score(request: Request, year: str) -> Response:
     if isinstance(got := await posted(request, lambda r: who_holding(r, *OVERSIGHT)), Response):
         return got
     _, form = got
+    if (chosen := _year(year, 0)) is None:
+        return refused_page(request, "年度应为 2008 至 2100 之间的四位数字", 404)
+    year = chosen
     values = {k: str(v) for k, v in form.items()}
     try:
         score = float(values.get("score", "").strip())
@@ -256,8 +267,8 @@ async def assessment_score(request: Request, year: int) -> Response:
 
 
 @router.get("/assessment/{year}/sheet.xlsx")
-async def assessment_xlsx(request: Request, year: int) -> Response:
-    return await _download(request, f"{API}/assessment/{year}/sheet.xlsx", {})
+async def assessment_xlsx(request: Request, year: str) -> Response:
+    return await _download(request, year, f"{API}/assessment/{{year}}/sheet.xlsx", {})
 
 
 # --- 责任追究 ---------------------------------------------------------------------------------------------
@@ -321,12 +332,12 @@ async def accountability_scan(request: Request) -> Response:
 
 
 @router.post("/accountability/{case_id}/{action}")
-async def accountability_step(request: Request, case_id: int, action: str) -> Response:
+async def accountability_step(request: Request, case_id: str, action: str) -> Response:
     if isinstance(got := await posted(request, lambda r: who_holding(r, *OVERSIGHT)), Response):
         return got
     _, form = got
-    if action not in ("escalate", "close"):
-        return refused_page(request, "没有这个操作", 404)
+    if action not in ("escalate", "close") or not _case_number(case_id):
+        return refused_page(request, "没有这个页面或操作", 404)
     values = {k: str(v).strip() for k, v in form.items()}
     body = {"reason": values.get("reason", "")} if action == "escalate" else {"outcome": values.get("outcome", "")}
     answer = await api_call(request, "POST", f"{API}/accountability/{case_id}/{action}", json=body,
@@ -383,10 +394,12 @@ async def remedies_register(request: Request) -> Response:
 
 
 @router.post("/remedies/{case_id}/result")
-async def remedies_result(request: Request, case_id: int) -> Response:
+async def remedies_result(request: Request, case_id: str) -> Response:
     if isinstance(got := await posted(request, lambda r: who_holding(r, *OVERSIGHT)), Response):
         return got
     _, form = got
+    if not _case_number(case_id):
+        return refused_page(request, "没有这个案件", 404)
     values = {k: str(v).strip() for k, v in form.items()}
     if not values.get("concluded_on"):
         return await _remedies_page(request, error="请填写审结日期", error_at=f"result-{case_id}", values=values,

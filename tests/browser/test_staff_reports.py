@@ -90,6 +90,9 @@ async def test_supervisor_publishes_and_corrects_the_annual_report(browser, live
     await desktop_and_phone(chief, "staff-reports-annual-published")
     await chief.goto(f"/staff/reports/annual?year={year}&version=1")
     assert "《中华人民共和国" not in await chief.locator("p.prose").first.inner_text()  # version 1 as it was
+    answer = await chief.goto("/staff/reports/annual/20x9.pdf")  # a mistyped address: a page in Chinese, not JSON
+    assert answer.status == 404 and "年度应为" in await chief.locator("[role=alert]").inner_text()
+    refused_as_expected(chief)
 
 
 async def test_handler_has_no_reports_page(browser, live_server):
