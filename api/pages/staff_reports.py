@@ -222,7 +222,7 @@ def month_bars(year: int, monthly: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def _assessment_page(request: Request, year: int, *, error: str | None = None, values: dict | None = None,
-                           status_code: int = 200) -> Response:
+                           status_code: int = 200, error_at: str = "score") -> Response:
     code, sheets = await _get(request, f"{API}/assessment/{year}/sheet")
     if code != 200:
         return refused_page(request, (sheets or {}).get("detail") or "考核评议读取失败", code)
@@ -231,6 +231,7 @@ async def _assessment_page(request: Request, year: int, *, error: str | None = N
     return page(request, "staff/reports_assessment.html", {
         "year": year, "sheets": sheets, "figures": figures, "rates": rate_bars(figures["departments"]),
         "months": month_bars(year, figures["monthly"]), "sources": SOURCES, "error": error, "values": values or {},
+        "error_at": error_at,
         "done": request.query_params.get("done", ""),
     }, current="reports", status_code=status_code)
 
@@ -264,6 +265,33 @@ async def assessment_score(request: Request, year: str) -> Response:
     if answer.status_code == 200:
         return redirect(request, f"/staff/reports/assessment?year={year}&done=score")
     return await _assessment_page(request, year, error=_message(answer), values=values, status_code=answer.status_code)
+
+
+@router.post("/assessment/{year}/scheme")
+async def assessment_scheme(request: Request, year: str) -> Response:
+    """The year's scheme: its weight in the annual appraisal and each criterion's points (labels and sources kept)."""
+    if isinstance(got := await posted(request, lambda r: who_holding(r, *OVERSIGHT)), Response):
+        return got
+    _, form = got
+    if (chosen := _year(year, 0)) is None:
+        return refused_page(request, "年度应为 2008 至 2100 之间的四位数字", 404)
+    year = chosen
+    values = {k: str(v).strip() for k, v in form.items()}
+    code, scheme = await _get(request, f"{API}/assessment/{year}/scheme")
+    if code != 200:
+        return refused_page(request, (scheme or {}).get("detail") or "考核评分表读取失败", code)
+    try:
+        body = {"assessment_weight_percent": float(values.get("assessment_weight_percent", "")),
+                "criteria": [{"key": c["key"], "label": c["label"], "source": c["source"],
+                              "weight": float(values.get(f"weight.{c['key']}", ""))} for c in scheme["criteria"]]}
+    except ValueError:
+        return await _assessment_page(request, year, error="权重和分值须是数字", error_at="scheme", values=values,
+                                      status_code=422)
+    answer = await api_call(request, "PUT", f"{API}/assessment/{year}/scheme", json=body, headers=bearer(request))
+    if answer.status_code == 200:
+        return redirect(request, f"/staff/reports/assessment?year={year}&done=scheme")
+    return await _assessment_page(request, year, error=_message(answer), error_at="scheme", values=values,
+                                  status_code=answer.status_code)
 
 
 @router.get("/assessment/{year}/sheet.xlsx")

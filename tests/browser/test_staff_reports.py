@@ -139,6 +139,16 @@ async def test_assessment_sheet_charts_and_a_manual_score(browser, live_server, 
     await chief.wait_for_url("**done=score")
     sheet = chief.locator("section.sheet", has=chief.locator("h3", has_text="综合统计科"))
     assert "14" in await sheet.locator("tr", has_text="工作部署").inner_text()
+    scheme = chief.locator("#form-scheme")
+    await scheme.get_by_label("工作部署（人工评分）分值").fill("20")
+    await scheme.get_by_role("button", name="保存评分办法").click()
+    assert "合计须为100分（现为105分）" in await chief.locator("#error-scheme").inner_text()
+    refused_as_expected(chief)
+    scheme = chief.locator("#form-scheme")
+    await scheme.get_by_label("制度建设（人工评分）分值").fill("10")
+    await scheme.get_by_role("button", name="保存评分办法").click()
+    await chief.wait_for_url("**done=scheme")
+    assert "工作部署（20" in await chief.locator("#form-score").get_by_label("指标").inner_text()
     await desktop_and_phone(chief, "staff-reports-assessment")
 
 
