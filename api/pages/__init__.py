@@ -8,13 +8,14 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.pages import (participation_pages, proactive_pages, public, staff, staff_admin, staff_participation,
-                       staff_proactive, staff_release)
+                       staff_proactive, staff_release, staff_reports)
 from api.pages.common import STATIC_DIR
 
 # Page routers in the order they are matched; other page modules add theirs here.
 # staff_release before staff: its POST …/release-files would otherwise be taken for an action of staff.act.
 ROUTERS = [public.router, staff_release.router, staff.router, staff_admin.router, proactive_pages.router,
-           staff_proactive.router, participation_pages.router, staff_participation.router]  # issues 22, 26
+           staff_proactive.router, participation_pages.router, staff_participation.router,
+           staff_reports.router]  # issues 22, 26, 23
 
 
 def mount_pages(app: FastAPI) -> None:

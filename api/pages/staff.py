@@ -138,12 +138,15 @@ async def queue(request: Request) -> Response:
         return user
     today = clock.today()
     rows = await run_in_threadpool(_queue_rows, request, user, today)
+    # issue 23 point 7: the 政务公开 work waiting for the same roles
+    gk_rows = await run_in_threadpool(staff_data.gk_queue, request.app.state.engine, user.role_set(), user.department,
+                                      _calendar(request), today, clock.now())
     notice = None
     if "admin" in user.role_set():  # issue 23 point 8: the admin is told of locked accounts
         locked = await api_call(request, "GET", "/api/v1/admin/locked", headers=bearer(request))
         if locked.status_code == 200 and locked.json():
             notice = f"有 {len(locked.json())} 个账户因连续密码错误被锁定，请到“系统管理”核实后处理"
-    return page(request, "staff/queue.html", {"rows": rows, "today": today, "notice": notice,
+    return page(request, "staff/queue.html", {"rows": rows, "gk_rows": gk_rows, "today": today, "notice": notice,
                                                "locked_link": bool(notice)}, current="queue")
 
 

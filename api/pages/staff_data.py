@@ -334,3 +334,160 @@ def open_due_dates_from(conn: Connection, first_day: date) -> list[tuple[date, i
         select(A.c.due_on, func.count()).where(OPEN, A.c.due_on >= first_day).group_by(A.c.due_on)
     ).all()
     return [(r[0], r[1]) for r in rows]
+
+
+# --- 政务公开 work in the queue (issue 23 point 7) -------------------------------------------------------
+#
+# Each role's own steps of the 政务公开 processes, read from the rows their workflows write (db/models_proactive.py,
+# db/models_participation.py) as the workflows' phases say whose turn it is (workflows/proactive.py,
+# workflows/corrections.py, workflows/participation.py) and the API's role checks say who may act
+# (api/routes/proactive.py, corrections.py, participation.py): review by a 保密审查员; publication, changes,
+# responses, corrections, revisions, feedback and answers by a handler of the record's section (any section for
+# a supervisor); approval of a draft for comment by a supervisor; routing of a question by the desk or a
+# supervisor. Dates are due dates (working days left); a public-opinion event counts hours (its limits run in
+# hours from the instant it was found, seed 002 art. 21).
+
+
+@dataclass
+class GkRow:
+    record_id: str
+    what: str  # the kind of record, in words
+    title: str
+    description: str  # the step waiting
+    href: str
+    section: str | None
+    due_on: date | None = None
+    due_at: Any = None  # an instant for the hour clocks
+    left: str = ""
+    mark: str = ""
+
+
+def _instant_day(moment, *, period_end: bool = True) -> date | None:
+    """The Shanghai day of an instant; of a period's end (00:00 of the next day, clock.deadline.end_of_day_instant),
+    the period's last day."""
+    from datetime import timezone
+
+    from clock import SHANGHAI
+
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    if period_end:
+        moment -= timedelta(microseconds=1)
+    return moment.astimezone(SHANGHAI).date()
+
+
+def _gk_rows(conn: Connection, roles: frozenset[str], department: str | None) -> list[GkRow]:
+    from db.models_participation import Draft, Inquiry
+    from db.models_proactive import CatalogueItem, CorrectionRequest, OpinionEvent
+
+    C, R, O = CatalogueItem.__table__, CorrectionRequest.__table__, OpinionEvent.__table__  # type: ignore[attr-defined]
+    D, Q = Draft.__table__, Inquiry.__table__  # type: ignore[attr-defined]
+    reviewer, supervisor = "reviewer" in roles, "supervisor" in roles
+    editor = supervisor or "handler" in roles
+
+    def own(column):  # a handler: their section's records; a supervisor: every section's
+        if supervisor:
+            return literal(True)
+        return column == department if department is not None else literal(False)
+
+    def what_item(kind: str) -> str:
+        return "政策解读" if kind == "interpretation" else "主动公开信息"
+
+    rows: list[GkRow] = []
+    steps = []
+    if reviewer:
+        steps.append(("in-review", "保密审查（谁签发、谁把关）", literal(True)))
+    if editor:
+        steps += [("approved", "公开发布", own(C.c.section)), ("returned", "审查退回：修改后重新送审", own(C.c.section))]
+    for status_, description, where in steps:
+        for r in conn.execute(select(C.c.id, C.c.kind, C.c.title, C.c.section, C.c.due_at)
+                              .where(C.c.status == status_, where).order_by(C.c.due_at).limit(QUEUE_LIMIT)).mappings():
+            rows.append(GkRow(r["id"], what_item(r["kind"]), r["title"], description, f"/staff/gk/catalogue/{r['id']}",
+                              r["section"], due_on=_instant_day(r["due_at"])))
+    corrections = ([("in-review", "告知书保密审查")] if reviewer else []) + ([("handling", "办理更正申请")] if editor else [])
+    for status_, description in corrections:
+        for r in conn.execute(select(R.c.id, R.c.person_name, R.c.due_on).where(R.c.status == status_)
+                              .order_by(R.c.due_on).limit(QUEUE_LIMIT)).mappings():
+            rows.append(GkRow(r["id"], "更正申请", f"{r['person_name']}的更正申请", description,
+                              f"/staff/gk/correction/{r['id']}", None, due_on=r["due_on"]))
+    if editor:
+        for r in conn.execute(select(O.c.id, O.c.title, O.c.limits, O.c.responses).where(O.c.status == "open")
+                              .order_by(O.c.found_at).limit(QUEUE_LIMIT)).mappings():
+            unmet = sorted((limit for limit in r["limits"] if not limit.get("met_at")),
+                           key=lambda limit: limit["limit"]["due_at"])
+            if unmet:
+                first = unmet[0]["limit"]
+                description, due_at = f"回应舆情：{first['label']}", first["due_at"]
+            else:
+                description, due_at = "已按时回应：记录后续回应或办结", None
+            rows.append(GkRow(r["id"], "政务舆情", r["title"], description, f"/staff/gk/opinion/{r['id']}", None,
+                              due_at=due_at))
+    drafts = []
+    if reviewer:
+        drafts += [("in-review", "征求意见稿保密审查", literal(True)),
+                   ("feedback-review", "意见采纳情况保密审查", literal(True))]
+    if editor:
+        drafts += [("returned", "审查退回：修改后重新送审", own(D.c.section)),
+                   ("closed", "征求意见期满：整理意见并提出采纳情况", own(D.c.section))]
+    if supervisor:
+        drafts.append(("reviewed", "批准公开征求意见", literal(True)))
+    for phase, description, where in drafts:
+        for r in conn.execute(select(D.c.id, D.c.title, D.c.section, D.c.feedback_due_at).where(D.c.phase == phase, where)
+                              .order_by(D.c.updated_at).limit(QUEUE_LIMIT)).mappings():
+            due = _instant_day(r["feedback_due_at"]) if phase in ("closed", "feedback-review") else None
+            rows.append(GkRow(r["id"], "征求意见", r["title"], description, f"/staff/participation/drafts/{r['id']}",
+                              r["section"], due_on=due))
+    questions = []
+    if roles & {"registrar", "supervisor"}:
+        questions.append(("unrouted", "分送承办科室", literal(True)))
+    if editor:
+        questions.append(("routed", "答复咨询", own(Q.c.section)))
+    if reviewer:
+        questions.append(("in-review", "答复保密审查", literal(True)))
+    for status_, description, where in questions:
+        for r in conn.execute(select(Q.c.id, Q.c.question, Q.c.section, Q.c.due_on).where(Q.c.status == status_, where)
+                              .order_by(Q.c.due_on).limit(QUEUE_LIMIT)).mappings():
+            question = r["question"]
+            rows.append(GkRow(r["id"], "在线咨询", question if len(question) <= 40 else question[:40] + "…", description,
+                              f"/staff/participation/inquiries/{r['id']}", r["section"], due_on=r["due_on"]))
+    return rows
+
+
+def hours_left(due_at, now) -> tuple[str, str]:
+    """An hour clock's time left in words (whole minutes, never rounded up), and its mark: overdue, or soon within
+    6 hours."""
+    moment = datetime_of(due_at)
+    seconds = (moment - now).total_seconds()
+    hours, minutes = divmod(int(abs(seconds)) // 60, 60)
+    span = f"{hours} 小时 {minutes} 分钟" if hours else f"{minutes} 分钟"
+    if seconds < 0:
+        return f"已超时 {span}", "overdue"
+    return f"还剩 {span}", ("soon" if seconds <= 6 * 3600 else "")
+
+
+def gk_queue(engine: Engine, roles: frozenset[str], department: str | None, cal: WorkCalendar, today: date,
+             now) -> list[GkRow]:
+    """The 政务公开 steps waiting for one of `roles`: overdue first, then soonest due; undated last."""
+    with engine.connect() as conn:
+        rows = _gk_rows(conn, roles, department)
+    left_of = WorkingDaysLeft(cal, today, [r.due_on for r in rows if r.due_on])
+    for r in rows:
+        if r.due_at is not None:
+            r.left, r.mark = hours_left(r.due_at, now)
+            r.due_at = datetime_of(r.due_at)
+            r.due_on = _instant_day(r.due_at, period_end=False)
+        elif r.due_on is not None:
+            days = left_of(r.due_on)
+            r.mark = mark(days, r.due_on, today)
+            r.left = f"已逾期 {-days} 个工作日" if r.mark == "overdue" else (
+                f"剩余 {days} 个工作日" if days > 0 else "今天到期")
+    rows.sort(key=lambda r: (r.due_on is None, r.due_on or date.max, r.record_id, r.description))
+    return rows
+
+
+def datetime_of(value):
+    from datetime import datetime
+
+    return datetime.fromisoformat(value) if isinstance(value, str) else value

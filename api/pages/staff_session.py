@@ -148,6 +148,7 @@ NAV = [
     ("gk", "/staff/gk", "政务公开", ("registrar", "handler", "reviewer", "supervisor")),
     ("participation", "/staff/participation", "公众参与", ("registrar", "handler", "reviewer", "supervisor")),  # issue 26
     ("outbox", "/staff/outbox", "发件箱", ("registrar", "reviewer", "supervisor")),
+    ("reports", "/staff/reports", "年报与考核", ("supervisor", "admin")),  # issue 23 point 3
     ("admin", "/staff/admin", "系统管理", ("admin",)),
 ]
 
