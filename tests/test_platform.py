@@ -255,3 +255,18 @@ async def test_the_platforms_oversight_sees_every_agencys_figures_and_sums_table
                  for code, table in parts.items()}
     assert report["check"]["ok"], report["check"]
     assert sum(report["table3"][r]["total"] for r in report["table3"]) > 0, new_total
+
+
+async def test_the_public_side_lists_the_agencies_and_the_form_takes_one(isolated_api):
+    api = isolated_api
+    await second_agency(api)
+    page = {"Authorization": "", "Accept": "text/html"}
+    home = await api.get("/", headers=page)
+    assert home.status_code == 200 and "某县统计局" in home.text and "本平台的行政机关" in home.text
+    searched = await api.get("/", params={"q": "某县"}, headers=page)
+    assert f'href="/agencies/{WEST}"' in searched.text and 'href="/agencies/main"' not in searched.text
+    own = await api.get(f"/agencies/{WEST}", headers=page)
+    assert own.status_code == 200 and f"/apply?agency={WEST}" in own.text
+    assert (await api.get("/agencies/nowhere", headers=page)).status_code == 404
+    form = await api.get("/apply", params={"agency": WEST}, headers=page)
+    assert 'name="agency"' in form.text and f'value="{WEST}" selected' in form.text

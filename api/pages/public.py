@@ -63,16 +63,37 @@ ITEM_FRIENDLY = {
 # --- the guide --------------------------------------------------------------------------------
 
 
+async def _agencies(request: Request, q: str = "") -> list[dict[str, Any]]:
+    """The agencies on the platform (issue 25), through the public API like every other read of these pages."""
+    response = await api_call(request, "GET", "/api/v1/agencies", params={"q": q} if q else None)
+    return response.json() if response.status_code == 200 else []
+
+
 @router.get("/")
-async def guide(request: Request) -> Response:
-    return render(request, "public/guide.html", {"page": "guide"})
+async def guide(request: Request, q: str = "") -> Response:
+    """The guide; on a platform of several agencies, first the agencies, searchable by name and region."""
+    q = q.strip()[:50]
+    everyone = await _agencies(request)
+    shown = await _agencies(request, q) if q else everyone
+    return render(request, "public/guide.html", {"page": "guide", "agencies": shown, "platform": len(everyone) > 1,
+                                                 "q": q})
+
+
+@router.get("/agencies/{code}")
+async def agency_page(request: Request, code: str) -> Response:
+    """One agency's own page on the platform: apply to it, track, its catalogue and annual reports."""
+    found = next((a for a in await _agencies(request) if a["code"] == code), None)
+    if found is None:
+        return render(request, "public/agency_missing.html", {"page": "guide", "code": code}, status_code=404)
+    return render(request, "public/agency.html", {"page": "guide", "agency": found})
 
 
 # --- the online application (Reg. 29) ---------------------------------------------------------
 
 
-def _blank_form() -> dict[str, Any]:
-    return {"applicant_kind": "natural-person", "org_type": "", "applicant": {}, "items": [""], "delivery_method": ""}
+def _blank_form(agency: str = "") -> dict[str, Any]:
+    return {"applicant_kind": "natural-person", "org_type": "", "applicant": {}, "items": [""], "delivery_method": "",
+            "agency": agency}
 
 
 def _form_values(form: FormData) -> dict[str, Any]:
@@ -86,6 +107,7 @@ def _form_values(form: FormData) -> dict[str, Any]:
         "items": items,
         "delivery_method": str(form.get("delivery_method", "")),
         "resubmit": form.get("resubmit") == "yes",
+        "agency": str(form.get("agency", "")).strip()[:20],
     }
 
 
@@ -105,6 +127,8 @@ def _body(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         errors["items.0.description"] = ITEM_FRIENDLY["missing"]
     body = {"applicant": applicant, "items": items or [{"description": ""}],
             "delivery_method": values["delivery_method"] or None, "resubmit": values.get("resubmit", False)}
+    if values.get("agency"):
+        body["agency"] = values["agency"]  # issue 25: the agency applied to (the API refuses none of several)
     return body, errors
 
 
@@ -139,8 +163,9 @@ def _api_errors(response, values: dict[str, Any]) -> dict[str, str]:
 
 
 @router.get("/apply")
-async def apply_form(request: Request) -> Response:
-    return render(request, "public/apply.html", {"page": "apply", "values": _blank_form(), "errors": {}})
+async def apply_form(request: Request, agency: str = "") -> Response:
+    return render(request, "public/apply.html", {"page": "apply", "values": _blank_form(agency.strip()[:20]),
+                                                 "errors": {}, "agencies": await _agencies(request)})
 
 
 @router.get("/apply/item")
@@ -155,7 +180,7 @@ async def apply_item_row(request: Request, index: int = 1) -> Response:
 async def apply_submit(request: Request) -> Response:
     form = await request.form()
     values = _form_values(form)
-    context: dict[str, Any] = {"page": "apply", "values": values, "errors": {}}
+    context: dict[str, Any] = {"page": "apply", "values": values, "errors": {}, "agencies": await _agencies(request)}
     if not csrf_ok(request, form):
         return render(request, "public/apply.html", context | {"error": CSRF_FAILED}, status_code=400)
     if form.get("action") == "add-item":  # without JavaScript: the same form with one more row

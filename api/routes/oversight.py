@@ -88,7 +88,7 @@ def _consolidated(engine, year: int) -> dict[str, Any]:
             counts = table3_counts(session, year)
         table = build_table3(counts["new"], counts["carried_in"], counts["results"], counts["carried_out"])
         parts.append({"agency": agency.code, "name": agency.name, "region": agency.region, "table3": table,
-                      "report": f"/agencies/{agency.code}#annual-{year}"})
+                      "page": f"/agencies/{agency.code}"})
         total = table if total is None else {row: {column: total[row][column] + n for column, n in cells.items()}
                                              for row, cells in table.items()}
     total = total or build_table3({}, {}, {}, {})
