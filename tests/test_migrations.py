@@ -179,3 +179,36 @@ def test_extension_requests_recorded_before_0016_wait_for_the_supervisor_after_i
     with bare_engine.connect() as connection:
         waiting = {r[0] for r in connection.execute(text("SELECT id FROM application WHERE extension_pending"))}
     assert waiting == {"GK-1", "GK-3"}
+
+
+def test_a_single_agency_installation_becomes_the_platforms_first_agency(bare_engine: Engine) -> None:
+    """Migration 0030 (issue 25 point 6): an installation of one agency upgrades in place: its applications, staff
+    and counters become the first agency's (DISCLOSURE_AGENCY_CODE, "main" by default); nothing is renumbered."""
+    with bare_engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0023_release_seal")
+    with bare_engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO application (id, received_on, channel, applicant_name, applicant_type, delivery_method,"
+            " policy, status, due_provisional, overdue, paused, extended, created_at, updated_at, version,"
+            " extension_pending) VALUES ('GK-2026-000007', '2026-03-02', 'online', '张三', 'natural-person', 'email',"
+            " 'national-2019', 'handling', false, false, false, false, '2026-03-02 01:00:00+00',"
+            " '2026-03-02 01:00:00+00', 3, false)"))
+        connection.execute(text(
+            "INSERT INTO staff_user (username, full_name, password_hash, roles, department, active, token_version,"
+            " created_at, updated_at) VALUES ('wang', '', 'x', 'handler', '综合统计科', true, 1,"
+            " '2026-03-02 01:00:00+00', '2026-03-02 01:00:00+00')"))
+        connection.execute(text("INSERT INTO application_number_counter (year, last) VALUES (2026, 7)"))
+        connection.execute(text("INSERT INTO document_number_counter (series, year, last) VALUES ('依公', 2026, 12)"))
+    init_db(bare_engine)
+    with bare_engine.connect() as connection:
+        assert connection.execute(text("SELECT id, agency FROM application")).one() == ("GK-2026-000007", "main")
+        assert connection.execute(text("SELECT agency FROM staff_user")).scalar_one() == "main"
+        assert connection.execute(text("SELECT agency, year, last FROM application_number_counter")).one() == ("main", 2026, 7)
+        assert connection.execute(text("SELECT agency, series, last FROM document_number_counter")).one() == ("main", "依公", 12)
+    from sqlmodel import Session
+
+    from db.repository import allocate_application_number
+
+    with Session(bare_engine) as session:  # the next number continues the installation's own series
+        assert allocate_application_number(session, 2026) == "GK-2026-000008"
+        session.commit()
