@@ -241,7 +241,7 @@ async def record(out: Path, only: list[str] | None = None) -> None:
     env = await WorkflowEnvironment.start_time_skipping_v2(
         dev_server_existing_path=str(TEMPORAL_CLI),
         dev_server_extra_args=["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true"],
-        search_attributes=[sa.STATUS, sa.DUE_AT, sa.OVERDUE],
+        search_attributes=[sa.STATUS, sa.DUE_AT, sa.OVERDUE, sa.AGENCY],
         data_converter=pydantic_data_converter,
     )
     try:

@@ -122,7 +122,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping_v2(
         dev_server_existing_path=str(TEMPORAL_CLI),
         dev_server_extra_args=["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true", *PINNED_CAN_CONFIG],
-        search_attributes=[sa.STATUS, sa.DUE_AT, sa.OVERDUE],
+        search_attributes=[sa.STATUS, sa.DUE_AT, sa.OVERDUE, sa.AGENCY],
         data_converter=TEST_DATA_CONVERTER,
     )
     yield environment

@@ -15,6 +15,7 @@ from sqlalchemy import func, select as core_select
 from sqlmodel import Session, select
 
 from db import tenancy
+from workflows import search_attributes
 from db.models import Application
 from services.accounts import create_user
 from services.agencies import create_agency
@@ -112,6 +113,8 @@ async def test_two_agencies_cannot_see_each_others_anything(isolated_api, mailbo
     with Session(api.app.state.engine) as session:
         owners = dict(session.exec(select(Application.id, Application.agency)).all())
     assert owners[ours] == "main" and owners[theirs] == WEST
+    described = await api.app.state.temporal.get_workflow_handle(theirs).describe()  # Temporal's UI filters by it
+    assert described.typed_search_attributes.get(search_attributes.AGENCY) == WEST
 
     # Lists: each supervisor sees their own agency's only.
     mine = (await api.get("/api/v1/applications", headers=api.as_user("chief-liu"))).json()

@@ -213,7 +213,7 @@ async def _start(client, settings, inp: ApplicationInput, due: DueDate, claim: i
             DisclosureApplicationWorkflow.run, inp, id=inp.application_id, task_queue=settings.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             memo={OWNER_MEMO: claim.scope} if claim else None,
-            search_attributes=sa.at_registration(due.due_on),
+            search_attributes=sa.at_registration(due.due_on, inp.agency),
         )
     except WorkflowAlreadyStartedError:
         if claim is not None and await started_by(client, inp.application_id, claim.scope):
