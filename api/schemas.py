@@ -265,7 +265,9 @@ FeeSettledBody = _without_by(messages.FeeSettled)
 
 # --- accounts ----------------------------------------------------------------------------------
 
-RoleName = Literal["registrar", "handler", "reviewer", "supervisor", "admin"]
+RoleName = Literal["registrar", "handler", "reviewer", "supervisor", "admin"]  # what an agency's admin may give
+# Shown, not given: the platform's 主管部门 (issue 25; only `admin.py create-oversight` makes it).
+ShownRole = Literal["registrar", "handler", "reviewer", "supervisor", "admin", "oversight"]
 Username = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -280,7 +282,7 @@ class UserOut(Out):
 
     username: str
     full_name: str
-    roles: list[RoleName]
+    roles: list[ShownRole]
     department: str | None
     active: bool
 

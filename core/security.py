@@ -21,7 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from core.config import Settings, get_settings
 from clock import SHANGHAI  # the one Asia/Shanghai zone (clock/deadline.py)
 
-Role = Literal["registrar", "handler", "reviewer", "supervisor", "admin"]
+Role = Literal["registrar", "handler", "reviewer", "supervisor", "admin", "oversight"]
 ROLES: tuple[str, ...] = ("registrar", "handler", "reviewer", "supervisor", "admin", "oversight")
 ROLE_NAMES = {"registrar": "登记人员", "handler": "承办人", "reviewer": "保密审查人员", "supervisor": "负责人",
               "admin": "系统管理员", "oversight": "政府信息公开工作主管部门"}

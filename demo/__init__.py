@@ -31,7 +31,10 @@ from sqlmodel import Session
 from core import clock
 from identity import credit_code, resident_id
 from services.accounts import create_user, update_user
+from db import tenancy
+from db.models_agency import Agency
 from db.models_security import StaffUser
+from services.agencies import create_agency, ensure_first_agency
 
 API = "/api/v1"
 STATS = "综合统计科"
@@ -44,6 +47,12 @@ class DemoStaff:
     full_name: str
     roles: tuple[str, ...]
     department: str | None = None
+    agency: str | None = None  # issue 25: None: the installation's own (first) agency
+
+
+# Issue 25: `make demo` is a platform of three agencies: the installation's own and two more, each with its desk,
+# handler and supervisor, and the platform's 主管部门 (every agency's figures).
+DEMO_AGENCIES = (("county-a", "某县统计局（演示）", "某市某县", "县统"), ("county-b", "某区统计局（演示）", "某市某区", "区统"))
 
 
 STAFF = (
@@ -53,8 +62,14 @@ STAFF = (
     DemoStaff("demo-zhao", "赵审查", ("reviewer",)),
     DemoStaff("demo-liu", "刘主任", ("supervisor",)),
     DemoStaff("demo-admin", "周管理", ("admin",)),
+    DemoStaff("demo-a-desk", "孙登记", ("registrar",), agency="county-a"),
+    DemoStaff("demo-a-hu", "胡承办", ("handler",), STATS, agency="county-a"),
+    DemoStaff("demo-a-chief", "钱主任", ("supervisor",), agency="county-a"),
+    DemoStaff("demo-b-desk", "吴登记", ("registrar",), agency="county-b"),
+    DemoStaff("demo-b-chief", "郑主任", ("supervisor",), agency="county-b"),
+    DemoStaff("demo-province", "冯处长", ("oversight",)),
 )
-DESK, WANG, LI, REVIEWER, CHIEF, ADMIN = (s.username for s in STAFF)
+DESK, WANG, LI, REVIEWER, CHIEF, ADMIN = (s.username for s in STAFF[:6])
 HANDLER_OF = {STATS: WANG, ENFORCEMENT: LI}
 
 
@@ -66,14 +81,19 @@ class DemoError(RuntimeError):
 
 
 def ensure_staff(engine: Engine, passwords: dict[str, str]) -> dict[str, str]:
-    """Every demo account exists and has the password recorded in `passwords` (filled in when missing)."""
-    with Session(engine) as session:
+    """Every demo agency and account exists and has the password recorded in `passwords` (filled in when missing)."""
+    with Session(engine) as session, tenancy.all_agencies():
+        for code, name, region, prefix in DEMO_AGENCIES:
+            if session.get(Agency, code) is None:
+                create_agency(session, code=code, name=name, region=region, document_number_prefix=prefix)
         for staff in STAFF:
             user = session.get(StaffUser, staff.username)
             if user is None:
                 password = passwords.get(staff.username) or secrets.token_urlsafe(12)
-                create_user(session, username=staff.username, password=password, roles=list(staff.roles),
-                            department=staff.department, full_name=staff.full_name)
+                with tenancy.acting_for(staff.agency or tenancy.FIRST_AGENCY):
+                    create_user(session, username=staff.username, password=password, roles=list(staff.roles),
+                                department=staff.department, full_name=staff.full_name)
+                    session.flush()
             elif staff.username not in passwords:  # demo.json lost: the demo account gets a new password
                 password = secrets.token_urlsafe(12)
                 update_user(session, user, password=password)
@@ -208,7 +228,7 @@ def _staff_body(n: int, *, department: str = STATS, channel: str = "letter-regis
 
 
 def _online_body(n: int, *, delivery: str = "portal", kind: str = "natural-person") -> dict[str, Any]:
-    return {"applicant": _applicant(n, kind=kind),
+    return {"applicant": _applicant(n, kind=kind), "agency": tenancy.FIRST_AGENCY,  # one of several (issue 25)
             "items": [{"description": ITEMS[n % len(ITEMS)]}], "delivery_method": delivery}
 
 
@@ -455,8 +475,10 @@ async def seed_demo(http: httpx.AsyncClient, engine: Engine, state_file: Path, *
 
 
 def staff_table(result: DemoResult) -> str:
+    agencies = {code: name for code, name, _, _ in DEMO_AGENCIES}
     rows = [f"  {s.username:<12} {result.staff[s.username]:<18} {s.full_name}  {'、'.join(s.roles)}"
-            + (f"（{s.department}）" if s.department else "") for s in STAFF]
+            + (f"（{s.department}）" if s.department else "") + (f" · {agencies[s.agency]}" if s.agency else "")
+            for s in STAFF]
     return "Demo staff (user name, password, name, roles):\n" + "\n".join(rows) + "\n"
 
 
@@ -467,6 +489,7 @@ async def seed_demo_at(base_url: str, settings) -> DemoResult:
     engine = make_engine(settings.database_url)
     try:
         init_db(engine)
+        ensure_first_agency(engine, settings)
         async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
             result = await seed_demo(http, engine, settings.data_dir / "demo.json")
     finally:

@@ -21,8 +21,19 @@ async def test_the_demo_fills_an_office_through_the_api_and_a_second_run_adds_no
             assert token.status_code == 200, token.text
             me = await http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
             roles[staff.username] = (tuple(me.json()["roles"]), me.json()["department"])
-        assert {r for rs, _ in roles.values() for r in rs} == {"registrar", "handler", "reviewer", "supervisor", "admin"}
+        assert {r for rs, _ in roles.values() for r in rs} == {"registrar", "handler", "reviewer", "supervisor", "admin",
+                                                               "oversight"}  # issue 25: the platform's 主管部门 too
         assert {d for rs, d in roles.values() if "handler" in rs} == {"综合统计科", "执法监督科"}
+
+        # Three agencies on the platform (issue 25), each with its own staff; the 主管部门 sees all three.
+        listed = (await http.get("/api/v1/agencies")).json()
+        assert len(listed) == 3
+        province = await http.post("/api/v1/auth/token", data={"username": "demo-province",
+                                                                 "password": first.staff["demo-province"]})
+        figures = await http.get("/api/v1/oversight/agencies",
+                                 headers={"Authorization": f"Bearer {province.json()['access_token']}"})
+        assert figures.status_code == 200 and len(figures.json()) == 3
+        assert sum(row["open"] for row in figures.json()) > 0
 
         # The states, as the API reports them to the demo supervisor.
         chief = await http.post("/api/v1/auth/token", data={"username": CHIEF, "password": first.staff[CHIEF]})
