@@ -21,7 +21,7 @@ from db.fees_repository import identity_rows, insert_identities
 from db.repository import allocate_application_numbers, insert_applications_if_absent, insert_query_codes_if_absent
 from db.session import session_scope, write_turn
 from core.group_commit import GroupCommit
-from workflows.messages import ApplicationInput
+from contracts.intake import ApplicationInput
 from workflows.records import initial_record, registration_event
 
 

@@ -155,7 +155,7 @@ async def main(args: argparse.Namespace) -> int:
 
         from workflows.application import DisclosureApplicationWorkflow
         from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow, CalendarBroadcastInput
-        from workflows.messages import CalendarYearPublished
+        from contracts.calendar import CalendarYearPublished
 
         task_queue = "bench-calendar"
         url, engine, address, env = services(s, args, resources, "bench_calendar", task_queue)

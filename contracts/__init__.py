@@ -1,5 +1,6 @@
-"""Contracts: the messages shared by workflows, activities and pure rules (letters/, screening/).
+"""Contracts: every message that crosses the Temporal boundary, shared by workflows, activities, the API and
+pure rules (letters/, screening/), split by topic (README "Layout").
 
-Depends on nothing of ours except the pure `outcomes` vocabulary; never import activities/, db/,
-api/ or workflows/ from here.
+Depends only on pure packages of ours (outcomes, clock, policy, workcalendar, proactive.rules); never import
+activities/, db/, api/, services/ or workflows/ from here (tests/test_architecture.py).
 """

@@ -158,7 +158,7 @@ def save_application(session: Session, record: ApplicationRecord, events: Sequen
     if fee:
         from db.fees_repository import save_fee
 
-        from workflows.messages import FeeState
+        from contracts.fees import FeeState
 
         save_fee(session, record.application_id, FeeState.model_validate(fee).model_dump())
     _insert_events(session, record.application_id, events)

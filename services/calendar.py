@@ -31,7 +31,7 @@ from db.session import session_scope
 from workcalendar import CalendarData, WorkCalendar, YearSchedule, load_calendar_data, parse_year_schedule
 from workflows.calendar_broadcast import RECOUNT_BATCH_SIZE, CalendarBroadcastBatchesWorkflow, CalendarBroadcastInput
 from workflows.proactive_calendar import DeadlineBroadcastInput, DeadlineCalendarBroadcastWorkflow
-from workflows.messages import CalendarYearPublished
+from contracts.calendar import CalendarYearPublished
 
 log = logging.getLogger("disclosure.calendar")
 FIRST_YEAR, LAST_YEAR = 2000, 2100

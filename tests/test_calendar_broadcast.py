@@ -13,7 +13,7 @@ from db.session import session_scope
 from tests.helpers import eventually, listed_row, register, state, today
 from workcalendar import YearSchedule
 from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow, CalendarBroadcastInput
-from workflows.messages import CalendarYearPublished
+from contracts.calendar import CalendarYearPublished
 
 # The tests through the server are date-sensitive like test_calendar_publication (the year told must be
 # unpublished for these applications): marker `dates`. The others read no clock.

@@ -26,7 +26,8 @@ from tests.test_evidence import assert_replays
 from tests.test_replay import replayer
 from workcalendar import CalendarData, WorkCalendar, YearSchedule
 from workcalendar.schedule import FIXED_DATE_HOLIDAYS
-from workflows.messages import ApplicationView, AssignHandler
+from contracts.application_view import ApplicationView
+from contracts.intake import AssignHandler
 
 # Date-sensitive: the Makefile runs this module again with the clock pinned (tests/dates.py).
 pytestmark = pytest.mark.dates
@@ -183,7 +184,7 @@ async def _broadcast_year(api, client, schedule: dict, year: int, lead: timedelt
     from db.repository import store_calendar_year
     from db.session import session_scope
     from workflows.calendar_broadcast import RECOUNT_BATCH_SIZE, CalendarBroadcastBatchesWorkflow, CalendarBroadcastInput
-    from workflows.messages import CalendarYearPublished
+    from contracts.calendar import CalendarYearPublished
 
     source = api.app.state.calendar
     source.refresh()

@@ -16,7 +16,7 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from core.temporal import SANDBOX, STRICT_SANDBOX, workflow_classes
 from core.codec import encrypted_data_converter
 from tests.helpers import TEST_CODEC_KEYS, act, eventually, register, through_review
-from workflows.messages import ApplicationInput
+from contracts.intake import ApplicationInput
 
 HISTORIES = Path(__file__).parent / "histories"
 RECORDED = sorted(HISTORIES.glob("*.json"))

@@ -73,16 +73,10 @@ with workflow.unsafe.imports_passed_through():
         LetterDelivery,
     )
     from workflows.records import registration_summary
-    from workflows.messages import (
-        FINAL_STATUSES,
-        ApplicationInput,
-        ApplicationOutcome,
-        ApplicationView,
-        ItemView,
-        LetterView,
-        StateQuery,
-        TimelineEntry,
-    )
+    from contracts.application_view import ApplicationOutcome, ApplicationView, StateQuery, TimelineEntry
+    from contracts.intake import ApplicationInput
+    from contracts.reply import ItemView, LetterView
+    from contracts.status import FINAL_STATUSES
 
 
 

@@ -19,11 +19,8 @@ with workflow.unsafe.imports_passed_through():
         ACTIVITY_TIMEOUT,
         PERSIST_RETRY,
     )
-    from workflows.messages import (
-        ApplicationView,
-        CalendarCatchUp,
-        CalendarYearPublished,
-    )
+    from contracts.application_view import ApplicationView
+    from contracts.calendar import CalendarCatchUp, CalendarYearPublished
 
 
 class CalendarHandlers:

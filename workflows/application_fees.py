@@ -18,14 +18,9 @@ with workflow.unsafe.imports_passed_through():
     )
     import notices
     from workflows.application_views import application_view
-    from workflows.messages import (
-        ApplicationView,
-        DecideFee,
-        FeeSettled,
-        FeeState,
-        ProposeFee,
-        Proposal,
-    )
+    from contracts.application_view import ApplicationView
+    from contracts.fees import DecideFee, FeeSettled, FeeState, ProposeFee
+    from contracts.reply import Proposal
 
 FEE_PAY_DAYS = 20  # 国办函〔2020〕109号: 20 working days from receipt of the fee notice
 

@@ -23,17 +23,12 @@ with workflow.unsafe.imports_passed_through():
     import notices
     from workflows.calendar_recount import reasons_wake_at
     from workflows.application_views import application_view
-    from workflows.messages import (
-        ApplicationView,
-        AskReasons,
-        DecideExcessive,
-        DecideExtension,
-        ExcessiveState,
-        ReasonsReceived,
-        ExtensionState,
-        Proposal,
+    from contracts.application_view import ApplicationView
+    from contracts.period import (
+        AskReasons, DecideExcessive, DecideExtension, ExcessiveState, ExtensionState, ReasonsReceived,
         RequestExtension,
     )
+    from contracts.reply import Proposal
 
 
 class PeriodHandlers:

@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
         ACTIVITY_TIMEOUT,
         PERSIST_RETRY,
     )
-    from workflows.messages import TimelineEntry
+    from contracts.application_view import TimelineEntry
 
 
 class RecordKeeping:

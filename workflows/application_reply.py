@@ -38,15 +38,9 @@ with workflow.unsafe.imports_passed_through():
         PURE_RETRY,
     )
     from workflows.report_records import record_for_report
-    from workflows.messages import (
-        ApplicationView,
-        ConfirmDelivery,
-        EditReplyDraft,
-        ItemView,
-        Proposal,
-        ProposeDecision,
-        ReviewDecision,
-        SignReply,
+    from contracts.application_view import ApplicationView
+    from contracts.reply import (
+        ConfirmDelivery, EditReplyDraft, ItemView, Proposal, ProposeDecision, ReviewDecision, SignReply,
         SubmitForReview,
     )
 

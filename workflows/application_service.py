@@ -24,7 +24,8 @@ with workflow.unsafe.imports_passed_through():
     from contracts.service import NoticeService
     from workflows.application_rules import why_final
     from workflows.application_views import application_view
-    from workflows.messages import ApplicationView, LetterServed, NoticeEvent
+    from contracts.application_view import ApplicationView
+    from contracts.service import LetterServed, NoticeEvent
 
 NoticeOf = Literal["supplement", "fee", "reasons"]
 

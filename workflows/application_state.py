@@ -14,19 +14,13 @@ from pydantic import BaseModel, Field, PrivateAttr
 from clock import DueDate
 from contracts.models import Letter, PrescreenFinding
 from workcalendar import CalendarData, WorkCalendar
-from workflows.messages import (
-    ApplicationInput,
-    ConsultationState,
-    Consultee,
-    ExcessiveState,
-    ExtensionState,
-    FeeState,
-    ItemView,
-    LetterView,
-    Status,
-    SupplementState,
-    TimelineEntry,
-)
+from contracts.application_view import TimelineEntry
+from contracts.consultations import ConsultationState, Consultee
+from contracts.fees import FeeState
+from contracts.intake import ApplicationInput, SupplementState
+from contracts.period import ExcessiveState, ExtensionState
+from contracts.reply import ItemView, LetterView
+from contracts.status import Status
 
 
 class ApplicationState(BaseModel):

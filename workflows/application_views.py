@@ -10,7 +10,8 @@ from contracts.models import ApplicationRecord, ItemRecord
 from workflows.application_rules import closing, pending_actions, report_outcome, status_of
 from workflows.application_state import ApplicationState
 from workflows.calendar_recount import clock_copy
-from workflows.messages import FINAL_STATUSES, ApplicationView, PausedInterval
+from contracts.application_view import ApplicationView, PausedInterval
+from contracts.status import FINAL_STATUSES
 
 
 def application_record(s: ApplicationState, now: datetime) -> ApplicationRecord:

@@ -35,7 +35,8 @@ with workflow.unsafe.imports_passed_through():
         WakeCursor,
     )
     from workcalendar import YearSchedule
-    from workflows.messages import CalendarYearPublished, Strict
+    from contracts.calendar import CalendarYearPublished
+    from contracts.payload import Strict
 
 # A page's signals are commands of one workflow task; the server keeps at most 2,000 pending signals
 # per execution (limit.numPendingSignals), and a page adds about 2 events each to this run's history.

@@ -21,19 +21,12 @@ with workflow.unsafe.imports_passed_through():
     from workcalendar import WorkCalendar
     from workflows.deadline_loop import (Pending, newer_calendar, recounted, raise_staff_alert, reminder_or_escalation,
                                          run_deadline_loop)
-    from workflows.messages import CalendarYearPublished
-    from workflows.proactive_messages import (
-        AlertRecord,
-        CorrectionInput,
-        CorrectionRecord,
-        CorrectionView,
-        CorrectRecord,
-        ForwardCorrection,
-        HistoryEntry,
-        ItemQuery,
-        RefuseCorrection,
+    from contracts.calendar import CalendarYearPublished
+    from contracts.corrections import (
+        CorrectionInput, CorrectionRecord, CorrectionView, CorrectRecord, ForwardCorrection, RefuseCorrection,
         ReviewCorrectionLetter,
     )
+    from contracts.proactive import AlertRecord, HistoryEntry, ItemQuery
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))

@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.disclosure import DisclosureActivities
     from contracts.models import StaffAlertInput
     from workcalendar import CalendarData
-    from workflows.messages import CalendarYearPublished
+    from contracts.calendar import CalendarYearPublished
 
 ACTIVITY_TIMEOUT = policies.ACTIVITY_TIMEOUT
 ALERT_RETRY = policies.DATABASE

@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from workcalendar import WorkCalendar
     from workflows.deadline_loop import (Pending, newer_calendar, raise_staff_alert, recounted, reminder_or_escalation,
                                          run_deadline_loop)
-    from workflows.messages import CalendarYearPublished
+    from contracts.calendar import CalendarYearPublished
 
 ACTIVITY_TIMEOUT = policies.ACTIVITY_TIMEOUT
 PERSIST_RETRY = policies.DATABASE

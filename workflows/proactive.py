@@ -21,26 +21,11 @@ with workflow.unsafe.imports_passed_through():
     from workcalendar import WorkCalendar
     from workflows.deadline_loop import (Pending, newer_calendar, recounted, raise_staff_alert, reminder_or_escalation,
                                          run_deadline_loop)
-    from workflows.messages import CalendarYearPublished
-    from workflows.proactive_messages import (
-        AlertRecord,
-        CatalogueItemInput,
-        CatalogueItemView,
-        CatalogueRecord,
-        ChangeItem,
-        CloseEvent,
-        HistoryEntry,
-        ItemQuery,
-        LimitState,
-        OpinionEventInput,
-        OpinionEventView,
-        OpinionRecord,
-        OpinionResponse,
-        PublicationEvidence,
-        PublishItem,
-        RecordResponse,
-        ReviewItem,
-        WithdrawItem,
+    from contracts.calendar import CalendarYearPublished
+    from contracts.proactive import (
+        AlertRecord, CatalogueItemInput, CatalogueItemView, CatalogueRecord, ChangeItem, CloseEvent, HistoryEntry,
+        ItemQuery, LimitState, OpinionEventInput, OpinionEventView, OpinionRecord, OpinionResponse,
+        PublicationEvidence, PublishItem, RecordResponse, ReviewItem, WithdrawItem,
     )
 
 ACTIVITY_TIMEOUT = policies.ACTIVITY_TIMEOUT

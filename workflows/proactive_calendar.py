@@ -22,8 +22,8 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.proactive import ProactiveActivities
-    from workflows.messages import CalendarYearPublished
-    from workflows.proactive_messages import DeadlineTable, OpenDeadlinesPage
+    from contracts.calendar import CalendarYearPublished
+    from contracts.calendar import DeadlineTable, OpenDeadlinesPage
 
 # A page's signals are commands of one workflow task (the server keeps at most 2,000 pending signals).
 DEFAULT_BATCH_SIZE = 500

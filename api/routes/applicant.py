@@ -34,7 +34,8 @@ from api.temporal_calls import run_update
 from core import clock
 from core.security import query_code_matches
 from db.models_security import ApplicantAccess
-from workflows.messages import ApplicationView, SupplementReceived, Withdraw
+from contracts.application_view import ApplicationView
+from contracts.intake import SupplementReceived, Withdraw
 
 router = APIRouter(prefix="/api/v1/applicant", tags=["applicants"],
                    dependencies=[Depends(rate_limited("applicant", "rate_limit_lookup_per_minute"))],

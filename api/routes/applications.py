@@ -45,31 +45,15 @@ from policy.intake import RECEIPT_BASIS
 from workflows import search_attributes as sa
 from workflows.application import DisclosureApplicationWorkflow
 from workcalendar import CalendarData
-from workflows.messages import (
-    FINAL_STATUSES,
-    ApplicationInput,
-    CalendarCatchUp,
-    ApplicationView,
-    AssignHandler,
-    ConfirmDelivery,
-    AskReasons,
-    DecideExcessive,
-    DecideExtension,
-    ReasonsReceived,
-    DecideSupplementLapse,
-    OverrideObjection,
-    ProposeDecision,
-    RequestExtension,
-    RequestSupplement,
-    RestartConsultation,
-    ReviewDecision,
-    SignReply,
-    StartConsultation,
-    StateQuery,
-    SubmitForReview,
-    SupplementReceived,
-    Withdraw,
+from contracts.application_view import ApplicationView, StateQuery
+from contracts.calendar import CalendarCatchUp
+from contracts.consultations import OverrideObjection, RestartConsultation, StartConsultation
+from contracts.intake import (
+    ApplicationInput, AssignHandler, DecideSupplementLapse, RequestSupplement, SupplementReceived, Withdraw,
 )
+from contracts.period import AskReasons, DecideExcessive, DecideExtension, ReasonsReceived, RequestExtension
+from contracts.reply import ConfirmDelivery, ProposeDecision, ReviewDecision, SignReply, SubmitForReview
+from contracts.status import FINAL_STATUSES
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
 public_router = APIRouter(prefix="/api/v1/public", tags=["applicants"])

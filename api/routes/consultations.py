@@ -14,14 +14,9 @@ from api.security import STAFF_READERS, require, sees_department
 from api.routes.applications import catch_up_before_acting
 from api.temporal_calls import run_query, run_update
 from db.models_security import StaffUser
-from workflows.messages import (
-    ApplicationView,
-    ConsultationAnswer,
-    ConsultationState,
-    ConsultationView,
-    LateConsultationAnswer,
-    RecordService,
-    StateQuery,
+from contracts.application_view import ApplicationView, StateQuery
+from contracts.consultations import (
+    ConsultationAnswer, ConsultationState, ConsultationView, LateConsultationAnswer, RecordService,
 )
 
 CONSULTATION_ENDED = "本次征求意见已结束（已收到您的意见，或提出意见的期限已届满），不能再提交"

@@ -21,7 +21,8 @@ from db.models_security import StaffUser
 from core.config import NO_PAYMENT_CHANNEL
 from db.session import write_turn
 from fees import quote
-from workflows.messages import ApplicationView, DecideFee, FeeSettled, ProposeFee
+from contracts.application_view import ApplicationView
+from contracts.fees import DecideFee, FeeSettled, ProposeFee
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
 WAIVER_BY_SUPERVISOR = "减免信息处理费须由负责人决定并说明理由（与收费决定相同），登记人员和承办人只能登记缴费"

@@ -32,16 +32,10 @@ from db.models import Application
 from db.models_letters import LetterAttachment, LetterOutbox
 from db.models_security import StaffUser
 from letters.documents import render_envelope_pdf, render_letter_pdf
-from workflows.messages import (
-    ApplicationView,
-    ConfirmDelivery,
-    ConsultationView,
-    EditReplyDraft,
-    LetterServed,
-    NoticeEvent,
-    RecordService,
-    StateQuery,
-)
+from contracts.application_view import ApplicationView, StateQuery
+from contracts.consultations import ConsultationView, RecordService
+from contracts.reply import ConfirmDelivery, EditReplyDraft
+from contracts.service import LetterServed, NoticeEvent
 
 staff = APIRouter(prefix="/api/v1/applications", tags=["letters"])
 portal = APIRouter(prefix="/api/v1/portal", tags=["portal"])

@@ -22,20 +22,9 @@ from db.models_proactive import CatalogueCategory, CatalogueItem
 from db.models_security import StaffUser
 from proactive.rules import Deadline, interpretation_due, publication_due
 from workcalendar import WorkCalendar
-from workflows.proactive_messages import (
-    CatalogueItemInput,
-    CatalogueItemView,
-    ChangeItem,
-    CloseEvent,
-    ItemQuery,
-    LegalKind,
-    OpinionEventInput,
-    OpinionEventView,
-    Platform,
-    PublishItem,
-    RecordResponse,
-    ReviewItem,
-    WithdrawItem,
+from contracts.proactive import (
+    CatalogueItemInput, CatalogueItemView, ChangeItem, CloseEvent, ItemQuery, LegalKind, OpinionEventInput,
+    OpinionEventView, Platform, PublishItem, RecordResponse, ReviewItem, WithdrawItem,
 )
 
 ITEM_ID = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$", description="目录条目编号")
@@ -310,7 +299,7 @@ async def create_public_copy(body: PublicCopyBody, user: Editors, session: Sessi
     from db.models import Application, ApplicationItem
     from db.models_letters import LetterAttachment
     from screening.prescreen import PrescreenText, prescreen_texts
-    from workflows.proactive_messages import PublicCopySource
+    from contracts.proactive import PublicCopySource
 
     application = session.get(Application, body.application_id)
     attachment = session.get(LetterAttachment, body.attachment_id)

@@ -21,7 +21,7 @@ from core import clock
 from core.security import read_third_party_token
 from db.models_security import ThirdPartyLinkUse
 from sqlmodel import Session
-from workflows.messages import ConsultationAnswer, ConsultationView
+from contracts.consultations import ConsultationAnswer, ConsultationView
 
 router = APIRouter(prefix="/api/v1/third-party", tags=["third parties"],
                    dependencies=[Depends(rate_limited("third-party", "rate_limit_lookup_per_minute"))],
