@@ -154,7 +154,8 @@ async def main(args: argparse.Namespace) -> int:
         from temporalio.api.enums.v1 import EventType
 
         from workflows.application import DisclosureApplicationWorkflow
-        from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow, CalendarBroadcastInput
+        from contracts.calendar import CalendarBroadcastInput
+        from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow
         from contracts.calendar import CalendarYearPublished
 
         task_queue = "bench-calendar"
@@ -220,7 +221,7 @@ async def main(args: argparse.Namespace) -> int:
 
             from core import clock
             from workcalendar import CalendarData
-            from workflows.calendar_recount import recount_copy, state_from_copy
+            from application.deadlines import recount_copy, state_from_copy
 
             with engine.connect() as conn:
                 copy = conn.execute(text("SELECT clock FROM application WHERE id = :i"), {"i": sample}).scalar_one()

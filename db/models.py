@@ -92,7 +92,7 @@ class Application(ApplicationFields, table=True):
     # The version of the workflow's record stored here (issue 12 point 4): an older copy arriving
     # late never overwrites a newer one. 0: not versioned (intake's row, writers before 0009).
     version: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0")))
-    # The state the deadlines are counted from (workflows/calendar_recount.py clock_copy): the calendar
+    # The state the deadlines are counted from (application/deadlines.py clock_copy): the calendar
     # broadcaster recounts an open application from it without waking it (issue 15 point 4). Migration 0015.
     clock: dict | None = Field(default=None, sa_column=Column(JSONDocument, nullable=True))
     # Issue 15 point 5 (contracts/application.py); false for rows written before it (migration 0016 sets them).

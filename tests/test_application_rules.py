@@ -11,7 +11,7 @@ from contracts.models import Letter
 from outcomes import OutcomeCode
 from policy import DEFAULT_PROFILE, profile_named
 from workcalendar import load_calendar_data
-from workflows.application_rules import (
+from application.rules import (
     pending_actions,
     report_outcome,
     status_of,
@@ -24,7 +24,7 @@ from workflows.application_rules import (
     why_not_sign,
     why_not_withdraw,
 )
-from workflows.application_state import ApplicationState
+from application.state import ApplicationState
 from contracts.consultations import ConsultationState, Consultee
 from contracts.fees import DecideFee, FeeSettled, FeeState
 from contracts.intake import Applicant, ApplicationInput, AssignHandler, RequestedItem, RequestSupplement
@@ -137,12 +137,13 @@ def test_a_payment_before_the_fee_notice_is_refused_not_asserted():
 
 
 def test_the_pure_clock_shares_the_workflows_constants() -> None:
-    """workflows/calendar_recount.py (which the calendar broadcaster runs outside the workflow) counts the fee
+    """application/deadlines.py (which the calendar broadcaster runs outside the workflow) counts the fee
     period and sends reminders at the hour the workflow does."""
-    from workflows import application, calendar_recount, delivery
+    from application import deadlines
+    from workflows import application, delivery
 
-    assert calendar_recount.FEE_PAY_DAYS == application.FEE_PAY_DAYS
-    assert calendar_recount.REMINDER_HOUR == delivery.REMINDER_HOUR
+    assert deadlines.FEE_PAY_DAYS == application.FEE_PAY_DAYS
+    assert deadlines.REMINDER_HOUR == delivery.REMINDER_HOUR
 
 
 def test_the_reply_waits_for_the_notice_to_a_third_party_whose_objection_had_no_reasonable_grounds():

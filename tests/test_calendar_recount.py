@@ -183,7 +183,8 @@ async def _broadcast_year(api, client, schedule: dict, year: int, lead: timedelt
     broadcaster's lead set by the test."""
     from db.repository import store_calendar_year
     from db.session import session_scope
-    from workflows.calendar_broadcast import RECOUNT_BATCH_SIZE, CalendarBroadcastBatchesWorkflow, CalendarBroadcastInput
+    from contracts.calendar import RECOUNT_BATCH_SIZE, CalendarBroadcastInput
+    from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow
     from contracts.calendar import CalendarYearPublished
 
     source = api.app.state.calendar
@@ -204,7 +205,7 @@ async def _broadcast_year(api, client, schedule: dict, year: int, lead: timedelt
 
 def _new_wake_at(api, copy: dict, schedule: dict, year: int):
     """The application's next wake-up once `year` is published (the workflow's own pure rules, on its copy)."""
-    from workflows.calendar_recount import recount_copy, state_from_copy
+    from application.deadlines import recount_copy, state_from_copy
 
     source = api.app.state.calendar
     source.refresh()

@@ -13,7 +13,7 @@ from temporalio.exceptions import ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from outcomes import OutcomeCode
-    from workflows.application_rules import (
+    from application.rules import (
         DISCLOSING_OUTCOMES,
         consultation_of,
         item_of,

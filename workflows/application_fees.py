@@ -11,7 +11,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from fees import quote as fee_quote
     from outcomes import OutcomeCode
-    from workflows.application_rules import (
+    from application.rules import (
         why_not_decide_fee,
         why_not_fee_settled,
         why_not_propose_fee,

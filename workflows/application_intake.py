@@ -13,7 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from clock import add_working_days_from
     from outcomes import OutcomeCode
     from workcalendar import WorkCalendar
-    from workflows.application_rules import (
+    from application.rules import (
         drafter_of_decision,
         why_not_assign,
         why_not_decide_lapse,

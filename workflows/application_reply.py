@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
         ReplyItem,
     )
     from outcomes import OutcomeCode, label_of
-    from workflows.application_rules import (
+    from application.rules import (
         DISCLOSING_OUTCOMES,
         body_sha256,
         item_of,

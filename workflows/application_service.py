@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from clock import end_of_day_instant, local_date
     from contracts.models import DispatchInput, SendLetterResult
     from contracts.service import NoticeService
-    from workflows.application_rules import why_final
+    from application.rules import why_final
     from workflows.application_views import application_view
     from contracts.application_view import ApplicationView
     from contracts.service import LetterServed, NoticeEvent

@@ -1,7 +1,7 @@
 """The whole state of one disclosure application workflow, as one serialisable model.
 
 What the workflow's instance attributes used to hold, in one Pydantic model so that the pure rules
-(workflows/application_rules.py) and the projections (workflows/application_views.py) read one
+(application/rules.py) and the projections (workflows/application_views.py) read one
 thing, and so that continue-as-new can later carry the whole state through the data converter.
 Runtime-only things (the asyncio lock, the in-flight letter counter, the "clock changed" wake-up
 flag) stay on the workflow.

@@ -26,8 +26,8 @@ from clock import (
 import notices
 from policy.intake import RECEIPT_BASIS
 from workcalendar import CalendarData
-from workflows.application_rules import closing, excessive_clock, fee_running
-from workflows.application_state import ApplicationState
+from application.rules import closing, excessive_clock, fee_running
+from application.state import ApplicationState
 from contracts.status import FINAL_STATUSES
 
 FEE_PAY_DAYS = 20  # 国办函〔2020〕109号: 20 working days from receipt of the fee notice

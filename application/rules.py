@@ -13,7 +13,7 @@ from datetime import date
 import notices
 from fees import quote as fee_quote
 from outcomes import OutcomeCode, label_of
-from workflows.application_state import ApplicationState
+from application.state import ApplicationState
 from contracts.consultations import LateConsultationAnswer, OverrideObjection, RestartConsultation, StartConsultation
 from contracts.fees import DecideFee, FeeSettled, ProposeFee
 from contracts.intake import AssignHandler, DecideSupplementLapse, RequestSupplement, SupplementReceived
