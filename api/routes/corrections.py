@@ -11,8 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from api import idempotency
-from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
-from api.routes.proactive import ItemId
+from api.deps import CalendarDep, ClientDep, ItemId, SessionDep, SettingsDep
 from api.security import STAFF_READERS, rate_limited, require
 from api.temporal_calls import run_query, run_update, start_once
 from core import clock

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from api import schemas
-from api.deps import ClientDep, SessionDep
-from api.routes.applications import (
-    ACTION_ROLES, READERS, ApplicationId, _how_it_ended, catch_up_before_acting, ensure_visible, live_view, not_found,
+from api.deps import (
+    ACTION_ROLES, READERS, ApplicationId, ClientDep, SessionDep, catch_up_before_acting, ensure_visible, how_it_ended,
+    live_view, not_found,
 )
 from api.security import require, sees_department
 from api.temporal_calls import run_update
@@ -82,7 +82,7 @@ async def _update(request: Request, session, client, application_id: str, name: 
     """One fee update on the application's workflow, then the fee it now holds kept for the annual report."""
     await catch_up_before_acting(client, request.app.state.calendar, session, application_id)
     view = await run_update(client, application_id, name, command, ApplicationView, what="申请",
-                            ended=lambda: _how_it_ended(session, application_id))
+                            ended=lambda: how_it_ended(session, application_id))
     return _keep(request, session, view)
 
 

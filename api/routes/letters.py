@@ -16,10 +16,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 import notices
-from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
+from api.deps import CalendarDep, ClientDep, Owned, SessionDep, SettingsDep, catch_up_before_acting, ensure_visible
 from api.offloop import blocking, rendering
-from api.routes.applicant import Owned
-from api.routes.applications import catch_up_before_acting, ensure_visible
 from api.schemas import _without_by
 from api.security import STAFF_READERS, require
 from api.temporal_calls import run_query, run_update

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api import idempotency
-from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
+from api.deps import CalendarDep, ClientDep, ItemId, SessionDep, SettingsDep
 from api.offloop import blocking
 from api.security import STAFF_READERS, require
 from api.temporal_calls import run_query, run_update, start_once
@@ -27,8 +27,6 @@ from contracts.proactive import (
     OpinionEventView, Platform, PublishItem, RecordResponse, ReviewItem, WithdrawItem,
 )
 
-ITEM_ID = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$", description="目录条目编号")
-ItemId = Annotated[str, ITEM_ID]
 ITEM_ENDED = "该信息已撤下，不能再办理"
 EVENT_ENDED = "该舆情已办结，不能再办理"
 Staff = Annotated[StaffUser, Depends(require(*sorted(STAFF_READERS)))]

@@ -17,9 +17,8 @@ from sqlmodel import Session, select
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.deps import ClientDep, SessionDep, SettingsDep
+from api.deps import ClientDep, SessionDep, SettingsDep, ensure_visible
 from api.offloop import blocking, rendering
-from api.routes.applications import ensure_visible
 from api.security import STAFF_READERS, require
 from contracts.release import RedactFileInput, ScreenFileInput
 from core.config import Settings

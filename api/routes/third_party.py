@@ -10,9 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from sqlalchemy.exc import IntegrityError
 
-from api.deps import ClientDep, SessionDep, SettingsDep
+from api.deps import CONSULTATION_ENDED, ClientDep, SessionDep, SettingsDep, application_of
 from api.offloop import blocking
-from api.routes.consultations import CONSULTATION_ENDED, application_of
 from api.schemas import ThirdPartyAnswerBody, ThirdPartyView
 from api.security import mark_actor, rate_limited
 from api.temporal_calls import run_query, run_update
