@@ -11,6 +11,7 @@ import re
 from fastapi import APIRouter, Depends, HTTPException, status
 
 from contracts.status import APPLICANT_LABELS
+from api.offloop import blocking
 from api.deps import (
     APPLICANT, CalendarDep, ClientDep, Owned, SessionDep, catch_up_before_acting, counted_on_current_calendar, how_it_ended, live_view,
 )
@@ -89,7 +90,7 @@ async def supplement(application_id: Owned, body: ApplicantSupplementIn, client:
     await catch_up_before_acting(client, calendar, session, application_id)
     command = SupplementReceived(received_on=clock.today(), note=body.note, by=APPLICANT)
     view = await run_update(client, application_id, "supplement_received", command, ApplicationView, what="申请",
-                            ended=lambda: how_it_ended(session, application_id))
+                            ended=lambda: blocking(how_it_ended, session, application_id))
     return applicant_view(view)
 
 
@@ -97,7 +98,7 @@ async def supplement(application_id: Owned, body: ApplicantSupplementIn, client:
 async def withdraw(application_id: Owned, body: ApplicantWithdrawIn, client: ClientDep,
                    session: SessionDep) -> ApplicantView:
     view = await run_update(client, application_id, "withdraw", Withdraw(reason=body.reason, by=APPLICANT),
-                            ApplicationView, what="申请", ended=lambda: how_it_ended(session, application_id))
+                            ApplicationView, what="申请", ended=lambda: blocking(how_it_ended, session, application_id))
     return applicant_view(view)
 
 

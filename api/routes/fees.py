@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from api import schemas
+from api.offloop import blocking
 from api.deps import (
     ACTION_ROLES, READERS, ApplicationId, ClientDep, SessionDep, catch_up_before_acting, ensure_visible, how_it_ended,
     live_view, not_found,
@@ -75,15 +76,15 @@ async def fee_count(application_id: ApplicationId, client: ClientDep, session: S
     view = await live_view(client, application_id)
     if not sees_department(user, view.department):
         raise not_found(application_id)
-    return _count(session, application_id)
+    return await blocking(_count, session, application_id)
 
 
 async def _update(request: Request, session, client, application_id: str, name: str, command) -> ApplicationView:
     """One fee update on the application's workflow, then the fee it now holds kept for the annual report."""
     await catch_up_before_acting(client, request.app.state.calendar, session, application_id)
     view = await run_update(client, application_id, name, command, ApplicationView, what="申请",
-                            ended=lambda: how_it_ended(session, application_id))
-    return _keep(request, session, view)
+                            ended=lambda: blocking(how_it_ended, session, application_id))
+    return await blocking(_keep, request, session, view)
 
 
 def _keep(request: Request, session, view: ApplicationView) -> ApplicationView:
@@ -108,7 +109,7 @@ async def propose_fee(application_id: ApplicationId, body: FeeProposalBody, requ
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "按量计收须填写所需信息的页数（quantity）")
         quantity = body.quantity
     else:
-        quantity = _count(session, application_id).ordinal
+        quantity = (await blocking(_count, session, application_id)).ordinal
         if body.quantity is not None and body.quantity != quantity:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                                 f"按件计收的件数由系统按申请人身份统计：本申请为申请人本月第{quantity}件，不是第{body.quantity}件")

@@ -293,6 +293,13 @@ async def create_public_copy(body: PublicCopyBody, user: Editors, session: Sessi
     (checked by the confidentiality pre-screen), then reviewed and published like any catalogue item.
     The exact copy the applicant received stays sealed: its stored file and checksum are not touched;
     the public copy has its own checksum and names the application and the sealed checksum."""
+    inp, deadline = await blocking(_public_copy, session, settings, calendar, body, user.username)
+    await _start(client, settings, inp)
+    return ItemCreated(item_id=inp.item_id, deadline=deadline)
+
+
+def _public_copy(session: Session, settings, calendar, body: PublicCopyBody, by: str) -> tuple[CatalogueItemInput, Deadline]:
+    """The released record checked (sent with the reply, sealed copy intact, no personal data left): the item to start."""
     from db import letters_repository as letters_repo
     from db.models import Application, ApplicationItem
     from db.models_letters import LetterAttachment
@@ -326,13 +333,12 @@ async def create_public_copy(body: PublicCopyBody, user: Editors, session: Sessi
     summary = body.summary or f"依申请公开信息的公开副本（申请 {application.id} 第 {attachment.item_no} 项，已删除个人信息）"
     inp = CatalogueItemInput(item_id=_new_id("ML"), kind="document", title=body.title, category_id=category.id,
                              section=category.section, produced_on=produced_on, content=body.content, summary=summary,
-                             created_by=user.username, working_days=settings.proactive_publication_working_days,
+                             created_by=by, working_days=settings.proactive_publication_working_days,
                              calendar=data, supervisor_email=settings.supervisor_email, requested_in=[application.id],
                              source=PublicCopySource(application_id=application.id, item_no=attachment.item_no,
                                                      attachment_id=attachment.id or 0, filename=attachment.filename,
                                                      sha256=attachment.sha256))
-    await _start(client, settings, inp)
-    return ItemCreated(item_id=inp.item_id, deadline=deadline)
+    return inp, deadline
 
 
 class CategoryCount(BaseModel):
