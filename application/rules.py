@@ -14,14 +14,14 @@ import notices
 from fees import quote as fee_quote
 from outcomes import OutcomeCode, label_of
 from application.state import ApplicationState
-from contracts.consultations import LateConsultationAnswer, OverrideObjection, RestartConsultation, StartConsultation
+from contracts.application_view import PendingAction
+from contracts.consultations import (
+    ConsultationState, LateConsultationAnswer, OverrideObjection, RestartConsultation, StartConsultation,
+)
 from contracts.fees import DecideFee, FeeSettled, ProposeFee
 from contracts.intake import AssignHandler, DecideSupplementLapse, RequestSupplement, SupplementReceived
 from contracts.period import AskReasons, DecideExcessive, DecideExtension, ReasonsReceived, RequestExtension
-from contracts.reply import ConfirmDelivery, EditReplyDraft, ProposeDecision, ReviewDecision, SignReply
-from contracts.application_view import PendingAction
-from contracts.consultations import ConsultationState
-from contracts.reply import ItemView
+from contracts.reply import ConfirmDelivery, EditReplyDraft, ItemView, ProposeDecision, ReviewDecision, SignReply
 from contracts.status import FINAL_STATUSES, Status
 
 DISCLOSING_OUTCOMES = frozenset({OutcomeCode.DISCLOSED, OutcomeCode.PARTLY_DISCLOSED})

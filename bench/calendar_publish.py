@@ -154,9 +154,8 @@ async def main(args: argparse.Namespace) -> int:
         from temporalio.api.enums.v1 import EventType
 
         from workflows.application import DisclosureApplicationWorkflow
-        from contracts.calendar import CalendarBroadcastInput
+        from contracts.calendar import CalendarBroadcastInput, CalendarYearPublished
         from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow
-        from contracts.calendar import CalendarYearPublished
 
         task_queue = "bench-calendar"
         url, engine, address, env = services(s, args, resources, "bench_calendar", task_queue)

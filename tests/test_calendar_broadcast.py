@@ -12,9 +12,8 @@ from db.repository import store_calendar_year
 from db.session import session_scope
 from tests.helpers import eventually, listed_row, register, state, today
 from workcalendar import YearSchedule
-from contracts.calendar import CalendarBroadcastInput
+from contracts.calendar import CalendarBroadcastInput, CalendarYearPublished
 from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow
-from contracts.calendar import CalendarYearPublished
 
 # The tests through the server are date-sensitive like test_calendar_publication (the year told must be
 # unpublished for these applications): marker `dates`. The others read no clock.

@@ -183,9 +183,8 @@ async def _broadcast_year(api, client, schedule: dict, year: int, lead: timedelt
     broadcaster's lead set by the test."""
     from db.repository import store_calendar_year
     from db.session import session_scope
-    from contracts.calendar import RECOUNT_BATCH_SIZE, CalendarBroadcastInput
+    from contracts.calendar import RECOUNT_BATCH_SIZE, CalendarBroadcastInput, CalendarYearPublished
     from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow
-    from contracts.calendar import CalendarYearPublished
 
     source = api.app.state.calendar
     source.refresh()

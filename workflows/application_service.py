@@ -21,11 +21,10 @@ with workflow.unsafe.imports_passed_through():
     import notices
     from clock import end_of_day_instant, local_date
     from contracts.models import DispatchInput, SendLetterResult
-    from contracts.service import NoticeService
+    from contracts.service import LetterServed, NoticeEvent, NoticeService
     from application.rules import why_final
     from workflows.application_views import application_view
     from contracts.application_view import ApplicationView
-    from contracts.service import LetterServed, NoticeEvent
 
 NoticeOf = Literal["supplement", "fee", "reasons"]
 
