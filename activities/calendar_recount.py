@@ -14,7 +14,7 @@ from core import clock
 from db import repository
 from db.session import session_scope
 from workcalendar import CalendarData, YearSchedule
-from workflows.calendar_recount import next_wake_at, recount_copy, state_from_copy
+from application.deadlines import next_wake_at, recount_copy, state_from_copy
 
 log = logging.getLogger("disclosure.calendar")
 

@@ -11,7 +11,9 @@ from temporalio import activity
 from db import proactive_repository
 from db.models_proactive import CatalogueItem, CorrectionRequest, OpinionEvent
 from db.session import session_scope
-from workflows.proactive_messages import CatalogueRecord, CorrectionRecord, OpinionRecord, OpenDeadlinesPage
+from contracts.calendar import OpenDeadlinesPage
+from contracts.corrections import CorrectionRecord
+from contracts.proactive import CatalogueRecord, OpinionRecord
 
 
 class ProactiveActivities:

@@ -223,7 +223,7 @@ class SealActivities:
 
 def release_refusal(files: list[ReleaseFileStatus], items: set[int]) -> str | None:
     """Why the reply cannot be signed because of the files of its disclosed items (RULES §14), or None."""
-    from workflows.release_rules import why_not_release_files
+    from application.release_rules import why_not_release_files
 
     return why_not_release_files(files, items)
 

@@ -12,7 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.audit import AuditEntry, append_audit_rows
-from core.group_commit import GroupCommit
+from db.group_commit import GroupCommit
 
 log = logging.getLogger("disclosure.api.audit")
 
@@ -109,7 +109,7 @@ class AuditTrail:
 
     def __init__(self, app: ASGIApp, engine, prefix: str = "/api/") -> None:
         self.app, self.engine, self.prefix = app, engine, prefix
-        # Every request appends to one chain: their rows are committed in groups (core/group_commit.py).
+        # Every request appends to one chain: their rows are committed in groups (db/group_commit.py).
         self.writer = GroupCommit("audit", lambda entries: append_audit_rows(engine, entries))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -1,4 +1,4 @@
-"""The registration desk's database writes, group-committed (core/group_commit.py).
+"""The registration desk's database writes, group-committed (db/group_commit.py).
 
 Every registration takes the next number from one counter row, and at 100 concurrent clients a
 transaction each made them queue on that row's commit. The numbers are still dense and in order of
@@ -20,8 +20,8 @@ from db.models import utcnow
 from db.fees_repository import identity_rows, insert_identities
 from db.repository import allocate_application_numbers, insert_applications_if_absent, insert_query_codes_if_absent
 from db.session import session_scope, write_turn
-from core.group_commit import GroupCommit
-from workflows.messages import ApplicationInput
+from db.group_commit import GroupCommit
+from contracts.intake import ApplicationInput
 from workflows.records import initial_record, registration_event
 
 

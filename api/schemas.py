@@ -13,8 +13,16 @@ from identity import IdentityError, checked_identity, default_document
 from contracts.application import ApplicationKey, ApplicationListed
 from contracts.models import DeliveryMethod
 from policy.intake import Channel
-from workflows import messages
-from workflows.messages import Applicant, Strict
+from contracts.consultations import (
+    Consultee, HeardView, OverrideObjection, RecordService, RestartConsultation, StartConsultation,
+)
+from contracts.fees import DecideFee, FeeSettled, ProposeFee
+from contracts.intake import (
+    Applicant, AssignHandler, DecideSupplementLapse, RequestedItem, RequestSupplement, SupplementReceived, Withdraw,
+)
+from contracts.period import AskReasons, DecideExcessive, DecideExtension, ReasonsReceived, RequestExtension
+from contracts.reply import ConfirmDelivery, ProposeDecision, ReviewDecision, SignReply, SubmitForReview
+from contracts.payload import Strict
 
 T = TypeVar("T")
 
@@ -51,7 +59,7 @@ IdDocument = Literal["resident-id", "credit-code", "passport", "hk-macao-permit"
                      "foreign-permanent-residence"]
 
 
-class ApplicantIn(messages.Applicant):
+class ApplicantIn(Applicant):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     id_type: IdDocument | None = Field(default=None, description=(
@@ -75,20 +83,20 @@ class ApplicantIn(messages.Applicant):
         return applicant
 
 
-class RequestedItemIn(messages.RequestedItem):
+class RequestedItemIn(RequestedItem):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class ConsulteeIn(messages.Consultee):
+class ConsulteeIn(Consultee):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class HeardViewIn(messages.HeardView):
+class HeardViewIn(HeardView):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-STRICT_IN = {messages.Applicant: ApplicantIn, messages.RequestedItem: RequestedItemIn,
-             messages.Consultee: ConsulteeIn, messages.HeardView: HeardViewIn}
+STRICT_IN = {Applicant: ApplicantIn, RequestedItem: RequestedItemIn,
+             Consultee: ConsulteeIn, HeardView: HeardViewIn}
 
 
 def _strict_annotation(tp):
@@ -239,28 +247,28 @@ def _without_by(message: type[BaseModel], *, internal: tuple[str, ...] = ()) -> 
     return body
 
 
-AssignBody = _without_by(messages.AssignHandler)
-RequestSupplementBody = _without_by(messages.RequestSupplement)
-SupplementReceivedBody = _without_by(messages.SupplementReceived)
-DecideSupplementLapseBody = _without_by(messages.DecideSupplementLapse)
-RequestExtensionBody = _without_by(messages.RequestExtension)
-DecideExtensionBody = _without_by(messages.DecideExtension)
-AskReasonsBody = _without_by(messages.AskReasons)
-ReasonsReceivedBody = _without_by(messages.ReasonsReceived)
-DecideExcessiveBody = _without_by(messages.DecideExcessive)
-StartConsultationBody = _without_by(messages.StartConsultation)
-OverrideObjectionBody = _without_by(messages.OverrideObjection)
-RestartConsultationBody = _without_by(messages.RestartConsultation)
-RecordServiceBody = _without_by(messages.RecordService)
-ProposeDecisionBody = _without_by(messages.ProposeDecision, internal=("earlier_similarity",))
-SubmitForReviewBody = _without_by(messages.SubmitForReview)
-ReviewDecisionBody = _without_by(messages.ReviewDecision)
-SignReplyBody = _without_by(messages.SignReply)
-ConfirmDeliveryBody = _without_by(messages.ConfirmDelivery)
-WithdrawBody = _without_by(messages.Withdraw)
-ProposeFeeBody = _without_by(messages.ProposeFee)
-DecideFeeBody = _without_by(messages.DecideFee)
-FeeSettledBody = _without_by(messages.FeeSettled)
+AssignBody = _without_by(AssignHandler)
+RequestSupplementBody = _without_by(RequestSupplement)
+SupplementReceivedBody = _without_by(SupplementReceived)
+DecideSupplementLapseBody = _without_by(DecideSupplementLapse)
+RequestExtensionBody = _without_by(RequestExtension)
+DecideExtensionBody = _without_by(DecideExtension)
+AskReasonsBody = _without_by(AskReasons)
+ReasonsReceivedBody = _without_by(ReasonsReceived)
+DecideExcessiveBody = _without_by(DecideExcessive)
+StartConsultationBody = _without_by(StartConsultation)
+OverrideObjectionBody = _without_by(OverrideObjection)
+RestartConsultationBody = _without_by(RestartConsultation)
+RecordServiceBody = _without_by(RecordService)
+ProposeDecisionBody = _without_by(ProposeDecision, internal=("earlier_similarity",))
+SubmitForReviewBody = _without_by(SubmitForReview)
+ReviewDecisionBody = _without_by(ReviewDecision)
+SignReplyBody = _without_by(SignReply)
+ConfirmDeliveryBody = _without_by(ConfirmDelivery)
+WithdrawBody = _without_by(Withdraw)
+ProposeFeeBody = _without_by(ProposeFee)
+DecideFeeBody = _without_by(DecideFee)
+FeeSettledBody = _without_by(FeeSettled)
 
 
 # --- accounts ----------------------------------------------------------------------------------

@@ -154,8 +154,8 @@ async def main(args: argparse.Namespace) -> int:
         from temporalio.api.enums.v1 import EventType
 
         from workflows.application import DisclosureApplicationWorkflow
-        from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow, CalendarBroadcastInput
-        from workflows.messages import CalendarYearPublished
+        from contracts.calendar import CalendarBroadcastInput, CalendarYearPublished
+        from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow
 
         task_queue = "bench-calendar"
         url, engine, address, env = services(s, args, resources, "bench_calendar", task_queue)
@@ -220,7 +220,7 @@ async def main(args: argparse.Namespace) -> int:
 
             from core import clock
             from workcalendar import CalendarData
-            from workflows.calendar_recount import recount_copy, state_from_copy
+            from application.deadlines import recount_copy, state_from_copy
 
             with engine.connect() as conn:
                 copy = conn.execute(text("SELECT clock FROM application WHERE id = :i"), {"i": sample}).scalar_one()

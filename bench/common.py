@@ -534,7 +534,7 @@ def application_template(body: dict, settings, engine):
 
 def application_input(application_id: str, create, registered_by: str, policy, calendar_data, settings):
     """The application workflow's input, as the intake route builds it, registered now."""
-    from workflows.messages import ApplicationInput
+    from contracts.intake import ApplicationInput
 
     return ApplicationInput(
         application_id=application_id, channel=create.channel, received_on=create.received_on,

@@ -36,7 +36,7 @@ async def main(args: argparse.Namespace) -> int:
     from temporalio.worker._workflow_instance import WorkflowInstanceDetails
     from temporalio.worker.workflow_sandbox._runner import _fake_info
 
-    from core.temporal import SANDBOX, share_workflow_code
+    from worker import SANDBOX, share_workflow_code
     from workflows.application import DisclosureApplicationWorkflow
 
     if args.shared_code:
@@ -79,5 +79,5 @@ if __name__ == "__main__":
     parser.add_argument("--instances", type=int, default=200)
     parser.add_argument("--trace", action="store_true", help="where the memory goes (tracemalloc, slower)")
     parser.add_argument("--no-shared-code", dest="shared_code", action="store_false",
-                        help="without core.temporal.share_workflow_code (every instance unmarshals the module again)")
+                        help="without worker.share_workflow_code (every instance unmarshals the module again)")
     sys.exit(asyncio.run(main(parser.parse_args())))

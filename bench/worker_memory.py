@@ -66,7 +66,7 @@ async def main(args: argparse.Namespace) -> int:
     rows = []
     with stack(keep=args.keep, worktree=args.worktree, rev=args.rev) as s, ExitStack() as resources:
         from workflows.application import DisclosureApplicationWorkflow
-        from workflows.messages import StateQuery
+        from contracts.application_view import StateQuery
 
         task_queue = "bench-memory"
         url, engine, address, env = services(s, args, resources, "bench_memory", task_queue)

@@ -46,7 +46,7 @@ class ApplicationRecord(ApplicationFields, ApplicationKey, Payload):
         "monotonic per application (the workflow's): the store keeps the highest; None = unversioned "
         "(intake's first row, writers from before versions), applied as before"))
     clock: dict | None = Field(default=None, description=(
-        "the state its deadlines are counted from (workflows/calendar_recount.py clock_copy); None: not recountable "
+        "the state its deadlines are counted from (application/deadlines.py clock_copy); None: not recountable "
         "from the database (the calendar broadcaster signals it)"))
     agency: str | None = Field(default=None, description="the agency it was made to (issue 25); None: the first one")
 

@@ -10,3 +10,13 @@ from pydantic import BaseModel, ConfigDict
 
 class Payload(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+
+Actor = str
+
+
+class Strict(Payload):
+    """Base of the workflow messages. Historical name: payloads tolerate unknown fields (issue 12 point 3);
+    HTTP bodies built from these messages forbid them (api/schemas.py Body)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)

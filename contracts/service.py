@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from contracts.payload import Payload
+from contracts.payload import Actor, Payload, Strict
 
 ServiceHow = Literal["post", "hand", "pickup", "email", "portal", "reply", "public-notice"]
 
@@ -27,3 +27,24 @@ class NoticeService(Payload):
     unservable_on: date | None = None
     unservable_reason: str = ""
     public_notice_on: date | None = Field(default=None, description="公告送达: the day the notice was published")
+
+
+class LetterServed(Strict):
+    """Proof of service of a supplement or fee notice: its receipt date starts the applicant's window."""
+
+    key: str = Field(description="the letter's key, e.g. '<application_id>:fee'")
+    served_on: date = Field(description="送达日期: accepted by the mail server, signed for, picked up, downloaded")
+    method: ServiceHow
+    evidence: str = Field(default="", max_length=500, description="what shows it: tracking number, signatory, Message-ID")
+    by: Actor
+
+
+class NoticeEvent(Strict):
+    """What happened to a notice on its way (RULES §3 Service): dispatched (posted, handed to a courier), unservable
+    (bounced, returned), or published for 公告送达 (the last resort, deemed served after the agency's days)."""
+
+    key: str = Field(description="the letter's key, e.g. '<application_id>:fee'")
+    event: Literal["dispatched", "unservable", "public-notice"]
+    on: date = Field(description="交邮 / 退回 / 公告 date")
+    detail: str = Field(default="", max_length=500, description="tracking number, the bounce's reason, where published")
+    by: Actor

@@ -1,6 +1,6 @@
 """One Status: the application's states, their labels for staff and for applicants, and finality.
 
-The one place these are written (issue 12 point 11); workflows.messages, db.models, api/pages and the
+The one place these are written (issue 12 point 11); contracts.application_view, db.models, api/pages and the
 applicant API import them. A final status ends the application (its workflow completes).
 """
 

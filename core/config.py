@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     # Workflows a worker keeps in memory. A worker's RSS follows this, not the number open
     # (bench/worker_memory.py: 605 MiB with the SDK's default of 1,000, over the 600 MiB target of
     # issue 15; 460 MiB with 500 and 10,000 open, 314 MiB with 500 and 1,500 open once the sandboxes share the
-    # workflow code, core/temporal.py). An application not cached is replayed from its history when it next
+    # workflow code, worker.py). An application not cached is replayed from its history when it next
     # gets a task (a timer, an update, a signal): a few ms each, paid by calendar publications reaching
     # more applications than the cache holds (bench/RESULTS.md).
     worker_max_cached_workflows: int = Field(default=500, ge=0)

@@ -380,23 +380,12 @@ class ApplicationGauges:
         self._today = today or _shanghai_today
 
     def counts(self) -> tuple[int, int, int]:
-        from sqlalchemy import and_, case, func, or_, select
-
         from clock import add_working_days_from
-        from db.models import CLOSED_STATUSES, Application
+        from db.gauges import application_counts  # the SQL lives with the tables
 
         today = self._today()
         horizon, _ = add_working_days_from(self._calendar(), today, self.DUE_SOON_WORKING_DAYS)
-        overdue = or_(Application.overdue.is_(True), Application.due_on < today)
-        due_soon = and_(Application.overdue.is_(False), Application.due_on >= today, Application.due_on <= horizon)
-        statement = select(
-            func.count(),
-            func.coalesce(func.sum(case((due_soon, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((overdue, 1), else_=0)), 0),
-        ).where(Application.status.not_in(CLOSED_STATUSES))
-        with self._engine.connect() as connection:
-            open_count, due_soon_count, overdue_count = connection.execute(statement).one()
-        return int(open_count), int(due_soon_count), int(overdue_count)
+        return application_counts(self._engine, today, horizon)
 
     def collect(self) -> Iterator:
         from prometheus_client.core import GaugeMetricFamily

@@ -10,7 +10,7 @@ from db.models import Application, utcnow
 from fees.counting import counted_in_month
 from db.models_fees import ApplicantIdentity, FeeRecord, normalise_identity
 from db.models_reports import ApplicationReportRecord
-from db.repository import _dialect, _insert_statement, _table
+from db.upsert import insert_statement, sql_dialect, table_of
 
 
 def identity_rows(applications: Sequence[tuple[str, str | None, date]]) -> list[dict]:
@@ -21,7 +21,7 @@ def identity_rows(applications: Sequence[tuple[str, str | None, date]]) -> list[
 
 def insert_identities(session: Session, rows: list[dict]) -> None:
     if rows:
-        session.connection().execute(_insert_statement(_dialect(session), _table(ApplicantIdentity), ("application_id",)), rows)
+        session.connection().execute(insert_statement(sql_dialect(session), table_of(ApplicantIdentity), ("application_id",)), rows)
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def save_fee(session: Session, application_id: str, fee: dict) -> None:
               "pay_by": fee.get("pay_by"), "paid_on": fee.get("paid_on"), "waived": bool(fee.get("waived")),
               "updated_at": utcnow()}
     changed = tuple(k for k in values if k != "application_id")
-    session.connection().execute(_insert_statement(_dialect(session), _table(FeeRecord), ("application_id",), changed),
+    session.connection().execute(insert_statement(sql_dialect(session), table_of(FeeRecord), ("application_id",), changed),
                                  values)
 
 

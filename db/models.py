@@ -4,17 +4,17 @@ Temporal holds the authoritative state of a running application; these tables ar
 lists, searches, reports and audits read without replaying workflows.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, TypeDecorator, UniqueConstraint, false, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import BigInteger, Boolean, Index, UniqueConstraint, false, text
 from sqlmodel import Column, Field, SQLModel
 
 from contracts.application import ApplicationFields
 from contracts.status import FINAL_STATUS_ORDER
+# The column types every table uses (db/columns.py; imported here too, as db.models' names of old).
+from db.columns import JSONDocument, UTCDateTime, timestamp_column, utcnow  # noqa: F401
 from db.tenancy import AgencyOwned, agency_column
 
-JSONDocument = JSON().with_variant(JSONB(), "postgresql")
 
 CLOSED_STATUSES: tuple[str, ...] = FINAL_STATUS_ORDER
 # The partial index of open applications (migration 0004 spells the same list out).
@@ -27,38 +27,6 @@ EXTENSION_PENDING_PREDICATE = "extension_pending"
 UNASSIGNED_PREDICATE = "(handler IS NULL OR handler = '')"
 # The partial index of extension events: requested, approved, refused ('-' < '.'). Migration 0006.
 EXTENSION_PREDICATE = "kind >= 'extension-' AND kind < 'extension.'"
-
-
-def utcnow() -> datetime:
-    """Timestamps of records: the product's clock (core.clock), which tests pin."""
-    from core import clock
-
-    return clock.now()
-
-
-class UTCDateTime(TypeDecorator):
-    """Timezone-aware UTC timestamps on every backend.
-
-    SQLite keeps no offset, so values are stored as UTC and given their zone back on reading;
-    workflows compare these with aware datetimes.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None or value.tzinfo is None:
-            return value
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None or value.tzinfo is not None:
-            return value
-        return value.replace(tzinfo=UTC)
-
-
-def timestamp_column(*, nullable: bool) -> Column:
-    return Column(UTCDateTime(), nullable=nullable)
 
 
 class Application(ApplicationFields, AgencyOwned, table=True):
@@ -94,7 +62,7 @@ class Application(ApplicationFields, AgencyOwned, table=True):
     # The version of the workflow's record stored here (issue 12 point 4): an older copy arriving
     # late never overwrites a newer one. 0: not versioned (intake's row, writers before 0009).
     version: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0")))
-    # The state the deadlines are counted from (workflows/calendar_recount.py clock_copy): the calendar
+    # The state the deadlines are counted from (application/deadlines.py clock_copy): the calendar
     # broadcaster recounts an open application from it without waking it (issue 15 point 4). Migration 0015.
     clock: dict | None = Field(default=None, sa_column=Column(JSONDocument, nullable=True))
     # Issue 15 point 5 (contracts/application.py); false for rows written before it (migration 0016 sets them).
@@ -199,13 +167,7 @@ class ApplicationNumberCounter(SQLModel, table=True):
     agency: str = Field(primary_key=True, max_length=20)  # numbers are per agency and year (issue 25)
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     last: int = 0
-from db import models_letters  # noqa: E402,F401  (letters: documents, outbox, attachments)
 
-import db.models_security  # noqa: E402,F401  (security tables: staff users, query codes, third-party links, audit)
-import db.models_reports  # noqa: E402,F401  (report-grade records, remedies register, annual reports, assessment, accountability)
-import db.models_proactive  # noqa: E402,F401  (政务公开: catalogue, interpretations, public opinion)
-import db.models_fees  # noqa: E402,F401  (fees: applicants' identities for 按件计收, fee records for the annual report)
-import db.models_idempotency  # noqa: E402,F401  (Idempotency-Key: retried POSTs answered once)
-import db.models_participation  # noqa: E402,F401  (public participation: drafts for comment, comments, 在线咨询)
-import db.models_release  # noqa: E402,F401  (files released with a reply: screening, findings, redactions; issue 22)
-import db.models_agency  # noqa: E402,F401  (the agencies on the platform; issue 25)
+
+# Table 三, rows 一, 二 and 四: applications received in a range, by column, with the id for the anti-join (index-only).
+Index("ix_application_received_on_applicant_type", Application.received_on, Application.applicant_type, Application.id)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from db.models import timestamp_column, utcnow
+from db.columns import timestamp_column, utcnow
 
 # A new agency's application numbers: its code between the prefix and the year, so that numbers (and the workflow
 # ids they are) never collide across the platform (RULES §12: numbers are per agency).

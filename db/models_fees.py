@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from db.models import timestamp_column, utcnow
+from db.columns import timestamp_column, utcnow
 
 
 def normalise_identity(id_number: str | None) -> str | None:

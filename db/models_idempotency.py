@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
-from db.models import timestamp_column, utcnow
+from db.columns import timestamp_column, utcnow
 
 
 class IdempotencyKey(SQLModel, table=True):

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import Index
 from sqlmodel import Column, Field, SQLModel
 
-from db.models import JSONDocument, timestamp_column, utcnow
+from db.columns import JSONDocument, timestamp_column, utcnow
 
 
 class Draft(SQLModel, table=True):

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import Index, text
 from sqlmodel import Column, Field, SQLModel
 
-from db.models import JSONDocument, timestamp_column, utcnow
+from db.columns import JSONDocument, timestamp_column, utcnow
 
 PUBLISHED = "status = 'published'"
 # The title search's dialect-specific structures, made by migration 0012 outside the models: an FTS5

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
-from db.models import JSONDocument, timestamp_column, utcnow
+from db.columns import JSONDocument, timestamp_column, utcnow
 
 
 class ReleaseFile(SQLModel, table=True):

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
-from db.models import JSONDocument, timestamp_column, utcnow
+from db.columns import JSONDocument, timestamp_column, utcnow
 
 
 class ApplicationReportRecord(SQLModel, table=True):
@@ -131,9 +131,3 @@ class AccountabilityCase(SQLModel, table=True):
     raised_by: str
     raised_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
     closed_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
-
-
-# Table 三, rows 一, 二 and 四: applications received in a range, by column, with the id for the anti-join (index-only).
-from db.models import Application  # noqa: E402
-
-Index("ix_application_received_on_applicant_type", Application.received_on, Application.applicant_type, Application.id)

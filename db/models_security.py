@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from db.models import timestamp_column, utcnow
+from db.columns import timestamp_column, utcnow
 from db.tenancy import AgencyOwned, agency_column
 
 

@@ -9,14 +9,17 @@ from typing import Any
 
 from functools import lru_cache
 
-from sqlalchemy import Insert, Table, bindparam, func, literal, nulls_last, text, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Insert, bindparam, func, literal, nulls_last, text, tuple_
 from sqlalchemy.orm import defer
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from contracts.models import ApplicationRecord, EventRecord, StaffAlertInput
 from db import tenancy
 from db.models_agency import FIRST_AGENCY_NUMBER_PATTERN
+from db.upsert import dialect_insert as _dialect_insert
+from db.upsert import insert_statement as _insert_statement
+from db.upsert import sql_dialect as _dialect
+from db.upsert import table_of as _table
 from db.models import (
     CLOSED_STATUSES,
     OPEN_PREDICATE,
@@ -69,18 +72,6 @@ def allocate_application_numbers(session: Session, year: int, count: int, prefix
 # the values passed at execution: SQLAlchemy then reuses their compiled form. Building them with
 # `.values(...)` per call cost a compile per call, most of the API's CPU per registration.
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
-def _dialect_insert(dialect: str):
-    if dialect == "postgresql":
-        return postgresql.insert
-    if dialect == "sqlite":
-        return sqlite.insert
-    raise ValueError(f"unsupported database dialect {dialect!r}")
-
-
 @lru_cache(maxsize=8)
 def _next_number_statement(dialect: str) -> Insert:
     table = _table(ApplicationNumberCounter)
@@ -88,19 +79,6 @@ def _next_number_statement(dialect: str) -> Insert:
     return statement.on_conflict_do_update(  # a new year starts at `last` = count; else count more
         index_elements=[table.c.agency, table.c.year], set_={"last": table.c.last + statement.excluded.last}
     ).returning(table.c.last)
-
-
-@lru_cache(maxsize=64)
-def _insert_statement(dialect: str, table: Table, conflict: tuple[str, ...], update: tuple[str, ...] = ()) -> Insert:
-    """INSERT … ON CONFLICT (conflict): DO UPDATE the `update` columns from the new row, or DO NOTHING when none."""
-    statement = _dialect_insert(dialect)(table)
-    if update:
-        statement = statement.on_conflict_do_update(
-            index_elements=list(conflict), set_={name: statement.excluded[name] for name in update}
-        )
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=list(conflict))
-    return statement
 
 
 @lru_cache(maxsize=8)
@@ -113,10 +91,6 @@ def _versioned_upsert_statement(dialect: str, update: tuple[str, ...]) -> Insert
         index_elements=[table.c.id], set_={name: statement.excluded[name] for name in update},
         where=(statement.excluded.version == 0) | (statement.excluded.version > table.c.version),
     ).returning(table.c.id)
-
-
-def _table(model: type[SQLModel]) -> Table:
-    return model.__table__  # type: ignore[attr-defined, return-value]
 
 
 def _application_values(record: ApplicationRecord, now) -> dict[str, Any]:
@@ -168,7 +142,7 @@ def save_application(session: Session, record: ApplicationRecord, events: Sequen
     if fee:
         from db.fees_repository import save_fee
 
-        from workflows.messages import FeeState
+        from contracts.fees import FeeState
 
         save_fee(session, record.application_id, FeeState.model_validate(fee).model_dump())
     _insert_events(session, record.application_id, events)

@@ -32,7 +32,7 @@ from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from api.main import create_app  # noqa: E402
 from core.config import Settings  # noqa: E402
-from core.temporal import build_worker  # noqa: E402
+from worker import build_worker  # noqa: E402
 from db.session import init_db, make_engine  # noqa: E402
 from tests.fixtures_smtp import CapturingHandler, SmtpController, SmtpServer  # noqa: E402
 from tests.helpers import (  # noqa: E402

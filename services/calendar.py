@@ -29,9 +29,13 @@ from db.models import PublishedCalendarYear
 from db.repository import store_calendar_year
 from db.session import session_scope
 from workcalendar import CalendarData, WorkCalendar, YearSchedule, load_calendar_data, parse_year_schedule
-from workflows.calendar_broadcast import RECOUNT_BATCH_SIZE, CalendarBroadcastBatchesWorkflow, CalendarBroadcastInput
-from workflows.proactive_calendar import DeadlineBroadcastInput, DeadlineCalendarBroadcastWorkflow
-from workflows.messages import CalendarYearPublished
+from contracts.calendar import RECOUNT_BATCH_SIZE, CalendarBroadcastInput, CalendarYearPublished, DeadlineBroadcastInput
+
+# The broadcasters are started by their registered names (workflows/calendar_broadcast.py, workflows/proactive_calendar.py)
+# with inputs from contracts/: this module is also the worker's calendar (activities/disclosure.py), and activities
+# never import workflows/ (tests/test_architecture.py).
+CALENDAR_BROADCAST = "CalendarBroadcastBatches"
+DEADLINE_BROADCAST = "DeadlineCalendarBroadcast"
 
 log = logging.getLogger("disclosure.calendar")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -197,7 +201,7 @@ async def publish_year(
     broadcast_id = f"calendar-broadcast-{settings.task_queue}-{version}"
     try:
         await client.start_workflow(
-            CalendarBroadcastBatchesWorkflow.run,
+            CALENDAR_BROADCAST,
             CalendarBroadcastInput(fact=CalendarYearPublished(schedule=schedule), previous=previous,
                                    batch_size=RECOUNT_BATCH_SIZE),
             id=broadcast_id, task_queue=settings.task_queue, id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -213,7 +217,7 @@ async def tell_open_deadlines(schedule: YearSchedule, *, client: Client, setting
     deadlines on the published year (workflows/proactive_calendar.py); once per calendar version and deployment."""
     try:
         await client.start_workflow(
-            DeadlineCalendarBroadcastWorkflow.run, DeadlineBroadcastInput(fact=CalendarYearPublished(schedule=schedule)),
+            DEADLINE_BROADCAST, DeadlineBroadcastInput(fact=CalendarYearPublished(schedule=schedule)),
             id=f"deadline-calendar-broadcast-{settings.task_queue}-{version}", task_queue=settings.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )

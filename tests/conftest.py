@@ -26,7 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from core.codec import encrypted_data_converter
 from core.config import Settings
-from core.temporal import build_worker
+from worker import build_worker
 from db.session import init_db, make_engine
 from tests import hypothesis_profiles  # noqa: F401  (CI=true: the `ci` profile)
 from tests import dates

@@ -72,7 +72,7 @@ async def own_mail_stack(client, data_dir: Path, name: str, number_prefix: str, 
     engine."""
     from api.main import create_app
     from core.config import Settings
-    from core.temporal import build_worker
+    from worker import build_worker
     from db.session import init_db, make_engine
     from tests.conftest import fresh_database
     from tests.helpers import StaffClient, seed_test_users

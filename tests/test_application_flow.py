@@ -2,7 +2,7 @@
 
 from db.repository import list_applications
 from sqlmodel import Session
-from workflows.messages import ApplicationOutcome
+from contracts.application_view import ApplicationOutcome
 import pytest
 
 from tests.helpers import act, eventually, mails_about, register, since, state, through_review, today

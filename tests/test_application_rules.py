@@ -11,7 +11,7 @@ from contracts.models import Letter
 from outcomes import OutcomeCode
 from policy import DEFAULT_PROFILE, profile_named
 from workcalendar import load_calendar_data
-from workflows.application_rules import (
+from application.rules import (
     pending_actions,
     report_outcome,
     status_of,
@@ -24,24 +24,11 @@ from workflows.application_rules import (
     why_not_sign,
     why_not_withdraw,
 )
-from workflows.application_state import ApplicationState
-from workflows.messages import (
-    Applicant,
-    ApplicationInput,
-    AssignHandler,
-    ConsultationState,
-    Consultee,
-    DecideFee,
-    FeeSettled,
-    FeeState,
-    ItemView,
-    Proposal,
-    ProposeDecision,
-    RequestSupplement,
-    RequestedItem,
-    ReviewDecision,
-    SignReply,
-)
+from application.state import ApplicationState
+from contracts.consultations import ConsultationState, Consultee
+from contracts.fees import DecideFee, FeeSettled, FeeState
+from contracts.intake import Applicant, ApplicationInput, AssignHandler, RequestedItem, RequestSupplement
+from contracts.reply import ItemView, Proposal, ProposeDecision, ReviewDecision, SignReply
 
 RECEIVED = date(2026, 3, 2)
 AT = datetime(2026, 3, 3, 2, tzinfo=timezone.utc)
@@ -83,7 +70,7 @@ def test_supplement_is_asked_once_only():
     """Reg. 30: the applicant is told once, all at once, what to supplement."""
     cmd = RequestSupplement(needed=["请说明所需信息的文号"], by="handler1")
     assert why_not_request_supplement(a_state(), cmd, RECEIVED) is None
-    from workflows.messages import SupplementState
+    from contracts.intake import SupplementState
     sup = SupplementState(needed=["x"], notice_sent_on=RECEIVED, deadline_on=date(2026, 3, 20), requested_by="handler1")
     assert why_not_request_supplement(a_state(supplement=sup), cmd, RECEIVED) == "补正须一次性告知，本申请已发出过补正通知"
 
@@ -150,17 +137,19 @@ def test_a_payment_before_the_fee_notice_is_refused_not_asserted():
 
 
 def test_the_pure_clock_shares_the_workflows_constants() -> None:
-    """workflows/calendar_recount.py (which the calendar broadcaster runs outside the workflow) counts the fee
+    """application/deadlines.py (which the calendar broadcaster runs outside the workflow) counts the fee
     period and sends reminders at the hour the workflow does."""
-    from workflows import application, calendar_recount, delivery
+    from application import deadlines
+    from workflows import application, delivery
 
-    assert calendar_recount.FEE_PAY_DAYS == application.FEE_PAY_DAYS
-    assert calendar_recount.REMINDER_HOUR == delivery.REMINDER_HOUR
+    assert deadlines.FEE_PAY_DAYS == application.FEE_PAY_DAYS
+    assert deadlines.REMINDER_HOUR == delivery.REMINDER_HOUR
 
 
 def test_the_reply_waits_for_the_notice_to_a_third_party_whose_objection_had_no_reasonable_grounds():
     """Issue 24 point 3 (RULES §5): the third party is told in writing before the reply goes out."""
-    from workflows.messages import ConsultationState, LetterView
+    from contracts.consultations import ConsultationState
+    from contracts.reply import LetterView
 
     draft = Letter(kind="reply", subject="答复", body="正文")
     items = [ItemView(item_no=n, description=d, proposal=Proposal(outcome=OutcomeCode.DISCLOSED, by="handler1", at=AT))

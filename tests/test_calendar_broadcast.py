@@ -12,8 +12,8 @@ from db.repository import store_calendar_year
 from db.session import session_scope
 from tests.helpers import eventually, listed_row, register, state, today
 from workcalendar import YearSchedule
-from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow, CalendarBroadcastInput
-from workflows.messages import CalendarYearPublished
+from contracts.calendar import CalendarBroadcastInput, CalendarYearPublished
+from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow
 
 # The tests through the server are date-sensitive like test_calendar_publication (the year told must be
 # unpublished for these applications): marker `dates`. The others read no clock.
@@ -187,7 +187,7 @@ def test_deferred_wakes_are_read_in_instant_order_past_the_cursor_and_forgotten(
 
 def test_a_broadcast_input_and_result_written_before_deferred_wakes_still_decode():
     """A broadcast continued-as-new (or finished) before DEFERRED_WAKE carries payloads without its fields."""
-    from workflows.calendar_broadcast import WAKE_LEAD, CalendarBroadcastResult
+    from contracts.calendar import WAKE_LEAD, CalendarBroadcastResult
 
     year = today().year
     old_input = {"fact": {"schedule": fictional_schedule(year) | {"year": year}}, "batch_size": 1000, "after": "GK-1",

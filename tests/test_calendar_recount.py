@@ -26,7 +26,8 @@ from tests.test_evidence import assert_replays
 from tests.test_replay import replayer
 from workcalendar import CalendarData, WorkCalendar, YearSchedule
 from workcalendar.schedule import FIXED_DATE_HOLIDAYS
-from workflows.messages import ApplicationView, AssignHandler
+from contracts.application_view import ApplicationView
+from contracts.intake import AssignHandler
 
 # Date-sensitive: the Makefile runs this module again with the clock pinned (tests/dates.py).
 pytestmark = pytest.mark.dates
@@ -182,8 +183,8 @@ async def _broadcast_year(api, client, schedule: dict, year: int, lead: timedelt
     broadcaster's lead set by the test."""
     from db.repository import store_calendar_year
     from db.session import session_scope
-    from workflows.calendar_broadcast import RECOUNT_BATCH_SIZE, CalendarBroadcastBatchesWorkflow, CalendarBroadcastInput
-    from workflows.messages import CalendarYearPublished
+    from contracts.calendar import RECOUNT_BATCH_SIZE, CalendarBroadcastInput, CalendarYearPublished
+    from workflows.calendar_broadcast import CalendarBroadcastBatchesWorkflow
 
     source = api.app.state.calendar
     source.refresh()
@@ -203,7 +204,7 @@ async def _broadcast_year(api, client, schedule: dict, year: int, lead: timedelt
 
 def _new_wake_at(api, copy: dict, schedule: dict, year: int):
     """The application's next wake-up once `year` is published (the workflow's own pure rules, on its copy)."""
-    from workflows.calendar_recount import recount_copy, state_from_copy
+    from application.deadlines import recount_copy, state_from_copy
 
     source = api.app.state.calendar
     source.refresh()

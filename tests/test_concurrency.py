@@ -111,7 +111,7 @@ PARALLEL_REGISTRATIONS = 30
 
 @pytest.mark.dates  # numbered by the year of the day: run again with the clock pinned (tests/dates.py)
 async def test_registrations_at_once_get_dense_distinct_numbers_and_are_listed_and_audited(api, engine):
-    """The desk's numbers, first listings and audit rows are committed in groups (core/group_commit.py).
+    """The desk's numbers, first listings and audit rows are committed in groups (db/group_commit.py).
     A year's turn during a burst: tests/test_pinned_clock.py."""
     first = today()
     writes = api.app.state.registration

@@ -27,7 +27,7 @@ from core.mailsink import (
     InvalidMessageName, MessageNotFound, attachment, list_messages, listening_socket, read_message, serve,
     store_message,
 )
-from core.temporal import build_worker
+from worker import build_worker
 from db.session import init_db, make_engine
 from tests.conftest import SECURITY_SETTINGS, fresh_database
 from tests.helpers import application_body

@@ -1,6 +1,10 @@
 """Issue 12 point 7: request handlers never block the event loop.
 
-Two checks, each with a negative control that shows it can fail:
+Three checks, each with a negative control that shows it can fail:
+- every route of the application (enumerated from app.routes, issue 21 point 6): its `async def` endpoint and
+  async dependencies, and what they call in the project's code, read from their source: no database session
+  call, `Session(...)`, file read or write, fsync or os/shutil file operation is reached except through a
+  thread hop (`blocking`, `rendering`; a sync `def` route runs in FastAPI's thread pool);
 - a guard records every database statement, fsync and PDF render made on the event loop's thread while
   a request is being served (deterministic: it names the call and the route), over the routes that used
   to do such work in `async def` handlers;
@@ -9,19 +13,27 @@ Two checks, each with a negative control that shows it can fail:
   handler sleeping in the loop is seen at once.
 """
 
+import ast
 import asyncio
 import contextvars
+import inspect
 import os
+import textwrap
 import time
+import types
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date
 
 import httpx
 import pytest_asyncio
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
 from sqlalchemy import event, text
 
+from api.deps import SessionDep, SettingsDep
 from api.main import create_app
+from api.offloop import blocking
 from api.pages.common import CSRF_COOKIE, CSRF_FIELD
 from api.pages.staff_session import SESSION_COOKIE
 from letters import documents
@@ -269,3 +281,194 @@ def test_a_preview_render_waits_for_one_of_the_process_render_slots():
 
     anyio.run(main)
     assert most == 2
+
+
+# --- every route, read from its code (issue 21 point 6) ------------------------------------------------------------
+
+PROJECT = {"api", "services", "db", "letters", "core", "notices", "release", "reports", "screening", "fees", "proactive",
+           "participation", "guidance", "identity", "clock", "workcalendar", "policy", "outcomes", "contracts", "application",
+           "workflows", "activities", "tests"}
+HOPS = {"blocking", "rendering", "run_in_threadpool", "run_sync"}
+RECEIVERS = {"session", "engine", "connection", "conn"}
+FILE_METHODS = {"read_bytes", "read_text", "write_bytes", "write_text", "unlink", "iterdir", "mkdir", "rglob"}
+OS_CALLS = {("os", "fsync"), ("os", "remove"), ("os", "unlink"), ("os", "replace"), ("os", "rename"), ("os", "makedirs"),
+            ("os", "listdir"), ("os", "scandir"), ("shutil", "copyfileobj"), ("shutil", "copyfile"), ("shutil", "move"),
+            ("shutil", "rmtree")}
+
+def _project(obj) -> bool:
+    mod = getattr(obj, "__module__", "") or ""
+    return mod.split(".")[0] in PROJECT and mod != "api.offloop"
+
+class LoopReader:
+    """What a function does on the thread that calls it, read from its source and its project callees'."""
+    def __init__(self):
+        self.memo = {}
+
+    def check(self, fn, depth=0):
+        """Blocking work `fn` does on the calling thread (the loop, for an async endpoint): [(where, what)]."""
+        fn = inspect.unwrap(fn)
+        code = getattr(fn, "__code__", None)
+        if code is None or depth > 8:
+            return []
+        if code in self.memo:
+            return self.memo[code]
+        self.memo[code] = []
+        try:
+            source = textwrap.dedent(inspect.getsource(fn))
+        except (OSError, TypeError):
+            return []
+        tree = ast.parse(source)
+        node = tree.body[0]
+        found = []
+        nested = {n.name: n for n in ast.walk(node) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n is not node}
+        where = f"{fn.__module__}.{fn.__qualname__}"
+        self._walk(node, fn, where, nested, found, depth, top=True)
+        self.memo[code] = found
+        return found
+
+    def _walk(self, node, fn, where, nested, found, depth, top=False):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue  # defined here, run where it is called (often a thread): see the call
+            # A lambda outside a thread hop is a callback run on the loop (e.g. run_update's `ended`): walked here.
+            if isinstance(child, ast.Call):
+                name = self._callee_name(child.func)
+                if name in HOPS:
+                    continue  # the call and its arguments go to a worker thread
+                self._call(child, fn, where, nested, found, depth)
+            self._walk(child, fn, where, nested, found, depth)
+
+    @staticmethod
+    def _callee_name(func):
+        if isinstance(func, ast.Name):
+            return func.id
+        if isinstance(func, ast.Attribute):
+            return func.attr
+        return None
+
+    def _call(self, call, fn, where, nested, found, depth):
+        func = call.func
+        g = dict(getattr(fn, "__globals__", {}))
+        g.update(inspect.getclosurevars(fn).nonlocals if getattr(fn, "__code__", None) else {})
+        if isinstance(func, ast.Name):
+            if func.id in ("Session", "session_scope"):
+                found.append((where, f"{func.id}(...)")); return
+            if func.id == "open":
+                found.append((where, "open(...)")); return
+            if func.id in nested:
+                sub = nested[func.id]
+                inner = []
+                self._walk(sub, fn, where, {}, inner, depth)
+                found.extend(inner); return
+            target = g.get(func.id)
+        elif isinstance(func, ast.Attribute):
+            receiver = func.value
+            rname = receiver.id if isinstance(receiver, ast.Name) else receiver.attr if isinstance(receiver, ast.Attribute) else None
+            if rname in RECEIVERS and func.attr not in ("get_bind",):
+                found.append((where, f"{rname}.{func.attr}(...)")); return
+            if func.attr in FILE_METHODS:
+                found.append((where, f".{func.attr}(...)")); return
+            if isinstance(receiver, ast.Name) and (receiver.id, func.attr) in OS_CALLS:
+                found.append((where, f"{receiver.id}.{func.attr}(...)")); return
+            target = None
+            if isinstance(receiver, ast.Name) and isinstance(g.get(receiver.id), types.ModuleType):
+                target = getattr(g[receiver.id], func.attr, None)
+            elif isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Name):
+                made = g.get(receiver.func.id)  # ProjectClass(...).method(...): the method runs here
+                if inspect.isclass(made) and _project(made):
+                    target = getattr(made, func.attr, None)
+        else:
+            return
+        if target is None or not callable(target) or not _project(target):
+            return
+        if inspect.isclass(target):
+            return
+        found.extend(self.check(target, depth + 1))
+
+def on_loop_work(app):
+    """Every route of `app`: the blocking work its async endpoint or async dependencies do on the event loop."""
+    checker = LoopReader()
+    report = {}
+    routes = 0
+    for route in every_route(app.routes):
+        routes += 1
+        found = []
+        calls = []
+        def deps(dependant):
+            for d in dependant.dependencies:
+                if d.call is not None:
+                    calls.append(d.call)
+                deps(d)
+        if isinstance(route, APIRoute):
+            deps(route.dependant)
+        calls.append(route.endpoint)
+        for call in calls:
+            if inspect.iscoroutinefunction(inspect.unwrap(call)) or inspect.iscoroutinefunction(getattr(call, "__call__", None)):
+                found.extend(checker.check(call))
+        if found:
+            report[f"{sorted(route.methods)[0]} {route.path}"] = sorted(set(found))
+    return routes, report
+
+
+def every_route(routes):
+    """The application's routes, the included routers' flattened (FastAPI keeps them per router)."""
+    from starlette.routing import Mount, Route
+    for route in routes:
+        if isinstance(route, (APIRoute, Route)):
+            yield route
+        elif hasattr(route, "original_router"):
+            yield from every_route(route.original_router.routes)
+        elif isinstance(route, Mount) and getattr(route, "routes", None):
+            yield from every_route(route.routes)
+
+
+def _test_only_routes() -> APIRouter:
+    """Routes that break the rule in each way the reader knows, and two that keep it."""
+    from sqlmodel import select
+
+    from db.letters_repository import FileStore
+    from db.models import Application
+
+    router = APIRouter(prefix="/test-only")
+
+    def count(session) -> int:
+        return len(session.exec(select(Application.id)).all())
+
+    @router.get("/a-query-on-the-loop")
+    async def a_query_on_the_loop(session: SessionDep) -> int:
+        return count(session)  # a sync helper called from the loop
+
+    @router.get("/a-file-on-the-loop")
+    async def a_file_on_the_loop(settings: SettingsDep) -> str:
+        return FileStore(settings.data_dir).put(b"x")
+
+    @router.get("/a-callback-on-the-loop")
+    async def a_callback_on_the_loop(session: SessionDep) -> int:
+        later = lambda: session.get(Application, "x")  # noqa: E731  (called on the loop)
+        return 0 if later() is None else 1
+
+    @router.get("/a-query-off-the-loop")
+    async def a_query_off_the_loop(session: SessionDep) -> int:
+        return await blocking(count, session)
+
+    @router.get("/a-sync-route")
+    def a_sync_route(session: SessionDep) -> int:  # FastAPI runs it in its thread pool
+        return count(session)
+
+    return router
+
+
+def test_no_route_does_database_or_file_work_on_the_event_loop(settings, engine):
+    app = create_app(settings, client=object(), engine=engine)
+    routes, found = on_loop_work(app)
+    assert routes > 200  # every route of the application was read, the included routers' too
+    assert found == {}
+
+    # Negative control: the same reading of routes that break the rule names each of them, and only them.
+    app.include_router(_test_only_routes())
+    _, found = on_loop_work(app)
+    assert set(found) == {"GET /test-only/a-query-on-the-loop", "GET /test-only/a-file-on-the-loop",
+                          "GET /test-only/a-callback-on-the-loop"}
+    assert ("tests.test_event_loop._test_only_routes.<locals>.count", "session.exec(...)") in \
+        found["GET /test-only/a-query-on-the-loop"]
+    assert any(where.startswith("db.letters_repository.FileStore.") for where, _ in found["GET /test-only/a-file-on-the-loop"])

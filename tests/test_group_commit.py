@@ -1,4 +1,4 @@
-"""Group commit (core/group_commit.py): callers queued while a batch commits share the next one; each gets its own answer."""
+"""Group commit (db/group_commit.py): callers queued while a batch commits share the next one; each gets its own answer."""
 
 import asyncio
 import threading
@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Engine
 
 from services.audit import AuditEntry, append_audit, append_audit_rows, verify_audit
-from core.group_commit import GroupCommit
+from db.group_commit import GroupCommit
 from db.repository import allocate_application_number, allocate_application_numbers
 from db.session import session_scope
 from tests.fixtures_db import engine  # noqa: F401

@@ -263,7 +263,7 @@ async def test_staff_can_record_the_post_in_the_consultations_very_first_workflo
     from temporalio.common import WorkflowIDConflictPolicy
 
     from workflows.consultation import ConsultationWorkflow
-    from workflows.messages import ConsultationInput, Consultee, RecordService
+    from contracts.consultations import ConsultationInput, Consultee, RecordService
 
     cid = f"race-{uuid.uuid4()}.consult-1"
     start = WithStartWorkflowOperation(

@@ -325,7 +325,7 @@ async def test_a_repeat_must_name_an_answered_application_of_the_same_applicant_
 
 
 async def test_the_supervisor_who_found_the_reasons_unreasonable_may_sign_the_reply_the_handler_drafted(env, api, client):
-    from workflows.messages import ApplicationOutcome
+    from contracts.application_view import ApplicationOutcome
 
     app_id = (await register(api, applicant={"name": "陈九", "type": "natural-person", "email": "chenjiu@exact.example.cn"}))[
         "application_id"]
@@ -350,7 +350,7 @@ async def test_the_supervisor_who_found_the_reasons_unreasonable_may_sign_the_re
 
 async def test_an_objection_without_reasonable_grounds_is_recorded_told_in_writing_and_not_an_override(
         api, client, mailbox, tmp_path):
-    from workflows.messages import ApplicationOutcome
+    from contracts.application_view import ApplicationOutcome
 
     app_id = (await register(api, applicant={"name": "褚十", "type": "natural-person", "email": "chushi@exact.example.cn"},
                              items=[{"description": "某商贸有限公司2025年统计执法检查结果"}]))["application_id"]

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from clock import local_date
 from tests.helpers import act, eventually, mails_about, register, send_action
-from workflows.messages import ApplicationOutcome
+from contracts.application_view import ApplicationOutcome
 
 GROUNDS = "同一申请人本月已提出政府信息公开申请 42 件，本申请含 60 项内容"
 

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from clock import add_working_days_from, local_date
 from tests.helpers import act, eventually, mails_about, register, send_action
 from workcalendar import WorkCalendar, load_calendar_data
-from workflows.messages import ApplicationOutcome
+from contracts.application_view import ApplicationOutcome
 
 CALENDAR = WorkCalendar(load_calendar_data())
 APPLICANT = {"name": "孙八", "type": "natural-person", "id_number": "350102199001011246",

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from clock import local_date
 from db.models import StaffAlert
 from tests.helpers import act, email_served, eventually, mails_about, register, send_action
-from workflows.messages import ApplicationOutcome
+from contracts.application_view import ApplicationOutcome
 
 
 def kinds(view: dict) -> list[str]:

@@ -43,7 +43,8 @@ from core.observability import (
     mask_pii,
     otlp_traces_url,
 )
-from core.temporal import build_worker, connect, tls_config, worker_runtime
+from core.temporal import connect, tls_config, worker_runtime
+from worker import build_worker
 from db.models import Application
 from tests.helpers import StaffClient, seed_test_users
 from db.session import init_db, make_engine

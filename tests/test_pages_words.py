@@ -50,7 +50,7 @@ def test_the_link_is_open_until_the_end_of_the_window_counted_from_receipt():
 
     from api.routes.third_party import link_open
     from core import clock
-    from workflows.messages import ConsultationView
+    from contracts.consultations import ConsultationView
 
     today = clock.today()
     expired_token = int((clock.now() - timedelta(days=3)).timestamp())  # the letter's fixed 20 days are over

@@ -14,7 +14,7 @@ from core.codec import encrypted_data_converter
 from tests.helpers import TEST_CODEC_KEYS, StaffClient, application_body, register
 from tests.test_application_rules import a_state
 from workflows.application_views import application_view
-from workflows.messages import ApplicationView
+from contracts.application_view import ApplicationView
 
 
 async def test_a_view_with_a_field_this_version_does_not_know_decodes():

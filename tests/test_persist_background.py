@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from core.config import Settings
-from core.temporal import build_worker
+from worker import build_worker
 from db.session import init_db, make_engine
 from tests.conftest import SECURITY_SETTINGS, fresh_database, staff_client
 from tests.fixtures_smtp import SmtpServer

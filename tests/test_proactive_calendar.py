@@ -133,8 +133,7 @@ async def test_the_broadcast_reads_bounded_pages_of_both_tables(isolated_api, cl
 
     from tests.calendars import fictional_schedule
     from workcalendar import YearSchedule
-    from workflows.messages import CalendarYearPublished
-    from workflows.proactive_calendar import DeadlineBroadcastInput, DeadlineBroadcastResult
+    from contracts.calendar import CalendarYearPublished, DeadlineBroadcastInput, DeadlineBroadcastResult
 
     api, start = isolated_api, clock.today()
     await _interpretation(api, start)

@@ -92,7 +92,7 @@ async def _correction_recounted_on_a_published_year(env, api, client) -> str:
     """Issue 13: the calendar signal (patch proactive-calendar-moves) moves the period and re-arms the timer."""
     from tests.calendars import fictional_schedule
     from workcalendar import WorkCalendar, YearSchedule, load_calendar_data
-    from workflows.messages import CalendarYearPublished
+    from contracts.calendar import CalendarYearPublished
 
     created = await api.post("/api/v1/corrections", headers=api.as_user("desk-chen"), json={
         "person_name": "回放人", "email": "replay@example.cn", "record": "回放记录", "correction": "应为某某",

@@ -20,7 +20,7 @@ from temporalio.client import Client
 from api.main import create_app
 from core.codec import KEY_ID, encrypted_data_converter, new_key_spec
 from core.config import Settings
-from core.temporal import build_worker
+from worker import build_worker
 from db import letters_repository as letters_repo
 from db.session import init_db, make_engine
 from tests.conftest import SECURITY_SETTINGS, fresh_database, staff_client

@@ -260,7 +260,7 @@ async def test_a_file_the_workflow_was_not_told_of_still_stops_the_signature(api
 
 def test_the_rule_names_each_file_of_a_disclosed_item_and_only_those() -> None:
     from contracts.release import ReleaseFileStatus
-    from workflows.release_rules import why_not_release_files
+    from application.release_rules import why_not_release_files
 
     files = [ReleaseFileStatus(file_id=1, item_no=1, filename="甲.pdf", problems=["第 3 页的电话号码（139****5678）…"]),
              ReleaseFileStatus(file_id=2, item_no=2, filename="乙.xlsx", problems=["调查单位!C2的统一社会信用代码…"]),

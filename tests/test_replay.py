@@ -13,17 +13,17 @@ from temporalio import workflow
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
-from core.temporal import SANDBOX, STRICT_SANDBOX, workflow_classes
+from worker import SANDBOX, STRICT_SANDBOX, workflow_classes
 from core.codec import encrypted_data_converter
 from tests.helpers import TEST_CODEC_KEYS, act, eventually, register, through_review
-from workflows.messages import ApplicationInput
+from contracts.intake import ApplicationInput
 
 HISTORIES = Path(__file__).parent / "histories"
 RECORDED = sorted(HISTORIES.glob("*.json"))
 
 
 def replayer(workflows=None, runner=SANDBOX) -> Replayer:
-    """What the worker runs (core.temporal.build_worker): its workflows, sandbox and data converter.
+    """What the worker runs (worker.build_worker): its workflows, sandbox and data converter.
 
     The converter encrypts (core/codec.py); the recorded files were made without it and still decode,
     because the codec passes payloads without its encoding through.
@@ -50,7 +50,7 @@ async def test_recorded_history_replays(path: Path):
 
 @pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
 async def test_recorded_history_replays_in_the_strict_sandbox(path: Path):
-    """The worker shares workflows/application.py with its sandbox (core.temporal SHARED_WORKFLOW_MODULES: the
+    """The worker shares workflows/application.py with its sandbox (worker.py SHARED_WORKFLOW_MODULES: the
     sandbox no longer executes it, nor checks its calls); executed in the sandbox with its restrictions, a
     non-deterministic call (datetime.now(), random) on a recorded path fails here."""
     history = WorkflowHistory.from_json(path.stem, path.read_text())

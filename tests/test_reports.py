@@ -424,7 +424,7 @@ async def test_a_signed_application_appears_in_the_annual_report(api, engine):
 async def test_an_abandoned_application_is_recorded_as_other_1(env, api, client, engine):
     """No supplement by the deadline (RULES §3, Reg. 30): a person decides 其他处理-1, its reply is reviewed
     and signed (issue 11 point 5), and the record counts it under 其他处理-1."""
-    from workflows.messages import ApplicationOutcome
+    from contracts.application_view import ApplicationOutcome
 
     app_id = (await register(api, applicant={"name": "某研究院", "type": "research-institution", "email": "r@example.cn"}))["application_id"]
     await act(api, app_id, "supplement-request", {"needed": ["请明确所需信息的时间范围"], "by": "wang"})

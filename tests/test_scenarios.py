@@ -8,7 +8,7 @@ from clock import local_date
 from db.models import StaffAlert
 from tests.helpers import act, eventually, today, listed_row, mails_about, register, send_action, state, through_review
 from workcalendar import WorkCalendar, load_calendar_data
-from workflows.messages import ApplicationOutcome
+from contracts.application_view import ApplicationOutcome
 import pytest
 
 

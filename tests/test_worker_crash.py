@@ -37,7 +37,7 @@ from db.session import init_db, make_engine
 from tests.conftest import fresh_database
 from tests.fixtures_smtp import SmtpServer
 from tests.helpers import StaffClient, act, eventually, mails_about, register, seed_test_users, state
-from workflows.messages import ApplicationOutcome
+from contracts.application_view import ApplicationOutcome
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 READY_LINE = "worker polling task queue"

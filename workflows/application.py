@@ -1,7 +1,7 @@
 """The disclosure application workflow: one durable execution per application, id = its number.
 
 Orchestration only. The rules it applies live in pure modules (clock, workcalendar, policy, outcomes, notices,
-workflows/application_rules.py); everything that touches the world is an activity. Staff actions that need an answer
+application/rules.py); everything that touches the world is an activity. Staff actions that need an answer
 are Updates whose validators refuse, before anything is written to history, what the law or the application's state
 does not allow now; the handler re-checks under the lock because another action may have landed in between.
 
@@ -43,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
         supplement_notice_deadline,
     )
     from workflows import search_attributes as sa
-    from workflows.application_rules import (
+    from application.rules import (
         SYSTEM_ONLY_OUTCOMES,  # noqa: F401  re-exported for api/pages/staff.py
         body_sha256,
         closing,
@@ -59,9 +59,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.application_reply import DELIVERED_BY, PROVISION_BY_FORM, ReplyHandlers
     from workflows.application_release import ReleaseHandlers
     from workflows.application_service import NoticeServiceHandlers
-    from workflows.application_state import ApplicationState
+    from application.state import ApplicationState
     import notices
-    from workflows.calendar_recount import (
+    from application.deadlines import (
         due_of,
         next_wake_at,
         overdue_key,
@@ -75,16 +75,10 @@ with workflow.unsafe.imports_passed_through():
         LetterDelivery,
     )
     from workflows.records import registration_summary
-    from workflows.messages import (
-        FINAL_STATUSES,
-        ApplicationInput,
-        ApplicationOutcome,
-        ApplicationView,
-        ItemView,
-        LetterView,
-        StateQuery,
-        TimelineEntry,
-    )
+    from contracts.application_view import ApplicationOutcome, ApplicationView, StateQuery, TimelineEntry
+    from contracts.intake import ApplicationInput
+    from contracts.reply import ItemView, LetterView
+    from contracts.status import FINAL_STATUSES
 
 
 

@@ -13,17 +13,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.disclosure import DisclosureActivities
     from contracts.models import CalendarAsked
     from workcalendar import CalendarData
-    from workflows.calendar_recount import recount_deadlines
+    from application.deadlines import recount_deadlines
     from workflows.application_views import application_view
     from workflows.delivery import (
         ACTIVITY_TIMEOUT,
         PERSIST_RETRY,
     )
-    from workflows.messages import (
-        ApplicationView,
-        CalendarCatchUp,
-        CalendarYearPublished,
-    )
+    from contracts.application_view import ApplicationView
+    from contracts.calendar import CalendarCatchUp, CalendarYearPublished
 
 
 class CalendarHandlers:

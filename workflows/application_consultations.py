@@ -13,7 +13,7 @@ from temporalio.exceptions import ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from outcomes import OutcomeCode
-    from workflows.application_rules import (
+    from application.rules import (
         DISCLOSING_OUTCOMES,
         consultation_of,
         item_of,
@@ -25,16 +25,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.application_views import application_view
     from workflows.consultation import ConsultationWorkflow
-    from workflows.messages import (
-        ApplicationView,
-        ConsultationInput,
-        ConsultationProgress,
-        ConsultationResult,
-        ConsultationState,
-        LateConsultationAnswer,
-        OverrideObjection,
-        RestartConsultation,
-        StartConsultation,
+    from contracts.application_view import ApplicationView
+    from contracts.consultations import (
+        ConsultationInput, ConsultationProgress, ConsultationResult, ConsultationState, LateConsultationAnswer,
+        OverrideObjection, RestartConsultation, StartConsultation,
     )
 
 

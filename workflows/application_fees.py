@@ -11,21 +11,16 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from fees import quote as fee_quote
     from outcomes import OutcomeCode
-    from workflows.application_rules import (
+    from application.rules import (
         why_not_decide_fee,
         why_not_fee_settled,
         why_not_propose_fee,
     )
     import notices
     from workflows.application_views import application_view
-    from workflows.messages import (
-        ApplicationView,
-        DecideFee,
-        FeeSettled,
-        FeeState,
-        ProposeFee,
-        Proposal,
-    )
+    from contracts.application_view import ApplicationView
+    from contracts.fees import DecideFee, FeeSettled, FeeState, ProposeFee
+    from contracts.reply import Proposal
 
 FEE_PAY_DAYS = 20  # 国办函〔2020〕109号: 20 working days from receipt of the fee notice
 

@@ -13,7 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from clock import add_working_days_from
     from outcomes import OutcomeCode
     from workcalendar import WorkCalendar
-    from workflows.application_rules import (
+    from application.rules import (
         drafter_of_decision,
         why_not_assign,
         why_not_decide_lapse,
@@ -24,16 +24,11 @@ with workflow.unsafe.imports_passed_through():
     import notices
     from workflows.application_views import application_view
     from workflows.report_records import record_for_report
-    from workflows.messages import (
-        ApplicationView,
-        AssignHandler,
-        DecideSupplementLapse,
-        Proposal,
-        RequestSupplement,
-        SupplementReceived,
-        SupplementState,
-        Withdraw,
+    from contracts.application_view import ApplicationView
+    from contracts.intake import (
+        AssignHandler, DecideSupplementLapse, RequestSupplement, SupplementReceived, SupplementState, Withdraw,
     )
+    from contracts.reply import Proposal
 
 def window_days_of(cal: WorkCalendar, issued_on: date, deadline_on: date) -> int:
     """How many working days a notice dated `issued_on` gave until `deadline_on`: the same count then runs from its

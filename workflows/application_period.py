@@ -12,7 +12,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from clock import add_working_days_from
     from outcomes import OutcomeCode
-    from workflows.application_rules import (
+    from application.rules import (
         drafter_of_decision,
         why_not_ask_reasons,
         why_not_decide_excessive,
@@ -21,19 +21,14 @@ with workflow.unsafe.imports_passed_through():
         why_not_request_extension,
     )
     import notices
-    from workflows.calendar_recount import reasons_wake_at
+    from application.deadlines import reasons_wake_at
     from workflows.application_views import application_view
-    from workflows.messages import (
-        ApplicationView,
-        AskReasons,
-        DecideExcessive,
-        DecideExtension,
-        ExcessiveState,
-        ReasonsReceived,
-        ExtensionState,
-        Proposal,
+    from contracts.application_view import ApplicationView
+    from contracts.period import (
+        AskReasons, DecideExcessive, DecideExtension, ExcessiveState, ExtensionState, ReasonsReceived,
         RequestExtension,
     )
+    from contracts.reply import Proposal
 
 
 class PeriodHandlers:

@@ -21,13 +21,13 @@ with workflow.unsafe.imports_passed_through():
     from clock import end_of_day_instant
     from workcalendar import CalendarData
     from workflows import search_attributes as sa
-    from workflows.application_rules import status_of
+    from application.rules import status_of
     from workflows.application_views import application_record
     from workflows.delivery import (
         ACTIVITY_TIMEOUT,
         PERSIST_RETRY,
     )
-    from workflows.messages import TimelineEntry
+    from contracts.application_view import TimelineEntry
 
 
 class RecordKeeping:

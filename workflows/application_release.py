@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
         SealReleaseInput,
         SealReleaseResult,
     )
-    from workflows.application_rules import disclosed_items
+    from application.rules import disclosed_items
     from workflows.delivery import ACTIVITY_TIMEOUT, PERSIST_RETRY
 
 

@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
         ReplyItem,
     )
     from outcomes import OutcomeCode, label_of
-    from workflows.application_rules import (
+    from application.rules import (
         DISCLOSING_OUTCOMES,
         body_sha256,
         item_of,
@@ -38,15 +38,9 @@ with workflow.unsafe.imports_passed_through():
         PURE_RETRY,
     )
     from workflows.report_records import record_for_report
-    from workflows.messages import (
-        ApplicationView,
-        ConfirmDelivery,
-        EditReplyDraft,
-        ItemView,
-        Proposal,
-        ProposeDecision,
-        ReviewDecision,
-        SignReply,
+    from contracts.application_view import ApplicationView
+    from contracts.reply import (
+        ConfirmDelivery, EditReplyDraft, ItemView, Proposal, ProposeDecision, ReviewDecision, SignReply,
         SubmitForReview,
     )
 

@@ -21,10 +21,10 @@ with workflow.unsafe.imports_passed_through():
     import notices
     from clock import end_of_day_instant, local_date
     from contracts.models import DispatchInput, SendLetterResult
-    from contracts.service import NoticeService
-    from workflows.application_rules import why_final
+    from contracts.service import LetterServed, NoticeEvent, NoticeService
+    from application.rules import why_final
     from workflows.application_views import application_view
-    from workflows.messages import ApplicationView, LetterServed, NoticeEvent
+    from contracts.application_view import ApplicationView
 
 NoticeOf = Literal["supplement", "fee", "reasons"]
 

@@ -7,10 +7,11 @@ from datetime import date, datetime
 
 from clock import working_days_left
 from contracts.models import ApplicationRecord, ItemRecord
-from workflows.application_rules import closing, pending_actions, report_outcome, status_of
-from workflows.application_state import ApplicationState
-from workflows.calendar_recount import clock_copy
-from workflows.messages import FINAL_STATUSES, ApplicationView, PausedInterval
+from application.rules import closing, pending_actions, report_outcome, status_of
+from application.state import ApplicationState
+from application.deadlines import clock_copy
+from contracts.application_view import ApplicationView, PausedInterval
+from contracts.status import FINAL_STATUSES
 
 
 def application_record(s: ApplicationState, now: datetime) -> ApplicationRecord:

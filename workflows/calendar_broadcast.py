@@ -19,7 +19,6 @@ started before the change finish as they began.
 import asyncio
 from datetime import timedelta
 
-from pydantic import Field
 from workflows import policies
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -35,75 +34,21 @@ with workflow.unsafe.imports_passed_through():
         WakeCursor,
     )
     from workcalendar import YearSchedule
-    from workflows.messages import CalendarYearPublished, Strict
+    from contracts.calendar import (
+        CalendarBroadcastInput,
+        CalendarBroadcastProgress,
+        CalendarBroadcastResult,
+        CalendarYearPublished,
+    )
 
-# A page's signals are commands of one workflow task; the server keeps at most 2,000 pending signals
-# per execution (limit.numPendingSignals), and a page adds about 2 events each to this run's history.
-DEFAULT_BATCH_SIZE = 500
 # Issue 15 point 4: a page is recounted from the database copy (activity recount_open_page), its moved due dates
 # written there; only the applications whose next wake-up moves earlier (or that the copy cannot recount) are
 # signalled. The others learn of the year when they next wake (workflows/application.py CALENDAR_AT_WAKE).
+# The page sizes and WAKE_LEAD are the start input's defaults (contracts/calendar.py).
 RECOUNT_IN_DATABASE = "recount-in-database"
-# Pages recounted in the database are larger: few of their applications are signalled.
-RECOUNT_BATCH_SIZE = 1000
-# Issue 15 point 4: a publication that moves many wake-ups earlier (a make-up working day) no longer signals them
-# all at once. An application whose new wake-up is more than WAKE_LEAD away has its dates moved in the database
-# copy like the others (the lists show them at once; the API brings the workflow up to date before any view or
-# action) and is signalled WAKE_LEAD before its new wake-up by the broadcaster, which waits for it with a
-# durable timer after its last page (rows in calendar_wake, read in (wake_at, id) order by a keyset cursor; one
-# that comes due while pages are still read is signalled with the next page; a page never defers a wake to or
-# before the cursor, so none is passed over). An application that caught up meanwhile (a view, an action, its
-# own write) finds the signal a no-op. The wake carries the year as published when it is sent, so a correction
-# published since is not undone. Broadcasts started before keep signalling at publication.
+# Deferred wakes (contracts/calendar.py WAKE_LEAD) are signalled under this name.
 DEFERRED_WAKE = "calendar-deferred-wake"
-WAKE_LEAD = timedelta(days=1)
-# Deferred wakes signalled per run (one workflow task), like a page of the first broadcasts.
-WAKE_BATCH_SIZE = 500
 _READ_RETRY = policies.READ
-
-
-class CalendarBroadcastInput(Strict):
-    """Start (and continue-as-new) input: the fact to tell, the cursor and the tally so far."""
-
-    fact: CalendarYearPublished
-    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=5000)
-    after: str | None = None
-    told: int = 0
-    gone: int = 0
-    runs: int = 0
-    previous: YearSchedule | None = Field(default=None, description="the year's schedule before this publication")
-    recounted: int = 0
-    moved: int = 0
-    wake_lead_seconds: float = Field(default=WAKE_LEAD.total_seconds(), ge=0,
-                                     description="DEFERRED_WAKE: a wake-up further away than this is signalled later")
-    deferred: int = 0
-    woken: int = 0
-    waking: bool = Field(default=False, description="every page is recounted: the deferred wakes are being signalled")
-    wake_after: WakeCursor | None = Field(default=None, description="the last deferred wake signalled")
-    wake_batch_size: int = Field(default=WAKE_BATCH_SIZE, ge=1, le=2000, description="deferred wakes signalled per run")
-
-
-class CalendarBroadcastResult(Strict):
-    told: int = Field(description="open applications that received the fact at publication (while pages were read)")
-    gone: int = Field(description="listed as open, closed before the signal reached them")
-    runs: int = Field(description="runs of the broadcast (one per page, chained by continue-as-new)")
-    recounted: int = Field(default=0, description="open applications recounted from the database copy")
-    moved: int = Field(default=0, description="of those, rows whose dates moved in the copy without a signal")
-    deferred: int = Field(default=0, description="applications whose wake-up moved earlier, signalled later")
-    woken: int = Field(default=0, description="deferred wakes signalled and received (some during the pages)")
-
-
-class CalendarBroadcastProgress(Strict):
-    """What the broadcast has done by the start of its current run (the `progress` query)."""
-
-    waking: bool = Field(description="every page is recounted; deferred wakes are being signalled as they come due")
-    runs: int
-    recounted: int
-    moved: int
-    told: int
-    deferred: int
-    woken: int
-    gone: int
 
 
 @workflow.defn(name="CalendarBroadcastBatches")

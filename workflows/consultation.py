@@ -35,13 +35,9 @@ with workflow.unsafe.imports_passed_through():
     from outcomes import OutcomeCode
     from workcalendar import WorkCalendar
     from workflows.delivery import send_through_outbox
-    from workflows.messages import (
-        CalendarYearPublished,
-        ConsultationAnswer,
-        ConsultationInput,
-        ConsultationProgress,
-        ConsultationResult,
-        ConsultationView,
+    from contracts.calendar import CalendarYearPublished
+    from contracts.consultations import (
+        ConsultationAnswer, ConsultationInput, ConsultationProgress, ConsultationResult, ConsultationView,
         RecordService,
     )
     from contracts.service import NoticeService

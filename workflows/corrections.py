@@ -19,19 +19,12 @@ with workflow.unsafe.imports_passed_through():
     from outcomes import OutcomeCode
     from workcalendar import WorkCalendar
     from workflows.deadline_loop import Pending, StaffProcess, recounted, refuse
-    from workflows.messages import CalendarYearPublished
-    from workflows.proactive_messages import (
-        AlertRecord,
-        CorrectionInput,
-        CorrectionRecord,
-        CorrectionView,
-        CorrectRecord,
-        ForwardCorrection,
-        HistoryEntry,
-        ItemQuery,
-        RefuseCorrection,
+    from contracts.calendar import CalendarYearPublished
+    from contracts.corrections import (
+        CorrectionInput, CorrectionRecord, CorrectionView, CorrectRecord, ForwardCorrection, RefuseCorrection,
         ReviewCorrectionLetter,
     )
+    from contracts.proactive import AlertRecord, HistoryEntry, ItemQuery
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))

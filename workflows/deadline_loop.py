@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts.models import PrescreenText, StaffAlertInput
     from screening.prescreen import prescreen_texts
     from workcalendar import CalendarData
-    from workflows.messages import CalendarYearPublished
+    from contracts.calendar import CalendarYearPublished
 
 ACTIVITY_TIMEOUT = policies.ACTIVITY_TIMEOUT
 ALERT_RETRY = policies.DATABASE

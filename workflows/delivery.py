@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
         StaffAlertInput,
         letter_outcome_event,
     )
-    from workflows.messages import LetterView
+    from contracts.reply import LetterView
 
 PERSIST_RETRY = policies.DATABASE
 # Letters: back off up to five minutes between tries; a bad address is not worth retrying.

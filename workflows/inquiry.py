@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from participation.rules import email_of, inquiry_due
     from workcalendar import WorkCalendar
     from workflows.deadline_loop import Pending, StaffProcess, prescreened, recounted, refuse, save, why_not_review
-    from workflows.messages import CalendarYearPublished
+    from contracts.calendar import CalendarYearPublished
 
 ACTIVITY_TIMEOUT = policies.ACTIVITY_TIMEOUT
 # The answer's e-mail: retried for about a day (a mail server down), then staff are told to reach the asker.

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from workcalendar import WorkCalendar
     from workflows.deadline_loop import (Pending, StaffProcess, prescreened, recounted, refuse, save,
                                          why_not_review, why_not_url)
-    from workflows.messages import CalendarYearPublished
+    from contracts.calendar import CalendarYearPublished
 
 FINISHED = ("feedback-published", "withdrawn")
 INVITEES = {"stakeholders": "利益相关方", "public-representatives": "公众代表", "experts": "专家", "media": "媒体"}

@@ -18,26 +18,11 @@ with workflow.unsafe.imports_passed_through():
     from workcalendar import WorkCalendar
     from workflows.deadline_loop import (Pending, StaffProcess, recounted, refuse, save, why_not_review,
                                          why_not_url)
-    from workflows.messages import CalendarYearPublished
-    from workflows.proactive_messages import (
-        AlertRecord,
-        CatalogueItemInput,
-        CatalogueItemView,
-        CatalogueRecord,
-        ChangeItem,
-        CloseEvent,
-        HistoryEntry,
-        ItemQuery,
-        LimitState,
-        OpinionEventInput,
-        OpinionEventView,
-        OpinionRecord,
-        OpinionResponse,
-        PublicationEvidence,
-        PublishItem,
-        RecordResponse,
-        ReviewItem,
-        WithdrawItem,
+    from contracts.calendar import CalendarYearPublished
+    from contracts.proactive import (
+        AlertRecord, CatalogueItemInput, CatalogueItemView, CatalogueRecord, ChangeItem, CloseEvent, HistoryEntry,
+        ItemQuery, LimitState, OpinionEventInput, OpinionEventView, OpinionRecord, OpinionResponse,
+        PublicationEvidence, PublishItem, RecordResponse, ReviewItem, WithdrawItem,
     )
 
 

@@ -15,38 +15,22 @@ come first, then the corrections', the questions' and the drafts'.
 import asyncio
 from datetime import date, timedelta
 
-from pydantic import BaseModel, Field
 from workflows import policies
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.proactive import ProactiveActivities
-    from workflows.messages import CalendarYearPublished
-    from workflows.proactive_messages import DeadlineTable, OpenDeadlinesPage
+    from contracts.calendar import (
+        CalendarYearPublished,
+        DeadlineBroadcastInput,
+        DeadlineBroadcastResult,
+        DeadlineTable,
+        OpenDeadlinesPage,
+    )
 
-# A page's signals are commands of one workflow task (the server keeps at most 2,000 pending signals).
-DEFAULT_BATCH_SIZE = 500
 _READ_RETRY = policies.READ
 TABLES: tuple[DeadlineTable, ...] = ("catalogue", "corrections", "inquiries", "drafts")  # issue 26: 在线咨询, drafts
-
-
-class DeadlineBroadcastInput(BaseModel):
-    """Start (and continue-as-new) input: the fact to tell, the table and cursor, the tally so far."""
-
-    fact: CalendarYearPublished
-    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=2000)
-    table: DeadlineTable = "catalogue"
-    after: str | None = None
-    told: int = 0
-    gone: int = 0
-    runs: int = 0
-
-
-class DeadlineBroadcastResult(BaseModel):
-    told: int = Field(description="open processes that received the fact")
-    gone: int = Field(description="listed as open, closed before the signal reached them")
-    runs: int = Field(description="runs of the broadcast (one per page, chained by continue-as-new)")
 
 
 @workflow.defn(name="DeadlineCalendarBroadcast")

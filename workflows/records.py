@@ -6,7 +6,7 @@ persist writes the same row and event again, which the idempotent store ignores.
 
 from contracts.models import ApplicationRecord, EventRecord, ItemRecord
 from clock import DueDate
-from workflows.messages import ApplicationInput
+from contracts.intake import ApplicationInput
 
 
 def registration_summary(inp: ApplicationInput, due: DueDate) -> str:

@@ -7,18 +7,13 @@ attempt is an audit row, and look-ups are rate-limited per client address (429).
 
 import re
 
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, status
 
 from contracts.status import APPLICANT_LABELS
-from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
-from api.routes.applications import (
-    ApplicationId,
-    _how_it_ended,
-    catch_up_before_acting,
-    counted_on_current_calendar,
-    live_view,
+from api.offloop import blocking
+from api.deps import (
+    APPLICANT, CalendarDep, ClientDep, Owned, SessionDep, catch_up_before_acting, counted_on_current_calendar, how_it_ended, live_view,
 )
 from api.schemas import (
     ApplicantItem,
@@ -29,19 +24,16 @@ from api.schemas import (
     ApplicantWithdrawIn,
     ReplyLetterOut,
 )
-from api.security import mark_actor, rate_limited
+from api.security import rate_limited
 from api.temporal_calls import run_update
 from core import clock
-from core.security import query_code_matches
-from db.models_security import ApplicantAccess
-from workflows.messages import ApplicationView, SupplementReceived, Withdraw
+from contracts.application_view import ApplicationView
+from contracts.intake import SupplementReceived, Withdraw
 
 router = APIRouter(prefix="/api/v1/applicant", tags=["applicants"],
                    dependencies=[Depends(rate_limited("applicant", "rate_limit_lookup_per_minute"))],
                    responses={404: {"description": "编号或查询码不正确"}, 429: {"description": "请求过于频繁"}})
 
-NOT_FOUND = "申请编号或查询码不正确"
-APPLICANT = "applicant"
 
 STATUS_TEXT = APPLICANT_LABELS
 # The timeline an applicant sees: only steps that concern them, in their words, without staff names.
@@ -63,21 +55,6 @@ CONSULTEE = re.compile(r"征求「[^」]*」意见")
 
 def _generic(text: str) -> str:
     return CONSULTEE.sub("征求意见", text)
-
-
-def applicant_application(  # def: a database read, run in the thread pool by FastAPI
-    application_id: ApplicationId, request: Request, session: SessionDep, settings: SettingsDep,
-    code: Annotated[str, Header(alias="X-Query-Code", min_length=1, max_length=64, description="查询码")],
-) -> str:
-    """The application id, if the code fits it; 404 otherwise (audited by the middleware)."""
-    mark_actor(request, APPLICANT, "applicant", application_id)
-    access = session.get(ApplicantAccess, application_id)
-    if not query_code_matches(settings, application_id, code, access.code_hash if access else None):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-    return application_id
-
-
-Owned = Annotated[str, Depends(applicant_application)]
 
 
 def applicant_view(view: ApplicationView) -> ApplicantView:
@@ -113,7 +90,7 @@ async def supplement(application_id: Owned, body: ApplicantSupplementIn, client:
     await catch_up_before_acting(client, calendar, session, application_id)
     command = SupplementReceived(received_on=clock.today(), note=body.note, by=APPLICANT)
     view = await run_update(client, application_id, "supplement_received", command, ApplicationView, what="申请",
-                            ended=lambda: _how_it_ended(session, application_id))
+                            ended=lambda: blocking(how_it_ended, session, application_id))
     return applicant_view(view)
 
 
@@ -121,7 +98,7 @@ async def supplement(application_id: Owned, body: ApplicantSupplementIn, client:
 async def withdraw(application_id: Owned, body: ApplicantWithdrawIn, client: ClientDep,
                    session: SessionDep) -> ApplicantView:
     view = await run_update(client, application_id, "withdraw", Withdraw(reason=body.reason, by=APPLICANT),
-                            ApplicationView, what="申请", ended=lambda: _how_it_ended(session, application_id))
+                            ApplicationView, what="申请", ended=lambda: blocking(how_it_ended, session, application_id))
     return applicant_view(view)
 
 

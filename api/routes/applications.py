@@ -1,39 +1,28 @@
 """Applications: intake, the supervisors' list, live state, and one endpoint per staff action."""
 
 import logging
-from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api import schemas
-from api import idempotency
-from api.registration import OWNER_MEMO, RESERVATION, RegistrationWrites, from_reservation, reservation, started_by
-from api.deps import CalendarDep, ClientDep, RegistrationDep, SessionDep, SettingsDep
+from api.deps import (
+    ACTION_ROLES, READERS, ApplicationId, CalendarDep, ClientDep, RegistrationDep, SessionDep, SettingsDep,
+    catch_up_before_acting, counted_on_current_calendar, ensure_visible, how_it_ended, live_view, not_found,
+)
+from api.intake import ONLINE_FORM, register
 from api.offloop import blocking
 from api.schemas import ApplicationCreate, ApplicationCreated, ApplicationSummary, EventOut, Page, PublicApplicationCreate
-from api.security import (
-    STAFF_READERS,
-    department_filter,
-    mark_actor,
-    rate_limited,
-    require,
-    sees_department,
-)
-from api.temporal_calls import run_query, run_update
+from api.security import department_filter, mark_actor, rate_limited, require, sees_department
+from api.temporal_calls import run_update
 from api.tenancy import registering_agency
-from db.models_agency import Agency
 from core import clock
-from core.security import hash_query_code, new_query_code
 from db.models_security import StaffUser
 from services.assignees import AssigneeError, checked_assignment
-from services.duplicates import duplicates_of, same_requests
-from clock import ClockInput, DueDate, compute_due
+from services.duplicates import duplicates_of
 from db.models import Application
 from db.repository import (
     InvalidCursor,
@@ -42,48 +31,18 @@ from db.repository import (
     list_applications,
 )
 from outcomes import OutcomeCode
-from policy import profile_named
-from policy.intake import RECEIPT_BASIS
-from workflows import search_attributes as sa
-from workflows.application import DisclosureApplicationWorkflow
-from workcalendar import CalendarData
-from workflows.messages import (
-    FINAL_STATUSES,
-    ApplicationInput,
-    CalendarCatchUp,
-    ApplicationView,
-    AssignHandler,
-    ConfirmDelivery,
-    AskReasons,
-    DecideExcessive,
-    DecideExtension,
-    ReasonsReceived,
-    DecideSupplementLapse,
-    OverrideObjection,
-    ProposeDecision,
-    RequestExtension,
-    RequestSupplement,
-    RestartConsultation,
-    ReviewDecision,
-    SignReply,
-    StartConsultation,
-    StateQuery,
-    SubmitForReview,
-    SupplementReceived,
-    Withdraw,
-)
+from contracts.intake import ApplicationInput
+from contracts.application_view import ApplicationView
+from contracts.consultations import OverrideObjection, RestartConsultation, StartConsultation
+from contracts.intake import AssignHandler, DecideSupplementLapse, RequestSupplement, SupplementReceived, Withdraw
+from contracts.period import AskReasons, DecideExcessive, DecideExtension, ReasonsReceived, RequestExtension
+from contracts.reply import ConfirmDelivery, ProposeDecision, ReviewDecision, SignReply, SubmitForReview
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
 public_router = APIRouter(prefix="/api/v1/public", tags=["applicants"])
 log = logging.getLogger("disclosure.api")
-NUMBER_ATTEMPTS = 5
-ONLINE_FORM = "online-form"
 PLATFORM_TRANSFER = "platform-transfer"  # issue 25 point 4: re-submitted by the applicant through the platform
 APPLICANT_ROLE_NAME = "applicant"
-# Application numbers (and, with a suffix, consultation ids): anything else is 422 before Temporal is asked.
-APPLICATION_ID = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$", description="the application number")
-ApplicationId = Annotated[str, APPLICATION_ID]
-READERS = Depends(require(*sorted(STAFF_READERS)))
 TEXT = r"^[^\x00-\x1f]*$"  # no control characters (PostgreSQL refuses NUL in text)
 
 
@@ -100,7 +59,7 @@ async def register_application(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             "只能登记本机关收到的申请：受理机关与您所在机关不一致（应向其他机关提出的申请，请按第三十六条第五项答复）")
     agency = await blocking(registering_agency, request.app.state.engine, registrar.agency)
-    created = await _register(body, registrar.username, writes, client, settings, calendar, agency)
+    created = await register(body, registrar.username, writes, client, settings, calendar, agency)
     request.state.audit_application_id = created.application_id
     return created
 
@@ -116,7 +75,7 @@ async def submit_online(
     mark_actor(request, ONLINE_FORM, "applicant")
     staffed = ApplicationCreate(channel="online", received_on=clock.today(), **body.model_dump())
     agency = await blocking(registering_agency, request.app.state.engine, body.agency)
-    created = await _register(staffed, ONLINE_FORM, writes, client, settings, calendar, agency)
+    created = await register(staffed, ONLINE_FORM, writes, client, settings, calendar, agency)
     request.state.audit_application_id = created.application_id
     return created
 
@@ -127,124 +86,6 @@ def _checked_assignee(session, handler: str | None, department: str | None) -> t
         return checked_assignment(session.get_bind(), handler, department)
     except AssigneeError as slip:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(slip)) from None
-
-
-async def _refuse_resubmission(engine, body: ApplicationCreate) -> None:
-    """Issue 23 point 6 (services.duplicates): the same applicant's same items within a day — 409 naming the
-    earlier number, unless the request says `resubmit`."""
-    earlier = await blocking(same_requests, engine, body.applicant.id_number, body.received_on,
-                             [item.description for item in body.items])
-    if earlier:
-        first = earlier[0]
-        raise HTTPException(status.HTTP_409_CONFLICT, (
-            f"同一申请人已于{first.received_on.year}年{first.received_on.month}月{first.received_on.day}日提交过"
-            f"内容相同的申请，申请编号 {first.application_id}，不必重复提交，可凭该编号查询办理进度。"
-            "如确需再次提交，请确认后重新提交"))
-
-
-async def _register(
-    body: ApplicationCreate, registered_by: str, writes: RegistrationWrites, client, settings, calendar, agency: Agency
-) -> ApplicationCreated:
-    if body.received_on > clock.today():
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "收到申请之日不能晚于今天")
-    evidence = (getattr(body, "receipt_evidence", None) or "").strip()
-    if body.received_on.year != clock.today().year and len(evidence) < 4:
-        # Issue 24 point 9: a receipt in an earlier year moves that year's annual report: the evidence is named.
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            f"收到申请之日 {body.received_on} 不在本年度，须写明收到日期的证据（receipt_evidence，"
-                            "如挂号信签收记录、邮戳、传真或系统接收记录）：该申请计入 "
-                            f"{body.received_on.year} 年度报告")
-    if (clock.today() - body.received_on).days > settings.max_receipt_age_days:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            f"收到申请之日 {body.received_on} 早于 {settings.max_receipt_age_days} 天前，请核对日期")
-    # The agency's setting, not the form's (issue 11 point 7): fixed here for the application's whole life.
-    profile = profile_named(agency.reply_period)  # issue 25: each agency's own setting
-    policy = profile.model_copy(
-        update={"reminder_days_before_due": settings.reminder_days_before_due,
-                # Issue 24 point 10 (Reg. 30 合理的补正期限): the agency's minimum, and a default no shorter.
-                "min_supplement_days": settings.supplement_min_working_days,
-                "default_supplement_days": max(profile.default_supplement_days, settings.supplement_min_working_days)}
-    )
-    await calendar.fresh()  # a year another process published just now counts (issue 12 point 5)
-    calendar_data = calendar.since(body.received_on.year)
-    due = compute_due(
-        calendar.work_calendar_since(body.received_on.year), ClockInput(received_on=body.received_on, reply_days=policy.reply_days,
-                                            receipt_basis=RECEIPT_BASIS[body.channel])
-    )
-    # Under an Idempotency-Key, intake is exactly-once (api/idempotency.py): the number, the input and
-    # the query code's hash are kept with the key before the workflow starts, the workflow carries the
-    # key in its memo, and the query code is derived from the key. A retry after any failure (a lost
-    # answer, a failed listing) finds them, recognises its own workflow and answers the same number and code.
-    claim = idempotency.current()
-    kept = from_reservation(claim.reserved[RESERVATION]) if claim and RESERVATION in claim.reserved else None
-    listing: _Started | None = None
-    if kept is not None and claim is not None and await _start(client, settings, kept.application, kept.due, claim):
-        listing = _Started(kept.application, kept.due, claim.query_code(kept.application.application_id))
-    if listing is None and kept is None and not body.resubmit:
-        await _refuse_resubmission(writes.engine, body)
-    if listing is None:  # none kept, or the kept number is another workflow's (a restored database): a new one
-        listing = await _start_new(body, registered_by, writes, client, settings, calendar_data, policy, due, claim,
-                                   agency)
-    inp, application_id = listing.application, listing.application.application_id
-    code = listing.code
-    await writes.list_now(inp, listing.due, hash_query_code(settings, application_id, code))
-    writes.repair_soon(client)
-    return ApplicationCreated(
-        application_id=application_id, query_code=code, received_on=inp.received_on, due_on=listing.due.due_on,
-        due_provisional=listing.due.provisional, due_explanation=listing.due.steps,
-        calendar_version=listing.due.calendar_version,
-    )
-
-
-@dataclass(frozen=True)
-class _Started:
-    application: ApplicationInput
-    due: DueDate
-    code: str
-
-
-async def _start(client, settings, inp: ApplicationInput, due: DueDate, claim: idempotency.Claim | None) -> bool:
-    """Start the application's workflow; False if its number is already another workflow's.
-
-    It starts with its search attributes (status, due date, overdue), so its first task upserts none
-    (issue 15 point 2). Workers go first when deploying: an older worker would upsert them anyway."""
-    try:
-        await client.start_workflow(
-            DisclosureApplicationWorkflow.run, inp, id=inp.application_id, task_queue=settings.task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            memo={OWNER_MEMO: claim.scope} if claim else None,
-            search_attributes=sa.at_registration(due.due_on, inp.agency),
-        )
-    except WorkflowAlreadyStartedError:
-        if claim is not None and await started_by(client, inp.application_id, claim.scope):
-            return True  # started by this key's earlier attempt
-        # Temporal already holds this number (the database was restored from an older copy).
-        log.error("application number %s already used in Temporal; allocating the next", inp.application_id)
-        return False
-    return True
-
-
-async def _start_new(body: ApplicationCreate, registered_by: str, writes: RegistrationWrites, client, settings,
-                     calendar_data, policy, due, claim: idempotency.Claim | None, agency: Agency) -> _Started:
-    for _ in range(NUMBER_ATTEMPTS):
-        # Committed (with the other requests' numbers of the moment, in one transaction): the number
-        # is spent even if the start fails: a gap, never a duplicate.
-        application_id = await writes.next_number(clock.today().year, agency.number_prefix, agency.code,
-                                                  agency.number_pattern)
-        inp = ApplicationInput(
-            application_id=application_id, channel=body.channel, received_on=body.received_on,
-            registered_at=clock.now(), registered_by=registered_by, applicant=body.applicant,
-            items=body.items, delivery_method=body.delivery_method, policy=policy, calendar=calendar_data,
-            agency_name=agency.name, agency=agency.code, handler=body.handler, department=body.department,
-            receipt_evidence=(getattr(body, "receipt_evidence", None) or "").strip() or None,  # issue 24 point 9
-            listed_at_intake=True,  # writes.list_now below
-        )
-        code = claim.query_code(application_id) if claim else new_query_code()
-        if claim is not None:
-            await claim.reserve(RESERVATION, reservation(inp, due, hash_query_code(settings, application_id, code)))
-        if await _start(client, settings, inp, due, claim):
-            return _Started(inp, due, code)
-    raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "申请编号分配异常，申请未登记，请联系管理员")
 
 
 def _list_json(engine, offset: int, limit: int, **filters) -> bytes:
@@ -308,26 +149,6 @@ def _summary(row: Application) -> ApplicationSummary:
     return ApplicationSummary.of_row(row)
 
 
-def not_found(application_id: str) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, f"没有编号为 {application_id} 的申请")
-
-
-async def live_view(client, application_id: str) -> ApplicationView:
-    return await run_query(client, application_id, "state", StateQuery(today=clock.today()), ApplicationView, what="申请")
-
-
-async def ensure_visible(user: StaffUser, application_id: str, client) -> None:
-    """A handler acts only on their department's applications; others' are 404, as if they did not exist.
-
-    The department is read from the workflow (authoritative, no lag behind a re-assignment).
-    """
-    if user.role_set() & {"registrar", "reviewer", "supervisor"}:
-        return
-    view = await live_view(client, application_id)
-    if not sees_department(user, view.department):
-        raise not_found(application_id)
-
-
 @router.get("/{application_id}", response_model=ApplicationView)
 async def live_state(application_id: ApplicationId, client: ClientDep, calendar: CalendarDep,
                      user: Annotated[StaffUser, READERS]) -> ApplicationView:
@@ -336,56 +157,6 @@ async def live_state(application_id: ApplicationId, client: ClientDep, calendar:
     if not sees_department(user, view.department):
         raise not_found(application_id)
     return await counted_on_current_calendar(client, calendar, view)
-
-
-def _row_clock(session, application_id: str) -> tuple | None:
-    from sqlmodel import select
-
-    row = session.exec(select(Application.received_on, Application.clock).where(Application.id == application_id)).first()
-    return None if row is None or row[1] is None else (row[0], row[1])
-
-
-async def _calendar_to_catch_up(calendar, received_year: int, years: list[int], version: str) -> CalendarData | None:
-    """The agency's calendar as the application should hold it, when that is not the one (`version`) it counts
-    on; None when it is current, or when it holds a year the agency has not published (a calendar given at
-    start): nothing to compare."""
-    await calendar.fresh()
-    if not set(years) <= set(calendar.current().years):
-        return None
-    mine = calendar.held_by(received_year, years)
-    return None if mine.version == version else mine
-
-
-async def catch_up_before_acting(client, calendar, session, application_id: str) -> None:
-    """Issue 15 point 4: before a staff or applicant action, an application whose database copy counts on an
-    older calendar than the agency's counts on it first (catch_up_calendar), so the action's deadlines and
-    letters are counted on the published year. One row read; an update only when it is behind."""
-    if calendar is None:
-        return
-    found = await blocking(_row_clock, session, application_id)
-    if found is None:
-        return
-    received_on, copy = found
-    mine = await _calendar_to_catch_up(calendar, received_on.year, copy["years"], copy["calendar_version"])
-    if mine is None:
-        return
-    try:
-        await run_update(client, application_id, "catch_up_calendar", CalendarCatchUp(calendar=mine),
-                         ApplicationView, what="申请", ended=lambda: "申请已办结")
-    except HTTPException:
-        pass  # ended or gone: the action itself answers
-
-
-async def counted_on_current_calendar(client, calendar, view: ApplicationView) -> ApplicationView:
-    """Issue 15 point 4: an open application that has not yet counted on a year published since (the broadcaster
-    woke only those whose next deadline came earlier) counts on it before staff see it (catch_up_calendar)."""
-    if view.calendar_version is None or view.status in FINAL_STATUSES:
-        return view
-    mine = await _calendar_to_catch_up(calendar, view.received_on.year, view.calendar_years, view.calendar_version)
-    if mine is None:
-        return view
-    return await run_update(client, view.application_id, "catch_up_calendar", CalendarCatchUp(calendar=mine),
-                            ApplicationView, what="申请", ended=lambda: "申请已办结")
 
 
 class SimilarEarlierItem(BaseModel):
@@ -470,43 +241,6 @@ def recorded_events(application_id: ApplicationId, session: SessionDep, user: An
             for e in get_events(session, application_id)]
 
 
-ENDED_MESSAGES = {"withdrawn": "本申请已撤回", "abandoned": "本申请已因逾期未补正视为放弃"}
-
-
-def _how_it_ended(session, application_id: str) -> str:
-    row = session.get(Application, application_id)
-    return ENDED_MESSAGES.get(row.status if row else "", "本申请已办结") + "，不能再办理此事项"
-
-
-# Who may do what (RULES §1). A supervisor oversees: assigns and re-assigns, decides extensions and
-# overrides, signs; but does not do the handler's case work (propose, submit), so the one who signs
-# is never the one who proposed. A registrar records what arrives on paper (supplement, delivery,
-# a written withdrawal). Reviewer ≠ proposer and approver ≠ requester are the workflow's own checks.
-ACTION_ROLES: dict[str, tuple[str, ...]] = {
-    "assign": ("registrar", "supervisor"),
-    "supplement-request": ("handler",),
-    "supplement": ("registrar", "handler"),
-    "supplement-lapse": ("handler", "supervisor"),
-    "fee-proposal": ("handler",),
-    "fee-decision": ("supervisor",),
-    "fee-payment": ("registrar", "handler", "supervisor"),  # 减免 (waiver): the supervisor only (api/routes/fees.py)
-    "extension-request": ("handler",),
-    "extension-decision": ("supervisor",),
-    "reasons-request": ("handler",),
-    "reasons": ("registrar", "handler"),
-    "excessive-decision": ("supervisor",),
-    "consultations": ("handler",),
-    "override": ("supervisor",),
-    "consultation-restart": ("handler", "supervisor"),
-    "decisions": ("handler",),
-    "submit": ("handler",),
-    "review": ("reviewer",),
-    "sign": ("supervisor",),
-    "delivery": ("registrar",),
-    "withdraw": ("registrar",),
-}
-
-
 async def _repeat_checked(session: Session, application_id: str, command: ProposeDecision) -> ProposeDecision:
     """不予处理-2 names an earlier application of the same applicant, answered, with a matching item (issue 24 point
     7; db/repeat_repository.py): otherwise 409 with the reason; the score goes with the proposal."""
@@ -558,7 +292,7 @@ def _action(path: str, update: str, body_type: type[BaseModel], message: type[Ba
         if check is not None:
             command = await check(session, application_id, command)
         return await run_update(client, application_id, update, command, ApplicationView, what="申请",
-                                ended=lambda: blocking(_how_it_ended, session, application_id))
+                                ended=lambda: blocking(how_it_ended, session, application_id))
 
     act.__annotations__["body"] = body_type
     act.__name__ = update
@@ -699,7 +433,7 @@ async def resubmit_to_the_competent_agency(
         items=[first.items[n - 1] for n in wanted], delivery_method=first.delivery_method, handler=None,
         department=None, resubmit=True, agency=target.code,
         receipt_evidence=f"经本平台由{first.agency_name}转来（原申请 {application_id}，第三十六条第五项）")
-    created = await _register(new, PLATFORM_TRANSFER, writes, client, settings, calendar, target)
+    created = await register(new, PLATFORM_TRANSFER, writes, client, settings, calendar, target)
     await blocking(_record_link, engine, application_id, target.code, created.application_id, wanted)
     return ResubmitOut(application_id=created.application_id, agency=target.code, agency_name=target.name,
                        query_code=created.query_code, received_on=created.received_on, due_on=created.due_on)

@@ -3,36 +3,24 @@
 Third parties answer online through their signed link (api/routes/third_party.py).
 """
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 
-from api.deps import CalendarDep, ClientDep, SessionDep
+from api.deps import CONSULTATION_ENDED, CalendarDep, ClientDep, SessionDep, application_of, catch_up_before_acting
 from api.schemas import ConsultationAnswerBody, RecordServiceBody
 from api.security import STAFF_READERS, require, sees_department
-from api.routes.applications import catch_up_before_acting
 from api.temporal_calls import run_query, run_update
 from db.models_security import StaffUser
-from workflows.messages import (
-    ApplicationView,
-    ConsultationAnswer,
-    ConsultationState,
-    ConsultationView,
-    LateConsultationAnswer,
-    RecordService,
-    StateQuery,
+from contracts.application_view import ApplicationView, StateQuery
+from contracts.consultations import (
+    ConsultationAnswer, ConsultationState, ConsultationView, LateConsultationAnswer, RecordService,
 )
 
-CONSULTATION_ENDED = "本次征求意见已结束（已收到您的意见，或提出意见的期限已届满），不能再提交"
 CONSULTATION_ID = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}(\.consult-\d{1,4})?$", description="征求意见编号")
 ConsultationId = Annotated[str, CONSULTATION_ID]
 
 router = APIRouter(prefix="/api/v1/consultations", tags=["consultations"])
-
-
-def application_of(consultation_id: str) -> str:
-    return re.sub(r"\.consult-\d+$", "", consultation_id)
 
 
 async def _visible(user: StaffUser, consultation_id: str, client) -> ConsultationState | None:

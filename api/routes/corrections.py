@@ -11,15 +11,16 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from api import idempotency
-from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
-from api.routes.proactive import ItemId
+from api.deps import CalendarDep, ClientDep, ItemId, SessionDep, SettingsDep
 from api.security import STAFF_READERS, rate_limited, require
 from api.temporal_calls import run_query, run_update, start_once
 from core import clock
 from db import proactive_repository as repo
 from db.models_security import StaffUser
-from workflows.proactive_messages import (CorrectionInput, CorrectionView, CorrectRecord, ForwardCorrection, ItemQuery,
-                                         RefuseCorrection, ReviewCorrectionLetter)
+from contracts.corrections import (
+    CorrectionInput, CorrectionView, CorrectRecord, ForwardCorrection, RefuseCorrection, ReviewCorrectionLetter,
+)
+from contracts.proactive import ItemQuery
 
 router = APIRouter(prefix="/api/v1/corrections", tags=["corrections"])
 public_router = APIRouter(prefix="/api/v1/public/corrections", tags=["corrections"])

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from api import schemas
-from api.deps import ClientDep, SessionDep
-from api.routes.applications import (
-    ACTION_ROLES, READERS, ApplicationId, _how_it_ended, catch_up_before_acting, ensure_visible, live_view, not_found,
+from api.offloop import blocking
+from api.deps import (
+    ACTION_ROLES, READERS, ApplicationId, ClientDep, SessionDep, catch_up_before_acting, ensure_visible, how_it_ended,
+    live_view, not_found,
 )
 from api.security import require, sees_department
 from api.temporal_calls import run_update
@@ -21,7 +22,8 @@ from db.models_security import StaffUser
 from core.config import NO_PAYMENT_CHANNEL
 from db.session import write_turn
 from fees import quote
-from workflows.messages import ApplicationView, DecideFee, FeeSettled, ProposeFee
+from contracts.application_view import ApplicationView
+from contracts.fees import DecideFee, FeeSettled, ProposeFee
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
 WAIVER_BY_SUPERVISOR = "减免信息处理费须由负责人决定并说明理由（与收费决定相同），登记人员和承办人只能登记缴费"
@@ -74,15 +76,15 @@ async def fee_count(application_id: ApplicationId, client: ClientDep, session: S
     view = await live_view(client, application_id)
     if not sees_department(user, view.department):
         raise not_found(application_id)
-    return _count(session, application_id)
+    return await blocking(_count, session, application_id)
 
 
 async def _update(request: Request, session, client, application_id: str, name: str, command) -> ApplicationView:
     """One fee update on the application's workflow, then the fee it now holds kept for the annual report."""
     await catch_up_before_acting(client, request.app.state.calendar, session, application_id)
     view = await run_update(client, application_id, name, command, ApplicationView, what="申请",
-                            ended=lambda: _how_it_ended(session, application_id))
-    return _keep(request, session, view)
+                            ended=lambda: blocking(how_it_ended, session, application_id))
+    return await blocking(_keep, request, session, view)
 
 
 def _keep(request: Request, session, view: ApplicationView) -> ApplicationView:
@@ -107,7 +109,7 @@ async def propose_fee(application_id: ApplicationId, body: FeeProposalBody, requ
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "按量计收须填写所需信息的页数（quantity）")
         quantity = body.quantity
     else:
-        quantity = _count(session, application_id).ordinal
+        quantity = (await blocking(_count, session, application_id)).ordinal
         if body.quantity is not None and body.quantity != quantity:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                                 f"按件计收的件数由系统按申请人身份统计：本申请为申请人本月第{quantity}件，不是第{body.quantity}件")

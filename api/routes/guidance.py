@@ -4,11 +4,10 @@ handler edits the draft and proposes it through POST /{application_id}/decisions
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, HTTPException, status
+from pydantic import ConfigDict, Field
 
-from api.deps import ClientDep
-from api.routes.applications import READERS, ApplicationId, live_view, not_found
+from api.deps import ApplicationId, ClientDep, READERS, live_view, not_found
 from api.security import sees_department
 from db.models_security import StaffUser
 from guidance import QUESTIONS, Answers, Guidance, propose

@@ -16,10 +16,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 import notices
-from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
+from api.deps import CalendarDep, ClientDep, Owned, SessionDep, SettingsDep, catch_up_before_acting, ensure_visible
 from api.offloop import blocking, rendering
-from api.routes.applicant import Owned
-from api.routes.applications import catch_up_before_acting, ensure_visible
 from api.schemas import _without_by
 from api.security import STAFF_READERS, require
 from api.temporal_calls import run_query, run_update
@@ -32,16 +30,10 @@ from db.models import Application
 from db.models_letters import LetterAttachment, LetterOutbox
 from db.models_security import StaffUser
 from letters.documents import render_envelope_pdf, render_letter_pdf
-from workflows.messages import (
-    ApplicationView,
-    ConfirmDelivery,
-    ConsultationView,
-    EditReplyDraft,
-    LetterServed,
-    NoticeEvent,
-    RecordService,
-    StateQuery,
-)
+from contracts.application_view import ApplicationView, StateQuery
+from contracts.consultations import ConsultationView, RecordService
+from contracts.reply import ConfirmDelivery, EditReplyDraft
+from contracts.service import LetterServed, NoticeEvent
 
 staff = APIRouter(prefix="/api/v1/applications", tags=["letters"])
 portal = APIRouter(prefix="/api/v1/portal", tags=["portal"])
@@ -257,7 +249,7 @@ async def record_service(application_id: str, key: str, body: ServiceIn, session
     is the delivery that closes the application.
     """
     await ensure_visible(user, application_id, client)
-    row = repo.get_outbox(session, key)
+    row = await blocking(repo.get_outbox, session, key)
     if row is None or row.application_id != application_id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "没有该文书")
     if body.posted_on is None and body.served_on is None:
@@ -272,7 +264,7 @@ async def record_service(application_id: str, key: str, body: ServiceIn, session
     # A posted reply is entered in two steps (posted with its tracking number, then signed for): the
     # delivery carries what the first step recorded.
     tracking_number, posted_on = body.tracking_number or row.tracking_number, body.posted_on or row.posted_on
-    session.commit()  # no read transaction held while the workflow (and its persistence) runs
+    await blocking(session.commit)  # no read transaction held while the workflow (and its persistence) runs
     if kind == "reply":
         if body.served_on is not None:
             await run_update(client, application_id, "confirm_delivery", ConfirmDelivery(
@@ -299,9 +291,13 @@ async def record_service(application_id: str, key: str, body: ServiceIn, session
             await run_update(client, application_id, "letter_served", LetterServed(
                 key=key, served_on=body.served_on, method=body.method, evidence=evidence, by=user.username),
                 ApplicationView, what="申请", ended=lambda: "本申请已办结")
-    repo.record_service(session, key, served_on=body.served_on, method=body.method, by=user.username,
-                        tracking_number=body.tracking_number, posted_on=body.posted_on, received_by=body.received_by,
-                        handed_over_by=handed_over_by, note=body.note or None)
+    return await blocking(_service_recorded, session, row, key, served_on=body.served_on, method=body.method,
+                          by=user.username, tracking_number=body.tracking_number, posted_on=body.posted_on,
+                          received_by=body.received_by, handed_over_by=handed_over_by, note=body.note or None)
+
+
+def _service_recorded(session: Session, row: LetterOutbox, key: str, **evidence) -> LetterOut:
+    repo.record_service(session, key, **evidence)
     session.commit()
     session.refresh(row)
     return _letter_out(row, repo.get_document(session, key))
@@ -326,7 +322,7 @@ async def record_service_problem(application_id: str, key: str, body: ServicePro
     if row is None or row.application_id != application_id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "没有该文书")
     kind = row.kind
-    session.commit()
+    await blocking(session.commit)
     if kind in NOTICES:
         await run_update(client, application_id, "notice_event", NoticeEvent(
             key=key, event=body.event, on=body.on, detail=body.detail, by=user.username),
@@ -361,12 +357,16 @@ async def upload_receipt_scan(application_id: str, key: str, session: SessionDep
                               file: Annotated[UploadFile, File(description="the signed receipt (签收单), scanned")]) -> LetterOut:
     """The scan of the signed receipt (optional evidence of a pickup or a posted letter's 签收单)."""
     await ensure_visible(user, application_id, client)
-    row = repo.get_outbox(session, key)
+    row = await blocking(repo.get_outbox, session, key)
     if row is None or row.application_id != application_id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "没有该文书")
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     if not data or len(data) > MAX_UPLOAD_BYTES:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "文件为空或超过 50 MB")
+    return await blocking(_scan_stored, session, settings, row, key, data)
+
+
+def _scan_stored(session: Session, settings: Settings, row: LetterOutbox, key: str, data: bytes) -> LetterOut:
     sha = FileStore(settings.data_dir).put(data)
     repo.add_stored_file(session, sha, len(data))
     repo.update_outbox(session, key, receipt_scan_sha256=sha)
@@ -379,11 +379,11 @@ async def upload_receipt_scan(application_id: str, key: str, session: SessionDep
 async def receipt_scan(application_id: str, key: str, session: SessionDep, settings: SettingsDep, client: ClientDep,
                        user: Reader) -> Response:
     await ensure_visible(user, application_id, client)
-    row = repo.get_outbox(session, key)
+    row = await blocking(repo.get_outbox, session, key)
     if row is None or row.application_id != application_id or row.receipt_scan_sha256 is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "没有签收单扫描件")
     try:
-        data = FileStore(settings.data_dir).get_verified(row.receipt_scan_sha256)
+        data = await blocking(FileStore(settings.data_dir).get_verified, row.receipt_scan_sha256)
     except ChecksumMismatch as error:
         raise HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR, f"文件校验失败：{error}") from None
     return Response(data, media_type="application/octet-stream", headers={
@@ -601,13 +601,7 @@ async def portal_letter_pdf(application_id: Owned, which: str, session: SessionD
     if which not in PORTAL_LETTERS:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "没有该文书")
     key = f"{application_id}:{which}"
-    if repo.get_document(session, key) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{PORTAL_LETTERS[which]}尚未生成，请稍后再试")
-    data, number = _stored_pdf(session, settings, application_id, key)
-    first = (row := repo.get_outbox(session, key)) is not None and row.downloaded_at is None
-    repo.record_download(session, key, by=PORTAL_DOWNLOADER)
-    kind = row.kind if row is not None else None
-    session.commit()
+    data, number, first, kind = await blocking(_portal_download, session, settings, application_id, key, which)
     if first and kind in NOTICES:
         # The applicant's download is the notice's receipt when nothing earlier shows it (the workflow decides).
         try:
@@ -619,6 +613,19 @@ async def portal_letter_pdf(application_id: Owned, which: str, session: SessionD
             if refused.status_code != status.HTTP_409_CONFLICT:
                 raise
     return _pdf_response(data, f"{number}.pdf")
+
+
+def _portal_download(session: Session, settings: Settings, application_id: str, key: str,
+                     which: str) -> tuple[bytes, str, bool, str | None]:
+    """The letter as issued, and its download recorded: (pdf, its number, the first download?, the letter's kind)."""
+    if repo.get_document(session, key) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{PORTAL_LETTERS[which]}尚未生成，请稍后再试")
+    data, number = _stored_pdf(session, settings, application_id, key)
+    first = (row := repo.get_outbox(session, key)) is not None and row.downloaded_at is None
+    repo.record_download(session, key, by=PORTAL_DOWNLOADER)
+    kind = row.kind if row is not None else None
+    session.commit()
+    return data, number, first, kind
 
 
 @portal.get("/applications/{application_id}/attachments/{attachment_id}", response_class=Response)

@@ -34,7 +34,9 @@ from db import repository
 from db.letters_repository import FileStore
 from db.models_letters import LetterOutbox, MailReturn
 from letters.returns import ReturnReport, parse_return
-from workflows.messages import ApplicationView, ConsultationView, LetterServed, NoticeEvent, RecordService
+from contracts.application_view import ApplicationView
+from contracts.consultations import ConsultationView, RecordService
+from contracts.service import LetterServed, NoticeEvent
 
 router = APIRouter(prefix="/api/v1/mail", tags=["mail-returns"])
 

@@ -565,7 +565,7 @@ async def convert(inquiry_id: Id, body: ConvertBody, request: Request, session: 
                   client: ClientDep, writes: RegistrationDep, calendar: CalendarDep):
     """The asker confirms that the question is a disclosure application: it is registered through the
     application intake (its own number, query code and receipt date: the day of the confirmation)."""
-    from api.routes.applications import ONLINE_FORM, _register
+    from api.intake import ONLINE_FORM, register
     from api.schemas import ApplicationCreate
 
     found = await blocking(_mine, session, settings, inquiry_id, body.code)
@@ -578,7 +578,7 @@ async def convert(inquiry_id: Id, body: ConvertBody, request: Request, session: 
             "items": [{"description": body.description or found.question}], "delivery_method": body.delivery_method})
     except ValueError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"申请信息不完整：{_first_error(error)}") from None
-    created = await _register(application, ONLINE_FORM, writes, client, settings, calendar)
+    created = await register(application, ONLINE_FORM, writes, client, settings, calendar)
     await run_update(client, inquiry_id, "confirm_conversion",
                      ConfirmConversion(application_id=created.application_id, received_on=created.received_on),
                      InquiryView, what="咨询", ended=lambda: INQUIRY_ENDED)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api import idempotency
-from api.deps import CalendarDep, ClientDep, SessionDep, SettingsDep
+from api.deps import CalendarDep, ClientDep, ItemId, SessionDep, SettingsDep
 from api.offloop import blocking
 from api.security import STAFF_READERS, require
 from api.temporal_calls import run_query, run_update, start_once
@@ -22,24 +22,11 @@ from db.models_proactive import CatalogueCategory, CatalogueItem
 from db.models_security import StaffUser
 from proactive.rules import Deadline, interpretation_due, publication_due
 from workcalendar import WorkCalendar
-from workflows.proactive_messages import (
-    CatalogueItemInput,
-    CatalogueItemView,
-    ChangeItem,
-    CloseEvent,
-    ItemQuery,
-    LegalKind,
-    OpinionEventInput,
-    OpinionEventView,
-    Platform,
-    PublishItem,
-    RecordResponse,
-    ReviewItem,
-    WithdrawItem,
+from contracts.proactive import (
+    CatalogueItemInput, CatalogueItemView, ChangeItem, CloseEvent, ItemQuery, LegalKind, OpinionEventInput,
+    OpinionEventView, Platform, PublishItem, RecordResponse, ReviewItem, WithdrawItem,
 )
 
-ITEM_ID = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$", description="目录条目编号")
-ItemId = Annotated[str, ITEM_ID]
 ITEM_ENDED = "该信息已撤下，不能再办理"
 EVENT_ENDED = "该舆情已办结，不能再办理"
 Staff = Annotated[StaffUser, Depends(require(*sorted(STAFF_READERS)))]
@@ -311,16 +298,23 @@ async def create_public_copy(body: PublicCopyBody, user: Editors, session: Sessi
     (checked by the confidentiality pre-screen), then reviewed and published like any catalogue item.
     The exact copy the applicant received stays sealed: its stored file and checksum are not touched;
     the public copy has its own checksum and names the application and the sealed checksum."""
+    if body.released_sha256 is not None and body.attachment_id is None:  # issue 22: a file sealed with the reply
+        return await _public_copy_of_sealed(body, user, session, client, settings, calendar)
+    inp, deadline = await blocking(_public_copy, session, settings, calendar, body, user.username)
+    await _start(client, settings, inp)
+    return ItemCreated(item_id=inp.item_id, deadline=deadline)
+
+
+def _public_copy(session: Session, settings, calendar, body: PublicCopyBody, by: str) -> tuple[CatalogueItemInput, Deadline]:
+    """The released record checked (sent with the reply, sealed copy intact, no personal data left): the item to start."""
     from db import letters_repository as letters_repo
     from db.models import Application, ApplicationItem
     from db.models_letters import LetterAttachment
     from screening.prescreen import PrescreenText, prescreen_texts
-    from workflows.proactive_messages import PublicCopySource
+    from contracts.proactive import PublicCopySource
 
     if (body.attachment_id is None) == (body.released_sha256 is None):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "请指明一个附件（attachment_id）或一个随答复封存的公开文件（released_sha256）")
-    if body.released_sha256 is not None:
-        return await _public_copy_of_sealed(body, user, session, client, settings, calendar)
     if body.content is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "请填写公开副本的内容（已删除个人信息）")
     application = session.get(Application, body.application_id)
@@ -350,13 +344,12 @@ async def create_public_copy(body: PublicCopyBody, user: Editors, session: Sessi
     summary = body.summary or f"依申请公开信息的公开副本（申请 {application.id} 第 {attachment.item_no} 项，已删除个人信息）"
     inp = CatalogueItemInput(item_id=_new_id("ML"), kind="document", title=body.title, category_id=category.id,
                              section=category.section, produced_on=produced_on, content=body.content, summary=summary,
-                             created_by=user.username, working_days=settings.proactive_publication_working_days,
+                             created_by=by, working_days=settings.proactive_publication_working_days,
                              calendar=data, supervisor_email=settings.supervisor_email, requested_in=[application.id],
                              source=PublicCopySource(application_id=application.id, item_no=attachment.item_no,
                                                      attachment_id=attachment.id or 0, filename=attachment.filename,
                                                      sha256=attachment.sha256))
-    await _start(client, settings, inp)
-    return ItemCreated(item_id=inp.item_id, deadline=deadline)
+    return inp, deadline
 
 
 async def _public_copy_of_sealed(body: PublicCopyBody, user: StaffUser, session: Session, client, settings,
@@ -365,11 +358,11 @@ async def _public_copy_of_sealed(body: PublicCopyBody, user: StaffUser, session:
     needed no removal) proposed for proactive publication in one step. Its text (or the editor's) passes the
     pre-screen again (what one applicant may receive is not always for everyone), then the catalogue's own
     confidentiality review before it is published; the sealed copy is not touched."""
-    from workflows.proactive_messages import PublicCopySource
+    from contracts.proactive import PublicCopySource
 
     sealed, content = await blocking(_sealed_public_text, session, settings, body)
     _refuse_personal_data(content)
-    category = _category(session, body.category_id)
+    category = await blocking(_category, session, body.category_id)
     data = calendar.since(clock.today().year)
     produced_on = clock.today()
     deadline = publication_due(WorkCalendar(data), produced_on, working_days=settings.proactive_publication_working_days)

@@ -19,10 +19,8 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.deps import ClientDep, SessionDep, SettingsDep
+from api.deps import ClientDep, Owned, SessionDep, SettingsDep, ensure_visible
 from api.offloop import blocking, rendering
-from api.routes.applicant import Owned
-from api.routes.applications import ensure_visible
 from api.security import STAFF_READERS, require
 from api.temporal_calls import run_update
 from core import clock
@@ -36,7 +34,8 @@ from db.models_release import ReleaseDecision, ReleaseDownload, ReleaseFile, Rel
 from db.models_security import StaffUser
 from release import links
 from release.intake import IntakeError, check_file
-from workflows.messages import ApplicationView, ConfirmDelivery
+from contracts.application_view import ApplicationView
+from contracts.reply import ConfirmDelivery
 from workflows.release_screening import (
     ReleaseFileRedactionWorkflow,
     ReleaseFileScreeningWorkflow,

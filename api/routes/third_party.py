@@ -10,9 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from sqlalchemy.exc import IntegrityError
 
-from api.deps import ClientDep, SessionDep, SettingsDep
+from api.deps import CONSULTATION_ENDED, ClientDep, SessionDep, SettingsDep, application_of
 from api.offloop import blocking
-from api.routes.consultations import CONSULTATION_ENDED, application_of
 from api.schemas import ThirdPartyAnswerBody, ThirdPartyView
 from api.security import mark_actor, rate_limited
 from api.temporal_calls import run_query, run_update
@@ -21,7 +20,7 @@ from core import clock
 from core.security import read_third_party_token
 from db.models_security import ThirdPartyLinkUse
 from sqlmodel import Session
-from workflows.messages import ConsultationAnswer, ConsultationView
+from contracts.consultations import ConsultationAnswer, ConsultationView
 
 router = APIRouter(prefix="/api/v1/third-party", tags=["third parties"],
                    dependencies=[Depends(rate_limited("third-party", "rate_limit_lookup_per_minute"))],

@@ -1,7 +1,7 @@
 """The whole state of one disclosure application workflow, as one serialisable model.
 
 What the workflow's instance attributes used to hold, in one Pydantic model so that the pure rules
-(workflows/application_rules.py) and the projections (workflows/application_views.py) read one
+(application/rules.py) and the projections (workflows/application_views.py) read one
 thing, and so that continue-as-new can later carry the whole state through the data converter.
 Runtime-only things (the asyncio lock, the in-flight letter counter, the "clock changed" wake-up
 flag) stay on the workflow.
@@ -15,19 +15,13 @@ from clock import DueDate
 from contracts.models import Letter, PrescreenFinding
 from contracts.release import ReleaseFileStatus, SealReleaseResult
 from workcalendar import CalendarData, WorkCalendar
-from workflows.messages import (
-    ApplicationInput,
-    ConsultationState,
-    Consultee,
-    ExcessiveState,
-    ExtensionState,
-    FeeState,
-    ItemView,
-    LetterView,
-    Status,
-    SupplementState,
-    TimelineEntry,
-)
+from contracts.application_view import TimelineEntry
+from contracts.consultations import ConsultationState, Consultee
+from contracts.fees import FeeState
+from contracts.intake import ApplicationInput, SupplementState
+from contracts.period import ExcessiveState, ExtensionState
+from contracts.reply import ItemView, LetterView
+from contracts.status import Status
 
 
 class ApplicationState(BaseModel):

@@ -26,9 +26,9 @@ from clock import (
 import notices
 from policy.intake import RECEIPT_BASIS
 from workcalendar import CalendarData
-from workflows.application_rules import closing, excessive_clock, fee_running
-from workflows.application_state import ApplicationState
-from workflows.messages import FINAL_STATUSES
+from application.rules import closing, excessive_clock, fee_running
+from application.state import ApplicationState
+from contracts.status import FINAL_STATUSES
 
 FEE_PAY_DAYS = 20  # 国办函〔2020〕109号: 20 working days from receipt of the fee notice
 REMINDER_HOUR = 9  # the staff reminder goes out at 09:00 local time (workflows/delivery.py REMINDER_HOUR)

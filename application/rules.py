@@ -13,10 +13,17 @@ from datetime import date
 import notices
 from fees import quote as fee_quote
 from outcomes import OutcomeCode, label_of
-from workflows.application_state import ApplicationState
-from workflows.release_rules import why_not_release_files
-from workflows import messages as msg
-from workflows.messages import FINAL_STATUSES, ConsultationState, ItemView, PendingAction, Status
+from application.state import ApplicationState
+from contracts.application_view import PendingAction
+from contracts.consultations import (
+    ConsultationState, LateConsultationAnswer, OverrideObjection, RestartConsultation, StartConsultation,
+)
+from contracts.fees import DecideFee, FeeSettled, ProposeFee
+from contracts.intake import AssignHandler, DecideSupplementLapse, RequestSupplement, SupplementReceived
+from contracts.period import AskReasons, DecideExcessive, DecideExtension, ReasonsReceived, RequestExtension
+from contracts.reply import ConfirmDelivery, EditReplyDraft, ItemView, ProposeDecision, ReviewDecision, SignReply
+from contracts.status import FINAL_STATUSES, Status
+from application.release_rules import why_not_release_files
 
 DISCLOSING_OUTCOMES = frozenset({OutcomeCode.DISCLOSED, OutcomeCode.PARTLY_DISCLOSED})
 SYSTEM_ONLY_OUTCOMES = frozenset({OutcomeCode.OTHER_NO_SUPPLEMENT, OutcomeCode.OTHER_FEE_UNPAID})
@@ -33,7 +40,7 @@ def fee_running(s: ApplicationState) -> bool:
                 and fee.pay_by is not None)
 
 
-def why_not_propose_fee(s: ApplicationState, cmd: msg.ProposeFee, today: date) -> str | None:
+def why_not_propose_fee(s: ApplicationState, cmd: ProposeFee, today: date) -> str | None:
     if reason := why_final(s) or why_not_handling(s, today) or why_closing_unsupplemented(s):
         return reason
     if s.fee is not None and s.fee.decision != "refused":
@@ -50,7 +57,7 @@ def why_not_propose_fee(s: ApplicationState, cmd: msg.ProposeFee, today: date) -
     return None
 
 
-def why_not_decide_fee(s: ApplicationState, cmd: msg.DecideFee, today: date) -> str | None:
+def why_not_decide_fee(s: ApplicationState, cmd: DecideFee, today: date) -> str | None:
     if reason := why_final(s) or why_replied(s):
         return reason
     if s.fee is None or s.fee.decision != "pending":
@@ -69,7 +76,7 @@ def why_reply_period_over_for_fee(s: ApplicationState, today: date) -> str | Non
     return None
 
 
-def why_not_fee_settled(s: ApplicationState, cmd: msg.FeeSettled, today: date) -> str | None:
+def why_not_fee_settled(s: ApplicationState, cmd: FeeSettled, today: date) -> str | None:
     if reason := why_final(s) or why_replied(s):
         return reason
     fee = s.fee
@@ -92,7 +99,7 @@ def why_not_fee_settled(s: ApplicationState, cmd: msg.FeeSettled, today: date) -
     return None
 
 
-def why_not_decide_lapse(s: ApplicationState, cmd: msg.DecideSupplementLapse, today: date) -> str | None:
+def why_not_decide_lapse(s: ApplicationState, cmd: DecideSupplementLapse, today: date) -> str | None:
     if reason := why_final(s):
         return reason
     sup = s.supplement
@@ -116,13 +123,13 @@ def why_not_decide_lapse(s: ApplicationState, cmd: msg.DecideSupplementLapse, to
     return None
 
 
-def why_not_assign(s: ApplicationState, cmd: msg.AssignHandler, today: date) -> str | None:
+def why_not_assign(s: ApplicationState, cmd: AssignHandler, today: date) -> str | None:
     return why_final(s) or (
         "答复已签发，不能再更换承办人" if s.replied_on is not None else None
     )
 
 
-def why_not_request_supplement(s: ApplicationState, cmd: msg.RequestSupplement, today: date) -> str | None:
+def why_not_request_supplement(s: ApplicationState, cmd: RequestSupplement, today: date) -> str | None:
     if s.supplement is not None:
         return "补正须一次性告知，本申请已发出过补正通知"
     if reason := why_final(s) or why_not_handling(s, today):
@@ -147,7 +154,7 @@ def why_not_request_supplement(s: ApplicationState, cmd: msg.RequestSupplement, 
     return None
 
 
-def why_not_supplement_received(s: ApplicationState, cmd: msg.SupplementReceived, today: date) -> str | None:
+def why_not_supplement_received(s: ApplicationState, cmd: SupplementReceived, today: date) -> str | None:
     if reason := why_final(s):
         return reason
     if s.supplement is None or not (
@@ -165,7 +172,7 @@ def why_not_supplement_received(s: ApplicationState, cmd: msg.SupplementReceived
     return None
 
 
-def why_not_request_extension(s: ApplicationState, cmd: msg.RequestExtension, today: date) -> str | None:
+def why_not_request_extension(s: ApplicationState, cmd: RequestExtension, today: date) -> str | None:
     if reason := (why_final(s) or why_replied(s) or why_not_while_supplementing(s, today)
                   or why_closing_unsupplemented(s)):
         return reason
@@ -178,7 +185,7 @@ def why_not_request_extension(s: ApplicationState, cmd: msg.RequestExtension, to
     return None
 
 
-def why_not_decide_extension(s: ApplicationState, cmd: msg.DecideExtension, today: date) -> str | None:
+def why_not_decide_extension(s: ApplicationState, cmd: DecideExtension, today: date) -> str | None:
     if reason := why_final(s) or why_replied(s):
         return reason
     if s.extension is None or s.extension.decision != "pending":
@@ -193,7 +200,7 @@ def why_not_decide_extension(s: ApplicationState, cmd: msg.DecideExtension, toda
 # --- Reg. 35 (条例第三十五条): requests clearly beyond a reasonable range -----------------------------
 
 
-def why_not_ask_reasons(s: ApplicationState, cmd: msg.AskReasons, today: date) -> str | None:
+def why_not_ask_reasons(s: ApplicationState, cmd: AskReasons, today: date) -> str | None:
     """Reg. 35: the agency may ask the applicant to explain why; asked once per application."""
     if reason := (why_final(s) or why_replied(s) or why_not_while_supplementing(s, today)
                   or why_closing_unsupplemented(s)):
@@ -203,7 +210,7 @@ def why_not_ask_reasons(s: ApplicationState, cmd: msg.AskReasons, today: date) -
     return None
 
 
-def why_not_reasons_received(s: ApplicationState, cmd: msg.ReasonsReceived, today: date) -> str | None:
+def why_not_reasons_received(s: ApplicationState, cmd: ReasonsReceived, today: date) -> str | None:
     if reason := why_final(s) or why_replied(s):
         return reason
     ex = s.excessive
@@ -222,7 +229,7 @@ def why_not_reasons_received(s: ApplicationState, cmd: msg.ReasonsReceived, toda
     return None
 
 
-def why_not_decide_excessive(s: ApplicationState, cmd: msg.DecideExcessive, today: date) -> str | None:
+def why_not_decide_excessive(s: ApplicationState, cmd: DecideExcessive, today: date) -> str | None:
     if reason := why_final(s) or why_replied(s):
         return reason
     ex = s.excessive
@@ -263,13 +270,13 @@ def excessive_clock(s: ApplicationState) -> dict:
             "reasonable_until": ex.period_until if ex.decision == "reasonable" else None}
 
 
-def why_not_start_consultation(s: ApplicationState, cmd: msg.StartConsultation, today: date) -> str | None:
+def why_not_start_consultation(s: ApplicationState, cmd: StartConsultation, today: date) -> str | None:
     if reason := why_final(s) or why_not_handling(s, today) or why_closing_unsupplemented(s):
         return reason
     return why_unknown_items(s, cmd.item_nos)
 
 
-def why_not_late_answer(s: ApplicationState, cmd: msg.LateConsultationAnswer, today: date) -> str | None:
+def why_not_late_answer(s: ApplicationState, cmd: LateConsultationAnswer, today: date) -> str | None:
     if reason := why_final(s) or why_replied(s):
         return reason
     state = consultation_of(s, cmd.consultation_id)
@@ -293,7 +300,7 @@ def why_not_late_answer(s: ApplicationState, cmd: msg.LateConsultationAnswer, to
     return None
 
 
-def why_not_restart(s: ApplicationState, cmd: msg.RestartConsultation, today: date) -> str | None:
+def why_not_restart(s: ApplicationState, cmd: RestartConsultation, today: date) -> str | None:
     if reason := why_final(s) or why_replied(s):
         return reason
     state = consultation_of(s, cmd.consultation_id)
@@ -306,7 +313,7 @@ def why_not_restart(s: ApplicationState, cmd: msg.RestartConsultation, today: da
     return None
 
 
-def why_not_override(s: ApplicationState, cmd: msg.OverrideObjection, today: date) -> str | None:
+def why_not_override(s: ApplicationState, cmd: OverrideObjection, today: date) -> str | None:
     if reason := why_final(s) or why_replied(s):
         return reason
     state = consultation_of(s, cmd.consultation_id)
@@ -321,7 +328,7 @@ def why_not_override(s: ApplicationState, cmd: msg.OverrideObjection, today: dat
     return None
 
 
-def why_not_propose(s: ApplicationState, cmd: msg.ProposeDecision, today: date) -> str | None:
+def why_not_propose(s: ApplicationState, cmd: ProposeDecision, today: date) -> str | None:
     if reason := why_final(s) or why_not_handling(s, today) or why_unknown_items(s, [cmd.item_no]):
         return reason
     item = item_of(s, cmd.item_no)
@@ -374,7 +381,7 @@ def why_not_submit(s: ApplicationState, today: date) -> str | None:
     return None
 
 
-def why_not_review(s: ApplicationState, cmd: msg.ReviewDecision, today: date) -> str | None:
+def why_not_review(s: ApplicationState, cmd: ReviewDecision, today: date) -> str | None:
     if reason := why_final(s):
         return reason
     if s.phase != "in-review":
@@ -388,7 +395,7 @@ def why_not_review(s: ApplicationState, cmd: msg.ReviewDecision, today: date) ->
     return None
 
 
-def why_not_edit_reply(s: ApplicationState, cmd: msg.EditReplyDraft, today: date) -> str | None:
+def why_not_edit_reply(s: ApplicationState, cmd: EditReplyDraft, today: date) -> str | None:
     if reason := why_final(s):
         return reason
     if s.phase not in ("in-review", "handling"):
@@ -407,7 +414,7 @@ def drafter_of_decision(s: ApplicationState, decided_by: str) -> str:
     return s.handler if s.handler and s.handler != decided_by else "system"
 
 
-def why_not_sign(s: ApplicationState, cmd: msg.SignReply, today: date) -> str | None:
+def why_not_sign(s: ApplicationState, cmd: SignReply, today: date) -> str | None:
     if reason := why_final(s):
         return reason
     if s.phase != "awaiting-signature":
@@ -441,7 +448,7 @@ def why_not_release(s: ApplicationState) -> str | None:
     return why_not_release_files(s.release_files, items)
 
 
-def why_not_confirm_delivery(s: ApplicationState, cmd: msg.ConfirmDelivery, today: date) -> str | None:
+def why_not_confirm_delivery(s: ApplicationState, cmd: ConfirmDelivery, today: date) -> str | None:
     if reason := why_final(s):
         return reason
     if s.phase != "awaiting-delivery" or s.replied_on is None:

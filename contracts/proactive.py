@@ -1,4 +1,4 @@
-"""Inputs, updates, queries and results of the 政务公开 workflows (workflows/proactive.py)."""
+"""政务公开 (workflows/proactive.py): the catalogue's items (documents and interpretations) and public-opinion events."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from proactive.rules import Deadline, HourLimit, Severity
 from workcalendar import CalendarData
+
 
 ItemKind = Literal["document", "interpretation"]
 # Table 二's rows a catalogue document may count in (reports.annual.PROACTIVE_ROWS keys): 规章, 行政规范性文件.
@@ -161,9 +162,6 @@ class CatalogueRecord(BaseModel):
     repealed_on: date | None = None
 
 
-# --- public opinion ------------------------------------------------------------------------------
-
-
 class OpinionEventInput(BaseModel):
     event_id: str
     title: str
@@ -223,102 +221,3 @@ class OpinionRecord(BaseModel):
     limits: list[dict]
     responses: list[dict]
     created_by: str
-
-
-# --- corrections (Reg. 41; seed 002 art. 19) -----------------------------------------------------
-
-
-class CorrectionInput(BaseModel):
-    correction_id: str
-    person_name: str
-    email: str | None = None
-    address: str | None = None
-    record: str
-    correction: str
-    evidence: str = ""
-    channel: Literal["online", "desk"]
-    received_on: date
-    reply_days: int
-    calendar: CalendarData
-    agency_name: str
-    registered_by: str
-    supervisor_email: str | None = None
-
-
-class CorrectRecord(BaseModel):
-    by: str
-    result: str = Field(description="what was corrected")
-
-
-class ForwardCorrection(BaseModel):
-    by: str
-    agency: str = Field(description="the competent agency")
-    reason: str = ""
-
-
-class RefuseCorrection(BaseModel):
-    """Reg. 41 (RULES §7): 不予更正 when the record is accurate or the evidence does not show it wrong."""
-
-    by: str
-    record_accurate: bool = Field(description="True: the record is accurate; False: the evidence does not show it wrong")
-    reasons: str = Field(description="why, as the letter states it")
-
-
-class ReviewCorrectionLetter(BaseModel):
-    """The confidentiality review of the decision's letter (RULES §14: 谁签发、谁把关) before it goes out."""
-
-    by: str
-    approve: bool
-    comment: str = ""
-
-
-class CorrectionView(BaseModel):
-    correction_id: str
-    person_name: str
-    record: str
-    correction: str
-    evidence: str
-    channel: str
-    received_on: date
-    due_on: date
-    due_steps: list[str]
-    status: Literal["handling", "in-review", "corrected", "forwarded", "refused"]
-    result: str
-    forwarded_to: str | None
-    letter_subject: str | None
-    # Issue 24 point 4: the decision's letter waits for the confidentiality review: its text and who decided.
-    letter_draft: str | None = None
-    decided_by: str | None = None
-    alerts: list[AlertRecord]
-    history: list[HistoryEntry]
-
-
-class CorrectionRecord(BaseModel):
-    id: str
-    person_name: str
-    email: str | None
-    address: str | None
-    record: str
-    correction: str
-    evidence: str
-    channel: str
-    received_on: date
-    due_on: date
-    status: str
-    result: str
-    forwarded_to: str | None
-
-
-# --- a published calendar year told to the open processes (workflows/proactive_calendar.py) -------
-
-DeadlineTable = Literal["catalogue", "corrections", "inquiries", "drafts"]  # the last two: issue 26
-
-
-class OpenDeadlinesPage(BaseModel):
-    """open_deadline_ids_page: up to `limit` open processes of `table` whose id sorts after `after` and whose
-    deadline falls on or after `due_from` (an earlier one counted no day of the published year)."""
-
-    table: DeadlineTable
-    due_from: date
-    after: str | None = None
-    limit: int = Field(ge=1, le=2000)
