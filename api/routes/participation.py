@@ -231,33 +231,7 @@ async def approve_draft(draft_id: Id, body: ApproveBody, user: Supervisor, clien
         by=user.username, url=body.url or f"/participation/{draft_id}", cleared=cleared))
 
 
-@router.post("/{draft_id}/basis-files", status_code=status.HTTP_201_CREATED,
-             responses={200: {"description": "同一文件已附上过（按内容哈希）"}, 409: {"description": "征求意见稿已公布"},
-                        413: {"description": "文件过大"}, 422: {"description": "文件被拒绝（附原因）"}})
-async def attach_basis_file(draft_id: Id, response: Response, user: Editors, client: ClientDep, session: SessionDep,
-                            settings: SettingsDep, file: Annotated[UploadFile, File(description="起草说明等决策依据文件")]):
-    """A basis file (起草说明 etc.), checked, screened and reviewed as a file released with a reply (RULES §14):
-    `GET /api/v1/drafts/{id}/basis-files/{file_id}` shows its findings, which are redacted or accepted there."""
-    from api.routes.release import _file_out, receive_file
-    from contracts.participation import AttachBasisFile, BasisFile
-
-    view: DraftView = await run_query(client, draft_id, "state", DraftQuery(), DraftView, what="征求意见稿")
-    if view.phase not in ("in-review", "returned", "reviewed"):
-        raise HTTPException(status.HTTP_409_CONFLICT, "征求意见稿已公布，不能再附上决策依据文件")
-    row, created = await receive_file(draft_id, 1, file, session, settings, client, user.username)
-    await _draft_update(client, draft_id, "attach_basis", AttachBasisFile(file=BasisFile(
-        file_id=row.id, filename=row.filename, sha256=row.sha256, by=user.username)))
-    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-    return await blocking(_file_out, session, row)
-
-
-@router.get("/{draft_id}/basis-files")
-async def basis_files(draft_id: Id, user: Staff, session: SessionDep):
-    """The draft's basis files with their screening and open findings."""
-    from api.routes.release import _file_out
-    from db import release_repository
-
-    return await blocking(lambda: [_file_out(session, r) for r in release_repository.files_of(session, draft_id)])
+# The draft's basis files (upload, list, review): api/routes/release.py's draft_router (one home for released files).
 
 
 @router.post("/{draft_id}/decision", response_model=DraftView)

@@ -22,7 +22,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from api.deps import ClientDep, Owned, SessionDep, SettingsDep, ensure_visible
 from api.offloop import blocking, rendering
 from api.security import STAFF_READERS, require
-from api.temporal_calls import run_update
+from api.temporal_calls import run_query, run_update
 from core import clock
 from contracts.release import RedactFileInput, ReleaseChanged, ScreenFileInput
 from core.config import Settings
@@ -590,3 +590,36 @@ def _record_download(session: Session, application_id: str, sha256: str, peer: s
                                 downloaded_on=clock.today(), downloaded_at=clock.now(), client=peer[:100]))
     session.commit()
     return found
+
+
+# --- a draft for comment's basis files (issue 26): uploaded and listed here, reviewed like released files ----------
+
+DRAFT_ENDED = "该征求意见稿已办结（已撤回或已关联正式决策文件），不能再办理"
+
+
+@draft_router.post("/{draft_id}/basis-files", status_code=status.HTTP_201_CREATED,
+             responses={200: {"description": "同一文件已附上过（按内容哈希）"}, 409: {"description": "征求意见稿已公布"},
+                        413: {"description": "文件过大"}, 422: {"description": "文件被拒绝（附原因）"}})
+async def attach_basis_file(draft_id: DraftId, response: Response, user: Editors, client: ClientDep, session: SessionDep,
+                            settings: SettingsDep, file: Annotated[UploadFile, File(description="起草说明等决策依据文件")]):
+    """A basis file (起草说明 etc.), checked, screened and reviewed as a file released with a reply (RULES §14):
+    `GET /api/v1/drafts/{id}/basis-files/{file_id}` shows its findings, which are redacted or accepted there."""
+    from contracts.participation import AttachBasisFile, BasisFile, DraftQuery, DraftView
+
+    view: DraftView = await run_query(client, draft_id, "state", DraftQuery(), DraftView, what="征求意见稿")
+    if view.phase not in ("in-review", "returned", "reviewed"):
+        raise HTTPException(status.HTTP_409_CONFLICT, "征求意见稿已公布，不能再附上决策依据文件")
+    row, created = await receive_file(draft_id, 1, file, session, settings, client, user.username)
+    await run_update(client, draft_id, "attach_basis", AttachBasisFile(file=BasisFile(
+        file_id=row.id, filename=row.filename, sha256=row.sha256, by=user.username)), DraftView, what="征求意见稿",
+        ended=lambda: DRAFT_ENDED)
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return await blocking(_file_out, session, row)
+
+
+@draft_router.get("/{draft_id}/basis-files")
+async def basis_files(draft_id: DraftId, user: Reader, session: SessionDep):
+    """The draft's basis files with their screening and open findings."""
+    from db import release_repository
+
+    return await blocking(lambda: [_file_out(session, r) for r in release_repository.files_of(session, draft_id)])
