@@ -102,14 +102,17 @@ def table3_counts(session: Session, year: int) -> dict[str, Any]:
     results: dict[tuple[str, str], int] = {}
     replied = on_time = 0
     concluded = [r.concluded_on >= start, r.concluded_on <= end]
-    if tenancy.CURRENT_AGENCY.get() is not None:  # issue 25: the agency's records (its applications: db/tenancy.py)
-        concluded.append(r.application_id.in_(select(a.id)))
+    agency = tenancy.CURRENT_AGENCY.get()
+    if agency is not None:
+        # Issue 25: not another agency's records. A record whose application is nowhere stays counted, as the check
+        # (一 + 二 = 三 + 四) must see it; so the statement names the agencies itself (not limited by db/tenancy.py).
+        concluded.append(~r.application_id.in_(select(a.id).where(a.agency != agency)))
     for outcome, kind, n, n_replied, n_on_time in session.execute(
             select(r.outcome, r.applicant_type, func.count(),
                    func.sum(case((r.replied_on.is_not(None), one), else_=0)),
                    func.sum(case((r.on_time.is_(True), one), else_=0)))
             .where(*concluded)
-            .group_by(r.outcome, r.applicant_type)):
+            .group_by(r.outcome, r.applicant_type).execution_options(**tenancy.UNLIMITED)):
         results[(outcome, kind)] = int(n)
         replied, on_time = replied + int(n_replied or 0), on_time + int(n_on_time or 0)
     return {"new": new, "carried_in": carried_in, "results": results, "carried_out": carried_out,

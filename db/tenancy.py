@@ -98,10 +98,16 @@ def _limited(statement, agency: str):
     return statement
 
 
+# A statement that names the agencies itself (`.execution_options(**UNLIMITED)`): left as written.
+UNLIMITED = {"all_agencies": True}
+
+
 @event.listens_for(Engine, "before_execute", retval=True)
 def _limit_core_reads(conn, clauseelement, multiparams, params, execution_options):
     agency = CURRENT_AGENCY.get()
     if agency is None or not isinstance(clauseelement, (Select, CompoundSelect)):
+        return clauseelement, multiparams, params
+    if clauseelement.get_execution_options().get("all_agencies"):
         return clauseelement, multiparams, params
     if clauseelement._propagate_attrs.get("compile_state_plugin") == "orm":
         return clauseelement, multiparams, params  # the ORM's own criteria (above) limit it

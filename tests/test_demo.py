@@ -6,8 +6,9 @@ from core import clock
 from demo import CHIEF, STAFF, scenarios, seed_demo
 
 
-async def test_the_demo_fills_an_office_through_the_api_and_a_second_run_adds_nothing(api, engine, settings):
-    state_file = settings.data_dir / "demo.json"
+async def test_the_demo_fills_an_office_through_the_api_and_a_second_run_adds_nothing(isolated_api, tmp_path):
+    # Its own database: the demo makes a platform of three agencies (issue 25), where the public form must name one.
+    api, engine, state_file = isolated_api, isolated_api.app.state.engine, tmp_path / "demo.json"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api.app), base_url="http://api", timeout=60) as http:
         first = await seed_demo(http, engine, state_file, log=lambda _: None)
         assert set(first.applications) == {s.key for s in scenarios(clock.today())}

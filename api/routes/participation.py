@@ -12,6 +12,8 @@ from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Path,
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
+from api.tenancy import registering_agency
+from db import tenancy
 from api import idempotency
 from api.deps import CalendarDep, ClientDep, RegistrationDep, SessionDep, SettingsDep
 from api.offloop import blocking
@@ -552,7 +554,9 @@ async def convert(inquiry_id: Id, body: ConvertBody, request: Request, session: 
             "items": [{"description": body.description or found.question}], "delivery_method": body.delivery_method})
     except ValueError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"申请信息不完整：{_first_error(error)}") from None
-    created = await register(application, ONLINE_FORM, writes, client, settings, calendar)
+    # 在线咨询 are the installation's own agency's (issue 25: inquiries are not yet per agency).
+    agency = await blocking(registering_agency, request.app.state.engine, tenancy.FIRST_AGENCY)
+    created = await register(application, ONLINE_FORM, writes, client, settings, calendar, agency)
     await run_update(client, inquiry_id, "confirm_conversion",
                      ConfirmConversion(application_id=created.application_id, received_on=created.received_on),
                      InquiryView, what="咨询", ended=lambda: INQUIRY_ENDED)
