@@ -86,69 +86,43 @@ def _new_password() -> str | None:
     return password
 
 
-def create_agency_command(code: str, name: str, region: str, admin_username: str, full_name: str) -> int:
-    """Issue 25: a new agency on the platform and its first administrator (who then creates its staff through
-    POST /api/v1/admin/users: they belong to it). The platform administrator reads no applications here."""
+def _create_account(username: str, full_name: str, roles: list[str], *, agency: dict | None = None) -> int:
+    """One staff account with the password from DISCLOSURE_ADMIN_PASSWORD or the terminal; with `agency` (the
+    arguments of services.agencies.create_agency), that agency first, the account its own (issue 25)."""
     password = _new_password()
     if password is None:
         return 2
     engine = _engine()
     try:
         with Session(engine) as session:
-            agency = create_agency(session, code=code, name=name, region=region)
-            with tenancy.acting_for(agency.code):
-                create_user(session, username=admin_username, password=password, roles=["admin"], full_name=full_name)
+            made = create_agency(session, **agency) if agency else None
+            named = (made.code, made.name) if made else None
+            with tenancy.acting_for(made.code if made else tenancy.FIRST_AGENCY):
+                create_user(session, username=username, password=password, roles=roles, full_name=full_name)
                 session.commit()
     except (AgencyError, AccountError) as err:
         print(err, file=sys.stderr)
         return 2
     finally:
         engine.dispose()
-    print(f"Agency {agency.code} ({agency.name}) created with its administrator {admin_username}.")
+    print(f"Agency {named[0]} ({named[1]}) created with its administrator {username}." if named
+          else f"Account {username} ({', '.join(roles)}) created.")
     return 0
+
+
+def create_agency_command(code: str, name: str, region: str, admin_username: str, full_name: str) -> int:
+    """Issue 25: a new agency on the platform and its first administrator (who then creates its staff through
+    POST /api/v1/admin/users: they belong to it). The platform administrator reads no applications here."""
+    return _create_account(admin_username, full_name, ["admin"], agency={"code": code, "name": name, "region": region})
 
 
 def create_oversight(username: str, full_name: str) -> int:
     """Issue 25 point 5: an account of the platform's 政府信息公开工作主管部门 (every agency's figures, no case files)."""
-    password = _new_password()
-    if password is None:
-        return 2
-    engine = _engine()
-    try:
-        with Session(engine) as session:
-            create_user(session, username=username, password=password, roles=["oversight"], full_name=full_name)
-            session.commit()
-    except AccountError as err:
-        print(err, file=sys.stderr)
-        return 2
-    finally:
-        engine.dispose()
-    print(f"Oversight account {username} created.")
-    return 0
+    return _create_account(username, full_name, ["oversight"])
 
 
 def create_admin(username: str, full_name: str) -> int:
-    password = os.environ.get("DISCLOSURE_ADMIN_PASSWORD")
-    if not password:
-        if not sys.stdin.isatty():
-            print("Set DISCLOSURE_ADMIN_PASSWORD or run in a terminal to be asked for the password.", file=sys.stderr)
-            return 2
-        password = getpass.getpass("Password: ")
-        if password != getpass.getpass("Password again: "):
-            print("The passwords differ.", file=sys.stderr)
-            return 2
-    engine = _engine()
-    try:
-        with Session(engine) as session:
-            create_user(session, username=username, password=password, roles=["admin"], full_name=full_name)
-            session.commit()
-    except AccountError as err:
-        print(err, file=sys.stderr)
-        return 2
-    finally:
-        engine.dispose()
-    print(f"Administrator {username} created.")
-    return 0
+    return _create_account(username, full_name, ["admin"])
 
 
 @dataclass(frozen=True)

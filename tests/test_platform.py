@@ -273,3 +273,31 @@ async def test_the_public_side_lists_the_agencies_and_the_form_takes_one(isolate
     assert (await api.get("/agencies/nowhere", headers=page)).status_code == 404
     form = await api.get("/apply", params={"agency": WEST}, headers=page)
     assert 'name="agency"' in form.text and f'value="{WEST}" selected' in form.text
+
+
+def test_admin_creates_an_agency_with_its_first_administrator(tmp_path):
+    """`python admin.py create-agency` (the interface issue 25 names): the agency and its administrator, who belongs
+    to it; a second agency of the same code is refused with the reason."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sqlmodel import create_engine
+
+    from db.models_security import StaffUser
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "DISCLOSURE_DATA_DIR": str(tmp_path), "DISCLOSURE_DATABASE_URL": f"sqlite:///{tmp_path}/a.db",
+           "DISCLOSURE_EXAMPLE_AGENCY": "true", "DISCLOSURE_ADMIN_PASSWORD": "Sturdy-Passw0rd!2026"}
+    command = [sys.executable, "admin.py", "create-agency", "--code", "West", "--name", "某县统计局", "--region", "某县",
+               "--admin-username", "west-admin"]
+    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0 and "Agency west (某县统计局) created" in done.stdout, done.stderr
+    again = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert again.returncode == 2 and "机关代码 west 已存在" in again.stderr
+    engine = create_engine(f"sqlite:///{tmp_path}/a.db")
+    with Session(engine) as session, tenancy.all_agencies():
+        admin = session.get(StaffUser, "west-admin")
+        assert admin.agency == "west" and admin.roles == "admin"
+    engine.dispose()
