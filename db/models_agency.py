@@ -25,9 +25,9 @@ class AgencyBase(SQLModel):
 class Agency(AgencyBase, table=True):
     __tablename__ = "agency"
 
-    number_prefix: str = Field(default="GK", max_length=10)
+    number_prefix: str = Field(default="GK", max_length=40)
     number_pattern: str = Field(default=AGENCY_NUMBER_PATTERN, max_length=60)
-    document_number_prefix: str = Field(default="", max_length=20, description="文号中的机关代字")
+    document_number_prefix: str = Field(default="", max_length=40, description="文号中的机关代字")
     reply_period: str = Field(default="national-2019", max_length=30)
     reconsideration_body: str | None = None
     court: str | None = None
