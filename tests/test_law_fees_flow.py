@@ -52,6 +52,8 @@ async def test_fee_notice_states_basis_amount_and_20_working_days_and_stops_the_
 
 async def test_unpaid_after_20_working_days_is_other_2_through_review_and_signature(env, api, client, mailbox):
     app_id, approved = await approved_fee(api, email="unpaid@fees.example.cn")
+    # The 20 working days run from the notice's receipt (RULES §3): its delivery report first, then the clock moves.
+    await eventually(api, app_id, lambda s: s["fee"]["notice_served_on"] is not None)
     await env.fast_forward(client.get_workflow_handle(app_id), timedelta(days=40))
     lapsed = await eventually(api, app_id, lambda s: "fee-lapsed" in [e["kind"] for e in s["timeline"]])
     assert [i["proposal"]["outcome"] for i in lapsed["items"]] == ["other-2"] and lapsed["due"] is None
