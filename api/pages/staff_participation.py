@@ -108,17 +108,41 @@ async def _draft(request: Request, draft_id: str, *, errors=None, notice=None, s
     if response.status_code != 200:
         return refused_page(request, detail_of(response), response.status_code)
     view = response.json()
+    files = await api_call(request, "GET", f"/api/v1/drafts/{draft_id}/basis-files", headers=bearer(request))
     return page(request, "staff/participation_draft.html", {
         "view": view, "forms": _offered(DRAFT_FORMS, DRAFT_ACTIONS, view["phase"], errors), "errors": errors or {},
         "notice": notice, "staff_phases": STAFF_PHASES, "feedback_rows": FEEDBACK_ROWS, "today": clock.today().isoformat(),
+        "basis_files": files.json() if files.status_code == 200 else [], "screening_states": SCREENING_STATES,
+        "basis_open": view["phase"] in BASIS_PHASES,
     } | LABELS, current="participation", status_code=status_code)
+
+
+# Issue 26 point 1: the draft's basis files (起草说明 etc.) are attached before publication and go through the same
+# confidentiality review as a reply's files (api/routes/release.py draft_router); the page uploads them.
+BASIS_PHASES = ("in-review", "returned", "reviewed")
+SCREENING_STATES = {"pending": "排队等待预审", "running": "正在预审", "done": "预审完成", "failed": "无法读取"}
+
+
+@router.post("/drafts/{draft_id}/basis-files")
+async def attach_basis_file(request: Request, draft_id: str) -> Response:
+    if isinstance(got := await posted(request), Response):
+        return got
+    _, form = got
+    file = form.get("file")
+    if file is None or isinstance(file, str) or not file.filename:
+        return await _draft(request, draft_id, errors={"basis-files": "请选择要上传的文件"}, status_code=422)
+    answer = await api_call(request, "POST", f"/api/v1/drafts/{draft_id}/basis-files", headers=bearer(request),
+                            files={"file": (file.filename, await file.read(), file.content_type or "application/octet-stream")})
+    if answer.status_code in (200, 201):
+        return redirect(request, f"/staff/participation/drafts/{draft_id}?done=basis-files#basis-files")
+    return await _draft(request, draft_id, errors={"basis-files": detail_of(answer)}, status_code=answer.status_code)
 
 
 @router.get("/drafts/{draft_id}")
 async def draft(request: Request, draft_id: str, done: str = "") -> Response:
     if isinstance(user := await who(request), Response):
         return user
-    titles = {a: t for a, t, _, _ in DRAFT_FORMS} | {"moderate": "隐藏或恢复意见"}
+    titles = {a: t for a, t, _, _ in DRAFT_FORMS} | {"moderate": "隐藏或恢复意见", "basis-files": "上传决策依据文件"}
     return await _draft(request, draft_id, notice=f"已完成：{titles[done]}" if done in titles else None)
 
 

@@ -57,7 +57,8 @@ Editors = Annotated[StaffUser, Depends(require("handler", "supervisor"))]
 # Above any file the intake accepts (Settings.release_max_bytes) by a margin: the rest is not read.
 READ_MARGIN = 1024
 # The upload's path (api/middleware.py BodySizeLimit lets its body reach release_max_bytes plus the framing).
-UPLOAD_PATH = re.compile(r"/api/v1/applications/[^/]+/items/\d+/release-files|/staff/applications/[^/]+/release-files")
+UPLOAD_PATH = re.compile(r"/api/v1/applications/[^/]+/items/\d+/release-files|/staff/applications/[^/]+/release-files"
+                         r"|/api/v1/drafts/[^/]+/basis-files|/staff/participation/drafts/[^/]+/basis-files")
 MULTIPART_MARGIN = 64 * 1024
 
 

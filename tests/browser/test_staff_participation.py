@@ -15,6 +15,7 @@ import pytest
 from tests.browser.conftest import check_page
 from tests.browser.test_staff import refused_as_expected, staff_page
 from tests.helpers import view_when
+from tests.release_samples import text_pdf
 
 pytestmark = pytest.mark.usefixtures("live_server")
 
@@ -52,6 +53,20 @@ async def test_staff_register_review_publish_moderate_and_feed_back_a_draft(brow
     draft_url = handler.url
     draft_id = draft_url.rsplit("/", 1)[1]
     await check_page(handler, "staff-participation-draft-in-review")
+    # Issue 26 point 1: the basis (起草说明) as a file, through the same confidentiality review as a reply's files.
+    empty = handler.locator("form[action$='/basis-files']")
+    await empty.get_by_role("button", name="上传并预审").click()
+    await handler.wait_for_selector("#e-basis")
+    assert "请选择" in await handler.locator("#e-basis").inner_text()
+    refused_as_expected(handler)
+    upload = handler.locator("form[action$='/basis-files']")
+    await upload.get_by_label("上传起草说明等决策依据文件").set_input_files(files=[{
+        "name": "起草说明.pdf", "mimeType": "application/pdf", "buffer": text_pdf([["起草说明", "依据《统计法》起草"]])}])
+    await upload.get_by_role("button", name="上传并预审").click()
+    await handler.wait_for_url("**/drafts/ZQ-*?done=basis-files*")
+    listed = await handler.locator("#basis-files + table").inner_text()
+    assert "起草说明.pdf" in listed
+    await check_page(handler, "staff-participation-basis-file")
 
     reviewer = await staff_page(browser, live_server, "reviewer-zhao")
     await reviewer.goto(draft_url)
