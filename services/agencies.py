@@ -129,8 +129,6 @@ class AgencyProfiles:
     def for_application(self, application_id: str) -> Agency | None:
         """The agency of the application (or of the application a consultation or letter key starts with); None for
         the installation's first agency or an id that is no application's (corrections, 政务公开): the settings'."""
-        import time
-
         application_id = application_id.split(":")[0].split(".")[0]
         with self._lock:
             known = application_id in self._owners
