@@ -25,7 +25,9 @@ async def test_information_several_applicants_asked_for_is_offered_for_the_catal
     zhao = _applicant("赵一")
     ids = [(await register(api, applicant=applicant, items=[{"description": text}]))["application_id"]
            for applicant, text in ((zhao, subject), (zhao, f"{subject}（补充申请）"), (_applicant("钱二"), f"2025年{subject}"))]
-    unrelated = (await register(api, applicant=_applicant("李五"), items=[{"description": "2024年统计年鉴"}]))["application_id"]
+    # Unrelated, and asked by nobody else in the session's database (other tests ask for 统计年鉴s).
+    unrelated = (await register(api, applicant=_applicant("李五"),
+                                items=[{"description": f"某县养老机构床位数统计{token}"}]))["application_id"]
     # Zhao asked twice: two applicants only, not "several" (three by default).
     assert (await api.get("/api/v1/catalogue/requested-often", params={"application_id": ids[0]})).json() == []
     two = (await api.get("/api/v1/catalogue/requested-often", params={"application_id": ids[0], "min_applicants": 2})).json()
