@@ -15,7 +15,7 @@ from api.registration import OWNER_MEMO, RESERVATION, RegistrationWrites, from_r
 from api.schemas import ApplicationCreate, ApplicationCreated
 from clock import ClockInput, DueDate, compute_due
 from contracts.intake import ApplicationInput
-from db.models_agency import Agency
+from db.models_agency import FIRST_AGENCY_NUMBER_PATTERN, Agency
 from core import clock
 from core.security import hash_query_code, new_query_code
 from policy import profile_named
@@ -28,6 +28,16 @@ log = logging.getLogger("disclosure.api")
 
 NUMBER_ATTEMPTS = 5
 ONLINE_FORM = "online-form"
+
+
+def as_configured(agency: Agency, settings) -> Agency:
+    """The installation's first agency is configured by this process's settings (its name, number prefix and reply
+    period: as before the platform; issue 25 point 6); the others by their records."""
+    if agency.code != settings.agency_code:
+        return agency
+    return Agency(**(agency.model_dump() | {"name": settings.agency_name, "number_prefix": settings.application_number_prefix,
+                                            "number_pattern": FIRST_AGENCY_NUMBER_PATTERN,
+                                            "reply_period": settings.reply_period_profile}))
 
 
 async def _refuse_resubmission(engine, body: ApplicationCreate) -> None:
@@ -59,6 +69,7 @@ async def register(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"收到申请之日 {body.received_on} 早于 {settings.max_receipt_age_days} 天前，请核对日期")
     # The agency's setting, not the form's (issue 11 point 7): fixed here for the application's whole life.
+    agency = as_configured(agency, settings)
     profile = profile_named(agency.reply_period)  # issue 25: each agency's own setting
     policy = profile.model_copy(
         update={"reminder_days_before_due": settings.reminder_days_before_due,
