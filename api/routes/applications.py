@@ -4,12 +4,13 @@ import logging
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from api import schemas
 from api.deps import (
+    Owned,
     ACTION_ROLES, READERS, ApplicationId, CalendarDep, ClientDep, RegistrationDep, SessionDep, SettingsDep,
     catch_up_before_acting, counted_on_current_calendar, ensure_visible, how_it_ended, live_view, not_found,
 )
@@ -42,7 +43,6 @@ router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
 public_router = APIRouter(prefix="/api/v1/public", tags=["applicants"])
 log = logging.getLogger("disclosure.api")
 PLATFORM_TRANSFER = "platform-transfer"  # issue 25 point 4: re-submitted by the applicant through the platform
-APPLICANT_ROLE_NAME = "applicant"
 TEXT = r"^[^\x00-\x1f]*$"  # no control characters (PostgreSQL refuses NUL in text)
 
 
@@ -355,15 +355,6 @@ class ResubmitOut(BaseModel):
     due_on: date | None
 
 
-def _applicant_owns(engine, settings, application_id: str, code: str) -> bool:
-    from db.models_security import ApplicantAccess
-    from core.security import query_code_matches
-
-    with Session(engine) as session:
-        access = session.get(ApplicantAccess, application_id)
-    return query_code_matches(settings, application_id, code, access.code_hash if access else None)
-
-
 def _link_of(engine, application_id: str, agency: str):
     from db.models_agency import ApplicationLink
 
@@ -392,17 +383,13 @@ async def _started_with(client, application_id: str) -> ApplicationInput:
                     dependencies=[Depends(rate_limited("public-intake", "rate_limit_public_intake_per_minute"))],
                     responses={404: {"description": "编号或查询码有误"}, 409: {"description": "不能转交（附原因）"}})
 async def resubmit_to_the_competent_agency(
-    application_id: ApplicationId, body: ResubmitIn, request: Request, writes: RegistrationDep, client: ClientDep,
+    application_id: Owned, body: ResubmitIn, request: Request, writes: RegistrationDep, client: ClientDep,
     settings: SettingsDep, calendar: CalendarDep,
-    code: Annotated[str, Header(alias="X-Query-Code", min_length=1, max_length=64, description="查询码")],
 ) -> ResubmitOut:
     """Reg. 36(5) on the platform: the agency answered that the information is another agency's, named on this
     platform; the applicant re-submits those items there in one step — a new application with its own number and
     its own receipt date (today), linked to this one. Asked twice, the same new number."""
-    mark_actor(request, APPLICANT_ROLE_NAME, "applicant", application_id)
-    engine = request.app.state.engine
-    if not await blocking(_applicant_owns, engine, settings, application_id, code):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "未找到该申请，请核对申请编号和查询码")
+    engine = request.app.state.engine  # the applicant: the number and query code checked by `Owned` (api/deps.py)
     view = await live_view(client, application_id)
     if view.replied_on is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "本申请尚未答复：答复告知由其他机关负责公开后，方可向该机关转交")
